@@ -1,0 +1,192 @@
+// Command-line flags of the server and the client: one table each, from which parsing, range
+// checks and the usage text are all derived (the README's table is checked against it).
+// Parsing is pure: argv in, config or a usage error out; the CLI decides what to print.
+
+import { parseArgs } from 'node:util';
+import { defaultConfig, type ServerConfig } from '../config.js';
+import { ChatError } from '../errors.js';
+
+/** setTimeout cannot wait longer than this (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+type Kind =
+  | { type: 'int'; min: number; max: number }
+  | { type: 'text'; allowEmpty: boolean }
+  | { type: 'choice'; choices: readonly string[] };
+
+export interface FlagSpec<K extends string> {
+  flag: string;
+  key: K;
+  value: string;
+  kind: Kind;
+  help: string;
+}
+
+export const serverFlags: FlagSpec<keyof ServerConfig>[] = [
+  { flag: '--host', key: 'host', value: 'HOST', kind: { type: 'text', allowEmpty: false }, help: 'interface to listen on' },
+  { flag: '--port', key: 'port', value: 'PORT', kind: { type: 'int', min: 0, max: 65535 }, help: 'TCP port (0 = any free port)' },
+  { flag: '--greeting', key: 'greeting', value: 'TEXT', kind: { type: 'text', allowEmpty: true }, help: 'first line sent to each client' },
+  {
+    flag: '--reply-timeout',
+    key: 'replyTimeoutMs',
+    value: 'MS',
+    kind: { type: 'int', min: 1, max: MAX_TIMER_MS },
+    help: 'total time a client has to reply, from connect',
+  },
+  {
+    flag: '--reply-quiet',
+    key: 'replyQuietMs',
+    value: 'MS',
+    kind: { type: 'int', min: 1, max: MAX_TIMER_MS },
+    help: 'quiet after bytes with no newline that makes them the reply',
+  },
+  {
+    flag: '--max-reply-bytes',
+    key: 'maxReplyBytes',
+    value: 'N',
+    kind: { type: 'int', min: 1, max: 16 * 1024 * 1024 },
+    help: 'longest reply line accepted, in bytes',
+  },
+  {
+    flag: '--max-connections',
+    key: 'maxConnections',
+    value: 'N',
+    kind: { type: 'int', min: 1, max: 1_000_000 },
+    help: 'clients served at once; more are told the server is busy',
+  },
+  {
+    flag: '--close-timeout',
+    key: 'closeTimeoutMs',
+    value: 'MS',
+    kind: { type: 'int', min: 1, max: MAX_TIMER_MS },
+    help: 'wait for a client to close after our goodbye before destroying',
+  },
+  {
+    flag: '--shutdown-grace',
+    key: 'shutdownGraceMs',
+    value: 'MS',
+    kind: { type: 'int', min: 0, max: MAX_TIMER_MS },
+    help: 'on SIGINT/SIGTERM, time connections get to close',
+  },
+  {
+    flag: '--log-format',
+    key: 'logFormat',
+    value: 'human|json',
+    kind: { type: 'choice', choices: ['human', 'json'] },
+    help: 'console lines, or one JSON object per line',
+  },
+];
+
+export interface ClientOptions {
+  host: string;
+  port: number;
+  message: string | null;
+  timeoutMs: number;
+}
+
+export const defaultClientOptions: Readonly<ClientOptions> = Object.freeze({
+  host: 'localhost',
+  port: 8028,
+  message: null,
+  timeoutMs: 10_000,
+});
+
+export const clientFlags: FlagSpec<keyof ClientOptions>[] = [
+  { flag: '--host', key: 'host', value: 'HOST', kind: { type: 'text', allowEmpty: false }, help: 'server host' },
+  { flag: '--port', key: 'port', value: 'PORT', kind: { type: 'int', min: 1, max: 65535 }, help: 'server port' },
+  {
+    flag: '--message',
+    key: 'message',
+    value: 'TEXT',
+    kind: { type: 'text', allowEmpty: true },
+    help: 'reply to send (default: one line read from stdin)',
+  },
+  {
+    flag: '--timeout',
+    key: 'timeoutMs',
+    value: 'MS',
+    kind: { type: 'int', min: 1, max: MAX_TIMER_MS },
+    help: 'give up when the server says nothing for this long',
+  },
+];
+
+export type ParseResult<T> = { kind: 'run'; options: T } | { kind: 'help' };
+
+function parseValue(spec: FlagSpec<string>, raw: string): string | number {
+  const { kind } = spec;
+  if (kind.type === 'int') {
+    const n = /^-?\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < kind.min || n > kind.max) {
+      throw new ChatError(
+        'INVALID_ARGUMENT',
+        `${spec.flag} must be a whole number from ${kind.min} to ${kind.max} (got ${JSON.stringify(raw)})`,
+      );
+    }
+    return n;
+  }
+  if (kind.type === 'choice') {
+    if (!kind.choices.includes(raw)) {
+      throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must be one of ${kind.choices.join(', ')} (got ${JSON.stringify(raw)})`);
+    }
+    return raw;
+  }
+  if (!kind.allowEmpty && raw.length === 0) throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must not be empty`);
+  if (/[\r\n]/.test(raw)) throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must be a single line`);
+  return raw;
+}
+
+function parseWith<T extends object>(argv: string[], specs: FlagSpec<string>[], defaults: T): ParseResult<T> {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  for (const spec of specs) options[spec.flag.slice(2)] = { type: 'string' };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
+  } catch (err) {
+    // parseArgs' messages are clear but long; keep their first sentence.
+    const message = err instanceof Error ? err.message.split('. ')[0]! : String(err);
+    throw new ChatError('INVALID_ARGUMENT', message.replace(/\.$/, ''));
+  }
+  if (values.help) return { kind: 'help' };
+  const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  for (const spec of specs) {
+    const raw = values[spec.flag.slice(2)];
+    if (typeof raw === 'string') out[spec.key] = parseValue(spec, raw);
+  }
+  return { kind: 'run', options: out as T };
+}
+
+export function parseServerArgs(argv: string[]): ParseResult<ServerConfig> {
+  return parseWith<ServerConfig>(argv, serverFlags, { ...defaultConfig });
+}
+
+export function parseClientArgs(argv: string[]): ParseResult<ClientOptions> {
+  return parseWith<ClientOptions>(argv, clientFlags, { ...defaultClientOptions });
+}
+
+function usageOf(command: string, summary: string, specs: FlagSpec<string>[], defaults: object): string {
+  const rows = specs.map((spec) => {
+    const left = `  ${spec.flag} ${spec.value}`;
+    const value = (defaults as Record<string, unknown>)[spec.key];
+    const shown = value === null ? '' : ` (default: ${typeof value === 'string' ? JSON.stringify(value) : String(value)})`;
+    return `${left.padEnd(30)} ${spec.help}${shown}`;
+  });
+  return [`Usage: ${command} [flags]`, '', summary, '', 'Flags:', ...rows, `${'  -h, --help'.padEnd(30)} show this help`].join('\n');
+}
+
+export function serverUsage(): string {
+  return usageOf(
+    'xstate-tcp-chat',
+    'Greets each client, logs its one-line reply, closes. SIGINT/SIGTERM shut it down cleanly.',
+    serverFlags,
+    defaultConfig,
+  );
+}
+
+export function clientUsage(): string {
+  return usageOf(
+    'xstate-tcp-chat-client',
+    'Connects, prints the greeting, sends a message, prints what the server says until it closes.',
+    clientFlags,
+    defaultClientOptions,
+  );
+}

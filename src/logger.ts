@@ -1,0 +1,79 @@
+// The log: core code reports named events with fields; only the CLI picks the sink. Every sink
+// escapes every string field (src/protocol/escape.ts) at this one choke point, so client text
+// never reaches a terminal raw, whichever event carries it.
+
+import { escapeText } from './protocol/escape.js';
+
+export type LogValue = string | number | boolean | null;
+export type LogFields = Record<string, LogValue>;
+export type LogLevel = 'info' | 'error';
+
+export interface Logger {
+  log(level: LogLevel, event: string, fields: LogFields): void;
+}
+
+export const silentLogger: Logger = { log: () => {} };
+
+function escapeFields(fields: LogFields): LogFields {
+  const out: LogFields = {};
+  for (const [key, value] of Object.entries(fields)) out[key] = typeof value === 'string' ? escapeText(value) : value;
+  return out;
+}
+
+const str = (v: LogValue | undefined): string => (v === undefined || v === null ? '' : String(v));
+
+/** The article's console lines (and a few more); `f` is already escaped. */
+function humanLine(event: string, f: LogFields): string {
+  const conn = `#${str(f.id)}`;
+  switch (event) {
+    case 'server.listening':
+      return `Socket server listening on ${str(f.host)}:${str(f.port)}`;
+    case 'server.failed':
+      return `error: ${str(f.message)}`;
+    case 'server.error':
+      return `server error (${str(f.code)}): ${str(f.message)}; still serving`;
+    case 'server.stopping':
+      return `Shutting down: no longer accepting, closing ${str(f.live)} connection(s)`;
+    case 'server.stopped':
+      return f.forced ? 'Server stopped (grace period over, remaining connections destroyed).' : 'Server stopped.';
+    case 'connection.opened':
+      return `${conn} Connection established from ${str(f.remote)}`;
+    case 'connection.reply':
+      return `${conn} Client Response Payload: ${str(f.reply)}`;
+    case 'connection.error':
+      return `${conn} Connection with ${str(f.remote)} failed: ${str(f.code)}`;
+    case 'connection.closed':
+      return `${conn} Connection with ${str(f.remote)} closed (${str(f.reason)}).`;
+    case 'connection.rejected':
+      return `${conn} Turned away ${str(f.remote)}: ${str(f.code)}`;
+    default:
+      return `${event} ${JSON.stringify(f)}`;
+  }
+}
+
+export interface SinkOptions {
+  out?: (line: string) => void;
+  err?: (line: string) => void;
+  now?: () => Date;
+}
+
+export function humanLogger(options: SinkOptions = {}): Logger {
+  const out = options.out ?? ((line: string) => process.stdout.write(line + '\n'));
+  const err = options.err ?? ((line: string) => process.stderr.write(line + '\n'));
+  return {
+    log(level, event, fields) {
+      (level === 'error' ? err : out)(humanLine(event, escapeFields(fields)));
+    },
+  };
+}
+
+export function jsonLogger(options: SinkOptions = {}): Logger {
+  const out = options.out ?? ((line: string) => process.stdout.write(line + '\n'));
+  const now = options.now ?? (() => new Date());
+  return {
+    log(level, event, fields) {
+      // JSON.stringify escapes C0 controls but not DEL, C1 or bidi characters: escape first.
+      out(JSON.stringify({ time: now().toISOString(), level, event, ...escapeFields(fields) }));
+    },
+  };
+}

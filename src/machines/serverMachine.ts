@@ -1,0 +1,210 @@
+// The life of the listening server: claim the address, serve clients up to a cap, shut down on
+// command. It decides; the adapter (src/adapters/tcpServer.ts) owns the net.Server and turns
+// its events into the `net.*` events below, and runs the actions named here.
+//
+// Node's `server.listen()` binds and listens in one call and reports both with one
+// `'listening'` event, so there is no moment that is "bound but not listening" to observe.
+// `bound` is therefore the parent of every state that holds the address; inside it,
+// `listening` / `accepting` / `full` say how many clients are being served.
+
+import { assertEvent, assign, setup } from 'xstate';
+import { type ErrorCode, listenFailure } from '../errors.js';
+
+export interface ServerInput {
+  host: string;
+  port: number;
+  maxConnections: number;
+  shutdownGraceMs: number;
+}
+
+export interface ServerContext extends ServerInput {
+  /** The address actually claimed (port 0 becomes a real port). */
+  address: { host: string; port: number } | null;
+  /** Connections accepted and not yet closed. */
+  live: number;
+  accepted: number;
+  rejected: number;
+  /** Why the address could not be claimed. */
+  failure: { code: ErrorCode; message: string } | null;
+}
+
+export type ServerEvent =
+  // Commands, from the CLI (or whoever embeds the server).
+  | { type: 'server.start' }
+  | { type: 'server.shutdown' }
+  // From the net.Server adapter, one per node:net server event.
+  | { type: 'net.listening'; host: string; port: number }
+  | { type: 'net.error'; code: string; message: string }
+  | { type: 'net.connection'; id: number; remote: string }
+  | { type: 'net.close' }
+  // From a connection actor reaching its final state (via the adapter).
+  | { type: 'connection.closed'; id: number };
+
+export const serverEventSources: Record<ServerEvent['type'], string> = {
+  'server.start': '`startServer()` (the CLI calls it once)',
+  'server.shutdown': 'SIGINT / SIGTERM in the CLI, or `ServerHandle.shutdown()`; a second one forces the stop',
+  'net.listening': "`'listening'` on the `net.Server`: the address is bound and listening",
+  'net.error':
+    "`'error'` on the `net.Server`: while binding it means the address could not be claimed (EADDRINUSE, EACCES, ...); later it is an accept error (EMFILE, ...)",
+  'net.connection': "`'connection'` on the `net.Server`: the kernel completed a handshake (socket accepted paused)",
+  'net.close': "`'close'` on the `net.Server`: it stopped listening and every socket it accepted is closed",
+  'connection.closed': "a connection actor reached its final state `closed` (the adapter's `complete` observer)",
+};
+
+/** How a listen failure is kept in the snapshot: code and one sentence. */
+export type ServerFailure = NonNullable<ServerContext['failure']>;
+
+export const serverMachine = setup({
+  types: {
+    context: {} as ServerContext,
+    events: {} as ServerEvent,
+    input: {} as ServerInput,
+  },
+  actions: {
+    // Side effects, provided by the adapter.
+    /** `server.listen({ host, port })`. */
+    listen: () => {},
+    logListening: () => {},
+    logFailure: () => {},
+    logServerError: () => {},
+    /** Create the connection actor for the socket with this id and start it. */
+    acceptConnection: () => {},
+    /** Send `error <code>` to the socket with this id and close it. */
+    rejectConnection: (_, _params: { code: ErrorCode }) => {},
+    /** `server.close()`: stop accepting. Node emits 'close' once every socket has closed. */
+    closeListener: () => {},
+    /** Send `server.shutdown` to every live connection actor. */
+    notifyConnections: () => {},
+    /** Destroy every socket still open (grace period over, or a second shutdown). */
+    destroyConnections: () => {},
+    logStopping: () => {},
+    logStopped: () => {},
+
+    recordAddress: assign({
+      address: ({ event }) => {
+        assertEvent(event, 'net.listening');
+        return { host: event.host, port: event.port };
+      },
+    }),
+    recordFailure: assign({
+      failure: ({ context, event }) => {
+        assertEvent(event, 'net.error');
+        const failure = listenFailure(event.code, event.message, context.host, context.port);
+        return { code: failure.code, message: failure.message };
+      },
+    }),
+    countAccepted: assign({
+      live: ({ context }) => context.live + 1,
+      accepted: ({ context }) => context.accepted + 1,
+    }),
+    countRejected: assign({ rejected: ({ context }) => context.rejected + 1 }),
+    countClosed: assign({ live: ({ context }) => Math.max(0, context.live - 1) }),
+  },
+  guards: {
+    /** Accepting one more fills the last slot. */
+    isLastSlot: ({ context }) => context.live + 1 >= context.maxConnections,
+    /** The connection closing now is the only one left. */
+    isLastConnection: ({ context }) => context.live <= 1,
+  },
+  delays: {
+    shutdownGrace: ({ context }) => context.shutdownGraceMs,
+  },
+}).createMachine({
+  id: 'server',
+  description: 'The listening server: claims host:port, serves up to maxConnections clients, shuts down on command.',
+  context: ({ input }) => ({
+    ...input,
+    address: null,
+    live: 0,
+    accepted: 0,
+    rejected: 0,
+    failure: null,
+  }),
+  initial: 'idle',
+  states: {
+    idle: {
+      description: 'Created; nothing claimed yet.',
+      on: { 'server.start': 'binding' },
+    },
+    binding: {
+      description: '`listen()` called: resolving the host, binding and listening happen in this one call.',
+      entry: 'listen',
+      on: {
+        'net.listening': { target: 'bound', actions: ['recordAddress', 'logListening'] },
+        'net.error': { target: 'failed', actions: ['recordFailure', 'logFailure'] },
+        'server.shutdown': 'stopping',
+      },
+    },
+    bound: {
+      description: 'The address is ours and the kernel is completing handshakes for us.',
+      initial: 'listening',
+      on: {
+        'server.shutdown': 'stopping',
+        'net.error': { actions: 'logServerError' },
+      },
+      states: {
+        listening: {
+          description: 'No client connected; waiting for one.',
+          on: {
+            'net.connection': [
+              { guard: 'isLastSlot', target: 'full', actions: ['countAccepted', 'acceptConnection'] },
+              { target: 'accepting', actions: ['countAccepted', 'acceptConnection'] },
+            ],
+          },
+        },
+        accepting: {
+          description: 'Serving clients, with room for more.',
+          on: {
+            'net.connection': [
+              { guard: 'isLastSlot', target: 'full', actions: ['countAccepted', 'acceptConnection'] },
+              { actions: ['countAccepted', 'acceptConnection'] },
+            ],
+            'connection.closed': [
+              { guard: 'isLastConnection', target: 'listening', actions: 'countClosed' },
+              { actions: 'countClosed' },
+            ],
+          },
+        },
+        full: {
+          description: 'At maxConnections: new clients are told the server is busy and closed; the others are served.',
+          on: {
+            'net.connection': {
+              actions: ['countRejected', { type: 'rejectConnection', params: { code: 'SERVER_BUSY' } }],
+            },
+            'connection.closed': [
+              { guard: 'isLastConnection', target: 'listening', actions: 'countClosed' },
+              { target: 'accepting', actions: 'countClosed' },
+            ],
+          },
+        },
+      },
+    },
+    stopping: {
+      description:
+        'Not accepting. Every connection has been told; waiting for them to close, up to the shutdown grace period.',
+      entry: ['logStopping', 'closeListener', 'notifyConnections'],
+      after: {
+        shutdownGrace: { target: 'stopped', actions: 'destroyConnections' },
+      },
+      on: {
+        'net.connection': {
+          actions: ['countRejected', { type: 'rejectConnection', params: { code: 'SHUTTING_DOWN' } }],
+        },
+        'connection.closed': { actions: 'countClosed' },
+        'net.close': 'stopped',
+        'server.shutdown': { target: 'stopped', actions: 'destroyConnections' },
+      },
+    },
+    stopped: {
+      description: 'Listener closed and every connection gone (or destroyed when the grace period ran out).',
+      type: 'final',
+      entry: 'logStopped',
+    },
+    failed: {
+      description: 'The address could not be claimed (in use, not ours, no permission, unknown host).',
+      type: 'final',
+    },
+  },
+});
+
+export type ServerMachine = typeof serverMachine;
