@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { parseClientArgs, parseServerArgs, serverFlags, serverUsage } from '../../src/cli/args.js';
+import { defaultConfig } from '../../src/config.js';
+import { ChatError } from '../../src/errors.js';
+
+function run(argv: string[]) {
+  const r = parseServerArgs(argv);
+  if (r.kind !== 'run') throw new Error('expected options');
+  return r.options;
+}
+
+function refusal(argv: string[]): string {
+  try {
+    parseServerArgs(argv);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ChatError);
+    expect((err as ChatError).code).toBe('INVALID_ARGUMENT');
+    return (err as Error).message;
+  }
+  throw new Error(`accepted ${argv.join(' ')}`);
+}
+
+describe('server flags', () => {
+  it('defaults to the article: localhost:8028 and its greeting', () => {
+    expect(run([])).toEqual(defaultConfig);
+    expect(defaultConfig).toMatchObject({ host: 'localhost', port: 8028, greeting: "Hey What's up?" });
+  });
+
+  it('reads every documented flag', () => {
+    const o = run([
+      '--host', '0.0.0.0', '--port', '9000', '--greeting', 'hi', '--reply-timeout', '1500', '--reply-quiet', '50',
+      '--max-reply-bytes', '64', '--max-connections', '3', '--close-timeout', '100', '--shutdown-grace', '0',
+      '--log-format', 'json',
+    ]);
+    expect(o).toEqual({
+      host: '0.0.0.0', port: 9000, greeting: 'hi', replyTimeoutMs: 1500, replyQuietMs: 50, maxReplyBytes: 64,
+      maxConnections: 3, closeTimeoutMs: 100, shutdownGraceMs: 0, logFormat: 'json',
+    });
+  });
+
+  it('accepts --flag=value', () => {
+    expect(run(['--port=0']).port).toBe(0);
+  });
+
+  it('refuses out-of-range and malformed numbers', () => {
+    expect(refusal(['--port', '70000'])).toContain('--port must be a whole number from 0 to 65535');
+    expect(refusal(['--reply-timeout', '-5'])).toContain('--reply-timeout');
+    expect(refusal(['--max-connections', '0'])).toContain('--max-connections');
+    expect(refusal(['--port', '80x'])).toContain('--port');
+    expect(refusal(['--port', '1e3'])).toContain('--port');
+  });
+
+  it('refuses unknown flags, missing values, stray arguments and bad choices', () => {
+    expect(refusal(['--nope'])).toMatch(/--nope/);
+    expect(refusal(['--port'])).toMatch(/--port/);
+    expect(refusal(['8028'])).toMatch(/8028/);
+    expect(refusal(['--log-format', 'xml'])).toContain('human, json');
+  });
+
+  it('refuses a multi-line greeting (it is one line on the wire)', () => {
+    expect(refusal(['--greeting', 'a\nb'])).toContain('single line');
+  });
+
+  it('lists every flag with its default in the usage', () => {
+    const usage = serverUsage();
+    for (const spec of serverFlags) expect(usage).toContain(spec.flag);
+    expect(usage).toContain('(default: 8028)');
+  });
+
+  it('answers --help', () => {
+    expect(parseServerArgs(['--help']).kind).toBe('help');
+  });
+});
+
+describe('client flags', () => {
+  it('defaults to localhost:8028 with the message read from stdin', () => {
+    const r = parseClientArgs([]);
+    expect(r).toEqual({ kind: 'run', options: { host: 'localhost', port: 8028, message: null, timeoutMs: 10_000 } });
+  });
+
+  it('takes an empty --message as a message', () => {
+    const r = parseClientArgs(['--message', '']);
+    expect(r.kind === 'run' && r.options.message).toBe('');
+  });
+});

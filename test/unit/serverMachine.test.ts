@@ -1,0 +1,129 @@
+// The server machine on its own: fake side effects, a simulated clock, no net.Server.
+import { describe, expect, it } from 'vitest';
+import { createActor, SimulatedClock } from 'xstate';
+import { serverMachine } from '../../src/machines/serverMachine.js';
+
+const effects = [
+  'listen', 'logListening', 'logFailure', 'logServerError', 'acceptConnection', 'rejectConnection', 'closeListener',
+  'notifyConnections', 'destroyConnections', 'logStopping', 'logStopped',
+] as const;
+
+function start(maxConnections = 2) {
+  const calls: string[] = [];
+  const actions = Object.fromEntries(
+    effects.map((name) => [
+      name,
+      (_: unknown, params?: { code: string }) => void calls.push(params ? `${name}:${params.code}` : name),
+    ]),
+  );
+  const clock = new SimulatedClock();
+  const actor = createActor(serverMachine.provide({ actions }), {
+    input: { host: 'localhost', port: 8028, maxConnections, shutdownGraceMs: 1_000 },
+    clock,
+  });
+  actor.start();
+  let id = 0;
+  const connect = () => actor.send({ type: 'net.connection', id: ++id, remote: `127.0.0.1:${40000 + id}` });
+  const closed = (n: number) => actor.send({ type: 'connection.closed', id: n });
+  const state = () => actor.getSnapshot().value;
+  return { actor, calls, clock, connect, closed, state, ctx: () => actor.getSnapshot().context };
+}
+
+function listening(max = 2) {
+  const h = start(max);
+  h.actor.send({ type: 'server.start' });
+  h.actor.send({ type: 'net.listening', host: '127.0.0.1', port: 8028 });
+  return h;
+}
+
+describe('server machine', () => {
+  it('claims the address on start and is listening once Node says so', () => {
+    const h = start();
+    expect(h.state()).toBe('idle');
+    h.actor.send({ type: 'server.start' });
+    expect(h.state()).toBe('binding');
+    expect(h.calls).toEqual(['listen']);
+    h.actor.send({ type: 'net.listening', host: '127.0.0.1', port: 8028 });
+    expect(h.state()).toEqual({ bound: 'listening' });
+    expect(h.ctx().address).toEqual({ host: '127.0.0.1', port: 8028 });
+    expect(h.calls).toContain('logListening');
+  });
+
+  it('fails with a clear sentence when the port is in use', () => {
+    const h = start();
+    h.actor.send({ type: 'server.start' });
+    h.actor.send({ type: 'net.error', code: 'EADDRINUSE', message: 'listen EADDRINUSE: address already in use' });
+    expect(h.state()).toBe('failed');
+    expect(h.actor.getSnapshot().status).toBe('done');
+    expect(h.ctx().failure).toEqual({ code: 'ADDRESS_IN_USE', message: 'port 8028 is already in use on localhost' });
+    expect(h.calls).toContain('logFailure');
+  });
+
+  it('serves up to the cap, turns the next client away, and has room again when one leaves', () => {
+    const h = listening(2);
+    h.connect();
+    expect(h.state()).toEqual({ bound: 'accepting' });
+    h.connect();
+    expect(h.state()).toEqual({ bound: 'full' });
+    h.connect();
+    expect(h.state()).toEqual({ bound: 'full' });
+    expect(h.calls.filter((c) => c.startsWith('acceptConnection'))).toHaveLength(2);
+    expect(h.calls).toContain('rejectConnection:SERVER_BUSY');
+    expect(h.ctx()).toMatchObject({ live: 2, accepted: 2, rejected: 1 });
+    h.closed(1);
+    expect(h.state()).toEqual({ bound: 'accepting' });
+    h.closed(2);
+    expect(h.state()).toEqual({ bound: 'listening' });
+    expect(h.ctx().live).toBe(0);
+  });
+
+  it('goes straight to full with a cap of one', () => {
+    const h = listening(1);
+    h.connect();
+    expect(h.state()).toEqual({ bound: 'full' });
+    h.closed(1);
+    expect(h.state()).toEqual({ bound: 'listening' });
+  });
+
+  it('keeps serving after an accept error', () => {
+    const h = listening();
+    h.actor.send({ type: 'net.error', code: 'EMFILE', message: 'accept EMFILE' });
+    expect(h.state()).toEqual({ bound: 'listening' });
+    expect(h.calls).toContain('logServerError');
+  });
+
+  it('on shutdown stops accepting, tells every connection, and stops when the listener closes', () => {
+    const h = listening();
+    h.connect();
+    h.actor.send({ type: 'server.shutdown' });
+    expect(h.state()).toBe('stopping');
+    expect(h.calls.slice(-3)).toEqual(['logStopping', 'closeListener', 'notifyConnections']);
+    h.connect();
+    expect(h.calls.at(-1)).toBe('rejectConnection:SHUTTING_DOWN');
+    h.closed(1);
+    h.actor.send({ type: 'net.close' });
+    expect(h.state()).toBe('stopped');
+    expect(h.calls).not.toContain('destroyConnections');
+    expect(h.actor.getSnapshot().status).toBe('done');
+  });
+
+  it('destroys what is left when the grace period runs out', () => {
+    const h = listening();
+    h.connect();
+    h.actor.send({ type: 'server.shutdown' });
+    h.clock.increment(999);
+    expect(h.state()).toBe('stopping');
+    h.clock.increment(1);
+    expect(h.state()).toBe('stopped');
+    expect(h.calls).toContain('destroyConnections');
+  });
+
+  it('forces the stop on a second shutdown', () => {
+    const h = listening();
+    h.connect();
+    h.actor.send({ type: 'server.shutdown' });
+    h.actor.send({ type: 'server.shutdown' });
+    expect(h.state()).toBe('stopped');
+    expect(h.calls).toContain('destroyConnections');
+  });
+});
