@@ -22,7 +22,7 @@ function escapeFields(fields: LogFields): LogFields {
 
 const str = (v: LogValue | undefined): string => (v === undefined || v === null ? '' : String(v));
 
-/** The article's console lines (and a few more); `f` is already escaped. */
+/** The article's console lines (and a few more); `f` is already escaped. JSON logs carry it too. */
 function humanLine(event: string, f: LogFields): string {
   const conn = `#${str(f.id)}`;
   switch (event) {
@@ -73,7 +73,8 @@ export function jsonLogger(options: SinkOptions = {}): Logger {
   return {
     log(level, event, fields) {
       // JSON.stringify escapes C0 controls but not DEL, C1 or bidi characters: escape first.
-      out(JSON.stringify({ time: now().toISOString(), level, event, ...escapeFields(fields) }));
+      const safe = escapeFields(fields);
+      out(JSON.stringify({ time: now().toISOString(), level, event, message: humanLine(event, safe), ...safe }));
     },
   };
 }

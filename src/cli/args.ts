@@ -138,9 +138,20 @@ function parseValue(spec: FlagSpec<string>, raw: string): string | number {
 function parseWith<T extends object>(argv: string[], specs: FlagSpec<string>[], defaults: T): ParseResult<T> {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
   for (const spec of specs) options[spec.flag.slice(2)] = { type: 'string' };
+  // parseArgs takes `--reply-timeout -1` for a missing value followed by an option; join such
+  // pairs so that a negative number gets the range message, not an "ambiguous" one.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (specs.some((s) => s.flag === arg) && next !== undefined && /^-\d/.test(next)) {
+      args.push(`${arg}=${next}`);
+      i++;
+    } else args.push(arg);
+  }
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args, options, strict: true, allowPositionals: false }));
   } catch (err) {
     // parseArgs' messages are clear but long; keep their first sentence.
     const message = err instanceof Error ? err.message.split('. ')[0]! : String(err);

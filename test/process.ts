@@ -1,0 +1,64 @@
+// Runs the built CLI (dist/, what `npm start` runs) as a real child process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+export const serverBin = `${root}dist/src/cli/server.js`;
+export const clientBin = `${root}dist/src/cli/client.js`;
+
+export interface Running {
+  proc: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the first stdout line matching `pattern`. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+}
+
+export function run(bin: string, args: string[], input?: string): Running {
+  const proc = spawn(process.execPath, [bin, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiters = new Set<() => void>();
+  proc.stdout!.on('data', (c: Buffer) => {
+    out += c.toString('utf8');
+    for (const w of [...waiters]) w();
+  });
+  proc.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  if (input === undefined) proc.stdin!.end();
+  else proc.stdin!.end(input);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
+  return {
+    proc,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitForLine(pattern, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = out.match(pattern);
+          if (m) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(m);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no line matching ${pattern}; stdout: ${out}; stderr: ${err}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** Starts the server CLI on a free port and waits for its listening line. */
+export async function runServer(args: string[] = []): Promise<Running & { port: number }> {
+  const r = run(serverBin, ['--host', '127.0.0.1', '--port', '0', ...args]);
+  const m = await r.waitForLine(/listening on 127\.0\.0\.1:(\d+)/);
+  return Object.assign(r, { port: Number(m[1]) });
+}
