@@ -41,7 +41,7 @@ function humanLine(event: string, f: LogFields): string {
     case 'connection.reply':
       return `${conn} Client Response Payload: ${str(f.reply)}`;
     case 'connection.error':
-      return `${conn} Connection with ${str(f.remote)} failed: ${str(f.code)}`;
+      return `${conn} Connection with ${str(f.remote)} failed: ${str(f.code)} (${str(f.errno)})`;
     case 'connection.closed':
       return `${conn} Connection with ${str(f.remote)} closed (${str(f.reason)}).`;
     case 'connection.rejected':

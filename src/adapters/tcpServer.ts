@@ -95,7 +95,8 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
         logger.log('info', 'connection.error', {
           id: context.id,
           remote: context.remote,
-          code: context.socketErrorCode ?? 'UNKNOWN',
+          code: 'SOCKET_ERROR',
+          errno: context.socketErrorCode ?? 'UNKNOWN',
         }),
       endSocket: ({ context }) => {
         const socket = socketOf(context.id);

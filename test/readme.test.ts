@@ -1,0 +1,38 @@
+// The README is what a new user reads first: its tables must say what the code does.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { clientFlags, defaultClientOptions, serverFlags } from '../src/cli/args.js';
+import { defaultConfig } from '../src/config.js';
+import { errorCodes } from '../src/errors.js';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const rows = readme.split('\n').filter((l) => l.startsWith('| `'));
+
+describe('README', () => {
+  it('has a row for every server flag, with its config key and real default', () => {
+    for (const spec of serverFlags) {
+      const row = rows.find((r) => r.startsWith(`| \`${spec.flag} `));
+      expect(row, `${spec.flag} row`).toBeDefined();
+      expect(row).toContain(`\`${spec.key}\``);
+      expect(row).toContain(`\`${String(defaultConfig[spec.key])}\``);
+    }
+  });
+
+  it('has a row for every client flag with its default', () => {
+    for (const spec of clientFlags) {
+      const row = rows.find((r) => r.startsWith(`| \`${spec.flag} `));
+      expect(row, `${spec.flag} row`).toBeDefined();
+      const value = defaultClientOptions[spec.key];
+      if (value !== null) expect(row).toContain(`\`${String(value)}\``);
+    }
+  });
+
+  it('lists every error code', () => {
+    for (const code of Object.keys(errorCodes)) expect(readme).toContain(`| \`${code}\` |`);
+  });
+
+  it('gives the two set-up commands', () => {
+    expect(readme).toContain('npm ci && npm start');
+    expect(readme).toContain('npm ci && npm test');
+  });
+});
