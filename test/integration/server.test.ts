@@ -146,6 +146,7 @@ describe('clients that misbehave', () => {
     await client.waitForText('\n');
     client.socket.resetAndDestroy();
     await waitFor(() => server!.handle.liveConnections() === 0);
+    expect(server.lines.join('\n')).toMatch(/failed: SOCKET_ERROR \(ECONNRESET\)\n.*closed \(socketError\)/);
     expect(await converse(server.port, 'still here\n')).toBe("Hey What's up?\n");
   });
 
