@@ -3,7 +3,7 @@ import { decodeUtf8, frameReply, unterminatedReply, type FrameResult } from '../
 
 const bytes = (s: string | number[]): Uint8Array =>
   typeof s === 'string' ? new TextEncoder().encode(s) : new Uint8Array(s);
-const empty = new Uint8Array(0);
+const empty: Uint8Array = new Uint8Array(0);
 
 /** Feeds chunks one by one like the connection machine does; returns the first non-partial result. */
 function feed(chunks: Uint8Array[], max: number): FrameResult {
