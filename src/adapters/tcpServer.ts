@@ -74,6 +74,7 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
   /** Every accepted socket not yet closed, served or being turned away. */
   const sockets = new Map<number, ServedSocket>();
   const connections = new Map<number, ConnectionActor>();
+  const turnedAway = new WeakSet<net.Socket>();
   let nextId = 1;
   let forced = false;
 
@@ -118,10 +119,8 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
     },
   });
 
-  function attachSocket(id: number, socket: ServedSocket): void {
-    const actor = createActor(connectionLogic, {
-      input: { id, remote: formatRemote(socket.remoteAddress, socket.remotePort), limits },
-    });
+  function attachSocket(id: number, remote: string, socket: ServedSocket): void {
+    const actor = createActor(connectionLogic, { input: { id, remote, limits } });
     socket[kActor] = actor;
     connections.set(id, actor);
     socket.on('data', socketOnData);
@@ -148,15 +147,12 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
     if (serverActor.getSnapshot().status === 'active') serverActor.send({ type: 'connection.closed', id });
   }
 
-  function turnAway(id: number, code: ErrorCode): void {
+  function turnAway(id: number, remote: string, code: ErrorCode): void {
     const socket = socketOf(id);
     if (!socket) return;
+    turnedAway.add(socket);
     const message = code === 'SERVER_BUSY' ? 'server busy, try again later' : 'server is shutting down';
-    logger.log('info', 'connection.rejected', {
-      id,
-      remote: formatRemote(socket.remoteAddress, socket.remotePort),
-      code,
-    });
+    logger.log('info', 'connection.rejected', { id, remote, code });
     const timer = setTimeout(() => socket.destroy(), limits.closeTimeoutMs);
     socket.once('close', () => {
       clearTimeout(timer);
@@ -187,11 +183,11 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
       acceptConnection: ({ event }) => {
         assertEvent(event, 'net.connection');
         const socket = socketOf(event.id);
-        if (socket) attachSocket(event.id, socket);
+        if (socket) attachSocket(event.id, event.remote, socket);
       },
       rejectConnection: ({ event }, params: { code: ErrorCode }) => {
         assertEvent(event, 'net.connection');
-        turnAway(event.id, params.code);
+        turnAway(event.id, event.remote, params.code);
       },
       closeListener: () => void listener.close(),
       notifyConnections: () => {
@@ -234,7 +230,7 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
       });
       // Not a decision, a safety net: a socket the machine neither served nor turned away
       // (it had already stopped) must not stay open with nobody owning it.
-      if (!socket[kActor] && socket.listenerCount('close') === 0) {
+      if (!socket[kActor] && !turnedAway.has(socket)) {
         sockets.delete(id);
         socket.destroy();
       }
