@@ -1,0 +1,115 @@
+// The parent's side of bench/serverProcess.ts: fork it (with --expose-gc), wait for its port,
+// ask it for memory and CPU figures over IPC, stop it. Every wait is bounded by a timeout, and
+// a child that does not stop in time is killed (it is our own child, by its handle).
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { isChildMessage, type ChildMessage, type ParentMessage, type ServerKind } from './ipc.js';
+
+/** Time for the child to start and report its port. */
+const startTimeoutMs = 10_000;
+/** Time for one IPC request (a full GC of a few MB takes milliseconds). */
+const requestTimeoutMs = 10_000;
+/** Time for the child to shut down before it is killed. */
+const stopTimeoutMs = 8_000;
+
+const serverScript = fileURLToPath(new URL('./serverProcess.js', import.meta.url));
+
+export interface MemoryReport {
+  usage: NodeJS.MemoryUsage;
+  /** Connections the server says are live. */
+  live: number;
+}
+
+export interface CpuReport {
+  usage: NodeJS.CpuUsage;
+  live: number;
+}
+
+export interface ForkedServer {
+  readonly kind: ServerKind;
+  readonly port: number;
+  /** GC twice in the child, then its process.memoryUsage(). */
+  memory(): Promise<MemoryReport>;
+  /** The child's cumulative process.cpuUsage(). */
+  cpu(): Promise<CpuReport>;
+  stop(): Promise<void>;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function nextMessage(child: ChildProcess, accept: (m: ChildMessage) => boolean): Promise<ChildMessage> {
+  return new Promise((resolve, reject) => {
+    const childOnMessage = (message: unknown): void => {
+      if (!isChildMessage(message) || !accept(message)) return;
+      cleanUp();
+      resolve(message);
+    };
+    const childOnExit = (code: number | null, signal: string | null): void => {
+      cleanUp();
+      reject(new Error(`server process exited (code ${code}, signal ${signal})`));
+    };
+    const cleanUp = (): void => {
+      child.off('message', childOnMessage);
+      child.off('exit', childOnExit);
+    };
+    child.on('message', childOnMessage);
+    child.on('exit', childOnExit);
+  });
+}
+
+export async function forkServer(kind: ServerKind): Promise<ForkedServer> {
+  const child = fork(serverScript, [kind], {
+    execArgv: ['--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let nextId = 1;
+
+  const first = nextMessage(child, (m) => m.type === 'listening' || m.type === 'failed');
+  let port: number;
+  try {
+    const message = await withTimeout(first, startTimeoutMs, `${kind} server start`);
+    if (message.type !== 'listening') throw new Error(`${kind} server failed: ${JSON.stringify(message)}`);
+    port = message.port;
+  } catch (err) {
+    child.kill();
+    throw err;
+  }
+
+  async function request<T extends 'memory' | 'cpu'>(type: T): Promise<Extract<ChildMessage, { type: T }>> {
+    const id = nextId++;
+    const answer = nextMessage(child, (m) => m.type === type && 'id' in m && m.id === id);
+    child.send({ type, id } satisfies ParentMessage);
+    return (await withTimeout(answer, requestTimeoutMs, `${kind} ${type} request`)) as Extract<ChildMessage, { type: T }>;
+  }
+
+  return {
+    kind,
+    port,
+    memory: async () => {
+      const m = await request('memory');
+      return { usage: m.usage, live: m.live };
+    },
+    cpu: async () => {
+      const m = await request('cpu');
+      return { usage: m.usage, live: m.live };
+    },
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.send({ type: 'stop' } satisfies ParentMessage);
+      try {
+        await withTimeout(exited, stopTimeoutMs, `${kind} server stop`);
+      } catch {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}
