@@ -26,7 +26,7 @@ const burstClients = 1_000;
 const warmupClients = 100;
 /** Idle clients held for the memory figure (2 fds each across both processes). */
 const idleClients = 2_000;
-/** Idle clients are opened this many at a time, below Node's default listen backlog (511). */
+/** Idle clients are opened this many at a time, well below the listen backlog. */
 const idleWaveSize = 250;
 /** A burst that has not finished by then is cut short and its stragglers counted as failures. */
 const burstTimeoutMs = 60_000;
@@ -291,7 +291,7 @@ function readingNotes(results: Results): string {
     notes.push(
       '- **The burst overflows the listen backlog.** In the bursts the kernel dropped ' +
         `${Math.min(...dropped)}–${Math.max(...dropped)} ` +
-        'SYNs because the accept queue (Node\'s default backlog, 511) was full while the server was still ' +
+        `SYNs because the accept queue (backlog ${defaultConfig.listenBacklog}, capped by net.core.somaxconn) was full while the server was still ` +
         'accepting. Those clients retry after the initial retransmission timeout (1 s), so wall time and p99 ' +
         'contain a 1 s step for both servers and compress the ratio. Server CPU time per burst is the direct ' +
         'measure of the work per connection.',
@@ -372,7 +372,7 @@ Date: ${new Date().toISOString()} (${runs} runs per server and scenario, ${elaps
   silent logger, host 127.0.0.1, port 0 and \`replyTimeoutMs\` ${benchReplyTimeoutMs / 60_000} minutes. The
   *baseline* (bench/baselines/bareNetServer.ts) is the same protocol on bare \`node:net\`, no
   xstate: greet, read the first line (up to ${defaultConfig.maxReplyBytes} bytes), close; it keeps the
-  same per-connection reply timer. Node's default listen backlog (511) for both.
+  same per-connection reply timer. The same listen backlog for both (\`listenBacklog\`, ${defaultConfig.listenBacklog}).
 - **Processes.** Each run forks a fresh server process (bench/serverProcess.ts, \`--expose-gc\`)
   that reports its port and, on request over IPC, its \`process.cpuUsage()\` or its
   \`process.memoryUsage()\` after two forced GCs. The load generator (bench/loadgen.ts,

@@ -43,6 +43,7 @@ function start(kind: ServerKind): UnderTest {
     port: 0,
     greeting: defaultConfig.greeting,
     maxLineBytes: defaultConfig.maxReplyBytes,
+    backlog: defaultConfig.listenBacklog,
     replyTimeoutMs: benchReplyTimeoutMs,
     onReply: () => {},
   });

@@ -39,6 +39,12 @@ export interface ServerConfig {
    * destroyed and the process exits anyway.
    */
   shutdownGraceMs: number;
+  /**
+   * Completed handshakes the kernel queues for us before we accept them (`listen()` backlog;
+   * Linux caps it at net.core.somaxconn). When it is full the kernel drops new SYNs and those
+   * clients retry after a second, so a burst of clients needs room here. Node's default is 511.
+   */
+  listenBacklog: number;
   /** `human` lines like the article's, or one JSON object per line. */
   logFormat: 'human' | 'json';
 }
@@ -53,6 +59,7 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
   maxConnections: 10_000,
   closeTimeoutMs: 2_000,
   shutdownGraceMs: 5_000,
+  listenBacklog: 2_048,
   logFormat: 'human',
 });
 

@@ -14,6 +14,8 @@ export interface BareServerOptions {
   greeting: string;
   /** Longest reply line kept, in bytes; a longer one closes the connection. */
   maxLineBytes: number;
+  /** listen() backlog; the benchmark gives both servers the same one. */
+  backlog: number;
   /** Time from accept to a complete line before the connection is closed. */
   replyTimeoutMs: number;
   /** Called with each reply line (the benchmark passes a no-op, as ours gets a silent logger). */
@@ -73,7 +75,7 @@ export function startBareServer(options: BareServerOptions): BareServerHandle {
 
   const listening = new Promise<{ address: string; port: number }>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: options.host, port: options.port }, () => {
+    server.listen({ host: options.host, port: options.port, backlog: options.backlog }, () => {
       server.off('error', reject);
       const address = server.address() as net.AddressInfo;
       resolve({ address: address.address, port: address.port });

@@ -164,7 +164,7 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
 
   const serverLogic = serverMachine.provide({
     actions: {
-      listen: () => void listener.listen({ host: config.host, port: config.port }),
+      listen: () => void listener.listen({ host: config.host, port: config.port, backlog: config.listenBacklog }),
       logListening: ({ context }) =>
         logger.log('info', 'server.listening', {
           host: context.host,

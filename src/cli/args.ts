@@ -69,6 +69,13 @@ export const serverFlags: FlagSpec<keyof ServerConfig>[] = [
     help: 'on SIGINT/SIGTERM, time connections get to close',
   },
   {
+    flag: '--backlog',
+    key: 'listenBacklog',
+    value: 'N',
+    kind: { type: 'int', min: 1, max: 65535 },
+    help: 'handshakes the kernel queues before accept (capped by somaxconn)',
+  },
+  {
     flag: '--log-format',
     key: 'logFormat',
     value: 'human|json',

@@ -80,6 +80,9 @@ export function goodbyeLine(context: ConnectionContext): string | null {
   }
 }
 
+// One empty buffer shared by every connection: it is never written to (framing copies).
+const noBytes = new Uint8Array(0);
+
 export const connectionMachine = setup({
   types: {
     context: {} as ConnectionContext,
@@ -120,15 +123,15 @@ export const connectionMachine = setup({
         assertEvent(event, 'frame.line');
         return decodeUtf8(event.line);
       },
-      buffered: () => new Uint8Array(0),
+      buffered: noBytes,
       closeReason: 'replied' as const,
     }),
     takeBuffered: assign({
       reply: ({ context }) => decodeUtf8(unterminatedReply(context.buffered)),
-      buffered: () => new Uint8Array(0),
+      buffered: noBytes,
       closeReason: 'replied' as const,
     }),
-    dropBuffer: assign({ buffered: () => new Uint8Array(0) }),
+    dropBuffer: assign({ buffered: noBytes }),
     recordSocketError: assign({
       socketErrorCode: ({ event }) => {
         assertEvent(event, 'socket.error');
@@ -155,7 +158,7 @@ export const connectionMachine = setup({
   description: 'One client, from accept to close.',
   context: ({ input }) => ({
     ...input,
-    buffered: new Uint8Array(0),
+    buffered: noBytes,
     reply: null,
     closeReason: null,
     socketErrorCode: null,

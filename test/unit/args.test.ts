@@ -30,11 +30,11 @@ describe('server flags', () => {
     const o = run([
       '--host', '0.0.0.0', '--port', '9000', '--greeting', 'hi', '--reply-timeout', '1500', '--reply-quiet', '50',
       '--max-reply-bytes', '64', '--max-connections', '3', '--close-timeout', '100', '--shutdown-grace', '0',
-      '--log-format', 'json',
+      '--backlog', '128', '--log-format', 'json',
     ]);
     expect(o).toEqual({
       host: '0.0.0.0', port: 9000, greeting: 'hi', replyTimeoutMs: 1500, replyQuietMs: 50, maxReplyBytes: 64,
-      maxConnections: 3, closeTimeoutMs: 100, shutdownGraceMs: 0, logFormat: 'json',
+      maxConnections: 3, closeTimeoutMs: 100, shutdownGraceMs: 0, listenBacklog: 128, logFormat: 'json',
     });
   });
 
