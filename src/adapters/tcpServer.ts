@@ -31,8 +31,10 @@ export interface ServerHandle {
   readonly done: Promise<ServerOutcome>;
   /** Sends `server.shutdown` (a second call forces the stop). */
   shutdown(): void;
-  /** Live connection actors (for tests and leak checks). */
+  /** How many connection actors are live (for tests and leak checks). */
   liveConnections(): number;
+  /** The live connection actors by connection id (read-only view, for tests and inspection). */
+  connections(): ReadonlyMap<number, Actor<ConnectionMachine>>;
 }
 
 type ConnectionActor = Actor<ConnectionMachine>;
@@ -291,5 +293,6 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
     done,
     shutdown: () => serverActor.send({ type: 'server.shutdown' }),
     liveConnections: () => connections.size,
+    connections: () => connections,
   };
 }
