@@ -13,6 +13,11 @@ import { serverMachine, type ServerFailure, type ServerMachine } from '../machin
 
 export interface ServerOptions {
   logger?: Logger;
+  /**
+   * Called with each connection actor before it starts, so an observer (tests, inspection)
+   * sees every snapshot from the first. Not set in normal runs: no cost per connection.
+   */
+  onConnectionActor?: (actor: Actor<ConnectionMachine>) => void;
 }
 
 export interface ServerOutcome {
@@ -138,6 +143,7 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
         release(id);
       },
     });
+    options.onConnectionActor?.(actor);
     actor.start();
   }
 
