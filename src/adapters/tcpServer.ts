@@ -82,6 +82,10 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
   const sockets = new Map<number, ServedSocket>();
   const connections = new Map<number, ConnectionActor>();
   const turnedAway = new WeakSet<net.Socket>();
+  // Connection actors are created just after the server actor's step, not inside its action:
+  // an actor created inside another actor's action is set up under that action's context
+  // (xstate warns in development builds). The 'connection' listener runs these right after send.
+  const afterServerStep: Array<() => void> = [];
   let nextId = 1;
   let forced = false;
 
@@ -190,8 +194,9 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
       },
       acceptConnection: ({ event }) => {
         assertEvent(event, 'net.connection');
-        const socket = socketOf(event.id);
-        if (socket) attachSocket(event.id, event.remote, socket);
+        const { id, remote } = event;
+        const socket = socketOf(id);
+        if (socket) afterServerStep.push(() => attachSocket(id, remote, socket));
       },
       rejectConnection: ({ event }, params: { code: ErrorCode }) => {
         assertEvent(event, 'net.connection');
@@ -236,6 +241,7 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
         id,
         remote: formatRemote(socket.remoteAddress, socket.remotePort),
       });
+      for (const effect of afterServerStep.splice(0)) effect();
       // Not a decision, a safety net: a socket the machine neither served nor turned away
       // (it had already stopped) must not stay open with nobody owning it.
       if (!socket[kActor] && !turnedAway.has(socket)) {
@@ -297,7 +303,9 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
     actor: serverActor,
     listening,
     done,
-    shutdown: () => serverActor.send({ type: 'server.shutdown' }),
+    shutdown: () => {
+      if (serverActor.getSnapshot().status === 'active') serverActor.send({ type: 'server.shutdown' });
+    },
     liveConnections: () => connections.size,
     connections: () => connections,
   };

@@ -103,6 +103,7 @@ export const serverMachine = setup({
   guards: {
     /** Accepting one more fills the last slot. */
     isLastSlot: ({ context }) => context.live + 1 >= context.maxConnections,
+    hasNoConnections: ({ context }) => context.live === 0,
     /** The connection closing now is the only one left. */
     isLastConnection: ({ context }) => context.live <= 1,
   },
@@ -191,8 +192,25 @@ export const serverMachine = setup({
           actions: ['countRejected', { type: 'rejectConnection', params: { code: 'SHUTTING_DOWN' } }],
         },
         'connection.closed': { actions: 'countClosed' },
-        'net.close': 'stopped',
         'server.shutdown': { target: 'stopped', actions: 'destroyConnections' },
+      },
+      // Node emits the listener's 'close' as soon as its last socket is destroyed, which can be
+      // before that socket's own 'close' reaches its connection actor. So the listener closing
+      // and the last actor finishing are two conditions, awaited in either order.
+      initial: 'closingListener',
+      states: {
+        closingListener: {
+          description: 'Waiting for Node to report the listener closed (every accepted socket gone).',
+          on: {
+            'net.close': [{ guard: 'hasNoConnections', target: '#server.stopped' }, { target: 'draining' }],
+          },
+        },
+        draining: {
+          description: 'Listener closed; waiting for the last connection actors to reach their final state.',
+          on: {
+            'connection.closed': { guard: 'isLastConnection', target: '#server.stopped', actions: 'countClosed' },
+          },
+        },
       },
     },
     stopped: {

@@ -187,6 +187,9 @@ describe('lifecycle', () => {
     for (const r of received) expect(r).toBe("Hey What's up?\nerror SHUTTING_DOWN: server is shutting down, goodbye\n");
     expect(await s.handle.done).toEqual({ state: 'stopped', failure: null, forced: false });
     expect(s.handle.liveConnections()).toBe(0);
+    // Every actor finished on its own (logged its close) before the server called it stopped.
+    expect(s.lines.filter((l) => l.endsWith('closed (shutdown).'))).toHaveLength(3);
+    expect(s.lines.at(-1)).toBe('Server stopped.');
     expect(s.lines.join('\n')).toContain('Shutting down: no longer accepting, closing 3 connection(s)');
   });
 

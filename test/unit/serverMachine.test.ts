@@ -96,7 +96,7 @@ describe('server machine', () => {
     const h = listening();
     h.connect();
     h.actor.send({ type: 'server.shutdown' });
-    expect(h.state()).toBe('stopping');
+    expect(h.state()).toEqual({ stopping: 'closingListener' });
     expect(h.calls.slice(-3)).toEqual(['logStopping', 'closeListener', 'notifyConnections']);
     h.connect();
     expect(h.calls.at(-1)).toBe('rejectConnection:SHUTTING_DOWN');
@@ -107,12 +107,28 @@ describe('server machine', () => {
     expect(h.actor.getSnapshot().status).toBe('done');
   });
 
+  it('waits for the last connection actor even when Node reports the listener closed first', () => {
+    const h = listening();
+    h.connect();
+    h.connect();
+    h.actor.send({ type: 'server.shutdown' });
+    h.closed(1);
+    // Node emits the listener's 'close' when the last socket is destroyed, which can come
+    // before that socket's 'close' reaches its actor.
+    h.actor.send({ type: 'net.close' });
+    expect(h.state()).toEqual({ stopping: 'draining' });
+    h.closed(2);
+    expect(h.state()).toBe('stopped');
+    expect(h.ctx().live).toBe(0);
+    expect(h.calls).not.toContain('destroyConnections');
+  });
+
   it('destroys what is left when the grace period runs out', () => {
     const h = listening();
     h.connect();
     h.actor.send({ type: 'server.shutdown' });
     h.clock.increment(999);
-    expect(h.state()).toBe('stopping');
+    expect(h.actor.getSnapshot().matches('stopping')).toBe(true);
     h.clock.increment(1);
     expect(h.state()).toBe('stopped');
     expect(h.calls).toContain('destroyConnections');
