@@ -1,0 +1,243 @@
+// Model-based tests of the server machine's lifecycle: every simple path xstate/graph finds
+// (start, bind or fail, clients in and out up to the cap and past it, shutdown with clients that
+// close, that do not, and a second signal) replayed against a real server with real clients.
+// The real server actor's trace of (state, live connections) must equal the model's.
+import net from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createActor, getNextSnapshot, type SnapshotFrom } from 'xstate';
+import { getSimplePaths } from 'xstate/graph';
+import { startServer, type ServerHandle } from '../../src/adapters/tcpServer.js';
+import { defaultConfig } from '../../src/config.js';
+import { humanLogger } from '../../src/logger.js';
+import { serverMachine, type ServerEvent } from '../../src/machines/serverMachine.js';
+import { waitFor } from '../helpers.js';
+import { afterEvent, dedupe, machineEventKeys, valuePath } from './graph.js';
+
+type Snapshot = SnapshotFrom<typeof serverMachine>;
+
+const maxConnections = 2;
+const shutdownGraceMs = 400;
+const graceEvent = afterEvent(serverMachine, 'server.stopping', 'shutdownGrace');
+
+const candidates: ServerEvent[] = [
+  { type: 'server.start' },
+  { type: 'net.listening', host: '127.0.0.1', port: 1 },
+  { type: 'net.error', code: 'EADDRINUSE', message: 'listen EADDRINUSE' },
+  { type: 'net.connection', id: 0, remote: '127.0.0.1:1' },
+  { type: 'connection.closed', id: 0 },
+  { type: 'server.shutdown' },
+  { type: 'net.close' },
+  { type: graceEvent } as unknown as ServerEvent,
+];
+
+const unreachable: Record<string, string> = {
+  // net.error once bound is an accept error (EMFILE): it only logs, the state does not change.
+};
+
+const live = (s: Snapshot) => s.context.live;
+
+/** What real clients and signals can cause in this state. */
+function realizable(s: Snapshot): ServerEvent[] {
+  const stopping = s.matches('stopping');
+  // `draining` lasts only until the 'close' already on its way reaches the last actor.
+  if (s.matches({ stopping: 'draining' })) return [{ type: 'connection.closed', id: 0 }];
+  return candidates.filter((e) => {
+    if (!s.can(e)) return false;
+    switch (e.type) {
+      case 'connection.closed':
+        // Node reports the listener closed as soon as the last socket is destroyed, before that
+        // socket's own 'close' reaches its actor: the last close while stopping is `net.close`.
+        return live(s) > (stopping && s.matches({ stopping: 'closingListener' }) ? 1 : 0);
+      case 'net.close':
+        return live(s) <= 1;
+      case 'net.connection':
+        return !stopping; // the listener is closed: the kernel refuses new clients
+      case 'server.shutdown':
+        return !stopping || live(s) > 0; // with nobody left, the stop is immediate
+      default:
+        if ((e.type as string) === graceEvent) return live(s) > 0;
+        return true;
+    }
+  });
+}
+
+const fromState = createActor(serverMachine, {
+  input: { host: '127.0.0.1', port: 0, maxConnections, shutdownGraceMs },
+}).getSnapshot();
+const key = (s: Snapshot) => JSON.stringify([valuePath(s.value), live(s), s.context.rejected > 0]);
+const label = (e: ServerEvent) => ((e.type as string) === graceEvent ? 'after shutdownGrace' : e.type);
+
+const allPaths = getSimplePaths(serverMachine, {
+  fromState,
+  events: realizable,
+  serializeState: key,
+  serializeEvent: (e) => e.type,
+});
+const completePaths = allPaths.filter((p) => p.state.status === 'done');
+const pathName = (p: (typeof allPaths)[number]) => p.steps.slice(1).map((s) => label(s.event)).join(' → ');
+
+interface Client {
+  socket: net.Socket;
+  received: () => string;
+  closed: boolean;
+}
+
+function connectClient(port: number): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    // allowHalfOpen: the client closes only when the path says so, not on the server's FIN.
+    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    const chunks: Buffer[] = [];
+    const client: Client = { socket, received: () => Buffer.concat(chunks).toString('utf8'), closed: false };
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('close', () => (client.closed = true));
+    socket.on('error', () => {});
+    socket.once('connect', () => resolve(client));
+    socket.once('error', reject);
+  });
+}
+
+async function occupiedPort(): Promise<{ port: number; release: () => void }> {
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  return { port: (blocker.address() as net.AddressInfo).port, release: () => blocker.close() };
+}
+
+async function replay(events: ServerEvent[]) {
+  const model: Snapshot[] = [fromState];
+  for (const e of events) model.push(getNextSnapshot(serverMachine, model.at(-1)!, e));
+
+  const lines: string[] = [];
+  const trace: Snapshot[] = [];
+  const open: Client[] = [];
+  const all: Client[] = [];
+  let handle: ServerHandle | undefined;
+  let port = 0;
+  const busy = events.some((e) => e.type === 'net.error') ? await occupiedPort() : null;
+  const reached = (i: number) =>
+    waitFor(
+      () => trace.some((s) => key(s) === key(model[i]!)),
+      3_000,
+      `${key(model[i]!)}; real trace: ${trace.map(key).join(' ')}`,
+    );
+
+  try {
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      switch (e.type) {
+        case 'server.start':
+          handle = startServer(
+            {
+              ...defaultConfig,
+              host: '127.0.0.1',
+              port: busy ? busy.port : 0,
+              maxConnections,
+              shutdownGraceMs,
+              closeTimeoutMs: 60_000,
+            },
+            { logger: humanLogger({ out: (l) => lines.push(l), err: (l) => lines.push(l) }) },
+          );
+          // startServer sends server.start itself; the trace starts in `binding`.
+          trace.push(handle.actor.getSnapshot());
+          handle.actor.subscribe((s) => trace.push(s));
+          break;
+        case 'net.listening':
+          port = (await handle!.listening).port;
+          break;
+        case 'net.error':
+          await handle!.listening.catch(() => {});
+          break;
+        case 'net.connection': {
+          const client = await connectClient(port);
+          all.push(client);
+          if (model[i]!.matches({ bound: 'full' })) {
+            client.socket.on('end', () => client.socket.end()); // like nc: close when the server does
+            await waitFor(() => client.closed, 3_000, 'the busy client to be closed');
+            expect(client.received()).toBe('error SERVER_BUSY: server busy, try again later\n');
+          } else {
+            open.push(client);
+            await waitFor(() => client.received() === "Hey What's up?\n", 3_000, 'the greeting');
+          }
+          break;
+        }
+        case 'connection.closed':
+        case 'net.close': {
+          const client = open.shift();
+          if (client) {
+            // In `bound` the client replies and is served; while stopping it just closes.
+            if (!model[i]!.matches('stopping')) client.socket.write('hi\n');
+            client.socket.end();
+            await waitFor(() => client.closed, 3_000, 'the client to be closed');
+          }
+          break;
+        }
+        case 'server.shutdown':
+          handle!.shutdown();
+          break;
+        default:
+          if ((e.type as string) !== graceEvent) throw new Error(`no real action for ${e.type}`);
+          break; // nobody closes: wait for the grace period
+      }
+      await reached(i + 1);
+      if (e.type === 'server.shutdown' && model[i]!.matches('bound')) {
+        for (const c of open) {
+          await waitFor(() => c.received().endsWith('error SHUTTING_DOWN: server is shutting down, goodbye\n'), 3_000, 'goodbye');
+        }
+      }
+    }
+    const outcome = await handle!.done;
+    return { model, trace, lines, outcome, all, liveAtEnd: handle!.liveConnections() };
+  } finally {
+    for (const c of all) c.socket.destroy();
+    handle?.shutdown();
+    await handle?.done;
+    busy?.release();
+  }
+}
+
+describe('server machine, model-based', () => {
+  afterAll(() => {
+    console.log(`server model: ${allPaths.length} simple paths, ${completePaths.length} complete paths replayed`);
+  });
+
+  it('has a real action (or a stated reason) for every event the machine knows', () => {
+    const keys = new Set(machineEventKeys(serverMachine).values());
+    const covered = new Set<string>(candidates.map((e) => ((e.type as string) === graceEvent ? 'after:shutdownGrace' : e.type)));
+    expect([...keys].filter((k) => !covered.has(k) && !(k in unreachable))).toEqual([]);
+  });
+
+  it('covers every simple path and every state', () => {
+    const complete = completePaths.map(pathName);
+    for (const p of allPaths) expect(complete.some((c) => c.startsWith(pathName(p)))).toBe(true);
+    const states = new Set(completePaths.flatMap((p) => p.steps.map((s) => valuePath(s.state.value))));
+    expect([...states].sort()).toEqual(
+      [
+        'binding', 'bound.accepting', 'bound.full', 'bound.listening', 'failed', 'idle', 'stopped',
+        'stopping.closingListener', 'stopping.draining',
+      ].sort(),
+    );
+  });
+
+  it.concurrent.each(completePaths.map((p) => [pathName(p), p] as const))('%s', async (_name, path) => {
+    const events = path.steps.slice(1).map((s) => s.event);
+    const { model, trace, lines, outcome, liveAtEnd } = await replay(events);
+    // In the actor: the same states with the same number of live connections, in order.
+    const seen = (snaps: Snapshot[]) => dedupe(snaps.map((s) => `${valuePath(s.value)}:${live(s)}`));
+    expect(seen(trace)).toEqual(seen(model.slice(1))); // the trace starts after server.start
+    const last = model.at(-1)!;
+    // The outcome the CLI turns into an exit code.
+    expect(outcome.state).toBe(valuePath(last.value));
+    const isGrace = (e: ServerEvent) => (e.type as string) === graceEvent;
+    const isSecondShutdown = (e: ServerEvent, i: number) => e.type === 'server.shutdown' && model[i]!.matches('stopping');
+    const forced = events.some((e, i) => isGrace(e) || isSecondShutdown(e, i));
+    expect(outcome.forced).toBe(forced);
+    expect(liveAtEnd).toBe(0);
+    if (last.matches('failed')) {
+      expect(outcome.failure?.code).toBe('ADDRESS_IN_USE');
+      expect(lines.at(-1)).toMatch(/^error: port \d+ is already in use on 127\.0\.0\.1$/);
+    } else {
+      expect(lines.at(-1)).toBe(forced ? 'Server stopped (grace period over, remaining connections destroyed).' : 'Server stopped.');
+      expect(trace.at(-1)!.context.accepted).toBe(last.context.accepted);
+      expect(trace.at(-1)!.context.rejected).toBe(last.context.rejected);
+    }
+  });
+});
