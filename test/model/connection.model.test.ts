@@ -27,8 +27,10 @@ type Snapshot = SnapshotFrom<typeof connectionMachine>;
 const limits: ConnectionLimits = {
   greeting: "Hey What's up?",
   maxReplyBytes: 64,
-  replyTimeoutMs: 900,
-  replyQuietMs: 150,
+  // Wide enough that a loaded 2-core machine does not let the quiet timer fire between two
+  // steps that the path says come first.
+  replyTimeoutMs: 2_000,
+  replyQuietMs: 500,
   closeTimeoutMs: 2_000,
 };
 
