@@ -129,6 +129,10 @@ async function replay(events: ModelEvent[]): Promise<{ model: Snapshot[]; real: 
   const chunks: Buffer[] = [];
   socket.on('data', (c) => chunks.push(c));
   socket.on('error', () => {});
+  let serverEnded = false;
+  let socketClosed = false;
+  socket.on('end', () => (serverEnded = true));
+  socket.on('close', () => (socketClosed = true));
   let clientEnded = false;
   let clientGone = false;
   const received = () => Buffer.concat(chunks).toString('utf8');
@@ -197,6 +201,11 @@ async function replay(events: ModelEvent[]): Promise<{ model: Snapshot[]; real: 
       }
     }
     await finished;
+    // On the wire, at the end: the server ended its side and the connection is closed (unless
+    // the client reset it itself).
+    if (!clientGone) {
+      await waitFor(() => serverEnded && socketClosed, 3_000, `the server to close the connection (FIN seen: ${serverEnded})`);
+    }
     return { model, real: { trace, logLines, received } };
   } finally {
     socket.destroy();
