@@ -253,6 +253,12 @@ describe('connection machine, model-based', () => {
     const visited = (snaps: Snapshot[]) => dedupe(snaps.map((s) => valuePath(s.value)));
     expect(visited(real.trace)).toEqual(visited(model));
     const last = model.at(-1)!;
+    // Invariants the model itself must keep, whatever the transitions say.
+    for (const m of model) {
+      expect(m.context.buffered.length).toBeLessThanOrEqual(limits.maxReplyBytes + 1);
+      if (m.matches('closing') || m.status === 'done') expect(m.context.closeReason).not.toBeNull();
+      if (m.context.reply !== null) expect(new TextEncoder().encode(m.context.reply).length).toBeLessThanOrEqual(limits.maxReplyBytes * 3);
+    }
     const realLast = real.trace.at(-1)!;
     expect(realLast.status).toBe('done');
     expect(realLast.context.closeReason).toBe(last.context.closeReason);

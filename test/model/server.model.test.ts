@@ -173,9 +173,11 @@ async function replay(events: ServerEvent[]) {
         case 'server.shutdown':
           handle!.shutdown();
           break;
-        default:
-          if ((e.type as string) !== graceEvent) throw new Error(`no real action for ${e.type}`);
+        default: {
+          const type: string = (e as { type: string }).type;
+          if (type !== graceEvent) throw new Error(`no real action for ${type}`);
           break; // nobody closes: wait for the grace period
+        }
       }
       await reached(i + 1);
       if (e.type === 'server.shutdown' && model[i]!.matches('bound')) {
@@ -224,6 +226,12 @@ describe('server machine, model-based', () => {
     const seen = (snaps: Snapshot[]) => dedupe(snaps.map((s) => `${valuePath(s.value)}:${live(s)}`));
     expect(seen(trace)).toEqual(seen(model.slice(1))); // the trace starts after server.start
     const last = model.at(-1)!;
+    // Invariants the model itself must keep, whatever the transitions say.
+    for (const m of model) {
+      expect(live(m)).toBeLessThanOrEqual(maxConnections);
+      if (m.matches({ bound: 'full' })) expect(live(m)).toBe(maxConnections);
+      if (m.matches({ bound: 'listening' })) expect(live(m)).toBe(0);
+    }
     // The outcome the CLI turns into an exit code.
     expect(outcome.state).toBe(valuePath(last.value));
     const isGrace = (e: ServerEvent) => (e.type as string) === graceEvent;
@@ -238,6 +246,9 @@ describe('server machine, model-based', () => {
       expect(lines.at(-1)).toBe(forced ? 'Server stopped (grace period over, remaining connections destroyed).' : 'Server stopped.');
       expect(trace.at(-1)!.context.accepted).toBe(last.context.accepted);
       expect(trace.at(-1)!.context.rejected).toBe(last.context.rejected);
+      // Unless the stop was forced, every accepted connection finished on its own and said so.
+      const closedLines = lines.filter((l) => / closed \(\w+\)\.$/.test(l));
+      if (!forced) expect(closedLines).toHaveLength(last.context.accepted);
     }
   });
 });
