@@ -44,6 +44,8 @@ function humanLine(event: string, f: LogFields): string {
       return `${conn} Connection with ${str(f.remote)} failed: ${str(f.code)} (${str(f.errno)})`;
     case 'connection.closed':
       return `${conn} Connection with ${str(f.remote)} closed (${str(f.reason)}).`;
+    case 'connection.unclosed':
+      return `${conn} connection actor finished with its socket still open; destroyed it`;
     case 'connection.rejected':
       return `${conn} Turned away ${str(f.remote)}: ${str(f.code)}`;
     default:

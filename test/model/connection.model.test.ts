@@ -268,6 +268,7 @@ describe('connection machine, model-based', () => {
     if (last.context.reply === null) expect(payload).toEqual([]);
     else expect(payload).toEqual([`#1 Client Response Payload: ${escapeText(last.context.reply)}`]);
     expect(real.logLines.some((l) => l.endsWith(`closed (${last.context.closeReason}).`))).toBe(true);
+    expect(real.logLines.filter((l) => l.includes('still open'))).toEqual([]);
     await sleep(0);
   });
 });
