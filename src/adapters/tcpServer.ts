@@ -184,7 +184,10 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
       sockets.delete(id);
     });
     socket.resume();
-    socket.end(new ChatError(code, message).toWireLine());
+    // Free the descriptor as soon as the line and our FIN are with the kernel: a flood of
+    // turned-away clients that never read or close must not hold descriptors until
+    // closeTimeoutMs, or the process runs out and new clients are dropped without a word.
+    socket.end(new ChatError(code, message).toWireLine(), () => socket.destroy());
   }
 
   const serverLogic = serverMachine.provide({
