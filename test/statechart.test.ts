@@ -1,12 +1,13 @@
-// docs/statechart.md is generated from the machines (scripts/statechart.ts). These tests fail when
-// the committed file is stale, and check what it says against the machines themselves: every
-// state drawn where it is nested, every transition with a target drawn, every event listed, and
-// a Mermaid block that is well formed.
+// docs/statechart.md and the SVG drawings beside it are generated from the machines
+// (scripts/statechart.ts). These tests fail when a committed file is stale, and check what it says
+// against the machines themselves: every state drawn where it is nested, every transition with a
+// target drawn, every event listed, a Mermaid block that is well formed, and SVGs that parse and
+// carry the ids, data attributes and count placeholders the live view relies on.
 
 import { readFileSync } from 'node:fs';
-import { describe, it, expect } from 'vitest';
+import { beforeAll, describe, it, expect } from 'vitest';
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
-import { renderStatechartMarkdown } from '../scripts/statechart.js';
+import { renderDiagrams, renderStatechartMarkdown } from '../scripts/statechart.js';
 import { connectionEventSources, connectionMachine } from '../src/machines/connectionMachine.js';
 import { serverEventSources, serverMachine } from '../src/machines/serverMachine.js';
 
@@ -14,16 +15,30 @@ const docUrl = new URL('../docs/statechart.md', import.meta.url);
 const stale = 'docs/statechart.md is stale (or missing): run `npm run docs` and commit the result';
 
 function readDoc(): string {
+  return readDocsFile('statechart.md');
+}
+
+function readDocsFile(name: string): string {
   try {
-    return readFileSync(docUrl, 'utf8');
+    return readFileSync(new URL(name, docUrl), 'utf8');
   } catch {
     return '';
   }
 }
 
-const machines: readonly { machine: AnyStateMachine; eventSources: Readonly<Record<string, string>> }[] = [
-  { machine: serverMachine, eventSources: serverEventSources },
-  { machine: connectionMachine, eventSources: connectionEventSources },
+const machines: readonly {
+  machine: AnyStateMachine;
+  eventSources: Readonly<Record<string, string>>;
+  title: string;
+  image: string;
+}[] = [
+  { machine: serverMachine, eventSources: serverEventSources, title: 'Server machine', image: 'server-machine.svg' },
+  {
+    machine: connectionMachine,
+    eventSources: connectionEventSources,
+    title: 'Connection machine',
+    image: 'connection-machine.svg',
+  },
 ];
 
 /** Every state node under the root, parents first. */
@@ -115,6 +130,93 @@ function tableRows(text: string, title: string): string[][] {
 
 const unquote = (cell: string): string => cell.replace(/`/g, '');
 
+// ---------------------------------------------------------------------------------------------
+// Reading the SVGs: a small XML reader, strict enough to catch unbalanced tags, unquoted or
+// duplicated attributes and unescaped `<` or `&`.
+
+interface XmlElement {
+  name: string;
+  attrs: Record<string, string>;
+  children: XmlElement[];
+  /** The text directly inside, entities decoded. */
+  text: string;
+}
+
+function decodeEntities(text: string): string {
+  expect(text, 'every & starts an entity').not.toMatch(/&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/);
+  return text.replace(/&(amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) => {
+    const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+    if (e in named) return named[e] ?? '';
+    return String.fromCodePoint(e.startsWith('#x') ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+  });
+}
+
+/** Parses a document with one root element (comments before it allowed); fails the test on anything malformed. */
+function parseXml(source: string): XmlElement {
+  const document: XmlElement = { name: '#document', attrs: {}, children: [], text: '' };
+  const open: XmlElement[] = [document];
+  const token = /<!--[\s\S]*?-->|<(\/?)([A-Za-z][\w:.-]*)((?:\s+[\w:.-]+="[^"<]*")*)\s*(\/?)>|([^<]+)|(<)/g;
+  for (const match of source.matchAll(token)) {
+    const [whole, closing, name = '', attrText = '', selfClosing, text, stray] = match;
+    const current = open.at(-1) ?? document;
+    if (stray !== undefined) expect.fail(`malformed tag at ${match.index}: ${source.slice(match.index, match.index + 60)}`);
+    if (text !== undefined) {
+      if (open.length === 1) expect(text.trim(), 'no text outside the root element').toBe('');
+      current.text += decodeEntities(text);
+      continue;
+    }
+    if (whole.startsWith('<!--')) continue;
+    if (closing === '/') {
+      expect(current.name, `</${name}> closes the innermost open element`).toBe(name);
+      open.pop();
+      continue;
+    }
+    const attrs: Record<string, string> = {};
+    for (const [, key = '', value = ''] of attrText.matchAll(/([\w:.-]+)="([^"]*)"/g)) {
+      expect(attrs, `attribute ${key} given once on <${name}>`).not.toHaveProperty(key);
+      attrs[key] = decodeEntities(value);
+    }
+    const element: XmlElement = { name, attrs, children: [], text: '' };
+    if (open.length === 1) expect(document.children, 'one root element').toHaveLength(0);
+    current.children.push(element);
+    if (selfClosing !== '/') open.push(element);
+  }
+  expect(open.map((e) => e.name), 'every element is closed').toEqual(['#document']);
+  const [root] = document.children;
+  if (root === undefined) return expect.fail('no root element');
+  return root;
+}
+
+function* elements(node: XmlElement, ancestors: readonly XmlElement[] = []): Generator<[XmlElement, readonly XmlElement[]]> {
+  yield [node, ancestors];
+  for (const child of node.children) yield* elements(child, [...ancestors, node]);
+}
+
+const hasClass = (element: XmlElement, name: string): boolean => (element.attrs.class ?? '').split(/\s+/).includes(name);
+
+/** The text of an element and its descendants, one space between pieces. */
+function textOf(element: XmlElement): string {
+  return [element.text, ...element.children.map(textOf)].filter((t) => t !== '').join(' ');
+}
+
+const isLeaf = (node: AnyStateNode): boolean => Object.keys(node.states).length === 0;
+
+/** The label of every arrow the SVG must have: one per transition with a target, per target. */
+function expectedEdgeLabels(machine: AnyStateMachine): string[] {
+  const labels: string[] = [];
+  for (const node of descendants(machine.root)) {
+    for (const [eventType, transitions] of node.transitions) {
+      const after = 'xstate.after.';
+      const trigger = eventType.startsWith(after) ? `after ${eventType.slice(after.length, -(node.id.length + 1))}` : eventType;
+      for (const t of transitions) {
+        const label = typeof t.guard === 'string' ? `${trigger} [${t.guard}]` : trigger;
+        for (const _ of t.target ?? []) labels.push(label);
+      }
+    }
+  }
+  return labels.sort();
+}
+
 describe('docs/statechart.md', () => {
   const doc = readDoc();
 
@@ -127,6 +229,15 @@ describe('docs/statechart.md', () => {
     expect(head).toContain('generated by `npm run docs`');
     expect(head).toMatch(/do not edit/i);
     expect(renderStatechartMarkdown()).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+  });
+
+  it('shows each machine as an SVG image right before its Mermaid block', () => {
+    for (const { machine, title, image } of machines) {
+      const text = section(doc, machine);
+      expect(text, `${image} in the ${machine.id} section`).toMatch(
+        new RegExp(`^!\\[${title}\\]\\(${image.replace('.', '\\.')}\\)\n\n\`\`\`mermaid$`, 'm'),
+      );
+    }
   });
 
   it('documents the server machine first, then the connection machine', () => {
@@ -206,6 +317,100 @@ describe('docs/statechart.md', () => {
           const row = rows.find((r) => unquote(r[0] ?? '') === type);
           expect(row?.[1], `source of ${type}`).toBe(source.replace(/\|/g, '\\|'));
         }
+      });
+    });
+  }
+});
+
+describe('docs/*.svg', () => {
+  let rendered: Record<string, string> = {};
+  beforeAll(async () => {
+    rendered = await renderDiagrams();
+  });
+
+  it('are exactly what scripts/statechart.ts draws from the machines', () => {
+    expect(Object.keys(rendered).sort()).toEqual(machines.map((m) => m.image).sort());
+    for (const [name, svg] of Object.entries(rendered)) {
+      expect(readDocsFile(name), `docs/${name} is stale (or missing): run \`npm run docs\` and commit the result`).toBe(svg);
+    }
+  });
+
+  it('are drawn the same way every time', async () => {
+    expect(await renderDiagrams()).toEqual(rendered);
+  });
+
+  for (const { machine, image } of machines) {
+    describe(image, () => {
+      const svg = (): XmlElement => parseXml(rendered[image] ?? '');
+
+      it('is well-formed, self-contained SVG with its own style and a size', () => {
+        const root = svg();
+        expect(root.name).toBe('svg');
+        expect(root.attrs.xmlns).toBe('http://www.w3.org/2000/svg');
+        expect(Number(root.attrs.width)).toBeGreaterThan(100);
+        expect(root.attrs.viewBox).toBe(`0 0 ${root.attrs.width} ${root.attrs.height}`);
+        const style = [...elements(root)].find(([e]) => e.name === 'style')?.[0];
+        expect(style?.text).toMatch(/\.state\.active > rect\s*\{/);
+        expect(style?.text).toMatch(/\.state\.hot > rect\s*\{/);
+        expect(style?.text).toMatch(/sans-serif/);
+        const text = rendered[image] ?? '';
+        expect(text, 'no external references').not.toMatch(/href=|@import|url\((?!#)/);
+        expect(text.match(/https?:\/\/[^"\s]*/g)).toEqual(['http://www.w3.org/2000/svg']);
+      });
+
+      it('has a g.state with its id and data-state for every state, nested as in the machine', () => {
+        const groups = [...elements(svg())].filter(([e]) => e.name === 'g' && hasClass(e, 'state'));
+        const drawn = groups.map(([e, ancestors]) => ({
+          id: e.attrs.id,
+          state: e.attrs['data-state'],
+          parent: ancestors.filter((a) => hasClass(a, 'state')).at(-1)?.attrs['data-state'] ?? null,
+          label: e.children.find((c) => c.name === 'text' && hasClass(c, 'label'))?.text,
+          rect: e.children.some((c) => c.name === 'rect'),
+        }));
+        const expected = descendants(machine.root).map((node) => ({
+          id: `state-${machine.id}-${node.path.join('_')}`,
+          state: node.path.join('.'),
+          parent: node.parent === machine.root || !node.parent ? null : node.parent.path.join('.'),
+          label: node.key,
+          rect: true,
+        }));
+        expect(drawn).toEqual(expected);
+        const finals = groups.filter(([e]) => hasClass(e, 'final')).map(([e]) => e.attrs['data-state']);
+        const finalStates = descendants(machine.root).filter((n) => n.type === 'final');
+        expect(finals).toEqual(finalStates.map((n) => n.path.join('.')));
+        for (const [e] of groups.filter(([g]) => hasClass(g, 'final'))) {
+          expect(e.children.filter((c) => c.name === 'rect'), 'a final state has a double border').toHaveLength(2);
+        }
+      });
+
+      it('has an empty count placeholder in every leaf state, and only there', () => {
+        const counts = [...elements(svg())].filter(([e]) => e.name === 'text' && hasClass(e, 'count'));
+        const leaves = descendants(machine.root).filter(isLeaf).map((n) => n.path.join('.'));
+        expect(counts.map(([e]) => e.attrs['data-count-for'])).toEqual(leaves);
+        for (const [count, ancestors] of counts) {
+          expect(count.text).toBe('');
+          expect(ancestors.at(-1)?.attrs['data-state'], 'the count sits in its own state').toBe(count.attrs['data-count-for']);
+        }
+      });
+
+      it('draws one labelled arrow per transition with a target, and an initial arrow per compound state', () => {
+        const root = svg();
+        const edges = root.children.find((c) => c.name === 'g' && hasClass(c, 'edges'));
+        expect(edges, 'a g.edges').toBeDefined();
+        const all = [...elements(root)].map(([e]) => e);
+        const labels = all.filter((e) => e.name === 'text' && hasClass(e, 'edge-label'));
+        expect(labels.map(textOf).sort()).toEqual(expectedEdgeLabels(machine));
+        const arrows = edges?.children.filter((g) => hasClass(g, 'edge')) ?? [];
+        for (const arrow of arrows) {
+          const path = arrow.children.find((c) => c.name === 'path');
+          expect(path?.attrs.d, 'an arrow has a path').toMatch(/^M[\d.]+,[\d.]+ /);
+          expect(path?.attrs['marker-end']).toMatch(/^url\(#arrow-/);
+        }
+        const initials = arrows.filter((g) => hasClass(g, 'initial'));
+        const compounds = [machine.root, ...descendants(machine.root)].filter((n) => n.type === 'compound');
+        expect(initials).toHaveLength(compounds.length);
+        expect(all.filter((e) => e.name === 'circle' && hasClass(e, 'initial'))).toHaveLength(compounds.length);
+        expect(all.filter((e) => e.name === 'rect' && hasClass(e, 'edge-label-bg'))).toHaveLength(labels.length);
       });
     });
   }
