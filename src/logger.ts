@@ -36,6 +36,10 @@ function humanLine(event: string, f: LogFields): string {
       return `Shutting down: no longer accepting, closing ${str(f.live)} connection(s)`;
     case 'server.stopped':
       return f.forced ? 'Server stopped (grace period over, remaining connections destroyed).' : 'Server stopped.';
+    case 'inspect.listening':
+      return `Inspector: live statecharts at ${str(f.url)}`;
+    case 'inspect.ws':
+      return `Inspector: streaming inspection events to ${str(f.url)}`;
     case 'connection.opened':
       return `${conn} Connection established from ${str(f.remote)}`;
     case 'connection.reply':

@@ -14,7 +14,8 @@ describe('README', () => {
       const row = rows.find((r) => r.startsWith(`| \`${spec.flag} `));
       expect(row, `${spec.flag} row`).toBeDefined();
       expect(row).toContain(`\`${spec.key}\``);
-      expect(row).toContain(`\`${String(defaultConfig[spec.key])}\``);
+      const value = defaultConfig[spec.key];
+      expect(row).toContain(value === null ? ' off ' : `\`${String(value)}\``);
     }
   });
 

@@ -11,6 +11,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type Kind =
   | { type: 'int'; min: number; max: number }
+  /** `[host:]port`, host defaulting to 127.0.0.1 (loopback: the page is for the operator). */
+  | { type: 'hostPort' }
+  /** A ws:// or wss:// URL. */
+  | { type: 'wsUrl' }
   | { type: 'text'; allowEmpty: boolean }
   | { type: 'choice'; choices: readonly string[] };
 
@@ -82,6 +86,20 @@ export const serverFlags: FlagSpec<keyof ServerConfig>[] = [
     kind: { type: 'choice', choices: ['human', 'json'] },
     help: 'console lines, or one JSON object per line',
   },
+  {
+    flag: '--inspect',
+    key: 'inspect',
+    value: '[HOST:]PORT',
+    kind: { type: 'hostPort' },
+    help: 'serve the live statechart view at http://HOST:PORT/ (host 127.0.0.1)',
+  },
+  {
+    flag: '--inspect-ws',
+    key: 'inspectWs',
+    value: 'URL',
+    kind: { type: 'wsUrl' },
+    help: "stream XState inspection events to a WebSocket (Stately's inspector)",
+  },
 ];
 
 export interface ClientOptions {
@@ -119,7 +137,7 @@ export const clientFlags: FlagSpec<keyof ClientOptions>[] = [
 
 export type ParseResult<T> = { kind: 'run'; options: T } | { kind: 'help' };
 
-function parseValue(spec: FlagSpec<string>, raw: string): string | number {
+function parseValue(spec: FlagSpec<string>, raw: string): string | number | { host: string; port: number } {
   const { kind } = spec;
   if (kind.type === 'int') {
     const n = /^-?\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
@@ -130,6 +148,26 @@ function parseValue(spec: FlagSpec<string>, raw: string): string | number {
       );
     }
     return n;
+  }
+  if (kind.type === 'hostPort') {
+    const m = /^(?:(.+):)?(\d+)$/.exec(raw.trim());
+    const port = m ? Number(m[2]) : Number.NaN;
+    if (!m || !Number.isSafeInteger(port) || port < 0 || port > 65535) {
+      throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must be [host:]port with a port from 0 to 65535 (got ${JSON.stringify(raw)})`);
+    }
+    return { host: (m[1] ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1'), port };
+  }
+  if (kind.type === 'wsUrl') {
+    let url: URL | null = null;
+    try {
+      url = new URL(raw);
+    } catch {
+      url = null;
+    }
+    if (!url || (url.protocol !== 'ws:' && url.protocol !== 'wss:')) {
+      throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must be a ws:// or wss:// URL (got ${JSON.stringify(raw)})`);
+    }
+    return raw;
   }
   if (kind.type === 'choice') {
     if (!kind.choices.includes(raw)) {
@@ -185,7 +223,8 @@ function usageOf(command: string, summary: string, specs: FlagSpec<string>[], de
   const rows = specs.map((spec) => {
     const left = `  ${spec.flag} ${spec.value}`;
     const value = (defaults as Record<string, unknown>)[spec.key];
-    const shown = value === null ? '' : ` (default: ${typeof value === 'string' ? JSON.stringify(value) : String(value)})`;
+    const shown =
+      value === null ? (spec.kind.type === 'text' ? '' : ' (default: off)') : ` (default: ${typeof value === 'string' ? JSON.stringify(value) : String(value)})`;
     return `${left.padEnd(30)} ${spec.help}${shown}`;
   });
   return [`Usage: ${command} [flags]`, '', summary, '', 'Flags:', ...rows, `${'  -h, --help'.padEnd(30)} show this help`].join('\n');

@@ -1,14 +1,72 @@
 #!/usr/bin/env node
-// The server command: flags in, a running server out. It picks the log sink and turns
-// SIGINT/SIGTERM into `server.shutdown` events; how shutdown happens is the machine's business.
-// Exit codes: 0 after a shutdown, 1 when the address could not be claimed, 2 for bad flags.
+// The server command: flags in, a running server out. It picks the log sink, turns
+// SIGINT/SIGTERM into `server.shutdown` events (how shutdown happens is the machine's business)
+// and, when asked, starts the inspection outputs. Exit codes: 0 after a shutdown, 1 when an
+// address could not be claimed, 2 for bad flags.
 
+import type { InspectionEvent } from 'xstate';
+import { startInspectServer, type InspectServer } from '../adapters/inspectServer.js';
+import { startStatelyInspector, type StatelyInspector } from '../adapters/statelyInspector.js';
 import { startServer } from '../adapters/tcpServer.js';
-import { ChatError } from '../errors.js';
-import { humanLogger, jsonLogger } from '../logger.js';
+import type { ServerConfig } from '../config.js';
+import { ChatError, listenFailure } from '../errors.js';
+import { renderMachineSvg } from '../inspect/diagram.js';
+import { Monitor } from '../inspect/monitor.js';
+import { humanLogger, jsonLogger, type Logger } from '../logger.js';
+import { connectionMachine } from '../machines/connectionMachine.js';
+import { serverMachine } from '../machines/serverMachine.js';
 import { parseServerArgs, serverUsage } from './args.js';
 
-function main(argv: string[]): void {
+interface Inspection {
+  observer: ((event: InspectionEvent) => void) | undefined;
+  close(): Promise<void>;
+}
+
+/** Starts what --inspect and --inspect-ws ask for; with neither, no observer at all. */
+async function startInspection(config: ServerConfig, logger: Logger): Promise<Inspection> {
+  const observers: Array<(event: InspectionEvent) => void> = [];
+  let page: InspectServer | null = null;
+  let stately: StatelyInspector | null = null;
+  if (config.inspect) {
+    const monitor = new Monitor();
+    const { host, port } = config.inspect;
+    const diagrams = {
+      server: await renderMachineSvg(serverMachine),
+      connection: await renderMachineSvg(connectionMachine),
+    };
+    try {
+      page = await startInspectServer({ host, port, monitor, diagrams });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const failure = listenFailure(e.code ?? 'UNKNOWN', e.message, host, port);
+      throw new ChatError(failure.code, `inspector: ${failure.message}`);
+    }
+    observers.push(monitor.inspect);
+    logger.log('info', 'inspect.listening', { url: page.url });
+  }
+  if (config.inspectWs) {
+    stately = startStatelyInspector(config.inspectWs);
+    observers.push(stately.inspect);
+    logger.log('info', 'inspect.ws', { url: config.inspectWs });
+  }
+  const observer =
+    observers.length === 0
+      ? undefined
+      : observers.length === 1
+        ? observers[0]
+        : (event: InspectionEvent) => {
+            for (const o of observers) o(event);
+          };
+  return {
+    observer,
+    async close() {
+      stately?.stop();
+      await page?.close();
+    },
+  };
+}
+
+async function main(argv: string[]): Promise<void> {
   let parsed;
   try {
     parsed = parseServerArgs(argv);
@@ -24,21 +82,30 @@ function main(argv: string[]): void {
   }
   const config = parsed.options;
   const logger = config.logFormat === 'json' ? jsonLogger() : humanLogger();
-  const server = startServer(config, { logger });
+  let inspection: Inspection;
+  try {
+    inspection = await startInspection(config, logger);
+  } catch (err) {
+    if (!(err instanceof ChatError)) throw err;
+    logger.log('error', 'server.failed', { code: err.code, message: err.message });
+    process.exitCode = 1;
+    return;
+  }
+  const server = startServer(config, { logger, inspect: inspection.observer });
 
   // The first signal asks for a graceful stop; a second one forces it (the machine's choice).
   const onSignal = (): void => server.shutdown();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  void server.done.then((outcome) => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.exitCode = outcome.state === 'failed' ? 1 : 0;
-    // Everything the server owned is closed by now, so the process ends on its own. If some
-    // handle still held it, that would be a bug; do not let it hang an operator's terminal.
-    setTimeout(() => process.exit(), 1_000).unref();
-  });
+  const outcome = await server.done;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  await inspection.close();
+  process.exitCode = outcome.state === 'failed' ? 1 : 0;
+  // Everything the server owned is closed by now, so the process ends on its own. If some
+  // handle still held it, that would be a bug; do not let it hang an operator's terminal.
+  setTimeout(() => process.exit(), 1_000).unref();
 }
 
-main(process.argv.slice(2));
+void main(process.argv.slice(2));

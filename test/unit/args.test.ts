@@ -30,11 +30,12 @@ describe('server flags', () => {
     const o = run([
       '--host', '0.0.0.0', '--port', '9000', '--greeting', 'hi', '--reply-timeout', '1500', '--reply-quiet', '50',
       '--max-reply-bytes', '64', '--max-connections', '3', '--close-timeout', '100', '--shutdown-grace', '0',
-      '--backlog', '128', '--log-format', 'json',
+      '--backlog', '128', '--log-format', 'json', '--inspect', '8029', '--inspect-ws', 'ws://127.0.0.1:9999/x',
     ]);
     expect(o).toEqual({
       host: '0.0.0.0', port: 9000, greeting: 'hi', replyTimeoutMs: 1500, replyQuietMs: 50, maxReplyBytes: 64,
       maxConnections: 3, closeTimeoutMs: 100, shutdownGraceMs: 0, listenBacklog: 128, logFormat: 'json',
+      inspect: { host: '127.0.0.1', port: 8029 }, inspectWs: 'ws://127.0.0.1:9999/x',
     });
   });
 
@@ -55,6 +56,14 @@ describe('server flags', () => {
     expect(refusal(['--port'])).toMatch(/--port/);
     expect(refusal(['8028'])).toMatch(/8028/);
     expect(refusal(['--log-format', 'xml'])).toContain('human, json');
+  });
+
+  it('reads --inspect as [host:]port and checks --inspect-ws is a WebSocket URL', () => {
+    expect(run(['--inspect', '0.0.0.0:9000']).inspect).toEqual({ host: '0.0.0.0', port: 9000 });
+    expect(run(['--inspect', '[::1]:9000']).inspect).toEqual({ host: '::1', port: 9000 });
+    expect(refusal(['--inspect', 'host:99999'])).toContain('--inspect must be [host:]port');
+    expect(refusal(['--inspect', 'nope'])).toContain('--inspect must be [host:]port');
+    expect(refusal(['--inspect-ws', 'http://x/'])).toContain('ws:// or wss://');
   });
 
   it('refuses a multi-line greeting (it is one line on the wire)', () => {
