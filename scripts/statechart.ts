@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { AnyStateMachine, AnyStateNode, AnyTransitionDefinition } from 'xstate';
 import { describeGuard, renderMachineSvg } from '../src/inspect/diagram.js';
 import { connectionEventSources, connectionMachine } from '../src/machines/connectionMachine.js';
+import { primaryEventSources, primaryMachine } from '../src/machines/primaryMachine.js';
 import { serverEventSources, serverMachine } from '../src/machines/serverMachine.js';
 
 interface MachineDoc {
@@ -53,7 +54,10 @@ into one machine event; the machine decides what happens.
   (\`net.close\`) only once every socket it accepted has closed, which ends \`stopping\` normally.
   The \`shutdownGrace\` timer, or a second \`server.shutdown\`, ends it by destroying the sockets left.
 - \`connection.closed\` is not a Node event: the adapter sends it when a connection actor reaches
-  its final state, and \`live\` counts down on it.`;
+  its final state, and \`live\` counts down on it.
+- \`server.shutdown\` while \`binding\` goes to \`abandoning\`: Node cannot close a server whose
+  \`listen()\` is still in flight (under node:cluster it throws inside Node), so the machine waits
+  for \`net.listening\` (then stops as usual) or \`net.error\` (then it is stopped).`;
 
 const machineDocs: readonly MachineDoc[] = [
   {
@@ -70,6 +74,13 @@ const machineDocs: readonly MachineDoc[] = [
     file: 'src/machines/connectionMachine.ts',
     image: 'connection-machine.svg',
     eventSources: connectionEventSources,
+  },
+  {
+    title: 'Primary machine',
+    machine: primaryMachine,
+    file: 'src/machines/primaryMachine.ts',
+    image: 'primary-machine.svg',
+    eventSources: primaryEventSources,
   },
 ];
 

@@ -54,6 +54,12 @@ export interface ServerConfig {
   inspect: { host: string; port: number } | null;
   /** WebSocket URL to stream XState inspection events to (Stately's inspector), or null. */
   inspectWs: string | null;
+  /**
+   * Server processes sharing the port (`--workers N|auto`, node:cluster). 1 runs the server in
+   * this process; more start a primary that keeps N workers running and restarts any that die.
+   * maxConnections applies per worker.
+   */
+  workers: number;
 }
 
 export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
@@ -70,6 +76,7 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
   logFormat: 'human',
   inspect: null,
   inspectWs: null,
+  workers: 1,
 });
 
 /** What a connection actor needs to know; derived from ServerConfig. */

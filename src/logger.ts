@@ -36,6 +36,16 @@ function humanLine(event: string, f: LogFields): string {
       return `Shutting down: no longer accepting, closing ${str(f.live)} connection(s)`;
     case 'server.stopped':
       return f.forced ? 'Server stopped (grace period over, remaining connections destroyed).' : 'Server stopped.';
+    case 'primary.listening':
+      return `Socket server listening on ${str(f.host)}:${str(f.port)} (${str(f.workers)} workers)`;
+    case 'primary.worker':
+      return `started worker ${str(f.worker)} (pid ${str(f.pid)})`;
+    case 'primary.workerDied':
+      return `worker ${str(f.worker)} (pid ${str(f.pid)}) died (${str(f.reason)}); starting a new one`;
+    case 'primary.stopping':
+      return `Shutting down: asking ${str(f.alive)} worker(s) to drain`;
+    case 'primary.stopped':
+      return f.forced ? 'All workers stopped (grace period over, the rest were killed).' : 'All workers stopped.';
     case 'inspect.listening':
       return `Inspector: live statecharts at ${str(f.url)}`;
     case 'inspect.ws':
@@ -61,14 +71,17 @@ export interface SinkOptions {
   out?: (line: string) => void;
   err?: (line: string) => void;
   now?: () => Date;
+  /** Which worker process this is (`--workers`): human lines get `[worker N] `, JSON a field. */
+  worker?: number;
 }
 
 export function humanLogger(options: SinkOptions = {}): Logger {
   const out = options.out ?? ((line: string) => process.stdout.write(line + '\n'));
   const err = options.err ?? ((line: string) => process.stderr.write(line + '\n'));
+  const prefix = options.worker === undefined ? '' : `[worker ${options.worker}] `;
   return {
     log(level, event, fields) {
-      (level === 'error' ? err : out)(humanLine(event, escapeFields(fields)));
+      (level === 'error' ? err : out)(prefix + humanLine(event, escapeFields(fields)));
     },
   };
 }
@@ -80,7 +93,8 @@ export function jsonLogger(options: SinkOptions = {}): Logger {
     log(level, event, fields) {
       // JSON.stringify escapes C0 controls but not DEL, C1 or bidi characters: escape first.
       const safe = escapeFields(fields);
-      out(JSON.stringify({ time: now().toISOString(), level, event, message: humanLine(event, safe), ...safe }));
+      const worker = options.worker === undefined ? {} : { worker: options.worker };
+      out(JSON.stringify({ time: now().toISOString(), level, event, message: humanLine(event, safe), ...worker, ...safe }));
     },
   };
 }

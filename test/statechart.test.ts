@@ -9,6 +9,7 @@ import { beforeAll, describe, it, expect } from 'vitest';
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { renderDiagrams, renderStatechartMarkdown } from '../scripts/statechart.js';
 import { connectionEventSources, connectionMachine } from '../src/machines/connectionMachine.js';
+import { primaryEventSources, primaryMachine } from '../src/machines/primaryMachine.js';
 import { serverEventSources, serverMachine } from '../src/machines/serverMachine.js';
 
 const docUrl = new URL('../docs/statechart.md', import.meta.url);
@@ -38,6 +39,12 @@ const machines: readonly {
     eventSources: connectionEventSources,
     title: 'Connection machine',
     image: 'connection-machine.svg',
+  },
+  {
+    machine: primaryMachine,
+    eventSources: primaryEventSources,
+    title: 'Primary machine',
+    image: 'primary-machine.svg',
   },
 ];
 
@@ -213,6 +220,10 @@ function expectedEdgeLabels(machine: AnyStateMachine): string[] {
         for (const _ of t.target ?? []) labels.push(label);
       }
     }
+    for (const t of node.always ?? []) {
+      const label = typeof t.guard === 'string' ? `always [${t.guard}]` : 'always';
+      for (const _ of t.target ?? []) labels.push(label);
+    }
   }
   return labels.sort();
 }
@@ -240,9 +251,9 @@ describe('docs/statechart.md', () => {
     }
   });
 
-  it('documents the server machine first, then the connection machine', () => {
+  it('documents the server machine first, then the connection machine, then the primary', () => {
     const headings = doc.split('\n').filter((line) => line.startsWith('## '));
-    expect(headings.map((h) => /\(`(\w+)`\)/.exec(h)?.[1])).toEqual(['server', 'connection']);
+    expect(headings.map((h) => /\(`(\w+)`\)/.exec(h)?.[1])).toEqual(['server', 'connection', 'primary']);
   });
 
   it('explains why bound is the parent of every state that holds the address', () => {

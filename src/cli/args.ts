@@ -2,6 +2,7 @@
 // checks and the usage text are all derived (the README's table is checked against it).
 // Parsing is pure: argv in, config or a usage error out; the CLI decides what to print.
 
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { defaultConfig, type ServerConfig } from '../config.js';
 import { ChatError } from '../errors.js';
@@ -15,6 +16,8 @@ type Kind =
   | { type: 'hostPort' }
   /** A ws:// or wss:// URL. */
   | { type: 'wsUrl' }
+  /** A count, or `auto` for one per core. */
+  | { type: 'countOrAuto'; max: number }
   | { type: 'text'; allowEmpty: boolean }
   | { type: 'choice'; choices: readonly string[] };
 
@@ -87,6 +90,13 @@ export const serverFlags: FlagSpec<keyof ServerConfig>[] = [
     help: 'console lines, or one JSON object per line',
   },
   {
+    flag: '--workers',
+    key: 'workers',
+    value: 'N|auto',
+    kind: { type: 'countOrAuto', max: 64 },
+    help: 'server processes sharing the port (auto = one per core)',
+  },
+  {
     flag: '--inspect',
     key: 'inspect',
     value: '[HOST:]PORT',
@@ -156,6 +166,14 @@ function parseValue(spec: FlagSpec<string>, raw: string): string | number | { ho
       throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must be [host:]port with a port from 0 to 65535 (got ${JSON.stringify(raw)})`);
     }
     return { host: (m[1] ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1'), port };
+  }
+  if (kind.type === 'countOrAuto') {
+    if (raw.trim() === 'auto') return availableParallelism();
+    const n = /^\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < 1 || n > kind.max) {
+      throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must be auto or a whole number from 1 to ${kind.max} (got ${JSON.stringify(raw)})`);
+    }
+    return n;
   }
   if (kind.type === 'wsUrl') {
     let url: URL | null = null;

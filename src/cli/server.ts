@@ -5,6 +5,7 @@
 // address could not be claimed, 2 for bad flags.
 
 import type { InspectionEvent } from 'xstate';
+import { isWorker, leaveCluster, onPrimaryShutdown, reportFailure, startPrimary, workerId } from '../adapters/cluster.js';
 import { startInspectServer, type InspectServer } from '../adapters/inspectServer.js';
 import { startStatelyInspector, type StatelyInspector } from '../adapters/statelyInspector.js';
 import { startServer } from '../adapters/tcpServer.js';
@@ -66,6 +67,19 @@ async function startInspection(config: ServerConfig, logger: Logger): Promise<In
   };
 }
 
+/** `--workers N`: this process is the primary; it only starts, watches and stops workers. */
+async function runPrimary(config: ServerConfig, logger: Logger): Promise<void> {
+  const primary = startPrimary({ workers: config.workers, shutdownGraceMs: config.shutdownGraceMs, logger });
+  const onSignal = (): void => primary.shutdown();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const outcome = await primary.done;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.exitCode = outcome.state === 'failed' ? 1 : 0;
+  setTimeout(() => process.exit(), 1_000).unref();
+}
+
 async function main(argv: string[]): Promise<void> {
   let parsed;
   try {
@@ -81,7 +95,24 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const config = parsed.options;
-  const logger = config.logFormat === 'json' ? jsonLogger() : humanLogger();
+  if (config.workers > 1 && (config.inspect || config.inspectWs)) {
+    // Each worker would be a separate view of a part of the clients.
+    process.stderr.write(`xstate-tcp-chat: --inspect and --inspect-ws work with --workers 1 only\n\n${serverUsage()}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const sinkOptions = { worker: workerId() };
+  const sink = config.logFormat === 'json' ? jsonLogger(sinkOptions) : humanLogger(sinkOptions);
+  if (config.workers > 1 && !isWorker) return runPrimary(config, sink);
+  // A worker does not print why it could not listen: it tells the primary, which says it once.
+  const logger: Logger = isWorker
+    ? {
+        log(level, event, fields) {
+          if (event === 'server.failed') void reportFailure(String(fields.code), String(fields.message));
+          else sink.log(level, event, fields);
+        },
+      }
+    : sink;
   let inspection: Inspection;
   try {
     inspection = await startInspection(config, logger);
@@ -94,14 +125,29 @@ async function main(argv: string[]): Promise<void> {
   const server = startServer(config, { logger, inspect: inspection.observer });
 
   // The first signal asks for a graceful stop; a second one forces it (the machine's choice).
-  const onSignal = (): void => server.shutdown();
+  // A worker may be asked twice for one Ctrl-C (the terminal signals the whole process group,
+  // and the primary asks too): the primary's request never counts as the second one.
+  let asked = false;
+  let signalled = false;
+  const onSignal = (): void => {
+    if (!asked || signalled) server.shutdown();
+    asked = true;
+    signalled = true;
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  if (isWorker) {
+    onPrimaryShutdown(() => {
+      if (!asked) server.shutdown();
+      asked = true;
+    });
+  }
 
   const outcome = await server.done;
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   await inspection.close();
+  if (isWorker) leaveCluster();
   process.exitCode = outcome.state === 'failed' ? 1 : 0;
   // Everything the server owned is closed by now, so the process ends on its own. If some
   // handle still held it, that would be a bug; do not let it hang an operator's terminal.

@@ -133,7 +133,15 @@ export const serverMachine = setup({
       on: {
         'net.listening': { target: 'bound', actions: ['recordAddress', 'logListening'] },
         'net.error': { target: 'failed', actions: ['recordFailure', 'logFailure'] },
-        'server.shutdown': 'stopping',
+        'server.shutdown': 'abandoning',
+      },
+    },
+    abandoning: {
+      description:
+        'Shutdown asked while `listen()` is in flight. Node cannot close a server mid-listen (under node:cluster it crashes), so wait for its answer.',
+      on: {
+        'net.listening': { target: 'stopping', actions: 'recordAddress' },
+        'net.error': 'stopped',
       },
     },
     bound: {

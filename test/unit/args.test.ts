@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { parseClientArgs, parseServerArgs, serverFlags, serverUsage } from '../../src/cli/args.js';
 import { defaultConfig } from '../../src/config.js';
@@ -31,11 +32,12 @@ describe('server flags', () => {
       '--host', '0.0.0.0', '--port', '9000', '--greeting', 'hi', '--reply-timeout', '1500', '--reply-quiet', '50',
       '--max-reply-bytes', '64', '--max-connections', '3', '--close-timeout', '100', '--shutdown-grace', '0',
       '--backlog', '128', '--log-format', 'json', '--inspect', '8029', '--inspect-ws', 'ws://127.0.0.1:9999/x',
+      '--workers', '3',
     ]);
     expect(o).toEqual({
       host: '0.0.0.0', port: 9000, greeting: 'hi', replyTimeoutMs: 1500, replyQuietMs: 50, maxReplyBytes: 64,
       maxConnections: 3, closeTimeoutMs: 100, shutdownGraceMs: 0, listenBacklog: 128, logFormat: 'json',
-      inspect: { host: '127.0.0.1', port: 8029 }, inspectWs: 'ws://127.0.0.1:9999/x',
+      inspect: { host: '127.0.0.1', port: 8029 }, inspectWs: 'ws://127.0.0.1:9999/x', workers: 3,
     });
   });
 
@@ -64,6 +66,11 @@ describe('server flags', () => {
     expect(refusal(['--inspect', 'host:99999'])).toContain('--inspect must be [host:]port');
     expect(refusal(['--inspect', 'nope'])).toContain('--inspect must be [host:]port');
     expect(refusal(['--inspect-ws', 'http://x/'])).toContain('ws:// or wss://');
+  });
+
+  it('reads --workers as a count or auto (one per core)', () => {
+    expect(run(['--workers', 'auto']).workers).toBe(availableParallelism());
+    expect(refusal(['--workers', '0'])).toContain('--workers must be auto or a whole number from 1 to 64');
   });
 
   it('refuses a multi-line greeting (it is one line on the wire)', () => {
