@@ -6,10 +6,10 @@
 // One actor per client, created with createActor as a root actor (not spawned by the server
 // machine): see ../shared/XSTATE-NOTES.md for why spawnChild does not scale to thousands.
 
-import { assertEvent, assign, enqueueActions, setup } from 'xstate';
+import { assertEvent, assign, setup } from 'xstate';
 import type { ConnectionLimits } from '../config.js';
 import { ChatError } from '../errors.js';
-import { decodeUtf8, frameReply, unterminatedReply } from '../protocol/frame.js';
+import { decodeUtf8, frameReply, unterminatedReply, type FrameResult } from '../protocol/frame.js';
 
 /** Why a connection ended; shown in the log and kept in the final snapshot. */
 export type CloseReason =
@@ -46,11 +46,8 @@ export type ConnectionEvent =
   | { type: 'socket.error'; code: string; message: string }
   | { type: 'socket.close' }
   // From the server (via the adapter) when it is shutting down.
-  | { type: 'server.shutdown' }
-  // Raised by this machine from the pure framer, one per socket.data.
-  | { type: 'frame.partial'; buffered: Uint8Array }
-  | { type: 'frame.line'; line: Uint8Array }
-  | { type: 'frame.overflow' };
+  | { type: 'server.shutdown' };
+
 
 /** What produces each event: feeds the table in docs/statechart.md (typed, so none is missed). */
 export const connectionEventSources: Record<ConnectionEvent['type'], string> = {
@@ -60,9 +57,6 @@ export const connectionEventSources: Record<ConnectionEvent['type'], string> = {
   'socket.error': "`'error'` on the `net.Socket` (ECONNRESET, EPIPE, ...); Node destroys the socket",
   'socket.close': "`'close'` on the `net.Socket`: both directions are closed",
   'server.shutdown': 'the server machine\'s `notifyConnections` action, on `server.shutdown`',
-  'frame.partial': '`frameData` (pure framer): bytes arrived, no line end yet',
-  'frame.line': '`frameData` (pure framer): a whole line arrived within the limit',
-  'frame.overflow': '`frameData` (pure framer): the line passed `maxReplyBytes`',
 };
 
 /** The line the server sends before ending its side, if the reason calls for one. */
@@ -82,6 +76,28 @@ export function goodbyeLine(context: ConnectionContext): string | null {
 
 // One empty buffer shared by every connection: it is never written to (framing copies).
 const noBytes = new Uint8Array(0);
+
+// Framing runs once per socket.data however many guards and actions ask about it: the result is
+// kept per event object, for the buffer it was computed from (the model tests apply one event
+// object in several contexts).
+const framed = new WeakMap<object, { from: Uint8Array; result: FrameResult }>();
+function frameOf(context: ConnectionContext, event: ConnectionEvent): FrameResult {
+  if (event.type !== 'socket.data') return { kind: 'partial', buffered: context.buffered };
+  const hit = framed.get(event);
+  if (hit && hit.from === context.buffered) return hit.result;
+  const result = frameReply(context.buffered, event.bytes, context.limits.maxReplyBytes);
+  framed.set(event, { from: context.buffered, result });
+  return result;
+}
+
+/** socket.data in `empty` or `partial`: a whole line, too much, or more of a partial line. */
+function onData(partial: 'partial', reenter: boolean) {
+  return [
+    { guard: 'completesLine', target: '#connection.closing', actions: ['takeLine', 'logReply'] },
+    { guard: 'overflows', target: '#connection.closing', actions: ['dropBuffer', 'closeForOverflow'] },
+    { target: partial, reenter, actions: 'keepPartial' },
+  ] as const;
+}
 
 export const connectionMachine = setup({
   types: {
@@ -105,23 +121,16 @@ export const connectionMachine = setup({
     destroySocket: () => {},
     logClosed: () => {},
 
-    frameData: enqueueActions(({ context, event, enqueue }) => {
-      assertEvent(event, 'socket.data');
-      const result = frameReply(context.buffered, event.bytes, context.limits.maxReplyBytes);
-      if (result.kind === 'line') enqueue.raise({ type: 'frame.line', line: result.line });
-      else if (result.kind === 'partial') enqueue.raise({ type: 'frame.partial', buffered: result.buffered });
-      else enqueue.raise({ type: 'frame.overflow' });
-    }),
     keepPartial: assign({
-      buffered: ({ event }) => {
-        assertEvent(event, 'frame.partial');
-        return event.buffered;
+      buffered: ({ context, event }) => {
+        const framed = frameOf(context, event);
+        return framed.kind === 'partial' ? framed.buffered : context.buffered;
       },
     }),
     takeLine: assign({
-      reply: ({ event }) => {
-        assertEvent(event, 'frame.line');
-        return decodeUtf8(event.line);
+      reply: ({ context, event }) => {
+        const framed = frameOf(context, event);
+        return framed.kind === 'line' ? decodeUtf8(framed.line) : null;
       },
       buffered: noBytes,
       closeReason: 'replied' as const,
@@ -147,6 +156,10 @@ export const connectionMachine = setup({
   },
   guards: {
     hasBufferedBytes: ({ context }) => context.buffered.length > 0,
+    /** These bytes end the reply line within maxReplyBytes. */
+    completesLine: ({ context, event }) => frameOf(context, event).kind === 'line',
+    /** These bytes take the line past maxReplyBytes. */
+    overflows: ({ context, event }) => frameOf(context, event).kind === 'overflow',
   },
   delays: {
     replyTimeout: ({ context }) => context.limits.replyTimeoutMs,
@@ -190,9 +203,6 @@ export const connectionMachine = setup({
           entry: 'startReading',
           initial: 'empty',
           on: {
-            'socket.data': { actions: 'frameData' },
-            'frame.line': { target: '#connection.closing', actions: ['takeLine', 'logReply'] },
-            'frame.overflow': { target: '#connection.closing', actions: ['dropBuffer', 'closeForOverflow'] },
             'socket.end': [
               { guard: 'hasBufferedBytes', target: '#connection.closing', actions: ['takeBuffered', 'logReply'] },
               { target: '#connection.closing', actions: 'closeForClientEnd' },
@@ -201,14 +211,15 @@ export const connectionMachine = setup({
           states: {
             empty: {
               description: 'Nothing received yet.',
-              on: { 'frame.partial': { target: 'partial', actions: 'keepPartial' } },
+              on: { 'socket.data': onData('partial', false) },
             },
             partial: {
               description: 'Some bytes, no line end yet. Quiet for replyQuietMs means they are the reply.',
               after: {
                 replyQuiet: { target: '#connection.closing', actions: ['takeBuffered', 'logReply'] },
               },
-              on: { 'frame.partial': { target: 'partial', reenter: true, actions: 'keepPartial' } },
+              // More bytes restart the quiet timer (re-entering `partial`); the deadline goes on.
+              on: { 'socket.data': onData('partial', true) },
             },
           },
         },

@@ -61,9 +61,6 @@ const candidates: ModelEvent[] = [
  * covered by the unit tests (test/unit/connectionMachine.test.ts) instead.
  */
 const unreachable: Record<string, string> = {
-  'frame.partial': 'raised by the machine itself from socket.data',
-  'frame.line': 'raised by the machine itself from socket.data',
-  'frame.overflow': 'raised by the machine itself from socket.data',
   'after:closeTimeout': 'destroys the socket without changing state; the socket.close that follows is the step',
 };
 
