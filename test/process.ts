@@ -17,6 +17,13 @@ export interface Running {
 
 export function run(bin: string, args: string[], input?: string): Running {
   const proc = spawn(process.execPath, [bin, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  if (input === undefined) proc.stdin!.end();
+  else proc.stdin!.end(input);
+  return watch(proc);
+}
+
+/** Collects a child's output and exit, with a wait for a stdout line. */
+export function watch(proc: ChildProcess): Running {
   let out = '';
   let err = '';
   const waiters = new Set<() => void>();
@@ -25,8 +32,6 @@ export function run(bin: string, args: string[], input?: string): Running {
     for (const w of [...waiters]) w();
   });
   proc.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
-  if (input === undefined) proc.stdin!.end();
-  else proc.stdin!.end(input);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
     proc.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
   );

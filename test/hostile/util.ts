@@ -10,7 +10,7 @@ import vm from 'node:vm';
 import { startServer, type ServerHandle, type ServerOutcome } from '../../src/adapters/tcpServer.js';
 import { defaultConfig, type ServerConfig } from '../../src/config.js';
 import { humanLogger } from '../../src/logger.js';
-import type { Running } from '../process.js';
+import { watch, type Running } from '../process.js';
 
 export const GREETING = "Hey What's up?\n";
 
@@ -231,41 +231,7 @@ export function runWithUlimit(limit: number, bin: string, args: string[]): Runni
   const proc = spawn('/bin/sh', ['-c', `ulimit -n ${limit} && exec "$0" "$@"`, process.execPath, bin, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let err = '';
-  const waiters = new Set<() => void>();
-  proc.stdout!.on('data', (c: Buffer) => {
-    out += c.toString('utf8');
-    for (const w of [...waiters]) w();
-  });
-  proc.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    proc.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-  );
-  return {
-    proc,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    waitForLine(pattern, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const m = out.match(pattern);
-          if (m) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve(m);
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`no line matching ${pattern}; stdout: ${out}; stderr: ${err}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
-  };
+  return watch(proc);
 }
 
 // ---------------------------------------------------------------------------------------------
