@@ -5,6 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { isChildMessage, type ChildMessage, type ParentMessage, type ServerKind } from './ipc.js';
+import { withTimeout } from './wait.js';
 
 /** Time for the child to start and report its port. */
 const startTimeoutMs = 10_000;
@@ -29,19 +30,19 @@ export interface CpuReport {
 export interface ForkedServer {
   readonly kind: ServerKind;
   readonly port: number;
+  readonly pid: number;
   /** GC twice in the child, then its process.memoryUsage(). */
   memory(): Promise<MemoryReport>;
   /** The child's cumulative process.cpuUsage(). */
   cpu(): Promise<CpuReport>;
-  stop(): Promise<void>;
+  /** Asks the server to shut down; resolves with how the process exited (killed if it did not). */
+  stop(): Promise<ForkedExit>;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+export interface ForkedExit {
+  exitCode: number | null;
+  signal: string | null;
+  killed: boolean;
 }
 
 function nextMessage(child: ChildProcess, accept: (m: ChildMessage) => boolean): Promise<ChildMessage> {
@@ -64,9 +65,10 @@ function nextMessage(child: ChildProcess, accept: (m: ChildMessage) => boolean):
   });
 }
 
-export async function forkServer(kind: ServerKind): Promise<ForkedServer> {
+/** `execArgv` adds Node flags (the profiler's --cpu-prof, for one). */
+export async function forkServer(kind: ServerKind, execArgv: string[] = []): Promise<ForkedServer> {
   const child = fork(serverScript, [kind], {
-    execArgv: ['--expose-gc'],
+    execArgv: ['--expose-gc', ...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let nextId = 1;
@@ -92,6 +94,7 @@ export async function forkServer(kind: ServerKind): Promise<ForkedServer> {
   return {
     kind,
     port,
+    pid: child.pid ?? -1,
     memory: async () => {
       const m = await request('memory');
       return { usage: m.usage, live: m.live };
@@ -101,14 +104,18 @@ export async function forkServer(kind: ServerKind): Promise<ForkedServer> {
       return { usage: m.usage, live: m.live };
     },
     stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      if (child.exitCode !== null || child.signalCode !== null) {
+        return { exitCode: child.exitCode, signal: child.signalCode, killed: false };
+      }
+      const exited = new Promise<ForkedExit>((resolve) =>
+        child.once('exit', (exitCode, signal) => resolve({ exitCode, signal, killed: false })),
+      );
       child.send({ type: 'stop' } satisfies ParentMessage);
       try {
-        await withTimeout(exited, stopTimeoutMs, `${kind} server stop`);
+        return await withTimeout(exited, stopTimeoutMs, `${kind} server stop`);
       } catch {
         child.kill('SIGKILL');
-        await exited;
+        return { ...(await exited), killed: true };
       }
     },
   };

@@ -6,6 +6,9 @@ export type ServerKind = 'ours' | 'baseline';
 /** The servers' reply deadline: long enough that no idle client is timed out while it is held. */
 export const benchReplyTimeoutMs = 10 * 60_000;
 
+/** Our server's connection cap in the benchmark: above every client count it is given, so none is turned away. */
+export const benchMaxConnections = 30_000;
+
 export type ParentMessage =
   /** Run a full GC (twice) and report process.memoryUsage(). */
   | { type: 'memory'; id: number }

@@ -1,7 +1,7 @@
 // Reads the kernel's listen-queue counters (TcpExt ListenOverflows / ListenDrops in
 // /proc/net/netstat). A SYN that finds the accept queue full is dropped and counted; the
 // client retries it after the initial retransmission timeout (1 s on Linux), which shows up
-// directly in the burst's wall time and p99. Counters are per network namespace, so other
+// directly in a window's p99 and max latency. Counters are per network namespace, so other
 // traffic on the machine would be counted too. Null where /proc is not available.
 
 import { readFileSync } from 'node:fs';

@@ -1,11 +1,20 @@
-// The load generator: plain node:net clients on 127.0.0.1 that play the protocol from the
-// client's side (read the greeting, send one line or stay silent, wait for the server's close).
-// It runs in the benchmark's own process and measures its own CPU time, so a reader can tell
-// whether the clients, not the server, were the bottleneck. Every wait here is bounded.
+// The load generator's clients: plain node:net sockets on loopback that play the protocol from
+// the client's side (read the greeting, send one line or stay silent, see the server close).
+// These functions run inside a load-generator process (bench/loadgenProcess.ts), never in a
+// server's process, and measure their own CPU time so a reader can tell whether the clients,
+// not the server, were the bottleneck. Every wait here is bounded.
+//
+//   runClosedLoop: `concurrency` clients each doing connect → greeting → reply → close, again
+//                  and again: a warm-up, then a fixed measured window.
+//   openIdle:      clients that read the greeting and then hold the connection, silent.
 
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { readListenCounters } from './kernelCounters.js';
+import { machineCpuTicks, treeCpuMs } from './procfs.js';
+import { percentileSorted } from './stats.js';
 
+/** The address every server under test listens on. */
 export const benchHost = '127.0.0.1';
 
 /** Why a client did not complete; counted per reason. */
@@ -18,216 +27,478 @@ export interface ProtocolText {
   reply: string;
 }
 
-export interface BurstResult {
-  clients: number;
-  /** Clients that saw the right greeting, sent their line and saw the server close. */
-  completed: number;
-  failures: Failures;
-  /** From the first connect() call to the last client's 'close'. */
-  wallMs: number;
-  /** Per completed client, connect() to 'close', sorted ascending. */
-  latenciesMs: number[];
-  /** This process's user + system CPU time over the burst. */
-  cpuMs: number;
-  /** How long the synchronous loop of connect() calls itself took. */
-  connectLoopMs: number;
-}
-
 /** A greeting longer than this is not the greeting; the client gives up instead of buffering. */
-const maxGreetingChars = 1024;
+const maxGreetingBytes = 1024;
 
-function cpuMsSince(start: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1000;
+/** A clock every process on the machine shares (ms since the epoch, sub-millisecond). */
+export function sharedNowMs(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 function count(failures: Failures, reason: string): void {
   failures[reason] = (failures[reason] ?? 0) + 1;
 }
 
+/** CLOCK_MONOTONIC in µs: the same in every process, and the clock V8's CPU profiles use. */
+function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+function selfCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+// --- One handshake -------------------------------------------------------------------------
+
+interface Handshake {
+  socket: net.Socket;
+  startedAt: number;
+}
+
 /**
- * Connects `clients` clients at once (one synchronous loop of connect() calls), each doing
- * connect → greeting → reply line → server close. Resolves when every client has closed, or
- * after `timeoutMs`, when the stragglers are destroyed and counted as `timeout`.
+ * connect → greeting → reply → the server's close. Calls `done` once, with null on success or
+ * the reason it failed.
  */
-export function runBurst(port: number, clients: number, text: ProtocolText, timeoutMs: number): Promise<BurstResult> {
+function handshake(
+  port: number,
+  localAddress: string,
+  greeting: Buffer,
+  reply: Buffer,
+  done: (h: Handshake, failure: string | null) => void,
+): Handshake {
+  const socket = net.connect({ host: benchHost, port, localAddress });
+  const h: Handshake = { socket, startedAt: performance.now() };
+  let received: Buffer | null = null;
+  let replied = false;
+  let greetingOk = false;
+  let serverEnded = false;
+  let errorCode: string | null = null;
+  socket.on('data', function clientOnData(chunk: Buffer) {
+    if (replied) return;
+    received = received === null ? chunk : Buffer.concat([received, chunk]);
+    const lf = received.indexOf(0x0a);
+    if (lf === -1) {
+      if (received.length > maxGreetingBytes) socket.destroy();
+      return;
+    }
+    greetingOk = lf === greeting.length && received.subarray(0, lf).equals(greeting);
+    replied = true;
+    socket.write(reply);
+  });
+  // allowHalfOpen is false on the client: the server's FIN makes it end its side too.
+  socket.on('end', function clientOnEnd() {
+    serverEnded = true;
+  });
+  socket.on('error', function clientOnError(err: NodeJS.ErrnoException) {
+    errorCode ??= err.code ?? 'UNKNOWN';
+  });
+  socket.on('close', function clientOnClose() {
+    let failure: string | null = null;
+    if (errorCode !== null) failure = errorCode;
+    else if (!serverEnded) failure = 'noServerClose';
+    else if (!replied) failure = 'noGreeting';
+    else if (!greetingOk) failure = 'wrongGreeting';
+    done(h, failure);
+  });
+  return h;
+}
+
+// --- Closed loop ---------------------------------------------------------------------------
+
+export interface ClosedLoopOptions {
+  port: number;
+  concurrency: number;
+  warmupMs: number;
+  measureMs: number;
+  /** Loopback source addresses, used in turn (several spread the clients' 4-tuples). */
+  localAddresses: string[];
+  text: ProtocolText;
+  /** Connect one client that reads the greeting and then never replies, before the window. */
+  silent: boolean;
+  /** The server's processes: their CPU time is read at the window's edges. */
+  serverPids: number[];
+  /** After the warm-up and after the window, how long in-flight clients get before they are destroyed. */
+  drainMs: number;
+  /** End the window early once this many handshakes have finished (completed or failed). */
+  cycles?: number;
+}
+
+export interface ClosedLoopResult {
+  concurrency: number;
+  /** The measured window, ms (from its start to the timer that ended it). */
+  windowMs: number;
+  /** Handshakes that finished in the window. */
+  completed: number;
+  failures: Failures;
+  /** Completed handshakes per second of the window. */
+  perSecond: number;
+  /**
+   * Latency, connect() to the server's close, of every handshake completed in the window, plus
+   * (as a lower bound) the age of each handshake still in flight when it ended.
+   */
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** In flight when the window ended, and the oldest of them. */
+  unfinished: number;
+  oldestUnfinishedMs: number;
+  /** The server's CPU time in the window (summed over its processes, from /proc). */
+  serverCpuMs: number;
+  /** This load generator's CPU time in the window. */
+  loadCpuMs: number;
+  /** The whole machine's busy share in the window, 0..1 of all CPUs. */
+  machineBusy: number;
+  /** SYNs the kernel dropped in the window because an accept queue was full (NaN if unknown). */
+  listenOverflows: number;
+  /** The window's edges on the machine's monotonic clock, µs (the clock of V8's CPU profiles). */
+  windowStartUs: number;
+  windowEndUs: number;
+  /** Whether the silent client (if any) was greeted before the window and still open after it. */
+  silentGreeted: boolean | null;
+  silentOpenAfter: boolean | null;
+}
+
+/** A silent client: resolves once it has the greeting (true) or gave up waiting (false). */
+function openSilent(port: number, localAddress: string, greeting: Buffer, timeoutMs: number): Promise<{ socket: net.Socket; greeted: boolean }> {
   return new Promise((resolve) => {
-    const failures: Failures = {};
-    const latenciesMs: number[] = [];
-    const sockets: net.Socket[] = [];
-    const replyLine = `${text.reply}\n`;
-    let settled = 0;
-    let timedOut = false;
-    const cpuStart = process.cpuUsage();
-    const t0 = performance.now();
-    let lastClose = t0;
-    let connectLoopMs = Number.NaN;
-
-    const deadline = setTimeout(() => {
-      timedOut = true;
-      for (const socket of sockets) socket.destroy();
-    }, timeoutMs);
-
-    function settle(): void {
-      settled += 1;
-      if (settled < clients) return;
-      clearTimeout(deadline);
-      latenciesMs.sort((a, b) => a - b);
-      resolve({
-        clients,
-        completed: latenciesMs.length,
-        failures,
-        wallMs: lastClose - t0,
-        latenciesMs,
-        cpuMs: cpuMsSince(cpuStart),
-        connectLoopMs,
-      });
-    }
-
-    for (let i = 0; i < clients; i += 1) {
-      const started = performance.now();
-      const socket = net.connect({ host: benchHost, port });
-      sockets.push(socket);
-      let received = '';
-      let greetingOk = false;
-      let replied = false;
-      let serverEnded = false;
-      let errorCode: string | null = null;
-      socket.setEncoding('utf8');
-      socket.on('data', function clientOnData(chunk: string) {
-        if (replied) return;
-        received += chunk;
-        const lf = received.indexOf('\n');
-        if (lf === -1) {
-          if (received.length > maxGreetingChars) socket.destroy();
-          return;
-        }
-        greetingOk = received.slice(0, lf) === text.greeting;
-        replied = true;
-        socket.write(replyLine);
-      });
-      // allowHalfOpen is false on the client: the server's FIN makes it end its side too.
-      socket.on('end', function clientOnEnd() {
-        serverEnded = true;
-      });
-      socket.on('error', function clientOnError(err: NodeJS.ErrnoException) {
-        errorCode ??= err.code ?? 'UNKNOWN';
-      });
-      socket.on('close', function clientOnClose() {
-        const now = performance.now();
-        lastClose = Math.max(lastClose, now);
-        if (errorCode !== null) count(failures, errorCode);
-        else if (!serverEnded) count(failures, timedOut ? 'timeout' : 'noServerClose');
-        else if (!replied) count(failures, 'noGreeting');
-        else if (!greetingOk) count(failures, 'wrongGreeting');
-        else latenciesMs.push(now - started);
-        settle();
-      });
-    }
-    connectLoopMs = performance.now() - t0;
+    const socket = net.connect({ host: benchHost, port, localAddress });
+    let received = Buffer.alloc(0);
+    let settled = false;
+    const settle = (greeted: boolean): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ socket, greeted });
+    };
+    const timer = setTimeout(() => settle(false), timeoutMs);
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const lf = received.indexOf(0x0a);
+      if (lf !== -1) settle(received.subarray(0, lf).equals(greeting));
+    });
+    socket.on('error', () => settle(false));
+    socket.on('close', () => settle(false));
   });
 }
 
-export interface IdleClients {
-  clients: number;
-  /** Clients that received the greeting and were still open when the last wave finished. */
-  greeted: number;
-  failures: Failures;
-  /** From the first connect() call to the last greeting. */
-  connectMs: number;
-  /** This process's CPU time while connecting. */
-  cpuMs: number;
-  /** Clients still open now (a server that times them out would make this drop). */
-  open(): number;
-  /** Destroys every client and resolves once all have closed. */
-  close(): Promise<void>;
-}
+export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
+  const greeting = Buffer.from(options.text.greeting);
+  const reply = Buffer.from(`${options.text.reply}\n`);
+  const addresses = options.localAddresses.length > 0 ? options.localAddresses : [benchHost];
+  let nextAddress = 0;
 
-/**
- * Opens `clients` clients that read the greeting and then stay silent, `waveSize` at a time
- * (each wave waits for its greetings, so the listen backlog never overflows). Resolves once all
- * are greeted or failed, or rejects after `timeoutMs`.
- */
-export async function openIdle(
-  port: number,
-  clients: number,
-  text: ProtocolText,
-  waveSize: number,
-  timeoutMs: number,
-): Promise<IdleClients> {
-  const failures: Failures = {};
-  const sockets = new Set<net.Socket>();
-  const cpuStart = process.cpuUsage();
-  const t0 = performance.now();
-  const giveUpAt = t0 + timeoutMs;
-  let greeted = 0;
+  // One phase at a time: while `running`, every finished handshake starts the next one.
+  const inFlight = new Set<Handshake>();
+  let running = false;
+  let recording = false;
+  let latencies: number[] = [];
+  let failures: Failures = {};
+  let drainedResolve: (() => void) | null = null;
 
-  function openOne(): Promise<void> {
-    return new Promise((resolve) => {
-      const socket = net.connect({ host: benchHost, port });
-      sockets.add(socket);
-      let received = '';
-      let done = false;
-      const finish = (reason: string | null): void => {
-        if (done) return;
-        done = true;
-        if (reason === null) greeted += 1;
-        else count(failures, reason);
-        resolve();
-      };
-      socket.setEncoding('utf8');
-      socket.on('data', function clientOnData(chunk: string) {
-        if (done) return;
-        received += chunk;
-        const lf = received.indexOf('\n');
-        if (lf !== -1) finish(received.slice(0, lf) === text.greeting ? null : 'wrongGreeting');
-        else if (received.length > maxGreetingChars) finish('wrongGreeting');
-      });
-      socket.on('error', function clientOnError(err: NodeJS.ErrnoException) {
-        finish(err.code ?? 'UNKNOWN');
-      });
-      socket.on('close', function clientOnClose() {
-        sockets.delete(socket);
-        finish('closedBeforeGreeting');
-      });
-    });
+  let finished = 0;
+  let cyclesReached: (() => void) | null = null;
+  const onDone = (h: Handshake, failure: string | null): void => {
+    inFlight.delete(h);
+    if (recording) {
+      if (failure === null) latencies.push(performance.now() - h.startedAt);
+      else count(failures, failure);
+      finished += 1;
+      if (options.cycles !== undefined && finished >= options.cycles) {
+        running = false;
+        cyclesReached?.();
+      }
+    }
+    if (running && (!recording || options.cycles === undefined || startedInWindow < options.cycles)) start();
+    else if (inFlight.size === 0) drainedResolve?.();
+  };
+  let startedInWindow = 0;
+  function start(): void {
+    if (recording) startedInWindow += 1;
+    const address = addresses[nextAddress]!;
+    nextAddress = (nextAddress + 1) % addresses.length;
+    inFlight.add(handshake(options.port, address, greeting, reply, onDone));
   }
-
-  for (let opened = 0; opened < clients; opened += waveSize) {
-    const wave = Math.min(waveSize, clients - opened);
-    const remaining = giveUpAt - performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), Math.max(0, remaining));
-    });
-    const outcome = await Promise.race([Promise.all(Array.from({ length: wave }, openOne)), timedOut]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') {
-      for (const socket of sockets) socket.destroy();
-      throw new Error(`idle clients: only ${greeted} of ${clients} greeted within ${timeoutMs} ms`);
+  /** Stops starting new handshakes and waits (bounded) for those in flight; destroys the rest. */
+  async function drain(): Promise<void> {
+    running = false;
+    if (inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          drainedResolve = resolve;
+        }),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, options.drainMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      drainedResolve = null;
+      for (const h of inFlight) h.socket.destroy();
     }
   }
-  const connectMs = performance.now() - t0;
-  const cpuMs = cpuMsSince(cpuStart);
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+  // Warm-up: not recorded, so lazy compilation and first-use allocations are not counted.
+  if (options.warmupMs > 0) {
+    running = true;
+    for (let i = 0; i < options.concurrency; i += 1) start();
+    await sleep(options.warmupMs);
+    await drain();
+  }
+
+  let silent: { socket: net.Socket; greeted: boolean } | null = null;
+  if (options.silent) silent = await openSilent(options.port, addresses[0]!, greeting, options.drainMs);
+
+  // The window.
+  latencies = [];
+  failures = {};
+  recording = true;
+  running = true;
+  const serverCpu0 = treeCpuMs(options.serverPids);
+  const loadCpu0 = selfCpuMs();
+  const machine0 = machineCpuTicks();
+  const kernel0 = readListenCounters();
+  const windowStartUs = monotonicUs();
+  const t0 = performance.now();
+  for (let i = 0; i < Math.min(options.concurrency, options.cycles ?? Infinity); i += 1) start();
+  let windowTimer: NodeJS.Timeout | undefined;
+  await new Promise<void>((resolve) => {
+    cyclesReached = resolve;
+    windowTimer = setTimeout(resolve, options.measureMs);
+  });
+  clearTimeout(windowTimer);
+  cyclesReached = null;
+  const t1 = performance.now();
+  const windowEndUs = monotonicUs();
+  recording = false;
+  const serverCpu1 = treeCpuMs(options.serverPids);
+  const loadCpu1 = selfCpuMs();
+  const machine1 = machineCpuTicks();
+  const kernel1 = readListenCounters();
+  const completed = latencies.length;
+  const ages = [...inFlight].map((h) => t1 - h.startedAt);
+  const silentOpenAfter = silent ? !silent.socket.destroyed && silent.socket.readyState === 'open' : null;
+  await drain();
+  silent?.socket.destroy();
+
+  const all = [...latencies, ...ages].sort((a, b) => a - b);
+  const windowMs = t1 - t0;
   return {
-    clients,
-    greeted,
+    concurrency: options.concurrency,
+    windowMs,
+    completed,
     failures,
-    connectMs,
-    cpuMs,
-    open: () => sockets.size,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (sockets.size === 0) return resolve();
-        let left = sockets.size;
-        for (const socket of sockets) {
-          socket.once('close', () => {
-            left -= 1;
-            if (left === 0) resolve();
-          });
-          socket.destroy();
-        }
-      }),
+    perSecond: (completed * 1000) / windowMs,
+    p50Ms: percentileSorted(all, 50),
+    p99Ms: percentileSorted(all, 99),
+    maxMs: all.length > 0 ? all[all.length - 1]! : Number.NaN,
+    unfinished: ages.length,
+    oldestUnfinishedMs: ages.length > 0 ? Math.max(...ages) : 0,
+    serverCpuMs: serverCpu1 - serverCpu0,
+    loadCpuMs: loadCpu1 - loadCpu0,
+    machineBusy: (machine1.busy - machine0.busy) / (machine1.total - machine0.total),
+    listenOverflows: kernel0 && kernel1 ? kernel1.overflows - kernel0.overflows : Number.NaN,
+    windowStartUs,
+    windowEndUs,
+    silentGreeted: silent ? silent.greeted : null,
+    silentOpenAfter,
   };
+}
+
+// --- Idle clients --------------------------------------------------------------------------
+
+export interface IdleOptions {
+  port: number;
+  clients: number;
+  /**
+   * Loopback source addresses, used in turn. Each connect() with a source address binds a port
+   * first, and the kernel's search for a free port to bind slows down sharply once one address
+   * holds several thousand: the caller gives a few thousand clients per address at most.
+   */
+  localAddresses: string[];
+  /** Connections opened but not yet greeted, at most (keeps the accept queue from overflowing). */
+  maxPending: number;
+  timeoutMs: number;
+  text: ProtocolText;
+}
+
+export interface IdleResult {
+  clients: number;
+  greeted: number;
+  failures: Failures;
+  /** Shared-clock times of the first connect() and the last greeting. */
+  firstConnectAt: number;
+  lastGreetingAt: number;
+  loadCpuMs: number;
+  /** SYNs dropped on a full accept queue while these clients connected (whole machine; NaN if unknown). */
+  listenOverflows: number;
+}
+
+export interface CloseResult {
+  /** Clients closed after the server's FIN, after a reset or error, and still open at the timeout. */
+  closedByServer: number;
+  errored: number;
+  stillOpen: number;
+  /** Clients that received the `error SHUTTING_DOWN` line before the close. */
+  toldShuttingDown: number;
+  /** Shared-clock time of the last close (NaN if none). */
+  lastCloseAt: number;
+}
+
+interface IdleClient {
+  socket: net.Socket;
+  received: Buffer;
+  /** Greeted or failed: counted once in the open() result. */
+  settled: boolean;
+  greeted: boolean;
+  serverEnded: boolean;
+  errored: boolean;
+  closed: boolean;
+}
+
+/** Holds idle clients between openIdle and release (one set per load-generator process). */
+export class IdleClients {
+  private readonly clients: IdleClient[] = [];
+  private openCount = 0;
+  private lastCloseAt = Number.NaN;
+  private onAllClosed: (() => void) | null = null;
+
+  /** Opens `clients` silent clients, at most `maxPending` ungreeted at a time. */
+  open(options: IdleOptions): Promise<IdleResult> {
+    const greeting = Buffer.from(options.text.greeting);
+    const failures: Failures = {};
+    const cpu0 = selfCpuMs();
+    const kernel0 = readListenCounters();
+    const firstConnectAt = sharedNowMs();
+    let lastGreetingAt = Number.NaN;
+    let started = 0;
+    let pending = 0;
+    let greeted = 0;
+    let settledCount = 0;
+    return new Promise((resolve) => {
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        const kernel1 = readListenCounters();
+        resolve({
+          clients: options.clients,
+          greeted,
+          failures,
+          firstConnectAt,
+          lastGreetingAt,
+          loadCpuMs: selfCpuMs() - cpu0,
+          listenOverflows: kernel0 && kernel1 ? kernel1.overflows - kernel0.overflows : Number.NaN,
+        });
+      };
+      const timer = setTimeout(() => {
+        count(failures, 'timeout');
+        finish();
+      }, options.timeoutMs);
+      const settleOne = (c: IdleClient, failure: string | null): void => {
+        if (c.settled) return;
+        c.settled = true;
+        pending -= 1;
+        settledCount += 1;
+        if (failure === null) {
+          c.greeted = true;
+          greeted += 1;
+          lastGreetingAt = sharedNowMs();
+        } else count(failures, failure);
+        if (settledCount === options.clients) finish();
+        else fill();
+      };
+      let nextAddress = 0;
+      const openOne = (): void => {
+        const localAddress = options.localAddresses[nextAddress]!;
+        nextAddress = (nextAddress + 1) % options.localAddresses.length;
+        const socket = net.connect({ host: benchHost, port: options.port, localAddress });
+        const c: IdleClient = {
+          socket,
+          received: Buffer.alloc(0),
+          settled: false,
+          greeted: false,
+          serverEnded: false,
+          errored: false,
+          closed: false,
+        };
+        this.clients.push(c);
+        this.openCount += 1;
+        started += 1;
+        pending += 1;
+        socket.on('data', (chunk: Buffer) => {
+          if (c.received.length <= maxGreetingBytes) c.received = Buffer.concat([c.received, chunk]);
+          if (c.greeted) return;
+          const lf = c.received.indexOf(0x0a);
+          if (lf !== -1) settleOne(c, c.received.subarray(0, lf).equals(greeting) ? null : 'wrongGreeting');
+          else if (c.received.length > maxGreetingBytes) settleOne(c, 'wrongGreeting');
+        });
+        socket.on('end', () => {
+          c.serverEnded = true;
+        });
+        socket.on('error', (err: NodeJS.ErrnoException) => {
+          c.errored = true;
+          settleOne(c, err.code ?? 'UNKNOWN');
+        });
+        socket.on('close', () => {
+          if (!c.settled) {
+            c.errored = true;
+            settleOne(c, 'closedBeforeGreeting');
+          }
+          c.closed = true;
+          this.openCount -= 1;
+          this.lastCloseAt = sharedNowMs();
+          if (this.openCount === 0) this.onAllClosed?.();
+        });
+      };
+      const fill = (): void => {
+        if (finished) return;
+        while (pending < options.maxPending && started < options.clients) openOne();
+      };
+      fill();
+    });
+  }
+
+  /** Waits (bounded) until the server has closed every client, then says how they closed. */
+  async awaitClose(timeoutMs: number): Promise<CloseResult> {
+    if (this.openCount > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          this.onAllClosed = resolve;
+        }),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      this.onAllClosed = null;
+    }
+    let closedByServer = 0;
+    let errored = 0;
+    let stillOpen = 0;
+    let toldShuttingDown = 0;
+    for (const c of this.clients) {
+      if (!c.closed) stillOpen += 1;
+      else if (c.errored) errored += 1;
+      else if (c.serverEnded) closedByServer += 1;
+      else errored += 1;
+      if (c.received.includes('error SHUTTING_DOWN')) toldShuttingDown += 1;
+    }
+    return { closedByServer, errored, stillOpen, toldShuttingDown, lastCloseAt: this.lastCloseAt };
+  }
+
+  /** Clients still open now. */
+  stillOpen(): number {
+    return this.openCount;
+  }
+
+  /** Destroys every client and resolves once all have closed (bounded). */
+  async release(timeoutMs: number): Promise<void> {
+    for (const c of this.clients) c.socket.destroy();
+    await this.awaitClose(timeoutMs);
+    this.clients.length = 0;
+  }
 }

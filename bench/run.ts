@@ -1,468 +1,296 @@
-// The benchmark entry point (`npm run bench`, `--runs N`). Two scenarios, each run against our
-// server (startServer from src/) and the bare node:net baseline, alternately, in a fresh child
-// process per run; the load generator runs here. Prints a table of medians with the ratio
-// ours / baseline and writes docs/benchmarks.md.
+// The benchmark's entry point: `npm run bench [-- flags]`. It measures our server and the
+// baselines in the same run (bench/scenarios.ts), prints the tables of medians and ratios and
+// the target verdicts, and writes docs/benchmarks.md, its charts (docs/bench-*.svg) and the raw
+// results (docs/bench-results.json), from which `--from-json` rebuilds the page without
+// measuring. Every count and wait is bounded; the full run takes about ten minutes on 2 CPUs.
 //
-//   burst:  1,000 clients connect at once; each does connect → greeting → reply → server close.
-//   idle:   2,000 clients hold a greeted, unanswered connection; server memory per connection
-//           after a forced GC.
+// Layout of the benchmark:
+//   run.ts                 flags, the order of the runs, writing the results
+//   scenarios.ts           each scenario, once: handshakes, silent client, idle, churn, profile
+//   servers.ts             starting and stopping every server under test
+//   serverProcess.ts       ours or bare node:net in a forked process (+ forkServer.ts, ipc.ts)
+//   baselines/             bare node:net (single and cluster) and the blocking Python server
+//   loadgen.ts             the clients (+ loadgenProcess.ts, loadgenFork.ts, loadgenIpc.ts)
+//   procfs.ts              CPU, memory and descriptors of a process tree, from /proc
+//   profile.ts             a V8 CPU profile summarised by where the time went
+//   report.ts, svgChart.ts tables, verdicts, charts and the markdown page
+//   results.ts, stats.ts   the results' shape; medians and percentiles
 
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { defaultConfig } from '../src/config.js';
-import { forkServer, type ForkedServer } from './forkServer.js';
-import { benchReplyTimeoutMs, type ServerKind } from './ipc.js';
-import { readListenCounters } from './kernelCounters.js';
-import { openIdle, runBurst, type Failures, type ProtocolText } from './loadgen.js';
-import { median, percentileSorted } from './stats.js';
+import { describeMachine } from './machine.js';
+import { charts, churnTable, handshakeTable, idleTable, markdown, silentTable, textTable, verdicts } from './report.js';
+import { resultsVersion, type BenchResults, type Settings } from './results.js';
+import { Bench, rotate } from './scenarios.js';
+import { cliHasWorkers, pythonAvailable, pythonClientTimeoutS, root, type ServerName } from './servers.js';
 
-// Every count and wait is bounded; the whole run stays at a few minutes.
-/** Clients in the timed burst. */
-const burstClients = 1_000;
-/** Full-cycle clients run before anything is measured, so that lazy compilation and first-use
- * allocations in the server are not counted against either scenario. */
-const warmupClients = 100;
-/** Idle clients held for the memory figure (2 fds each across both processes). */
-const idleClients = 2_000;
-/** Idle clients are opened this many at a time, well below the listen backlog. */
-const idleWaveSize = 250;
-/** A burst that has not finished by then is cut short and its stragglers counted as failures. */
-const burstTimeoutMs = 60_000;
-/** Time for all idle clients to be greeted. */
-const idleTimeoutMs = 60_000;
-/** Pause between the last greeting and the memory reading, so pending callbacks have run. */
-const idleSettleMs = 500;
-/** After the warm-up, how long the server may take to release its last connections. */
-const drainTimeoutMs = 5_000;
-const defaultRuns = 5;
+const defaultRuns = 3;
 const maxRuns = 20;
+const resultsPath = `${root}docs/bench-results.json`;
+const scenarioNames = ['handshake', 'idle', 'cluster', 'churn', 'profile'] as const;
+type ScenarioName = (typeof scenarioNames)[number];
 
-const text: ProtocolText = { greeting: defaultConfig.greeting, reply: 'hello from the benchmark' };
-const kinds: readonly ServerKind[] = ['ours', 'baseline'];
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const usage = `usage: npm run bench [-- flags]
 
-interface BurstRun {
-  wallMs: number;
-  connectLoopMs: number;
-  /** SYNs dropped because the accept queue was full (TcpExt ListenOverflows), NaN if unknown. */
-  listenOverflows: number;
-  p50Ms: number;
-  p99Ms: number;
-  serverCpuMs: number;
-  loadCpuMs: number;
-  completed: number;
-  failures: Failures;
+  --runs N          runs per figure, 1 to ${maxRuns} (default ${defaultRuns}); every figure is the median
+  --quick           one run, short windows, fewer clients: a smoke test (docs are not written)
+  --only A,B        only these scenarios: ${scenarioNames.join(', ')} (docs are not written)
+  --write           write docs/benchmarks.md, the charts and the JSON even with --quick or --only
+  --from-json [F]   no measuring: rebuild the page and charts from F (default docs/bench-results.json)
+  -h, --help        this text`;
+
+interface Flags {
+  runs: number;
+  quick: boolean;
+  only: Set<ScenarioName>;
+  write: boolean;
+  fromJson: string | null;
 }
 
-interface IdleRun {
-  rssPerConnBytes: number;
-  heapUsedPerConnBytes: number;
-  heapTotalPerConnBytes: number;
-  externalPerConnBytes: number;
-  greeted: number;
-  liveAtMeasure: number;
-  connectMs: number;
-  loadCpuMs: number;
-  failures: Failures;
-}
-
-type Results = Record<ServerKind, { burst: BurstRun[]; idle: IdleRun[] }>;
-
-function log(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function cpuMs(a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): number {
-  return (b.user - a.user + (b.system - a.system)) / 1000;
-}
-
-function describeFailures(failures: Failures): string {
-  const parts = Object.entries(failures).map(([reason, n]) => `${reason}×${n}`);
-  return parts.length === 0 ? 'none' : parts.join(', ');
-}
-
-/** Waits (bounded) until the server has released every connection; returns how many are left. */
-async function drained(server: ForkedServer): Promise<number> {
-  const giveUpAt = Date.now() + drainTimeoutMs;
-  for (;;) {
-    const { live } = await server.cpu();
-    if (live === 0 || Date.now() > giveUpAt) return live;
-    await sleep(20);
-  }
-}
-
-/** Full-cycle clients that are not measured, then wait for the server to release them all. */
-async function warmUp(server: ForkedServer): Promise<void> {
-  const warm = await runBurst(server.port, warmupClients, text, burstTimeoutMs);
-  if (warm.completed !== warmupClients) log(`  warning: warm-up failures: ${describeFailures(warm.failures)}`);
-  const left = await drained(server);
-  if (left > 0) log(`  warning: ${left} warm-up connections still live after ${drainTimeoutMs} ms`);
-}
-
-async function burstOnce(kind: ServerKind): Promise<BurstRun> {
-  const server = await forkServer(kind);
-  try {
-    await warmUp(server);
-    const before = await server.cpu();
-    const kernelBefore = readListenCounters();
-    const burst = await runBurst(server.port, burstClients, text, burstTimeoutMs);
-    const kernelAfter = readListenCounters();
-    // The server's CPU time counts until it has released the last connection, not just until
-    // the last client saw its close.
-    const left = await drained(server);
-    if (left > 0) log(`  warning: ${left} burst connections still live after ${drainTimeoutMs} ms`);
-    const after = await server.cpu();
-    return {
-      wallMs: burst.wallMs,
-      connectLoopMs: burst.connectLoopMs,
-      listenOverflows: kernelBefore && kernelAfter ? kernelAfter.overflows - kernelBefore.overflows : Number.NaN,
-      p50Ms: percentileSorted(burst.latenciesMs, 50),
-      p99Ms: percentileSorted(burst.latenciesMs, 99),
-      serverCpuMs: cpuMs(before.usage, after.usage),
-      loadCpuMs: burst.cpuMs,
-      completed: burst.completed,
-      failures: burst.failures,
+function parseFlags(argv: string[]): Flags | 'help' {
+  const flags: Flags = { runs: defaultRuns, quick: false, only: new Set(scenarioNames), write: false, fromJson: null };
+  let runsGiven = false;
+  let onlyGiven = false;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${name} needs a value`);
+      return v;
     };
-  } finally {
-    await server.stop();
-  }
-}
-
-async function idleOnce(kind: ServerKind): Promise<IdleRun> {
-  const server = await forkServer(kind);
-  try {
-    await warmUp(server);
-    const before = await server.memory();
-    if (before.live !== 0) log(`  warning: ${before.live} connections still live before the idle clients`);
-    const idle = await openIdle(server.port, idleClients, text, idleWaveSize, idleTimeoutMs);
-    try {
-      await sleep(idleSettleMs);
-      const after = await server.memory();
-      const per = (field: 'rss' | 'heapUsed' | 'heapTotal' | 'external'): number =>
-        (after.usage[field] - before.usage[field]) / idleClients;
-      if (idle.open() !== idleClients || after.live !== idleClients) {
-        log(`  warning: ${idle.open()} clients open, server counts ${after.live} live (expected ${idleClients})`);
+    switch (name) {
+      case '-h':
+      case '--help':
+        return 'help';
+      case '--runs': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1 || n > maxRuns) throw new Error(`--runs takes a whole number from 1 to ${maxRuns}`);
+        flags.runs = n;
+        runsGiven = true;
+        break;
       }
-      return {
-        rssPerConnBytes: per('rss'),
-        heapUsedPerConnBytes: per('heapUsed'),
-        heapTotalPerConnBytes: per('heapTotal'),
-        externalPerConnBytes: per('external'),
-        greeted: idle.greeted,
-        liveAtMeasure: after.live,
-        connectMs: idle.connectMs,
-        loadCpuMs: idle.cpuMs,
-        failures: idle.failures,
-      };
-    } finally {
-      await idle.close();
-    }
-  } finally {
-    await server.stop();
-  }
-}
-
-// --- Report -------------------------------------------------------------------------------
-
-interface Row {
-  label: string;
-  ours: number;
-  baseline: number;
-  digits: number;
-  /** False where a ratio means nothing (counts of failures). */
-  ratio: boolean;
-}
-
-function fmt(value: number, digits: number): string {
-  return Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
-}
-
-function ratioOf(row: Row): string {
-  if (!row.ratio || !Number.isFinite(row.ours) || !Number.isFinite(row.baseline) || row.baseline === 0) return '–';
-  return `${(row.ours / row.baseline).toFixed(2)}×`;
-}
-
-function medianRows(results: Results): Row[] {
-  const m = (kind: ServerKind, pick: (r: Results[ServerKind]) => number[]): number => median(pick(results[kind]));
-  const row = (label: string, digits: number, pick: (r: Results[ServerKind]) => number[], ratio = true): Row => ({
-    label,
-    ours: m('ours', pick),
-    baseline: m('baseline', pick),
-    digits,
-    ratio,
-  });
-  const failed = (runs: { failures: Failures }[]): number[] =>
-    runs.map((r) => Object.values(r.failures).reduce((a, b) => a + b, 0));
-  const bytesPerKiB = 1024;
-  return [
-    row(`Burst: wall time, ${burstClients.toLocaleString('en')} clients (ms)`, 1, (r) => r.burst.map((b) => b.wallMs)),
-    row('Burst: per-client latency p50 (ms)', 1, (r) => r.burst.map((b) => b.p50Ms)),
-    row('Burst: per-client latency p99 (ms)', 1, (r) => r.burst.map((b) => b.p99Ms)),
-    row('Burst: server CPU time (ms)', 0, (r) => r.burst.map((b) => b.serverCpuMs)),
-    row('Burst: load generator CPU time (ms)', 0, (r) => r.burst.map((b) => b.loadCpuMs)),
-    row('Burst: load generator CPU / wall (%)', 0, (r) => r.burst.map((b) => (100 * b.loadCpuMs) / b.wallMs)),
-    row('Burst: SYNs dropped, accept queue full', 0, (r) => r.burst.map((b) => b.listenOverflows), false),
-    row('Burst: the connect() loop itself (ms)', 1, (r) => r.burst.map((b) => b.connectLoopMs)),
-    row('Burst: failed clients', 0, (r) => failed(r.burst), false),
-    row('Idle: RSS per connection (KiB)', 2, (r) => r.idle.map((i) => i.rssPerConnBytes / bytesPerKiB)),
-    row('Idle: heap used per connection (KiB)', 2, (r) => r.idle.map((i) => i.heapUsedPerConnBytes / bytesPerKiB)),
-    row('Idle: V8 heap reserved (heapTotal) per connection (KiB)', 2, (r) => r.idle.map((i) => i.heapTotalPerConnBytes / bytesPerKiB)),
-    row('Idle: external per connection (KiB)', 3, (r) => r.idle.map((i) => i.externalPerConnBytes / bytesPerKiB)),
-    row(`Idle: time to greet ${idleClients.toLocaleString('en')} clients (ms)`, 0, (r) => r.idle.map((i) => i.connectMs)),
-    row('Idle: load generator CPU while connecting (ms)', 0, (r) => r.idle.map((i) => i.loadCpuMs)),
-    row('Idle: failed clients', 0, (r) => failed(r.idle), false),
-  ];
-}
-
-function textTable(rows: Row[]): string {
-  const header = ['metric (median)', 'ours', 'baseline', 'ours/baseline'];
-  const cells = rows.map((r) => [r.label, fmt(r.ours, r.digits), fmt(r.baseline, r.digits), ratioOf(r)]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]): string => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
-}
-
-function markdownTable(rows: Row[]): string {
-  const out = ['| Metric (median) | Ours | Baseline | Ours / baseline |', '|---|--:|--:|--:|'];
-  for (const r of rows) out.push(`| ${r.label} | ${fmt(r.ours, r.digits)} | ${fmt(r.baseline, r.digits)} | ${ratioOf(r)} |`);
-  return out.join('\n');
-}
-
-const kib = (bytes: number, digits = 2): string => fmt(bytes / 1024, digits);
-
-/** One markdown table: a header row, its alignment row, then the body. */
-function mdTable(header: string[], align: string[], body: string[][]): string {
-  return [header, align, ...body].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
-}
-
-function runsTables(results: Results): string {
-  const burst: string[][] = [];
-  const idle: string[][] = [];
-  const runs = results.ours.burst.length;
-  for (let i = 0; i < runs; i += 1) {
-    for (const kind of kinds) {
-      const b = results[kind].burst[i]!;
-      burst.push([
-        String(i + 1),
-        kind,
-        fmt(b.wallMs, 1),
-        fmt(b.p50Ms, 1),
-        fmt(b.p99Ms, 1),
-        fmt(b.serverCpuMs, 0),
-        fmt(b.loadCpuMs, 0),
-        fmt(b.listenOverflows, 0),
-        describeFailures(b.failures),
-      ]);
-      const d = results[kind].idle[i]!;
-      idle.push([
-        String(i + 1),
-        kind,
-        kib(d.rssPerConnBytes),
-        kib(d.heapUsedPerConnBytes),
-        kib(d.heapTotalPerConnBytes),
-        kib(d.externalPerConnBytes, 3),
-        String(d.liveAtMeasure),
-        fmt(d.connectMs, 0),
-        describeFailures(d.failures),
-      ]);
+      case '--quick':
+        flags.quick = true;
+        break;
+      case '--only': {
+        const list = value().split(',').map((s) => s.trim());
+        for (const s of list) {
+          if (!(scenarioNames as readonly string[]).includes(s)) throw new Error(`--only: unknown scenario ${JSON.stringify(s)}`);
+        }
+        flags.only = new Set(list as ScenarioName[]);
+        onlyGiven = true;
+        break;
+      }
+      case '--write':
+        flags.write = true;
+        break;
+      case '--from-json':
+        flags.fromJson = inline ?? (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--') ? argv[++i]! : resultsPath);
+        break;
+      default:
+        throw new Error(`unknown flag: ${arg}`);
     }
   }
-  const burstHeader = ['Run', 'Server', 'Wall (ms)', 'p50 (ms)', 'p99 (ms)', 'Server CPU (ms)', 'Load-gen CPU (ms)'];
-  const idleHeader = ['Run', 'Server', 'RSS/conn (KiB)', 'Heap used/conn (KiB)', 'heapTotal/conn (KiB)'];
-  const align = (n: number): string[] => ['--:', '---', ...Array<string>(n - 3).fill('--:'), '---'];
-  return [
-    '### Burst',
-    mdTable([...burstHeader, 'SYNs dropped', 'Failures'], align(9), burst),
-    '### Idle',
-    mdTable([...idleHeader, 'External/conn (KiB)', 'Live at measure', 'Greet all (ms)', 'Failures'], align(9), idle),
-  ].join('\n\n');
+  if (flags.quick && !runsGiven) flags.runs = 1;
+  if (!flags.quick && !onlyGiven) flags.write = true;
+  return flags;
 }
 
-/** Sentences that follow from this run's numbers, so that the table is not misread. */
-function readingNotes(results: Results): string {
-  const notes: string[] = [];
-  const all = [...results.ours.burst, ...results.baseline.burst];
-  const dropped = all.map((b) => b.listenOverflows).filter(Number.isFinite);
-  if (dropped.length > 0 && Math.max(...dropped) > 0) {
-    notes.push(
-      '- **The burst overflows the listen backlog.** In the bursts the kernel dropped ' +
-        `${Math.min(...dropped)}–${Math.max(...dropped)} ` +
-        `SYNs because the accept queue (backlog ${defaultConfig.listenBacklog}, capped by net.core.somaxconn) was full while the server was still ` +
-        'accepting. Those clients retry after the initial retransmission timeout (1 s), so wall time and p99 ' +
-        'contain a 1 s step for both servers and compress the ratio. Server CPU time per burst is the direct ' +
-        'measure of the work per connection.',
-    );
-  }
-  const share = all.map((b) => (100 * b.loadCpuMs) / b.wallMs);
-  const busiest = Math.max(...share);
-  notes.push(
-    busiest < 70
-      ? `- **The load generator was not the bottleneck:** its CPU time was at most ${busiest.toFixed(0)} % ` +
-          "of a burst's wall time (one core = 100 %)."
-      : `- **Warning:** the load generator's CPU time reached ${busiest.toFixed(0)} % of a burst's wall time; ` +
-          'it may have limited the burst.',
-  );
-  notes.push(
-    '- **RSS versus heap used.** Heap used is what stays reachable per connection after a full GC. RSS ' +
-      'also counts heap pages V8 reserved and kept (the heapTotal row), such as a young generation grown ' +
-      'under allocation pressure while the clients connected. That part is largely a fixed amount, so RSS ' +
-      'divided by the connection count overstates the marginal cost of one more connection; heap used is ' +
-      'the per-connection figure.',
-  );
-  return notes.join('\n');
-}
-
-function machine(): { nproc: string; cpu: string; node: string; kernel: string; memory: string; xstate: string } {
-  let nproc: string;
-  try {
-    nproc = execFileSync('nproc', { encoding: 'utf8' }).trim();
-  } catch {
-    nproc = String(os.availableParallelism());
-  }
-  let cpu = 'unknown';
-  try {
-    cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown';
-  } catch {
-    cpu = os.cpus()[0]?.model ?? 'unknown';
-  }
-  let xstate = 'unknown';
-  try {
-    xstate = (JSON.parse(readFileSync(`${root}node_modules/xstate/package.json`, 'utf8')) as { version: string }).version;
-  } catch {
-    // Reported as unknown.
-  }
+function settingsFor(flags: Flags): Settings {
+  const quick = flags.quick;
   return {
-    nproc,
-    cpu,
-    node: process.version,
-    kernel: `${os.type()} ${os.release()}`,
-    memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
-    xstate,
+    runs: flags.runs,
+    quick,
+    warmupMs: quick ? 500 : 1_000,
+    measureMs: quick ? 1_500 : 4_000,
+    concurrencies: [1, 10, 100, 1_000],
+    silentConcurrency: 10,
+    idleSingleClients: quick ? 2_000 : 10_000,
+    idleClusterClients: quick ? 10_000 : 50_000,
+    clusterWorkers: 4,
+    clientsPerLoadProcess: 12_500,
+    churnCycles: quick ? 10_000 : 100_000,
+    churnConcurrency: 100,
+    shutdownGraceMs: 30_000,
+    pythonClientTimeoutS,
+    listenBacklog: defaultConfig.listenBacklog,
   };
 }
 
-function markdown(results: Results, rows: Row[], runs: number, elapsedS: number): string {
-  const m = machine();
-  return `# Benchmarks
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 
-Generated by \`npm run bench\` (bench/run.ts). Rerun it rather than editing this file; numbers
-from one machine are noisy, the ratios against the baseline measured in the same run are what
-to compare.
-
-Date: ${new Date().toISOString()} (${runs} runs per server and scenario, ${elapsedS.toFixed(0)} s in all)
-
-## Machine
-
-| | |
-|---|---|
-| CPUs (\`nproc\`) | ${m.nproc} |
-| CPU model (/proc/cpuinfo) | ${m.cpu} |
-| Memory | ${m.memory} |
-| Kernel | ${m.kernel} |
-| Node | ${m.node} |
-| xstate | ${m.xstate} |
-
-## Method
-
-- **Servers.** *Ours* is \`startServer\` from src/adapters/tcpServer.ts with \`defaultConfig\`, a
-  silent logger, host 127.0.0.1, port 0 and \`replyTimeoutMs\` ${benchReplyTimeoutMs / 60_000} minutes. The
-  *baseline* (bench/baselines/bareNetServer.ts) is the same protocol on bare \`node:net\`, no
-  xstate: greet, read the first line (up to ${defaultConfig.maxReplyBytes} bytes), close; it keeps the
-  same per-connection reply timer. The same listen backlog for both (\`listenBacklog\`, ${defaultConfig.listenBacklog}).
-- **Processes.** Each run forks a fresh server process (bench/serverProcess.ts, \`--expose-gc\`)
-  that reports its port and, on request over IPC, its \`process.cpuUsage()\` or its
-  \`process.memoryUsage()\` after two forced GCs. The load generator (bench/loadgen.ts,
-  \`node:net\` clients on 127.0.0.1) runs in the parent process and measures its own CPU time.
-  Every run starts with a warm-up of ${warmupClients} full-cycle clients that is not measured.
-- **Burst.** ${burstClients.toLocaleString('en')} clients call \`connect()\` in one synchronous loop; each reads
-  the greeting, sends one line and waits for the server to close. Wall time runs from the first
-  \`connect()\` to the last client's \`close\`; latency per client from its \`connect()\` to its
-  \`close\` (nearest-rank p50/p99). Server CPU is the child's CPU time from just before the
-  first \`connect()\` until it has released the last connection (polled over IPC every 20 ms).
-- **Idle memory.** After the warm-up, the server is GC'd and its memory read; then
-  ${idleClients.toLocaleString('en')} clients connect (${idleWaveSize} at a time), read the greeting and stay silent.
-  ${idleSettleMs} ms after the last greeting the server is GC'd and read again. Per connection =
-  (after − before) / ${idleClients.toLocaleString('en')}, for RSS, \`heapUsed\`, \`heapTotal\` and \`external\`.
-- **Kernel.** SYNs dropped on a full accept queue are the change in \`TcpExt ListenOverflows\`
-  (/proc/net/netstat) across the burst; the counter is for the whole network namespace.
-- **Order.** In each run the two servers alternate (ours first in odd runs, the baseline first in
-  even runs). Each figure is the median over the runs; the ratio is median(ours) / median(baseline).
-
-## Results (medians of ${runs} runs)
-
-${markdownTable(rows)}
-
-## Reading the figures
-
-${readingNotes(results)}
-
-## Every run
-
-${runsTables(results)}
-`;
+async function measure(flags: Flags): Promise<BenchResults> {
+  const settings = settingsFor(flags);
+  const started = Date.now();
+  const notes: string[] = [];
+  const python = pythonAvailable();
+  const servers: ServerName[] = python ? ['ours', 'bare', 'python'] : ['ours', 'bare'];
+  if (!python) notes.push('python3 was not found: the blocking Python baseline was skipped.');
+  const results: BenchResults = {
+    version: resultsVersion,
+    startedAt: new Date(started).toISOString(),
+    elapsedS: 0,
+    machine: describeMachine(),
+    settings,
+    notes,
+    servers,
+    handshake: {},
+    silent: {},
+    silentWithout: {},
+    idleSingle: {},
+    idleCluster: {},
+    churn: [],
+    profile: {},
+  };
+  const only = flags.only;
+  let cluster = only.has('cluster');
+  if (cluster && !cliHasWorkers()) {
+    cluster = false;
+    notes.push('Our CLI has no --workers flag yet: the multi-process idle scenario was skipped.');
+    log('bench: our CLI has no --workers yet; skipping the cluster scenario');
+  }
+  const bench = new Bench(settings, log);
+  /** Runs one measurement; a failure is logged and noted, and the benchmark goes on. */
+  const attempt = async <T>(what: string, body: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await body();
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      log(`bench: ${what} failed: ${message}`);
+      notes.push(`${what} failed: ${message}`);
+      return null;
+    }
+  };
+  try {
+    for (let run = 1; run <= settings.runs; run += 1) {
+      const tag = `run ${run}/${settings.runs}`;
+      if (only.has('handshake')) {
+        const round = await attempt(`${tag} handshakes`, () => bench.handshakeRound(servers, run - 1));
+        for (const [name, series] of round ?? []) {
+          const byC = (results.handshake[name] ??= {});
+          for (const [c, r] of Object.entries(series.byConcurrency)) {
+            (byC[c] ??= []).push(r);
+            log(
+              `${tag} ${name.padEnd(6)} c=${c.padEnd(4)} ${r.perSecond.toFixed(0).padStart(6)}/s  p50 ${f1(r.p50Ms)} p99 ${f1(r.p99Ms)} ` +
+                `max ${f1(r.maxMs)} ms  server ${((1000 * r.serverCpuMs) / r.completed).toFixed(0)} µs/hs  ` +
+                `load-gen ${((100 * r.loadCpuMs) / r.windowMs).toFixed(0)} %  machine ${(100 * r.machineBusy).toFixed(0)} %` +
+                (Object.keys(r.failures).length > 0 ? `  failures ${JSON.stringify(r.failures)}` : ''),
+            );
+          }
+          const s = series.silent;
+          const w = series.silentWithout;
+          if (!s || !w) continue;
+          (results.silent[name] ??= []).push(s);
+          (results.silentWithout[name] ??= []).push(w);
+          log(
+            `${tag} ${name.padEnd(6)} c=${settings.silentConcurrency} again ${w.perSecond.toFixed(0).padStart(6)}/s  p99 ${f1(w.p99Ms)} ms; ` +
+              `with a silent client ${s.perSecond.toFixed(0).padStart(6)}/s  p99 ${f1(s.p99Ms)} ms  ` +
+              `unfinished ${s.unfinished} (oldest ${s.oldestUnfinishedMs.toFixed(0)} ms), silent client greeted ${s.silentGreeted}, held ${s.silentOpenAfter}`,
+          );
+        }
+      }
+      const idle = async (mode: 'single' | 'cluster'): Promise<void> => {
+        const clients = mode === 'single' ? settings.idleSingleClients : settings.idleClusterClients;
+        for (const kind of rotate(['ours', 'bare'] as const, run - 1)) {
+          const r = await attempt(`${tag} idle ${mode} ${kind}`, () => bench.idleOnce(kind, mode, clients));
+          if (!r) continue;
+          const into = mode === 'single' ? results.idleSingle : results.idleCluster;
+          (into[kind] ??= []).push(r);
+          log(
+            `${tag} idle ${mode} ${kind.padEnd(4)} ${r.greeted}/${r.clients} greeted in ${(r.acceptMs / 1000).toFixed(2)} s, ` +
+              `RSS ${((r.rssAfterBytes - r.rssBeforeBytes) / r.clients / 1024).toFixed(2)} KiB/conn` +
+              (mode === 'single' ? `, heap ${((r.heapUsedAfterBytes - r.heapUsedBeforeBytes) / r.clients / 1024).toFixed(2)} KiB/conn` : '') +
+              `, ${r.serverProcesses} process(es), max ${r.maxServerFds} fds; stop ${(r.shutdown.stopMs / 1000).toFixed(2)} s ` +
+              `(exit ${r.shutdown.exitCode}${r.shutdown.killed ? ', killed' : ''}, closed by server ${r.shutdown.closedByServer}, ` +
+              `errored ${r.shutdown.errored}, open ${r.shutdown.stillOpen}, forced ${r.shutdown.forcedStops})`,
+          );
+        }
+      };
+      if (only.has('idle')) await idle('single');
+      if (cluster) await idle('cluster');
+      if (only.has('churn')) {
+        const c = await attempt(`${tag} churn`, () => bench.churnOnce());
+        if (c) {
+          results.churn.push(c);
+          log(
+            `${tag} churn ${c.halves.reduce((a, h) => a + h.completed, 0)} handshakes; heap used ` +
+              `${(c.before.heapUsedBytes / 2 ** 20).toFixed(2)} → ${(c.mid.heapUsedBytes / 2 ** 20).toFixed(2)} → ` +
+              `${(c.after.heapUsedBytes / 2 ** 20).toFixed(2)} MiB, RSS ${(c.before.rssBytes / 2 ** 20).toFixed(1)} → ` +
+              `${(c.after.rssBytes / 2 ** 20).toFixed(1)} MiB, live after ${c.after.live}`,
+          );
+        }
+      }
+    }
+    if (only.has('profile')) {
+      for (const kind of ['ours', 'bare'] as const) {
+        const p = await attempt(`profile ${kind}`, () => bench.profile(kind));
+        if (!p) continue;
+        results.profile[kind] = p;
+        log(`profile ${kind}: ${p.totalMs.toFixed(0)} ms sampled, ${p.handshakes} handshakes`);
+      }
+    }
+  } finally {
+    await bench.close();
+  }
+  if (bench.quietWaitedMs > 0) {
+    notes.push(
+      `The harness waited ${(bench.quietWaitedMs / 1000).toFixed(0)} s in all for other processes to leave the machine quiet before its windows.`,
+    );
+  }
+  results.elapsedS = (Date.now() - started) / 1000;
+  return results;
 }
 
-// --- Main ---------------------------------------------------------------------------------
+function printReport(results: BenchResults): void {
+  const out: string[] = [];
+  out.push('', 'HANDSHAKES', textTable(handshakeTable(results)));
+  out.push('', 'ONE SILENT CLIENT', textTable(silentTable(results)));
+  out.push('', 'IDLE CONNECTIONS', textTable(idleTable(results)));
+  if (results.churn.length > 0) out.push('', 'CHURN', textTable(churnTable(results)));
+  out.push('', 'TARGETS');
+  for (const v of verdicts(results)) out.push(`[${v.verdict.padEnd(4)}] ${v.target}`, `       ${v.measured}`);
+  if (results.notes.length > 0) out.push('', 'NOTES', ...results.notes.map((n) => `- ${n}`));
+  process.stdout.write(`${out.join('\n')}\n\n`);
+}
 
-function parseRuns(argv: string[]): number {
-  let runs = defaultRuns;
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i]!;
-    let value: string | undefined;
-    if (arg === '--runs') value = argv[++i];
-    else if (arg.startsWith('--runs=')) value = arg.slice('--runs='.length);
-    else if (arg === '--help' || arg === '-h') {
-      process.stdout.write(`usage: npm run bench [-- --runs N]   (N from 1 to ${maxRuns}, default ${defaultRuns})\n`);
-      process.exit(0);
-    } else throw new Error(`unknown argument: ${arg}`);
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1 || n > maxRuns) throw new Error(`--runs takes a whole number from 1 to ${maxRuns}`);
-    runs = n;
-  }
-  return runs;
+function writeDocs(results: BenchResults, json: boolean): void {
+  mkdirSync(`${root}docs`, { recursive: true });
+  const list = charts(results);
+  for (const c of list) writeFileSync(`${root}docs/${c.file}`, c.svg);
+  writeFileSync(`${root}docs/benchmarks.md`, markdown(results, list));
+  if (json) writeFileSync(resultsPath, `${JSON.stringify(results, null, 1)}\n`);
+  process.stdout.write(
+    `wrote docs/benchmarks.md, ${list.map((c) => `docs/${c.file}`).join(', ')}${json ? ', docs/bench-results.json' : ''}\n`,
+  );
 }
 
 async function main(): Promise<void> {
-  let runs: number;
+  let flags: Flags | 'help';
   try {
-    runs = parseRuns(process.argv.slice(2));
+    flags = parseFlags(process.argv.slice(2));
   } catch (err) {
-    log(`bench: ${err instanceof Error ? err.message : String(err)}`);
+    log(`bench: ${err instanceof Error ? err.message : String(err)}\n\n${usage}`);
     process.exitCode = 2;
     return;
   }
-  const started = Date.now();
-  const results: Results = { ours: { burst: [], idle: [] }, baseline: { burst: [], idle: [] } };
-  for (let run = 1; run <= runs; run += 1) {
-    const order: ServerKind[] = run % 2 === 1 ? ['ours', 'baseline'] : ['baseline', 'ours'];
-    for (const kind of order) {
-      const b = await burstOnce(kind);
-      results[kind].burst.push(b);
-      log(
-        `run ${run}/${runs} burst ${kind.padEnd(8)} wall ${fmt(b.wallMs, 1)} ms, p50 ${fmt(b.p50Ms, 1)} ms, ` +
-          `p99 ${fmt(b.p99Ms, 1)} ms, server CPU ${fmt(b.serverCpuMs, 0)} ms, load-gen CPU ${fmt(b.loadCpuMs, 0)} ms, ` +
-          `SYNs dropped ${fmt(b.listenOverflows, 0)}, failures ${describeFailures(b.failures)}`,
-      );
-    }
-    for (const kind of order) {
-      const i = await idleOnce(kind);
-      results[kind].idle.push(i);
-      log(
-        `run ${run}/${runs} idle  ${kind.padEnd(8)} RSS ${kib(i.rssPerConnBytes)} KiB/conn, ` +
-          `heap used ${kib(i.heapUsedPerConnBytes)} KiB/conn, live ${i.liveAtMeasure}, failures ${describeFailures(i.failures)}`,
-      );
-    }
+  if (flags === 'help') {
+    process.stdout.write(`${usage}\n`);
+    return;
   }
-  const elapsedS = (Date.now() - started) / 1000;
-  const rows = medianRows(results);
-  process.stdout.write(`\n${textTable(rows)}\n\n`);
-  mkdirSync(`${root}docs`, { recursive: true });
-  writeFileSync(`${root}docs/benchmarks.md`, markdown(results, rows, runs, elapsedS));
-  process.stdout.write(`wrote docs/benchmarks.md (${elapsedS.toFixed(0)} s)\n`);
+  if (flags.fromJson !== null) {
+    const results = JSON.parse(readFileSync(flags.fromJson, 'utf8')) as BenchResults;
+    if (results.version !== resultsVersion) throw new Error(`${flags.fromJson}: results version ${results.version}, expected ${resultsVersion}`);
+    printReport(results);
+    writeDocs(results, false);
+    return;
+  }
+  const results = await measure(flags);
+  printReport(results);
+  if (flags.write) writeDocs(results, true);
+  else process.stdout.write('docs not written (--quick or --only; add --write to write them)\n');
+  process.stdout.write(`elapsed ${(results.elapsedS / 60).toFixed(1)} min\n`);
 }
 
 await main();

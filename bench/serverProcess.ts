@@ -8,15 +8,16 @@ import { startServer } from '../src/adapters/tcpServer.js';
 import { defaultConfig } from '../src/config.js';
 import { silentLogger } from '../src/logger.js';
 import { startBareServer } from './baselines/bareNetServer.js';
-import { benchReplyTimeoutMs, isParentMessage, type ChildMessage, type ServerKind } from './ipc.js';
+import { benchMaxConnections, benchReplyTimeoutMs, isParentMessage, type ChildMessage, type ServerKind } from './ipc.js';
 
-/** How long a stop may take before the process exits anyway. */
-const stopTimeoutMs = 5_000;
+/** How long a stop may take, past our server's own grace period, before the process exits anyway (code 4). */
+const stopTimeoutMs = defaultConfig.shutdownGraceMs + 2_000;
 
 interface UnderTest {
   listening: Promise<{ address: string; port: number }>;
   liveConnections(): number;
-  stop(): Promise<unknown>;
+  /** Resolves true when the stop was clean (ours: no connection had to be destroyed). */
+  stop(): Promise<boolean>;
 }
 
 function send(message: ChildMessage): void {
@@ -26,15 +27,22 @@ function send(message: ChildMessage): void {
 function start(kind: ServerKind): UnderTest {
   if (kind === 'ours') {
     const handle = startServer(
-      { ...defaultConfig, host: '127.0.0.1', port: 0, replyTimeoutMs: benchReplyTimeoutMs },
+      {
+        ...defaultConfig,
+        host: '127.0.0.1',
+        port: 0,
+        replyTimeoutMs: benchReplyTimeoutMs,
+        maxConnections: benchMaxConnections,
+      },
       { logger: silentLogger },
     );
     return {
       listening: handle.listening,
       liveConnections: () => handle.liveConnections(),
-      stop: () => {
+      stop: async () => {
         handle.shutdown();
-        return handle.done;
+        const outcome = await handle.done;
+        return outcome.state === 'stopped' && !outcome.forced;
       },
     };
   }
@@ -47,7 +55,14 @@ function start(kind: ServerKind): UnderTest {
     replyTimeoutMs: benchReplyTimeoutMs,
     onReply: () => {},
   });
-  return { listening: handle.listening, liveConnections: () => handle.liveConnections(), stop: () => handle.shutdown() };
+  return {
+    listening: handle.listening,
+    liveConnections: () => handle.liveConnections(),
+    stop: async () => {
+      await handle.shutdown();
+      return true;
+    },
+  };
 }
 
 /** A full collection, twice: the second one frees what finalizers of the first released. */
@@ -90,8 +105,9 @@ function main(): void {
         send({ type: 'cpu', id: message.id, usage: process.cpuUsage(), live: server.liveConnections() });
         break;
       case 'stop':
-        setTimeout(() => process.exit(0), stopTimeoutMs).unref();
-        void server.stop().then(() => process.exit(0));
+        // Exit codes: 0 a clean stop, 3 connections had to be destroyed, 4 no stop in time.
+        setTimeout(() => process.exit(4), stopTimeoutMs).unref();
+        void server.stop().then((clean) => process.exit(clean ? 0 : 3));
         break;
     }
   });

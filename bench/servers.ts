@@ -1,0 +1,270 @@
+// Every server the benchmark measures, started the same way from the benchmark's point of view:
+// a port on 127.0.0.1, the process tree to read CPU and memory from (/proc), and a stop that
+// reports how long the server took to exit and whether it stopped cleanly.
+//
+//   ours         startServer from src/ in a forked process (bench/serverProcess.ts), silent logger
+//   bare         bench/baselines/bareNetServer.ts in the same kind of forked process
+//   python       bench/baselines/blocking_server.py, the article's one-client-at-a-time server
+//   oursCluster  our CLI, `node dist/src/cli/server.js --workers N` (JSON log read for the port)
+//   bareCluster  bench/baselines/bareClusterServer.ts, the bare server in N cluster workers
+
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { defaultConfig } from '../src/config.js';
+import { forkServer, type ForkedServer } from './forkServer.js';
+import { sharedNowMs } from './loadgen.js';
+import { benchReplyTimeoutMs } from './ipc.js';
+import { processTree } from './procfs.js';
+import { withTimeout } from './wait.js';
+
+export type ServerName = 'ours' | 'bare' | 'python';
+export const serverLabels: Record<ServerName, string> = {
+  ours: 'ours (xstate)',
+  bare: 'bare node:net',
+  python: 'python blocking',
+};
+
+/** Repository root (this file runs from dist/bench/). */
+export const root = fileURLToPath(new URL('../../', import.meta.url));
+const pythonScript = `${root}bench/baselines/blocking_server.py`;
+const cliScript = `${root}dist/src/cli/server.js`;
+const bareClusterScript = fileURLToPath(new URL('./baselines/bareClusterServer.js', import.meta.url));
+
+const startTimeoutMs = 20_000;
+/** Extra time, past the server's own grace period, for its process to exit after SIGTERM. */
+const exitMarginMs = 10_000;
+
+/** The Python server's per-client timeout: how long one silent client blocks everyone. */
+export const pythonClientTimeoutS = 5;
+
+export interface StopResult {
+  /** From the stop request (SIGTERM or IPC) to the exit of the server's root process. */
+  ms: number;
+  exitCode: number | null;
+  signal: string | null;
+  /** It had to be killed. */
+  killed: boolean;
+}
+
+export interface RunningServer {
+  readonly name: string;
+  readonly port: number;
+  readonly pid: number;
+  /** The server's processes now (root and descendants). */
+  pids(): number[];
+  /** Heap figures after a full GC; only for the forked single-process servers. */
+  memory?: ForkedServer['memory'];
+  /** Connections the server says are live; only for the forked single-process servers. */
+  live?: () => Promise<number>;
+  stop(): Promise<StopResult>;
+}
+
+export function pythonAvailable(): string | null {
+  try {
+    return execFileSync('python3', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** `--workers` is in our CLI (someone may still be adding it). */
+export function cliHasWorkers(): boolean {
+  if (!existsSync(cliScript)) return false;
+  try {
+    return execFileSync(process.execPath, [cliScript, '--help'], { encoding: 'utf8' }).includes('--workers');
+  } catch {
+    return false;
+  }
+}
+
+function forked(server: ForkedServer, name: string, pid: number): RunningServer {
+  return {
+    name,
+    port: server.port,
+    pid,
+    pids: () => processTree(pid),
+    memory: () => server.memory(),
+    live: async () => (await server.cpu()).live,
+    stop: async () => {
+      const t0 = performance.now();
+      const exit = await server.stop();
+      return { ms: performance.now() - t0, ...exit };
+    },
+  };
+}
+
+/** One of the single-process servers: ours and bare forked, python spawned. */
+export async function startServerUnderTest(name: ServerName): Promise<RunningServer> {
+  if (name === 'ours' || name === 'bare') {
+    const server = await forkServer(name === 'ours' ? 'ours' : 'baseline');
+    return forked(server, serverLabels[name], server.pid);
+  }
+  return spawned(
+    serverLabels.python,
+    'python3',
+    [pythonScript, '--backlog', String(defaultConfig.listenBacklog), '--timeout', String(pythonClientTimeoutS)],
+    (line) => /^listening (\d+)$/.exec(line)?.[1],
+    5_000,
+  );
+}
+
+export interface ClusterLog {
+  /** `server.stopped` (each worker) and `primary.stopped` lines, and how many said forced. */
+  stoppedLines: number;
+  forcedStops: number;
+  /** Shared-clock time of the last worker's `server.stopped` and of `primary.stopped` (NaN if none). */
+  lastWorkerStoppedAt: number;
+  primaryStoppedAt: number;
+  errorLines: string[];
+}
+
+export interface ClusterServer extends RunningServer {
+  /** What the server's log said when it stopped (ours only). */
+  readonly log: ClusterLog;
+}
+
+/** Our CLI with --workers N, or the bare cluster baseline. */
+export async function startCluster(kind: 'ours' | 'bare', workers: number, shutdownGraceMs: number): Promise<ClusterServer> {
+  const log: ClusterLog = {
+    stoppedLines: 0,
+    forcedStops: 0,
+    lastWorkerStoppedAt: Number.NaN,
+    primaryStoppedAt: Number.NaN,
+    errorLines: [],
+  };
+  if (kind === 'bare') {
+    const s = await spawned(
+      `bare node:net ×${workers}`,
+      process.execPath,
+      [bareClusterScript, '--workers', String(workers), '--reply-timeout', String(benchReplyTimeoutMs)],
+      (line) => /^listening (\d+)$/.exec(line)?.[1],
+      shutdownGraceMs,
+    );
+    return { ...s, log };
+  }
+  const args = [
+    cliScript,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--workers',
+    String(workers),
+    '--reply-timeout',
+    String(benchReplyTimeoutMs),
+    '--max-connections',
+    '30000',
+    '--shutdown-grace',
+    String(shutdownGraceMs),
+    '--log-format',
+    'json',
+  ];
+  const s = await spawned(
+    `ours ×${workers}`,
+    process.execPath,
+    args,
+    (line) => {
+      // The primary's own line (worker lines carry a `worker` field) once all workers listen.
+      if (!line.includes('listening')) return undefined;
+      try {
+        const entry = JSON.parse(line) as { worker?: unknown; port?: unknown; event?: unknown };
+        if (entry.worker !== undefined) return undefined;
+        return typeof entry.port === 'number' && entry.port > 0 ? String(entry.port) : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    shutdownGraceMs,
+    (line) => {
+      // Every connection is logged; only the stop lines and errors are kept.
+      if (line.includes('stopped"')) {
+        log.stoppedLines += 1;
+        if (line.includes('"forced":true')) log.forcedStops += 1;
+        if (line.includes('"event":"server.stopped"')) log.lastWorkerStoppedAt = sharedNowMs();
+        if (line.includes('"event":"primary.stopped"')) log.primaryStoppedAt = sharedNowMs();
+      }
+      if (line.includes('"level":"error"') && log.errorLines.length < 20) log.errorLines.push(line.slice(0, 300));
+    },
+  );
+  return { ...s, log };
+}
+
+/**
+ * Spawns a server that prints its port on a line of stdout; `portOf` finds it. Output after
+ * that goes to `onLine` (it is read, so the server never blocks on a full pipe).
+ */
+async function spawned(
+  name: string,
+  command: string,
+  args: string[],
+  portOf: (line: string) => string | undefined,
+  graceMs: number,
+  onLine: (line: string) => void = () => {},
+): Promise<RunningServer> {
+  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const stderr: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    if (stderr.length < 20) stderr.push(line);
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const port = await withTimeout(
+    new Promise<number>((resolve, reject) => {
+      let found = false;
+      lines.on('line', (line) => {
+        onLine(line);
+        if (found) return;
+        const p = portOf(line);
+        if (p !== undefined) {
+          found = true;
+          resolve(Number(p));
+        }
+      });
+      void exited.then(({ code, signal }) =>
+        reject(new Error(`${name} exited before listening (code ${code}, signal ${signal}): ${stderr.join(' | ')}`)),
+      );
+    }),
+    startTimeoutMs,
+    `${name} start`,
+  ).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  const pid = child.pid ?? -1;
+  return {
+    name,
+    port,
+    pid,
+    pids: () => processTree(pid),
+    stop: async () => {
+      const t0 = performance.now();
+      if (child.exitCode !== null || child.signalCode !== null) {
+        return { ms: 0, exitCode: child.exitCode, signal: child.signalCode, killed: false };
+      }
+      const tree = processTree(pid);
+      child.kill('SIGTERM');
+      let killed = false;
+      let exit: { code: number | null; signal: string | null };
+      try {
+        exit = await withTimeout(exited, graceMs + exitMarginMs, `${name} stop`);
+      } catch {
+        killed = true;
+        // Our own processes, by pid: the root and whatever it had started.
+        for (const p of tree) {
+          try {
+            process.kill(p, 'SIGKILL');
+          } catch {
+            // Already gone.
+          }
+        }
+        exit = await exited;
+      }
+      return { ms: performance.now() - t0, exitCode: exit.code, signal: exit.signal, killed };
+    },
+  };
+}
