@@ -4,6 +4,7 @@
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { nextMessageFrom } from './childMessage.js';
 import { isChildMessage, type ChildMessage, type ParentMessage, type ServerKind } from './ipc.js';
 import { withTimeout } from './wait.js';
 
@@ -46,23 +47,7 @@ export interface ForkedExit {
 }
 
 function nextMessage(child: ChildProcess, accept: (m: ChildMessage) => boolean): Promise<ChildMessage> {
-  return new Promise((resolve, reject) => {
-    const childOnMessage = (message: unknown): void => {
-      if (!isChildMessage(message) || !accept(message)) return;
-      cleanUp();
-      resolve(message);
-    };
-    const childOnExit = (code: number | null, signal: string | null): void => {
-      cleanUp();
-      reject(new Error(`server process exited (code ${code}, signal ${signal})`));
-    };
-    const cleanUp = (): void => {
-      child.off('message', childOnMessage);
-      child.off('exit', childOnExit);
-    };
-    child.on('message', childOnMessage);
-    child.on('exit', childOnExit);
-  });
+  return nextMessageFrom(child, isChildMessage, accept, 'server process');
 }
 
 /** `execArgv` adds Node flags (the profiler's --cpu-prof, for one). */

@@ -4,6 +4,7 @@
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { nextMessageFrom } from './childMessage.js';
 import type { ClosedLoopOptions, ClosedLoopResult, CloseResult, IdleOptions, IdleResult } from './loadgen.js';
 import { isLoadReply, type LoadReply, type LoadRequest } from './loadgenIpc.js';
 import { withTimeout } from './wait.js';
@@ -26,23 +27,7 @@ export interface LoadGenerator {
 }
 
 function nextReply(child: ChildProcess, accept: (m: LoadReply) => boolean): Promise<LoadReply> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: unknown): void => {
-      if (!isLoadReply(message) || !accept(message)) return;
-      cleanUp();
-      resolve(message);
-    };
-    const onExit = (code: number | null, signal: string | null): void => {
-      cleanUp();
-      reject(new Error(`load generator exited (code ${code}, signal ${signal})`));
-    };
-    const cleanUp = (): void => {
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
+  return nextMessageFrom(child, isLoadReply, accept, 'load generator');
 }
 
 export async function forkLoadGenerator(): Promise<LoadGenerator> {

@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { nextMessageFrom } from './childMessage.js';
 import { isChildMessage, type ChildMessage, type ParentMessage } from './ipc.js';
 import { soakServerConfig } from './soakConfig.js';
 
@@ -58,23 +59,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 function nextMessage(child: ChildProcess, accept: (m: ChildMessage) => boolean): Promise<ChildMessage> {
-  return new Promise((resolve, reject) => {
-    const childOnMessage = (message: unknown): void => {
-      if (!isChildMessage(message) || !accept(message)) return;
-      cleanUp();
-      resolve(message);
-    };
-    const childOnExit = (code: number | null, signal: string | null): void => {
-      cleanUp();
-      reject(new Error(`server process exited (code ${code}, signal ${signal})`));
-    };
-    const cleanUp = (): void => {
-      child.off('message', childOnMessage);
-      child.off('exit', childOnExit);
-    };
-    child.on('message', childOnMessage);
-    child.on('exit', childOnExit);
-  });
+  return nextMessageFrom(child, isChildMessage, accept, 'server process');
 }
 
 export async function forkSoakServer(): Promise<SoakServer> {
