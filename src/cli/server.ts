@@ -67,6 +67,14 @@ async function startInspection(config: ServerConfig, logger: Logger): Promise<In
   };
 }
 
+/** Exit 0 after a shutdown, 1 when the servers could not start. */
+function finish(state: 'stopped' | 'failed'): void {
+  process.exitCode = state === 'failed' ? 1 : 0;
+  // Everything the process owned is closed by now, so it ends on its own. If some handle still
+  // held it, that would be a bug; do not let it hang an operator's terminal.
+  setTimeout(() => process.exit(), 1_000).unref();
+}
+
 /** `--workers N`: this process is the primary; it only starts, watches and stops workers. */
 async function runPrimary(config: ServerConfig, logger: Logger): Promise<void> {
   const primary = startPrimary({ workers: config.workers, shutdownGraceMs: config.shutdownGraceMs, logger });
@@ -76,8 +84,7 @@ async function runPrimary(config: ServerConfig, logger: Logger): Promise<void> {
   const outcome = await primary.done;
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  process.exitCode = outcome.state === 'failed' ? 1 : 0;
-  setTimeout(() => process.exit(), 1_000).unref();
+  finish(outcome.state);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -148,10 +155,7 @@ async function main(argv: string[]): Promise<void> {
   process.off('SIGTERM', onSignal);
   await inspection.close();
   if (isWorker) leaveCluster();
-  process.exitCode = outcome.state === 'failed' ? 1 : 0;
-  // Everything the server owned is closed by now, so the process ends on its own. If some
-  // handle still held it, that would be a bug; do not let it hang an operator's terminal.
-  setTimeout(() => process.exit(), 1_000).unref();
+  finish(outcome.state);
 }
 
 void main(process.argv.slice(2));

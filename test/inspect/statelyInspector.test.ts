@@ -35,7 +35,6 @@ async function receiver() {
     });
   });
   cleanups.push(() => new Promise<void>((r) => wss.close(() => r())));
-  for (const client of wss.clients) client.terminate();
   return { url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, messages, wss };
 }
 

@@ -19,7 +19,7 @@ import {
   type ConnectionEvent,
 } from '../../src/machines/connectionMachine.js';
 import { escapeText } from '../../src/protocol/escape.js';
-import { sleep, waitFor } from '../helpers.js';
+import { waitFor } from '../helpers.js';
 import { afterEvent, dedupe, machineEventKeys, valuePath } from './graph.js';
 
 type Snapshot = SnapshotFrom<typeof connectionMachine>;
@@ -266,6 +266,5 @@ describe('connection machine, model-based', () => {
     else expect(payload).toEqual([`#1 Client Response Payload: ${escapeText(last.context.reply)}`]);
     expect(real.logLines.some((l) => l.endsWith(`closed (${last.context.closeReason}).`))).toBe(true);
     expect(real.logLines.filter((l) => l.includes('still open'))).toEqual([]);
-    await sleep(0);
   });
 });
