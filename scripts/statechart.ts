@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { AnyStateMachine, AnyStateNode, AnyTransitionDefinition } from 'xstate';
 import { describeGuard, renderMachineSvg } from '../src/inspect/diagram.js';
 import { connectionEventSources, connectionMachine } from '../src/machines/connectionMachine.js';
+import { ircSessionEventSources, ircSessionMachine } from '../src/machines/ircSessionMachine.js';
 import { primaryEventSources, primaryMachine } from '../src/machines/primaryMachine.js';
 import { serverEventSources, serverMachine } from '../src/machines/serverMachine.js';
 
@@ -59,6 +60,21 @@ into one machine event; the machine decides what happens.
   \`listen()\` is still in flight (under node:cluster it throws inside Node), so the machine waits
   for \`net.listening\` (then stops as usual) or \`net.error\` (then it is stopped).`;
 
+// How the IRC session machine and its adapter share the work; the same is said at the top of
+// ircSessionMachine.ts and in docs/irc.md.
+const ircProse = `### Who decides what
+
+With \`--protocol irc\` the server machine above is the same (accepting, capping, draining), and
+each client gets this machine instead of the connection machine. The adapter
+(\`src/adapters/ircSession.ts\`) frames and queues the client's lines and hands them over as
+\`irc.message\` one at a time: only when the previous command has finished (even if the network
+state answered later) and only when flood control allows. The machine decides whether the command
+may run in its state (\`isCommandIn\` with the pre-registration list in \`registering\`; everything
+in \`registered\`), and the command table (\`src/irc/commands.ts\`) decides what it does. The
+handlers report registration facts back as events (\`irc.nickSet\`, \`irc.userSet\`,
+\`irc.passGiven\`, \`irc.capHeld\`, \`irc.capEnded\`), and the eventless transitions of
+\`registering.waiting\` decide when registration is complete.`;
+
 const machineDocs: readonly MachineDoc[] = [
   {
     title: 'Server machine',
@@ -81,6 +97,14 @@ const machineDocs: readonly MachineDoc[] = [
     file: 'src/machines/primaryMachine.ts',
     image: 'primary-machine.svg',
     eventSources: primaryEventSources,
+  },
+  {
+    title: 'IRC session machine',
+    machine: ircSessionMachine,
+    file: 'src/machines/ircSessionMachine.ts',
+    image: 'irc-session-machine.svg',
+    eventSources: ircSessionEventSources,
+    prose: ircProse,
   },
 ];
 

@@ -60,6 +60,77 @@ export interface ServerConfig {
    * maxConnections applies per worker.
    */
   workers: number;
+  /** `greeting` (the article's server, the default) or `irc` (the chat server). */
+  protocol: 'greeting' | 'irc';
+  /**
+   * PEM certificate and key files (`--tls-cert`, `--tls-key`): when both are set the port
+   * speaks TLS (node:tls) for either protocol; null serves plain TCP.
+   */
+  tlsCert: string | null;
+  tlsKey: string | null;
+  /** How long a TLS client has to finish its handshake before it is dropped. */
+  tlsHandshakeTimeoutMs: number;
+  /** IRC mode only: names, password, MOTD and every per-client limit. */
+  irc: IrcConfig;
+}
+
+/** IRC mode (`--protocol irc`). Limits with an ISUPPORT token are advertised in 005. */
+export interface IrcConfig {
+  /** The server's name, the source of its numerics and NOTICEs. */
+  serverName: string;
+  /** The network's name (ISUPPORT NETWORK). */
+  network: string;
+  /** Server password: when set, PASS must match or registration fails with 464. */
+  password: string | null;
+  /** The message-of-the-day file (`--motd FILE`), read once at start; null: none. */
+  motdFile: string | null;
+  /** Lines of the message of the day (read from motdFile); null: one line, the greeting. */
+  motd: string[] | null;
+  /**
+   * Longest line a client may send, in bytes, CRLF included (RFC 1459: 512), not counting a
+   * message-tags section. Longer: 417 ERR_INPUTTOOLONG, the line is dropped, the client stays.
+   */
+  maxLineBytes: number;
+  /** Longest message-tags section a client may send (IRCv3: 4094 bytes plus '@' and ' '). */
+  maxTagBytes: number;
+  /**
+   * Bytes of output a client may leave unread in the process (on top of what the kernel's
+   * socket buffer holds) before it alone is closed with `ERROR :SendQ exceeded`.
+   */
+  sendqBytes: number;
+  /**
+   * Bytes of received commands a client may have waiting (delayed by flood control, or behind
+   * a slow command) before it is closed with `ERROR :Excess Flood`.
+   */
+  recvqBytes: number;
+  /** Flood control: commands a client may send at once before fakelag delays the rest. */
+  floodBurstLines: number;
+  /** Flood control: commands per second a client may send after its burst (fakelag). */
+  floodRateLinesPerSecond: number;
+  /** Time from connect to finished registration; then `ERROR :Registration timed out`. */
+  registrationTimeoutMs: number;
+  /** A registered client quiet this long is sent a PING. */
+  pingIntervalMs: number;
+  /** A PINGed client that sends nothing for this long is closed: `ERROR :Ping timeout`. */
+  pingTimeoutMs: number;
+  /** Channels one client may be in at once (ISUPPORT CHANLIMIT); more: 405. */
+  maxChannelsPerClient: number;
+  /** Connections from one IP address at once; one more gets `ERROR` and is closed. */
+  maxConnectionsPerIp: number;
+  /** ISUPPORT NICKLEN: longest nick, in characters. */
+  nickLength: number;
+  /** ISUPPORT CHANNELLEN: longest channel name, in characters, `#` included. */
+  channelLength: number;
+  /** ISUPPORT TOPICLEN: longer topics are cut to this many characters. */
+  topicLength: number;
+  /** ISUPPORT AWAYLEN: longer away messages are cut. */
+  awayLength: number;
+  /** ISUPPORT KICKLEN: longer kick reasons are cut. */
+  kickLength: number;
+  /** ISUPPORT TARGMAX/MAXTARGETS: targets of one PRIVMSG or NOTICE. */
+  maxTargets: number;
+  /** Ban masks one channel may hold (ISUPPORT MAXLIST b). */
+  maxBansPerChannel: number;
 }
 
 export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
@@ -77,7 +148,39 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
   inspect: null,
   inspectWs: null,
   workers: 1,
+  protocol: 'greeting',
+  tlsCert: null,
+  tlsKey: null,
+  tlsHandshakeTimeoutMs: 10_000,
+  irc: Object.freeze({
+    serverName: 'irc.localhost',
+    network: 'xstate-tcp-chat',
+    password: null,
+    motdFile: null,
+    motd: null,
+    maxLineBytes: 512,
+    maxTagBytes: 4_096,
+    sendqBytes: 64 * 1024,
+    recvqBytes: 8 * 1024,
+    floodBurstLines: 10,
+    floodRateLinesPerSecond: 2,
+    registrationTimeoutMs: 60_000,
+    pingIntervalMs: 120_000,
+    pingTimeoutMs: 60_000,
+    maxChannelsPerClient: 50,
+    maxConnectionsPerIp: 16,
+    nickLength: 30,
+    channelLength: 64,
+    topicLength: 390,
+    awayLength: 200,
+    kickLength: 255,
+    maxTargets: 4,
+    maxBansPerChannel: 100,
+  }) as IrcConfig,
 });
+
+/** The IRC port when `--protocol irc` is given without `--port` (8028 stays the greeting's). */
+export const defaultIrcPort = 6667;
 
 /** What a connection actor needs to know; derived from ServerConfig. */
 export interface ConnectionLimits {

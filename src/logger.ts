@@ -27,7 +27,9 @@ function humanLine(event: string, f: LogFields): string {
   const conn = `#${str(f.id)}`;
   switch (event) {
     case 'server.listening':
-      return `Socket server listening on ${str(f.host)}:${str(f.port)}`;
+      return f.protocol === 'irc'
+        ? `IRC server listening on ${str(f.host)}:${str(f.port)}${f.tls ? ' (TLS)' : ''}`
+        : `Socket server listening on ${str(f.host)}:${str(f.port)}${f.tls ? ' (TLS)' : ''}`;
     case 'server.failed':
       return `error: ${str(f.message)}`;
     case 'server.error':
@@ -60,6 +62,12 @@ function humanLine(event: string, f: LogFields): string {
       return `${conn} Connection with ${str(f.remote)} closed (${str(f.reason)}).`;
     case 'connection.unclosed':
       return `${conn} connection actor finished with its socket still open; destroyed it`;
+    case 'connection.tlsFailed':
+      return `TLS handshake failed with ${str(f.remote)} (${str(f.errno)})`;
+    case 'irc.registered':
+      return `${conn} registered as ${str(f.nick)}`;
+    case 'irc.commandFailed':
+      return `${conn} command ${str(f.command)} failed: ${str(f.message)}`;
     case 'connection.rejected':
       return `${conn} Turned away ${str(f.remote)}: ${str(f.code)}`;
     default:

@@ -2,7 +2,7 @@
 // a raw TCP client that records every byte it receives.
 import net from 'node:net';
 import { startServer, type ServerHandle } from '../src/adapters/tcpServer.js';
-import { defaultConfig, type ServerConfig } from '../src/config.js';
+import { defaultConfig, type IrcConfig, type ServerConfig } from '../src/config.js';
 import { humanLogger } from '../src/logger.js';
 
 export interface TestServer {
@@ -27,6 +27,11 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
       await handle.done;
     },
   };
+}
+
+/** The chat server (`--protocol irc`) on port 0, with IRC settings overridden as given. */
+export function startIrcTestServer(irc: Partial<IrcConfig> = {}, overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+  return startTestServer({ protocol: 'irc', irc: { ...defaultConfig.irc, ...irc }, ...overrides });
 }
 
 export interface RawClient {

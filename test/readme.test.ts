@@ -1,7 +1,7 @@
 // The README is what a new user reads first: its tables must say what the code does.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { clientFlags, defaultClientOptions, serverFlags } from '../src/cli/args.js';
+import { clientFlags, configValue, defaultClientOptions, serverFlags } from '../src/cli/args.js';
 import { defaultConfig } from '../src/config.js';
 import { errorCodes } from '../src/errors.js';
 
@@ -14,7 +14,7 @@ describe('README', () => {
       const row = rows.find((r) => r.startsWith(`| \`${spec.flag} `));
       expect(row, `${spec.flag} row`).toBeDefined();
       expect(row).toContain(`\`${spec.key}\``);
-      const value = defaultConfig[spec.key];
+      const value = configValue(defaultConfig, spec.key);
       expect(row).toContain(value === null ? ' off ' : `\`${String(value)}\``);
     }
   });

@@ -9,6 +9,7 @@ import { beforeAll, describe, it, expect } from 'vitest';
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { renderDiagrams, renderStatechartMarkdown } from '../scripts/statechart.js';
 import { connectionEventSources, connectionMachine } from '../src/machines/connectionMachine.js';
+import { ircSessionEventSources, ircSessionMachine } from '../src/machines/ircSessionMachine.js';
 import { primaryEventSources, primaryMachine } from '../src/machines/primaryMachine.js';
 import { serverEventSources, serverMachine } from '../src/machines/serverMachine.js';
 
@@ -45,6 +46,12 @@ const machines: readonly {
     eventSources: primaryEventSources,
     title: 'Primary machine',
     image: 'primary-machine.svg',
+  },
+  {
+    machine: ircSessionMachine,
+    eventSources: ircSessionEventSources,
+    title: 'IRC session machine',
+    image: 'irc-session-machine.svg',
   },
 ];
 
@@ -251,9 +258,9 @@ describe('docs/statechart.md', () => {
     }
   });
 
-  it('documents the server machine first, then the connection machine, then the primary', () => {
+  it('documents the server machine first, then the connection machine, the primary, the IRC session', () => {
     const headings = doc.split('\n').filter((line) => line.startsWith('## '));
-    expect(headings.map((h) => /\(`(\w+)`\)/.exec(h)?.[1])).toEqual(['server', 'connection', 'primary']);
+    expect(headings.map((h) => /\(`(\w+)`\)/.exec(h)?.[1])).toEqual(['server', 'connection', 'primary', 'ircSession']);
   });
 
   it('explains why bound is the parent of every state that holds the address', () => {

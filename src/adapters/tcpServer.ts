@@ -1,26 +1,55 @@
-// The only code that touches node:net. It turns net.Server and net.Socket events into machine
-// events (every listener is attached in `listenOn` or `attachSocket`, named `<source>On<Event>`,
-// so one read shows the whole mapping) and runs the side effects the machines name. It makes
-// no decisions: when to greet, read, refuse, end or destroy is the machines' call.
+// The listener: the only code that owns the net.Server (or tls.Server). It turns the server's
+// events into server-machine events (every listener is attached in `listenOn`, named
+// `serverOn<Event>`) and runs the side effects the server machine names: accept, turn away,
+// stop listening, notify and destroy. Accepting, capping and draining are written here once;
+// each protocol brings its own session machine and adapter (a SessionProtocol: the greeting in
+// greetingSession.ts, IRC in ircSession.ts). It makes no decisions: when to accept, refuse or
+// stop is the server machine's call, and everything about a session is its machine's.
 
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { assertEvent, createActor, type Actor, type InspectionEvent } from 'xstate';
-import { connectionLimits, type ServerConfig } from '../config.js';
+import tls from 'node:tls';
+import { assertEvent, createActor, type Actor, type AnyActorRef, type InspectionEvent } from 'xstate';
+import type { ServerConfig } from '../config.js';
+import type { ChatTotals } from '../inspect/monitor.js';
 import { ChatError, type ErrorCode } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { connectionMachine, goodbyeLine, type ConnectionMachine } from '../machines/connectionMachine.js';
 import { serverMachine, type ServerFailure, type ServerMachine } from '../machines/serverMachine.js';
+import { greetingProtocol } from './greetingSession.js';
+import { ircProtocol } from './ircSession.js';
+
+/** A session actor as the listener sees it: something that can hear `server.shutdown`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type SessionActor = Actor<any>;
+
+/** What a protocol brings to the listener. */
+export interface SessionProtocol {
+  /**
+   * A socket was accepted: attach its listeners and return its session actor, not started (the
+   * listener observes it first). The session must answer `server.shutdown` and reach a final
+   * state once its socket has closed.
+   */
+  open(id: number, remote: string, socket: net.Socket): SessionActor;
+  /** The session's actor finished (or crashed): forget whatever was kept for it. */
+  closed(id: number): void;
+  /** The one line sent to a client turned away because the server is full or stopping. */
+  turnAwayLine(code: 'SERVER_BUSY' | 'SHUTTING_DOWN'): string;
+  /** Anything the protocol holds beyond sessions (timers, shared state), once the server stopped. */
+  stop?(): void;
+  /** IRC: users, channels and chat messages so far, for the live view. */
+  totals?(): Promise<ChatTotals>;
+}
 
 export interface ServerOptions {
   logger?: Logger;
   /**
-   * Called with each connection actor before it starts, so an observer (tests, inspection)
-   * sees every snapshot from the first. Not set in normal runs: no cost per connection.
+   * Called with each session actor before it starts, so an observer (tests, inspection) sees
+   * every snapshot from the first. Not set in normal runs: no cost per connection.
    */
-  onConnectionActor?: (actor: Actor<ConnectionMachine>) => void;
+  onConnectionActor?: (actor: SessionActor) => void;
   /**
-   * XState inspection observer, attached to the server actor and every connection actor when
-   * set (--inspect, --inspect-ws). Left unset, no observer runs: inspection halves throughput.
+   * XState inspection observer, attached to the server actor and every session actor when set
+   * (--inspect, --inspect-ws). Left unset, no observer runs: inspection halves throughput.
    */
   inspect?: (event: InspectionEvent) => void;
 }
@@ -41,19 +70,12 @@ export interface ServerHandle {
   readonly done: Promise<ServerOutcome>;
   /** Sends `server.shutdown` (a second call forces the stop). */
   shutdown(): void;
-  /** How many connection actors are live (for tests and leak checks). */
+  /** How many session actors are live (for tests and leak checks). */
   liveConnections(): number;
-  /** The live connection actors by connection id (read-only view, for tests and inspection). */
-  connections(): ReadonlyMap<number, Actor<ConnectionMachine>>;
-}
-
-type ConnectionActor = Actor<ConnectionMachine>;
-
-// The connection actor serving a socket, kept on the socket itself so that the listeners below
-// can be shared functions instead of closures per connection (as ws does with kWebSocket).
-const kActor = Symbol('connectionActor');
-interface ServedSocket extends net.Socket {
-  [kActor]?: ConnectionActor;
+  /** The live session actors by connection id (read-only view, for tests and inspection). */
+  connections(): ReadonlyMap<number, SessionActor>;
+  /** IRC mode: users, channels and chat messages so far (the live view samples it); else null. */
+  readonly chatTotals: (() => Promise<ChatTotals>) | null;
 }
 
 export function formatRemote(address: string | undefined, port: number | undefined): string {
@@ -61,124 +83,91 @@ export function formatRemote(address: string | undefined, port: number | undefin
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-function socketOnData(this: ServedSocket, bytes: Buffer): void {
-  this[kActor]?.send({ type: 'socket.data', bytes });
+// Marks a socket the listener has handed to a session or is turning away.
+const kOwned = Symbol('owned');
+interface AcceptedSocket extends net.Socket {
+  [kOwned]?: boolean;
 }
-function socketOnEnd(this: ServedSocket): void {
-  this[kActor]?.send({ type: 'socket.end' });
+
+function acceptedSocketOnError(this: net.Socket, _err: NodeJS.ErrnoException): void {
+  // Every socket gets a listener the moment it is accepted: an 'error' with no listener would
+  // throw and take the whole process down. Node destroys the socket and emits 'close'; the
+  // session adapter adds its own listener to tell its machine.
 }
-function socketOnError(this: ServedSocket, err: NodeJS.ErrnoException): void {
-  // Every socket gets this listener the moment it is accepted: an 'error' with no listener
-  // would throw and take the whole process down. Node destroys the socket and emits 'close'.
-  this[kActor]?.send({ type: 'socket.error', code: err.code ?? 'UNKNOWN', message: err.message });
-}
-function socketOnClose(this: ServedSocket): void {
-  this[kActor]?.send({ type: 'socket.close' });
+
+/** A net.Server, or a tls.Server when a certificate and key are configured. */
+function createListener(config: ServerConfig): { server: net.Server; tls: boolean } {
+  if (config.tlsCert && config.tlsKey) {
+    // TLS sockets cannot be accepted paused (the handshake must read), so they are paused
+    // right after the handshake instead, before any session listener is attached.
+    const server = tls.createServer({
+      cert: readFileSync(config.tlsCert),
+      key: readFileSync(config.tlsKey),
+      allowHalfOpen: true,
+      handshakeTimeout: config.tlsHandshakeTimeoutMs,
+    });
+    return { server, tls: true };
+  }
+  // pauseOnConnect: nothing is read before the session asks, so the kernel, not our heap,
+  // holds what an early or hostile client sends. allowHalfOpen: a client's FIN is an event for
+  // the machine (a reply may still be owed), not an automatic close.
+  return { server: net.createServer({ pauseOnConnect: true, allowHalfOpen: true }), tls: false };
 }
 
 export function startServer(config: ServerConfig, options: ServerOptions = {}): ServerHandle {
   const logger = options.logger ?? silentLogger;
-  const limits = connectionLimits(config);
-  // pauseOnConnect: nothing is read before the connection machine asks (startReading), so the
-  // kernel, not our heap, holds what an early or hostile client sends. allowHalfOpen: a client's
-  // FIN is an event for the machine (a reply may still be owed), not an automatic close.
-  const listener = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
+  const protocol =
+    config.protocol === 'irc'
+      ? ircProtocol(config, logger, options.inspect)
+      : greetingProtocol(config, logger, options.inspect);
+  const { server: listener, tls: secure } = createListener(config);
   /** Every accepted socket not yet closed, served or being turned away. */
-  const sockets = new Map<number, ServedSocket>();
-  const connections = new Map<number, ConnectionActor>();
-  const turnedAway = new WeakSet<net.Socket>();
-  // Connection actors are created just after the server actor's step, not inside its action:
-  // an actor created inside another actor's action is set up under that action's context
-  // (xstate warns in development builds). The 'connection' listener runs these right after send.
+  const sockets = new Map<number, AcceptedSocket>();
+  const connections = new Map<number, SessionActor>();
+  // Session actors are created just after the server actor's step, not inside its action: an
+  // actor created inside another actor's action is set up under that action's context (xstate
+  // warns in development builds). The 'connection' listener runs these right after send.
   const afterServerStep: Array<() => void> = [];
   let nextId = 1;
   let forced = false;
 
-  const socketOf = (id: number): ServedSocket | undefined => sockets.get(id);
-
-  const connectionLogic = connectionMachine.provide({
-    actions: {
-      logOpened: ({ context }) => logger.log('info', 'connection.opened', { id: context.id, remote: context.remote }),
-      sendGreeting: ({ context, self }) => {
-        socketOf(context.id)?.write(`${context.limits.greeting}\n`, (err) => {
-          // On failure the socket emits 'error' too; that is the event the machine acts on.
-          if (!err) self.send({ type: 'socket.written' });
-        });
-      },
-      startReading: ({ context }) => void socketOf(context.id)?.resume(),
-      logReply: ({ context }) =>
-        logger.log('info', 'connection.reply', { id: context.id, remote: context.remote, reply: context.reply ?? '' }),
-      logSocketError: ({ context }) =>
-        logger.log('info', 'connection.error', {
-          id: context.id,
-          remote: context.remote,
-          code: 'SOCKET_ERROR',
-          errno: context.socketErrorCode ?? 'UNKNOWN',
-        }),
-      endSocket: ({ context }) => {
-        const socket = socketOf(context.id);
-        if (!socket || socket.destroyed) return;
-        const line = goodbyeLine(context);
-        // Keep reading (and dropping) until the client closes: a paused socket would never see
-        // the client's FIN and would wait for closeTimeoutMs every time.
-        socket.resume();
-        if (line === null) socket.end();
-        else socket.end(line);
-      },
-      destroySocket: ({ context }) => void socketOf(context.id)?.destroy(),
-      logClosed: ({ context }) =>
-        logger.log('info', 'connection.closed', {
-          id: context.id,
-          remote: context.remote,
-          reason: context.closeReason ?? 'unknown',
-        }),
-    },
-  });
-
-  function attachSocket(id: number, remote: string, socket: ServedSocket): void {
-    const actor = createActor(connectionLogic, { input: { id, remote, limits }, inspect: options.inspect });
-    socket[kActor] = actor;
+  function attachSocket(id: number, remote: string, socket: AcceptedSocket): void {
+    socket[kOwned] = true;
+    const actor = protocol.open(id, remote, socket);
     connections.set(id, actor);
-    socket.on('data', socketOnData);
-    socket.on('end', socketOnEnd);
-    socket.on('close', socketOnClose);
     actor.subscribe({
-      complete: () => release(id),
+      complete: () => release(id, socket),
       // A throwing action leaves the actor errored for good and its cleanups unrun (see
       // XSTATE-NOTES.md): free the socket here so nothing leaks, and keep serving others.
-      error: (err) => {
+      error: (err: unknown) => {
         logger.log('error', 'connection.crashed', { id, message: err instanceof Error ? err.message : String(err) });
         socket.destroy();
-        release(id);
+        release(id, socket);
       },
     });
     options.onConnectionActor?.(actor);
     actor.start();
   }
 
-  function release(id: number): void {
-    const socket = sockets.get(id);
-    if (socket) {
-      socket[kActor] = undefined;
-      // The machine reaches `closed` on the socket's 'close', so this only happens if a path
-      // skipped closing it: say so (tests look for it) and do not leak the descriptor.
-      if (!socket.destroyed) {
-        logger.log('error', 'connection.unclosed', { id });
-        socket.destroy();
-      }
+  function release(id: number, socket: AcceptedSocket): void {
+    protocol.closed(id);
+    // The session reaches its final state on the socket's 'close', so this only happens if a
+    // path skipped closing it: say so (tests look for it) and do not leak the descriptor.
+    if (!socket.destroyed) {
+      logger.log('error', 'connection.unclosed', { id });
+      socket.destroy();
     }
     sockets.delete(id);
     if (!connections.delete(id)) return;
     if (serverActor.getSnapshot().status === 'active') serverActor.send({ type: 'connection.closed', id });
   }
 
-  function turnAway(id: number, remote: string, code: ErrorCode): void {
-    const socket = socketOf(id);
+  function turnAway(id: number, remote: string, code: 'SERVER_BUSY' | 'SHUTTING_DOWN'): void {
+    const socket = sockets.get(id);
     if (!socket) return;
-    turnedAway.add(socket);
-    const message = code === 'SERVER_BUSY' ? 'server busy, try again later' : 'server is shutting down';
+    socket[kOwned] = true;
     logger.log('info', 'connection.rejected', { id, remote, code });
-    const timer = setTimeout(() => socket.destroy(), limits.closeTimeoutMs);
+    const timer = setTimeout(() => socket.destroy(), config.closeTimeoutMs);
     socket.once('close', () => {
       clearTimeout(timer);
       sockets.delete(id);
@@ -187,7 +176,7 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
     // Free the descriptor as soon as the line and our FIN are with the kernel: a flood of
     // turned-away clients that never read or close must not hold descriptors until
     // closeTimeoutMs, or the process runs out and new clients are dropped without a word.
-    socket.end(new ChatError(code, message).toWireLine(), () => socket.destroy());
+    socket.end(protocol.turnAwayLine(code), () => socket.destroy());
   }
 
   const serverLogic = serverMachine.provide({
@@ -198,6 +187,8 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
           host: context.host,
           port: context.address?.port ?? context.port,
           address: context.address?.host ?? '',
+          protocol: config.protocol,
+          tls: secure,
         }),
       logFailure: ({ context }) =>
         logger.log('error', 'server.failed', {
@@ -211,16 +202,16 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
       acceptConnection: ({ event }) => {
         assertEvent(event, 'net.connection');
         const { id, remote } = event;
-        const socket = socketOf(id);
+        const socket = sockets.get(id);
         if (socket) afterServerStep.push(() => attachSocket(id, remote, socket));
       },
       rejectConnection: ({ event }, params: { code: ErrorCode }) => {
         assertEvent(event, 'net.connection');
-        turnAway(event.id, event.remote, params.code);
+        turnAway(event.id, event.remote, params.code === 'SERVER_BUSY' ? 'SERVER_BUSY' : 'SHUTTING_DOWN');
       },
       closeListener: () => void listener.close(),
       notifyConnections: () => {
-        for (const actor of [...connections.values()]) actor.send({ type: 'server.shutdown' });
+        for (const actor of [...connections.values()]) (actor as AnyActorRef).send({ type: 'server.shutdown' });
       },
       destroyConnections: () => {
         forced = sockets.size > 0;
@@ -241,6 +232,23 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
     },
   });
 
+  /** A socket is ready to be served: a TCP accept, or a finished TLS handshake. */
+  function serverOnSocket(socket: AcceptedSocket): void {
+    socket.on('error', acceptedSocketOnError);
+    // A TLS socket could not be accepted paused; pause it before anything reads it.
+    if (secure) socket.pause();
+    const id = nextId++;
+    sockets.set(id, socket);
+    serverActor.send({ type: 'net.connection', id, remote: formatRemote(socket.remoteAddress, socket.remotePort) });
+    for (const effect of afterServerStep.splice(0)) effect();
+    // Not a decision, a safety net: a socket the machine neither served nor turned away (it
+    // had already stopped) must not stay open with nobody owning it.
+    if (!socket[kOwned]) {
+      sockets.delete(id);
+      socket.destroy();
+    }
+  }
+
   function listenOn(server: net.Server): void {
     server.on('listening', function serverOnListening() {
       const address = server.address() as net.AddressInfo;
@@ -249,23 +257,19 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
     server.on('error', function serverOnError(err: NodeJS.ErrnoException) {
       serverActor.send({ type: 'net.error', code: err.code ?? 'UNKNOWN', message: err.message });
     });
-    server.on('connection', function serverOnConnection(socket: ServedSocket) {
-      socket.on('error', socketOnError);
-      const id = nextId++;
-      sockets.set(id, socket);
-      serverActor.send({
-        type: 'net.connection',
-        id,
-        remote: formatRemote(socket.remoteAddress, socket.remotePort),
+    if (secure) {
+      server.on('secureConnection', serverOnSocket);
+      // A failed handshake (plain text on a TLS port, a bad certificate, a timeout): the
+      // socket is destroyed by Node; it never was a session. Logged, nothing else.
+      server.on('tlsClientError', function serverOnTlsClientError(err: NodeJS.ErrnoException, socket: tls.TLSSocket) {
+        logger.log('info', 'connection.tlsFailed', {
+          remote: formatRemote(socket.remoteAddress, socket.remotePort),
+          errno: err.code ?? 'UNKNOWN',
+        });
       });
-      for (const effect of afterServerStep.splice(0)) effect();
-      // Not a decision, a safety net: a socket the machine neither served nor turned away
-      // (it had already stopped) must not stay open with nobody owning it.
-      if (!socket[kActor] && !turnedAway.has(socket)) {
-        sockets.delete(id);
-        socket.destroy();
-      }
-    });
+    } else {
+      server.on('connection', serverOnSocket);
+    }
     server.on('close', function serverOnClose() {
       serverActor.send({ type: 'net.close' });
     });
@@ -310,6 +314,7 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
     for (const socket of [...sockets.values()]) socket.destroy();
     for (const actor of [...connections.values()]) actor.stop();
     connections.clear();
+    protocol.stop?.();
   }
 
   listenOn(listener);
@@ -325,5 +330,6 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
     },
     liveConnections: () => connections.size,
     connections: () => connections,
+    chatTotals: protocol.totals ? () => protocol.totals!() : null,
   };
 }

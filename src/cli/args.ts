@@ -4,7 +4,7 @@
 
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { defaultConfig, type ServerConfig } from '../config.js';
+import { defaultConfig, defaultIrcPort, type IrcConfig, type ServerConfig } from '../config.js';
 import { ChatError } from '../errors.js';
 
 /** setTimeout cannot wait longer than this (about 24.8 days). */
@@ -19,6 +19,10 @@ type Kind =
   /** A count, or `auto` for one per core. */
   | { type: 'countOrAuto'; max: number }
   | { type: 'text'; allowEmpty: boolean }
+  /** A file path (read later by the CLI, which says clearly when it cannot be). */
+  | { type: 'path' }
+  /** A positive number, fractions allowed. */
+  | { type: 'rate'; min: number; max: number }
   | { type: 'choice'; choices: readonly string[] };
 
 export interface FlagSpec<K extends string> {
@@ -29,7 +33,25 @@ export interface FlagSpec<K extends string> {
   help: string;
 }
 
-export const serverFlags: FlagSpec<keyof ServerConfig>[] = [
+/** A top-level config key, or `irc.<key>` for IRC mode's settings. */
+export type ConfigKey = Exclude<keyof ServerConfig, 'irc'> | `irc.${Exclude<keyof IrcConfig, 'motd'>}`;
+
+/** The value of a config key (`irc.sendqBytes` reads config.irc.sendqBytes). */
+export function configValue(config: ServerConfig, key: ConfigKey): unknown {
+  if (key.startsWith('irc.')) return (config.irc as unknown as Record<string, unknown>)[key.slice(4)];
+  return (config as unknown as Record<string, unknown>)[key];
+}
+
+const ms = (min: number): Kind => ({ type: 'int', min, max: MAX_TIMER_MS });
+
+export const serverFlags: FlagSpec<ConfigKey>[] = [
+  {
+    flag: '--protocol',
+    key: 'protocol',
+    value: 'greeting|irc',
+    kind: { type: 'choice', choices: ['greeting', 'irc'] },
+    help: "the article's greeting server, or the IRC chat server (port 6667 unless --port)",
+  },
   { flag: '--host', key: 'host', value: 'HOST', kind: { type: 'text', allowEmpty: false }, help: 'interface to listen on' },
   { flag: '--port', key: 'port', value: 'PORT', kind: { type: 'int', min: 0, max: 65535 }, help: 'TCP port (0 = any free port)' },
   { flag: '--greeting', key: 'greeting', value: 'TEXT', kind: { type: 'text', allowEmpty: true }, help: 'first line sent to each client' },
@@ -110,6 +132,40 @@ export const serverFlags: FlagSpec<keyof ServerConfig>[] = [
     kind: { type: 'wsUrl' },
     help: "stream XState inspection events to a WebSocket (Stately's inspector)",
   },
+  { flag: '--tls-cert', key: 'tlsCert', value: 'FILE', kind: { type: 'path' }, help: 'PEM certificate: serve TLS on the port (with --tls-key)' },
+  { flag: '--tls-key', key: 'tlsKey', value: 'FILE', kind: { type: 'path' }, help: 'PEM private key for --tls-cert' },
+  {
+    flag: '--tls-handshake-timeout',
+    key: 'tlsHandshakeTimeoutMs',
+    value: 'MS',
+    kind: ms(1),
+    help: 'time a TLS client has to finish its handshake',
+  },
+  { flag: '--server-name', key: 'irc.serverName', value: 'NAME', kind: { type: 'text', allowEmpty: false }, help: 'IRC: the server name clients see' },
+  { flag: '--network', key: 'irc.network', value: 'NAME', kind: { type: 'text', allowEmpty: false }, help: 'IRC: the network name (ISUPPORT NETWORK)' },
+  { flag: '--password', key: 'irc.password', value: 'PASS', kind: { type: 'text', allowEmpty: false }, help: 'IRC: server password required with PASS' },
+  { flag: '--motd', key: 'irc.motdFile', value: 'FILE', kind: { type: 'path' }, help: 'IRC: message of the day (default: the greeting)' },
+  { flag: '--sendq', key: 'irc.sendqBytes', value: 'BYTES', kind: { type: 'int', min: 512, max: 64 * 1024 * 1024 }, help: 'IRC: unread output a client may leave before it is closed' },
+  { flag: '--recvq', key: 'irc.recvqBytes', value: 'BYTES', kind: { type: 'int', min: 512, max: 64 * 1024 * 1024 }, help: 'IRC: unprocessed input a client may queue before it is closed' },
+  { flag: '--flood-burst', key: 'irc.floodBurstLines', value: 'LINES', kind: { type: 'int', min: 1, max: 1_000_000 }, help: 'IRC: commands a client may send at once' },
+  {
+    flag: '--flood-rate',
+    key: 'irc.floodRateLinesPerSecond',
+    value: 'LINES_PER_SECOND',
+    kind: { type: 'rate', min: 0.01, max: 1_000_000 },
+    help: 'IRC: commands per second after the burst (more are delayed)',
+  },
+  { flag: '--registration-timeout', key: 'irc.registrationTimeoutMs', value: 'MS', kind: ms(1), help: 'IRC: time from connect to finished registration' },
+  { flag: '--ping-interval', key: 'irc.pingIntervalMs', value: 'MS', kind: ms(1), help: 'IRC: quiet time before the server PINGs a client' },
+  { flag: '--ping-timeout', key: 'irc.pingTimeoutMs', value: 'MS', kind: ms(1), help: 'IRC: time to answer a PING before being closed' },
+  { flag: '--max-channels', key: 'irc.maxChannelsPerClient', value: 'N', kind: { type: 'int', min: 1, max: 10_000 }, help: 'IRC: channels one client may be in' },
+  { flag: '--max-per-ip', key: 'irc.maxConnectionsPerIp', value: 'N', kind: { type: 'int', min: 1, max: 1_000_000 }, help: 'IRC: connections from one IP address at once' },
+  { flag: '--nick-len', key: 'irc.nickLength', value: 'N', kind: { type: 'int', min: 1, max: 200 }, help: 'IRC: longest nick (NICKLEN)' },
+  { flag: '--channel-len', key: 'irc.channelLength', value: 'N', kind: { type: 'int', min: 2, max: 200 }, help: 'IRC: longest channel name (CHANNELLEN)' },
+  { flag: '--topic-len', key: 'irc.topicLength', value: 'N', kind: { type: 'int', min: 1, max: 400 }, help: 'IRC: longest topic (TOPICLEN)' },
+  { flag: '--away-len', key: 'irc.awayLength', value: 'N', kind: { type: 'int', min: 1, max: 400 }, help: 'IRC: longest away message (AWAYLEN)' },
+  { flag: '--kick-len', key: 'irc.kickLength', value: 'N', kind: { type: 'int', min: 1, max: 400 }, help: 'IRC: longest kick reason (KICKLEN)' },
+  { flag: '--max-targets', key: 'irc.maxTargets', value: 'N', kind: { type: 'int', min: 1, max: 100 }, help: 'IRC: targets of one PRIVMSG/NOTICE (MAXTARGETS)' },
 ];
 
 export interface ClientOptions {
@@ -149,6 +205,17 @@ export type ParseResult<T> = { kind: 'run'; options: T } | { kind: 'help' };
 
 function parseValue(spec: FlagSpec<string>, raw: string): string | number | { host: string; port: number } {
   const { kind } = spec;
+  if (kind.type === 'rate') {
+    const n = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+    if (!Number.isFinite(n) || n < kind.min || n > kind.max) {
+      throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must be a number from ${kind.min} to ${kind.max} (got ${JSON.stringify(raw)})`);
+    }
+    return n;
+  }
+  if (kind.type === 'path') {
+    if (raw.length === 0) throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must name a file`);
+    return raw;
+  }
   if (kind.type === 'int') {
     const n = /^-?\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
     if (!Number.isSafeInteger(n) || n < kind.min || n > kind.max) {
@@ -224,13 +291,27 @@ function parseWith<T extends object>(argv: string[], specs: FlagSpec<string>[], 
   const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
   for (const spec of specs) {
     const raw = values[spec.flag.slice(2)];
-    if (typeof raw === 'string') out[spec.key] = parseValue(spec, raw);
+    if (typeof raw !== 'string') continue;
+    const value = parseValue(spec, raw);
+    // `irc.x` keys go into the nested IRC settings (copied, never the frozen defaults).
+    if (spec.key.startsWith('irc.')) out.irc = { ...(out.irc as object), [spec.key.slice(4)]: value };
+    else out[spec.key] = value;
   }
   return { kind: 'run', options: out as T };
 }
 
 export function parseServerArgs(argv: string[]): ParseResult<ServerConfig> {
-  return parseWith<ServerConfig>(argv, serverFlags, { ...defaultConfig });
+  const result = parseWith<ServerConfig>(argv, serverFlags, { ...defaultConfig });
+  if (result.kind === 'run') {
+    const config = result.options;
+    // IRC has its own well-known port; 8028 stays the greeting's. An explicit --port wins.
+    const portGiven = argv.some((a) => a === '--port' || a.startsWith('--port='));
+    if (config.protocol === 'irc' && !portGiven) config.port = defaultIrcPort;
+    if ((config.tlsCert === null) !== (config.tlsKey === null)) {
+      throw new ChatError('INVALID_ARGUMENT', '--tls-cert and --tls-key go together: give both or neither');
+    }
+  }
+  return result;
 }
 
 export function parseClientArgs(argv: string[]): ParseResult<ClientOptions> {
@@ -240,7 +321,9 @@ export function parseClientArgs(argv: string[]): ParseResult<ClientOptions> {
 function usageOf(command: string, summary: string, specs: FlagSpec<string>[], defaults: object): string {
   const rows = specs.map((spec) => {
     const left = `  ${spec.flag} ${spec.value}`;
-    const value = (defaults as Record<string, unknown>)[spec.key];
+    const value = spec.key.startsWith('irc.')
+      ? ((defaults as { irc?: Record<string, unknown> }).irc ?? {})[spec.key.slice(4)]
+      : (defaults as Record<string, unknown>)[spec.key];
     const shown =
       value === null ? (spec.kind.type === 'text' ? '' : ' (default: off)') : ` (default: ${typeof value === 'string' ? JSON.stringify(value) : String(value)})`;
     return `${left.padEnd(30)} ${spec.help}${shown}`;
@@ -251,7 +334,7 @@ function usageOf(command: string, summary: string, specs: FlagSpec<string>[], de
 export function serverUsage(): string {
   return usageOf(
     'xstate-tcp-chat',
-    'Greets each client, logs its one-line reply, closes. SIGINT/SIGTERM shut it down cleanly.',
+    'Greets each client, logs its one-line reply, closes (the default), or with --protocol irc runs an IRC\nchat server. SIGINT/SIGTERM shut it down cleanly.',
     serverFlags,
     defaultConfig,
   );

@@ -4,22 +4,26 @@
 // and, when asked, starts the inspection outputs. Exit codes: 0 after a shutdown, 1 when an
 // address could not be claimed, 2 for bad flags.
 
+import { readFileSync } from 'node:fs';
 import type { InspectionEvent } from 'xstate';
 import { isWorker, leaveCluster, onPrimaryShutdown, reportFailure, startPrimary, workerId } from '../adapters/cluster.js';
 import { startInspectServer, type InspectServer } from '../adapters/inspectServer.js';
 import { startStatelyInspector, type StatelyInspector } from '../adapters/statelyInspector.js';
-import { startServer } from '../adapters/tcpServer.js';
+import { startServer, type ServerHandle } from '../adapters/tcpServer.js';
 import type { ServerConfig } from '../config.js';
 import { ChatError, listenFailure } from '../errors.js';
 import { renderMachineSvg } from '../inspect/diagram.js';
 import { Monitor } from '../inspect/monitor.js';
 import { humanLogger, jsonLogger, type Logger } from '../logger.js';
 import { connectionMachine } from '../machines/connectionMachine.js';
+import { ircSessionMachine } from '../machines/ircSessionMachine.js';
 import { serverMachine } from '../machines/serverMachine.js';
 import { parseServerArgs, serverUsage } from './args.js';
 
 interface Inspection {
   observer: ((event: InspectionEvent) => void) | undefined;
+  /** The server is running: the live view samples its chat totals (IRC). */
+  attach(server: ServerHandle): void;
   close(): Promise<void>;
 }
 
@@ -28,12 +32,15 @@ async function startInspection(config: ServerConfig, logger: Logger): Promise<In
   const observers: Array<(event: InspectionEvent) => void> = [];
   let page: InspectServer | null = null;
   let stately: StatelyInspector | null = null;
+  let monitor: Monitor | null = null;
+  let stopWatching = (): void => {};
   if (config.inspect) {
-    const monitor = new Monitor();
+    monitor = new Monitor();
     const { host, port } = config.inspect;
+    // The session diagram is the protocol's session machine, under the same name on the page.
     const diagrams = {
       server: await renderMachineSvg(serverMachine),
-      connection: await renderMachineSvg(connectionMachine),
+      connection: await renderMachineSvg(config.protocol === 'irc' ? ircSessionMachine : connectionMachine),
     };
     try {
       page = await startInspectServer({ host, port, monitor, diagrams });
@@ -60,11 +67,37 @@ async function startInspection(config: ServerConfig, logger: Logger): Promise<In
           };
   return {
     observer,
+    attach(server) {
+      if (monitor && server.chatTotals) stopWatching = monitor.watchChat(server.chatTotals);
+    },
     async close() {
+      stopWatching();
       stately?.stop();
       await page?.close();
     },
   };
+}
+
+/**
+ * Reads the files the flags name, once, before anything listens: the MOTD's lines, and the TLS
+ * certificate and key (only checked here; the listener reads them). A file that cannot be read
+ * is a bad flag, said in one line.
+ */
+function loadFiles(config: ServerConfig): void {
+  const read = (flag: string, file: string): string => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+      throw new ChatError('INVALID_ARGUMENT', `${flag} ${file}: cannot read it (${reason})`);
+    }
+  };
+  if (config.irc.motdFile !== null) {
+    const lines = read('--motd', config.irc.motdFile).replace(/\r?\n$/, '').split(/\r?\n/);
+    config.irc = { ...config.irc, motd: lines };
+  }
+  if (config.tlsCert !== null) read('--tls-cert', config.tlsCert);
+  if (config.tlsKey !== null) read('--tls-key', config.tlsKey);
 }
 
 /** Exit 0 after a shutdown, 1 when the servers could not start. */
@@ -102,6 +135,22 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const config = parsed.options;
+  if (config.protocol === 'irc' && config.workers > 1) {
+    // Each worker would be a separate IRC network with its own nicks and channels.
+    process.stderr.write(
+      'xstate-tcp-chat: --protocol irc runs in one process for now: --workers above 1 needs the nicks and channels shared between processes (not there yet)\n',
+    );
+    process.exitCode = 2;
+    return;
+  }
+  try {
+    loadFiles(config);
+  } catch (err) {
+    if (!(err instanceof ChatError)) throw err;
+    process.stderr.write(`xstate-tcp-chat: ${err.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   if (config.workers > 1 && (config.inspect || config.inspectWs)) {
     // Each worker would be a separate view of a part of the clients.
     process.stderr.write(`xstate-tcp-chat: --inspect and --inspect-ws work with --workers 1 only\n\n${serverUsage()}\n`);
@@ -130,6 +179,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const server = startServer(config, { logger, inspect: inspection.observer });
+  inspection.attach(server);
 
   // The first signal asks for a graceful stop; a second one forces it (the machine's choice).
   // A worker may be asked twice for one Ctrl-C (the terminal signals the whole process group,

@@ -39,6 +39,18 @@ export interface MonitorView {
   live: ConnectionRow[];
   /** Recently closed connections, newest first. */
   recent: ConnectionRow[];
+  /** IRC mode: users and channels now, chat messages per second (last sample); null otherwise. */
+  chat: { users: number; channels: number; messagesPerSecond: number } | null;
+  /** Which session machine the connections run (`connection` or `ircSession`). */
+  sessionMachine: string;
+}
+
+/** Totals an IRC server reports to the live view (sampled once a second). */
+export interface ChatTotals {
+  users: number;
+  channels: number;
+  /** PRIVMSG and NOTICE commands run since start. */
+  messages: number;
 }
 
 export interface MonitorLimits {
@@ -95,6 +107,9 @@ export class Monitor {
   private errors = 0;
   private version = 0;
   private readonly listeners = new Set<() => void>();
+  private chat: MonitorView['chat'] = null;
+  private sessionMachine = 'connection';
+  private sampler: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly limits: MonitorLimits = defaultMonitorLimits,
@@ -107,8 +122,48 @@ export class Monitor {
     const snapshot = ev.snapshot as unknown as MachineSnapshotLike;
     const machineId = snapshot.machine?.id;
     if (machineId === 'server') this.onServer(snapshot);
-    else if (machineId === 'connection') this.onConnection(ev.actorRef, ev.event.type, snapshot);
+    else if (machineId === 'connection' || machineId === 'ircSession') this.onConnection(ev.actorRef, ev.event.type, snapshot);
   };
+
+  /**
+   * IRC mode: sample the chat totals every `everyMs` (users, channels, and messages per second
+   * from the difference). Returns a function that stops sampling.
+   */
+  watchChat(totals: () => ChatTotals | Promise<ChatTotals>, everyMs = 1_000): () => void {
+    this.sessionMachine = 'ircSession';
+    let last: ChatTotals = { users: 0, channels: 0, messages: 0 };
+    let lastAt = this.clock();
+    this.chat = { users: 0, channels: 0, messagesPerSecond: 0 };
+    let sampling = false;
+    const sample = async (): Promise<void> => {
+      if (sampling) return;
+      sampling = true;
+      const next = await Promise.resolve(totals()).finally(() => (sampling = false));
+      const now = this.clock();
+      const seconds = Math.max(0.001, (now - lastAt) / 1000);
+      const chat = {
+        users: next.users,
+        channels: next.channels,
+        messagesPerSecond: Math.round((Math.max(0, next.messages - last.messages) / seconds) * 10) / 10,
+      };
+      last = next;
+      lastAt = now;
+      const same =
+        this.chat !== null &&
+        this.chat.users === chat.users &&
+        this.chat.channels === chat.channels &&
+        this.chat.messagesPerSecond === chat.messagesPerSecond;
+      this.chat = chat;
+      if (!same) this.changed();
+    };
+    void sample().catch(() => {});
+    this.sampler = setInterval(() => void sample().catch(() => {}), everyMs);
+    this.sampler.unref();
+    return () => {
+      if (this.sampler) clearInterval(this.sampler);
+      this.sampler = null;
+    };
+  }
 
   /** Called after every change (the HTTP side throttles its pushes). */
   onChange(listener: () => void): () => void {
@@ -206,6 +261,8 @@ export class Monitor {
         errors: this.errors,
       },
       statesCount,
+      chat: this.chat ? { ...this.chat } : null,
+      sessionMachine: this.sessionMachine,
       live: rows.slice(0, this.limits.maxRows).map((r) => ({ ...r })),
       recent: this.closed.map((t) => ({ ...t.row })),
     };

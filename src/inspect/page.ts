@@ -26,10 +26,13 @@ export const pageHtml = `<!doctype html>
   <div><span class="label">closed</span><span id="c-closed" class="value">0</span></div>
   <div><span class="label">turned away</span><span id="c-turned-away" class="value">0</span></div>
   <div><span class="label">errors</span><span id="c-errors" class="value">0</span></div>
+  <div class="chat" hidden><span class="label">users</span><span id="c-users" class="value">0</span></div>
+  <div class="chat" hidden><span class="label">channels</span><span id="c-channels" class="value">0</span></div>
+  <div class="chat" hidden><span class="label">messages/s</span><span id="c-mps" class="value">0</span></div>
 </section>
 <section class="diagrams">
   <figure><figcaption>Server machine</figcaption><div id="diagram-server" class="diagram"></div></figure>
-  <figure><figcaption>Connection machine <span class="muted">(live connections per state)</span></figcaption><div id="diagram-connection" class="diagram"></div></figure>
+  <figure><figcaption><span id="session-title">Connection machine</span> <span class="muted">(live connections per state)</span></figcaption><div id="diagram-connection" class="diagram"></div></figure>
 </section>
 <section class="tables">
   <div>
@@ -148,6 +151,13 @@ export const appJs = `
     text(byId('c-closed'), view.counters.closed);
     text(byId('c-turned-away'), view.counters.turnedAway);
     text(byId('c-errors'), view.counters.errors);
+    if (view.chat) {
+      document.querySelectorAll('.counters .chat').forEach(function (el) { el.hidden = false; });
+      text(byId('c-users'), view.chat.users);
+      text(byId('c-channels'), view.chat.channels);
+      text(byId('c-mps'), view.chat.messagesPerSecond);
+    }
+    text(byId('session-title'), view.sessionMachine === 'ircSession' ? 'IRC session machine' : 'Connection machine');
     highlightServer(view.server.state);
     showCounts(view.statesCount);
     var more = view.counters.live - view.live.length;

@@ -35,6 +35,7 @@ describe('server flags', () => {
       '--workers', '3',
     ]);
     expect(o).toEqual({
+      ...defaultConfig,
       host: '0.0.0.0', port: 9000, greeting: 'hi', replyTimeoutMs: 1500, replyQuietMs: 50, maxReplyBytes: 64,
       maxConnections: 3, closeTimeoutMs: 100, shutdownGraceMs: 0, listenBacklog: 128, logFormat: 'json',
       inspect: { host: '127.0.0.1', port: 8029 }, inspectWs: 'ws://127.0.0.1:9999/x', workers: 3,
@@ -71,6 +72,37 @@ describe('server flags', () => {
   it('reads --workers as a count or auto (one per core)', () => {
     expect(run(['--workers', 'auto']).workers).toBe(availableParallelism());
     expect(refusal(['--workers', '0'])).toContain('--workers must be auto or a whole number from 1 to 64');
+  });
+
+  it('reads the IRC flags into the IRC settings and gives IRC its own port', () => {
+    const o = run([
+      '--protocol', 'irc', '--server-name', 'irc.example', '--network', 'Example', '--password', 'sesame',
+      '--motd', '/tmp/motd.txt', '--sendq', '100000', '--recvq', '4096', '--flood-burst', '5', '--flood-rate', '0.5',
+      '--registration-timeout', '1000', '--ping-interval', '2000', '--ping-timeout', '3000', '--max-channels', '7',
+      '--max-per-ip', '9', '--nick-len', '12', '--channel-len', '20', '--topic-len', '100', '--away-len', '50',
+      '--kick-len', '60', '--max-targets', '2', '--tls-cert', 'c.pem', '--tls-key', 'k.pem',
+    ]);
+    expect(o.protocol).toBe('irc');
+    expect(o.port).toBe(6667);
+    expect(o.tlsCert).toBe('c.pem');
+    expect(o.tlsKey).toBe('k.pem');
+    expect(o.irc).toEqual({
+      ...defaultConfig.irc,
+      serverName: 'irc.example', network: 'Example', password: 'sesame', motdFile: '/tmp/motd.txt', sendqBytes: 100000,
+      recvqBytes: 4096, floodBurstLines: 5, floodRateLinesPerSecond: 0.5, registrationTimeoutMs: 1000,
+      pingIntervalMs: 2000, pingTimeoutMs: 3000, maxChannelsPerClient: 7, maxConnectionsPerIp: 9, nickLength: 12,
+      channelLength: 20, topicLength: 100, awayLength: 50, kickLength: 60, maxTargets: 2,
+    });
+    // The defaults object itself is never written to.
+    expect(defaultConfig.irc.serverName).toBe('irc.localhost');
+    expect(run(['--protocol', 'irc', '--port', '7000']).port).toBe(7000);
+    expect(run(['--protocol', 'greeting']).port).toBe(8028);
+  });
+
+  it('refuses a TLS certificate without its key, and a bad flood rate', () => {
+    expect(refusal(['--tls-cert', 'c.pem'])).toContain('--tls-cert and --tls-key go together');
+    expect(refusal(['--flood-rate', 'fast'])).toContain('--flood-rate must be a number');
+    expect(refusal(['--protocol', 'http'])).toContain('greeting, irc');
   });
 
   it('refuses a multi-line greeting (it is one line on the wire)', () => {

@@ -1,0 +1,105 @@
+// The greeting protocol's session adapter: the article's server, one connection actor per
+// client. It attaches the socket listeners (named `socketOn<Event>`, so one read shows the whole
+// mapping from socket events to machine events) and provides the connection machine's side
+// effects. Accepting, capping and draining are the listener's (tcpServer.ts), written once for
+// every protocol.
+
+import type net from 'node:net';
+import { createActor, type Actor, type InspectionEvent } from 'xstate';
+import { connectionLimits, type ServerConfig } from '../config.js';
+import { ChatError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { connectionMachine, goodbyeLine, type ConnectionMachine } from '../machines/connectionMachine.js';
+import type { SessionProtocol } from './tcpServer.js';
+
+type ConnectionActor = Actor<ConnectionMachine>;
+
+// The actor serving a socket, kept on the socket itself so that the listeners below are shared
+// functions instead of closures per connection (as ws does with kWebSocket).
+const kActor = Symbol('connectionActor');
+interface ServedSocket extends net.Socket {
+  [kActor]?: ConnectionActor;
+}
+
+function socketOnData(this: ServedSocket, bytes: Buffer): void {
+  this[kActor]?.send({ type: 'socket.data', bytes });
+}
+function socketOnEnd(this: ServedSocket): void {
+  this[kActor]?.send({ type: 'socket.end' });
+}
+function socketOnError(this: ServedSocket, err: NodeJS.ErrnoException): void {
+  // Node destroys the socket after 'error' and then emits 'close'.
+  this[kActor]?.send({ type: 'socket.error', code: err.code ?? 'UNKNOWN', message: err.message });
+}
+function socketOnClose(this: ServedSocket): void {
+  this[kActor]?.send({ type: 'socket.close' });
+}
+
+export function greetingProtocol(
+  config: ServerConfig,
+  logger: Logger,
+  inspect: ((event: InspectionEvent) => void) | undefined,
+): SessionProtocol {
+  const limits = connectionLimits(config);
+  const sockets = new Map<number, ServedSocket>();
+  const socketOf = (id: number): ServedSocket | undefined => sockets.get(id);
+
+  const connectionLogic = connectionMachine.provide({
+    actions: {
+      logOpened: ({ context }) => logger.log('info', 'connection.opened', { id: context.id, remote: context.remote }),
+      sendGreeting: ({ context, self }) => {
+        socketOf(context.id)?.write(`${context.limits.greeting}\n`, (err) => {
+          // On failure the socket emits 'error' too; that is the event the machine acts on.
+          if (!err) self.send({ type: 'socket.written' });
+        });
+      },
+      startReading: ({ context }) => void socketOf(context.id)?.resume(),
+      logReply: ({ context }) =>
+        logger.log('info', 'connection.reply', { id: context.id, remote: context.remote, reply: context.reply ?? '' }),
+      logSocketError: ({ context }) =>
+        logger.log('info', 'connection.error', {
+          id: context.id,
+          remote: context.remote,
+          code: 'SOCKET_ERROR',
+          errno: context.socketErrorCode ?? 'UNKNOWN',
+        }),
+      endSocket: ({ context }) => {
+        const socket = socketOf(context.id);
+        if (!socket || socket.destroyed) return;
+        const line = goodbyeLine(context);
+        // Keep reading (and dropping) until the client closes: a paused socket would never see
+        // the client's FIN and would wait for closeTimeoutMs every time.
+        socket.resume();
+        if (line === null) socket.end();
+        else socket.end(line);
+      },
+      destroySocket: ({ context }) => void socketOf(context.id)?.destroy(),
+      logClosed: ({ context }) =>
+        logger.log('info', 'connection.closed', {
+          id: context.id,
+          remote: context.remote,
+          reason: context.closeReason ?? 'unknown',
+        }),
+    },
+  });
+
+  return {
+    open(id, remote, socket: ServedSocket) {
+      const actor = createActor(connectionLogic, { input: { id, remote, limits }, inspect });
+      socket[kActor] = actor;
+      sockets.set(id, socket);
+      socket.on('data', socketOnData);
+      socket.on('end', socketOnEnd);
+      socket.on('error', socketOnError);
+      socket.on('close', socketOnClose);
+      return actor;
+    },
+    closed(id) {
+      const socket = sockets.get(id);
+      if (socket) socket[kActor] = undefined;
+      sockets.delete(id);
+    },
+    turnAwayLine: (code) =>
+      new ChatError(code, code === 'SERVER_BUSY' ? 'server busy, try again later' : 'server is shutting down').toWireLine(),
+  };
+}

@@ -1,0 +1,482 @@
+// The IRC protocol's session adapter: one ircSession actor per client. It is the only IRC code
+// that touches a socket. It maps socket events to machine events (listeners attached in
+// `open`, named `socketOn<Event>`), and does the mechanics the machine names but does not
+// decide:
+//   - input: bytes are framed (bounded: a line past 512 bytes is answered with 417 and
+//     dropped), parsed and queued; the queue is bounded (recvqBytes: `client.flood`);
+//   - order: one command at a time per client, in order. The next line is handed to the
+//     machine (`irc.message`) only when the previous command has finished, even when the
+//     network state answered asynchronously, and only when flood control (a token bucket)
+//     allows: excess commands are delayed (fakelag), not dropped;
+//   - output: each message is serialised once, whatever the number of recipients (twice at
+//     most: with and without a server-time tag), queued per client and written once per
+//     event-loop turn as one write; a client whose unread output passes sendqBytes gets
+//     `client.sendqExceeded`, and nobody else ever waits for it.
+// What a command does is src/irc/commands.ts's business; where the nicks and channels live is
+// the NetworkState's (src/irc/state.ts).
+
+import type net from 'node:net';
+import { createActor, type Actor, type InspectionEvent } from 'xstate';
+import type { IrcConfig, ServerConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import { depart, dispatch, passwordMismatch, welcome, type CommandContext } from '../irc/commands.js';
+import { MemoryState } from '../irc/memoryState.js';
+import { ERR_INPUTTOOLONG, ERR_NOTREGISTERED } from '../irc/numerics.js';
+import type { NetworkState } from '../irc/state.js';
+import type { Client, MaybePromise, Outcome, Send } from '../irc/types.js';
+import { ircSessionMachine, quitText, type IrcSessionMachine } from '../machines/ircSessionMachine.js';
+import { LineFramer } from '../protocol/irc/framer.js';
+import { parseMessage, serializeMessage, type IrcMessage } from '../protocol/irc/message.js';
+import { TokenBucket } from '../protocol/irc/tokenBucket.js';
+import type { SessionProtocol } from './tcpServer.js';
+
+export const serverVersion = 'xstate-tcp-chat-0.1.0';
+
+type SessionActor = Actor<IrcSessionMachine>;
+
+/** A message serialised at most once per form, however many clients it goes to. */
+interface Wire {
+  message: IrcMessage;
+  plain: string | null;
+  timed: string | null;
+  time: string;
+}
+
+/** Everything the adapter keeps for one client. The machine's context holds the decisions. */
+interface Session {
+  readonly id: number;
+  readonly config: IrcConfig;
+  readonly socket: net.Socket;
+  readonly client: Client;
+  actor: SessionActor | null;
+  readonly framer: LineFramer;
+  readonly bucket: TokenBucket;
+  /** Lines received and not yet run, oldest first, and their total bytes. */
+  inbox: string[];
+  inboxHead: number;
+  inboxBytes: number;
+  /** A command (or the welcome) is running and may finish later. */
+  busy: boolean;
+  /** Fakelag: the timer that runs the next line once the bucket has a token. */
+  delay: NodeJS.Timeout | null;
+  /** Output not yet written, and its bytes. */
+  out: string[];
+  outBytes: number;
+  /** No more output: the session is closing (or its sendq overflowed). */
+  muted: boolean;
+  departed: boolean;
+}
+
+const kSession = Symbol('ircSession');
+interface ServedSocket extends net.Socket {
+  [kSession]?: Session;
+}
+
+function socketOnData(this: ServedSocket, bytes: Buffer): void {
+  const session = this[kSession];
+  if (session) receive(session, bytes);
+}
+function socketOnEnd(this: ServedSocket): void {
+  this[kSession]?.actor?.send({ type: 'socket.end' });
+}
+function socketOnError(this: ServedSocket, err: NodeJS.ErrnoException): void {
+  // Node destroys the socket after 'error' and then emits 'close'.
+  this[kSession]?.actor?.send({ type: 'socket.error', code: err.code ?? 'UNKNOWN', message: err.message });
+}
+function socketOnClose(this: ServedSocket): void {
+  this[kSession]?.actor?.send({ type: 'socket.close' });
+}
+
+/** Frames what arrived and queues the lines; a queue past recvqBytes is a flood. */
+function receive(session: Session, bytes: Buffer): void {
+  for (const item of session.framer.push(bytes)) {
+    if (item.kind === 'tooLong') {
+      send(session, numericFor(session, ERR_INPUTTOOLONG, 'Input line was too long'));
+      continue;
+    }
+    session.inbox.push(item.text);
+    session.inboxBytes += Buffer.byteLength(item.text);
+  }
+  if (session.inboxBytes > session.config.recvqBytes) {
+    // Stop reading: what it sends next can only be more of the same.
+    session.socket.pause();
+    session.inbox = [];
+    session.inboxHead = 0;
+    session.inboxBytes = 0;
+    session.actor?.send({ type: 'client.flood' });
+    return;
+  }
+  pump(session);
+}
+
+const numericFor = (session: Session, numeric: string, text: string): IrcMessage => ({
+  tags: {},
+  source: session.config.serverName,
+  command: numeric,
+  params: [session.client.nick ?? '*', text],
+});
+
+/** Hands queued lines to the machine, one command at a time, as flood control allows. */
+function pump(session: Session): void {
+  while (!session.busy && session.delay === null && session.inboxHead < session.inbox.length) {
+    const actor = session.actor;
+    if (!actor || !actor.getSnapshot().matches('open')) return;
+    const wait = session.bucket.take();
+    if (wait > 0) {
+      session.delay = setTimeout(() => {
+        session.delay = null;
+        pump(session);
+      }, wait);
+      return;
+    }
+    const line = session.inbox[session.inboxHead]!;
+    session.inbox[session.inboxHead++] = '';
+    session.inboxBytes -= Buffer.byteLength(line);
+    if (session.inboxHead === session.inbox.length) {
+      session.inbox = [];
+      session.inboxHead = 0;
+    }
+    const message = parseMessage(line);
+    if (message) actor.send({ type: 'irc.message', message });
+  }
+}
+
+/** Queues one message for a client; written with the rest of this turn's output. */
+function send(session: Session, message: IrcMessage | Wire): void {
+  if (session.muted) return;
+  const line = lineFor(message, session.client.caps.has('server-time'));
+  session.out.push(line);
+  session.outBytes += Buffer.byteLength(line);
+  // What Node holds for the socket (writableLength) counts too: the kernel's buffer is full
+  // by the time anything stays there.
+  if (session.outBytes + session.socket.writableLength > session.config.sendqBytes) {
+    session.muted = true;
+    session.out = [];
+    session.outBytes = 0;
+    session.actor?.send({ type: 'client.sendqExceeded' });
+    return;
+  }
+  if (session.out.length === 1) scheduleFlush(session);
+}
+
+function lineFor(m: IrcMessage | Wire, timed: boolean): string {
+  if (!('plain' in m)) {
+    if (!timed) return serializeMessage(m);
+    return serializeMessage({ ...m, tags: { time: new Date().toISOString(), ...m.tags } });
+  }
+  if (timed) return (m.timed ??= serializeMessage({ ...m.message, tags: { time: m.time, ...m.message.tags } }));
+  return (m.plain ??= serializeMessage(m.message));
+}
+
+// Output is written once per event-loop turn for every client that has some: one write (one
+// syscall at most) per client however many lines a turn produced for it.
+const dirty = new Set<Session>();
+let flushScheduled = false;
+function scheduleFlush(session: Session): void {
+  dirty.add(session);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushAll);
+  }
+}
+function flushAll(): void {
+  flushScheduled = false;
+  for (const session of dirty) flush(session);
+  dirty.clear();
+}
+function flush(session: Session): void {
+  if (session.out.length === 0) return;
+  const data = session.out.length === 1 ? session.out[0]! : session.out.join('');
+  session.out = [];
+  session.outBytes = 0;
+  if (!session.socket.destroyed && session.socket.writable) session.socket.write(data);
+}
+
+/**
+ * The host shown in `nick!user@host` and WHO replies: the IP (there are no DNS lookups), an
+ * IPv4-mapped address as plain IPv4, and an IPv6 address that starts with ':' given a leading
+ * 0 (`0::1`), as InspIRCd does, since a parameter may not start with ':'.
+ */
+function shownHost(ip: string): string {
+  const v4 = ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+  return v4.startsWith(':') ? `0${v4}` : v4;
+}
+
+export interface IrcProtocolOptions {
+  /** The network state; an in-memory one for this process when not given. */
+  state?: NetworkState;
+  now?: () => number;
+}
+
+export function ircProtocol(
+  config: ServerConfig,
+  logger: Logger,
+  inspect: ((event: InspectionEvent) => void) | undefined,
+  options: IrcProtocolOptions = {},
+): SessionProtocol & { state: NetworkState; sessions: ReadonlyMap<number, { client: Client }> } {
+  const irc = config.irc;
+  const now = options.now ?? Date.now;
+  const state = options.state ?? new MemoryState();
+  const ctx: CommandContext = {
+    config: irc,
+    state,
+    now,
+    greeting: config.greeting,
+    version: serverVersion,
+    createdAt: now(),
+  };
+  const sessions = new Map<number, Session>();
+  const perIp = new Map<string, number>();
+  /** PRIVMSG and NOTICE commands run, for the live view's messages per second. */
+  let messages = 0;
+  const limits = {
+    registrationTimeoutMs: irc.registrationTimeoutMs,
+    pingIntervalMs: irc.pingIntervalMs,
+    pingTimeoutMs: irc.pingTimeoutMs,
+    closeTimeoutMs: config.closeTimeoutMs,
+  };
+
+  /** Applies an outcome in order: sends to their targets, then effects to the machine. */
+  function apply(session: Session, outcome: Outcome): void {
+    for (const s of outcome.sends) deliver(session, s);
+    const actor = session.actor;
+    if (!actor) return;
+    for (const effect of outcome.effects) actor.send(effect);
+  }
+
+  function deliver(from: Session, s: Send): void {
+    const to = s.to;
+    if (to.kind === 'self') return send(from, s.message);
+    const wire: Wire = { message: s.message, plain: null, timed: null, time: new Date(now()).toISOString() };
+    if (to.kind === 'client') {
+      const target = sessions.get(to.clientId);
+      if (target) send(target, wire);
+      return;
+    }
+    // Channel members, each once even when they share several of the channels.
+    const seen = to.channels.length > 1 || to.plus ? new Set<number>() : null;
+    for (const channel of to.channels) {
+      for (const id of state.localMembers(channel)) {
+        if (id === to.except) continue;
+        if (seen) {
+          if (seen.has(id)) continue;
+          seen.add(id);
+        }
+        const target = sessions.get(id);
+        if (target) send(target, wire);
+      }
+    }
+    for (const id of to.plus ?? []) {
+      if (seen?.has(id) || id === to.except) continue;
+      seen?.add(id);
+      const target = sessions.get(id);
+      if (target) send(target, wire);
+    }
+  }
+
+  /**
+   * Runs one job (a command, the welcome, the departure) for a session. A job that answers
+   * later holds the session's queue until it does: commands run one at a time, in order.
+   */
+  function run(session: Session, what: string, job: () => MaybePromise<Outcome>): void {
+    let result: MaybePromise<Outcome>;
+    try {
+      result = job();
+    } catch (err) {
+      return failed(session, what, err);
+    }
+    if (!(result instanceof Promise)) return apply(session, result);
+    session.busy = true;
+    result.then(
+      (outcome) => {
+        session.busy = false;
+        apply(session, outcome);
+        pump(session);
+      },
+      (err: unknown) => {
+        session.busy = false;
+        failed(session, what, err);
+        pump(session);
+      },
+    );
+  }
+
+  // A handler that throws is a bug: say so in the log and keep the client and everyone else.
+  function failed(session: Session, what: string, err: unknown): void {
+    logger.log('error', 'irc.commandFailed', {
+      id: session.id,
+      command: what,
+      message: err instanceof Error ? err.message : String(err),
+    });
+  }
+
+  const sessionLogic = ircSessionMachine.provide({
+    actions: {
+      logOpened: ({ context }) => logger.log('info', 'connection.opened', { id: context.id, remote: context.remote }),
+      sendConnectNotice: ({ context }) => {
+        const session = sessions.get(context.id);
+        if (session) send(session, { tags: {}, source: irc.serverName, command: 'NOTICE', params: ['*', config.greeting] });
+      },
+      startReading: ({ context }) => void sessions.get(context.id)?.socket.resume(),
+      runCommand: ({ context, event }) => {
+        const session = sessions.get(context.id);
+        if (!session || event.type !== 'irc.message') return;
+        const command = event.message.command.toUpperCase();
+        if (command === 'PRIVMSG' || command === 'NOTICE') messages++;
+        run(session, command, () => dispatch(ctx, session.client, event.message));
+      },
+      replyNotRegistered: ({ context, event }) => {
+        const session = sessions.get(context.id);
+        if (!session || event.type !== 'irc.message') return;
+        send(session, {
+          tags: {},
+          source: irc.serverName,
+          command: ERR_NOTREGISTERED,
+          params: [session.client.nick ?? '*', 'You have not registered'],
+        });
+      },
+      refusePassword: ({ context }) => {
+        const session = sessions.get(context.id);
+        if (session) run(session, 'PASS', () => passwordMismatch(ctx, session.client));
+      },
+      logRegistered: ({ context }) => {
+        const session = sessions.get(context.id);
+        logger.log('info', 'irc.registered', { id: context.id, remote: context.remote, nick: session?.client.nick ?? '' });
+      },
+      welcome: ({ context }) => {
+        const session = sessions.get(context.id);
+        if (session) run(session, 'welcome', () => welcome(ctx, session.client));
+      },
+      sendPing: ({ context }) => {
+        const session = sessions.get(context.id);
+        if (session) send(session, { tags: {}, source: null, command: 'PING', params: [irc.serverName] });
+      },
+      depart: ({ context }) => {
+        const session = sessions.get(context.id);
+        if (!session || session.departed) return;
+        session.departed = true;
+        run(session, 'depart', () => depart(ctx, session.client, quitText(context)));
+      },
+      endSocket: ({ context }) => {
+        const session = sessions.get(context.id);
+        if (!session) return;
+        const { socket, client } = session;
+        if (socket.destroyed) return;
+        // A client that overflowed its sendq gets no more of its backlog, only the goodbye.
+        if (context.closeReason !== 'sendqExceeded') flush(session);
+        session.muted = true;
+        if (session.delay) clearTimeout(session.delay);
+        session.delay = null;
+        const who = `${client.user ?? client.nick ?? '*'}@${client.host}`;
+        const goodbye = serializeMessage({
+          tags: {},
+          source: null,
+          command: 'ERROR',
+          params: [`Closing link: (${who}) [${quitText(context)}]`],
+        });
+        // Keep reading (and dropping) until the client closes: a paused socket would never
+        // see its FIN and would wait for closeTimeoutMs every time.
+        socket.removeListener('data', socketOnData);
+        socket.on('data', () => {});
+        socket.resume();
+        socket.end(goodbye);
+      },
+      destroySocket: ({ context }) => void sessions.get(context.id)?.socket.destroy(),
+      logSocketError: ({ context }) =>
+        logger.log('info', 'connection.error', {
+          id: context.id,
+          remote: context.remote,
+          code: 'SOCKET_ERROR',
+          errno: context.socketErrorCode ?? 'UNKNOWN',
+        }),
+      logClosed: ({ context }) =>
+        logger.log('info', 'connection.closed', {
+          id: context.id,
+          remote: context.remote,
+          reason: context.closeReason ?? 'unknown',
+        }),
+    },
+  });
+
+  return {
+    state,
+    sessions,
+    async totals() {
+      const counts = await state.counts();
+      return { users: counts.localUsers, channels: counts.channels, messages };
+    },
+    open(id, remote, socket: ServedSocket) {
+      const ip = socket.remoteAddress ?? 'unknown';
+      const fromIp = (perIp.get(ip) ?? 0) + 1;
+      perIp.set(ip, fromIp);
+      const at = now();
+      const session: Session = {
+        id,
+        config: irc,
+        socket,
+        client: {
+          id,
+          ip,
+          host: shownHost(ip),
+          tls: 'encrypted' in socket,
+          connectedAt: at,
+          nick: null,
+          user: null,
+          realname: null,
+          registered: false,
+          caps: new Set(),
+          capVersion: 0,
+          password: null,
+          modes: new Set(),
+          away: null,
+          lastActiveAt: at,
+        },
+        actor: null,
+        framer: new LineFramer({ maxLineBytes: irc.maxLineBytes, maxTagBytes: irc.maxTagBytes }),
+        bucket: new TokenBucket({ burst: irc.floodBurstLines, ratePerSecond: irc.floodRateLinesPerSecond }),
+        inbox: [],
+        inboxHead: 0,
+        inboxBytes: 0,
+        busy: false,
+        delay: null,
+        out: [],
+        outBytes: 0,
+        muted: false,
+        departed: false,
+      };
+      sessions.set(id, session);
+      socket[kSession] = session;
+      socket.on('data', socketOnData);
+      socket.on('end', socketOnEnd);
+      socket.on('error', socketOnError);
+      socket.on('close', socketOnClose);
+      const actor = createActor(sessionLogic, {
+        input: { id, remote, limits, overIpLimit: fromIp > irc.maxConnectionsPerIp, passwordRequired: irc.password !== null },
+        inspect,
+      });
+      session.actor = actor;
+      return actor;
+    },
+    closed(id) {
+      const session = sessions.get(id);
+      if (!session) return;
+      sessions.delete(id);
+      if (session.delay) clearTimeout(session.delay);
+      session.delay = null;
+      session.actor = null;
+      session.muted = true;
+      (session.socket as ServedSocket)[kSession] = undefined;
+      dirty.delete(session);
+      const left = (perIp.get(session.client.ip) ?? 1) - 1;
+      if (left <= 0) perIp.delete(session.client.ip);
+      else perIp.set(session.client.ip, left);
+    },
+    turnAwayLine: (code) =>
+      serializeMessage({
+        tags: {},
+        source: null,
+        command: 'ERROR',
+        params: [code === 'SERVER_BUSY' ? 'Closing link: [Server is full, try again later]' : 'Closing link: [Server shutting down]'],
+      }),
+  };
+}

@@ -1,0 +1,86 @@
+// TLS on the same port, for both protocols: a certificate made here with openssl, real TLS
+// clients, and a client that speaks plain text to the TLS port (it must not stop anyone else).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startIrcTestServer, startTestServer, waitFor, type TestServer } from '../helpers.js';
+
+let dir: string;
+let cert: string;
+let key: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'tls-test-'));
+  cert = path.join(dir, 'cert.pem');
+  key = path.join(dir, 'key.pem');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
+    '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+  ], { stdio: 'ignore' });
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Connects over TLS trusting only the test's certificate; resolves with what it received until close. */
+function tlsExchange(port: number, send: string | null, until: (text: string) => boolean): Promise<{ text: string; socket: tls.TLSSocket }> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ port, host: '127.0.0.1', ca: execFileSync('cat', [cert]), servername: 'localhost' });
+    let text = '';
+    let sent = false;
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      if (!sent && send !== null && text.includes('\n')) {
+        sent = true;
+        socket.write(send);
+      }
+      if (until(text)) resolve({ text, socket });
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve({ text, socket }));
+  });
+}
+
+describe('TLS', () => {
+  let server: TestServer | null = null;
+  afterAll(async () => server?.stop());
+
+  it('serves the greeting over TLS with a verified certificate, and logs the reply', async () => {
+    server = await startTestServer({ tlsCert: cert, tlsKey: key });
+    const { text, socket } = await tlsExchange(server.port, 'over tls\n', () => false);
+    expect(socket.authorized).toBe(true);
+    expect(text).toBe("Hey What's up?\n");
+    await waitFor(() => server!.lines.some((l) => l.includes('Client Response Payload: over tls')));
+    await server.stop();
+    server = null;
+  });
+
+  it('drops a plain-text client on the TLS port and keeps serving TLS clients', async () => {
+    server = await startTestServer({ tlsCert: cert, tlsKey: key });
+    const plain = net.connect({ port: server.port, host: '127.0.0.1' });
+    plain.on('error', () => {});
+    plain.write('hello in clear text\r\n');
+    await new Promise<void>((resolve) => plain.on('close', () => resolve()));
+    await waitFor(() => server!.lines.some((l) => l.includes('TLS handshake failed')), 5_000, 'the failed handshake to be logged');
+    const { text } = await tlsExchange(server.port, 'still here\n', () => false);
+    expect(text).toBe("Hey What's up?\n");
+    await waitFor(() => server!.handle.liveConnections() === 0, 5_000, 'the TLS client to be released');
+    await server.stop();
+    server = null;
+  });
+
+  it('speaks IRC over TLS: the connect notice, registration and the welcome', async () => {
+    server = await startIrcTestServer({}, { tlsCert: cert, tlsKey: key });
+    const { text, socket } = await tlsExchange(server.port, 'NICK tlsuser\r\nUSER u 0 * :TLS User\r\n', (t) => / 376 | 422 /.test(t));
+    expect(text).toMatch(/^:irc\.localhost NOTICE \* :Hey What's up\?\r\n/);
+    expect(text).toContain(':irc.localhost 001 tlsuser :');
+    socket.end('QUIT :bye\r\n');
+    await waitFor(() => server!.handle.liveConnections() === 0);
+    await server.stop();
+    server = null;
+  });
+});

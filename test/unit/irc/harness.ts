@@ -1,0 +1,145 @@
+// A small world for command tests: a memory state, a fixed clock, Client objects, and a `run`
+// that dispatches one line and resolves the outcome's targets the way the session adapter
+// does (channel members when applied, `except`, `plus`, each client once), so a test asserts
+// exactly which client gets which wire line.
+
+import { defaultConfig, type IrcConfig } from '../../../src/config.js';
+import { depart, dispatch, welcome, type CommandContext } from '../../../src/irc/commands.js';
+import { MemoryState, type MemoryStateOptions } from '../../../src/irc/memoryState.js';
+import type { Client, Outcome, Send, SessionEffect } from '../../../src/irc/types.js';
+import { parseMessage, serializeMessage } from '../../../src/protocol/irc/message.js';
+
+export const START = 1_700_000_000_000;
+
+export interface Result {
+  outcome: Outcome;
+  effects: SessionEffect[];
+  /** Every delivery in order, as `<recipient nick> <- <wire line without CRLF>`. */
+  lines: string[];
+  /** The wire lines one client got, in order. */
+  to(client: Client): string[];
+  /** The commands (numerics) one client got, in order. */
+  commands(client: Client): string[];
+}
+
+export interface Harness {
+  ctx: CommandContext;
+  state: MemoryState;
+  config: IrcConfig;
+  clock: { now: number };
+  /** A connected, unregistered client. */
+  connect(options?: { ip?: string; tls?: boolean }): Client;
+  /** Connects and registers (NICK, USER, welcome), optionally enabling caps first. */
+  register(nick: string, options?: { caps?: string[]; ip?: string; tls?: boolean; user?: string; realname?: string }): Promise<Client>;
+  /** Dispatches one raw line from `client`. */
+  run(client: Client, line: string): Promise<Result>;
+  welcome(client: Client): Promise<Result>;
+  depart(client: Client, reason: string): Promise<Result>;
+}
+
+export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: MemoryStateOptions = {}): Harness {
+  const config: IrcConfig = { ...defaultConfig.irc, serverName: 'irc.test', network: 'TestNet', ...overrides };
+  const state = new MemoryState(stateOptions);
+  const clock = { now: START };
+  const ctx: CommandContext = {
+    config,
+    state,
+    now: () => clock.now,
+    greeting: 'Hello there',
+    version: 'test-1.0',
+    createdAt: START - 60_000,
+  };
+  const clients = new Map<number, Client>();
+  let nextId = 1;
+
+  function recipients(self: Client, send: Send): number[] {
+    const to = send.to;
+    if (to.kind === 'self') return [self.id];
+    if (to.kind === 'client') return clients.has(to.clientId) ? [to.clientId] : [];
+    const seen = new Set<number>();
+    const out: number[] = [];
+    for (const channel of to.channels) {
+      for (const id of state.localMembers(channel)) {
+        if (id === to.except || seen.has(id)) continue;
+        seen.add(id);
+        out.push(id);
+      }
+    }
+    for (const id of to.plus ?? []) {
+      if (id === to.except || seen.has(id)) continue;
+      seen.add(id);
+      out.push(id);
+    }
+    return out;
+  }
+
+  function resolve(self: Client, outcome: Outcome): Result {
+    const deliveries: Array<{ id: number; line: string }> = [];
+    for (const send of outcome.sends) {
+      const line = serializeMessage(send.message).replace(/\r\n$/, '');
+      for (const id of recipients(self, send)) deliveries.push({ id, line });
+    }
+    const name = (id: number): string => clients.get(id)?.nick ?? `#${id}`;
+    return {
+      outcome,
+      effects: outcome.effects,
+      lines: deliveries.map((d) => `${name(d.id)} <- ${d.line}`),
+      to: (c) => deliveries.filter((d) => d.id === c.id).map((d) => d.line),
+      commands: (c) =>
+        deliveries.filter((d) => d.id === c.id).map((d) => parseMessage(d.line)?.command ?? '?'),
+    };
+  }
+
+  const h: Harness = {
+    ctx,
+    state,
+    config,
+    clock,
+    connect(options = {}) {
+      const id = nextId++;
+      const ip = options.ip ?? `10.0.0.${id}`;
+      const client: Client = {
+        id,
+        ip,
+        host: ip,
+        tls: options.tls ?? false,
+        connectedAt: clock.now,
+        nick: null,
+        user: null,
+        realname: null,
+        registered: false,
+        caps: new Set(),
+        capVersion: 0,
+        password: null,
+        modes: new Set(),
+        away: null,
+        lastActiveAt: clock.now,
+      };
+      clients.set(id, client);
+      return client;
+    },
+    async register(nick, options = {}) {
+      const client = h.connect(options);
+      if (options.caps && options.caps.length > 0) await h.run(client, `CAP REQ :${options.caps.join(' ')}`);
+      const nickResult = await h.run(client, `NICK ${nick}`);
+      if (client.nick !== nick) throw new Error(`could not take ${nick}: ${nickResult.lines.join(' | ')}`);
+      await h.run(client, `USER ${options.user ?? nick} 0 * :${options.realname ?? `${nick} real`}`);
+      await h.welcome(client);
+      return client;
+    },
+    async run(client, line) {
+      const msg = parseMessage(line);
+      if (!msg) throw new Error(`unparsable: ${line}`);
+      return resolve(client, await dispatch(ctx, client, msg));
+    },
+    async welcome(client) {
+      return resolve(client, await welcome(ctx, client));
+    },
+    async depart(client, reason) {
+      const result = resolve(client, await depart(ctx, client, reason));
+      clients.delete(client.id);
+      return result;
+    },
+  };
+  return h;
+}
