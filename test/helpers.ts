@@ -1,7 +1,7 @@
 // Real-socket helpers for the integration tests: a server on port 0 with its log captured, and
 // a raw TCP client that records every byte it receives.
 import net from 'node:net';
-import { startServer, type ServerHandle } from '../src/adapters/tcpServer.js';
+import { startServer, type ServerHandle, type ServerOptions } from '../src/adapters/tcpServer.js';
 import { defaultConfig, type IrcConfig, type ServerConfig } from '../src/config.js';
 import { humanLogger } from '../src/logger.js';
 
@@ -13,10 +13,10 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<ServerConfig> = {}, options: ServerOptions = {}): Promise<TestServer> {
   const lines: string[] = [];
   const logger = humanLogger({ out: (l) => lines.push(l), err: (l) => lines.push(l) });
-  const handle = startServer({ ...defaultConfig, host: '127.0.0.1', port: 0, ...overrides }, { logger });
+  const handle = startServer({ ...defaultConfig, host: '127.0.0.1', port: 0, ...overrides }, { logger, ...options });
   const { port } = await handle.listening;
   return {
     handle,
@@ -30,8 +30,12 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
 }
 
 /** The chat server (`--protocol irc`) on port 0, with IRC settings overridden as given. */
-export function startIrcTestServer(irc: Partial<IrcConfig> = {}, overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
-  return startTestServer({ protocol: 'irc', irc: { ...defaultConfig.irc, ...irc }, ...overrides });
+export function startIrcTestServer(
+  irc: Partial<IrcConfig> = {},
+  overrides: Partial<ServerConfig> = {},
+  options: ServerOptions = {},
+): Promise<TestServer> {
+  return startTestServer({ protocol: 'irc', irc: { ...defaultConfig.irc, ...irc }, ...overrides }, options);
 }
 
 export interface RawClient {

@@ -12,6 +12,7 @@ import tls from 'node:tls';
 import { assertEvent, createActor, type Actor, type AnyActorRef, type InspectionEvent } from 'xstate';
 import type { ServerConfig } from '../config.js';
 import type { ChatTotals } from '../inspect/monitor.js';
+import type { NetworkState } from '../irc/state.js';
 import { ChatError, type ErrorCode } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { serverMachine, type ServerFailure, type ServerMachine } from '../machines/serverMachine.js';
@@ -52,6 +53,8 @@ export interface ServerOptions {
    * (--inspect, --inspect-ws). Left unset, no observer runs: inspection halves throughput.
    */
   inspect?: (event: InspectionEvent) => void;
+  /** IRC mode: where the nicks and channels live; an in-memory state for this process if unset. */
+  ircState?: NetworkState;
 }
 
 export interface ServerOutcome {
@@ -118,7 +121,7 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
   const logger = options.logger ?? silentLogger;
   const protocol =
     config.protocol === 'irc'
-      ? ircProtocol(config, logger, options.inspect)
+      ? ircProtocol(config, logger, options.inspect, { state: options.ircState })
       : greetingProtocol(config, logger, options.inspect);
   const { server: listener, tls: secure } = createListener(config);
   /** Every accepted socket not yet closed, served or being turned away. */

@@ -8,7 +8,7 @@ import { WebSocketServer } from 'ws';
 import { startStatelyInspector } from '../../src/adapters/statelyInspector.js';
 import { startServer } from '../../src/adapters/tcpServer.js';
 import { defaultConfig } from '../../src/config.js';
-import { converse, waitFor } from '../helpers.js';
+import { connect, converse, waitFor } from '../helpers.js';
 import { run, serverBin } from '../process.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -85,5 +85,44 @@ describe('WebSocket inspector (@statelyai/inspect)', () => {
     await waitFor(() => connectionSnapshots(messages).some((x) => x.snapshot?.value === 'closed'), 10_000, 'snapshots from the CLI');
     r.proc.kill('SIGINT');
     expect((await r.exited).code).toBe(0);
+  });
+
+  it('in IRC mode sends the commands clients ran but never their parameters or quit text', async () => {
+    const { url, messages, wss } = await receiver();
+    const stately = startStatelyInspector(url);
+    cleanups.push(() => {
+      stately.stop();
+      for (const c of wss.clients) c.terminate();
+    });
+    const server = startServer(
+      { ...defaultConfig, protocol: 'irc', host: '127.0.0.1', port: 0 },
+      { inspect: stately.inspect },
+    );
+    cleanups.push(async () => {
+      server.shutdown();
+      await server.done;
+    });
+    const { port } = await server.listening;
+    const client = await connect(port);
+    client.socket.write('NICK spy\r\nUSER s 0 * :Secret Realname\r\nJOIN #private-plans\r\n');
+    client.socket.write('PRIVMSG #private-plans :the launch code is 0000\r\nQUIT :gone to the bunker\r\n');
+    await client.closed;
+    await waitFor(
+      () => messages.some((m) => m.type === '@xstate.snapshot' && m.snapshot?.value === 'closed'),
+      10_000,
+      `the session's final snapshot; got ${messages.length} messages`,
+    );
+    const commands = messages
+      .filter((m) => m.type === '@xstate.event' && m.event?.type === 'irc.message')
+      .map((m) => m.event!.message);
+    expect(commands).toEqual([
+      { command: 'NICK', params: 1 },
+      { command: 'USER', params: 4 },
+      { command: 'JOIN', params: 1 },
+      { command: 'PRIVMSG', params: 2 },
+      { command: 'QUIT', params: 1 },
+    ]);
+    const all = JSON.stringify(messages);
+    for (const secret of ['launch code', 'private-plans', 'bunker', 'Secret Realname']) expect(all).not.toContain(secret);
   });
 });

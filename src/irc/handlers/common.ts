@@ -5,7 +5,7 @@
 import type { IrcMessage } from '../../protocol/irc/message.js';
 import type { CommandContext } from '../commands.js';
 import { ERR_TOOMANYTARGETS } from '../numerics.js';
-import type { Membership, UserRecord } from '../state.js';
+import type { Membership } from '../state.js';
 import type { Client, MaybePromise, Outcome, Send, SessionEffect, Target } from '../types.js';
 
 export type Handler = (ctx: CommandContext, client: Client, msg: IrcMessage) => MaybePromise<Outcome>;
@@ -59,8 +59,13 @@ export function sourceOf(client: Client): string {
   return `${client.nick ?? '*'}!${client.user ?? '*'}@${client.host}`;
 }
 
-export function userMask(u: UserRecord): string {
-  return `${u.nick}!${u.user}@${u.host}`;
+/**
+ * A host as a middle parameter (311, 314, 352): an IPv6 address such as `::1` would read as
+ * the trailing parameter, so it gets a leading `0` (`0::1`, the same address), as the modern
+ * spec says.
+ */
+export function hostParam(host: string): string {
+  return host.startsWith(':') ? `0${host}` : host;
 }
 
 /** A message from a user (or the server) with no tags. */

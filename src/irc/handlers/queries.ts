@@ -56,6 +56,7 @@ import {
   clientName,
   commaList,
   cut,
+  hostParam,
   isChannelName,
   limitTargets,
   packTrailing,
@@ -205,7 +206,7 @@ export async function who(ctx: CommandContext, client: Client, msg: IrcMessage):
   const multi = client.caps.has('multi-prefix');
   const whoReply = (channel: string, u: UserRecord, prefix: string): void => {
     const flags = (u.away !== null ? 'G' : 'H') + prefix;
-    r.numeric(RPL_WHOREPLY, channel, u.user, u.host, u.server, u.nick, flags, `0 ${u.realname}`);
+    r.numeric(RPL_WHOREPLY, channel, u.user, hostParam(u.host), u.server, u.nick, flags, `0 ${u.realname}`);
   };
   if (!operatorsOnly && isChannelName(mask)) {
     const channel = await ctx.state.channel(mask);
@@ -253,7 +254,7 @@ export async function whois(ctx: CommandContext, client: Client, msg: IrcMessage
       r.numeric(ERR_NOSUCHNICK, nick, 'No such nick/channel');
       continue;
     }
-    r.numeric(RPL_WHOISUSER, u.nick, u.user, u.host, '*', u.realname);
+    r.numeric(RPL_WHOISUSER, u.nick, u.user, hostParam(u.host), '*', u.realname);
     const self = isSelf(client, u);
     const channels = (await ctx.state.channelsOf(u.nick))
       .filter((c) => self || !c.secret || mine.has(fold(c.name)))
@@ -285,7 +286,7 @@ export async function whowas(ctx: CommandContext, client: Client, msg: IrcMessag
     const entries = await ctx.state.whowas(nick, max);
     if (entries.length === 0) r.numeric(ERR_WASNOSUCHNICK, nick, 'There was no such nickname');
     for (const e of entries) {
-      r.numeric(RPL_WHOWASUSER, e.nick, e.user, e.host, '*', e.realname);
+      r.numeric(RPL_WHOWASUSER, e.nick, e.user, hostParam(e.host), '*', e.realname);
       r.numeric(RPL_WHOISSERVER, e.nick, e.server, new Date(e.at).toUTCString());
     }
     r.numeric(RPL_ENDOFWHOWAS, nick, 'End of WHOWAS');

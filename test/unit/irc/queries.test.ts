@@ -105,6 +105,13 @@ describe('WHOIS', () => {
     ]);
   });
 
+  it('writes an IPv6 host that starts with a colon with a leading 0', async () => {
+    const h = harness();
+    const alice = await h.register('alice', { ip: '::1' });
+    expect((await h.run(alice, 'WHOIS alice')).to(alice)[0]).toBe(':irc.test 311 alice alice ~alice 0::1 * :alice real');
+    expect((await h.run(alice, 'WHO alice')).to(alice)[0]).toBe(':irc.test 352 alice * ~alice 0::1 irc.test alice H :0 alice real');
+  });
+
   it('omits 319 for a user in no channel', async () => {
     const h = harness();
     const alice = await h.register('alice');

@@ -1,0 +1,49 @@
+// A raw IRC client for tests that check exact bytes: it sends lines as given and records every
+// line received (tags stripped unless asked for), with waits that fail naming what was awaited.
+import { connect, type RawClient } from '../helpers.js';
+
+export interface RawIrc {
+  raw: RawClient;
+  /** Lines received so far, without CRLF and without their tag section. */
+  lines(): string[];
+  send(...lines: string[]): void;
+  /** Resolves with the first line (after the `from`th) matching `pattern`. */
+  waitForLine(pattern: RegExp, timeoutMs?: number, from?: number): Promise<string>;
+  /** NICK + USER, resolves at the end of the MOTD (376 or 422). */
+  register(nick: string): Promise<void>;
+  closed: Promise<string>;
+}
+
+const untagged = (l: string) => (l.startsWith('@') ? l.slice(l.indexOf(' ') + 1) : l);
+
+export async function connectIrc(port: number, host = '127.0.0.1'): Promise<RawIrc> {
+  const raw = await connect(port, host);
+  const lines = () =>
+    raw
+      .text()
+      .split('\r\n')
+      .slice(0, -1)
+      .map(untagged);
+  const client: RawIrc = {
+    raw,
+    lines,
+    closed: raw.closed,
+    send: (...ls) => void raw.socket.write(ls.map((l) => `${l}\r\n`).join('')),
+    async waitForLine(pattern, timeoutMs = 5_000, from = 0) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = lines().slice(from).find((l) => pattern.test(l));
+        if (hit !== undefined) return hit;
+        if (Date.now() > deadline) {
+          throw new Error(`no line matching ${pattern} within ${timeoutMs} ms; got:\n${lines().slice(-15).join('\n')}`);
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+    async register(nick) {
+      client.send(`NICK ${nick}`, `USER ${nick} 0 * :${nick} test`);
+      await client.waitForLine(/^\S+ (376|422) /);
+    },
+  };
+  return client;
+}
