@@ -1,0 +1,86 @@
+// The chat server as a user starts it: `xstate-tcp-chat --protocol irc`, a real process, real
+// signals. What the operator sees (registered, quit, never a message body), what each flag does,
+// and the clear refusals.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { parseServerArgs } from '../../src/cli/args.js';
+import { connectIrc } from '../irc/raw.js';
+import { run, runServer, serverBin, type Running } from '../process.js';
+
+const running: Running[] = [];
+afterEach(() => {
+  for (const r of running.splice(0)) r.proc.kill('SIGKILL');
+});
+const dir = mkdtempSync(path.join(tmpdir(), 'irc-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function server(args: string[]) {
+  const r = await runServer(['--protocol', 'irc', ...args]);
+  running.push(r);
+  return r;
+}
+
+describe('xstate-tcp-chat --protocol irc', () => {
+  it('listens on 6667 unless told otherwise', () => {
+    const parsed = parseServerArgs(['--protocol', 'irc']);
+    expect(parsed.kind === 'run' && parsed.options.port).toBe(6667);
+  });
+
+  it('logs connections, registrations and quits, never what anyone said, and exits 0 on SIGINT', async () => {
+    const s = await server([]);
+    expect(s.stdout()).toMatch(/^IRC server listening on 127\.0\.0\.1:\d+$/m);
+    const a = await connectIrc(s.port);
+    const b = await connectIrc(s.port);
+    await a.register('alice');
+    await b.register('bob');
+    a.send('JOIN #x');
+    b.send('JOIN #x');
+    await a.waitForLine(/^:bob!\S+ JOIN #x$/);
+    a.send('PRIVMSG #x :secret-body-4711', 'PRIVMSG bob :private-body-0815');
+    await b.waitForLine(/private-body-0815/);
+    b.send('QUIT :my-quit-text');
+    await b.closed;
+    await s.waitForLine(/#2 Connection with .* closed \(quit\)/);
+    s.proc.kill('SIGINT');
+    expect(await a.closed).toMatch(/ERROR :Closing link: \(~alice@127\.0\.0\.1\) \[Server shutting down\]\r\n$/);
+    expect((await s.exited).code).toBe(0);
+    const out = s.stdout();
+    expect(out).toMatch(/^#1 Connection established from 127\.0\.0\.1:\d+$/m);
+    expect(out).toMatch(/^#1 registered as alice$/m);
+    expect(out).toMatch(/^#2 registered as bob$/m);
+    expect(out).toMatch(/^#1 Connection with 127\.0\.0\.1:\d+ closed \(shutdown\)\.$/m);
+    for (const body of ['secret-body-4711', 'private-body-0815', 'my-quit-text']) expect(out + s.stderr()).not.toContain(body);
+  });
+
+  it('serves the MOTD from --motd, with the server name and network from their flags', async () => {
+    const motd = path.join(dir, 'motd.txt');
+    writeFileSync(motd, 'Welcome to the test network.\nBe nice.\n');
+    const s = await server(['--motd', motd, '--server-name', 'chat.test', '--network', 'TestNet']);
+    const c = await connectIrc(s.port);
+    await c.register('reader');
+    const lines = c.lines();
+    expect(lines).toContain(':chat.test 372 reader :- Welcome to the test network.');
+    expect(lines).toContain(':chat.test 372 reader :- Be nice.');
+    expect(lines.some((l) => / 005 reader .*NETWORK=TestNet /.test(l))).toBe(true);
+    c.raw.socket.destroy();
+  });
+
+  it('refuses --workers above 1 in one clear line', async () => {
+    const r = run(serverBin, ['--protocol', 'irc', '--workers', '2', '--port', '0']);
+    const { code } = await r.exited;
+    expect(code).toBe(2);
+    expect(r.stderr().trim().split('\n')).toHaveLength(1);
+    expect(r.stderr()).toContain('--protocol irc runs in one process for now');
+  });
+
+  it('says clearly when the MOTD or a TLS file cannot be read', async () => {
+    const r = run(serverBin, ['--protocol', 'irc', '--motd', path.join(dir, 'missing.txt')]);
+    expect((await r.exited).code).toBe(2);
+    expect(r.stderr()).toBe(`xstate-tcp-chat: --motd ${path.join(dir, 'missing.txt')}: cannot read it (no such file)\n`);
+    const t = run(serverBin, ['--tls-cert', path.join(dir, 'nope.pem'), '--tls-key', path.join(dir, 'nope.key')]);
+    expect((await t.exited).code).toBe(2);
+    expect(t.stderr()).toContain('--tls-cert');
+  });
+});
