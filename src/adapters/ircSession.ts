@@ -39,6 +39,8 @@ interface Wire {
   message: IrcMessage;
   plain: string | null;
   timed: string | null;
+  plainBytes: number | null;
+  timedBytes: number | null;
   time: string;
 }
 
@@ -144,9 +146,10 @@ function pump(session: Session): void {
 /** Queues one message for a client; written with the rest of this turn's output. */
 function send(session: Session, message: IrcMessage | Wire): void {
   if (session.muted) return;
-  const line = lineFor(message, session.client.caps.has('server-time'));
+  const timed = session.client.caps.has('server-time');
+  const line = lineFor(message, timed);
   session.out.push(line);
-  session.outBytes += Buffer.byteLength(line);
+  session.outBytes += 'plain' in message ? bytesOf(message, timed) : Buffer.byteLength(line);
   // What Node holds for the socket (writableLength) counts too: the kernel's buffer is full
   // by the time anything stays there.
   if (session.outBytes + session.socket.writableLength > session.config.sendqBytes) {
@@ -157,6 +160,12 @@ function send(session: Session, message: IrcMessage | Wire): void {
     return;
   }
   if (session.out.length === 1) scheduleFlush(session);
+}
+
+/** The byte length of a shared message's line, counted once per form like the line itself. */
+function bytesOf(m: Wire, timed: boolean): number {
+  if (timed) return (m.timedBytes ??= Buffer.byteLength(lineFor(m, true)));
+  return (m.plainBytes ??= Buffer.byteLength(lineFor(m, false)));
 }
 
 function lineFor(m: IrcMessage | Wire, timed: boolean): string {
@@ -247,7 +256,14 @@ export function ircProtocol(
   function deliver(from: Session, s: Send): void {
     const to = s.to;
     if (to.kind === 'self') return send(from, s.message);
-    const wire: Wire = { message: s.message, plain: null, timed: null, time: new Date(now()).toISOString() };
+    const wire: Wire = {
+      message: s.message,
+      plain: null,
+      timed: null,
+      plainBytes: null,
+      timedBytes: null,
+      time: new Date(now()).toISOString(),
+    };
     if (to.kind === 'client') {
       const target = sessions.get(to.clientId);
       if (target) send(target, wire);

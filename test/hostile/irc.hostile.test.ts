@@ -74,6 +74,7 @@ async function begin(irc: Partial<IrcConfig> = {}, overrides: Partial<ServerConf
 }
 
 const opened = (s: TestServer) => s.lines.filter((l) => / Connection established from /.test(l)).length;
+const closedCount = (s: TestServer) => s.lines.filter((l) => / closed \(\w+\)\.$/.test(l)).length;
 const closedFor = (s: TestServer, reason: string) => s.lines.filter((l) => l.endsWith(` closed (${reason}).`)).length;
 
 /** How many log lines give each close reason, e.g. { quit: 3, socketError: 2 }. */
@@ -104,7 +105,6 @@ async function expectDrained(c: Case, settleMs = 5_000): Promise<Leaks> {
   expect(unsafeLogLines(c.s.lines)).toEqual([]);
   return leaks;
 }
-const closedCount = (s: TestServer) => s.lines.filter((l) => / closed \(\w+\)\.$/.test(l)).length;
 
 /**
  * (a) A normal client is served: two fresh clients register, join a fresh channel, and one's

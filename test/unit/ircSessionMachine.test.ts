@@ -19,8 +19,9 @@ const effects = [
 function start(input: Partial<IrcSessionInput> = {}) {
   const calls: string[] = [];
   const ran: string[] = [];
-  const actions = Object.fromEntries(effects.map((name) => [name, () => void calls.push(name)]));
-  actions.runCommand = ({ event }: { event: { type: string; message?: { command: string } } }) => {
+  const actions: Record<string, (args: { event: { type: string; message?: { command: string } } }) => void> =
+    Object.fromEntries(effects.map((name) => [name, () => void calls.push(name)]));
+  actions.runCommand = ({ event }) => {
     calls.push('runCommand');
     ran.push(event.message!.command);
   };
