@@ -150,13 +150,16 @@ function send(session: Session, message: IrcMessage | Wire): void {
   const line = lineFor(message, timed);
   session.out.push(line);
   session.outBytes += 'plain' in message ? bytesOf(message, timed) : Buffer.byteLength(line);
-  // What Node holds for the socket (writableLength) counts too: the kernel's buffer is full
-  // by the time anything stays there.
+  // The sendq bounds what the client has left unread, on top of the kernel's buffer: what Node
+  // still holds for the socket (writableLength) once the kernel has taken what it will. This
+  // turn's batch is not unread yet, so when it alone would pass the limit (a big WHO, a busy
+  // turn) it is handed to the kernel now, and only what stays behind counts.
   if (session.outBytes + session.socket.writableLength > session.config.sendqBytes) {
-    session.muted = true;
-    session.out = [];
-    session.outBytes = 0;
-    session.actor?.send({ type: 'client.sendqExceeded' });
+    flush(session);
+    if (session.socket.writableLength > session.config.sendqBytes) {
+      session.muted = true;
+      session.actor?.send({ type: 'client.sendqExceeded' });
+    }
     return;
   }
   if (session.out.length === 1) scheduleFlush(session);
@@ -466,6 +469,9 @@ export function ircProtocol(
       socket.on('end', socketOnEnd);
       socket.on('error', socketOnError);
       socket.on('close', socketOnClose);
+      // Output is already batched into one write per event-loop turn; Nagle's algorithm would
+      // only hold a line back until the client ACKs the previous one (~40 ms on Linux).
+      socket.setNoDelay(true);
       const actor = createActor(sessionLogic, {
         input: { id, remote, limits, overIpLimit: fromIp > irc.maxConnectionsPerIp, passwordRequired: irc.password !== null },
         inspect,

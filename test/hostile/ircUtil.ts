@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { TestServer } from '../helpers.js';
-import { settle, type HostileServer, type Leaks, type Resources } from './util.js';
+import { settle, within, type HostileServer, type Leaks, type Resources } from './util.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -39,6 +39,8 @@ export interface PeerEnding {
 interface Waiter {
   match: (line: string) => boolean;
   resolve: (line: IrcLine) => void;
+  /** The socket closed first. */
+  closed: () => void;
 }
 
 /** A raw IRC client: what it sends is exactly what the test writes. */
@@ -66,6 +68,8 @@ export class IrcPeer {
     this.keepLines = options.keepLines ?? true;
     this.chunks = options.keepRaw ? [] : null;
     this.socket = net.connect({ port, host: '127.0.0.1', localAddress: options.localAddress });
+    // Our own small writes go out at once: latency figures are the server's, not Nagle's.
+    this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (err: NodeJS.ErrnoException) => {
       this.error ??= err.code ?? err.message;
@@ -73,7 +77,7 @@ export class IrcPeer {
     this.closed = new Promise<PeerEnding>((resolve) =>
       this.socket.once('close', () => {
         this.ended = true;
-        for (const w of [...this.waiters]) w.resolve({ text: '\0closed', at: performance.now() });
+        for (const w of [...this.waiters]) w.closed();
         resolve({ at: performance.now(), error: this.error });
       }),
     );
@@ -163,8 +167,12 @@ export class IrcPeer {
         match,
         resolve: (line) => {
           clearTimeout(timer);
-          if (line.text === '\0closed') reject(new Error(`${this.nick ?? 'client'}: closed before ${what}; last lines ${shown()}`));
-          else resolve(line);
+          resolve(line);
+        },
+        closed: () => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          reject(new Error(`${this.nick ?? 'client'}: closed before ${what}; last lines ${shown()}`));
         },
       };
       this.waiters.add(waiter);
@@ -228,12 +236,14 @@ export function parseLine(line: string): Parsed {
   return { nick, command: words[0] ?? '', params, line };
 }
 
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/**
+ * Whether `line` is `command target text` (from anyone). The server writes a one-word last
+ * param without its ':', as the grammar allows, so the line is parsed rather than matched.
+ */
+export function isMessage(line: string, command: string, target: string, text: string): boolean {
+  if (!line.endsWith(text)) return false;
+  const m = parseLine(line);
+  return m.command === command && m.params[0] === target && m.params[1] === text;
 }
 
 let nickSerial = 0;
@@ -248,7 +258,7 @@ export function uniqueNick(prefix: string): string {
  */
 export async function timedMessage(from: IrcPeer, to: IrcPeer, target: string, timeoutMs = 5_000): Promise<number> {
   const marker = `latency-${Math.random().toString(36).slice(2)}`;
-  const got = to.waitForLine((l) => l.endsWith(` PRIVMSG ${target} :${marker}`), `the timed PRIVMSG ${marker}`, timeoutMs, to.lines.length);
+  const got = to.waitForLine((l) => isMessage(l, 'PRIVMSG', target, marker), `the timed PRIVMSG ${marker}`, timeoutMs, to.lines.length);
   const sentAt = performance.now();
   from.send(`PRIVMSG ${target} :${marker}`);
   return (await got).at - sentAt;
@@ -291,16 +301,20 @@ export interface KernelQueues {
 
 /**
  * The kernel's send and receive queues of one IPv4 TCP socket, found by its local and remote
- * ports in /proc/net/tcp (every socket here is on loopback); null once it is gone.
+ * ports in /proc/net/tcp (every socket here is on loopback); null once it is gone. The file
+ * lists every socket of the machine (thousands after the crowd case, TIME_WAIT included), so
+ * it is scanned for the one row rather than split into lines.
  */
 export function kernelQueues(localPort: number, remotePort: number): KernelQueues | null {
-  const local = `:${localPort.toString(16).toUpperCase().padStart(4, '0')}`;
-  const remote = `:${remotePort.toString(16).toUpperCase().padStart(4, '0')}`;
-  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 5 || !f[1]!.endsWith(local) || !f[2]!.endsWith(remote)) continue;
-    const [tx, rx] = f[4]!.split(':');
-    return { tx: parseInt(tx!, 16), rx: parseInt(rx!, 16) };
+  // Each row: `  sl: LLLLLLLL:PPPP RRRRRRRR:PPPP ST TTTTTTTT:RRRRRRRR ...` (hex).
+  const text = readFileSync('/proc/net/tcp', 'latin1');
+  const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, '0');
+  const local = `:${hex(localPort)} `;
+  const remote = hex(remotePort);
+  for (let i = text.indexOf(local); i !== -1; i = text.indexOf(local, i + 1)) {
+    // The local address is the row's first field (after `sl:`), the remote one follows.
+    if (text[i - 10] !== ':' || text.slice(i + 15, i + 19) !== remote) continue;
+    return { tx: parseInt(text.slice(i + 23, i + 31), 16), rx: parseInt(text.slice(i + 32, i + 40), 16) };
   }
   return null;
 }
@@ -315,9 +329,13 @@ export function unreadByServer(serverPort: number, client: net.Socket): number {
 // ---------------------------------------------------------------------------------------------
 // The end of every case.
 
-/** Log lines that say something went wrong inside the server (a crash, a failed command). */
+/**
+ * Log lines that say something went wrong inside the server: an actor that crashed, a command
+ * handler that threw, a socket left open, a listener error. (A client's socket failing, e.g.
+ * `failed: SOCKET_ERROR (ECONNRESET)`, is the client's doing and not among them.)
+ */
 export function failureLines(lines: string[]): string[] {
-  return lines.filter((l) => / crashed| failed: |connection actor finished|server error|unclosed/.test(l));
+  return lines.filter((l) => / crashed|^#\d+ command \S+ failed: |connection actor finished|server error|^error: /.test(l));
 }
 
 /** util.ts's settle for a startIrcTestServer server (it reads nothing but `handle`). */

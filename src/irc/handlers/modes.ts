@@ -58,7 +58,9 @@ export function modeString(changes: ModeChange[]): { modes: string; params: stri
 
 /** A parameter that can be a middle param of a reply: not empty, no space, no leading ':'. */
 function isWord(s: string): boolean {
-  return s.length > 0 && !s.includes(' ') && !s.startsWith(':');
+  // Control characters (NUL, CR, LF, ESC...) would reach members as spaces or not at all: a
+  // key or mask with one could never be typed back, so it is refused like a space.
+  return s.length > 0 && !s.startsWith(':') && !/[\x00-\x20\x7f]/.test(s);
 }
 
 /** A ban mask in nick!user@host form, missing parts as `*`; null when it cannot be one. */
