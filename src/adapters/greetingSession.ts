@@ -10,6 +10,7 @@ import { connectionLimits, type ServerConfig } from '../config.js';
 import { ChatError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { connectionMachine, goodbyeLine, type ConnectionMachine } from '../machines/connectionMachine.js';
+import { sessionLogActions } from './sessionLog.js';
 import type { SessionProtocol } from './tcpServer.js';
 
 type ConnectionActor = Actor<ConnectionMachine>;
@@ -46,7 +47,7 @@ export function greetingProtocol(
 
   const connectionLogic = connectionMachine.provide({
     actions: {
-      logOpened: ({ context }) => logger.log('info', 'connection.opened', { id: context.id, remote: context.remote }),
+      ...sessionLogActions(logger),
       sendGreeting: ({ context, self }) => {
         socketOf(context.id)?.write(`${context.limits.greeting}\n`, (err) => {
           // On failure the socket emits 'error' too; that is the event the machine acts on.
@@ -56,13 +57,6 @@ export function greetingProtocol(
       startReading: ({ context }) => void socketOf(context.id)?.resume(),
       logReply: ({ context }) =>
         logger.log('info', 'connection.reply', { id: context.id, remote: context.remote, reply: context.reply ?? '' }),
-      logSocketError: ({ context }) =>
-        logger.log('info', 'connection.error', {
-          id: context.id,
-          remote: context.remote,
-          code: 'SOCKET_ERROR',
-          errno: context.socketErrorCode ?? 'UNKNOWN',
-        }),
       endSocket: ({ context }) => {
         const socket = socketOf(context.id);
         if (!socket || socket.destroyed) return;
@@ -74,12 +68,6 @@ export function greetingProtocol(
         else socket.end(line);
       },
       destroySocket: ({ context }) => void socketOf(context.id)?.destroy(),
-      logClosed: ({ context }) =>
-        logger.log('info', 'connection.closed', {
-          id: context.id,
-          remote: context.remote,
-          reason: context.closeReason ?? 'unknown',
-        }),
     },
   });
 

@@ -23,11 +23,12 @@ import { depart, dispatch, passwordMismatch, welcome, type CommandContext } from
 import { MemoryState } from '../irc/memoryState.js';
 import { ERR_INPUTTOOLONG, ERR_NOTREGISTERED } from '../irc/numerics.js';
 import type { NetworkState } from '../irc/state.js';
-import type { Client, MaybePromise, Outcome, Send } from '../irc/types.js';
+import { newClient, type Client, type MaybePromise, type Outcome, type Send } from '../irc/types.js';
 import { ircSessionMachine, quitText, type IrcSessionMachine } from '../machines/ircSessionMachine.js';
 import { LineFramer } from '../protocol/irc/framer.js';
 import { parseMessage, serializeMessage, type IrcMessage } from '../protocol/irc/message.js';
 import { TokenBucket } from '../protocol/irc/tokenBucket.js';
+import { sessionLogActions } from './sessionLog.js';
 import type { SessionProtocol } from './tcpServer.js';
 
 export const serverVersion = 'xstate-tcp-chat-0.1.0';
@@ -331,7 +332,7 @@ export function ircProtocol(
 
   const sessionLogic = ircSessionMachine.provide({
     actions: {
-      logOpened: ({ context }) => logger.log('info', 'connection.opened', { id: context.id, remote: context.remote }),
+      ...sessionLogActions(logger),
       sendConnectNotice: ({ context }) => {
         const session = sessions.get(context.id);
         if (session) send(session, { tags: {}, source: irc.serverName, command: 'NOTICE', params: ['*', config.greeting] });
@@ -401,19 +402,6 @@ export function ircProtocol(
         socket.end(goodbye);
       },
       destroySocket: ({ context }) => void sessions.get(context.id)?.socket.destroy(),
-      logSocketError: ({ context }) =>
-        logger.log('info', 'connection.error', {
-          id: context.id,
-          remote: context.remote,
-          code: 'SOCKET_ERROR',
-          errno: context.socketErrorCode ?? 'UNKNOWN',
-        }),
-      logClosed: ({ context }) =>
-        logger.log('info', 'connection.closed', {
-          id: context.id,
-          remote: context.remote,
-          reason: context.closeReason ?? 'unknown',
-        }),
     },
   });
 
@@ -433,23 +421,7 @@ export function ircProtocol(
         id,
         config: irc,
         socket,
-        client: {
-          id,
-          ip,
-          host: shownHost(ip),
-          tls: 'encrypted' in socket,
-          connectedAt: at,
-          nick: null,
-          user: null,
-          realname: null,
-          registered: false,
-          caps: new Set(),
-          capVersion: 0,
-          password: null,
-          modes: new Set(),
-          away: null,
-          lastActiveAt: at,
-        },
+        client: newClient({ id, ip, host: shownHost(ip), tls: 'encrypted' in socket, at }),
         actor: null,
         framer: new LineFramer({ maxLineBytes: irc.maxLineBytes, maxTagBytes: irc.maxTagBytes }),
         bucket: new TokenBucket({ burst: irc.floodBurstLines, ratePerSecond: irc.floodRateLinesPerSecond }),

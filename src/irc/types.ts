@@ -85,3 +85,24 @@ export interface Outcome {
 }
 
 export type MaybePromise<T> = T | Promise<T>;
+
+/** A client just accepted: nothing registered yet, no caps, no modes. */
+export function newClient(init: { id: number; ip: string; host: string; tls: boolean; at: number }): Client {
+  return {
+    id: init.id,
+    ip: init.ip,
+    host: init.host,
+    tls: init.tls,
+    connectedAt: init.at,
+    nick: null,
+    user: null,
+    realname: null,
+    registered: false,
+    caps: new Set(),
+    capVersion: 0,
+    password: null,
+    modes: new Set(),
+    away: null,
+    lastActiveAt: init.at,
+  };
+}

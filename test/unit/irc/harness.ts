@@ -6,7 +6,7 @@
 import { defaultConfig, type IrcConfig } from '../../../src/config.js';
 import { depart, dispatch, welcome, type CommandContext } from '../../../src/irc/commands.js';
 import { MemoryState, type MemoryStateOptions } from '../../../src/irc/memoryState.js';
-import type { Client, Outcome, Send, SessionEffect } from '../../../src/irc/types.js';
+import { newClient, type Client, type Outcome, type Send, type SessionEffect } from '../../../src/irc/types.js';
 import { parseMessage, serializeMessage } from '../../../src/protocol/irc/message.js';
 
 export const START = 1_700_000_000_000;
@@ -98,23 +98,7 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
     connect(options = {}) {
       const id = nextId++;
       const ip = options.ip ?? `10.0.0.${id}`;
-      const client: Client = {
-        id,
-        ip,
-        host: ip,
-        tls: options.tls ?? false,
-        connectedAt: clock.now,
-        nick: null,
-        user: null,
-        realname: null,
-        registered: false,
-        caps: new Set(),
-        capVersion: 0,
-        password: null,
-        modes: new Set(),
-        away: null,
-        lastActiveAt: clock.now,
-      };
+      const client: Client = newClient({ id, ip, host: ip, tls: options.tls ?? false, at: clock.now });
       clients.set(id, client);
       return client;
     },
