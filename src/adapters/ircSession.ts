@@ -58,8 +58,8 @@ interface Session {
   inbox: string[];
   inboxHead: number;
   inboxBytes: number;
-  /** A command (or the welcome) is running and may finish later. */
-  busy: boolean;
+  /** The job (a command, the welcome) still running, which answers later; null when none. */
+  inFlight: Promise<void> | null;
   /** Fakelag: the timer that runs the next line once the bucket has a token. */
   delay: NodeJS.Timeout | null;
   /** Output not yet written, and its bytes. */
@@ -121,7 +121,7 @@ const numericFor = (session: Session, numeric: string, text: string): IrcMessage
 
 /** Hands queued lines to the machine, one command at a time, as flood control allows. */
 function pump(session: Session): void {
-  while (!session.busy && session.delay === null && session.inboxHead < session.inbox.length) {
+  while (session.inFlight === null && session.delay === null && session.inboxHead < session.inbox.length) {
     const actor = session.actor;
     if (!actor || !actor.getSnapshot().matches('open')) return;
     const wait = session.bucket.take();
@@ -306,15 +306,14 @@ export function ircProtocol(
       return failed(session, what, err);
     }
     if (!(result instanceof Promise)) return apply(session, result);
-    session.busy = true;
-    result.then(
+    session.inFlight = result.then(
       (outcome) => {
-        session.busy = false;
+        session.inFlight = null;
         apply(session, outcome);
         pump(session);
       },
       (err: unknown) => {
-        session.busy = false;
+        session.inFlight = null;
         failed(session, what, err);
         pump(session);
       },
@@ -375,7 +374,12 @@ export function ircProtocol(
         const session = sessions.get(context.id);
         if (!session || session.departed) return;
         session.departed = true;
-        run(session, 'depart', () => depart(ctx, session.client, quitText(context)));
+        const reason = quitText(context);
+        // A command still running (its state answers later) finishes first: departing under
+        // it would let it add the client back to a channel after it left.
+        const leave = (): void => run(session, 'depart', () => depart(ctx, session.client, reason));
+        if (session.inFlight) void session.inFlight.then(leave);
+        else leave();
       },
       endSocket: ({ context }) => {
         const session = sessions.get(context.id);
@@ -428,7 +432,7 @@ export function ircProtocol(
         inbox: [],
         inboxHead: 0,
         inboxBytes: 0,
-        busy: false,
+        inFlight: null,
         delay: null,
         out: [],
         outBytes: 0,

@@ -107,8 +107,11 @@ export function quitText(context: IrcSessionContext): string {
       return context.quitMessage ?? 'Client Quit';
     case 'registrationTimeout':
       return 'Registration timed out';
-    case 'pingTimeout':
-      return `Ping timeout: ${Math.round(context.limits.pingTimeoutMs / 1000)} seconds`;
+    case 'pingTimeout': {
+      // In seconds as ircds say it (`Ping timeout: 60 seconds`); tenths for sub-second tests.
+      const seconds = Math.round(context.limits.pingTimeoutMs / 100) / 10;
+      return `Ping timeout: ${seconds} second${seconds === 1 ? '' : 's'}`;
+    }
     case 'sendqExceeded':
       return 'SendQ exceeded';
     case 'excessFlood':
@@ -296,7 +299,7 @@ export const ircSessionMachine = setup({
               on: { 'irc.message': { target: 'active', reenter: true, actions: 'runCommand' } },
             },
             pinged: {
-              description: 'Quiet for pingIntervalMs: PING sent; anything it sends within pingTimeoutMs keeps it.',
+              description: 'Quiet for pingIntervalMs: PING sent; any command it sends within pingTimeoutMs (PONG or another) keeps it.',
               entry: 'sendPing',
               on: { 'irc.message': { target: 'active', actions: 'runCommand' } },
               after: {

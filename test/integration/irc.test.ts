@@ -16,6 +16,34 @@ afterEach(async () => {
   server = null;
 });
 
+/**
+ * The state behind a proxy that answers every call (but the synchronous one) `delayMs()` later,
+ * running it only then, as a remote store would. `pending()` counts calls not yet answered.
+ */
+function slowState(memory: MemoryState, delayMs: () => number): { state: NetworkState; pending: () => number } {
+  let pending = 0;
+  const state = new Proxy(memory, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof value !== 'function' || key === 'localMembers') return value;
+      return (...args: unknown[]) => {
+        pending++;
+        return new Promise((resolve, reject) =>
+          setTimeout(() => {
+            pending--;
+            try {
+              resolve((value as (...a: unknown[]) => unknown).apply(target, args));
+            } catch (err) {
+              reject(err);
+            }
+          }, delayMs()),
+        );
+      };
+    },
+  }) as NetworkState;
+  return { state, pending: () => pending };
+}
+
 async function client(): Promise<RawIrc> {
   const c = await connectIrc(server!.port);
   clients.push(c);
@@ -96,8 +124,8 @@ describe('IRC server', () => {
     expect(ping).toBe('PING irc.localhost');
     answers.send('PONG irc.localhost');
     await silent.closed;
-    expect(silent.lines().at(-1)).toMatch(/\[Ping timeout: 0 seconds\]$/);
-    expect(await answers.waitForLine(/^:silent!\S+ QUIT /)).toBe(':silent!~silent@127.0.0.1 QUIT :Ping timeout: 0 seconds');
+    expect(silent.lines().at(-1)).toMatch(/\[Ping timeout: 0.4 seconds\]$/);
+    expect(await answers.waitForLine(/^:silent!\S+ QUIT /)).toBe(':silent!~silent@127.0.0.1 QUIT :Ping timeout: 0.4 seconds');
     expect(answers.raw.socket.destroyed).toBe(false);
   });
 
@@ -154,18 +182,8 @@ describe('IRC server', () => {
   it('runs one client\'s commands one at a time, in order, when the network state answers later', async () => {
     // The in-memory state behind a proxy that answers every call after a random delay: the
     // shape a state on Redis has. Commands must still run (and be answered) in the order sent.
-    const memory = new MemoryState();
-    const slow = new Proxy(memory, {
-      get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver) as unknown;
-        if (typeof value !== 'function' || key === 'localMembers') return value;
-        return (...args: unknown[]) => {
-          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
-          return new Promise((resolve) => setTimeout(() => resolve(result), Math.random() * 4));
-        };
-      },
-    }) as NetworkState;
-    server = await startIrcTestServer({ floodBurstLines: 1000, floodRateLinesPerSecond: 1000 }, {}, { ircState: slow });
+    const slow = slowState(new MemoryState(), () => Math.random() * 4);
+    server = await startIrcTestServer({ floodBurstLines: 1000, floodRateLinesPerSecond: 1000 }, {}, { ircState: slow.state });
     const sender = await client();
     const reader = await client();
     await sender.register('sender');
@@ -180,5 +198,24 @@ describe('IRC server', () => {
       .filter((l) => l.startsWith(':sender!'))
       .map((l) => l.replace(/^:sender!\S+ /, '').replace(' :', ' '));
     expect(seen).toEqual(['JOIN #order', ...Array.from({ length: 50 }, (_, i) => `PRIVMSG #order m${i}`), 'PART #order done']);
+  });
+
+  it('lets a command still running finish before a client that vanished leaves the network', async () => {
+    // Each state call answers 20 ms later, so JOIN #a,#b,#c takes ~60 ms; the client resets
+    // 30 ms in. Leaving must wait for the JOIN, or the JOIN would put a departed client back
+    // into channels nobody would ever take it out of.
+    const memory = new MemoryState();
+    const slow = slowState(memory, () => 20);
+    server = await startIrcTestServer({}, {}, { ircState: slow.state });
+    const c = await client();
+    await c.register('vanisher');
+    c.send('JOIN #a,#b,#c');
+    await new Promise((r) => setTimeout(r, 30));
+    c.raw.socket.resetAndDestroy();
+    await waitFor(() => server!.handle.liveConnections() === 0, 5_000, 'the session to end');
+    await waitFor(() => slow.pending() === 0, 5_000, 'every state call to be answered');
+    expect(memory.listChannels()).toEqual([]);
+    expect(memory.user('vanisher')).toBeNull();
+    expect(server.lines.filter((l) => /command \S+ failed/.test(l))).toEqual([]);
   });
 });

@@ -5,8 +5,9 @@
 // have reached the model's snapshot, and the bytes on the wire must say so: the connect NOTICE
 // first, 451 for a command not usable before registration, 001 exactly when the model enters
 // `registered`, a PING when it enters `pinged`, `ERROR :Closing link: (...) [<reason>]` when it
-// enters `quitting`, then the server's FIN. The log must show opened / registered / closed
-// (<reason>) and never a message body.
+// enters `quitting`, then the server's FIN; once registered, another member of its channel sees
+// its QUIT with the same reason (the only witness when it stopped reading). The log must show
+// opened / registered / closed (<reason>), one close per connection, and never a message body.
 //
 // How a model step becomes a real action. The machine hears about a command twice: first as
 // `irc.message` (the adapter hands it the line; in `registering` that only runs it or answers
@@ -28,8 +29,9 @@
 //     with nothing sent, with CAP held and nothing else, and with CAP held after NICK and USER;
 //   - registration with a server password: every order of PASS (right, wrong, missing, wrong
 //     then right), NICK, USER and CAP, ending registered (then QUIT) or refused (Bad password);
-//   - the registered session (after NICK then USER): every way out of `active` and `pinged`,
-//     the ping interval, PONG, the ping timeout;
+//   - the registered session (after NICK, USER and JOIN #model, with a second client in #model):
+//     every way out of `active` and `pinged` (but QUIT from `pinged`: a QUIT line is first a
+//     command that takes it back to `active`), the ping interval, PONG, the ping timeout;
 //   - a client over the per-IP limit, turned away with ERROR before it is read.
 // Every path of each exploration is replayed (each is a prefix of a complete one: checked).
 import net from 'node:net';
@@ -41,7 +43,7 @@ import { defaultConfig, type IrcConfig } from '../../src/config.js';
 import { humanLogger } from '../../src/logger.js';
 import {
   ircSessionMachine,
-  quitText,
+  type IrcCloseReason,
   type IrcSessionEvent,
   type IrcSessionInput,
   type IrcSessionLimits,
@@ -60,8 +62,8 @@ const limits: IrcSessionLimits = {
   pingTimeoutMs: 800,
   closeTimeoutMs: 1_000,
 };
-// Budgets for the flood and sendq steps (see `floodBytes` and `sendqBatch`). Flood control is
-// loose (40 lines at once, 40 a second) so that fakelag never delays a registration line past
+// Budgets for the flood and sendq steps (see `floodBytes` and `overflowOutput`). Flood control
+// is loose (40 lines at once, 40 a second) so that fakelag never delays a registration line past
 // the registration timeout; a flood is recognised by recvqBytes alone.
 const ircLimits: Partial<IrcConfig> = {
   registrationTimeoutMs: limits.registrationTimeoutMs,
@@ -72,12 +74,39 @@ const ircLimits: Partial<IrcConfig> = {
   floodBurstLines: 40,
   floodRateLinesPerSecond: 40,
 };
+// A path that overflows a sendq (each path has a server of its own, and such a path never
+// floods) needs megabytes of commands through: no fakelag, and a recvq that holds a whole read.
+const ircLimitsForOutput: Partial<IrcConfig> = {
+  ...ircLimits,
+  recvqBytes: 1024 * 1024,
+  floodBurstLines: 1_000_000,
+  floodRateLinesPerSecond: 1_000_000,
+};
 const serverName = defaultConfig.irc.serverName;
 const host = '127.0.0.1';
 const nick = 'tester';
 /** In every body the client sends (QUIT, PRIVMSG, PASS): it must never reach the log. */
 const secret = 'Zq7body';
 const password = `pw-${secret}`;
+
+/**
+ * What the client reads in `ERROR :Closing link: (...) [<text>]`, and what those sharing a channel
+ * with it read in its QUIT; spelled out here rather than taken from the machine's quitText, so
+ * that a changed text is caught (clients and bots parse some of these, e.g. `Ping timeout: <n>
+ * seconds`). `clientGone` cannot happen from a client (see the reasons test).
+ */
+const goodbyeText: Partial<Record<IrcCloseReason, string>> = {
+  quit: `Quit: see you ${secret}`,
+  registrationTimeout: 'Registration timed out',
+  pingTimeout: `Ping timeout: ${Math.round(limits.pingTimeoutMs / 100) / 10} seconds`,
+  sendqExceeded: 'SendQ exceeded',
+  excessFlood: 'Excess Flood',
+  badPassword: 'Bad password',
+  tooManyFromIp: 'Too many connections from your IP address',
+  clientEnded: 'Connection closed',
+  socketError: 'Read error: ECONNRESET',
+  shutdown: 'Server shutting down',
+};
 
 /** A model event, the line (if any) that makes a real client cause it, and a name for it. */
 type ModelEvent = IrcSessionEvent & { label: string; line?: string };
@@ -94,6 +123,7 @@ const lineEvent = (label: string, line: string): ModelEvent => ({ type: 'irc.mes
 const ev = {
   privmsg: lineEvent('PRIVMSG (451)', `PRIVMSG ${nick} :hello ${secret}`),
   pong: lineEvent('PONG', `PONG :${serverName}`),
+  join: lineEvent('JOIN #model', 'JOIN #model'),
   nick: { type: 'irc.nickSet', line: `NICK ${nick}`, label: 'NICK' },
   user: { type: 'irc.userSet', line: 'USER u 0 * :Model Tester', label: 'USER' },
   passRight: { type: 'irc.passGiven', matches: true, line: `PASS ${password}`, label: 'PASS (right)' },
@@ -142,15 +172,16 @@ function registering(withPassword: boolean) {
     if (!s.matches('open')) return closing(s);
     // The registered session does not depend on how it was reached (its context is the same
     // after every order), so its paths are explored once, in `session` below; here each order
-    // is followed by QUIT. Exploring them after every order would replay the same tail ~10 times.
+    // is followed by QUIT. Exploring them after every order would replay the same 18-path tail
+    // after each of the 79 orders that register (11 without a password, 68 with): ~1,400 paths.
     if (s.matches({ open: 'registered' })) return [ev.quit];
     const { hasNick, hasUser, passMatches } = s.context;
     const untouched = !hasNick && !hasUser && passMatches === null;
     const events: ModelEvent[] = [ev.nick, ev.user, ev.capLs, ev.capEnd];
     if (withPassword) {
       // PASS once (right or wrong), plus a second PASS (right) after a wrong one when nothing else
-      // was sent yet: the last PASS counts. More PASS lines in every state would multiply the
-      // orders (780 paths) without anything new for the machine to decide.
+      // was sent yet: the last PASS counts. PASS again in every state would multiply the orders
+      // (780 paths instead of 112) without anything new for the machine to decide.
       if (passMatches === null) events.push(ev.passRight, ev.passWrong);
       if (passMatches === false && !hasNick && !hasUser) events.push(ev.passRight);
       // The ways out are the same transitions as without a password (none of them looks at
@@ -158,9 +189,10 @@ function registering(withPassword: boolean) {
       // (then QUIT) or refused with `Bad password`.
     } else {
       // The ways out of `open` are one transition each, defined on `open`: taken from the
-      // untouched session and from the one holding CAP open (whichever way it got there), and
-      // QUIT (the one a client chooses, whose ERROR shows what it has given) from every state.
-      // Every way out from every registration state would be ~330 paths for the same transitions.
+      // untouched session and from the one holding CAP open with nothing else given, and QUIT
+      // (the one a client chooses, whose ERROR shows what it has given) from every state.
+      // Every way out from every registration state: 137 paths instead of 46, for the same
+      // transitions.
       if (untouched) events.push(...leaving, ev.registrationTimeout);
       else events.push(ev.quit);
       // The registration deadline runs from accept and is not reset: taken with nothing sent
@@ -178,7 +210,7 @@ function registering(withPassword: boolean) {
   };
 }
 
-/** The registered session, from `active` right after NICK then USER. */
+/** The registered session, from `active` right after NICK, USER and JOIN #model. */
 function session(s: Snapshot): ModelEvent[] {
   if (!s.matches('open')) return closing(s);
   const pinged = s.matches({ open: { registered: 'pinged' } });
@@ -214,7 +246,8 @@ interface Exploration {
 const explorations: Exploration[] = [
   { name: 'no password', input: baseInput, prefix: [], realizable: registering(false), atLeast: 40 },
   { name: 'password', input: { ...baseInput, passwordRequired: true }, prefix: [], realizable: registering(true), atLeast: 80 },
-  { name: 'registered', input: baseInput, prefix: [ev.nick, ev.user], realizable: session, atLeast: 18 },
+  // JOIN: another client in the channel sees its QUIT, with the reason, however it leaves.
+  { name: 'registered', input: baseInput, prefix: [ev.nick, ev.user, ev.join], realizable: session, atLeast: 18 },
   { name: 'over the per-IP limit', input: { ...baseInput, overIpLimit: true }, prefix: [], realizable: closing, atLeast: 1 },
 ];
 
@@ -299,7 +332,8 @@ interface Peer {
   write(line: string): void;
 }
 
-function connectPeer(port: number, changes: Changes): Promise<Peer> {
+/** `answerPings`: a client that answers the server's PINGs, so that it stays for the whole path. */
+function connectPeer(port: number, changes: Changes, answerPings = false): Promise<Peer> {
   return new Promise((resolve, reject) => {
     // allowHalfOpen: the client ends its side only when the path says so.
     const socket = net.connect({ host, port, allowHalfOpen: true });
@@ -313,8 +347,16 @@ function connectPeer(port: number, changes: Changes): Promise<Peer> {
       closed: false,
       write: (line) => void socket.write(`${line}\r\n`),
     };
+    let answered = 0;
     socket.on('data', (c) => {
       chunks.push(c);
+      if (answerPings) {
+        const lines = peer.lines();
+        for (; answered < lines.length; answered++) {
+          const m = /^PING (.*)$/.exec(lines[answered]!);
+          if (m) peer.write(`PONG ${m[1]}`);
+        }
+      }
       changes.notify();
     });
     socket.on('end', () => {
@@ -340,18 +382,38 @@ interface Session {
 /** Lines that parse to no command: whatever part of the flood runs first changes nothing. */
 const floodBytes = `${' '.repeat(400)}\r\n`.repeat(100); // 40 KB, more than recvqBytes (16 KiB) at once
 /**
- * Before registration: 20 PINGs in one write, 9 KB (under recvqBytes), whose PONGs are 9.8 KB
- * of output in one event-loop turn (over sendqBytes, 4 KiB). The adapter counts a turn's output
- * before the kernel sees any of it, so this does not depend on socket buffers (which absorb
- * megabytes on loopback: a client that merely stops reading would take long to overflow).
+ * Output past sendq: the client stops reading, and output for it is produced until its session
+ * leaves `open`. The sendq counts what stays in the process once the kernel has taken what it
+ * will, and on loopback the kernel takes megabytes (the server end's send buffer grows to
+ * tcp_wmem's max, 4 MiB here), so the output comes in drained chunks until the session closes,
+ * whatever the kernel's sizes. Before registration the output is its own: PONGs for PINGs with
+ * long tokens (~90 KB per chunk).
  */
-const sendqBatch = Array.from({ length: 20 }, (_, i) => `PING :${String(i).padStart(2, '0')}${'x'.repeat(440)}\r\n`).join('');
+const pingChunk = Array.from({ length: 200 }, (_, i) => `PING :${String(i).padStart(3, '0')}${'x'.repeat(440)}\r\n`).join('');
 /**
- * Once registered: another client sends it 20 PRIVMSGs in one write (8.8 KB of output for it in
- * one turn). Its own lines would not do in `pinged`: any command first takes it back to `active`.
+ * Once registered, it comes from another client: PRIVMSGs to it (~90 KB per chunk). Its own
+ * lines would not do in `pinged`: any command first takes it back to `active`.
  */
 const helperNick = 'helper';
-const privmsgBatch = Array.from({ length: 20 }, () => `PRIVMSG ${nick} :${'y'.repeat(400)} ${secret}\r\n`).join('');
+const privmsgChunk = Array.from({ length: 200 }, () => `PRIVMSG ${nick} :${'y'.repeat(400)} ${secret}\r\n`).join('');
+/** Gives up (and the step fails) past this much: something is not counting unread output. */
+const maxOverflowBytes = 64 * 1024 * 1024;
+
+/** Writes `chunk` to `socket`, as fast as it drains, until `done()`. */
+async function overflowOutput(socket: net.Socket, chunk: string, done: () => boolean, changes: Changes): Promise<void> {
+  let written = 0;
+  while (!done()) {
+    if (written > maxOverflowBytes) throw new Error(`no sendq overflow after ${written} bytes of commands`);
+    written += chunk.length;
+    if (socket.write(chunk)) continue;
+    let drained = false;
+    socket.once('drain', () => {
+      drained = true;
+      changes.notify();
+    });
+    await changes.until(() => drained || done(), () => 'the commands to drain or the session to leave `open`', 10_000);
+  }
+}
 
 const keyOf = machineEventKeys(ircSessionMachine);
 const eventKey = (e: ModelEvent) => keyOf.get(e.type) ?? e.type;
@@ -384,7 +446,7 @@ async function replay(path: PlannedPath): Promise<Replay> {
       shutdownGraceMs: 10_000,
       irc: {
         ...defaultConfig.irc,
-        ...ircLimits,
+        ...(events.includes(ev.sendq) ? ircLimitsForOutput : ircLimits),
         password: exploration.input.passwordRequired ? password : null,
         maxConnectionsPerIp: exploration.input.overIpLimit ? 1 : defaultConfig.irc.maxConnectionsPerIp,
       },
@@ -431,16 +493,18 @@ async function replay(path: PlannedPath): Promise<Replay> {
     const real = await sessionOf(client);
     const remote = `${host}:${client.socket.localPort}`;
 
-    // A second client that messages this one, for `output past sendq` once registered.
+    // Once registered, a second client shares #model with this one: it sees this one's QUIT
+    // (the reason in words, even when this one cannot read its ERROR), and it sends this one the
+    // messages that overflow its sendq.
     let helper: Peer | null = null;
-    const needsHelper = events.some((e, i) => e === ev.sendq && model[i]!.matches({ open: 'registered' }));
-    if (needsHelper) {
-      helper = await connectPeer(port, changes);
+    if (events.includes(ev.join)) {
+      helper = await connectPeer(port, changes, true);
       peers.push(helper);
       helper.write(`NICK ${helperNick}`);
       helper.write('USER h 0 * :Helper');
+      helper.write('JOIN #model');
       const h = helper;
-      await changes.until(() => h.lines().some((l) => l.startsWith(`:${serverName} 001 ${helperNick} `)), () => 'the helper registered');
+      await changes.until(() => h.lines().some((l) => l.startsWith(`:${helperNick}!`) && l.endsWith(' JOIN #model')), () => 'the helper in #model');
     }
 
     let cursor = 0;
@@ -462,6 +526,8 @@ async function replay(path: PlannedPath): Promise<Replay> {
 
     let clientEnded = false;
     let clientGone = false;
+    /** False once the client stopped reading or reset: the bytes after that are not all there. */
+    let wireComplete = true;
     let pings = 0;
     let notRegistered = 0;
 
@@ -487,10 +553,15 @@ async function replay(path: PlannedPath): Promise<Replay> {
         case 'client.flood':
           client.socket.write(floodBytes);
           break;
-        case 'client.sendqExceeded':
-          if (before.matches({ open: 'registered' })) helper!.socket.write(privmsgBatch);
-          else client.socket.write(sendqBatch);
+        case 'client.sendqExceeded': {
+          // It stops reading, for good: it never reads its goodbye either.
+          client.socket.pause();
+          wireComplete = false;
+          const left = () => !real.trace.at(-1)!.matches('open');
+          if (before.matches({ open: 'registered' })) await overflowOutput(helper!.socket, privmsgChunk, left, changes);
+          else await overflowOutput(client.socket, pingChunk, left, changes);
           break;
+        }
         case 'socket.end':
           client.socket.end();
           clientEnded = true;
@@ -498,6 +569,7 @@ async function replay(path: PlannedPath): Promise<Replay> {
         case 'socket.error':
           client.socket.resetAndDestroy();
           clientGone = true;
+          wireComplete = false;
           break;
         case 'socket.close':
           // After our FIN or RST the close follows by itself. A client whose output overflowed
@@ -520,7 +592,9 @@ async function replay(path: PlannedPath): Promise<Replay> {
           throw new Error(`no real action for ${e.type}`);
       }
       await reached(i + 1);
-      if (clientGone) continue;
+      // A client that reset has nothing more to read; one that stopped reading never gets its
+      // goodbye (it waits behind megabytes it has not read until the server destroys the socket).
+      if (!wireComplete) continue;
 
       // On the wire, after this step.
       if (e.type === 'irc.message' && before.matches({ open: 'registering' })) {
@@ -530,6 +604,9 @@ async function replay(path: PlannedPath): Promise<Replay> {
         expect(client.lines().filter(isNotRegistered).at(-1)).toBe(
           `:${serverName} 451 ${before.context.hasNick ? nick : '*'} :You have not registered`,
         );
+      }
+      if (e === ev.join) {
+        await changes.until(() => hasLine((l) => l === `:${nick}!~u@${host} JOIN #model`), () => `its JOIN; got ${JSON.stringify(client.text())}`);
       }
       const everRegistered = model.slice(0, i + 2).some((m) => m.matches({ open: 'registered' }));
       if (everRegistered) await changes.until(() => hasLine(isWelcome), () => `001; got ${JSON.stringify(client.text())}`);
@@ -543,7 +620,7 @@ async function replay(path: PlannedPath): Promise<Replay> {
         // The goodbye, with the reason in words, is the last line; then the server's FIN.
         const c = next.context;
         const who = c.hasUser ? '~u' : c.hasNick ? nick : '*';
-        const goodbye = `ERROR :Closing link: (${who}@${host}) [${quitText(c)}]`;
+        const goodbye = `ERROR :Closing link: (${who}@${host}) [${goodbyeText[c.closeReason!] ?? '?'}]`;
         await changes.until(() => client.ended, () => `the goodbye and FIN; got ${JSON.stringify(client.text())}`);
         expect(client.text().endsWith('\r\n')).toBe(true);
         expect(client.lines().at(-1)).toBe(goodbye);
@@ -555,6 +632,26 @@ async function replay(path: PlannedPath): Promise<Replay> {
     // The connection is closed on the client's side too, unless the client was left half-open
     // on purpose (after output past sendq) or reset it itself.
     if (clientEnded) await changes.until(() => client.closed, () => 'the connection to close');
+    if (wireComplete) {
+      // Everything the server sent is in: no 451 and no PING beyond those the model called for.
+      expect(count(isNotRegistered), '451 replies').toBe(notRegistered);
+      expect(count(isPing), 'PINGs').toBe(pings);
+    }
+
+    // The other member of #model saw it leave once, with the reason in words. On shutdown the
+    // server tells everyone at once: the other member may be leaving too, and miss it.
+    if (helper) {
+      const h = helper;
+      const closeReason = model.at(-1)!.context.closeReason!;
+      const quits = () =>
+        h
+          .lines()
+          .map((l) => parseMessage(l))
+          .filter((m) => m?.command === 'QUIT' && m.source === `${nick}!~u@${host}`)
+          .map((m) => m!.params[0]);
+      if (closeReason !== 'shutdown') await changes.until(() => quits().length > 0, () => `its QUIT in #model; got ${JSON.stringify(h.text())}`);
+      expect(quits()).toEqual(quits().length === 0 ? [] : [goodbyeText[closeReason]]);
+    }
 
     // The other clients leave; then nothing may be left.
     if (helper) {
@@ -608,9 +705,9 @@ describe('IRC session machine, model-based', () => {
       'password: PASS (wrong) → PASS (right) → NICK → USER → QUIT → closed',
       'password: NICK → USER → closed',
       'password: PASS (wrong) → NICK → USER → closed',
-      'registered: NICK → USER → ping interval → PONG → QUIT → closed',
-      'registered: NICK → USER → ping interval → ping timeout → closed',
-      'registered: NICK → USER → ping interval → output past sendq → closed',
+      'registered: NICK → USER → JOIN #model → ping interval → PONG → QUIT → closed',
+      'registered: NICK → USER → JOIN #model → ping interval → ping timeout → closed',
+      'registered: NICK → USER → JOIN #model → ping interval → output past sendq → closed',
       'over the per-IP limit: closed',
     ]) {
       expect(names.has(name), name).toBe(true);

@@ -128,7 +128,7 @@ describe('IRC session machine', () => {
     h.clock.increment(limits.pingIntervalMs);
     h.clock.increment(limits.pingTimeoutMs);
     expect(h.state()).toBe('quitting');
-    expect(quitText(h.ctx())).toBe('Ping timeout: 1 seconds');
+    expect(quitText(h.ctx())).toBe('Ping timeout: 0.5 seconds');
   });
 
   it('restarts the quiet timer on every command', () => {
