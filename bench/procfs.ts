@@ -90,6 +90,19 @@ export function treeRssBytes(pids: readonly number[]): number {
   return pids.reduce((sum, pid) => sum + processRssBytes(pid), 0);
 }
 
+/**
+ * Write-type system calls (write, writev, ...) one process has made (`syscw` in /proc/<pid>/io,
+ * which only the process's owner or root may read), NaN if it cannot be read.
+ */
+export function processWriteCalls(pid: number): number {
+  try {
+    const m = /^syscw:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m ? Number(m[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Open descriptors of one process, NaN if they cannot be listed. */
 export function processFdCount(pid: number): number {
   try {

@@ -196,7 +196,7 @@ export async function startCluster(kind: 'ours' | 'bare', workers: number, shutd
  * Spawns a server that prints its port on a line of stdout; `portOf` finds it. Output after
  * that goes to `onLine` (it is read, so the server never blocks on a full pipe).
  */
-async function spawned(
+export async function spawned(
   name: string,
   command: string,
   args: string[],

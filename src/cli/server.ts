@@ -8,11 +8,10 @@ import { readFileSync } from 'node:fs';
 import type { InspectionEvent } from 'xstate';
 import { isWorker, leaveCluster, onPrimaryShutdown, reportFailure, startPrimary, workerId } from '../adapters/cluster.js';
 import { startInspectServer, type InspectServer } from '../adapters/inspectServer.js';
-import { startStatelyInspector, type StatelyInspector } from '../adapters/statelyInspector.js';
+import type { StatelyInspector } from '../adapters/statelyInspector.js';
 import { startServer, type ServerHandle } from '../adapters/tcpServer.js';
 import type { ServerConfig } from '../config.js';
 import { ChatError, listenFailure } from '../errors.js';
-import { renderMachineSvg } from '../inspect/diagram.js';
 import { Monitor } from '../inspect/monitor.js';
 import { humanLogger, jsonLogger, type Logger } from '../logger.js';
 import { connectionMachine } from '../machines/connectionMachine.js';
@@ -37,6 +36,9 @@ async function startInspection(config: ServerConfig, logger: Logger): Promise<In
   if (config.inspect) {
     monitor = new Monitor();
     const { host, port } = config.inspect;
+    // Loaded only for --inspect: the layout engine (elkjs) is ~26 MiB of RSS that a server
+    // without the live view should not carry.
+    const { renderMachineSvg } = await import('../inspect/diagram.js');
     // The session diagram is the protocol's session machine, under the same name on the page.
     const diagrams = {
       server: await renderMachineSvg(serverMachine),
@@ -53,6 +55,8 @@ async function startInspection(config: ServerConfig, logger: Logger): Promise<In
     logger.log('info', 'inspect.listening', { url: page.url });
   }
   if (config.inspectWs) {
+    // Loaded only for --inspect-ws (@statelyai/inspect is ~14 MiB of RSS).
+    const { startStatelyInspector } = await import('../adapters/statelyInspector.js');
     stately = startStatelyInspector(config.inspectWs);
     observers.push(stately.inspect);
     logger.log('info', 'inspect.ws', { url: config.inspectWs });
