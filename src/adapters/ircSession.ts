@@ -23,6 +23,7 @@ import { depart, dispatch, passwordMismatch, welcome, type CommandContext } from
 import { MemoryState } from '../irc/memoryState.js';
 import { ERR_INPUTTOOLONG, ERR_NOTREGISTERED } from '../irc/numerics.js';
 import type { NetworkState } from '../irc/state.js';
+import { clientIdOf, connectionOf, nodeOf } from '../irc/ids.js';
 import { newClient, type Client, type MaybePromise, type Outcome, type Send } from '../irc/types.js';
 import { ircSessionMachine, quitText, type IrcSessionMachine } from '../machines/ircSessionMachine.js';
 import { LineFramer } from '../protocol/irc/framer.js';
@@ -215,9 +216,30 @@ function shownHost(ip: string): string {
   return v4.startsWith(':') ? `0${v4}` : v4;
 }
 
+/**
+ * Delivery to clients on other nodes (issue: one network over several processes). The session
+ * adapter delivers to its own clients itself and hands the rest to the bus; the bus hands what
+ * other nodes sent to `deliverRemote` of the protocol. Absent: this process is the network.
+ */
+export interface NetworkBus {
+  /** To the members of these (folded) channels on other nodes, each once, except `except`. */
+  toChannels(channels: string[], except: number | undefined, message: IrcMessage, time: string): void;
+  /** To one client on another node. */
+  toClient(clientId: number, message: IrcMessage, time: string): void;
+}
+
+/** What another node sent for this node's clients. */
+export type RemoteDelivery =
+  | { kind: 'channels'; channels: string[]; except?: number; message: IrcMessage; time: string }
+  | { kind: 'client'; clientId: number; message: IrcMessage; time: string };
+
 export interface IrcProtocolOptions {
   /** The network state; an in-memory one for this process when not given. */
   state?: NetworkState;
+  /** This node's index in the network (client ids are network-wide: src/irc/ids.ts); 0 alone. */
+  nodeIndex?: number;
+  /** Delivery to other nodes; absent when this process is the whole network. */
+  bus?: NetworkBus;
   now?: () => number;
 }
 
@@ -226,10 +248,16 @@ export function ircProtocol(
   logger: Logger,
   inspect: ((event: InspectionEvent) => void) | undefined,
   options: IrcProtocolOptions = {},
-): SessionProtocol & { state: NetworkState; sessions: ReadonlyMap<number, { client: Client }> } {
+): SessionProtocol & {
+  state: NetworkState;
+  sessions: ReadonlyMap<number, { client: Client }>;
+  deliverRemote(delivery: RemoteDelivery): void;
+} {
   const irc = config.irc;
   const now = options.now ?? Date.now;
   const state = options.state ?? new MemoryState();
+  const nodeIndex = options.nodeIndex ?? 0;
+  const bus = options.bus ?? null;
   const ctx: CommandContext = {
     config: irc,
     state,
@@ -248,6 +276,11 @@ export function ircProtocol(
     pingTimeoutMs: irc.pingTimeoutMs,
     closeTimeoutMs: config.closeTimeoutMs,
   };
+
+  /** This node's session for a network-wide client id, if the client is here. */
+  function localSession(clientId: number): Session | undefined {
+    return nodeOf(clientId) === nodeIndex ? sessions.get(connectionOf(clientId)) : undefined;
+  }
 
   /** Applies an outcome in order: sends to their targets, then effects to the machine. */
   function apply(session: Session, outcome: Outcome): void {
@@ -269,29 +302,45 @@ export function ircProtocol(
       time: new Date(now()).toISOString(),
     };
     if (to.kind === 'client') {
-      const target = sessions.get(to.clientId);
-      if (target) send(target, wire);
+      if (nodeOf(to.clientId) === nodeIndex) {
+        const target = localSession(to.clientId);
+        if (target) send(target, wire);
+      } else bus?.toClient(to.clientId, s.message, wire.time);
       return;
     }
-    // Channel members, each once even when they share several of the channels.
-    const seen = to.channels.length > 1 || to.plus ? new Set<number>() : null;
-    for (const channel of to.channels) {
+    deliverToMembers(to.channels, to.except, wire);
+    // Other nodes' members get one message per node from the bus; a `plus` client elsewhere
+    // (kicked: no longer a member there) gets its own.
+    bus?.toChannels(to.channels, to.except, s.message, wire.time);
+    for (const id of to.plus ?? []) {
+      if (id === to.except) continue;
+      if (nodeOf(id) !== nodeIndex) bus?.toClient(id, s.message, wire.time);
+      else if (!isMemberOfAny(id, to.channels)) {
+        const target = localSession(id);
+        if (target) send(target, wire);
+      }
+    }
+  }
+
+  /** To this node's members of the channels, each once even when they share several. */
+  function deliverToMembers(channels: string[], except: number | undefined, wire: Wire): void {
+    const seen = channels.length > 1 ? new Set<number>() : null;
+    for (const channel of channels) {
       for (const id of state.localMembers(channel)) {
-        if (id === to.except) continue;
+        if (id === except) continue;
         if (seen) {
           if (seen.has(id)) continue;
           seen.add(id);
         }
-        const target = sessions.get(id);
+        const target = localSession(id);
         if (target) send(target, wire);
       }
     }
-    for (const id of to.plus ?? []) {
-      if (seen?.has(id) || id === to.except) continue;
-      seen?.add(id);
-      const target = sessions.get(id);
-      if (target) send(target, wire);
-    }
+  }
+
+  function isMemberOfAny(id: number, channels: string[]): boolean {
+    for (const channel of channels) for (const member of state.localMembers(channel)) if (member === id) return true;
+    return false;
   }
 
   /**
@@ -412,6 +461,19 @@ export function ircProtocol(
   return {
     state,
     sessions,
+    deliverRemote(delivery) {
+      const wire: Wire = {
+        message: delivery.message,
+        plain: null,
+        timed: null,
+        plainBytes: null,
+        timedBytes: null,
+        time: delivery.time,
+      };
+      if (delivery.kind === 'channels') return deliverToMembers(delivery.channels, delivery.except, wire);
+      const target = localSession(delivery.clientId);
+      if (target) send(target, wire);
+    },
     async totals() {
       const counts = await state.counts();
       return { users: counts.localUsers, channels: counts.channels, messages };
@@ -425,7 +487,7 @@ export function ircProtocol(
         id,
         config: irc,
         socket,
-        client: newClient({ id, ip, host: shownHost(ip), tls: 'encrypted' in socket, at }),
+        client: newClient({ id: clientIdOf(nodeIndex, id), ip, host: shownHost(ip), tls: 'encrypted' in socket, at }),
         actor: null,
         framer: new LineFramer({ maxLineBytes: irc.maxLineBytes, maxTagBytes: irc.maxTagBytes }),
         bucket: new TokenBucket({ burst: irc.floodBurstLines, ratePerSecond: irc.floodRateLinesPerSecond }),

@@ -1,0 +1,22 @@
+// Client ids that name a client across the whole network: node index × 2^32 + the connection
+// id in that node's process. Handlers and the network state deal in these ids only; which node
+// holds a client is derivable from its id, so a message to a client on another node needs no
+// lookup. A process without a shared network state is node 0: its client ids are its
+// connection ids. 2^53 / 2^32 leaves room for two million nodes over a network's lifetime.
+
+const NODE_SPAN = 2 ** 32;
+
+/** The network-wide id of connection `connectionId` on node `nodeIndex`. */
+export function clientIdOf(nodeIndex: number, connectionId: number): number {
+  return nodeIndex * NODE_SPAN + connectionId;
+}
+
+/** The node that holds the client. */
+export function nodeOf(clientId: number): number {
+  return Math.floor(clientId / NODE_SPAN);
+}
+
+/** The connection id of the client in its node's process. */
+export function connectionOf(clientId: number): number {
+  return clientId % NODE_SPAN;
+}
