@@ -194,13 +194,13 @@ describe('overlong lines', () => {
       if (written % (2 * MiB) === 0) {
         // Sampled once the server has read everything written so far (nothing left in either
         // kernel's queue), so a framer that kept the line would hold `written` bytes by now.
-        await until(() => unreadByServer(c.port, long.socket) === 0, 5_000, `the server to read the first ${written} bytes`);
+        await until(() => unreadByServer(c.port, long.socket) === 0, 15_000, `the server to read the first ${written} bytes`);
         retainedDuring.push((await retainedSettled()) - before);
       }
     }
     const lineWrittenAt = performance.now();
     // The 417 came as soon as the line passed its limit, long before its end.
-    const first417 = await long.waitForLine(/^:\S+ 417 /, 'the 417 for the 8 MiB line', 5_000, fromLong);
+    const first417 = await long.waitForLine(/^:\S+ 417 /, 'the 417 for the 8 MiB line', 15_000, fromLong);
     expect(first417.at).toBeLessThan(lineWrittenAt);
     long.send('');
 
@@ -240,7 +240,7 @@ describe('overlong lines', () => {
       retainedGrowthDuringMiB: retainedDuring.map((b) => round(b / MiB)),
       retainedGrowthAfterMiB: round(after / MiB),
     });
-  });
+  }, 60_000); // 8 MiB through loopback and four GCs: seconds on a busy 2-core machine
 });
 
 describe('floods', () => {
