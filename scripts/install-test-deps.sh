@@ -4,12 +4,13 @@
 #   irssi     a person's IRC client, driven in tmux (test/irc/irssi.test.ts)
 #   tmux      the terminal irssi runs in: send-keys to type, capture-pane to read the screen
 #   openssl   certificates for the TLS tests
+#   redis-server  the shared network state of IRC nodes (test/redis/)
 # One line per package. apt-get runs only when something is missing. Not root and something
 # missing: prints the command to run and exits 1. Safe to run again and again.
 set -euo pipefail
 
 # package:command pairs (the command that proves the package is there)
-wanted=(chromium:chromium irssi:irssi tmux:tmux openssl:openssl)
+wanted=(chromium:chromium irssi:irssi tmux:tmux openssl:openssl redis-server:redis-server)
 
 # ngircd lives in /usr/sbin, which a non-root PATH may lack.
 PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -20,6 +21,7 @@ version() {
     irssi) irssi --version 2>/dev/null | head -n1 ;;
     tmux) tmux -V 2>/dev/null ;;
     openssl) openssl version 2>/dev/null ;;
+    redis-server) redis-server --version 2>/dev/null | cut -d' ' -f1-3 ;;
   esac
 }
 

@@ -19,6 +19,7 @@ import { describeGuard, renderMachineSvg } from '../src/inspect/diagram.js';
 import { connectionEventSources, connectionMachine } from '../src/machines/connectionMachine.js';
 import { ircSessionEventSources, ircSessionMachine } from '../src/machines/ircSessionMachine.js';
 import { primaryEventSources, primaryMachine } from '../src/machines/primaryMachine.js';
+import { redisLinkEventSources, redisLinkMachine } from '../src/machines/redisLinkMachine.js';
 import { serverEventSources, serverMachine } from '../src/machines/serverMachine.js';
 
 interface MachineDoc {
@@ -105,6 +106,13 @@ const machineDocs: readonly MachineDoc[] = [
     image: 'irc-session-machine.svg',
     eventSources: ircSessionEventSources,
     prose: ircProse,
+  },
+  {
+    title: 'Redis link machine',
+    machine: redisLinkMachine,
+    file: 'src/machines/redisLinkMachine.ts',
+    image: 'redis-link-machine.svg',
+    eventSources: redisLinkEventSources,
   },
 ];
 

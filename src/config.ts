@@ -131,6 +131,18 @@ export interface IrcConfig {
   maxTargets: number;
   /** Ban masks one channel may hold (ISUPPORT MAXLIST b). */
   maxBansPerChannel: number;
+  /**
+   * `--redis URL`: the network state on Redis; every process started with the same URL and
+   * network name is one IRC network. null: this process is the network (state in memory).
+   */
+  redisUrl: string | null;
+  /**
+   * A node that has not refreshed its heartbeat for this long is dead: another node takes its
+   * users off the network (QUIT with a netsplit-style reason) and frees their nicks.
+   */
+  nodeTimeoutMs: number;
+  /** How often a node refreshes its heartbeat and checks the others'. */
+  nodeHeartbeatMs: number;
 }
 
 export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
@@ -176,6 +188,9 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
     kickLength: 255,
     maxTargets: 4,
     maxBansPerChannel: 100,
+    redisUrl: null,
+    nodeTimeoutMs: 5_000,
+    nodeHeartbeatMs: 1_000,
   }) as IrcConfig,
 });
 

@@ -14,6 +14,7 @@ export const errorCodes = {
   LISTEN_FAILED: 'listening failed for another reason',
   INVALID_ARGUMENT: 'a command-line flag was missing, unknown or out of range',
   CONNECT_FAILED: 'the client could not reach the server',
+  NETWORK_UNAVAILABLE: 'IRC on Redis: the shared network state could not be reached',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -68,6 +68,20 @@ function humanLine(event: string, f: LogFields): string {
       return `${conn} registered as ${str(f.nick)}`;
     case 'irc.commandFailed':
       return `${conn} command ${str(f.command)} failed: ${str(f.message)}`;
+    case 'network.up':
+      return `Network: node ${str(f.node)} connected to ${str(f.url)}`;
+    case 'network.down':
+      return `Network: Redis at ${str(f.url)} is unreachable; local users told, commands that need the network fail until it is back`;
+    case 'network.nodeLost':
+      return `Network: node ${str(f.node)} (${str(f.name)}) stopped beating; took its ${str(f.users)} user(s) off the network`;
+    case 'network.nickCollision':
+      return `${conn} nick ${str(f.nick)} was taken while Redis was away; renamed to ${str(f.now)}`;
+    case 'network.publishFailed':
+      return `Network: a delivery to other nodes was lost (${str(f.message)})`;
+    case 'network.resyncFailed':
+      return `Network: re-registering this node's users failed (${str(f.message)}); retrying`;
+    case 'irc.networkUnavailable':
+      return `${conn} ${str(f.command)} did not run: the network is unreachable`;
     case 'connection.rejected':
       return `${conn} Turned away ${str(f.remote)}: ${str(f.code)}`;
     default:

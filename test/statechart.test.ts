@@ -11,6 +11,7 @@ import { renderDiagrams, renderStatechartMarkdown } from '../scripts/statechart.
 import { connectionEventSources, connectionMachine } from '../src/machines/connectionMachine.js';
 import { ircSessionEventSources, ircSessionMachine } from '../src/machines/ircSessionMachine.js';
 import { primaryEventSources, primaryMachine } from '../src/machines/primaryMachine.js';
+import { redisLinkEventSources, redisLinkMachine } from '../src/machines/redisLinkMachine.js';
 import { serverEventSources, serverMachine } from '../src/machines/serverMachine.js';
 
 const docUrl = new URL('../docs/statechart.md', import.meta.url);
@@ -52,6 +53,12 @@ const machines: readonly {
     eventSources: ircSessionEventSources,
     title: 'IRC session machine',
     image: 'irc-session-machine.svg',
+  },
+  {
+    machine: redisLinkMachine,
+    eventSources: redisLinkEventSources,
+    title: 'Redis link machine',
+    image: 'redis-link-machine.svg',
   },
 ];
 
@@ -258,9 +265,9 @@ describe('docs/statechart.md', () => {
     }
   });
 
-  it('documents the server machine first, then the connection machine, the primary, the IRC session', () => {
+  it('documents the server machine first, then the connection machine, the primary, the IRC session, the Redis link', () => {
     const headings = doc.split('\n').filter((line) => line.startsWith('## '));
-    expect(headings.map((h) => /\(`(\w+)`\)/.exec(h)?.[1])).toEqual(['server', 'connection', 'primary', 'ircSession']);
+    expect(headings.map((h) => /\(`(\w+)`\)/.exec(h)?.[1])).toEqual(['server', 'connection', 'primary', 'ircSession', 'redisLink']);
   });
 
   it('explains why bound is the parent of every state that holds the address', () => {

@@ -21,13 +21,13 @@ import type { IrcConfig, ServerConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { depart, dispatch, passwordMismatch, welcome, type CommandContext } from '../irc/commands.js';
 import { MemoryState } from '../irc/memoryState.js';
-import { ERR_INPUTTOOLONG, ERR_NOTREGISTERED } from '../irc/numerics.js';
+import { ERR_INPUTTOOLONG, ERR_NOTREGISTERED, ERR_UNAVAILRESOURCE } from '../irc/numerics.js';
 import type { NetworkState } from '../irc/state.js';
 import { clientIdOf, connectionOf, nodeOf } from '../irc/ids.js';
 import { newClient, type Client, type MaybePromise, type Outcome, type Send } from '../irc/types.js';
 import { ircSessionMachine, quitText, type IrcSessionMachine } from '../machines/ircSessionMachine.js';
 import { LineFramer } from '../protocol/irc/framer.js';
-import { parseMessage, serializeMessage, type IrcMessage } from '../protocol/irc/message.js';
+import { message, parseMessage, serializeMessage, type IrcMessage } from '../protocol/irc/message.js';
 import { TokenBucket } from '../protocol/irc/tokenBucket.js';
 import { sessionLogActions } from './sessionLog.js';
 import type { SessionProtocol } from './tcpServer.js';
@@ -233,6 +233,26 @@ export type RemoteDelivery =
   | { kind: 'channels'; channels: string[]; except?: number; message: IrcMessage; time: string }
   | { kind: 'client'; clientId: number; message: IrcMessage; time: string };
 
+/** The IRC protocol as the listener sees it, plus what the network layer (Redis) needs. */
+export interface IrcProtocol extends SessionProtocol {
+  state: NetworkState;
+  sessions: ReadonlyMap<number, { client: Client }>;
+  nodeIndex: number;
+  /** A NOTICE from the server to every local client (the network went away, or came back). */
+  noticeAll(text: string): void;
+  /** This node's clients. */
+  clients(): Client[];
+  /** Resolves once no job waits on the network state (departures included): before leaving it. */
+  settled(): Promise<void>;
+  /**
+   * The network gave a local client another nick (a netsplit nick collision after Redis came
+   * back): it and the members of `channels` (folded) see it change, as for a NICK.
+   */
+  renamed(clientId: number, nick: string, channels: string[]): void;
+  /** Delivers what another node sent for this node's clients. */
+  deliverRemote(delivery: RemoteDelivery): void;
+}
+
 export interface IrcProtocolOptions {
   /** The network state; an in-memory one for this process when not given. */
   state?: NetworkState;
@@ -248,11 +268,7 @@ export function ircProtocol(
   logger: Logger,
   inspect: ((event: InspectionEvent) => void) | undefined,
   options: IrcProtocolOptions = {},
-): SessionProtocol & {
-  state: NetworkState;
-  sessions: ReadonlyMap<number, { client: Client }>;
-  deliverRemote(delivery: RemoteDelivery): void;
-} {
+): IrcProtocol {
   const irc = config.irc;
   const now = options.now ?? Date.now;
   const state = options.state ?? new MemoryState();
@@ -268,6 +284,8 @@ export function ircProtocol(
   };
   const sessions = new Map<number, Session>();
   const perIp = new Map<string, number>();
+  /** Jobs of every session still waiting on the network state (see settled()). */
+  const running = new Set<Promise<void>>();
   /** PRIVMSG and NOTICE commands run, for the live view's messages per second. */
   let messages = 0;
   const limits = {
@@ -355,7 +373,7 @@ export function ircProtocol(
       return failed(session, what, err);
     }
     if (!(result instanceof Promise)) return apply(session, result);
-    session.inFlight = result.then(
+    const pending = (session.inFlight = result.then(
       (outcome) => {
         session.inFlight = null;
         apply(session, outcome);
@@ -366,16 +384,38 @@ export function ircProtocol(
         failed(session, what, err);
         pump(session);
       },
-    );
+    ));
+    running.add(pending);
+    void pending.finally(() => running.delete(pending));
   }
 
   // A handler that throws is a bug: say so in the log and keep the client and everyone else.
   function failed(session: Session, what: string, err: unknown): void {
+    // The network state unreachable (Redis down) is not a bug: the client is told its command
+    // did not run, and the log says so once per command.
+    if (err instanceof Error && err.name === 'NetworkUnavailableError') {
+      logger.log('info', 'irc.networkUnavailable', { id: session.id, command: what });
+      if (what !== 'depart' && what !== 'welcome') {
+        send(session, {
+          tags: {},
+          source: irc.serverName,
+          command: ERR_UNAVAILRESOURCE,
+          params: [session.client.nick ?? '*', what, `The network is unreachable: ${what} did not run, try again shortly`],
+        });
+      }
+      return;
+    }
     logger.log('error', 'irc.commandFailed', {
       id: session.id,
       command: what,
       message: err instanceof Error ? err.message : String(err),
     });
+  }
+
+  /** Runs a job for a session after whatever it is running now (never two at once). */
+  function runAfter(session: Session, what: string, job: () => MaybePromise<Outcome>): void {
+    if (session.inFlight) void session.inFlight.then(() => run(session, what, job));
+    else run(session, what, job);
   }
 
   const sessionLogic = ircSessionMachine.provide({
@@ -426,9 +466,7 @@ export function ircProtocol(
         const reason = quitText(context);
         // A command still running (its state answers later) finishes first: departing under
         // it would let it add the client back to a channel after it left.
-        const leave = (): void => run(session, 'depart', () => depart(ctx, session.client, reason));
-        if (session.inFlight) void session.inFlight.then(leave);
-        else leave();
+        runAfter(session, 'depart', () => depart(ctx, session.client, reason));
       },
       endSocket: ({ context }) => {
         const session = sessions.get(context.id);
@@ -461,6 +499,25 @@ export function ircProtocol(
   return {
     state,
     sessions,
+    nodeIndex,
+    noticeAll(text) {
+      for (const session of sessions.values()) {
+        send(session, { tags: {}, source: irc.serverName, command: 'NOTICE', params: [session.client.nick ?? '*', text] });
+      }
+    },
+    clients: () => [...sessions.values()].map((s) => s.client),
+    async settled() {
+      while (running.size > 0) await Promise.allSettled([...running]);
+    },
+    renamed(clientId, nick, channels) {
+      const session = localSession(clientId);
+      if (!session) return;
+      const change = message('NICK', nick);
+      change.source = `${session.client.nick ?? '*'}!${session.client.user ?? '*'}@${session.client.host}`;
+      session.client.nick = nick;
+      send(session, change);
+      deliver(session, { to: { kind: 'channels', channels, except: clientId }, message: change });
+    },
     deliverRemote(delivery) {
       const wire: Wire = {
         message: delivery.message,

@@ -17,7 +17,7 @@ import { ChatError, type ErrorCode } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { serverMachine, type ServerFailure, type ServerMachine } from '../machines/serverMachine.js';
 import { greetingProtocol } from './greetingSession.js';
-import { ircProtocol } from './ircSession.js';
+import { ircProtocol, type IrcProtocol, type NetworkBus } from './ircSession.js';
 
 /** A session actor as the listener sees it: something that can hear `server.shutdown`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -55,6 +55,8 @@ export interface ServerOptions {
   inspect?: (event: InspectionEvent) => void;
   /** IRC mode: where the nicks and channels live; an in-memory state for this process if unset. */
   ircState?: NetworkState;
+  /** IRC mode on a shared network (--redis): this node's index and the bus to the others. */
+  ircNode?: { nodeIndex: number; bus: NetworkBus };
 }
 
 export interface ServerOutcome {
@@ -79,6 +81,8 @@ export interface ServerHandle {
   connections(): ReadonlyMap<number, SessionActor>;
   /** IRC mode: users, channels and chat messages so far (the live view samples it); else null. */
   readonly chatTotals: (() => Promise<ChatTotals>) | null;
+  /** IRC mode: the protocol's hooks for the network layer (--redis); else null. */
+  readonly irc: IrcProtocol | null;
 }
 
 export function formatRemote(address: string | undefined, port: number | undefined): string {
@@ -121,7 +125,11 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
   const logger = options.logger ?? silentLogger;
   const protocol =
     config.protocol === 'irc'
-      ? ircProtocol(config, logger, options.inspect, { state: options.ircState })
+      ? ircProtocol(config, logger, options.inspect, {
+          state: options.ircState,
+          nodeIndex: options.ircNode?.nodeIndex,
+          bus: options.ircNode?.bus,
+        })
       : greetingProtocol(config, logger, options.inspect);
   const { server: listener, tls: secure } = createListener(config);
   /** Every accepted socket not yet closed, served or being turned away. */
@@ -334,5 +342,6 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
     liveConnections: () => connections.size,
     connections: () => connections,
     chatTotals: protocol.totals ? () => protocol.totals!() : null,
+    irc: 'deliverRemote' in protocol ? (protocol as IrcProtocol) : null,
   };
 }

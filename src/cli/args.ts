@@ -16,6 +16,8 @@ type Kind =
   | { type: 'hostPort' }
   /** A ws:// or wss:// URL. */
   | { type: 'wsUrl' }
+  /** A redis:// or rediss:// URL. */
+  | { type: 'redisUrl' }
   /** A count, or `auto` for one per core. */
   | { type: 'countOrAuto'; max: number }
   | { type: 'text'; allowEmpty: boolean }
@@ -165,6 +167,8 @@ export const serverFlags: FlagSpec<ConfigKey>[] = [
   { flag: '--topic-len', key: 'irc.topicLength', value: 'N', kind: { type: 'int', min: 1, max: 400 }, help: 'IRC: longest topic (TOPICLEN)' },
   { flag: '--away-len', key: 'irc.awayLength', value: 'N', kind: { type: 'int', min: 1, max: 400 }, help: 'IRC: longest away message (AWAYLEN)' },
   { flag: '--kick-len', key: 'irc.kickLength', value: 'N', kind: { type: 'int', min: 1, max: 400 }, help: 'IRC: longest kick reason (KICKLEN)' },
+  { flag: '--redis', key: 'irc.redisUrl', value: 'URL', kind: { type: 'redisUrl' }, help: 'IRC: network state on Redis: every node with this URL is one network' },
+  { flag: '--node-timeout', key: 'irc.nodeTimeoutMs', value: 'MS', kind: { type: 'int', min: 500, max: MAX_TIMER_MS }, help: 'IRC on Redis: a node silent this long is dead; its users quit' },
   { flag: '--max-targets', key: 'irc.maxTargets', value: 'N', kind: { type: 'int', min: 1, max: 100 }, help: 'IRC: targets of one PRIVMSG/NOTICE (MAXTARGETS)' },
 ];
 
@@ -251,6 +255,18 @@ function parseValue(spec: FlagSpec<string>, raw: string): string | number | { ho
     }
     if (!url || (url.protocol !== 'ws:' && url.protocol !== 'wss:')) {
       throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must be a ws:// or wss:// URL (got ${JSON.stringify(raw)})`);
+    }
+    return raw;
+  }
+  if (kind.type === 'redisUrl') {
+    let url: URL | null = null;
+    try {
+      url = new URL(raw);
+    } catch {
+      url = null;
+    }
+    if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {
+      throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must be a redis:// or rediss:// URL (got ${JSON.stringify(raw)})`);
     }
     return raw;
   }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { InspectionEvent } from 'xstate';
 import { isWorker, leaveCluster, onPrimaryShutdown, reportFailure, startPrimary, workerId } from '../adapters/cluster.js';
 import { startInspectServer, type InspectServer } from '../adapters/inspectServer.js';
+import type { RedisNetwork } from '../adapters/redis/network.js';
 import type { StatelyInspector } from '../adapters/statelyInspector.js';
 import { startServer, type ServerHandle } from '../adapters/tcpServer.js';
 import type { ServerConfig } from '../config.js';
@@ -139,11 +140,16 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const config = parsed.options;
-  if (config.protocol === 'irc' && config.workers > 1) {
+  if (config.protocol === 'irc' && config.workers > 1 && config.irc.redisUrl === null) {
     // Each worker would be a separate IRC network with its own nicks and channels.
     process.stderr.write(
-      'xstate-tcp-chat: --protocol irc runs in one process for now: --workers above 1 needs the nicks and channels shared between processes (not there yet)\n',
+      'xstate-tcp-chat: --protocol irc with --workers above 1 needs --redis URL: the workers share the nicks and channels through Redis\n',
     );
+    process.exitCode = 2;
+    return;
+  }
+  if (config.protocol !== 'irc' && config.irc.redisUrl !== null) {
+    process.stderr.write('xstate-tcp-chat: --redis is for --protocol irc (the greeting server keeps no shared state)\n');
     process.exitCode = 2;
     return;
   }
@@ -182,7 +188,33 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const server = startServer(config, { logger, inspect: inspection.observer });
+  // --redis: this process is a node of a network on Redis; it joins before it accepts anyone.
+  let network: RedisNetwork | null = null;
+  if (config.protocol === 'irc' && config.irc.redisUrl !== null) {
+    const { connectRedisNetwork } = await import('../adapters/redis/network.js');
+    try {
+      network = await connectRedisNetwork({
+        url: config.irc.redisUrl,
+        network: config.irc.network,
+        serverName: config.irc.serverName,
+        heartbeatMs: config.irc.nodeHeartbeatMs,
+        nodeTimeoutMs: config.irc.nodeTimeoutMs,
+        logger,
+      });
+    } catch (err) {
+      if (!(err instanceof ChatError)) throw err;
+      logger.log('error', 'server.failed', { code: err.code, message: err.message });
+      await inspection.close();
+      process.exitCode = 1;
+      return;
+    }
+  }
+  const server = startServer(config, {
+    logger,
+    inspect: inspection.observer,
+    ...(network ? { ircState: network.state, ircNode: { nodeIndex: network.nodeIndex, bus: network.bus } } : {}),
+  });
+  if (network && server.irc) network.attach(server.irc);
   inspection.attach(server);
 
   // The first signal asks for a graceful stop; a second one forces it (the machine's choice).
@@ -205,6 +237,9 @@ async function main(argv: string[]): Promise<void> {
   }
 
   const outcome = await server.done;
+  // Every departure (QUIT to the other nodes) is out before the node leaves the network.
+  await server.irc?.settled();
+  await network?.close();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   await inspection.close();

@@ -88,3 +88,9 @@ export const ERR_CHANOPRIVSNEEDED = '482';
 export const ERR_UMODEUNKNOWNFLAG = '501';
 export const ERR_USERSDONTMATCH = '502';
 export const ERR_INVALIDMODEPARAM = '696';
+
+/**
+ * The network state could not be reached (with --redis: Redis is down): the command did not
+ * run; try again. RFC 2812's "temporarily unavailable" numeric, used for any command.
+ */
+export const ERR_UNAVAILRESOURCE = '437';

@@ -67,12 +67,12 @@ describe('xstate-tcp-chat --protocol irc', () => {
     c.raw.socket.destroy();
   });
 
-  it('refuses --workers above 1 in one clear line', async () => {
+  it('refuses --workers above 1 without --redis in one clear line', async () => {
     const r = run(serverBin, ['--protocol', 'irc', '--workers', '2', '--port', '0']);
     const { code } = await r.exited;
     expect(code).toBe(2);
     expect(r.stderr().trim().split('\n')).toHaveLength(1);
-    expect(r.stderr()).toContain('--protocol irc runs in one process for now');
+    expect(r.stderr()).toContain('--protocol irc with --workers above 1 needs --redis URL');
   });
 
   it('says clearly when the MOTD or a TLS file cannot be read', async () => {

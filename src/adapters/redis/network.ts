@@ -1,0 +1,214 @@
+// A node of a network on Redis (`--redis URL`): the only code that owns Redis connections. It
+// connects (one connection for commands and PUBLISH, one for SUBSCRIBE), draws this node's
+// index, and builds the three parts: the network state (state.ts), the bus between nodes
+// (bus.ts), the presence of nodes (presence.ts). It maps the Redis client's connection events
+// to the link machine's events (src/machines/redisLinkMachine.ts), which decides what local
+// users are told and when the node re-registers after an outage.
+
+import { randomBytes } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import { createActor, fromPromise } from 'xstate';
+import { ChatError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { redisLinkMachine } from '../../machines/redisLinkMachine.js';
+import type { IrcProtocol } from '../ircSession.js';
+import { RedisBus } from './bus.js';
+import { allocateNodeIndex, Presence } from './presence.js';
+import { RedisState, redisStateClientOptions, type RestoreUser } from './state.js';
+
+export interface RedisNetworkOptions {
+  url: string;
+  /** The network's name: nodes with the same URL and name are one network. */
+  network: string;
+  serverName: string;
+  heartbeatMs: number;
+  nodeTimeoutMs: number;
+  logger: Logger;
+}
+
+export interface RedisNetwork {
+  readonly nodeIndex: number;
+  readonly state: RedisState;
+  readonly bus: RedisBus;
+  /** The server is running: deliveries from other nodes go to its clients from now on. */
+  attach(protocol: IrcProtocol): void;
+  /** After the server stopped (its users have quit): leave the network and disconnect. */
+  close(): Promise<void>;
+}
+
+/** Key prefix of a network: a hash tag, so a Redis Cluster keeps a network's keys together. */
+export function prefixOf(network: string): string {
+  return `irc:{${network}}:`;
+}
+
+/** What the URL looks like in logs: never its password. */
+function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+export async function connectRedisNetwork(options: RedisNetworkOptions): Promise<RedisNetwork> {
+  const { logger } = options;
+  const prefix = prefixOf(options.network);
+  // Commands fail at once while Redis is away (the client is told), not queued for later: a
+  // PRIVMSG sent during an outage must not arrive minutes later out of context.
+  const clientOptions: RedisOptions = { ...redisStateClientOptions, lazyConnect: true };
+  const redis = new Redis(options.url, clientOptions);
+  // The subscriber queues its SUBSCRIBEs while reconnecting and resubscribes by itself.
+  const subscriber = new Redis(options.url, { ...clientOptions, enableOfflineQueue: true, maxRetriesPerRequest: null });
+  for (const [name, client] of [['commands', redis], ['subscriber', subscriber]] as const) {
+    // ioredis reports every failed reconnect as 'error': the link machine logs the outage once.
+    client.on('error', () => {});
+    void name;
+  }
+  try {
+    await Promise.all([redis.connect(), subscriber.connect()]);
+  } catch (err) {
+    redis.disconnect();
+    subscriber.disconnect();
+    throw new ChatError('LISTEN_FAILED', `cannot reach Redis at ${shownUrl(options.url)}: ${(err as Error).message}`);
+  }
+
+  const nodeName = `${options.serverName}#${randomBytes(3).toString('hex')}`;
+  const nodeIndex = await allocateNodeIndex(redis, prefix, nodeName, options.nodeTimeoutMs);
+  let protocol: IrcProtocol | null = null;
+
+  const bus = new RedisBus({
+    publisher: redis,
+    subscriber,
+    prefix,
+    nodeIndex,
+    onDelivery: (delivery) => protocol?.deliverRemote(delivery),
+    onControl: (control) => state.applyControl(control),
+    onPublishFailed: (err) => logger.log('error', 'network.publishFailed', { message: (err as Error).message }),
+  });
+  const state = new RedisState({
+    redis,
+    prefix,
+    nodeIndex,
+    notifyNode: (index, control) => bus.control(index, control),
+    follow: (channel) => bus.follow(channel),
+    unfollow: (channel) => bus.unfollow(channel),
+  });
+  await bus.start();
+
+  const presence = new Presence({
+    redis,
+    prefix,
+    nodeIndex,
+    nodeName,
+    heartbeatMs: options.heartbeatMs,
+    nodeTimeoutMs: options.nodeTimeoutMs,
+    onError: () => {},
+    afterBeat: () => takeSnapshot(),
+    async onDeadNode(index, name) {
+      const removed = await state.removeNode(index, Date.now());
+      logger.log('info', 'network.nodeLost', { node: index, name, users: removed.length });
+      // Netsplit-style: the reason names this server and the one that was lost.
+      const reason = `${options.serverName} ${name}`;
+      const time = new Date().toISOString();
+      for (const user of removed) {
+        if (user.channels.length === 0) continue;
+        const quit = { tags: {}, source: `${user.nick}!${user.user}@${user.host}`, command: 'QUIT', params: [reason] };
+        protocol?.deliverRemote({ kind: 'channels', channels: user.channels, message: quit, time });
+        bus.toChannels(user.channels, undefined, quit, time);
+      }
+    },
+  });
+
+  // What Redis held of this node's users at the last beat: what the node puts back if Redis
+  // loses it (restarted empty). Users who arrived since are put back from what the node knows.
+  let snapshot: RestoreUser[] = [];
+  async function takeSnapshot(): Promise<void> {
+    if (link.getSnapshot().matches('up')) snapshot = await state.localSnapshot();
+  }
+
+  async function resync(): Promise<void> {
+    if (!protocol) return;
+    const known = new Map(snapshot.map((u) => [u.clientId, u]));
+    const users: RestoreUser[] = [];
+    for (const c of protocol.clients()) {
+      if (c.nick === null) continue;
+      const saved = known.get(c.id);
+      users.push({
+        clientId: c.id,
+        nick: c.nick,
+        profile: saved?.profile ?? {
+          user: c.user ?? '~user',
+          host: c.host,
+          realname: c.realname ?? '',
+          server: options.serverName,
+          tls: c.tls,
+          modes: [...c.modes].sort().join(''),
+          signonAt: c.connectedAt,
+        },
+        registered: c.registered,
+        away: c.away,
+        lastActiveAt: c.lastActiveAt,
+        channels: saved?.channels ?? [],
+      });
+    }
+    const results = await state.restore(users, Date.now());
+    for (const result of results) {
+      if (result.ok) continue;
+      // The nick was taken by someone else while we were apart: ours gives way, as after a
+      // netsplit, under a nick derived from its id, and sees the change as a NICK.
+      const user = users.find((u) => u.clientId === result.clientId)!;
+      const fallback = `${user.nick.slice(0, 20)}-${(result.clientId % 2 ** 32).toString(36)}`;
+      const [again] = await state.restore([{ ...user, nick: fallback }], Date.now());
+      if (again?.ok) protocol.renamed(result.clientId, fallback, again.channels);
+      logger.log('info', 'network.nickCollision', { id: result.clientId % 2 ** 32, nick: user.nick, now: fallback });
+    }
+  }
+
+  const link = createActor(
+    redisLinkMachine.provide({
+      actions: {
+        logUp: () => logger.log('info', 'network.up', { url: shownUrl(options.url), node: nodeIndex }),
+        logDown: () => logger.log('error', 'network.down', { url: shownUrl(options.url), node: nodeIndex }),
+        noticeDown: () =>
+          protocol?.noticeAll('*** The network is unreachable (its state server is down): this server keeps you connected, but commands that need the network will fail until it is back.'),
+        noticeBack: () => protocol?.noticeAll('*** The network is back.'),
+        logResyncFailed: ({ event }) =>
+          logger.log('error', 'network.resyncFailed', { message: String((event as { error?: unknown }).error) }),
+      },
+      actors: { resync: fromPromise(resync) },
+    }),
+    { input: { retryMs: 1_000 } },
+  );
+  link.subscribe({ error: (err) => logger.log('error', 'network.crashed', { message: String(err) }) });
+  link.start();
+  let wasReady = true;
+  redis.on('ready', () => {
+    if (!wasReady) link.send({ type: 'redis.ready' });
+    wasReady = true;
+  });
+  redis.on('close', () => {
+    if (wasReady) link.send({ type: 'redis.lost' });
+    wasReady = false;
+  });
+  link.send({ type: 'redis.ready' });
+  presence.start();
+  await presence.beat();
+
+  return {
+    nodeIndex,
+    state,
+    bus,
+    attach(p) {
+      protocol = p;
+    },
+    async close() {
+      link.send({ type: 'link.stop' });
+      await presence.stop().catch(() => {});
+      redis.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
+

@@ -1,0 +1,98 @@
+// Which nodes are alive, by heartbeat with expiry, not by trust: every node refreshes a key
+// that expires after nodeTimeoutMs, and checks the others' on the same beat. A node whose key
+// has expired is dead; one survivor (the first to SET the reaper key NX) takes its users off
+// the network (one script in the state) and tells everyone (QUITs). So within nodeTimeoutMs +
+// one beat of a SIGKILL, the dead node's users are gone everywhere and their nicks free.
+//
+// Keys (all under the network's prefix):
+//   presence:nodes       a set of node indexes that joined and have not been cleaned up
+//   presence:seq         the counter node indexes are drawn from (INCR)
+//   presence:<i>:alive   exists while node i beats (PX nodeTimeoutMs)
+//   presence:<i>:name    the node's name, for the netsplit-style QUIT reason
+//   presence:<i>:reaper  set NX by the node cleaning up node i, so only one does
+
+import type { Redis } from 'ioredis';
+
+export interface PresenceOptions {
+  redis: Redis;
+  prefix: string;
+  nodeIndex: number;
+  nodeName: string;
+  heartbeatMs: number;
+  nodeTimeoutMs: number;
+  /** Node `index` (named `name`) is dead and this node won the right to clean it up. */
+  onDeadNode(index: number, name: string): Promise<void>;
+  /** A beat or a sweep failed (Redis unreachable): the link machine hears of it separately. */
+  onError(error: unknown): void;
+  /** After each beat that reached Redis (the network keeps its snapshot then). */
+  afterBeat?(): Promise<void>;
+}
+
+/** Draws a node index no other node of the network holds (INCR, then a claim to be sure). */
+export async function allocateNodeIndex(redis: Redis, prefix: string, nodeName: string, nodeTimeoutMs: number): Promise<number> {
+  for (;;) {
+    const index = await redis.incr(`${prefix}presence:seq`);
+    // After Redis lost its data the counter restarts while old nodes live on: skip indexes
+    // that a live node still announces.
+    const claimed = await redis.set(`${prefix}presence:${index}:alive`, String(Date.now()), 'PX', nodeTimeoutMs, 'NX');
+    if (claimed === 'OK') {
+      await redis.multi().set(`${prefix}presence:${index}:name`, nodeName).sadd(`${prefix}presence:nodes`, String(index)).exec();
+      return index;
+    }
+  }
+}
+
+export class Presence {
+  private timer: NodeJS.Timeout | null = null;
+  private beating = false;
+
+  constructor(private readonly options: PresenceOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.beat(), this.options.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** One beat: refresh our key (and our place in `nodes`), then look for dead nodes. */
+  async beat(): Promise<void> {
+    if (this.beating) return;
+    this.beating = true;
+    const { redis, prefix, nodeIndex, nodeName, nodeTimeoutMs } = this.options;
+    try {
+      await redis
+        .multi()
+        .set(`${prefix}presence:${nodeIndex}:alive`, String(Date.now()), 'PX', nodeTimeoutMs)
+        .set(`${prefix}presence:${nodeIndex}:name`, nodeName)
+        .sadd(`${prefix}presence:nodes`, String(nodeIndex))
+        .exec();
+      const nodes = await redis.smembers(`${prefix}presence:nodes`);
+      for (const raw of nodes) {
+        const index = Number(raw);
+        if (index === nodeIndex || !Number.isSafeInteger(index)) continue;
+        if ((await redis.exists(`${prefix}presence:${index}:alive`)) === 1) continue;
+        const won = await redis.set(`${prefix}presence:${index}:reaper`, String(nodeIndex), 'PX', Math.max(30_000, nodeTimeoutMs * 3), 'NX');
+        if (won !== 'OK') continue;
+        const name = (await redis.get(`${prefix}presence:${index}:name`)) ?? `node ${index}`;
+        await this.options.onDeadNode(index, name);
+        await redis.multi().srem(`${prefix}presence:nodes`, raw).del(`${prefix}presence:${index}:name`).exec();
+      }
+      await this.options.afterBeat?.();
+    } catch (err) {
+      this.options.onError(err);
+    } finally {
+      this.beating = false;
+    }
+  }
+
+  /** Leaving cleanly (SIGTERM): our users have quit; take our node out of the network. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const { redis, prefix, nodeIndex } = this.options;
+    await redis
+      .multi()
+      .del(`${prefix}presence:${nodeIndex}:alive`, `${prefix}presence:${nodeIndex}:name`)
+      .srem(`${prefix}presence:nodes`, String(nodeIndex))
+      .exec();
+  }
+}
