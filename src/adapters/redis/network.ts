@@ -14,7 +14,15 @@ import { redisLinkMachine } from '../../machines/redisLinkMachine.js';
 import type { IrcProtocol } from '../ircSession.js';
 import { RedisBus } from './bus.js';
 import { allocateNodeIndex, Presence } from './presence.js';
-import { RedisState, redisStateClientOptions, type RestoreUser } from './state.js';
+import { fold } from '../../protocol/irc/casemap.js';
+import { RedisState, redisStateClientOptions, type RestoreChannel, type RestoreUser } from './state.js';
+
+/**
+ * Beats between two snapshots of this node's users in Redis (op/voice, channel topics and
+ * modes, for a restore after Redis lost its data). A snapshot reads every local user: every
+ * beat would cost a large node more than the chat itself.
+ */
+const snapshotEveryBeats = 10;
 
 export interface RedisNetworkOptions {
   url: string;
@@ -121,20 +129,30 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     },
   });
 
-  // What Redis held of this node's users at the last beat: what the node puts back if Redis
-  // loses it (restarted empty). Users who arrived since are put back from what the node knows.
+  // What Redis held of this node's users (their op/voice, their channels' topics and modes),
+  // refreshed every few beats: what the node puts back if Redis loses it (restarted empty).
+  // Who is in which channel comes from the local index, which is always current.
   let snapshot: RestoreUser[] = [];
+  let beats = 0;
   async function takeSnapshot(): Promise<void> {
-    if (link.getSnapshot().matches('up')) snapshot = await state.localSnapshot();
+    if (beats++ % snapshotEveryBeats !== 0 || !link.getSnapshot().matches('up')) return;
+    snapshot = await state.localSnapshot();
   }
 
   async function resync(): Promise<void> {
     if (!protocol) return;
     const known = new Map(snapshot.map((u) => [u.clientId, u]));
+    const memberships = [...state.localChannels()];
     const users: RestoreUser[] = [];
     for (const c of protocol.clients()) {
       if (c.nick === null) continue;
       const saved = known.get(c.id);
+      const channels: RestoreChannel[] = [];
+      for (const [folded, ids] of memberships) {
+        if (!ids.has(c.id)) continue;
+        const was = saved?.channels.find((ch) => fold(ch.name) === folded);
+        channels.push(was ?? { name: folded, op: false, voice: false });
+      }
       users.push({
         clientId: c.id,
         nick: c.nick,
@@ -150,7 +168,7 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
         registered: c.registered,
         away: c.away,
         lastActiveAt: c.lastActiveAt,
-        channels: saved?.channels ?? [],
+        channels,
       });
     }
     const results = await state.restore(users, Date.now());

@@ -1097,6 +1097,11 @@ export class RedisState implements NetworkState {
     };
   }
 
+  /** This node's channel memberships as the local index has them: folded name → client ids. */
+  localChannels(): ReadonlyMap<string, ReadonlySet<number>> {
+    return this.local;
+  }
+
   localMembers(channel: string): Iterable<number> {
     return this.local.get(channel) ?? [];
   }
