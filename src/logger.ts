@@ -39,7 +39,7 @@ function humanLine(event: string, f: LogFields): string {
     case 'server.stopped':
       return f.forced ? 'Server stopped (grace period over, remaining connections destroyed).' : 'Server stopped.';
     case 'primary.listening':
-      return `Socket server listening on ${str(f.host)}:${str(f.port)} (${str(f.workers)} workers)`;
+      return `${f.protocol === 'irc' ? 'IRC' : 'Socket'} server listening on ${str(f.host)}:${str(f.port)} (${str(f.workers)} workers)`;
     case 'primary.worker':
       return `started worker ${str(f.worker)} (pid ${str(f.pid)})`;
     case 'primary.workerDied':

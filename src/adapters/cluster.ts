@@ -36,7 +36,13 @@ interface WorkerMessage {
 const isWorkerMessage = (m: unknown): m is WorkerMessage =>
   typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'worker.failed';
 
-export function startPrimary(options: { workers: number; shutdownGraceMs: number; logger: Logger }): PrimaryHandle {
+export function startPrimary(options: {
+  workers: number;
+  shutdownGraceMs: number;
+  logger: Logger;
+  /** What the workers serve, for the listening line. */
+  protocol?: 'greeting' | 'irc';
+}): PrimaryHandle {
   const { logger } = options;
   const pids = new Map<number, number>();
   let forced = false;
@@ -70,6 +76,7 @@ export function startPrimary(options: { workers: number; shutdownGraceMs: number
           host: address?.host ?? '',
           port: address?.port ?? 0,
           workers: context.workers,
+          protocol: options.protocol ?? 'greeting',
         }),
       logWorkerDied: ({ event }) => {
         assertEvent(event, 'cluster.exit');

@@ -115,7 +115,7 @@ function finish(state: 'stopped' | 'failed'): void {
 
 /** `--workers N`: this process is the primary; it only starts, watches and stops workers. */
 async function runPrimary(config: ServerConfig, logger: Logger): Promise<void> {
-  const primary = startPrimary({ workers: config.workers, shutdownGraceMs: config.shutdownGraceMs, logger });
+  const primary = startPrimary({ workers: config.workers, shutdownGraceMs: config.shutdownGraceMs, logger, protocol: config.protocol });
   const onSignal = (): void => primary.shutdown();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
