@@ -141,7 +141,26 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
 
   async function resync(): Promise<void> {
     if (!protocol) return;
-    const known = new Map(snapshot.map((u) => [u.clientId, u]));
+    // What Redis holds of us now: everything, after a short blip; nothing, after a restart.
+    const fresh = await state.localSnapshot();
+    const here = new Set(protocol.clients().map((c) => c.id));
+    // Clients that left while Redis was away could not be taken off the network then: do it
+    // now, and tell their channels, as their QUIT would have.
+    for (const ghost of fresh) {
+      if (here.has(ghost.clientId)) continue;
+      const removed = await state.removeUser(ghost.clientId, Date.now());
+      if (!removed || removed.channels.length === 0) continue;
+      const quit = {
+        tags: {},
+        source: `${ghost.nick}!${ghost.profile.user}@${ghost.profile.host}`,
+        command: 'QUIT',
+        params: ['Connection closed'],
+      };
+      const time = new Date().toISOString();
+      protocol.deliverRemote({ kind: 'channels', channels: removed.channels, message: quit, time });
+      bus.toChannels(removed.channels, undefined, quit, time);
+    }
+    const known = new Map([...snapshot, ...fresh].map((u) => [u.clientId, u]));
     const memberships = [...state.localChannels()];
     const users: RestoreUser[] = [];
     for (const c of protocol.clients()) {
