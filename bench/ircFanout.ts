@@ -5,6 +5,9 @@
 //            throttle the load raised (flood control, per-IP cap, sendq, recvq)
 //   bare     bench/baselines/bareIrcRelay.ts, a naive node:net relay: the floor for Node
 //   ngircd   the Debian package's C ircd, if installed, with a config written to a temp dir
+//   redis2   ours on Redis, 2 nodes: a fresh redis-server on a free port and two processes of our
+//            CLI with --redis, the clients alternating between the two nodes, so every channel has
+//            members on both and every line crosses Redis
 // each in its own process, with the clients in separate load-generator processes (this file,
 // forked with --load-process), so neither's CPU is mixed with the other's. Per measurement:
 // deliveries/s, delivery latency (receive time − the send time in the text, one monotonic clock
@@ -12,14 +15,19 @@
 // /proc over the steady window only: connecting, joining and the warm-up are outside it), the
 // server's write syscalls per delivery (how much it batches), its RSS before the clients and at
 // its peak in the window, and what the rest of the machine used meanwhile (other tests on a
-// shared machine show there). Each figure is the median of --runs runs; the tables show ours,
-// bare, ngircd and the ratios.
+// shared machine show there). For redis2 also Redis's own CPU and its commands over the window
+// (`INFO commandstats`), per delivery and per message sent. Then, with Redis, a node's death: two
+// nodes, 50 clients on node B in a channel with an observer on node A, B SIGKILLed (or SIGTERMed),
+// and the time until the observer has seen all 50 QUITs. Each figure is the median of --runs
+// runs; the tables (bench/report.ts, which also renders them into docs/benchmarks.md from the
+// JSON that --write leaves in docs/bench-irc-results.json) show every kind and the ratios.
 //
 // Every count, wait and buffer is bounded; everything listens and connects on 127.0.0.1 only;
 // every child process is stopped on the way out (normal end, error, SIGINT/SIGTERM).
 //
 //   sections below: flags · scenarios · latency histogram · load-generator process (child side)
-//   · load-generator handle (parent side) · servers under test · one measurement · report · main
+//   · load-generator handle (parent side) · servers under test · one measurement · a node's death
+//   · report · main
 
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,11 +35,25 @@ import net from 'node:net';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { defaultConfig } from '../src/config.js';
 import { nextMessageFrom } from './childMessage.js';
 import { describeMachine } from './machine.js';
 import { summariseProfile, type CpuProfile } from './profile.js';
 import { cpuTickMs, machineCpuTicks, processTree, processWriteCalls, treeCpuMs, treeRssBytes } from './procfs.js';
-import { textTable } from './report.js';
+import {
+  ircLabels as labels,
+  ircResultsVersion,
+  ircCommandTable,
+  ircDeathTable,
+  ircScenarioTable,
+  textTable,
+  type IrcDeath,
+  type IrcDeathRun,
+  type IrcFigures,
+  type IrcKind,
+  type IrcResults,
+} from './report.js';
 import { profileIntervalUs, rotate } from './scenarios.js';
 import { root, spawned, type RunningServer, type StopResult } from './servers.js';
 import { median } from './stats.js';
@@ -49,6 +71,8 @@ const defaultRuns = 3;
 const maxRuns = 20;
 const maxSeconds = 300;
 const defaultLoadProcesses = 2;
+/** The node-death measurement's name in --only. */
+const deathName = 'node-death';
 const maxLoadProcesses = 8;
 
 const usage = `usage: npm run bench:irc [-- flags]
@@ -56,11 +80,14 @@ const usage = `usage: npm run bench:irc [-- flags]
   --runs N              runs per figure, 1 to ${maxRuns} (default ${defaultRuns}); every figure is the median
   --quick               one run, shorter windows: a smoke test
   --seconds D           the measured window, 1 to ${maxSeconds} s (default 10, 4 with --quick)
-  --only A,B            only these scenarios: ${'200x1, 1000x10'}
+  --only A,B            only these: 200x1, 1000x10, ${deathName}
   --load-processes N    load-generator processes, 1 to ${maxLoadProcesses} (default ${defaultLoadProcesses})
   --no-ngircd           skip ngircd even if it is installed
+  --no-redis            skip ours on Redis (2 nodes) and the node-death measurement
+  --write               write the results to docs/bench-irc-results.json (docs/benchmarks.md
+                        shows them after \`npm run bench -- --from-json\`)
   --profile             then one more window of ours (first scenario) under V8's CPU profiler,
-                        summarised by where the time went
+                        summarised by where the time went; the same for the two nodes on Redis
   -h, --help            this text`;
 
 interface Flags {
@@ -70,11 +97,13 @@ interface Flags {
   only: Set<string> | null;
   loadProcesses: number;
   ngircd: boolean;
+  redis: boolean;
+  write: boolean;
   profile: boolean;
 }
 
 function parseFlags(argv: string[]): Flags | 'help' {
-  const flags: Flags = { runs: defaultRuns, quick: false, seconds: null, only: null, loadProcesses: defaultLoadProcesses, ngircd: true, profile: false };
+  const flags: Flags = { runs: defaultRuns, quick: false, seconds: null, only: null, loadProcesses: defaultLoadProcesses, ngircd: true, redis: true, write: false, profile: false };
   let runsGiven = false;
   const int = (name: string, v: string | undefined, min: number, max: number): number => {
     const n = Number(v);
@@ -102,7 +131,7 @@ function parseFlags(argv: string[]): Flags | 'help' {
         break;
       case '--only': {
         const list = (value() ?? '').split(',').map((s) => s.trim());
-        for (const s of list) if (!scenarios.some((sc) => sc.name === s)) throw new Error(`--only: unknown scenario ${JSON.stringify(s)}`);
+        for (const s of list) if (s !== deathName && !scenarios.some((sc) => sc.name === s)) throw new Error(`--only: unknown scenario ${JSON.stringify(s)}`);
         flags.only = new Set(list);
         break;
       }
@@ -111,6 +140,12 @@ function parseFlags(argv: string[]): Flags | 'help' {
         break;
       case '--no-ngircd':
         flags.ngircd = false;
+        break;
+      case '--no-redis':
+        flags.redis = false;
+        break;
+      case '--write':
+        flags.write = true;
         break;
       case '--profile':
         flags.profile = true;
@@ -239,10 +274,12 @@ function histogramPercentile(h: ArrayLike<number>, p: number): number {
 interface ClientSpec {
   nick: string;
   channel: string;
+  /** The server's port (with two nodes, the clients alternate between theirs). */
+  port: number;
 }
 
 type LoadRequest =
-  | { type: 'connect'; id: number; port: number; clients: ClientSpec[]; maxPending: number; timeoutMs: number }
+  | { type: 'connect'; id: number; clients: ClientSpec[]; maxPending: number; timeoutMs: number }
   | {
       type: 'run';
       id: number;
@@ -267,6 +304,8 @@ interface ConnectResult {
 
 interface RunResult {
   sentByChannel: Record<string, number>;
+  /** Lines sent inside the window (by send time). */
+  sentInWindow: number;
   /** Deliveries that arrived in the window, and all deliveries of this run's lines (after the drain). */
   delivered: number;
   deliveredTotal: number;
@@ -402,8 +441,8 @@ function clientOnData(c: LoadClient, chunk: Buffer): void {
   }
 }
 
-function openClient(port: number, spec: ClientSpec, settle: (failure: string | null) => void): LoadClient {
-  const socket = net.connect({ host, port });
+function openClient(spec: ClientSpec, settle: (failure: string | null) => void): LoadClient {
+  const socket = net.connect({ host, port: spec.port });
   const c: LoadClient = { spec, socket, partial: null, phase: 'registering', settle, errorCode: null, sendTimer: null };
   // Each send is one line: Nagle would hold it back behind an unACKed one and skew its time.
   socket.setNoDelay(true);
@@ -454,7 +493,7 @@ function connectAll(req: Extract<LoadRequest, { type: 'connect' }>): Promise<Con
         const spec = req.clients[next++]!;
         pending += 1;
         loadClients.push(
-          openClient(req.port, spec, (failure) => {
+          openClient(spec, (failure) => {
             pending -= 1;
             settled += 1;
             if (failure === null) {
@@ -485,6 +524,7 @@ async function runLoad(req: Extract<LoadRequest, { type: 'run' }>): Promise<RunR
   };
   currentRun = run;
   const sentByChannel: Record<string, number> = {};
+  let sentInWindow = 0;
   let lateSends = 0;
   let maxSendLagMs = 0;
   const periodUs = req.periodMs * 1000;
@@ -508,6 +548,7 @@ async function runLoad(req: Extract<LoadRequest, { type: 'run' }>): Promise<RunR
       if (lagMs > maxSendLagMs) maxSendLagMs = lagMs;
       c.socket.write(`PRIVMSG ${c.spec.channel} :${nowUs}${pad}\r\n`);
       count(sentByChannel, c.spec.channel);
+      if (nowUs >= req.windowStartUs && nowUs < req.windowEndUs) sentInWindow += 1;
       // The schedule, not the last send, sets the next one: a late timer does not slow the rate.
       dueUs += periodUs;
       c.sendTimer = setTimeout(tick, Math.max(0, (dueUs - monoUs()) / 1000));
@@ -533,6 +574,7 @@ async function runLoad(req: Extract<LoadRequest, { type: 'run' }>): Promise<RunR
   });
   return {
     sentByChannel,
+    sentInWindow,
     delivered: run.delivered,
     deliveredTotal: run.deliveredTotal,
     histogram,
@@ -661,12 +703,13 @@ class LoadProcess {
 
 // --- Servers under test --------------------------------------------------------------------
 
-type ServerKind = 'ours' | 'bare' | 'ngircd';
-const labels: Record<ServerKind, string> = { ours: 'ours (xstate)', bare: 'bare relay', ngircd: 'ngircd' };
+type ServerKind = IrcKind;
 
 const cliScript = `${root}dist/src/cli/server.js`;
 const relayScript = fileURLToPath(new URL('./baselines/bareIrcRelay.js', import.meta.url));
 const ngircdPath = '/usr/sbin/ngircd';
+const redisServerPath = '/usr/bin/redis-server';
+const resultsPath = `${root}docs/bench-irc-results.json`;
 
 /** Our flags that would otherwise throttle or cut the load (flood control, per-IP cap, queues). */
 const oursArgs = [
@@ -687,6 +730,16 @@ function ngircdVersion(): string | null {
   if (!existsSync(ngircdPath)) return null;
   try {
     return execFileSync(ngircdPath, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0]!.trim();
+  } catch {
+    return null;
+  }
+}
+
+function redisVersion(): string | null {
+  if (!existsSync(redisServerPath)) return null;
+  try {
+    const v = /v=(\S+)/.exec(execFileSync(redisServerPath, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))?.[1];
+    return v ? `Redis ${v}` : null;
   } catch {
     return null;
   }
@@ -746,91 +799,193 @@ function ngircdConfig(dir: string, port: number): string {
 
 const startGraceMs = 5_000;
 
-async function startUnderTest(kind: ServerKind, nodeFlags: string[] = []): Promise<RunningServer> {
-  let server: RunningServer;
-  if (kind === 'ours') {
-    server = await spawned(labels.ours, process.execPath, [...nodeFlags, cliScript, ...oursArgs], (line) => {
-      if (!line.includes('server.listening')) return undefined;
+/** A server under test: where clients connect, its processes, and (redis2) its Redis. */
+interface UnderTest {
+  /** One port, or one per node: client i goes to ports[i mod n] (see measure). */
+  ports: number[];
+  /** Every process of the server (both nodes for redis2), not Redis. */
+  pids(): number[];
+  redis: RedisServer | null;
+  /** Stops it all (nodes before their Redis) and forgets the processes. */
+  stop(): Promise<StopResult>;
+}
+
+/** A server that is remembered until it stops, so that every exit path kills it. */
+function tracked(server: RunningServer): RunningServer {
+  children.add(server.pid);
+  return {
+    ...server,
+    stop: async () => {
       try {
-        const port = (JSON.parse(line) as { port?: unknown }).port;
-        return typeof port === 'number' && port > 0 ? String(port) : undefined;
-      } catch {
-        return undefined;
+        return await server.stop();
+      } finally {
+        children.delete(server.pid);
       }
-    }, startGraceMs);
-  } else if (kind === 'bare') {
-    server = await spawned(labels.bare, process.execPath, [relayScript, '--host', host, '--port', '0'], (line) => /^listening (\d+)$/.exec(line)?.[1], startGraceMs);
-  } else {
-    const dir = mkdtempSync(`${os.tmpdir()}/irc-fanout-ngircd-`);
-    tempDirs.add(dir);
-    const conf = ngircdConfig(dir, await freePort());
-    // It logs `Now listening on [127.0.0.1]:PORT`, then, a few seconds later on this machine
-    // (it looks its own host name up), `Server "..." ready.`: only then does it serve clients.
-    const listening = new RegExp(`Now listening on \\[${host.replace(/\./g, '\\.')}\\]:(\\d+)`);
-    let port: string | undefined;
-    const portWhenReady = (line: string): string | undefined => {
-      port ??= listening.exec(line)?.[1];
-      return port !== undefined && / ready\.$/.test(line) ? port : undefined;
-    };
-    server = await spawned(labels.ngircd, ngircdPath, ['-n', '-f', conf], portWhenReady, startGraceMs);
-    const stop = server.stop.bind(server);
-    server = {
-      ...server,
+    },
+  };
+}
+
+/** Our CLI in IRC mode; `extraArgs` after the usual ones (a later flag wins). */
+async function startOurs(extraArgs: string[] = [], nodeFlags: string[] = []): Promise<RunningServer> {
+  const server = await spawned(labels.ours, process.execPath, [...nodeFlags, cliScript, ...oursArgs, ...extraArgs], (line) => {
+    if (!line.includes('server.listening')) return undefined;
+    try {
+      const port = (JSON.parse(line) as { port?: unknown }).port;
+      return typeof port === 'number' && port > 0 ? String(port) : undefined;
+    } catch {
+      return undefined;
+    }
+  }, startGraceMs);
+  return tracked(server);
+}
+
+async function startNgircd(): Promise<RunningServer> {
+  const dir = mkdtempSync(`${os.tmpdir()}/irc-fanout-ngircd-`);
+  tempDirs.add(dir);
+  const conf = ngircdConfig(dir, await freePort());
+  // It logs `Now listening on [127.0.0.1]:PORT`, then, a few seconds later on this machine
+  // (it looks its own host name up), `Server "..." ready.`: only then does it serve clients.
+  const listening = new RegExp(`Now listening on \\[${host.replace(/\./g, '\\.')}\\]:(\\d+)`);
+  let port: string | undefined;
+  const portWhenReady = (line: string): string | undefined => {
+    port ??= listening.exec(line)?.[1];
+    return port !== undefined && / ready\.$/.test(line) ? port : undefined;
+  };
+  const server = tracked(await spawned(labels.ngircd, ngircdPath, ['-n', '-f', conf], portWhenReady, startGraceMs));
+  return {
+    ...server,
+    stop: async () => {
+      try {
+        return await server.stop();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+        tempDirs.delete(dir);
+      }
+    },
+  };
+}
+
+/** One command's counters in `INFO commandstats`. */
+type CommandStats = Record<string, { calls: number; usec: number }>;
+
+interface RedisServer {
+  url: string;
+  pid: number;
+  /** `INFO commandstats` now: calls and µs per command since Redis started. */
+  commandStats(): Promise<CommandStats>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A fresh redis-server on a free loopback port, no persistence (nothing to save, nothing left
+ * behind), and one connection of ours for INFO.
+ */
+async function startRedis(): Promise<RedisServer> {
+  const port = await freePort();
+  const server = tracked(
+    await spawned(
+      'redis-server',
+      redisServerPath,
+      ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no'],
+      (line) => (line.includes('Ready to accept connections') ? String(port) : undefined),
+      startGraceMs,
+    ),
+  );
+  const client = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  // A failed INFO rejects its promise; the client's own 'error' events would otherwise throw.
+  client.on('error', () => {});
+  try {
+    await withTimeout(client.connect(), startGraceMs, 'redis-server connect');
+  } catch (err) {
+    client.disconnect();
+    await server.stop();
+    throw err;
+  }
+  return {
+    url: `redis://${host}:${port}`,
+    pid: server.pid,
+    async commandStats() {
+      const text = await withTimeout(client.info('commandstats'), 5_000, 'redis INFO');
+      const stats: CommandStats = {};
+      for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+        // The harness's own INFO is not the server's work.
+        if (m[1] !== 'info') stats[m[1]!] = { calls: Number(m[2]), usec: Number(m[3]) };
+      }
+      return stats;
+    },
+    async stop() {
+      client.disconnect();
+      await server.stop();
+    },
+  };
+}
+
+/** Two stop results as one: the slower, and whatever went wrong in either. */
+function bothStopped(a: StopResult, b: StopResult): StopResult {
+  return {
+    ms: Math.max(a.ms, b.ms),
+    exitCode: a.exitCode !== 0 ? a.exitCode : b.exitCode,
+    signal: a.signal ?? b.signal,
+    killed: a.killed || b.killed,
+  };
+}
+
+/** Two nodes of our CLI on a fresh Redis, named a.bench.local and b.bench.local. */
+async function startTwoNodes(extraArgs: string[] = [], nodeFlags: string[] = []): Promise<{ a: RunningServer; b: RunningServer; redis: RedisServer }> {
+  const redis = await startRedis();
+  const started: RunningServer[] = [];
+  try {
+    for (const name of ['a', 'b']) {
+      started.push(await startOurs(['--redis', redis.url, '--server-name', `${name}.bench.local`, ...extraArgs], nodeFlags));
+    }
+  } catch (err) {
+    await Promise.all(started.map((s) => s.stop()));
+    await redis.stop();
+    throw err;
+  }
+  return { a: started[0]!, b: started[1]!, redis };
+}
+
+async function startUnderTest(kind: ServerKind, nodeFlags: string[] = []): Promise<UnderTest> {
+  if (kind === 'redis2') {
+    const { a, b, redis } = await startTwoNodes([], nodeFlags);
+    return {
+      ports: [a.port, b.port],
+      pids: () => [...a.pids(), ...b.pids()],
+      redis,
       stop: async () => {
         try {
-          return await stop();
+          // Both at once; Redis after them, since a leaving node quits its users through it.
+          const [x, y] = await Promise.all([a.stop(), b.stop()]);
+          return bothStopped(x, y);
         } finally {
-          rmSync(dir, { recursive: true, force: true });
-          tempDirs.delete(dir);
+          await redis.stop();
         }
       },
     };
   }
-  children.add(server.pid);
-  return server;
+  const server =
+    kind === 'ours'
+      ? await startOurs([], nodeFlags)
+      : kind === 'bare'
+        ? tracked(await spawned(labels.bare, process.execPath, [relayScript, '--host', host, '--port', '0'], (line) => /^listening (\d+)$/.exec(line)?.[1], startGraceMs))
+        : await startNgircd();
+  return { ports: [server.port], pids: () => server.pids(), redis: null, stop: () => server.stop() };
 }
 
 // --- One measurement -----------------------------------------------------------------------
 
-interface Figures {
-  server: ServerKind;
-  scenario: string;
-  clients: number;
-  joined: number;
-  connectFailures: Record<string, number>;
-  connectMs: number;
-  windowMs: number;
-  offeredPerSecond: number;
-  deliveries: number;
-  perSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  serverCpuMs: number;
-  loadCpuMs: number;
-  /** The busiest load-generator process's CPU in the window. */
-  loadCpuMaxMs: number;
-  machineBusy: number;
-  /**
-   * CPU the rest of the machine used in the window: the machine's busy time less the server's,
-   * the load generators' and this process's (other processes, and kernel work such as softirqs
-   * that /proc charges to no process).
-   */
-  othersCpuMs: number;
-  /** Write-type system calls the server made in the window (/proc/<pid>/io syscw). */
-  serverWrites: number;
-  /** Before any client connected, and the peak in the window. */
-  rssIdleBytes: number;
-  rssPeakBytes: number;
-  /** Deliveries expected from the lines sent (sent × other members) and not received after the drain (1 s quiet, 5 s at most). */
-  expected: number;
-  missing: number;
-  disconnected: number;
-  lateSends: number;
-  maxSendLagMs: number;
-  /** Busy share of the machine just before the measurement (others' load). */
-  busyBefore: number;
-  stop: StopResult | null;
+/** What one measurement gives (its shape is the JSON's, in bench/report.ts). */
+type Figures = IrcFigures;
+
+/** Calls and µs per command between two `INFO commandstats` readings. */
+function commandDelta(before: CommandStats, after: CommandStats): CommandStats {
+  const out: CommandStats = {};
+  for (const [name, x] of Object.entries(after)) {
+    const calls = x.calls - (before[name]?.calls ?? 0);
+    if (calls > 0) out[name] = { calls, usec: x.usec - (before[name]?.usec ?? 0) };
+  }
+  return out;
 }
 
 class FanoutBench {
@@ -868,19 +1023,25 @@ class FanoutBench {
     const loads = await this.loadProcesses();
     const busyBefore = await this.awaitQuiet();
     const server = await startUnderTest(kind, nodeFlags);
+    const redis = server.redis;
     let stop: StopResult | null = null;
     try {
       const serverPids = server.pids();
       const serverWriteCalls = (): number => serverPids.reduce((sum, p) => sum + processWriteCalls(p), 0);
       const rssIdleBytes = treeRssBytes(serverPids);
       const loadPids = loads.map((l) => l.pid);
-      // Client i: nick n<i>, channel #c<i / per channel>, load process i mod L.
+      // Client i: nick n<i>, channel #c<i / per channel>, load process i mod L, and with two
+      // nodes node (i div L) mod 2: consecutive clients (one channel's) alternate between the
+      // nodes, and each load process has clients on both.
       const perChannel = Math.ceil(scenario.clients / scenario.channels);
+      const ports = server.ports;
       const shares: ClientSpec[][] = loads.map(() => []);
-      for (let i = 0; i < scenario.clients; i += 1) shares[i % loads.length]!.push({ nick: `n${i}`, channel: `#c${Math.floor(i / perChannel)}` });
+      for (let i = 0; i < scenario.clients; i += 1) {
+        shares[i % loads.length]!.push({ nick: `n${i}`, channel: `#c${Math.floor(i / perChannel)}`, port: ports[Math.floor(i / loads.length) % ports.length]! });
+      }
       const connects = await Promise.all(
         loads.map((l, i) =>
-          l.request<ConnectResult>({ type: 'connect', port: server.port, clients: shares[i]!, maxPending: maxPendingConnects, timeoutMs: connectTimeoutMs }, connectTimeoutMs),
+          l.request<ConnectResult>({ type: 'connect', clients: shares[i]!, maxPending: maxPendingConnects, timeoutMs: connectTimeoutMs }, connectTimeoutMs),
         ),
       );
       const joinedByChannel: Record<string, number> = {};
@@ -910,6 +1071,8 @@ class FanoutBench {
       // The window's edges, read here on the same clock as the load generators count by.
       const until = (us: number): Promise<void> => sleep(Math.max(0, (us - monoUs()) / 1000));
       await until(windowStartUs);
+      const stats0 = redis ? await redis.commandStats() : null;
+      const redis0 = redis ? treeCpuMs([redis.pid]) : Number.NaN;
       const server0 = treeCpuMs(serverPids);
       const writes0 = serverWriteCalls();
       const loadEach0 = loadPids.map((p) => treeCpuMs([p]));
@@ -921,12 +1084,14 @@ class FanoutBench {
         rssPeak = Math.max(rssPeak, treeRssBytes(serverPids));
       }
       await until(windowEndUs);
+      const redis1 = redis ? treeCpuMs([redis.pid]) : Number.NaN;
       const server1 = treeCpuMs(serverPids);
       const writes1 = serverWriteCalls();
       const loadEach1 = loadPids.map((p) => treeCpuMs([p]));
       const machine1 = machineCpuTicks();
       const self1 = process.cpuUsage(self0);
       rssPeak = Math.max(rssPeak, treeRssBytes(serverPids));
+      const stats1 = redis ? await redis.commandStats() : null;
       const results = await runs;
 
       const histogram = new Float64Array(histogramSize);
@@ -942,7 +1107,10 @@ class FanoutBench {
       const deliveries = results.reduce((s, r) => s + r.delivered, 0);
       const loadEach = loadEach1.map((v, i) => v - loadEach0[i]!);
       const loadCpuMs = loadEach.reduce((a, b) => a + b, 0);
-      const figures = {
+      const redisCpuMs = redis ? redis1 - redis0 : null;
+      const byCommand = stats0 && stats1 ? commandDelta(stats0, stats1) : null;
+      const sumOf = (key: 'calls' | 'usec'): number | null => (byCommand ? Object.values(byCommand).reduce((t, x) => t + x[key], 0) : null);
+      const figures: Figures & { window: { startUs: number; endUs: number } } = {
         server: kind,
         scenario: scenario.name,
         clients: scenario.clients,
@@ -952,15 +1120,22 @@ class FanoutBench {
         windowMs,
         offeredPerSecond: offeredPerSecond(scenario, joinedByChannel),
         deliveries,
+        sentInWindow: results.reduce((s, r) => s + r.sentInWindow, 0),
         perSecond: (deliveries * 1000) / windowMs,
         p50Ms: histogramPercentile(histogram, 50) / 1000,
         p99Ms: histogramPercentile(histogram, 99) / 1000,
         maxMs: maxLatencyUs / 1000,
+        nodes: ports.length,
         serverCpuMs: server1 - server0,
+        redisCpuMs,
+        redisCalls: sumOf('calls'),
+        redisUsec: sumOf('usec'),
+        redisByCommand: byCommand,
         loadCpuMs,
         loadCpuMaxMs: Math.max(...loadEach),
         machineBusy: (machine1.busy - machine0.busy) / (machine1.total - machine0.total),
-        othersCpuMs: (machine1.busy - machine0.busy) * cpuTickMs - (server1 - server0) - loadCpuMs - (self1.user + self1.system) / 1000,
+        othersCpuMs:
+          (machine1.busy - machine0.busy) * cpuTickMs - (server1 - server0) - (redisCpuMs ?? 0) - loadCpuMs - (self1.user + self1.system) / 1000,
         serverWrites: writes1 - writes0,
         rssIdleBytes,
         rssPeakBytes: rssPeak,
@@ -975,44 +1150,51 @@ class FanoutBench {
       };
       await Promise.all(loads.map((l) => l.request<number>({ type: 'quit', timeoutMs: quitTimeoutMs }, quitTimeoutMs)));
       stop = await server.stop();
-      children.delete(server.pid);
       return { ...figures, stop };
     } finally {
       if (stop === null) {
         await Promise.all(loads.map((l) => l.request<number>({ type: 'quit', timeoutMs: quitTimeoutMs }, quitTimeoutMs).catch(() => 0)));
         await server.stop().catch(() => null);
-        children.delete(server.pid);
       }
     }
   }
 
-  /** One more window of ours under V8's sampling profiler: where its CPU goes. */
-  async profile(scenario: Scenario): Promise<string[]> {
+  /**
+   * One more window of ours (or of the two nodes on Redis, each process profiled) under V8's
+   * sampling profiler: where its CPU goes. Per-delivery figures divide by every delivery of the
+   * window, so two nodes' figures add up.
+   */
+  async profile(scenario: Scenario, kind: 'ours' | 'redis2' = 'ours'): Promise<string[]> {
     const dir = mkdtempSync(`${os.tmpdir()}/irc-fanout-profile-`);
     tempDirs.add(dir);
     try {
-      const r = await this.measure('ours', scenario, ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${profileIntervalUs}`]);
-      const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-      if (!file) throw new Error('the profiled server wrote no .cpuprofile');
-      const profile = JSON.parse(readFileSync(`${dir}/${file}`, 'utf8')) as CpuProfile;
-      const s = summariseProfile(profile, { startUs: r.window.startUs, endUs: r.window.endUs, handshakes: r.deliveries });
+      const r = await this.measure(kind, scenario, ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${profileIntervalUs}`]);
+      const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
+      if (files.length === 0) throw new Error('the profiled server wrote no .cpuprofile');
       const perDelivery = (ms: number): string => `${((1000 * ms) / r.deliveries).toFixed(2)} µs/delivery`;
-      return [
-        `PROFILE ours, ${scenario.name}: node --cpu-prof --cpu-prof-interval=${profileIntervalUs} on the server process, window only;` +
-          ` ${s.totalMs.toFixed(0)} ms sampled, ${r.deliveries} deliveries (${perDelivery(s.totalMs)}; the profiler adds its own cost)`,
-        `with xstate on the stack: ${s.underXstateMs.toFixed(0)} ms (${perDelivery(s.underXstateMs)})`,
-        textTable({
-          header: ['self time by category', 'ms', 'share'],
-          align: 'lrr',
-          rows: s.categories.map((c) => [c.name, c.ms.toFixed(0), `${((100 * c.ms) / s.totalMs).toFixed(1)} %`]),
-        }),
-        '',
-        textTable({
-          header: ['function (self time)', 'where', 'ms'],
-          align: 'llr',
-          rows: s.top.map((f) => [f.fn, f.where, f.ms.toFixed(0)]),
-        }),
-      ];
+      const out: string[] = [];
+      for (const [i, file] of files.entries()) {
+        const profile = JSON.parse(readFileSync(`${dir}/${file}`, 'utf8')) as CpuProfile;
+        const s = summariseProfile(profile, { startUs: r.window.startUs, endUs: r.window.endUs, handshakes: r.deliveries });
+        out.push(
+          ...(i > 0 ? [''] : []),
+          `PROFILE ${labels[kind]}${files.length > 1 ? ` (process ${i + 1} of ${files.length})` : ''}, ${scenario.name}: node --cpu-prof --cpu-prof-interval=${profileIntervalUs}, window only;` +
+            ` ${s.totalMs.toFixed(0)} ms sampled, ${r.deliveries} deliveries in all (${perDelivery(s.totalMs)}; the profiler adds its own cost)`,
+          `with xstate on the stack: ${s.underXstateMs.toFixed(0)} ms (${perDelivery(s.underXstateMs)})`,
+          textTable({
+            header: ['self time by category', 'ms', 'share'],
+            align: 'lrr',
+            rows: s.categories.map((c) => [c.name, c.ms.toFixed(0), `${((100 * c.ms) / s.totalMs).toFixed(1)} %`]),
+          }),
+          '',
+          textTable({
+            header: ['function (self time)', 'where', 'ms'],
+            align: 'llr',
+            rows: s.top.map((f) => [f.fn, f.where, f.ms.toFixed(0)]),
+          }),
+        );
+      }
+      return out;
     } finally {
       rmSync(dir, { recursive: true, force: true });
       tempDirs.delete(dir);
@@ -1020,61 +1202,160 @@ class FanoutBench {
   }
 }
 
+// --- A node's death ------------------------------------------------------------------------
+// Two nodes on a fresh Redis with a short --node-timeout; an observer on node A and deathClients
+// on node B in one channel; node B gets a signal, and the time runs until the observer has seen
+// each of their QUITs. The clients are in this process: they only join and wait.
+
+/** --node-timeout of the two nodes here (the default is defaultConfig.irc.nodeTimeoutMs). */
+const deathNodeTimeoutMs = 2_000;
+const deathClients = 50;
+const deathChannel = '#death';
+/** Registrations in flight at once on node B. */
+const deathJoinBatch = 10;
+/** Past timeout + one beat, how long the observer waits for the last QUIT before giving up. */
+const deathMarginMs = 15_000;
+
+/** An IRC client of this process: registers as `nick`, joins `channel`; every line goes to `onLine`. */
+async function probeClient(port: number, nick: string, channel: string, onLine: (line: string) => void = () => {}): Promise<net.Socket> {
+  const socket = net.connect({ host, port });
+  socket.setNoDelay(true);
+  socket.setEncoding('utf8');
+  let partial = '';
+  let joined = false;
+  const ready = new Promise<net.Socket>((resolve, reject) => {
+    socket.on('connect', () => socket.write(`NICK ${nick}\r\nUSER u 0 * :node death probe\r\n`));
+    socket.on('data', (chunk: string) => {
+      partial += chunk;
+      for (let lf = partial.indexOf('\n'); lf !== -1; lf = partial.indexOf('\n')) {
+        const line = partial.slice(0, lf).replace(/\r$/, '');
+        partial = partial.slice(lf + 1);
+        if (line.startsWith('PING')) {
+          socket.write(`PONG${line.slice(4)}\r\n`);
+          continue;
+        }
+        const numeric = line.split(' ', 3)[1];
+        if (!joined && (numeric === '376' || numeric === '422')) socket.write(`JOIN ${channel}\r\n`);
+        else if (!joined && numeric === '366') {
+          joined = true;
+          resolve(socket);
+        } else if (!joined && numeric !== undefined && /^4\d\d$/.test(numeric)) reject(new Error(`${nick}: ${line}`));
+        onLine(line);
+      }
+      if (partial.length > maxLineBytes) socket.destroy();
+    });
+    socket.on('error', (err) => reject(err));
+    socket.on('close', () => reject(new Error(`${nick}: closed before joining ${channel}`)));
+  });
+  try {
+    return await withTimeout(ready, connectTimeoutMs, `${nick} join`);
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
+}
+
+/**
+ * One death. `delayMs` after every client has joined, the signal: the runs spread it over one
+ * beat, or every run would hit the same point of node B's beat (setting up takes the same time).
+ */
+async function nodeDeathOnce(signal: IrcDeathRun['signal'], delayMs: number): Promise<IrcDeathRun> {
+  const { a, b, redis } = await startTwoNodes(['--node-timeout', String(deathNodeTimeoutMs)]);
+  const sockets: net.Socket[] = [];
+  try {
+    const victims = Array.from({ length: deathClients }, (_, i) => `d${i}`);
+    const joinedSeen = new Set<string>();
+    const quitAt = new Map<string, number>();
+    let reason: string | null = null;
+    let signalledAt = Number.NaN;
+    let allJoined = (): void => {};
+    let allQuit = (): void => {};
+    const joinedAll = new Promise<void>((resolve) => (allJoined = resolve));
+    const quitAll = new Promise<void>((resolve) => (allQuit = resolve));
+    const observer = await probeClient(a.port, 'observer', deathChannel, (line) => {
+      const m = /^:([^!\s]+)\S* (JOIN|QUIT)(?: :?(.*))?$/.exec(line);
+      if (!m || !m[1]!.startsWith('d')) return;
+      if (m[2] === 'JOIN') {
+        joinedSeen.add(m[1]!);
+        if (joinedSeen.size === deathClients) allJoined();
+      } else if (!quitAt.has(m[1]!)) {
+        quitAt.set(m[1]!, performance.now() - signalledAt);
+        reason ??= m[3] ?? '';
+        if (quitAt.size === deathClients) allQuit();
+      }
+    });
+    sockets.push(observer);
+    for (let i = 0; i < victims.length; i += deathJoinBatch) {
+      sockets.push(...(await Promise.all(victims.slice(i, i + deathJoinBatch).map((nick) => probeClient(b.port, nick, deathChannel)))));
+    }
+    await withTimeout(joinedAll, connectTimeoutMs, `the observer seeing ${deathClients} JOINs`);
+    await sleep(delayMs);
+    // No QUIT may count before the signal: any seen so far is a failure of the setup.
+    if (quitAt.size > 0) throw new Error(`${quitAt.size} QUITs before the signal`);
+    signalledAt = performance.now();
+    let exitMs: number | null = null;
+    if (signal === 'SIGKILL') {
+      process.kill(b.pid, 'SIGKILL');
+      await b.stop();
+      exitMs = performance.now() - signalledAt;
+    }
+    const exited =
+      signal === 'SIGTERM'
+        ? b.stop().then((r) => {
+            exitMs = r.ms;
+            return r;
+          })
+        : null;
+    const boundMs = deathNodeTimeoutMs + defaultConfig.irc.nodeHeartbeatMs + deathMarginMs;
+    await withTimeout(quitAll, boundMs, `the observer seeing ${deathClients} QUITs`).catch(() => undefined);
+    await exited;
+    const times = [...quitAt.values()];
+    return {
+      signal,
+      delayMs,
+      clients: deathClients,
+      quits: quitAt.size,
+      firstQuitMs: times.length > 0 ? Math.min(...times) : null,
+      allQuitsMs: quitAt.size === deathClients ? Math.max(...times) : null,
+      exitMs,
+      reason,
+    };
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await Promise.all([a.stop(), b.stop()]);
+    await redis.stop();
+  }
+}
+
+function deathLine(tag: string, r: IrcDeathRun): string {
+  const s = (ms: number | null): string => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
+  return (
+    `${tag} node death ${r.signal.padEnd(7)} (after ${r.delayMs.toFixed(0)} ms) observer saw ${r.quits}/${r.clients} QUITs: first after ${s(r.firstQuitMs)}, all after ${s(r.allQuitsMs)}; ` +
+    `node B exited after ${s(r.exitMs)}` +
+    (r.reason !== null ? `  reason ${JSON.stringify(r.reason)}` : '')
+  );
+}
+
 // --- Report --------------------------------------------------------------------------------
+// One line per measurement as it ends; the tables are bench/report.ts's.
 
 const fmt = (v: number, digits: number): string =>
   Number.isFinite(v) ? v.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
-const ratio = (a: number, b: number): string => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}×` : '–');
 const sumValues = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
-
-const metrics: Array<{ label: string; digits: number; pick: (f: Figures) => number; ratio: boolean }> = [
-  { label: 'deliveries/s', digits: 0, pick: (f) => f.perSecond, ratio: true },
-  { label: 'latency p50 (ms)', digits: 2, pick: (f) => f.p50Ms, ratio: true },
-  { label: 'latency p99 (ms)', digits: 2, pick: (f) => f.p99Ms, ratio: true },
-  { label: 'latency max (ms)', digits: 1, pick: (f) => f.maxMs, ratio: true },
-  { label: 'server CPU per delivery (µs)', digits: 2, pick: (f) => (1000 * f.serverCpuMs) / f.deliveries, ratio: true },
-  { label: 'server CPU (% of one core)', digits: 0, pick: (f) => (100 * f.serverCpuMs) / f.windowMs, ratio: true },
-  { label: 'server write syscalls per delivery', digits: 3, pick: (f) => f.serverWrites / f.deliveries, ratio: true },
-  { label: 'server RSS before clients (MiB)', digits: 1, pick: (f) => f.rssIdleBytes / 2 ** 20, ratio: true },
-  { label: 'server RSS, peak in window (MiB)', digits: 1, pick: (f) => f.rssPeakBytes / 2 ** 20, ratio: true },
-  { label: 'load gen CPU, all processes (% of one core)', digits: 0, pick: (f) => (100 * f.loadCpuMs) / f.windowMs, ratio: false },
-  { label: 'load gen CPU, busiest process (% of one core)', digits: 0, pick: (f) => (100 * f.loadCpuMaxMs) / f.windowMs, ratio: false },
-  { label: 'load gen sends late > 10 ms', digits: 0, pick: (f) => f.lateSends, ratio: false },
-  { label: 'machine busy in window (% of all CPUs)', digits: 0, pick: (f) => 100 * f.machineBusy, ratio: false },
-  { label: 'rest of machine in window (% of one core)', digits: 0, pick: (f) => (100 * f.othersCpuMs) / f.windowMs, ratio: false },
-  { label: 'machine busy just before (% of all CPUs)', digits: 0, pick: (f) => 100 * f.busyBefore, ratio: false },
-  { label: 'deliveries missing 1-5 s after last send', digits: 0, pick: (f) => f.missing, ratio: false },
-  { label: 'clients dropped in run', digits: 0, pick: (f) => f.disconnected, ratio: false },
-  { label: 'clients not joined', digits: 0, pick: (f) => sumValues(f.connectFailures), ratio: false },
-  { label: 'connect + register + join (s)', digits: 2, pick: (f) => f.connectMs / 1000, ratio: false },
-];
-
-function scenarioTable(runs: Figures[], kinds: ServerKind[]): string {
-  const med = (kind: ServerKind, pick: (f: Figures) => number): number =>
-    median(runs.filter((f) => f.server === kind).map(pick).filter(Number.isFinite));
-  const others = kinds.filter((k) => k !== 'ours');
-  const header = ['figure (median)', ...kinds.map((k) => labels[k]), ...others.map((k) => `ours/${k}`)];
-  const rows = metrics.map((m) => {
-    const values = kinds.map((k) => med(k, m.pick));
-    const ours = values[0]!;
-    return [
-      m.label,
-      ...values.map((v) => fmt(v, m.digits)),
-      ...others.map((k) => (m.ratio ? ratio(ours, med(k, m.pick)) : '')),
-    ];
-  });
-  return textTable({ header, align: `l${'r'.repeat(header.length - 1)}`, rows });
-}
 
 function runLine(tag: string, f: Figures): string {
   return (
-    `${tag} ${f.scenario.padEnd(7)} ${labels[f.server].padEnd(13)} ${fmt(f.perSecond, 0).padStart(7)}/s of ${fmt(f.offeredPerSecond, 0)} ` +
+    `${tag} ${f.scenario.padEnd(7)} ${labels[f.server].padEnd(22)} ${fmt(f.perSecond, 0).padStart(7)}/s of ${fmt(f.offeredPerSecond, 0)} ` +
     `p50 ${fmt(f.p50Ms, 2)} p99 ${fmt(f.p99Ms, 2)} max ${fmt(f.maxMs, 1)} ms  server ${fmt((1000 * f.serverCpuMs) / f.deliveries, 2)} µs/delivery ` +
     `(${fmt((100 * f.serverCpuMs) / f.windowMs, 0)} %), ${fmt(f.serverWrites / f.deliveries, 3)} writes/delivery, ` +
     `RSS ${fmt(f.rssIdleBytes / 2 ** 20, 1)} → ${fmt(f.rssPeakBytes / 2 ** 20, 1)} MiB  load gen ${fmt((100 * f.loadCpuMs) / f.windowMs, 0)} % ` +
     `(late sends ${f.lateSends}, max lag ${fmt(f.maxSendLagMs, 0)} ms)  machine ${fmt(100 * f.machineBusy, 0)} % (rest ${fmt((100 * f.othersCpuMs) / f.windowMs, 0)} % of a core), ` +
     `before ${fmt(100 * f.busyBefore, 0)} %  ` +
     `joined ${f.joined}/${f.clients} in ${fmt(f.connectMs / 1000, 2)} s  missing ${f.missing}, dropped ${f.disconnected}` +
+    (f.redisCpuMs !== null && f.redisCalls !== null
+      ? `  Redis ${fmt((1000 * f.redisCpuMs) / f.deliveries, 2)} µs/delivery (${fmt((100 * f.redisCpuMs) / f.windowMs, 0)} %), ` +
+        `${fmt(f.redisCalls / f.sentInWindow, 2)} commands/message, ${fmt(f.redisCalls / f.deliveries, 3)}/delivery`
+      : '') +
     (sumValues(f.connectFailures) > 0 ? `  not joined ${JSON.stringify(f.connectFailures)}` : '') +
     (f.stop ? `  stop ${fmt(f.stop.ms, 0)} ms${f.stop.killed ? ' (killed)' : ''}` : '')
   );
@@ -1109,29 +1390,38 @@ async function main(): Promise<void> {
   const settings = settingsFor(flags);
   const notes: string[] = [];
   const ngircd = flags.ngircd ? ngircdVersion() : null;
-  const kinds: ServerKind[] = ngircd ? ['ours', 'bare', 'ngircd'] : ['ours', 'bare'];
+  const redisServer = flags.redis ? redisVersion() : null;
+  const kinds: ServerKind[] = ['ours', 'bare', ...(ngircd ? (['ngircd'] as const) : []), ...(redisServer ? (['redis2'] as const) : [])];
   if (!flags.ngircd) notes.push('ngircd skipped (--no-ngircd).');
   else if (!ngircd) {
     notes.push(`ngircd is not installed (${ngircdPath}): skipped. To compare with it: apt-get install ngircd (its service need not run; the benchmark starts its own with a config in a temp dir).`);
   }
+  if (!flags.redis) notes.push('ours on Redis and the node-death measurement skipped (--no-redis).');
+  else if (!redisServer) notes.push(`redis-server is not installed (${redisServerPath}): ours on Redis and the node-death measurement skipped (apt-get install redis-server).`);
   const chosen = scenarios.filter((s) => flags.only === null || flags.only.has(s.name));
+  const deathChosen = redisServer !== null && (flags.only === null || flags.only.has(deathName));
   const machine = describeMachine();
   const out: string[] = [
     '',
-    `IRC FAN-OUT  machine: ${machine.nproc} CPUs (${machine.cpu}), ${machine.memory}, ${machine.kernel}; Node ${machine.node}` + (ngircd ? `; ${ngircd}` : ''),
+    `IRC FAN-OUT  machine: ${machine.nproc} CPUs (${machine.cpu}), ${machine.memory}, ${machine.kernel}; Node ${machine.node}` +
+      (ngircd ? `; ${ngircd}` : '') +
+      (redisServer ? `; ${redisServer}` : ''),
     `runs ${settings.runs}, warm-up ${settings.warmupMs / 1000} s, window ${settings.windowMs / 1000} s, ${settings.loadProcesses} load-generator processes, ` +
       `PRIVMSG text ${settings.textBytes} bytes, CPU from /proc in ${cpuTickMs} ms ticks`,
+    `Everything shares these ${machine.nproc} CPUs: the server under test (for ours on Redis: two nodes and redis-server) and the load generators.`,
   ];
   const bench = new FanoutBench(settings);
   const all: Figures[] = [];
-  let profile: string[] = [];
+  const deaths: IrcDeathRun[] = [];
+  const profile: string[] = [];
   try {
     for (let run = 1; run <= settings.runs; run += 1) {
       for (const scenario of chosen) {
         for (const kind of rotate(kinds, run - 1)) {
           const tag = `run ${run}/${settings.runs}`;
           try {
-            const f = await bench.measure(kind, scenario);
+            const { window, ...f } = await bench.measure(kind, scenario);
+            void window;
             all.push(f);
             log(runLine(tag, f));
           } catch (err) {
@@ -1142,11 +1432,30 @@ async function main(): Promise<void> {
         }
       }
     }
+    if (deathChosen) {
+      for (let run = 1; run <= settings.runs; run += 1) {
+        for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+          const tag = `run ${run}/${settings.runs}`;
+          try {
+            await bench.awaitQuiet();
+            const r = await nodeDeathOnce(signal, ((run - 1) / settings.runs) * defaultConfig.irc.nodeHeartbeatMs);
+            deaths.push(r);
+            log(deathLine(tag, r));
+          } catch (err) {
+            const message = err instanceof Error ? err.message : String(err);
+            log(`${tag} node death ${signal} failed: ${message}`);
+            notes.push(`${tag} node death ${signal} failed: ${message}`);
+          }
+        }
+      }
+    }
     if (flags.profile && chosen[0]) {
-      try {
-        profile = await bench.profile(chosen[0]);
-      } catch (err) {
-        notes.push(`profile failed: ${err instanceof Error ? err.message : String(err)}`);
+      for (const kind of kinds.includes('redis2') ? (['ours', 'redis2'] as const) : (['ours'] as const)) {
+        try {
+          profile.push(...(profile.length > 0 ? [''] : []), ...(await bench.profile(chosen[0], kind)));
+        } catch (err) {
+          notes.push(`profile of ${labels[kind]} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
       }
     }
   } finally {
@@ -1159,17 +1468,66 @@ async function main(): Promise<void> {
       '',
       `${s.name}: ${s.clients} clients in ${s.channels} channel${s.channels > 1 ? 's' : ''} of ${s.clients / s.channels}, ` +
         `one PRIVMSG each every ${s.periodMs} ms: ${fmt(offeredPerSecond(s), 0)} deliveries/s offered`,
-      scenarioTable(runs, kinds),
+      textTable(ircScenarioTable(runs, kinds)),
+    );
+    const commands = ircCommandTable(runs);
+    if (commands) out.push('', `${s.name}, ${labels.redis2}: Redis commands per message sent (medians; those scripts run counted under their names)`, textTable(commands));
+  }
+  const death: IrcDeath | null = deathChosen
+    ? {
+        nodeTimeoutMs: deathNodeTimeoutMs,
+        heartbeatMs: defaultConfig.irc.nodeHeartbeatMs,
+        defaultNodeTimeoutMs: defaultConfig.irc.nodeTimeoutMs,
+        clients: deathClients,
+        runs: deaths,
+      }
+    : null;
+  if (death) {
+    const beat = death.heartbeatMs / 1000;
+    out.push(
+      '',
+      `NODE DEATH: two nodes with --node-timeout ${death.nodeTimeoutMs}, ${death.clients} clients on node B and an observer on node A in one channel; ` +
+        `node B signalled. Expected after SIGKILL: ${death.nodeTimeoutMs / 1000 - beat} to ${death.nodeTimeoutMs / 1000 + beat} s ` +
+        `(timeout ± one ${beat} s beat); with the default --node-timeout ${death.defaultNodeTimeoutMs}: ` +
+        `${death.defaultNodeTimeoutMs / 1000 - beat} to ${death.defaultNodeTimeoutMs / 1000 + beat} s.`,
+      textTable(ircDeathTable(death)),
     );
   }
   if (profile.length > 0) out.push('', ...profile);
   out.push(
     '',
     'Latency: receive time (when the load generator\'s event loop saw the bytes) − send time (in the text), one monotonic clock.',
-    'Server CPU and load gen CPU: utime + stime from /proc over the window only; write syscalls: syscw of /proc/<pid>/io. Ratios are of the medians.',
+    'Server CPU (both nodes for ours on Redis), Redis CPU and load gen CPU: utime + stime from /proc over the window only; write syscalls: syscw of /proc/<pid>/io.',
+    'Redis commands: INFO commandstats over the window (commands run by Lua scripts included, INFO not). Ratios are of the medians.',
   );
   if (notes.length > 0) out.push('', 'NOTES', ...notes.map((n) => `- ${n}`));
-  out.push('', `elapsed ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+  const elapsedS = (Date.now() - started) / 1000;
+  out.push('', `elapsed ${(elapsedS / 60).toFixed(1)} min`);
+  if (flags.write) {
+    const results: IrcResults = {
+      version: ircResultsVersion,
+      startedAt: new Date(started).toISOString(),
+      elapsedS,
+      machine,
+      settings: {
+        runs: settings.runs,
+        quick: settings.quick,
+        warmupMs: settings.warmupMs,
+        windowMs: settings.windowMs,
+        loadProcesses: settings.loadProcesses,
+        textBytes: settings.textBytes,
+      },
+      ngircd,
+      redis: redisServer,
+      kinds,
+      scenarios: chosen.map((s) => ({ name: s.name, clients: s.clients, channels: s.channels, periodMs: s.periodMs, offeredPerSecond: offeredPerSecond(s) })),
+      runs: all,
+      nodeDeath: death,
+      notes,
+    };
+    writeFileSync(resultsPath, `${JSON.stringify(results, null, 1)}\n`);
+    out.push(`wrote docs/bench-irc-results.json (\`npm run bench -- --from-json\` puts it in docs/benchmarks.md)`);
+  }
   process.stdout.write(`${out.join('\n')}\n`);
 }
 

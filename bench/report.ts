@@ -1,7 +1,10 @@
 // From results (measured now or read back from JSON) to what a reader sees: the tables of
 // medians and ratios (as text for the terminal and as markdown), the target verdicts, the charts
-// and docs/benchmarks.md. Pure apart from the caller writing the strings it returns.
+// and docs/benchmarks.md (its last section, the chat fan-out, from docs/bench-irc-results.json when
+// that file exists). Pure apart from that read and the caller writing the strings it returns.
 
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defaultConfig } from '../src/config.js';
 import { cpuTickMs } from './procfs.js';
 import { profileIntervalUs, quietBudgetMs } from './scenarios.js';
@@ -609,7 +612,7 @@ export function summary(results: BenchResults): string[] {
   return out;
 }
 
-export function markdown(results: BenchResults, chartList: Chart[]): string {
+export function markdown(results: BenchResults, chartList: Chart[], irc: IrcResults | null = readIrcResults()): string {
   const m = results.machine;
   const s = results.settings;
   const v = verdicts(results);
@@ -747,6 +750,347 @@ ${profileSection(results)}
 ## Notes from this run
 
 ${notes}
+${irc ? `\n${ircSection(irc)}` : ''}`;
+}
+
+// --- Chat (IRC) ------------------------------------------------------------------------------
+// The fan-out benchmark (bench/ircFanout.ts) writes docs/bench-irc-results.json with --write; the
+// page ends with a section built from it when the file exists. The benchmark's terminal tables
+// come from here too, so the two cannot disagree. JSON turns NaN into null: every figure is read
+// through num().
+
+export type IrcKind = 'ours' | 'bare' | 'ngircd' | 'redis2';
+export const ircLabels: Record<IrcKind, string> = {
+  ours: 'ours (xstate)',
+  bare: 'bare relay',
+  ngircd: 'ngircd',
+  redis2: 'ours on Redis, 2 nodes',
+};
+export const ircResultsVersion = 1;
+const ircResultsFile = fileURLToPath(new URL('../../docs/bench-irc-results.json', import.meta.url));
+
+/** One measurement: one server kind, one scenario, one window. Figures a kind has not are null. */
+export interface IrcFigures {
+  server: IrcKind;
+  scenario: string;
+  clients: number;
+  joined: number;
+  connectFailures: Record<string, number>;
+  connectMs: number;
+  windowMs: number;
+  offeredPerSecond: number;
+  /** Deliveries received in the window, and lines the clients sent in it. */
+  deliveries: number;
+  sentInWindow: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Server processes (2 for the Redis kind) and their CPU in the window, all of them. */
+  nodes: number;
+  serverCpuMs: number;
+  /** redis-server's CPU in the window; its commands (`INFO commandstats`, INFO itself left out). */
+  redisCpuMs: number | null;
+  redisCalls: number | null;
+  redisUsec: number | null;
+  redisByCommand: Record<string, { calls: number; usec: number }> | null;
+  loadCpuMs: number;
+  /** The busiest load-generator process's CPU in the window. */
+  loadCpuMaxMs: number;
+  machineBusy: number;
+  /** The machine's busy time less the servers', Redis's, the load generators' and the harness's. */
+  othersCpuMs: number;
+  /** Write-type system calls of the server processes in the window (/proc/<pid>/io syscw). */
+  serverWrites: number;
+  /** Server processes' RSS before any client connected, and the peak in the window. */
+  rssIdleBytes: number;
+  rssPeakBytes: number;
+  /** Deliveries expected from the lines sent (sent × other members) and not received after the drain. */
+  expected: number;
+  missing: number;
+  disconnected: number;
+  lateSends: number;
+  maxSendLagMs: number;
+  /** Busy share of the machine just before the measurement (others' load). */
+  busyBefore: number;
+  stop: { ms: number; exitCode: number | null; signal: string | null; killed: boolean } | null;
+}
+
+export interface IrcScenario {
+  name: string;
+  clients: number;
+  channels: number;
+  periodMs: number;
+  offeredPerSecond: number;
+}
+
+/** Node B of two stopped by a signal, with `clients` of its users in a channel watched from node A. */
+export interface IrcDeathRun {
+  signal: 'SIGKILL' | 'SIGTERM';
+  /** Wait between the last join and the signal (the runs spread it over one beat). */
+  delayMs: number;
+  clients: number;
+  /** QUITs of node B's users the observer saw, and when (ms after the signal); null if not seen. */
+  quits: number;
+  firstQuitMs: number | null;
+  allQuitsMs: number | null;
+  /** Node B's exit, ms after the signal. */
+  exitMs: number | null;
+  /** One of the QUIT reasons, as the observer saw it. */
+  reason: string | null;
+}
+
+export interface IrcDeath {
+  nodeTimeoutMs: number;
+  heartbeatMs: number;
+  defaultNodeTimeoutMs: number;
+  clients: number;
+  runs: IrcDeathRun[];
+}
+
+export interface IrcResults {
+  version: number;
+  startedAt: string;
+  elapsedS: number;
+  machine: BenchResults['machine'];
+  settings: { runs: number; quick: boolean; warmupMs: number; windowMs: number; loadProcesses: number; textBytes: number };
+  ngircd: string | null;
+  redis: string | null;
+  kinds: IrcKind[];
+  scenarios: IrcScenario[];
+  runs: IrcFigures[];
+  nodeDeath: IrcDeath | null;
+  notes: string[];
+}
+
+type IrcPick = (f: IrcFigures) => number | null;
+const perDelivery = (f: IrcFigures, v: number | null): number => num(v) / f.deliveries;
+const perSent = (f: IrcFigures, v: number | null): number => num(v) / f.sentInWindow;
+
+/** `ratio`: shown against the other kinds (ours/baseline, Redis/ours). */
+const ircMetrics: Array<{ label: string; digits: number; pick: IrcPick; ratio: boolean }> = [
+  { label: 'deliveries/s', digits: 0, pick: (f) => f.perSecond, ratio: true },
+  { label: 'latency p50 (ms)', digits: 2, pick: (f) => f.p50Ms, ratio: true },
+  { label: 'latency p99 (ms)', digits: 2, pick: (f) => f.p99Ms, ratio: true },
+  { label: 'latency max (ms)', digits: 1, pick: (f) => f.maxMs, ratio: true },
+  { label: 'server CPU per delivery (µs; both nodes)', digits: 2, pick: (f) => 1000 * perDelivery(f, f.serverCpuMs), ratio: true },
+  { label: 'server CPU (% of one core; both nodes)', digits: 0, pick: (f) => (100 * f.serverCpuMs) / f.windowMs, ratio: true },
+  { label: 'Redis CPU per delivery (µs)', digits: 2, pick: (f) => 1000 * perDelivery(f, f.redisCpuMs), ratio: false },
+  { label: 'Redis CPU (% of one core)', digits: 0, pick: (f) => (100 * num(f.redisCpuMs)) / f.windowMs, ratio: false },
+  { label: 'server + Redis CPU per delivery (µs)', digits: 2, pick: (f) => 1000 * perDelivery(f, f.serverCpuMs + (f.redisCpuMs ?? 0)), ratio: true },
+  { label: 'Redis commands per delivery', digits: 3, pick: (f) => perDelivery(f, f.redisCalls), ratio: false },
+  { label: 'Redis commands per message sent', digits: 2, pick: (f) => perSent(f, f.redisCalls), ratio: false },
+  { label: 'server write syscalls per delivery', digits: 3, pick: (f) => f.serverWrites / f.deliveries, ratio: true },
+  { label: 'server RSS before clients (MiB)', digits: 1, pick: (f) => mib(f.rssIdleBytes), ratio: true },
+  { label: 'server RSS, peak in window (MiB)', digits: 1, pick: (f) => mib(f.rssPeakBytes), ratio: true },
+  { label: 'load gen CPU, all processes (% of one core)', digits: 0, pick: (f) => (100 * f.loadCpuMs) / f.windowMs, ratio: false },
+  { label: 'load gen CPU, busiest process (% of one core)', digits: 0, pick: (f) => (100 * f.loadCpuMaxMs) / f.windowMs, ratio: false },
+  { label: 'load gen sends late > 10 ms', digits: 0, pick: (f) => f.lateSends, ratio: false },
+  { label: 'machine busy in window (% of all CPUs)', digits: 0, pick: (f) => 100 * f.machineBusy, ratio: false },
+  { label: 'rest of machine in window (% of one core)', digits: 0, pick: (f) => (100 * f.othersCpuMs) / f.windowMs, ratio: false },
+  { label: 'machine busy just before (% of all CPUs)', digits: 0, pick: (f) => 100 * f.busyBefore, ratio: false },
+  { label: 'deliveries missing 1-5 s after last send', digits: 0, pick: (f) => f.missing, ratio: false },
+  { label: 'clients dropped in run', digits: 0, pick: (f) => f.disconnected, ratio: false },
+  { label: 'clients not joined', digits: 0, pick: (f) => totalFailures(f.connectFailures), ratio: false },
+  { label: 'connect + register + join (s)', digits: 2, pick: (f) => f.connectMs / 1000, ratio: false },
+];
+
+const ircOrder: IrcKind[] = ['ours', 'bare', 'ngircd', 'redis2'];
+
+/** One scenario's medians by kind, with ours against each baseline and two nodes against ours. */
+export function ircScenarioTable(runs: readonly IrcFigures[], kinds: readonly IrcKind[]): Table {
+  const shown = ircOrder.filter((k) => kinds.includes(k));
+  const m = (kind: IrcKind, pick: IrcPick): number => med(runs.filter((f) => f.server === kind), pick);
+  const baselines = shown.filter((k) => k === 'bare' || k === 'ngircd');
+  const redis = shown.includes('redis2') && shown.includes('ours');
+  const header = ['figure (median)', ...shown.map((k) => ircLabels[k]), ...baselines.map((k) => `ours/${k}`), ...(redis ? ['2 nodes/ours'] : [])];
+  const rows = ircMetrics.map((x) => [
+    x.label,
+    ...shown.map((k) => fmt(m(k, x.pick), x.digits)),
+    ...baselines.map((k) => (x.ratio ? ratio(m('ours', x.pick), m(k, x.pick)) : '')),
+    ...(redis ? [x.ratio ? ratio(m('redis2', x.pick), m('ours', x.pick)) : ''] : []),
+  ]);
+  return { header, align: `l${'r'.repeat(header.length - 1)}`, rows };
+}
+
+/**
+ * Redis's commands by name, per message sent (medians of the Redis kind's runs), most called
+ * first. An EVALSHA's time includes the calls its script makes, which are also listed under their
+ * own names: the times do not add up, so the total row has none.
+ */
+export function ircCommandTable(runs: readonly IrcFigures[]): Table | null {
+  const withStats = runs.filter((f) => f.server === 'redis2' && f.redisByCommand);
+  if (withStats.length === 0) return null;
+  const names = [...new Set(withStats.flatMap((f) => Object.keys(f.redisByCommand ?? {})))];
+  const of = (name: string, key: 'calls' | 'usec'): number => med(withStats, (f) => perSent(f, f.redisByCommand?.[name]?.[key] ?? 0));
+  const rows = names
+    .map((name) => ({ name, calls: of(name, 'calls'), usec: of(name, 'usec') }))
+    .filter((r) => r.calls >= 0.005)
+    .sort((a, b) => b.calls - a.calls);
+  return {
+    header: ['Redis command', 'calls per message sent', 'µs in Redis per message sent'],
+    align: 'lrr',
+    rows: [
+      ...rows.map((r) => [r.name.toUpperCase(), fmt(r.calls, 2), fmt(r.usec, 1)]),
+      ['all', fmt(med(withStats, (f) => perSent(f, f.redisCalls)), 2), ''],
+    ],
+  };
+}
+
+/** The node-death runs: SIGKILL and SIGTERM side by side. */
+export function ircDeathTable(d: IrcDeath): Table {
+  const by = (signal: IrcDeathRun['signal']): IrcDeathRun[] => d.runs.filter((r) => r.signal === signal);
+  const s = (ms: number): string => fmt(ms / 1000, 2);
+  const max = (rs: IrcDeathRun[], pick: (r: IrcDeathRun) => number | null): number =>
+    rs.length > 0 && rs.every((r) => pick(r) !== null) ? Math.max(...rs.map((r) => num(pick(r)))) : Number.NaN;
+  const row = (label: string, f: (rs: IrcDeathRun[]) => string): string[] => [label, f(by('SIGKILL')), f(by('SIGTERM'))];
+  return {
+    header: ['node B stopped by', 'SIGKILL', 'SIGTERM'],
+    align: 'lrr',
+    rows: [
+      row('runs', (rs) => String(rs.length)),
+      row(`runs where the observer saw all ${d.clients} QUITs`, (rs) => `${rs.filter((r) => r.allQuitsMs !== null).length}/${rs.length}`),
+      row(`signal → all ${d.clients} QUITs seen on node A (s), median`, (rs) => s(med(rs, (r) => r.allQuitsMs))),
+      row(`signal → all ${d.clients} QUITs seen on node A (s), max`, (rs) => s(max(rs, (r) => r.allQuitsMs))),
+      row('signal → first QUIT seen (s), median', (rs) => s(med(rs, (r) => r.firstQuitMs))),
+      row('signal → node B exited (s), median', (rs) => s(med(rs, (r) => r.exitMs))),
+      row('signal → node B exited (s), max', (rs) => s(max(rs, (r) => r.exitMs))),
+    ],
+  };
+}
+
+/** A few sentences from the medians: what two nodes on Redis cost against one node. */
+function ircSummary(r: IrcResults): string[] {
+  const out: string[] = [];
+  for (const sc of r.scenarios) {
+    const runs = r.runs.filter((f) => f.scenario === sc.name);
+    const m = (kind: IrcKind, pick: IrcPick): number => med(runs.filter((f) => f.server === kind), pick);
+    const one = (pick: IrcPick): number => m('ours', pick);
+    const two = (pick: IrcPick): number => m('redis2', pick);
+    if (!Number.isFinite(two((f) => f.perSecond))) continue;
+    const cpu: IrcPick = (f) => 1000 * perDelivery(f, f.serverCpuMs);
+    const rcpu: IrcPick = (f) => 1000 * perDelivery(f, f.redisCpuMs);
+    const sent = (name: string): IrcPick => (f) => perSent(f, f.redisByCommand?.[name]?.calls ?? 0);
+    out.push(
+      `- **${sc.name}** (${fmt(sc.offeredPerSecond, 0)} deliveries/s offered): two nodes on Redis delivered ` +
+        `${fmt(two((f) => f.perSecond), 0)}/s (${ratio(two((f) => f.perSecond), one((f) => f.perSecond))} one node's ` +
+        `${fmt(one((f) => f.perSecond), 0)}/s), p99 ${fmt(two((f) => f.p99Ms), 2)} ms against ${fmt(one((f) => f.p99Ms), 2)} ms; ` +
+        `a delivery cost ${fmt(two(cpu), 2)} µs of CPU in the two nodes plus ${fmt(two(rcpu), 2)} µs in Redis, against ` +
+        `${fmt(one(cpu), 2)} µs in one node (${ratio(two((f) => 1000 * perDelivery(f, f.serverCpuMs + (f.redisCpuMs ?? 0))), one(cpu))}); ` +
+        `Redis ran ${fmt(two((f) => perSent(f, f.redisCalls)), 1)} commands per message sent ` +
+        `(${fmt(two(sent('evalsha')), 1)} EVALSHA and ${fmt(two(sent('publish')), 1)} PUBLISH among them, the rest mostly inside the scripts), ` +
+        `${fmt(two((f) => perDelivery(f, f.redisCalls)), 3)} per delivery.`,
+    );
+  }
+  const d = r.nodeDeath;
+  if (d) {
+    const kill = d.runs.filter((x) => x.signal === 'SIGKILL');
+    const term = d.runs.filter((x) => x.signal === 'SIGTERM');
+    out.push(
+      `- **A node's death**: with \`--node-timeout ${d.nodeTimeoutMs}\`, the users of a SIGKILLed node were gone for the ` +
+        `other node in ${fmt(med(kill, (x) => x.allQuitsMs) / 1000, 2)} s (median of ${kill.length}; slowest ` +
+        `${fmt(Math.max(...kill.map((x) => num(x.allQuitsMs))) / 1000, 2)} s; at most timeout + one ${d.heartbeatMs / 1000} s beat is expected, ` +
+        `so ${(d.defaultNodeTimeoutMs + d.heartbeatMs) / 1000} s with the default ${d.defaultNodeTimeoutMs / 1000} s timeout). ` +
+        (term.length > 0
+          ? `On SIGTERM they were gone in ${fmt(med(term, (x) => x.allQuitsMs) / 1000, 2)} s and the node had exited in ` +
+            `${fmt(med(term, (x) => x.exitMs) / 1000, 2)} s.`
+          : ''),
+    );
+  }
+  return out;
+}
+
+/** The "Chat (IRC)" section of docs/benchmarks.md. */
+export function ircSection(r: IrcResults): string {
+  const s = r.settings;
+  const m = r.machine;
+  const parts: string[] = [];
+  for (const sc of r.scenarios) {
+    const runs = r.runs.filter((f) => f.scenario === sc.name);
+    if (runs.length === 0) continue;
+    const commands = ircCommandTable(runs);
+    parts.push(
+      `### ${sc.name}: ${sc.clients.toLocaleString('en')} clients in ${sc.channels} channel${sc.channels > 1 ? 's' : ''} of ` +
+        `${(sc.clients / sc.channels).toLocaleString('en')}, ${fmt(sc.offeredPerSecond, 0)} deliveries/s offered\n\n` +
+        markdownTable(ircScenarioTable(runs, r.kinds)) +
+        (commands ? `\n\nWhat Redis ran for two nodes, by command (scripts' own calls counted under their names):\n\n${markdownTable(commands)}` : ''),
+    );
+  }
+  const d = r.nodeDeath;
+  const death = d
+    ? `Two nodes on a fresh Redis, both with \`--node-timeout ${d.nodeTimeoutMs}\` (a node beats every ${d.heartbeatMs} ms): one
+observer on node A and ${d.clients} clients on node B in one channel. Then node B gets a signal, and the
+time runs until the observer has seen the QUIT of each of the ${d.clients}. Run *i* of *n* sends the signal
+(*i* − 1)/*n* of a beat after the last join, so that the runs meet node B's beat at different points. After a SIGKILL nobody says
+goodbye: node B's presence key expires ${d.nodeTimeoutMs / 1000} s after its last beat, node A sees it on its next beat and
+publishes the QUITs, so between ${(d.nodeTimeoutMs - d.heartbeatMs) / 1000} and ${(d.nodeTimeoutMs + d.heartbeatMs) / 1000} s is expected (timeout ± one beat, plus
+the clean-up); with the default \`--node-timeout ${d.defaultNodeTimeoutMs}\`, ${(d.defaultNodeTimeoutMs - d.heartbeatMs) / 1000} to ${(d.defaultNodeTimeoutMs + d.heartbeatMs) / 1000} s. After a
+SIGTERM node B quits its users itself and publishes each QUIT before it leaves.${
+        d.runs.find((x) => x.reason) ? ` The QUIT reason the observer saw after a SIGKILL: \`${d.runs.find((x) => x.signal === 'SIGKILL' && x.reason)?.reason ?? ''}\`.` : ''
+      }
+
+${markdownTable(ircDeathTable(d))}`
+    : 'Not measured in this run.';
+  const notes = r.notes.length > 0 ? r.notes.map((n) => `- ${n}`).join('\n') : '- none';
+  return `## Chat (IRC)
+
+Generated by \`npm run bench:irc -- --write\` (bench/ircFanout.ts) on ${r.startedAt.slice(0, 10)}, from
+[bench-irc-results.json](bench-irc-results.json); the run took ${fmt(r.elapsedS / 60, 1)} minutes. Every figure is the
+median of ${s.runs} run${s.runs === 1 ? '' : 's'}.${s.quick ? ' **A --quick run: shorter windows, not for comparison.**' : ''}
+
+**All on one ${m.nproc}-CPU machine** (${m.cpu}, Node ${m.node}). The server under test and ${s.loadProcesses} load-generator processes share ${m.nproc} cores;
+for *ours on Redis, 2 nodes* that is two node processes, \`redis-server\` and the load generators on
+the same ${m.nproc} cores. That column therefore shows what going through Redis costs, not what a second
+machine would add: there is no spare core here for a second node to use.
+
+${ircSummary(r).join('\n')}
+
+### Method
+
+- **Load.** Each client sends one PRIVMSG to its channel every *period* ms, its send time in the text
+  (CLOCK_MONOTONIC, one clock for every process); every other member's client counts the delivery
+  and its latency (receive − send). ${s.warmupMs / 1000} s of sending before a ${s.windowMs / 1000} s window; ${s.textBytes}-byte texts;
+  the clients live in ${s.loadProcesses} load-generator processes, never in a server's. The kinds take turns
+  within each run, the first one changing from run to run.
+- **Servers.** *ours*: our CLI, \`--protocol irc\`, one process, state in memory, with flood control,
+  the per-IP cap, sendq and recvq raised so they do not throttle the load. *bare relay*:
+  bench/baselines/bareIrcRelay.ts, a naive \`node:net\` relay, the floor for Node. *ngircd*:
+  ${r.ngircd ?? 'not installed'}. *ours on Redis, 2 nodes*: a fresh \`redis-server\` (${r.redis ?? 'not installed'},
+  \`--save '' --appendonly no\`, on 127.0.0.1) and two processes of the same CLI with \`--redis\`; the
+  clients go to node A and node B in turn, so every channel has half its members on each node and
+  every line reaches the other half through Redis.
+- **CPU** is utime + stime from /proc over the window only (${cpuTickMs} ms ticks). *Server* counts every
+  server process (both nodes); *Redis* is redis-server's own; *rest of machine* is the machine's busy
+  time less the servers', Redis's, the load generators' and the harness's: other work on this
+  shared machine, and the kernel's loopback TCP work charged to no process.
+- **Redis commands**: \`INFO commandstats\` read before and after the window; every command counted,
+  those Lua scripts run inside Redis included (so one EVALSHA counts as itself plus the calls it
+  makes), the harness's own INFO left out. Divided by the deliveries in the window and by the
+  messages sent in it. Heartbeats (a few commands per node per second) are in the count. The time
+  per command is its \`usec\` from the same stats (an EVALSHA's includes its script's calls).
+- **Ratios** are median / median: ours against each baseline, and two nodes against one node.
+
+${parts.join('\n\n')}
+
+### When a node dies
+
+${death}
+
+### Notes from this run
+
+${notes}
 `;
 }
 
+/** docs/bench-irc-results.json if it is there and of this version; null (and a word on stderr) if not. */
+export function readIrcResults(file = ircResultsFile): IrcResults | null {
+  if (!existsSync(file)) return null;
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8')) as IrcResults;
+    if (r.version === ircResultsVersion) return r;
+    process.stderr.write(`${file}: results version ${r.version}, expected ${ircResultsVersion}: the chat section is left out\n`);
+  } catch (err) {
+    process.stderr.write(`${file}: ${err instanceof Error ? err.message : String(err)}: the chat section is left out\n`);
+  }
+  return null;
+}

@@ -78,6 +78,8 @@ function humanLine(event: string, f: LogFields): string {
       return `${conn} nick ${str(f.nick)} was taken while Redis was away; renamed to ${str(f.now)}`;
     case 'network.publishFailed':
       return `Network: a delivery to other nodes was lost (${str(f.message)})`;
+    case 'network.deliveriesLost':
+      return `Network: lost ${str(f.count)} message(s) from node ${str(f.origin)}${f.channel ? ` to ${str(f.channel)}` : ''} while the link was down`;
     case 'network.resyncFailed':
       return `Network: re-registering this node's users failed (${str(f.message)}); retrying`;
     case 'irc.networkUnavailable':

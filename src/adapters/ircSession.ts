@@ -240,6 +240,8 @@ export interface IrcProtocol extends SessionProtocol {
   nodeIndex: number;
   /** A NOTICE from the server to every local client (the network went away, or came back). */
   noticeAll(text: string): void;
+  /** A NOTICE from the server to this node's members of a (folded) channel. */
+  noticeChannel(channel: string, text: string): void;
   /** This node's clients. */
   clients(): Client[];
   /** Resolves once no job waits on the network state (departures included): before leaving it. */
@@ -503,6 +505,12 @@ export function ircProtocol(
     noticeAll(text) {
       for (const session of sessions.values()) {
         send(session, { tags: {}, source: irc.serverName, command: 'NOTICE', params: [session.client.nick ?? '*', text] });
+      }
+    },
+    noticeChannel(channel, text) {
+      for (const id of state.localMembers(channel)) {
+        const session = localSession(id);
+        if (session) send(session, { tags: {}, source: irc.serverName, command: 'NOTICE', params: [session.client.nick ?? '*', text] });
       }
     },
     clients: () => [...sessions.values()].map((s) => s.client),

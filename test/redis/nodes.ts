@@ -13,6 +13,8 @@ export const nodeTimeoutMs = 1_500;
 /** How long a node may take from spawn to its listening line (a loaded 2-core machine). */
 const startTimeoutMs = 15_000;
 
+export type Exit = { code: number | null; signal: NodeJS.Signals | null; at: number };
+
 export interface IrcNode extends Running {
   port: number;
   /** `--server-name`, e.g. `n1.test`: what its clients see as the server. */
@@ -20,7 +22,9 @@ export interface IrcNode extends Running {
   /** Its index in the network (from its `Network: node N connected` line); null without --redis. */
   index: number | null;
   /** SIGKILL (or another signal) now; resolves when the process has exited. */
-  kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  kill(signal?: NodeJS.Signals): Promise<Exit>;
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`; resolves with how it exited. */
+  terminate(graceMs?: number): Promise<Exit>;
   /** True until the process has exited. */
   alive(): boolean;
 }
@@ -59,7 +63,15 @@ async function launch(args: string[], serverName: string, withRedis: boolean): P
   });
   let listening: RegExpMatchArray;
   try {
-    listening = await r.waitForLine(/listening on 127\.0\.0\.1:(\d+)/, startTimeoutMs);
+    // A process that exits before listening (bad flag, Redis unreachable) fails the start at once.
+    const died = exited.then((e) => {
+      throw new Error(`exited (code ${e.code}, signal ${e.signal}) before listening; stdout: ${r.stdout()}; stderr: ${r.stderr()}`);
+    });
+    const line = r.waitForLine(/listening on 127\.0\.0\.1:(\d+)/, startTimeoutMs);
+    // Whichever loses the race settles later, unobserved: mark both as handled.
+    died.catch(() => {});
+    line.catch(() => {});
+    listening = await Promise.race([line, died]);
   } catch (err) {
     r.proc.kill('SIGKILL');
     await exited;
@@ -75,6 +87,13 @@ async function launch(args: string[], serverName: string, withRedis: boolean): P
     kill(signal: NodeJS.Signals = 'SIGKILL') {
       if (r.proc.exitCode === null && r.proc.signalCode === null) r.proc.kill(signal);
       return exited;
+    },
+    async terminate(graceMs = 5_000) {
+      if (r.proc.exitCode === null && r.proc.signalCode === null) r.proc.kill('SIGTERM');
+      const timer = setTimeout(() => r.proc.kill('SIGKILL'), graceMs);
+      const exit = await exited;
+      clearTimeout(timer);
+      return exit;
     },
   });
 }
@@ -98,8 +117,9 @@ export function startNodes(redisUrl: string, count: number, options: NodeOptions
 }
 
 /** A server without --redis (the network is this one process), with the same flags otherwise. */
-export function startSolo(serverName: string): Promise<IrcNode> {
-  return launch(commonArgs(serverName), serverName, false);
+export function startSolo(serverName: string, options: NodeOptions = {}): Promise<IrcNode> {
+  const network = options.network === undefined ? [] : ['--network', options.network];
+  return launch([...commonArgs(serverName), ...network, ...(options.extraArgs ?? [])], serverName, false);
 }
 
 /** Kills (SIGKILL) every node still running and waits until each has exited. */

@@ -11,6 +11,8 @@
 // Order: one node's PUBLISHes go out on one connection in the order made, and Redis delivers
 // them to each subscriber in that order, so messages from one sender to one channel arrive in
 // the order sent. A node ignores what it published itself (it already delivered it locally).
+// Pub/sub does not store: what is published to a node while its subscriber is disconnected is
+// lost, so the link counts as down until the subscriber has resubscribed (network.ts).
 
 import type { Redis } from 'ioredis';
 import { nodeOf } from '../../irc/ids.js';
@@ -18,7 +20,8 @@ import type { IrcMessage } from '../../protocol/irc/message.js';
 import type { NetworkBus, RemoteDelivery } from '../ircSession.js';
 import type { StateControl } from './state.js';
 
-type Payload = { o: number; d: RemoteDelivery } | { o: number; c: StateControl };
+/** `o` the publishing node, `s` its sequence number on that pub/sub channel. */
+type Payload = { o: number; s: number; d: RemoteDelivery } | { o: number; s: number; c: StateControl };
 
 export interface RedisBusOptions {
   /** The command connection (shared with the state, so a state's control message and the
@@ -32,12 +35,22 @@ export interface RedisBusOptions {
   onControl(control: StateControl): void;
   /** A PUBLISH failed (Redis unreachable): the caller logs it; nothing is retried. */
   onPublishFailed(error: unknown): void;
+  /**
+   * `count` messages from node `origin` never arrived (a gap in its sequence): our subscriber
+   * was disconnected meanwhile. `channel` is the folded IRC channel they were for, or null
+   * (messages to several channels, to one client, or control messages).
+   */
+  onLost(origin: number, channel: string | null, count: number): void;
 }
 
 export class RedisBus implements NetworkBus {
   private readonly allChannel: string;
   private readonly nodeChannel: string;
   private readonly subscribed = new Set<string>();
+  /** The next sequence number per pub/sub channel we publish on. */
+  private readonly sent = new Map<string, number>();
+  /** The last sequence number seen per (origin node, pub/sub channel), to notice gaps. */
+  private readonly seen = new Map<string, number>();
 
   constructor(private readonly options: RedisBusOptions) {
     this.allChannel = `${options.prefix}all`;
@@ -46,8 +59,16 @@ export class RedisBus implements NetworkBus {
 
   /** Subscribes to this node's channel and the network-wide one, and starts listening. */
   async start(): Promise<void> {
-    this.options.subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.receive(message));
+    this.options.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => this.receive(channel.toString('utf8'), message));
     await this.options.subscriber.subscribe(this.nodeChannel, this.allChannel);
+  }
+
+  /**
+   * After the subscriber reconnected: subscribe again to everything this node follows, and
+   * resolve once Redis has confirmed it (only then is nothing published to us lost).
+   */
+  async resubscribe(): Promise<void> {
+    await this.options.subscriber.subscribe(this.nodeChannel, this.allChannel, ...this.subscribed);
   }
 
   /** Before this node's first member of `channel` joins: receive what is said there. */
@@ -55,13 +76,22 @@ export class RedisBus implements NetworkBus {
     const name = this.channelOf(channel);
     if (this.subscribed.has(name)) return;
     this.subscribed.add(name);
-    await this.options.subscriber.subscribe(name);
+    try {
+      await this.options.subscriber.subscribe(name);
+    } catch (err) {
+      // Not following after all (the subscriber is down): the JOIN fails with it, and the
+      // next join of this channel asks again.
+      this.subscribed.delete(name);
+      throw err;
+    }
   }
 
   /** After this node's last member of `channel` left. */
   async unfollow(channel: string): Promise<void> {
     const name = this.channelOf(channel);
     if (!this.subscribed.delete(name)) return;
+    // A later subscription starts afresh: what was said in between was not for us.
+    for (const key of [...this.seen.keys()]) if (key.endsWith(`|${name}`)) this.seen.delete(key);
     await this.options.subscriber.unsubscribe(name);
   }
 
@@ -69,23 +99,27 @@ export class RedisBus implements NetworkBus {
     const delivery: RemoteDelivery = { kind: 'channels', channels, message, time };
     if (except !== undefined) delivery.except = except;
     const target = channels.length === 1 ? this.channelOf(channels[0]!) : this.allChannel;
-    this.publish(target, { o: this.options.nodeIndex, d: delivery });
+    this.publish(target, { d: delivery });
   }
 
   toClient(clientId: number, message: IrcMessage, time: string): void {
-    this.publish(this.channelOfNode(nodeOf(clientId)), { o: this.options.nodeIndex, d: { kind: 'client', clientId, message, time } });
+    this.publish(this.channelOfNode(nodeOf(clientId)), { d: { kind: 'client', clientId, message, time } });
   }
 
   /** A control message of the network state for another node (e.g. its client was kicked). */
   control(nodeIndex: number, control: StateControl): void {
-    this.publish(this.channelOfNode(nodeIndex), { o: this.options.nodeIndex, c: control });
+    this.publish(this.channelOfNode(nodeIndex), { c: control });
   }
 
-  private publish(channel: string, payload: Payload): void {
+  private publish(channel: string, body: { d: RemoteDelivery } | { c: StateControl }): void {
+    // Numbered per pub/sub channel, so a receiver that was cut off can tell how much it missed.
+    const s = (this.sent.get(channel) ?? 0) + 1;
+    this.sent.set(channel, s);
+    const payload = { o: this.options.nodeIndex, s, ...body } as Payload;
     this.options.publisher.publish(channel, JSON.stringify(payload)).catch((err: unknown) => this.options.onPublishFailed(err));
   }
 
-  private receive(raw: Buffer): void {
+  private receive(channel: string, raw: Buffer): void {
     let payload: Payload;
     try {
       payload = JSON.parse(raw.toString('utf8')) as Payload;
@@ -93,6 +127,13 @@ export class RedisBus implements NetworkBus {
       return; // not ours: another program on the same Redis channel
     }
     if (payload.o === this.options.nodeIndex) return;
+    const key = `${payload.o}|${channel}`;
+    const last = this.seen.get(key);
+    this.seen.set(key, payload.s);
+    if (last !== undefined && payload.s > last + 1) {
+      const chanPrefix = `${this.options.prefix}chan:`;
+      this.options.onLost(payload.o, channel.startsWith(chanPrefix) ? channel.slice(chanPrefix.length) : null, payload.s - last - 1);
+    }
     if ('c' in payload) this.options.onControl(payload.c);
     else this.options.onDelivery(payload.d);
   }

@@ -67,8 +67,9 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
   // PRIVMSG sent during an outage must not arrive minutes later out of context.
   const clientOptions: RedisOptions = { ...redisStateClientOptions, lazyConnect: true };
   const redis = new Redis(options.url, clientOptions);
-  // The subscriber queues its SUBSCRIBEs while reconnecting and resubscribes by itself.
-  const subscriber = new Redis(options.url, { ...clientOptions, enableOfflineQueue: true, maxRetriesPerRequest: null });
+  // The subscriber resubscribes under our control after a reconnect (bus.resubscribe), so the
+  // link is not called up before Redis confirmed it: ioredis's own 'ready' comes first.
+  const subscriber = new Redis(options.url, { ...clientOptions, autoResubscribe: false });
   for (const [name, client] of [['commands', redis], ['subscriber', subscriber]] as const) {
     // ioredis reports every failed reconnect as 'error': the link machine logs the outage once.
     client.on('error', () => {});
@@ -94,6 +95,16 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     onDelivery: (delivery) => protocol?.deliverRemote(delivery),
     onControl: (control) => state.applyControl(control),
     onPublishFailed: (err) => logger.log('error', 'network.publishFailed', { message: (err as Error).message }),
+    onLost: (origin, channel, count) => {
+      logger.log('error', 'network.deliveriesLost', { origin, channel: channel ?? '', count });
+      // The members here who missed them are told, as the sender could not be.
+      if (channel !== null) {
+        protocol?.noticeChannel(
+          channel,
+          `*** ${count} message(s) from another server to this channel were lost while this server's link to the network was down.`,
+        );
+      }
+    },
   });
   const state = new RedisState({
     redis,
@@ -209,7 +220,9 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
         logUp: () => logger.log('info', 'network.up', { url: shownUrl(options.url), node: nodeIndex }),
         logDown: () => logger.log('error', 'network.down', { url: shownUrl(options.url), node: nodeIndex }),
         noticeDown: () =>
-          protocol?.noticeAll('*** The network is unreachable (its state server is down): this server keeps you connected, but commands that need the network will fail until it is back.'),
+          protocol?.noticeAll(
+            '*** The network is unreachable (its state server is down, or this server lost its link to it): you stay connected, but commands that need the network fail and messages from other servers may be missed until it is back.',
+          ),
         noticeBack: () => protocol?.noticeAll('*** The network is back.'),
         logResyncFailed: ({ event }) =>
           logger.log('error', 'network.resyncFailed', { message: String((event as { error?: unknown }).error) }),
@@ -220,14 +233,39 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
   );
   link.subscribe({ error: (err) => logger.log('error', 'network.crashed', { message: String(err) }) });
   link.start();
-  let wasReady = true;
+  // The link is up only while BOTH connections are: commands answer, and the subscriber is
+  // subscribed again (after a reconnect the node resubscribes itself and waits for Redis to
+  // confirm; messages published to us in between are lost, which is why it counts as down).
+  const ready = { commands: true, subscriber: true };
+  let linkUp = true;
+  const update = (): void => {
+    const up = ready.commands && ready.subscriber;
+    if (up === linkUp) return;
+    linkUp = up;
+    link.send({ type: up ? 'redis.ready' : 'redis.lost' });
+  };
   redis.on('ready', () => {
-    if (!wasReady) link.send({ type: 'redis.ready' });
-    wasReady = true;
+    ready.commands = true;
+    update();
   });
   redis.on('close', () => {
-    if (wasReady) link.send({ type: 'redis.lost' });
-    wasReady = false;
+    ready.commands = false;
+    update();
+  });
+  subscriber.on('ready', () => {
+    if (ready.subscriber) return;
+    bus.resubscribe().then(
+      () => {
+        ready.subscriber = true;
+        update();
+      },
+      // Redis went away again mid-way: the next 'ready' tries again.
+      () => {},
+    );
+  });
+  subscriber.on('close', () => {
+    ready.subscriber = false;
+    update();
   });
   link.send({ type: 'redis.ready' });
   presence.start();

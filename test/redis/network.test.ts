@@ -1,0 +1,353 @@
+// One IRC network over several server processes on Redis (issue 9), seen by real clients: this
+// file starts its own redis-server (free port, persistence off) and its nodes as real CLI
+// processes on port 0, then checks what users on different nodes see of each other: delivery to
+// channels and nicks (each member once), NAMES/WHO/WHOIS, the same lines a single server sends,
+// one winner when 100 clients race for a nick, the order of each sender's messages, and a node
+// started after the others joining the network as it is.
+
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connectClient, type TestClient } from '../irc/clients.js';
+import { connectIrc, type RawIrc } from '../irc/raw.js';
+import { killNodes, startNode, startNodes, startSolo, type IrcNode } from './nodes.js';
+import { startRedis, type RedisServer } from './redisServer.js';
+
+let redis: RedisServer;
+const openRaw: RawIrc[] = [];
+const openFw: TestClient[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+
+afterEach(() => {
+  for (const c of openRaw.splice(0)) c.raw.socket.destroy();
+  for (const c of openFw.splice(0)) c.destroy();
+});
+
+afterAll(async () => {
+  await killNodes();
+  await redis?.stop();
+});
+
+/** An irc-framework client registered on `node` as `nick`. */
+async function fw(node: IrcNode, nick: string): Promise<TestClient> {
+  const c = await connectClient({ port: node.port, nick });
+  openFw.push(c);
+  return c;
+}
+
+/** A raw client registered on `node` as `nick`. */
+async function raw(node: IrcNode, nick: string): Promise<RawIrc> {
+  const c = await connectIrc(node.port);
+  openRaw.push(c);
+  await c.register(nick);
+  return c;
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** PRIVMSG/NOTICE texts `c` received from `nick` (to a channel or to it), in arrival order. */
+const textsFrom = (c: TestClient, nick: string, type: 'privmsg' | 'notice') =>
+  c.eventsNamed('message').filter((e) => e.type === type && e.nick === nick).map((e) => `${e.target} ${e.message}`);
+
+describe('two nodes', () => {
+  let n1: IrcNode;
+  let n2: IrcNode;
+
+  beforeAll(async () => {
+    [n1, n2] = (await startNodes(redis.url, 2, { network: 'Two' })) as [IrcNode, IrcNode];
+  });
+
+  afterAll(async () => {
+    await Promise.all([n1?.kill(), n2?.kill()]);
+  });
+
+  it('are two nodes of one network: different indexes, the same ISUPPORT NETWORK', async () => {
+    expect(n1.index).not.toBeNull();
+    expect(n2.index).not.toBe(n1.index);
+    const [a, b] = await Promise.all([raw(n1, 'isa'), raw(n2, 'isb')]);
+    for (const c of [a, b]) expect(await c.waitForLine(/ 005 .* NETWORK=/)).toMatch(/ NETWORK=Two /);
+  });
+
+  it('deliver a channel PRIVMSG and NOTICE to every member on both nodes once, and messages to a nick on the other node', async () => {
+    const [alice, bob, carol] = await Promise.all([fw(n1, 'alice'), fw(n2, 'bob'), fw(n1, 'carol')]);
+    await alice.join('#two');
+    await bob.join('#two');
+    await carol.join('#two');
+    await alice.waitFor('join', (e) => e.nick === 'carol');
+    await bob.waitFor('join', (e) => e.nick === 'carol');
+
+    alice.say('#two', 'from n1 to the channel');
+    bob.irc.notice('#two', 'a notice from n2');
+    alice.say('bob', 'from alice on n1 to bob on n2');
+    bob.irc.notice('alice', 'from bob on n2 to alice on n1');
+    bob.say('carol', 'from bob to carol');
+    // Last of each sender's messages: everything sent before it by that sender arrived first.
+    alice.say('#two', 'alice done');
+    bob.say('#two', 'bob done');
+    await Promise.all([
+      bob.waitFor('message', (e) => e.message === 'alice done'),
+      carol.waitFor('message', (e) => e.message === 'alice done'),
+      alice.waitFor('message', (e) => e.message === 'bob done'),
+      carol.waitFor('message', (e) => e.message === 'bob done'),
+    ]);
+
+    expect(textsFrom(bob, 'alice', 'privmsg')).toEqual(['#two from n1 to the channel', 'bob from alice on n1 to bob on n2', '#two alice done']);
+    expect(textsFrom(carol, 'alice', 'privmsg')).toEqual(['#two from n1 to the channel', '#two alice done']);
+    expect(textsFrom(alice, 'bob', 'notice')).toEqual(['#two a notice from n2', 'alice from bob on n2 to alice on n1']);
+    expect(textsFrom(carol, 'bob', 'notice')).toEqual(['#two a notice from n2']);
+    expect(textsFrom(carol, 'bob', 'privmsg')).toEqual(['carol from bob to carol', '#two bob done']);
+    expect(textsFrom(alice, 'bob', 'privmsg')).toEqual(['#two bob done']);
+    // Nobody gets its own channel message back.
+    expect(textsFrom(alice, 'alice', 'privmsg')).toEqual([]);
+    expect(textsFrom(bob, 'bob', 'notice')).toEqual([]);
+  });
+
+  it('keep nicks unique across both nodes, case-insensitively, at registration and on NICK', async () => {
+    const owner = await raw(n1, 'Owner');
+    const other = await raw(n2, 'other');
+    other.send('NICK OWNER');
+    expect(await other.waitForLine(/ 433 /)).toBe(`:n2.test 433 other OWNER :Nickname is already in use`);
+    const late = await connectIrc(n2.port);
+    openRaw.push(late);
+    late.send('NICK owner', 'USER late 0 * :late');
+    expect(await late.waitForLine(/ 433 /)).toBe(`:n2.test 433 * owner :Nickname is already in use`);
+    // Once the owner is gone, the nick is free on the other node at once.
+    owner.send('QUIT :bye');
+    await owner.closed;
+    other.send('NICK owner');
+    expect(await other.waitForLine(/ NICK /)).toMatch(/^:other!\S+ NICK :?owner$/);
+  });
+
+  it('answer NAMES, WHO and WHOIS about users on the other node', async () => {
+    const ann = await raw(n1, 'ann');
+    const ben = await raw(n2, 'ben');
+    ann.send('JOIN #q');
+    await ann.waitForLine(/ 366 ann #q /);
+    ben.send('JOIN #q', 'AWAY :out for lunch');
+    await ann.waitForLine(/^:ben!\S+ JOIN :?#q$/);
+    await ben.waitForLine(/ 306 /);
+
+    const at = ann.lines().length;
+    ann.send('NAMES #q', 'WHO #q', 'WHOIS ben');
+    await ann.waitForLine(/ 318 ann ben /, 5_000, at);
+    const replies = ann.lines().slice(at).map((l) => l.replace(/ 317 ann ben \d+ \d+ /, ' 317 ann ben IDLE SIGNON '));
+    expect(replies).toEqual([
+      ':n1.test 353 ann = #q :@ann ben',
+      ':n1.test 366 ann #q :End of /NAMES list',
+      ':n1.test 352 ann #q ~ann 127.0.0.1 n1.test ann H@ :0 ann test',
+      ':n1.test 352 ann #q ~ben 127.0.0.1 n2.test ben G :0 ben test',
+      ':n1.test 315 ann #q :End of WHO list',
+      ':n1.test 311 ann ben ~ben 127.0.0.1 * :ben test',
+      ':n1.test 319 ann ben #q',
+      // The server ben is on, as a network of ircds says it.
+      expect.stringMatching(/^:n1\.test 312 ann ben n2\.test :/),
+      ':n1.test 301 ann ben :out for lunch',
+      ':n1.test 317 ann ben IDLE SIGNON :seconds idle, signon time',
+      ':n1.test 318 ann ben :End of /WHOIS list',
+    ]);
+    // And the other way round: ben on n2 sees ann on n1.
+    const from = ben.lines().length;
+    ben.send('WHOIS ann');
+    await ben.waitForLine(/ 318 ben ann /, 5_000, from);
+    expect(ben.lines().slice(from)).toContainEqual(expect.stringMatching(/^:n2\.test 312 ben ann n1\.test :/));
+    expect(ben.lines().slice(from)).toContain(':n2.test 319 ben ann @#q');
+  });
+});
+
+describe('three nodes', () => {
+  let nodes: IrcNode[];
+  // A bigger recvq: the ordering test writes hundreds of lines in one go.
+  const extraArgs = ['--recvq', String(256 * 1024)];
+
+  beforeAll(async () => {
+    nodes = await startNodes(redis.url, 3, { network: 'Three', extraArgs });
+  });
+
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.kill()));
+  });
+
+  it('send every client the same lines a single server sends, with the users spread over three nodes', async () => {
+    const [n1, n2, n3] = nodes as [IrcNode, IrcNode, IrcNode];
+    const solo = await startSolo('solo.test', { network: 'Three' });
+    try {
+      const spread = await playScenario({ alice: n1, bob: n2, carol: n3, dave: n2 });
+      const single = await playScenario({ alice: solo, bob: solo, carol: solo, dave: solo });
+      for (const nick of Object.keys(single)) expect({ nick, lines: spread[nick] }).toEqual({ nick, lines: single[nick] });
+    } finally {
+      await solo.kill();
+    }
+  });
+
+  it('let exactly one of 100 clients spread over three nodes win a nick they race for; the 99 others get 433', async () => {
+    const racers = await Promise.all(Array.from({ length: 100 }, (_, i) => raw(nodes[i % 3]!, `racer${i}`)));
+    // As close to the same moment as one process can: one write each, in one turn.
+    for (const r of racers) r.send('NICK prize');
+    await Promise.all(racers.map((r, i) => r.waitForLine(new RegExp(`^:racer${i}!\\S+ NICK :?prize$| 433 racer${i} prize `))));
+    const winners = racers.filter((r) => r.lines().some((l) => / NICK :?prize$/.test(l)));
+    const losers = racers.filter((r, i) => r.lines().some((l) => l.endsWith(` 433 racer${i} prize :Nickname is already in use`)));
+    expect(winners).toHaveLength(1);
+    expect(losers).toHaveLength(99);
+    const winner = racers.indexOf(winners[0]!);
+    // Every node agrees on who holds it.
+    for (const [i, r] of [racers[0]!, racers[1]!, racers[2]!].entries()) {
+      const from = r.lines().length;
+      r.send('WHOIS prize');
+      await r.waitForLine(/ 318 /, 5_000, from);
+      const me = i === winner ? 'prize' : `racer${i}`;
+      expect(r.lines().slice(from), `WHOIS from n${i + 1}`).toContain(`:n${i + 1}.test 311 ${me} prize ~racer${winner} 127.0.0.1 * :racer${winner} test`);
+    }
+
+    // The same race at registration: 100 new connections ask for one nick; one is welcomed.
+    const fresh = await Promise.all(Array.from({ length: 100 }, (_, i) => connectIrc(nodes[i % 3]!.port)));
+    openRaw.push(...fresh);
+    for (const [i, c] of fresh.entries()) c.send('NICK gold', `USER gold${i} 0 * :gold ${i}`);
+    await Promise.all(fresh.map((c) => c.waitForLine(/ 001 gold | 433 \* gold /)));
+    expect(fresh.filter((c) => c.lines().some((l) => / 001 gold /.test(l)))).toHaveLength(1);
+    expect(fresh.filter((c) => c.lines().some((l) => / 433 \* gold :Nickname is already in use$/.test(l)))).toHaveLength(99);
+  });
+
+  it("deliver each sender's channel messages to every member on every node once, in the order sent", async () => {
+    const [n1, n2, n3] = nodes as [IrcNode, IrcNode, IrcNode];
+    const count = 300;
+    const members = { ola: n1, pia: n2, quinn: n3, rob: n1 } as const;
+    const clients = Object.fromEntries(
+      await Promise.all(Object.entries(members).map(async ([nick, node]) => [nick, await raw(node, nick)] as const)),
+    ) as Record<keyof typeof members, RawIrc>;
+    for (const c of Object.values(clients)) {
+      c.send('JOIN #order');
+      await c.waitForLine(/ 366 \S+ #order /);
+    }
+    await clients.ola.waitForLine(/^:rob!\S+ JOIN/);
+    const senders = ['ola', 'quinn'] as const;
+    // Each sender writes all its messages at once; the two senders interleave freely.
+    for (const s of senders) clients[s].send(...Array.from({ length: count }, (_, i) => `PRIVMSG #order :${s} ${i}`));
+    const received = (c: RawIrc, sender: string) =>
+      c.lines().flatMap((l) => {
+        const m = new RegExp(`^:${sender}!\\S+ PRIVMSG #order :${sender} (\\d+)$`).exec(l);
+        return m ? [Number(m[1])] : [];
+      });
+    for (const [nick, c] of Object.entries(clients)) {
+      for (const s of senders) {
+        if (s === nick) continue;
+        await c.waitForLine(new RegExp(`PRIVMSG #order :${s} ${count - 1}$`), 10_000);
+        expect(received(c, s), `${nick} receiving ${s}`).toEqual(Array.from({ length: count }, (_, i) => i));
+      }
+    }
+    // Nothing came back to its sender.
+    for (const s of senders) expect(received(clients[s], s)).toEqual([]);
+  });
+
+  it('let a node started after the others see the network as it is', async () => {
+    const [n1, n2] = nodes as [IrcNode, IrcNode, IrcNode];
+    const [uma, vic] = await Promise.all([fw(n1, 'uma'), fw(n2, 'vic')]);
+    await uma.join('#late');
+    await vic.join('#late');
+    await uma.setTopic('#late', 'set before n4 existed');
+
+    const n4 = await startNode(redis.url, 'n4.test', { network: 'Three', extraArgs });
+    try {
+      expect(nodes.map((n) => n.index)).not.toContain(n4.index);
+      const taken = await connectIrc(n4.port);
+      openRaw.push(taken);
+      taken.send('NICK uma', 'USER x 0 * :x');
+      expect(await taken.waitForLine(/ 433 /)).toBe(':n4.test 433 * uma :Nickname is already in use');
+
+      const wes = await fw(n4, 'wes');
+      await wes.join('#late');
+      const names = wes.eventsNamed('userlist').find((e) => e.channel === '#late')!;
+      expect(names.users.map((u: { nick: string; modes: string[] }) => `${u.modes.includes('o') ? '@' : ''}${u.nick}`)).toEqual(['@uma', 'vic', 'wes']);
+      expect(wes.eventsNamed('topic').find((e) => e.channel === '#late')?.topic).toBe('set before n4 existed');
+      await Promise.all([uma.waitFor('join', (e) => e.nick === 'wes'), vic.waitFor('join', (e) => e.nick === 'wes')]);
+
+      wes.say('#late', 'hello from n4');
+      uma.say('#late', 'hello n4 from n1');
+      await Promise.all([
+        uma.waitFor('message', (e) => e.message === 'hello from n4'),
+        vic.waitFor('message', (e) => e.message === 'hello from n4'),
+        wes.waitFor('message', (e) => e.message === 'hello n4 from n1'),
+      ]);
+      const whois = wes.waitForLine(/ 312 wes vic n2\.test /);
+      wes.irc.raw('WHOIS', 'vic');
+      await whois;
+    } finally {
+      await n4.terminate();
+    }
+  });
+});
+
+/**
+ * The same script played by four raw clients, each on the server given for it; returns what
+ * each received after its registration, with what may differ between two runs (server names,
+ * times, idle seconds) replaced. Every step waits until everyone concerned has seen it: the
+ * acting client then sends each other client a NOTICE `sync N`, which (one connection, one order
+ * through Redis) arrives after everything the step caused.
+ */
+async function playScenario(servers: Record<'alice' | 'bob' | 'carol' | 'dave', IrcNode>): Promise<Record<string, string[]>> {
+  const clients = new Map<string, RawIrc>();
+  const start = new Map<string, number>();
+  await Promise.all(
+    Object.entries(servers).map(async ([nick, node]) => {
+      const c = await raw(node, nick);
+      clients.set(nick, c);
+      start.set(nick, c.lines().length);
+    }),
+  );
+  /** Current nick of each client (a NICK step renames). */
+  const nickOf = new Map([...clients.keys()].map((k) => [k, k]));
+  let syncs = 0;
+  const step = async (who: string, line: string): Promise<void> => {
+    const c = clients.get(who)!;
+    const n = ++syncs;
+    c.send(line);
+    const others = [...clients.keys()].filter((k) => k !== who);
+    for (const o of others) c.send(`NOTICE ${nickOf.get(o)} :sync ${n}`);
+    // The sender also waits for its own replies: a PING answered after the command.
+    c.send(`PING :sync-${n}`);
+    await c.waitForLine(new RegExp(`PONG \\S+ :?sync-${n}$`));
+    await Promise.all(others.map((o) => clients.get(o)!.waitForLine(new RegExp(`NOTICE ${escape(nickOf.get(o)!)} :sync ${n}$`))));
+  };
+
+  await step('alice', 'JOIN #s');
+  await step('bob', 'JOIN #s');
+  await step('carol', 'JOIN #s');
+  await step('dave', 'JOIN #s');
+  await step('alice', 'TOPIC #s :the topic of #s');
+  await step('alice', 'MODE #s +v bob');
+  await step('alice', 'MODE #s +o carol');
+  await step('carol', 'MODE #s +l 10');
+  await step('dave', 'TOPIC #s :not an operator');
+  await step('bob', 'PRIVMSG #s :hi everyone');
+  await step('dave', 'NOTICE #s :a notice');
+  await step('bob', 'NICK robert');
+  nickOf.set('bob', 'robert');
+  await step('bob', 'PRIVMSG alice :just to alice');
+  await step('carol', 'KICK #s dave :bye dave');
+  await step('carol', 'KICK #s dave :not there');
+  await step('dave', 'PRIVMSG #s :from outside');
+  await step('dave', 'JOIN #s');
+  await step('dave', 'PART #s :later');
+  await step('alice', 'NAMES #s');
+  await step('dave', 'WHO #s');
+  await step('alice', 'WHOIS robert');
+  await step('carol', 'TOPIC #s');
+  await step('alice', 'MODE #s');
+  await step('alice', 'PRIVMSG nobody :anyone?');
+  await step('dave', 'NICK alice');
+  await step('alice', 'MODE #s +b *!*@banned.example');
+  await step('alice', 'MODE #s b');
+  // The last step: bob quits; alice and carol share #s with him and see it.
+  const alice = clients.get('alice')!;
+  const carol = clients.get('carol')!;
+  clients.get('bob')!.send('QUIT :gone now');
+  await Promise.all([alice.waitForLine(/^:robert!\S+ QUIT /), carol.waitForLine(/^:robert!\S+ QUIT /), clients.get('bob')!.closed]);
+  for (const [nick, c] of clients) if (nick !== 'bob') c.raw.socket.destroy();
+
+  const normalise = (l: string) =>
+    l
+      .replace(/\b(n\d\.test|solo\.test)\b/g, 'SERVER')
+      .replace(/ 317 (\S+) (\S+) \d+ \d+ /, ' 317 $1 $2 IDLE SIGNON ')
+      .replace(/\b\d{10}\b/g, 'TIME');
+  return Object.fromEntries([...clients].map(([nick, c]) => [nick, c.lines().slice(start.get(nick)).map(normalise)]));
+}
