@@ -14,10 +14,8 @@ type Kind =
   | { type: 'int'; min: number; max: number }
   /** `[host:]port`, host defaulting to 127.0.0.1 (loopback: the page is for the operator). */
   | { type: 'hostPort' }
-  /** A ws:// or wss:// URL. */
-  | { type: 'wsUrl' }
-  /** A redis:// or rediss:// URL. */
-  | { type: 'redisUrl' }
+  /** A URL with one of these schemes (e.g. `ws`, `wss`). */
+  | { type: 'url'; schemes: readonly string[] }
   /** A count, or `auto` for one per core. */
   | { type: 'countOrAuto'; max: number }
   | { type: 'text'; allowEmpty: boolean }
@@ -131,7 +129,7 @@ export const serverFlags: FlagSpec<ConfigKey>[] = [
     flag: '--inspect-ws',
     key: 'inspectWs',
     value: 'URL',
-    kind: { type: 'wsUrl' },
+    kind: { type: 'url', schemes: ['ws', 'wss'] },
     help: "stream XState inspection events to a WebSocket (Stately's inspector)",
   },
   { flag: '--tls-cert', key: 'tlsCert', value: 'FILE', kind: { type: 'path' }, help: 'PEM certificate: serve TLS on the port (with --tls-key)' },
@@ -167,7 +165,7 @@ export const serverFlags: FlagSpec<ConfigKey>[] = [
   { flag: '--topic-len', key: 'irc.topicLength', value: 'N', kind: { type: 'int', min: 1, max: 400 }, help: 'IRC: longest topic (TOPICLEN)' },
   { flag: '--away-len', key: 'irc.awayLength', value: 'N', kind: { type: 'int', min: 1, max: 400 }, help: 'IRC: longest away message (AWAYLEN)' },
   { flag: '--kick-len', key: 'irc.kickLength', value: 'N', kind: { type: 'int', min: 1, max: 400 }, help: 'IRC: longest kick reason (KICKLEN)' },
-  { flag: '--redis', key: 'irc.redisUrl', value: 'URL', kind: { type: 'redisUrl' }, help: 'IRC: network state on Redis: every node with this URL is one network' },
+  { flag: '--redis', key: 'irc.redisUrl', value: 'URL', kind: { type: 'url', schemes: ['redis', 'rediss'] }, help: 'IRC: network state on Redis: every node with this URL is one network' },
   { flag: '--node-timeout', key: 'irc.nodeTimeoutMs', value: 'MS', kind: { type: 'int', min: 500, max: MAX_TIMER_MS }, help: 'IRC on Redis: a node silent this long is dead; its users quit' },
   { flag: '--max-targets', key: 'irc.maxTargets', value: 'N', kind: { type: 'int', min: 1, max: 100 }, help: 'IRC: targets of one PRIVMSG/NOTICE (MAXTARGETS)' },
 ];
@@ -246,27 +244,16 @@ function parseValue(spec: FlagSpec<string>, raw: string): string | number | { ho
     }
     return n;
   }
-  if (kind.type === 'wsUrl') {
+  if (kind.type === 'url') {
     let url: URL | null = null;
     try {
       url = new URL(raw);
     } catch {
       url = null;
     }
-    if (!url || (url.protocol !== 'ws:' && url.protocol !== 'wss:')) {
-      throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must be a ws:// or wss:// URL (got ${JSON.stringify(raw)})`);
-    }
-    return raw;
-  }
-  if (kind.type === 'redisUrl') {
-    let url: URL | null = null;
-    try {
-      url = new URL(raw);
-    } catch {
-      url = null;
-    }
-    if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {
-      throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must be a redis:// or rediss:// URL (got ${JSON.stringify(raw)})`);
+    if (!url || !kind.schemes.includes(url.protocol.replace(/:$/, ''))) {
+      const names = kind.schemes.map((scheme) => `${scheme}://`).join(' or ');
+      throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must be a ${names} URL (got ${JSON.stringify(raw)})`);
     }
     return raw;
   }

@@ -103,6 +103,11 @@ describe('server flags', () => {
     expect(refusal(['--tls-cert', 'c.pem'])).toContain('--tls-cert and --tls-key go together');
     expect(refusal(['--flood-rate', 'fast'])).toContain('--flood-rate must be a number');
     expect(refusal(['--protocol', 'http'])).toContain('greeting, irc');
+    expect(refusal(['--redis', 'http://127.0.0.1:6379'])).toContain('--redis must be a redis:// or rediss:// URL');
+    expect(run(['--redis', 'redis://127.0.0.1:6379', '--node-timeout', '2000']).irc).toMatchObject({
+      redisUrl: 'redis://127.0.0.1:6379',
+      nodeTimeoutMs: 2000,
+    });
   });
 
   it('refuses a multi-line greeting (it is one line on the wire)', () => {
