@@ -408,10 +408,15 @@ describe('what no greeting client sends', () => {
     await until(() => c.s.handle.liveConnections() === 0, closeTimeoutMs + 2_000, 'the flooder to be released');
     const closedLine = c.s.matching(/ closed \(replied\)\.$/)[0];
     const releasedAfterMs = (closedLine?.at ?? NaN) - replied[0]!.at;
-    expect(releasedAfterMs).toBeLessThan(closeTimeoutMs + 700);
-    // ...and the socket is gone on the server's side: the flooder's next write is refused.
+    // Not before its close timeout (it was not dropped for flooding), and not long after: the
+    // margin is for a loaded 2-core machine, where the flooder and the server share the CPUs.
+    expect(releasedAfterMs).toBeGreaterThanOrEqual(closeTimeoutMs - 50);
+    expect(releasedAfterMs).toBeLessThan(closeTimeoutMs + 2_000);
+    // ...and the socket is gone on the server's side: the flooder's next write is refused. (It
+    // may still be pushing megabytes already queued in its own kernel buffer: the RST answers
+    // the first of them to arrive, which on a busy machine can take a few seconds.)
     if (!flooder.isClosed()) flooder.socket.write(chunk);
-    const ending = await within(flooder.closed, 2_000, 'the flooder to see its connection closed');
+    const ending = await within(flooder.closed, 10_000, 'the flooder to see its connection closed');
     expect(ending.text).toBe(GREETING);
     expect(ending.error).toMatch(/^(ECONNRESET|EPIPE)$/);
     await expectRecovered(c, 'flood after the first line', 2, {
@@ -420,7 +425,7 @@ describe('what no greeting client sends', () => {
       releasedAfterReplyMs: releasedAfterMs,
       closeTimeoutMs,
     });
-  });
+  }, 60_000); // up to 64 MiB through loopback with a GC every 4 MiB, then the close timeout: seconds on a busy machine
 });
 
 describe('clients that never read', () => {
