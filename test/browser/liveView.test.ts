@@ -103,10 +103,28 @@ describe('live view in Chromium', () => {
       expect(await page.locator('#live-table tbody tr').count()).toBeLessThanOrEqual(200);
       expect(await page.locator('#live-more').textContent()).toContain('more');
       await expect.poll(() => page.locator('#diagram-connection [data-count-for="open.awaitingReply.empty"]').textContent()).toBe('2000');
-      // The page answers promptly while updates keep coming.
+      // What keeps the page responsive with 2,000 live connections is that neither the server nor
+      // the page scale with them: each view the page is sent (the same JSON as /api/view, on every
+      // update of /events) carries at most 200 live rows, so it stays a few tens of KB, and the
+      // document holds a bounded number of rows. Those are checked exactly; they do not depend on
+      // how busy the machine is.
+      const view = await page.evaluate(async () => {
+        const body = await (await fetch('/api/view')).text();
+        const parsed = JSON.parse(body) as { counters: { live: number }; live: unknown[]; recent: unknown[] };
+        return { bytes: body.length, counted: parsed.counters.live, liveRows: parsed.live.length, recentRows: parsed.recent.length };
+      });
+      expect(view.counted).toBe(2000);
+      expect(view.liveRows).toBeLessThanOrEqual(200);
+      expect(view.bytes).toBeLessThan(256 * 1024);
+      const rowsInPage = await page.locator('tr').count();
+      expect(rowsInPage).toBeLessThanOrEqual(200 + view.recentRows + 50); // live table, recent table, detail, headers
+      // And the page still answers while updates keep coming. The time bound is loose on purpose:
+      // on a shared 2-core machine (the server, 2,000 clients, Chromium and other test files at
+      // once) a query may wait its turn for a CPU. The row and payload checks above are what show
+      // the page does not grow with the connections; this one shows it has not hung.
       const started = Date.now();
       for (let i = 0; i < 5; i++) await page.locator('tr').count();
-      expect((Date.now() - started) / 5).toBeLessThan(500);
+      expect((Date.now() - started) / 5).toBeLessThan(2_000);
       await page.screenshot({ path: new URL('live-view-2000.png', artifacts).pathname });
     } finally {
       for (const c of clients) c.socket.destroy();

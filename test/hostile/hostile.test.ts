@@ -196,12 +196,20 @@ describe('slow clients', () => {
     );
     let endings: Ending[];
     try {
-      // Halfway through, every one is being read (its bytes have arrived) and has no reply yet:
-      // the bytes are reaching the machine, and they do not restart the deadline.
-      await sleep(replyTimeoutMs / 2);
-      const snapshots = [...c.s.handle.connections().values()].map((a) => a.getSnapshot());
-      expect(snapshots).toHaveLength(n);
-      for (const snap of snapshots) expect(snap.value).toEqual({ open: { awaitingReply: 'partial' } });
+      // Before the deadline, every one is being read (its bytes have arrived) and has no reply
+      // yet: the bytes are reaching the machine. Waited for rather than sampled after a fixed
+      // sleep (a loaded machine may accept or read late); the lifetimes below show the bytes do
+      // not restart the deadline.
+      const states = () => [...c.s.handle.connections().values()].map((a) => JSON.stringify(a.getSnapshot().value));
+      const partial = JSON.stringify({ open: { awaitingReply: 'partial' } });
+      await until(
+        () => states().length === n && states().every((v) => v === partial),
+        replyTimeoutMs + 3_000,
+        `all ${n} trickling clients to be in awaitingReply.partial`,
+        () => JSON.stringify(states()),
+      );
+      // Seen before any was closed: none was dropped early, before its deadline.
+      expect(trickling.filter((t) => t.isClosed()).length).toBe(0);
       endings = await within(Promise.all(trickling.map((t) => t.closed)), replyTimeoutMs + 3_000, 'slowloris clients to be closed');
     } finally {
       timers.forEach(clearInterval);
@@ -209,10 +217,12 @@ describe('slow clients', () => {
     const lifetimes = endings.map((e, i) => e.at - trickling[i]!.startedAt);
     for (const e of endings) expect(e.text).toBe(`${GREETING}error REPLY_TIMEOUT: no reply within ${replyTimeoutMs} ms\n`);
     // The deadline runs from accept, which is after our connect call: not earlier than it (but
-    // for the event loop's cached clock), and, with a 2-core machine's slack, not later.
+    // for the event loop's cached clock), so no client was closed before its deadline; and not
+    // much later. The upper margin is for a loaded 2-core machine; a deadline that each byte
+    // restarted would never close them, and the quiet timer (10 s) is far past it.
     for (const ms of lifetimes) {
       expect(ms).toBeGreaterThanOrEqual(replyTimeoutMs - 20);
-      expect(ms).toBeLessThan(replyTimeoutMs + 400);
+      expect(ms).toBeLessThan(replyTimeoutMs + 2_000);
     }
     await expectDrained(c);
     expect(c.s.matching(/ closed \(replyTimeout\)\.$/)).toHaveLength(n);
@@ -230,10 +240,23 @@ describe('connect storms', () => {
     const c = await begin({ replyQuietMs: 30_000 });
     const port = c.s.port;
     const storm = 2_000;
-    const resetAtOnce = await inBatches(storm, 200, (i) =>
+    await inBatches(storm, 200, (i) =>
       within(dial(port, { onConnect: (sock) => sock.resetAndDestroy() }).closed, 5_000, `reset client ${i} to close`),
     );
-    expect(resetAtOnce).toHaveLength(storm);
+    // Survived the storm: the server is still bound and serves a whole exchange (this client
+    // queued behind every reset one, so by then the server has taken all it will take), and
+    // every reset connection it took is released, each as a socket error or a vanished client.
+    expect(c.s.handle.actor.getSnapshot().matches('bound')).toBe(true);
+    expect(await normalExchange(c.s, 'the reset storm')).toBe(GREETING);
+    await until(() => c.s.handle.liveConnections() === 0, 5_000, 'the reset connections to be released');
+    const acceptedOfImmediateResets = c.s.handle.actor.getSnapshot().context.accepted - 1;
+    const stormReasons = closeReasons(c.s.lines());
+    expect(stormReasons.replied).toBe(1);
+    expect((stormReasons.socketError ?? 0) + (stormReasons.clientGone ?? 0)).toBe(acceptedOfImmediateResets);
+    expect(Object.keys(stormReasons).filter((r) => !['replied', 'socketError', 'clientGone'].includes(r))).toEqual([]);
+    // The storm reached the server's own handling (Linux hands over connections reset in the
+    // accept queue; a run takes nearly all 2,000), not only the kernel's.
+    expect(acceptedOfImmediateResets).toBeGreaterThan(0);
 
     // Resets the server certainly saw: after the greeting, half of them with a partial reply
     // already sent (so the machine is in awaitingReply.partial when the RST lands).
@@ -260,13 +283,12 @@ describe('connect storms', () => {
 
     const reasons = closeReasons(c.s.lines());
     const { accepted } = c.s.handle.actor.getSnapshot().context;
-    // Every reset the server saw ended as a socket error or a vanished client, none as a reply,
-    // and every half-open client as clientEnded.
-    expect((reasons.socketError ?? 0) + (reasons.clientGone ?? 0)).toBe(accepted - halfOpen);
-    expect(reasons.replied ?? 0).toBe(0);
-    // The kernel hands the server most connections that were reset before it accepted them.
-    const acceptedOfImmediateResets = accepted - late - halfOpen;
-    expect(acceptedOfImmediateResets).toBeLessThanOrEqual(storm);
+    // Every reset the server saw ended as a socket error or a vanished client, none as a reply
+    // (the one reply is the normal exchange after the storm), and every half-open client as
+    // clientEnded.
+    expect((reasons.socketError ?? 0) + (reasons.clientGone ?? 0), JSON.stringify(reasons)).toBe(accepted - halfOpen - 1);
+    expect(reasons.replied ?? 0).toBe(1);
+    expect(accepted).toBe(acceptedOfImmediateResets + 1 + late + halfOpen);
     await expectRecovered(c, 'reset storm and half-open', storm + late + halfOpen + 1, {
       acceptedOfImmediateResets,
       closeReasons: reasons,
@@ -440,12 +462,15 @@ describe('clients that never read', () => {
       p.socket.pause(); // never reads again, never closes
       p.socket.write('x'.repeat(8 * 1024));
     }
-    await until(() => c.s.handle.liveConnections() === 0, closeTimeoutMs + 2_000, 'paused clients to be released');
+    await until(() => c.s.handle.liveConnections() === 0, closeTimeoutMs + 5_000, 'paused clients to be released');
     const closedLines = c.s.matching(/ closed \(replyTooLong\)\.$/);
     expect(closedLines).toHaveLength(n);
+    // Not before the close timeout (the goodbye was not cut short: the timer is what closed
+    // them), and well before any other timer could have (the reply timeout is 30 s). The
+    // upper margin is for a loaded 2-core machine.
     for (const line of closedLines) {
       expect(line.at - sentAt).toBeGreaterThanOrEqual(closeTimeoutMs - 50);
-      expect(line.at - sentAt).toBeLessThan(closeTimeoutMs + 600);
+      expect(line.at - sentAt).toBeLessThan(closeTimeoutMs + 2_000);
     }
     // Once they read again they find the error line and the end of the connection.
     for (const p of paused) p.socket.resume();
@@ -472,16 +497,19 @@ describe('clients that never read', () => {
     const watch = watchStates(c.s);
     await until(() => c.s.handle.liveConnections() === n, 3_000, 'the server to accept the stuck clients');
     const held = retainedBytes() - before;
-    await until(() => c.s.handle.liveConnections() === 0, replyTimeoutMs + closeTimeoutMs + 3_000, 'stuck clients to be destroyed');
+    await until(() => c.s.handle.liveConnections() === 0, replyTimeoutMs + closeTimeoutMs + 5_000, 'stuck clients to be destroyed');
     const seen = watch.stop();
     // None ever got past the greeting: the write never completed, the window stayed full.
     expect([...seen].sort()).toEqual(['"closing"', '{"open":"greeting"}']);
-    // Each was destroyed closeTimeoutMs after its REPLY_TIMEOUT, measured from its own accept.
+    // Each was destroyed closeTimeoutMs after its REPLY_TIMEOUT, measured from its own accept:
+    // not before both timers had run one after the other (neither the reply timeout alone nor
+    // an early destroy), and not long after (the margin is for a loaded 2-core machine; without
+    // the close timer they would never be destroyed, as they never read).
     const lifetimes = lifetimesByReason(c.s, 'replyTimeout');
     expect(lifetimes).toHaveLength(n);
     for (const ms of lifetimes) {
       expect(ms).toBeGreaterThanOrEqual(replyTimeoutMs + closeTimeoutMs - 20);
-      expect(ms).toBeLessThan(replyTimeoutMs + closeTimeoutMs + 600);
+      expect(ms).toBeLessThan(replyTimeoutMs + closeTimeoutMs + 2_000);
     }
     // What the server held for them is a bounded multiple of the greeting it could not send
     // (about 3x here: the greeting line flattened per connection, and the buffer Node allocates
@@ -519,8 +547,10 @@ describe('clients that never read', () => {
     const stoppedAfterMs = Date.now() - shutdownAt;
     // Each one was destroyed by its own close timeout, not by the grace period running out.
     expect(outcome).toEqual({ state: 'stopped', failure: null, forced: false });
+    // Not before their close timeout (nothing destroyed them early), and well inside the grace
+    // period (4 s): the margin is for a loaded 2-core machine.
     expect(stoppedAfterMs).toBeGreaterThanOrEqual(closeTimeoutMs - 50);
-    expect(stoppedAfterMs).toBeLessThan(closeTimeoutMs + 700);
+    expect(stoppedAfterMs).toBeLessThan(closeTimeoutMs + 2_000);
     expect(c.s.matching(/ closed \(shutdown\)\.$/)).toHaveLength(n);
     // They were stuck in the greeting (window full) when the goodbye was queued behind it.
     expect([...watch.stop()].sort()).toEqual(['"closing"', '{"open":"greeting"}']);
@@ -585,6 +615,10 @@ describe('shutdown under load', () => {
     await within(Promise.all(all.map((t) => t.connected)), 5_000, 'clients to connect');
     if (waitForAccept) await until(() => c.s.handle.liveConnections() === n, 5_000, 'the server to accept every client');
     const watch = watchStates(c.s);
+    // Clients whose connection the server had not yet taken at the moment of shutdown: still in
+    // the kernel's accept queue, or accepted by libuv with the 'connection' not yet handled.
+    const atShutdown = c.s.handle.actor.getSnapshot().context;
+    const notYetAccepted = n - atShutdown.accepted - atShutdown.rejected;
     const shutdownAt = Date.now();
     c.s.handle.shutdown();
     const outcome = await within(c.s.handle.done, shutdownGraceMs + 2_000, 'the server to stop');
@@ -599,7 +633,14 @@ describe('shutdown under load', () => {
     const { accepted, rejected } = c.s.handle.actor.getSnapshot().context;
     expect(kinds[`${GREETING}${SHUTDOWN_LINE}`] ?? 0).toBe(accepted);
     expect(kinds[REJECTED_SHUTDOWN_LINE] ?? 0).toBe(rejected);
-    if (waitForAccept) expect(accepted).toBe(n);
+    if (waitForAccept) {
+      expect(notYetAccepted).toBe(0);
+      expect(accepted).toBe(n);
+    } else {
+      // Connected (the handshake done) but most not yet taken by the server when it stopped: the
+      // case is about the accept queue, and they still each saw a goodbye, a refusal or a reset.
+      expect(notYetAccepted).toBeGreaterThan(n / 2);
+    }
     expect(c.s.matching(/ closed \(shutdown\)\.$/)).toHaveLength(accepted);
     await expectRecoveredAfterStop(c, name, n + 1, {
       stoppedAfterMs,
@@ -607,6 +648,7 @@ describe('shutdown under load', () => {
       toldGoodbye: kinds[`${GREETING}${SHUTDOWN_LINE}`] ?? 0,
       turnedAwayWhileStopping: kinds[REJECTED_SHUTDOWN_LINE] ?? 0,
       resetInAcceptQueue: kinds[''] ?? 0,
+      notYetAcceptedAtShutdown: notYetAccepted,
     });
   }
 
@@ -650,7 +692,10 @@ describe('the CLI as a child process', () => {
   it('gives back every descriptor after a reset storm, half-open, slowloris, garbage and a flood', async () => {
     const startedAt = Date.now();
     const replyTimeoutMs = 1_000;
-    const closeTimeoutMs = 500;
+    // The flood below must get its 64 MiB through before the child gives up on the flooder,
+    // closeTimeoutMs after its goodbye: at 500 ms that needed ~130 MB/s through loopback, which
+    // a loaded 2-core machine does not always have. 4 s needs 16 MB/s.
+    const closeTimeoutMs = 4_000;
     const r = await cli(['--reply-timeout', String(replyTimeoutMs), '--close-timeout', String(closeTimeoutMs)]);
     expect(await cliExchange(r, 'start')).toBe(GREETING);
     await sleep(100);
@@ -718,7 +763,8 @@ describe('the CLI as a child process', () => {
     const rssAtEnd = rssBytes(r.pid) - rssBeforeFlood;
     await sleep(closeTimeoutMs + 200);
     if (!flooder.isClosed()) flooder.socket.write(chunk);
-    await within(flooder.closed, 2_000, 'the flooder to see its connection closed');
+    // (Its RST may queue behind megabytes still in the flooder's own buffers on a busy machine.)
+    await within(flooder.closed, 10_000, 'the flooder to see its connection closed');
     connections += 1;
     expect(written).toBeGreaterThanOrEqual(floodBytes);
     // Resident memory is coarse (read buffers wait for a GC, the young generation grows), but
@@ -754,7 +800,7 @@ describe('the CLI as a child process', () => {
       childRssGrowthDuringFloodBytes: { peak: rssPeak, atHalf: rssAtHalf, atEnd: rssAtEnd },
       childRssGrowthAfterBytes: rssAfter,
     });
-  });
+  }, 60_000); // a child process, thousands of connections and a 64 MiB flood: tens of seconds on a loaded machine
 
   it('releases turned-away clients that never read by closeTimeoutMs at the latest', async () => {
     const startedAt = Date.now();

@@ -1,7 +1,7 @@
 // The server and client commands as a user runs them: real processes, real signals, real ports.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, converse, sleep } from '../helpers.js';
+import { connect, converse } from '../helpers.js';
 import { clientBin, run, runServer, serverBin, type Running } from '../process.js';
 
 const running: Running[] = [];
@@ -18,6 +18,25 @@ async function takePort(): Promise<{ port: number; release: () => void }> {
   const blocker = net.createServer();
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
   return { port: (blocker.address() as net.AddressInfo).port, release: () => blocker.close() };
+}
+
+/**
+ * A port that refuses connections and that nothing else can listen on until `release`: it is the
+ * local end of an open loopback connection, bound but not listening (a server of another test on
+ * port 0 cannot be given it, as it could a port merely closed).
+ */
+async function refusingPort(): Promise<{ port: number; release: () => void }> {
+  const peer = net.createServer(() => {});
+  await new Promise<void>((r) => peer.listen(0, '127.0.0.1', r));
+  const holder = net.connect({ port: (peer.address() as net.AddressInfo).port, host: '127.0.0.1' });
+  await new Promise<void>((resolve, reject) => holder.once('connect', resolve).once('error', reject));
+  return {
+    port: holder.localPort!,
+    release: () => {
+      holder.destroy();
+      peer.close();
+    },
+  };
 }
 
 describe('server command', () => {
@@ -43,7 +62,8 @@ describe('server command', () => {
     const stubborn = await connect(s.port);
     stubborn.socket.pause(); // never reads, never closes its side
     await polite.waitForText('\n');
-    await sleep(100);
+    // Both are accepted (the stubborn one is served too, so it holds the drain to the grace period).
+    await s.waitForLine(/^#2 Connection established from /m);
     const sentAt = Date.now();
     s.proc.kill('SIGTERM');
     expect(await polite.closed).toContain('error SHUTTING_DOWN');
@@ -137,12 +157,14 @@ describe('client command', () => {
   });
 
   it('says the connection was refused and exits 1', async () => {
-    const { port, release } = await takePort();
-    release();
-    await sleep(50);
-    const c = run(clientBin, ['--host', '127.0.0.1', '--port', String(port), '--message', 'x']);
-    expect((await c.exited).code).toBe(1);
-    expect(c.stderr()).toBe(`xstate-tcp-chat-client: cannot connect to 127.0.0.1:${port}: connection refused (is the server running?)\n`);
+    const { port, release } = await refusingPort();
+    try {
+      const c = run(clientBin, ['--host', '127.0.0.1', '--port', String(port), '--message', 'x']);
+      expect((await c.exited).code).toBe(1);
+      expect(c.stderr()).toBe(`xstate-tcp-chat-client: cannot connect to 127.0.0.1:${port}: connection refused (is the server running?)\n`);
+    } finally {
+      release();
+    }
   });
 
   it('refuses a bad port with usage, exit 2', async () => {

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/adapters/tcpServer.js';
 import { defaultConfig } from '../../src/config.js';
-import { connect, converse, sleep, startTestServer, waitFor, type TestServer } from '../helpers.js';
+import { connect, converse, startTestServer, waitFor, type TestServer } from '../helpers.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -63,7 +63,10 @@ describe('greeting exchange', () => {
     await client.waitForText('\n');
     const euro = Buffer.from('€');
     client.socket.write(euro.subarray(0, 1));
-    await sleep(30);
+    // The server has read the first byte on its own (it is in the actor's buffer) before the rest
+    // is sent, so the character really arrives in two reads.
+    const [conn] = [...server.handle.connections().values()];
+    await waitFor(() => (conn!.getSnapshot().context as { buffered: Uint8Array }).buffered.length === 1, 5_000, 'the first byte read');
     client.socket.write(Buffer.concat([euro.subarray(1), Buffer.from([0x20, 0xff, 0x21, 0x0a])]));
     await client.closed;
     expect(payloadLines(server)[0]).toMatch(/Payload: € \uFFFD!$/);
@@ -153,17 +156,29 @@ describe('clients that misbehave', () => {
   it('closes a client that half-closes before the greeting', async () => {
     server = await startTestServer();
     const client = await connect(server.port);
+    expect(client.text()).toBe(''); // nothing read yet: the FIN goes out before the greeting is seen
     client.socket.end();
-    await client.closed;
+    // The server still greets (the client's read side is open), then closes with no goodbye line.
+    expect(await client.closed).toBe("Hey What's up?\n");
     await waitFor(() => server!.lines.some((l) => l.includes('closed (clientEnded)')));
+    await waitFor(() => server!.handle.liveConnections() === 0, 5_000, 'the actor released');
+    expect(payloadLines(server)).toHaveLength(0);
+    expect(server.lines.join('\n')).toMatch(/#1 Connection with 127\.0\.0\.1:\d+ closed \(clientEnded\)\./);
   });
 
   it('releases a client that never reads once its deadline passes', async () => {
     server = await startTestServer({ replyTimeoutMs: 300, closeTimeoutMs: 300 });
     const client = await connect(server.port);
     client.socket.pause();
-    await waitFor(() => server!.lines.some((l) => l.includes('closed (replyTimeout)')), 3_000);
-    client.socket.destroy();
+    const start = Date.now();
+    await waitFor(() => server!.lines.some((l) => l.includes('#1 Connection established')), 3_000, 'the client accepted');
+    await waitFor(() => server!.lines.some((l) => l.includes('closed (replyTimeout)')), 3_000, 'the close logged');
+    await waitFor(() => server!.handle.liveConnections() === 0, 3_000, 'the actor released');
+    // Released after the reply deadline (then the close timeout), not before.
+    expect(Date.now() - start).toBeGreaterThanOrEqual(300);
+    // What the server left for it: the greeting, the deadline's error line, then the end.
+    client.socket.resume();
+    expect(await client.closed).toBe("Hey What's up?\nerror REPLY_TIMEOUT: no reply within 300 ms\n");
   });
 
   it('survives a flood of lines after the first', async () => {
@@ -197,7 +212,7 @@ describe('lifecycle', () => {
     const s = await startTestServer({ shutdownGraceMs: 300, closeTimeoutMs: 60_000 });
     const stubborn = await connect(s.port);
     stubborn.socket.pause(); // never reads, never closes
-    await sleep(50);
+    await waitFor(() => s.handle.liveConnections() === 1, 5_000, 'the client accepted');
     const start = Date.now();
     s.handle.shutdown();
     const outcome = await s.handle.done;

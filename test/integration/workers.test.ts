@@ -3,7 +3,7 @@
 // serving; a signal to the primary drains every worker and exits 0.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, converse, sleep, waitFor } from '../helpers.js';
+import { connect, converse, waitFor } from '../helpers.js';
 import { run, runServer, serverBin, type Running } from '../process.js';
 
 const running: Running[] = [];
@@ -61,17 +61,27 @@ describe('--workers', () => {
       }
     };
     const loops = Array.from({ length: 4 }, loop);
-    await waitFor(() => ok > 50, 10_000, 'load running');
-    const victim = workerPids(s.stdout()).get(1)!;
-    process.kill(victim, 'SIGKILL');
-    // A worker's death is an error: it goes to stderr.
-    await waitFor(() => s.stderr().includes(`worker 1 (pid ${victim}) died (SIGKILL); starting a new one`), 5_000, 'the death logged');
-    const okAtDeath = ok;
-    await s.waitForLine(/^\[worker 3\] Socket server listening/m);
-    await waitFor(() => ok > okAtDeath + 100, 10_000, 'serving after the restart');
-    await waitFor(() => /^\[worker 3\] #\d+ Client Response Payload: load$/m.test(s.stdout()), 10_000, 'the new worker serving');
-    stop = true;
-    await Promise.all(loops);
+    let victim = 0;
+    try {
+      await waitFor(() => ok > 50, 10_000, 'load running');
+      victim = workerPids(s.stdout()).get(1)!;
+      process.kill(victim, 'SIGKILL');
+      // A worker's death is an error: it goes to stderr.
+      await waitFor(() => s.stderr().includes(`worker 1 (pid ${victim}) died (SIGKILL); starting a new one`), 5_000, 'the death logged');
+      const okAtDeath = ok;
+      await s.waitForLine(/^\[worker 3\] Socket server listening/m);
+      await waitFor(() => ok > okAtDeath + 100, 10_000, 'serving after the restart');
+      await waitFor(() => /^\[worker 3\] #\d+ Client Response Payload: load$/m.test(s.stdout()), 10_000, 'the new worker serving');
+    } catch (err) {
+      // Stop the clients even when a wait failed, so they do not load the rest of the file; kill
+      // the cluster too, so no client waits on a server that stopped answering.
+      stop = true;
+      s.proc.kill('SIGKILL');
+      throw err;
+    } finally {
+      stop = true;
+      await Promise.all(loops);
+    }
     // Only exchanges in flight on the killed worker can fail.
     expect(failed).toBeLessThan(10);
     expect(alive(victim)).toBe(false);
@@ -83,7 +93,8 @@ describe('--workers', () => {
     const s = await cluster(['--shutdown-grace', '500', '--close-timeout', '60000']);
     const stubborn = await connect(s.port);
     stubborn.socket.pause();
-    await sleep(100);
+    // The worker has accepted it (it will hold the drain up to the grace period).
+    await s.waitForLine(/^\[worker \d\] #\d+ Connection established from /m);
     const sentAt = Date.now();
     s.proc.kill('SIGTERM');
     const { code, at } = await s.exited;

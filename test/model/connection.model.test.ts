@@ -227,6 +227,13 @@ describe('connection machine, model-based', () => {
     expect(missing, 'events with no real action: add one to `candidates` or a reason to `unreachable`').toEqual([]);
   });
 
+  it('generates paths to replay: at least 29 simple paths and 13 complete ones', () => {
+    // Without this, a change to the machine or to `realizable` that left xstate/graph with no
+    // path would leave the replay below with nothing to run, and the file would still pass.
+    expect(allPaths.length).toBeGreaterThanOrEqual(29);
+    expect(completePaths.length).toBeGreaterThanOrEqual(13);
+  });
+
   it('replays paths that reach every state and every close reason', () => {
     const states = new Set(completePaths.flatMap((p) => p.steps.map((s) => valuePath(s.state.value))));
     const reasons = new Set(completePaths.map((p) => p.state.context.closeReason));

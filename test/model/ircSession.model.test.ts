@@ -686,6 +686,14 @@ describe('IRC session machine, model-based', () => {
     expect([...covered].filter((k) => !keys.has(k))).toEqual([]);
   });
 
+  it('generates paths to replay: at least 636 simple paths and 177 complete ones', () => {
+    // Without this, a change to the machine or to an exploration's `realizable` that left
+    // xstate/graph with no path would leave the replay below with nothing to run, and the file
+    // would still pass.
+    expect(planned.length).toBeGreaterThanOrEqual(636);
+    expect(replayed.length).toBeGreaterThanOrEqual(177);
+  });
+
   it('finds the registration orders, holds and timeouts as distinct paths, in every exploration', () => {
     for (const x of explorations) {
       expect(replayed.filter((p) => p.exploration === x).length, x.name).toBeGreaterThanOrEqual(x.atLeast);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { decodeUtf8, frameReply, unterminatedReply, type FrameResult } from '../../src/protocol/frame.js';
 
 const bytes = (s: string | number[]): Uint8Array =>
@@ -81,7 +81,28 @@ describe('frameReply', () => {
   });
 
   it('refuses a chunk that is far too long without copying it into the buffer', () => {
-    expect(frameReply(empty, new Uint8Array(1_000_000).fill(0x61), 4096).kind).toBe('overflow');
+    const huge = new Uint8Array(1_000_000).fill(0x61);
+    // Every byte array made while framing, by its length: a copy of the chunk would show here.
+    const made: number[] = [];
+    vi.stubGlobal(
+      'Uint8Array',
+      new Proxy(Uint8Array, {
+        construct(target, args, newTarget) {
+          const arr = Reflect.construct(target, args, newTarget) as Uint8Array;
+          made.push(arr.length);
+          return arr;
+        },
+      }),
+    );
+    let results: FrameResult[];
+    try {
+      results = [frameReply(empty, huge, 4096), frameReply(bytes('abc'), huge, 4096)];
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    // Refused with nothing kept, and no buffer as large as the chunk was ever allocated.
+    for (const r of results) expect(r).toEqual({ kind: 'overflow' });
+    expect(made.filter((n) => n > 4096 + 1)).toEqual([]);
   });
 });
 
