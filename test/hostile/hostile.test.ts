@@ -767,11 +767,13 @@ describe('the CLI as a child process', () => {
     await within(flooder.closed, 10_000, 'the flooder to see its connection closed');
     connections += 1;
     expect(written).toBeGreaterThanOrEqual(floodBytes);
-    // Resident memory is coarse (read buffers wait for a GC, the young generation grows), but
-    // it levels off: a child holding what it reads would grow by the 32 MiB of the second half
-    // and end over the 64 MiB written.
-    expect(rssAtEnd - rssAtHalf).toBeLessThan(12 * MiB);
-    expect(rssPeak).toBeLessThan(floodBytes * 0.75);
+    // Resident memory is coarse: read buffers wait for a GC, and on a loaded machine the young
+    // generation grows by tens of MiB between samples (35 MiB over the second half was seen with
+    // two test suites running at once; V8's young generation alone may reach 48 MiB). So this
+    // only tells "kept the flood" (at least the 64 MiB written) from "did not"; retention itself
+    // is measured exactly, after a full GC, by the in-process flood case above.
+    expect(rssAtEnd).toBeLessThan(floodBytes);
+    expect(rssPeak).toBeLessThan(floodBytes);
 
     // (b) The child's descriptors are back to their baseline, every connection it opened it
     // closed, and its log carries no raw control character.
