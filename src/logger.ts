@@ -27,9 +27,7 @@ function humanLine(event: string, f: LogFields): string {
   const conn = `#${str(f.id)}`;
   switch (event) {
     case 'server.listening':
-      return f.protocol === 'irc'
-        ? `IRC server listening on ${str(f.host)}:${str(f.port)}${f.tls ? ' (TLS)' : ''}`
-        : `Socket server listening on ${str(f.host)}:${str(f.port)}${f.tls ? ' (TLS)' : ''}`;
+      return `${f.protocol === 'irc' ? 'IRC' : 'Socket'} server listening on ${str(f.host)}:${str(f.port)}${f.tls ? ' (TLS)' : ''}`;
     case 'server.failed':
       return `error: ${str(f.message)}`;
     case 'server.error':

@@ -17,12 +17,14 @@
 
 import type net from 'node:net';
 import { createActor, type Actor, type InspectionEvent } from 'xstate';
-import type { IrcConfig, ServerConfig } from '../config.js';
+import type { ServerConfig } from '../config.js';
+import type { ChatTotals } from '../inspect/monitor.js';
 import type { Logger } from '../logger.js';
 import { depart, dispatch, passwordMismatch, welcome, type CommandContext } from '../irc/commands.js';
 import { MemoryState } from '../irc/memoryState.js';
+import { numeric, sourceOf } from '../irc/handlers/common.js';
 import { ERR_INPUTTOOLONG, ERR_NOTREGISTERED, ERR_UNAVAILRESOURCE } from '../irc/numerics.js';
-import type { NetworkState } from '../irc/state.js';
+import { NetworkUnavailableError, type NetworkState } from '../irc/state.js';
 import { clientIdOf, connectionOf, nodeOf } from '../irc/ids.js';
 import { newClient, type Client, type MaybePromise, type Outcome, type Send } from '../irc/types.js';
 import { ircSessionMachine, quitText, type IrcSessionMachine } from '../machines/ircSessionMachine.js';
@@ -46,10 +48,16 @@ interface Wire {
   time: string;
 }
 
+/** A message going to many clients, not serialised yet. */
+function wireOf(message: IrcMessage, time: string): Wire {
+  return { message, plain: null, timed: null, plainBytes: null, timedBytes: null, time };
+}
+
 /** Everything the adapter keeps for one client. The machine's context holds the decisions. */
 interface Session {
   readonly id: number;
-  readonly config: IrcConfig;
+  /** The protocol's command context: its IRC config, state and clock. */
+  readonly ctx: CommandContext;
   readonly socket: net.Socket;
   readonly client: Client;
   actor: SessionActor | null;
@@ -95,13 +103,13 @@ function socketOnClose(this: ServedSocket): void {
 function receive(session: Session, bytes: Buffer): void {
   for (const item of session.framer.push(bytes)) {
     if (item.kind === 'tooLong') {
-      send(session, numericFor(session, ERR_INPUTTOOLONG, 'Input line was too long'));
+      send(session, numeric(session.ctx, session.client, ERR_INPUTTOOLONG, 'Input line was too long'));
       continue;
     }
     session.inbox.push(item.text);
     session.inboxBytes += Buffer.byteLength(item.text);
   }
-  if (session.inboxBytes > session.config.recvqBytes) {
+  if (session.inboxBytes > session.ctx.config.recvqBytes) {
     // Stop reading: what it sends next can only be more of the same.
     session.socket.pause();
     session.inbox = [];
@@ -112,13 +120,6 @@ function receive(session: Session, bytes: Buffer): void {
   }
   pump(session);
 }
-
-const numericFor = (session: Session, numeric: string, text: string): IrcMessage => ({
-  tags: {},
-  source: session.config.serverName,
-  command: numeric,
-  params: [session.client.nick ?? '*', text],
-});
 
 /** Hands queued lines to the machine, one command at a time, as flood control allows. */
 function pump(session: Session): void {
@@ -156,9 +157,10 @@ function send(session: Session, message: IrcMessage | Wire): void {
   // still holds for the socket (writableLength) once the kernel has taken what it will. This
   // turn's batch is not unread yet, so when it alone would pass the limit (a big WHO, a busy
   // turn) it is handed to the kernel now, and only what stays behind counts.
-  if (session.outBytes + session.socket.writableLength > session.config.sendqBytes) {
+  const { sendqBytes } = session.ctx.config;
+  if (session.outBytes + session.socket.writableLength > sendqBytes) {
     flush(session);
-    if (session.socket.writableLength > session.config.sendqBytes) {
+    if (session.socket.writableLength > sendqBytes) {
       session.muted = true;
       session.actor?.send({ type: 'client.sendqExceeded' });
     }
@@ -253,6 +255,8 @@ export interface IrcProtocol extends SessionProtocol {
   renamed(clientId: number, nick: string, channels: string[]): void;
   /** Delivers what another node sent for this node's clients. */
   deliverRemote(delivery: RemoteDelivery): void;
+  /** Users, channels and chat messages so far, for the live view. */
+  totals(): Promise<ChatTotals>;
 }
 
 export interface IrcProtocolOptions {
@@ -313,14 +317,7 @@ export function ircProtocol(
   function deliver(from: Session, s: Send): void {
     const to = s.to;
     if (to.kind === 'self') return send(from, s.message);
-    const wire: Wire = {
-      message: s.message,
-      plain: null,
-      timed: null,
-      plainBytes: null,
-      timedBytes: null,
-      time: new Date(now()).toISOString(),
-    };
+    const wire = wireOf(s.message, new Date(now()).toISOString());
     if (to.kind === 'client') {
       if (nodeOf(to.clientId) === nodeIndex) {
         const target = localSession(to.clientId);
@@ -395,15 +392,10 @@ export function ircProtocol(
   function failed(session: Session, what: string, err: unknown): void {
     // The network state unreachable (Redis down) is not a bug: the client is told its command
     // did not run, and the log says so once per command.
-    if (err instanceof Error && err.name === 'NetworkUnavailableError') {
+    if (err instanceof NetworkUnavailableError) {
       logger.log('info', 'irc.networkUnavailable', { id: session.id, command: what });
       if (what !== 'depart' && what !== 'welcome') {
-        send(session, {
-          tags: {},
-          source: irc.serverName,
-          command: ERR_UNAVAILRESOURCE,
-          params: [session.client.nick ?? '*', what, `The network is unreachable: ${what} did not run, try again shortly`],
-        });
+        send(session, numeric(ctx, session.client, ERR_UNAVAILRESOURCE, what, `The network is unreachable: ${what} did not run, try again shortly`));
       }
       return;
     }
@@ -425,7 +417,8 @@ export function ircProtocol(
       ...sessionLogActions(logger),
       sendConnectNotice: ({ context }) => {
         const session = sessions.get(context.id);
-        if (session) send(session, { tags: {}, source: irc.serverName, command: 'NOTICE', params: ['*', config.greeting] });
+        // Before registration the client has no nick: the target is `*`.
+        if (session) send(session, numeric(ctx, session.client, 'NOTICE', config.greeting));
       },
       startReading: ({ context }) => void sessions.get(context.id)?.socket.resume(),
       runCommand: ({ context, event }) => {
@@ -435,15 +428,9 @@ export function ircProtocol(
         if (command === 'PRIVMSG' || command === 'NOTICE') messages++;
         run(session, command, () => dispatch(ctx, session.client, event.message));
       },
-      replyNotRegistered: ({ context, event }) => {
+      replyNotRegistered: ({ context }) => {
         const session = sessions.get(context.id);
-        if (!session || event.type !== 'irc.message') return;
-        send(session, {
-          tags: {},
-          source: irc.serverName,
-          command: ERR_NOTREGISTERED,
-          params: [session.client.nick ?? '*', 'You have not registered'],
-        });
+        if (session) send(session, numeric(ctx, session.client, ERR_NOTREGISTERED, 'You have not registered'));
       },
       refusePassword: ({ context }) => {
         const session = sessions.get(context.id);
@@ -503,14 +490,12 @@ export function ircProtocol(
     sessions,
     nodeIndex,
     noticeAll(text) {
-      for (const session of sessions.values()) {
-        send(session, { tags: {}, source: irc.serverName, command: 'NOTICE', params: [session.client.nick ?? '*', text] });
-      }
+      for (const session of sessions.values()) send(session, numeric(ctx, session.client, 'NOTICE', text));
     },
     noticeChannel(channel, text) {
       for (const id of state.localMembers(channel)) {
         const session = localSession(id);
-        if (session) send(session, { tags: {}, source: irc.serverName, command: 'NOTICE', params: [session.client.nick ?? '*', text] });
+        if (session) send(session, numeric(ctx, session.client, 'NOTICE', text));
       }
     },
     clients: () => [...sessions.values()].map((s) => s.client),
@@ -521,20 +506,13 @@ export function ircProtocol(
       const session = localSession(clientId);
       if (!session) return;
       const change = message('NICK', nick);
-      change.source = `${session.client.nick ?? '*'}!${session.client.user ?? '*'}@${session.client.host}`;
+      change.source = sourceOf(session.client);
       session.client.nick = nick;
       send(session, change);
       deliver(session, { to: { kind: 'channels', channels, except: clientId }, message: change });
     },
     deliverRemote(delivery) {
-      const wire: Wire = {
-        message: delivery.message,
-        plain: null,
-        timed: null,
-        plainBytes: null,
-        timedBytes: null,
-        time: delivery.time,
-      };
+      const wire = wireOf(delivery.message, delivery.time);
       if (delivery.kind === 'channels') return deliverToMembers(delivery.channels, delivery.except, wire);
       const target = localSession(delivery.clientId);
       if (target) send(target, wire);
@@ -550,7 +528,7 @@ export function ircProtocol(
       const at = now();
       const session: Session = {
         id,
-        config: irc,
+        ctx,
         socket,
         client: newClient({ id: clientIdOf(nodeIndex, id), ip, host: shownHost(ip), tls: 'encrypted' in socket, at }),
         actor: null,

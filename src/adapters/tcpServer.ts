@@ -9,9 +9,8 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import { assertEvent, createActor, type Actor, type AnyActorRef, type InspectionEvent } from 'xstate';
+import { assertEvent, createActor, type Actor, type InspectionEvent } from 'xstate';
 import type { ServerConfig } from '../config.js';
-import type { ChatTotals } from '../inspect/monitor.js';
 import type { NetworkState } from '../irc/state.js';
 import { ChatError, type ErrorCode } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -35,10 +34,6 @@ export interface SessionProtocol {
   closed(id: number): void;
   /** The one line sent to a client turned away because the server is full or stopping. */
   turnAwayLine(code: 'SERVER_BUSY' | 'SHUTTING_DOWN'): string;
-  /** Anything the protocol holds beyond sessions (timers, shared state), once the server stopped. */
-  stop?(): void;
-  /** IRC: users, channels and chat messages so far, for the live view. */
-  totals?(): Promise<ChatTotals>;
 }
 
 export interface ServerOptions {
@@ -79,9 +74,7 @@ export interface ServerHandle {
   liveConnections(): number;
   /** The live session actors by connection id (read-only view, for tests and inspection). */
   connections(): ReadonlyMap<number, SessionActor>;
-  /** IRC mode: users, channels and chat messages so far (the live view samples it); else null. */
-  readonly chatTotals: (() => Promise<ChatTotals>) | null;
-  /** IRC mode: the protocol's hooks for the network layer (--redis); else null. */
+  /** IRC mode: the protocol's hooks (chat totals for the live view, the network layer); else null. */
   readonly irc: IrcProtocol | null;
 }
 
@@ -123,14 +116,15 @@ function createListener(config: ServerConfig): { server: net.Server; tls: boolea
 
 export function startServer(config: ServerConfig, options: ServerOptions = {}): ServerHandle {
   const logger = options.logger ?? silentLogger;
-  const protocol =
+  const irc =
     config.protocol === 'irc'
       ? ircProtocol(config, logger, options.inspect, {
           state: options.ircState,
           nodeIndex: options.ircNode?.nodeIndex,
           bus: options.ircNode?.bus,
         })
-      : greetingProtocol(config, logger, options.inspect);
+      : null;
+  const protocol: SessionProtocol = irc ?? greetingProtocol(config, logger, options.inspect);
   const { server: listener, tls: secure } = createListener(config);
   /** Every accepted socket not yet closed, served or being turned away. */
   const sockets = new Map<number, AcceptedSocket>();
@@ -222,7 +216,7 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
       },
       closeListener: () => void listener.close(),
       notifyConnections: () => {
-        for (const actor of [...connections.values()]) (actor as AnyActorRef).send({ type: 'server.shutdown' });
+        for (const actor of [...connections.values()]) actor.send({ type: 'server.shutdown' });
       },
       destroyConnections: () => {
         forced = sockets.size > 0;
@@ -325,7 +319,6 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
     for (const socket of [...sockets.values()]) socket.destroy();
     for (const actor of [...connections.values()]) actor.stop();
     connections.clear();
-    protocol.stop?.();
   }
 
   listenOn(listener);
@@ -341,7 +334,6 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
     },
     liveConnections: () => connections.size,
     connections: () => connections,
-    chatTotals: protocol.totals ? () => protocol.totals!() : null,
-    irc: 'deliverRemote' in protocol ? (protocol as IrcProtocol) : null,
+    irc,
   };
 }

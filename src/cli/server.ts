@@ -73,7 +73,8 @@ async function startInspection(config: ServerConfig, logger: Logger): Promise<In
   return {
     observer,
     attach(server) {
-      if (monitor && server.chatTotals) stopWatching = monitor.watchChat(server.chatTotals);
+      const irc = server.irc;
+      if (monitor && irc) stopWatching = monitor.watchChat(() => irc.totals());
     },
     async close() {
       stopWatching();

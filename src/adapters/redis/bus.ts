@@ -46,6 +46,8 @@ export interface RedisBusOptions {
 export class RedisBus implements NetworkBus {
   private readonly allChannel: string;
   private readonly nodeChannel: string;
+  /** Pub/sub channels of IRC channels start with this; what follows is the folded name. */
+  private readonly channelPrefix: string;
   private readonly subscribed = new Set<string>();
   /** The next sequence number per pub/sub channel we publish on. */
   private readonly sent = new Map<string, number>();
@@ -54,12 +56,13 @@ export class RedisBus implements NetworkBus {
 
   constructor(private readonly options: RedisBusOptions) {
     this.allChannel = `${options.prefix}all`;
+    this.channelPrefix = `${options.prefix}chan:`;
     this.nodeChannel = this.channelOfNode(options.nodeIndex);
   }
 
   /** Subscribes to this node's channel and the network-wide one, and starts listening. */
   async start(): Promise<void> {
-    this.options.subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => this.receive(channel.toString('utf8'), message));
+    this.options.subscriber.on('message', (channel: string, message: string) => this.receive(channel, message));
     await this.options.subscriber.subscribe(this.nodeChannel, this.allChannel);
   }
 
@@ -119,10 +122,10 @@ export class RedisBus implements NetworkBus {
     this.options.publisher.publish(channel, JSON.stringify(payload)).catch((err: unknown) => this.options.onPublishFailed(err));
   }
 
-  private receive(channel: string, raw: Buffer): void {
+  private receive(channel: string, raw: string): void {
     let payload: Payload;
     try {
-      payload = JSON.parse(raw.toString('utf8')) as Payload;
+      payload = JSON.parse(raw) as Payload;
     } catch {
       return; // not ours: another program on the same Redis channel
     }
@@ -131,15 +134,15 @@ export class RedisBus implements NetworkBus {
     const last = this.seen.get(key);
     this.seen.set(key, payload.s);
     if (last !== undefined && payload.s > last + 1) {
-      const chanPrefix = `${this.options.prefix}chan:`;
-      this.options.onLost(payload.o, channel.startsWith(chanPrefix) ? channel.slice(chanPrefix.length) : null, payload.s - last - 1);
+      const ircChannel = channel.startsWith(this.channelPrefix) ? channel.slice(this.channelPrefix.length) : null;
+      this.options.onLost(payload.o, ircChannel, payload.s - last - 1);
     }
     if ('c' in payload) this.options.onControl(payload.c);
     else this.options.onDelivery(payload.d);
   }
 
   private channelOf(channel: string): string {
-    return `${this.options.prefix}chan:${channel}`;
+    return `${this.channelPrefix}${channel}`;
   }
 
   private channelOfNode(nodeIndex: number): string {

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { createActor, fromPromise } from 'xstate';
 import { ChatError } from '../../errors.js';
+import { connectionOf } from '../../irc/ids.js';
 import type { Logger } from '../../logger.js';
 import { redisLinkMachine } from '../../machines/redisLinkMachine.js';
 import type { IrcProtocol } from '../ircSession.js';
@@ -70,11 +71,8 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
   // The subscriber resubscribes under our control after a reconnect (bus.resubscribe), so the
   // link is not called up before Redis confirmed it: ioredis's own 'ready' comes first.
   const subscriber = new Redis(options.url, { ...clientOptions, autoResubscribe: false });
-  for (const [name, client] of [['commands', redis], ['subscriber', subscriber]] as const) {
-    // ioredis reports every failed reconnect as 'error': the link machine logs the outage once.
-    client.on('error', () => {});
-    void name;
-  }
+  // ioredis reports every failed reconnect as 'error': the link machine logs the outage once.
+  for (const client of [redis, subscriber]) client.on('error', () => {});
   try {
     await Promise.all([redis.connect(), subscriber.connect()]);
   } catch (err) {
@@ -86,6 +84,18 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
   const nodeName = `${options.serverName}#${randomBytes(3).toString('hex')}`;
   const nodeIndex = await allocateNodeIndex(redis, prefix, nodeName, options.nodeTimeoutMs);
   let protocol: IrcProtocol | null = null;
+
+  /**
+   * A user's QUIT that this node says on behalf of the network (its node died, or it left while
+   * Redis was away): to this node's members of its channels and, once, to the other nodes.
+   */
+  function announceQuit(source: string, channels: string[], reason: string): void {
+    if (channels.length === 0) return;
+    const quit = { tags: {}, source, command: 'QUIT', params: [reason] };
+    const time = new Date().toISOString();
+    protocol?.deliverRemote({ kind: 'channels', channels, message: quit, time });
+    bus.toChannels(channels, undefined, quit, time);
+  }
 
   const bus = new RedisBus({
     publisher: redis,
@@ -129,14 +139,7 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
       const removed = await state.removeNode(index, Date.now());
       logger.log('info', 'network.nodeLost', { node: index, name, users: removed.length });
       // Netsplit-style: the reason names this server and the one that was lost.
-      const reason = `${options.serverName} ${name}`;
-      const time = new Date().toISOString();
-      for (const user of removed) {
-        if (user.channels.length === 0) continue;
-        const quit = { tags: {}, source: `${user.nick}!${user.user}@${user.host}`, command: 'QUIT', params: [reason] };
-        protocol?.deliverRemote({ kind: 'channels', channels: user.channels, message: quit, time });
-        bus.toChannels(user.channels, undefined, quit, time);
-      }
+      for (const user of removed) announceQuit(`${user.nick}!${user.user}@${user.host}`, user.channels, `${options.serverName} ${name}`);
     },
   });
 
@@ -160,16 +163,7 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     for (const ghost of fresh) {
       if (here.has(ghost.clientId)) continue;
       const removed = await state.removeUser(ghost.clientId, Date.now());
-      if (!removed || removed.channels.length === 0) continue;
-      const quit = {
-        tags: {},
-        source: `${ghost.nick}!${ghost.profile.user}@${ghost.profile.host}`,
-        command: 'QUIT',
-        params: ['Connection closed'],
-      };
-      const time = new Date().toISOString();
-      protocol.deliverRemote({ kind: 'channels', channels: removed.channels, message: quit, time });
-      bus.toChannels(removed.channels, undefined, quit, time);
+      if (removed) announceQuit(`${ghost.nick}!${ghost.profile.user}@${ghost.profile.host}`, removed.channels, 'Connection closed');
     }
     const known = new Map([...snapshot, ...fresh].map((u) => [u.clientId, u]));
     const memberships = [...state.localChannels()];
@@ -207,10 +201,10 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
       // The nick was taken by someone else while we were apart: ours gives way, as after a
       // netsplit, under a nick derived from its id, and sees the change as a NICK.
       const user = users.find((u) => u.clientId === result.clientId)!;
-      const fallback = `${user.nick.slice(0, 20)}-${(result.clientId % 2 ** 32).toString(36)}`;
+      const fallback = `${user.nick.slice(0, 20)}-${connectionOf(result.clientId).toString(36)}`;
       const [again] = await state.restore([{ ...user, nick: fallback }], Date.now());
       if (again?.ok) protocol.renamed(result.clientId, fallback, again.channels);
-      logger.log('info', 'network.nickCollision', { id: result.clientId % 2 ** 32, nick: user.nick, now: fallback });
+      logger.log('info', 'network.nickCollision', { id: connectionOf(result.clientId), nick: user.nick, now: fallback });
     }
   }
 

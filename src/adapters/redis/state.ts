@@ -68,20 +68,14 @@ import type {
   UserRecord,
   WhowasEntry,
 } from '../../irc/state.js';
+import { NetworkUnavailableError } from '../../irc/state.js';
 
 /** What one node tells another about the other's local index (sent by the caller's transport). */
 export type StateControl =
   /** `clientId` (held by the receiving node) is no longer in `channel` (folded): kicked. */
   { type: 'dropMember'; channel: string; clientId: number };
 
-/** Redis could not be reached (refused, closed, timed out): the network is unavailable, not buggy. */
-export class NetworkUnavailableError extends Error {
-  override readonly name = 'NetworkUnavailableError';
-  readonly code = 'NETWORK_UNAVAILABLE';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+export { NetworkUnavailableError };
 
 /**
  * ioredis options for the client handed to RedisState. Fail fast instead of queueing: a command
