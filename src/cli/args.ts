@@ -36,10 +36,16 @@ export interface FlagSpec<K extends string> {
 /** A top-level config key, or `irc.<key>` for IRC mode's settings. */
 export type ConfigKey = Exclude<keyof ServerConfig, 'irc'> | `irc.${Exclude<keyof IrcConfig, 'motd'>}`;
 
+/** The value at a flag's key: `irc.sendqBytes` reads options.irc.sendqBytes. */
+function valueAt(options: object, key: string): unknown {
+  const record = options as Record<string, unknown>;
+  if (!key.startsWith('irc.')) return record[key];
+  return ((record.irc ?? {}) as Record<string, unknown>)[key.slice(4)];
+}
+
 /** The value of a config key (`irc.sendqBytes` reads config.irc.sendqBytes). */
 export function configValue(config: ServerConfig, key: ConfigKey): unknown {
-  if (key.startsWith('irc.')) return (config.irc as unknown as Record<string, unknown>)[key.slice(4)];
-  return (config as unknown as Record<string, unknown>)[key];
+  return valueAt(config, key);
 }
 
 const ms = (min: number): Kind => ({ type: 'int', min, max: MAX_TIMER_MS });
@@ -166,7 +172,7 @@ export const serverFlags: FlagSpec<ConfigKey>[] = [
   { flag: '--away-len', key: 'irc.awayLength', value: 'N', kind: { type: 'int', min: 1, max: 400 }, help: 'IRC: longest away message (AWAYLEN)' },
   { flag: '--kick-len', key: 'irc.kickLength', value: 'N', kind: { type: 'int', min: 1, max: 400 }, help: 'IRC: longest kick reason (KICKLEN)' },
   { flag: '--redis', key: 'irc.redisUrl', value: 'URL', kind: { type: 'url', schemes: ['redis', 'rediss'] }, help: 'IRC: network state on Redis: every node with this URL is one network' },
-  { flag: '--node-timeout', key: 'irc.nodeTimeoutMs', value: 'MS', kind: { type: 'int', min: 500, max: MAX_TIMER_MS }, help: 'IRC on Redis: a node silent this long is dead; its users quit' },
+  { flag: '--node-timeout', key: 'irc.nodeTimeoutMs', value: 'MS', kind: ms(500), help: 'IRC on Redis: a node silent this long is dead; its users quit' },
   { flag: '--max-targets', key: 'irc.maxTargets', value: 'N', kind: { type: 'int', min: 1, max: 100 }, help: 'IRC: targets of one PRIVMSG/NOTICE (MAXTARGETS)' },
 ];
 
@@ -324,9 +330,7 @@ export function parseClientArgs(argv: string[]): ParseResult<ClientOptions> {
 function usageOf(command: string, summary: string, specs: FlagSpec<string>[], defaults: object): string {
   const rows = specs.map((spec) => {
     const left = `  ${spec.flag} ${spec.value}`;
-    const value = spec.key.startsWith('irc.')
-      ? ((defaults as { irc?: Record<string, unknown> }).irc ?? {})[spec.key.slice(4)]
-      : (defaults as Record<string, unknown>)[spec.key];
+    const value = valueAt(defaults, spec.key);
     const shown =
       value === null ? (spec.kind.type === 'text' ? '' : ' (default: off)') : ` (default: ${typeof value === 'string' ? JSON.stringify(value) : String(value)})`;
     return `${left.padEnd(30)} ${spec.help}${shown}`;
