@@ -9,13 +9,11 @@
 // the node re-registers its users and channels (a nick taken meanwhile is resolved as a
 // netsplit collision: our user is renamed), re-subscribes, and tells its users.
 
-import { assign, fromPromise, setup } from 'xstate';
+import { fromPromise, setup } from 'xstate';
 
 export interface RedisLinkContext {
   /** How long to wait before retrying a resync that failed with Redis up. */
   retryMs: number;
-  /** Times the link was lost since start. */
-  losses: number;
 }
 
 export type RedisLinkEvent =
@@ -54,7 +52,7 @@ export const redisLinkMachine = setup({
 }).createMachine({
   id: 'redisLink',
   description: "A node's link to the shared network state.",
-  context: ({ input }) => ({ retryMs: input.retryMs, losses: 0 }),
+  context: ({ input }) => ({ retryMs: input.retryMs }),
   initial: 'connecting',
   on: { 'link.stop': '.stopped' },
   states: {
@@ -68,7 +66,6 @@ export const redisLinkMachine = setup({
     },
     down: {
       description: 'Redis unreachable: local users were told; commands that need the network get an error numeric.',
-      entry: assign({ losses: ({ context }) => context.losses + 1 }),
       on: { 'redis.ready': 'resyncing' },
     },
     resyncing: {
