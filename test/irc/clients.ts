@@ -283,14 +283,4 @@ export function connectClient(options: ConnectOptions): Promise<TestClient> {
 export interface IrcTarget {
   port: number;
   stop(): Promise<void>;
-  /**
-   * Only for a stand-in server that differs from the usual behaviour the tests assert; our
-   * server has none. `quitReason`: how the server words a QUIT with this reason to the others.
-   */
-  quirks?: { quitReason?: (reason: string) => string };
-}
-
-/** What the others see when a client quits with `reason`: `Quit: reason`, as most servers say. */
-export function quitReasonSeen(target: IrcTarget, reason: string): string {
-  return target.quirks?.quitReason?.(reason) ?? `Quit: ${reason}`;
 }
