@@ -8,9 +8,9 @@
 
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient, type TestClient } from '../irc/clients.js';
-import { connectIrc, type RawIrc } from '../irc/raw.js';
-import { killNodes, nodeTimeoutMs, startNodes, type IrcNode } from './nodes.js';
+import type { TestClient } from '../irc/clients.js';
+import type { RawIrc } from '../irc/raw.js';
+import { clientPool, killNodes, nodeTimeoutMs, startNodes, type IrcNode } from './nodes.js';
 import { startRedis, type RedisServer } from './redisServer.js';
 
 /** The server's heartbeat (config.ts nodeHeartbeatMs; no flag sets it). */
@@ -19,16 +19,14 @@ const heartbeatMs = 1_000;
 const slackMs = 2_000;
 
 let redis: RedisServer;
-const openRaw: RawIrc[] = [];
-const openFw: TestClient[] = [];
+const { fw, raw, closeAll } = clientPool();
 
 beforeAll(async () => {
   redis = await startRedis();
 });
 
 afterEach(async () => {
-  for (const c of openRaw.splice(0)) c.raw.socket.destroy();
-  for (const c of openFw.splice(0)) c.destroy();
+  closeAll();
   await killNodes();
 });
 
@@ -36,19 +34,6 @@ afterAll(async () => {
   await killNodes();
   await redis?.stop();
 });
-
-async function fw(node: IrcNode, nick: string): Promise<TestClient> {
-  const c = await connectClient({ port: node.port, nick });
-  openFw.push(c);
-  return c;
-}
-
-async function raw(node: IrcNode, nick: string): Promise<RawIrc> {
-  const c = await connectIrc(node.port);
-  openRaw.push(c);
-  await c.register(nick);
-  return c;
-}
 
 /** Waits until `check()` holds, polling; the error names what was awaited. */
 async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

@@ -6,43 +6,26 @@
 // started after the others joining the network as it is.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectClient, type TestClient } from '../irc/clients.js';
+import type { TestClient } from '../irc/clients.js';
 import { connectIrc, type RawIrc } from '../irc/raw.js';
-import { killNodes, startNode, startNodes, startSolo, type IrcNode } from './nodes.js';
+import { clientPool, killNodes, startNode, startNodes, startSolo, type IrcNode } from './nodes.js';
 import { startRedis, type RedisServer } from './redisServer.js';
 
 let redis: RedisServer;
-const openRaw: RawIrc[] = [];
-const openFw: TestClient[] = [];
+const { fw, raw, track, closeAll } = clientPool();
 
 beforeAll(async () => {
   redis = await startRedis();
 });
 
 afterEach(() => {
-  for (const c of openRaw.splice(0)) c.raw.socket.destroy();
-  for (const c of openFw.splice(0)) c.destroy();
+  closeAll();
 });
 
 afterAll(async () => {
   await killNodes();
   await redis?.stop();
 });
-
-/** An irc-framework client registered on `node` as `nick`. */
-async function fw(node: IrcNode, nick: string): Promise<TestClient> {
-  const c = await connectClient({ port: node.port, nick });
-  openFw.push(c);
-  return c;
-}
-
-/** A raw client registered on `node` as `nick`. */
-async function raw(node: IrcNode, nick: string): Promise<RawIrc> {
-  const c = await connectIrc(node.port);
-  openRaw.push(c);
-  await c.register(nick);
-  return c;
-}
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -109,7 +92,7 @@ describe('two nodes', () => {
     other.send('NICK OWNER');
     expect(await other.waitForLine(/ 433 /)).toBe(`:n2.test 433 other OWNER :Nickname is already in use`);
     const late = await connectIrc(n2.port);
-    openRaw.push(late);
+    track(late);
     late.send('NICK owner', 'USER late 0 * :late');
     expect(await late.waitForLine(/ 433 /)).toBe(`:n2.test 433 * owner :Nickname is already in use`);
     // Once the owner is gone, the nick is free on the other node at once.
@@ -201,7 +184,7 @@ describe('three nodes', () => {
 
     // The same race at registration: 100 new connections ask for one nick; one is welcomed.
     const fresh = await Promise.all(Array.from({ length: 100 }, (_, i) => connectIrc(nodes[i % 3]!.port)));
-    openRaw.push(...fresh);
+    track(...fresh);
     for (const [i, c] of fresh.entries()) c.send('NICK gold', `USER gold${i} 0 * :gold ${i}`);
     await Promise.all(fresh.map((c) => c.waitForLine(/ 001 gold | 433 \* gold /)));
     expect(fresh.filter((c) => c.lines().some((l) => / 001 gold /.test(l)))).toHaveLength(1);
@@ -250,7 +233,7 @@ describe('three nodes', () => {
     try {
       expect(nodes.map((n) => n.index)).not.toContain(n4.index);
       const taken = await connectIrc(n4.port);
-      openRaw.push(taken);
+      track(taken);
       taken.send('NICK uma', 'USER x 0 * :x');
       expect(await taken.waitForLine(/ 433 /)).toBe(':n4.test 433 * uma :Nickname is already in use');
 

@@ -5,6 +5,8 @@
 // even those whose start failed half-way, and the test process kills them when it exits.
 
 import type { ChildProcess } from 'node:child_process';
+import { connectClient, type TestClient } from '../irc/clients.js';
+import { connectIrc, type RawIrc } from '../irc/raw.js';
 import { run, serverBin, type Running } from '../process.js';
 
 /** `--node-timeout` in the tests: a node silent this long is dead (the server beats every 1 s). */
@@ -137,4 +139,33 @@ export async function killNodes(): Promise<void> {
     ),
   );
   for (const proc of procs) started.delete(proc);
+}
+
+/** The clients a test file opens on its nodes, registered, and closed together after each test. */
+export function clientPool() {
+  const raws: RawIrc[] = [];
+  const fws: TestClient[] = [];
+  return {
+    /** An irc-framework client registered on `node` as `nick`. */
+    async fw(node: IrcNode, nick: string): Promise<TestClient> {
+      const c = await connectClient({ port: node.port, nick });
+      fws.push(c);
+      return c;
+    },
+    /** A raw client registered on `node` as `nick`. */
+    async raw(node: IrcNode, nick: string): Promise<RawIrc> {
+      const c = await connectIrc(node.port);
+      raws.push(c);
+      await c.register(nick);
+      return c;
+    },
+    /** Raw clients the test connected itself (not registered), closed with the rest. */
+    track(...clients: RawIrc[]): void {
+      raws.push(...clients);
+    },
+    closeAll(): void {
+      for (const c of raws.splice(0)) c.raw.socket.destroy();
+      for (const c of fws.splice(0)) c.destroy();
+    },
+  };
 }
