@@ -1,30 +1,19 @@
 // The live view in a real browser: headless Chromium (Debian's, driven by playwright-core), a
 // real server process with --inspect, real TCP clients. A screenshot goes to test-artifacts/.
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type RawClient } from '../helpers.js';
 import { runServer, type Running } from '../process.js';
-
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const artifacts = new URL('../../test-artifacts/', import.meta.url);
+import { artifacts, launchChromium } from './chromium.js';
 
 let browser: Browser;
 let server: Running & { port: number };
 let url: string;
 
 beforeAll(async () => {
-  if (!existsSync(executablePath)) {
-    throw new Error(`browser tests need Chromium at ${executablePath}: apt-get install -y chromium (as .ci/run does), or set CHROMIUM_PATH`);
-  }
-  mkdirSync(artifacts, { recursive: true });
   server = await runServer(['--inspect', '127.0.0.1:0', '--reply-timeout', '120000']);
   url = (await server.waitForLine(/Inspector: live statecharts at (http:\/\/\S+)/))[1]!;
-  browser = await chromium.launch({
-    executablePath,
-    // The flags a closed network needs: no background connections, no first-run work.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

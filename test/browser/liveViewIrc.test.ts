@@ -1,30 +1,20 @@
 // The live view of the chat server in Chromium: `--protocol irc --inspect` shows the IRC session
 // machine with live counts per state, and the chat counters (users, channels, messages per
 // second), and nothing a user wrote. A screenshot goes to test-artifacts/live-view-irc.png.
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectIrc } from '../irc/raw.js';
 import { runServer, type Running } from '../process.js';
-
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const artifacts = new URL('../../test-artifacts/', import.meta.url);
+import { artifacts, launchChromium } from './chromium.js';
 
 let browser: Browser;
 let server: Running & { port: number };
 let url: string;
 
 beforeAll(async () => {
-  if (!existsSync(executablePath)) {
-    throw new Error(`browser tests need Chromium at ${executablePath}: bash scripts/install-test-deps.sh, or set CHROMIUM_PATH`);
-  }
-  mkdirSync(artifacts, { recursive: true });
   server = await runServer(['--protocol', 'irc', '--inspect', '127.0.0.1:0', '--flood-burst', '100', '--flood-rate', '100']);
   url = (await server.waitForLine(/Inspector: live statecharts at (http:\/\/\S+)/))[1]!;
-  browser = await chromium.launch({
-    executablePath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
