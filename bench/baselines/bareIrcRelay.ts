@@ -19,6 +19,7 @@
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { listenOn } from './bareNetServer.js';
 
 export interface BareIrcRelayOptions {
   host: string;
@@ -201,14 +202,7 @@ export function startBareIrcRelay(options: BareIrcRelayOptions): BareIrcRelayHan
     });
   });
 
-  const listening = new Promise<{ address: string; port: number }>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: options.host, port: options.port, backlog: options.backlog }, () => {
-      server.off('error', reject);
-      const address = server.address() as net.AddressInfo;
-      resolve({ address: address.address, port: address.port });
-    });
-  });
+  const listening = listenOn(server, options);
 
   return {
     listening,

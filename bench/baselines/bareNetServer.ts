@@ -73,14 +73,7 @@ export function startBareServer(options: BareServerOptions): BareServerHandle {
     socket.write(greetingBytes);
   });
 
-  const listening = new Promise<{ address: string; port: number }>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: options.host, port: options.port, backlog: options.backlog }, () => {
-      server.off('error', reject);
-      const address = server.address() as net.AddressInfo;
-      resolve({ address: address.address, port: address.port });
-    });
-  });
+  const listening = listenOn(server, options);
 
   return {
     listening,
@@ -91,4 +84,16 @@ export function startBareServer(options: BareServerOptions): BareServerHandle {
       }),
     liveConnections: () => live.size,
   };
+}
+
+/** Listens as asked; resolves with the address claimed, rejects with the listen error. */
+export function listenOn(server: net.Server, options: { host: string; port: number; backlog?: number }): Promise<{ address: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: options.host, port: options.port, backlog: options.backlog }, () => {
+      server.off('error', reject);
+      const address = server.address() as net.AddressInfo;
+      resolve({ address: address.address, port: address.port });
+    });
+  });
 }
