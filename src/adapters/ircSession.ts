@@ -63,8 +63,8 @@ interface Session {
   actor: SessionActor | null;
   readonly framer: LineFramer;
   readonly bucket: TokenBucket;
-  /** Lines received and not yet run, oldest first, and their total bytes. */
-  inbox: string[];
+  /** Lines received and not yet run, oldest first (with their size), and their total bytes. */
+  inbox: Array<{ text: string; bytes: number }>;
   inboxHead: number;
   inboxBytes: number;
   /** The job (a command, the welcome) still running, which answers later; null when none. */
@@ -106,8 +106,9 @@ function receive(session: Session, bytes: Buffer): void {
       send(session, numeric(session.ctx, session.client, ERR_INPUTTOOLONG, 'Input line was too long'));
       continue;
     }
-    session.inbox.push(item.text);
-    session.inboxBytes += Buffer.byteLength(item.text);
+    const bytes = Buffer.byteLength(item.text);
+    session.inbox.push({ text: item.text, bytes });
+    session.inboxBytes += bytes;
   }
   if (session.inboxBytes > session.ctx.config.recvqBytes) {
     // Stop reading: what it sends next can only be more of the same.
@@ -120,6 +121,9 @@ function receive(session: Session, bytes: Buffer): void {
   }
   pump(session);
 }
+
+/** What a taken inbox slot holds until the inbox is emptied (the line itself can be freed). */
+const noLine = { text: '', bytes: 0 };
 
 /** Hands queued lines to the machine, one command at a time, as flood control allows. */
 function pump(session: Session): void {
@@ -135,13 +139,13 @@ function pump(session: Session): void {
       return;
     }
     const line = session.inbox[session.inboxHead]!;
-    session.inbox[session.inboxHead++] = '';
-    session.inboxBytes -= Buffer.byteLength(line);
+    session.inbox[session.inboxHead++] = noLine;
+    session.inboxBytes -= line.bytes;
     if (session.inboxHead === session.inbox.length) {
       session.inbox = [];
       session.inboxHead = 0;
     }
-    const message = parseMessage(line);
+    const message = parseMessage(line.text);
     if (message) actor.send({ type: 'irc.message', message });
   }
 }
