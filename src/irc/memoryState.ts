@@ -34,6 +34,7 @@ import type {
   UserRecord,
   WhowasEntry,
 } from './state.js';
+import { stateLimitDefaults } from './state.js';
 
 export interface MemoryStateOptions {
   /**
@@ -45,21 +46,10 @@ export interface MemoryStateOptions {
   maxInvitesPerChannel?: number;
 }
 
-const defaults = { whowasSize: 1024, maxInvitesPerChannel: 64 };
 
-interface UserEntry {
-  clientId: number;
-  nick: string;
+/** A nick holder: its user record (filled in at registration), and what only the state keeps. */
+interface UserEntry extends UserRecord {
   registered: boolean;
-  user: string;
-  host: string;
-  realname: string;
-  server: string;
-  tls: boolean;
-  away: string | null;
-  modes: string;
-  signonAt: number;
-  lastActiveAt: number;
   /** Folded names of the channels it is in. */
   channels: Set<string>;
 }
@@ -99,8 +89,8 @@ export class MemoryState implements NetworkState {
   private readonly serverCount = 1;
 
   constructor(options: MemoryStateOptions = {}) {
-    this.whowasSize = Math.max(1, options.whowasSize ?? defaults.whowasSize);
-    this.maxInvitesPerChannel = Math.max(1, options.maxInvitesPerChannel ?? defaults.maxInvitesPerChannel);
+    this.whowasSize = Math.max(1, options.whowasSize ?? stateLimitDefaults.whowasSize);
+    this.maxInvitesPerChannel = Math.max(1, options.maxInvitesPerChannel ?? stateLimitDefaults.maxInvitesPerChannel);
   }
 
   // ---- Users ----

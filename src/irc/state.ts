@@ -29,6 +29,13 @@ import type { MaybePromise } from './types.js';
  * network is unavailable, not buggy. Any operation of a shared state may reject with it; the
  * session adapter tells the client its command did not run.
  */
+/**
+ * Bounds every implementation keeps by default: WHOWAS entries for the whole network (a client
+ * changing nicks in a loop pushes older ones out, never grows memory) and pending invites per
+ * channel (the oldest is forgotten).
+ */
+export const stateLimitDefaults = { whowasSize: 1024, maxInvitesPerChannel: 64 } as const;
+
 export class NetworkUnavailableError extends Error {
   override readonly name = 'NetworkUnavailableError';
   readonly code = 'NETWORK_UNAVAILABLE';

@@ -68,7 +68,7 @@ import type {
   UserRecord,
   WhowasEntry,
 } from '../../irc/state.js';
-import { NetworkUnavailableError } from '../../irc/state.js';
+import { NetworkUnavailableError, stateLimitDefaults } from '../../irc/state.js';
 
 /** What one node tells another about the other's local index (sent by the caller's transport). */
 export type StateControl =
@@ -115,7 +115,6 @@ export interface RedisStateOptions {
   maxInvitesPerChannel?: number;
 }
 
-const defaults = { whowasSize: 1024, maxInvitesPerChannel: 64 };
 
 /** A user removeNode took off the network, so the caller can send its QUIT. */
 export interface RemovedUser {
@@ -903,8 +902,8 @@ export class RedisState implements NetworkState {
     this.notifyNode = options.notifyNode;
     this.follow = options.follow ?? (() => {});
     this.unfollow = options.unfollow ?? (() => {});
-    this.whowasSize = Math.max(1, options.whowasSize ?? defaults.whowasSize);
-    this.maxInvitesPerChannel = Math.max(1, options.maxInvitesPerChannel ?? defaults.maxInvitesPerChannel);
+    this.whowasSize = Math.max(1, options.whowasSize ?? stateLimitDefaults.whowasSize);
+    this.maxInvitesPerChannel = Math.max(1, options.maxInvitesPerChannel ?? stateLimitDefaults.maxInvitesPerChannel);
     for (const [name, script] of Object.entries(scripts) as [ScriptName, ScriptSource][]) {
       this.redis.defineCommand(commandName(name), {
         lua: prelude + script.lua,
