@@ -9,8 +9,10 @@
 //   node dist/scripts/statechart.js --check   exit 1 if docs/statechart.md or an SVG is stale
 //
 // test/statechart.test.ts fails while the committed files differ from renderStatechartMarkdown()
-// and renderDiagrams().
+// and renderDiagrams(), and while docs/live-view.json (written with the screenshot by
+// scripts/liveViewShot.ts) differs from liveViewFingerprint().
 
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,6 +119,8 @@ const machineDocs: readonly MachineDoc[] = [
 ];
 
 export const STATECHART_DOC = 'docs/statechart.md';
+/** What docs/live-view.png was taken with (liveViewFingerprint()), beside it. */
+export const LIVE_VIEW_SIDECAR = 'docs/live-view.json';
 /** Where the Markdown and the images go, relative to the project root. */
 const DOCS_DIR = 'docs';
 
@@ -151,6 +155,20 @@ export async function renderDiagrams(): Promise<Record<string, string>> {
   return images;
 }
 
+/**
+ * A SHA-256 of the machine's Mermaid chart: its states, their nesting and every drawn arrow's
+ * `event [guard]`, i.e. what a drawing of it shows. It changes when a state or a drawn transition
+ * does; descriptions, actions and other code leave it alone.
+ */
+export function machineFingerprint(machine: AnyStateMachine): string {
+  return createHash('sha256').update(renderDiagram(machine, edgesOf(machine)).join('\n')).digest('hex');
+}
+
+/** The machines docs/live-view.png shows, by id: the two the default protocol's live view draws (src/cli/server.ts). */
+export function liveViewFingerprint(): Record<string, string> {
+  return Object.fromEntries([serverMachine, connectionMachine].map((machine) => [machine.id, machineFingerprint(machine)]));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Walking the machine
 
@@ -172,6 +190,11 @@ interface Edge {
 /** Every state node under the root, in document order (parents before children). */
 function descendants(node: AnyStateNode): AnyStateNode[] {
   return Object.values(node.states).flatMap((child) => [child, ...descendants(child)]);
+}
+
+/** Every transition of the machine, root first, in document order. */
+function edgesOf(machine: AnyStateMachine): Edge[] {
+  return [machine.root, ...descendants(machine.root)].flatMap((node) => transitionsOf(machine, node));
 }
 
 function transitionsOf(machine: AnyStateMachine, node: AnyStateNode): Edge[] {
@@ -339,7 +362,7 @@ function stateType(node: AnyStateNode): string {
 function renderMachine(doc: MachineDoc): string[] {
   const { machine } = doc;
   const nodes = descendants(machine.root);
-  const edges = [machine.root, ...nodes].flatMap((node) => transitionsOf(machine, node));
+  const edges = edgesOf(machine);
   const described = (node: AnyStateNode): string => node.description ?? '(no description)';
 
   const stateRows = nodes.map((node) => [code(statePath(node)), stateType(node), described(node)]);
