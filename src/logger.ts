@@ -10,9 +10,11 @@ export type LogLevel = 'info' | 'error';
 
 export interface Logger {
   log(level: LogLevel, event: string, fields: LogFields): void;
+  /** True when nothing is ever written: callers may skip building fields only a line would show. */
+  readonly silent?: boolean;
 }
 
-export const silentLogger: Logger = { log: () => {} };
+export const silentLogger: Logger = { log: () => {}, silent: true };
 
 function escapeFields(fields: LogFields): LogFields {
   const out: LogFields = {};

@@ -5,15 +5,16 @@
 // every protocol.
 
 import type net from 'node:net';
-import { createActor, type Actor, type InspectionEvent } from 'xstate';
+import type { InspectionEvent } from 'xstate';
 import { connectionLimits, type ServerConfig } from '../config.js';
 import { ChatError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { connectionMachine, goodbyeLine, type ConnectionMachine } from '../machines/connectionMachine.js';
+import { startSession, type SessionActor } from '../runtime/leanActor.js';
 import { sessionLogActions } from './sessionLog.js';
 import type { SessionProtocol } from './tcpServer.js';
 
-type ConnectionActor = Actor<ConnectionMachine>;
+type ConnectionActor = SessionActor<ConnectionMachine>;
 
 // The actor serving a socket, kept on the socket itself so that the listeners below are shared
 // functions instead of closures per connection (as ws does with kWebSocket).
@@ -73,7 +74,7 @@ export function greetingProtocol(
 
   return {
     open(id, remote, socket: ServedSocket) {
-      const actor = createActor(connectionLogic, { input: { id, remote, limits }, inspect });
+      const actor = startSession(connectionLogic, { id, remote, limits }, inspect);
       socket[kActor] = actor;
       sockets.set(id, socket);
       socket.on('data', socketOnData);

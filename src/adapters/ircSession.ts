@@ -16,7 +16,7 @@
 // the NetworkState's (src/irc/state.ts).
 
 import type net from 'node:net';
-import { createActor, type Actor, type InspectionEvent } from 'xstate';
+import type { InspectionEvent } from 'xstate';
 import type { ServerConfig } from '../config.js';
 import type { ChatTotals } from '../inspect/monitor.js';
 import type { Logger } from '../logger.js';
@@ -31,12 +31,13 @@ import { ircSessionMachine, quitText, type IrcSessionMachine } from '../machines
 import { LineFramer } from '../protocol/irc/framer.js';
 import { message, parseMessage, serializeMessage, type IrcMessage } from '../protocol/irc/message.js';
 import { TokenBucket } from '../protocol/irc/tokenBucket.js';
+import { startSession, type SessionActor as LeanSessionActor } from '../runtime/leanActor.js';
 import { sessionLogActions } from './sessionLog.js';
 import type { SessionProtocol } from './tcpServer.js';
 
 export const serverVersion = 'xstate-tcp-chat-0.1.0';
 
-type SessionActor = Actor<IrcSessionMachine>;
+type SessionActor = LeanSessionActor<IrcSessionMachine>;
 
 /** A message serialised at most once per form, however many clients it goes to. */
 interface Wire {
@@ -557,10 +558,11 @@ export function ircProtocol(
       // Output is already batched into one write per event-loop turn; Nagle's algorithm would
       // only hold a line back until the client ACKs the previous one (~40 ms on Linux).
       socket.setNoDelay(true);
-      const actor = createActor(sessionLogic, {
-        input: { id, remote, limits, overIpLimit: fromIp > irc.maxConnectionsPerIp, passwordRequired: irc.password !== null },
+      const actor = startSession(
+        sessionLogic,
+        { id, remote, limits, overIpLimit: fromIp > irc.maxConnectionsPerIp, passwordRequired: irc.password !== null },
         inspect,
-      });
+      );
       session.actor = actor;
       return actor;
     },

@@ -815,7 +815,7 @@ describe('resets', () => {
     await expectClosedFor(c.s, 'quit', 16 + 1);
     const reasons = closeReasons(c.s);
     expect(reasons.tooManyFromIp ?? 0).toBe(0);
-    const accepted = c.s.handle.actor.getSnapshot().context.accepted;
+    const accepted = c.s.handle.accepted();
     // Every reset the server saw ended as a socket error or a vanished client; the others quit.
     expect((reasons.socketError ?? 0) + (reasons.clientGone ?? 0)).toBe(accepted - reasons.quit!);
     await expectServed(c, 'IRC: resets mid-channel and a reset storm', {

@@ -285,7 +285,7 @@ export async function settle(server: HostileServer, baseline: Resources, timeout
     const now = resources();
     return {
       liveActors: server.handle.liveConnections(),
-      machineLive: server.handle.actor.getSnapshot().context.live,
+      machineLive: server.handle.actor.getSnapshot().context.sessions,
       tcpSockets: Math.max(0, now.tcpSockets - baseline.tcpSockets),
       timeouts: Math.max(0, now.timeouts - baseline.timeouts),
       fds: Math.max(0, now.fds - baseline.fds),

@@ -25,7 +25,8 @@ describe('Monitor', () => {
     server.start();
     server.send({ type: 'server.start' });
     server.send({ type: 'net.listening', host: '127.0.0.1', port: 8028 });
-    server.send({ type: 'net.connection', id: 1, remote: 'a' });
+    // The first client fills the only slot (the listener reports the count); the second is turned away.
+    server.send({ type: 'sessions.changed', sessions: 1 });
     server.send({ type: 'net.connection', id: 2, remote: 'b' });
     const view = monitor.view();
     expect(view.server).toEqual({ state: 'bound.full', address: '127.0.0.1:8028', maxConnections: 1 });

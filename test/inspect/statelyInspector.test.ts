@@ -64,7 +64,7 @@ describe('WebSocket inspector (@statelyai/inspect)', () => {
     const types = new Set(messages.map((m) => m.type));
     for (const t of ['@xstate.actor', '@xstate.event', '@xstate.snapshot']) expect(types.has(t)).toBe(true);
     const events = messages.filter((m) => m.type === '@xstate.event').map((m) => m.event?.type);
-    expect(events).toEqual(expect.arrayContaining(['socket.written', 'socket.data', 'socket.close', 'net.connection']));
+    expect(events).toEqual(expect.arrayContaining(['socket.written', 'socket.data', 'socket.close', 'sessions.changed']));
     // Byte buffers are sent as their length, never as the bytes.
     const data = messages.find((m) => m.type === '@xstate.event' && m.event?.type === 'socket.data')!;
     expect(data.event!.bytes).toEqual({ bytes: 19 });

@@ -1,0 +1,127 @@
+// The lean session runner against XState's own actor: the same machine, the same events, the
+// same states, actions in the same order, the same timers. Fake timers (vitest) drive both.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { assign, createActor, setup, type AnyStateMachine } from 'xstate';
+import { connectionLimits, defaultConfig } from '../../src/config.js';
+import { connectionMachine, type ConnectionEvent } from '../../src/machines/connectionMachine.js';
+import { LeanActor, startSession } from '../../src/runtime/leanActor.js';
+
+beforeEach(() => void vi.useFakeTimers());
+afterEach(() => void vi.useRealTimers());
+
+const limits = connectionLimits({ ...defaultConfig, replyTimeoutMs: 1_000, replyQuietMs: 100, closeTimeoutMs: 500 });
+const sideEffects = ['logOpened', 'sendGreeting', 'startReading', 'logReply', 'logSocketError', 'endSocket', 'destroySocket', 'logClosed'];
+
+/** The connection machine with every side effect recorded, run by `run` (lean or XState). */
+function recordedConnection(kind: 'lean' | 'xstate') {
+  const calls: string[] = [];
+  const machine = connectionMachine.provide({
+    actions: Object.fromEntries(sideEffects.map((name) => [name, () => void calls.push(name)])),
+  });
+  const input = { id: 1, remote: '127.0.0.1:1', limits };
+  const actor = kind === 'lean' ? new LeanActor(machine, input) : createActor(machine, { input });
+  const states: string[] = [];
+  let completed = 0;
+  actor.subscribe({ next: (s) => void states.push(JSON.stringify(s.value)), complete: () => void completed++, error: () => {} });
+  return { actor, calls, states, completed: () => completed };
+}
+
+const scripts: Array<{ name: string; steps: Array<ConnectionEvent | number> }> = [
+  { name: 'a reply', steps: [{ type: 'socket.written' }, { type: 'socket.data', bytes: Buffer.from('hi\n') }, { type: 'socket.close' }] },
+  { name: 'a partial reply, then quiet', steps: [{ type: 'socket.written' }, { type: 'socket.data', bytes: Buffer.from('h') }, 50, { type: 'socket.data', bytes: Buffer.from('i') }, 100, { type: 'socket.close' }] },
+  { name: 'silence until the deadline, then the close timeout', steps: [{ type: 'socket.written' }, 1_000, 500, { type: 'socket.close' }] },
+  { name: 'a shutdown while greeting', steps: [{ type: 'server.shutdown' }, { type: 'socket.close' }] },
+  { name: 'a reset', steps: [{ type: 'socket.written' }, { type: 'socket.error', code: 'ECONNRESET', message: 'reset' }, { type: 'socket.close' }] },
+  { name: 'events after the end are ignored', steps: [{ type: 'socket.close' }, { type: 'socket.written' }, 5_000] },
+];
+
+describe('LeanActor', () => {
+  it.each(scripts)('runs the connection machine as createActor does: $name', ({ steps }) => {
+    const runs = (['lean', 'xstate'] as const).map((kind) => {
+      const r = recordedConnection(kind);
+      r.actor.start();
+      for (const step of steps) {
+        if (typeof step === 'number') vi.advanceTimersByTime(step);
+        else r.actor.send(step);
+      }
+      const s = r.actor.getSnapshot();
+      return { calls: r.calls, states: r.states, status: s.status, value: s.value, context: { ...s.context, limits: null }, completed: r.completed() };
+    });
+    expect(runs[0]!.calls.length).toBeGreaterThan(2);
+    expect(runs[0]).toEqual(runs[1]);
+    // Nothing left scheduled once the machine is done.
+    if (runs[0]!.status === 'done') expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('defers the initial entry actions to start() and queues events sent before it', () => {
+    const r = recordedConnection('lean');
+    r.actor.send({ type: 'socket.written' });
+    expect(r.calls).toEqual([]);
+    r.actor.start();
+    expect(r.calls).toEqual(['logOpened', 'sendGreeting', 'startReading']);
+    expect(r.actor.getSnapshot().value).toEqual({ open: { awaitingReply: 'empty' } });
+  });
+
+  it('finishes the event being processed before one an action sends (run to completion)', () => {
+    const order: string[] = [];
+    const machine = setup({ types: { events: {} as { type: 'go' } | { type: 'next' } } }).createMachine({
+      initial: 'a',
+      states: {
+        a: { on: { go: { target: 'b', actions: ({ self }) => { self.send({ type: 'next' }); order.push('sent next'); } } } },
+        b: { entry: () => void order.push('entered b'), on: { next: 'c' } },
+        c: { entry: () => void order.push('entered c') },
+      },
+    });
+    const actor = new LeanActor(machine, undefined as never).start();
+    actor.send({ type: 'go' });
+    expect(order).toEqual(['sent next', 'entered b', 'entered c']);
+    expect(actor.getSnapshot().value).toBe('c');
+  });
+
+  it('leaves a session whose action throws in status error, timers cancelled, error observers told', () => {
+    const machine = setup({ types: { events: {} as { type: 'boom' } } }).createMachine({
+      initial: 'a',
+      states: { a: { after: { 1_000: 'b' }, on: { boom: { actions: () => { throw new Error('bad action'); } } } }, b: {} },
+    });
+    const actor = new LeanActor(machine, undefined as never);
+    const errors: unknown[] = [];
+    actor.subscribe({ error: (err) => void errors.push(err) });
+    actor.start();
+    expect(vi.getTimerCount()).toBe(1);
+    actor.send({ type: 'boom' });
+    expect(actor.getSnapshot().status).toBe('error');
+    expect((errors[0] as Error).message).toBe('bad action');
+    expect(vi.getTimerCount()).toBe(0);
+    actor.send({ type: 'boom' }); // ignored: the session is over
+    expect(errors).toHaveLength(1);
+  });
+
+  it('stop() cancels timers and completes observers', () => {
+    const r = recordedConnection('lean');
+    r.actor.start();
+    expect(vi.getTimerCount()).toBe(1); // the reply deadline
+    r.actor.stop();
+    expect(vi.getTimerCount()).toBe(0);
+    expect(r.completed()).toBe(1);
+    expect(r.actor.getSnapshot().status).toBe('stopped');
+  });
+
+  it('keeps the context updates of assign actions', () => {
+    const machine = setup({ types: { context: {} as { n: number }, events: {} as { type: 'inc' } } }).createMachine({
+      context: { n: 0 },
+      on: { inc: { actions: assign({ n: ({ context }) => context.n + 1 }) } },
+    });
+    const actor = new LeanActor(machine, undefined as never).start();
+    for (let i = 0; i < 3; i++) actor.send({ type: 'inc' });
+    expect(actor.getSnapshot().context.n).toBe(3);
+  });
+
+  it('runs sessions as real XState actors when an inspection observer is given', () => {
+    const inspected: string[] = [];
+    const actor = startSession(connectionMachine as AnyStateMachine, { id: 1, remote: 'r', limits }, (e) => void inspected.push(e.type));
+    expect(actor).not.toBeInstanceOf(LeanActor);
+    actor.start();
+    expect(inspected).toContain('@xstate.snapshot');
+    expect(startSession(connectionMachine as AnyStateMachine, { id: 2, remote: 'r', limits })).toBeInstanceOf(LeanActor);
+  });
+});
