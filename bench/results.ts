@@ -29,6 +29,8 @@ export interface Settings {
   concurrencies: number[];
   silentConcurrency: number;
   idleSingleClients: number;
+  /** Idle clients on a freshly started server (`npm start`, no warm-up). */
+  idleFreshClients: number;
   idleClusterClients: number;
   clusterWorkers: number;
   /** Largest number of idle clients one load-generator process holds. */
@@ -108,6 +110,17 @@ export interface ChurnRun {
   after: MemorySample;
 }
 
+export interface FloorResult {
+  lives: number;
+  rounds: number;
+  /** CPU µs for one connection's life (start, written, a reply, close) on the lean runner. */
+  leanLifeUs: number;
+  /** The same on XState's createActor. */
+  actorLifeUs: number;
+  /** CPU µs for one server-machine step (sessions.changed). */
+  serverStepUs: number;
+}
+
 export interface ProfileSummary {
   /** Sampled CPU time (ms), idle excluded. */
   totalMs: number;
@@ -136,7 +149,11 @@ export interface BenchResults {
   silentWithout: Partial<Record<ServerName, HandshakeRun[]>>;
   idleSingle: Partial<Record<'ours' | 'bare', IdleRun[]>>;
   idleCluster: Partial<Record<'ours' | 'bare', IdleRun[]>>;
+  /** Idle clients on a freshly started server: our CLI as `npm start` runs it, and bare node:net. */
+  idleFresh?: Partial<Record<'ours' | 'bare', IdleRun[]>>;
   churn: ChurnRun[];
+  /** The machines alone, no sockets (bench/floor.ts). */
+  floor?: FloorResult;
   /** Ours and bare node:net at concurrency 100 under the CPU profiler (one run each). */
   profile: Partial<Record<'ours' | 'bare', ProfileSummary>>;
 }

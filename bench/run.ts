@@ -6,20 +6,22 @@
 //
 // Layout of the benchmark:
 //   run.ts                 flags, the order of the runs, writing the results
-//   scenarios.ts           each scenario, once: handshakes, silent client, idle, churn, profile
+//   scenarios.ts           each scenario, once: handshakes, silent client, idle (warm, fresh, cluster), churn, profile
 //   servers.ts             starting and stopping every server under test
 //   serverProcess.ts       ours or bare node:net in a forked process (+ forkServer.ts, ipc.ts)
 //   baselines/             bare node:net (single and cluster) and the blocking Python server
 //   loadgen.ts             the clients (+ loadgenProcess.ts, loadgenFork.ts, loadgenIpc.ts)
 //   procfs.ts              CPU, memory and descriptors of a process tree, from /proc
 //   profile.ts             a V8 CPU profile summarised by where the time went
+//   floor.ts               the machines alone, no sockets: the least XState's interpreter costs
 //   report.ts, svgChart.ts tables, verdicts, charts and the markdown page
 //   results.ts, stats.ts   the results' shape; medians and percentiles
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { defaultConfig } from '../src/config.js';
+import { measureFloor } from './floor.js';
 import { describeMachine } from './machine.js';
-import { charts, churnTable, handshakeTable, idleTable, markdown, silentTable, textTable, verdicts } from './report.js';
+import { charts, churnTable, floorTable, handshakeTable, idleTable, markdown, profileTables, silentTable, textTable, verdicts } from './report.js';
 import { resultsVersion, type BenchResults, type Settings } from './results.js';
 import { Bench, rotate } from './scenarios.js';
 import { cliHasWorkers, pythonAvailable, pythonClientTimeoutS, root, type ServerName } from './servers.js';
@@ -27,7 +29,7 @@ import { cliHasWorkers, pythonAvailable, pythonClientTimeoutS, root, type Server
 const defaultRuns = 3;
 const maxRuns = 20;
 const resultsPath = `${root}docs/bench-results.json`;
-const scenarioNames = ['handshake', 'idle', 'cluster', 'churn', 'profile'] as const;
+const scenarioNames = ['handshake', 'idle', 'fresh', 'cluster', 'churn', 'profile', 'floor'] as const;
 type ScenarioName = (typeof scenarioNames)[number];
 
 const usage = `usage: npm run bench [-- flags]
@@ -107,6 +109,7 @@ function settingsFor(flags: Flags): Settings {
     concurrencies: [1, 10, 100, 1_000],
     silentConcurrency: 10,
     idleSingleClients: quick ? 2_000 : 10_000,
+    idleFreshClients: 2_000,
     idleClusterClients: quick ? 10_000 : 50_000,
     clusterWorkers: 4,
     clientsPerLoadProcess: 12_500,
@@ -141,6 +144,7 @@ async function measure(flags: Flags): Promise<BenchResults> {
     silentWithout: {},
     idleSingle: {},
     idleCluster: {},
+    idleFresh: {},
     churn: [],
     profile: {},
   };
@@ -191,12 +195,12 @@ async function measure(flags: Flags): Promise<BenchResults> {
           );
         }
       }
-      const idle = async (mode: 'single' | 'cluster'): Promise<void> => {
-        const clients = mode === 'single' ? settings.idleSingleClients : settings.idleClusterClients;
+      const idle = async (mode: 'single' | 'cluster' | 'fresh'): Promise<void> => {
+        const clients = { single: settings.idleSingleClients, cluster: settings.idleClusterClients, fresh: settings.idleFreshClients }[mode];
         for (const kind of rotate(['ours', 'bare'] as const, run - 1)) {
           const r = await attempt(`${tag} idle ${mode} ${kind}`, () => bench.idleOnce(kind, mode, clients));
           if (!r) continue;
-          const into = mode === 'single' ? results.idleSingle : results.idleCluster;
+          const into = { single: results.idleSingle, cluster: results.idleCluster, fresh: (results.idleFresh ??= {}) }[mode];
           (into[kind] ??= []).push(r);
           log(
             `${tag} idle ${mode} ${kind.padEnd(4)} ${r.greeted}/${r.clients} greeted in ${(r.acceptMs / 1000).toFixed(2)} s, ` +
@@ -209,6 +213,7 @@ async function measure(flags: Flags): Promise<BenchResults> {
         }
       };
       if (only.has('idle')) await idle('single');
+      if (only.has('fresh')) await idle('fresh');
       if (cluster) await idle('cluster');
       if (only.has('churn')) {
         const c = await attempt(`${tag} churn`, () => bench.churnOnce());
@@ -221,6 +226,13 @@ async function measure(flags: Flags): Promise<BenchResults> {
               `${(c.after.rssBytes / 2 ** 20).toFixed(1)} MiB, live after ${c.after.live}`,
           );
         }
+      }
+    }
+    if (only.has('floor')) {
+      const f = await attempt('floor', async () => measureFloor(settings.quick));
+      if (f) {
+        results.floor = f;
+        log(`floor: a connection's life ${f.leanLifeUs.toFixed(1)} µs (lean runner), ${f.actorLifeUs.toFixed(1)} µs (createActor); server step ${f.serverStepUs.toFixed(1)} µs`);
       }
     }
     if (only.has('profile')) {
@@ -249,6 +261,10 @@ function printReport(results: BenchResults): void {
   out.push('', 'ONE SILENT CLIENT', textTable(silentTable(results)));
   out.push('', 'IDLE CONNECTIONS', textTable(idleTable(results)));
   if (results.churn.length > 0) out.push('', 'CHURN', textTable(churnTable(results)));
+  const profile = profileTables(results);
+  if (profile) out.push('', 'PROFILE (concurrency 100, self time)', textTable(profile.cats), '', textTable(profile.top));
+  const floor = floorTable(results);
+  if (floor) out.push('', 'FLOOR (the machines alone, no sockets)', textTable(floor));
   out.push('', 'TARGETS');
   for (const v of verdicts(results)) out.push(`[${v.verdict.padEnd(4)}] ${v.target}`, `       ${v.measured}`);
   if (results.notes.length > 0) out.push('', 'NOTES', ...results.notes.map((n) => `- ${n}`));

@@ -17,7 +17,7 @@ import { forkLoadGenerator, type LoadGenerator } from './loadgenFork.js';
 import { summariseProfile, type CpuProfile } from './profile.js';
 import { machineCpuTicks, processFdCount, treeRssBytes } from './procfs.js';
 import type { ChurnRun, HandshakeRun, IdleRun, MemorySample, ProfileSummary, Settings } from './results.js';
-import { startCluster, startServerUnderTest, type ClusterServer, type RunningServer, type ServerName } from './servers.js';
+import { startCluster, startFreshCli, startServerUnderTest, type ClusterServer, type RunningServer, type ServerName } from './servers.js';
 import { sleep } from './wait.js';
 
 export const protocolText: ProtocolText = { greeting: defaultConfig.greeting, reply: 'hello from the benchmark' };
@@ -172,19 +172,26 @@ export class Bench {
   // --- Idle ------------------------------------------------------------------------------
 
   /** `clients` greeted and held by one server process (single) or by a cluster of workers. */
-  async idleOnce(kind: 'ours' | 'bare', mode: 'single' | 'cluster', clients: number): Promise<IdleRun> {
+  /**
+   * `single`: ours or bare forked, warmed up first. `cluster`: our CLI with workers, or the bare
+   * cluster. `fresh`: our CLI exactly as `npm start` runs it (or bare node:net), measured from
+   * the moment it listens, with no warm-up: what a new user sees.
+   */
+  async idleOnce(kind: 'ours' | 'bare', mode: 'single' | 'cluster' | 'fresh', clients: number): Promise<IdleRun> {
     const { settings } = this;
     const loadProcesses = Math.ceil(clients / settings.clientsPerLoadProcess);
     const loadgens = await this.loadGenerators(loadProcesses);
     const server: RunningServer =
-      mode === 'single'
-        ? await startServerUnderTest(kind)
-        : await startCluster(kind, settings.clusterWorkers, settings.shutdownGraceMs);
-    const graceMs = mode === 'single' ? defaultConfig.shutdownGraceMs : settings.shutdownGraceMs;
+      mode === 'cluster'
+        ? await startCluster(kind, settings.clusterWorkers, settings.shutdownGraceMs)
+        : mode === 'fresh' && kind === 'ours'
+          ? await startFreshCli()
+          : await startServerUnderTest(kind);
+    const graceMs = mode === 'cluster' ? settings.shutdownGraceMs : defaultConfig.shutdownGraceMs;
     let stopped = false;
     try {
       // A short warm-up so that first-use allocations are in the "before" figure, not per connection.
-      await loadgens[0]!.closedLoop({
+      if (mode !== 'fresh') await loadgens[0]!.closedLoop({
         port: server.port,
         concurrency: 10,
         warmupMs: 0,

@@ -193,6 +193,20 @@ export async function startCluster(kind: 'ours' | 'bare', workers: number, shutd
 }
 
 /**
+ * Our CLI as a new user starts it (`npm start`: default flags, human log lines on stdout), on a
+ * free loopback port instead of 8028 so that nothing else on the machine is in the way.
+ */
+export async function startFreshCli(): Promise<RunningServer> {
+  return spawned(
+    'ours (npm start)',
+    process.execPath,
+    [cliScript, '--host', '127.0.0.1', '--port', '0'],
+    (line) => /^Socket server listening on [^ ]+:(\d+)/.exec(line)?.[1],
+    defaultConfig.shutdownGraceMs,
+  );
+}
+
+/**
  * Spawns a server that prints its port on a line of stdout; `portOf` finds it. Output after
  * that goes to `onLine` (it is read, so the server never blocks on a full pipe).
  */

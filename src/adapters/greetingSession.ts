@@ -45,19 +45,22 @@ export function greetingProtocol(
   const limits = connectionLimits(config);
   const sockets = new Map<number, ServedSocket>();
   const socketOf = (id: number): ServedSocket | undefined => sockets.get(id);
+  // Encoded once: every client gets the same bytes, and a Buffer skips the per-write UTF-8 encode.
+  const greetingBytes = Buffer.from(`${limits.greeting}\n`);
 
   const connectionLogic = connectionMachine.provide({
     actions: {
       ...sessionLogActions(logger),
       sendGreeting: ({ context, self }) => {
-        socketOf(context.id)?.write(`${context.limits.greeting}\n`, (err) => {
+        socketOf(context.id)?.write(greetingBytes, (err) => {
           // On failure the socket emits 'error' too; that is the event the machine acts on.
           if (!err) self.send({ type: 'socket.written' });
         });
       },
       startReading: ({ context }) => void socketOf(context.id)?.resume(),
-      logReply: ({ context }) =>
-        logger.log('info', 'connection.reply', { id: context.id, remote: context.remote, reply: context.reply ?? '' }),
+      logReply: logger.silent
+        ? () => {}
+        : ({ context }) => logger.log('info', 'connection.reply', { id: context.id, remote: context.remote, reply: context.reply ?? '' }),
       endSocket: ({ context }) => {
         const socket = socketOf(context.id);
         if (!socket || socket.destroyed) return;

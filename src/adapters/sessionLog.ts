@@ -12,7 +12,11 @@ export interface SessionLogContext {
   socketErrorCode: string | null;
 }
 
+const nothing = (): void => {};
+
 export function sessionLogActions(logger: Logger) {
+  // A silent logger (benchmarks, embedders) gets no-ops: the field objects are not even built.
+  if (logger.silent) return { logOpened: nothing, logSocketError: nothing, logClosed: nothing };
   return {
     logOpened: ({ context }: { context: SessionLogContext }) =>
       logger.log('info', 'connection.opened', { id: context.id, remote: context.remote }),

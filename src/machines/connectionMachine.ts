@@ -77,16 +77,16 @@ export function goodbyeLine(context: ConnectionContext): string | null {
 // One empty buffer shared by every connection: it is never written to (framing copies).
 const noBytes = new Uint8Array(0);
 
-// Framing runs once per socket.data however many guards and actions ask about it: the result is
-// kept per event object, for the buffer it was computed from (the model tests apply one event
-// object in several contexts).
-const framed = new WeakMap<object, { from: Uint8Array; result: FrameResult }>();
+// Framing runs once per socket.data however many guards and actions ask about it: the result of
+// the last framing is kept with the event object and the buffer it was computed from (the
+// model tests apply one event object in several contexts, so both are checked). One entry, not
+// a WeakMap: events are processed one at a time, and a WeakMap entry per data event cost GC time.
+let lastFramed: { event: object; from: Uint8Array; result: FrameResult } | null = null;
 function frameOf(context: ConnectionContext, event: ConnectionEvent): FrameResult {
   if (event.type !== 'socket.data') return { kind: 'partial', buffered: context.buffered };
-  const hit = framed.get(event);
-  if (hit && hit.from === context.buffered) return hit.result;
+  if (lastFramed !== null && lastFramed.event === event && lastFramed.from === context.buffered) return lastFramed.result;
   const result = frameReply(context.buffered, event.bytes, context.limits.maxReplyBytes);
-  framed.set(event, { from: context.buffered, result });
+  lastFramed = { event, from: context.buffered, result };
   return result;
 }
 

@@ -60,12 +60,6 @@ function executeNow(action: ExecutableAction): void {
   action.exec?.(action.info, action.params);
 }
 
-/** A scheduled `after` event firing: Node passes the actor and event as timer arguments. */
-function fireScheduled(actor: LeanActor<AnyStateMachine>, id: string, event: { type: string }): void {
-  actor.timers?.delete(id);
-  actor.send(event as never);
-}
-
 const notSupported = (what: string) => () => {
   throw new Error(`LeanActor: ${what} is not supported (sessions have no children); run it with createActor`);
 };
@@ -74,16 +68,10 @@ const notSupported = (what: string) => () => {
 const leanSystem = {
   scheduler: {
     schedule(source: LeanActor<AnyStateMachine>, _target: unknown, event: { type: string }, delay: number, id: string): void {
-      const timers = (source.timers ??= new Map());
-      const previous = timers.get(id);
-      if (previous) clearTimeout(previous);
-      timers.set(id, setTimeout(fireScheduled, delay, source, id, event));
+      source.schedule(event, delay, id);
     },
     cancel(source: LeanActor<AnyStateMachine>, id: string): void {
-      const timer = source.timers?.get(id);
-      if (timer === undefined) return;
-      clearTimeout(timer);
-      source.timers!.delete(id);
+      source.cancel(id);
     },
     cancelAll(source: LeanActor<AnyStateMachine>): void {
       source.cancelTimers();
@@ -107,8 +95,12 @@ export class LeanActor<TMachine extends AnyStateMachine> implements SessionActor
   readonly system = leanSystem;
   actionExecutor: (action: ExecutableAction) => void;
 
-  /** Pending `after` timers by XState's delayed-event id; created on the first one. */
-  timers: Map<string, NodeJS.Timeout> | null = null;
+  // Pending `after` timers by XState's delayed-event id. A session nearly always has one at a
+  // time (its deadline), so that one is kept in two fields; a Map is made only for more (it
+  // would cost ~200 bytes per idle session).
+  private timerId: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private moreTimers: Map<string, NodeJS.Timeout> | null = null;
   private snapshot: SnapshotFrom<TMachine>;
   private status = Status.NotStarted;
   private processing = false;
@@ -144,11 +136,11 @@ export class LeanActor<TMachine extends AnyStateMachine> implements SessionActor
   }
 
   subscribe(observer: Partial<Observer<SnapshotFrom<TMachine>>>): { unsubscribe(): void } {
-    (this.observers ??= []).push(observer);
+    // Copy on write: commit() walks the array it read without copying it on every step.
+    this.observers = this.observers ? [...this.observers, observer] : [observer];
     return {
       unsubscribe: () => {
-        const i = this.observers?.indexOf(observer) ?? -1;
-        if (i !== -1) this.observers!.splice(i, 1);
+        if (this.observers) this.observers = this.observers.filter((o) => o !== observer);
       },
     };
   }
@@ -193,10 +185,41 @@ export class LeanActor<TMachine extends AnyStateMachine> implements SessionActor
     return this;
   }
 
+  schedule(event: { type: string }, delay: number, id: string): void {
+    this.cancel(id);
+    const timer = setTimeout(() => {
+      this.forget(id);
+      this.send(event as EventFromLogic<TMachine>);
+    }, delay);
+    if (this.timerId === null) {
+      this.timerId = id;
+      this.timer = timer;
+    } else {
+      (this.moreTimers ??= new Map()).set(id, timer);
+    }
+  }
+
+  cancel(id: string): void {
+    const timer = this.timerId === id ? this.timer : this.moreTimers?.get(id);
+    if (timer) clearTimeout(timer);
+    this.forget(id);
+  }
+
   cancelTimers(): void {
-    if (!this.timers) return;
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers = null;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.moreTimers) for (const timer of this.moreTimers.values()) clearTimeout(timer);
+    this.timerId = null;
+    this.timer = null;
+    this.moreTimers = null;
+  }
+
+  private forget(id: string): void {
+    if (this.timerId === id) {
+      this.timerId = null;
+      this.timer = null;
+    } else {
+      this.moreTimers?.delete(id);
+    }
   }
 
   private drain(): void {
@@ -236,7 +259,8 @@ export class LeanActor<TMachine extends AnyStateMachine> implements SessionActor
       this.fail((next as { error?: unknown }).error);
       return;
     }
-    if (this.observers) for (const observer of [...this.observers]) observer.next?.(next);
+    const observers = this.observers;
+    if (observers) for (const observer of observers) observer.next?.(next);
     if (status === 'done') {
       this.halt();
       this.complete();
