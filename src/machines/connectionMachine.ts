@@ -3,8 +3,9 @@
 // touches a socket. Its side effects (write, resume, end, destroy, log) are named actions that
 // the adapter provides (src/adapters/tcpServer.ts); tests provide fakes.
 //
-// One actor per client, created with createActor as a root actor (not spawned by the server
-// machine): see ../shared/XSTATE-NOTES.md for why spawnChild does not scale to thousands.
+// One session per client, never spawned by the server machine (spawnChild copies the parent's
+// children on every spawn and stop: see ../shared/XSTATE-NOTES.md). Without inspection it runs on
+// the lean runner (src/runtime/leanActor.ts), with it as a root XState actor; same machine.
 
 import { assertEvent, assign, setup } from 'xstate';
 import type { ConnectionLimits } from '../config.js';
