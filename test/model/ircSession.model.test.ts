@@ -76,8 +76,11 @@ const ircLimits: Partial<IrcConfig> = {
 };
 // A path that overflows a sendq (each path has a server of its own, and such a path never
 // floods) needs megabytes of commands through: no fakelag, and a recvq that holds a whole read.
+// Pushing them through can take longer than 800 ms on a loaded machine, so the ping timeout
+// (which no such path waits for: it ends in sendqExceeded) must not fire first from `pinged`.
 const ircLimitsForOutput: Partial<IrcConfig> = {
   ...ircLimits,
+  pingTimeoutMs: 20_000,
   recvqBytes: 1024 * 1024,
   floodBurstLines: 1_000_000,
   floodRateLinesPerSecond: 1_000_000,
