@@ -18,14 +18,16 @@
 // shared machine show there). For redis2 also Redis's own CPU and its commands over the window
 // (`INFO commandstats`), per delivery and per message sent. Then, with Redis, a node's death: two
 // nodes, 50 clients on node B in a channel with an observer on node A, B SIGKILLed (or SIGTERMed),
-// and the time until the observer has seen all 50 QUITs. Each figure is the median of --runs
+// and the time until the observer has seen all 50 QUITs. Then, for ours, bare and ngircd, what a
+// client costs when it is not chatting (bench/ircScenarios.ts): a registration storm (CPU per
+// registration, time to 001) and idle registered clients (memory per client). Each figure is the median of --runs
 // runs; the tables (bench/report.ts, which also renders them into docs/benchmarks.md from the
 // JSON that --write leaves in docs/bench-irc-results.json) show every kind and the ratios.
 //
 // Every count, wait and buffer is bounded; everything listens and connects on 127.0.0.1 only;
 // every child process is stopped on the way out (normal end, error, SIGINT/SIGTERM).
 //
-//   sections below: flags · scenarios · latency histogram · load-generator process (child side)
+//   sections below: flags · scenarios · load-generator process (child side)
 //   · load-generator handle (parent side) · servers under test · one measurement · a node's death
 //   · report · main
 
@@ -47,13 +49,36 @@ import {
   ircCommandTable,
   ircDeathTable,
   ircScenarioTable,
+  ircSingleKinds,
   textTable,
   type IrcDeath,
   type IrcDeathRun,
   type IrcFigures,
+  type IrcIdle,
+  type IrcIdleFigures,
   type IrcKind,
+  type IrcRegistration,
+  type IrcRegistrationFigures,
   type IrcResults,
 } from './report.js';
+import {
+  costTables,
+  defaultIdleClients,
+  idleLine,
+  idleWarmClients,
+  maxIdleClients,
+  measureIdle,
+  measureRegistration,
+  registrationConcurrency,
+  registrationLine,
+  registrationStorm,
+  type HeapProbe,
+  type RegisteredResult,
+  type ScenarioHarness,
+  type ScenarioServer,
+  type StormRequest,
+} from './ircScenarios.js';
+import { bucketOf, histogramPairs, histogramPercentile, histogramSize, mergeHistograms, monoUs } from './ircTiming.js';
 import { profileIntervalUs, rotate } from './scenarios.js';
 import { root, spawned, type RunningServer, type StopResult } from './servers.js';
 import { median } from './stats.js';
@@ -62,17 +87,17 @@ import { sleep, withTimeout } from './wait.js';
 const host = '127.0.0.1';
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-/** CLOCK_MONOTONIC in µs: the same clock in every process on the machine (and V8's profiles). */
-const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
-
 // --- Flags ---------------------------------------------------------------------------------
 
 const defaultRuns = 3;
 const maxRuns = 20;
 const maxSeconds = 300;
 const defaultLoadProcesses = 2;
-/** The node-death measurement's name in --only. */
+/** The names in --only of the node-death measurement, the registration storm and the idle clients. */
 const deathName = 'node-death';
+const registrationName = 'registration';
+const idleName = 'idle';
+const extraNames = [deathName, registrationName, idleName];
 const maxLoadProcesses = 8;
 
 const usage = `usage: npm run bench:irc [-- flags]
@@ -80,7 +105,8 @@ const usage = `usage: npm run bench:irc [-- flags]
   --runs N              runs per figure, 1 to ${maxRuns} (default ${defaultRuns}); every figure is the median
   --quick               one run, shorter windows: a smoke test
   --seconds D           the measured window, 1 to ${maxSeconds} s (default 10, 4 with --quick)
-  --only A,B            only these: 200x1, 1000x10, ${deathName}
+  --only A,B            only these: 200x1, 1000x10, ${deathName}, ${registrationName}, ${idleName}
+  --idle-clients N      idle registered clients per server in ${idleName}, 1 to ${maxIdleClients} (default ${defaultIdleClients})
   --load-processes N    load-generator processes, 1 to ${maxLoadProcesses} (default ${defaultLoadProcesses})
   --no-ngircd           skip ngircd even if it is installed
   --no-redis            skip ours on Redis (2 nodes) and the node-death measurement
@@ -96,6 +122,7 @@ interface Flags {
   seconds: number | null;
   only: Set<string> | null;
   loadProcesses: number;
+  idleClients: number;
   ngircd: boolean;
   redis: boolean;
   write: boolean;
@@ -103,7 +130,7 @@ interface Flags {
 }
 
 function parseFlags(argv: string[]): Flags | 'help' {
-  const flags: Flags = { runs: defaultRuns, quick: false, seconds: null, only: null, loadProcesses: defaultLoadProcesses, ngircd: true, redis: true, write: false, profile: false };
+  const flags: Flags = { runs: defaultRuns, quick: false, seconds: null, only: null, loadProcesses: defaultLoadProcesses, idleClients: defaultIdleClients, ngircd: true, redis: true, write: false, profile: false };
   let runsGiven = false;
   const int = (name: string, v: string | undefined, min: number, max: number): number => {
     const n = Number(v);
@@ -131,10 +158,13 @@ function parseFlags(argv: string[]): Flags | 'help' {
         break;
       case '--only': {
         const list = (value() ?? '').split(',').map((s) => s.trim());
-        for (const s of list) if (s !== deathName && !scenarios.some((sc) => sc.name === s)) throw new Error(`--only: unknown scenario ${JSON.stringify(s)}`);
+        for (const s of list) if (!extraNames.includes(s) && !scenarios.some((sc) => sc.name === s)) throw new Error(`--only: unknown scenario ${JSON.stringify(s)}`);
         flags.only = new Set(list);
         break;
       }
+      case '--idle-clients':
+        flags.idleClients = int(name, value(), 1, maxIdleClients);
+        break;
       case '--load-processes':
         flags.loadProcesses = int(name, value(), 1, maxLoadProcesses);
         break;
@@ -188,6 +218,9 @@ interface Settings {
   loadProcesses: number;
   /** Bytes of each PRIVMSG's text (the send time, a space, padding). */
   textBytes: number;
+  idleClients: number;
+  /** How long the idle clients stay idle before the "after" reading. */
+  idleHoldMs: number;
 }
 
 function settingsFor(flags: Flags): Settings {
@@ -198,6 +231,8 @@ function settingsFor(flags: Flags): Settings {
     windowMs: (flags.seconds ?? (flags.quick ? 4 : 10)) * 1000,
     loadProcesses: flags.loadProcesses,
     textBytes: 64,
+    idleClients: flags.idleClients,
+    idleHoldMs: flags.quick ? 2_000 : 5_000,
   };
 }
 
@@ -226,46 +261,6 @@ const quietBusyShare = 0.15;
 /** Total time the whole benchmark may spend waiting for a quiet machine. */
 const quietBudgetMs = 60_000;
 
-// --- Latency histogram ---------------------------------------------------------------------
-// Log-linear buckets in µs: exact below 64 µs, then 64 buckets per power of two (±0.8 %). Small
-// enough to send over IPC and to merge by adding, whatever the number of deliveries.
-
-const subBits = 6;
-const subBuckets = 1 << subBits;
-const histogramSize = subBuckets * 32;
-
-function bucketOf(us: number): number {
-  const v = Math.max(0, Math.floor(us));
-  if (v < subBuckets) return v;
-  const exp = Math.floor(Math.log2(v));
-  // v / 2^(exp - subBits) is in [subBuckets, 2 * subBuckets): its offset is the sub-bucket.
-  const sub = Math.floor(v / 2 ** (exp - subBits)) - subBuckets;
-  return Math.min(histogramSize - 1, subBuckets + (exp - subBits) * subBuckets + sub);
-}
-
-/** The middle of bucket `i`, µs. */
-function valueOf(i: number): number {
-  if (i < subBuckets) return i;
-  const exp = Math.floor((i - subBuckets) / subBuckets) + subBits;
-  const sub = (i - subBuckets) % subBuckets;
-  const width = 2 ** (exp - subBits);
-  return (subBuckets + sub) * width + width / 2;
-}
-
-/** Nearest-rank percentile (`p` in 0..100) of a histogram, µs; NaN when empty. */
-function histogramPercentile(h: ArrayLike<number>, p: number): number {
-  let total = 0;
-  for (let i = 0; i < h.length; i += 1) total += h[i]!;
-  if (total === 0) return Number.NaN;
-  const rank = Math.max(1, Math.ceil((p / 100) * total));
-  let seen = 0;
-  for (let i = 0; i < h.length; i += 1) {
-    seen += h[i]!;
-    if (seen >= rank) return valueOf(i);
-  }
-  return Number.NaN;
-}
-
 // --- Load-generator process (child side) ---------------------------------------------------
 // Holds its share of the clients between requests. The hot path is clientOnData: it scans the bytes
 // for newlines and PRIVMSG lines without making strings; every other line (registration, PING)
@@ -273,7 +268,8 @@ function histogramPercentile(h: ArrayLike<number>, p: number): number {
 
 interface ClientSpec {
   nick: string;
-  channel: string;
+  /** null: the client only registers (and answers PINGs); it counts as joined at the end of the MOTD. */
+  channel: string | null;
   /** The server's port (with two nodes, the clients alternate between theirs). */
   port: number;
 }
@@ -291,7 +287,8 @@ type LoadRequest =
       textBytes: number;
       drainMaxMs: number;
     }
-  | { type: 'quit'; id: number; timeoutMs: number };
+  | { type: 'quit'; id: number; timeoutMs: number }
+  | StormRequest;
 
 type LoadReply = { type: 'ready' } | { type: 'result'; id: number; result: unknown } | { type: 'error'; id: number; message: string };
 
@@ -397,7 +394,11 @@ function takeLine(c: LoadClient, line: string): void {
   const parts = line.split(' ', 3);
   const numeric = parts[1];
   if (c.phase === 'registering') {
-    if (numeric === '376' || numeric === '422') {
+    if ((numeric === '376' || numeric === '422') && c.spec.channel === null) {
+      c.phase = 'joined';
+      c.settle?.(null);
+      c.settle = null;
+    } else if (numeric === '376' || numeric === '422') {
       c.phase = 'joining';
       c.socket.write(`JOIN ${c.spec.channel}\r\n`);
     } else if (numeric === '433' || numeric === '432') {
@@ -498,7 +499,7 @@ function connectAll(req: Extract<LoadRequest, { type: 'connect' }>): Promise<Con
             settled += 1;
             if (failure === null) {
               joined += 1;
-              count(joinedByChannel, spec.channel);
+              if (spec.channel !== null) count(joinedByChannel, spec.channel);
             } else count(failures, failure);
             if (settled === req.clients.length) finish();
             else fill();
@@ -530,7 +531,8 @@ async function runLoad(req: Extract<LoadRequest, { type: 'run' }>): Promise<RunR
   const periodUs = req.periodMs * 1000;
   const pad = ` ${'x'.repeat(Math.max(0, req.textBytes - 14))}`;
   for (const c of loadClients) {
-    if (c.phase !== 'joined') continue;
+    const channel = c.spec.channel;
+    if (c.phase !== 'joined' || channel === null) continue;
     // Each client starts at its own random phase, so the sends are spread over the period.
     let dueUs = req.sendStartUs + Math.random() * periodUs;
     const tick = (): void => {
@@ -546,8 +548,8 @@ async function runLoad(req: Extract<LoadRequest, { type: 'run' }>): Promise<RunR
       const lagMs = (nowUs - dueUs) / 1000;
       if (lagMs > lateSendMs) lateSends += 1;
       if (lagMs > maxSendLagMs) maxSendLagMs = lagMs;
-      c.socket.write(`PRIVMSG ${c.spec.channel} :${nowUs}${pad}\r\n`);
-      count(sentByChannel, c.spec.channel);
+      c.socket.write(`PRIVMSG ${channel} :${nowUs}${pad}\r\n`);
+      count(sentByChannel, channel);
       if (nowUs >= req.windowStartUs && nowUs < req.windowEndUs) sentInWindow += 1;
       // The schedule, not the last send, sets the next one: a late timer does not slow the rate.
       dueUs += periodUs;
@@ -568,16 +570,12 @@ async function runLoad(req: Extract<LoadRequest, { type: 'run' }>): Promise<RunR
     await sleep(drainQuietMs);
   }
   currentRun = null;
-  const histogram: Array<[number, number]> = [];
-  run.histogram.forEach((n, i) => {
-    if (n > 0) histogram.push([i, n]);
-  });
   return {
     sentByChannel,
     sentInWindow,
     delivered: run.delivered,
     deliveredTotal: run.deliveredTotal,
-    histogram,
+    histogram: histogramPairs(run.histogram),
     maxLatencyUs: run.maxLatencyUs,
     disconnected: run.disconnected,
     lateSends,
@@ -588,7 +586,9 @@ async function runLoad(req: Extract<LoadRequest, { type: 'run' }>): Promise<RunR
 async function quitAll(timeoutMs: number): Promise<number> {
   const open = loadClients.filter((c) => c.phase !== 'closed');
   const closed = Promise.all(open.map((c) => new Promise<void>((resolve) => c.socket.once('close', () => resolve()))));
-  for (const c of open) c.socket.end('QUIT :bench done\r\n');
+  // QUIT without our FIN: the server closes first, so TIME_WAIT lands on its side and not on
+  // the load generator's ephemeral ports (10,000 idle clients per server, three servers a run).
+  for (const c of open) c.socket.write('QUIT :bench done\r\n');
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
   clearTimeout(timer);
@@ -612,7 +612,13 @@ function loadProcessMain(): void {
     if (typeof message !== 'object' || message === null || typeof (message as { id?: unknown }).id !== 'number') return;
     const req = message as LoadRequest;
     const work: Promise<unknown> =
-      req.type === 'connect' ? connectAll(req) : req.type === 'run' ? runLoad(req) : quitAll(req.timeoutMs);
+      req.type === 'connect'
+        ? connectAll(req)
+        : req.type === 'run'
+          ? runLoad(req)
+          : req.type === 'storm'
+            ? registrationStorm(req)
+            : quitAll(req.timeoutMs);
     work.then(
       (result) => reply({ type: 'result', id: req.id, result }),
       (err: unknown) => reply({ type: 'error', id: req.id, message: err instanceof Error ? err.message : String(err) }),
@@ -825,9 +831,12 @@ function tracked(server: RunningServer): RunningServer {
   };
 }
 
-/** Our CLI in IRC mode; `extraArgs` after the usual ones (a later flag wins). */
-async function startOurs(extraArgs: string[] = [], nodeFlags: string[] = []): Promise<RunningServer> {
-  const server = await spawned(labels.ours, process.execPath, [...nodeFlags, cliScript, ...oursArgs, ...extraArgs], (line) => {
+/**
+ * Our CLI in IRC mode; `extraArgs` after the usual ones (a later flag wins); its stdout lines
+ * after the port go to `onLine`.
+ */
+async function startOurs(extraArgs: string[] = [], nodeFlags: string[] = [], onLine?: (line: string) => void): Promise<RunningServer> {
+  const portOf = (line: string): string | undefined => {
     if (!line.includes('server.listening')) return undefined;
     try {
       const port = (JSON.parse(line) as { port?: unknown }).port;
@@ -835,8 +844,8 @@ async function startOurs(extraArgs: string[] = [], nodeFlags: string[] = []): Pr
     } catch {
       return undefined;
     }
-  }, startGraceMs);
-  return tracked(server);
+  };
+  return tracked(await spawned(labels.ours, process.execPath, [...nodeFlags, cliScript, ...oursArgs, ...extraArgs], portOf, startGraceMs, onLine));
 }
 
 async function startNgircd(): Promise<RunningServer> {
@@ -946,7 +955,8 @@ async function startTwoNodes(extraArgs: string[] = [], nodeFlags: string[] = [])
   return { a: started[0]!, b: started[1]!, redis };
 }
 
-async function startUnderTest(kind: ServerKind, nodeFlags: string[] = []): Promise<UnderTest> {
+/** `nodeFlags` and `onLine` (its stdout after the port) apply to the Node servers, not to ngircd. */
+async function startUnderTest(kind: ServerKind, nodeFlags: string[] = [], onLine?: (line: string) => void): Promise<UnderTest> {
   if (kind === 'redis2') {
     const { a, b, redis } = await startTwoNodes([], nodeFlags);
     return {
@@ -964,11 +974,12 @@ async function startUnderTest(kind: ServerKind, nodeFlags: string[] = []): Promi
       },
     };
   }
+  const relayPort = (line: string): string | undefined => /^listening (\d+)$/.exec(line)?.[1];
   const server =
     kind === 'ours'
-      ? await startOurs([], nodeFlags)
+      ? await startOurs([], nodeFlags, onLine)
       : kind === 'bare'
-        ? tracked(await spawned(labels.bare, process.execPath, [relayScript, '--host', host, '--port', '0'], (line) => /^listening (\d+)$/.exec(line)?.[1], startGraceMs))
+        ? tracked(await spawned(labels.bare, process.execPath, [...nodeFlags, relayScript, '--host', host, '--port', '0'], relayPort, startGraceMs, onLine))
         : await startNgircd();
   return { ports: [server.port], pids: () => server.pids(), redis: null, stop: () => server.stop() };
 }
@@ -988,7 +999,7 @@ function commandDelta(before: CommandStats, after: CommandStats): CommandStats {
   return out;
 }
 
-class FanoutBench {
+class FanoutBench implements ScenarioHarness {
   private loads: LoadProcess[] = [];
   private quietLeftMs = quietBudgetMs;
   quietWaitedMs = 0;
@@ -1003,6 +1014,29 @@ class FanoutBench {
   async close(): Promise<void> {
     await Promise.all(this.loads.map((l) => l.stop()));
     this.loads = [];
+  }
+
+  async startServer(kind: ServerKind, probe: HeapProbe | null): Promise<ScenarioServer> {
+    const server = await startUnderTest(kind, probe?.nodeFlags, probe ? (line) => probe.onLine(line) : undefined);
+    return { port: server.ports[0]!, pids: () => server.pids(), stop: () => server.stop() };
+  }
+
+  async connectRegistered(port: number, n: number, nickPrefix: string, maxPending: number): Promise<RegisteredResult> {
+    const loads = await this.loadProcesses();
+    const shares: ClientSpec[][] = loads.map(() => []);
+    for (let i = 0; i < n; i += 1) shares[i % loads.length]!.push({ nick: `${nickPrefix}${i}`, channel: null, port });
+    const connects = await Promise.all(
+      loads.map((l, i) =>
+        l.request<ConnectResult>({ type: 'connect', clients: shares[i]!, maxPending, timeoutMs: connectTimeoutMs }, connectTimeoutMs),
+      ),
+    );
+    const failures: Record<string, number> = {};
+    for (const c of connects) for (const [why, k] of Object.entries(c.failures)) count(failures, why, k);
+    return { registered: connects.reduce((sum, c) => sum + c.joined, 0), failures, ms: Math.max(...connects.map((c) => c.ms)) };
+  }
+
+  async quitAll(): Promise<void> {
+    await Promise.all(this.loads.map((l) => l.request<number>({ type: 'quit', timeoutMs: quitTimeoutMs }, quitTimeoutMs)));
   }
 
   /** Waits (within a budget for the whole benchmark) for the machine to be quiet; its busy share. */
@@ -1094,11 +1128,10 @@ class FanoutBench {
       const stats1 = redis ? await redis.commandStats() : null;
       const results = await runs;
 
-      const histogram = new Float64Array(histogramSize);
+      const histogram = mergeHistograms(results.map((r) => r.histogram));
       let maxLatencyUs = 0;
       const sentByChannel: Record<string, number> = {};
       for (const r of results) {
-        for (const [i, n] of r.histogram) histogram[i]! += n;
         maxLatencyUs = Math.max(maxLatencyUs, r.maxLatencyUs);
         for (const [ch, n] of Object.entries(r.sentByChannel)) count(sentByChannel, ch, n);
       }
@@ -1400,6 +1433,9 @@ async function main(): Promise<void> {
   else if (!redisServer) notes.push(`redis-server is not installed (${redisServerPath}): ours on Redis and the node-death measurement skipped (apt-get install redis-server).`);
   const chosen = scenarios.filter((s) => flags.only === null || flags.only.has(s.name));
   const deathChosen = redisServer !== null && (flags.only === null || flags.only.has(deathName));
+  const registrationChosen = flags.only === null || flags.only.has(registrationName);
+  const idleChosen = flags.only === null || flags.only.has(idleName);
+  const singleKinds = ircSingleKinds(kinds);
   const machine = describeMachine();
   const out: string[] = [
     '',
@@ -1413,23 +1449,41 @@ async function main(): Promise<void> {
   const bench = new FanoutBench(settings);
   const all: Figures[] = [];
   const deaths: IrcDeathRun[] = [];
+  const registrations: IrcRegistrationFigures[] = [];
+  const idles: IrcIdleFigures[] = [];
   const profile: string[] = [];
+  /** One measurement that may fail: its line as it ends, or a note. */
+  const attempt = async <F>(tag: string, what: string, measureOne: () => Promise<F>, line: (f: F) => string, into: F[]): Promise<void> => {
+    try {
+      const f = await measureOne();
+      into.push(f);
+      log(line(f));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      log(`${tag} ${what} failed: ${message}`);
+      notes.push(`${tag} ${what} failed: ${message}`);
+    }
+  };
   try {
     for (let run = 1; run <= settings.runs; run += 1) {
+      const tag = `run ${run}/${settings.runs}`;
       for (const scenario of chosen) {
         for (const kind of rotate(kinds, run - 1)) {
-          const tag = `run ${run}/${settings.runs}`;
-          try {
+          const fanout = async (): Promise<Figures> => {
             const { window, ...f } = await bench.measure(kind, scenario);
             void window;
-            all.push(f);
-            log(runLine(tag, f));
-          } catch (err) {
-            const message = err instanceof Error ? err.message : String(err);
-            log(`${tag} ${scenario.name} ${labels[kind]} failed: ${message}`);
-            notes.push(`${tag} ${scenario.name} ${labels[kind]} failed: ${message}`);
-          }
+            return f;
+          };
+          await attempt(tag, `${scenario.name} ${labels[kind]}`, fanout, (f) => runLine(tag, f), all);
         }
+      }
+      for (const kind of registrationChosen ? rotate(singleKinds, run - 1) : []) {
+        const storm = { warmupMs: settings.warmupMs, windowMs: settings.windowMs };
+        await attempt(tag, `${registrationName} ${labels[kind]}`, () => measureRegistration(bench, kind, storm), (f) => registrationLine(tag, f), registrations);
+      }
+      for (const kind of idleChosen ? rotate(singleKinds, run - 1) : []) {
+        const idle = { clients: settings.idleClients, holdMs: settings.idleHoldMs };
+        await attempt(tag, `${idleName} ${labels[kind]}`, () => measureIdle(bench, kind, idle), (f) => idleLine(tag, f), idles);
       }
     }
     if (deathChosen) {
@@ -1493,13 +1547,20 @@ async function main(): Promise<void> {
       textTable(ircDeathTable(death)),
     );
   }
+  const registration: IrcRegistration | null = registrationChosen
+    ? { concurrency: registrationConcurrency, warmupMs: settings.warmupMs, windowMs: settings.windowMs, runs: registrations }
+    : null;
+  const idle: IrcIdle | null = idleChosen ? { clients: settings.idleClients, warmClients: idleWarmClients, holdMs: settings.idleHoldMs, runs: idles } : null;
+  out.push(...costTables(registration, idle, kinds));
   if (profile.length > 0) out.push('', ...profile);
-  out.push(
-    '',
-    'Latency: receive time (when the load generator\'s event loop saw the bytes) − send time (in the text), one monotonic clock.',
-    'Server CPU (both nodes for ours on Redis), Redis CPU and load gen CPU: utime + stime from /proc over the window only; write syscalls: syscw of /proc/<pid>/io.',
-    'Redis commands: INFO commandstats over the window (commands run by Lua scripts included, INFO not). Ratios are of the medians.',
-  );
+  if (chosen.length > 0) {
+    out.push(
+      '',
+      'Latency: receive time (when the load generator\'s event loop saw the bytes) − send time (in the text), one monotonic clock.',
+      'Server CPU (both nodes for ours on Redis), Redis CPU and load gen CPU: utime + stime from /proc over the window only; write syscalls: syscw of /proc/<pid>/io.',
+      'Redis commands: INFO commandstats over the window (commands run by Lua scripts included, INFO not). Ratios are of the medians.',
+    );
+  }
   if (notes.length > 0) out.push('', 'NOTES', ...notes.map((n) => `- ${n}`));
   const elapsedS = (Date.now() - started) / 1000;
   out.push('', `elapsed ${(elapsedS / 60).toFixed(1)} min`);
@@ -1523,6 +1584,8 @@ async function main(): Promise<void> {
       scenarios: chosen.map((s) => ({ name: s.name, clients: s.clients, channels: s.channels, periodMs: s.periodMs, offeredPerSecond: offeredPerSecond(s) })),
       runs: all,
       nodeDeath: death,
+      registration,
+      idle,
       notes,
     };
     writeFileSync(resultsPath, `${JSON.stringify(results, null, 1)}\n`);
