@@ -55,6 +55,12 @@ export interface ServerConfig {
   /** WebSocket URL to stream XState inspection events to (Stately's inspector), or null. */
   inspectWs: string | null;
   /**
+   * Where to serve Prometheus metrics (`--metrics [host:]port`, at /metrics), or null for off.
+   * Everything is read when scraped: nothing is added per connection. With --workers the
+   * primary serves the workers' figures aggregated.
+   */
+  metrics: { host: string; port: number } | null;
+  /**
    * Server processes sharing the port (`--workers N|auto`, node:cluster). 1 runs the server in
    * this process; more start a primary that keeps N workers running and restarts any that die.
    * maxConnections applies per worker.
@@ -159,6 +165,7 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
   logFormat: 'human',
   inspect: null,
   inspectWs: null,
+  metrics: null,
   workers: 1,
   protocol: 'greeting',
   tlsCert: null,

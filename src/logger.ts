@@ -50,6 +50,8 @@ function humanLine(event: string, f: LogFields): string {
       return f.forced ? 'All workers stopped (grace period over, the rest were killed).' : 'All workers stopped.';
     case 'inspect.listening':
       return `Inspector: live statecharts at ${str(f.url)}`;
+    case 'metrics.listening':
+      return `Metrics: Prometheus text at ${str(f.url)}`;
     case 'inspect.ws':
       return `Inspector: streaming inspection events to ${str(f.url)}`;
     case 'connection.opened':

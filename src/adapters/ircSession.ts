@@ -54,11 +54,28 @@ function wireOf(message: IrcMessage, time: string): Wire {
   return { message, plain: null, timed: null, plainBytes: null, timedBytes: null, time };
 }
 
+/** What the adapter counts for --metrics: plain integers, bumped where the work happens. */
+export interface IrcStats {
+  /** Clients welcomed (001 sent). */
+  registrations: number;
+  /** Commands run (every parsed line handed to a session machine and run). */
+  commands: number;
+  /** PRIVMSG and NOTICE commands run. */
+  chatMessages: number;
+  /** Lines queued to clients (each delivery of a message to one client is one). */
+  linesOut: number;
+  /** Bytes read from clients, and written to them. */
+  bytesIn: number;
+  bytesOut: number;
+}
+
 /** Everything the adapter keeps for one client. The machine's context holds the decisions. */
 interface Session {
   readonly id: number;
   /** The protocol's command context: its IRC config, state and clock. */
   readonly ctx: CommandContext;
+  /** The protocol's counters, shared by every session. */
+  readonly stats: IrcStats;
   readonly socket: net.Socket;
   readonly client: Client;
   actor: SessionActor | null;
@@ -102,6 +119,7 @@ function socketOnClose(this: ServedSocket): void {
 
 /** Frames what arrived and queues the lines; a queue past recvqBytes is a flood. */
 function receive(session: Session, bytes: Buffer): void {
+  session.stats.bytesIn += bytes.length;
   for (const item of session.framer.push(bytes)) {
     if (item.kind === 'tooLong') {
       send(session, numeric(session.ctx, session.client, ERR_INPUTTOOLONG, 'Input line was too long'));
@@ -154,6 +172,7 @@ function pump(session: Session): void {
 /** Queues one message for a client; written with the rest of this turn's output. */
 function send(session: Session, message: IrcMessage | Wire): void {
   if (session.muted) return;
+  session.stats.linesOut++;
   const timed = session.client.caps.has('server-time');
   const line = lineFor(message, timed);
   session.out.push(line);
@@ -208,9 +227,13 @@ function flushAll(): void {
 function flush(session: Session): void {
   if (session.out.length === 0) return;
   const data = session.out.length === 1 ? session.out[0]! : session.out.join('');
+  const bytes = session.outBytes;
   session.out = [];
   session.outBytes = 0;
-  if (!session.socket.destroyed && session.socket.writable) session.socket.write(data);
+  if (!session.socket.destroyed && session.socket.writable) {
+    session.socket.write(data);
+    session.stats.bytesOut += bytes;
+  }
 }
 
 /**
@@ -262,6 +285,8 @@ export interface IrcProtocol extends SessionProtocol {
   deliverRemote(delivery: RemoteDelivery): void;
   /** Users, channels and chat messages so far, for the live view. */
   totals(): Promise<ChatTotals>;
+  /** What the adapter has counted since start, for --metrics. */
+  readonly stats: Readonly<IrcStats>;
 }
 
 export interface IrcProtocolOptions {
@@ -297,8 +322,7 @@ export function ircProtocol(
   const perIp = new Map<string, number>();
   /** Jobs of every session still waiting on the network state (see settled()). */
   const running = new Set<Promise<void>>();
-  /** PRIVMSG and NOTICE commands run, for the live view's messages per second. */
-  let messages = 0;
+  const stats: IrcStats = { registrations: 0, commands: 0, chatMessages: 0, linesOut: 0, bytesIn: 0, bytesOut: 0 };
   const limits = {
     registrationTimeoutMs: irc.registrationTimeoutMs,
     pingIntervalMs: irc.pingIntervalMs,
@@ -430,7 +454,8 @@ export function ircProtocol(
         const session = sessions.get(context.id);
         if (!session || event.type !== 'irc.message') return;
         const command = event.message.command.toUpperCase();
-        if (command === 'PRIVMSG' || command === 'NOTICE') messages++;
+        stats.commands++;
+        if (command === 'PRIVMSG' || command === 'NOTICE') stats.chatMessages++;
         run(session, command, () => dispatch(ctx, session.client, event.message));
       },
       replyNotRegistered: ({ context }) => {
@@ -446,6 +471,7 @@ export function ircProtocol(
         logger.log('info', 'irc.registered', { id: context.id, remote: context.remote, nick: session?.client.nick ?? '' });
       },
       welcome: ({ context }) => {
+        stats.registrations++;
         const session = sessions.get(context.id);
         if (session) run(session, 'welcome', () => welcome(ctx, session.client));
       },
@@ -494,6 +520,7 @@ export function ircProtocol(
     state,
     sessions,
     nodeIndex,
+    stats,
     noticeAll(text) {
       for (const session of sessions.values()) send(session, numeric(ctx, session.client, 'NOTICE', text));
     },
@@ -524,7 +551,7 @@ export function ircProtocol(
     },
     async totals() {
       const counts = await state.counts();
-      return { users: counts.localUsers, channels: counts.channels, messages };
+      return { users: counts.localUsers, channels: counts.channels, messages: stats.chatMessages };
     },
     open(id, remote, socket: ServedSocket) {
       const ip = socket.remoteAddress ?? 'unknown';
@@ -534,6 +561,7 @@ export function ircProtocol(
       const session: Session = {
         id,
         ctx,
+        stats,
         socket,
         client: newClient({ id: clientIdOf(nodeIndex, id), ip, host: shownHost(ip), tls: 'encrypted' in socket, at }),
         actor: null,

@@ -74,6 +74,8 @@ export interface ServerHandle {
   liveConnections(): number;
   /** How many clients were admitted as sessions since start (turned-away ones are the machine's `rejected`). */
   accepted(): number;
+  /** Finished sessions by their machine's close reason (`crashed` for one whose action threw). */
+  closedByReason(): ReadonlyMap<string, number>;
   /** The live session actors by connection id (read-only view, for tests and inspection). */
   connections(): ReadonlyMap<number, SessionActor>;
   /** IRC mode: the protocol's hooks (chat totals for the live view, the network layer); else null. */
@@ -133,6 +135,7 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
   const connections = new Map<number, SessionActor>();
   let nextId = 1;
   let admitted = 0;
+  const closed = new Map<string, number>();
   let forced = false;
   // The remote address costs a getpeername() and a string per client (~14 µs under load, 7 % of
   // a handshake): built only when a log line or the inspector will show it.
@@ -150,11 +153,15 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
     const actor = protocol.open(id, remote, socket);
     connections.set(id, actor);
     actor.subscribe({
-      complete: () => release(id, socket),
+      complete: () => {
+        countClosed((actor.getSnapshot().context as { closeReason?: string | null }).closeReason ?? 'unknown');
+        release(id, socket);
+      },
       // A throwing action leaves the actor errored for good and its cleanups unrun (see
       // XSTATE-NOTES.md): free the socket here so nothing leaks, and keep serving others.
       error: (err: unknown) => {
         logger.log('error', 'connection.crashed', { id, message: err instanceof Error ? err.message : String(err) });
+        countClosed('crashed');
         socket.destroy();
         release(id, socket);
       },
@@ -162,6 +169,10 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
     options.onConnectionActor?.(actor);
     if (connections.size === 1 || connections.size === config.maxConnections) reportSessions();
     actor.start();
+  }
+
+  function countClosed(reason: string): void {
+    closed.set(reason, (closed.get(reason) ?? 0) + 1);
   }
 
   function release(id: number, socket: AcceptedSocket): void {
@@ -341,6 +352,7 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
     },
     liveConnections: () => connections.size,
     accepted: () => admitted,
+    closedByReason: () => closed,
     connections: () => connections,
     irc,
   };

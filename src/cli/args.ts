@@ -132,6 +132,13 @@ export const serverFlags: FlagSpec<ConfigKey>[] = [
     help: 'serve the live statechart view at http://HOST:PORT/ (host 127.0.0.1)',
   },
   {
+    flag: '--metrics',
+    key: 'metrics',
+    value: '[HOST:]PORT',
+    kind: { type: 'hostPort' },
+    help: 'serve Prometheus metrics at http://HOST:PORT/metrics (host 127.0.0.1)',
+  },
+  {
     flag: '--inspect-ws',
     key: 'inspectWs',
     value: 'URL',

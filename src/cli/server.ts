@@ -13,7 +13,7 @@ import type { StatelyInspector } from '../adapters/statelyInspector.js';
 import { startServer, type ServerHandle } from '../adapters/tcpServer.js';
 import type { ServerConfig } from '../config.js';
 import { ChatError, listenFailure } from '../errors.js';
-import { Monitor } from '../inspect/monitor.js';
+import { Monitor, statePath } from '../inspect/monitor.js';
 import { humanLogger, jsonLogger, type Logger } from '../logger.js';
 import { connectionMachine } from '../machines/connectionMachine.js';
 import { ircSessionMachine } from '../machines/ircSessionMachine.js';
@@ -114,15 +114,53 @@ function finish(state: 'stopped' | 'failed'): void {
   setTimeout(() => process.exit(), 1_000).unref();
 }
 
+/**
+ * --metrics: binds the metrics port (before any server listens, so a busy port fails the start
+ * as a busy server port does) and serves whatever `render` gives once it is set.
+ */
+async function startMetrics(config: ServerConfig, logger: Logger): Promise<Metrics | null> {
+  if (!config.metrics) return null;
+  const { host, port } = config.metrics;
+  const metrics = await import('../adapters/metrics.js');
+  let render: (() => Promise<string>) | null = null;
+  let server;
+  try {
+    server = await metrics.startMetricsServer(config.metrics, () => (render ? render() : Promise.resolve('')));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const failure = listenFailure(e.code ?? 'UNKNOWN', e.message, host, port);
+    throw new ChatError(failure.code, `metrics: ${failure.message}`);
+  }
+  logger.log('info', 'metrics.listening', { url: server.url });
+  return { module: metrics, serve: (r) => (render = r), close: () => server.close() };
+}
+
+interface Metrics {
+  module: typeof import('../adapters/metrics.js');
+  serve(render: () => Promise<string>): void;
+  close(): Promise<void>;
+}
+
 /** `--workers N`: this process is the primary; it only starts, watches and stops workers. */
 async function runPrimary(config: ServerConfig, logger: Logger): Promise<void> {
+  let metrics: Metrics | null;
+  try {
+    metrics = await startMetrics(config, logger);
+  } catch (err) {
+    if (!(err instanceof ChatError)) throw err;
+    logger.log('error', 'server.failed', { code: err.code, message: err.message });
+    process.exitCode = 1;
+    return;
+  }
   const primary = startPrimary({ workers: config.workers, shutdownGraceMs: config.shutdownGraceMs, logger, protocol: config.protocol });
+  metrics?.serve(metrics.module.primaryRenderer(() => statePath(primary.actor.getSnapshot().value)));
   const onSignal = (): void => primary.shutdown();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const outcome = await primary.done;
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  await metrics?.close();
   finish(outcome.state);
 }
 
@@ -189,6 +227,17 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  // A worker shares its figures with the primary, which serves them; it binds nothing itself.
+  let metrics: Metrics | null = null;
+  try {
+    if (!isWorker) metrics = await startMetrics(config, logger);
+  } catch (err) {
+    if (!(err instanceof ChatError)) throw err;
+    logger.log('error', 'server.failed', { code: err.code, message: err.message });
+    await inspection.close();
+    process.exitCode = 1;
+    return;
+  }
   // --redis: this process is a node of a network on Redis; it joins before it accepts anyone.
   let network: RedisNetwork | null = null;
   if (config.protocol === 'irc' && config.irc.redisUrl !== null) {
@@ -206,6 +255,7 @@ async function main(argv: string[]): Promise<void> {
       if (!(err instanceof ChatError)) throw err;
       logger.log('error', 'server.failed', { code: err.code, message: err.message });
       await inspection.close();
+      await metrics?.close();
       process.exitCode = 1;
       return;
     }
@@ -217,6 +267,12 @@ async function main(argv: string[]): Promise<void> {
   });
   if (network && server.irc) network.attach(server.irc);
   inspection.attach(server);
+  if (config.metrics) {
+    const { serverRegistry, shareWithPrimary } = metrics?.module ?? (await import('../adapters/metrics.js'));
+    const registry = serverRegistry(server, network);
+    if (isWorker) shareWithPrimary(registry);
+    else metrics?.serve(() => registry.metrics());
+  }
 
   // The first signal asks for a graceful stop; a second one forces it (the machine's choice).
   // A worker may be asked twice for one Ctrl-C (the terminal signals the whole process group,
@@ -244,6 +300,7 @@ async function main(argv: string[]): Promise<void> {
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   await inspection.close();
+  await metrics?.close();
   if (isWorker) leaveCluster();
   finish(outcome.state);
 }

@@ -43,6 +43,10 @@ export interface RedisNetwork {
   attach(protocol: IrcProtocol): void;
   /** After the server stopped (its users have quit): leave the network and disconnect. */
   close(): Promise<void>;
+  /** The link machine's state (`up`, `down`, `resyncing`, ...), for --metrics. */
+  linkState(): string;
+  /** One PING's round trip to Redis in ms; rejects when Redis does not answer within `timeoutMs`. */
+  ping(timeoutMs: number): Promise<number>;
 }
 
 /** Key prefix of a network: a hash tag, so a Redis Cluster keeps a network's keys together. */
@@ -271,6 +275,23 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     bus,
     attach(p) {
       protocol = p;
+    },
+    linkState() {
+      const value = link.getSnapshot().value;
+      return typeof value === 'string' ? value : JSON.stringify(value);
+    },
+    async ping(timeoutMs) {
+      const started = performance.now();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no PONG within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([redis.ping(), late]);
+      } finally {
+        clearTimeout(timer);
+      }
+      return performance.now() - started;
     },
     async close() {
       link.send({ type: 'link.stop' });
