@@ -52,6 +52,12 @@ function humanLine(event: string, f: LogFields): string {
       return `Inspector: live statecharts at ${str(f.url)}`;
     case 'metrics.listening':
       return `Metrics: Prometheus text at ${str(f.url)}`;
+    case 'web.listening':
+      return `Web client at ${str(f.url)} (IRC over WebSocket at ${str(f.webSocketUrl)}${f.tls ? ', TLS' : ''})`;
+    case 'websocket.opened':
+      return `${conn} WebSocket ${f.subprotocol ? str(f.subprotocol) : 'with no subprotocol (text)'}${f.origin ? ` from a page at ${str(f.origin)}` : ''}`;
+    case 'websocket.refused':
+      return `WebSocket handshake from ${str(f.remote)} refused (${str(f.status)}): ${str(f.reason)}`;
     case 'inspect.ws':
       return `Inspector: streaming inspection events to ${str(f.url)}`;
     case 'connection.opened':
@@ -101,9 +107,38 @@ export interface SinkOptions {
   worker?: number;
 }
 
+// Lines for stdout and stderr are queued and written once per event-loop turn: a server under
+// load logs several lines per client, and on Linux a write to a pipe or a terminal is a
+// synchronous syscall each. One queue for both streams keeps their lines in the order they were
+// logged; whatever is queued is written when the process exits, however it exits.
+let queued: Array<{ stream: NodeJS.WriteStream; text: string }> = [];
+let flushQueued = false;
+function flushLines(): void {
+  flushQueued = false;
+  const lines = queued;
+  queued = [];
+  let i = 0;
+  while (i < lines.length) {
+    const stream = lines[i]!.stream;
+    let text = '';
+    for (; i < lines.length && lines[i]!.stream === stream; i++) text += lines[i]!.text;
+    stream.write(text);
+  }
+}
+process.on('exit', flushLines);
+function queueLine(stream: NodeJS.WriteStream): (line: string) => void {
+  return (line) => {
+    queued.push({ stream, text: `${line}\n` });
+    if (!flushQueued) {
+      flushQueued = true;
+      setImmediate(flushLines);
+    }
+  };
+}
+
 export function humanLogger(options: SinkOptions = {}): Logger {
-  const out = options.out ?? ((line: string) => process.stdout.write(line + '\n'));
-  const err = options.err ?? ((line: string) => process.stderr.write(line + '\n'));
+  const out = options.out ?? queueLine(process.stdout);
+  const err = options.err ?? queueLine(process.stderr);
   const prefix = options.worker === undefined ? '' : `[worker ${options.worker}] `;
   return {
     log(level, event, fields) {
@@ -113,7 +148,7 @@ export function humanLogger(options: SinkOptions = {}): Logger {
 }
 
 export function jsonLogger(options: SinkOptions = {}): Logger {
-  const out = options.out ?? ((line: string) => process.stdout.write(line + '\n'));
+  const out = options.out ?? queueLine(process.stdout);
   const now = options.now ?? (() => new Date());
   return {
     log(level, event, fields) {
