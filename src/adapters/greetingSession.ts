@@ -4,7 +4,6 @@
 // effects. Accepting, capping and draining are the listener's (tcpServer.ts), written once for
 // every protocol.
 
-import type net from 'node:net';
 import type { InspectionEvent } from 'xstate';
 import { connectionLimits, type ServerConfig } from '../config.js';
 import { ChatError } from '../errors.js';
@@ -13,13 +12,14 @@ import { connectionMachine, goodbyeLine, type ConnectionMachine } from '../machi
 import { startSession, type SessionActor } from '../runtime/leanActor.js';
 import { sessionLogActions } from './sessionLog.js';
 import type { SessionProtocol } from './tcpServer.js';
+import type { Transport } from './transport.js';
 
 type ConnectionActor = SessionActor<ConnectionMachine>;
 
 // The actor serving a socket, kept on the socket itself so that the listeners below are shared
 // functions instead of closures per connection (as ws does with kWebSocket).
 const kActor = Symbol('connectionActor');
-interface ServedSocket extends net.Socket {
+interface ServedSocket extends Transport {
   [kActor]?: ConnectionActor;
 }
 

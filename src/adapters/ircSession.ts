@@ -1,5 +1,6 @@
 // The IRC protocol's session adapter: one ircSession actor per client. It is the only IRC code
-// that touches a socket. It maps socket events to machine events (listeners attached in
+// that touches a socket: a Transport (transport.ts), a TCP or TLS socket or a WebSocket client,
+// served alike. It maps socket events to machine events (listeners attached in
 // `open`, named `socketOn<Event>`), and does the mechanics the machine names but does not
 // decide:
 //   - input: bytes are framed (bounded: a line past 512 bytes is answered with 417 and
@@ -15,7 +16,6 @@
 // What a command does is src/irc/commands.ts's business; where the nicks and channels live is
 // the NetworkState's (src/irc/state.ts).
 
-import type net from 'node:net';
 import type { InspectionEvent } from 'xstate';
 import type { ServerConfig } from '../config.js';
 import type { ChatTotals } from '../inspect/monitor.js';
@@ -34,6 +34,7 @@ import { TokenBucket } from '../protocol/irc/tokenBucket.js';
 import { startSession, type SessionActor as LeanSessionActor } from '../runtime/leanActor.js';
 import { sessionLogActions } from './sessionLog.js';
 import type { SessionProtocol } from './tcpServer.js';
+import type { Transport } from './transport.js';
 
 export const serverVersion = 'xstate-tcp-chat-0.1.0';
 
@@ -76,7 +77,7 @@ interface Session {
   readonly ctx: CommandContext;
   /** The protocol's counters, shared by every session. */
   readonly stats: IrcStats;
-  readonly socket: net.Socket;
+  readonly socket: Transport;
   readonly client: Client;
   actor: SessionActor | null;
   readonly framer: LineFramer;
@@ -98,7 +99,7 @@ interface Session {
 }
 
 const kSession = Symbol('ircSession');
-interface ServedSocket extends net.Socket {
+interface ServedSocket extends Transport {
   [kSession]?: Session;
 }
 
@@ -563,7 +564,7 @@ export function ircProtocol(
         ctx,
         stats,
         socket,
-        client: newClient({ id: clientIdOf(nodeIndex, id), ip, host: shownHost(ip), tls: 'encrypted' in socket, at }),
+        client: newClient({ id: clientIdOf(nodeIndex, id), ip, host: shownHost(ip), tls: socket.encrypted === true, at }),
         actor: null,
         framer: new LineFramer({ maxLineBytes: irc.maxLineBytes, maxTagBytes: irc.maxTagBytes }),
         bucket: new TokenBucket({ burst: irc.floodBurstLines, ratePerSecond: irc.floodRateLinesPerSecond }),

@@ -5,6 +5,9 @@
 // each protocol brings its own session machine and adapter (a SessionProtocol: the greeting in
 // greetingSession.ts, IRC in ircSession.ts). It makes no decisions: when to accept, refuse or
 // stop is the server machine's call, and everything about a session is its machine's.
+// Clients of another transport (WebSocket, from webServer.ts) are handed in with `adopt` and
+// from there are counted, capped, turned away and drained exactly like accepted sockets: the
+// listener and the sessions see a Transport (transport.ts), never which kind.
 
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -18,6 +21,7 @@ import { serverMachine, type ServerFailure, type ServerMachine } from '../machin
 import type { SessionActor as LeanSessionActor } from '../runtime/leanActor.js';
 import { greetingProtocol } from './greetingSession.js';
 import { ircProtocol, type IrcProtocol, type NetworkBus } from './ircSession.js';
+import type { Transport } from './transport.js';
 
 /** A session actor as the listener sees it: something that can hear `server.shutdown`. */
 export type SessionActor = LeanSessionActor;
@@ -25,11 +29,12 @@ export type SessionActor = LeanSessionActor;
 /** What a protocol brings to the listener. */
 export interface SessionProtocol {
   /**
-   * A socket was accepted: attach its listeners and return its session actor, not started (the
-   * listener observes it first). The session must answer `server.shutdown` and reach a final
-   * state once its socket has closed.
+   * A client was accepted (a socket, or a client adopted from another transport), paused:
+   * attach its listeners and return its session actor, not started (the listener observes it
+   * first). The session must answer `server.shutdown` and reach a final state once its
+   * transport has closed.
    */
-  open(id: number, remote: string, socket: net.Socket): SessionActor;
+  open(id: number, remote: string, socket: Transport): SessionActor;
   /** The session's actor finished (or crashed): forget whatever was kept for it. */
   closed(id: number): void;
   /** The one line sent to a client turned away because the server is full or stopping. */
@@ -80,6 +85,12 @@ export interface ServerHandle {
   connections(): ReadonlyMap<number, SessionActor>;
   /** IRC mode: the protocol's hooks (chat totals for the live view, the network layer); else null. */
   readonly irc: IrcProtocol | null;
+  /**
+   * A client that connected through another transport (a WebSocket, upgraded by webServer.ts),
+   * paused: from here it is served, capped, turned away and drained like an accepted socket.
+   * Returns its connection id (for the caller's log line).
+   */
+  adopt(client: Transport): number;
 }
 
 export function formatRemote(address: string | undefined, port: number | undefined): string {
@@ -89,11 +100,11 @@ export function formatRemote(address: string | undefined, port: number | undefin
 
 // Marks a socket the listener has handed to a session or is turning away.
 const kOwned = Symbol('owned');
-interface AcceptedSocket extends net.Socket {
+interface AcceptedSocket extends Transport {
   [kOwned]?: boolean;
 }
 
-function acceptedSocketOnError(this: net.Socket, _err: NodeJS.ErrnoException): void {
+function acceptedSocketOnError(this: Transport, _err: NodeJS.ErrnoException): void {
   // Every socket gets a listener the moment it is accepted: an 'error' with no listener would
   // throw and take the whole process down. Node destroys the socket and emits 'close'; the
   // session adapter adds its own listener to tell its machine.
@@ -254,22 +265,35 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
   });
 
   /** A socket is ready to be served: a TCP accept, or a finished TLS handshake. */
-  function serverOnSocket(socket: AcceptedSocket): void {
-    socket.on('error', acceptedSocketOnError);
+  function serverOnSocket(socket: net.Socket): void {
     // A TLS socket could not be accepted paused; pause it before anything reads it.
     if (secure) socket.pause();
+    take(socket);
+  }
+
+  /** A paused client, from this listener or adopted from another transport: served or turned away. */
+  function take(socket: AcceptedSocket): number {
+    socket.on('error', acceptedSocketOnError);
     const id = nextId++;
     sockets.set(id, socket);
     // The machine's state decides: an `admitting` state takes the client as it is; any other
     // hears about it and turns it away (see serverMachine.ts).
-    if (serverActor.getSnapshot().hasTag('admitting')) return admit(id, socket);
-    serverActor.send({ type: 'net.connection', id, remote: formatRemote(socket.remoteAddress, socket.remotePort) });
+    if (serverActor.getSnapshot().hasTag('admitting')) {
+      admit(id, socket);
+      return id;
+    }
+    // A client adopted after the machine stopped (its transport's listener closes after it) has
+    // nobody to hear about it.
+    if (serverActor.getSnapshot().status === 'active') {
+      serverActor.send({ type: 'net.connection', id, remote: formatRemote(socket.remoteAddress, socket.remotePort) });
+    }
     // Not a decision, a safety net: a socket the machine neither served nor turned away (it
     // had already stopped) must not stay open with nobody owning it.
     if (!socket[kOwned]) {
       sockets.delete(id);
       socket.destroy();
     }
+    return id;
   }
 
   function listenOn(server: net.Server): void {
@@ -355,5 +379,6 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
     closedByReason: () => closed,
     connections: () => connections,
     irc,
+    adopt: take,
   };
 }

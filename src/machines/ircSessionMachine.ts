@@ -94,7 +94,7 @@ export const ircSessionEventSources: Record<IrcSessionEvent['type'], string> = {
   'irc.quit': 'the QUIT handler, with the reason others will see',
   'client.flood': 'the adapter: more than `recvqBytes` of commands are waiting to run',
   'client.sendqExceeded': 'the adapter: more than `sendqBytes` of output is waiting for the client to read it',
-  'socket.end': "`'end'` on the socket: the client half-closed (sent FIN)",
+  'socket.end': "`'end'` on the socket: the client half-closed (sent FIN; over WebSocket, its close frame)",
   'socket.error': "`'error'` on the socket (ECONNRESET, EPIPE, ...); Node destroys it",
   'socket.close': "`'close'` on the socket: both directions are closed",
   'server.shutdown': "the server machine's `notifyConnections` action, on `server.shutdown`",

@@ -44,7 +44,8 @@ export type ServerEvent =
   // Commands, from the CLI (or whoever embeds the server).
   | { type: 'server.start' }
   | { type: 'server.shutdown' }
-  // From the net.Server adapter, one per node:net server event.
+  // From the net.Server adapter, one per node:net server event (a WebSocket client the
+  // listener adopts arrives as a `net.connection` too).
   | { type: 'net.listening'; host: string; port: number }
   | { type: 'net.error'; code: string; message: string }
   | { type: 'net.connection'; id: number; remote: string }
@@ -59,7 +60,7 @@ export const serverEventSources: Record<ServerEvent['type'], string> = {
   'net.error':
     "`'error'` on the `net.Server`: while binding it means the address could not be claimed (EADDRINUSE, EACCES, ...); later it is an accept error (EMFILE, ...)",
   'net.connection':
-    "`'connection'` on the `net.Server` (socket accepted paused) while the machine is not `admitting`: full or stopping",
+    "`'connection'` on the `net.Server` (socket accepted paused), or a client adopted from another transport (a WebSocket), while the machine is not `admitting`: full or stopping",
   'net.close': "`'close'` on the `net.Server`: it stopped listening and every socket it accepted is closed",
   'sessions.changed':
     'the listener\'s session count crossed 0 ↔ 1 or maxConnections − 1 ↔ maxConnections (a session started, or its actor reached its final state)',
