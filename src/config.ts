@@ -76,6 +76,29 @@ export interface ServerConfig {
   tlsKey: string | null;
   /** How long a TLS client has to finish its handshake before it is dropped. */
   tlsHandshakeTimeoutMs: number;
+  /**
+   * IRC mode: where to serve IRC over WebSocket (IRCv3, `--websocket [host:]port`) and the web
+   * client at `/`, or null for off. TLS (wss://, https://) when the TLS flags are given. Its
+   * clients are sessions like any other: counted against maxConnections and the per-IP limit.
+   */
+  websocket: { host: string; port: number } | null;
+  /**
+   * Page origins (`https://chat.example`, normalised) whose scripts may open a WebSocket, on top
+   * of the web client's own; `*` allows any, and clients that send no Origin. A handshake from
+   * another origin, or with no Origin, is refused with 403 before it becomes a session.
+   */
+  websocketOrigins: string[] | null;
+  /**
+   * Largest WebSocket message accepted, in bytes: ws refuses a bigger one before buffering it
+   * (close 1009, Message Too Big) and the session ends. Anything smaller is one line for the
+   * framer, whose limits apply as over TCP (past maxLineBytes + maxTagBytes: 417, the client stays).
+   */
+  websocketMaxMessageBytes: number;
+  /**
+   * Time from the first byte of an HTTP request on the WebSocket port to its last header: a
+   * client that trickles headers (slowloris) is dropped, never a session.
+   */
+  websocketHandshakeTimeoutMs: number;
   /** IRC mode only: names, password, MOTD and every per-client limit. */
   irc: IrcConfig;
 }
@@ -171,6 +194,10 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
   tlsCert: null,
   tlsKey: null,
   tlsHandshakeTimeoutMs: 10_000,
+  websocket: null,
+  websocketOrigins: null,
+  websocketMaxMessageBytes: 16 * 1024,
+  websocketHandshakeTimeoutMs: 10_000,
   irc: Object.freeze({
     serverName: 'irc.localhost',
     network: 'xstate-tcp-chat',

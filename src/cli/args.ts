@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { defaultConfig, defaultIrcPort, type IrcConfig, type ServerConfig } from '../config.js';
 import { ChatError } from '../errors.js';
+import { anyOrigin, normaliseOrigin } from '../protocol/websocket.js';
 
 /** setTimeout cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -23,6 +24,8 @@ type Kind =
   | { type: 'path' }
   /** A positive number, fractions allowed. */
   | { type: 'rate'; min: number; max: number }
+  /** Comma-separated page origins (`https://chat.example`), or `*` for any. */
+  | { type: 'origins' }
   | { type: 'choice'; choices: readonly string[] };
 
 export interface FlagSpec<K extends string> {
@@ -154,6 +157,20 @@ export const serverFlags: FlagSpec<ConfigKey>[] = [
     kind: ms(1),
     help: 'time a TLS client has to finish its handshake',
   },
+  {
+    flag: '--websocket',
+    key: 'websocket',
+    value: '[HOST:]PORT',
+    kind: { type: 'hostPort' },
+    help: 'IRC: IRC over WebSocket and the web client at http://HOST:PORT/ (host 127.0.0.1)',
+  },
+  {
+    flag: '--websocket-origin',
+    key: 'websocketOrigins',
+    value: 'ORIGINS',
+    kind: { type: 'origins' },
+    help: "IRC: page origins allowed to open a WebSocket besides the web client's own, comma-separated; * for any",
+  },
   { flag: '--server-name', key: 'irc.serverName', value: 'NAME', kind: { type: 'text', allowEmpty: false }, help: 'IRC: the server name clients see' },
   { flag: '--network', key: 'irc.network', value: 'NAME', kind: { type: 'text', allowEmpty: false }, help: 'IRC: the network name (ISUPPORT NETWORK)' },
   { flag: '--password', key: 'irc.password', value: 'PASS', kind: { type: 'text', allowEmpty: false }, help: 'IRC: server password required with PASS' },
@@ -218,8 +235,20 @@ export const clientFlags: FlagSpec<keyof ClientOptions>[] = [
 
 export type ParseResult<T> = { kind: 'run'; options: T } | { kind: 'help' };
 
-function parseValue(spec: FlagSpec<string>, raw: string): string | number | { host: string; port: number } {
+function parseValue(spec: FlagSpec<string>, raw: string): string | number | string[] | { host: string; port: number } {
   const { kind } = spec;
+  if (kind.type === 'origins') {
+    const origins = raw.split(',').map((o) => o.trim()).filter((o) => o.length > 0);
+    if (origins.length === 0) throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must list at least one origin, or *`);
+    return origins.map((o) => {
+      if (o === anyOrigin) return o;
+      const origin = normaliseOrigin(o);
+      if (origin === null) {
+        throw new ChatError('INVALID_ARGUMENT', `${spec.flag}: ${JSON.stringify(o)} is not an origin (scheme://host[:port], http or https, no path)`);
+      }
+      return origin;
+    });
+  }
   if (kind.type === 'rate') {
     const n = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : Number.NaN;
     if (!Number.isFinite(n) || n < kind.min || n > kind.max) {
@@ -325,6 +354,9 @@ export function parseServerArgs(argv: string[]): ParseResult<ServerConfig> {
     if (config.protocol === 'irc' && !portGiven) config.port = defaultIrcPort;
     if ((config.tlsCert === null) !== (config.tlsKey === null)) {
       throw new ChatError('INVALID_ARGUMENT', '--tls-cert and --tls-key go together: give both or neither');
+    }
+    if (config.websocketOrigins !== null && config.websocket === null) {
+      throw new ChatError('INVALID_ARGUMENT', '--websocket-origin needs --websocket');
     }
   }
   return result;

@@ -11,6 +11,7 @@ import { startInspectServer, type InspectServer } from '../adapters/inspectServe
 import type { RedisNetwork } from '../adapters/redis/network.js';
 import type { StatelyInspector } from '../adapters/statelyInspector.js';
 import { startServer, type ServerHandle } from '../adapters/tcpServer.js';
+import type { WebServer } from '../adapters/webServer.js';
 import type { ServerConfig } from '../config.js';
 import { ChatError, listenFailure } from '../errors.js';
 import { Monitor, statePath } from '../inspect/monitor.js';
@@ -141,6 +142,26 @@ interface Metrics {
   close(): Promise<void>;
 }
 
+/**
+ * --websocket: binds the WebSocket port (before the IRC port, so a busy port fails the start as
+ * a busy server port does); clients are handed to the server once it is attached.
+ */
+async function startWebSocket(config: ServerConfig, logger: Logger): Promise<WebServer | null> {
+  if (!config.websocket) return null;
+  const { host, port } = config.websocket;
+  // Loaded only for --websocket: ws and the web client stay out of a server without it.
+  const { startWebServer } = await import('../adapters/webServer.js');
+  try {
+    const web = await startWebServer({ ...config, websocket: config.websocket }, logger);
+    logger.log('info', 'web.listening', { url: web.url, webSocketUrl: web.webSocketUrl, tls: config.tlsCert !== null });
+    return web;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const failure = listenFailure(e.code ?? 'UNKNOWN', e.message, host, port);
+    throw new ChatError(failure.code, `websocket: ${failure.message}`);
+  }
+}
+
 /** `--workers N`: this process is the primary; it only starts, watches and stops workers. */
 async function runPrimary(config: ServerConfig, logger: Logger): Promise<void> {
   let metrics: Metrics | null;
@@ -189,6 +210,11 @@ async function main(argv: string[]): Promise<void> {
   }
   if (config.protocol !== 'irc' && config.irc.redisUrl !== null) {
     process.stderr.write('xstate-tcp-chat: --redis is for --protocol irc (the greeting server keeps no shared state)\n');
+    process.exitCode = 2;
+    return;
+  }
+  if (config.protocol !== 'irc' && config.websocket !== null) {
+    process.stderr.write('xstate-tcp-chat: --websocket is for --protocol irc (it carries IRC to browsers)\n');
     process.exitCode = 2;
     return;
   }
@@ -260,12 +286,26 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
   }
+  let web: WebServer | null = null;
+  try {
+    web = await startWebSocket(config, logger);
+  } catch (err) {
+    if (!(err instanceof ChatError)) throw err;
+    logger.log('error', 'server.failed', { code: err.code, message: err.message });
+    await network?.close();
+    await inspection.close();
+    await metrics?.close();
+    process.exitCode = 1;
+    return;
+  }
   const server = startServer(config, {
     logger,
     inspect: inspection.observer,
     ...(network ? { ircState: network.state, ircNode: { nodeIndex: network.nodeIndex, bus: network.bus } } : {}),
   });
   if (network && server.irc) network.attach(server.irc);
+  // WebSocket clients are the server's from here: counted, capped and drained with the rest.
+  web?.attach(server);
   inspection.attach(server);
   if (config.metrics) {
     const { serverRegistry, shareWithPrimary } = metrics?.module ?? (await import('../adapters/metrics.js'));
@@ -294,6 +334,7 @@ async function main(argv: string[]): Promise<void> {
   }
 
   const outcome = await server.done;
+  await web?.close();
   // Every departure (QUIT to the other nodes) is out before the node leaves the network.
   await server.irc?.settled();
   await network?.close();

@@ -1,0 +1,50 @@
+// IRC over WebSocket across nodes on Redis: a WebSocket client on one node and TCP clients on
+// another are in one channel and see each other as on one server (issue 12: "across nodes").
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectWs, type WsIrc } from '../irc/ws.js';
+import { clientPool, killNodes, startNodes, type IrcNode } from './nodes.js';
+import { startRedis, type RedisServer } from './redisServer.js';
+
+let redis: RedisServer;
+const { fw, raw, closeAll } = clientPool();
+const sockets: WsIrc[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+
+afterAll(async () => {
+  for (const s of sockets) s.ws.terminate();
+  closeAll();
+  await killNodes();
+  await redis?.stop();
+});
+
+describe('WebSocket clients on a network of nodes', () => {
+  it('talk with TCP clients on another node, in a channel and privately', async () => {
+    const [n1, n2] = (await startNodes(redis.url, 2, { network: 'WsNet', extraArgs: ['--websocket', '127.0.0.1:0'] })) as [IrcNode, IrcNode];
+    const web = (await n1.waitForLine(/Web client at (http:\/\/127\.0\.0\.1:\d+)\/ \(IRC over WebSocket at (ws:\/\/\S+)\)/))!;
+    const browser = await connectWs(web[2]!, { origin: web[1], protocols: ['text.ircv3.net'] });
+    sockets.push(browser);
+    await browser.register('webnode1');
+    const far = await fw(n2, 'tcpnode2');
+    const watcher = await raw(n2, 'watcher');
+    browser.send('JOIN #across');
+    await browser.waitForLine(/^:webnode1!\S+ JOIN #across$/);
+    await far.join('#across');
+    watcher.send('JOIN #across');
+    await browser.waitForLine(/^:watcher!\S+ JOIN #across$/);
+    expect(far.received().find((l) => / 353 /.test(l))).toMatch(/ 353 tcpnode2 = #across :@webnode1 tcpnode2$/);
+
+    browser.send('PRIVMSG #across :from a browser on n1');
+    await far.waitFor('message', (e) => e.nick === 'webnode1' && e.message === 'from a browser on n1');
+    await watcher.waitForLine(/^:webnode1!~webnode1@127\.0\.0\.1 PRIVMSG #across :from a browser on n1$/);
+    far.say('#across', 'from a terminal on n2');
+    await browser.waitForLine(/^:tcpnode2!\S+ PRIVMSG #across :from a terminal on n2$/);
+    far.say('webnode1', 'just you');
+    await browser.waitForLine(/^:tcpnode2!\S+ PRIVMSG webnode1 :just you$/);
+
+    browser.send('QUIT :gone');
+    await far.waitFor('quit', (e) => e.nick === 'webnode1' && e.message === 'Quit: gone');
+  }, 30_000);
+});
