@@ -1,5 +1,5 @@
-// The web side of the chat server (`--websocket [host:]port`): the only node:http/https code of
-// the IRC server. One HTTP server serves the web client (src/web/page.ts) at `/` and upgrades
+// The web side of the chat server (`--websocket [host:]port`), its only HTTP code outside the
+// live view and metrics. One HTTP server serves the web client (src/web/page.ts) at `/` and upgrades
 // WebSocket handshakes (ws, with noServer) once their Origin passes (src/protocol/websocket.ts),
 // then hands each client to the listener as a WebSocketTransport (ServerHandle.adopt). It
 // decides nothing about sessions: an adopted client is counted, capped, turned away and drained

@@ -1,0 +1,259 @@
+// The web client (--websocket) in Chromium, against the built CLI: two browser pages (one of
+// them phone-sized) and an irc-framework TCP client in one channel see each other's messages,
+// nick changes, joins, parts and topic; hostile text stays inert text; the page says why when
+// the server refuses or drops it, and comes back by itself after a restart. Screenshots go to
+// test-artifacts/web-client-*.png.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectClient, type TestClient } from '../irc/clients.js';
+import { run, serverBin, type Running } from '../process.js';
+import { artifacts, launchChromium } from './chromium.js';
+
+/** The little of the DOM these tests read in the page (the test files are typed without the DOM lib). */
+interface Browserish {
+  getComputedStyle(e: unknown): { unicodeBidi: string };
+  document: { documentElement: { scrollWidth: number; clientWidth: number } };
+}
+
+let browser: Browser;
+const servers: Running[] = [];
+const clients: TestClient[] = [];
+
+interface WebRun extends Running {
+  port: number;
+  webPort: number;
+  url: string;
+}
+
+/** The CLI with --websocket; `webPort` 0 for a free one. */
+async function startChat(webPort: number, extra: string[] = []): Promise<WebRun> {
+  const r = run(serverBin, [
+    '--protocol', 'irc', '--host', '127.0.0.1', '--port', '0', '--websocket', `127.0.0.1:${webPort}`,
+    '--flood-burst', '1000', '--flood-rate', '1000', '--shutdown-grace', '2000', ...extra,
+  ]);
+  servers.push(r);
+  const web = await r.waitForLine(/Web client at (http:\/\/127\.0\.0\.1:(\d+)\/)/, 15_000);
+  const irc = await r.waitForLine(/listening on 127\.0\.0\.1:(\d+)/, 15_000);
+  return Object.assign(r, { port: Number(irc[1]), webPort: Number(web[2]), url: web[1]! });
+}
+
+async function tcpClient(port: number, nick: string): Promise<TestClient> {
+  const c = await connectClient({ port, nick });
+  clients.push(c);
+  return c;
+}
+
+/** A page for one user: errors and console errors collected, so that a test can say none came. */
+async function openPage(phone = false): Promise<{ page: Page; errors: string[] }> {
+  const page = phone
+    ? await browser.newPage({ viewport: { width: 390, height: 760 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
+    : await browser.newPage({ viewport: { width: 1200, height: 720 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  return { page, errors };
+}
+
+async function login(page: Page, url: string, nick: string, channels: string): Promise<void> {
+  await page.goto(url);
+  await page.fill('#login-nick', nick);
+  await page.fill('#login-channel', channels);
+  await page.click('#login button[type=submit]');
+  await expect.poll(() => page.locator('#me').textContent(), { timeout: 10_000 }).toBe(nick);
+}
+
+const log = (page: Page, key: string) => page.locator(`.log[data-key="${key}"]`);
+/** The texts of the rows of a window, as shown. */
+const texts = (page: Page, key: string) => log(page, key).locator('.msg .text').allTextContents();
+const members = (page: Page) => page.locator('#member-list li').evaluateAll((lis) => lis.map((li) => li.textContent));
+
+async function say(page: Page, text: string): Promise<void> {
+  await page.fill('#input', text);
+  await page.press('#input', 'Enter');
+}
+
+beforeAll(async () => {
+  browser = await launchChromium();
+}, 30_000);
+
+afterAll(async () => {
+  for (const c of clients) c.destroy();
+  await browser?.close();
+  for (const s of servers) s.proc.kill('SIGKILL');
+});
+
+describe('the web client in Chromium', () => {
+  let chat: WebRun;
+  beforeAll(async () => {
+    chat = await startChat(0);
+  }, 30_000);
+
+  it('two pages and a TCP client in one channel see each other: messages, joins, nick changes, topic, private messages, parts', async () => {
+    const a = await openPage();
+    const b = await openPage(true);
+    await login(a.page, chat.url, 'alice', '#room');
+    await expect.poll(() => members(a.page)).toEqual(['@alice']);
+    const bob = await tcpClient(chat.port, 'bob');
+    await bob.join('#room');
+    await login(b.page, chat.url, 'carol', 'room');
+    await expect.poll(() => texts(a.page, '#room')).toEqual(['You joined #room', 'bob joined #room', 'carol joined #room']);
+    await expect.poll(() => members(a.page)).toEqual(['@alice', 'bob', 'carol']);
+    await bob.waitFor('join', (e) => e.nick === 'carol');
+
+    await say(a.page, 'hello from alice');
+    await bob.waitFor('message', (e) => e.nick === 'alice' && e.message === 'hello from alice' && e.target === '#room');
+    await expect.poll(() => texts(b.page, '#room')).toContain('hello from alice');
+    bob.say('#room', 'hello from bob');
+    for (const page of [a.page, b.page]) await expect.poll(() => texts(page, '#room')).toContain('hello from bob');
+    // Each message carries its time (server-time) and its sender.
+    const row = log(b.page, '#room').locator('.msg', { hasText: 'hello from bob' });
+    expect(await row.locator('.nick').textContent()).toBe('bob');
+    expect(await row.locator('time').textContent()).toMatch(/^\d\d:\d\d$/);
+    expect(await row.locator('time').getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
+
+    await say(b.page, '/nick carol2');
+    await expect.poll(() => b.page.locator('#me').textContent()).toBe('carol2');
+    await expect.poll(() => texts(a.page, '#room')).toContain('carol is now known as carol2');
+    await expect.poll(() => members(a.page)).toEqual(['@alice', 'bob', 'carol2']);
+    await bob.waitFor('nick', (e) => e.nick === 'carol' && e.new_nick === 'carol2');
+    await bob.changeNick('bobby');
+    for (const page of [a.page, b.page]) await expect.poll(() => texts(page, '#room')).toContain('bob is now known as bobby');
+
+    // alice, first in, is the channel's operator (+t): she sets the topic, everyone sees it.
+    await say(a.page, '/topic plans for friday');
+    for (const page of [a.page, b.page]) await expect.poll(() => page.locator('#topic').textContent()).toBe('plans for friday');
+    await expect.poll(() => texts(b.page, '#room')).toContain('alice set the topic: plans for friday');
+    await bob.waitFor('topic', (e) => e.nick === 'alice' && e.topic === 'plans for friday');
+
+    // A private message opens a window for it on the other side.
+    await say(b.page, '/msg alice psst, alice');
+    await expect.poll(() => texts(a.page, 'carol2')).toEqual(['psst, alice']);
+    await expect.poll(() => a.page.locator('#window-list li[data-key="carol2"] .badge').textContent()).toBe('1');
+    bob.say('alice', 'and one from bob');
+    await expect.poll(() => texts(a.page, 'bobby')).toEqual(['and one from bob']);
+
+    await say(b.page, '/part #room see you');
+    await expect.poll(() => texts(a.page, '#room')).toContain('carol2 left #room (see you)');
+    await bob.waitFor('part', (e) => e.nick === 'carol2' && e.channel === '#room');
+    await expect.poll(() => b.page.locator('.log[data-key="#room"]').count()).toBe(0);
+    await bob.part('#room', 'me too');
+    await expect.poll(() => texts(a.page, '#room')).toContain('bobby left #room (me too)');
+    await expect.poll(() => members(a.page)).toEqual(['@alice']);
+
+    await a.page.screenshot({ path: new URL('web-client-desktop.png', artifacts).pathname });
+    await b.page.screenshot({ path: new URL('web-client-phone.png', artifacts).pathname });
+    expect([...a.errors, ...b.errors]).toEqual([]);
+    await a.page.close();
+    await b.page.close();
+  });
+
+  it('shows hostile text as inert text: markup, bidi overrides, control codes, and a 10 KB line that wraps on a phone', async () => {
+    const a = await openPage();
+    const b = await openPage(true);
+    await login(a.page, chat.url, 'writer', '#hostile');
+    await login(b.page, chat.url, 'phone', '#hostile');
+    const mallory = await tcpClient(chat.port, 'mallory');
+    await mallory.join('#hostile');
+
+    const markup = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script><b>bold?</b>';
+    const bidi = 'file \u202Egpj.exe and more';
+    mallory.say('#hostile', markup);
+    mallory.say('#hostile', bidi);
+    mallory.say('#hostile', 'tab\there \x02bold\x02 \x0304red\x03 bell\x07');
+    mallory.say('#hostile', 'the line after');
+    await expect.poll(() => texts(b.page, '#hostile'), { timeout: 10_000 }).toContain('the line after');
+    const shown = await texts(b.page, '#hostile');
+    expect(shown).toContain(markup);
+    expect(shown).toContain(bidi);
+    expect(shown).toContain('tab\u2409here bold red bell\u2407');
+    for (const { page } of [a, b]) {
+      expect(await page.locator('#logs img, #logs script, #logs b').count()).toBe(0);
+      expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
+    }
+    // The override reorders its own message only: the time and nick stay before it, in order.
+    const row = log(b.page, '#hostile').locator('.msg', { hasText: 'gpj.exe' });
+    expect(await row.locator('.text').evaluate((e) => [e.tagName, (globalThis as unknown as Browserish).getComputedStyle(e).unicodeBidi])).toEqual([
+      'BDI',
+      'isolate',
+    ]);
+    const [time, nick, text] = await Promise.all(['time', '.nick', '.text'].map((s) => row.locator(s).boundingBox()));
+    expect(time!.x).toBeLessThan(nick!.x);
+    expect(nick!.x + nick!.width).toBeLessThanOrEqual(text!.x + 1);
+    const next = log(b.page, '#hostile').locator('.msg', { hasText: 'the line after' });
+    expect(await next.locator('.nick').textContent()).toBe('mallory');
+
+    // 10 KB typed in one go: the page sends it as lines that fit, everyone gets all of it.
+    const long = Array.from({ length: 10_000 }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
+    await say(a.page, long);
+    await expect.poll(async () => (await texts(b.page, '#hostile')).filter((t) => /^[a-z]{50,}$/.test(t)).join(''), { timeout: 10_000 }).toBe(long);
+    const pieces = mallory.eventsNamed('message').filter((e) => e.nick === 'writer').map((e) => e.message as string);
+    await expect.poll(() => mallory.eventsNamed('message').filter((e) => e.nick === 'writer').map((e) => e.message).join('')).toBe(long);
+    expect(pieces.every((p) => p.length <= 450)).toBe(true);
+    // A 10 KB line from a TCP client is refused by the server (417); the pages see nothing of it.
+    mallory.irc.raw(`PRIVMSG #hostile :${'Z'.repeat(10_000)}`);
+    await mallory.waitForLine(/ 417 /);
+    // Nothing is wider than the phone's screen.
+    const overflow = await b.page.evaluate(() => {
+      const root = (globalThis as unknown as Browserish).document.documentElement;
+      return root.scrollWidth - root.clientWidth;
+    });
+    expect(overflow).toBe(0);
+    expect(await texts(b.page, '#hostile')).not.toContainEqual(expect.stringMatching(/ZZZZ/));
+    await b.page.screenshot({ path: new URL('web-client-hostile-phone.png', artifacts).pathname });
+    expect([...a.errors, ...b.errors]).toEqual([]);
+    await a.page.close();
+    await b.page.close();
+  });
+
+  it('says the server is full when it refuses the connection, and gets in once there is room', async () => {
+    const full = await startChat(0, ['--max-connections', '1']);
+    const holder = await tcpClient(full.port, 'holder');
+    const { page, errors } = await openPage();
+    await page.goto(full.url);
+    await page.fill('#login-nick', 'latecomer');
+    await page.click('#login button[type=submit]');
+    await expect
+      .poll(() => page.locator('#status-text').textContent(), { timeout: 10_000 })
+      .toMatch(/^The server closed the connection: Closing link: \[Server is full, try again later\] Reconnecting in \d+ s\.$/);
+    await page.screenshot({ path: new URL('web-client-refused.png', artifacts).pathname });
+    await holder.quit('making room');
+    await expect.poll(() => page.locator('#me').textContent(), { timeout: 15_000 }).toBe('latecomer');
+    expect(await page.locator('#status').getAttribute('data-state')).toBe('connected');
+    expect(errors.filter((e) => !/WebSocket/.test(e))).toEqual([]);
+    await page.close();
+    full.proc.kill('SIGTERM');
+  });
+
+  it('reconnects after a server restart: says why it dropped, then takes its nick back and rejoins its channels', async () => {
+    let server = await startChat(0);
+    const { page } = await openPage();
+    await login(page, server.url, 'stayer', '#lasting');
+    await say(page, 'before the restart');
+    server.proc.kill('SIGTERM');
+    await expect
+      .poll(() => page.locator('#status-text').textContent(), { timeout: 10_000 })
+      .toMatch(/Closing link: \(~stayer@127\.0\.0\.1\) \[Server shutting down\]/);
+    expect(await page.locator('#status').getAttribute('data-state')).toBe('disconnected');
+    await server.exited;
+    // While it is down, the page says it cannot reach it, and keeps trying.
+    await expect
+      .poll(() => page.locator('#status-text').textContent(), { timeout: 10_000 })
+      .toMatch(/^Could not connect to the chat server: it is down, unreachable, or refused the connection\. Reconnecting in \d+ s\.$/);
+    server = await startChat(server.webPort);
+    await expect.poll(() => page.locator('#status').getAttribute('data-state'), { timeout: 20_000 }).toBe('connected');
+    await expect.poll(() => page.locator('#me').textContent()).toBe('stayer');
+    await expect.poll(() => texts(page, '#lasting')).toContain('You joined #lasting');
+    const back = await tcpClient(server.port, 'back');
+    await back.join('#lasting');
+    back.say('#lasting', 'welcome back');
+    await expect.poll(() => texts(page, '#lasting')).toContain('welcome back');
+    await say(page, 'after the restart');
+    await back.waitFor('message', (e) => e.nick === 'stayer' && e.message === 'after the restart');
+    await expect.poll(() => texts(page, '#lasting')).toContain('after the restart');
+    const shown = await texts(page, '#lasting');
+    expect(shown.indexOf('before the restart')).toBeLessThan(shown.indexOf('after the restart'));
+    await page.close();
+  });
+});
