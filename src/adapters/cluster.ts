@@ -42,6 +42,12 @@ export function startPrimary(options: {
   logger: Logger;
   /** What the workers serve, for the listening line. */
   protocol?: 'greeting' | 'irc';
+  /**
+   * Addresses each worker claims, one after the other: with --websocket its WebSocket port,
+   * then the protocol's port (the CLI binds them in that order). A worker is listening once it
+   * has reported the last of them, whose address is the one the listening line shows.
+   */
+  listeners?: number;
 }): PrimaryHandle {
   const { logger } = options;
   const pids = new Map<number, number>();
@@ -98,7 +104,13 @@ export function startPrimary(options: {
 
   const actor = createActor(logic, { input: { workers: options.workers, shutdownGraceMs: options.shutdownGraceMs } });
 
+  const listeners = options.listeners ?? 1;
+  /** How many of its addresses each worker has reported listening on. */
+  const reported = new Map<number, number>();
   cluster.on('listening', function clusterOnListening(worker, where) {
+    const claimed = (reported.get(worker.id) ?? 0) + 1;
+    reported.set(worker.id, claimed);
+    if (claimed < listeners) return;
     address ??= { host: where.address ?? '', port: where.port };
     actor.send({ type: 'cluster.listening', workerId: worker.id, address: where.address ?? '', port: where.port });
   });
@@ -108,6 +120,7 @@ export function startPrimary(options: {
     }
   });
   cluster.on('exit', function clusterOnExit(worker, code, signal) {
+    reported.delete(worker.id);
     actor.send({ type: 'cluster.exit', workerId: worker.id, pid: pids.get(worker.id) ?? 0, code, signal });
     pids.delete(worker.id);
   });

@@ -76,16 +76,22 @@ function ignoreError(): void {
 export function startWebServer(config: WebServerConfig, logger: Logger): Promise<WebServer> {
   const { host, port } = config.websocket;
   const secure = config.tlsCert !== null && config.tlsKey !== null;
+  // A client that trickles its request headers (slowloris) is dropped with 408 once
+  // headersTimeout has passed; Node checks every connectionsCheckingInterval (30 s by default,
+  // which would let each one hold a descriptor that much longer).
+  const limits: http.ServerOptions = {
+    headersTimeout: config.websocketHandshakeTimeoutMs,
+    requestTimeout: config.websocketHandshakeTimeoutMs,
+    connectionsCheckingInterval: Math.min(1_000, config.websocketHandshakeTimeoutMs),
+  };
   const server: http.Server = secure
     ? https.createServer({
+        ...limits,
         cert: readFileSync(config.tlsCert!),
         key: readFileSync(config.tlsKey!),
         handshakeTimeout: config.tlsHandshakeTimeoutMs,
       })
-    : http.createServer();
-  // A client that trickles its request headers is dropped (Node answers 408).
-  server.headersTimeout = config.websocketHandshakeTimeoutMs;
-  server.requestTimeout = config.websocketHandshakeTimeoutMs;
+    : http.createServer(limits);
   const wss = new WebSocketServer({
     noServer: true,
     // The listener tracks its sessions; ws keeping a Set of them too would only cost memory.

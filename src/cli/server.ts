@@ -173,7 +173,14 @@ async function runPrimary(config: ServerConfig, logger: Logger): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const primary = startPrimary({ workers: config.workers, shutdownGraceMs: config.shutdownGraceMs, logger, protocol: config.protocol });
+  const primary = startPrimary({
+    workers: config.workers,
+    shutdownGraceMs: config.shutdownGraceMs,
+    logger,
+    protocol: config.protocol,
+    // Each worker binds the WebSocket port (if any) before the protocol's (see main()).
+    listeners: config.websocket ? 2 : 1,
+  });
   metrics?.serve(metrics.module.primaryRenderer(() => statePath(primary.actor.getSnapshot().value)));
   const onSignal = (): void => primary.shutdown();
   process.on('SIGINT', onSignal);

@@ -5,6 +5,7 @@
 // the same limits (line length, flood, sendq) and drains it on shutdown. Also TLS (wss://).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -190,22 +191,33 @@ describe('IRC over WebSocket', () => {
     await waitFor(() => r.server.lines.some((l) => /SOCKET_ERROR \(WS_ERR_INVALID_UTF8\)/.test(l)));
   });
 
-  it('counts WebSocket clients against --max-connections and --max-per-ip like TCP ones', async () => {
-    const r = await start({ maxConnectionsPerIp: 2 }, { maxConnections: 3 });
+  it('counts WebSocket clients against --max-per-ip like TCP ones', async () => {
+    const r = await start({ maxConnectionsPerIp: 2 });
     const a = await tcp(r);
     const b = await ws(r);
-    const over = await ws(r); // third from 127.0.0.1: over the per-IP limit
+    const over = await ws(r); // third from 127.0.0.1
     expect(await over.waitForLine(/^ERROR/)).toBe('ERROR :Closing link: (*@127.0.0.1) [Too many connections from your IP address]');
     await over.closed;
     await a.waitForLine(/NOTICE/);
     await b.waitForLine(/NOTICE/);
-    const c = await ws(r);
+    await waitFor(() => r.server.handle.closedByReason().get('tooManyFromIp') === 1, 5_000, 'the session over the limit to finish');
+    expect(r.server.handle.liveConnections()).toBe(2);
+  });
+
+  it('counts WebSocket clients against --max-connections like TCP ones: one more is told the server is full', async () => {
+    const r = await start({}, { maxConnections: 2 });
+    const a = await tcp(r);
+    const b = await ws(r);
+    await a.waitForLine(/NOTICE/);
+    await b.waitForLine(/NOTICE/);
     const full = await ws(r);
-    await c.waitForLine(/NOTICE|ERROR/);
     expect(await full.waitForLine(/^ERROR/)).toBe('ERROR :Closing link: [Server is full, try again later]');
     expect((await full.closed).code).toBe(1000);
-    expect(r.server.handle.liveConnections()).toBeLessThanOrEqual(3);
     await waitFor(() => r.server.lines.some((l) => /Turned away 127\.0\.0\.1:\d+: SERVER_BUSY/.test(l)));
+    expect(r.server.handle.liveConnections()).toBe(2);
+    // A TCP client is turned away the same way while a WebSocket client holds a slot.
+    const tooMany = await tcp(r);
+    expect(await tooMany.closed).toBe('ERROR :Closing link: [Server is full, try again later]\r\n');
   });
 
   it('applies flood control and the recvq to a WebSocket client: excess flood closes it alone', async () => {
@@ -215,7 +227,7 @@ describe('IRC over WebSocket', () => {
     for (let i = 0; i < 100; i++) flooder.send(`PRIVMSG flooder :flood line number ${i} with some padding to fill the queue`);
     expect(await flooder.waitForLine(/^ERROR/)).toMatch(/\[Excess Flood\]$/);
     await flooder.closed;
-    expect(r.server.handle.closedByReason().get('excessFlood')).toBe(1);
+    await waitFor(() => r.server.handle.closedByReason().get('excessFlood') === 1, 5_000, 'the flooder to be closed for Excess Flood');
   });
 
   it('closes a WebSocket client that does not read its output for SendQ exceeded; the others are served', async () => {
@@ -258,6 +270,23 @@ describe('IRC over WebSocket', () => {
     const late = await handshake(r.url, { origin: r.origin }).catch(() => null);
     if (late?.status === 101) await waitFor(() => r.server.handle.liveConnections() === 0);
     expect(r.server.handle.liveConnections()).toBe(0);
+  });
+
+  it('drops a client that trickles its handshake headers (slowloris) at the handshake timeout; it never was a session', async () => {
+    const r = await start({}, { websocketHandshakeTimeoutMs: 400 });
+    const port = Number(new URL(r.url).port);
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    let answer = '';
+    socket.on('data', (c: Buffer) => (answer += c.toString()));
+    socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n');
+    const trickle = setInterval(() => socket.write('X-Slow: 1\r\n'), 100);
+    const at = Date.now();
+    await new Promise((resolve) => socket.on('close', resolve));
+    clearInterval(trickle);
+    expect(Date.now() - at).toBeLessThan(2_500);
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(r.server.handle.accepted()).toBe(0);
   });
 
   it('serves the web client with a strict Content-Security-Policy, and nothing else', async () => {
