@@ -289,6 +289,38 @@ describe('IRC over WebSocket', () => {
     expect(r.server.handle.accepted()).toBe(0);
   });
 
+  it('answers garbage on the WebSocket port with 400, closes on an unmasked frame (1002), and nobody else notices', async () => {
+    const r = await start();
+    const port = Number(new URL(r.url).port);
+    const bystander = await ws(r);
+    await bystander.register('bystander');
+    const raw = (bytes: string | Buffer, until: (text: string) => boolean) =>
+      new Promise<string>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1');
+        let got = '';
+        socket.on('error', () => {});
+        socket.on('data', (c: Buffer) => {
+          got += c.toString('latin1');
+          if (until(got)) {
+            socket.destroy();
+            resolve(got);
+          }
+        });
+        socket.on('close', () => resolve(got));
+        socket.write(bytes);
+      });
+    expect(await raw('\x16\x03\x01\x02\x00garbage\r\n\r\n', () => false)).toMatch(/^HTTP\/1\.1 400 /);
+    // A client frame must be masked (RFC 6455 5.1): ws closes with 1002 and the session ends.
+    const handshake = `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: ${r.origin}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+    const unmasked = Buffer.concat([Buffer.from(handshake), Buffer.from([0x81, 0x04]), Buffer.from('PING')]);
+    const answer = await raw(unmasked, (t) => t.includes('\x88'));
+    expect(answer).toMatch(/^HTTP\/1\.1 101 /);
+    expect(Buffer.from(answer.slice(answer.indexOf('\x88')), 'latin1').readUInt16BE(2)).toBe(1002);
+    await waitFor(() => r.server.lines.some((l) => /SOCKET_ERROR \(WS_ERR_EXPECTED_MASK\)/.test(l)));
+    bystander.send('PING :unbothered');
+    await bystander.waitForLine(/PONG \S+ :?unbothered/);
+  });
+
   it('serves the web client with a strict Content-Security-Policy, and nothing else', async () => {
     const r = await start();
     const page = await fetch(r.origin + '/');
