@@ -93,6 +93,8 @@ interface Session {
   /** Output not yet written, and its bytes. */
   out: string[];
   outBytes: number;
+  /** When output was last written (performance.now(), ms), for outputCoalesceMs. */
+  lastWriteAt: number;
   /** No more output: the session is closing (or its sendq overflowed). */
   muted: boolean;
   departed: boolean;
@@ -210,10 +212,21 @@ function lineFor(m: IrcMessage | Wire, timed: boolean): string {
 }
 
 // Output is written once per event-loop turn for every client that has some: one write (one
-// syscall at most) per client however many lines a turn produced for it.
+// syscall at most) per client however many lines a turn produced for it. A client written to
+// less than outputCoalesceMs ago waits for the next coalescing tick instead, so a client in a
+// busy channel gets one write per interval, not one per turn (the write is most of what a
+// delivery costs: docs/benchmarks.md).
 const dirty = new Set<Session>();
 let flushScheduled = false;
+const held = new Set<Session>();
+let heldTimer: NodeJS.Timeout | null = null;
 function scheduleFlush(session: Session): void {
+  const coalesceMs = session.ctx.config.outputCoalesceMs;
+  if (coalesceMs > 0 && performance.now() - session.lastWriteAt < coalesceMs) {
+    held.add(session);
+    heldTimer ??= setTimeout(flushHeld, coalesceMs);
+    return;
+  }
   dirty.add(session);
   if (!flushScheduled) {
     flushScheduled = true;
@@ -225,6 +238,11 @@ function flushAll(): void {
   for (const session of dirty) flush(session);
   dirty.clear();
 }
+function flushHeld(): void {
+  heldTimer = null;
+  for (const session of held) flush(session);
+  held.clear();
+}
 function flush(session: Session): void {
   if (session.out.length === 0) return;
   const data = session.out.length === 1 ? session.out[0]! : session.out.join('');
@@ -234,6 +252,7 @@ function flush(session: Session): void {
   if (!session.socket.destroyed && session.socket.writable) {
     session.socket.write(data);
     session.stats.bytesOut += bytes;
+    if (session.ctx.config.outputCoalesceMs > 0) session.lastWriteAt = performance.now();
   }
 }
 
@@ -575,6 +594,7 @@ export function ircProtocol(
         delay: null,
         out: [],
         outBytes: 0,
+        lastWriteAt: -Infinity,
         muted: false,
         departed: false,
       };
@@ -605,6 +625,7 @@ export function ircProtocol(
       session.muted = true;
       (session.socket as ServedSocket)[kSession] = undefined;
       dirty.delete(session);
+      held.delete(session);
       const left = (perIp.get(session.client.ip) ?? 1) - 1;
       if (left <= 0) perIp.delete(session.client.ip);
       else perIp.set(session.client.ip, left);
