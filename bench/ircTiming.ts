@@ -1,10 +1,23 @@
-// The clock and the latency histogram that every IRC measurement shares (bench/ircFanout.ts's
-// deliveries, bench/ircScenarios.ts's registrations). One clock for every process on the machine,
-// so that a time taken in a load generator compares with one taken in the benchmark; a histogram
-// small enough to send over IPC and to merge by adding, whatever the number of samples.
+// What every part of the IRC benchmark shares: the loopback address, one clock for every process
+// on the machine (so that a time taken in a load generator compares with one taken in the
+// benchmark), a latency histogram small enough to send over IPC and to merge by adding whatever
+// the number of samples, and a tally of reasons.
+
+import { sleep } from './wait.js';
+
+/** Everything listens and connects on loopback only. */
+export const host = '127.0.0.1';
 
 /** CLOCK_MONOTONIC in µs: the same clock in every process on the machine (and V8's profiles). */
 export const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/** Resolves at `us` on that clock (at once if it has passed). */
+export const until = (us: number): Promise<void> => sleep(Math.max(0, (us - monoUs()) / 1000));
+
+/** Adds `n` to `into[key]`: failures by reason, members by channel. */
+export function tally(into: Record<string, number>, key: string, n = 1): void {
+  into[key] = (into[key] ?? 0) + n;
+}
 
 // Log-linear buckets in µs: exact below 64 µs, then 64 buckets per power of two (±0.8 %).
 const subBits = 6;

@@ -850,11 +850,12 @@ ${irc ? `\n${ircSection(irc)}` : ''}`;
 // come from here too, so the two cannot disagree. JSON turns NaN into null: every figure is read
 // through num().
 
-export type IrcKind = 'ours' | 'bare' | 'ngircd' | 'redis2';
+export type IrcKind = 'ours' | 'bare' | 'ngircd' | 'inspircd' | 'redis2';
 export const ircLabels: Record<IrcKind, string> = {
   ours: 'ours (xstate)',
   bare: 'bare relay',
   ngircd: 'ngircd',
+  inspircd: 'InspIRCd',
   redis2: 'ours on Redis, 2 nodes',
 };
 export const ircResultsVersion = 1;
@@ -946,6 +947,8 @@ export interface IrcDeath {
  */
 export interface IrcRegistrationFigures {
   server: IrcKind;
+  /** Registrations in flight at once (absent in older results: IrcRegistration's concurrency). */
+  concurrency?: number;
   windowMs: number;
   /** 001s received in the window. */
   registrations: number;
@@ -1013,6 +1016,31 @@ export interface IrcIdle {
   runs: IrcIdleFigures[];
 }
 
+/**
+ * The never-reader, one kind, one run: the same server process and load, one window without it,
+ * then one with a client that joined the first channel and reads nothing.
+ */
+export interface IrcNeverReaderRun {
+  server: IrcKind;
+  /** The server's own limit on one client's unread output (beyond the kernel's buffers); null: none. */
+  sendqBytes: number | null;
+  /** How long, from the first line sent after it joined, it was given to be dropped (0: not waited for). */
+  holdMs: number;
+  /** Everyone else's figures; the second window starts with the first line it does not read. */
+  without: IrcFigures;
+  with: IrcFigures;
+  /** From that first line until the others saw its QUIT (null: not within holdMs), and the reason. */
+  dropMs: number | null;
+  droppedInWindow: boolean;
+  dropReason: string | null;
+}
+
+export interface IrcNeverReader {
+  scenario: string;
+  windowMs: number;
+  runs: IrcNeverReaderRun[];
+}
+
 export interface IrcResults {
   version: number;
   startedAt: string;
@@ -1020,14 +1048,19 @@ export interface IrcResults {
   machine: BenchResults['machine'];
   settings: { runs: number; quick: boolean; warmupMs: number; windowMs: number; loadProcesses: number; textBytes: number };
   ngircd: string | null;
+  /** Absent in results written before InspIRCd was measured. */
+  inspircd?: string | null;
   redis: string | null;
   kinds: IrcKind[];
   scenarios: IrcScenario[];
   runs: IrcFigures[];
   nodeDeath: IrcDeath | null;
-  /** Absent in results written before these two were measured. */
+  /** Absent in results written before these were measured. */
   registration?: IrcRegistration | null;
   idle?: IrcIdle | null;
+  neverReader?: IrcNeverReader | null;
+  /** Each single-process kind's listen backlog (`ss -ltn`), read when it first started. */
+  listenBacklogs?: Partial<Record<IrcKind, number | null>>;
   notes: string[];
 }
 
@@ -1070,7 +1103,9 @@ const ircMetrics: Array<IrcMetric<IrcFigures>> = [
   { label: 'connect + register + join (s)', digits: 2, pick: (f) => f.connectMs / 1000, ratio: false },
 ];
 
-const ircOrder: IrcKind[] = ['ours', 'bare', 'ngircd', 'redis2'];
+const ircOrder: IrcKind[] = ['ours', 'bare', 'ngircd', 'inspircd', 'redis2'];
+/** The kinds ours is compared with (ours/kind columns). */
+const ircBaselines: readonly IrcKind[] = ['bare', 'ngircd', 'inspircd'];
 
 /** One scenario's medians by kind, with ours against each baseline and two nodes against ours. */
 export function ircScenarioTable(runs: readonly IrcFigures[], kinds: readonly IrcKind[]): Table {
@@ -1078,6 +1113,7 @@ export function ircScenarioTable(runs: readonly IrcFigures[], kinds: readonly Ir
 }
 
 const registrationMetrics: Array<IrcMetric<IrcRegistrationFigures>> = [
+  { label: 'registrations in flight', digits: 0, pick: (f) => f.concurrency ?? null, ratio: false },
   { label: 'registrations/s', digits: 0, pick: (f) => f.perSecond, ratio: true },
   { label: 'connect → 001 p50 (ms)', digits: 2, pick: (f) => f.p50Ms, ratio: true },
   { label: 'connect → 001 p99 (ms)', digits: 2, pick: (f) => f.p99Ms, ratio: true },
@@ -1130,7 +1166,7 @@ export function ircIdleTable(r: IrcIdle, kinds: readonly IrcKind[]): Table {
 function ircKindTable<F extends { server: IrcKind }>(runs: readonly F[], kinds: readonly IrcKind[], metrics: ReadonlyArray<IrcMetric<F>>): Table {
   const shown = ircOrder.filter((k) => kinds.includes(k));
   const m = (kind: IrcKind, pick: (f: F) => number | null): number => med(runs.filter((f) => f.server === kind), pick);
-  const baselines = shown.filter((k) => k === 'bare' || k === 'ngircd');
+  const baselines = shown.filter((k) => ircBaselines.includes(k));
   const redis = shown.includes('redis2') && shown.includes('ours');
   const header = ['figure (median)', ...shown.map((k) => ircLabels[k]), ...baselines.map((k) => `ours/${k}`), ...(redis ? ['2 nodes/ours'] : [])];
   const rows = metrics.map((x) => [
@@ -1186,6 +1222,105 @@ export function ircDeathTable(d: IrcDeath): Table {
       row('signal → node B exited (s), max', (rs) => s(max(rs, (r) => r.exitMs))),
     ],
   };
+}
+
+const ircDeliveryCpu: IrcPick = (f) => 1000 * perDelivery(f, f.serverCpuMs);
+/** One figure of a never-reader run, with it over without it (same process, back to back). */
+const withOver =
+  (pick: IrcPick) =>
+  (r: IrcNeverReaderRun): number =>
+    num(pick(r.with)) / num(pick(r.without));
+
+const neverReaderMetrics: Array<IrcMetric<IrcNeverReaderRun>> = [
+  { label: "the server's limit on a client's unread output (KiB)", digits: 0, pick: (r) => (r.sendqBytes === null ? null : kib(r.sendqBytes)), ratio: false },
+  { label: 'its first unread line → dropped (s)', digits: 2, pick: (r) => (r.dropMs === null ? null : r.dropMs / 1000), ratio: true },
+  { label: 'everyone else: latency p99 without it (ms)', digits: 2, pick: (r) => r.without.p99Ms, ratio: true },
+  { label: 'everyone else: latency p99 with it (ms)', digits: 2, pick: (r) => r.with.p99Ms, ratio: true },
+  { label: 'p99 with / without', digits: 2, pick: withOver((f) => f.p99Ms), ratio: false },
+  { label: 'latency p50 without it (ms)', digits: 2, pick: (r) => r.without.p50Ms, ratio: false },
+  { label: 'latency p50 with it (ms)', digits: 2, pick: (r) => r.with.p50Ms, ratio: false },
+  { label: 'latency max without it (ms)', digits: 1, pick: (r) => r.without.maxMs, ratio: false },
+  { label: 'latency max with it (ms)', digits: 1, pick: (r) => r.with.maxMs, ratio: false },
+  { label: 'deliveries/s with / without', digits: 2, pick: withOver((f) => f.perSecond), ratio: false },
+  { label: 'server CPU per delivery with / without', digits: 2, pick: withOver(ircDeliveryCpu), ratio: false },
+  { label: 'server RSS, peak with it (MiB)', digits: 1, pick: (r) => mib(r.with.rssPeakBytes), ratio: true },
+  { label: 'other clients dropped with it', digits: 0, pick: (r) => r.with.disconnected, ratio: false },
+];
+
+/**
+ * Noise, for the never-reader: a p99 with it is "unchanged" while it stays under the highest p99
+ * of the runs without it (their spread), and in any case under their median plus 10 % or 1 ms,
+ * whichever is more, so that one run, or runs that agree closely, still leave room for a
+ * scheduling delay on two shared cores.
+ */
+const ircNoiseShare = 0.1;
+const ircNoiseFloorMs = 1;
+const p99Without = (rs: readonly IrcNeverReaderRun[]): number[] => rs.map((x) => num(x.without.p99Ms)).filter(Number.isFinite);
+function ircNoiseCeilingMs(rs: readonly IrcNeverReaderRun[]): number {
+  const without = p99Without(rs);
+  const m = median(without);
+  return without.length === 0 ? Number.NaN : Math.max(...without, (1 + ircNoiseShare) * m, m + ircNoiseFloorMs);
+}
+const ircWithinNoise = (rs: readonly IrcNeverReaderRun[]): boolean | null => {
+  const ceiling = ircNoiseCeilingMs(rs);
+  const p99 = med(rs, (x) => x.with.p99Ms);
+  return Number.isFinite(ceiling) && Number.isFinite(p99) ? p99 <= ceiling : null;
+};
+
+/** The never-reader's medians by kind, with the noise each p99 with it is held to. */
+export function ircNeverReaderTable(nr: IrcNeverReader, kinds: readonly IrcKind[]): Table {
+  const t = ircKindTable(nr.runs, ircSingleKinds(kinds), neverReaderMetrics);
+  const shown = ircOrder.filter((k) => ircSingleKinds(kinds).includes(k));
+  const blanks = t.header.length - 1 - shown.length;
+  const by = (k: IrcKind): IrcNeverReaderRun[] => nr.runs.filter((x) => x.server === k);
+  const row = (label: string, cell: (rs: IrcNeverReaderRun[]) => string): string[] => [label, ...shown.map((k) => cell(by(k))), ...Array<string>(blanks).fill('')];
+  t.rows.push(
+    row('runs dropped / runs', (rs) => `${rs.filter((x) => x.dropMs !== null).length}/${rs.length}`),
+    row(`noise: p99 of the runs without it, highest (at least median +${pct(ircNoiseShare)}, +${ircNoiseFloorMs} ms) (ms)`, (rs) => fmt(ircNoiseCeilingMs(rs), 2)),
+    row('p99 with it within that noise', (rs) => {
+      const within = ircWithinNoise(rs);
+      return within === null ? 'n/a' : within ? 'yes' : 'NO';
+    }),
+  );
+  return t;
+}
+
+/** Issue 11's targets against ngircd (and InspIRCd, the figure to beat), from the medians. */
+export function ircVerdicts(r: IrcResults): Verdict[] {
+  const out: Verdict[] = [];
+  const against = <F extends { server: IrcKind }>(runs: readonly F[], pick: (f: F) => number | null, digits: number, unit: string): { ours: number; ngircd: number; measured: string } => {
+    const m = (kind: IrcKind): number => med(runs.filter((f) => f.server === kind), pick);
+    const peers = (['ngircd', 'inspircd'] as const).filter((k) => Number.isFinite(m(k)));
+    return {
+      ours: m('ours'),
+      ngircd: m('ngircd'),
+      measured: `ours ${fmt(m('ours'), digits)} ${unit}${peers.map((k) => `, ${ircLabels[k]} ${fmt(m(k), digits)} (ours ${ratio(m('ours'), m(k))})`).join('')}`,
+    };
+  };
+  const verdict = (ok: boolean, ...v: number[]): Verdict['verdict'] => (v.every(Number.isFinite) ? (ok ? 'PASS' : 'MISS') : 'n/a');
+  for (const sc of r.scenarios) {
+    const runs = r.runs.filter((f) => f.scenario === sc.name);
+    const cpu = against(runs, ircDeliveryCpu, 2, 'µs');
+    out.push({ target: `${sc.name}: server CPU per delivered message ≤ ngircd's (InspIRCd's the figure to beat)`, measured: cpu.measured, verdict: verdict(cpu.ours <= cpu.ngircd, cpu.ours, cpu.ngircd) });
+    const p99 = against(runs, (f) => f.p99Ms, 2, 'ms');
+    out.push({ target: `${sc.name}: p99 delivery latency ≤ ngircd's at the same load (${fmt(sc.offeredPerSecond, 0)} deliveries/s)`, measured: p99.measured, verdict: verdict(p99.ours <= p99.ngircd, p99.ours, p99.ngircd) });
+  }
+  if (r.idle && r.idle.runs.length > 0) {
+    const rss = against(r.idle.runs, (f) => kib(perIdleClient(f.rssBeforeBytes, f.rssAfterBytes, f)), 2, 'KiB RSS');
+    out.push({ target: "memory per idle registered client ≤ 2× ngircd's", measured: rss.measured, verdict: verdict(rss.ours <= 2 * rss.ngircd, rss.ours, rss.ngircd) });
+  }
+  const nr = r.neverReader?.runs.filter((x) => x.server === 'ours') ?? [];
+  if (nr.length > 0) {
+    const within = ircWithinNoise(nr);
+    out.push({
+      target: `a never-reading client changes nobody else's p99 beyond noise (the spread of the runs without it, at least +${pct(ircNoiseShare)} or +${ircNoiseFloorMs} ms)`,
+      measured:
+        `ours p99 ${fmt(med(nr, (x) => x.without.p99Ms), 2)} ms without it, ${fmt(med(nr, (x) => x.with.p99Ms), 2)} ms with it ` +
+        `(noise ceiling ${fmt(ircNoiseCeilingMs(nr), 2)} ms); dropped after ${fmt(med(nr, (x) => (x.dropMs === null ? null : x.dropMs / 1000)), 2)} s`,
+      verdict: within === null ? 'n/a' : within ? 'PASS' : 'MISS',
+    });
+  }
+  return out;
 }
 
 /**
@@ -1246,7 +1381,15 @@ function ircSummary(r: IrcResults): string[] {
 }
 
 /** The baselines' names in a sentence. */
-const ircTheLabel = { bare: 'the bare relay', ngircd: 'ngircd' } as const;
+const ircTheLabel = { bare: 'the bare relay', ngircd: 'ngircd', inspircd: 'InspIRCd' } as const;
+
+/** The kinds whose storm ran with other than the usual number of slots, as `; InspIRCd 2,000`. */
+function ircOtherSlots(g: IrcRegistration): string {
+  const other = ircOrder
+    .map((k) => [k, g.runs.find((f) => f.server === k)?.concurrency] as const)
+    .filter(([, n]) => n !== undefined && n !== g.concurrency);
+  return other.map(([k, n]) => `; ${ircLabels[k]} ${fmt(num(n), 0)}`).join('');
+}
 
 /** A few sentences from the medians: what a registration and an idle client cost against the baselines. */
 function ircCostSummary(r: IrcResults): string[] {
@@ -1255,11 +1398,11 @@ function ircCostSummary(r: IrcResults): string[] {
   if (g && g.runs.length > 0) {
     const m = (kind: IrcKind, pick: (f: IrcRegistrationFigures) => number | null): number => med(g.runs.filter((f) => f.server === kind), pick);
     const cpu = (f: IrcRegistrationFigures): number => (1000 * f.serverCpuMs) / f.registrations;
-    const against = (['bare', 'ngircd'] as const)
+    const against = (['bare', 'ngircd', 'inspircd'] as const)
       .filter((kind) => Number.isFinite(m(kind, cpu)))
       .map((kind) => `${fmt(m(kind, cpu), 0)} µs in ${ircTheLabel[kind]} (ours ${ratio(m('ours', cpu), m(kind, cpu))})`);
     out.push(
-      `- **A registration** (connect, NICK/USER, 001, QUIT, close; ${g.concurrency} at once) cost ours ${fmt(m('ours', cpu), 0)} µs of CPU` +
+      `- **A registration** (connect, NICK/USER, 001, QUIT, close; ${g.concurrency} at once${ircOtherSlots(g)}) cost ours ${fmt(m('ours', cpu), 0)} µs of CPU` +
         `${against.length > 0 ? `, against ${against.join(' and ')}` : ''}; ours completed ${fmt(m('ours', (f) => f.perSecond), 0)} registrations/s, ` +
         `its 001 came ${fmt(m('ours', (f) => f.p50Ms), 1)} ms after connect() at the median.`,
     );
@@ -1269,7 +1412,7 @@ function ircCostSummary(r: IrcResults): string[] {
     const m = (kind: IrcKind, pick: (f: IrcIdleFigures) => number | null): number => med(i.runs.filter((f) => f.server === kind), pick);
     const rss = (f: IrcIdleFigures): number => kib(perIdleClient(f.rssBeforeBytes, f.rssAfterBytes, f));
     const heap = (f: IrcIdleFigures): number => kib(perIdleClient(f.heapBeforeBytes, f.heapAfterBytes, f));
-    const against = (['bare', 'ngircd'] as const)
+    const against = (['bare', 'ngircd', 'inspircd'] as const)
       .filter((kind) => Number.isFinite(m(kind, rss)))
       .map((kind) => `${fmt(m(kind, rss), 1)} KiB in ${ircTheLabel[kind]} (ours ${ratio(m('ours', rss), m(kind, rss))})`);
     out.push(
@@ -1279,6 +1422,41 @@ function ircCostSummary(r: IrcResults): string[] {
     );
   }
   return out;
+}
+
+/** The listen backlogs `ss -ltn` showed, as a sentence (empty for results without them). */
+function ircBacklogSentence(r: IrcResults): string {
+  const known = ircOrder.filter((k) => r.listenBacklogs?.[k] != null);
+  return known.length === 0 ? '' : ` Listen backlogs (\`ss -ltn\`): ${known.map((k) => `${ircLabels[k]} ${r.listenBacklogs?.[k]}`).join(', ')}.`;
+}
+
+/** The never-reader's subsection; empty when it was not measured. */
+function ircNeverReaderSection(r: IrcResults): string {
+  const nr = r.neverReader;
+  if (!nr || nr.runs.length === 0) return '';
+  const reasons = ircOrder
+    .map((k) => [k, nr.runs.find((x) => x.server === k && x.dropReason !== null)?.dropReason] as const)
+    .filter(([, why]) => why != null)
+    .map(([k, why]) => `${ircLabels[k]} \`${why}\``);
+  return `### One client that never reads
+
+The ${nr.scenario} load, each server with its own limit on a client's unread output (ours: the default
+\`--sendq\`; ngircd: its 32 KiB write buffer, compiled in; InspIRCd: its default \`hardsendq\` of 1 MiB; the
+bare relay has none and is not waited for). In one server process, back to back: a ${nr.windowMs / 1000} s window after the
+warm-up without it; then one more client joins the first channel, after everyone else, and never reads
+again; a second ${nr.windowMs / 1000} s window starts with the first line sent after that, the first it does not read, and
+the sends go on past it until the server drops it (everyone else sees its QUIT) or ${fmt(Math.max(...nr.runs.map((x) => x.holdMs)) / 1000, 0)} s pass. What the
+others see is compared between the two windows. The never-reader is a python3 client that announces an
+Ethernet path's MSS (1448; Node cannot set TCP_MAXSEG): with loopback's MSS of 64 KiB the kernel sizes the
+server's send buffer at ~4 MB, 100 s of this load's lines, before any server's own limit is reached. Even
+so its unread lines first fill the kernel's buffers, its receive buffer (128 KiB) and the server's send
+buffer, which Linux may grow on its own (ours' grew from 69 KB to ~1 MB within 8 s in a probe with
+\`ss -tm\`): the time to the drop is those plus the server's limit, at ~40 KB/s. ngircd's QUIT to the channel gives the nick as its reason (its log
+says the write buffer was exhausted).
+*Noise*: a p99 with it counts as unchanged while it is at most the highest p99 of the runs without it, and
+in any case at most their median +${pct(ircNoiseShare)} or +${ircNoiseFloorMs} ms, whichever is more (one run has no spread).${reasons.length > 0 ? ` QUIT reasons seen: ${reasons.join(', ')}.` : ''}
+
+${markdownTable(ircNeverReaderTable(nr, r.kinds))}`;
 }
 
 /** The registration storm's and the idle clients' subsections; empty when neither was measured. */
@@ -1297,6 +1475,10 @@ own log lines (ours writes three JSON lines per connection, ngircd about five; t
 bursts differ: ours and ngircd send 001–005, LUSERS and the MOTD; the bare relay only 001 and 376.
 ngircd listens with a backlog of 10 (compiled in, not in its config): a SYN that finds its accept queue full
 is dropped and retried after 1 s, which shows in its max; the last row counts such drops on the whole machine.
+InspIRCd 3 sends the 001 only on its once-a-second tick (UserManager::DoBackgroundUserStuff completes every
+registration whose NICK and USER have come): its connect → 001 is about a second whatever its load (the closed
+loop lines the attempts up behind the tick), and its registrations/s are its slots per second. It gets 2,000
+slots instead of ${g.concurrency}, so that its CPU per registration rests on more than a few /proc ticks.${ircBacklogSentence(r)}
 
 ${markdownTable(ircRegistrationTable(g, r.kinds))}`);
   }
@@ -1309,7 +1491,8 @@ Before them, ${i.warmClients} clients register and leave, so that the code they 
 "before" reading comes after that. *RSS* is the server's process tree's (/proc); for the Node servers the
 server is started with \`--expose-gc\` and a preloaded probe (bench/ircHeapProbe.ts) that, on a signal, runs
 a full GC and reports *heap used*; their RSS is read just after it. Growth per client = (with the clients −
-before) / clients registered. ngircd is C: RSS only.
+before) / clients registered. ngircd and InspIRCd are C and C++: RSS only. InspIRCd registers 1,000 at once
+(the others 8, under ngircd's backlog of 10), since it completes registrations only once a second.
 
 ${markdownTable(ircIdleTable(i, r.kinds))}`);
   }
@@ -1362,6 +1545,10 @@ machine would add: there is no spare core here for a second node to use.
 
 ${[...ircSummary(r), ...ircCostSummary(r)].join('\n')}
 
+### Targets (issue 11)
+
+${markdownTable(verdictTable(ircVerdicts(r)))}
+
 ### Method
 
 - **Load.** Each client sends one PRIVMSG to its channel every *period* ms, its send time in the text
@@ -1372,7 +1559,13 @@ ${[...ircSummary(r), ...ircCostSummary(r)].join('\n')}
 - **Servers.** *ours*: our CLI, \`--protocol irc\`, one process, state in memory, with flood control,
   the per-IP cap, sendq and recvq raised so they do not throttle the load. *bare relay*:
   bench/baselines/bareIrcRelay.ts, a naive \`node:net\` relay, the floor for Node. *ngircd*:
-  ${r.ngircd ?? 'not installed'}. *ours on Redis, 2 nodes*: a fresh \`redis-server\` (${r.redis ?? 'not installed'},
+  ${r.ngircd ?? 'not installed'}. *InspIRCd*: ${r.inspircd ?? 'not measured'}, no module beyond its core ones,
+  one connect class with no per-IP or class caps, no DNS lookups, flood control (threshold,
+  commandrate) out of reach and fakelag off; its sendq raised like ours. Both C servers get a config
+  written to a temp dir, loopback only, and run in the foreground. Neither sets TCP_NODELAY on a client's
+  socket (strace: ngircd sets only IP_TOS, InspIRCd nothing): a line queued behind an unacknowledged one
+  waits for the client's delayed ACK, up to 40 ms on Linux, which is where their p99 near 40 ms comes from;
+  ours and the bare relay set it. *ours on Redis, 2 nodes*: a fresh \`redis-server\` (${r.redis ?? 'not installed'},
   \`--save '' --appendonly no\`, on 127.0.0.1) and two processes of the same CLI with \`--redis\`; the
   clients go to node A and node B in turn, so every channel has half its members on each node and
   every line reaches the other half through Redis.
@@ -1388,7 +1581,7 @@ ${[...ircSummary(r), ...ircCostSummary(r)].join('\n')}
 - **Ratios** are median / median: ours against each baseline, and two nodes against one node.
 
 ${parts.join('\n\n')}
-${r.registration || r.idle ? `\n${ircCostSection(r)}\n` : ''}
+${r.registration || r.idle ? `\n${ircCostSection(r)}\n` : ''}${r.neverReader?.runs.length ? `\n${ircNeverReaderSection(r)}\n` : ''}
 ### When a node dies
 
 ${death}
