@@ -10,7 +10,9 @@
 // run. Each nick and message is its own <bdi> (a bidi isolate): a U+202E RIGHT-TO-LEFT OVERRIDE
 // in a message reorders that message only, never the time, the nick or the next line. IRC
 // formatting codes are dropped and other control characters shown as their visible symbols
-// (U+2400...). Long words wrap anywhere, so a 10 KB line cannot widen the page.
+// (U+2400...). Long words wrap anywhere, so a 10 KB line cannot widen the page. What the user
+// types is split into lines that fit IRC's 512 bytes, and a long paste is sent a few KiB at a
+// time, paced by the server's PONGs (see pumpOutbox).
 //
 // Usable on a phone: below 720 px the channel list and the member list fold into panels opened
 // from the header. The connection is kept: when it drops, or the server refuses it, the page
@@ -555,6 +557,7 @@ export const webAppJs = String.raw`'use strict';
   function closed(code) {
     var wasRegistered = state.registered;
     state.registered = false;
+    resetOutbox();
     Object.keys(state.windows).forEach(function (k) {
       var w = state.windows[k];
       if (w.type !== 'channel') return;
@@ -607,6 +610,12 @@ export const webAppJs = String.raw`'use strict';
     switch (msg.command) {
       case 'PING':
         send('PONG', [p[0] || '']);
+        return;
+      case 'PONG':
+        if (awaitingPong !== null && p[p.length - 1] === awaitingPong) {
+          awaitingPong = null;
+          pumpOutbox();
+        }
         return;
       case 'CAP':
         return handleCap(msg);
@@ -917,9 +926,38 @@ export const webAppJs = String.raw`'use strict';
       return;
     }
     split(text, w.name, action ? 9 : 0).forEach(function (piece) {
-      send('PRIVMSG', [w.name, action ? '\x01ACTION ' + piece + '\x01' : piece]);
-      if (!state.caps['echo-message']) add(w, action ? 'action' : 'privmsg', state.nick, piece, null, true);
+      outbox.push({ w: w, line: lineOf('PRIVMSG', [w.name, action ? '\x01ACTION ' + piece + '\x01' : piece]), piece: piece, action: action });
     });
+    pumpOutbox();
+  }
+
+  // Messages go out in chunks of a few KiB. When more is waiting, a chunk ends with a PING and
+  // the next goes once its PONG is back: the server runs a client's commands in order, so by then
+  // it has taken the chunk off its queue. A long paste thus never piles up past the server's
+  // receive queue (--recvq, 8 KiB by default, 'Excess Flood' past it), whatever its flood
+  // control lets through and however the network bunches the messages.
+  var outbox = [];
+  var awaitingPong = null;
+  var pongSeq = 0;
+  var chunkBytes = 3072;
+  function pumpOutbox() {
+    if (awaitingPong !== null || !state.registered) return;
+    var size = 0;
+    while (outbox.length > 0 && (size === 0 || size + bytes(outbox[0].line) + 2 <= chunkBytes)) {
+      var next = outbox.shift();
+      size += bytes(next.line) + 2;
+      sendLine(next.line);
+      if (!state.caps['echo-message']) add(next.w, next.action ? 'action' : 'privmsg', state.nick, next.piece, null, true);
+    }
+    if (outbox.length > 0) {
+      awaitingPong = 'chunk' + ++pongSeq;
+      send('PING', [awaitingPong]);
+    }
+  }
+  function resetOutbox() {
+    if (outbox.length > 0) info(here(), outbox.length + ' message(s) were not sent.', 'error');
+    outbox = [];
+    awaitingPong = null;
   }
 
   var help = [
