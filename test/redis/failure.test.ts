@@ -316,7 +316,8 @@ describe('redis-server killed and restarted', () => {
     await alice.waitForLine(/NOTICE \S+ :\*\*\* The network is back\.$/, 10_000);
     // bob shares #c with her: he sees the change too.
     await bob.waitFor('nick', (e) => e.nick === 'alice' && e.new_nick === now, 5_000);
-    expect(n1.stdout()).toMatch(new RegExp(`nick alice was taken while Redis was away; renamed to ${now}`));
+    // The log line is written at the end of the turn that renamed alice (lines are batched per turn).
+    await n1.waitForLine(new RegExp(`nick alice was taken while Redis was away; renamed to ${now}`), 5_000);
 
     const check = await raw(n2, 'check');
     expect(await namesOf(check, '#c')).toEqual(['bob', now].sort());
