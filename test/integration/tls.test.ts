@@ -1,34 +1,26 @@
 // TLS on the same port, for both protocols: a certificate made here with openssl, real TLS
 // clients, and a client that speaks plain text to the TLS port (it must not stop anyone else).
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIrcTestServer, startTestServer, waitFor, type TestServer } from '../helpers.js';
+import { selfSignedCert } from '../tlsCert.js';
 
-let dir: string;
 let cert: string;
 let key: string;
+let remove = (): void => {};
 
 beforeAll(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'tls-test-'));
-  cert = path.join(dir, 'cert.pem');
-  key = path.join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-  ], { stdio: 'ignore' });
+  ({ cert, key, remove } = selfSignedCert('tls-test'));
 });
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => remove());
 
 /** Connects over TLS trusting only the test's certificate; resolves with what it received until close. */
 function tlsExchange(port: number, send: string | null, until: (text: string) => boolean): Promise<{ text: string; socket: tls.TLSSocket }> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ port, host: '127.0.0.1', ca: execFileSync('cat', [cert]), servername: 'localhost' });
+    const socket = tls.connect({ port, host: '127.0.0.1', ca: readFileSync(cert), servername: 'localhost' });
     let text = '';
     let sent = false;
     socket.setEncoding('utf8');

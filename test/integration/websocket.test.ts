@@ -3,11 +3,8 @@
 // and a WebSocket client being a session like any other: it talks with a TCP client in one
 // channel, and the listener counts it against the same caps (max connections, per IP), applies
 // the same limits (line length, flood, sendq) and drains it on shutdown. Also TLS (wss://).
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startWebServer, type WebServer } from '../../src/adapters/webServer.js';
@@ -17,6 +14,7 @@ import { startIrcTestServer, waitFor, type TestServer } from '../helpers.js';
 import { connectClient, type TestClient } from '../irc/clients.js';
 import { connectIrc, type RawIrc } from '../irc/raw.js';
 import { connectWs, handshake, type WsIrc } from '../irc/ws.js';
+import { selfSignedCert } from '../tlsCert.js';
 
 interface Running {
   server: TestServer;
@@ -339,19 +337,13 @@ describe('IRC over WebSocket', () => {
 });
 
 describe('IRC over secure WebSocket (wss://)', () => {
-  let dir: string;
   let cert: string;
   let key: string;
+  let remove = (): void => {};
   beforeAll(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'wss-test-'));
-    cert = path.join(dir, 'cert.pem');
-    key = path.join(dir, 'key.pem');
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
-      '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ], { stdio: 'ignore' });
+    ({ cert, key, remove } = selfSignedCert('wss-test'));
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => remove());
 
   it('serves wss:// and https:// with the TLS flags; the client is shown as on a secure connection', async () => {
     const r = await start({}, { tlsCert: cert, tlsKey: key });

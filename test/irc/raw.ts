@@ -14,7 +14,21 @@ export interface RawIrc {
   closed: Promise<string>;
 }
 
-const untagged = (l: string) => (l.startsWith('@') ? l.slice(l.indexOf(' ') + 1) : l);
+/** A line without its tag section. */
+export const untagged = (l: string) => (l.startsWith('@') ? l.slice(l.indexOf(' ') + 1) : l);
+
+/** Polls `lines()` for the first line (after the `from`th) matching `pattern`; fails naming it. */
+export async function waitForLineIn(lines: () => string[], pattern: RegExp, timeoutMs = 5_000, from = 0): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = lines().slice(from).find((l) => pattern.test(l));
+    if (hit !== undefined) return hit;
+    if (Date.now() > deadline) {
+      throw new Error(`no line matching ${pattern} within ${timeoutMs} ms; got:\n${lines().slice(-15).join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 export async function connectIrc(port: number, host = '127.0.0.1'): Promise<RawIrc> {
   const raw = await connect(port, host);
@@ -29,17 +43,7 @@ export async function connectIrc(port: number, host = '127.0.0.1'): Promise<RawI
     lines,
     closed: raw.closed,
     send: (...ls) => void raw.socket.write(ls.map((l) => `${l}\r\n`).join('')),
-    async waitForLine(pattern, timeoutMs = 5_000, from = 0) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const hit = lines().slice(from).find((l) => pattern.test(l));
-        if (hit !== undefined) return hit;
-        if (Date.now() > deadline) {
-          throw new Error(`no line matching ${pattern} within ${timeoutMs} ms; got:\n${lines().slice(-15).join('\n')}`);
-        }
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    },
+    waitForLine: (pattern, timeoutMs, from) => waitForLineIn(lines, pattern, timeoutMs, from),
     async register(nick) {
       client.send(`NICK ${nick}`, `USER ${nick} 0 * :${nick} test`);
       await client.waitForLine(/^\S+ (376|422) /);

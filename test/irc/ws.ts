@@ -3,6 +3,7 @@
 // and waits that fail naming what was awaited; plus a bare handshake that reports the HTTP
 // answer of a refused upgrade.
 import WebSocket from 'ws';
+import { untagged, waitForLineIn } from './raw.js';
 
 export interface WsIrc {
   ws: WebSocket;
@@ -30,7 +31,6 @@ export interface WsOptions {
   ca?: Buffer;
 }
 
-const untagged = (l: string) => (l.startsWith('@') ? l.slice(l.indexOf(' ') + 1) : l);
 
 export function connectWs(url: string, options: WsOptions = {}): Promise<WsIrc> {
   return new Promise((resolve, reject) => {
@@ -59,17 +59,7 @@ export function connectWs(url: string, options: WsOptions = {}): Promise<WsIrc> 
       send: (...ls) => {
         for (const l of ls) ws.send(l);
       },
-      async waitForLine(pattern, timeoutMs = 5_000, from = 0) {
-        const deadline = Date.now() + timeoutMs;
-        for (;;) {
-          const hit = lines().slice(from).find((l) => pattern.test(l));
-          if (hit !== undefined) return hit;
-          if (Date.now() > deadline) {
-            throw new Error(`no message matching ${pattern} within ${timeoutMs} ms; got:\n${lines().slice(-15).join('\n')}`);
-          }
-          await new Promise((r) => setTimeout(r, 5));
-        }
-      },
+      waitForLine: (pattern, timeoutMs, from) => waitForLineIn(lines, pattern, timeoutMs, from),
       async register(nick) {
         client.send(`NICK ${nick}`, `USER ${nick} 0 * :${nick} over WebSocket`);
         await client.waitForLine(/^\S+ (376|422) /);
