@@ -35,7 +35,10 @@ describe('xstate-tcp-chat --protocol irc', () => {
     const b = await connectIrc(s.port);
     await a.register('alice');
     await b.register('bob');
+    // One after the other: sent together, a loaded server may take bob's first, and alice
+    // would never see his JOIN.
     a.send('JOIN #x');
+    await a.waitForLine(/^:alice!\S+ JOIN #x$/);
     b.send('JOIN #x');
     await a.waitForLine(/^:bob!\S+ JOIN #x$/);
     a.send('PRIVMSG #x :secret-body-4711', 'PRIVMSG bob :private-body-0815');

@@ -77,10 +77,12 @@ const ircLimits: Partial<IrcConfig> = {
 };
 // A path that overflows a sendq (each path has a server of its own, and such a path never
 // floods) needs megabytes of commands through: no fakelag, and a recvq that holds a whole read.
-// Pushing them through can take longer than 800 ms on a loaded machine, so the ping timeout
-// (which no such path waits for: it ends in sendqExceeded) must not fire first from `pinged`.
+// Pushing them through can take seconds on a loaded machine, so neither the registration
+// deadline nor the ping timeout (which no such path waits for: it ends in sendqExceeded) may
+// fire first, from `registering` or from `pinged`.
 const ircLimitsForOutput: Partial<IrcConfig> = {
   ...ircLimits,
+  registrationTimeoutMs: 20_000,
   pingTimeoutMs: 20_000,
   recvqBytes: 1024 * 1024,
   floodBurstLines: 1_000_000,
