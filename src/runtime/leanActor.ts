@@ -40,9 +40,7 @@ export function startSession<TMachine extends AnyStateMachine>(
   return new LeanActor(machine, input);
 }
 
-// What XState's transition functions call on the actor scope. Only the scheduler and the
-// inspection hook are reached by machines without children; the rest is there so that a machine
-// that did spawn would fail loudly rather than half work.
+/** An action as XState's transition functions hand it to the scope's actionExecutor. */
 interface ExecutableAction {
   exec?: (info: unknown, params: unknown) => void;
   info: unknown;
@@ -64,7 +62,9 @@ const notSupported = (what: string) => () => {
   throw new Error(`LeanActor: ${what} is not supported (sessions have no children); run it with createActor`);
 };
 
-// One system for every lean actor: schedule/cancel act on the actor passed as source.
+// One system for every lean actor: schedule/cancel act on the actor passed as source. Only the
+// scheduler and the inspection hook are reached by machines without children; the rest is there
+// so that a machine that did spawn would fail loudly rather than half work.
 const leanSystem = {
   scheduler: {
     schedule(source: LeanActor<AnyStateMachine>, _target: unknown, event: { type: string }, delay: number, id: string): void {
