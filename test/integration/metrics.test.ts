@@ -3,7 +3,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, converse, waitFor } from '../helpers.js';
-import { runServer, type Running } from '../process.js';
+import { run, runServer, serverBin, type Running } from '../process.js';
 import { startRedis, type RedisServer } from '../redis/redisServer.js';
 
 const running: Running[] = [];
@@ -101,7 +101,6 @@ describe('--metrics', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const { run, serverBin } = await import('../process.js');
       const r = run(serverBin, ['--host', '127.0.0.1', '--port', '0', '--metrics', `127.0.0.1:${port}`]);
       running.push(r);
       expect((await r.exited).code).toBe(1);
