@@ -22,7 +22,7 @@ import { cpuTickMs, machineCpuTicks, processWriteCalls, treeCpuMs, treeRssBytes 
 import { ircLabels as labels, textTable, type IrcFigures, type IrcKind, type IrcNeverReaderRun } from './report.js';
 import { profileIntervalUs } from './scenarios.js';
 import type { StopResult } from './servers.js';
-import { sleep, withTimeout } from './wait.js';
+import { QuietWait, sleep, withTimeout } from './wait.js';
 
 // --- Scenarios and settings --------------------------------------------------------------------
 
@@ -70,8 +70,6 @@ const drainMaxMs = 5_000;
 const quitTimeoutMs = 3_000;
 /** How often the server's RSS is read in a window (the peak is reported). */
 const rssSampleMs = 500;
-/** The machine counts as quiet when less than this share of all CPUs is busy. */
-const quietBusyShare = 0.15;
 /** Total time the whole benchmark may spend waiting for a quiet machine. */
 const quietBudgetMs = 60_000;
 /** The never-reader's nick; it joins the first channel (#c0) after everyone else. */
@@ -143,7 +141,7 @@ const answerMarginMs = 15_000;
 
 const isLoadReply = (v: unknown): v is LoadReply => typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string';
 
-export class LoadProcess {
+class LoadProcess {
   private nextId = 1;
   private constructor(private readonly child: ChildProcess) {}
 
@@ -267,8 +265,7 @@ function commandDelta(before: CommandStats, after: CommandStats): CommandStats {
 
 export class IrcBench {
   private loads: LoadProcess[] = [];
-  private quietLeftMs = quietBudgetMs;
-  quietWaitedMs = 0;
+  private readonly quiet = new QuietWait(quietBudgetMs);
   /** Each kind's listen backlog, read when it first started. */
   readonly backlogs: Partial<Record<IrcKind, number | null>> = {};
 
@@ -284,18 +281,14 @@ export class IrcBench {
     this.loads = [];
   }
 
+  /** Time spent waiting for other processes to leave the machine quiet. */
+  get quietWaitedMs(): number {
+    return this.quiet.waitedMs;
+  }
+
   /** Waits (within a budget for the whole benchmark) for the machine to be quiet; its busy share. */
-  async awaitQuiet(): Promise<number> {
-    for (;;) {
-      const a = machineCpuTicks();
-      await sleep(300);
-      const b = machineCpuTicks();
-      const busy = (b.busy - a.busy) / (b.total - a.total);
-      if (!(busy > quietBusyShare) || this.quietLeftMs <= 0) return busy;
-      this.quietLeftMs -= 1_300;
-      this.quietWaitedMs += 1_300;
-      await sleep(1_000);
-    }
+  awaitQuiet(): Promise<number> {
+    return this.quiet.awaitQuiet();
   }
 
   async startServer(kind: IrcKind, o: PeerOptions = {}): Promise<UnderTest> {

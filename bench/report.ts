@@ -1500,7 +1500,7 @@ ${markdownTable(ircIdleTable(i, r.kinds))}`);
 }
 
 /** The "Chat (IRC)" section of docs/benchmarks.md. */
-export function ircSection(r: IrcResults): string {
+function ircSection(r: IrcResults): string {
   const s = r.settings;
   const m = r.machine;
   const parts: string[] = [];
@@ -1593,7 +1593,7 @@ ${notes}
 }
 
 /** docs/bench-irc-results.json if it is there and of this version; null (and a word on stderr) if not. */
-export function readIrcResults(file = ircResultsFile): IrcResults | null {
+function readIrcResults(file = ircResultsFile): IrcResults | null {
   if (!existsSync(file)) return null;
   try {
     const r = JSON.parse(readFileSync(file, 'utf8')) as IrcResults;

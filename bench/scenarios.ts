@@ -15,10 +15,10 @@ import { forkServer } from './forkServer.js';
 import { sharedNowMs, type ProtocolText } from './loadgen.js';
 import { forkLoadGenerator, type LoadGenerator } from './loadgenFork.js';
 import { summariseProfile, type CpuProfile } from './profile.js';
-import { machineCpuTicks, processFdCount, treeRssBytes } from './procfs.js';
+import { processFdCount, treeRssBytes } from './procfs.js';
 import type { ChurnRun, HandshakeRun, IdleRun, MemorySample, ProfileSummary, Settings } from './results.js';
 import { startCluster, startFreshCli, startServerUnderTest, type ClusterServer, type RunningServer, type ServerName } from './servers.js';
-import { sleep } from './wait.js';
+import { QuietWait, sleep } from './wait.js';
 
 export const protocolText: ProtocolText = { greeting: defaultConfig.greeting, reply: 'hello from the benchmark' };
 
@@ -39,9 +39,6 @@ const idleMaxPending = 200;
 const idleTimeoutMs = 180_000;
 /** Pause between the last greeting and the memory reading, so pending callbacks have run. */
 const idleSettleMs = 750;
-/** The machine counts as quiet when less than this share of all CPUs is busy. */
-const quietBusyShare = 0.15;
-const quietSampleMs = 300;
 /** Total time the whole benchmark may spend waiting for a quiet machine. */
 export const quietBudgetMs = 90_000;
 
@@ -66,9 +63,7 @@ export function rotate<T>(items: readonly T[], k: number): T[] {
 
 export class Bench {
   private readonly loadgens: LoadGenerator[] = [];
-  private quietLeftMs = quietBudgetMs;
-  /** Time spent waiting for other processes to leave the machine quiet. */
-  quietWaitedMs = 0;
+  private readonly quiet = new QuietWait(quietBudgetMs);
 
   constructor(
     readonly settings: Settings,
@@ -86,23 +81,14 @@ export class Bench {
     this.loadgens.length = 0;
   }
 
-  /**
-   * Waits (within a budget for the whole run) until the machine is quiet, so that a window is
-   * not measured while something else (a build, a test run) has the CPUs. Returns the busy share
-   * of the last sample.
-   */
-  async awaitQuiet(): Promise<number> {
-    for (;;) {
-      const a = machineCpuTicks();
-      await sleep(quietSampleMs);
-      const b = machineCpuTicks();
-      const busy = (b.busy - a.busy) / (b.total - a.total);
-      if (!(busy > quietBusyShare) || this.quietLeftMs <= 0) return busy;
-      const wait = Math.min(1_000, this.quietLeftMs);
-      this.quietLeftMs -= wait + quietSampleMs;
-      this.quietWaitedMs += wait + quietSampleMs;
-      await sleep(wait);
-    }
+  /** Time spent waiting for other processes to leave the machine quiet. */
+  get quietWaitedMs(): number {
+    return this.quiet.waitedMs;
+  }
+
+  /** Waits (within a budget for the whole run) for a quiet machine; the last sample's busy share. */
+  awaitQuiet(): Promise<number> {
+    return this.quiet.awaitQuiet();
   }
 
   // --- Handshakes ------------------------------------------------------------------------
