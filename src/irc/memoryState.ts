@@ -34,18 +34,10 @@ import type {
   UserRecord,
   WhowasEntry,
 } from './state.js';
-import { stateLimitDefaults } from './state.js';
+import { channelFlags, resolveStateLimits, sortedLetters, type StateLimits } from './state.js';
 
-export interface MemoryStateOptions {
-  /**
-   * WHOWAS entries kept for the whole network, oldest overwritten first (a client changing
-   * nicks in a loop can only push older entries out, never grow memory).
-   */
-  whowasSize?: number;
-  /** Pending invites one channel keeps; past it the oldest is forgotten. */
-  maxInvitesPerChannel?: number;
-}
-
+/** WHOWAS ring size and pending invites per channel (stateLimitDefaults when absent). */
+export type MemoryStateOptions = StateLimits;
 
 /** A nick holder: its user record (filled in at registration), and what only the state keeps. */
 interface UserEntry extends UserRecord {
@@ -68,12 +60,6 @@ interface ChannelEntry {
   members: Map<number, Membership>;
 }
 
-const flagModes = new Set(['i', 'm', 'n', 's', 't']);
-
-function sortedLetters(letters: Iterable<string>): string {
-  return [...letters].sort().join('');
-}
-
 export class MemoryState implements NetworkState {
   private readonly users = new Map<number, UserEntry>();
   /** Folded nick -> client id of its holder. */
@@ -89,8 +75,9 @@ export class MemoryState implements NetworkState {
   private readonly serverCount = 1;
 
   constructor(options: MemoryStateOptions = {}) {
-    this.whowasSize = Math.max(1, options.whowasSize ?? stateLimitDefaults.whowasSize);
-    this.maxInvitesPerChannel = Math.max(1, options.maxInvitesPerChannel ?? stateLimitDefaults.maxInvitesPerChannel);
+    const limits = resolveStateLimits(options);
+    this.whowasSize = limits.whowasSize;
+    this.maxInvitesPerChannel = limits.maxInvitesPerChannel;
   }
 
   // ---- Users ----
@@ -215,7 +202,7 @@ export class MemoryState implements NetworkState {
         name,
         createdAt: request.at,
         topic: null,
-        flags: new Set([...request.createFlags].filter((c) => flagModes.has(c))),
+        flags: new Set([...request.createFlags].filter((c) => channelFlags.has(c))),
         key: null,
         limit: null,
         bans: [],
@@ -314,7 +301,7 @@ export class MemoryState implements NetworkState {
     for (const change of changes) {
       const { adding, mode } = change;
       const param = change.param ?? '';
-      if (flagModes.has(mode)) {
+      if (channelFlags.has(mode)) {
         if (channel.flags.has(mode) === adding) continue;
         if (adding) channel.flags.add(mode);
         else channel.flags.delete(mode);

@@ -25,17 +25,33 @@
 import type { MaybePromise } from './types.js';
 
 /**
- * The store behind the state could not be reached (Redis refused, closed, timed out): the
- * network is unavailable, not buggy. Any operation of a shared state may reject with it; the
- * session adapter tells the client its command did not run.
- */
-/**
  * Bounds every implementation keeps by default: WHOWAS entries for the whole network (a client
  * changing nicks in a loop pushes older ones out, never grows memory) and pending invites per
  * channel (the oldest is forgotten).
  */
 export const stateLimitDefaults = { whowasSize: 1024, maxInvitesPerChannel: 64 } as const;
 
+/** The bounds above as an implementation's options; each defaults to stateLimitDefaults. */
+export interface StateLimits {
+  /** WHOWAS entries kept for the whole network, oldest dropped first. */
+  whowasSize?: number;
+  /** Pending invites one channel keeps; past it the oldest is forgotten. */
+  maxInvitesPerChannel?: number;
+}
+
+/** The limits an implementation runs with: the defaults filled in, each at least 1. */
+export function resolveStateLimits(options: StateLimits): Required<StateLimits> {
+  return {
+    whowasSize: Math.max(1, options.whowasSize ?? stateLimitDefaults.whowasSize),
+    maxInvitesPerChannel: Math.max(1, options.maxInvitesPerChannel ?? stateLimitDefaults.maxInvitesPerChannel),
+  };
+}
+
+/**
+ * The store behind the state could not be reached (Redis refused, closed, timed out): the
+ * network is unavailable, not buggy. Any operation of a shared state may reject with it; the
+ * session adapter tells the client its command did not run.
+ */
 export class NetworkUnavailableError extends Error {
   override readonly name = 'NetworkUnavailableError';
   readonly code = 'NETWORK_UNAVAILABLE';
@@ -110,6 +126,14 @@ export interface Topic {
 
 /** The flag modes a channel can have (CHANMODES type D). */
 export type ChannelFlag = 'i' | 'm' | 'n' | 's' | 't';
+
+/** The ChannelFlag letters, to tell a flag mode from the others. */
+export const channelFlags: ReadonlySet<string> = new Set<ChannelFlag>(['i', 'm', 'n', 's', 't']);
+
+/** Mode letters as records carry them: in alphabetical order. */
+export function sortedLetters(letters: Iterable<string>): string {
+  return [...letters].sort().join('');
+}
 
 export interface ChannelModes {
   /** Flag modes set, letters in alphabetical order (e.g. 'nt'). */

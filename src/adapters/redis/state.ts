@@ -68,7 +68,7 @@ import type {
   UserRecord,
   WhowasEntry,
 } from '../../irc/state.js';
-import { NetworkUnavailableError, stateLimitDefaults } from '../../irc/state.js';
+import { channelFlags, NetworkUnavailableError, resolveStateLimits, sortedLetters, type StateLimits } from '../../irc/state.js';
 
 /** What one node tells another about the other's local index (sent by the caller's transport). */
 export type StateControl =
@@ -93,7 +93,7 @@ export const redisStateClientOptions = {
   retryStrategy: (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
 } as const;
 
-export interface RedisStateOptions {
+export interface RedisStateOptions extends StateLimits {
   /** Connected ioredis client for commands (not subscribed); see redisStateClientOptions. */
   redis: Redis;
   /** Start of every key, e.g. `irc:{TestNet}:`. */
@@ -109,12 +109,7 @@ export interface RedisStateOptions {
   follow?: (channel: string) => void | Promise<void>;
   /** Called once this node has no member of the channel left (and no join of it in flight). */
   unfollow?: (channel: string) => void | Promise<void>;
-  /** WHOWAS entries kept for the whole network, oldest dropped first (as MemoryState). */
-  whowasSize?: number;
-  /** Pending invites one channel keeps; past it the oldest is forgotten (as MemoryState). */
-  maxInvitesPerChannel?: number;
 }
-
 
 /** A user removeNode took off the network, so the caller can send its QUIT. */
 export interface RemovedUser {
@@ -789,19 +784,8 @@ const commandName = (name: ScriptName): string => `ircState_${name}`;
 
 // ---- Raw shapes the scripts return (ids and times as decimal strings) ----
 
-interface RawUser {
-  clientId: string;
-  nick: string;
-  user: string;
-  host: string;
-  realname: string;
-  server: string;
-  tls: boolean;
-  away: string | null;
-  modes: string;
-  signonAt: string;
-  lastActiveAt: string;
-}
+type RawUser = Omit<UserRecord, 'clientId' | 'signonAt' | 'lastActiveAt'> &
+  Record<'clientId' | 'signonAt' | 'lastActiveAt', string>;
 
 interface RawChannel {
   name: string;
@@ -855,10 +839,9 @@ function banRecord(raw: string): BanRecord {
   return { mask: b.mask, setBy: b.setBy, setAt: Number(b.setAt) };
 }
 
-const flagModes = new Set(['i', 'm', 'n', 's', 't']);
-
-function sortedLetters(letters: Iterable<string>): string {
-  return [...letters].sort().join('');
+/** The flag modes among `letters`, once each, as records carry them (e.g. 'nt'). */
+function flagLetters(letters: string): string {
+  return sortedLetters(new Set([...letters].filter((c) => channelFlags.has(c))));
 }
 
 // ioredis reports an unreachable server with these messages and codes (offline queue disabled,
@@ -902,8 +885,9 @@ export class RedisState implements NetworkState {
     this.notifyNode = options.notifyNode;
     this.follow = options.follow ?? (() => {});
     this.unfollow = options.unfollow ?? (() => {});
-    this.whowasSize = Math.max(1, options.whowasSize ?? stateLimitDefaults.whowasSize);
-    this.maxInvitesPerChannel = Math.max(1, options.maxInvitesPerChannel ?? stateLimitDefaults.maxInvitesPerChannel);
+    const limits = resolveStateLimits(options);
+    this.whowasSize = limits.whowasSize;
+    this.maxInvitesPerChannel = limits.maxInvitesPerChannel;
     for (const [name, script] of Object.entries(scripts) as [ScriptName, ScriptSource][]) {
       this.redis.defineCommand(commandName(name), {
         lua: prelude + script.lua,
@@ -975,7 +959,7 @@ export class RedisState implements NetworkState {
 
   async join(clientId: number, name: string, request: JoinRequest): Promise<JoinResult> {
     const folded = fold(name);
-    const createFlags = sortedLetters(new Set([...request.createFlags].filter((c) => flagModes.has(c))));
+    const createFlags = flagLetters(request.createFlags);
     const local = nodeOf(clientId) === this.nodeIndex;
     if (local) await this.beginJoin(folded);
     try {
@@ -1163,7 +1147,7 @@ export class RedisState implements NetworkState {
    * A user Redis still has is left as it is. The local index is rebuilt from the results.
    */
   async restore(users: RestoreUser[], at: number, options: { createFlags?: string } = {}): Promise<RestoreResult[]> {
-    const createFlags = sortedLetters(new Set([...(options.createFlags ?? '')].filter((c) => flagModes.has(c))));
+    const createFlags = flagLetters(options.createFlags ?? '');
     const channels = new Set(users.filter((u) => nodeOf(u.clientId) === this.nodeIndex).flatMap((u) => u.channels.map((c) => fold(c.name))));
     const begun = await Promise.allSettled([...channels].map((f) => this.beginJoin(f).then(() => f)));
     try {
@@ -1197,7 +1181,7 @@ export class RedisState implements NetworkState {
           state: c.state
             ? {
                 createdAt: String(c.state.createdAt),
-                flags: sortedLetters(new Set([...c.state.modes.flags].filter((f) => flagModes.has(f)))),
+                flags: flagLetters(c.state.modes.flags),
                 key: c.state.modes.key,
                 limit: c.state.modes.limit === null ? null : String(c.state.modes.limit),
                 topic: c.state.topic ? { ...c.state.topic, setAt: String(c.state.topic.setAt) } : null,

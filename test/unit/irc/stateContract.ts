@@ -5,13 +5,8 @@
 // of node 0, which is the node the implementation under test must be.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JoinRequest, ModeOptions, NetworkState, UserProfile } from '../../../src/irc/state.js';
+import type { JoinRequest, ModeOptions, NetworkState, StateLimits, UserProfile } from '../../../src/irc/state.js';
 
-/** The limits the contract varies (both implementations take them as options). */
-export interface StateLimits {
-  whowasSize?: number;
-  maxInvitesPerChannel?: number;
-}
 
 export interface StateUnderTest {
   state: NetworkState;
