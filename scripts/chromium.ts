@@ -1,6 +1,6 @@
 // Debian's Chromium, driven by playwright-core: where it is and how it is launched on a machine
-// with no network. One launcher for the browser tests (test/browser/) and for the screenshot
-// `npm run docs` takes (scripts/liveViewShot.ts).
+// with no network. One launcher for the browser tests (test/browser/) and for the screenshots
+// `npm run docs` takes (scripts/liveViewShot.ts, scripts/webClientShot.ts).
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 

@@ -6,43 +6,31 @@
 //
 //   node dist/scripts/liveViewShot.js   (`npm run docs` runs it after statechart.js)
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './chromium.js';
+import { spawnServer, startupOf } from './serverCli.js';
 import { LIVE_VIEW_SIDECAR, liveViewFingerprint, projectRoot } from './statechart.js';
 
 const LIVE_VIEW_IMAGE = 'docs/live-view.png';
-
-/** The chat port and the live view's address, from the server's startup lines. */
-async function startupOf(server: ChildProcess): Promise<{ port: number; url: string }> {
-  let port: number | undefined;
-  let url: string | undefined;
-  for await (const line of createInterface({ input: server.stdout! })) {
-    port ??= Number(/listening on 127\.0\.0\.1:(\d+)/.exec(line)?.[1]) || undefined;
-    url ??= /Inspector: live statecharts at (http:\/\/\S+)/.exec(line)?.[1];
-    if (port !== undefined && url !== undefined) return { port, url };
-  }
-  throw new Error('the server exited before it was listening (its stderr is above)');
-}
 
 async function main(): Promise<void> {
   const root = projectRoot();
   // The reply timeout outlasts the shot: the client is still waiting for its reply in the picture.
   const args = ['--host', '127.0.0.1', '--port', '0', '--inspect', '127.0.0.1:0', '--reply-timeout', '120000'];
-  const server = spawn(process.execPath, [path.join(root, 'dist/src/cli/server.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = once(server, 'exit');
+  const { server, exited } = spawnServer(args);
   let client: net.Socket | undefined;
   let browser: Browser | undefined;
   try {
-    const { port, url } = await startupOf(server);
-    // Read on, or a full pipe would stall the server's logging.
-    server.stdout!.resume();
-    client = net.connect(port, '127.0.0.1');
+    // The chat port and the live view's address.
+    const { port, url } = await startupOf(server, {
+      port: /listening on 127\.0\.0\.1:(\d+)/,
+      url: /Inspector: live statecharts at (http:\/\/\S+)/,
+    });
+    client = net.connect(Number(port), '127.0.0.1');
     await once(client, 'data'); // the greeting; the client never answers it
     browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });

@@ -5,13 +5,11 @@
 //
 //   node dist/scripts/webClientShot.js   (`npm run docs` runs it after liveViewShot.js)
 
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './chromium.js';
+import { spawnServer, startupOf } from './serverCli.js';
 import { projectRoot } from './statechart.js';
 
 const DESKTOP_IMAGE = 'docs/web-client.png';
@@ -62,26 +60,17 @@ async function say(page: Page, text: string): Promise<void> {
 async function main(): Promise<void> {
   const root = projectRoot();
   const args = ['--protocol', 'irc', '--host', '127.0.0.1', '--port', '0', '--websocket', '127.0.0.1:0', '--network', 'Example'];
-  const server = spawn(process.execPath, [path.join(root, 'dist/src/cli/server.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = once(server, 'exit');
+  const { server, exited } = spawnServer(args);
   let browser: Browser | undefined;
   let irc: ReturnType<typeof ircClient> | undefined;
   try {
-    let port: number | undefined;
-    let url: string | undefined;
-    for await (const line of createInterface({ input: server.stdout! })) {
-      port ??= Number(/listening on 127\.0\.0\.1:(\d+)/.exec(line)?.[1]) || undefined;
-      url ??= /Web client at (http:\/\/\S+)/.exec(line)?.[1];
-      if (port !== undefined && url !== undefined) break;
-    }
-    if (port === undefined || url === undefined) throw new Error('the server exited before it was listening (its stderr is above)');
-    server.stdout!.resume();
+    const { port, url } = await startupOf(server, { port: /listening on 127\.0\.0\.1:(\d+)/, url: /Web client at (http:\/\/\S+)/ });
 
     browser = await launchChromium();
     const desktop = await browser.newPage({ viewport: { width: 1100, height: 620 } });
     const phone = await browser.newPage({ viewport: { width: 390, height: 700 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     await login(desktop, url, 'ada', '#lobby');
-    irc = ircClient(port);
+    irc = ircClient(Number(port));
     irc.send('NICK linus', 'USER linus 0 * :Linus on irssi', 'JOIN #lobby');
     await irc.waitFor(/ 366 linus #lobby /);
     await login(phone, url, 'grace', '#lobby');

@@ -152,12 +152,10 @@ export function startWebServer(config: WebServerConfig, logger: Logger): Promise
         logger.log('error', 'server.error', { code: err.code ?? 'UNKNOWN', message: `websocket: ${err.message}` }),
       );
       const address = server.address() as AddressInfo;
-      const shown = address.address.includes(':') ? `[${address.address}]` : address.address;
-      const url = `${secure ? 'https' : 'http'}://${shown}:${address.port}/`;
-      const webSocketUrl = `${secure ? 'wss' : 'ws'}://${shown}:${address.port}/`;
+      const where = formatRemote(address.address, address.port);
       resolve({
-        url,
-        webSocketUrl,
+        url: `${secure ? 'https' : 'http'}://${where}/`,
+        webSocketUrl: `${secure ? 'wss' : 'ws'}://${where}/`,
         port: address.port,
         attach(adopter) {
           target = adopter;

@@ -36,8 +36,9 @@ async function startInspection(config: ServerConfig, logger: Logger): Promise<In
   let monitor: Monitor | null = null;
   let stopWatching = (): void => {};
   if (config.inspect) {
-    monitor = new Monitor();
-    const { host, port } = config.inspect;
+    const live = new Monitor();
+    monitor = live;
+    const where = config.inspect;
     // Loaded only for --inspect: the layout engine (elkjs) is ~26 MiB of RSS that a server
     // without the live view should not carry.
     const { renderMachineSvg } = await import('../inspect/diagram.js');
@@ -46,14 +47,8 @@ async function startInspection(config: ServerConfig, logger: Logger): Promise<In
       server: await renderMachineSvg(serverMachine),
       connection: await renderMachineSvg(config.protocol === 'irc' ? ircSessionMachine : connectionMachine),
     };
-    try {
-      page = await startInspectServer({ host, port, monitor, diagrams });
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const failure = listenFailure(e.code ?? 'UNKNOWN', e.message, host, port);
-      throw new ChatError(failure.code, `inspector: ${failure.message}`);
-    }
-    observers.push(monitor.inspect);
+    page = await bind('inspector', where, () => startInspectServer({ ...where, monitor: live, diagrams }));
+    observers.push(live.inspect);
     logger.log('info', 'inspect.listening', { url: page.url });
   }
   if (config.inspectWs) {
@@ -116,22 +111,42 @@ function finish(state: 'stopped' | 'failed'): void {
 }
 
 /**
+ * Runs `listen`, which claims `where`; an address that cannot be claimed (EADDRINUSE, ...)
+ * becomes a ChatError saying which of the server's listeners it was.
+ */
+async function bind<T>(what: string, where: { host: string; port: number }, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const failure = listenFailure(e.code ?? 'UNKNOWN', e.message, where.host, where.port);
+    throw new ChatError(failure.code, `${what}: ${failure.message}`);
+  }
+}
+
+/**
+ * The server could not start: says why (exit 1) after closing, in order, what had started.
+ * Anything but a ChatError is a bug and is thrown on.
+ */
+async function startFailed(err: unknown, logger: Logger, ...started: Array<{ close(): Promise<void> } | null>): Promise<void> {
+  if (!(err instanceof ChatError)) throw err;
+  logger.log('error', 'server.failed', { code: err.code, message: err.message });
+  for (const s of started) await s?.close();
+  process.exitCode = 1;
+}
+
+/**
  * --metrics: binds the metrics port (before any server listens, so a busy port fails the start
  * as a busy server port does) and serves whatever `render` gives once it is set.
  */
 async function startMetrics(config: ServerConfig, logger: Logger): Promise<Metrics | null> {
   if (!config.metrics) return null;
-  const { host, port } = config.metrics;
+  const where = config.metrics;
   const metrics = await import('../adapters/metrics.js');
   let render: (() => Promise<string>) | null = null;
-  let server;
-  try {
-    server = await metrics.startMetricsServer(config.metrics, () => (render ? render() : Promise.resolve('')));
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const failure = listenFailure(e.code ?? 'UNKNOWN', e.message, host, port);
-    throw new ChatError(failure.code, `metrics: ${failure.message}`);
-  }
+  const server = await bind('metrics', where, () =>
+    metrics.startMetricsServer(where, () => (render ? render() : Promise.resolve(''))),
+  );
   logger.log('info', 'metrics.listening', { url: server.url });
   return { module: metrics, serve: (r) => (render = r), close: () => server.close() };
 }
@@ -148,18 +163,12 @@ interface Metrics {
  */
 async function startWebSocket(config: ServerConfig, logger: Logger): Promise<WebServer | null> {
   if (!config.websocket) return null;
-  const { host, port } = config.websocket;
+  const where = config.websocket;
   // Loaded only for --websocket: ws and the web client stay out of a server without it.
   const { startWebServer } = await import('../adapters/webServer.js');
-  try {
-    const web = await startWebServer({ ...config, websocket: config.websocket }, logger);
-    logger.log('info', 'web.listening', { url: web.url, webSocketUrl: web.webSocketUrl, tls: config.tlsCert !== null });
-    return web;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const failure = listenFailure(e.code ?? 'UNKNOWN', e.message, host, port);
-    throw new ChatError(failure.code, `websocket: ${failure.message}`);
-  }
+  const web = await bind('websocket', where, () => startWebServer({ ...config, websocket: where }, logger));
+  logger.log('info', 'web.listening', { url: web.url, webSocketUrl: web.webSocketUrl, tls: config.tlsCert !== null });
+  return web;
 }
 
 /** `--workers N`: this process is the primary; it only starts, watches and stops workers. */
@@ -168,10 +177,7 @@ async function runPrimary(config: ServerConfig, logger: Logger): Promise<void> {
   try {
     metrics = await startMetrics(config, logger);
   } catch (err) {
-    if (!(err instanceof ChatError)) throw err;
-    logger.log('error', 'server.failed', { code: err.code, message: err.message });
-    process.exitCode = 1;
-    return;
+    return startFailed(err, logger);
   }
   const primary = startPrimary({
     workers: config.workers,
@@ -255,21 +261,14 @@ async function main(argv: string[]): Promise<void> {
   try {
     inspection = await startInspection(config, logger);
   } catch (err) {
-    if (!(err instanceof ChatError)) throw err;
-    logger.log('error', 'server.failed', { code: err.code, message: err.message });
-    process.exitCode = 1;
-    return;
+    return startFailed(err, logger);
   }
   // A worker shares its figures with the primary, which serves them; it binds nothing itself.
   let metrics: Metrics | null = null;
   try {
     if (!isWorker) metrics = await startMetrics(config, logger);
   } catch (err) {
-    if (!(err instanceof ChatError)) throw err;
-    logger.log('error', 'server.failed', { code: err.code, message: err.message });
-    await inspection.close();
-    process.exitCode = 1;
-    return;
+    return startFailed(err, logger, inspection);
   }
   // --redis: this process is a node of a network on Redis; it joins before it accepts anyone.
   let network: RedisNetwork | null = null;
@@ -285,25 +284,14 @@ async function main(argv: string[]): Promise<void> {
         logger,
       });
     } catch (err) {
-      if (!(err instanceof ChatError)) throw err;
-      logger.log('error', 'server.failed', { code: err.code, message: err.message });
-      await inspection.close();
-      await metrics?.close();
-      process.exitCode = 1;
-      return;
+      return startFailed(err, logger, inspection, metrics);
     }
   }
   let web: WebServer | null = null;
   try {
     web = await startWebSocket(config, logger);
   } catch (err) {
-    if (!(err instanceof ChatError)) throw err;
-    logger.log('error', 'server.failed', { code: err.code, message: err.message });
-    await network?.close();
-    await inspection.close();
-    await metrics?.close();
-    process.exitCode = 1;
-    return;
+    return startFailed(err, logger, network, inspection, metrics);
   }
   const server = startServer(config, {
     logger,
