@@ -30,8 +30,9 @@ export interface ServerConfig {
   maxConnections: number;
   /**
    * After the server has said goodbye (or an error) and ended its side, how long it waits for
-   * the client to close before it destroys the socket. Protects against clients that never
-   * read and never close.
+   * the client to close before it resets the connection (a TCP reset on plain TCP, so no
+   * half-closed socket is left in the kernel). Protects against clients that never read and
+   * never close.
    */
   closeTimeoutMs: number;
   /**

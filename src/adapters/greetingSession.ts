@@ -12,7 +12,7 @@ import { connectionMachine, goodbyeLine, type ConnectionMachine } from '../machi
 import { startSession, type SessionActor } from '../runtime/leanActor.js';
 import { sessionLogActions } from './sessionLog.js';
 import type { SessionProtocol } from './tcpServer.js';
-import type { Transport } from './transport.js';
+import { abort, type Transport } from './transport.js';
 
 type ConnectionActor = SessionActor<ConnectionMachine>;
 
@@ -71,7 +71,10 @@ export function greetingProtocol(
         if (line === null) socket.end();
         else socket.end(line);
       },
-      destroySocket: ({ context }) => void socketOf(context.id)?.destroy(),
+      destroySocket: ({ context }) => {
+        const socket = socketOf(context.id);
+        if (socket) abort(socket);
+      },
     },
   });
 

@@ -34,7 +34,7 @@ import { TokenBucket } from '../protocol/irc/tokenBucket.js';
 import { startSession, type SessionActor as LeanSessionActor } from '../runtime/leanActor.js';
 import { sessionLogActions } from './sessionLog.js';
 import type { SessionProtocol } from './tcpServer.js';
-import type { Transport } from './transport.js';
+import { abort, type Transport } from './transport.js';
 
 export const serverVersion = 'xstate-tcp-chat-0.1.0';
 
@@ -532,7 +532,10 @@ export function ircProtocol(
         socket.resume();
         socket.end(goodbye);
       },
-      destroySocket: ({ context }) => void sessions.get(context.id)?.socket.destroy(),
+      destroySocket: ({ context }) => {
+        const session = sessions.get(context.id);
+        if (session) abort(session.socket);
+      },
     },
   });
 

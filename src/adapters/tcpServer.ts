@@ -21,7 +21,7 @@ import { serverMachine, type ServerFailure, type ServerMachine } from '../machin
 import type { SessionActor as LeanSessionActor } from '../runtime/leanActor.js';
 import { greetingProtocol } from './greetingSession.js';
 import { ircProtocol, type IrcProtocol, type NetworkBus } from './ircSession.js';
-import type { Transport } from './transport.js';
+import { abort, type Transport } from './transport.js';
 
 /** A session actor as the listener sees it: something that can hear `server.shutdown`. */
 export type SessionActor = LeanSessionActor;
@@ -204,7 +204,7 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
     if (!socket) return;
     socket[kOwned] = true;
     logger.log('info', 'connection.rejected', { id, remote, code });
-    const timer = setTimeout(() => socket.destroy(), config.closeTimeoutMs);
+    const timer = setTimeout(() => abort(socket), config.closeTimeoutMs);
     socket.once('close', () => {
       clearTimeout(timer);
       sockets.delete(id);

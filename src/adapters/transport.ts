@@ -13,6 +13,7 @@
 //   'close'                  gone in both directions: always the last event
 
 import type { EventEmitter } from 'node:events';
+import net from 'node:net';
 
 export interface Transport extends EventEmitter {
   /**
@@ -42,4 +43,20 @@ export interface Transport extends EventEmitter {
   readonly remotePort?: number | undefined;
   /** True when the bytes travel over TLS (a tls.TLSSocket, or a WebSocket on an https server). */
   readonly encrypted?: boolean;
+}
+
+/**
+ * Gives up on a client that did not close within closeTimeoutMs of our goodbye. On plain TCP
+ * the connection is reset (SO_LINGER 0, net.Socket#resetAndDestroy) rather than closed: a close
+ * would leave the kernel an orphaned socket in FIN_WAIT holding whatever the client still sends
+ * or has not read, and a client that ignored our FIN could go on writing into it without being
+ * told for up to a minute (the kernel answers its zero-window probes from a TIME_WAIT socket).
+ * The reset frees everything at once and the client's next read or write fails. A TLS socket's
+ * handle is the TLS layer, which cannot reset, and a WebSocket is terminated by its library: those
+ * are destroyed.
+ */
+export function abort(transport: Transport): void {
+  if (transport.destroyed) return;
+  if (transport instanceof net.Socket && !(transport as Transport).encrypted && !transport.connecting) transport.resetAndDestroy();
+  else transport.destroy();
 }

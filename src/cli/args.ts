@@ -97,7 +97,7 @@ export const serverFlags: FlagSpec<ConfigKey>[] = [
     key: 'closeTimeoutMs',
     value: 'MS',
     kind: { type: 'int', min: 1, max: MAX_TIMER_MS },
-    help: 'wait for a client to close after our goodbye before destroying',
+    help: 'wait for a client to close after our goodbye before resetting',
   },
   {
     flag: '--shutdown-grace',

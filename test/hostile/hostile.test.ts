@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ServerConfig } from '../../src/config.js';
 import { runServer, serverBin, type Running } from '../process.js';
+import { kernelQueues } from './ircUtil.js';
 import {
   GREETING,
   MiB,
@@ -487,13 +488,10 @@ describe('what no greeting client sends', () => {
     // margin is for a loaded 2-core machine, where the flooder and the server share the CPUs.
     expect(releasedAfterMs).toBeGreaterThanOrEqual(closeTimeoutMs - 50);
     expect(releasedAfterMs).toBeLessThan(closeTimeoutMs + 2_000);
-    // ...and the socket is gone on the server's side: the flooder's next write is refused. (It
-    // may still be pushing megabytes already queued in its own kernel buffer: the RST answers
-    // the first of them to arrive, which on a busy machine can take a few seconds; with two
-    // suites at once it once took more than 10 s. The server's side is checked above and by
-    // the descriptor count below; this only waits for the client to hear of it.)
+    // ...and reset (see abort() in src/adapters/transport.ts): the socket is gone on the server's
+    // side and the flooder's next write is refused at once.
     if (!flooder.isClosed()) flooder.socket.write(chunk);
-    const ending = await within(flooder.closed, 30_000, 'the flooder to see its connection closed');
+    const ending = await within(flooder.closed, 5_000, 'the flooder to see its connection reset');
     expect(ending.text).toBe(GREETING);
     expect(ending.error).toMatch(/^(ECONNRESET|EPIPE)$/);
     await expectRecovered(c, 'flood after the first line', 2, {
@@ -535,6 +533,28 @@ describe('clients that never read', () => {
       closeTimeoutMs,
       releasedAfterMs: closedLines.map((l) => l.at - sentAt),
     });
+  });
+
+  it('resets a client that ignores the goodbye, leaving no half-closed socket in either kernel', async () => {
+    const closeTimeoutMs = 300;
+    const c = await begin({ closeTimeoutMs });
+    // allowHalfOpen: it hears the server's goodbye (FIN) and neither closes nor writes again.
+    const t = client(c.s.port, { allowHalfOpen: true });
+    await t.waitForText('\n');
+    const clientPort = t.socket.localPort!;
+    t.socket.write('hi\n');
+    await until(() => c.s.handle.liveConnections() === 0, closeTimeoutMs + 5_000, 'the client to be released');
+    expect(c.s.matching(/ closed \(replied\)\.$/)).toHaveLength(1);
+    // A plain close would leave the server's end in FIN_WAIT2 (then TIME_WAIT, for a minute) and
+    // the client's in CLOSE_WAIT; after a reset neither is in /proc/net/tcp.
+    await until(() => kernelQueues(c.s.port, clientPort) === null, 2_000, "the server's end to leave the kernel");
+    await until(() => kernelQueues(clientPort, c.s.port) === null, 2_000, "the client's end to leave the kernel");
+    // The client learns it on its next write.
+    t.socket.write('still there?\n');
+    const ending = await within(t.closed, 2_000, 'the client to see the reset');
+    expect(ending.text).toBe(GREETING);
+    expect(ending.error).toMatch(/^(ECONNRESET|EPIPE)$/);
+    await expectRecovered(c, 'ignores the goodbye', 2, { closeTimeoutMs });
   });
 
   // A greeting larger than the kernel can hold for a client that reads nothing (the client's
@@ -820,10 +840,14 @@ describe('the CLI as a child process', () => {
     }
     await sleep(100);
     const rssAtEnd = rssBytes(r.pid) - rssBeforeFlood;
-    await sleep(closeTimeoutMs + 200);
+    // The child gives up on it closeTimeoutMs after its goodbye and logs the close...
+    const [, floodId] = await r.waitForLine(/#(\d+) Client Response Payload: first$/m, 5_000);
+    await r.waitForLine(new RegExp(`^#${floodId} Connection with .* closed \\(replied\\)\\.$`, 'm'), closeTimeoutMs + 10_000);
+    // ...with a reset, so the flooder's next write fails at once (a plain close could leave it
+    // writing into a TIME_WAIT socket that answers with a zero window for up to a minute).
     if (!flooder.isClosed()) flooder.socket.write(chunk);
-    // (Its RST may queue behind megabytes still in the flooder's own buffers on a busy machine.)
-    await within(flooder.closed, 10_000, 'the flooder to see its connection closed');
+    const floodEnding = await within(flooder.closed, 5_000, 'the flooder to see its connection reset');
+    expect(floodEnding.error).toMatch(/^(ECONNRESET|EPIPE)$/);
     connections += 1;
     expect(written).toBeGreaterThanOrEqual(floodBytes);
     // Resident memory is coarse: read buffers wait for a GC, and on a loaded machine the young
