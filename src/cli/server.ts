@@ -293,6 +293,11 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     return startFailed(err, logger, network, inspection, metrics);
   }
+  // Loaded before the listener opens, so that everything from startServer to sharing the
+  // registry runs in one turn: a worker answers the primary's scrapes from the moment it
+  // listens (a worker that had not yet shared never answered, and the scrape failed after
+  // prom-client's 5 s timeout).
+  const metricsModule = config.metrics ? (metrics?.module ?? (await import('../adapters/metrics.js'))) : null;
   const server = startServer(config, {
     logger,
     inspect: inspection.observer,
@@ -302,10 +307,9 @@ async function main(argv: string[]): Promise<void> {
   // WebSocket clients are the server's from here: counted, capped and drained with the rest.
   web?.attach(server);
   inspection.attach(server);
-  if (config.metrics) {
-    const { serverRegistry, shareWithPrimary } = metrics?.module ?? (await import('../adapters/metrics.js'));
-    const registry = serverRegistry(server, network);
-    if (isWorker) shareWithPrimary(registry);
+  if (metricsModule) {
+    const registry = metricsModule.serverRegistry(server, network);
+    if (isWorker) metricsModule.shareWithPrimary(registry);
     else metrics?.serve(() => registry.metrics());
   }
 
