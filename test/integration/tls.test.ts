@@ -65,6 +65,27 @@ describe('TLS', () => {
     server = null;
   });
 
+  it('gives up on a TLS client that ignores the goodbye at the close timeout, and keeps serving', async () => {
+    // A TLS socket cannot be reset (its handle is the TLS layer): the close timeout destroys it.
+    const closeTimeoutMs = 300;
+    server = await startTestServer({ tlsCert: cert, tlsKey: key, closeTimeoutMs });
+    const silent = tls.connect({ port: server.port, host: '127.0.0.1', ca: readFileSync(cert), servername: 'localhost', allowHalfOpen: true });
+    silent.on('error', () => {});
+    await new Promise<void>((resolve) => silent.once('data', () => resolve()));
+    // allowHalfOpen: it keeps its side open after the server's close_notify and FIN.
+    silent.write('then silence\n');
+    const repliedAt = Date.now();
+    await waitFor(() => server!.lines.some((l) => l.endsWith(' closed (replied).')), 5_000, 'the silent TLS client to be closed');
+    expect(Date.now() - repliedAt).toBeGreaterThanOrEqual(closeTimeoutMs - 50);
+    expect(server.handle.liveConnections()).toBe(0);
+    expect(server.lines.filter((l) => /crashed|failed/.test(l))).toEqual([]);
+    silent.destroy();
+    const { text } = await tlsExchange(server.port, 'next\n', () => false);
+    expect(text).toBe("Hey What's up?\n");
+    await server.stop();
+    server = null;
+  });
+
   it('speaks IRC over TLS: the connect notice, registration and the welcome', async () => {
     server = await startIrcTestServer({}, { tlsCert: cert, tlsKey: key });
     const { text, socket } = await tlsExchange(server.port, 'NICK tlsuser\r\nUSER u 0 * :TLS User\r\n', (t) => / 376 | 422 /.test(t));
