@@ -70,10 +70,13 @@ describe('WebSocket clients on a network of nodes', () => {
     await r.waitForLine(/\[worker 2\] #\d+ WebSocket text\.ircv3\.net/);
     const tcp = await connectIrc(port);
     await tcp.register('terminal');
+    // The terminal joins first: browsers on the other worker could otherwise join before it and
+    // it would never see their JOIN (a loaded run once had ws1..ws7 ahead of it).
     tcp.send('JOIN #workers');
+    await tcp.waitForLine(/ 366 terminal #workers /);
     for (const b of browsers) b.send('JOIN #workers');
     await Promise.all(browsers.map((b) => b.waitForLine(/ 366 \S+ #workers /)));
-    await tcp.waitForLine(/^:ws7!\S+ JOIN #workers$/);
+    for (let i = 0; i < browsers.length; i++) await tcp.waitForLine(new RegExp(`^:ws${i}!\\S+ JOIN #workers$`));
     tcp.send('PRIVMSG #workers :to every browser');
     await Promise.all(browsers.map((b) => b.waitForLine(/^:terminal!\S+ PRIVMSG #workers :to every browser$/)));
     r.proc.kill('SIGINT');
