@@ -69,10 +69,12 @@ describe('TLS', () => {
     // A TLS socket cannot be reset (its handle is the TLS layer): the close timeout destroys it.
     const closeTimeoutMs = 300;
     server = await startTestServer({ tlsCert: cert, tlsKey: key, closeTimeoutMs });
-    const silent = tls.connect({ port: server.port, host: '127.0.0.1', ca: readFileSync(cert), servername: 'localhost', allowHalfOpen: true });
+    // allowHalfOpen (on the TCP socket under it): it keeps its side open after the server's
+    // close_notify and FIN.
+    const tcp = net.connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
+    const silent = tls.connect({ socket: tcp, ca: readFileSync(cert), servername: 'localhost' });
     silent.on('error', () => {});
     await new Promise<void>((resolve) => silent.once('data', () => resolve()));
-    // allowHalfOpen: it keeps its side open after the server's close_notify and FIN.
     silent.write('then silence\n');
     const repliedAt = Date.now();
     await waitFor(() => server!.lines.some((l) => l.endsWith(' closed (replied).')), 5_000, 'the silent TLS client to be closed');
