@@ -28,14 +28,14 @@ export interface Client {
   realname: string | null;
   /** True once the welcome (001) has been sent. */
   registered: boolean;
-  /** Capabilities the client has enabled (CAP REQ acknowledged). */
-  caps: Set<string>;
+  /** Capabilities the client has enabled (CAP REQ acknowledged). Shared: see sharedSet. */
+  caps: ReadonlySet<string>;
   /** 302 once the client sent `CAP LS 302` (cap-notify is then implied); 0 otherwise. */
   capVersion: number;
   /** What PASS gave, if anything (compared with the server password at registration). */
   password: string | null;
-  /** User modes set on this client (`i`). */
-  modes: Set<string>;
+  /** User modes set on this client (`i`). Shared: see sharedSet. */
+  modes: ReadonlySet<string>;
   /** The away message, or null when not away. */
   away: string | null;
   /** Last time the client sent a command other than PING/PONG (ms), for WHOIS idle. */
@@ -86,6 +86,34 @@ export interface Outcome {
 
 export type MaybePromise<T> = T | Promise<T>;
 
+// A client's caps and user modes are a few words out of a short fixed list (supportedCaps, the
+// user mode letters): every client with the same ones shares one immutable set, at most 2^n of
+// them for n words, instead of holding a Set of its own (~150 bytes each, most of them empty).
+// A change replaces the client's set (withMember, withoutMember); nothing mutates one. Only words
+// a handler has checked against its list go in, so the number of shared sets stays bounded.
+const sharedSets = new Map<string, ReadonlySet<string>>();
+
+/** The shared set holding exactly these members. */
+export function sharedSet(members: Iterable<string>): ReadonlySet<string> {
+  const sorted = [...new Set(members)].sort();
+  const key = sorted.join(' ');
+  let set = sharedSets.get(key);
+  if (!set) sharedSets.set(key, (set = new Set(sorted)));
+  return set;
+}
+
+const noMembers = sharedSet([]);
+
+/** `set` with `member` in it (the same set if it already was). */
+export function withMember(set: ReadonlySet<string>, member: string): ReadonlySet<string> {
+  return set.has(member) ? set : sharedSet([...set, member]);
+}
+
+/** `set` without `member` (the same set if it was not in it). */
+export function withoutMember(set: ReadonlySet<string>, member: string): ReadonlySet<string> {
+  return set.has(member) ? sharedSet([...set].filter((m) => m !== member)) : set;
+}
+
 /** A client just accepted: nothing registered yet, no caps, no modes. */
 export function newClient(init: { id: number; ip: string; host: string; tls: boolean; at: number }): Client {
   return {
@@ -98,10 +126,10 @@ export function newClient(init: { id: number; ip: string; host: string; tls: boo
     user: null,
     realname: null,
     registered: false,
-    caps: new Set(),
+    caps: noMembers,
     capVersion: 0,
     password: null,
-    modes: new Set(),
+    modes: noMembers,
     away: null,
     lastActiveAt: init.at,
   };

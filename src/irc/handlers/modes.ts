@@ -35,7 +35,7 @@ import {
   RPL_UMODEIS,
 } from '../numerics.js';
 import type { ModeChange } from '../state.js';
-import type { Client, Outcome } from '../types.js';
+import { withMember, withoutMember, type Client, type Outcome } from '../types.js';
 import { KEY_LENGTH, MAX_PARAM_MODES, Reply, cut, from, isChannelName, sourceOf, unixSeconds } from './common.js';
 import { channelRefusal } from './channels.js';
 
@@ -222,8 +222,7 @@ async function userMode(ctx: CommandContext, client: Client, msg: IrcMessage, ta
     if (letter === '+' || letter === '-') adding = letter === '+';
     else if (letter !== 'i') unknown = true;
     else if (client.modes.has(letter) !== adding) {
-      if (adding) client.modes.add(letter);
-      else client.modes.delete(letter);
+      client.modes = adding ? withMember(client.modes, letter) : withoutMember(client.modes, letter);
       applied.push({ adding, mode: letter });
     }
   }

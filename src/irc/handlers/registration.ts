@@ -22,7 +22,7 @@ import {
   RPL_WELCOME,
   RPL_YOURHOST,
 } from '../numerics.js';
-import type { Client, Outcome } from '../types.js';
+import { withMember, withoutMember, type Client, type Outcome } from '../types.js';
 import {
   CHANNEL_MODES,
   CHANNEL_MODES_WITH_PARAM,
@@ -65,7 +65,7 @@ export function cap(ctx: CommandContext, client: Client, msg: IrcMessage): Outco
       const version = Number(msg.params[1]);
       if (Number.isSafeInteger(version) && version >= CAP_VERSION_302) {
         client.capVersion = CAP_VERSION_302;
-        client.caps.add('cap-notify');
+        client.caps = withMember(client.caps, 'cap-notify');
       }
       r.toSelf(capReply('LS', supportedCaps.join(' ')));
       hold();
@@ -87,8 +87,8 @@ export function cap(ctx: CommandContext, client: Client, msg: IrcMessage): Outco
         });
       if (acceptable) {
         for (const w of asked) {
-          if (w.startsWith('-')) client.caps.delete(w.slice(1));
-          else client.caps.add(w);
+          if (w.startsWith('-')) client.caps = withoutMember(client.caps, w.slice(1));
+          else client.caps = withMember(client.caps, w);
         }
       }
       r.toSelf(capReply(acceptable ? 'ACK' : 'NAK', request));
