@@ -42,12 +42,19 @@ export type MemoryStateOptions = StateLimits;
 /** A nick holder: its user record (filled in at registration), and what only the state keeps. */
 interface UserEntry extends UserRecord {
   registered: boolean;
-  /** Folded names of the channels it is in. */
-  channels: Set<string>;
+  /**
+   * Folded names of the channels it is in, each the channel map's own key string (a user
+   * keeps no copy of its own). A small array replaced on change rather than a Set: a user is in
+   * at most maxChannelsPerClient channels, and a Set cost ~150 bytes per user even when empty;
+   * users in no channel share `noChannels`.
+   */
+  channels: readonly string[];
 }
 
 interface ChannelEntry {
   name: string;
+  /** The folded name: the key in `channels`, the string every member's `channels` holds. */
+  folded: string;
   createdAt: number;
   topic: Topic | null;
   flags: Set<string>;
@@ -56,8 +63,23 @@ interface ChannelEntry {
   bans: BanRecord[];
   /** Client ids with a pending invite, oldest first (Set keeps insertion order). */
   invites: Set<number>;
-  /** Members in join order. */
+  /** Members in join order; each value one of the shared `memberships`. */
   members: Map<number, Membership>;
+}
+
+const noChannels: readonly string[] = Object.freeze([]);
+
+// A member's status is one of four records, shared by every member with that status (a record
+// per member per channel was ~40 bytes each). Frozen: a change replaces the member's record.
+const memberships: readonly Membership[] = [
+  { op: false, voice: false },
+  { op: false, voice: true },
+  { op: true, voice: false },
+  { op: true, voice: true },
+].map((m) => Object.freeze(m));
+
+function membershipOf(op: boolean, voice: boolean): Membership {
+  return memberships[(op ? 2 : 0) + (voice ? 1 : 0)]!;
 }
 
 export class MemoryState implements NetworkState {
@@ -101,7 +123,7 @@ export class MemoryState implements NetworkState {
         modes: '',
         signonAt: at,
         lastActiveAt: at,
-        channels: new Set(),
+        channels: noChannels,
       });
       this.nicks.set(folded, clientId);
       return { ok: true, previous: null, channels: [] };
@@ -195,11 +217,12 @@ export class MemoryState implements NetworkState {
     const folded = fold(name);
     let channel = this.channels.get(folded);
     if (channel?.members.has(clientId)) return { ok: false, reason: 'alreadyOn' };
-    if (entry.channels.size >= request.maxChannels) return { ok: false, reason: 'tooManyChannels' };
+    if (entry.channels.length >= request.maxChannels) return { ok: false, reason: 'tooManyChannels' };
     let created = false;
     if (!channel) {
       channel = {
         name,
+        folded,
         createdAt: request.at,
         topic: null,
         flags: new Set([...request.createFlags].filter((c) => channelFlags.has(c))),
@@ -219,8 +242,8 @@ export class MemoryState implements NetworkState {
       if (channel.limit !== null && channel.members.size >= channel.limit) return { ok: false, reason: 'full' };
     }
     channel.invites.delete(clientId);
-    channel.members.set(clientId, { op: created, voice: false });
-    entry.channels.add(folded);
+    channel.members.set(clientId, membershipOf(created, false));
+    entry.channels = [...entry.channels, channel.folded];
     return { ok: true, created, channel: channelRecord(channel) };
   }
 
@@ -340,7 +363,7 @@ export class MemoryState implements NetworkState {
         }
         const key = mode === 'o' ? 'op' : 'voice';
         if (m[key] === adding) continue;
-        m[key] = adding;
+        channel.members.set(target.clientId, key === 'op' ? membershipOf(adding, m.voice) : membershipOf(m.op, adding));
         applied.push({ adding, mode, param: target.nick });
       } else if (mode === 'b') {
         const folded = fold(param);
@@ -444,7 +467,8 @@ export class MemoryState implements NetworkState {
 
   /** Takes a user out of a channel; deletes the channel if that left it empty. */
   private leave(entry: UserEntry, folded: string): void {
-    entry.channels.delete(folded);
+    const rest = entry.channels.filter((c) => c !== folded);
+    entry.channels = rest.length === 0 ? noChannels : rest;
     const channel = this.channels.get(folded);
     if (!channel) return;
     channel.members.delete(entry.clientId);
