@@ -82,18 +82,24 @@ interface Session {
   actor: SessionActor | null;
   readonly framer: LineFramer;
   readonly bucket: TokenBucket;
-  /** Lines received and not yet run, oldest first (with their size), and their total bytes. */
-  inbox: Array<{ text: string; bytes: number }>;
+  /**
+   * Lines received and not yet run, oldest first (with their size), and their total bytes.
+   * Null when empty, as `out` is: an idle client keeps no empty arrays (32 bytes each).
+   */
+  inbox: Array<{ text: string; bytes: number }> | null;
   inboxHead: number;
   inboxBytes: number;
   /** The job (a command, the welcome) still running, which answers later; null when none. */
   inFlight: Promise<void> | null;
   /** Fakelag: the timer that runs the next line once the bucket has a token. */
   delay: NodeJS.Timeout | null;
-  /** Output not yet written, and its bytes. */
-  out: string[];
+  /** Output not yet written (null when none), and its bytes. */
+  out: string[] | null;
   outBytes: number;
-  /** When output was last written (performance.now(), ms), for outputCoalesceMs. */
+  /**
+   * When output was last written (performance.now() in whole ms), for outputCoalesceMs. Whole:
+   * a small integer is kept in the session itself, a fraction in a 16-byte number of its own.
+   */
   lastWriteAt: number;
   /** No more output: the session is closing (or its sendq overflowed). */
   muted: boolean;
@@ -129,13 +135,13 @@ function receive(session: Session, bytes: Buffer): void {
       continue;
     }
     const bytes = Buffer.byteLength(item.text);
-    session.inbox.push({ text: item.text, bytes });
+    (session.inbox ??= []).push({ text: item.text, bytes });
     session.inboxBytes += bytes;
   }
   if (session.inboxBytes > session.ctx.config.recvqBytes) {
     // Stop reading: what it sends next can only be more of the same.
     session.socket.pause();
-    session.inbox = [];
+    session.inbox = null;
     session.inboxHead = 0;
     session.inboxBytes = 0;
     session.actor?.send({ type: 'client.flood' });
@@ -149,7 +155,7 @@ const noLine = { text: '', bytes: 0 };
 
 /** Hands queued lines to the machine, one command at a time, as flood control allows. */
 function pump(session: Session): void {
-  while (session.inFlight === null && session.delay === null && session.inboxHead < session.inbox.length) {
+  while (session.inFlight === null && session.delay === null && session.inbox !== null) {
     const actor = session.actor;
     if (!actor || !actor.getSnapshot().matches('open')) return;
     const wait = session.bucket.take();
@@ -164,7 +170,7 @@ function pump(session: Session): void {
     session.inbox[session.inboxHead++] = noLine;
     session.inboxBytes -= line.bytes;
     if (session.inboxHead === session.inbox.length) {
-      session.inbox = [];
+      session.inbox = null;
       session.inboxHead = 0;
     }
     const message = parseMessage(line.text);
@@ -178,7 +184,8 @@ function send(session: Session, message: IrcMessage | Wire): void {
   session.stats.linesOut++;
   const timed = session.client.caps.has('server-time');
   const line = lineFor(message, timed);
-  session.out.push(line);
+  const out = (session.out ??= []);
+  out.push(line);
   session.outBytes += 'plain' in message ? bytesOf(message, timed) : Buffer.byteLength(line);
   // The sendq bounds what the client has left unread, on top of the kernel's buffer: what Node
   // still holds for the socket (writableLength) once the kernel has taken what it will. This
@@ -193,7 +200,7 @@ function send(session: Session, message: IrcMessage | Wire): void {
     }
     return;
   }
-  if (session.out.length === 1) scheduleFlush(session);
+  if (out.length === 1) scheduleFlush(session);
 }
 
 /** The byte length of a shared message's line, counted once per form like the line itself. */
@@ -222,7 +229,8 @@ const held = new Set<Session>();
 let heldTimer: NodeJS.Timeout | null = null;
 function scheduleFlush(session: Session): void {
   const coalesceMs = session.ctx.config.outputCoalesceMs;
-  if (coalesceMs > 0 && performance.now() - session.lastWriteAt < coalesceMs) {
+  // Now rounded down, the last write rounded up: never less than coalesceMs between writes.
+  if (coalesceMs > 0 && Math.floor(performance.now()) - session.lastWriteAt < coalesceMs) {
     held.add(session);
     heldTimer ??= setTimeout(flushHeld, coalesceMs);
     return;
@@ -243,16 +251,20 @@ function flushHeld(): void {
   for (const session of held) flush(session);
   held.clear();
 }
+/** lastWriteAt of a session never written to: long enough ago for any outputCoalesceMs. */
+const neverWritten = -(2 ** 30);
+
 function flush(session: Session): void {
-  if (session.out.length === 0) return;
-  const data = session.out.length === 1 ? session.out[0]! : session.out.join('');
+  const out = session.out;
+  if (out === null) return;
+  const data = out.length === 1 ? out[0]! : out.join('');
   const bytes = session.outBytes;
-  session.out = [];
+  session.out = null;
   session.outBytes = 0;
   if (!session.socket.destroyed && session.socket.writable) {
     session.socket.write(data);
     session.stats.bytesOut += bytes;
-    if (session.ctx.config.outputCoalesceMs > 0) session.lastWriteAt = performance.now();
+    if (session.ctx.config.outputCoalesceMs > 0) session.lastWriteAt = Math.ceil(performance.now());
   }
 }
 
@@ -590,14 +602,14 @@ export function ircProtocol(
         actor: null,
         framer: new LineFramer({ maxLineBytes: irc.maxLineBytes, maxTagBytes: irc.maxTagBytes }),
         bucket: new TokenBucket({ burst: irc.floodBurstLines, ratePerSecond: irc.floodRateLinesPerSecond }),
-        inbox: [],
+        inbox: null,
         inboxHead: 0,
         inboxBytes: 0,
         inFlight: null,
         delay: null,
-        out: [],
+        out: null,
         outBytes: 0,
-        lastWriteAt: -Infinity,
+        lastWriteAt: neverWritten,
         muted: false,
         departed: false,
       };

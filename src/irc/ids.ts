@@ -8,6 +8,10 @@ const NODE_SPAN = 2 ** 32;
 
 /** The network-wide id of connection `connectionId` on node `nodeIndex`. */
 export function clientIdOf(nodeIndex: number, connectionId: number): number {
+  // Node 0 (every single-process server) returns the connection id itself, a small integer: the
+  // product, though equal, is a floating-point number, which every record holding the id would
+  // keep as a separate 16-byte heap number.
+  if (nodeIndex === 0) return connectionId;
   return nodeIndex * NODE_SPAN + connectionId;
 }
 

@@ -20,6 +20,12 @@ export interface TokenBucketOptions {
 // a hair short of a whole token; this much short still counts as one.
 const epsilon = 1e-9;
 
+// Shared by every bucket that uses the default clock (a closure each would be ~110 bytes per
+// client).
+function monotonicNow(): number {
+  return performance.now();
+}
+
 export class TokenBucket {
   private readonly burst: number;
   private readonly perMs: number;
@@ -32,7 +38,7 @@ export class TokenBucket {
     if (!(options.ratePerSecond > 0)) throw new RangeError(`ratePerSecond must be positive, got ${options.ratePerSecond}`);
     this.burst = options.burst;
     this.perMs = options.ratePerSecond / 1000;
-    this.now = options.now ?? (() => performance.now());
+    this.now = options.now ?? monotonicNow;
     this.level = this.burst;
     this.last = this.now();
   }
