@@ -96,8 +96,31 @@ interface Configuration {
   nodes: readonly unknown[];
   value: unknown;
 }
-/** Per machine: the ids of a configuration's state nodes, joined, -> its shared _nodes and value. */
-const configurations = new WeakMap<object, Map<string, Configuration>>();
+/**
+ * Per machine: its configurations by their deepest state node -> the shared _nodes and value.
+ * Without parallel states (none of the session machines has one) the deepest active node names
+ * the whole configuration, so the lookup is one Map.get per event, no key to build. A machine
+ * with parallel states is not shared (null).
+ */
+const configurations = new WeakMap<object, Map<unknown, Configuration> | null>();
+
+function configurationsOf(machine: { root: StateNodeLike }): Map<unknown, Configuration> | null {
+  let known = configurations.get(machine);
+  if (known === undefined) {
+    known = hasParallel(machine.root) ? null : new Map();
+    configurations.set(machine, known);
+  }
+  return known;
+}
+
+interface StateNodeLike {
+  type: string;
+  states: Record<string, StateNodeLike>;
+}
+
+function hasParallel(node: StateNodeLike): boolean {
+  return node.type === 'parallel' || Object.values(node.states).some(hasParallel);
+}
 
 /**
  * Makes `snapshot` use shared copies of what it has in common with other sessions' snapshots:
@@ -110,19 +133,24 @@ function shareSnapshotParts(snapshot: Record<string, unknown>): void {
   if ((snapshot.tags as ReadonlySet<string>).size === 0) snapshot.tags = emptyTags;
   if (isEmptyRecord(snapshot.children)) snapshot.children = emptyRecord;
   if (isEmptyRecord(snapshot.historyValue)) snapshot.historyValue = emptyRecord;
-  const nodes = snapshot._nodes as ReadonlyArray<{ id: string }>;
-  const machine = snapshot.machine as object;
-  let known = configurations.get(machine);
-  if (!known) configurations.set(machine, (known = new Map()));
-  let key = '';
-  for (const node of nodes) key += `${node.id}\n`;
-  const shared = known.get(key);
-  if (shared) {
+  const known = configurationsOf(snapshot.machine as { root: StateNodeLike });
+  if (known === null) return;
+  const nodes = snapshot._nodes as readonly unknown[];
+  const deepest = nodes[nodes.length - 1];
+  const shared = known.get(deepest);
+  if (!shared) {
+    known.set(deepest, { nodes: Object.freeze(nodes), value: deepFreeze(snapshot.value) });
+  } else if (sameNodes(shared.nodes, nodes)) {
+    // (Checked rather than assumed: a few pointer comparisons per event.)
     snapshot._nodes = shared.nodes;
     snapshot.value = shared.value;
-  } else {
-    known.set(key, { nodes: Object.freeze(nodes), value: deepFreeze(snapshot.value) });
   }
+}
+
+function sameNodes(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function isEmptyRecord(value: unknown): boolean {
