@@ -264,20 +264,26 @@ describe('redis-server killed and restarted', () => {
     // delivery to other nodes was lost.
     const told = count(alice, /^:n1\.test (4\d\d) alice (PRIVMSG|#o) /);
     const logged = (n1.stderr().match(/a delivery to other nodes was lost/g) ?? []).length;
+    // A message n1 published after Redis came back but before n2 had subscribed again reaches
+    // nobody on n2; n2 sees the gap in n1's sequence numbers at the next one, logs it and tells
+    // its members of #o (a NOTICE). Those are accounted for too (seen once in a loaded run).
+    const lostOnN2 = [...n2.stderr().matchAll(/lost (\d+) message\(s\) from node \d+ to #o /g)].reduce((n, m) => n + Number(m[1]), 0);
+    const toldBob = bob.lines().filter((l) => / NOTICE #o :\*\*\* \d+ message\(s\) from another server to this channel were lost/.test(l)).length;
+    expect(toldBob > 0).toBe(lostOnN2 > 0);
     for (const [who, c] of [['bob', bob], ['carol', carol]] as const) {
       const seq = got(c);
       expect(seq, `${who}: in order, once each`).toEqual([...seq].sort((a, b) => a - b).filter((m, i, a) => a.indexOf(m) === i));
     }
     const missing = (c: RawIrc) => sent - got(c).length;
     const kinds = [...new Set(alice.lines().filter((l) => /^:n1\.test 4\d\d alice /.test(l)).map((l) => l.split(' ').slice(1, 4).join(' ')))];
-    figures.push(`outage traffic: ${sent} sent; ${told} refused to alice (${kinds.join(', ')}); ${logged} deliveries logged lost on n1; bob missed ${missing(bob)}, carol missed ${missing(carol)}`);
+    figures.push(`outage traffic: ${sent} sent; ${told} refused to alice (${kinds.join(', ')}); ${logged} deliveries logged lost on n1, ${lostOnN2} on n2; bob missed ${missing(bob)}, carol missed ${missing(carol)}`);
     // carol is on alice's node: she misses exactly what alice was told did not run.
     expect(missing(carol)).toBe(told);
     const unknown = got(carol).filter((m) => !got(bob).includes(m));
     expect(
       missing(bob),
-      `bob missed ${missing(bob)}: ${told} refused to alice, ${logged} logged lost; carol got and bob did not: ${unknown.join(' ')} (kill at m${atKill}, restart at m${atRestart})`,
-    ).toBeLessThanOrEqual(told + logged);
+      `bob missed ${missing(bob)}: ${told} refused to alice, ${logged} logged lost on n1, ${lostOnN2} on n2; carol got and bob did not: ${unknown.join(' ')} (kill at m${atKill}, restart at m${atRestart})`,
+    ).toBeLessThanOrEqual(told + logged + lostOnN2);
 
     // The network knows everyone again: seen from n2, #o has all three, WHOIS finds alice on n1.
     expect(await namesOf(bob, '#o')).toEqual(['alice', 'bob', 'carol']);
