@@ -87,86 +87,6 @@ const leanSystem = {
   _relay: notSupported('sendTo'),
 };
 
-// The parts of a snapshot that are the same for every session in the same configuration, shared
-// between sessions (see shareSnapshotParts). Frozen: XState copies them before any change
-// (`{ ...children }`, `{ ...historyValue }`, a new `value` and `_nodes` per transition).
-const emptyTags: ReadonlySet<string> = new Set<string>();
-const emptyRecord = Object.freeze({});
-interface Configuration {
-  nodes: readonly unknown[];
-  value: unknown;
-}
-/**
- * Per machine: its configurations by their deepest state node -> the shared _nodes and value.
- * Without parallel states (none of the session machines has one) the deepest active node names
- * the whole configuration, so the lookup is one Map.get per event, no key to build. A machine
- * with parallel states is not shared (null).
- */
-const configurations = new WeakMap<object, Map<unknown, Configuration> | null>();
-
-function configurationsOf(machine: { root: StateNodeLike }): Map<unknown, Configuration> | null {
-  let known = configurations.get(machine);
-  if (known === undefined) {
-    known = hasParallel(machine.root) ? null : new Map();
-    configurations.set(machine, known);
-  }
-  return known;
-}
-
-interface StateNodeLike {
-  type: string;
-  states: Record<string, StateNodeLike>;
-}
-
-function hasParallel(node: StateNodeLike): boolean {
-  return node.type === 'parallel' || Object.values(node.states).some(hasParallel);
-}
-
-/**
- * Makes `snapshot` use shared copies of what it has in common with other sessions' snapshots:
- * its state nodes and value (one per configuration the machine can be in, a few dozen at most)
- * and its empty tags, children and history. XState builds all of these afresh for every
- * snapshot, and a session keeps its last one for as long as it lives: for an idle IRC client
- * that was ~500 bytes of its heap, now shared. The values are unchanged; only their identity.
- */
-function shareSnapshotParts(snapshot: Record<string, unknown>): void {
-  if ((snapshot.tags as ReadonlySet<string>).size === 0) snapshot.tags = emptyTags;
-  if (isEmptyRecord(snapshot.children)) snapshot.children = emptyRecord;
-  if (isEmptyRecord(snapshot.historyValue)) snapshot.historyValue = emptyRecord;
-  const known = configurationsOf(snapshot.machine as { root: StateNodeLike });
-  if (known === null) return;
-  const nodes = snapshot._nodes as readonly unknown[];
-  const deepest = nodes[nodes.length - 1];
-  const shared = known.get(deepest);
-  if (!shared) {
-    known.set(deepest, { nodes: Object.freeze(nodes), value: deepFreeze(snapshot.value) });
-  } else if (sameNodes(shared.nodes, nodes)) {
-    // (Checked rather than assumed: a few pointer comparisons per event.)
-    snapshot._nodes = shared.nodes;
-    snapshot.value = shared.value;
-  }
-}
-
-function sameNodes(a: readonly unknown[], b: readonly unknown[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function isEmptyRecord(value: unknown): boolean {
-  if (value === emptyRecord) return false;
-  for (const _ in value as object) return false;
-  return true;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
-}
-
 // One callback for every session's timers, given the actor and event as arguments: a closure
 // per timer would cost a function and a context object per session.
 function fireTimer(actor: LeanActor<AnyStateMachine>, id: string, event: EventFromLogic<AnyStateMachine>): void {
@@ -340,7 +260,6 @@ export class LeanActor<TMachine extends AnyStateMachine> implements SessionActor
   }
 
   private commit(next: SnapshotFrom<TMachine>): void {
-    shareSnapshotParts(next as unknown as Record<string, unknown>);
     this.snapshot = next;
     // A deferred effect may defer another (an initial entry action that schedules a timer).
     let deferred: Deferred[] | null;
