@@ -94,7 +94,7 @@ export type MaybePromise<T> = T | Promise<T>;
 const sharedSets = new Map<string, ReadonlySet<string>>();
 
 /** The shared set holding exactly these members. */
-export function sharedSet(members: Iterable<string>): ReadonlySet<string> {
+function sharedSet(members: Iterable<string>): ReadonlySet<string> {
   const sorted = [...new Set(members)].sort();
   const key = sorted.join(' ');
   let set = sharedSets.get(key);
