@@ -6,10 +6,10 @@
 // lean life is the least any adapter could reach while XState's interpreter runs this machine.
 
 import { createActor } from 'xstate';
-import { connectionLimits, defaultConfig } from '../src/config.js';
-import { connectionMachine } from '../src/machines/connectionMachine.js';
-import { serverMachine } from '../src/machines/serverMachine.js';
-import { LeanActor } from '../src/runtime/leanActor.js';
+import { connectionLimits, defaultConfig } from '../src/core/config.js';
+import { connectionMachine } from '../src/greeting/connectionMachine.js';
+import { serverMachine } from '../src/core/serverMachine.js';
+import { LeanActor } from '../src/core/leanActor.js';
 import type { FloorResult } from './results.js';
 import { median } from './stats.js';
 

@@ -26,7 +26,7 @@
 // 127.0.0.1 only; every child process is stopped on the way out (normal end, error, SIGINT/SIGTERM).
 
 import { existsSync, writeFileSync } from 'node:fs';
-import { defaultConfig } from '../src/config.js';
+import { defaultConfig } from '../src/core/config.js';
 import { deathLine, idleLine, neverReaderLine, registrationLine, resultTables, runLine } from './ircLines.js';
 import { IrcBench, offeredPerSecond, scenarios, type Figures, type Settings } from './ircMeasure.js';
 import { nodeDeath, nodeDeathOnce } from './ircNodeDeath.js';

@@ -6,7 +6,7 @@
 
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { defaultConfig } from '../src/config.js';
+import { defaultConfig } from '../src/core/config.js';
 import { connectTimeoutMs } from './ircMeasure.js';
 import { startTwoNodes } from './ircPeers.js';
 import { host } from './ircTiming.js';

@@ -17,7 +17,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { defaultConfig } from '../src/config.js';
+import { defaultConfig } from '../src/core/config.js';
 import { processTree } from './procfs.js';
 import { ircLabels as labels, type IrcKind } from './report.js';
 import { root, spawned, type RunningServer, type StopResult } from './servers.js';

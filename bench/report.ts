@@ -5,7 +5,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { defaultConfig } from '../src/config.js';
+import { defaultConfig } from '../src/core/config.js';
 import { cpuTickMs } from './procfs.js';
 import { profileIntervalUs, quietBudgetMs } from './scenarios.js';
 import { barChart, lineChart, type Series } from './svgChart.js';
@@ -288,7 +288,7 @@ function floorSection(results: BenchResults): string {
   if (!t || !results.floor) return 'Not measured in this run.';
   return `In the benchmark's own process, with no sockets and every side effect a no-op: the connection machine driven
 through the four events of a handshake ${results.floor.lives.toLocaleString('en')} times (median of ${results.floor.rounds} rounds
-after two warm-up rounds), once on the lean runner the server uses (src/runtime/leanActor.ts) and once on XState's
+after two warm-up rounds), once on the lean runner the server uses (src/core/leanActor.ts) and once on XState's
 \`createActor\`. Added to what the bare server spends on a handshake, the lean life is the least an adapter
 could reach while XState's interpreter runs this machine: whatever ours costs above that floor is
 sockets, garbage and our own code.
@@ -648,7 +648,7 @@ export function summary(results: BenchResults): string[] {
         `of live heap (bare: ${fmt(med(idleB, (r) => per(r, r.heapUsedBeforeBytes, r.heapUsedAfterBytes)), 2)} KiB), ` +
         `${fmt(med(idleO, (r) => per(r, r.rssBeforeBytes, r.rssAfterBytes)), 2)} KiB of RSS ` +
         `(bare: ${fmt(med(idleB, (r) => per(r, r.rssBeforeBytes, r.rssAfterBytes)), 2)} KiB). Beyond the socket, a closure ` +
-        `and a timer, which bare keeps too, ours keeps a session per connection (src/runtime/leanActor.ts): the ` +
+        `and a timer, which bare keeps too, ours keeps a session per connection (src/core/leanActor.ts): the ` +
         `machine's snapshot and context, and its pending deadline.`,
     );
   }
@@ -737,7 +737,7 @@ ${chartList.map((c) => `![${c.alt}](${c.file})`).join('\n\n')}
 
 ## Method
 
-- **Servers.** *Ours* is \`startServer\` (src/adapters/tcpServer.ts) with \`defaultConfig\`, a silent
+- **Servers.** *Ours* is \`startServer\` (src/core/listener.ts) with \`defaultConfig\`, a silent
   logger, 127.0.0.1, port 0, a ${s.listenBacklog} listen backlog, \`replyTimeoutMs\` 10 minutes and
   \`maxConnections\` 30,000 (so nobody is turned away), alone in a forked Node process
   (bench/serverProcess.ts, \`--expose-gc\`). *Bare node:net* (bench/baselines/bareNetServer.ts) is

@@ -18,7 +18,7 @@
 //   results.ts, stats.ts   the results' shape; medians and percentiles
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { defaultConfig } from '../src/config.js';
+import { defaultConfig } from '../src/core/config.js';
 import { measureFloor } from './floor.js';
 import { describeMachine } from './machine.js';
 import { charts, churnTable, floorTable, handshakeTable, idleTable, markdown, profileTables, silentTable, textTable, verdicts } from './report.js';

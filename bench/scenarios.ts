@@ -10,7 +10,7 @@
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { defaultConfig } from '../src/config.js';
+import { defaultConfig } from '../src/core/config.js';
 import { forkServer } from './forkServer.js';
 import { sharedNowMs, type ProtocolText } from './loadgen.js';
 import { forkLoadGenerator, type LoadGenerator } from './loadgenFork.js';

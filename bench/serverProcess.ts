@@ -4,9 +4,9 @@
 // Both listen on 127.0.0.1 port 0 and report the port, then answer memory and CPU requests
 // over IPC until told to stop.
 
-import { startServer } from '../src/adapters/tcpServer.js';
-import { defaultConfig } from '../src/config.js';
-import { silentLogger } from '../src/logger.js';
+import { startServer } from '../src/core/listener.js';
+import { defaultConfig } from '../src/core/config.js';
+import { silentLogger } from '../src/core/logger.js';
 import { startBareServer } from './baselines/bareNetServer.js';
 import { benchMaxConnections, benchReplyTimeoutMs, isParentMessage, type ChildMessage, type ServerKind } from './ipc.js';
 

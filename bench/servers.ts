@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { defaultConfig } from '../src/config.js';
+import { defaultConfig } from '../src/core/config.js';
 import { forkServer, type ForkedServer } from './forkServer.js';
 import { sharedNowMs } from './loadgen.js';
 import { benchReplyTimeoutMs } from './ipc.js';

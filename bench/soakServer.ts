@@ -7,8 +7,8 @@
 // server machine stopped without forcing anything and no connection actor is left; 1 when it
 // stopped dirty; 3 when it did not stop within the grace period plus a margin.
 
-import { startServer } from '../src/adapters/tcpServer.js';
-import { silentLogger } from '../src/logger.js';
+import { startServer } from '../src/core/listener.js';
+import { silentLogger } from '../src/core/logger.js';
 import { isParentMessage, type ChildMessage } from './ipc.js';
 import { soakServerConfig } from './soakConfig.js';
 

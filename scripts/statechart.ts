@@ -1,8 +1,8 @@
 // Writes docs/statechart.md from the machine definitions themselves, so the diagrams, the state
-// and transition tables and the event list cannot drift from src/machines. It walks each
+// and transition tables and the event list cannot drift from the machine files. It walks each
 // machine's state nodes (`machine.root`) as xstate resolved them: nothing is parsed from source.
 // Beside it, one SVG image per machine (docs/server-machine.svg, docs/connection-machine.svg),
-// laid out by ELK in src/inspect/diagram.ts; the Markdown shows each above its Mermaid block.
+// laid out by ELK in src/ops/inspect/diagram.ts; the Markdown shows each above its Mermaid block.
 //
 //   node dist/scripts/statechart.js           print the markdown
 //   node dist/scripts/statechart.js --write   write docs/statechart.md and the SVGs (what `npm run docs` does)
@@ -17,12 +17,12 @@ import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AnyStateMachine, AnyStateNode, AnyTransitionDefinition } from 'xstate';
-import { describeGuard, renderMachineSvg } from '../src/inspect/diagram.js';
-import { connectionEventSources, connectionMachine } from '../src/machines/connectionMachine.js';
-import { ircSessionEventSources, ircSessionMachine } from '../src/machines/ircSessionMachine.js';
-import { primaryEventSources, primaryMachine } from '../src/machines/primaryMachine.js';
-import { redisLinkEventSources, redisLinkMachine } from '../src/machines/redisLinkMachine.js';
-import { serverEventSources, serverMachine } from '../src/machines/serverMachine.js';
+import { describeGuard, renderMachineSvg } from '../src/ops/inspect/diagram.js';
+import { connectionEventSources, connectionMachine } from '../src/greeting/connectionMachine.js';
+import { ircSessionEventSources, ircSessionMachine } from '../src/irc/session/ircSessionMachine.js';
+import { primaryEventSources, primaryMachine } from '../src/ops/primaryMachine.js';
+import { redisLinkEventSources, redisLinkMachine } from '../src/irc/redis/redisLinkMachine.js';
+import { serverEventSources, serverMachine } from '../src/core/serverMachine.js';
 
 interface MachineDoc {
   title: string;
@@ -41,7 +41,7 @@ interface MachineDoc {
 // same reasoning is in the comment at the top of serverMachine.ts; here it is for readers of the doc.
 const serverProse = `### Which Node event drives each transition
 
-The adapter (\`src/adapters/tcpServer.ts\`) owns the \`net.Server\` and turns each of its events
+The adapter (\`src/core/listener.ts\`) owns the \`net.Server\` and turns each of its events
 into one machine event; the machine decides what happens.
 
 - Node's \`server.listen()\` resolves the host, binds and listens in one call, and reports all of
@@ -69,11 +69,11 @@ const ircProse = `### Who decides what
 
 With \`--protocol irc\` the server machine above is the same (accepting, capping, draining), and
 each client gets this machine instead of the connection machine. The adapter
-(\`src/adapters/ircSession.ts\`) frames and queues the client's lines and hands them over as
+(\`src/irc/session/protocol.ts\`) frames and queues the client's lines and hands them over as
 \`irc.message\` one at a time: only when the previous command has finished (even if the network
 state answered later) and only when flood control allows. The machine decides whether the command
 may run in its state (\`isCommandIn\` with the pre-registration list in \`registering\`; everything
-in \`registered\`), and the command table (\`src/irc/commands.ts\`) decides what it does. The
+in \`registered\`), and the command table (\`src/irc/commands/table.ts\`) decides what it does. The
 handlers report registration facts back as events (\`irc.nickSet\`, \`irc.userSet\`,
 \`irc.passGiven\`, \`irc.capHeld\`, \`irc.capEnded\`), and the eventless transitions of
 \`registering.waiting\` decide when registration is complete.`;
@@ -82,7 +82,7 @@ const machineDocs: readonly MachineDoc[] = [
   {
     title: 'Server machine',
     machine: serverMachine,
-    file: 'src/machines/serverMachine.ts',
+    file: 'src/core/serverMachine.ts',
     image: 'server-machine.svg',
     eventSources: serverEventSources,
     prose: serverProse,
@@ -90,21 +90,21 @@ const machineDocs: readonly MachineDoc[] = [
   {
     title: 'Connection machine',
     machine: connectionMachine,
-    file: 'src/machines/connectionMachine.ts',
+    file: 'src/greeting/connectionMachine.ts',
     image: 'connection-machine.svg',
     eventSources: connectionEventSources,
   },
   {
     title: 'Primary machine',
     machine: primaryMachine,
-    file: 'src/machines/primaryMachine.ts',
+    file: 'src/ops/primaryMachine.ts',
     image: 'primary-machine.svg',
     eventSources: primaryEventSources,
   },
   {
     title: 'IRC session machine',
     machine: ircSessionMachine,
-    file: 'src/machines/ircSessionMachine.ts',
+    file: 'src/irc/session/ircSessionMachine.ts',
     image: 'irc-session-machine.svg',
     eventSources: ircSessionEventSources,
     prose: ircProse,
@@ -112,7 +112,7 @@ const machineDocs: readonly MachineDoc[] = [
   {
     title: 'Redis link machine',
     machine: redisLinkMachine,
-    file: 'src/machines/redisLinkMachine.ts',
+    file: 'src/irc/redis/redisLinkMachine.ts',
     image: 'redis-link-machine.svg',
     eventSources: redisLinkEventSources,
   },
@@ -127,11 +127,11 @@ const DOCS_DIR = 'docs';
 /** The Markdown of docs/statechart.md: pure and deterministic (no dates, no paths of this machine). */
 export function renderStatechartMarkdown(): string {
   const out: string[] = [
-    '<!-- Generated by `npm run docs` (scripts/statechart.ts) from src/machines. Do not edit by hand. -->',
+    '<!-- Generated by `npm run docs` (scripts/statechart.ts) from the machine files. Do not edit by hand. -->',
     '',
     '# Statecharts',
     '',
-    '> This file is generated by `npm run docs` from the machine definitions in `src/machines`;',
+    '> This file is generated by `npm run docs` from the machine definitions (`src/**/*Machine.ts`);',
     '> do not edit it by hand. Change a machine (its `description` fields feed the tables), then run',
     '> `npm run docs`. `test/statechart.test.ts` fails while this file is stale.',
     '',
@@ -410,7 +410,7 @@ function renderMachine(doc: MachineDoc): string[] {
     '',
     'Arrows are labelled `event [guard]`; `after <delay>` is a timer. Transitions with no target',
     '(they only run actions) are left out of the diagram and listed in the transitions table.',
-    `The image is laid out by ELK (\`src/inspect/diagram.ts\`); the Mermaid block below it is the same chart.`,
+    `The image is laid out by ELK (\`src/ops/inspect/diagram.ts\`); the Mermaid block below it is the same chart.`,
     '',
     `![${doc.title}](${doc.image})`,
     '',

@@ -1,9 +1,9 @@
 // Real-socket helpers for the integration tests: a server on port 0 with its log captured, and
 // a raw TCP client that records every byte it receives.
 import net from 'node:net';
-import { startServer, type ServerHandle, type ServerOptions } from '../src/adapters/tcpServer.js';
-import { defaultConfig, type IrcConfig, type ServerConfig } from '../src/config.js';
-import { humanLogger } from '../src/logger.js';
+import { startServer, type ServerHandle, type ServerOptions } from '../src/core/listener.js';
+import { defaultConfig, type IrcConfig, type ServerConfig } from '../src/core/config.js';
+import { humanLogger } from '../src/core/logger.js';
 
 export interface TestServer {
   handle: ServerHandle;

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { clientFlags, configValue, defaultClientOptions, serverFlags } from '../src/cli/args.js';
-import { defaultConfig } from '../src/config.js';
-import { errorCodes } from '../src/errors.js';
+import { defaultConfig } from '../src/core/config.js';
+import { errorCodes } from '../src/core/errors.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const rows = readme.split('\n').filter((l) => l.startsWith('| `'));

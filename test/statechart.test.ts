@@ -9,11 +9,11 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, it, expect } from 'vitest';
 import { createMachine, type AnyStateMachine, type AnyStateNode } from 'xstate';
 import { liveViewFingerprint, machineFingerprint, renderDiagrams, renderStatechartMarkdown } from '../scripts/statechart.js';
-import { connectionEventSources, connectionMachine } from '../src/machines/connectionMachine.js';
-import { ircSessionEventSources, ircSessionMachine } from '../src/machines/ircSessionMachine.js';
-import { primaryEventSources, primaryMachine } from '../src/machines/primaryMachine.js';
-import { redisLinkEventSources, redisLinkMachine } from '../src/machines/redisLinkMachine.js';
-import { serverEventSources, serverMachine } from '../src/machines/serverMachine.js';
+import { connectionEventSources, connectionMachine } from '../src/greeting/connectionMachine.js';
+import { ircSessionEventSources, ircSessionMachine } from '../src/irc/session/ircSessionMachine.js';
+import { primaryEventSources, primaryMachine } from '../src/ops/primaryMachine.js';
+import { redisLinkEventSources, redisLinkMachine } from '../src/irc/redis/redisLinkMachine.js';
+import { serverEventSources, serverMachine } from '../src/core/serverMachine.js';
 
 const docUrl = new URL('../docs/statechart.md', import.meta.url);
 const stale = 'docs/statechart.md is stale (or missing): run `npm run docs` and commit the result';

@@ -4,9 +4,9 @@
 
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { defaultConfig, defaultIrcPort, type IrcConfig, type ServerConfig } from '../config.js';
-import { ChatError } from '../errors.js';
-import { anyOrigin, normaliseOrigin } from '../protocol/websocket.js';
+import { defaultConfig, defaultIrcPort, type IrcConfig, type ServerConfig } from '../core/config.js';
+import { ChatError } from '../core/errors.js';
+import { anyOrigin, normaliseOrigin } from '../transports/handshake.js';
 
 /** setTimeout cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -5,9 +5,9 @@
 // connection, 1 when it could not be reached, 2 for bad flags.
 
 import { createInterface } from 'node:readline';
-import { talk } from '../adapters/tcpClient.js';
-import { ChatError } from '../errors.js';
-import { escapeText } from '../protocol/escape.js';
+import { talk } from '../greeting/client.js';
+import { ChatError } from '../core/errors.js';
+import { escapeText } from '../core/escape.js';
 import { clientUsage, parseClientArgs } from './args.js';
 
 /** Reads one line from stdin; null if stdin ends first. */

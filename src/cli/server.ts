@@ -6,19 +6,19 @@
 
 import { readFileSync } from 'node:fs';
 import type { InspectionEvent } from 'xstate';
-import { isWorker, leaveCluster, onPrimaryShutdown, reportFailure, startPrimary, workerId } from '../adapters/cluster.js';
-import { startInspectServer, type InspectServer } from '../adapters/inspectServer.js';
-import type { RedisNetwork } from '../adapters/redis/network.js';
-import type { StatelyInspector } from '../adapters/statelyInspector.js';
-import { startServer, type ServerHandle } from '../adapters/tcpServer.js';
-import type { WebServer } from '../adapters/webServer.js';
-import type { ServerConfig } from '../config.js';
-import { ChatError, listenFailure } from '../errors.js';
-import { Monitor, statePath } from '../inspect/monitor.js';
-import { humanLogger, jsonLogger, type Logger } from '../logger.js';
-import { connectionMachine } from '../machines/connectionMachine.js';
-import { ircSessionMachine } from '../machines/ircSessionMachine.js';
-import { serverMachine } from '../machines/serverMachine.js';
+import { isWorker, leaveCluster, onPrimaryShutdown, reportFailure, startPrimary, workerId } from '../ops/cluster.js';
+import { startInspectServer, type InspectServer } from '../ops/inspect/inspectServer.js';
+import type { RedisNetwork } from '../irc/redis/network.js';
+import type { StatelyInspector } from '../ops/inspect/statelyInspector.js';
+import { startServer, type ServerHandle } from '../core/listener.js';
+import type { WebServer } from '../transports/webServer.js';
+import type { ServerConfig } from '../core/config.js';
+import { ChatError, listenFailure } from '../core/errors.js';
+import { Monitor, statePath } from '../ops/inspect/monitor.js';
+import { humanLogger, jsonLogger, type Logger } from '../core/logger.js';
+import { connectionMachine } from '../greeting/connectionMachine.js';
+import { ircSessionMachine } from '../irc/session/ircSessionMachine.js';
+import { serverMachine } from '../core/serverMachine.js';
 import { parseServerArgs, serverUsage } from './args.js';
 
 interface Inspection {
@@ -41,7 +41,7 @@ async function startInspection(config: ServerConfig, logger: Logger): Promise<In
     const where = config.inspect;
     // Loaded only for --inspect: the layout engine (elkjs) is ~26 MiB of RSS that a server
     // without the live view should not carry.
-    const { renderMachineSvg } = await import('../inspect/diagram.js');
+    const { renderMachineSvg } = await import('../ops/inspect/diagram.js');
     // The session diagram is the protocol's session machine, under the same name on the page.
     const diagrams = {
       server: await renderMachineSvg(serverMachine),
@@ -53,7 +53,7 @@ async function startInspection(config: ServerConfig, logger: Logger): Promise<In
   }
   if (config.inspectWs) {
     // Loaded only for --inspect-ws (@statelyai/inspect is ~14 MiB of RSS).
-    const { startStatelyInspector } = await import('../adapters/statelyInspector.js');
+    const { startStatelyInspector } = await import('../ops/inspect/statelyInspector.js');
     stately = startStatelyInspector(config.inspectWs);
     observers.push(stately.inspect);
     logger.log('info', 'inspect.ws', { url: config.inspectWs });
@@ -142,7 +142,7 @@ async function startFailed(err: unknown, logger: Logger, ...started: Array<{ clo
 async function startMetrics(config: ServerConfig, logger: Logger): Promise<Metrics | null> {
   if (!config.metrics) return null;
   const where = config.metrics;
-  const metrics = await import('../adapters/metrics.js');
+  const metrics = await import('../ops/metrics.js');
   let render: (() => Promise<string>) | null = null;
   const server = await bind('metrics', where, () =>
     metrics.startMetricsServer(where, () => (render ? render() : Promise.resolve(''))),
@@ -152,7 +152,7 @@ async function startMetrics(config: ServerConfig, logger: Logger): Promise<Metri
 }
 
 interface Metrics {
-  module: typeof import('../adapters/metrics.js');
+  module: typeof import('../ops/metrics.js');
   serve(render: () => Promise<string>): void;
   close(): Promise<void>;
 }
@@ -165,7 +165,7 @@ async function startWebSocket(config: ServerConfig, logger: Logger): Promise<Web
   if (!config.websocket) return null;
   const where = config.websocket;
   // Loaded only for --websocket: ws and the web client stay out of a server without it.
-  const { startWebServer } = await import('../adapters/webServer.js');
+  const { startWebServer } = await import('../transports/webServer.js');
   const web = await bind('websocket', where, () => startWebServer({ ...config, websocket: where }, logger));
   logger.log('info', 'web.listening', { url: web.url, webSocketUrl: web.webSocketUrl, tls: config.tlsCert !== null });
   return web;
@@ -273,7 +273,7 @@ async function main(argv: string[]): Promise<void> {
   // --redis: this process is a node of a network on Redis; it joins before it accepts anyone.
   let network: RedisNetwork | null = null;
   if (config.protocol === 'irc' && config.irc.redisUrl !== null) {
-    const { connectRedisNetwork } = await import('../adapters/redis/network.js');
+    const { connectRedisNetwork } = await import('../irc/redis/network.js');
     try {
       network = await connectRedisNetwork({
         url: config.irc.redisUrl,
@@ -297,7 +297,7 @@ async function main(argv: string[]): Promise<void> {
   // registry runs in one turn: a worker answers the primary's scrapes from the moment it
   // listens (a worker that had not yet shared never answered, and the scrape failed after
   // prom-client's 5 s timeout).
-  const metricsModule = config.metrics ? (metrics?.module ?? (await import('../adapters/metrics.js'))) : null;
+  const metricsModule = config.metrics ? (metrics?.module ?? (await import('../ops/metrics.js'))) : null;
   const server = startServer(config, {
     logger,
     inspect: inspection.observer,

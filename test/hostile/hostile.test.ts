@@ -8,7 +8,7 @@
 // (`HOSTILE_FIGURES=/tmp/figures.json npx vitest run test/hostile` writes them).
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { ServerConfig } from '../../src/config.js';
+import type { ServerConfig } from '../../src/core/config.js';
 import { runServer, serverBin, type Running } from '../process.js';
 import { kernelQueues } from './ircUtil.js';
 import {
@@ -488,7 +488,7 @@ describe('what no greeting client sends', () => {
     // margin is for a loaded 2-core machine, where the flooder and the server share the CPUs.
     expect(releasedAfterMs).toBeGreaterThanOrEqual(closeTimeoutMs - 50);
     expect(releasedAfterMs).toBeLessThan(closeTimeoutMs + 2_000);
-    // ...and reset (see abort() in src/adapters/transport.ts): the socket is gone on the server's
+    // ...and reset (see abort() in src/core/transport.ts): the socket is gone on the server's
     // side and the flooder's next write is refused at once.
     if (!flooder.isClosed()) flooder.socket.write(chunk);
     const ending = await within(flooder.closed, 5_000, 'the flooder to see its connection reset');

@@ -16,7 +16,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { defaultConfig, type IrcConfig, type ServerConfig } from '../../src/config.js';
+import { defaultConfig, type IrcConfig, type ServerConfig } from '../../src/core/config.js';
 import { startIrcTestServer, type TestServer } from '../helpers.js';
 import {
   IrcPeer,

@@ -7,14 +7,14 @@ import net from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { startServer, type ServerHandle, type ServerOutcome } from '../../src/adapters/tcpServer.js';
-import { defaultConfig, type ServerConfig } from '../../src/config.js';
-import { humanLogger } from '../../src/logger.js';
+import { startServer, type ServerHandle, type ServerOutcome } from '../../src/core/listener.js';
+import { defaultConfig, type ServerConfig } from '../../src/core/config.js';
+import { humanLogger } from '../../src/core/logger.js';
 import { watch, type Running } from '../process.js';
 
 export const GREETING = "Hey What's up?\n";
 
-/** Characters that must never reach an operator's terminal raw (see src/protocol/escape.ts). */
+/** Characters that must never reach an operator's terminal raw (see src/core/escape.ts). */
 export const UNSAFE_IN_LOG = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff]/;
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

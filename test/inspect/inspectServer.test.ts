@@ -3,10 +3,10 @@
 // throttled pushes under a burst.
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startInspectServer, type InspectServer } from '../../src/adapters/inspectServer.js';
-import { startServer, type ServerHandle } from '../../src/adapters/tcpServer.js';
-import { defaultConfig } from '../../src/config.js';
-import { Monitor, type MonitorView } from '../../src/inspect/monitor.js';
+import { startInspectServer, type InspectServer } from '../../src/ops/inspect/inspectServer.js';
+import { startServer, type ServerHandle } from '../../src/core/listener.js';
+import { defaultConfig } from '../../src/core/config.js';
+import { Monitor, type MonitorView } from '../../src/ops/inspect/monitor.js';
 import { connect, converse, waitFor } from '../helpers.js';
 
 let page: InspectServer | undefined;

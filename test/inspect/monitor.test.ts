@@ -1,10 +1,10 @@
 // The monitor fed by real actors' inspection events (no sockets): counts, rows, history, bounds.
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import type { ConnectionLimits } from '../../src/config.js';
-import { Monitor } from '../../src/inspect/monitor.js';
-import { connectionMachine } from '../../src/machines/connectionMachine.js';
-import { serverMachine } from '../../src/machines/serverMachine.js';
+import type { ConnectionLimits } from '../../src/core/config.js';
+import { Monitor } from '../../src/ops/inspect/monitor.js';
+import { connectionMachine } from '../../src/greeting/connectionMachine.js';
+import { serverMachine } from '../../src/core/serverMachine.js';
 
 const limits: ConnectionLimits = { greeting: 'hi', maxReplyBytes: 64, replyTimeoutMs: 60_000, replyQuietMs: 60_000, closeTimeoutMs: 60_000 };
 const enc = (s: string) => new TextEncoder().encode(s);

@@ -5,9 +5,9 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { startStatelyInspector } from '../../src/adapters/statelyInspector.js';
-import { startServer } from '../../src/adapters/tcpServer.js';
-import { defaultConfig } from '../../src/config.js';
+import { startStatelyInspector } from '../../src/ops/inspect/statelyInspector.js';
+import { startServer } from '../../src/core/listener.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { connect, converse, waitFor } from '../helpers.js';
 import { run, serverBin } from '../process.js';
 

@@ -3,8 +3,8 @@
 // (long lines, fakelag), and the order of a client's commands when the network state answers
 // later than at once.
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryState } from '../../src/irc/memoryState.js';
-import type { NetworkState } from '../../src/irc/state.js';
+import { MemoryState } from '../../src/irc/state/memoryState.js';
+import type { NetworkState } from '../../src/irc/state/networkState.js';
 import { startIrcTestServer, waitFor, type TestServer } from '../helpers.js';
 import { connectIrc, type RawIrc } from '../irc/raw.js';
 

@@ -1,8 +1,8 @@
 // The server on real sockets (port 0, loopback), checked on the wire and in its log.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServer } from '../../src/adapters/tcpServer.js';
-import { defaultConfig } from '../../src/config.js';
+import { startServer } from '../../src/core/listener.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { connect, converse, startTestServer, waitFor, type TestServer } from '../helpers.js';
 
 let server: TestServer | undefined;

@@ -10,15 +10,15 @@ import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createActor, getNextSnapshot, type SnapshotFrom } from 'xstate';
 import { getSimplePaths } from 'xstate/graph';
-import { startServer } from '../../src/adapters/tcpServer.js';
-import { defaultConfig, type ConnectionLimits } from '../../src/config.js';
-import { humanLogger } from '../../src/logger.js';
+import { startServer } from '../../src/core/listener.js';
+import { defaultConfig, type ConnectionLimits } from '../../src/core/config.js';
+import { humanLogger } from '../../src/core/logger.js';
 import {
   connectionMachine,
   goodbyeLine,
   type ConnectionEvent,
-} from '../../src/machines/connectionMachine.js';
-import { escapeText } from '../../src/protocol/escape.js';
+} from '../../src/greeting/connectionMachine.js';
+import { escapeText } from '../../src/core/escape.js';
 import { waitFor } from '../helpers.js';
 import { afterEvent, dedupe, machineEventKeys, valuePath } from './graph.js';
 

@@ -38,17 +38,17 @@ import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createActor, getNextSnapshot, type SnapshotFrom } from 'xstate';
 import { getSimplePaths } from 'xstate/graph';
-import { startServer, type ServerHandle } from '../../src/adapters/tcpServer.js';
-import { defaultConfig, type IrcConfig } from '../../src/config.js';
-import { humanLogger } from '../../src/logger.js';
+import { startServer, type ServerHandle } from '../../src/core/listener.js';
+import { defaultConfig, type IrcConfig } from '../../src/core/config.js';
+import { humanLogger } from '../../src/core/logger.js';
 import {
   ircSessionMachine,
   type IrcCloseReason,
   type IrcSessionEvent,
   type IrcSessionInput,
   type IrcSessionLimits,
-} from '../../src/machines/ircSessionMachine.js';
-import { parseMessage, type IrcMessage } from '../../src/protocol/irc/message.js';
+} from '../../src/irc/session/ircSessionMachine.js';
+import { parseMessage, type IrcMessage } from '../../src/irc/wire/message.js';
 import { afterEvent, dedupe, machineEventKeys, valuePath } from './graph.js';
 
 type Snapshot = SnapshotFrom<typeof ircSessionMachine>;

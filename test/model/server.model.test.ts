@@ -8,10 +8,10 @@ import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createActor, getNextSnapshot, type SnapshotFrom } from 'xstate';
 import { getSimplePaths } from 'xstate/graph';
-import { startServer, type ServerHandle } from '../../src/adapters/tcpServer.js';
-import { defaultConfig } from '../../src/config.js';
-import { humanLogger } from '../../src/logger.js';
-import { serverMachine, type ServerEvent } from '../../src/machines/serverMachine.js';
+import { startServer, type ServerHandle } from '../../src/core/listener.js';
+import { defaultConfig } from '../../src/core/config.js';
+import { humanLogger } from '../../src/core/logger.js';
+import { serverMachine, type ServerEvent } from '../../src/core/serverMachine.js';
 import { waitFor } from '../helpers.js';
 import { afterEvent, dedupe, machineEventKeys, valuePath } from './graph.js';
 

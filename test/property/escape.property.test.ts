@@ -1,10 +1,10 @@
-// Property-based tests of escaping (src/protocol/escape.ts) and of the two log sinks that apply
-// it (src/logger.ts): whatever a client sends, no character that can steer a terminal or reorder
+// Property-based tests of escaping (src/core/escape.ts) and of the two log sinks that apply
+// it (src/core/logger.ts): whatever a client sends, no character that can steer a terminal or reorder
 // what the operator reads reaches a log line raw, and nothing else is touched.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { humanLogger, jsonLogger, type LogFields, type LogLevel } from '../../src/logger.js';
-import { escapeText } from '../../src/protocol/escape.js';
+import { humanLogger, jsonLogger, type LogFields, type LogLevel } from '../../src/core/logger.js';
+import { escapeText } from '../../src/core/escape.js';
 
 /**
  * The characters that must never reach a log line raw, by UTF-16 code unit, written out here

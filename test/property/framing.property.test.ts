@@ -1,11 +1,11 @@
-// Property-based tests of the pure framer (src/protocol/frame.ts): for any bytes split into
+// Property-based tests of the pure framer (src/greeting/frame.ts): for any bytes split into
 // packets at any points, framing matches a reference model written here independently of the
 // implementation, never depends on where the packets were cut, never holds more than
 // maxBytes + 1 bytes, and never hands back a view of the caller's (pooled) chunk.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeUtf8, frameReply, unterminatedReply, type FrameResult } from '../../src/protocol/frame.js';
-import { escapeText } from '../../src/protocol/escape.js';
+import { decodeUtf8, frameReply, unterminatedReply, type FrameResult } from '../../src/greeting/frame.js';
+import { escapeText } from '../../src/core/escape.js';
 
 const LF = 0x0a;
 const CR = 0x0d;

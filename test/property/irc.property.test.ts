@@ -1,11 +1,11 @@
-// Property-based tests of the pure IRC protocol layer (src/protocol/irc/): the serialiser keeps
+// Property-based tests of the pure IRC protocol layer (src/irc/wire/): the serialiser keeps
 // every message one line whatever hostile text its fields hold and round-trips well-formed
 // messages through the parser; the framer's output never depends on where packets were cut,
 // matches a reference written here, and never holds more than its limits.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LineFramer, type FramedItem } from '../../src/protocol/irc/framer.js';
-import { parseMessage, serializeMessage, type IrcMessage } from '../../src/protocol/irc/message.js';
+import { LineFramer, type FramedItem } from '../../src/irc/wire/framer.js';
+import { parseMessage, serializeMessage, type IrcMessage } from '../../src/irc/wire/message.js';
 
 const runs = { numRuns: 1000 };
 const LF = 0x0a;

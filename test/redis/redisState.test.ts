@@ -12,9 +12,9 @@ import {
   redisStateClientOptions,
   type RestoreUser,
   type StateControl,
-} from '../../src/adapters/redis/state.js';
-import { clientIdOf } from '../../src/irc/ids.js';
-import type { JoinRequest, UserProfile } from '../../src/irc/state.js';
+} from '../../src/irc/redis/redisState.js';
+import { clientIdOf } from '../../src/irc/state/ids.js';
+import type { JoinRequest, UserProfile } from '../../src/irc/state/networkState.js';
 import { describeNetworkState, profile, T } from '../unit/irc/stateContract.js';
 import { startRedis, type RedisServer } from './redisServer.js';
 

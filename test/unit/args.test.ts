@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { parseClientArgs, parseServerArgs, serverFlags, serverUsage } from '../../src/cli/args.js';
-import { defaultConfig } from '../../src/config.js';
-import { ChatError } from '../../src/errors.js';
+import { defaultConfig } from '../../src/core/config.js';
+import { ChatError } from '../../src/core/errors.js';
 
 function run(argv: string[]) {
   const r = parseServerArgs(argv);

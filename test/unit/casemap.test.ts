@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fold, isValidChannelName, isValidNick, matchesMask, sameName } from '../../src/protocol/irc/casemap.js';
+import { fold, isValidChannelName, isValidNick, matchesMask, sameName } from '../../src/irc/wire/casemap.js';
 
 describe('fold and sameName (rfc1459)', () => {
   it('folds ASCII letters and []\\~ to {}|^', () => {

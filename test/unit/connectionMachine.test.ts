@@ -1,8 +1,8 @@
 // The connection machine on its own: fake side effects, a simulated clock, no sockets.
 import { describe, expect, it } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
-import type { ConnectionLimits } from '../../src/config.js';
-import { connectionMachine, goodbyeLine } from '../../src/machines/connectionMachine.js';
+import type { ConnectionLimits } from '../../src/core/config.js';
+import { connectionMachine, goodbyeLine } from '../../src/greeting/connectionMachine.js';
 
 const limits: ConnectionLimits = {
   greeting: "Hey What's up?",

@@ -11,7 +11,7 @@ import {
   stateElementId,
   transitionElementId,
   xml,
-} from '../../src/inspect/diagram.js';
+} from '../../src/ops/inspect/diagram.js';
 
 function tinyMachine() {
   return setup({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeText } from '../../src/protocol/escape.js';
+import { escapeText } from '../../src/core/escape.js';
 
 describe('escapeText', () => {
   it('leaves ordinary text, including non-Latin scripts and emoji, alone', () => {

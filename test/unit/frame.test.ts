@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { decodeUtf8, frameReply, unterminatedReply, type FrameResult } from '../../src/protocol/frame.js';
+import { decodeUtf8, frameReply, unterminatedReply, type FrameResult } from '../../src/greeting/frame.js';
 
 const bytes = (s: string | number[]): Uint8Array =>
   typeof s === 'string' ? new TextEncoder().encode(s) : new Uint8Array(s);

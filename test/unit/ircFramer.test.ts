@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineFramer, type FramedItem } from '../../src/protocol/irc/framer.js';
+import { LineFramer, type FramedItem } from '../../src/irc/wire/framer.js';
 
 const enc = new TextEncoder();
 const bytes = (s: string | number[]): Uint8Array => (typeof s === 'string' ? enc.encode(s) : new Uint8Array(s));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { message, parseMessage, serializeMessage, splitUserhost, type IrcMessage } from '../../src/protocol/irc/message.js';
+import { message, parseMessage, serializeMessage, splitUserhost, type IrcMessage } from '../../src/irc/wire/message.js';
 
 const msg = (m: Partial<IrcMessage> & { command: string }): IrcMessage => ({ tags: {}, source: null, params: [], ...m });
 

@@ -6,8 +6,8 @@ import {
   preRegistrationCommands,
   quitText,
   type IrcSessionInput,
-} from '../../src/machines/ircSessionMachine.js';
-import { message } from '../../src/protocol/irc/message.js';
+} from '../../src/irc/session/ircSessionMachine.js';
+import { message } from '../../src/irc/wire/message.js';
 
 const limits = { registrationTimeoutMs: 10_000, pingIntervalMs: 1_000, pingTimeoutMs: 500, closeTimeoutMs: 300 };
 

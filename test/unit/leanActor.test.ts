@@ -2,9 +2,9 @@
 // same states, actions in the same order, the same timers. Fake timers (vitest) drive both.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { assign, createActor, setup, type AnyStateMachine } from 'xstate';
-import { connectionLimits, defaultConfig } from '../../src/config.js';
-import { connectionMachine, type ConnectionEvent } from '../../src/machines/connectionMachine.js';
-import { LeanActor, startSession } from '../../src/runtime/leanActor.js';
+import { connectionLimits, defaultConfig } from '../../src/core/config.js';
+import { connectionMachine, type ConnectionEvent } from '../../src/greeting/connectionMachine.js';
+import { LeanActor, startSession } from '../../src/core/leanActor.js';
 
 beforeEach(() => void vi.useFakeTimers());
 afterEach(() => void vi.useRealTimers());

@@ -2,8 +2,8 @@
 // test/data/parser-tests/README.md) against the pure IRC protocol layer.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { matchesMask } from '../../src/protocol/irc/casemap.js';
-import { parseMessage, serializeMessage, splitUserhost, type IrcMessage } from '../../src/protocol/irc/message.js';
+import { matchesMask } from '../../src/irc/wire/casemap.js';
+import { parseMessage, serializeMessage, splitUserhost, type IrcMessage } from '../../src/irc/wire/message.js';
 
 interface Atoms {
   tags?: Record<string, string>;

@@ -1,7 +1,7 @@
 // The server machine on its own: fake side effects, a simulated clock, no net.Server.
 import { describe, expect, it } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
-import { serverMachine } from '../../src/machines/serverMachine.js';
+import { serverMachine } from '../../src/core/serverMachine.js';
 
 const effects = [
   'listen', 'logListening', 'logFailure', 'logServerError', 'rejectConnection', 'closeListener',
@@ -22,7 +22,7 @@ function start(maxConnections = 2) {
     clock,
   });
   actor.start();
-  // What the listener does (src/adapters/tcpServer.ts): an `admitting` state takes the client
+  // What the listener does (src/core/listener.ts): an `admitting` state takes the client
   // without a step; the count is reported when it crosses none/some or full/not full; any other
   // state hears of the client as net.connection.
   let id = 0;

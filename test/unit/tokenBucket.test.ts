@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TokenBucket } from '../../src/protocol/irc/tokenBucket.js';
+import { TokenBucket } from '../../src/irc/session/tokenBucket.js';
 
 /** A hand-driven clock in milliseconds. */
 function fakeClock(start = 1000): { now: () => number; advance: (ms: number) => void } {

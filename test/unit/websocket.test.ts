@@ -4,9 +4,9 @@
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { parseServerArgs } from '../../src/cli/args.js';
-import { ChatError } from '../../src/errors.js';
-import { checkOrigin, chooseSubprotocol, normaliseOrigin } from '../../src/protocol/websocket.js';
-import { webAppJs, webPageHtml } from '../../src/web/page.js';
+import { ChatError } from '../../src/core/errors.js';
+import { checkOrigin, chooseSubprotocol, normaliseOrigin } from '../../src/transports/handshake.js';
+import { webAppJs, webPageHtml } from '../../src/browser/webClient/page.js';
 
 describe('subprotocol negotiation', () => {
   it("takes the first of the client's choices that we speak", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_LINE_BYTES } from '../../../src/irc/handlers/common.js';
+import { MAX_LINE_BYTES } from '../../../src/irc/commands/common.js';
 import { harness, START } from './harness.js';
 
 async function pair(overrides = {}) {

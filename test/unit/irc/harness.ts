@@ -3,11 +3,11 @@
 // does (channel members when applied, `except`, `plus`, each client once), so a test asserts
 // exactly which client gets which wire line.
 
-import { defaultConfig, type IrcConfig } from '../../../src/config.js';
-import { depart, dispatch, welcome, type CommandContext } from '../../../src/irc/commands.js';
-import { MemoryState, type MemoryStateOptions } from '../../../src/irc/memoryState.js';
-import { newClient, type Client, type Outcome, type Send, type SessionEffect } from '../../../src/irc/types.js';
-import { parseMessage, serializeMessage } from '../../../src/protocol/irc/message.js';
+import { defaultConfig, type IrcConfig } from '../../../src/core/config.js';
+import { depart, dispatch, welcome, type CommandContext } from '../../../src/irc/commands/table.js';
+import { MemoryState, type MemoryStateOptions } from '../../../src/irc/state/memoryState.js';
+import { newClient, type Client, type Outcome, type Send, type SessionEffect } from '../../../src/irc/commands/types.js';
+import { parseMessage, serializeMessage } from '../../../src/irc/wire/message.js';
 
 export const START = 1_700_000_000_000;
 

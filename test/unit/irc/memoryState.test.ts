@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryState } from '../../../src/irc/memoryState.js';
+import { MemoryState } from '../../../src/irc/state/memoryState.js';
 import { addUser, describeNetworkState, join, T } from './stateContract.js';
 
 describeNetworkState('MemoryState', async (limits) => ({ state: new MemoryState(limits), close: async () => {} }));

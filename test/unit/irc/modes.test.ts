@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseMask } from '../../../src/irc/handlers/modes.js';
+import { normaliseMask } from '../../../src/irc/commands/modes.js';
 import { harness, START } from './harness.js';
 
 async function channel(overrides = {}) {

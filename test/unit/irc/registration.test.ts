@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isupportTokens } from '../../../src/irc/commands.js';
-import { MAX_LINE_BYTES } from '../../../src/irc/handlers/common.js';
+import { isupportTokens } from '../../../src/irc/commands/table.js';
+import { MAX_LINE_BYTES } from '../../../src/irc/commands/common.js';
 import { harness, START } from './harness.js';
 
 describe('dispatch', () => {
@@ -152,7 +152,7 @@ describe('PASS', () => {
     const h = harness({ password: 'p' });
     const c = h.connect();
     await h.run(c, 'NICK alice');
-    const { passwordMismatch } = await import('../../../src/irc/commands.js');
+    const { passwordMismatch } = await import('../../../src/irc/commands/table.js');
     const outcome = await passwordMismatch(h.ctx, c);
     expect(outcome.sends.map((s) => s.message)).toEqual([
       { tags: {}, source: 'irc.test', command: '464', params: ['alice', 'Password incorrect'] },

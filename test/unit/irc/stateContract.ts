@@ -5,7 +5,7 @@
 // of node 0, which is the node the implementation under test must be.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JoinRequest, ModeOptions, NetworkState, StateLimits, UserProfile } from '../../../src/irc/state.js';
+import type { JoinRequest, ModeOptions, NetworkState, StateLimits, UserProfile } from '../../../src/irc/state/networkState.js';
 
 
 export interface StateUnderTest {

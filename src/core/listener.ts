@@ -1,0 +1,399 @@
+// The listener: the only code that owns the net.Server (or tls.Server). It turns the server's
+// events into server-machine events (every listener is attached in `listenOn`, named
+// `serverOn<Event>`) and runs the side effects the server machine names: accept, turn away,
+// stop listening, notify and destroy. Accepting, capping and draining are written here once;
+// each protocol brings its own session machine and adapter (a SessionProtocol: the greeting in
+// greetingSession.ts, IRC in ircSession.ts). It makes no decisions: when to accept, refuse or
+// stop is the server machine's call, and everything about a session is its machine's.
+// Clients of another transport (WebSocket, from webServer.ts) are handed in with `adopt` and
+// from there are counted, capped, turned away and drained exactly like accepted sockets: the
+// listener and the sessions see a Transport (transport.ts), never which kind.
+
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
+import { assertEvent, createActor, type Actor, type InspectionEvent } from 'xstate';
+import type { ServerConfig } from './config.js';
+import type { NetworkState } from '../irc/state/networkState.js';
+import { ChatError, type ErrorCode } from './errors.js';
+import { silentLogger, type Logger } from './logger.js';
+import { serverMachine, type ServerFailure, type ServerMachine } from './serverMachine.js';
+import type { SessionActor as LeanSessionActor } from './leanActor.js';
+import { greetingProtocol } from '../greeting/session.js';
+import { ircProtocol, type IrcProtocol, type NetworkBus } from '../irc/session/protocol.js';
+import { abort, type Transport } from './transport.js';
+
+/** A session actor as the listener sees it: something that can hear `server.shutdown`. */
+export type SessionActor = LeanSessionActor;
+
+/** What a protocol brings to the listener. */
+export interface SessionProtocol {
+  /**
+   * A client was accepted (a socket, or a client adopted from another transport), paused:
+   * attach its listeners and return its session actor, not started (the listener observes it
+   * first). The session must answer `server.shutdown` and reach a final state once its
+   * transport has closed.
+   */
+  open(id: number, remote: string, socket: Transport): SessionActor;
+  /** The session's actor finished (or crashed): forget whatever was kept for it. */
+  closed(id: number): void;
+  /** The one line sent to a client turned away because the server is full or stopping. */
+  turnAwayLine(code: 'SERVER_BUSY' | 'SHUTTING_DOWN'): string;
+}
+
+export interface ServerOptions {
+  logger?: Logger;
+  /**
+   * Called with each session actor before it starts, so an observer (tests, inspection) sees
+   * every snapshot from the first. Not set in normal runs: no cost per connection.
+   */
+  onConnectionActor?: (actor: SessionActor) => void;
+  /**
+   * XState inspection observer, attached to the server actor and every session actor when set
+   * (--inspect, --inspect-ws). Left unset, no observer runs: inspection halves throughput.
+   */
+  inspect?: (event: InspectionEvent) => void;
+  /** IRC mode: where the nicks and channels live; an in-memory state for this process if unset. */
+  ircState?: NetworkState;
+  /** IRC mode on a shared network (--redis): this node's index and the bus to the others. */
+  ircNode?: { nodeIndex: number; bus: NetworkBus };
+}
+
+export interface ServerOutcome {
+  /** `stopped` after a shutdown, `failed` when the address could not be claimed. */
+  state: 'stopped' | 'failed';
+  failure: ServerFailure | null;
+  /** True when the grace period ran out (or a second shutdown came) and sockets were destroyed. */
+  forced: boolean;
+}
+
+export interface ServerHandle {
+  readonly actor: Actor<ServerMachine>;
+  /** Resolves with the claimed address once clients can connect; rejects with a ChatError. */
+  readonly listening: Promise<{ address: string; port: number }>;
+  /** Resolves when the server machine reaches a final state. */
+  readonly done: Promise<ServerOutcome>;
+  /** Sends `server.shutdown` (a second call forces the stop). */
+  shutdown(): void;
+  /** How many session actors are live (for tests and leak checks). */
+  liveConnections(): number;
+  /** How many clients were admitted as sessions since start (turned-away ones are the machine's `rejected`). */
+  accepted(): number;
+  /** Finished sessions by their machine's close reason (`crashed` for one whose action threw). */
+  closedByReason(): ReadonlyMap<string, number>;
+  /** The live session actors by connection id (read-only view, for tests and inspection). */
+  connections(): ReadonlyMap<number, SessionActor>;
+  /** IRC mode: the protocol's hooks (chat totals for the live view, the network layer); else null. */
+  readonly irc: IrcProtocol | null;
+  /**
+   * A client that connected through another transport (a WebSocket, upgraded by webServer.ts),
+   * paused: from here it is served, capped, turned away and drained like an accepted socket.
+   * Returns its connection id (for the caller's log line).
+   */
+  adopt(client: Transport): number;
+}
+
+export function formatRemote(address: string | undefined, port: number | undefined): string {
+  if (address === undefined) return 'unknown';
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+// Marks a socket the listener has handed to a session or is turning away.
+const kOwned = Symbol('owned');
+interface AcceptedSocket extends Transport {
+  [kOwned]?: boolean;
+}
+
+function acceptedSocketOnError(this: Transport, _err: NodeJS.ErrnoException): void {
+  // Every socket gets a listener the moment it is accepted: an 'error' with no listener would
+  // throw and take the whole process down. Node destroys the socket and emits 'close'; the
+  // session adapter adds its own listener to tell its machine.
+}
+
+/** A net.Server, or a tls.Server when a certificate and key are configured. */
+function createListener(config: ServerConfig): { server: net.Server; tls: boolean } {
+  if (config.tlsCert && config.tlsKey) {
+    // TLS sockets cannot be accepted paused (the handshake must read), so they are paused
+    // right after the handshake instead, before any session listener is attached.
+    const server = tls.createServer({
+      cert: readFileSync(config.tlsCert),
+      key: readFileSync(config.tlsKey),
+      allowHalfOpen: true,
+      handshakeTimeout: config.tlsHandshakeTimeoutMs,
+    });
+    return { server, tls: true };
+  }
+  // pauseOnConnect: nothing is read before the session asks, so the kernel, not our heap,
+  // holds what an early or hostile client sends. allowHalfOpen: a client's FIN is an event for
+  // the machine (a reply may still be owed), not an automatic close.
+  return { server: net.createServer({ pauseOnConnect: true, allowHalfOpen: true }), tls: false };
+}
+
+export function startServer(config: ServerConfig, options: ServerOptions = {}): ServerHandle {
+  const logger = options.logger ?? silentLogger;
+  const irc =
+    config.protocol === 'irc'
+      ? ircProtocol(config, logger, options.inspect, {
+          state: options.ircState,
+          nodeIndex: options.ircNode?.nodeIndex,
+          bus: options.ircNode?.bus,
+        })
+      : null;
+  const protocol: SessionProtocol = irc ?? greetingProtocol(config, logger, options.inspect);
+  const { server: listener, tls: secure } = createListener(config);
+  /** Every accepted socket not yet closed, served or being turned away. */
+  const sockets = new Map<number, AcceptedSocket>();
+  const connections = new Map<number, SessionActor>();
+  let nextId = 1;
+  /** Finished sessions by close reason; with the live ones, every session ever admitted. */
+  const closed = new Map<string, number>();
+  let forced = false;
+  // The remote address costs a getpeername() and a string per client (~14 µs under load, 7 % of
+  // a handshake): built only when a log line or the inspector will show it.
+  const remoteShown = !logger.silent || options.inspect !== undefined;
+
+  /** The session count crossed a boundary the server machine decides on (none/some, full). */
+  function reportSessions(): void {
+    serverActor.send({ type: 'sessions.changed', sessions: connections.size });
+  }
+
+  // Each session's actor is watched by one small object: the id, socket and actor in its
+  // fields, the callbacks on the prototype. Two closures per session (and the context they
+  // share) cost ~200 bytes of heap for every idle client.
+  class SessionWatcher {
+    constructor(
+      private readonly id: number,
+      private readonly socket: AcceptedSocket,
+      private readonly actor: SessionActor,
+    ) {}
+
+    complete(): void {
+      countClosed((this.actor.getSnapshot().context as { closeReason?: string | null }).closeReason ?? 'unknown');
+      release(this.id, this.socket);
+    }
+
+    // A throwing action leaves the actor errored for good and its cleanups unrun (see
+    // XSTATE-NOTES.md): free the socket here so nothing leaks, and keep serving others.
+    error(err: unknown): void {
+      logger.log('error', 'connection.crashed', { id: this.id, message: err instanceof Error ? err.message : String(err) });
+      countClosed('crashed');
+      this.socket.destroy();
+      release(this.id, this.socket);
+    }
+  }
+
+  function admit(id: number, socket: AcceptedSocket): void {
+    socket[kOwned] = true;
+    const remote = remoteShown ? formatRemote(socket.remoteAddress, socket.remotePort) : '';
+    const actor = protocol.open(id, remote, socket);
+    connections.set(id, actor);
+    actor.subscribe(new SessionWatcher(id, socket, actor));
+    options.onConnectionActor?.(actor);
+    if (connections.size === 1 || connections.size === config.maxConnections) reportSessions();
+    actor.start();
+  }
+
+  function countClosed(reason: string): void {
+    closed.set(reason, (closed.get(reason) ?? 0) + 1);
+  }
+
+  function release(id: number, socket: AcceptedSocket): void {
+    protocol.closed(id);
+    // The session reaches its final state on the socket's 'close', so this only happens if a
+    // path skipped closing it: say so (tests look for it) and do not leak the descriptor.
+    if (!socket.destroyed) {
+      logger.log('error', 'connection.unclosed', { id });
+      socket.destroy();
+    }
+    sockets.delete(id);
+    if (!connections.delete(id)) return;
+    const left = connections.size;
+    if ((left === 0 || left === config.maxConnections - 1) && serverActor.getSnapshot().status === 'active') reportSessions();
+  }
+
+  function turnAway(id: number, remote: string, code: 'SERVER_BUSY' | 'SHUTTING_DOWN'): void {
+    const socket = sockets.get(id);
+    if (!socket) return;
+    socket[kOwned] = true;
+    logger.log('info', 'connection.rejected', { id, remote, code });
+    const timer = setTimeout(() => abort(socket), config.closeTimeoutMs);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      sockets.delete(id);
+    });
+    socket.resume();
+    // Free the descriptor as soon as the line and our FIN are with the kernel: a flood of
+    // turned-away clients that never read or close must not hold descriptors until
+    // closeTimeoutMs, or the process runs out and new clients are dropped without a word.
+    socket.end(protocol.turnAwayLine(code), () => socket.destroy());
+  }
+
+  const serverLogic = serverMachine.provide({
+    actions: {
+      listen: () => void listener.listen({ host: config.host, port: config.port, backlog: config.listenBacklog }),
+      logListening: ({ context }) =>
+        logger.log('info', 'server.listening', {
+          host: context.host,
+          port: context.address?.port ?? context.port,
+          address: context.address?.host ?? '',
+          protocol: config.protocol,
+          tls: secure,
+        }),
+      logFailure: ({ context }) =>
+        logger.log('error', 'server.failed', {
+          code: context.failure?.code ?? 'LISTEN_FAILED',
+          message: context.failure?.message ?? 'cannot listen',
+        }),
+      logServerError: ({ event }) => {
+        assertEvent(event, 'net.error');
+        logger.log('error', 'server.error', { code: event.code, message: event.message });
+      },
+      rejectConnection: ({ event }, params: { code: ErrorCode }) => {
+        assertEvent(event, 'net.connection');
+        turnAway(event.id, event.remote, params.code === 'SERVER_BUSY' ? 'SERVER_BUSY' : 'SHUTTING_DOWN');
+      },
+      closeListener: () => void listener.close(),
+      notifyConnections: () => {
+        for (const actor of [...connections.values()]) actor.send({ type: 'server.shutdown' });
+      },
+      destroyConnections: () => {
+        forced = sockets.size > 0;
+        for (const socket of [...sockets.values()]) socket.destroy();
+      },
+      logStopping: () => logger.log('info', 'server.stopping', { live: connections.size }),
+      logStopped: () => logger.log('info', 'server.stopped', { forced }),
+    },
+  });
+
+  const serverActor = createActor(serverLogic, {
+    inspect: options.inspect,
+    input: {
+      host: config.host,
+      port: config.port,
+      maxConnections: config.maxConnections,
+      shutdownGraceMs: config.shutdownGraceMs,
+    },
+  });
+
+  /** A socket is ready to be served: a TCP accept, or a finished TLS handshake. */
+  function serverOnSocket(socket: net.Socket): void {
+    // A TLS socket could not be accepted paused; pause it before anything reads it.
+    if (secure) socket.pause();
+    take(socket);
+  }
+
+  /** A paused client, from this listener or adopted from another transport: served or turned away. */
+  function take(socket: AcceptedSocket): number {
+    socket.on('error', acceptedSocketOnError);
+    const id = nextId++;
+    sockets.set(id, socket);
+    // The machine's state decides: an `admitting` state takes the client as it is; any other
+    // hears about it and turns it away (see serverMachine.ts).
+    if (serverActor.getSnapshot().hasTag('admitting')) {
+      admit(id, socket);
+      return id;
+    }
+    // A client adopted after the machine stopped (its transport's listener closes after it) has
+    // nobody to hear about it.
+    if (serverActor.getSnapshot().status === 'active') {
+      serverActor.send({ type: 'net.connection', id, remote: formatRemote(socket.remoteAddress, socket.remotePort) });
+    }
+    // Not a decision, a safety net: a socket the machine neither served nor turned away (it
+    // had already stopped) must not stay open with nobody owning it.
+    if (!socket[kOwned]) {
+      sockets.delete(id);
+      socket.destroy();
+    }
+    return id;
+  }
+
+  function listenOn(server: net.Server): void {
+    server.on('listening', function serverOnListening() {
+      const address = server.address() as net.AddressInfo;
+      serverActor.send({ type: 'net.listening', host: address.address, port: address.port });
+    });
+    server.on('error', function serverOnError(err: NodeJS.ErrnoException) {
+      serverActor.send({ type: 'net.error', code: err.code ?? 'UNKNOWN', message: err.message });
+    });
+    if (secure) {
+      server.on('secureConnection', serverOnSocket);
+      // A failed handshake (plain text on a TLS port, a bad certificate, a timeout): the
+      // socket is destroyed by Node; it never was a session. Logged, nothing else.
+      server.on('tlsClientError', function serverOnTlsClientError(err: NodeJS.ErrnoException, socket: tls.TLSSocket) {
+        logger.log('info', 'connection.tlsFailed', {
+          remote: formatRemote(socket.remoteAddress, socket.remotePort),
+          errno: err.code ?? 'UNKNOWN',
+        });
+      });
+    } else {
+      server.on('connection', serverOnSocket);
+    }
+    server.on('close', function serverOnClose() {
+      serverActor.send({ type: 'net.close' });
+    });
+  }
+
+  let resolveListening!: (address: { address: string; port: number }) => void;
+  let rejectListening!: (err: ChatError) => void;
+  const listening = new Promise<{ address: string; port: number }>((resolve, reject) => {
+    resolveListening = resolve;
+    rejectListening = reject;
+  });
+  // Callers that only await `done` must not see an unhandled rejection.
+  listening.catch(() => {});
+
+  const done = new Promise<ServerOutcome>((resolve) => {
+    serverActor.subscribe({
+      next: (snapshot) => {
+        if (snapshot.matches('bound') && snapshot.context.address) {
+          resolveListening({ address: snapshot.context.address.host, port: snapshot.context.address.port });
+        }
+      },
+      complete: () => {
+        const snapshot = serverActor.getSnapshot();
+        const failure = snapshot.context.failure;
+        if (failure) rejectListening(new ChatError(failure.code, failure.message));
+        else rejectListening(new ChatError('SHUTTING_DOWN', 'server stopped before it was listening'));
+        cleanUp();
+        resolve({ state: snapshot.matches('failed') ? 'failed' : 'stopped', failure, forced });
+      },
+      error: (err) => {
+        logger.log('error', 'server.crashed', { message: err instanceof Error ? err.message : String(err) });
+        forced = true;
+        cleanUp();
+        resolve({ state: 'stopped', failure: null, forced });
+      },
+    });
+  });
+
+  // Whatever way the machine ended, nothing it owned may outlive it.
+  function cleanUp(): void {
+    if (listener.listening) listener.close();
+    for (const socket of [...sockets.values()]) socket.destroy();
+    for (const actor of [...connections.values()]) actor.stop();
+    connections.clear();
+  }
+
+  listenOn(listener);
+  serverActor.start();
+  serverActor.send({ type: 'server.start' });
+
+  return {
+    actor: serverActor,
+    listening,
+    done,
+    shutdown: () => {
+      if (serverActor.getSnapshot().status === 'active') serverActor.send({ type: 'server.shutdown' });
+    },
+    liveConnections: () => connections.size,
+    accepted: () => {
+      let finished = 0;
+      for (const n of closed.values()) finished += n;
+      return connections.size + finished;
+    },
+    closedByReason: () => closed,
+    connections: () => connections,
+    irc,
+    adopt: take,
+  };
+}

@@ -1,0 +1,296 @@
+// Channel membership and channel facts: JOIN, PART, TOPIC, NAMES, LIST, KICK, INVITE.
+//
+// Every decision (may this client join, kick, set the topic?) is one atomic call to the
+// network state; the handler turns its answer into replies. Messages name a channel by the
+// spelling its creator gave it, and go to the channel as a `channels` target (folded name),
+// resolved to the members when the outcome is applied: so a JOIN reaches the joiner too, and
+// a PART or KICK names the one who left in `plus`.
+
+import { fold, isValidChannelName, matchesMask, sameName } from '../wire/casemap.js';
+import type { IrcMessage } from '../wire/message.js';
+import type { CommandContext } from './table.js';
+import {
+  ERR_BADCHANNAME,
+  ERR_BADCHANNELKEY,
+  ERR_BANNEDFROMCHAN,
+  ERR_CHANNELISFULL,
+  ERR_CHANOPRIVSNEEDED,
+  ERR_INVITEONLYCHAN,
+  ERR_NOSUCHCHANNEL,
+  ERR_NOSUCHNICK,
+  ERR_NOTONCHANNEL,
+  ERR_TOOMANYCHANNELS,
+  ERR_USERNOTINCHANNEL,
+  ERR_USERONCHANNEL,
+  RPL_AWAY,
+  RPL_ENDOFNAMES,
+  RPL_INVITING,
+  RPL_LIST,
+  RPL_LISTEND,
+  RPL_LISTSTART,
+  RPL_NAMREPLY,
+  RPL_NOTOPIC,
+  RPL_TOPIC,
+  RPL_TOPICWHOTIME,
+} from '../wire/numerics.js';
+import type { ChannelRecord, ChannelRefusal, JoinRefusal, Member } from '../state/networkState.js';
+import type { Client, Outcome } from './types.js';
+import {
+  NEW_CHANNEL_FLAGS,
+  Reply,
+  commaList,
+  cut,
+  from,
+  isChannelName,
+  limitTargets,
+  packTrailing,
+  prefixOf,
+  sourceOf,
+  unixSeconds,
+} from './common.js';
+
+/** The numeric for each refused join. `alreadyOn` is not an error: the JOIN is ignored. */
+const joinRefusals: Record<Exclude<JoinRefusal, 'alreadyOn'>, [string, string]> = {
+  tooManyChannels: [ERR_TOOMANYCHANNELS, 'You have joined too many channels'],
+  banned: [ERR_BANNEDFROMCHAN, 'Cannot join channel (+b)'],
+  inviteOnly: [ERR_INVITEONLYCHAN, 'Cannot join channel (+i)'],
+  badKey: [ERR_BADCHANNELKEY, 'Cannot join channel (+k)'],
+  full: [ERR_CHANNELISFULL, 'Cannot join channel (+l)'],
+};
+
+/** The numeric for a refusal shared by the channel operations, naming the channel. */
+export function channelRefusal(r: Reply, reason: ChannelRefusal, channel: string): void {
+  if (reason === 'noSuchChannel') r.numeric(ERR_NOSUCHCHANNEL, channel, 'No such channel');
+  else if (reason === 'notOn') r.numeric(ERR_NOTONCHANNEL, channel, "You're not on that channel");
+  else r.numeric(ERR_CHANOPRIVSNEEDED, channel, "You're not channel operator");
+}
+
+function isSecret(channel: ChannelRecord): boolean {
+  return channel.modes.flags.includes('s');
+}
+
+/** Whether the client is in `channel` (by its nick, as a distributed state knows it). */
+async function isMember(ctx: CommandContext, client: Client, channel: string): Promise<boolean> {
+  return client.nick !== null && (await ctx.state.membership(channel, client.nick)) !== null;
+}
+
+/**
+ * 353 lines (split to fit 512 bytes) and 366 for a channel: `@` as the symbol for +s, `=`
+ * otherwise; each nick with its prefixes (all with multi-prefix, else the highest). A
+ * non-member does not see +i members.
+ */
+function namesReplies(r: Reply, ctx: CommandContext, client: Client, channel: ChannelRecord, members: Member[], member: boolean): void {
+  const symbol = isSecret(channel) ? '@' : '=';
+  const multi = client.caps.has('multi-prefix');
+  const names = members
+    .filter((m) => member || !m.user.modes.includes('i'))
+    .map((m) => prefixOf(m, multi) + m.user.nick);
+  for (const line of packTrailing(ctx, client, RPL_NAMREPLY, [symbol, channel.name], names)) {
+    r.numeric(RPL_NAMREPLY, symbol, channel.name, line);
+  }
+  r.numeric(RPL_ENDOFNAMES, channel.name, 'End of /NAMES list');
+}
+
+function topicReplies(r: Reply, channel: ChannelRecord): void {
+  if (!channel.topic) return;
+  r.numeric(RPL_TOPIC, channel.name, channel.topic.text);
+  r.numeric(RPL_TOPICWHOTIME, channel.name, channel.topic.setBy, unixSeconds(channel.topic.setAt));
+}
+
+/**
+ * JOIN <#channel>{,<#channel>} [<key>{,<key>}] | JOIN 0. Per channel: 403 for a name that is
+ * not a channel (no `#`), 479 for a `#` name that is not valid (too long for CHANNELLEN,
+ * space, comma, BEL); the state's atomic join answers the rest (405, 474, 473, 475, 471, in
+ * that order; already a member: ignored). A join that creates the channel makes the joiner
+ * its operator and gives the channel NEW_CHANNEL_FLAGS. The joiner then gets, in order, the
+ * JOIN (with the channel), the topic (332/333) if any, and NAMES (353/366). `JOIN 0` parts
+ * every channel, each PART seen by that channel and the client.
+ */
+export async function join(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
+  const r = new Reply(ctx, client);
+  const source = sourceOf(client);
+  if (msg.params[0] === '0') {
+    for (const name of await ctx.state.partAll(client.id)) {
+      r.toChannels([fold(name)], from(source, 'PART', name), { plus: [client.id] });
+    }
+    return r.outcome();
+  }
+  const keys = (msg.params[1] ?? '').split(',');
+  const names = (msg.params[0] ?? '').split(',');
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] ?? '';
+    if (name === '') continue;
+    if (!isChannelName(name)) {
+      r.numeric(ERR_NOSUCHCHANNEL, name, 'No such channel');
+      continue;
+    }
+    if (!isValidChannelName(name, ctx.config.channelLength)) {
+      r.numeric(ERR_BADCHANNAME, name, 'Illegal channel name');
+      continue;
+    }
+    const key = keys[i];
+    const result = await ctx.state.join(client.id, name, {
+      key: key === undefined || key === '' ? null : key,
+      maxChannels: ctx.config.maxChannelsPerClient,
+      createFlags: NEW_CHANNEL_FLAGS,
+      at: ctx.now(),
+    });
+    if (!result.ok) {
+      if (result.reason !== 'alreadyOn') {
+        const [code, text] = joinRefusals[result.reason];
+        r.numeric(code, name, text);
+      }
+      continue;
+    }
+    const channel = result.channel;
+    r.toChannels([fold(channel.name)], from(source, 'JOIN', channel.name));
+    topicReplies(r, channel);
+    namesReplies(r, ctx, client, channel, await ctx.state.members(channel.name), true);
+  }
+  return r.outcome();
+}
+
+/** PART <#channel>{,<#channel>} [:reason]: 403, 442, or the PART seen by the channel and the client. */
+export async function part(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
+  const r = new Reply(ctx, client);
+  const reason = msg.params[1] ?? '';
+  const source = sourceOf(client);
+  for (const name of commaList(msg.params[0])) {
+    const result = await ctx.state.part(client.id, name);
+    if (!result.ok) {
+      channelRefusal(r, result.reason, name);
+      continue;
+    }
+    const params = reason === '' ? [result.channel] : [result.channel, reason];
+    r.toChannels([fold(result.channel)], from(source, 'PART', ...params), { plus: [client.id] });
+  }
+  return r.outcome();
+}
+
+/**
+ * TOPIC <#channel> [:topic]. Without a topic: 332/333, or 331 when none (403 for no such
+ * channel; 442 for a +s channel one is not in). With one: cut to TOPICLEN and set (an empty
+ * one clears it) when the client is a member (442) and, under +t, an operator (482); the
+ * TOPIC is seen by the channel, setter included.
+ */
+export async function topic(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
+  const r = new Reply(ctx, client);
+  const name = msg.params[0] ?? '';
+  const text = msg.params[1];
+  if (text === undefined) {
+    const channel = await ctx.state.channel(name);
+    if (!channel) return r.numeric(ERR_NOSUCHCHANNEL, name, 'No such channel').outcome();
+    if (isSecret(channel) && !(await isMember(ctx, client, name))) {
+      return r.numeric(ERR_NOTONCHANNEL, channel.name, "You're not on that channel").outcome();
+    }
+    if (channel.topic) topicReplies(r, channel);
+    else r.numeric(RPL_NOTOPIC, channel.name, 'No topic is set');
+    return r.outcome();
+  }
+  const newTopic = cut(text, ctx.config.topicLength);
+  const result = await ctx.state.setTopic(
+    client.id,
+    name,
+    newTopic === '' ? null : { text: newTopic, setBy: sourceOf(client), setAt: ctx.now() },
+  );
+  if (!result.ok) {
+    channelRefusal(r, result.reason, name);
+    return r.outcome();
+  }
+  r.toChannels([fold(result.channel)], from(sourceOf(client), 'TOPIC', result.channel, newTopic));
+  return r.outcome();
+}
+
+/**
+ * NAMES [<#channel>{,<#channel>}]: per channel 353 lines and 366; a channel that does not
+ * exist, or is +s and the client is not in it, gets only the 366. Without a parameter, only
+ * `366 * :End of /NAMES list` (listing every channel is what LIST is for).
+ */
+export async function names(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
+  const r = new Reply(ctx, client);
+  const list = commaList(msg.params[0]);
+  if (list.length === 0) return r.numeric(RPL_ENDOFNAMES, '*', 'End of /NAMES list').outcome();
+  for (const name of list) {
+    const channel = await ctx.state.channel(name);
+    const member = channel !== null && (await isMember(ctx, client, name));
+    if (channel && (member || !isSecret(channel))) {
+      namesReplies(r, ctx, client, channel, await ctx.state.members(name), member);
+    } else {
+      r.numeric(RPL_ENDOFNAMES, name, 'End of /NAMES list');
+    }
+  }
+  return r.outcome();
+}
+
+/**
+ * LIST [<#channel or mask>{,...}]: 321, a 322 per channel visible to the client (+s only to
+ * its members) with its member count and topic, then 323. Items with `*` or `?` are masks
+ * (ELIST=M); others name one channel. Further parameters (a server) are ignored.
+ */
+export async function list(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
+  const r = new Reply(ctx, client);
+  const filters = commaList(msg.params[0]);
+  const mine =
+    client.nick === null ? new Set<string>() : new Set((await ctx.state.channelsOf(client.nick)).map((c) => fold(c.name)));
+  const wanted = (name: string): boolean =>
+    filters.length === 0 || filters.some((f) => (/[*?]/.test(f) ? matchesMask(f, name) : sameName(f, name)));
+  r.numeric(RPL_LISTSTART, 'Channel', 'Users  Name');
+  for (const c of await ctx.state.listChannels()) {
+    if ((c.secret && !mine.has(fold(c.name))) || !wanted(c.name)) continue;
+    r.numeric(RPL_LIST, c.name, String(c.memberCount), c.topic ?? '');
+  }
+  r.numeric(RPL_LISTEND, 'End of /LIST');
+  return r.outcome();
+}
+
+/**
+ * KICK <#channel> <nick>{,<nick>} [:reason]: up to MAXTARGETS nicks (407 for the rest); per
+ * nick 403, 442, 482, 401 (no such nick), 441 (not in the channel), or the KICK seen by the
+ * channel and the kicked. The reason (default: the kicker's nick) is cut to KICKLEN.
+ */
+export async function kick(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
+  const r = new Reply(ctx, client);
+  const name = msg.params[0] ?? '';
+  const given = msg.params[2] ?? '';
+  const reason = cut(given === '' ? (client.nick ?? '') : given, ctx.config.kickLength);
+  for (const nick of limitTargets(r, commaList(msg.params[1]), ctx.config.maxTargets)) {
+    const result = await ctx.state.kick(client.id, name, nick);
+    if (result.ok) {
+      r.toChannels([fold(result.channel)], from(sourceOf(client), 'KICK', result.channel, result.target.nick, reason), {
+        plus: [result.target.clientId],
+      });
+    } else if (result.reason === 'noSuchNick') {
+      r.numeric(ERR_NOSUCHNICK, nick, 'No such nick/channel');
+    } else if (result.reason === 'targetNotOn') {
+      r.numeric(ERR_USERNOTINCHANNEL, nick, name, "They aren't on that channel");
+    } else if (result.reason !== 'alreadyOn') {
+      // The channel or the kicker's rights are wrong: the same for every nick, so say it once.
+      channelRefusal(r, result.reason, name);
+      break;
+    }
+  }
+  return r.outcome();
+}
+
+/**
+ * INVITE <nick> <#channel>: 401, 403, 442 (the inviter is not in it), 482 (+i and not an
+ * operator), 443 (already in it); else 341 to the inviter (and 301 when the invitee is away)
+ * and the INVITE to the invitee. The invite lets the invitee pass +i once.
+ */
+export async function invite(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
+  const r = new Reply(ctx, client);
+  const nick = msg.params[0] ?? '';
+  const name = msg.params[1] ?? '';
+  const result = await ctx.state.invite(client.id, name, nick);
+  if (!result.ok) {
+    if (result.reason === 'noSuchNick') r.numeric(ERR_NOSUCHNICK, nick, 'No such nick/channel');
+    else if (result.reason === 'alreadyOn') r.numeric(ERR_USERONCHANNEL, nick, name, 'is already on channel');
+    else if (result.reason !== 'targetNotOn') channelRefusal(r, result.reason, name);
+    return r.outcome();
+  }
+  const { target, channel } = result;
+  r.numeric(RPL_INVITING, target.nick, channel);
+  if (target.away !== null) r.numeric(RPL_AWAY, target.nick, target.away);
+  r.toClient(target.clientId, from(sourceOf(client), 'INVITE', target.nick, channel));
+  return r.outcome();
+}

@@ -1,0 +1,194 @@
+// What every handler shares: the handler type, an Outcome builder, numerics addressed to the
+// client, sources, membership prefixes, and packing long lists into lines that fit in 512
+// bytes. No command logic lives here.
+
+import type { IrcMessage } from '../wire/message.js';
+import type { CommandContext } from './table.js';
+import { ERR_TOOMANYTARGETS } from '../wire/numerics.js';
+import type { Membership } from '../state/networkState.js';
+import type { Client, MaybePromise, Outcome, Send, SessionEffect, Target } from './types.js';
+
+export type Handler = (ctx: CommandContext, client: Client, msg: IrcMessage) => MaybePromise<Outcome>;
+
+/** Bytes a line may hold before its CRLF (RFC 1459's 512 with the CRLF), tags not counted. */
+export const MAX_LINE_BYTES = 510;
+
+/** Capabilities this server offers (CAP LS), in the order it lists them. */
+export const supportedCaps: readonly string[] = ['cap-notify', 'echo-message', 'multi-prefix', 'server-time'];
+
+/** USERLEN: longest username, its `~` included (there is no ident lookup: every one gets it). */
+export const USER_LENGTH = 10;
+
+/** KEYLEN: longest channel key; a longer +k key is cut to this. */
+export const KEY_LENGTH = 23;
+
+/**
+ * MODES: mode changes that take a parameter (b k l o v) one MODE command may make; the ones
+ * past it are ignored, their parameters consumed. Bounds the work and the broadcast one
+ * command causes.
+ */
+export const MAX_PARAM_MODES = 4;
+
+/** User modes this server knows (004): only +i, which hides a user from WHO and NAMES. */
+export const USER_MODES = 'i';
+
+/** Channel modes (004), and the ones that take a parameter. ISUPPORT CHANMODES says the same. */
+export const CHANNEL_MODES = 'biklmnostv';
+export const CHANNEL_MODES_WITH_PARAM = 'bklov';
+
+/**
+ * Flag modes a channel gets when its first member creates it: +n (no messages from outside)
+ * and +t (only operators set the topic), as most networks do; an operator can unset them.
+ */
+export const NEW_CHANNEL_FLAGS = 'nt';
+
+const SELF: Target = { kind: 'self' };
+
+/** The `<client>` parameter of a numeric: the nick, or `*` before there is one. */
+export function clientName(client: Client): string {
+  return client.nick ?? '*';
+}
+
+/** `:server NNN <client> ...params`. */
+export function numeric(ctx: CommandContext, client: Client, code: string, ...params: string[]): IrcMessage {
+  return { tags: {}, source: ctx.config.serverName, command: code, params: [clientName(client), ...params] };
+}
+
+/** The client's `nick!user@host`, the source of what it says and does. */
+export function sourceOf(client: Client): string {
+  return `${client.nick ?? '*'}!${client.user ?? '*'}@${client.host}`;
+}
+
+/**
+ * A host as a middle parameter (311, 314, 352): an IPv6 address such as `::1` would read as
+ * the trailing parameter, so it gets a leading `0` (`0::1`, the same address), as the modern
+ * spec says.
+ */
+export function hostParam(host: string): string {
+  return host.startsWith(':') ? `0${host}` : host;
+}
+
+/** A message from a user (or the server) with no tags. */
+export function from(source: string, command: string, ...params: string[]): IrcMessage {
+  return { tags: {}, source, command, params };
+}
+
+/** Builds an Outcome in order: what the handler appends first is applied first. */
+export class Reply {
+  readonly sends: Send[] = [];
+  readonly effects: SessionEffect[] = [];
+
+  constructor(
+    private readonly ctx: CommandContext,
+    private readonly client: Client,
+  ) {}
+
+  /** A numeric to the client. */
+  numeric(code: string, ...params: string[]): this {
+    this.sends.push({ to: SELF, message: numeric(this.ctx, this.client, code, ...params) });
+    return this;
+  }
+
+  toSelf(message: IrcMessage): this {
+    this.sends.push({ to: SELF, message });
+    return this;
+  }
+
+  toClient(clientId: number, message: IrcMessage): this {
+    this.sends.push({ to: { kind: 'client', clientId }, message });
+    return this;
+  }
+
+  /** To every member of the (folded) channels when applied, each once; see Target. */
+  toChannels(channels: string[], message: IrcMessage, options: { except?: number; plus?: number[] } = {}): this {
+    const to: Target = { kind: 'channels', channels };
+    if (options.except !== undefined) to.except = options.except;
+    if (options.plus !== undefined && options.plus.length > 0) to.plus = options.plus;
+    this.sends.push({ to, message });
+    return this;
+  }
+
+  effect(effect: SessionEffect): this {
+    this.effects.push(effect);
+    return this;
+  }
+
+  outcome(): Outcome {
+    return { sends: this.sends, effects: this.effects };
+  }
+}
+
+/** An outcome with nothing to send and nothing for the machine. */
+export function nothing(): Outcome {
+  return { sends: [], effects: [] };
+}
+
+/** Membership prefixes: all of them (`@+`) with multi-prefix, else the highest only. */
+export function prefixOf(m: Membership, multiPrefix: boolean): string {
+  if (multiPrefix) return (m.op ? '@' : '') + (m.voice ? '+' : '');
+  return m.op ? '@' : m.voice ? '+' : '';
+}
+
+/**
+ * Cuts client text to `max` characters (code points, so a cut never splits a surrogate pair).
+ * Used for the limits advertised in 005 (TOPICLEN, AWAYLEN, KICKLEN).
+ */
+export function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return Array.from(text).slice(0, max).join('');
+}
+
+/** A comma-separated list, empty items dropped. */
+export function commaList(param: string | undefined): string[] {
+  return (param ?? '').split(',').filter((s) => s.length > 0);
+}
+
+export function isChannelName(name: string): boolean {
+  return name.startsWith('#');
+}
+
+/** ms since the epoch to whole seconds, as IRC timestamps are. */
+export function unixSeconds(ms: number): string {
+  return String(Math.floor(ms / 1000));
+}
+
+/**
+ * Splits `words` into space-joined groups, each of which fits as the trailing param of
+ * `:server code <client> ...middle :<group>` within MAX_LINE_BYTES. A word too long for any
+ * line gets a line of its own (the serialiser still writes it; no word is dropped).
+ */
+export function packTrailing(ctx: CommandContext, client: Client, code: string, middle: string[], words: string[]): string[] {
+  const head =
+    Buffer.byteLength(`:${ctx.config.serverName} ${code} ${clientName(client)} `, 'utf8') +
+    middle.reduce((n, p) => n + Buffer.byteLength(p, 'utf8') + 1, 0) +
+    1; // the ':' of the trailing param
+  const budget = MAX_LINE_BYTES - head;
+  const lines: string[] = [];
+  let line = '';
+  let bytes = 0;
+  for (const word of words) {
+    const w = Buffer.byteLength(word, 'utf8');
+    if (line.length > 0 && bytes + 1 + w > budget) {
+      lines.push(line);
+      line = '';
+      bytes = 0;
+    }
+    bytes = line.length > 0 ? bytes + 1 + w : w;
+    line = line.length > 0 ? `${line} ${word}` : word;
+  }
+  if (line.length > 0) lines.push(line);
+  return lines;
+}
+
+/**
+ * The targets a command handles (the first `max`), with 407 ERR_TOOMANYTARGETS naming the
+ * first one left out when there are more.
+ */
+export function limitTargets(r: Reply | null, targets: string[], max: number): string[] {
+  if (targets.length <= max) return targets;
+  const first = targets[max];
+  if (r && first !== undefined) {
+    r.numeric(ERR_TOOMANYTARGETS, first, `Too many targets: only the first ${max} were used`);
+  }
+  return targets.slice(0, max);
+}

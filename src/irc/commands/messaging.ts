@@ -1,0 +1,85 @@
+// PRIVMSG and NOTICE: one handler, two commands. The text is passed through as the client
+// sent it (the serialiser makes CR, LF and NUL impossible on the wire).
+//
+// Choices the specs leave open:
+//   - targets are deduplicated (folded) before they are counted; past MAXTARGETS the message
+//     goes to the first ones and 407 ERR_TOOMANYTARGETS names the first target left out;
+//   - a channel that does not exist is 401 ERR_NOSUCHNICK (as for a nick);
+//   - the message names the channel, or the recipient, in its own spelling;
+//   - with echo-message the sender gets its message back once per target, after delivery;
+//   - NOTICE never produces an error reply, nor RPL_AWAY (no automatic replies to a NOTICE).
+
+import { fold, matchesMask } from '../wire/casemap.js';
+import type { IrcMessage } from '../wire/message.js';
+import type { CommandContext } from './table.js';
+import { ERR_CANNOTSENDTOCHAN, ERR_NORECIPIENT, ERR_NOSUCHNICK, ERR_NOTEXTTOSEND, RPL_AWAY } from '../wire/numerics.js';
+import type { ChannelRecord } from '../state/networkState.js';
+import type { Client, Outcome } from './types.js';
+import { Reply, commaList, from, isChannelName, limitTargets, sourceOf, type Handler } from './common.js';
+
+/**
+ * Whether the client may speak in the channel: ops and voiced members always; others not when
+ * +n and outside it, +m, or banned (a ban mask matching their nick!user@host).
+ */
+async function maySpeak(ctx: CommandContext, client: Client, channel: ChannelRecord): Promise<boolean> {
+  const m = client.nick === null ? null : await ctx.state.membership(channel.name, client.nick);
+  if (m && (m.op || m.voice)) return true;
+  const flags = channel.modes.flags;
+  if ((flags.includes('n') && !m) || flags.includes('m')) return false;
+  const mask = sourceOf(client);
+  return !(await ctx.state.bans(channel.name)).some((b) => matchesMask(b.mask, mask));
+}
+
+/** The handler for PRIVMSG or NOTICE: <target>{,<target>} :<text>. */
+function messageHandler(command: 'PRIVMSG' | 'NOTICE'): Handler {
+  const notice = command === 'NOTICE';
+  return async (ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> => {
+    const r = new Reply(ctx, client);
+    const fail = (code: string, ...params: string[]): void => {
+      if (!notice) r.numeric(code, ...params);
+    };
+    const unique = new Map<string, string>();
+    for (const t of commaList(msg.params[0])) if (!unique.has(fold(t))) unique.set(fold(t), t);
+    if (unique.size === 0) {
+      fail(ERR_NORECIPIENT, `No recipient given (${command})`);
+      return r.outcome();
+    }
+    const text = msg.params[1] ?? '';
+    if (text === '') {
+      fail(ERR_NOTEXTTOSEND, 'No text to send');
+      return r.outcome();
+    }
+    const source = sourceOf(client);
+    const echo = client.caps.has('echo-message');
+    for (const target of limitTargets(notice ? null : r, [...unique.values()], ctx.config.maxTargets)) {
+      if (isChannelName(target)) {
+        const channel = await ctx.state.channel(target);
+        if (!channel) {
+          fail(ERR_NOSUCHNICK, target, 'No such nick/channel');
+          continue;
+        }
+        if (!(await maySpeak(ctx, client, channel))) {
+          fail(ERR_CANNOTSENDTOCHAN, channel.name, 'Cannot send to channel');
+          continue;
+        }
+        const message = from(source, command, channel.name, text);
+        r.toChannels([fold(channel.name)], message, { except: client.id });
+        if (echo) r.toSelf(message);
+        continue;
+      }
+      const user = await ctx.state.user(target);
+      if (!user) {
+        fail(ERR_NOSUCHNICK, target, 'No such nick/channel');
+        continue;
+      }
+      const message = from(source, command, user.nick, text);
+      r.toClient(user.clientId, message);
+      if (echo) r.toSelf(message);
+      if (!notice && user.away !== null) r.numeric(RPL_AWAY, user.nick, user.away);
+    }
+    return r.outcome();
+  };
+}
+
+export const privmsg: Handler = messageHandler('PRIVMSG');
+export const notice: Handler = messageHandler('NOTICE');

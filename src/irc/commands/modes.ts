@@ -1,0 +1,235 @@
+// MODE, for channels and for oneself.
+//
+// Channel modes (CHANMODES=b,k,l,imnst, PREFIX=(ov)@+):
+//   - `MODE #c`: 324 (the key shown to members only, `*` to others) and 329;
+//   - a modestring is parsed here (unknown letters: 472 each, once), then applied by the state
+//     in one atomic step that checks the client is an operator (482 otherwise);
+//   - b, k, l, o and v take a parameter when set; b, k, o and v when unset. At most MODES of
+//     those per command: the rest are ignored, their parameters consumed. A mode missing its
+//     parameter is ignored; `b` without one (`MODE #c b`, `MODE #c +b`) lists the bans
+//     (367/368), which any client may do;
+//   - ban masks are normalised to nick!user@host (`bob` → `bob!*@*`, `~u@h` → `*!~u@h`);
+//     a key is cut to KEYLEN; a key or mask that could not be one word (empty, `:` first,
+//     space or, for keys, comma) and a limit that is not a positive integer get 696;
+//   - what took effect (and only that) is broadcast to the channel as one MODE message, from
+//     the client; -k is shown as `-k *`.
+// User modes: only +i, only on oneself (502 for another user, 401 if there is none); 221
+// answers a query; unknown letters get one 501; a change is echoed to the client.
+
+import { fold, sameName } from '../wire/casemap.js';
+import type { IrcMessage } from '../wire/message.js';
+import type { CommandContext } from './table.js';
+import {
+  ERR_BANLISTFULL,
+  ERR_INVALIDMODEPARAM,
+  ERR_NOSUCHCHANNEL,
+  ERR_NOSUCHNICK,
+  ERR_UMODEUNKNOWNFLAG,
+  ERR_UNKNOWNMODE,
+  ERR_USERNOTINCHANNEL,
+  ERR_USERSDONTMATCH,
+  RPL_BANLIST,
+  RPL_CHANNELMODEIS,
+  RPL_CREATIONTIME,
+  RPL_ENDOFBANLIST,
+  RPL_UMODEIS,
+} from '../wire/numerics.js';
+import type { ModeChange } from '../state/networkState.js';
+import { withMember, withoutMember, type Client, type Outcome } from './types.js';
+import { KEY_LENGTH, MAX_PARAM_MODES, Reply, cut, from, isChannelName, sourceOf, unixSeconds } from './common.js';
+import { channelRefusal } from './channels.js';
+
+const flagLetters = new Set(['i', 'm', 'n', 's', 't']);
+
+/** A mode string and its parameters for what took effect: `+o-v+k`, [nick, nick, key]. */
+export function modeString(changes: ModeChange[]): { modes: string; params: string[] } {
+  let modes = '';
+  let sign = '';
+  const params: string[] = [];
+  for (const c of changes) {
+    const s = c.adding ? '+' : '-';
+    if (s !== sign) modes += s;
+    sign = s;
+    modes += c.mode;
+    if (c.param !== undefined) params.push(c.param);
+  }
+  return { modes, params };
+}
+
+/** A parameter that can be a middle param of a reply: not empty, no space, no leading ':'. */
+function isWord(s: string): boolean {
+  // Control characters (NUL, CR, LF, ESC...) would reach members as spaces or not at all: a
+  // key or mask with one could never be typed back, so it is refused like a space.
+  return s.length > 0 && !s.startsWith(':') && !/[\x00-\x20\x7f]/.test(s);
+}
+
+/** A ban mask in nick!user@host form, missing parts as `*`; null when it cannot be one. */
+export function normaliseMask(raw: string): string | null {
+  if (!isWord(raw)) return null;
+  const bang = raw.indexOf('!');
+  const at = raw.indexOf('@', bang + 1);
+  let nick = raw;
+  let user = '*';
+  let host = '*';
+  if (bang === -1 && at !== -1) {
+    nick = '*';
+    user = raw.slice(0, at);
+    host = raw.slice(at + 1);
+  } else if (bang !== -1) {
+    nick = raw.slice(0, bang);
+    user = at === -1 ? raw.slice(bang + 1) : raw.slice(bang + 1, at);
+    if (at !== -1) host = raw.slice(at + 1);
+  }
+  return `${nick || '*'}!${user || '*'}@${host || '*'}`;
+}
+
+/** MODE <target> [<modestring> [<params>...]]. */
+export async function mode(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
+  const target = msg.params[0] ?? '';
+  return isChannelName(target) ? channelMode(ctx, client, msg, target) : userMode(ctx, client, msg, target);
+}
+
+async function channelMode(ctx: CommandContext, client: Client, msg: IrcMessage, name: string): Promise<Outcome> {
+  const r = new Reply(ctx, client);
+  const channel = await ctx.state.channel(name);
+  if (!channel) return r.numeric(ERR_NOSUCHCHANNEL, name, 'No such channel').outcome();
+  const modestring = msg.params[1];
+  if (modestring === undefined) {
+    const { flags, key, limit } = channel.modes;
+    const member = client.nick !== null && (await ctx.state.membership(name, client.nick)) !== null;
+    const params: string[] = [];
+    if (key !== null) params.push(member ? key : '*');
+    if (limit !== null) params.push(String(limit));
+    const modes = `+${flags}${key !== null ? 'k' : ''}${limit !== null ? 'l' : ''}`;
+    r.numeric(RPL_CHANNELMODEIS, channel.name, modes, ...params);
+    r.numeric(RPL_CREATIONTIME, channel.name, unixSeconds(channel.createdAt));
+    return r.outcome();
+  }
+
+  const args = msg.params.slice(2);
+  let next = 0;
+  const take = (): string | undefined => args[next++];
+  const changes: ModeChange[] = [];
+  const unknown = new Set<string>();
+  let listBans = false;
+  let paramModes = 0;
+  let adding = true;
+  const invalid = (letter: string, param: string, why: string): void => {
+    r.numeric(ERR_INVALIDMODEPARAM, channel.name, letter, param, why);
+  };
+  for (const letter of modestring) {
+    if (letter === '+' || letter === '-') {
+      adding = letter === '+';
+      continue;
+    }
+    if (flagLetters.has(letter)) {
+      changes.push({ adding, mode: letter });
+      continue;
+    }
+    if (!'bklov'.includes(letter)) {
+      unknown.add(letter);
+      continue;
+    }
+    const takesParam = adding || letter !== 'l';
+    const param = takesParam ? take() : undefined;
+    if (letter === 'b' && param === undefined) {
+      listBans = true;
+      continue;
+    }
+    if (takesParam && param === undefined) {
+      // +k, +l, o or v without its parameter: ignored. (-k without one still unsets.)
+      if (!(letter === 'k' && !adding)) continue;
+    }
+    // MODES counts the changes that carry a parameter (so neither -l nor a bare -k).
+    if (param !== undefined && ++paramModes > MAX_PARAM_MODES) continue;
+    const p = param ?? '';
+    switch (letter) {
+      case 'b': {
+        const mask = normaliseMask(p);
+        if (mask === null) invalid(letter, p, 'Invalid ban mask');
+        else changes.push({ adding, mode: letter, param: mask });
+        break;
+      }
+      case 'k': {
+        if (!adding) {
+          changes.push({ adding, mode: letter });
+          break;
+        }
+        const key = cut(p, KEY_LENGTH);
+        if (!isWord(key) || key.includes(',')) invalid(letter, p, 'Invalid key');
+        else changes.push({ adding, mode: letter, param: key });
+        break;
+      }
+      case 'l': {
+        if (!adding) {
+          changes.push({ adding, mode: letter });
+          break;
+        }
+        const limit = Number(p);
+        if (!/^\d+$/.test(p) || !Number.isSafeInteger(limit) || limit <= 0) invalid(letter, p, 'Invalid limit');
+        else changes.push({ adding, mode: letter, param: String(limit) });
+        break;
+      }
+      default:
+        changes.push({ adding, mode: letter, param: p });
+    }
+  }
+  for (const letter of unknown) r.numeric(ERR_UNKNOWNMODE, letter, 'is unknown mode char to me');
+
+  if (changes.length > 0) {
+    const result = await ctx.state.applyModes(client.id, name, changes, {
+      maxBans: ctx.config.maxBansPerChannel,
+      setBy: client.nick ?? '*',
+      at: ctx.now(),
+    });
+    if (!result.ok) {
+      channelRefusal(r, result.reason, channel.name);
+    } else {
+      for (const e of result.errors) {
+        if (e.error === 'noSuchNick') r.numeric(ERR_NOSUCHNICK, e.param, 'No such nick/channel');
+        else if (e.error === 'notOnChannel') r.numeric(ERR_USERNOTINCHANNEL, e.param, result.channel, "They aren't on that channel");
+        else r.numeric(ERR_BANLISTFULL, result.channel, e.mode, 'Channel list is full');
+      }
+      if (result.applied.length > 0) {
+        const { modes, params } = modeString(result.applied);
+        r.toChannels([fold(result.channel)], from(sourceOf(client), 'MODE', result.channel, modes, ...params));
+      }
+    }
+  }
+
+  if (listBans) {
+    for (const ban of await ctx.state.bans(name)) {
+      r.numeric(RPL_BANLIST, channel.name, ban.mask, ban.setBy, unixSeconds(ban.setAt));
+    }
+    r.numeric(RPL_ENDOFBANLIST, channel.name, 'End of channel ban list');
+  }
+  return r.outcome();
+}
+
+async function userMode(ctx: CommandContext, client: Client, msg: IrcMessage, target: string): Promise<Outcome> {
+  const r = new Reply(ctx, client);
+  if (client.nick === null || !sameName(target, client.nick)) {
+    if (await ctx.state.user(target)) r.numeric(ERR_USERSDONTMATCH, "Can't change mode for other users");
+    else r.numeric(ERR_NOSUCHNICK, target, 'No such nick/channel');
+    return r.outcome();
+  }
+  const modestring = msg.params[1];
+  if (modestring === undefined) return r.numeric(RPL_UMODEIS, `+${[...client.modes].sort().join('')}`).outcome();
+  const applied: ModeChange[] = [];
+  let adding = true;
+  let unknown = false;
+  for (const letter of modestring) {
+    if (letter === '+' || letter === '-') adding = letter === '+';
+    else if (letter !== 'i') unknown = true;
+    else if (client.modes.has(letter) !== adding) {
+      client.modes = adding ? withMember(client.modes, letter) : withoutMember(client.modes, letter);
+      applied.push({ adding, mode: letter });
+    }
+  }
+  if (unknown) r.numeric(ERR_UMODEUNKNOWNFLAG, 'Unknown MODE flag');
+  if (applied.length > 0) {
+    await ctx.state.setUserModes(client.id, [...client.modes].sort().join(''));
+    r.toSelf(from(sourceOf(client), 'MODE', client.nick, modeString(applied).modes));
+  }
+  return r.outcome();
+}

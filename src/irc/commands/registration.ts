@@ -1,0 +1,232 @@
+// Registration and the connection's own commands: CAP, PASS, NICK, USER, PING, PONG, QUIT;
+// and what the session machine asks for at its turning points: the welcome, the refusal of a
+// wrong password, and the departure (however the client leaves).
+//
+// These handlers report registration facts as effects (irc.nickSet, irc.userSet, ...); the
+// session machine decides when registration is complete and which commands may run before
+// it, so nothing here checks for 451.
+
+import { timingSafeEqual } from 'node:crypto';
+import { isValidNick } from '../wire/casemap.js';
+import type { IrcMessage } from '../wire/message.js';
+import type { CommandContext } from './table.js';
+import {
+  ERR_ALREADYREGISTERED,
+  ERR_ERRONEUSNICKNAME,
+  ERR_INVALIDCAPCMD,
+  ERR_NICKNAMEINUSE,
+  ERR_NONICKNAMEGIVEN,
+  ERR_PASSWDMISMATCH,
+  RPL_CREATED,
+  RPL_MYINFO,
+  RPL_WELCOME,
+  RPL_YOURHOST,
+} from '../wire/numerics.js';
+import { withMember, withoutMember, type Client, type Outcome } from './types.js';
+import {
+  CHANNEL_MODES,
+  CHANNEL_MODES_WITH_PARAM,
+  USER_LENGTH,
+  USER_MODES,
+  Reply,
+  clientName,
+  from,
+  nothing,
+  sourceOf,
+  supportedCaps,
+} from './common.js';
+import { isupportReplies, lusersReplies, motdReplies } from './queries.js';
+
+/** The CAP version from which cap-notify is implied (IRCv3 capability negotiation 3.2). */
+const CAP_VERSION_302 = 302;
+
+/**
+ * Characters kept from USER's username (the rest are dropped): letters, digits and the nick
+ * specials, so `nick!user@host` stays one word a ban mask can match.
+ */
+const usernameDrop = /[^A-Za-z0-9_.\-[\]\\`^{}|]/g;
+
+/**
+ * CAP LS [302] | LIST | REQ :<caps> | END. REQ is all or nothing: ACK when every capability
+ * named (with `-` to disable) is one we offer, NAK (with the request echoed) otherwise.
+ * Before registration LS and REQ hold registration open (irc.capHeld) until END
+ * (irc.capEnded); afterwards CAP works the same with no effects. The client's ACK and NAK
+ * (old sticky-capability replies) are ignored; other subcommands get 410.
+ */
+export function cap(ctx: CommandContext, client: Client, msg: IrcMessage): Outcome {
+  const r = new Reply(ctx, client);
+  const sub = (msg.params[0] ?? '').toUpperCase();
+  const capReply = (...params: string[]): IrcMessage => from(ctx.config.serverName, 'CAP', clientName(client), ...params);
+  const hold = (): void => {
+    if (!client.registered) r.effect({ type: 'irc.capHeld' });
+  };
+  switch (sub) {
+    case 'LS': {
+      const version = Number(msg.params[1]);
+      if (Number.isSafeInteger(version) && version >= CAP_VERSION_302) {
+        client.capVersion = CAP_VERSION_302;
+        client.caps = withMember(client.caps, 'cap-notify');
+      }
+      r.toSelf(capReply('LS', supportedCaps.join(' ')));
+      hold();
+      break;
+    }
+    case 'LIST':
+      r.toSelf(capReply('LIST', [...client.caps].sort().join(' ')));
+      break;
+    case 'REQ': {
+      const request = msg.params[1] ?? '';
+      const asked = request.split(' ').filter((w) => w.length > 0);
+      const acceptable =
+        asked.length > 0 &&
+        asked.every((w) => {
+          const name = w.startsWith('-') ? w.slice(1) : w;
+          // cap-notify cannot be turned off once CAP LS 302 implied it.
+          if (w === '-cap-notify' && client.capVersion >= CAP_VERSION_302) return false;
+          return supportedCaps.includes(name);
+        });
+      if (acceptable) {
+        for (const w of asked) {
+          if (w.startsWith('-')) client.caps = withoutMember(client.caps, w.slice(1));
+          else client.caps = withMember(client.caps, w);
+        }
+      }
+      r.toSelf(capReply(acceptable ? 'ACK' : 'NAK', request));
+      hold();
+      break;
+    }
+    case 'END':
+      if (!client.registered) r.effect({ type: 'irc.capEnded' });
+      break;
+    case 'ACK':
+    case 'NAK':
+      break;
+    default:
+      r.numeric(ERR_INVALIDCAPCMD, msg.params[0] ?? '', 'Invalid CAP command');
+  }
+  return r.outcome();
+}
+
+/** Compares without leaking, through timing, how much of the password was right. */
+function samePassword(given: string, expected: string): boolean {
+  const a = Buffer.from(given, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** PASS <password>: before registration, reported (matching or not) to the machine; after, 462. */
+export function pass(ctx: CommandContext, client: Client, msg: IrcMessage): Outcome {
+  const r = new Reply(ctx, client);
+  if (client.registered) return r.numeric(ERR_ALREADYREGISTERED, 'You may not reregister').outcome();
+  const given = msg.params[0] ?? '';
+  client.password = given;
+  const expected = ctx.config.password;
+  return r.effect({ type: 'irc.passGiven', matches: expected === null || samePassword(given, expected) }).outcome();
+}
+
+/**
+ * NICK <nick>: 431 when none, 432 when not a valid nick of at most NICKLEN, 433 when another
+ * client holds it (the state's claim is atomic and frees the old nick in the same step). Once
+ * registered, the change is seen by the client and by everyone sharing a channel, once each,
+ * from the old `nick!user@host`. Before registration nothing is sent (irc.nickSet only).
+ * Asking for the nick one already has, spelled the same, does nothing.
+ */
+export async function nick(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
+  const r = new Reply(ctx, client);
+  const wanted = msg.params[0] ?? '';
+  if (wanted === '') return r.numeric(ERR_NONICKNAMEGIVEN, 'No nickname given').outcome();
+  if (!isValidNick(wanted, ctx.config.nickLength)) return r.numeric(ERR_ERRONEUSNICKNAME, wanted, 'Erroneous nickname').outcome();
+  if (client.nick === wanted) return r.outcome();
+  const claim = await ctx.state.claimNick(client.id, wanted, ctx.now());
+  if (!claim.ok) return r.numeric(ERR_NICKNAMEINUSE, wanted, 'Nickname is already in use').outcome();
+  const oldSource = sourceOf(client);
+  client.nick = wanted;
+  if (client.registered) r.toChannels(claim.channels, from(oldSource, 'NICK', wanted), { plus: [client.id] });
+  return r.effect({ type: 'irc.nickSet' }).outcome();
+}
+
+/**
+ * USER <username> <mode> <unused> :<realname>: the username keeps letters, digits and nick
+ * specials, is cut to USERLEN less one and gets a `~` (there is no ident lookup); the
+ * realname is kept as given. After registration 462.
+ */
+export function user(ctx: CommandContext, client: Client, msg: IrcMessage): Outcome {
+  const r = new Reply(ctx, client);
+  if (client.registered) return r.numeric(ERR_ALREADYREGISTERED, 'You may not reregister').outcome();
+  // With four params the parser cannot give an empty username (only a trailing param is).
+  const clean = (msg.params[0] ?? '').replace(usernameDrop, '').slice(0, USER_LENGTH - 1);
+  // A username of nothing but dropped characters still needs a name in nick!user@host.
+  client.user = `~${clean === '' ? 'user' : clean}`;
+  client.realname = msg.params[3] ?? '';
+  return r.effect({ type: 'irc.userSet' }).outcome();
+}
+
+/** PING <token>: `:server PONG server :token`. */
+export function ping(ctx: CommandContext, client: Client, msg: IrcMessage): Outcome {
+  const server = ctx.config.serverName;
+  return new Reply(ctx, client).toSelf(from(server, 'PONG', server, msg.params[0] ?? '')).outcome();
+}
+
+/** PONG: nothing to do (the adapter has already counted it as life). */
+export function pong(): Outcome {
+  return nothing();
+}
+
+/**
+ * QUIT [:message]: tells the machine the client is leaving, with the reason others will see
+ * (`Quit: <message>`, or `Client Quit`). The broadcast happens in depart().
+ */
+export function quit(ctx: CommandContext, client: Client, msg: IrcMessage): Outcome {
+  const text = msg.params[0] ?? '';
+  return new Reply(ctx, client).effect({ type: 'irc.quit', reason: text === '' ? 'Client Quit' : `Quit: ${text}` }).outcome();
+}
+
+/**
+ * The machine decided the client is registered: it becomes a user of the network, and gets
+ * 001-004, the 005 lines, LUSERS and the MOTD.
+ */
+export async function welcome(ctx: CommandContext, client: Client): Promise<Outcome> {
+  const now = ctx.now();
+  const server = ctx.config.serverName;
+  if (client.user === null) client.user = '~user';
+  if (client.realname === null) client.realname = '';
+  await ctx.state.register(client.id, {
+    user: client.user,
+    host: client.host,
+    realname: client.realname,
+    server,
+    tls: client.tls,
+    modes: [...client.modes].sort().join(''),
+    signonAt: now,
+  });
+  client.registered = true;
+  const r = new Reply(ctx, client);
+  r.numeric(RPL_WELCOME, `Welcome to the ${ctx.config.network} IRC Network, ${sourceOf(client)}`);
+  r.numeric(RPL_YOURHOST, `Your host is ${server}, running version ${ctx.version}`);
+  r.numeric(RPL_CREATED, `This server was created ${new Date(ctx.createdAt).toUTCString()}`);
+  r.numeric(RPL_MYINFO, server, ctx.version, USER_MODES, CHANNEL_MODES, CHANNEL_MODES_WITH_PARAM);
+  isupportReplies(ctx, client, r);
+  await lusersReplies(ctx, r);
+  motdReplies(ctx, r);
+  return r.outcome();
+}
+
+/** The server has a password and PASS did not match it: 464 (the machine then closes). */
+export function passwordMismatch(ctx: CommandContext, client: Client): Outcome {
+  return new Reply(ctx, client).numeric(ERR_PASSWDMISMATCH, 'Password incorrect').outcome();
+}
+
+/**
+ * The client has left (QUIT, timeout, error, shutdown...): out of the network state (its
+ * channels, empty ones disappearing; its nick freed; a WHOWAS entry), and a QUIT from it to
+ * everyone who shared a channel with it, once each. Idempotent: once the state has forgotten
+ * the client, nothing more happens.
+ */
+export async function depart(ctx: CommandContext, client: Client, reason: string): Promise<Outcome> {
+  const removed = await ctx.state.removeUser(client.id, ctx.now());
+  const r = new Reply(ctx, client);
+  if (removed && removed.channels.length > 0) {
+    r.toChannels(removed.channels, from(sourceOf(client), 'QUIT', reason), { except: client.id });
+  }
+  return r.outcome();
+}

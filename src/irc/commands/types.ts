@@ -1,0 +1,136 @@
+// The contract between the three parts of IRC mode:
+//   - the session adapter (src/irc/session/protocol.ts) owns sockets, the session machine, the
+//     outbox and the order in which one client's commands run;
+//   - the command core (src/irc/commands/table.ts and handlers) decides what a command does;
+//   - the network state (src/irc/state/networkState.ts) holds nicks, channels and members, behind an
+//     interface whose operations may become asynchronous (Redis, a later issue).
+// Handlers take a client and a message and return an Outcome: what to send to whom and what
+// the session machine must hear. They never touch a socket, so they are tested without one.
+
+import type { IrcMessage } from '../wire/message.js';
+
+/** Facts about one connected client that handlers read and change. Owned by its session. */
+export interface Client {
+  /** Connection id, unique in this process (the server machine's id for the socket). */
+  readonly id: number;
+  /** The client's IP address as text (no port), shown as its host. */
+  readonly ip: string;
+  /** The host shown in `nick!user@host` (the IP; there are no DNS lookups). */
+  readonly host: string;
+  /** True when the client connected over TLS. */
+  readonly tls: boolean;
+  /** When the connection was accepted (ms since the epoch), for WHOIS signon. */
+  readonly connectedAt: number;
+  /** The nick as the client spelled it (display form), once it holds one. */
+  nick: string | null;
+  /** USER's username, `~`-prefixed (there is no ident lookup), once given. */
+  user: string | null;
+  realname: string | null;
+  /** True once the welcome (001) has been sent. */
+  registered: boolean;
+  /** Capabilities the client has enabled (CAP REQ acknowledged). Shared: see sharedSet. */
+  caps: ReadonlySet<string>;
+  /** 302 once the client sent `CAP LS 302` (cap-notify is then implied); 0 otherwise. */
+  capVersion: number;
+  /** What PASS gave, if anything (compared with the server password at registration). */
+  password: string | null;
+  /** User modes set on this client (`i`). Shared: see sharedSet. */
+  modes: ReadonlySet<string>;
+  /** The away message, or null when not away. */
+  away: string | null;
+  /** Last time the client sent a command other than PING/PONG (ms), for WHOIS idle. */
+  lastActiveAt: number;
+}
+
+/** Where a message goes. Resolved by the session adapter when the outcome is applied. */
+export type Target =
+  /** The client whose command this is. */
+  | { kind: 'self' }
+  /** One client by connection id. */
+  | { kind: 'client'; clientId: number }
+  /**
+   * Every member of these channels (folded names) at the time the outcome is applied, each
+   * client once even if it shares several of them, except `except`, plus `plus` (clients that
+   * must also get it, e.g. the one who just PARTed or was KICKed and is no longer a member).
+   */
+  | { kind: 'channels'; channels: string[]; except?: number; plus?: number[] };
+
+export interface Send {
+  to: Target;
+  message: IrcMessage;
+}
+
+/**
+ * What the session machine must hear after a command, as machine events (ircSessionMachine).
+ * Registration facts are reported here and the machine decides when registration completes.
+ */
+export type SessionEffect =
+  /** CAP LS or CAP REQ before registration: hold registration open until CAP END. */
+  | { type: 'irc.capHeld' }
+  /** CAP END. */
+  | { type: 'irc.capEnded' }
+  /** The client now holds a nick (NICK accepted). */
+  | { type: 'irc.nickSet' }
+  /** USER accepted. */
+  | { type: 'irc.userSet' }
+  /** PASS given; `matches` says whether it equals the server password (true when none is set). */
+  | { type: 'irc.passGiven'; matches: boolean }
+  /** QUIT: the client leaves with this reason (already formatted, e.g. `Quit: bye`). */
+  | { type: 'irc.quit'; reason: string };
+
+export interface Outcome {
+  /** Applied in order: a JOIN must reach the joiner before the topic and NAMES replies. */
+  sends: Send[];
+  effects: SessionEffect[];
+}
+
+export type MaybePromise<T> = T | Promise<T>;
+
+// A client's caps and user modes are a few words out of a short fixed list (supportedCaps, the
+// user mode letters): every client with the same ones shares one immutable set, at most 2^n of
+// them for n words, instead of holding a Set of its own (~150 bytes each, most of them empty).
+// A change replaces the client's set (withMember, withoutMember); nothing mutates one. Only words
+// a handler has checked against its list go in, so the number of shared sets stays bounded.
+const sharedSets = new Map<string, ReadonlySet<string>>();
+
+/** The shared set holding exactly these members. */
+function sharedSet(members: Iterable<string>): ReadonlySet<string> {
+  const sorted = [...new Set(members)].sort();
+  const key = sorted.join(' ');
+  let set = sharedSets.get(key);
+  if (!set) sharedSets.set(key, (set = new Set(sorted)));
+  return set;
+}
+
+const noMembers = sharedSet([]);
+
+/** `set` with `member` in it (the same set if it already was). */
+export function withMember(set: ReadonlySet<string>, member: string): ReadonlySet<string> {
+  return set.has(member) ? set : sharedSet([...set, member]);
+}
+
+/** `set` without `member` (the same set if it was not in it). */
+export function withoutMember(set: ReadonlySet<string>, member: string): ReadonlySet<string> {
+  return set.has(member) ? sharedSet([...set].filter((m) => m !== member)) : set;
+}
+
+/** A client just accepted: nothing registered yet, no caps, no modes. */
+export function newClient(init: { id: number; ip: string; host: string; tls: boolean; at: number }): Client {
+  return {
+    id: init.id,
+    ip: init.ip,
+    host: init.host,
+    tls: init.tls,
+    connectedAt: init.at,
+    nick: null,
+    user: null,
+    realname: null,
+    registered: false,
+    caps: noMembers,
+    capVersion: 0,
+    password: null,
+    modes: noMembers,
+    away: null,
+    lastActiveAt: init.at,
+  };
+}

@@ -1,0 +1,151 @@
+// Delivery between nodes over Redis pub/sub. Each node delivers to its own clients itself and
+// publishes once for the others:
+//   - a message to one channel: one PUBLISH on that channel's pub/sub channel, to which every
+//     node with members of it is subscribed (SUBSCRIBE before its first member's JOIN runs, so
+//     nothing published after the JOIN can be missed; UNSUBSCRIBE after its last one leaves);
+//   - a message to several channels at once (a QUIT, a NICK: each member once, however many of
+//     the channels it shares): one PUBLISH on the network's `all` channel; every node picks its
+//     own members of any of them;
+//   - a message to one client, and the state's control messages: one PUBLISH on the node's own
+//     channel.
+// Order: one node's PUBLISHes go out on one connection in the order made, and Redis delivers
+// them to each subscriber in that order, so messages from one sender to one channel arrive in
+// the order sent. A node ignores what it published itself (it already delivered it locally).
+// Pub/sub does not store: what is published to a node while its subscriber is disconnected is
+// lost, so the link counts as down until the subscriber has resubscribed (network.ts).
+
+import type { Redis } from 'ioredis';
+import { nodeOf } from '../state/ids.js';
+import type { IrcMessage } from '../wire/message.js';
+import type { NetworkBus, RemoteDelivery } from '../session/protocol.js';
+import type { StateControl } from './redisState.js';
+
+/** `o` the publishing node, `s` its sequence number on that pub/sub channel. */
+type Payload = { o: number; s: number; d: RemoteDelivery } | { o: number; s: number; c: StateControl };
+
+export interface RedisBusOptions {
+  /** The command connection (shared with the state, so a state's control message and the
+   * deliveries that follow it leave in order). */
+  publisher: Redis;
+  /** A connection used only for pub/sub. */
+  subscriber: Redis;
+  prefix: string;
+  nodeIndex: number;
+  onDelivery(delivery: RemoteDelivery): void;
+  onControl(control: StateControl): void;
+  /** A PUBLISH failed (Redis unreachable): the caller logs it; nothing is retried. */
+  onPublishFailed(error: unknown): void;
+  /**
+   * `count` messages from node `origin` never arrived (a gap in its sequence): our subscriber
+   * was disconnected meanwhile. `channel` is the folded IRC channel they were for, or null
+   * (messages to several channels, to one client, or control messages).
+   */
+  onLost(origin: number, channel: string | null, count: number): void;
+}
+
+export class RedisBus implements NetworkBus {
+  private readonly allChannel: string;
+  private readonly nodeChannel: string;
+  /** Pub/sub channels of IRC channels start with this; what follows is the folded name. */
+  private readonly channelPrefix: string;
+  private readonly subscribed = new Set<string>();
+  /** The next sequence number per pub/sub channel we publish on. */
+  private readonly sent = new Map<string, number>();
+  /** The last sequence number seen per (origin node, pub/sub channel), to notice gaps. */
+  private readonly seen = new Map<string, number>();
+
+  constructor(private readonly options: RedisBusOptions) {
+    this.allChannel = `${options.prefix}all`;
+    this.channelPrefix = `${options.prefix}chan:`;
+    this.nodeChannel = this.channelOfNode(options.nodeIndex);
+  }
+
+  /** Subscribes to this node's channel and the network-wide one, and starts listening. */
+  async start(): Promise<void> {
+    this.options.subscriber.on('message', (channel: string, message: string) => this.receive(channel, message));
+    await this.options.subscriber.subscribe(this.nodeChannel, this.allChannel);
+  }
+
+  /**
+   * After the subscriber reconnected: subscribe again to everything this node follows, and
+   * resolve once Redis has confirmed it (only then is nothing published to us lost).
+   */
+  async resubscribe(): Promise<void> {
+    await this.options.subscriber.subscribe(this.nodeChannel, this.allChannel, ...this.subscribed);
+  }
+
+  /** Before this node's first member of `channel` joins: receive what is said there. */
+  async follow(channel: string): Promise<void> {
+    const name = this.channelOf(channel);
+    if (this.subscribed.has(name)) return;
+    this.subscribed.add(name);
+    try {
+      await this.options.subscriber.subscribe(name);
+    } catch (err) {
+      // Not following after all (the subscriber is down): the JOIN fails with it, and the
+      // next join of this channel asks again.
+      this.subscribed.delete(name);
+      throw err;
+    }
+  }
+
+  /** After this node's last member of `channel` left. */
+  async unfollow(channel: string): Promise<void> {
+    const name = this.channelOf(channel);
+    if (!this.subscribed.delete(name)) return;
+    // A later subscription starts afresh: what was said in between was not for us.
+    for (const key of [...this.seen.keys()]) if (key.endsWith(`|${name}`)) this.seen.delete(key);
+    await this.options.subscriber.unsubscribe(name);
+  }
+
+  toChannels(channels: string[], except: number | undefined, message: IrcMessage, time: string): void {
+    const delivery: RemoteDelivery = { kind: 'channels', channels, message, time };
+    if (except !== undefined) delivery.except = except;
+    const target = channels.length === 1 ? this.channelOf(channels[0]!) : this.allChannel;
+    this.publish(target, { d: delivery });
+  }
+
+  toClient(clientId: number, message: IrcMessage, time: string): void {
+    this.publish(this.channelOfNode(nodeOf(clientId)), { d: { kind: 'client', clientId, message, time } });
+  }
+
+  /** A control message of the network state for another node (e.g. its client was kicked). */
+  control(nodeIndex: number, control: StateControl): void {
+    this.publish(this.channelOfNode(nodeIndex), { c: control });
+  }
+
+  private publish(channel: string, body: { d: RemoteDelivery } | { c: StateControl }): void {
+    // Numbered per pub/sub channel, so a receiver that was cut off can tell how much it missed.
+    const s = (this.sent.get(channel) ?? 0) + 1;
+    this.sent.set(channel, s);
+    const payload = { o: this.options.nodeIndex, s, ...body } as Payload;
+    this.options.publisher.publish(channel, JSON.stringify(payload)).catch((err: unknown) => this.options.onPublishFailed(err));
+  }
+
+  private receive(channel: string, raw: string): void {
+    let payload: Payload;
+    try {
+      payload = JSON.parse(raw) as Payload;
+    } catch {
+      return; // not ours: another program on the same Redis channel
+    }
+    if (payload.o === this.options.nodeIndex) return;
+    const key = `${payload.o}|${channel}`;
+    const last = this.seen.get(key);
+    this.seen.set(key, payload.s);
+    if (last !== undefined && payload.s > last + 1) {
+      const ircChannel = channel.startsWith(this.channelPrefix) ? channel.slice(this.channelPrefix.length) : null;
+      this.options.onLost(payload.o, ircChannel, payload.s - last - 1);
+    }
+    if ('c' in payload) this.options.onControl(payload.c);
+    else this.options.onDelivery(payload.d);
+  }
+
+  private channelOf(channel: string): string {
+    return `${this.channelPrefix}${channel}`;
+  }
+
+  private channelOfNode(nodeIndex: number): string {
+    return `${this.options.prefix}node:${nodeIndex}`;
+  }
+}

@@ -1,0 +1,307 @@
+// A node of a network on Redis (`--redis URL`): the only code that owns Redis connections. It
+// connects (one connection for commands and PUBLISH, one for SUBSCRIBE), draws this node's
+// index, and builds the three parts: the network state (state.ts), the bus between nodes
+// (bus.ts), the presence of nodes (presence.ts). It maps the Redis client's connection events
+// to the link machine's events (src/irc/redis/redisLinkMachine.ts), which decides what local
+// users are told and when the node re-registers after an outage.
+
+import { randomBytes } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import { createActor, fromPromise } from 'xstate';
+import { ChatError } from '../../core/errors.js';
+import { connectionOf } from '../state/ids.js';
+import type { Logger } from '../../core/logger.js';
+import { redisLinkMachine } from './redisLinkMachine.js';
+import type { IrcProtocol } from '../session/protocol.js';
+import { RedisBus } from './bus.js';
+import { allocateNodeIndex, Presence } from './presence.js';
+import { fold } from '../wire/casemap.js';
+import { RedisState, redisStateClientOptions, type RestoreChannel, type RestoreUser } from './redisState.js';
+
+/**
+ * Beats between two snapshots of this node's users in Redis (op/voice, channel topics and
+ * modes, for a restore after Redis lost its data). A snapshot reads every local user: every
+ * beat would cost a large node more than the chat itself.
+ */
+const snapshotEveryBeats = 10;
+
+export interface RedisNetworkOptions {
+  url: string;
+  /** The network's name: nodes with the same URL and name are one network. */
+  network: string;
+  serverName: string;
+  heartbeatMs: number;
+  nodeTimeoutMs: number;
+  logger: Logger;
+}
+
+export interface RedisNetwork {
+  readonly nodeIndex: number;
+  readonly state: RedisState;
+  readonly bus: RedisBus;
+  /** The server is running: deliveries from other nodes go to its clients from now on. */
+  attach(protocol: IrcProtocol): void;
+  /** After the server stopped (its users have quit): leave the network and disconnect. */
+  close(): Promise<void>;
+  /** The link machine's state (`up`, `down`, `resyncing`, ...), for --metrics. */
+  linkState(): string;
+  /** One PING's round trip to Redis in ms; rejects when Redis does not answer within `timeoutMs`. */
+  ping(timeoutMs: number): Promise<number>;
+}
+
+/** Key prefix of a network: a hash tag, so a Redis Cluster keeps a network's keys together. */
+export function prefixOf(network: string): string {
+  return `irc:{${network}}:`;
+}
+
+/** What the URL looks like in logs: never its password. */
+function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+export async function connectRedisNetwork(options: RedisNetworkOptions): Promise<RedisNetwork> {
+  const { logger } = options;
+  const prefix = prefixOf(options.network);
+  // Commands fail at once while Redis is away (the client is told), not queued for later: a
+  // PRIVMSG sent during an outage must not arrive minutes later out of context.
+  const clientOptions: RedisOptions = { ...redisStateClientOptions, lazyConnect: true };
+  const redis = new Redis(options.url, clientOptions);
+  // The subscriber resubscribes under our control after a reconnect (bus.resubscribe), so the
+  // link is not called up before Redis confirmed it: ioredis's own 'ready' comes first.
+  const subscriber = new Redis(options.url, { ...clientOptions, autoResubscribe: false });
+  // ioredis reports every failed reconnect as 'error': the link machine logs the outage once.
+  for (const client of [redis, subscriber]) client.on('error', () => {});
+  try {
+    await Promise.all([redis.connect(), subscriber.connect()]);
+  } catch (err) {
+    redis.disconnect();
+    subscriber.disconnect();
+    throw new ChatError('LISTEN_FAILED', `cannot reach Redis at ${shownUrl(options.url)}: ${(err as Error).message}`);
+  }
+
+  const nodeName = `${options.serverName}#${randomBytes(3).toString('hex')}`;
+  const nodeIndex = await allocateNodeIndex(redis, prefix, nodeName, options.nodeTimeoutMs);
+  let protocol: IrcProtocol | null = null;
+
+  /**
+   * A user's QUIT that this node says on behalf of the network (its node died, or it left while
+   * Redis was away): to this node's members of its channels and, once, to the other nodes.
+   */
+  function announceQuit(source: string, channels: string[], reason: string): void {
+    if (channels.length === 0) return;
+    const quit = { tags: {}, source, command: 'QUIT', params: [reason] };
+    const time = new Date().toISOString();
+    protocol?.deliverRemote({ kind: 'channels', channels, message: quit, time });
+    bus.toChannels(channels, undefined, quit, time);
+  }
+
+  const bus = new RedisBus({
+    publisher: redis,
+    subscriber,
+    prefix,
+    nodeIndex,
+    onDelivery: (delivery) => protocol?.deliverRemote(delivery),
+    onControl: (control) => state.applyControl(control),
+    onPublishFailed: (err) => logger.log('error', 'network.publishFailed', { message: (err as Error).message }),
+    onLost: (origin, channel, count) => {
+      logger.log('error', 'network.deliveriesLost', { origin, channel: channel ?? '', count });
+      // The members here who missed them are told, as the sender could not be.
+      if (channel !== null) {
+        protocol?.noticeChannel(
+          channel,
+          `*** ${count} message(s) from another server to this channel were lost while this server's link to the network was down.`,
+        );
+      }
+    },
+  });
+  const state = new RedisState({
+    redis,
+    prefix,
+    nodeIndex,
+    notifyNode: (index, control) => bus.control(index, control),
+    follow: (channel) => bus.follow(channel),
+    unfollow: (channel) => bus.unfollow(channel),
+  });
+  await bus.start();
+
+  const presence = new Presence({
+    redis,
+    prefix,
+    nodeIndex,
+    nodeName,
+    heartbeatMs: options.heartbeatMs,
+    nodeTimeoutMs: options.nodeTimeoutMs,
+    onError: () => {},
+    afterBeat: () => takeSnapshot(),
+    async onDeadNode(index, name) {
+      const removed = await state.removeNode(index, Date.now());
+      logger.log('info', 'network.nodeLost', { node: index, name, users: removed.length });
+      // Netsplit-style: the reason names this server and the one that was lost.
+      for (const user of removed) announceQuit(`${user.nick}!${user.user}@${user.host}`, user.channels, `${options.serverName} ${name}`);
+    },
+  });
+
+  // What Redis held of this node's users (their op/voice, their channels' topics and modes),
+  // refreshed every few beats: what the node puts back if Redis loses it (restarted empty).
+  // Who is in which channel comes from the local index, which is always current.
+  let snapshot: RestoreUser[] = [];
+  let beats = 0;
+  async function takeSnapshot(): Promise<void> {
+    if (beats++ % snapshotEveryBeats !== 0 || !link.getSnapshot().matches('up')) return;
+    snapshot = await state.localSnapshot();
+  }
+
+  async function resync(): Promise<void> {
+    if (!protocol) return;
+    // What Redis holds of us now: everything, after a short blip; nothing, after a restart.
+    const fresh = await state.localSnapshot();
+    const here = new Set(protocol.clients().map((c) => c.id));
+    // Clients that left while Redis was away could not be taken off the network then: do it
+    // now, and tell their channels, as their QUIT would have.
+    for (const ghost of fresh) {
+      if (here.has(ghost.clientId)) continue;
+      const removed = await state.removeUser(ghost.clientId, Date.now());
+      if (removed) announceQuit(`${ghost.nick}!${ghost.profile.user}@${ghost.profile.host}`, removed.channels, 'Connection closed');
+    }
+    const known = new Map([...snapshot, ...fresh].map((u) => [u.clientId, u]));
+    const memberships = [...state.localChannels()];
+    const users: RestoreUser[] = [];
+    for (const c of protocol.clients()) {
+      if (c.nick === null) continue;
+      const saved = known.get(c.id);
+      const channels: RestoreChannel[] = [];
+      for (const [folded, ids] of memberships) {
+        if (!ids.has(c.id)) continue;
+        const was = saved?.channels.find((ch) => fold(ch.name) === folded);
+        channels.push(was ?? { name: folded, op: false, voice: false });
+      }
+      users.push({
+        clientId: c.id,
+        nick: c.nick,
+        profile: saved?.profile ?? {
+          user: c.user ?? '~user',
+          host: c.host,
+          realname: c.realname ?? '',
+          server: options.serverName,
+          tls: c.tls,
+          modes: [...c.modes].sort().join(''),
+          signonAt: c.connectedAt,
+        },
+        registered: c.registered,
+        away: c.away,
+        lastActiveAt: c.lastActiveAt,
+        channels,
+      });
+    }
+    const results = await state.restore(users, Date.now());
+    for (const result of results) {
+      if (result.ok) continue;
+      // The nick was taken by someone else while we were apart: ours gives way, as after a
+      // netsplit, under a nick derived from its id, and sees the change as a NICK.
+      const user = users.find((u) => u.clientId === result.clientId)!;
+      const fallback = `${user.nick.slice(0, 20)}-${connectionOf(result.clientId).toString(36)}`;
+      const [again] = await state.restore([{ ...user, nick: fallback }], Date.now());
+      if (again?.ok) protocol.renamed(result.clientId, fallback, again.channels);
+      logger.log('info', 'network.nickCollision', { id: connectionOf(result.clientId), nick: user.nick, now: fallback });
+    }
+  }
+
+  const link = createActor(
+    redisLinkMachine.provide({
+      actions: {
+        logUp: () => logger.log('info', 'network.up', { url: shownUrl(options.url), node: nodeIndex }),
+        logDown: () => logger.log('error', 'network.down', { url: shownUrl(options.url), node: nodeIndex }),
+        noticeDown: () =>
+          protocol?.noticeAll(
+            '*** The network is unreachable (its state server is down, or this server lost its link to it): you stay connected, but commands that need the network fail and messages from other servers may be missed until it is back.',
+          ),
+        noticeBack: () => protocol?.noticeAll('*** The network is back.'),
+        logResyncFailed: ({ event }) =>
+          logger.log('error', 'network.resyncFailed', { message: String((event as { error?: unknown }).error) }),
+      },
+      actors: { resync: fromPromise(resync) },
+    }),
+    { input: { retryMs: 1_000 } },
+  );
+  link.subscribe({ error: (err) => logger.log('error', 'network.crashed', { message: String(err) }) });
+  link.start();
+  // The link is up only while BOTH connections are: commands answer, and the subscriber is
+  // subscribed again (after a reconnect the node resubscribes itself and waits for Redis to
+  // confirm; messages published to us in between are lost, which is why it counts as down).
+  const ready = { commands: true, subscriber: true };
+  let linkUp = true;
+  const update = (): void => {
+    const up = ready.commands && ready.subscriber;
+    if (up === linkUp) return;
+    linkUp = up;
+    link.send({ type: up ? 'redis.ready' : 'redis.lost' });
+  };
+  redis.on('ready', () => {
+    ready.commands = true;
+    update();
+  });
+  redis.on('close', () => {
+    ready.commands = false;
+    update();
+  });
+  subscriber.on('ready', () => {
+    if (ready.subscriber) return;
+    bus.resubscribe().then(
+      () => {
+        ready.subscriber = true;
+        update();
+      },
+      // Redis went away again mid-way: the next 'ready' tries again.
+      () => {},
+    );
+  });
+  subscriber.on('close', () => {
+    ready.subscriber = false;
+    update();
+  });
+  link.send({ type: 'redis.ready' });
+  presence.start();
+  await presence.beat();
+
+  return {
+    nodeIndex,
+    state,
+    bus,
+    attach(p) {
+      protocol = p;
+    },
+    linkState() {
+      const value = link.getSnapshot().value;
+      return typeof value === 'string' ? value : JSON.stringify(value);
+    },
+    async ping(timeoutMs) {
+      const started = performance.now();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no PONG within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([redis.ping(), late]);
+      } finally {
+        clearTimeout(timer);
+      }
+      return performance.now() - started;
+    },
+    async close() {
+      link.send({ type: 'link.stop' });
+      await presence.stop().catch(() => {});
+      // QUIT is answered after every command sent before it: the last PUBLISHes (our users'
+      // QUITs) are through when it returns. If Redis is away, just drop the connections.
+      await Promise.race([redis.quit(), new Promise((r) => setTimeout(r, 1_000).unref())]).catch(() => {});
+      redis.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
+

@@ -1,0 +1,334 @@
+// The life of one IRC client, from accept to close: connect notice, registration (CAP may hold
+// it open; PASS, NICK and USER in any order; a deadline), the registered session with its
+// keep-alive PINGs, and every way out (QUIT, timeouts, a flood, a full send queue, the socket
+// failing, server shutdown). This machine decides; it never touches a socket. The session
+// adapter (src/irc/session/protocol.ts) frames and queues the client's lines, hands them over as
+// `irc.message` one at a time (after flood control, and only once the previous command has
+// finished, even when the network state answered asynchronously), and provides the actions.
+//
+// What a command does is the command table's business (src/irc/commands/table.ts). What this machine
+// decides is whether a command may run in the current state: before registration only the
+// commands in `preRegistrationCommands` run, every other gets 451 ERR_NOTREGISTERED. The
+// handlers report registration facts back (`irc.nickSet`, `irc.userSet`, ...) and this machine
+// decides when registration is complete.
+
+import { assertEvent, assign, setup } from 'xstate';
+import type { IrcMessage } from '../wire/message.js';
+
+/** Commands a client may send before it is registered: a property of `registering`. */
+export const preRegistrationCommands: readonly string[] = ['CAP', 'PASS', 'NICK', 'USER', 'PING', 'PONG', 'QUIT'];
+
+/** Why a session ended; logged, and the text others see in the QUIT. */
+export type IrcCloseReason =
+  | 'quit' // the client sent QUIT
+  | 'registrationTimeout' // not registered within registrationTimeoutMs
+  | 'pingTimeout' // no answer to our PING within pingTimeoutMs
+  | 'sendqExceeded' // it did not read its output: more than sendqBytes waiting
+  | 'excessFlood' // more than recvqBytes of commands waiting to run
+  | 'badPassword' // PASS missing or wrong when the server has a password
+  | 'tooManyFromIp' // maxConnectionsPerIp reached for its address
+  | 'clientEnded' // the client ended its side (FIN)
+  | 'clientGone' // the socket closed under us
+  | 'socketError' // the socket failed (ECONNRESET, EPIPE, ...)
+  | 'shutdown'; // the server is shutting down
+
+export interface IrcSessionLimits {
+  registrationTimeoutMs: number;
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  closeTimeoutMs: number;
+}
+
+export interface IrcSessionInput {
+  id: number;
+  /** `address:port` of the client, for logs. */
+  remote: string;
+  limits: IrcSessionLimits;
+  /** Its address already has maxConnectionsPerIp sessions (counted by the adapter). */
+  overIpLimit: boolean;
+  /** True when the server has a password, so PASS is required. */
+  passwordRequired: boolean;
+}
+
+export interface IrcSessionContext extends IrcSessionInput {
+  hasNick: boolean;
+  hasUser: boolean;
+  /** What PASS said: null when none was given (fine unless the server has a password). */
+  passMatches: boolean | null;
+  closeReason: IrcCloseReason | null;
+  /** The QUIT message (`Quit: bye`), for closeReason `quit`. Raw client text. */
+  quitMessage: string | null;
+  /** The socket error's code (e.g. ECONNRESET), if one ended the session. */
+  socketErrorCode: string | null;
+}
+
+export type IrcSessionEvent =
+  // From the session adapter: one parsed command, its turn to run.
+  | { type: 'irc.message'; message: IrcMessage }
+  // From the command handlers (via the adapter), facts the machine decides registration on.
+  | { type: 'irc.capHeld' }
+  | { type: 'irc.capEnded' }
+  | { type: 'irc.nickSet' }
+  | { type: 'irc.userSet' }
+  | { type: 'irc.passGiven'; matches: boolean }
+  | { type: 'irc.quit'; reason: string }
+  // From the adapter's limits on what a client may leave waiting.
+  | { type: 'client.flood' }
+  | { type: 'client.sendqExceeded' }
+  // From the socket, one per node:net socket event.
+  | { type: 'socket.end' }
+  | { type: 'socket.error'; code: string; message: string }
+  | { type: 'socket.close' }
+  // From the server machine's notifyConnections.
+  | { type: 'server.shutdown' };
+
+/** What produces each event: feeds the table in docs/statechart.md (typed, so none is missed). */
+export const ircSessionEventSources: Record<IrcSessionEvent['type'], string> = {
+  'irc.message':
+    'the adapter: the next framed, parsed line, once flood control allows and the previous command has finished',
+  'irc.capHeld': 'the CAP handler: `CAP LS` or `CAP REQ` before registration',
+  'irc.capEnded': 'the CAP handler: `CAP END`',
+  'irc.nickSet': 'the NICK handler: the nick was claimed',
+  'irc.userSet': 'the USER handler: username and realname accepted',
+  'irc.passGiven': 'the PASS handler, saying whether it matches the server password',
+  'irc.quit': 'the QUIT handler, with the reason others will see',
+  'client.flood': 'the adapter: more than `recvqBytes` of commands are waiting to run',
+  'client.sendqExceeded': 'the adapter: more than `sendqBytes` of output is waiting for the client to read it',
+  'socket.end': "`'end'` on the socket: the client half-closed (sent FIN; over WebSocket, its close frame)",
+  'socket.error': "`'error'` on the socket (ECONNRESET, EPIPE, ...); Node destroys it",
+  'socket.close': "`'close'` on the socket: both directions are closed",
+  'server.shutdown': "the server machine's `notifyConnections` action, on `server.shutdown`",
+};
+
+/** The reason others see in the QUIT and the client in its `ERROR :Closing link`. */
+export function quitText(context: IrcSessionContext): string {
+  switch (context.closeReason) {
+    case 'quit':
+      return context.quitMessage ?? 'Client Quit';
+    case 'registrationTimeout':
+      return 'Registration timed out';
+    case 'pingTimeout': {
+      // In seconds as ircds say it (`Ping timeout: 60 seconds`); tenths for sub-second tests.
+      const seconds = Math.round(context.limits.pingTimeoutMs / 100) / 10;
+      return `Ping timeout: ${seconds} second${seconds === 1 ? '' : 's'}`;
+    }
+    case 'sendqExceeded':
+      return 'SendQ exceeded';
+    case 'excessFlood':
+      return 'Excess Flood';
+    case 'badPassword':
+      return 'Bad password';
+    case 'tooManyFromIp':
+      return 'Too many connections from your IP address';
+    case 'socketError':
+      return `Read error: ${context.socketErrorCode ?? 'connection failed'}`;
+    case 'shutdown':
+      return 'Server shutting down';
+    case 'clientEnded':
+    case 'clientGone':
+    default:
+      return 'Connection closed';
+  }
+}
+
+export const ircSessionMachine = setup({
+  types: {
+    context: {} as IrcSessionContext,
+    events: {} as IrcSessionEvent,
+    input: {} as IrcSessionInput,
+  },
+  actions: {
+    // Side effects, provided by the adapter. The defaults do nothing so that the machine can
+    // be run (and drawn) on its own.
+    logOpened: () => {},
+    /** `NOTICE * :<greeting>` before anything is read, as ircds send their connect notices. */
+    sendConnectNotice: () => {},
+    /** Resume reading the socket (it was accepted paused). */
+    startReading: () => {},
+    /** Run the event's command through the command table (it may finish later). */
+    runCommand: () => {},
+    /** 451 ERR_NOTREGISTERED for a command not usable before registration. */
+    replyNotRegistered: () => {},
+    /** 464 ERR_PASSWDMISMATCH. */
+    refusePassword: () => {},
+    logRegistered: () => {},
+    /** 001-005, LUSERS and the MOTD; the client is now visible on the network. */
+    welcome: () => {},
+    /** PING the client to see if it is still there. */
+    sendPing: () => {},
+    /** Take the client off the network: QUIT to everyone sharing a channel, nick freed (once). */
+    depart: () => {},
+    /** `ERROR :Closing link: ... [reason]`, then end our side (FIN). */
+    endSocket: () => {},
+    /** Give up on a client that neither reads nor closes. */
+    destroySocket: () => {},
+    logSocketError: () => {},
+    logClosed: () => {},
+
+    recordNick: assign({ hasNick: true }),
+    recordUser: assign({ hasUser: true }),
+    recordPass: assign({
+      passMatches: ({ event }) => {
+        assertEvent(event, 'irc.passGiven');
+        return event.matches;
+      },
+    }),
+    recordQuit: assign({
+      closeReason: 'quit' as const,
+      quitMessage: ({ event }) => {
+        assertEvent(event, 'irc.quit');
+        return event.reason;
+      },
+    }),
+    recordSocketError: assign({
+      closeReason: 'socketError' as const,
+      socketErrorCode: ({ event }) => {
+        assertEvent(event, 'socket.error');
+        return event.code;
+      },
+    }),
+    closeForRegistrationTimeout: assign({ closeReason: 'registrationTimeout' as const }),
+    closeForPingTimeout: assign({ closeReason: 'pingTimeout' as const }),
+    closeForSendq: assign({ closeReason: 'sendqExceeded' as const }),
+    closeForFlood: assign({ closeReason: 'excessFlood' as const }),
+    closeForBadPassword: assign({ closeReason: 'badPassword' as const }),
+    closeForIpLimit: assign({ closeReason: 'tooManyFromIp' as const }),
+    closeForClientEnd: assign({ closeReason: 'clientEnded' as const }),
+    closeForClientGone: assign({ closeReason: 'clientGone' as const }),
+    closeForShutdown: assign({ closeReason: 'shutdown' as const }),
+  },
+  guards: {
+    isOverIpLimit: ({ context }) => context.overIpLimit,
+    /** The command is one of `params.commands` (case-insensitive, as IRC commands are). */
+    isCommandIn: ({ event }, params: { commands: readonly string[] }) =>
+      event.type === 'irc.message' && params.commands.includes(event.message.command.toUpperCase()),
+    /** NICK and USER given, and PASS matches if the server has a password. */
+    isReadyToRegister: ({ context }) =>
+      context.hasNick && context.hasUser && (!context.passwordRequired || context.passMatches === true),
+    /** NICK and USER given, but the server password was not (or wrongly) given. */
+    isReadyWithBadPassword: ({ context }) =>
+      context.hasNick && context.hasUser && context.passwordRequired && context.passMatches !== true,
+  },
+  delays: {
+    registrationTimeout: ({ context }) => context.limits.registrationTimeoutMs,
+    pingInterval: ({ context }) => context.limits.pingIntervalMs,
+    pingTimeout: ({ context }) => context.limits.pingTimeoutMs,
+    closeTimeout: ({ context }) => context.limits.closeTimeoutMs,
+  },
+}).createMachine({
+  id: 'ircSession',
+  description: 'One IRC client, from accept to close.',
+  // Field by field rather than `...input`: this runs once per connection, and the spread was
+  // ~3 % of a registration's CPU in a profile of a connect/register/quit storm.
+  context: ({ input }) => ({
+    id: input.id,
+    remote: input.remote,
+    limits: input.limits,
+    overIpLimit: input.overIpLimit,
+    passwordRequired: input.passwordRequired,
+    hasNick: false,
+    hasUser: false,
+    passMatches: null,
+    closeReason: null,
+    quitMessage: null,
+    socketErrorCode: null,
+  }),
+  initial: 'open',
+  states: {
+    open: {
+      description: 'The client is connected and may send commands.',
+      initial: 'connected',
+      on: {
+        'irc.quit': { target: 'quitting', actions: 'recordQuit' },
+        'client.flood': { target: 'quitting', actions: 'closeForFlood' },
+        'client.sendqExceeded': { target: 'quitting', actions: 'closeForSendq' },
+        'socket.end': { target: 'quitting', actions: 'closeForClientEnd' },
+        'socket.error': { target: 'quitting', actions: ['recordSocketError', 'logSocketError'] },
+        'socket.close': { target: 'closed', actions: 'closeForClientGone' },
+        'server.shutdown': { target: 'quitting', actions: 'closeForShutdown' },
+      },
+      states: {
+        connected: {
+          description:
+            'Accepted: the connect notice (the greeting) is written before anything is read. A client over the per-IP limit goes no further.',
+          entry: ['logOpened', 'sendConnectNotice'],
+          always: [
+            { guard: 'isOverIpLimit', target: '#ircSession.quitting', actions: 'closeForIpLimit' },
+            { target: 'registering' },
+          ],
+        },
+        registering: {
+          description:
+            'Reading. Only CAP, PASS, NICK, USER, PING, PONG and QUIT run here (others get 451); registration completes once NICK and USER (and a matching PASS, when the server has a password) are in and CAP is not held open. The registration deadline runs from accept.',
+          entry: 'startReading',
+          after: {
+            registrationTimeout: { target: '#ircSession.quitting', actions: 'closeForRegistrationTimeout' },
+          },
+          on: {
+            'irc.message': [
+              { guard: { type: 'isCommandIn', params: { commands: preRegistrationCommands } }, actions: 'runCommand' },
+              { actions: 'replyNotRegistered' },
+            ],
+            'irc.nickSet': { actions: 'recordNick' },
+            'irc.userSet': { actions: 'recordUser' },
+            'irc.passGiven': { actions: 'recordPass' },
+          },
+          initial: 'waiting',
+          states: {
+            waiting: {
+              description: 'Waiting for NICK, USER (and PASS); completes as soon as they are in.',
+              always: [
+                {
+                  guard: 'isReadyWithBadPassword',
+                  target: '#ircSession.quitting',
+                  actions: ['refusePassword', 'closeForBadPassword'],
+                },
+                { guard: 'isReadyToRegister', target: '#ircSession.open.registered' },
+              ],
+              on: { 'irc.capHeld': 'negotiating' },
+            },
+            negotiating: {
+              description: 'CAP LS or REQ was sent: registration is held open until CAP END.',
+              on: { 'irc.capEnded': 'waiting' },
+            },
+          },
+        },
+        registered: {
+          description: 'Welcomed (001-005, LUSERS, MOTD): every command runs. A quiet client is PINGed.',
+          entry: ['logRegistered', 'welcome'],
+          initial: 'active',
+          states: {
+            active: {
+              description: 'The client has spoken within pingIntervalMs.',
+              after: { pingInterval: 'pinged' },
+              // Any command shows the client is alive: re-enter `active` (its timer restarts).
+              on: { 'irc.message': { target: 'active', reenter: true, actions: 'runCommand' } },
+            },
+            pinged: {
+              description: 'Quiet for pingIntervalMs: PING sent; any command it sends within pingTimeoutMs (PONG or another) keeps it.',
+              entry: 'sendPing',
+              on: { 'irc.message': { target: 'active', actions: 'runCommand' } },
+              after: {
+                pingTimeout: { target: '#ircSession.quitting', actions: 'closeForPingTimeout' },
+              },
+            },
+          },
+        },
+      },
+    },
+    quitting: {
+      description:
+        'Leaving: QUIT sent to everyone sharing a channel, `ERROR :Closing link` written and our side ended; waiting for the socket to close.',
+      entry: ['depart', 'endSocket'],
+      after: { closeTimeout: { actions: 'destroySocket' } },
+      on: { 'socket.close': 'closed' },
+    },
+    closed: {
+      description: 'Socket closed; off the network (if it was not already); the actor is done.',
+      type: 'final',
+      entry: ['depart', 'logClosed'],
+    },
+  },
+});
+
+export type IrcSessionMachine = typeof ircSessionMachine;

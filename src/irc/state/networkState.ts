@@ -1,0 +1,368 @@
+// The network state: who holds which nick, who is in which channel, and everything the
+// queries read (user records, topics, modes, bans, invites, WHOWAS history, counts).
+//
+// It is an interface so that the in-memory implementation (memoryState.ts, one process) can be
+// replaced by a shared store (Redis, a later issue) without touching a handler. For that:
+//   - every operation may answer later (`MaybePromise`), so handlers `await` every call;
+//   - every operation that decides something is ONE atomic step that a distributed store can
+//     run as one transaction or script: claiming a nick (two racing claims: exactly one wins),
+//     joining (the joiner learns whether it created the channel, and the channel's key, limit,
+//     bans and invite are checked in the same step), kicking, setting a topic or modes (the
+//     operator check is in the same step), and so on. Handlers never read-then-write;
+//   - results are snapshots (plain data), never live objects a handler could mutate;
+//   - the one synchronous method is `localMembers`, which the session adapter calls while it
+//     delivers a message: it lists this process's clients in a channel, and a distributed
+//     implementation keeps that index locally (its own clients' memberships).
+//
+// Names: every method takes names as the client spelled them and compares them folded
+// (casemap.ts, rfc1459); records carry the display spelling. `localMembers` alone takes the
+// folded name, as the `channels` Target carries it.
+//
+// Identity: a client acts on itself by its connection id (`clientId`, unique in its process);
+// a distributed implementation maps that to its own network-wide key. Other users are named
+// by nick.
+
+import type { MaybePromise } from '../commands/types.js';
+
+/**
+ * Bounds every implementation keeps by default: WHOWAS entries for the whole network (a client
+ * changing nicks in a loop pushes older ones out, never grows memory) and pending invites per
+ * channel (the oldest is forgotten).
+ */
+export const stateLimitDefaults = { whowasSize: 1024, maxInvitesPerChannel: 64 } as const;
+
+/** The bounds above as an implementation's options; each defaults to stateLimitDefaults. */
+export interface StateLimits {
+  /** WHOWAS entries kept for the whole network, oldest dropped first. */
+  whowasSize?: number;
+  /** Pending invites one channel keeps; past it the oldest is forgotten. */
+  maxInvitesPerChannel?: number;
+}
+
+/** The limits an implementation runs with: the defaults filled in, each at least 1. */
+export function resolveStateLimits(options: StateLimits): Required<StateLimits> {
+  return {
+    whowasSize: Math.max(1, options.whowasSize ?? stateLimitDefaults.whowasSize),
+    maxInvitesPerChannel: Math.max(1, options.maxInvitesPerChannel ?? stateLimitDefaults.maxInvitesPerChannel),
+  };
+}
+
+/**
+ * The store behind the state could not be reached (Redis refused, closed, timed out): the
+ * network is unavailable, not buggy. Any operation of a shared state may reject with it; the
+ * session adapter tells the client its command did not run.
+ */
+export class NetworkUnavailableError extends Error {
+  override readonly name = 'NetworkUnavailableError';
+  readonly code = 'NETWORK_UNAVAILABLE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A registered user, as WHOIS, WHO, USERHOST and ISON see it. */
+export interface UserRecord {
+  /** Connection id in the process that holds the user (a delivery target there). */
+  clientId: number;
+  /** Display spelling. */
+  nick: string;
+  /** `~`-prefixed username. */
+  user: string;
+  host: string;
+  realname: string;
+  /** Name of the server the user is connected to. */
+  server: string;
+  /** Connected over TLS (WHOIS 671). */
+  tls: boolean;
+  /** Away message, or null when not away. */
+  away: string | null;
+  /** User modes, as letters in alphabetical order ('' or 'i'). */
+  modes: string;
+  /** Registration time, ms since the epoch (WHOIS 317 signon). */
+  signonAt: number;
+  /** Last command other than PING/PONG, ms (WHOIS 317 idle). */
+  lastActiveAt: number;
+}
+
+/** What a user gives at registration, besides the nick it already holds. */
+export interface UserProfile {
+  user: string;
+  host: string;
+  realname: string;
+  server: string;
+  tls: boolean;
+  modes: string;
+  signonAt: number;
+}
+
+/** One WHOWAS entry: who held a nick, remembered when they changed it or left. */
+export interface WhowasEntry {
+  nick: string;
+  user: string;
+  host: string;
+  realname: string;
+  server: string;
+  /** When they stopped using the nick (ms). */
+  at: number;
+}
+
+/** A member's status in one channel. */
+export interface Membership {
+  op: boolean;
+  voice: boolean;
+}
+
+export interface Member extends Membership {
+  user: UserRecord;
+}
+
+export interface Topic {
+  text: string;
+  /** `nick!user@host` of whoever set it. */
+  setBy: string;
+  /** ms since the epoch. */
+  setAt: number;
+}
+
+/** The flag modes a channel can have (CHANMODES type D). */
+export type ChannelFlag = 'i' | 'm' | 'n' | 's' | 't';
+
+/** The ChannelFlag letters, to tell a flag mode from the others. */
+export const channelFlags: ReadonlySet<string> = new Set<ChannelFlag>(['i', 'm', 'n', 's', 't']);
+
+/** Mode letters as records carry them: in alphabetical order. */
+export function sortedLetters(letters: Iterable<string>): string {
+  return [...letters].sort().join('');
+}
+
+export interface ChannelModes {
+  /** Flag modes set, letters in alphabetical order (e.g. 'nt'). */
+  flags: string;
+  /** +k: the key, or null. */
+  key: string | null;
+  /** +l: the member limit, or null. */
+  limit: number | null;
+}
+
+export interface ChannelRecord {
+  /** Display spelling, as its creator wrote it. */
+  name: string;
+  /** ms since the epoch (329 RPL_CREATIONTIME). */
+  createdAt: number;
+  topic: Topic | null;
+  modes: ChannelModes;
+  memberCount: number;
+}
+
+export interface BanRecord {
+  /** Normalised `nick!user@host` mask with `*` and `?`. */
+  mask: string;
+  /** Nick of whoever set it. */
+  setBy: string;
+  setAt: number;
+}
+
+/** One of a user's channels, as WHOIS lists it. */
+export interface UserChannel extends Membership {
+  name: string;
+  secret: boolean;
+}
+
+/** One channel, as LIST shows it. */
+export interface ChannelSummary {
+  name: string;
+  memberCount: number;
+  topic: string | null;
+  secret: boolean;
+}
+
+/** Counts for LUSERS. */
+export interface NetworkCounts {
+  /** Registered users, visible and invisible. */
+  users: number;
+  /** Registered users with +i. */
+  invisible: number;
+  /** Connections holding a nick that have not finished registering. */
+  unknown: number;
+  /** IRC operators (this server has none yet). */
+  operators: number;
+  channels: number;
+  /** Servers in the network (1 for the in-memory state). */
+  servers: number;
+  /** Registered users on this server, and the most there have been at once. */
+  localUsers: number;
+  maxLocalUsers: number;
+  /** Registered users on the whole network, and the most there have been at once. */
+  globalUsers: number;
+  maxGlobalUsers: number;
+}
+
+export type NickClaim =
+  /**
+   * The client now holds the nick; its previous nick (null if none) is released in the same
+   * step and remembered for WHOWAS when the client was registered. `channels` are the folded
+   * names of the channels the client is in, who must see the change.
+   */
+  | { ok: true; previous: string | null; channels: string[] }
+  /** Another client holds it (433). */
+  | { ok: false };
+
+export interface JoinRequest {
+  /** The key the joiner gave for this channel, if any. */
+  key: string | null;
+  /** Channels a client may be in at once (405 when it would pass it). */
+  maxChannels: number;
+  /** Flag modes a channel gets when this join creates it. */
+  createFlags: string;
+  at: number;
+}
+
+export type JoinRefusal = 'alreadyOn' | 'tooManyChannels' | 'banned' | 'inviteOnly' | 'badKey' | 'full';
+
+export type JoinResult =
+  /** Joined; `created`: the channel did not exist and the joiner is its first operator. */
+  | { ok: true; created: boolean; channel: ChannelRecord }
+  | { ok: false; reason: JoinRefusal };
+
+export type PartResult = { ok: true; channel: string } | { ok: false; reason: 'noSuchChannel' | 'notOn' };
+
+/** Reasons shared by the operator-only operations. */
+export type ChannelRefusal = 'noSuchChannel' | 'notOn' | 'notOp';
+
+export type TopicResult = { ok: true; channel: string } | { ok: false; reason: ChannelRefusal };
+
+export type TargetedResult =
+  /** Done to `target` in `channel` (display name). */
+  | { ok: true; channel: string; target: UserRecord }
+  | { ok: false; reason: ChannelRefusal | 'noSuchNick' | 'targetNotOn' | 'alreadyOn' };
+
+/** One mode change as asked for, or as it took effect. */
+export interface ModeChange {
+  adding: boolean;
+  /** One of b k l o v and the flags i m n s t. */
+  mode: string;
+  /**
+   * Asked: the nick (o/v), normalised mask (b), key (+k), limit (+l). Applied: the same with
+   * the nick's display spelling, the ban as stored, '*' for -k; absent for flags and -l.
+   */
+  param?: string;
+}
+
+export interface ModeError {
+  error: 'noSuchNick' | 'notOnChannel' | 'banListFull';
+  mode: string;
+  param: string;
+}
+
+export type ModeResult =
+  /** `applied`: only the changes that changed something, in the order asked. */
+  | { ok: true; channel: string; applied: ModeChange[]; errors: ModeError[] }
+  | { ok: false; reason: 'noSuchChannel' | 'notOp' };
+
+export interface ModeOptions {
+  /** Ban masks a channel may hold (478 past it). */
+  maxBans: number;
+  /** Nick of whoever changes the modes (recorded with bans). */
+  setBy: string;
+  at: number;
+}
+
+export interface NetworkState {
+  // ---- Users ----
+
+  /**
+   * Atomically gives `nick` to the client unless another client holds it (folded). A change of
+   * case of the client's own nick succeeds. The previous nick is released in the same step.
+   */
+  claimNick(clientId: number, nick: string, at: number): MaybePromise<NickClaim>;
+
+  /** Makes the client (holding a nick) a registered user: visible to queries and counted. */
+  register(clientId: number, profile: UserProfile): MaybePromise<void>;
+
+  /** The registered user holding `nick`, or null. Unregistered nick holders are not users. */
+  user(nick: string): MaybePromise<UserRecord | null>;
+
+  /**
+   * Registered users matching a WHO mask (`*` and `?`, folded) on their nick, their
+   * `nick!user@host`, host, server or realname.
+   */
+  findUsers(mask: string): MaybePromise<UserRecord[]>;
+
+  setAway(clientId: number, away: string | null): MaybePromise<void>;
+
+  /** Sets the client's user modes (letters, e.g. 'i' or ''). */
+  setUserModes(clientId: number, modes: string): MaybePromise<void>;
+
+  /** Records activity for WHOIS idle time. */
+  touch(clientId: number, at: number): MaybePromise<void>;
+
+  /**
+   * The client leaves the network: out of every channel (channels left empty disappear), its
+   * nick freed, a WHOWAS entry if it was registered. Null when it was already gone (or never
+   * held a nick), so calling it twice is harmless. `channels`: folded names of those it left.
+   */
+  removeUser(clientId: number, at: number): MaybePromise<{ nick: string; channels: string[] } | null>;
+
+  /** WHOWAS history for `nick`, newest first, at most `max` entries. Bounded in total. */
+  whowas(nick: string, max: number): MaybePromise<WhowasEntry[]>;
+
+  // ---- Channels ----
+
+  /**
+   * Joins the client to `channel`, creating it (the joiner its operator) when it does not
+   * exist. In the same step: refused when already on it, at maxChannels, banned (a ban mask
+   * matches its nick!user@host), +i and not invited, +k and the wrong key, +l and full, checked
+   * in that order. A pending invite lets it pass +i and is used up by the join.
+   */
+  join(clientId: number, channel: string, request: JoinRequest): MaybePromise<JoinResult>;
+
+  /** Takes the client out of `channel`; a channel left empty disappears. */
+  part(clientId: number, channel: string): MaybePromise<PartResult>;
+
+  /** Takes the client out of every channel (`JOIN 0`); returns their display names. */
+  partAll(clientId: number): MaybePromise<string[]>;
+
+  channel(channel: string): MaybePromise<ChannelRecord | null>;
+
+  /** Members in join order, with their user records. Empty when there is no such channel. */
+  members(channel: string): MaybePromise<Member[]>;
+
+  /** The status of `nick` in `channel`, or null when it is not a member. */
+  membership(channel: string, nick: string): MaybePromise<Membership | null>;
+
+  /** The channels `nick` is in, with its status and each channel's secrecy. */
+  channelsOf(nick: string): MaybePromise<UserChannel[]>;
+
+  /** Sets (or clears, with null) the topic: the setter must be a member, and an op when +t. */
+  setTopic(clientId: number, channel: string, topic: Topic | null): MaybePromise<TopicResult>;
+
+  /**
+   * Applies channel mode changes as one step, the client being checked as an operator in it.
+   * Changes that would change nothing are left out of `applied`; a ban past `maxBans`, an o/v
+   * naming no user or a non-member are reported in `errors` and the rest still apply.
+   */
+  applyModes(clientId: number, channel: string, changes: ModeChange[], options: ModeOptions): MaybePromise<ModeResult>;
+
+  /** The channel's ban list, oldest first. */
+  bans(channel: string): MaybePromise<BanRecord[]>;
+
+  /**
+   * Invites `nick` to `channel`: the inviter must be a member (an op when +i), the invitee a
+   * registered user not already in it. The invite lets the invitee pass +i once.
+   */
+  invite(clientId: number, channel: string, nick: string): MaybePromise<TargetedResult>;
+
+  /** Removes `nick` from `channel`: the kicker must be an op in it. */
+  kick(clientId: number, channel: string, nick: string): MaybePromise<TargetedResult>;
+
+  /** Every channel, for LIST (the handler hides secret ones). */
+  listChannels(): MaybePromise<ChannelSummary[]>;
+
+  counts(): MaybePromise<NetworkCounts>;
+
+  /**
+   * Connection ids of this process's clients in the (folded) channel, for delivery. Synchronous:
+   * the adapter calls it while applying an outcome.
+   */
+  localMembers(channel: string): Iterable<number>;
+}
