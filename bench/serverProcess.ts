@@ -7,6 +7,7 @@
 import { startServer } from '../src/core/listener.js';
 import { defaultConfig } from '../src/core/config.js';
 import { silentLogger } from '../src/core/logger.js';
+import { greetingProtocol } from '../src/greeting/session.js';
 import { startBareServer } from './baselines/bareNetServer.js';
 import { benchMaxConnections, benchReplyTimeoutMs, isParentMessage, type ChildMessage, type ServerKind } from './ipc.js';
 
@@ -26,16 +27,14 @@ function send(message: ChildMessage): void {
 
 function start(kind: ServerKind): UnderTest {
   if (kind === 'ours') {
-    const handle = startServer(
-      {
-        ...defaultConfig,
-        host: '127.0.0.1',
-        port: 0,
-        replyTimeoutMs: benchReplyTimeoutMs,
-        maxConnections: benchMaxConnections,
-      },
-      { logger: silentLogger },
-    );
+    const config = {
+      ...defaultConfig,
+      host: '127.0.0.1',
+      port: 0,
+      replyTimeoutMs: benchReplyTimeoutMs,
+      maxConnections: benchMaxConnections,
+    };
+    const handle = startServer(config, greetingProtocol(config, silentLogger, undefined), { logger: silentLogger });
     return {
       listening: handle.listening,
       liveConnections: () => handle.liveConnections(),

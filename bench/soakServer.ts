@@ -9,6 +9,7 @@
 
 import { startServer } from '../src/core/listener.js';
 import { silentLogger } from '../src/core/logger.js';
+import { greetingProtocol } from '../src/greeting/session.js';
 import { isParentMessage, type ChildMessage } from './ipc.js';
 import { soakServerConfig } from './soakConfig.js';
 
@@ -33,7 +34,7 @@ function main(): void {
     process.stderr.write('soakServer.js must be started with child_process.fork\n');
     process.exit(2);
   }
-  const handle = startServer(soakServerConfig, { logger: silentLogger });
+  const handle = startServer(soakServerConfig, greetingProtocol(soakServerConfig, silentLogger, undefined), { logger: silentLogger });
   handle.listening.then(
     ({ port }) => send({ type: 'listening', port }),
     (err: unknown) => {

@@ -72,8 +72,9 @@ each client gets this machine instead of the connection machine. The adapter
 (\`src/irc/session/protocol.ts\`) frames and queues the client's lines and hands them over as
 \`irc.message\` one at a time: only when the previous command has finished (even if the network
 state answered later) and only when flood control allows. The machine decides whether the command
-may run in its state (\`isCommandIn\` with the pre-registration list in \`registering\`; everything
-in \`registered\`), and the command table (\`src/irc/commands/table.ts\`) decides what it does. The
+may run in its state (\`isUsableBeforeRegistration\` in \`registering\`, which reads the command
+table's \`usablePreReg\`; everything in \`registered\`, whose tag \`registered\` is the one record
+of registration), and the command table (\`src/irc/commands/table.ts\`) decides what it does. The
 handlers report registration facts back as events (\`irc.nickSet\`, \`irc.userSet\`,
 \`irc.passGiven\`, \`irc.capHeld\`, \`irc.capEnded\`), and the eventless transitions of
 \`registering.waiting\` decide when registration is complete.`;

@@ -1,9 +1,30 @@
 // Real-socket helpers for the integration tests: a server on port 0 with its log captured, and
 // a raw TCP client that records every byte it receives.
 import net from 'node:net';
-import { startServer, type ServerHandle, type ServerOptions } from '../src/core/listener.js';
 import { defaultConfig, type IrcConfig, type ServerConfig } from '../src/core/config.js';
-import { humanLogger } from '../src/core/logger.js';
+import { startServer, type ServerHandle, type ServerOptions } from '../src/core/listener.js';
+import { humanLogger, silentLogger } from '../src/core/logger.js';
+import { greetingProtocol } from '../src/greeting/session.js';
+import { ircProtocol } from '../src/irc/session/protocol.js';
+import type { NetworkState } from '../src/irc/state/networkState.js';
+
+export interface ServeOptions extends ServerOptions {
+  /** IRC: the network state to run on (a proxy that answers late, ...); in memory if unset. */
+  ircState?: NetworkState;
+}
+
+/**
+ * startServer with the protocol `config.protocol` names, built as the CLI builds it (IRC on
+ * an in-memory state unless `ircState` is given).
+ */
+export function serve(config: ServerConfig, options: ServeOptions = {}): ServerHandle {
+  const logger = options.logger ?? silentLogger;
+  const protocol =
+    config.protocol === 'irc'
+      ? ircProtocol(config, logger, options.inspect, options.ircState ? { state: options.ircState } : {})
+      : greetingProtocol(config, logger, options.inspect);
+  return startServer(config, protocol, options);
+}
 
 export interface TestServer {
   handle: ServerHandle;
@@ -13,10 +34,10 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Partial<ServerConfig> = {}, options: ServerOptions = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<ServerConfig> = {}, options: ServeOptions = {}): Promise<TestServer> {
   const lines: string[] = [];
   const logger = humanLogger({ out: (l) => lines.push(l), err: (l) => lines.push(l) });
-  const handle = startServer({ ...defaultConfig, host: '127.0.0.1', port: 0, ...overrides }, { logger, ...options });
+  const handle = serve({ ...defaultConfig, host: '127.0.0.1', port: 0, ...overrides }, { logger, ...options });
   const { port } = await handle.listening;
   return {
     handle,
@@ -33,7 +54,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}, opt
 export function startIrcTestServer(
   irc: Partial<IrcConfig> = {},
   overrides: Partial<ServerConfig> = {},
-  options: ServerOptions = {},
+  options: ServeOptions = {},
 ): Promise<TestServer> {
   return startTestServer({ protocol: 'irc', irc: { ...defaultConfig.irc, ...irc }, ...overrides }, options);
 }

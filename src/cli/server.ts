@@ -1,30 +1,54 @@
 #!/usr/bin/env node
-// The server command: flags in, a running server out. It picks the log sink, turns
-// SIGINT/SIGTERM into `server.shutdown` events (how shutdown happens is the machine's business)
-// and, when asked, starts the inspection outputs. Exit codes: 0 after a shutdown, 1 when an
+// The server command: flags in, a running server out. It builds the protocol `--protocol`
+// names (from the table below; the listener knows none) and hands it to the listener, picks the
+// log sink, turns SIGINT/SIGTERM into `server.shutdown` events (how shutdown happens is the
+// machine's business) and, when asked, starts the WebSocket, metrics and inspection outputs. Exit codes: 0 after a shutdown, 1 when an
 // address could not be claimed, 2 for bad flags.
 
 import { readFileSync } from 'node:fs';
-import type { InspectionEvent } from 'xstate';
-import { isWorker, leaveCluster, onPrimaryShutdown, reportFailure, startPrimary, workerId } from '../ops/cluster.js';
-import { startInspectServer, type InspectServer } from '../ops/inspect/inspectServer.js';
-import type { RedisNetwork } from '../irc/redis/network.js';
-import type { StatelyInspector } from '../ops/inspect/statelyInspector.js';
-import { startServer, type ServerHandle } from '../core/listener.js';
-import type { WebServer } from '../transports/webServer.js';
+import type { AnyStateMachine, InspectionEvent } from 'xstate';
 import type { ServerConfig } from '../core/config.js';
 import { ChatError, listenFailure } from '../core/errors.js';
-import { Monitor, statePath } from '../ops/inspect/monitor.js';
+import { startServer, type ServerHandle } from '../core/listener.js';
 import { humanLogger, jsonLogger, type Logger } from '../core/logger.js';
-import { connectionMachine } from '../greeting/connectionMachine.js';
-import { ircSessionMachine } from '../irc/session/ircSessionMachine.js';
+import type { SessionProtocol } from '../core/protocol.js';
 import { serverMachine } from '../core/serverMachine.js';
+import { connectionMachine } from '../greeting/connectionMachine.js';
+import { greetingProtocol } from '../greeting/session.js';
+import { startIrc, type IrcService } from '../irc/service.js';
+import { ircSessionMachine } from '../irc/session/ircSessionMachine.js';
+import { isWorker, leaveCluster, onPrimaryShutdown, reportFailure, startPrimary, workerId } from '../ops/cluster.js';
+import { startInspectServer, type InspectServer } from '../ops/inspect/inspectServer.js';
+import { Monitor, statePath } from '../ops/inspect/monitor.js';
+import type { StatelyInspector } from '../ops/inspect/statelyInspector.js';
+import type { WebServer } from '../transports/webServer.js';
 import { parseServerArgs, serverUsage } from './args.js';
+
+/** A protocol built and ready to hand to the listener; `close` runs after the listener stopped. */
+interface StartedProtocol {
+  protocol: SessionProtocol;
+  close(): Promise<void>;
+}
+
+interface ProtocolEntry {
+  /** The machine each session runs, drawn by --inspect before the protocol is built. */
+  sessionMachine: AnyStateMachine;
+  start(config: ServerConfig, logger: Logger, inspect: ((event: InspectionEvent) => void) | undefined): Promise<StartedProtocol>;
+}
+
+/** The protocols, by their --protocol name. Adding one is its own folder and a row here. */
+const protocols: Record<ServerConfig['protocol'], ProtocolEntry> = {
+  greeting: {
+    sessionMachine: connectionMachine,
+    start: async (config, logger, inspect) => ({ protocol: greetingProtocol(config, logger, inspect), close: async () => {} }),
+  },
+  irc: { sessionMachine: ircSessionMachine, start: startIrc },
+};
 
 interface Inspection {
   observer: ((event: InspectionEvent) => void) | undefined;
   /** The server is running: the live view samples its chat totals (IRC). */
-  attach(server: ServerHandle): void;
+  attach(irc: IrcService | null): void;
   close(): Promise<void>;
 }
 
@@ -45,7 +69,7 @@ async function startInspection(config: ServerConfig, logger: Logger): Promise<In
     // The session diagram is the protocol's session machine, under the same name on the page.
     const diagrams = {
       server: await renderMachineSvg(serverMachine),
-      connection: await renderMachineSvg(config.protocol === 'irc' ? ircSessionMachine : connectionMachine),
+      connection: await renderMachineSvg(protocols[config.protocol].sessionMachine),
     };
     page = await bind('inspector', where, () => startInspectServer({ ...where, monitor: live, diagrams }));
     observers.push(live.inspect);
@@ -68,9 +92,8 @@ async function startInspection(config: ServerConfig, logger: Logger): Promise<In
           };
   return {
     observer,
-    attach(server) {
-      const irc = server.irc;
-      if (monitor && irc) stopWatching = monitor.watchChat(() => irc.totals());
+    attach(irc) {
+      if (monitor && irc) stopWatching = monitor.watchChat(() => irc.protocol.totals());
     },
     async close() {
       stopWatching();
@@ -270,45 +293,32 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     return startFailed(err, logger, inspection);
   }
-  // --redis: this process is a node of a network on Redis; it joins before it accepts anyone.
-  let network: RedisNetwork | null = null;
-  if (config.protocol === 'irc' && config.irc.redisUrl !== null) {
-    const { connectRedisNetwork } = await import('../irc/redis/network.js');
-    try {
-      network = await connectRedisNetwork({
-        url: config.irc.redisUrl,
-        network: config.irc.network,
-        serverName: config.irc.serverName,
-        heartbeatMs: config.irc.nodeHeartbeatMs,
-        nodeTimeoutMs: config.irc.nodeTimeoutMs,
-        logger,
-      });
-    } catch (err) {
-      return startFailed(err, logger, inspection, metrics);
-    }
+  // The protocol, built before anything is accepted (with --redis: this process joins the
+  // network on Redis first).
+  let started: StartedProtocol;
+  try {
+    started = await protocols[config.protocol].start(config, logger, inspection.observer);
+  } catch (err) {
+    return startFailed(err, logger, inspection, metrics);
   }
+  const irc = config.protocol === 'irc' ? (started as IrcService) : null;
   let web: WebServer | null = null;
   try {
     web = await startWebSocket(config, logger);
   } catch (err) {
-    return startFailed(err, logger, network, inspection, metrics);
+    return startFailed(err, logger, started, inspection, metrics);
   }
   // Loaded before the listener opens, so that everything from startServer to sharing the
   // registry runs in one turn: a worker answers the primary's scrapes from the moment it
   // listens (a worker that had not yet shared never answered, and the scrape failed after
   // prom-client's 5 s timeout).
   const metricsModule = config.metrics ? (metrics?.module ?? (await import('../ops/metrics.js'))) : null;
-  const server = startServer(config, {
-    logger,
-    inspect: inspection.observer,
-    ...(network ? { ircState: network.state, ircNode: { nodeIndex: network.nodeIndex, bus: network.bus } } : {}),
-  });
-  if (network && server.irc) network.attach(server.irc);
+  const server = startServer(config, started.protocol, { logger, inspect: inspection.observer });
   // WebSocket clients are the server's from here: counted, capped and drained with the rest.
   web?.attach(server);
-  inspection.attach(server);
+  inspection.attach(irc);
   if (metricsModule) {
-    const registry = metricsModule.serverRegistry(server, network);
+    const registry = metricsModule.serverRegistry(server, irc);
     if (isWorker) metricsModule.shareWithPrimary(registry);
     else metrics?.serve(() => registry.metrics());
   }
@@ -335,8 +345,7 @@ async function main(argv: string[]): Promise<void> {
   const outcome = await server.done;
   await web?.close();
   // Every departure (QUIT to the other nodes) is out before the node leaves the network.
-  await server.irc?.settled();
-  await network?.close();
+  await started.close();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   await inspection.close();

@@ -2,8 +2,9 @@
 // events into server-machine events (every listener is attached in `listenOn`, named
 // `serverOn<Event>`) and runs the side effects the server machine names: accept, turn away,
 // stop listening, notify and destroy. Accepting, capping and draining are written here once;
-// each protocol brings its own session machine and adapter (a SessionProtocol: the greeting in
-// greetingSession.ts, IRC in ircSession.ts). It makes no decisions: when to accept, refuse or
+// each protocol brings its own session machine and adapter (a SessionProtocol, protocol.ts: the
+// greeting in src/greeting/, IRC in src/irc/), built by the CLI and handed in: the listener knows
+// no protocol. It makes no decisions: when to accept, refuse or
 // stop is the server machine's call, and everything about a session is its machine's.
 // Clients of another transport (WebSocket, from webServer.ts) are handed in with `adopt` and
 // from there are counted, capped, turned away and drained exactly like accepted sockets: the
@@ -14,32 +15,11 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { assertEvent, createActor, type Actor, type InspectionEvent } from 'xstate';
 import type { ServerConfig } from './config.js';
-import type { NetworkState } from '../irc/state/networkState.js';
 import { ChatError, type ErrorCode } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { serverMachine, type ServerFailure, type ServerMachine } from './serverMachine.js';
-import type { SessionActor as LeanSessionActor } from './leanActor.js';
-import { greetingProtocol } from '../greeting/session.js';
-import { ircProtocol, type IrcProtocol, type NetworkBus } from '../irc/session/protocol.js';
+import type { SessionActor, SessionProtocol } from './protocol.js';
 import { abort, type Transport } from './transport.js';
-
-/** A session actor as the listener sees it: something that can hear `server.shutdown`. */
-export type SessionActor = LeanSessionActor;
-
-/** What a protocol brings to the listener. */
-export interface SessionProtocol {
-  /**
-   * A client was accepted (a socket, or a client adopted from another transport), paused:
-   * attach its listeners and return its session actor, not started (the listener observes it
-   * first). The session must answer `server.shutdown` and reach a final state once its
-   * transport has closed.
-   */
-  open(id: number, remote: string, socket: Transport): SessionActor;
-  /** The session's actor finished (or crashed): forget whatever was kept for it. */
-  closed(id: number): void;
-  /** The one line sent to a client turned away because the server is full or stopping. */
-  turnAwayLine(code: 'SERVER_BUSY' | 'SHUTTING_DOWN'): string;
-}
 
 export interface ServerOptions {
   logger?: Logger;
@@ -53,10 +33,6 @@ export interface ServerOptions {
    * (--inspect, --inspect-ws). Left unset, no observer runs: inspection halves throughput.
    */
   inspect?: (event: InspectionEvent) => void;
-  /** IRC mode: where the nicks and channels live; an in-memory state for this process if unset. */
-  ircState?: NetworkState;
-  /** IRC mode on a shared network (--redis): this node's index and the bus to the others. */
-  ircNode?: { nodeIndex: number; bus: NetworkBus };
 }
 
 export interface ServerOutcome {
@@ -83,8 +59,8 @@ export interface ServerHandle {
   closedByReason(): ReadonlyMap<string, number>;
   /** The live session actors by connection id (read-only view, for tests and inspection). */
   connections(): ReadonlyMap<number, SessionActor>;
-  /** IRC mode: the protocol's hooks (chat totals for the live view, the network layer); else null. */
-  readonly irc: IrcProtocol | null;
+  /** The protocol the sessions speak, as handed to startServer. */
+  readonly protocol: SessionProtocol;
   /**
    * A client that connected through another transport (a WebSocket, upgraded by webServer.ts),
    * paused: from here it is served, capped, turned away and drained like an accepted socket.
@@ -111,7 +87,7 @@ function acceptedSocketOnError(this: Transport, _err: NodeJS.ErrnoException): vo
 }
 
 /** A net.Server, or a tls.Server when a certificate and key are configured. */
-function createListener(config: ServerConfig): { server: net.Server; tls: boolean } {
+function createListener(config: ListenerConfig): { server: net.Server; tls: boolean } {
   if (config.tlsCert && config.tlsKey) {
     // TLS sockets cannot be accepted paused (the handshake must read), so they are paused
     // right after the handshake instead, before any session listener is attached.
@@ -129,17 +105,22 @@ function createListener(config: ServerConfig): { server: net.Server; tls: boolea
   return { server: net.createServer({ pauseOnConnect: true, allowHalfOpen: true }), tls: false };
 }
 
-export function startServer(config: ServerConfig, options: ServerOptions = {}): ServerHandle {
+/** What the listener reads of the configuration: addresses, caps, timeouts and TLS. */
+export type ListenerConfig = Pick<
+  ServerConfig,
+  | 'host'
+  | 'port'
+  | 'listenBacklog'
+  | 'maxConnections'
+  | 'shutdownGraceMs'
+  | 'closeTimeoutMs'
+  | 'tlsCert'
+  | 'tlsKey'
+  | 'tlsHandshakeTimeoutMs'
+>;
+
+export function startServer(config: ListenerConfig, protocol: SessionProtocol, options: ServerOptions = {}): ServerHandle {
   const logger = options.logger ?? silentLogger;
-  const irc =
-    config.protocol === 'irc'
-      ? ircProtocol(config, logger, options.inspect, {
-          state: options.ircState,
-          nodeIndex: options.ircNode?.nodeIndex,
-          bus: options.ircNode?.bus,
-        })
-      : null;
-  const protocol: SessionProtocol = irc ?? greetingProtocol(config, logger, options.inspect);
   const { server: listener, tls: secure } = createListener(config);
   /** Every accepted socket not yet closed, served or being turned away. */
   const sockets = new Map<number, AcceptedSocket>();
@@ -236,7 +217,7 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
           host: context.host,
           port: context.address?.port ?? context.port,
           address: context.address?.host ?? '',
-          protocol: config.protocol,
+          protocol: protocol.name,
           tls: secure,
         }),
       logFailure: ({ context }) =>
@@ -393,7 +374,7 @@ export function startServer(config: ServerConfig, options: ServerOptions = {}): 
     },
     closedByReason: () => closed,
     connections: () => connections,
-    irc,
+    protocol,
     adopt: take,
   };
 }

@@ -1,8 +1,8 @@
 // The greeting protocol's session adapter: the article's server, one connection actor per
 // client. It attaches the socket listeners (named `socketOn<Event>`, so one read shows the whole
 // mapping from socket events to machine events) and provides the connection machine's side
-// effects. Accepting, capping and draining are the listener's (tcpServer.ts), written once for
-// every protocol.
+// effects. Accepting, capping and draining are the listener's (src/core/listener.ts), written
+// once for every protocol.
 
 import type { InspectionEvent } from 'xstate';
 import { connectionLimits, type ServerConfig } from '../core/config.js';
@@ -11,7 +11,7 @@ import type { Logger } from '../core/logger.js';
 import { connectionMachine, goodbyeLine, type ConnectionMachine } from './connectionMachine.js';
 import { startSession, type SessionActor } from '../core/leanActor.js';
 import { sessionLogActions } from '../core/sessionLog.js';
-import type { SessionProtocol } from '../core/listener.js';
+import type { SessionProtocol } from '../core/protocol.js';
 import { abort, type Transport } from '../core/transport.js';
 
 type ConnectionActor = SessionActor<ConnectionMachine>;
@@ -79,6 +79,8 @@ export function greetingProtocol(
   });
 
   return {
+    name: 'greeting',
+    sessionMachine: connectionMachine,
     open(id, remote, socket: ServedSocket) {
       const actor = startSession(connectionLogic, { id, remote, limits }, inspect);
       socket[kActor] = actor;

@@ -10,7 +10,7 @@
 import http from 'node:http';
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { statePath } from './inspect/monitor.js';
-import type { RedisNetwork } from '../irc/redis/network.js';
+import type { IrcService } from '../irc/service.js';
 import type { ServerHandle } from '../core/listener.js';
 
 /** How long a scrape waits for Redis to answer its PING before it reports Redis as not answering. */
@@ -39,10 +39,10 @@ function totalCounter(registry: Registry, name: string, help: string, read: () =
  * adapter's counters and the Redis link (when there are ones), and Node's own process metrics
  * (event-loop lag, CPU, memory, handles).
  */
-export function serverRegistry(server: ServerHandle, network: RedisNetwork | null): Registry {
+export function serverRegistry(server: ServerHandle, ircService: IrcService | null): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const sessionMachine = server.irc ? 'ircSession' : 'connection';
+  const sessionMachine = server.protocol.sessionMachine.id;
 
   new Gauge({
     name: 'chat_server_state',
@@ -84,7 +84,8 @@ export function serverRegistry(server: ServerHandle, network: RedisNetwork | nul
     },
   });
 
-  const irc = server.irc;
+  const irc = ircService?.protocol;
+  const network = ircService?.network ?? null;
   if (irc) {
     const stats = irc.stats;
     totalCounter(registry, 'chat_irc_registrations_total', 'IRC clients welcomed (001 sent)', () => stats.registrations);

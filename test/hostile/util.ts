@@ -7,10 +7,11 @@ import net from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { startServer, type ServerHandle, type ServerOutcome } from '../../src/core/listener.js';
+import { type ServerHandle, type ServerOutcome } from '../../src/core/listener.js';
 import { defaultConfig, type ServerConfig } from '../../src/core/config.js';
 import { humanLogger } from '../../src/core/logger.js';
 import { watch, type Running } from '../process.js';
+import { serve } from '../helpers.js';
 
 export const GREETING = "Hey What's up?\n";
 
@@ -62,7 +63,7 @@ export async function startHostileServer(overrides: Partial<ServerConfig> = {}):
   const entries: LogEntry[] = [];
   const push = (line: string) => entries.push({ at: Date.now(), line });
   const config: ServerConfig = { ...defaultConfig, host: '127.0.0.1', port: 0, ...overrides };
-  const handle = startServer(config, { logger: humanLogger({ out: push, err: push }) });
+  const handle = serve(config, { logger: humanLogger({ out: push, err: push }) });
   const { port } = await handle.listening;
   return {
     handle,

@@ -4,10 +4,10 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startInspectServer, type InspectServer } from '../../src/ops/inspect/inspectServer.js';
-import { startServer, type ServerHandle } from '../../src/core/listener.js';
+import { type ServerHandle } from '../../src/core/listener.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { Monitor, type MonitorView } from '../../src/ops/inspect/monitor.js';
-import { connect, converse, waitFor } from '../helpers.js';
+import { connect, converse, waitFor, serve } from '../helpers.js';
 
 let page: InspectServer | undefined;
 let server: ServerHandle | undefined;
@@ -28,7 +28,7 @@ async function start(pushIntervalMs = 100) {
     diagrams: { server: '<svg id="s"></svg>', connection: '<svg id="c"></svg>' },
     pushIntervalMs,
   });
-  server = startServer({ ...defaultConfig, host: '127.0.0.1', port: 0 }, { inspect: monitor.inspect });
+  server = serve({ ...defaultConfig, host: '127.0.0.1', port: 0 }, { inspect: monitor.inspect });
   const { port } = await server.listening;
   return { monitor, url: page.url, port };
 }

@@ -8,7 +8,7 @@ import { WebSocketServer } from 'ws';
 import { startStatelyInspector } from '../../src/ops/inspect/statelyInspector.js';
 import { startServer } from '../../src/core/listener.js';
 import { defaultConfig } from '../../src/core/config.js';
-import { connect, converse, waitFor } from '../helpers.js';
+import { connect, converse, waitFor, serve } from '../helpers.js';
 import { run, serverBin } from '../process.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -49,7 +49,7 @@ describe('WebSocket inspector (@statelyai/inspect)', () => {
       stately.stop();
       for (const c of wss.clients) c.terminate();
     });
-    const server = startServer({ ...defaultConfig, host: '127.0.0.1', port: 0 }, { inspect: stately.inspect });
+    const server = serve({ ...defaultConfig, host: '127.0.0.1', port: 0 }, { inspect: stately.inspect });
     cleanups.push(async () => {
       server.shutdown();
       await server.done;
@@ -94,7 +94,7 @@ describe('WebSocket inspector (@statelyai/inspect)', () => {
       stately.stop();
       for (const c of wss.clients) c.terminate();
     });
-    const server = startServer(
+    const server = serve(
       { ...defaultConfig, protocol: 'irc', host: '127.0.0.1', port: 0 },
       { inspect: stately.inspect },
     );

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/core/listener.js';
 import { defaultConfig } from '../../src/core/config.js';
-import { connect, converse, startTestServer, waitFor, type TestServer } from '../helpers.js';
+import { connect, converse, startTestServer, waitFor, type TestServer, serve } from '../helpers.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -228,7 +228,7 @@ describe('lifecycle', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const handle = startServer({ ...defaultConfig, host: '127.0.0.1', port });
+      const handle = serve({ ...defaultConfig, host: '127.0.0.1', port });
       await expect(handle.listening).rejects.toMatchObject({
         code: 'ADDRESS_IN_USE',
         message: `port ${port} is already in use on 127.0.0.1`,

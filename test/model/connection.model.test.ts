@@ -19,7 +19,7 @@ import {
   type ConnectionEvent,
 } from '../../src/greeting/connectionMachine.js';
 import { escapeText } from '../../src/core/escape.js';
-import { waitFor } from '../helpers.js';
+import { waitFor, serve } from '../helpers.js';
 import { afterEvent, dedupe, machineEventKeys, valuePath } from './graph.js';
 
 type Snapshot = SnapshotFrom<typeof connectionMachine>;
@@ -110,7 +110,7 @@ async function replay(events: ModelEvent[]): Promise<{ model: Snapshot[]; real: 
   const trace: Snapshot[] = [];
   let actorDone: () => void = () => {};
   const finished = new Promise<void>((r) => (actorDone = r));
-  const handle = startServer(
+  const handle = serve(
     { ...defaultConfig, ...limits, host: '127.0.0.1', port: 0 },
     {
       logger: humanLogger({ out: (l) => logLines.push(l), err: (l) => logLines.push(l) }),

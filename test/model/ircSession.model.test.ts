@@ -38,7 +38,7 @@ import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createActor, getNextSnapshot, type SnapshotFrom } from 'xstate';
 import { getSimplePaths } from 'xstate/graph';
-import { startServer, type ServerHandle } from '../../src/core/listener.js';
+import { type ServerHandle } from '../../src/core/listener.js';
 import { defaultConfig, type IrcConfig } from '../../src/core/config.js';
 import { humanLogger } from '../../src/core/logger.js';
 import {
@@ -50,6 +50,7 @@ import {
 } from '../../src/irc/session/ircSessionMachine.js';
 import { parseMessage, type IrcMessage } from '../../src/irc/wire/message.js';
 import { afterEvent, dedupe, machineEventKeys, valuePath } from './graph.js';
+import { serve } from '../helpers.js';
 
 type Snapshot = SnapshotFrom<typeof ircSessionMachine>;
 
@@ -442,7 +443,7 @@ async function replay(path: PlannedPath): Promise<Replay> {
   const changes = new Changes();
   const lines: string[] = [];
   const sessions = new Map<string, Session>(); // by remote address:port
-  const handle: ServerHandle = startServer(
+  const handle: ServerHandle = serve(
     {
       ...defaultConfig,
       protocol: 'irc',

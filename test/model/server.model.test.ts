@@ -8,11 +8,11 @@ import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createActor, getNextSnapshot, type SnapshotFrom } from 'xstate';
 import { getSimplePaths } from 'xstate/graph';
-import { startServer, type ServerHandle } from '../../src/core/listener.js';
+import { type ServerHandle } from '../../src/core/listener.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { humanLogger } from '../../src/core/logger.js';
 import { serverMachine, type ServerEvent } from '../../src/core/serverMachine.js';
-import { waitFor } from '../helpers.js';
+import { waitFor, serve } from '../helpers.js';
 import { afterEvent, dedupe, machineEventKeys, valuePath } from './graph.js';
 
 type Snapshot = SnapshotFrom<typeof serverMachine>;
@@ -153,7 +153,7 @@ async function replay(events: ServerEvent[]) {
       const e = events[i]!;
       switch (e.type) {
         case 'server.start':
-          handle = startServer(
+          handle = serve(
             {
               ...defaultConfig,
               host: '127.0.0.1',

@@ -1,12 +1,8 @@
 // The IRC session machine on its own: fake side effects, a simulated clock, no sockets.
 import { describe, expect, it } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
-import {
-  ircSessionMachine,
-  preRegistrationCommands,
-  quitText,
-  type IrcSessionInput,
-} from '../../src/irc/session/ircSessionMachine.js';
+import { preRegistrationCommands } from '../../src/irc/commands/table.js';
+import { ircSessionMachine, quitText, type IrcSessionInput } from '../../src/irc/session/ircSessionMachine.js';
 import { message } from '../../src/irc/wire/message.js';
 
 const limits = { registrationTimeoutMs: 10_000, pingIntervalMs: 1_000, pingTimeoutMs: 500, closeTimeoutMs: 300 };

@@ -199,7 +199,6 @@ export async function welcome(ctx: CommandContext, client: Client): Promise<Outc
     modes: [...client.modes].sort().join(''),
     signonAt: now,
   });
-  client.registered = true;
   const r = new Reply(ctx, client);
   r.numeric(RPL_WELCOME, `Welcome to the ${ctx.config.network} IRC Network, ${sourceOf(client)}`);
   r.numeric(RPL_YOURHOST, `Your host is ${server}, running version ${ctx.version}`);

@@ -1,11 +1,13 @@
-// The IRC command table and its dispatcher: what each command needs (minParams) and which
-// handler runs it, in one place. Checks every command shares run here, once, before the
-// handler (ergo's irc/commands.go): an unknown command is 421, too few parameters 461, and
-// any command but PING/PONG counts as activity (WHOIS idle). Handlers never repeat them.
-// Whether a command may run before registration is the session machine's decision, not this
-// table's (see ircSessionMachine's preRegistrationCommands).
+// The IRC command table and its dispatcher: everything about a command in one row (its handler,
+// minParams, whether it is usable before registration, whether it needs an operator or a
+// capability). Checks every command shares run here, once, before the handler (ergo's
+// irc/commands.go): an unknown command is 421, too few parameters 461, an operator's command
+// from a non-operator 481, a command behind a capability the client has not enabled 421 (as
+// if unknown); any command but PING/PONG counts as activity (WHOIS idle). Handlers never
+// repeat them. The session machine reads `usablePreReg` from this table to decide what runs
+// before registration (its guard isUsableBeforeRegistration): there is no second list.
 //
-// Handlers live in ./handlers/, grouped by concern:
+// Handlers live beside this file, grouped by concern:
 //   registration.ts  CAP PASS NICK USER PING PONG QUIT, and welcome/passwordMismatch/depart
 //   channels.ts      JOIN PART TOPIC NAMES LIST KICK INVITE
 //   messaging.ts     PRIVMSG NOTICE
@@ -22,7 +24,7 @@ import { notice, privmsg } from './messaging.js';
 import { mode } from './modes.js';
 import { away, ison, isupportTokens as tokens, lusers, motd, time, userhost, version, who, whois, whowas } from './queries.js';
 import * as registration from './registration.js';
-import { ERR_NEEDMOREPARAMS, ERR_UNKNOWNCOMMAND } from '../wire/numerics.js';
+import { ERR_NEEDMOREPARAMS, ERR_NOPRIVILEGES, ERR_UNKNOWNCOMMAND } from '../wire/numerics.js';
 import type { NetworkState } from '../state/networkState.js';
 import type { Client, MaybePromise, Outcome } from './types.js';
 
@@ -45,9 +47,15 @@ export interface CommandContext {
 }
 
 export interface CommandSpec {
+  handler: Handler;
   /** Parameters the command needs; fewer is 461 ERR_NEEDMOREPARAMS before the handler runs. */
   minParams: number;
-  handler: Handler;
+  /** Runs before registration (the machine's `registering` state); otherwise 451 there. */
+  usablePreReg?: boolean;
+  /** Only for IRC operators (user mode +o); others get 481 ERR_NOPRIVILEGES. */
+  oper?: boolean;
+  /** Only for clients that enabled this capability; for others the command does not exist (421). */
+  cap?: string;
 }
 
 /**
@@ -56,54 +64,80 @@ export interface CommandSpec {
  */
 export const commands: Readonly<Record<string, CommandSpec>> = Object.freeze({
   // Registration and connection.
-  CAP: { minParams: 1, handler: registration.cap },
-  PASS: { minParams: 1, handler: registration.pass },
-  NICK: { minParams: 0, handler: registration.nick },
-  USER: { minParams: 4, handler: registration.user },
-  PING: { minParams: 1, handler: registration.ping },
-  PONG: { minParams: 0, handler: registration.pong },
-  QUIT: { minParams: 0, handler: registration.quit },
+  CAP: { handler: registration.cap, minParams: 1, usablePreReg: true },
+  PASS: { handler: registration.pass, minParams: 1, usablePreReg: true },
+  NICK: { handler: registration.nick, minParams: 0, usablePreReg: true },
+  USER: { handler: registration.user, minParams: 4, usablePreReg: true },
+  PING: { handler: registration.ping, minParams: 1, usablePreReg: true },
+  PONG: { handler: registration.pong, minParams: 0, usablePreReg: true },
+  QUIT: { handler: registration.quit, minParams: 0, usablePreReg: true },
   // Channels.
-  JOIN: { minParams: 1, handler: join },
-  PART: { minParams: 1, handler: part },
-  TOPIC: { minParams: 1, handler: topic },
-  NAMES: { minParams: 0, handler: names },
-  LIST: { minParams: 0, handler: list },
-  KICK: { minParams: 2, handler: kick },
-  INVITE: { minParams: 2, handler: invite },
-  MODE: { minParams: 1, handler: mode },
+  JOIN: { handler: join, minParams: 1 },
+  PART: { handler: part, minParams: 1 },
+  TOPIC: { handler: topic, minParams: 1 },
+  NAMES: { handler: names, minParams: 0 },
+  LIST: { handler: list, minParams: 0 },
+  KICK: { handler: kick, minParams: 2 },
+  INVITE: { handler: invite, minParams: 2 },
+  MODE: { handler: mode, minParams: 1 },
   // Messages.
-  PRIVMSG: { minParams: 0, handler: privmsg },
-  NOTICE: { minParams: 0, handler: notice },
+  PRIVMSG: { handler: privmsg, minParams: 0 },
+  NOTICE: { handler: notice, minParams: 0 },
   // Queries.
-  WHO: { minParams: 1, handler: who },
-  WHOIS: { minParams: 1, handler: whois },
-  WHOWAS: { minParams: 1, handler: whowas },
-  ISON: { minParams: 1, handler: ison },
-  USERHOST: { minParams: 1, handler: userhost },
-  VERSION: { minParams: 0, handler: version },
-  TIME: { minParams: 0, handler: time },
-  LUSERS: { minParams: 0, handler: lusers },
-  MOTD: { minParams: 0, handler: motd },
-  AWAY: { minParams: 0, handler: away },
+  WHO: { handler: who, minParams: 1 },
+  WHOIS: { handler: whois, minParams: 1 },
+  WHOWAS: { handler: whowas, minParams: 1 },
+  ISON: { handler: ison, minParams: 1 },
+  USERHOST: { handler: userhost, minParams: 1 },
+  VERSION: { handler: version, minParams: 0 },
+  TIME: { handler: time, minParams: 0 },
+  LUSERS: { handler: lusers, minParams: 0 },
+  MOTD: { handler: motd, minParams: 0 },
+  AWAY: { handler: away, minParams: 0 },
 });
+
+/** The row for a command name as the client sent it (any case); undefined when unknown. */
+export function commandSpec(command: string, table: Readonly<Record<string, CommandSpec>> = commands): CommandSpec | undefined {
+  const name = command.toUpperCase();
+  // Own properties only: `constructor` or `__proto__` is an unknown command, not a crash.
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
+/** The commands usable before registration, in table order (for the diagram and tests). */
+export const preRegistrationCommands: readonly string[] = Object.keys(commands).filter((c) => commands[c]!.usablePreReg === true);
+
+/** Whether a command may run before registration: the session machine's guard asks this. */
+export function isUsablePreReg(command: string): boolean {
+  return commandSpec(command)?.usablePreReg === true;
+}
 
 /** Commands that are not activity: the keep-alive exchange leaves WHOIS idle time alone. */
 const notActivity = new Set(['PING', 'PONG']);
 
 /**
- * Runs one command: 421 for an unknown one, 461 below its minParams, else its handler. Any
- * command other than PING/PONG (unknown ones too: the client is at the keyboard) updates
+ * Runs one command through `table` (the server's own unless a test gives another): 421 for an
+ * unknown one (or one behind a capability the client has not enabled), 461 below its
+ * minParams, 481 for an operator's command from anyone else, else its handler. Any command
+ * other than PING/PONG (unknown ones too: the client is at the keyboard) updates
  * `client.lastActiveAt`, and the state's copy once registered.
  */
-export function dispatch(ctx: CommandContext, client: Client, msg: IrcMessage): MaybePromise<Outcome> {
+export function dispatch(
+  ctx: CommandContext,
+  client: Client,
+  msg: IrcMessage,
+  table: Readonly<Record<string, CommandSpec>> = commands,
+): MaybePromise<Outcome> {
   const command = msg.command.toUpperCase();
   const run = (): MaybePromise<Outcome> => {
-    // Own properties only: `constructor` or `__proto__` is an unknown command, not a crash.
-    const spec = Object.hasOwn(commands, command) ? commands[command] : undefined;
-    if (!spec) return new Reply(ctx, client).numeric(ERR_UNKNOWNCOMMAND, msg.command, 'Unknown command').outcome();
+    const spec = commandSpec(command, table);
+    if (!spec || (spec.cap !== undefined && !client.caps.has(spec.cap))) {
+      return new Reply(ctx, client).numeric(ERR_UNKNOWNCOMMAND, msg.command, 'Unknown command').outcome();
+    }
     if (msg.params.length < spec.minParams) {
       return new Reply(ctx, client).numeric(ERR_NEEDMOREPARAMS, command, 'Not enough parameters').outcome();
+    }
+    if (spec.oper === true && !client.modes.has('o')) {
+      return new Reply(ctx, client).numeric(ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator").outcome();
     }
     return spec.handler(ctx, client, msg);
   };

@@ -26,8 +26,11 @@ export interface Client {
   /** USER's username, `~`-prefixed (there is no ident lookup), once given. */
   user: string | null;
   realname: string | null;
-  /** True once the welcome (001) has been sent. */
-  registered: boolean;
+  /**
+   * Whether the session machine has registered the client (its `registered` state). Read
+   * through to the session: handlers read it and never set it, so there is one source of truth.
+   */
+  readonly registered: boolean;
   /** Capabilities the client has enabled (CAP REQ acknowledged). Shared: see sharedSet. */
   caps: ReadonlySet<string>;
   /** 302 once the client sent `CAP LS 302` (cap-notify is then implied); 0 otherwise. */
@@ -114,23 +117,56 @@ export function withoutMember(set: ReadonlySet<string>, member: string): Readonl
   return set.has(member) ? sharedSet([...set].filter((m) => m !== member)) : set;
 }
 
-/** A client just accepted: nothing registered yet, no caps, no modes. */
-export function newClient(init: { id: number; ip: string; host: string; tls: boolean; at: number }): Client {
-  return {
-    id: init.id,
-    ip: init.ip,
-    host: init.host,
-    tls: init.tls,
-    connectedAt: init.at,
-    nick: null,
-    user: null,
-    realname: null,
-    registered: false,
-    caps: noMembers,
-    capVersion: 0,
-    password: null,
-    modes: noMembers,
-    away: null,
-    lastActiveAt: init.at,
-  };
+/** What is known of a client when it is accepted. */
+export interface ClientInit {
+  id: number;
+  ip: string;
+  host: string;
+  tls: boolean;
+  at: number;
+}
+
+/** Who says whether a client is registered: its session (the machine's state), or a test. */
+export interface Registration {
+  readonly registered: boolean;
+}
+
+// A class rather than an object literal: `registered` is a getter on the prototype, shared by
+// every client, reading through to the session that owns the decision.
+class ClientRecord implements Client {
+  readonly id: number;
+  readonly ip: string;
+  readonly host: string;
+  readonly tls: boolean;
+  readonly connectedAt: number;
+  nick: string | null = null;
+  user: string | null = null;
+  realname: string | null = null;
+  caps: ReadonlySet<string> = noMembers;
+  capVersion = 0;
+  password: string | null = null;
+  modes: ReadonlySet<string> = noMembers;
+  away: string | null = null;
+  lastActiveAt: number;
+
+  constructor(
+    init: ClientInit,
+    private readonly registration: Registration,
+  ) {
+    this.id = init.id;
+    this.ip = init.ip;
+    this.host = init.host;
+    this.tls = init.tls;
+    this.connectedAt = init.at;
+    this.lastActiveAt = init.at;
+  }
+
+  get registered(): boolean {
+    return this.registration.registered;
+  }
+}
+
+/** A client just accepted: no nick, no caps, no modes; registered when `registration` says. */
+export function newClient(init: ClientInit, registration: Registration): Client {
+  return new ClientRecord(init, registration);
 }

@@ -2,21 +2,20 @@
 // it open; PASS, NICK and USER in any order; a deadline), the registered session with its
 // keep-alive PINGs, and every way out (QUIT, timeouts, a flood, a full send queue, the socket
 // failing, server shutdown). This machine decides; it never touches a socket. The session
-// adapter (src/irc/session/protocol.ts) frames and queues the client's lines, hands them over as
+// adapter (protocol.ts beside it) frames and queues the client's lines, hands them over as
 // `irc.message` one at a time (after flood control, and only once the previous command has
 // finished, even when the network state answered asynchronously), and provides the actions.
 //
-// What a command does is the command table's business (src/irc/commands/table.ts). What this machine
-// decides is whether a command may run in the current state: before registration only the
-// commands in `preRegistrationCommands` run, every other gets 451 ERR_NOTREGISTERED. The
+// What a command does is the command table's business (src/irc/commands/table.ts). What this
+// machine decides is whether a command may run in the current state: before registration only
+// the commands the table marks `usablePreReg` run, every other gets 451 ERR_NOTREGISTERED. The
 // handlers report registration facts back (`irc.nickSet`, `irc.userSet`, ...) and this machine
-// decides when registration is complete.
+// decides when registration is complete. Its `registered` state (tag `registered`) is the one
+// place that says a client is registered; the Client record reads it from here.
 
 import { assertEvent, assign, setup } from 'xstate';
+import { isUsablePreReg, preRegistrationCommands } from '../commands/table.js';
 import type { IrcMessage } from '../wire/message.js';
-
-/** Commands a client may send before it is registered: a property of `registering`. */
-export const preRegistrationCommands: readonly string[] = ['CAP', 'PASS', 'NICK', 'USER', 'PING', 'PONG', 'QUIT'];
 
 /** Why a session ended; logged, and the text others see in the QUIT. */
 export type IrcCloseReason =
@@ -199,9 +198,8 @@ export const ircSessionMachine = setup({
   },
   guards: {
     isOverIpLimit: ({ context }) => context.overIpLimit,
-    /** The command is one of `params.commands` (case-insensitive, as IRC commands are). */
-    isCommandIn: ({ event }, params: { commands: readonly string[] }) =>
-      event.type === 'irc.message' && params.commands.includes(event.message.command.toUpperCase()),
+    /** The command table marks the command usable before registration. */
+    isUsableBeforeRegistration: ({ event }) => event.type === 'irc.message' && isUsablePreReg(event.message.command),
     /** NICK and USER given, and PASS matches if the server has a password. */
     isReadyToRegister: ({ context }) =>
       context.hasNick && context.hasUser && (!context.passwordRequired || context.passMatches === true),
@@ -259,14 +257,14 @@ export const ircSessionMachine = setup({
         },
         registering: {
           description:
-            'Reading. Only CAP, PASS, NICK, USER, PING, PONG and QUIT run here (others get 451); registration completes once NICK and USER (and a matching PASS, when the server has a password) are in and CAP is not held open. The registration deadline runs from accept.',
+            `Reading. Only the commands the table marks usable before registration (${preRegistrationCommands.join(', ')}) run here (others get 451); registration completes once NICK and USER (and a matching PASS, when the server has a password) are in and CAP is not held open. The registration deadline runs from accept.`,
           entry: 'startReading',
           after: {
             registrationTimeout: { target: '#ircSession.quitting', actions: 'closeForRegistrationTimeout' },
           },
           on: {
             'irc.message': [
-              { guard: { type: 'isCommandIn', params: { commands: preRegistrationCommands } }, actions: 'runCommand' },
+              { guard: 'isUsableBeforeRegistration', actions: 'runCommand' },
               { actions: 'replyNotRegistered' },
             ],
             'irc.nickSet': { actions: 'recordNick' },
@@ -295,6 +293,7 @@ export const ircSessionMachine = setup({
         },
         registered: {
           description: 'Welcomed (001-005, LUSERS, MOTD): every command runs. A quiet client is PINGed.',
+          tags: ['registered'],
           entry: ['logRegistered', 'welcome'],
           initial: 'active',
           states: {

@@ -76,6 +76,7 @@ export const ERR_NOTREGISTERED = '451';
 export const ERR_NEEDMOREPARAMS = '461';
 export const ERR_ALREADYREGISTERED = '462';
 export const ERR_PASSWDMISMATCH = '464';
+export const ERR_NOPRIVILEGES = '481';
 export const ERR_CHANNELISFULL = '471';
 export const ERR_UNKNOWNMODE = '472';
 export const ERR_INVITEONLYCHAN = '473';

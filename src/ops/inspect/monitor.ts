@@ -8,6 +8,7 @@
 // view of fixed size.
 
 import type { InspectionEvent } from 'xstate';
+import type { ChatTotals } from '../../irc/session/protocol.js';
 
 export interface Transition {
   /** ms since the epoch */
@@ -46,12 +47,7 @@ export interface MonitorView {
 }
 
 /** Totals an IRC server reports to the live view (sampled once a second). */
-export interface ChatTotals {
-  users: number;
-  channels: number;
-  /** PRIVMSG and NOTICE commands run since start. */
-  messages: number;
-}
+export type { ChatTotals };
 
 export interface MonitorLimits {
   /** Live rows sent per update; the rest are counted, not listed. */

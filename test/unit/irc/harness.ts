@@ -50,6 +50,7 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
     createdAt: START - 60_000,
   };
   const clients = new Map<number, Client>();
+  const registrations = new Map<number, { registered: boolean }>();
   let nextId = 1;
 
   function recipients(self: Client, send: Send): number[] {
@@ -98,7 +99,11 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
     connect(options = {}) {
       const id = nextId++;
       const ip = options.ip ?? `10.0.0.${id}`;
-      const client: Client = newClient({ id, ip, host: ip, tls: options.tls ?? false, at: clock.now });
+      // In the server the session machine's state says whether a client is registered; here
+      // h.welcome plays that part, as the machine does on entering `registered`.
+      const registration = { registered: false };
+      registrations.set(id, registration);
+      const client: Client = newClient({ id, ip, host: ip, tls: options.tls ?? false, at: clock.now }, registration);
       clients.set(id, client);
       return client;
     },
@@ -117,6 +122,8 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
       return resolve(client, await dispatch(ctx, client, msg));
     },
     async welcome(client) {
+      const registration = registrations.get(client.id);
+      if (registration) registration.registered = true;
       return resolve(client, await welcome(ctx, client));
     },
     async depart(client, reason) {

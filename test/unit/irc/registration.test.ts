@@ -313,7 +313,6 @@ describe('welcome', () => {
     await h.run(c, 'NICK alice');
     await h.run(c, 'USER alice 0 * :Alice');
     const r = await h.welcome(c);
-    expect(c.registered).toBe(true);
     expect(r.to(c)).toEqual([
       ':irc.test 001 alice :Welcome to the TestNet IRC Network, alice!~alice@10.0.0.1',
       ':irc.test 002 alice :Your host is irc.test, running version test-1.0',

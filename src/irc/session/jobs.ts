@@ -1,0 +1,91 @@
+// Runs a session's jobs (a command, the welcome, the departure) and applies their outcomes:
+// sends to their targets, then effects to the machine. A job that answers later (the network
+// state is asynchronous on Redis) holds the session's queue until it does, so one client's
+// commands run one at a time, in order, while every other client goes on.
+
+import type { Logger } from '../../core/logger.js';
+import { numeric } from '../commands/common.js';
+import type { CommandContext } from '../commands/table.js';
+import type { MaybePromise, Outcome } from '../commands/types.js';
+import { NetworkUnavailableError } from '../state/networkState.js';
+import { ERR_UNAVAILRESOURCE } from '../wire/numerics.js';
+import { pump } from './inbox.js';
+import { send } from './outbox.js';
+import type { Router } from './routing.js';
+import type { Session } from './session.js';
+
+export class JobRunner {
+  /** Jobs of every session still waiting on the network state (see settled()). */
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly ctx: CommandContext,
+    private readonly router: Router,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Runs one job for a session now; if it answers later, the session's queue waits for it. */
+  run(session: Session, what: string, job: () => MaybePromise<Outcome>): void {
+    let result: MaybePromise<Outcome>;
+    try {
+      result = job();
+    } catch (err) {
+      return this.failed(session, what, err);
+    }
+    if (!(result instanceof Promise)) return this.apply(session, result);
+    const pending = (session.inFlight = result.then(
+      (outcome) => {
+        session.inFlight = null;
+        this.apply(session, outcome);
+        pump(session);
+      },
+      (err: unknown) => {
+        session.inFlight = null;
+        this.failed(session, what, err);
+        pump(session);
+      },
+    ));
+    this.running.add(pending);
+    void pending.finally(() => this.running.delete(pending));
+  }
+
+  /** Runs a job for a session after whatever it is running now (never two at once). */
+  runAfter(session: Session, what: string, job: () => MaybePromise<Outcome>): void {
+    if (session.inFlight) void session.inFlight.then(() => this.run(session, what, job));
+    else this.run(session, what, job);
+  }
+
+  /** Resolves once no job waits on the network state (departures included). */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  /** Applies an outcome in order: sends to their targets, then effects to the machine. */
+  private apply(session: Session, outcome: Outcome): void {
+    for (const s of outcome.sends) this.router.deliver(session, s);
+    const actor = session.actor;
+    if (!actor) return;
+    for (const effect of outcome.effects) actor.send(effect);
+  }
+
+  // A handler that throws is a bug: say so in the log and keep the client and everyone else.
+  private failed(session: Session, what: string, err: unknown): void {
+    // The network state unreachable (Redis down) is not a bug: the client is told its command
+    // did not run, and the log says so once per command.
+    if (err instanceof NetworkUnavailableError) {
+      this.logger.log('info', 'irc.networkUnavailable', { id: session.id, command: what });
+      if (what !== 'depart' && what !== 'welcome') {
+        send(
+          session,
+          numeric(this.ctx, session.client, ERR_UNAVAILRESOURCE, what, `The network is unreachable: ${what} did not run, try again shortly`),
+        );
+      }
+      return;
+    }
+    this.logger.log('error', 'irc.commandFailed', {
+      id: session.id,
+      command: what,
+      message: err instanceof Error ? err.message : String(err),
+    });
+  }
+}
