@@ -18,6 +18,13 @@
 // `error` observers told. Inspection is the one thing left out: with an inspection observer
 // (--inspect, --inspect-ws) sessions run as real XState actors (`startSession` below), so every
 // inspection event is XState's own.
+//
+// Not public API: the transition functions are handed this object as their actor scope, and
+// XState reaches into its `system` (`scheduler`, `_bookId`, `_relay`, `_sendInspectionEvent`)
+// and its `actionExecutor`. Those are XState internals, so package.json pins xstate to the
+// exact version this was written against (5.33.3), and test/unit/leanActor.test.ts compares
+// the scope and system a real createActor builds with the shape recorded here: an upgrade that
+// changes it fails that test by name before it can misbehave in a server.
 
 import { createActor, type AnyStateMachine, type EventFromLogic, type InputFrom, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
 

@@ -125,3 +125,47 @@ describe('LeanActor', () => {
     expect(startSession(connectionMachine as AnyStateMachine, { id: 2, remote: 'r', limits })).toBeInstanceOf(LeanActor);
   });
 });
+
+describe('the XState internals LeanActor stands in for', () => {
+  // Recorded from xstate 5.33.3, the version package.json pins. If an upgrade changes these,
+  // LeanActor (src/core/leanActor.ts) must be checked against the new transition functions
+  // before the pin moves: this test is the alarm.
+  const recorded = {
+    scope: ['actionExecutor', 'defer', 'emit', 'id', 'logger', 'self', 'sessionId', 'stopChild', 'system'],
+    system: ['_bookId', '_clock', '_logger', '_register', '_relay', '_sendInspectionEvent', '_set', '_snapshot', '_unregister', 'get', 'getAll', 'getSnapshot', 'inspect', 'scheduler', 'start'],
+    scheduler: ['cancel', 'cancelAll', 'schedule'],
+  };
+
+  it('runs on the exact xstate version package.json pins', async () => {
+    const { readFileSync } = await import('node:fs');
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> };
+    const installed = JSON.parse(readFileSync(new URL('../../node_modules/xstate/package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(pkg.dependencies.xstate, 'xstate must be pinned exactly: LeanActor relies on its internals').toMatch(/^\d+\.\d+\.\d+$/);
+    expect(installed.version).toBe(pkg.dependencies.xstate);
+  });
+
+  it("finds XState's actor scope, system and scheduler shaped as recorded", () => {
+    const actor = createActor(setup({}).createMachine({})) as unknown as {
+      _actorScope: Record<string, unknown>;
+      system: Record<string, unknown> & { scheduler: Record<string, unknown> };
+    };
+    const shape = {
+      scope: Object.keys(actor._actorScope).sort(),
+      system: Object.keys(actor.system).sort(),
+      scheduler: Object.keys(actor.system.scheduler).sort(),
+    };
+    expect(shape, 'XState changed the actor scope LeanActor imitates: review src/core/leanActor.ts').toEqual(recorded);
+  });
+
+  it('gives the transition functions every member of the scope and scheduler', () => {
+    const lean = new LeanActor(connectionMachine, { id: 1, remote: '', limits }) as unknown as Record<string, unknown> & {
+      system: Record<string, unknown> & { scheduler: Record<string, unknown> };
+    };
+    for (const key of recorded.scope) expect(lean[key], `scope.${key}`).toBeDefined();
+    for (const key of recorded.scheduler) expect(typeof lean.system.scheduler[key], `scheduler.${key}`).toBe('function');
+    // What the transition functions reach on the system of an actor without children.
+    for (const key of ['_bookId', '_relay', '_sendInspectionEvent', '_register', '_unregister', '_set', 'get', 'getAll']) {
+      expect(typeof lean.system[key], `system.${key}`).toBe('function');
+    }
+  });
+});

@@ -8,7 +8,6 @@
 
 import { fold, isValidChannelName, matchesMask, sameName } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
-import type { CommandContext } from './table.js';
 import {
   ERR_BADCHANNAME,
   ERR_BADCHANNELKEY,
@@ -34,7 +33,7 @@ import {
   RPL_TOPICWHOTIME,
 } from '../wire/numerics.js';
 import type { ChannelRecord, ChannelRefusal, JoinRefusal, Member } from '../state/networkState.js';
-import type { Client, Outcome } from './types.js';
+import type { Client, Outcome, CommandContext } from './types.js';
 import {
   NEW_CHANNEL_FLAGS,
   Reply,

@@ -3,10 +3,9 @@
 // bytes. No command logic lives here.
 
 import type { IrcMessage } from '../wire/message.js';
-import type { CommandContext } from './table.js';
 import { ERR_TOOMANYTARGETS } from '../wire/numerics.js';
 import type { Membership } from '../state/networkState.js';
-import type { Client, MaybePromise, Outcome, Send, SessionEffect, Target } from './types.js';
+import type { Client, MaybePromise, Outcome, Send, SessionEffect, Target, CommandContext } from './types.js';
 
 export type Handler = (ctx: CommandContext, client: Client, msg: IrcMessage) => MaybePromise<Outcome>;
 

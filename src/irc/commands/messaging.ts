@@ -11,10 +11,9 @@
 
 import { fold, matchesMask } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
-import type { CommandContext } from './table.js';
 import { ERR_CANNOTSENDTOCHAN, ERR_NORECIPIENT, ERR_NOSUCHNICK, ERR_NOTEXTTOSEND, RPL_AWAY } from '../wire/numerics.js';
 import type { ChannelRecord } from '../state/networkState.js';
-import type { Client, Outcome } from './types.js';
+import type { Client, Outcome, CommandContext } from './types.js';
 import { Reply, commaList, from, isChannelName, limitTargets, sourceOf, type Handler } from './common.js';
 
 /**

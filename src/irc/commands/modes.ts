@@ -18,7 +18,6 @@
 
 import { fold, sameName } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
-import type { CommandContext } from './table.js';
 import {
   ERR_BANLISTFULL,
   ERR_INVALIDMODEPARAM,
@@ -35,7 +34,7 @@ import {
   RPL_UMODEIS,
 } from '../wire/numerics.js';
 import type { ModeChange } from '../state/networkState.js';
-import { withMember, withoutMember, type Client, type Outcome } from './types.js';
+import { withMember, withoutMember, type Client, type Outcome, type CommandContext } from './types.js';
 import { KEY_LENGTH, MAX_PARAM_MODES, Reply, cut, from, isChannelName, sourceOf, unixSeconds } from './common.js';
 import { channelRefusal } from './channels.js';
 

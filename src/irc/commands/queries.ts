@@ -9,7 +9,6 @@
 import type { IrcConfig } from '../../core/config.js';
 import { caseMapping, fold, matchesMask, sameName } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
-import type { CommandContext } from './table.js';
 import {
   ERR_NOMOTD,
   ERR_NONICKNAMEGIVEN,
@@ -46,7 +45,7 @@ import {
   RPL_WHOWASUSER,
 } from '../wire/numerics.js';
 import type { UserRecord } from '../state/networkState.js';
-import type { Client, Outcome } from './types.js';
+import type { Client, Outcome, CommandContext } from './types.js';
 import {
   KEY_LENGTH,
   MAX_LINE_BYTES,

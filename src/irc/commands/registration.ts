@@ -9,7 +9,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { isValidNick } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
-import type { CommandContext } from './table.js';
 import {
   ERR_ALREADYREGISTERED,
   ERR_ERRONEUSNICKNAME,
@@ -22,7 +21,7 @@ import {
   RPL_WELCOME,
   RPL_YOURHOST,
 } from '../wire/numerics.js';
-import { withMember, withoutMember, type Client, type Outcome } from './types.js';
+import { withMember, withoutMember, type Client, type Outcome, type CommandContext } from './types.js';
 import {
   CHANNEL_MODES,
   CHANNEL_MODES_WITH_PARAM,

@@ -25,26 +25,12 @@ import { mode } from './modes.js';
 import { away, ison, isupportTokens as tokens, lusers, motd, time, userhost, version, who, whois, whowas } from './queries.js';
 import * as registration from './registration.js';
 import { ERR_NEEDMOREPARAMS, ERR_NOPRIVILEGES, ERR_UNKNOWNCOMMAND } from '../wire/numerics.js';
-import type { NetworkState } from '../state/networkState.js';
-import type { Client, MaybePromise, Outcome } from './types.js';
+import type { Client, CommandContext, MaybePromise, Outcome } from './types.js';
+
+export type { CommandContext } from './types.js';
 
 export type { Handler } from './common.js';
 
-/** What every handler may use besides the client and the message. */
-export interface CommandContext {
-  /** Limits, names and the password (config.irc). */
-  config: IrcConfig;
-  /** Nicks, users and channels of the network. */
-  state: NetworkState;
-  /** The clock (ms since the epoch); tests pass a fixed one. */
-  now: () => number;
-  /** The server's greeting: the MOTD when config.motd is null. */
-  greeting: string;
-  /** Software name and version (002, 004, 351). */
-  version: string;
-  /** When the server started (ms), for 003. */
-  createdAt: number;
-}
 
 export interface CommandSpec {
   handler: Handler;

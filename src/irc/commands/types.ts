@@ -7,7 +7,25 @@
 // Handlers take a client and a message and return an Outcome: what to send to whom and what
 // the session machine must hear. They never touch a socket, so they are tested without one.
 
+import type { IrcConfig } from '../../core/config.js';
+import type { NetworkState } from '../state/networkState.js';
 import type { IrcMessage } from '../wire/message.js';
+
+/** What every handler may use besides the client and the message. */
+export interface CommandContext {
+  /** Limits, names and the password (config.irc). */
+  config: IrcConfig;
+  /** Nicks, users and channels of the network. */
+  state: NetworkState;
+  /** The clock (ms since the epoch); tests pass a fixed one. */
+  now: () => number;
+  /** The server's greeting: the MOTD when config.motd is null. */
+  greeting: string;
+  /** Software name and version (002, 004, 351). */
+  version: string;
+  /** When the server started (ms), for 003. */
+  createdAt: number;
+}
 
 /** Facts about one connected client that handlers read and change. Owned by its session. */
 export interface Client {
@@ -87,7 +105,7 @@ export interface Outcome {
   effects: SessionEffect[];
 }
 
-export type MaybePromise<T> = T | Promise<T>;
+export type { MaybePromise } from '../state/networkState.js';
 
 // A client's caps and user modes are a few words out of a short fixed list (supportedCaps, the
 // user mode letters): every client with the same ones shares one immutable set, at most 2^n of

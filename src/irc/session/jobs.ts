@@ -5,7 +5,7 @@
 
 import type { Logger } from '../../core/logger.js';
 import { numeric } from '../commands/common.js';
-import type { CommandContext } from '../commands/table.js';
+import type { CommandContext } from '../commands/types.js';
 import type { MaybePromise, Outcome } from '../commands/types.js';
 import { NetworkUnavailableError } from '../state/networkState.js';
 import { ERR_UNAVAILRESOURCE } from '../wire/numerics.js';

@@ -5,7 +5,7 @@
 
 import type { Transport } from '../../core/transport.js';
 import type { SessionActor as LeanSessionActor } from '../../core/leanActor.js';
-import type { CommandContext } from '../commands/table.js';
+import type { CommandContext } from '../commands/types.js';
 import { newClient, type Client, type ClientInit } from '../commands/types.js';
 import { LineFramer } from '../wire/framer.js';
 import type { IrcSessionMachine } from './ircSessionMachine.js';

@@ -22,7 +22,9 @@
 // a distributed implementation maps that to its own network-wide key. Other users are named
 // by nick.
 
-import type { MaybePromise } from '../commands/types.js';
+/** A value now, or later: the in-memory state answers at once, Redis later. */
+export type MaybePromise<T> = T | Promise<T>;
+
 
 /**
  * Bounds every implementation keeps by default: WHOWAS entries for the whole network (a client
