@@ -35,6 +35,7 @@ import type {
   WhowasEntry,
 } from './networkState.js';
 import { channelFlags, resolveStateLimits, sortedLetters, type StateLimits } from './networkState.js';
+import { WhowasRing } from './whowas.js';
 
 /** WHOWAS ring size and pending invites per channel (stateLimitDefaults when absent). */
 export type MemoryStateOptions = StateLimits;
@@ -88,17 +89,15 @@ export class MemoryState implements NetworkState {
   private readonly nicks = new Map<string, number>();
   /** Folded channel name -> channel. */
   private readonly channels = new Map<string, ChannelEntry>();
-  private readonly whowasRing: WhowasEntry[] = [];
-  private whowasNext = 0;
+  private readonly whowasRing: WhowasRing;
   private registeredCount = 0;
   private maxUsers = 0;
-  private readonly whowasSize: number;
   private readonly maxInvitesPerChannel: number;
   private readonly serverCount = 1;
 
   constructor(options: MemoryStateOptions = {}) {
     const limits = resolveStateLimits(options);
-    this.whowasSize = limits.whowasSize;
+    this.whowasRing = new WhowasRing(limits.whowasSize);
     this.maxInvitesPerChannel = limits.maxInvitesPerChannel;
   }
 
@@ -129,7 +128,7 @@ export class MemoryState implements NetworkState {
       return { ok: true, previous: null, channels: [] };
     }
     const previous = entry.nick;
-    if (entry.registered) this.remember(entry, at);
+    if (entry.registered) this.whowasRing.remember(entry, at);
     this.nicks.delete(fold(previous));
     this.nicks.set(folded, clientId);
     entry.nick = nick;
@@ -192,21 +191,13 @@ export class MemoryState implements NetworkState {
     this.users.delete(clientId);
     if (entry.registered) {
       this.registeredCount--;
-      this.remember(entry, at);
+      this.whowasRing.remember(entry, at);
     }
     return { nick: entry.nick, channels };
   }
 
   whowas(nick: string, max: number): WhowasEntry[] {
-    const folded = fold(nick);
-    const out: WhowasEntry[] = [];
-    const n = this.whowasRing.length;
-    // Newest first: walk backwards from the slot before the next write.
-    for (let k = 1; k <= n && out.length < max; k++) {
-      const e = this.whowasRing[(this.whowasNext - k + n) % n];
-      if (e && fold(e.nick) === folded) out.push({ ...e });
-    }
-    return out;
+    return this.whowasRing.lookup(nick, max);
   }
 
   // ---- Channels ----
@@ -473,20 +464,6 @@ export class MemoryState implements NetworkState {
     if (!channel) return;
     channel.members.delete(entry.clientId);
     if (channel.members.size === 0) this.channels.delete(folded);
-  }
-
-  private remember(entry: UserEntry, at: number): void {
-    const e: WhowasEntry = {
-      nick: entry.nick,
-      user: entry.user,
-      host: entry.host,
-      realname: entry.realname,
-      server: entry.server,
-      at,
-    };
-    if (this.whowasRing.length < this.whowasSize) this.whowasRing.push(e);
-    else this.whowasRing[this.whowasNext] = e;
-    this.whowasNext = (this.whowasNext + 1) % this.whowasSize;
   }
 }
 
