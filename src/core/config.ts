@@ -132,7 +132,7 @@ export interface IrcConfig {
    * A client written to less than this long ago has its next output held until this much time
    * has passed since that write, so that a busy client gets one write (one syscall) per
    * interval instead of one per event-loop turn; a client that was quiet is written at the end
-   * of the turn, as before. 0 writes every turn. At 200 clients in one busy channel, 5 ms halved
+   * of the turn. 0 writes every turn. At 200 clients in one busy channel, 5 ms halved
    * the writes (docs/benchmarks.md) and added at most that much to a line's delivery.
    */
   outputCoalesceMs: number;

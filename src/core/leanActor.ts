@@ -5,7 +5,7 @@
 //
 // Why not `createActor`: a root XState actor brings its own actor system, mailbox, observer
 // set, inspection plumbing and scheduler bookkeeping. For a server holding thousands of
-// sessions that was ~5 KiB of heap and ~25 µs of CPU per session before its machine did any
+// sessions that is ~5 KiB of heap and ~25 µs of CPU per session before its machine does any
 // work (docs/benchmarks.md, "The price of the machines"). A session needs none of it: it has no
 // children, no system ids, and one observer (the listener). The machine is unchanged, drawn,
 // walked by the model tests; only the loop around it is smaller.

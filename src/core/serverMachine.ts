@@ -12,7 +12,7 @@
 // without asking. The listener counts sessions (a fact, like net.Server's connection count) and
 // reports the count as `sessions.changed` only when it crosses a boundary the guards read: none
 // ↔ some, and full ↔ not full. Between those no decision can change, and two steps per client
-// (accept and close) were ~13 µs of CPU per connection (docs/benchmarks.md). A socket arriving
+// (accept and close) would cost ~13 µs of CPU per connection (docs/benchmarks.md). A socket arriving
 // in any other state (full, stopping) is handed to the machine as `net.connection`, and the
 // machine turns it away.
 

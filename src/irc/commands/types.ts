@@ -3,7 +3,7 @@
 //     outbox and the order in which one client's commands run;
 //   - the command core (src/irc/commands/table.ts and handlers) decides what a command does;
 //   - the network state (src/irc/state/networkState.ts) holds nicks, channels and members, behind an
-//     interface whose operations may become asynchronous (Redis, a later issue).
+//     interface whose operations may answer later (Redis: src/irc/redis/).
 // Handlers take a client and a message and return an Outcome: what to send to whom and what
 // the session machine must hear. They never touch a socket, so they are tested without one.
 

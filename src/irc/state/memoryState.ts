@@ -70,8 +70,8 @@ interface ChannelEntry {
 
 const noChannels: readonly string[] = Object.freeze([]);
 
-// A member's status is one of four records, shared by every member with that status (a record
-// per member per channel was ~40 bytes each). Frozen: a change replaces the member's record.
+// A member's status is one of four records, shared by every member with that status (rather than
+// a record of ~40 bytes per member per channel). Frozen: a change replaces the member's record.
 const memberships: readonly Membership[] = [
   { op: false, voice: false },
   { op: false, voice: true },

@@ -2,7 +2,7 @@
 // queries read (user records, topics, modes, bans, invites, WHOWAS history, counts).
 //
 // It is an interface so that the in-memory implementation (memoryState.ts, one process) can be
-// replaced by a shared store (Redis, a later issue) without touching a handler. For that:
+// replaced by a shared store (Redis: src/irc/redis/) without touching a handler. For that:
 //   - every operation may answer later (`MaybePromise`), so handlers `await` every call;
 //   - every operation that decides something is ONE atomic step that a distributed store can
 //     run as one transaction or script: claiming a nick (two racing claims: exactly one wins),
