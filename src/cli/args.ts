@@ -4,7 +4,7 @@
 
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { defaultConfig, defaultIrcPort, type IrcConfig, type ServerConfig } from '../core/config.js';
+import { defaultConfig, defaultIrcPort, protocolNames, type IrcConfig, type ServerConfig } from '../core/config.js';
 import { ChatError } from '../core/errors.js';
 import { anyOrigin, normaliseOrigin } from '../transports/handshake.js';
 
@@ -57,8 +57,8 @@ export const serverFlags: FlagSpec<ConfigKey>[] = [
   {
     flag: '--protocol',
     key: 'protocol',
-    value: 'greeting|irc',
-    kind: { type: 'choice', choices: ['greeting', 'irc'] },
+    value: protocolNames.join('|'),
+    kind: { type: 'choice', choices: protocolNames },
     help: "the article's greeting server, or the IRC chat server (port 6667 unless --port)",
   },
   { flag: '--host', key: 'host', value: 'HOST', kind: { type: 'text', allowEmpty: false }, help: 'interface to listen on' },

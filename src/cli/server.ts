@@ -7,7 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { AnyStateMachine, InspectionEvent } from 'xstate';
-import type { ServerConfig } from '../core/config.js';
+import type { ProtocolName, ServerConfig } from '../core/config.js';
 import { ChatError, listenFailure } from '../core/errors.js';
 import { startServer, type ServerHandle } from '../core/listener.js';
 import { humanLogger, jsonLogger, type Logger } from '../core/logger.js';
@@ -37,7 +37,7 @@ interface ProtocolEntry {
 }
 
 /** The protocols, by their --protocol name. Adding one is its own folder and a row here. */
-const protocols: Record<ServerConfig['protocol'], ProtocolEntry> = {
+const protocols: Record<ProtocolName, ProtocolEntry> = {
   greeting: {
     sessionMachine: connectionMachine,
     start: async (config, logger, inspect) => ({ protocol: greetingProtocol(config, logger, inspect), close: async () => {} }),

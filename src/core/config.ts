@@ -1,6 +1,10 @@
 // Every default and every limit of the server, in one place. Each limit names its unit and says
 // what happens when it is hit; the README's flag table mirrors this file (a test checks it).
 
+/** The protocols the server speaks (`--protocol`); the CLI's protocol table has a row for each. */
+export const protocolNames = ['greeting', 'irc'] as const;
+export type ProtocolName = (typeof protocolNames)[number];
+
 export interface ServerConfig {
   /** Interface to listen on. `localhost` as in the article. */
   host: string;
@@ -68,7 +72,7 @@ export interface ServerConfig {
    */
   workers: number;
   /** `greeting` (the article's server, the default) or `irc` (the chat server). */
-  protocol: 'greeting' | 'irc';
+  protocol: ProtocolName;
   /**
    * PEM certificate and key files (`--tls-cert`, `--tls-key`): when both are set the port
    * speaks TLS (node:tls) for either protocol; null serves plain TCP.
