@@ -63,7 +63,9 @@ function showCounts(counts: Record<string, number>): void {
   });
 }
 
-function fillRows(table: string, rows: ConnectionRow[], render: (tr: HTMLTableRowElement, row: ConnectionRow) => void): void {
+type RowRenderer = (tr: HTMLTableRowElement, row: ConnectionRow) => void;
+
+function fillRows(table: string, rows: ConnectionRow[], render: RowRenderer): void {
   const frag = document.createDocumentFragment();
   for (const row of rows) {
     const tr = document.createElement('tr');

@@ -16,7 +16,10 @@ import { defaultSettings, isChannel, sortMembers, symbolOf, type Member, type Se
 export type WindowType = 'server' | 'channel' | 'query';
 
 /** The `data-kind` of a log line, which the style colours. */
-export type LineKind = 'privmsg' | 'notice' | 'action' | 'join' | 'part' | 'quit' | 'nick' | 'mode' | 'topic' | 'kick' | 'info' | 'error';
+export type LineKind =
+  | 'privmsg' | 'notice' | 'action'
+  | 'join' | 'part' | 'quit' | 'nick' | 'mode' | 'topic' | 'kick'
+  | 'info' | 'error';
 
 /** The `data-state` of the status bar. */
 export type ConnectionState = 'connecting' | 'registering' | 'connected' | 'disconnected' | 'refused';
@@ -269,7 +272,8 @@ export class ChatClient {
   /** Text typed into a window: PRIVMSGs (or actions) cut to fit, paced by the outbox. */
   say(w: ChatWindow, text: string, action: boolean): void {
     if (w.type === 'server') {
-      this.info(w, 'This is the server window: join a channel (/join #name) or write to someone (/msg nick text) to talk.', 'error');
+      const how = 'join a channel (/join #name) or write to someone (/msg nick text) to talk.';
+      this.info(w, `This is the server window: ${how}`, 'error');
       return;
     }
     if (!this.registered) {
@@ -290,7 +294,9 @@ export class ChatClient {
     for (const next of chunk.items) {
       this.sendLine(next.line);
       // With echo-message the server sends our message back, and it is shown then.
-      if (!this.caps.has('echo-message')) this.add(next.w, next.action ? 'action' : 'privmsg', this.nick, next.piece, null, true);
+      if (!this.caps.has('echo-message')) {
+        this.add(next.w, next.action ? 'action' : 'privmsg', this.nick, next.piece, null, true);
+      }
     }
     if (chunk.ping !== null) this.send('PING', [chunk.ping]);
   }
@@ -336,7 +342,9 @@ export class ChatClient {
     const key = type === 'server' ? serverKey : this.fold(name);
     const found = this.windows.get(key);
     if (found) return found;
-    const w: ChatWindow = { key, name, type, joined: false, rejoin: type === 'channel', topic: '', members: new Map(), unread: 0 };
+    const w: ChatWindow = {
+      key, name, type, joined: false, rejoin: type === 'channel', topic: '', members: new Map(), unread: 0,
+    };
     this.windows.set(key, w);
     this.view.windowOpened(w);
     if (!this.current) this.show(w);
@@ -373,10 +381,13 @@ export class ChatClient {
   }
 
   renameWindow(w: ChatWindow, name: string): void {
-    this.windows.delete(w.key);
+    const key = w.type === 'server' ? serverKey : this.fold(name);
+    if (key !== w.key) {
+      this.windows.delete(w.key);
+      w.key = key;
+      this.windows.set(key, w);
+    }
     w.name = name;
-    w.key = w.type === 'server' ? serverKey : this.fold(name);
-    this.windows.set(w.key, w);
     this.view.windowChanged(w);
     if (this.current === w) this.showHeader();
   }
@@ -416,7 +427,8 @@ export class ChatClient {
     let when = new Date(time ? time : this.now());
     if (isNaN(when.getTime())) when = new Date(this.now());
     const from = nick ? { text: kind === 'action' ? `* ${nick}` : nick, colour: colourOf(nick, this.fold) } : null;
-    if (w !== this.current && (kind === 'privmsg' || kind === 'action' || (kind === 'notice' && w.type !== 'server'))) w.unread++;
+    const talk = kind === 'privmsg' || kind === 'action' || (kind === 'notice' && w.type !== 'server');
+    if (talk && w !== this.current) w.unread++;
     this.view.line(w, { kind, from, text: clean(text), time: when, mine, ...(channel === undefined ? {} : { channel }) });
   }
 

@@ -100,7 +100,8 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
     }
     case 'QUIT':
       for (const w of [...chat.windows.values()]) {
-        const left = w.type === 'channel' ? chat.removeMember(w, msg.nick) : w.type === 'query' && chat.fold(w.name) === chat.fold(msg.nick);
+        const left = w.type === 'channel' ? chat.removeMember(w, msg.nick)
+          : w.type === 'query' && chat.fold(w.name) === chat.fold(msg.nick);
         if (left) chat.add(w, 'quit', '', `${msg.nick} quit${p[0] ? ` (${p[0]})` : ''}`, time);
       }
       return;

@@ -24,7 +24,8 @@ export function parseLine(line: string): ServerMessage | null {
   const msg = parseMessage(line);
   if (!msg) return null;
   const source = msg.source ?? '';
-  return { tags: msg.tags, source, nick: splitUserhost(source).nick, command: msg.command.toUpperCase(), params: msg.params };
+  const nick = splitUserhost(source).nick;
+  return { tags: msg.tags, source, nick, command: msg.command.toUpperCase(), params: msg.params };
 }
 
 /** One line to send, without CRLF: the WebSocket transport sends one line per message. */

@@ -21,13 +21,7 @@
 
 import { countdownText } from './backoff.js';
 import { ChatClient, type ChatSocket } from './chat.js';
-import { closePanels, PageView, togglePanel } from './view.js';
-
-function byId<T extends HTMLElement>(id: string): T {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`the page has no #${id}`);
-  return e as T;
-}
+import { byId, closePanels, PageView, togglePanel } from './view.js';
 
 function onSubmit(id: string, handler: () => void): void {
   byId<HTMLFormElement>(id).addEventListener('submit', (event) => {
@@ -104,7 +98,8 @@ document.addEventListener('DOMContentLoaded', () => {
   channels.value = query.get('channels') || channels.value;
 
   onSubmit('login', () => {
-    const error = chat.login({ nick: nick.value, channels: channels.value, password: byId<HTMLInputElement>('login-password').value });
+    const password = byId<HTMLInputElement>('login-password').value;
+    const error = chat.login({ nick: nick.value, channels: channels.value, password });
     byId('login-error').textContent = error ?? '';
     if (error !== null) return;
     document.body.dataset.view = 'chat';

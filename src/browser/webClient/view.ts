@@ -29,7 +29,7 @@ interface WindowElements {
   close: HTMLElement;
 }
 
-function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const e = document.getElementById(id);
   if (!e) throw new Error(`the page has no #${id}`);
   return e as T;
