@@ -1,13 +1,14 @@
-// Builds dist/ once before the suite, so process tests run the same JavaScript `npm start` runs.
+// Builds dist/ once before the suite, exactly as `npm run build` does: process tests run the
+// same JavaScript `npm start` runs, and the web client and the live view are served from their
+// built files (src/core/pageFiles.ts) even when a test imports the server from src/.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export default function setup(): void {
-  // SKIP_BUILD=1 for quick loops over tests that do not start the CLI.
+  // SKIP_BUILD=1 for quick loops over tests that do not need a fresh dist/.
   if (process.env.SKIP_BUILD) return;
   const root = fileURLToPath(new URL('..', import.meta.url));
-  execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  for (const args of [[`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], [`${root}scripts/build-assets.mjs`]]) {
+    execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+  }
 }

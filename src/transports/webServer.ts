@@ -1,5 +1,6 @@
 // The web side of the chat server (`--websocket [host:]port`), its only HTTP code outside the
-// live view and metrics. One HTTP server serves the web client (src/browser/webClient/page.ts) at `/` and upgrades
+// live view and metrics. One HTTP server serves the web client at `/` (the built files of
+// src/browser/webClient/, always read from dist/: src/core/pageFiles.ts) and upgrades
 // WebSocket handshakes (ws, with noServer) once their Origin passes (src/transports/handshake.ts),
 // then hands each client to the listener as a WebSocketTransport (ServerHandle.adopt). It
 // decides nothing about sessions: an adopted client is counted, capped, turned away and drained
@@ -16,7 +17,7 @@ import { WebSocketServer } from 'ws';
 import type { ServerConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { checkOrigin, chooseSubprotocol, type IrcSubprotocol } from './handshake.js';
-import { webAppCss, webAppJs, webFavicon, webPageHtml } from '../browser/webClient/page.js';
+import { pageFiles } from '../core/pageFiles.js';
 import { formatRemote } from '../core/listener.js';
 import type { Transport } from '../core/transport.js';
 import { WebSocketTransport } from './webSocketTransport.js';
@@ -52,13 +53,6 @@ const securityHeaders = {
   'Cache-Control': 'no-store',
 };
 
-const files: Record<string, { type: string; body: string }> = {
-  '/': { type: 'text/html; charset=utf-8', body: webPageHtml },
-  '/app.js': { type: 'text/javascript; charset=utf-8', body: webAppJs },
-  '/app.css': { type: 'text/css; charset=utf-8', body: webAppCss },
-  '/favicon.svg': { type: 'image/svg+xml', body: webFavicon },
-};
-
 /** Answers a handshake that will not become a session: status, one line saying why, closed. */
 function refuse(socket: Duplex, status: number, reason: string): void {
   const body = `${reason}\n`;
@@ -75,6 +69,12 @@ function ignoreError(): void {
 
 export function startWebServer(config: WebServerConfig, logger: Logger): Promise<WebServer> {
   const { host, port } = config.websocket;
+  let files: ReturnType<typeof pageFiles>;
+  try {
+    files = pageFiles('webClient');
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
   const secure = config.tlsCert !== null && config.tlsKey !== null;
   // A client that trickles its request headers (slowloris) is dropped with 408 once
   // headersTimeout has passed; Node checks every connectionsCheckingInterval (30 s by default,
@@ -104,8 +104,8 @@ export function startWebServer(config: WebServerConfig, logger: Logger): Promise
 
   function serverOnRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const file = files[path];
-    const send = (status: number, type: string, body: string): void => {
+    const file = files.get(path);
+    const send = (status: number, type: string, body: string | Buffer): void => {
       res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...securityHeaders });
       res.end(req.method === 'HEAD' ? undefined : body);
     };

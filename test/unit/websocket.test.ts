@@ -1,12 +1,14 @@
 // The pure side of IRC over WebSocket: which subprotocol is chosen, which Origins may connect,
-// how --websocket and --websocket-origin are read; and the web client's script is valid
+// how --websocket and --websocket-origin are read; and the web client's built script is valid
 // JavaScript with nothing that reaches past its own origin.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { parseServerArgs } from '../../src/cli/args.js';
 import { ChatError } from '../../src/core/errors.js';
 import { checkOrigin, chooseSubprotocol, normaliseOrigin } from '../../src/transports/handshake.js';
-import { webAppJs, webPageHtml } from '../../src/browser/webClient/page.js';
+import { pageDir } from '../../src/core/pageFiles.js';
 
 describe('subprotocol negotiation', () => {
   it("takes the first of the client's choices that we speak", () => {
@@ -95,9 +97,18 @@ describe('--websocket and --websocket-origin', () => {
 
 describe('the web client', () => {
   it('is one valid script, loaded from its own origin, that never builds markup from strings', () => {
-    expect(() => new vm.Script(webAppJs)).not.toThrow();
-    expect(webAppJs).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
-    expect(webPageHtml).not.toMatch(/<script>|<style>| on[a-z]+=/);
-    expect(webPageHtml).not.toMatch(/(src|href)="(https?:)?\/\//);
+    const source = new URL('../../src/browser/webClient/', import.meta.url);
+    const built = (name: string) => readFileSync(path.join(pageDir('webClient'), name), 'utf8');
+    const bundle = built('app.js');
+    expect(() => new vm.Script(bundle)).not.toThrow();
+    const markupFromStrings = /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/;
+    expect(bundle).not.toMatch(markupFromStrings);
+    const modules = readdirSync(source).filter((f) => f.endsWith('.ts'));
+    expect(modules).toContain('main.ts');
+    for (const name of modules) expect(readFileSync(new URL(name, source), 'utf8'), name).not.toMatch(markupFromStrings);
+    const html = built('index.html');
+    expect(html).toBe(readFileSync(new URL('index.html', source), 'utf8'));
+    expect(html).not.toMatch(/<script>|<style>| on[a-z]+=/);
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
   });
 });

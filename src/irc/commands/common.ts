@@ -3,6 +3,7 @@
 // bytes. No command logic lives here.
 
 import type { IrcMessage } from '../wire/message.js';
+import { splitText } from '../wire/split.js';
 import { ERR_TOOMANYTARGETS } from '../wire/numerics.js';
 import type { Membership } from '../state/networkState.js';
 import type { Client, MaybePromise, Outcome, Send, SessionEffect, Target, CommandContext } from './types.js';
@@ -161,22 +162,7 @@ export function packTrailing(ctx: CommandContext, client: Client, code: string, 
     Buffer.byteLength(`:${ctx.config.serverName} ${code} ${clientName(client)} `, 'utf8') +
     middle.reduce((n, p) => n + Buffer.byteLength(p, 'utf8') + 1, 0) +
     1; // the ':' of the trailing param
-  const budget = MAX_LINE_BYTES - head;
-  const lines: string[] = [];
-  let line = '';
-  let bytes = 0;
-  for (const word of words) {
-    const w = Buffer.byteLength(word, 'utf8');
-    if (line.length > 0 && bytes + 1 + w > budget) {
-      lines.push(line);
-      line = '';
-      bytes = 0;
-    }
-    bytes = line.length > 0 ? bytes + 1 + w : w;
-    line = line.length > 0 ? `${line} ${word}` : word;
-  }
-  if (line.length > 0) lines.push(line);
-  return lines;
+  return splitText(words.join(' '), MAX_LINE_BYTES - head, 'keep');
 }
 
 /**

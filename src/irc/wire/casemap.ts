@@ -1,7 +1,10 @@
 // Case mapping: the one rule by which nicks and channel names compare equal. The server
 // advertises `CASEMAPPING=rfc1459` in 005 and folds with this everywhere (nick ownership,
 // channel lookup, ban masks), so `Nick`, `NICK` and `nick` are one nick, and so are `[a]` and
-// `{a}`: RFC 1459 counts `[]\~` as the upper case of `{}|^`.
+// `{a}`: RFC 1459 counts `[]\~` as the upper case of `{}|^`. The web client folds with this
+// file too (src/browser/webClient/irc.ts), so page and server agree on who is who.
+
+import { utf8Bytes } from './split.js';
 
 /** The CASEMAPPING token value this server advertises and honours. */
 export const caseMapping = 'rfc1459';
@@ -43,7 +46,7 @@ const channelForbidden = /[ ,\x07\0\r\n]/;
 /** True when `name` is an acceptable channel name of at most `maxLen` bytes (UTF-8). */
 export function isValidChannelName(name: string, maxLen: number): boolean {
   return name.length > 1 && name.charCodeAt(0) === 0x23 && !channelForbidden.test(name)
-    && Buffer.byteLength(name, 'utf8') <= maxLen;
+    && utf8Bytes(name) <= maxLen;
 }
 
 /**

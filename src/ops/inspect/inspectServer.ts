@@ -1,12 +1,13 @@
-// The live view's HTTP side (node:http): the page, the two diagrams, a Server-Sent Events
-// stream of the monitor's view, and one connection's history as JSON. Pushes are throttled
-// (at most one per pushIntervalMs, and none when nothing changed), so a burst of thousands of
+// The live view's HTTP side (node:http): the page (the built files of src/browser/liveView/,
+// always read from dist/: src/core/pageFiles.ts), the two diagrams, a Server-Sent Events stream
+// of the monitor's view, and one connection's history as JSON. Pushes are throttled (at most
+// one per pushIntervalMs, and none when nothing changed), so a burst of thousands of
 // transitions costs each browser a few small messages a second.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Monitor } from './monitor.js';
-import { appCss, appJs, pageHtml } from '../../browser/liveView/page.js';
+import { pageFiles } from '../../core/pageFiles.js';
 
 export interface InspectServerOptions {
   host: string;
@@ -33,6 +34,12 @@ const securityHeaders = {
 
 export function startInspectServer(options: InspectServerOptions): Promise<InspectServer> {
   const { monitor, diagrams } = options;
+  let files: ReturnType<typeof pageFiles>;
+  try {
+    files = pageFiles('liveView');
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
   const pushIntervalMs = options.pushIntervalMs ?? 250;
   const streams = new Set<http.ServerResponse>();
   let timer: NodeJS.Timeout | null = null;
@@ -54,7 +61,7 @@ export function startInspectServer(options: InspectServerOptions): Promise<Inspe
   }, 15_000);
   heartbeat.unref();
 
-  function send(res: http.ServerResponse, status: number, type: string, body: string): void {
+  function send(res: http.ServerResponse, status: number, type: string, body: string | Buffer): void {
     res.writeHead(status, { 'Content-Type': type, ...securityHeaders });
     res.end(body);
   }
@@ -62,9 +69,8 @@ export function startInspectServer(options: InspectServerOptions): Promise<Inspe
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET') return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
-    if (url.pathname === '/') return send(res, 200, 'text/html; charset=utf-8', pageHtml);
-    if (url.pathname === '/app.js') return send(res, 200, 'text/javascript; charset=utf-8', appJs);
-    if (url.pathname === '/app.css') return send(res, 200, 'text/css; charset=utf-8', appCss);
+    const file = files.get(url.pathname);
+    if (file) return send(res, 200, file.type, file.body);
     const diagram = /^\/diagrams\/(\w+)\.svg$/.exec(url.pathname);
     if (diagram && diagrams[diagram[1]!] !== undefined) {
       return send(res, 200, 'image/svg+xml; charset=utf-8', diagrams[diagram[1]!]!);

@@ -1,0 +1,469 @@
+// The web client's state and everything it decides, without the DOM: the windows (the server,
+// channels, private messages) with their members and unread counts, who we are, where the
+// connection stands, and what goes to the server. It tells the page what to draw through a
+// ChatView and sends lines through a ChatSocket, so tests drive it with fakes; view.ts draws,
+// main.ts owns the WebSocket and the timers. What the server says is handled in incoming.ts,
+// what the user types in commands.ts; client.ts joins them to this class (WebChat), so that
+// those two can use this class without it importing them back.
+
+import { folderFor, lineOf, messagePieces } from './irc.js';
+import { reconnectDelayMs } from './backoff.js';
+import { Outbox } from './outbox.js';
+import { colourOf, clean } from './text.js';
+import { defaultSettings, isChannel, sortMembers, symbolOf, type Member, type ServerSettings } from './server.js';
+
+export type WindowType = 'server' | 'channel' | 'query';
+
+/** The `data-kind` of a log line, which the style colours. */
+export type LineKind =
+  | 'privmsg' | 'notice' | 'action'
+  | 'join' | 'part' | 'quit' | 'nick' | 'mode' | 'topic' | 'kick'
+  | 'info' | 'error';
+
+/** The `data-state` of the status bar. */
+export type ConnectionState = 'connecting' | 'registering' | 'connected' | 'disconnected' | 'refused';
+
+export interface ChatWindow {
+  /** The folded name (`:server` for the server window): the window's identity. */
+  key: string;
+  /** As first seen or last renamed; the server window's is the network's name. */
+  name: string;
+  type: WindowType;
+  /** A channel we are in now. */
+  joined: boolean;
+  /** A channel to join again after a reconnect. */
+  rejoin: boolean;
+  topic: string;
+  /** By folded nick. */
+  members: Map<string, Member>;
+  unread: number;
+}
+
+/** One line of a window's log, ready to show as text. */
+export interface LogLine {
+  kind: LineKind;
+  /** Who said it ('* nick' for an action) and the colour class of that nick; null for none. */
+  from: { text: string; colour: string } | null;
+  /** Cleaned (see text.ts). */
+  text: string;
+  /** A channel the line offers to join (a /list entry), shown before the text. */
+  channel?: string;
+  time: Date;
+  /** Sent by us. */
+  mine: boolean;
+}
+
+/** One row of the member list. */
+export interface MemberRow {
+  nick: string;
+  /** The nick with its prefix symbol (`@alice`). */
+  text: string;
+  colour: string;
+}
+
+/** What the page draws; every call says what changed, and the page changes just that. */
+export interface ChatView {
+  windowOpened(w: ChatWindow): void;
+  windowClosed(w: ChatWindow): void;
+  /** Its name, key or joined flag changed. */
+  windowChanged(w: ChatWindow): void;
+  /** `w` is now the window shown (its unread count is back to 0). */
+  windowShown(w: ChatWindow, previous: ChatWindow | null): void;
+  /** A line for `w`'s log (and `w.unread` may have grown). */
+  line(w: ChatWindow, line: LogLine): void;
+  /** The name and topic of the window shown. */
+  header(title: string, topic: string): void;
+  /**
+   * The member list of the window shown changed: `rows` gives it (null outside a channel).
+   * Not `now`, the page may wait and draw once for a burst of changes.
+   */
+  members(rows: () => MemberRow[] | null, now: boolean): void;
+  status(state: ConnectionState, text: string, canRetry: boolean): void;
+  /** Our nick. */
+  me(nick: string): void;
+  /** Back to the login form, with this error: the server refused us for good. */
+  loginFailed(error: string): void;
+}
+
+/** The connection, as the client uses it. */
+export interface ChatSocket {
+  /** Sends one line; false when the connection is not open. */
+  send(line: string): boolean;
+  close(): void;
+}
+
+export interface ChatPorts {
+  view: ChatView;
+  socket: ChatSocket;
+  /** ms since the epoch, for lines that carry no server-time. */
+  now?: () => number;
+  /** In [0, 1): backoff jitter, and the digits of a nick tried when ours is taken. */
+  random?: () => number;
+}
+
+/** What the login form gives. */
+export interface Login {
+  nick: string;
+  channels: string;
+  password: string;
+}
+
+/** After a drop: what to show, and when to connect again. */
+export interface Retry {
+  state: ConnectionState;
+  why: string;
+  delayMs: number;
+}
+
+interface Queued {
+  line: string;
+  w: ChatWindow;
+  piece: string;
+  action: boolean;
+}
+
+const serverKey = ':server';
+
+// A nick is one word; the server judges the rest (432 sends the user back to this form).
+const loginNick = /^[^\s,*?!@#:&$][^\s,*?!@:]*$/;
+
+export abstract class ChatClient {
+  readonly view: ChatView;
+  private readonly socket: ChatSocket;
+  private readonly now: () => number;
+  readonly random: () => number;
+
+  settings: ServerSettings = defaultSettings();
+  fold: (name: string) => string = folderFor(this.settings.caseMapping);
+  /** Our nick on the server, and the one we ask for (kept across reconnects). */
+  nick = '';
+  wanted = '';
+  user = 'web';
+  password = '';
+  /** The WebSocket opened; registration done; the user asked to quit. */
+  opened = false;
+  registered = false;
+  quitting = false;
+  /** Why the server refused us for good (bad nick, bad password): back to the login form. */
+  fatal: string | null = null;
+  /** The text of the server's ERROR, which says why it closed the connection. */
+  serverError: string | null = null;
+  /** Reconnects since the last success. */
+  attempt = 0;
+  caps = new Set<string>();
+  capLs: string[] = [];
+  readonly windows = new Map<string, ChatWindow>();
+  current: ChatWindow | null = null;
+  /** A channel being joined whose window is shown once we are in. */
+  pendingShow: string | null = null;
+  /** 353 entries per folded channel name, until its 366. */
+  readonly names = new Map<string, Member[]>();
+  readonly outbox = new Outbox<Queued>();
+
+  constructor(ports: ChatPorts) {
+    this.view = ports.view;
+    this.socket = ports.socket;
+    this.now = ports.now ?? Date.now;
+    this.random = ports.random ?? Math.random;
+  }
+
+  // ---- Login and connection ----------------------------------------------------------------
+
+  /** Takes the login form: an error to show, or null and the chat opens (then connect). */
+  login(form: Login): string | null {
+    const nick = form.nick.trim();
+    if (!loginNick.test(nick)) return 'A nick is one word, with no spaces or , * ? ! @ :';
+    this.wanted = nick;
+    this.user = nick.replace(/[^A-Za-z0-9]/g, '').slice(0, 10) || 'web';
+    this.password = form.password;
+    this.serverWindow();
+    this.joinChannels(form.channels, false);
+    const first = form.channels.split(',').map((n) => n.trim()).find(Boolean);
+    if (first) this.show(this.findWindow(this.channelName(first)));
+    this.attempt = 0;
+    return null;
+  }
+
+  /** A new WebSocket is being opened. */
+  socketOpening(): void {
+    this.opened = false;
+    this.registered = false;
+    this.serverError = null;
+    this.quitting = false;
+    this.caps = new Set();
+    this.capLs = [];
+    this.nick = this.wanted;
+    this.view.status('connecting', 'Connecting\u2026', false);
+  }
+
+  /** It opened: register (with the capabilities, the password, the nick). */
+  socketOpened(): void {
+    this.opened = true;
+    this.view.status('registering', `Connected, signing in as ${this.wanted}\u2026`, false);
+    this.send('CAP', ['LS', '302']);
+    if (this.password) this.send('PASS', [this.password]);
+    this.send('NICK', [this.wanted]);
+    this.send('USER', [this.user, '0', '*', 'Web client']);
+  }
+
+  /** One WebSocket message from the server (handled in incoming.ts). */
+  abstract receive(line: string): void;
+
+  /** It closed with this WebSocket code: null when the page is not to reconnect. */
+  socketClosed(code: number): Retry | null {
+    const wasRegistered = this.registered;
+    this.registered = false;
+    const dropped = this.outbox.clear();
+    if (dropped > 0) this.info(this.here(), `${dropped} message(s) were not sent.`, 'error');
+    for (const w of this.windows.values()) {
+      if (w.type !== 'channel') continue;
+      if (w.joined) w.rejoin = true;
+      w.joined = false;
+      w.members = new Map();
+      this.view.windowChanged(w);
+    }
+    this.membersChanged(this.current, true);
+    if (this.fatal !== null) {
+      this.view.loginFailed(this.fatal);
+      this.fatal = null;
+      return null;
+    }
+    const why = this.serverError !== null ? `The server closed the connection: ${this.serverError}`
+      : !this.opened ? 'Could not connect to the chat server: it is down, unreachable, or refused the connection.'
+      : code === 1009 ? 'The server closed the connection: a message was too big.'
+      : 'The connection to the chat server was lost.';
+    if (wasRegistered || this.opened) {
+      for (const w of [...this.windows.values()]) {
+        if (w.type === 'server' || w.rejoin || w === this.current) this.info(w, `Disconnected. ${why}`, 'error');
+      }
+    }
+    if (this.quitting) {
+      this.view.status('disconnected', `Disconnected. ${why}`, true);
+      return null;
+    }
+    const delayMs = reconnectDelayMs(this.attempt++, this.random);
+    return { state: this.opened ? 'disconnected' : 'refused', why, delayMs };
+  }
+
+  /** What the user typed in the message box (run in commands.ts). */
+  abstract input(text: string): void;
+
+  // ---- Sending -----------------------------------------------------------------------------
+
+  sendLine(line: string): boolean {
+    return this.socket.send(line);
+  }
+
+  send(command: string, params: readonly string[]): boolean {
+    return this.sendLine(lineOf(command, params));
+  }
+
+  /** Closes the connection (the server refused our nick for good). */
+  hangUp(): void {
+    this.socket.close();
+  }
+
+  /** Text typed into a window: PRIVMSGs (or actions) cut to fit, paced by the outbox. */
+  say(w: ChatWindow, text: string, action: boolean): void {
+    if (w.type === 'server') {
+      const how = 'join a channel (/join #name) or write to someone (/msg nick text) to talk.';
+      this.info(w, `This is the server window: ${how}`, 'error');
+      return;
+    }
+    if (!this.registered) {
+      this.info(w, 'Not connected: the message was not sent.', 'error');
+      return;
+    }
+    for (const piece of messagePieces(text, { nick: this.nick, user: this.user, target: w.name }, action ? 9 : 0)) {
+      const body = action ? `\x01ACTION ${piece}\x01` : piece;
+      this.outbox.push({ w, line: lineOf('PRIVMSG', [w.name, body]), piece, action });
+    }
+    this.pumpOutbox();
+  }
+
+  /** Sends the next chunk of the outbox, unless one is on its way. */
+  pumpOutbox(): void {
+    if (!this.registered) return;
+    const chunk = this.outbox.take();
+    for (const next of chunk.items) {
+      this.sendLine(next.line);
+      // With echo-message the server sends our message back, and it is shown then.
+      if (!this.caps.has('echo-message')) {
+        this.add(next.w, next.action ? 'action' : 'privmsg', this.nick, next.piece, null, true);
+      }
+    }
+    if (chunk.ping !== null) this.send('PING', [chunk.ping]);
+  }
+
+  /** Joins now, or once registered; with `focus`, the last one's window is shown when joined. */
+  joinChannels(list: string, focus: boolean): void {
+    const names = list.split(',').map((n) => n.trim()).filter(Boolean).map((n) => this.channelName(n));
+    if (names.length === 0) return;
+    if (!this.registered) {
+      for (const n of names) this.openWindow(n, 'channel').rejoin = true;
+      return;
+    }
+    if (focus) this.pendingShow = names[names.length - 1]!;
+    this.send('JOIN', [names.join(',')]);
+  }
+
+  /** Joins again the channels we were in, after a reconnect. */
+  rejoin(): void {
+    const names = [...this.windows.values()].filter((w) => w.type === 'channel' && w.rejoin).map((w) => w.name);
+    if (names.length > 0) this.joinChannels(names.join(','), false);
+  }
+
+  // ---- Windows -----------------------------------------------------------------------------
+
+  isChannel(name: string): boolean {
+    return isChannel(name, this.settings);
+  }
+
+  /** `room` as a channel name: `#room`. */
+  channelName(name: string): string {
+    return this.isChannel(name) ? name : '#' + name;
+  }
+
+  isMe(nick: string): boolean {
+    return this.fold(nick) === this.fold(this.nick);
+  }
+
+  findWindow(name: string): ChatWindow | null {
+    return this.windows.get(this.fold(name)) ?? null;
+  }
+
+  openWindow(name: string, type: WindowType): ChatWindow {
+    const key = type === 'server' ? serverKey : this.fold(name);
+    const found = this.windows.get(key);
+    if (found) return found;
+    const w: ChatWindow = {
+      key, name, type, joined: false, rejoin: type === 'channel', topic: '', members: new Map(), unread: 0,
+    };
+    this.windows.set(key, w);
+    this.view.windowOpened(w);
+    if (!this.current) this.show(w);
+    return w;
+  }
+
+  serverWindow(): ChatWindow {
+    return this.openWindow(this.settings.network, 'server');
+  }
+
+  /** The window shown (the server window when there is none yet). */
+  here(): ChatWindow {
+    return this.current ?? this.serverWindow();
+  }
+
+  /** The user closed `w`: a joined channel is parted (the server's PART then removes it). */
+  closeWindow(w: ChatWindow): void {
+    if (w.type === 'server') return;
+    if (w.type === 'channel' && w.joined) {
+      w.rejoin = false;
+      this.send('PART', [w.name]);
+      return;
+    }
+    this.removeWindow(w);
+  }
+
+  removeWindow(w: ChatWindow): void {
+    this.windows.delete(w.key);
+    this.view.windowClosed(w);
+    if (this.current === w) {
+      this.current = null;
+      this.show(this.windows.get(serverKey) ?? null);
+    }
+  }
+
+  renameWindow(w: ChatWindow, name: string): void {
+    const key = w.type === 'server' ? serverKey : this.fold(name);
+    if (key !== w.key) {
+      this.windows.delete(w.key);
+      w.key = key;
+      this.windows.set(key, w);
+    }
+    w.name = name;
+    this.view.windowChanged(w);
+    if (this.current === w) this.showHeader();
+  }
+
+  /** A private-message window with `nick`, shown; false for ourselves (none opens). */
+  openQuery(nick: string): boolean {
+    if (this.isMe(nick)) return false;
+    this.show(this.openWindow(nick, 'query'));
+    return true;
+  }
+
+  show(w: ChatWindow | null): void {
+    if (!w) return;
+    const previous = this.current;
+    this.current = w;
+    w.unread = 0;
+    this.view.windowShown(w, previous);
+    this.showHeader();
+    this.membersChanged(w, true);
+  }
+
+  showHeader(): void {
+    const w = this.current;
+    if (!w) return;
+    this.view.header(w.type === 'server' ? this.settings.network : w.name, w.type === 'channel' ? clean(w.topic) : '');
+  }
+
+  /** The server announced its name (NETWORK): the server window takes it. */
+  setNetwork(name: string): void {
+    this.settings.network = name;
+    const w = this.windows.get(serverKey);
+    if (w) this.renameWindow(w, name);
+  }
+
+  /** A line in `w`'s log; `time` is the server-time tag when there is one. */
+  add(w: ChatWindow, kind: LineKind, nick: string, text: string, time?: string | null, mine = false, channel?: string): void {
+    let when = new Date(time ? time : this.now());
+    if (isNaN(when.getTime())) when = new Date(this.now());
+    const from = nick ? { text: kind === 'action' ? `* ${nick}` : nick, colour: colourOf(nick, this.fold) } : null;
+    const talk = kind === 'privmsg' || kind === 'action' || (kind === 'notice' && w.type !== 'server');
+    if (talk && w !== this.current) w.unread++;
+    this.view.line(w, { kind, from, text: clean(text), time: when, mine, ...(channel === undefined ? {} : { channel }) });
+  }
+
+  /** A line from the page itself (`info`, or `error` for what went wrong). */
+  info(w: ChatWindow | null, text: string, kind: LineKind = 'info'): void {
+    this.add(w ?? this.serverWindow(), kind, '', text);
+  }
+
+  // ---- Members -----------------------------------------------------------------------------
+
+  addMember(w: ChatWindow, nick: string, modes = ''): void {
+    w.members.set(this.fold(nick), { nick, modes });
+    this.membersChanged(w, false);
+  }
+
+  /** True when `nick` was a member. */
+  removeMember(w: ChatWindow, nick: string): boolean {
+    const had = w.members.delete(this.fold(nick));
+    if (had) this.membersChanged(w, false);
+    return had;
+  }
+
+  /** Tells the page when `w` is the window shown. */
+  membersChanged(w: ChatWindow | null, now: boolean): void {
+    if (w === this.current) this.view.members(() => this.memberRows(), now);
+  }
+
+  /** The member list of the window shown, in order; null outside a channel. */
+  memberRows(): MemberRow[] | null {
+    const w = this.current;
+    if (!w || w.type !== 'channel') return null;
+    return sortMembers(w.members.values(), this.settings, this.fold).map((m) => ({
+      nick: m.nick,
+      text: symbolOf(m, this.settings) + m.nick,
+      colour: colourOf(m.nick, this.fold),
+    }));
+  }
+
+  /** The server's CASEMAPPING: names fold its way from now on. */
+  setCaseMapping(caseMapping: string): void {
+    this.settings.caseMapping = caseMapping;
+    this.fold = folderFor(caseMapping);
+  }
+}

@@ -1,0 +1,311 @@
+// What the server says, applied to the client: one handler per command or numeric, each
+// changing the ChatClient's state and telling its view. Registration (CAP, 001, 005, a nick
+// taken or refused), channels (JOIN, PART, KICK, TOPIC, NAMES, MODE), people (NICK, QUIT) and
+// messages (PRIVMSG, NOTICE, CTCP ACTION). Pure: no DOM, no socket.
+
+import type { ChatClient } from './chat.js';
+import type { ServerMessage } from './irc.js';
+import { memberModeChanges, parseNamesEntry, readIsupport, withMode, type Member } from './server.js';
+import {
+  ERR_BADCHANNELKEY,
+  ERR_BANNEDFROMCHAN,
+  ERR_CANNOTSENDTOCHAN,
+  ERR_CHANNELISFULL,
+  ERR_CHANOPRIVSNEEDED,
+  ERR_ERRONEUSNICKNAME,
+  ERR_INVITEONLYCHAN,
+  ERR_NICKNAMEINUSE,
+  ERR_NOSUCHCHANNEL,
+  ERR_NOSUCHNICK,
+  ERR_NOTONCHANNEL,
+  ERR_PASSWDMISMATCH,
+  RPL_AWAY,
+  RPL_ENDOFNAMES,
+  RPL_ISUPPORT,
+  RPL_LIST,
+  RPL_LISTEND,
+  RPL_LISTSTART,
+  RPL_NAMREPLY,
+  RPL_NOTOPIC,
+  RPL_TOPIC,
+  RPL_TOPICWHOTIME,
+  RPL_WELCOME,
+  RPL_WHOISCHANNELS,
+  RPL_WHOISIDLE,
+  RPL_WHOISSECURE,
+  RPL_WHOISSERVER,
+  RPL_WHOISUSER,
+} from '../../irc/wire/numerics.js';
+
+/** The IRCv3 capabilities the page asks for, when the server offers them. */
+export const wantedCaps = ['server-time', 'echo-message', 'multi-prefix'];
+
+/** Replies to a command the user typed: shown in the window they typed it in. */
+const whoisReplies = new Set([RPL_WHOISUSER, RPL_WHOISSERVER, RPL_WHOISIDLE, RPL_WHOISCHANNELS, RPL_AWAY, RPL_WHOISSECURE]);
+/** Numerics the page reads elsewhere, or that say nothing worth a line. */
+const silentReplies = new Set([RPL_ENDOFNAMES, RPL_TOPICWHOTIME, RPL_LISTSTART]);
+/** Errors about a channel or nick: shown in its window when there is one. */
+const targetErrors = new Set([
+  ERR_NOSUCHNICK, ERR_NOSUCHCHANNEL, ERR_CANNOTSENDTOCHAN, ERR_NOTONCHANNEL, ERR_CHANNELISFULL,
+  ERR_INVITEONLYCHAN, ERR_BANNEDFROMCHAN, ERR_BADCHANNELKEY, ERR_CHANOPRIVSNEEDED,
+]);
+
+export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
+  const p = msg.params;
+  const time = msg.tags.time;
+  switch (msg.command) {
+    case 'PING':
+      chat.send('PONG', [p[0] ?? '']);
+      return;
+    case 'PONG':
+      if (chat.outbox.pong(p[p.length - 1])) chat.pumpOutbox();
+      return;
+    case 'CAP':
+      return handleCap(chat, msg);
+    case RPL_WELCOME:
+      chat.nick = p[0] ?? chat.wanted;
+      chat.view.me(chat.nick);
+      chat.registered = true;
+      chat.attempt = 0;
+      chat.view.status('connected', `Connected as ${chat.nick}`, false);
+      chat.info(chat.serverWindow(), p[1] || 'Welcome');
+      chat.rejoin();
+      return;
+    case RPL_ISUPPORT:
+      for (const token of p.slice(1, -1)) applyIsupport(chat, token);
+      return;
+    case ERR_ERRONEUSNICKNAME:
+    case ERR_NICKNAMEINUSE:
+      return handleNickRefused(chat, msg);
+    case ERR_PASSWDMISMATCH:
+      chat.fatal = 'The server password is wrong.';
+      return;
+    case 'ERROR':
+      chat.serverError = p[0] || 'closed';
+      chat.info(chat.serverWindow(), p[0] || 'ERROR', 'error');
+      return;
+    case 'JOIN':
+      return handleJoin(chat, msg, time);
+    case 'PART': {
+      const w = chat.findWindow(p[0] ?? '');
+      if (!w) return;
+      if (chat.isMe(msg.nick)) {
+        w.rejoin = false;
+        chat.removeWindow(w);
+        return;
+      }
+      chat.removeMember(w, msg.nick);
+      chat.add(w, 'part', '', `${msg.nick} left ${w.name}${p[1] ? ` (${p[1]})` : ''}`, time);
+      return;
+    }
+    case 'QUIT':
+      for (const w of [...chat.windows.values()]) {
+        const left = w.type === 'channel' ? chat.removeMember(w, msg.nick)
+          : w.type === 'query' && chat.fold(w.name) === chat.fold(msg.nick);
+        if (left) chat.add(w, 'quit', '', `${msg.nick} quit${p[0] ? ` (${p[0]})` : ''}`, time);
+      }
+      return;
+    case 'NICK':
+      return handleNick(chat, msg, time);
+    case 'KICK': {
+      const w = chat.findWindow(p[0] ?? '');
+      if (!w) return;
+      const kicked = p[1] ?? '';
+      chat.removeMember(w, kicked);
+      chat.add(w, 'kick', '', `${kicked} was kicked by ${msg.nick}${p[2] ? ` (${p[2]})` : ''}`, time);
+      if (chat.isMe(kicked)) {
+        w.joined = false;
+        w.rejoin = false;
+        w.members = new Map();
+        chat.view.windowChanged(w);
+        chat.membersChanged(w, true);
+      }
+      return;
+    }
+    case 'TOPIC': {
+      const w = chat.findWindow(p[0] ?? '');
+      if (!w) return;
+      w.topic = p[1] ?? '';
+      chat.add(w, 'topic', '', msg.nick + (w.topic ? ` set the topic: ${w.topic}` : ' cleared the topic'), time);
+      if (w === chat.current) chat.showHeader();
+      return;
+    }
+    case RPL_NOTOPIC:
+    case RPL_TOPIC: {
+      const w = chat.findWindow(p[1] ?? '');
+      if (!w) return;
+      w.topic = msg.command === RPL_TOPIC ? p[2] ?? '' : '';
+      if (w.topic) chat.add(w, 'topic', '', `Topic: ${w.topic}`, time);
+      if (w === chat.current) chat.showHeader();
+      return;
+    }
+    case RPL_NAMREPLY: {
+      const channel = chat.fold(p[2] ?? '');
+      const names = chat.names.get(channel) ?? [];
+      chat.names.set(channel, names);
+      for (const entry of (p[3] ?? '').split(' ')) {
+        const member = parseNamesEntry(entry, chat.settings);
+        if (member) names.push(member);
+      }
+      return;
+    }
+    case RPL_ENDOFNAMES: {
+      const channel = chat.fold(p[1] ?? '');
+      const got = chat.names.get(channel) ?? [];
+      chat.names.delete(channel);
+      const w = chat.findWindow(p[1] ?? '');
+      if (!w) return;
+      w.members = new Map(got.map((m): [string, Member] => [chat.fold(m.nick), m]));
+      chat.membersChanged(w, true);
+      return;
+    }
+    case 'MODE':
+      return handleMode(chat, msg, time);
+    case 'PRIVMSG':
+    case 'NOTICE':
+      return handleText(chat, msg, time);
+    case RPL_LIST:
+      chat.add(chat.serverWindow(), 'info', '', ` (${p[2] || '0'}) ${p[3] ?? ''}`, null, false, p[1] ?? '');
+      return;
+    case RPL_LISTEND:
+      chat.info(chat.serverWindow(), 'End of the channel list.');
+      return;
+    default:
+      if (targetErrors.has(msg.command)) {
+        chat.info(chat.findWindow(p[1] ?? '') ?? chat.here(), p.slice(1).join(': '), 'error');
+      } else if (/^\d{3}$/.test(msg.command)) {
+        const text = p.slice(1).join(' ');
+        if (Number(msg.command) >= 400) chat.info(chat.here(), text, 'error');
+        else if (whoisReplies.has(msg.command)) chat.info(chat.here(), text);
+        else if (!silentReplies.has(msg.command)) chat.info(chat.serverWindow(), text);
+      }
+  }
+}
+
+function applyIsupport(chat: ChatClient, token: string): void {
+  const { network, caseMapping, ...rest } = readIsupport(token);
+  Object.assign(chat.settings, rest);
+  if (caseMapping !== undefined) chat.setCaseMapping(caseMapping);
+  if (network !== undefined) chat.setNetwork(network);
+}
+
+function handleCap(chat: ChatClient, msg: ServerMessage): void {
+  const p = msg.params;
+  const sub = (p[1] ?? '').toUpperCase();
+  if (sub === 'LS') {
+    // CAP LS 302 may come in several lines, each but the last with '*' before the list.
+    const more = p[2] === '*';
+    chat.capLs.push(...((more ? p[3] : p[2]) ?? '').split(' '));
+    if (more) return;
+    const offered = new Set(chat.capLs.map((c) => c.split('=')[0]));
+    const want = wantedCaps.filter((c) => offered.has(c));
+    if (want.length > 0) chat.send('CAP', ['REQ', want.join(' ')]);
+    else chat.send('CAP', ['END']);
+  } else if (sub === 'ACK') {
+    for (const c of (p[2] ?? '').split(' ')) if (c && c.charAt(0) !== '-') chat.caps.add(c);
+    if (!chat.registered) chat.send('CAP', ['END']);
+  } else if (sub === 'NAK') {
+    if (!chat.registered) chat.send('CAP', ['END']);
+  }
+}
+
+/** 432 or 433: before registration, a taken nick gets a `_` (or digits); a refused one ends it. */
+function handleNickRefused(chat: ChatClient, msg: ServerMessage): void {
+  const p = msg.params;
+  if (chat.registered) {
+    chat.info(chat.here(), `${p[1] ?? ''}: ${p[2] || 'nick unavailable'}`, 'error');
+    return;
+  }
+  if (msg.command === ERR_ERRONEUSNICKNAME) {
+    chat.fatal = `The server refused the nick ${p[1] || chat.wanted}: ${p[2] || 'erroneous nickname'}`;
+    chat.quitting = true;
+    chat.hangUp();
+    return;
+  }
+  chat.wanted = chat.wanted.length < 12 ? chat.wanted + '_' : chat.wanted.slice(0, 8) + Math.floor(chat.random() * 1000);
+  chat.info(chat.serverWindow(), `That nick is taken; trying ${chat.wanted}`);
+  chat.send('NICK', [chat.wanted]);
+}
+
+function handleJoin(chat: ChatClient, msg: ServerMessage, time: string | undefined): void {
+  const name = msg.params[0] ?? '';
+  if (chat.isMe(msg.nick)) {
+    const w = chat.openWindow(name, 'channel');
+    w.joined = true;
+    w.rejoin = true;
+    w.members = new Map();
+    chat.view.windowChanged(w);
+    chat.addMember(w, msg.nick);
+    chat.add(w, 'join', '', `You joined ${name}`, time);
+    if (chat.pendingShow !== null && chat.fold(chat.pendingShow) === chat.fold(name)) {
+      chat.show(w);
+      chat.pendingShow = null;
+    }
+    return;
+  }
+  const w = chat.findWindow(name);
+  if (!w) return;
+  chat.addMember(w, msg.nick);
+  chat.add(w, 'join', '', `${msg.nick} joined ${w.name}`, time);
+}
+
+function handleNick(chat: ChatClient, msg: ServerMessage, time: string | undefined): void {
+  const from = msg.nick;
+  const to = msg.params[0] ?? '';
+  const mine = chat.isMe(from);
+  if (mine) {
+    chat.nick = to;
+    chat.wanted = to;
+    chat.view.me(to);
+    chat.view.status('connected', `Connected as ${to}`, false);
+  }
+  for (const w of [...chat.windows.values()]) {
+    if (w.type === 'channel') {
+      const m = w.members.get(chat.fold(from));
+      if (!m) continue;
+      w.members.delete(chat.fold(from));
+      m.nick = to;
+      w.members.set(chat.fold(to), m);
+      chat.membersChanged(w, false);
+      chat.add(w, 'nick', '', `${mine ? 'You are' : `${from} is`} now known as ${to}`, time);
+    } else if (w.type === 'query' && chat.fold(w.name) === chat.fold(from)) {
+      chat.add(w, 'nick', '', `${from} is now known as ${to}`, time);
+      chat.renameWindow(w, to);
+    } else if (w.type === 'server' && mine) {
+      chat.add(w, 'nick', '', `You are now known as ${to}`, time);
+    }
+  }
+}
+
+function handleMode(chat: ChatClient, msg: ServerMessage, time: string | undefined): void {
+  const p = msg.params;
+  const w = chat.findWindow(p[0] ?? '');
+  if (!w || w.type !== 'channel') return;
+  for (const change of memberModeChanges(p[1] ?? '', p.slice(2), chat.settings)) {
+    const member = w.members.get(chat.fold(change.nick));
+    if (!member) continue;
+    member.modes = withMode(member.modes, change.mode, change.add);
+    chat.membersChanged(w, false);
+  }
+  chat.add(w, 'mode', '', `${msg.nick} set mode ${p.slice(1).join(' ')}`, time);
+}
+
+/** PRIVMSG and NOTICE: to a channel's window, a private window, or (from a server) the server's. */
+function handleText(chat: ChatClient, msg: ServerMessage, time: string | undefined): void {
+  const target = msg.params[0] ?? '';
+  let text = msg.params[1] ?? '';
+  let kind: 'privmsg' | 'notice' | 'action' = msg.command === 'NOTICE' ? 'notice' : 'privmsg';
+  if (text.charAt(0) === '\x01') {
+    const ctcp = text.replace(/^\x01|\x01$/g, '');
+    if (ctcp.slice(0, 7).toUpperCase() !== 'ACTION ') return; // other CTCP requests are not shown
+    text = ctcp.slice(7);
+    kind = 'action';
+  }
+  const fromServer = !msg.nick || msg.nick.indexOf('.') !== -1 || msg.source.indexOf('!') === -1;
+  const mine = !fromServer && chat.isMe(msg.nick);
+  const w = chat.isChannel(target) ? chat.findWindow(target)
+    : fromServer ? chat.serverWindow()
+    : chat.openWindow(mine ? target : msg.nick, 'query');
+  if (!w) return;
+  chat.add(w, kind, fromServer ? msg.nick || chat.settings.network : msg.nick, text, time, mine);
+}

@@ -1,0 +1,221 @@
+// The web client's DOM: draws what the ChatClient says changed (a ChatView), and turns clicks
+// on windows, members and /list entries into calls back to it. Hostile text stays text: every
+// piece of it goes in with textContent, never as markup, and each nick and message is its own
+// <bdi> (a bidi isolate), so a U+202E in a message reorders that message only, never the time,
+// the nick or the next line.
+
+import type { ChatView, ChatWindow, ConnectionState, LogLine, MemberRow } from './chat.js';
+import { hhmm } from './text.js';
+
+/** A log keeps this many lines; older ones are dropped as new ones come. */
+const maxLines = 1000;
+/** A log scrolled to within this many pixels of its end follows new lines. */
+const followPx = 40;
+
+/** What clicks in the page ask of the client. */
+export interface ViewActions {
+  show(w: ChatWindow): void;
+  close(w: ChatWindow): void;
+  /** A private-message window with `nick`; false for ourselves (nothing opens). */
+  query(nick: string): boolean;
+  join(channel: string): void;
+}
+
+interface WindowElements {
+  log: HTMLElement;
+  item: HTMLElement;
+  label: HTMLElement;
+  badge: HTMLElement;
+  close: HTMLElement;
+}
+
+export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`the page has no #${id}`);
+  return e as T;
+}
+
+function el(tag: string, cls?: string, text?: string): HTMLElement {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function button(cls: string, text: string, onClick: () => void): HTMLButtonElement {
+  const b = el('button', cls, text) as HTMLButtonElement;
+  b.type = 'button';
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+/** Opens one of the phone layout's side panels (`windows`, `members`), or closes it. */
+export function togglePanel(panel: 'windows' | 'members'): void {
+  const cls = `show-${panel}`;
+  const open = !document.body.classList.contains(cls);
+  closePanels();
+  if (open) document.body.classList.add(cls);
+  byId(`toggle-${panel}`).setAttribute('aria-expanded', String(open));
+}
+
+export function closePanels(): void {
+  document.body.classList.remove('show-windows', 'show-members');
+  byId('toggle-windows').setAttribute('aria-expanded', 'false');
+  byId('toggle-members').setAttribute('aria-expanded', 'false');
+}
+
+export class PageView implements ChatView {
+  private readonly elements = new Map<ChatWindow, WindowElements>();
+  private shown: ChatWindow | null = null;
+  private membersPending = false;
+
+  constructor(private readonly actions: ViewActions) {}
+
+  private of(w: ChatWindow): WindowElements {
+    const e = this.elements.get(w);
+    if (!e) throw new Error(`no elements for window ${w.key}`);
+    return e;
+  }
+
+  windowOpened(w: ChatWindow): void {
+    const log = el('div', 'log');
+    log.setAttribute('role', 'log');
+    log.hidden = true;
+    const item = el('li');
+    item.dataset.type = w.type;
+    const open = button('window', '', () => {
+      this.actions.show(w);
+      closePanels();
+    });
+    const label = el('bdi', 'name');
+    const badge = el('span', 'badge');
+    open.append(label, badge);
+    const close = button('close', '\u00d7', () => this.actions.close(w));
+    item.append(open, close);
+    byId('window-list').append(item);
+    byId('logs').append(log);
+    this.elements.set(w, { log, item, label, badge, close });
+    this.windowChanged(w);
+  }
+
+  windowClosed(w: ChatWindow): void {
+    const e = this.of(w);
+    e.item.remove();
+    e.log.remove();
+    this.elements.delete(w);
+    if (this.shown === w) this.shown = null;
+  }
+
+  windowChanged(w: ChatWindow): void {
+    const e = this.of(w);
+    e.log.dataset.key = w.key;
+    e.item.dataset.key = w.key;
+    e.item.dataset.joined = w.type === 'channel' ? String(w.joined) : 'true';
+    e.label.textContent = w.name;
+    e.close.setAttribute('aria-label', `Close ${w.name}`);
+  }
+
+  windowShown(w: ChatWindow, previous: ChatWindow | null): void {
+    const before = previous && this.elements.get(previous);
+    if (before) {
+      before.log.hidden = true;
+      before.item.classList.remove('current');
+    }
+    const e = this.of(w);
+    this.shown = w;
+    e.log.hidden = false;
+    e.item.classList.add('current');
+    e.badge.textContent = '';
+    e.log.scrollTop = e.log.scrollHeight;
+    document.body.dataset.window = w.type;
+    byId<HTMLInputElement>('input').placeholder = w.type === 'server' ? '/join #channel, or /help' : `Message ${w.name}`;
+  }
+
+  line(w: ChatWindow, line: LogLine): void {
+    const row = el('div', line.mine ? 'msg mine' : 'msg');
+    row.dataset.kind = line.kind;
+    const stamp = el('time', 'time', hhmm(line.time)) as HTMLTimeElement;
+    stamp.dateTime = line.time.toISOString();
+    stamp.title = line.time.toLocaleString();
+    row.append(stamp);
+    if (line.from) row.append(el('bdi', `nick ${line.from.colour}`, line.from.text));
+    const body = el('bdi', 'text');
+    if (line.channel !== undefined) {
+      const channel = line.channel;
+      const join = button('channel', channel, () => this.actions.join(channel));
+      join.title = `Join ${channel}`;
+      body.append(join, document.createTextNode(line.text));
+    } else {
+      body.textContent = line.text;
+    }
+    row.append(body);
+    const { log, badge } = this.of(w);
+    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < followPx;
+    log.append(row);
+    while (log.childElementCount > maxLines) log.firstElementChild?.remove();
+    if (w === this.shown) {
+      if (atBottom || line.mine) log.scrollTop = log.scrollHeight;
+    } else {
+      badge.textContent = w.unread > 0 ? String(w.unread) : '';
+    }
+  }
+
+  header(title: string, topic: string): void {
+    byId('window-name').textContent = title;
+    const t = byId('topic');
+    t.textContent = topic;
+    t.title = topic;
+    document.title = `${title} \u00b7 Chat`;
+  }
+
+  members(rows: () => MemberRow[] | null, now: boolean): void {
+    if (now) {
+      this.drawMembers(rows());
+      return;
+    }
+    // A burst of joins or mode changes redraws the list once, at the next frame.
+    if (this.membersPending) return;
+    this.membersPending = true;
+    requestAnimationFrame(() => {
+      this.membersPending = false;
+      this.drawMembers(rows());
+    });
+  }
+
+  private drawMembers(rows: MemberRow[] | null): void {
+    const list = byId('member-list');
+    list.textContent = '';
+    if (!rows) {
+      byId('member-count').textContent = '';
+      return;
+    }
+    const frag = document.createDocumentFragment();
+    for (const m of rows) {
+      const li = el('li');
+      li.dataset.nick = m.nick;
+      const b = button(m.colour, m.text, () => {
+        if (this.actions.query(m.nick)) closePanels();
+      });
+      b.title = `Private message to ${m.nick}`;
+      li.append(b);
+      frag.append(li);
+    }
+    list.append(frag);
+    byId('member-count').textContent = `(${rows.length})`;
+  }
+
+  status(state: ConnectionState, text: string, canRetry: boolean): void {
+    byId('status').dataset.state = state;
+    byId('status-text').textContent = text;
+    byId('reconnect').hidden = !canRetry;
+  }
+
+  me(nick: string): void {
+    byId('me').textContent = nick;
+  }
+
+  loginFailed(error: string): void {
+    document.body.dataset.view = 'login';
+    byId('login-error').textContent = error;
+  }
+}

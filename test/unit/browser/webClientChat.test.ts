@@ -1,0 +1,436 @@
+// The web client's state and decisions (src/browser/webClient/chat.ts, incoming.ts,
+// commands.ts) in Node, without a browser: server lines go in, and what it sends and what it
+// tells the page come out, through a fake socket and a fake view.
+import { describe, expect, it } from 'vitest';
+import type { ChatView, ChatWindow, ConnectionState } from '../../../src/browser/webClient/chat.js';
+import { WebChat } from '../../../src/browser/webClient/client.js';
+
+interface Shown {
+  /** The window's key now (a private window takes the new nick's). */
+  window: string;
+  kind: string;
+  from: string;
+  text: string;
+  mine: boolean;
+  channel?: string;
+}
+
+/** A client with a fake socket and a fake view that records what it was told. */
+function harness() {
+  const sent: string[] = [];
+  const logged: Array<{ w: ChatWindow; line: Omit<Shown, 'window'> }> = [];
+  const record = {
+    socketOpen: true,
+    hangUps: 0,
+    windows: [] as string[],
+    shown: '',
+    header: ['', ''] as [string, string],
+    members: null as string[] | null,
+    status: { state: '' as ConnectionState | '', text: '', canRetry: false },
+    me: '',
+    loginError: '',
+  };
+  const view: ChatView = {
+    windowOpened: (w) => record.windows.push(w.key),
+    windowClosed: (w) => record.windows.splice(record.windows.indexOf(w.key), 1),
+    windowChanged: () => {},
+    windowShown: (w) => {
+      record.shown = w.key;
+    },
+    line: (w, l) => void logged.push({ w, line: { kind: l.kind, from: l.from?.text ?? '', text: l.text, mine: l.mine, ...(l.channel ? { channel: l.channel } : {}) } }),
+    header: (title, topic) => {
+      record.header = [title, topic];
+    },
+    members: (rows) => {
+      record.members = rows()?.map((r) => r.text) ?? null;
+    },
+    status: (state, text, canRetry) => {
+      record.status = { state, text, canRetry };
+    },
+    me: (nick) => {
+      record.me = nick;
+    },
+    loginFailed: (error) => {
+      record.loginError = error;
+    },
+  };
+  const chat = new WebChat({
+    view,
+    socket: {
+      send: (line) => record.socketOpen && sent.push(line) > 0,
+      close: () => void record.hangUps++,
+    },
+    now: () => Date.UTC(2026, 0, 1, 12, 0),
+    random: () => 0.5,
+  });
+  /** Server lines in, what the client sent in answer out. */
+  const hear = (...received: string[]): string[] => {
+    const before = sent.length;
+    for (const line of received) chat.receive(line);
+    return sent.slice(before);
+  };
+  const lines = (): Shown[] => logged.map(({ w, line }) => ({ window: w.key, ...line }));
+  const texts = (window: string) => lines().filter((l) => l.window === window).map((l) => l.text);
+  return { chat, sent, lines, record, hear, texts };
+}
+
+/** Logged in as `nick` with `channels`, connected and registered (no capabilities). */
+function registered(nick = 'alice', channels = '#room') {
+  const h = harness();
+  expect(h.chat.login({ nick, channels, password: '' })).toBeNull();
+  h.chat.socketOpening();
+  h.chat.socketOpened();
+  h.hear(':irc CAP * LS :cap-notify', `:irc 001 ${nick} :Welcome to the network`);
+  h.hear(`:irc 005 ${nick} CASEMAPPING=rfc1459 CHANTYPES=# NETWORK=testnet PREFIX=(ov)@+ :are supported by this server`);
+  h.sent.length = 0;
+  return h;
+}
+
+describe('signing in', () => {
+  it('refuses a nick that is not one word before connecting', () => {
+    const { chat } = harness();
+    expect(chat.login({ nick: 'two words', channels: '', password: '' })).toMatch(/one word/);
+    expect(chat.login({ nick: '#chan', channels: '', password: '' })).toMatch(/one word/);
+  });
+
+  it('registers with CAP, PASS, NICK and USER, asks for the capabilities it uses that are offered, then joins', () => {
+    const { chat, sent, hear, record } = harness();
+    expect(chat.login({ nick: ' Al.ice ', channels: 'room, #other', password: 'pw' })).toBeNull();
+    expect(record.windows).toEqual([':server', '#room', '#other']);
+    expect(record.shown).toBe('#room');
+    chat.socketOpening();
+    expect(record.status.state).toBe('connecting');
+    chat.socketOpened();
+    expect(sent).toEqual(['CAP LS 302', 'PASS pw', 'NICK Al.ice', 'USER Alice 0 * :Web client']);
+    expect(record.status).toEqual({ state: 'registering', text: 'Connected, signing in as Al.ice…', canRetry: false });
+    // CAP LS in two lines: the page waits for the last one.
+    expect(hear(':irc CAP * LS * :cap-notify echo-message')).toEqual([]);
+    expect(hear(':irc CAP * LS :multi-prefix sasl=PLAIN')).toEqual(['CAP REQ :echo-message multi-prefix']);
+    expect(hear(':irc CAP * ACK :echo-message multi-prefix')).toEqual(['CAP END']);
+    expect([...chat.caps]).toEqual(['echo-message', 'multi-prefix']);
+    expect(hear(':irc 001 Al.ice :Welcome')).toEqual(['JOIN #room,#other']);
+    expect(record.status).toEqual({ state: 'connected', text: 'Connected as Al.ice', canRetry: false });
+    expect(record.me).toBe('Al.ice');
+  });
+
+  it('ends CAP at once when none of its capabilities is offered', () => {
+    const { chat, hear } = harness();
+    chat.login({ nick: 'bob', channels: '', password: '' });
+    chat.socketOpening();
+    chat.socketOpened();
+    expect(hear(':irc CAP * LS :sasl')).toEqual(['CAP END']);
+  });
+
+  it('tries another nick when its own is taken, and goes back to the login form when it is refused', () => {
+    const { chat, hear, texts, record } = harness();
+    chat.login({ nick: 'bob', channels: '', password: '' });
+    chat.socketOpening();
+    chat.socketOpened();
+    expect(hear(':irc 433 * bob :Nickname is already in use')).toEqual(['NICK bob_']);
+    expect(texts(':server')).toContain('That nick is taken; trying bob_');
+    expect(hear(':irc 432 * bob_ :Erroneous nickname')).toEqual([]);
+    expect(record.hangUps).toBe(1);
+    expect(chat.socketClosed(1000)).toBeNull();
+    expect(record.loginError).toBe('The server refused the nick bob_: Erroneous nickname');
+  });
+
+  it('goes back to the login form when the password is wrong', () => {
+    const { chat, hear, record } = harness();
+    chat.login({ nick: 'bob', channels: '', password: 'nope' });
+    chat.socketOpening();
+    chat.socketOpened();
+    hear(':irc 464 bob :Password incorrect', ':irc ERROR :Closing link');
+    expect(chat.socketClosed(1000)).toBeNull();
+    expect(record.loginError).toBe('The server password is wrong.');
+  });
+});
+
+describe('channels and their members', () => {
+  it('opens the window on our JOIN and fills the member list from NAMES, in rank order', () => {
+    const { hear, texts, record } = registered();
+    hear(':alice!~alice@h JOIN #room', ':irc 353 alice = #room :@alice +bob carol', ':irc 366 alice #room :End of /NAMES list');
+    expect(texts('#room')).toEqual(['You joined #room']);
+    expect(record.members).toEqual(['@alice', '+bob', 'carol']);
+    hear(':dave!~dave@h JOIN #room');
+    expect(texts('#room')).toContain('dave joined #room');
+    expect(record.members).toEqual(['@alice', '+bob', 'carol', 'dave']);
+  });
+
+  it('folds names as the server does: #Room and #room are one window, [Bob] and {bob} one member', () => {
+    const { chat, hear, record } = registered('alice', '');
+    hear(':alice!~alice@h JOIN #Room', ':irc 353 alice = #Room :@alice [Bob]', ':irc 366 alice #Room :End');
+    hear(':{bob}!~b@h PART #room :bye');
+    expect(chat.findWindow('#ROOM')?.name).toBe('#Room');
+    chat.show(chat.findWindow('#room'));
+    expect(record.members).toEqual(['@alice']);
+  });
+
+  it('follows MODE for member prefixes, reading past the parameters of other modes', () => {
+    const { hear, texts, record } = registered();
+    hear(':alice!~alice@h JOIN #room', ':irc 353 alice = #room :@alice bob carol', ':irc 366 alice #room :End');
+    hear(':alice!~alice@h MODE #room +lov 10 carol bob');
+    expect(record.members).toEqual(['@alice', '@carol', '+bob']);
+    hear(':alice!~alice@h MODE #room -o carol');
+    expect(record.members).toEqual(['@alice', '+bob', 'carol']);
+    expect(texts('#room')).toContain('alice set mode +lov 10 carol bob');
+  });
+
+  it('says who left, quit, was kicked or changed nick, in every window that had them', () => {
+    const { chat, hear, texts, record } = registered();
+    hear(':alice!~alice@h JOIN #room', ':irc 353 alice = #room :@alice bob carol dave', ':irc 366 alice #room :End');
+    hear(':alice!~alice@h JOIN #other', ':irc 353 alice = #other :@alice bob', ':irc 366 alice #other :End');
+    hear(':bob!~bob@h PRIVMSG alice :psst');
+    hear(':bob!~bob@h NICK robert');
+    expect(texts('#room')).toContain('bob is now known as robert');
+    expect(texts('#other')).toContain('bob is now known as robert');
+    expect(texts('robert')).toEqual(['psst', 'bob is now known as robert']);
+    expect(chat.findWindow('bob')).toBeNull();
+    hear(':robert!~bob@h QUIT :gone');
+    expect(texts('#room')).toContain('robert quit (gone)');
+    expect(texts('#other')).toContain('robert quit (gone)');
+    expect(texts('robert')).toContain('robert quit (gone)');
+    hear(':carol!~c@h PART #room :see you', ':alice!~alice@h KICK #room dave :spam');
+    expect(texts('#room').slice(-2)).toEqual(['carol left #room (see you)', 'dave was kicked by alice (spam)']);
+    chat.show(chat.findWindow('#room'));
+    expect(record.members).toEqual(['@alice']);
+  });
+
+  it('keeps a channel we were kicked from, not joined, and closes the one we parted', () => {
+    const { chat, hear, record } = registered();
+    hear(':alice!~alice@h JOIN #room', ':irc 353 alice = #room :@alice @bob', ':irc 366 alice #room :End');
+    hear(':bob!~bob@h KICK #room alice :out');
+    const room = chat.findWindow('#room')!;
+    expect([room.joined, room.rejoin, room.members.size]).toEqual([false, false, 0]);
+    expect(record.members).toEqual([]);
+    hear(':alice!~alice@h JOIN #two');
+    hear(':alice!~alice@h PART #two');
+    expect(record.windows).toEqual([':server', '#room']);
+  });
+
+  it('shows the topic in the header, cleaned, and in the log', () => {
+    const { hear, texts, record } = registered();
+    hear(':alice!~alice@h JOIN #room', ':irc 332 alice #room :\x02plans\x02 for friday');
+    expect(record.header).toEqual(['#room', 'plans for friday']);
+    hear(':bob!~bob@h TOPIC #room :');
+    expect(texts('#room').slice(-2)).toEqual(['Topic: plans for friday', 'bob cleared the topic']);
+    expect(record.header).toEqual(['#room', '']);
+  });
+
+  it('names the server window after the NETWORK and lists channels with a way to join them', () => {
+    const { chat, hear, lines, record } = registered();
+    chat.input('/list');
+    expect(record.header[0]).toBe('testnet');
+    hear(':irc 322 alice #chat 3 :\x0304hi\x03 all', ':irc 323 alice :End of /LIST');
+    expect(lines().slice(-2)).toEqual([
+      { window: ':server', kind: 'info', from: '', text: ' (3) hi all', mine: false, channel: '#chat' },
+      { window: ':server', kind: 'info', from: '', text: 'End of the channel list.', mine: false },
+    ]);
+  });
+});
+
+describe('messages', () => {
+  it('puts channel messages in the channel, private ones in a window for the sender, counting the unread', () => {
+    const { chat, hear, lines, record } = registered();
+    hear(':alice!~alice@h JOIN #room');
+    hear('@time=2026-03-04T05:06:07.000Z :bob!~bob@h PRIVMSG #room :hello');
+    const hello = lines().at(-1)!;
+    expect(hello).toEqual({ window: '#room', kind: 'privmsg', from: 'bob', text: 'hello', mine: false });
+    hear(':bob!~bob@h PRIVMSG alice :psst', ':bob!~bob@h PRIVMSG alice :\x01ACTION waves\x01', ':bob!~bob@h PRIVMSG alice :\x01VERSION\x01');
+    const query = chat.findWindow('bob')!;
+    expect(lines().filter((l) => l.window === 'bob').map((l) => [l.kind, l.from, l.text])).toEqual([
+      ['privmsg', 'bob', 'psst'],
+      ['action', '* bob', 'waves'],
+    ]);
+    expect(query.unread).toBe(2);
+    expect(record.shown).toBe('#room');
+    chat.show(query);
+    expect(query.unread).toBe(0);
+  });
+
+  it('puts notices from the server in the server window and does not count them as unread', () => {
+    const { chat, hear, lines } = registered();
+    hear(':irc.example NOTICE alice :*** maintenance at noon');
+    expect(lines().at(-1)).toEqual({ window: ':server', kind: 'notice', from: 'irc.example', text: '*** maintenance at noon', mine: false });
+    expect(chat.findWindow('testnet')).toBeNull();
+    expect(chat.serverWindow().unread).toBe(0);
+  });
+
+  it('uses the server-time of a line, and the clock for a line without one or with a bad one', () => {
+    const times: string[] = [];
+    const { chat, hear } = registered();
+    const view = chat.view;
+    view.line = (_w, l) => void times.push(l.time.toISOString());
+    hear(':alice!~alice@h JOIN #room');
+    hear('@time=2026-03-04T05:06:07.000Z :bob!~bob@h PRIVMSG #room :a', '@time=yesterday :bob!~bob@h PRIVMSG #room :b');
+    expect(times).toEqual(['2026-01-01T12:00:00.000Z', '2026-03-04T05:06:07.000Z', '2026-01-01T12:00:00.000Z']);
+  });
+
+  it('shows what we said as we send it without echo-message, and when it comes back with it', () => {
+    const plain = registered();
+    plain.hear(':alice!~alice@h JOIN #room');
+    plain.chat.input('hi all');
+    expect(plain.sent).toEqual(['PRIVMSG #room :hi all']);
+    expect(plain.lines().at(-1)).toMatchObject({ window: '#room', text: 'hi all', mine: true });
+
+    const echo = registered();
+    echo.chat.caps.add('echo-message');
+    echo.hear(':alice!~alice@h JOIN #room');
+    echo.chat.input('hi all');
+    expect(echo.texts('#room')).not.toContain('hi all');
+    echo.hear(':alice!~alice@h PRIVMSG #room :hi all');
+    expect(echo.lines().at(-1)).toMatchObject({ window: '#room', text: 'hi all', mine: true });
+  });
+
+  it('sends a long paste in pieces that fit, a few KiB at a time, each chunk after the last one’s PONG', () => {
+    const { chat, sent, hear, texts } = registered('writer', '#hostile');
+    hear(':writer!~writer@h JOIN #hostile');
+    const long = Array.from({ length: 10_000 }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
+    chat.input(long);
+    const ping = sent.at(-1)!;
+    expect(ping).toBe('PING chunk1');
+    const firstChunk = sent.slice(0, -1);
+    expect(firstChunk.length).toBeGreaterThan(1);
+    expect(firstChunk.reduce((n, l) => n + Buffer.byteLength(l) + 2, 0)).toBeLessThanOrEqual(3072);
+    expect(hear(':irc PONG irc :chunk0')).toEqual([]);
+    let out: string[] = [];
+    for (let token = 1; ; token++) {
+      const next = hear(`:irc PONG irc :chunk${token}`);
+      out = out.concat(next.filter((l) => l.startsWith('PRIVMSG')));
+      if (!next.at(-1)!.startsWith('PING')) break;
+    }
+    const pieces = [...firstChunk, ...out].map((l) => l.replace(/^PRIVMSG #hostile :?/, ''));
+    expect(pieces.join('')).toBe(long);
+    expect(pieces.every((p) => p.length <= 450)).toBe(true);
+    expect(texts('#hostile').filter((t) => /^[a-z]+$/.test(t)).join('')).toBe(long);
+  });
+
+  it('answers PING, says it cannot send while disconnected, and that the server window is not a channel', () => {
+    const { chat, hear, texts } = registered();
+    expect(hear(':irc PING :token')).toEqual(['PONG token']);
+    chat.show(chat.serverWindow());
+    chat.input('hello?');
+    expect(texts(':server').at(-1)).toMatch(/^This is the server window/);
+    hear(':alice!~alice@h JOIN #room');
+    chat.socketClosed(1006);
+    chat.show(chat.findWindow('#room'));
+    chat.input('anyone?');
+    expect(texts('#room').at(-1)).toBe('Not connected: the message was not sent.');
+  });
+});
+
+describe('commands', () => {
+  function inRoom() {
+    const h = registered();
+    h.hear(':alice!~alice@h JOIN #room', ':irc 366 alice #room :End');
+    h.sent.length = 0;
+    return h;
+  }
+
+  it('sends what each command means', () => {
+    const { chat, sent } = inRoom();
+    for (const typed of ['/join #a,#b', '/join #k secret', '/part see you', '/part #b bye', '/nick al', '/topic new topic', '/whois bob', '/quote MODE #room +m', '/me waves', '//slash', '/quit']) {
+      chat.input(typed);
+    }
+    expect(sent).toEqual([
+      'JOIN #a,#b',
+      'JOIN #k secret',
+      'PART #room :see you',
+      'PART #b bye',
+      'NICK al',
+      'TOPIC #room :new topic',
+      'WHOIS bob',
+      'MODE #room +m',
+      'PRIVMSG #room :\x01ACTION waves\x01',
+      'PRIVMSG #room /slash',
+      'QUIT Leaving',
+    ]);
+    expect(chat.pendingShow).toBe('#k');
+    expect(chat.quitting).toBe(true);
+  });
+
+  it('opens a private window with /msg and /query, and says how to use a command given without its argument', () => {
+    const { chat, sent, texts, record } = inRoom();
+    chat.input('/msg bob hi there');
+    expect(record.shown).toBe('bob');
+    expect(sent).toEqual(['PRIVMSG bob :hi there']);
+    chat.input('/join');
+    chat.input('/topic');
+    chat.input('/frobnicate');
+    chat.input('/msg #nowhere hi');
+    expect(texts('bob').slice(-4)).toEqual([
+      'Usage: /join #channel',
+      'Use /topic in a channel',
+      'Unknown command /frobnicate: /help lists them.',
+      'You are not in #nowhere',
+    ]);
+  });
+
+  it('closes a channel window by parting it, and a private one at once', () => {
+    const { chat, sent, hear, record } = inRoom();
+    chat.input('/query bob');
+    chat.input('/close');
+    expect(record.windows).toEqual([':server', '#room']);
+    expect(record.shown).toBe(':server');
+    chat.show(chat.findWindow('#room'));
+    chat.input('/close');
+    expect(sent).toEqual(['PART #room']);
+    hear(':alice!~alice@h PART #room');
+    expect(record.windows).toEqual([':server']);
+  });
+
+  it('shows the channel a /join asked for once joined', () => {
+    const { chat, hear, record } = inRoom();
+    chat.input('/join #new');
+    expect(record.shown).toBe('#room');
+    hear(':alice!~alice@h JOIN #new');
+    expect(record.shown).toBe('#new');
+  });
+});
+
+describe('when the connection drops', () => {
+  it('says why, and reconnects later and later, taking its nick back and rejoining its channels', () => {
+    const { chat, hear, texts, record, sent } = registered();
+    hear(':alice!~alice@h JOIN #room', ':alice!~alice@h JOIN #gone', ':alice!~alice@h PART #gone');
+    hear(':irc ERROR :Closing link: (~alice@127.0.0.1) [Server shutting down]');
+    const retry = chat.socketClosed(1006);
+    const why = 'The server closed the connection: Closing link: (~alice@127.0.0.1) [Server shutting down]';
+    expect(retry).toEqual({ state: 'disconnected', why, delayMs: 1000 });
+    expect(texts('#room').at(-1)).toBe(`Disconnected. ${why}`);
+    expect(record.members).toEqual([]);
+    // Down: the next attempt cannot connect, and waits longer.
+    chat.socketOpening();
+    expect(chat.socketClosed(1006)).toEqual({
+      state: 'refused',
+      why: 'Could not connect to the chat server: it is down, unreachable, or refused the connection.',
+      delayMs: 2000,
+    });
+    chat.socketOpening();
+    sent.length = 0;
+    chat.socketOpened();
+    expect(sent).toContain('NICK alice');
+    expect(hear(':irc 001 alice :Welcome back')).toEqual(['JOIN #room']);
+    expect(chat.attempt).toBe(0);
+  });
+
+  it('says a message was too big on close code 1009, and drops what the outbox still held', () => {
+    const { chat, hear, texts } = registered();
+    hear(':alice!~alice@h JOIN #room');
+    chat.input('x'.repeat(10_000));
+    const retry = chat.socketClosed(1009);
+    expect(retry?.why).toBe('The server closed the connection: a message was too big.');
+    expect(texts('#room')).toContainEqual(expect.stringMatching(/^\d+ message\(s\) were not sent\.$/));
+  });
+
+  it('stays disconnected after /quit, offering to reconnect', () => {
+    const { chat, record } = registered();
+    chat.input('/quit');
+    expect(chat.socketClosed(1000)).toBeNull();
+    expect(record.status).toEqual({ state: 'disconnected', text: 'Disconnected. The connection to the chat server was lost.', canRetry: true });
+  });
+});
+
+it('keeps ChatWindow free of DOM: the state is plain data', () => {
+  const { chat } = registered();
+  const w: ChatWindow = chat.serverWindow();
+  expect(JSON.parse(JSON.stringify({ ...w, members: [...w.members] }))).toMatchObject({ key: ':server', name: 'testnet', type: 'server' });
+});
