@@ -1,0 +1,12 @@
+-- Every client of a node leaves (a dead node's users): safe to repeat, the second finds none.
+local node, at, size = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', P .. 'node:' .. node)) do
+  local u, channels = removeUser(id, at, size)
+  if u then out[#out + 1] = { clientId = id, nick = u.nick, user = u.user, host = u.host, channels = channels } end
+end
+redis.call('DEL', P .. 'node:' .. node)
+redis.call('HDEL', P .. 'nodes', node)
+redis.call('HDEL', P .. 'nodeUsers', node)
+redis.call('HDEL', P .. 'nodeMax', node)
+return cjson.encode(out)
