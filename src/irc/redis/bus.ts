@@ -17,7 +17,7 @@
 import type { Redis } from 'ioredis';
 import { nodeOf } from '../state/ids.js';
 import type { IrcMessage } from '../wire/message.js';
-import type { NetworkBus, RemoteDelivery } from '../session/protocol.js';
+import type { NetworkBus, RemoteDelivery } from '../session/routing.js';
 import type { StateControl } from './redisState.js';
 
 /** `o` the publishing node, `s` its sequence number on that pub/sub channel. */

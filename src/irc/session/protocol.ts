@@ -30,8 +30,6 @@ import { flush, forget, send } from './outbox.js';
 import { Router, type NetworkBus, type RemoteDelivery } from './routing.js';
 import { Session, type IrcStats } from './session.js';
 
-export type { NetworkBus, RemoteDelivery } from './routing.js';
-export type { IrcStats } from './session.js';
 
 export const serverVersion = 'xstate-tcp-chat-0.1.0';
 
