@@ -10,9 +10,9 @@
 
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { readListenCounters } from './kernelCounters.js';
-import { machineCpuTicks, treeCpuMs } from './procfs.js';
-import { percentileSorted } from './stats.js';
+import { readListenCounters } from '../lib/kernelCounters.js';
+import { machineCpuTicks, treeCpuMs } from '../lib/procfs.js';
+import { percentileSorted } from '../lib/stats.js';
 
 /** The address every server under test listens on. */
 export const benchHost = '127.0.0.1';

@@ -6,12 +6,12 @@
 // lean life is the least any adapter could reach while XState's interpreter runs this machine.
 
 import { createActor } from 'xstate';
-import { connectionLimits, defaultConfig } from '../src/core/config.js';
-import { connectionMachine } from '../src/greeting/connectionMachine.js';
-import { serverMachine } from '../src/core/serverMachine.js';
-import { LeanActor } from '../src/core/leanActor.js';
+import { connectionLimits, defaultConfig } from '../../src/core/config.js';
+import { connectionMachine } from '../../src/greeting/connectionMachine.js';
+import { serverMachine } from '../../src/core/serverMachine.js';
+import { LeanActor } from '../../src/core/leanActor.js';
 import type { FloorResult } from './results.js';
-import { median } from './stats.js';
+import { median } from '../lib/stats.js';
 
 const limits = connectionLimits({ ...defaultConfig, replyTimeoutMs: 600_000 });
 const reply = Buffer.from('hello from the benchmark\n');

@@ -13,15 +13,15 @@
 //                 after a full GC (bench/ircHeapProbe.ts, preloaded), both from a reading taken
 //                 after a warm-up round of clients has come and gone; and its CPU while they idle.
 
-import type { StormRequest, StormResult } from './ircLoad.js';
-import { windowCpu, type IrcBench } from './ircMeasure.js';
-import { isNodeKind } from './ircPeers.js';
-import { histogramPercentile, mergeHistograms, monoUs, tally, until } from './ircTiming.js';
-import { readListenCounters } from './kernelCounters.js';
-import { treeCpuMs, treeRssBytes } from './procfs.js';
-import type { IrcIdleFigures, IrcKind, IrcRegistrationFigures } from './report.js';
-import type { StopResult } from './servers.js';
-import { sleep, withTimeout } from './wait.js';
+import type { StormRequest, StormResult } from './load.js';
+import { windowCpu, type IrcBench } from './measure.js';
+import { isNodeKind } from './peers.js';
+import { histogramPercentile, mergeHistograms, monoUs, tally, until } from './timing.js';
+import { readListenCounters } from '../lib/kernelCounters.js';
+import { treeCpuMs, treeRssBytes } from '../lib/procfs.js';
+import type { IrcIdleFigures, IrcKind, IrcRegistrationFigures } from '../report/greeting.js';
+import type { StopResult } from '../greeting/servers.js';
+import { sleep, withTimeout } from '../lib/wait.js';
 
 /** Registrations in flight at once in the storm, over all load-generator processes. */
 export const registrationConcurrency = 50;
@@ -84,7 +84,7 @@ interface HeapProbe {
   read(pid: number): Promise<number>;
 }
 
-const heapProbeUrl = new URL('./ircHeapProbe.js', import.meta.url);
+const heapProbeUrl = new URL('./heapProbe.js', import.meta.url);
 
 function heapProbe(): HeapProbe {
   let answer: ((line: string) => void) | null = null;

@@ -2,7 +2,7 @@
 // the clients (bench/soakClients.ts), which must know the server's timeouts to tell an expected
 // close from a stuck one. Short timeouts so that hostile clients cycle in seconds, not minutes.
 
-import { defaultConfig, type ServerConfig } from '../src/core/config.js';
+import { defaultConfig, type ServerConfig } from '../../src/core/config.js';
 
 export const soakServerConfig: Readonly<ServerConfig> = Object.freeze({
   ...defaultConfig,

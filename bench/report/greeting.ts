@@ -5,14 +5,14 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { defaultConfig } from '../src/core/config.js';
-import { cpuTickMs } from './procfs.js';
-import { profileIntervalUs, quietBudgetMs } from './scenarios.js';
+import { defaultConfig } from '../../src/core/config.js';
+import { cpuTickMs } from '../lib/procfs.js';
+import { profileIntervalUs, quietBudgetMs } from '../greeting/scenarios.js';
 import { barChart, lineChart, type Series } from './svgChart.js';
-import type { Failures } from './loadgen.js';
-import type { BenchResults, HandshakeRun, IdleRun, ProfileSummary } from './results.js';
-import { median } from './stats.js';
-import type { ServerName } from './servers.js';
+import type { Failures } from '../greeting/loadgen.js';
+import type { BenchResults, HandshakeRun, IdleRun, ProfileSummary } from '../greeting/results.js';
+import { median } from '../lib/stats.js';
+import type { ServerName } from '../greeting/servers.js';
 
 // --- Numbers -------------------------------------------------------------------------------
 
@@ -859,7 +859,7 @@ export const ircLabels: Record<IrcKind, string> = {
   redis2: 'ours on Redis, 2 nodes',
 };
 export const ircResultsVersion = 1;
-const ircResultsFile = fileURLToPath(new URL('../../docs/bench-irc-results.json', import.meta.url));
+const ircResultsFile = fileURLToPath(new URL('../../../docs/bench-irc-results.json', import.meta.url));
 
 /** One measurement: one server kind, one scenario, one window. Figures a kind has not are null. */
 export interface IrcFigures {

@@ -7,8 +7,8 @@
 
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { benchHost } from './loadgen.js';
-import { soakServerConfig } from './soakConfig.js';
+import { benchHost } from '../greeting/loadgen.js';
+import { soakServerConfig } from './config.js';
 
 export const hostileKinds = [
   'reset',

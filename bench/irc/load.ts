@@ -13,8 +13,8 @@
 
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { bucketOf, histogramPairs, histogramSize, host, monoUs, tally, until } from './ircTiming.js';
-import { sleep } from './wait.js';
+import { bucketOf, histogramPairs, histogramSize, host, monoUs, tally, until } from './timing.js';
+import { sleep } from '../lib/wait.js';
 
 // --- Requests and results --------------------------------------------------------------------
 

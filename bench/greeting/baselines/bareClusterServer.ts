@@ -9,7 +9,7 @@
 
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
-import { defaultConfig } from '../../src/core/config.js';
+import { defaultConfig } from '../../../src/core/config.js';
 import { startBareServer } from './bareNetServer.js';
 
 /** Time the workers get to exit after SIGTERM before they are killed. */

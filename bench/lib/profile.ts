@@ -4,7 +4,7 @@
 // the functions with the most self time. Only samples inside the measured window are counted.
 // Pure: profile in, summary out.
 
-import type { ProfileSummary } from './results.js';
+import type { ProfileSummary } from '../greeting/results.js';
 
 export interface CpuProfile {
   nodes: Array<{

@@ -6,9 +6,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { nextMessageFrom } from './childMessage.js';
-import { isChildMessage, type ChildMessage, type ParentMessage } from './ipc.js';
-import { soakServerConfig } from './soakConfig.js';
+import { nextMessageFrom } from '../lib/childMessage.js';
+import { isChildMessage, type ChildMessage, type ParentMessage } from '../lib/ipc.js';
+import { soakServerConfig } from './config.js';
 
 /** Time for the child to start and report its port. */
 const startTimeoutMs = 10_000;
@@ -17,7 +17,7 @@ const requestTimeoutMs = 10_000;
 /** Time for the child to exit after `stop`: the server's grace period plus the child's margin. */
 const stopTimeoutMs = soakServerConfig.shutdownGraceMs + 5_000;
 
-const serverScript = fileURLToPath(new URL('./soakServer.js', import.meta.url));
+const serverScript = fileURLToPath(new URL('./server.js', import.meta.url));
 
 export interface ServerExit {
   code: number | null;

@@ -13,16 +13,16 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { nextMessageFrom } from './childMessage.js';
-import type { ClientSpec, ConnectResult, LoadBody, LoadReply, RunRequest, RunResult } from './ircLoad.js';
-import { forgetChild, listenBacklog, sendqBytesOf, startUnderTest, tempDir, trackChild, type CommandStats, type PeerOptions, type UnderTest } from './ircPeers.js';
-import { histogramPercentile, host, mergeHistograms, monoUs, tally, until } from './ircTiming.js';
-import { summariseProfile, type CpuProfile } from './profile.js';
-import { cpuTickMs, machineCpuTicks, processWriteCalls, treeCpuMs, treeRssBytes } from './procfs.js';
-import { ircLabels as labels, textTable, type IrcFigures, type IrcKind, type IrcNeverReaderRun } from './report.js';
-import { profileIntervalUs } from './scenarios.js';
-import type { StopResult } from './servers.js';
-import { QuietWait, sleep, withTimeout } from './wait.js';
+import { nextMessageFrom } from '../lib/childMessage.js';
+import type { ClientSpec, ConnectResult, LoadBody, LoadReply, RunRequest, RunResult } from './load.js';
+import { forgetChild, listenBacklog, sendqBytesOf, startUnderTest, tempDir, trackChild, type CommandStats, type PeerOptions, type UnderTest } from './peers.js';
+import { histogramPercentile, host, mergeHistograms, monoUs, tally, until } from './timing.js';
+import { summariseProfile, type CpuProfile } from '../lib/profile.js';
+import { cpuTickMs, machineCpuTicks, processWriteCalls, treeCpuMs, treeRssBytes } from '../lib/procfs.js';
+import { ircLabels as labels, textTable, type IrcFigures, type IrcKind, type IrcNeverReaderRun } from '../report/greeting.js';
+import { profileIntervalUs } from '../greeting/scenarios.js';
+import type { StopResult } from '../greeting/servers.js';
+import { QuietWait, sleep, withTimeout } from '../lib/wait.js';
 
 // --- Scenarios and settings --------------------------------------------------------------------
 
@@ -135,7 +135,7 @@ async function startNeverReader(port: number, channel: string): Promise<{ stop()
 
 // --- Load-generator processes (parent side) -------------------------------------------------
 
-const loadScript = fileURLToPath(new URL('./ircLoad.js', import.meta.url));
+const loadScript = fileURLToPath(new URL('./load.js', import.meta.url));
 const loadStartTimeoutMs = 10_000;
 const answerMarginMs = 15_000;
 

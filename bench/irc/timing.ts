@@ -3,7 +3,7 @@
 // benchmark), a latency histogram small enough to send over IPC and to merge by adding whatever
 // the number of samples, and a tally of reasons.
 
-import { sleep } from './wait.js';
+import { sleep } from '../lib/wait.js';
 
 /** Everything listens and connects on loopback only. */
 export const host = '127.0.0.1';

@@ -10,15 +10,15 @@
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { defaultConfig } from '../src/core/config.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { forkServer } from './forkServer.js';
 import { sharedNowMs, type ProtocolText } from './loadgen.js';
 import { forkLoadGenerator, type LoadGenerator } from './loadgenFork.js';
-import { summariseProfile, type CpuProfile } from './profile.js';
-import { processFdCount, treeRssBytes } from './procfs.js';
+import { summariseProfile, type CpuProfile } from '../lib/profile.js';
+import { processFdCount, treeRssBytes } from '../lib/procfs.js';
 import type { ChurnRun, HandshakeRun, IdleRun, MemorySample, ProfileSummary, Settings } from './results.js';
 import { startCluster, startFreshCli, startServerUnderTest, type ClusterServer, type RunningServer, type ServerName } from './servers.js';
-import { QuietWait, sleep } from './wait.js';
+import { QuietWait, sleep } from '../lib/wait.js';
 
 export const protocolText: ProtocolText = { greeting: defaultConfig.greeting, reply: 'hello from the benchmark' };
 

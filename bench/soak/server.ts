@@ -7,11 +7,11 @@
 // server machine stopped without forcing anything and no connection actor is left; 1 when it
 // stopped dirty; 3 when it did not stop within the grace period plus a margin.
 
-import { startServer } from '../src/core/listener.js';
-import { silentLogger } from '../src/core/logger.js';
-import { greetingProtocol } from '../src/greeting/session.js';
-import { isParentMessage, type ChildMessage } from './ipc.js';
-import { soakServerConfig } from './soakConfig.js';
+import { startServer } from '../../src/core/listener.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { greetingProtocol } from '../../src/greeting/session.js';
+import { isParentMessage, type ChildMessage } from '../lib/ipc.js';
+import { soakServerConfig } from './config.js';
 
 /** Beyond the server's own grace period, how long a stop may take before we give up on it. */
 const stopMarginMs = 3_000;

@@ -5,8 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { ephemeralPortCount } from './procfs.js';
-import type { Machine } from './results.js';
-import { pythonAvailable, root } from './servers.js';
+import type { Machine } from '../greeting/results.js';
+import { pythonAvailable, root } from '../greeting/servers.js';
 
 function run(command: string, args: string[]): string | null {
   try {

@@ -4,12 +4,12 @@
 // Both listen on 127.0.0.1 port 0 and report the port, then answer memory and CPU requests
 // over IPC until told to stop.
 
-import { startServer } from '../src/core/listener.js';
-import { defaultConfig } from '../src/core/config.js';
-import { silentLogger } from '../src/core/logger.js';
-import { greetingProtocol } from '../src/greeting/session.js';
+import { startServer } from '../../src/core/listener.js';
+import { defaultConfig } from '../../src/core/config.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { greetingProtocol } from '../../src/greeting/session.js';
 import { startBareServer } from './baselines/bareNetServer.js';
-import { benchMaxConnections, benchReplyTimeoutMs, isParentMessage, type ChildMessage, type ServerKind } from './ipc.js';
+import { benchMaxConnections, benchReplyTimeoutMs, isParentMessage, type ChildMessage, type ServerKind } from '../lib/ipc.js';
 
 /** How long a stop may take, past our server's own grace period, before the process exits anyway (code 4). */
 const stopTimeoutMs = defaultConfig.shutdownGraceMs + 2_000;

@@ -4,10 +4,10 @@
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { nextMessageFrom } from './childMessage.js';
+import { nextMessageFrom } from '../lib/childMessage.js';
 import type { ClosedLoopOptions, ClosedLoopResult, CloseResult, IdleOptions, IdleResult } from './loadgen.js';
 import { isLoadReply, type LoadReply, type LoadRequest } from './loadgenIpc.js';
-import { withTimeout } from './wait.js';
+import { withTimeout } from '../lib/wait.js';
 
 const script = fileURLToPath(new URL('./loadgenProcess.js', import.meta.url));
 const startTimeoutMs = 10_000;

@@ -4,9 +4,9 @@
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { nextMessageFrom } from './childMessage.js';
-import { isChildMessage, type ChildMessage, type ParentMessage, type ServerKind } from './ipc.js';
-import { withTimeout } from './wait.js';
+import { nextMessageFrom } from '../lib/childMessage.js';
+import { isChildMessage, type ChildMessage, type ParentMessage, type ServerKind } from '../lib/ipc.js';
+import { withTimeout } from '../lib/wait.js';
 
 /** Time for the child to start and report its port. */
 const startTimeoutMs = 10_000;

@@ -26,14 +26,14 @@
 // 127.0.0.1 only; every child process is stopped on the way out (normal end, error, SIGINT/SIGTERM).
 
 import { existsSync, writeFileSync } from 'node:fs';
-import { defaultConfig } from '../src/core/config.js';
-import { deathLine, idleLine, neverReaderLine, registrationLine, resultTables, runLine } from './ircLines.js';
-import { IrcBench, offeredPerSecond, scenarios, type Figures, type Settings } from './ircMeasure.js';
-import { nodeDeath, nodeDeathOnce } from './ircNodeDeath.js';
-import { cliScript, inspircdVersion, installHints, killChildren, ngircdVersion, redisVersion } from './ircPeers.js';
-import { defaultIdleClients, idleWarmClients, maxIdleClients, measureIdle, measureRegistration, registrationConcurrency } from './ircScenarios.js';
-import { describeMachine } from './machine.js';
-import { cpuTickMs } from './procfs.js';
+import { defaultConfig } from '../../src/core/config.js';
+import { deathLine, idleLine, neverReaderLine, registrationLine, resultTables, runLine } from '../report/ircLines.js';
+import { IrcBench, offeredPerSecond, scenarios, type Figures, type Settings } from './measure.js';
+import { nodeDeath, nodeDeathOnce } from './nodeDeath.js';
+import { cliScript, inspircdVersion, installHints, killChildren, ngircdVersion, redisVersion } from './peers.js';
+import { defaultIdleClients, idleWarmClients, maxIdleClients, measureIdle, measureRegistration, registrationConcurrency } from './scenarios.js';
+import { describeMachine } from '../lib/machine.js';
+import { cpuTickMs } from '../lib/procfs.js';
 import {
   ircLabels as labels,
   ircResultsVersion,
@@ -44,9 +44,9 @@ import {
   type IrcNeverReaderRun,
   type IrcRegistrationFigures,
   type IrcResults,
-} from './report.js';
-import { rotate } from './scenarios.js';
-import { pythonAvailable, root } from './servers.js';
+} from '../report/greeting.js';
+import { rotate } from '../greeting/scenarios.js';
+import { pythonAvailable, root } from '../greeting/servers.js';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const resultsPath = `${root}docs/bench-irc-results.json`;

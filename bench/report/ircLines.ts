@@ -19,7 +19,7 @@ import {
   type IrcNeverReaderRun,
   type IrcRegistrationFigures,
   type IrcResults,
-} from './report.js';
+} from './greeting.js';
 
 const fmt = (v: number, digits: number): string =>
   Number.isFinite(v) ? v.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';

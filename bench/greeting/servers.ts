@@ -13,12 +13,12 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { defaultConfig } from '../src/core/config.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { forkServer, type ForkedServer } from './forkServer.js';
 import { sharedNowMs } from './loadgen.js';
-import { benchReplyTimeoutMs } from './ipc.js';
-import { processTree } from './procfs.js';
-import { withTimeout } from './wait.js';
+import { benchReplyTimeoutMs } from '../lib/ipc.js';
+import { processTree } from '../lib/procfs.js';
+import { withTimeout } from '../lib/wait.js';
 
 export type ServerName = 'ours' | 'bare' | 'python';
 export const serverLabels: Record<ServerName, string> = {
@@ -28,8 +28,8 @@ export const serverLabels: Record<ServerName, string> = {
 };
 
 /** Repository root (this file runs from dist/bench/). */
-export const root = fileURLToPath(new URL('../../', import.meta.url));
-const pythonScript = `${root}bench/baselines/blocking_server.py`;
+export const root = fileURLToPath(new URL('../../../', import.meta.url));
+const pythonScript = `${root}bench/greeting/baselines/blocking_server.py`;
 const cliScript = `${root}dist/src/cli/server.js`;
 const bareClusterScript = fileURLToPath(new URL('./baselines/bareClusterServer.js', import.meta.url));
 

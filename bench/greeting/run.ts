@@ -18,10 +18,10 @@
 //   results.ts, stats.ts   the results' shape; medians and percentiles
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { defaultConfig } from '../src/core/config.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { measureFloor } from './floor.js';
-import { describeMachine } from './machine.js';
-import { charts, churnTable, floorTable, handshakeTable, idleTable, markdown, profileTables, silentTable, textTable, verdicts } from './report.js';
+import { describeMachine } from '../lib/machine.js';
+import { charts, churnTable, floorTable, handshakeTable, idleTable, markdown, profileTables, silentTable, textTable, verdicts } from '../report/greeting.js';
 import { resultsVersion, type BenchResults, type Settings } from './results.js';
 import { Bench, rotate } from './scenarios.js';
 import { cliHasWorkers, pythonAvailable, pythonClientTimeoutS, root, type ServerName } from './servers.js';

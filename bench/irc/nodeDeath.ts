@@ -6,12 +6,12 @@
 
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { defaultConfig } from '../src/core/config.js';
-import { connectTimeoutMs } from './ircMeasure.js';
-import { startTwoNodes } from './ircPeers.js';
-import { host } from './ircTiming.js';
-import type { IrcDeath, IrcDeathRun } from './report.js';
-import { sleep, withTimeout } from './wait.js';
+import { defaultConfig } from '../../src/core/config.js';
+import { connectTimeoutMs } from './measure.js';
+import { startTwoNodes } from './peers.js';
+import { host } from './timing.js';
+import type { IrcDeath, IrcDeathRun } from '../report/greeting.js';
+import { sleep, withTimeout } from '../lib/wait.js';
 
 /** --node-timeout of the two nodes here (the default is defaultConfig.irc.nodeTimeoutMs). */
 const deathNodeTimeoutMs = 2_000;

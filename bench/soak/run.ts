@@ -13,9 +13,9 @@
 
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { clientDeadlineMs, hostileKinds, runClient, type ClientKind, type ClientResult } from './soakClients.js';
-import { soakServerConfig } from './soakConfig.js';
-import { forkSoakServer, type FdCount, type ServerExit, type SoakServer } from './soakFork.js';
+import { clientDeadlineMs, hostileKinds, runClient, type ClientKind, type ClientResult } from './clients.js';
+import { soakServerConfig } from './config.js';
+import { forkSoakServer, type FdCount, type ServerExit, type SoakServer } from './fork.js';
 
 /** Load before the start reading, so that lazy compilation and first-use allocations in the
  * server are not counted as growth. */
