@@ -3,23 +3,11 @@
 // report without measuring again. Every figure is per run; medians are taken when reporting.
 
 import type { ClosedLoopResult, Failures } from './loadgen.js';
+import type { Machine } from '../lib/machine.js';
+import type { ProfileSummary } from '../lib/profile.js';
 import type { ServerName } from './servers.js';
 
 export const resultsVersion = 1;
-
-export interface Machine {
-  nproc: string;
-  cpu: string;
-  memory: string;
-  kernel: string;
-  node: string;
-  python: string | null;
-  xstate: string;
-  /** connect() ports per source address (ip_local_port_range). */
-  ephemeralPorts: number;
-  /** Soft limit on open descriptors per process (ulimit -n). */
-  descriptorLimit: string;
-}
 
 export interface Settings {
   runs: number;
@@ -119,18 +107,6 @@ export interface FloorResult {
   actorLifeUs: number;
   /** CPU µs for one server-machine step (sessions.changed). */
   serverStepUs: number;
-}
-
-export interface ProfileSummary {
-  /** Sampled CPU time (ms), idle excluded. */
-  totalMs: number;
-  handshakes: number;
-  /** Self time by category, ms. */
-  categories: Array<{ name: string; ms: number }>;
-  /** Time with an xstate frame anywhere on the stack (xstate and what it calls), ms. */
-  underXstateMs: number;
-  /** The functions with the most self time. */
-  top: Array<{ fn: string; where: string; ms: number }>;
 }
 
 export interface BenchResults {

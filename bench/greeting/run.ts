@@ -20,11 +20,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { defaultConfig } from '../../src/core/config.js';
 import { measureFloor } from './floor.js';
-import { describeMachine } from '../lib/machine.js';
-import { charts, churnTable, floorTable, handshakeTable, idleTable, markdown, profileTables, silentTable, textTable, verdicts } from '../report/greeting.js';
+import { describeMachine, pythonAvailable, root } from '../lib/machine.js';
+import { charts, churnTable, floorTable, handshakeTable, idleTable, markdown, profileTables, silentTable, verdicts } from '../report/greeting.js';
+import { textTable } from '../report/tables.js';
+import { rotate } from '../lib/stats.js';
 import { resultsVersion, type BenchResults, type Settings } from './results.js';
-import { Bench, rotate } from './scenarios.js';
-import { cliHasWorkers, pythonAvailable, pythonClientTimeoutS, root, type ServerName } from './servers.js';
+import { Bench } from './scenarios.js';
+import { cliHasWorkers, pythonClientTimeoutS, type ServerName } from './servers.js';
 
 const defaultRuns = 3;
 const maxRuns = 20;

@@ -14,11 +14,12 @@ import { defaultConfig } from '../../src/core/config.js';
 import { forkServer } from './forkServer.js';
 import { sharedNowMs, type ProtocolText } from './loadgen.js';
 import { forkLoadGenerator, type LoadGenerator } from './loadgenFork.js';
-import { summariseProfile, type CpuProfile } from '../lib/profile.js';
+import { profileIntervalUs, summariseProfile, type CpuProfile, type ProfileSummary } from '../lib/profile.js';
+import { rotate } from '../lib/stats.js';
 import { processFdCount, treeRssBytes } from '../lib/procfs.js';
-import type { ChurnRun, HandshakeRun, IdleRun, MemorySample, ProfileSummary, Settings } from './results.js';
+import type { ChurnRun, HandshakeRun, IdleRun, MemorySample, Settings } from './results.js';
 import { startCluster, startFreshCli, startServerUnderTest, type ClusterServer, type RunningServer, type ServerName } from './servers.js';
-import { QuietWait, sleep } from '../lib/wait.js';
+import { QuietWait, quietBudgetMs, sleep } from '../lib/wait.js';
 
 export const protocolText: ProtocolText = { greeting: defaultConfig.greeting, reply: 'hello from the benchmark' };
 
@@ -39,11 +40,7 @@ const idleMaxPending = 200;
 const idleTimeoutMs = 180_000;
 /** Pause between the last greeting and the memory reading, so pending callbacks have run. */
 const idleSettleMs = 750;
-/** Total time the whole benchmark may spend waiting for a quiet machine. */
-export const quietBudgetMs = 90_000;
 
-/** The CPU profiler's sampling interval. */
-export const profileIntervalUs = 200;
 
 /** Closed-loop load on a fresh server process before its first measured window. */
 const processWarmupMs = 2_000;
@@ -53,12 +50,6 @@ export interface HandshakeSeries {
   /** The silent-client concurrency again, just before the silent window, without it. */
   silentWithout: HandshakeRun | null;
   silent: HandshakeRun | null;
-}
-
-/** `items` starting at position `k` (mod its length): which server goes first changes. */
-export function rotate<T>(items: readonly T[], k: number): T[] {
-  const n = ((k % items.length) + items.length) % items.length;
-  return [...items.slice(n), ...items.slice(0, n)];
 }
 
 export class Bench {

@@ -17,6 +17,7 @@ import { defaultConfig } from '../../src/core/config.js';
 import { forkServer, type ForkedServer } from './forkServer.js';
 import { sharedNowMs } from './loadgen.js';
 import { benchReplyTimeoutMs } from '../lib/ipc.js';
+import { root } from '../lib/machine.js';
 import { processTree } from '../lib/procfs.js';
 import { withTimeout } from '../lib/wait.js';
 
@@ -27,8 +28,6 @@ export const serverLabels: Record<ServerName, string> = {
   python: 'python blocking',
 };
 
-/** Repository root (this file runs from dist/bench/). */
-export const root = fileURLToPath(new URL('../../../', import.meta.url));
 const pythonScript = `${root}bench/greeting/baselines/blocking_server.py`;
 const cliScript = `${root}dist/src/cli/server.js`;
 const bareClusterScript = fileURLToPath(new URL('./baselines/bareClusterServer.js', import.meta.url));
@@ -60,14 +59,6 @@ export interface RunningServer {
   /** Connections the server says are live; only for the forked single-process servers. */
   live?: () => Promise<number>;
   stop(): Promise<StopResult>;
-}
-
-export function pythonAvailable(): string | null {
-  try {
-    return execFileSync('python3', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-  } catch {
-    return null;
-  }
 }
 
 /** `--workers` is in our CLI (someone may still be adding it). */

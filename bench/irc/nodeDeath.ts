@@ -10,7 +10,7 @@ import { defaultConfig } from '../../src/core/config.js';
 import { connectTimeoutMs } from './measure.js';
 import { startTwoNodes } from './peers.js';
 import { host } from './timing.js';
-import type { IrcDeath, IrcDeathRun } from '../report/greeting.js';
+import type { IrcDeath, IrcDeathRun } from './results.js';
 import { sleep, withTimeout } from '../lib/wait.js';
 
 /** --node-timeout of the two nodes here (the default is defaultConfig.irc.nodeTimeoutMs). */

@@ -19,8 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { defaultConfig } from '../../src/core/config.js';
 import { processTree } from '../lib/procfs.js';
-import { ircLabels as labels, type IrcKind } from '../report/greeting.js';
-import { root, spawned, type RunningServer, type StopResult } from '../greeting/servers.js';
+import { ircLabels as labels, type IrcKind } from './results.js';
+import { root } from '../lib/machine.js';
+import { spawned, type RunningServer, type StopResult } from '../greeting/servers.js';
 import { host } from './timing.js';
 import { withTimeout } from '../lib/wait.js';
 

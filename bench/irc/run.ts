@@ -44,9 +44,9 @@ import {
   type IrcNeverReaderRun,
   type IrcRegistrationFigures,
   type IrcResults,
-} from '../report/greeting.js';
-import { rotate } from '../greeting/scenarios.js';
-import { pythonAvailable, root } from '../greeting/servers.js';
+} from './results.js';
+import { rotate } from '../lib/stats.js';
+import { pythonAvailable, root } from '../lib/machine.js';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const resultsPath = `${root}docs/bench-irc-results.json`;

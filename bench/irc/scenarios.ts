@@ -19,7 +19,7 @@ import { isNodeKind } from './peers.js';
 import { histogramPercentile, mergeHistograms, monoUs, tally, until } from './timing.js';
 import { readListenCounters } from '../lib/kernelCounters.js';
 import { treeCpuMs, treeRssBytes } from '../lib/procfs.js';
-import type { IrcIdleFigures, IrcKind, IrcRegistrationFigures } from '../report/greeting.js';
+import type { IrcIdleFigures, IrcKind, IrcRegistrationFigures } from './results.js';
 import type { StopResult } from '../greeting/servers.js';
 import { sleep, withTimeout } from '../lib/wait.js';
 

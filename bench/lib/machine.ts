@@ -5,8 +5,24 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { ephemeralPortCount } from './procfs.js';
-import type { Machine } from '../greeting/results.js';
-import { pythonAvailable, root } from '../greeting/servers.js';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (this file runs from dist/bench/lib/). */
+export const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface Machine {
+  nproc: string;
+  cpu: string;
+  memory: string;
+  kernel: string;
+  node: string;
+  python: string | null;
+  xstate: string;
+  /** connect() ports per source address (ip_local_port_range). */
+  ephemeralPorts: number;
+  /** Soft limit on open descriptors per process (ulimit -n). */
+  descriptorLimit: string;
+}
 
 function run(command: string, args: string[]): string | null {
   try {
@@ -15,6 +31,8 @@ function run(command: string, args: string[]): string | null {
     return null;
   }
 }
+
+export const pythonAvailable = (): string | null => run('python3', ['--version']);
 
 export function describeMachine(): Machine {
   let cpu = os.cpus()[0]?.model ?? 'unknown';

@@ -4,7 +4,20 @@
 // the functions with the most self time. Only samples inside the measured window are counted.
 // Pure: profile in, summary out.
 
-import type { ProfileSummary } from '../greeting/results.js';
+/** The CPU profiler's sampling interval. */
+export const profileIntervalUs = 200;
+
+export interface ProfileSummary {
+  /** Sampled CPU time (ms), idle excluded. */
+  totalMs: number;
+  handshakes: number;
+  /** Self time by category, ms. */
+  categories: Array<{ name: string; ms: number }>;
+  /** Time with an xstate frame anywhere on the stack (xstate and what it calls), ms. */
+  underXstateMs: number;
+  /** The functions with the most self time. */
+  top: Array<{ fn: string; where: string; ms: number }>;
+}
 
 export interface CpuProfile {
   nodes: Array<{

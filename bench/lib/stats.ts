@@ -14,3 +14,9 @@ export function percentileSorted(sorted: readonly number[], p: number): number {
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 }
+
+/** `items` starting at position `k` (mod its length): which server goes first changes. */
+export function rotate<T>(items: readonly T[], k: number): T[] {
+  const n = ((k % items.length) + items.length) % items.length;
+  return [...items.slice(n), ...items.slice(0, n)];
+}

@@ -3,6 +3,9 @@
 
 import { machineCpuTicks } from './procfs.js';
 
+/** Total time the whole benchmark may spend waiting for a quiet machine. */
+export const quietBudgetMs = 90_000;
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `promise`, or a rejection naming `what` after `ms`. */

@@ -6,20 +6,13 @@ import {
   ircCommandTable,
   ircDeathTable,
   ircIdleTable,
-  ircLabels as labels,
   ircNeverReaderTable,
   ircRegistrationTable,
   ircScenarioTable,
   ircVerdicts,
-  textTable,
-  verdictTable,
-  type IrcDeathRun,
-  type IrcFigures,
-  type IrcIdleFigures,
-  type IrcNeverReaderRun,
-  type IrcRegistrationFigures,
-  type IrcResults,
-} from './greeting.js';
+} from './irc.js';
+import { ircLabels as labels, type IrcDeathRun, type IrcFigures, type IrcIdleFigures, type IrcNeverReaderRun, type IrcRegistrationFigures, type IrcResults } from '../irc/results.js';
+import { textTable, verdictTable } from './tables.js';
 
 const fmt = (v: number, digits: number): string =>
   Number.isFinite(v) ? v.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
