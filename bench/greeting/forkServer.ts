@@ -6,6 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { nextMessageFrom } from '../lib/childMessage.js';
 import { isChildMessage, type ChildMessage, type ParentMessage, type ServerKind } from '../lib/ipc.js';
+import type { MemoryReport } from '../lib/spawned.js';
 import { withTimeout } from '../lib/wait.js';
 
 /** Time for the child to start and report its port. */
@@ -16,12 +17,6 @@ const requestTimeoutMs = 10_000;
 const stopTimeoutMs = 8_000;
 
 const serverScript = fileURLToPath(new URL('./serverProcess.js', import.meta.url));
-
-export interface MemoryReport {
-  usage: NodeJS.MemoryUsage;
-  /** Connections the server says are live. */
-  live: number;
-}
 
 export interface CpuReport {
   usage: NodeJS.CpuUsage;

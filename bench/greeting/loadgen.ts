@@ -12,10 +12,8 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { readListenCounters } from '../lib/kernelCounters.js';
 import { machineCpuTicks, treeCpuMs } from '../lib/procfs.js';
+import { host } from '../lib/net.js';
 import { percentileSorted } from '../lib/stats.js';
-
-/** The address every server under test listens on. */
-export const benchHost = '127.0.0.1';
 
 /** Why a client did not complete; counted per reason. */
 export type Failures = Record<string, number>;
@@ -67,7 +65,7 @@ function handshake(
   reply: Buffer,
   done: (h: Handshake, failure: string | null) => void,
 ): Handshake {
-  const socket = net.connect({ host: benchHost, port, localAddress });
+  const socket = net.connect({ host: host, port, localAddress });
   const h: Handshake = { socket, startedAt: performance.now() };
   let received: Buffer | null = null;
   let replied = false;
@@ -162,7 +160,7 @@ export interface ClosedLoopResult {
 /** A silent client: resolves once it has the greeting (true) or gave up waiting (false). */
 function openSilent(port: number, localAddress: string, greeting: Buffer, timeoutMs: number): Promise<{ socket: net.Socket; greeted: boolean }> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: benchHost, port, localAddress });
+    const socket = net.connect({ host: host, port, localAddress });
     let received = Buffer.alloc(0);
     let settled = false;
     const settle = (greeted: boolean): void => {
@@ -185,7 +183,7 @@ function openSilent(port: number, localAddress: string, greeting: Buffer, timeou
 export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
   const greeting = Buffer.from(options.text.greeting);
   const reply = Buffer.from(`${options.text.reply}\n`);
-  const addresses = options.localAddresses.length > 0 ? options.localAddresses : [benchHost];
+  const addresses = options.localAddresses.length > 0 ? options.localAddresses : [host];
   let nextAddress = 0;
 
   // One phase at a time: while `running`, every finished handshake starts the next one.
@@ -414,7 +412,7 @@ export class IdleClients {
       const openOne = (): void => {
         const localAddress = options.localAddresses[nextAddress]!;
         nextAddress = (nextAddress + 1) % options.localAddresses.length;
-        const socket = net.connect({ host: benchHost, port: options.port, localAddress });
+        const socket = net.connect({ host: host, port: options.port, localAddress });
         const c: IdleClient = {
           socket,
           received: Buffer.alloc(0),

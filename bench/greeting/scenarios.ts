@@ -15,10 +15,11 @@ import { forkServer } from './forkServer.js';
 import { sharedNowMs, type ProtocolText } from './loadgen.js';
 import { forkLoadGenerator, type LoadGenerator } from './loadgenFork.js';
 import { profileIntervalUs, summariseProfile, type CpuProfile, type ProfileSummary } from '../lib/profile.js';
+import type { RunningServer } from '../lib/spawned.js';
 import { rotate } from '../lib/stats.js';
 import { processFdCount, treeRssBytes } from '../lib/procfs.js';
 import type { ChurnRun, HandshakeRun, IdleRun, MemorySample, Settings } from './results.js';
-import { startCluster, startFreshCli, startServerUnderTest, type ClusterServer, type RunningServer, type ServerName } from './servers.js';
+import { startCluster, startFreshCli, startServerUnderTest, type ClusterServer, type ServerName } from './servers.js';
 import { QuietWait, quietBudgetMs, sleep } from '../lib/wait.js';
 
 export const protocolText: ProtocolText = { greeting: defaultConfig.greeting, reply: 'hello from the benchmark' };

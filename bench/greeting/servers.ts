@@ -8,18 +8,17 @@
 //   oursCluster  our CLI, `node dist/src/cli/server.js --workers N` (JSON log read for the port)
 //   bareCluster  bench/baselines/bareClusterServer.ts, the bare server in N cluster workers
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { defaultConfig } from '../../src/core/config.js';
 import { forkServer, type ForkedServer } from './forkServer.js';
 import { sharedNowMs } from './loadgen.js';
 import { benchReplyTimeoutMs } from '../lib/ipc.js';
-import { root } from '../lib/machine.js';
+import { cliScript, root } from '../lib/machine.js';
+import { spawned, type RunningServer } from '../lib/spawned.js';
 import { processTree } from '../lib/procfs.js';
-import { withTimeout } from '../lib/wait.js';
 
 export type ServerName = 'ours' | 'bare' | 'python';
 export const serverLabels: Record<ServerName, string> = {
@@ -29,37 +28,11 @@ export const serverLabels: Record<ServerName, string> = {
 };
 
 const pythonScript = `${root}bench/greeting/baselines/blocking_server.py`;
-const cliScript = `${root}dist/src/cli/server.js`;
 const bareClusterScript = fileURLToPath(new URL('./baselines/bareClusterServer.js', import.meta.url));
 
-const startTimeoutMs = 20_000;
-/** Extra time, past the server's own grace period, for its process to exit after SIGTERM. */
-const exitMarginMs = 10_000;
 
 /** The Python server's per-client timeout: how long one silent client blocks everyone. */
 export const pythonClientTimeoutS = 5;
-
-export interface StopResult {
-  /** From the stop request (SIGTERM or IPC) to the exit of the server's root process. */
-  ms: number;
-  exitCode: number | null;
-  signal: string | null;
-  /** It had to be killed. */
-  killed: boolean;
-}
-
-export interface RunningServer {
-  readonly name: string;
-  readonly port: number;
-  readonly pid: number;
-  /** The server's processes now (root and descendants). */
-  pids(): number[];
-  /** Heap figures after a full GC; only for the forked single-process servers. */
-  memory?: ForkedServer['memory'];
-  /** Connections the server says are live; only for the forked single-process servers. */
-  live?: () => Promise<number>;
-  stop(): Promise<StopResult>;
-}
 
 /** `--workers` is in our CLI (someone may still be adding it). */
 export function cliHasWorkers(): boolean {
@@ -197,79 +170,3 @@ export async function startFreshCli(): Promise<RunningServer> {
   );
 }
 
-/**
- * Spawns a server that prints its port on a line of stdout; `portOf` finds it. Output after
- * that goes to `onLine` (it is read, so the server never blocks on a full pipe).
- */
-export async function spawned(
-  name: string,
-  command: string,
-  args: string[],
-  portOf: (line: string) => string | undefined,
-  graceMs: number,
-  onLine: (line: string) => void = () => {},
-): Promise<RunningServer> {
-  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const stderr: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (line) => {
-    if (stderr.length < 20) stderr.push(line);
-  });
-  const lines = createInterface({ input: child.stdout! });
-  const port = await withTimeout(
-    new Promise<number>((resolve, reject) => {
-      let found = false;
-      lines.on('line', (line) => {
-        onLine(line);
-        if (found) return;
-        const p = portOf(line);
-        if (p !== undefined) {
-          found = true;
-          resolve(Number(p));
-        }
-      });
-      void exited.then(({ code, signal }) =>
-        reject(new Error(`${name} exited before listening (code ${code}, signal ${signal}): ${stderr.join(' | ')}`)),
-      );
-    }),
-    startTimeoutMs,
-    `${name} start`,
-  ).catch((err: unknown) => {
-    child.kill('SIGKILL');
-    throw err;
-  });
-  const pid = child.pid ?? -1;
-  return {
-    name,
-    port,
-    pid,
-    pids: () => processTree(pid),
-    stop: async () => {
-      const t0 = performance.now();
-      if (child.exitCode !== null || child.signalCode !== null) {
-        return { ms: 0, exitCode: child.exitCode, signal: child.signalCode, killed: false };
-      }
-      const tree = processTree(pid);
-      child.kill('SIGTERM');
-      let killed = false;
-      let exit: { code: number | null; signal: string | null };
-      try {
-        exit = await withTimeout(exited, graceMs + exitMarginMs, `${name} stop`);
-      } catch {
-        killed = true;
-        // Our own processes, by pid: the root and whatever it had started.
-        for (const p of tree) {
-          try {
-            process.kill(p, 'SIGKILL');
-          } catch {
-            // Already gone.
-          }
-        }
-        exit = await exited;
-      }
-      return { ms: performance.now() - t0, exitCode: exit.code, signal: exit.signal, killed };
-    },
-  };
-}

@@ -19,7 +19,7 @@
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { listenOn } from '../greeting/baselines/bareNetServer.js';
+import { listenOn } from '../lib/net.js';
 
 export interface BareIrcRelayOptions {
   host: string;

@@ -13,7 +13,8 @@
 
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { bucketOf, histogramPairs, histogramSize, host, monoUs, tally, until } from './timing.js';
+import { bucketOf, histogramPairs, histogramSize, monoUs, tally, until } from './timing.js';
+import { host } from '../lib/net.js';
 import { sleep } from '../lib/wait.js';
 
 // --- Requests and results --------------------------------------------------------------------

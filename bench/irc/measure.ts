@@ -16,12 +16,13 @@ import { fileURLToPath } from 'node:url';
 import { nextMessageFrom } from '../lib/childMessage.js';
 import type { ClientSpec, ConnectResult, LoadBody, LoadReply, RunRequest, RunResult } from './load.js';
 import { forgetChild, listenBacklog, sendqBytesOf, startUnderTest, tempDir, trackChild, type CommandStats, type PeerOptions, type UnderTest } from './peers.js';
-import { histogramPercentile, host, mergeHistograms, monoUs, tally, until } from './timing.js';
+import { histogramPercentile, mergeHistograms, monoUs, tally, until } from './timing.js';
+import { host } from '../lib/net.js';
 import { profileIntervalUs, summariseProfile, type CpuProfile } from '../lib/profile.js';
 import { cpuTickMs, machineCpuTicks, processWriteCalls, treeCpuMs, treeRssBytes } from '../lib/procfs.js';
 import { ircLabels as labels, type IrcFigures, type IrcKind, type IrcNeverReaderRun } from './results.js';
 import { textTable } from '../report/tables.js';
-import type { StopResult } from '../greeting/servers.js';
+import type { StopResult } from '../lib/spawned.js';
 import { QuietWait, sleep, withTimeout } from '../lib/wait.js';
 
 // --- Scenarios and settings --------------------------------------------------------------------

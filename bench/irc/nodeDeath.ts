@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { defaultConfig } from '../../src/core/config.js';
 import { connectTimeoutMs } from './measure.js';
 import { startTwoNodes } from './peers.js';
-import { host } from './timing.js';
+import { host } from '../lib/net.js';
 import type { IrcDeath, IrcDeathRun } from './results.js';
 import { sleep, withTimeout } from '../lib/wait.js';
 

@@ -20,12 +20,11 @@ import { Redis } from 'ioredis';
 import { defaultConfig } from '../../src/core/config.js';
 import { processTree } from '../lib/procfs.js';
 import { ircLabels as labels, type IrcKind } from './results.js';
-import { root } from '../lib/machine.js';
-import { spawned, type RunningServer, type StopResult } from '../greeting/servers.js';
-import { host } from './timing.js';
+import { cliScript } from '../lib/machine.js';
+import { spawned, type RunningServer, type StopResult } from '../lib/spawned.js';
+import { host } from '../lib/net.js';
 import { withTimeout } from '../lib/wait.js';
 
-export const cliScript = `${root}dist/src/cli/server.js`;
 const relayScript = fileURLToPath(new URL('./bareIrcRelay.js', import.meta.url));
 const ngircdPath = '/usr/sbin/ngircd';
 const inspircdPath = '/usr/sbin/inspircd';

@@ -30,7 +30,7 @@ import { defaultConfig } from '../../src/core/config.js';
 import { deathLine, idleLine, neverReaderLine, registrationLine, resultTables, runLine } from '../report/ircLines.js';
 import { IrcBench, offeredPerSecond, scenarios, type Figures, type Settings } from './measure.js';
 import { nodeDeath, nodeDeathOnce } from './nodeDeath.js';
-import { cliScript, inspircdVersion, installHints, killChildren, ngircdVersion, redisVersion } from './peers.js';
+import { inspircdVersion, installHints, killChildren, ngircdVersion, redisVersion } from './peers.js';
 import { defaultIdleClients, idleWarmClients, maxIdleClients, measureIdle, measureRegistration, registrationConcurrency } from './scenarios.js';
 import { describeMachine } from '../lib/machine.js';
 import { cpuTickMs } from '../lib/procfs.js';
@@ -46,7 +46,7 @@ import {
   type IrcResults,
 } from './results.js';
 import { rotate } from '../lib/stats.js';
-import { pythonAvailable, root } from '../lib/machine.js';
+import { cliScript, pythonAvailable, root } from '../lib/machine.js';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const resultsPath = `${root}docs/bench-irc-results.json`;

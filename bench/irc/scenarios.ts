@@ -20,7 +20,7 @@ import { histogramPercentile, mergeHistograms, monoUs, tally, until } from './ti
 import { readListenCounters } from '../lib/kernelCounters.js';
 import { treeCpuMs, treeRssBytes } from '../lib/procfs.js';
 import type { IrcIdleFigures, IrcKind, IrcRegistrationFigures } from './results.js';
-import type { StopResult } from '../greeting/servers.js';
+import type { StopResult } from '../lib/spawned.js';
 import { sleep, withTimeout } from '../lib/wait.js';
 
 /** Registrations in flight at once in the storm, over all load-generator processes. */

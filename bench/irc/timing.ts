@@ -5,9 +5,6 @@
 
 import { sleep } from '../lib/wait.js';
 
-/** Everything listens and connects on loopback only. */
-export const host = '127.0.0.1';
-
 /** CLOCK_MONOTONIC in µs: the same clock in every process on the machine (and V8's profiles). */
 export const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
 

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 /** Repository root (this file runs from dist/bench/lib/). */
 export const root = fileURLToPath(new URL('../../../', import.meta.url));
+/** Our server's command line, as built (`npm run build`). */
+export const cliScript = `${root}dist/src/cli/server.js`;
 
 export interface Machine {
   nproc: string;

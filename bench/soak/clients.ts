@@ -7,7 +7,7 @@
 
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { benchHost } from '../greeting/loadgen.js';
+import { host as benchHost } from '../lib/net.js';
 import { soakServerConfig } from './config.js';
 
 export const hostileKinds = [

@@ -5,6 +5,7 @@
 // a bounded line buffer) so that the comparison is about structure, not about missing features.
 
 import net from 'node:net';
+import { listenOn } from '../../lib/net.js';
 
 export interface BareServerOptions {
   host: string;
@@ -84,16 +85,4 @@ export function startBareServer(options: BareServerOptions): BareServerHandle {
       }),
     liveConnections: () => live.size,
   };
-}
-
-/** Listens as asked; resolves with the address claimed, rejects with the listen error. */
-export function listenOn(server: net.Server, options: { host: string; port: number; backlog?: number }): Promise<{ address: string; port: number }> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: options.host, port: options.port, backlog: options.backlog }, () => {
-      server.off('error', reject);
-      const address = server.address() as net.AddressInfo;
-      resolve({ address: address.address, port: address.port });
-    });
-  });
 }
