@@ -1,4 +1,4 @@
-// The parent's side of bench/serverProcess.ts: fork it (with --expose-gc), wait for its port,
+// The parent's side of bench/greeting/serverProcess.ts: fork it (with --expose-gc), wait for its port,
 // ask it for memory and CPU figures over IPC, stop it. Every wait is bounded by a timeout, and
 // a child that does not stop in time is killed (it is our own child, by its handle).
 

@@ -1,6 +1,6 @@
 // The load generator's clients: plain node:net sockets on loopback that play the protocol from
 // the client's side (read the greeting, send one line or stay silent, see the server close).
-// These functions run inside a load-generator process (bench/loadgenProcess.ts), never in a
+// These functions run inside a load-generator process (bench/greeting/loadgenProcess.ts), never in a
 // server's process, and measure their own CPU time so a reader can tell whether the clients,
 // not the server, were the bottleneck. Every wait here is bounded.
 //

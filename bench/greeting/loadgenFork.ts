@@ -1,4 +1,4 @@
-// The benchmark's side of bench/loadgenProcess.ts: fork a load-generator process, send it
+// The benchmark's side of bench/greeting/loadgenProcess.ts: fork a load-generator process, send it
 // requests, await its answers (each bounded by a timeout), stop it. A process that does not
 // exit when asked is killed, by its own handle.
 

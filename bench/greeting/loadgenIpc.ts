@@ -1,4 +1,4 @@
-// The messages between the benchmark and a load-generator process (bench/loadgenProcess.ts).
+// The messages between the benchmark and a load-generator process (bench/greeting/loadgenProcess.ts).
 // Each request carries an id; the reply repeats it with the result or an error message.
 
 import type { ClosedLoopOptions, IdleOptions } from './loadgen.js';

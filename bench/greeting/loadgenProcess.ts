@@ -1,5 +1,5 @@
-// A load-generator process: forked by the benchmark (bench/loadgenFork.ts), it runs the clients
-// of bench/loadgen.ts on request over IPC and answers with their figures, so the clients never
+// A load-generator process: forked by the benchmark (bench/greeting/loadgenFork.ts), it runs the clients
+// of bench/greeting/loadgen.ts on request over IPC and answers with their figures, so the clients never
 // share a process (or an event loop, or a descriptor table) with a server under test or with
 // the benchmark's bookkeeping. Several run at once for the idle scenarios: one process may hold
 // at most 20,000 descriptors on the benchmark machine.

@@ -1,4 +1,4 @@
-// The shape of one benchmark's results, as measured (bench/scenarios.ts), kept as JSON
+// The shape of one benchmark's results, as measured (bench/greeting/scenarios.ts), kept as JSON
 // (docs/bench-results.json) and read back by `npm run bench -- --from-json` to regenerate the
 // report without measuring again. Every figure is per run; medians are taken when reporting.
 
@@ -128,7 +128,7 @@ export interface BenchResults {
   /** Idle clients on a freshly started server: our CLI as `npm start` runs it, and bare node:net. */
   idleFresh?: Partial<Record<'ours' | 'bare', IdleRun[]>>;
   churn: ChurnRun[];
-  /** The machines alone, no sockets (bench/floor.ts). */
+  /** The machines alone, no sockets (bench/greeting/floor.ts). */
   floor?: FloorResult;
   /** Ours and bare node:net at concurrency 100 under the CPU profiler (one run each). */
   profile: Partial<Record<'ours' | 'bare', ProfileSummary>>;

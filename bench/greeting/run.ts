@@ -1,21 +1,22 @@
 // The benchmark's entry point: `npm run bench [-- flags]`. It measures our server and the
-// baselines in the same run (bench/scenarios.ts), prints the tables of medians and ratios and
+// baselines in the same run (bench/greeting/scenarios.ts), prints the tables of medians and ratios and
 // the target verdicts, and writes docs/benchmarks.md, its charts (docs/bench-*.svg) and the raw
 // results (docs/bench-results.json), from which `--from-json` rebuilds the page without
 // measuring. Every count and wait is bounded; the full run takes about ten minutes on 2 CPUs.
 //
-// Layout of the benchmark:
-//   run.ts                 flags, the order of the runs, writing the results
-//   scenarios.ts           each scenario, once: handshakes, silent client, idle (warm, fresh, cluster), churn, profile
-//   servers.ts             starting and stopping every server under test
-//   serverProcess.ts       ours or bare node:net in a forked process (+ forkServer.ts, ipc.ts)
-//   baselines/             bare node:net (single and cluster) and the blocking Python server
-//   loadgen.ts             the clients (+ loadgenProcess.ts, loadgenFork.ts, loadgenIpc.ts)
-//   procfs.ts              CPU, memory and descriptors of a process tree, from /proc
-//   profile.ts             a V8 CPU profile summarised by where the time went
-//   floor.ts               the machines alone, no sockets: the least XState's interpreter costs
-//   report.ts, svgChart.ts tables, verdicts, charts and the markdown page
-//   results.ts, stats.ts   the results' shape; medians and percentiles
+// Layout of bench/ (one folder per thing measured; shared code in lib/, the reports in report/):
+//   greeting/run.ts            flags, the order of the runs, writing the results
+//   greeting/scenarios.ts      each scenario, once: handshakes, silent client, idle (warm, fresh, cluster), churn, profile
+//   greeting/servers.ts        starting and stopping every server under test
+//   greeting/serverProcess.ts  ours or bare node:net in a forked process (+ forkServer.ts)
+//   greeting/baselines/        bare node:net (single and cluster) and the blocking Python server
+//   greeting/loadgen.ts        the clients (+ loadgenProcess.ts, loadgenFork.ts, loadgenIpc.ts)
+//   greeting/floor.ts          the machines alone, no sockets: the least XState's interpreter costs
+//   greeting/results.ts        the results' shape (the JSON's)
+//   irc/                       the chat (IRC) benchmark: `npm run bench:irc` (irc/run.ts)
+//   soak/                      the soak test: `npm run soak` (soak/run.ts)
+//   report/                    tables, verdicts, charts and the markdown page (greeting.ts, irc.ts, tables.ts, svgChart.ts)
+//   lib/                       procfs, stats, waits, profiles, spawned servers, IPC, the machine's description
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { defaultConfig } from '../../src/core/config.js';

@@ -1,6 +1,6 @@
 // The measurements. Each function runs one scenario once against one server, in fresh server
 // processes, with the clients in load-generator processes, and returns that run's figures;
-// bench/run.ts repeats them and bench/report.ts takes the medians.
+// bench/greeting/run.ts repeats them and bench/report/greeting.ts takes the medians.
 //
 //   handshakeRound   closed-loop handshakes at each concurrency against every server, then the
 //                    same load with one silent client connected first

@@ -1,6 +1,6 @@
 // The server under test, alone in its own process so that its memory and CPU are not mixed
-// with the load generator's. Forked by bench/run.ts with --expose-gc; argv[2] picks `ours`
-// (startServer from src/, silent logger) or `baseline` (bench/baselines/bareNetServer.ts).
+// with the load generator's. Forked by bench/greeting/run.ts with --expose-gc; argv[2] picks `ours`
+// (startServer from src/, silent logger) or `baseline` (bench/greeting/baselines/bareNetServer.ts).
 // Both listen on 127.0.0.1 port 0 and report the port, then answer memory and CPU requests
 // over IPC until told to stop.
 

@@ -2,11 +2,11 @@
 // a port on 127.0.0.1, the process tree to read CPU and memory from (/proc), and a stop that
 // reports how long the server took to exit and whether it stopped cleanly.
 //
-//   ours         startServer from src/ in a forked process (bench/serverProcess.ts), silent logger
-//   bare         bench/baselines/bareNetServer.ts in the same kind of forked process
-//   python       bench/baselines/blocking_server.py, the article's one-client-at-a-time server
+//   ours         startServer from src/ in a forked process (bench/greeting/serverProcess.ts), silent logger
+//   bare         bench/greeting/baselines/bareNetServer.ts in the same kind of forked process
+//   python       bench/greeting/baselines/blocking_server.py, the article's one-client-at-a-time server
 //   oursCluster  our CLI, `node dist/src/cli/server.js --workers N` (JSON log read for the port)
-//   bareCluster  bench/baselines/bareClusterServer.ts, the bare server in N cluster workers
+//   bareCluster  bench/greeting/baselines/bareClusterServer.ts, the bare server in N cluster workers
 
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

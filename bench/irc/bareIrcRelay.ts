@@ -1,4 +1,4 @@
-// The IRC fan-out benchmark's floor (bench/ircFanout.ts): a bare node:net IRC relay with just
+// The IRC fan-out benchmark's floor (bench/irc/run.ts): a bare node:net IRC relay with just
 // enough IRC for the benchmark's clients, and nothing else. No machines, no validation, no flood
 // control, no sendq, no casemapping: what a naive relay costs in Node, so the figures for ours
 // can be read as ratios against it.
@@ -13,7 +13,7 @@
 // it; a client that never reads does grow its write buffer without limit: this is a floor, not
 // a server.
 //
-//   node dist/bench/baselines/bareIrcRelay.js [--host 127.0.0.1] [--port 0]
+//   node dist/bench/irc/bareIrcRelay.js [--host 127.0.0.1] [--port 0]
 // prints `listening <port>` once it listens; SIGTERM or SIGINT closes everything and exits 0.
 
 import net from 'node:net';

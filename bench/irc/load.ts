@@ -1,10 +1,10 @@
-// The IRC benchmark's load generator: a child process (forked by bench/ircMeasure.ts with
+// The IRC benchmark's load generator: a child process (forked by bench/irc/measure.ts with
 // --load-process) that holds its share of the clients between requests, so that their CPU is
 // neither the server's nor the harness's. One request at a time per kind of work:
 //   connect  clients that register and join a channel (chatting), or only register (idle)
 //   run      every joined chatting client says one PRIVMSG every period with its send time in the
 //            text; every delivery is counted and timed by the client that receives it; with
-//            `watch`, the QUIT of one nick (the never-reader, bench/ircMeasure.ts) is timed and
+//            `watch`, the QUIT of one nick (the never-reader, bench/irc/measure.ts) is timed and
 //            the sends go on until it comes
 //   storm    the registration storm: connect → NICK/USER → 001 → QUIT → the server's close, again
 //   quit     every client QUITs, and is destroyed if still open after a bound

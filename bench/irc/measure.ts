@@ -1,8 +1,8 @@
-// The IRC benchmark's harness and its fan-out measurement (bench/ircFanout.ts runs them):
-//   IrcBench     the load-generator processes (bench/ircLoad.ts, forked), the wait for a quiet
-//                machine, the servers (bench/ircPeers.ts), and the readings at a window's edges
+// The IRC benchmark's harness and its fan-out measurement (bench/irc/run.ts runs them):
+//   IrcBench     the load-generator processes (bench/irc/load.ts, forked), the wait for a quiet
+//                machine, the servers (bench/irc/peers.ts), and the readings at a window's edges
 //                (CPU from /proc of the server, the load generators, the machine; RSS) that
-//                every measurement takes the same way (bench/ircScenarios.ts uses them too)
+//                every measurement takes the same way (bench/irc/scenarios.ts uses them too)
 //   measure      one fan-out measurement: a server, its clients joined, one window of chat
 //   neverReader  the same server and load, one window without and then one with a client that
 //                joined the first channel and never reads (a python3 client, see neverReaderPy);
@@ -229,7 +229,7 @@ export function windowCpu(a: Edge, b: Edge) {
 
 // --- The harness ---------------------------------------------------------------------------------
 
-/** What one fan-out measurement gives (its shape is the JSON's, in bench/report.ts). */
+/** What one fan-out measurement gives (its shape is the JSON's, in bench/irc/results.ts). */
 export type Figures = IrcFigures;
 
 /** A server with its chatting clients joined, between windows. */

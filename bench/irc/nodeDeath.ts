@@ -1,4 +1,4 @@
-// A node's death, for bench/ircFanout.ts (`npm run bench:irc -- --only node-death`): two nodes of
+// A node's death, for bench/irc/run.ts (`npm run bench:irc -- --only node-death`): two nodes of
 // our CLI on a fresh Redis with a short --node-timeout; an observer on node A and deathClients on
 // node B in one channel; node B gets a signal (SIGKILL: nobody says goodbye; SIGTERM: it quits its
 // users itself), and the time runs until the observer has seen each of their QUITs. The clients

@@ -1,9 +1,9 @@
-// The servers the IRC benchmark measures (bench/ircFanout.ts), each started the same way from the
+// The servers the IRC benchmark measures (bench/irc/run.ts), each started the same way from the
 // benchmark's point of view: a port on 127.0.0.1, its processes (to read CPU and memory from
 // /proc), and a stop; every child process and temp dir is remembered until it is gone, so that
 // every way out (normal end, error, SIGINT/SIGTERM) can stop it.
 //   ours      our CLI, `node dist/src/cli/server.js --protocol irc`
-//   bare      bench/baselines/bareIrcRelay.ts, a naive node:net relay: the floor for Node
+//   bare      bench/irc/bareIrcRelay.ts, a naive node:net relay: the floor for Node
 //   ngircd    the Debian package's C ircd, with a config written to a temp dir
 //   inspircd  the Debian package's C++ ircd (3.x), with a config written to a temp dir
 //   redis2    two processes of our CLI with --redis on a fresh redis-server

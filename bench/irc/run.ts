@@ -2,7 +2,7 @@
 // line every P ms with its send time in the text; every delivery is counted and timed by the
 // client that receives it. It measures, in the same run and taking turns:
 //   ours      our CLI, `node dist/src/cli/server.js --protocol irc`
-//   bare      bench/baselines/bareIrcRelay.ts, a naive node:net relay: the floor for Node
+//   bare      bench/irc/bareIrcRelay.ts, a naive node:net relay: the floor for Node
 //   ngircd    the Debian package's C ircd, if installed
 //   inspircd  the Debian package's C++ ircd (InspIRCd 3), if installed
 //   redis2    ours on Redis, 2 nodes: a fresh redis-server and two processes of our CLI with
@@ -15,13 +15,13 @@
 // CPU and commands. Then: a client that never reads (how long until each server drops it, and what
 // it does to everyone else's latency), what a client costs when it is not chatting (a registration
 // storm, idle registered clients), and, with Redis, a node's death. Each figure is the median of
-// --runs runs; the tables (bench/report.ts, which also renders them into docs/benchmarks.md from
+// --runs runs; the tables (bench/report/irc.ts, which also renders them into docs/benchmarks.md from
 // the JSON that --write leaves in docs/bench-irc-results.json) show every kind and the ratios.
 //
-// Layout: this file (flags, the order of the measurements, the results) · bench/ircMeasure.ts
-// (the harness, the fan-out and never-reader windows) · bench/ircLoad.ts (the load-generator
-// process) · bench/ircPeers.ts (the servers) · bench/ircScenarios.ts (registration storm, idle
-// clients) · bench/ircNodeDeath.ts · bench/ircLines.ts (what is printed) · bench/ircTiming.ts
+// Layout: this file (flags, the order of the measurements, the results) · bench/irc/measure.ts
+// (the harness, the fan-out and never-reader windows) · bench/irc/load.ts (the load-generator
+// process) · bench/irc/peers.ts (the servers) · bench/irc/scenarios.ts (registration storm, idle
+// clients) · bench/irc/nodeDeath.ts · bench/report/ircLines.ts (what is printed) · bench/irc/timing.ts
 // (clock, histogram). Every count, wait and buffer is bounded; everything listens and connects on
 // 127.0.0.1 only; every child process is stopped on the way out (normal end, error, SIGINT/SIGTERM).
 
@@ -205,7 +205,7 @@ async function main(): Promise<void> {
   if (!flags.redis) notes.push('ours on Redis and the node-death measurement skipped (--no-redis).');
   else if (!redisServer) notes.push(installHints.redis);
   const chosen = (name: string): boolean => flags.only === null || flags.only.has(name);
-  // The never-reader is a python3 client (bench/ircMeasure.ts says why).
+  // The never-reader is a python3 client (bench/irc/measure.ts says why).
   const neverReaderOn = chosen(neverReaderName) && pythonAvailable() !== null;
   if (chosen(neverReaderName) && !neverReaderOn) notes.push('The never-reader needs python3 (sudo apt-get install python3): skipped.');
   for (const n of notes) log(`bench:irc: ${n}`);

@@ -1,7 +1,7 @@
-// The price of a session, for bench/ircFanout.ts (`npm run bench:irc -- --only registration,idle`):
+// The price of a session, for bench/irc/run.ts (`npm run bench:irc -- --only registration,idle`):
 // two measurements of what one client costs a server when it is not chatting, for ours, the bare
 // relay, ngircd and InspIRCd, each server in its own process and the clients in the harness's
-// load-generator processes (bench/ircLoad.ts holds their side of it).
+// load-generator processes (bench/irc/load.ts holds their side of it).
 //   registration  a storm: registrationConcurrency clients at once, each connecting, sending NICK
 //                 and USER, waiting for 001, sending QUIT and waiting for the server to close
 //                 (the server closes first, so the clients' ports do not pile up in TIME_WAIT),
@@ -10,7 +10,7 @@
 //                 the load generators' CPU (both from /proc, process trees).
 //   idle          N clients registered (end of MOTD seen) and idle, answering PINGs: the server's
 //                 RSS growth per client (/proc, process tree) and, for the Node servers, heap used
-//                 after a full GC (bench/ircHeapProbe.ts, preloaded), both from a reading taken
+//                 after a full GC (bench/irc/heapProbe.ts, preloaded), both from a reading taken
 //                 after a warm-up round of clients has come and gone; and its CPU while they idle.
 
 import type { StormRequest, StormResult } from './load.js';

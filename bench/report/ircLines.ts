@@ -1,5 +1,5 @@
-// What the IRC benchmark (bench/ircFanout.ts) prints: one line per measurement as it ends (on
-// stderr, as progress), and at the end the tables, made by bench/report.ts from the same results
+// What the IRC benchmark (bench/irc/run.ts) prints: one line per measurement as it ends (on
+// stderr, as progress), and at the end the tables, made by bench/report/irc.ts from the same results
 // that --write saves, so that the terminal and docs/benchmarks.md cannot disagree.
 
 import {

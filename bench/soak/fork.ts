@@ -1,5 +1,5 @@
-// The parent's side of bench/soakServer.ts: fork it with --expose-gc, wait for its port, ask it
-// for memory (after a GC) and CPU over the messages of bench/ipc.ts, count its open file
+// The parent's side of bench/soak/server.ts: fork it with --expose-gc, wait for its port, ask it
+// for memory (after a GC) and CPU over the messages of bench/lib/ipc.ts, count its open file
 // descriptors in /proc/<pid>/fd, and stop it through IPC, reporting how it exited. Every wait is
 // bounded; a child that does not exit in time is killed (our own child, by its handle).
 

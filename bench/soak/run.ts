@@ -1,7 +1,7 @@
 // The soak test (`npm run soak -- --minutes N`, or `--seconds N`; `--concurrency N`, default 50):
-// the real server in a forked process (bench/soakServer.ts) under a closed loop of clients for a
+// the real server in a forked process (bench/soak/server.ts) under a closed loop of clients for a
 // fixed time, looking for what only shows over time: connection actors, sockets or heap that
-// are never released. A share of the clients are hostile (bench/soakClients.ts).
+// are never released. A share of the clients are hostile (bench/soak/clients.ts).
 //
 // Order: fork; warm up for a few seconds and drain; GC and read the server's heap, RSS and open
 // descriptors (start); run the load for the given time, printing a progress line every ~10 s;

@@ -1,9 +1,9 @@
-// The server under soak, alone in its own process (forked by bench/soak.ts with --expose-gc) so
+// The server under soak, alone in its own process (forked by bench/soak/run.ts with --expose-gc) so
 // that its heap, RSS and descriptors are its own. It runs the real startServer with a silent
-// logger and the short timeouts of bench/soakConfig.ts, reports its port, answers the memory
-// and CPU requests of bench/ipc.ts, and on `stop` shuts down through `server.shutdown`.
+// logger and the short timeouts of bench/soak/config.ts, reports its port, answers the memory
+// and CPU requests of bench/lib/ipc.ts, and on `stop` shuts down through `server.shutdown`.
 //
-// Unlike bench/serverProcess.ts its exit code is the verdict on the shutdown: 0 only when the
+// Unlike bench/greeting/serverProcess.ts its exit code is the verdict on the shutdown: 0 only when the
 // server machine stopped without forcing anything and no connection actor is left; 1 when it
 // stopped dirty; 3 when it did not stop within the grace period plus a margin.
 

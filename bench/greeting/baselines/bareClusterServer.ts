@@ -5,7 +5,7 @@
 // once they have all exited. Used for the 50,000-connection idle scenario, where one process
 // could not hold all the descriptors.
 //
-//   node dist/bench/baselines/bareClusterServer.js --workers N [--reply-timeout MS]
+//   node dist/bench/greeting/baselines/bareClusterServer.js --workers N [--reply-timeout MS]
 
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
