@@ -22,7 +22,7 @@ import type { ChurnRun, HandshakeRun, IdleRun, MemorySample, Settings } from './
 import { startCluster, startFreshCli, startServerUnderTest, type ClusterServer, type ServerName } from './servers.js';
 import { QuietWait, quietBudgetMs, sleep } from '../lib/wait.js';
 
-export const protocolText: ProtocolText = { greeting: defaultConfig.greeting, reply: 'hello from the benchmark' };
+const protocolText: ProtocolText = { greeting: defaultConfig.greeting, reply: 'hello from the benchmark' };
 
 /** Source addresses of the closed-loop clients: several spread their 4-tuples (and TIME_WAITs). */
 const handshakeAddresses = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];

@@ -21,7 +21,7 @@ import { spawned, type RunningServer } from '../lib/spawned.js';
 import { processTree } from '../lib/procfs.js';
 
 export type ServerName = 'ours' | 'bare' | 'python';
-export const serverLabels: Record<ServerName, string> = {
+const serverLabels: Record<ServerName, string> = {
   ours: 'ours (xstate)',
   bare: 'bare node:net',
   python: 'python blocking',

@@ -31,7 +31,7 @@ function statFields(pid: number): string[] | null {
 }
 
 /** User + system CPU time of one process, all threads, in ms; NaN if it is gone. */
-export function processCpuMs(pid: number): number {
+function processCpuMs(pid: number): number {
   const f = statFields(pid);
   // After the name: state(0) ppid(1) ... utime(11) stime(12), counting from state.
   if (!f) return Number.NaN;
@@ -77,7 +77,7 @@ export function treeCpuMs(pids: readonly number[]): number {
 }
 
 /** Resident set size of one process in bytes (VmRSS), NaN if it is gone. */
-export function processRssBytes(pid: number): number {
+function processRssBytes(pid: number): number {
   try {
     const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : Number.NaN;

@@ -36,7 +36,7 @@ type Frame = CpuProfile['nodes'][number]['callFrame'];
 const isXstate = (url: string): boolean => url.includes('/node_modules/xstate/');
 
 /** The category a frame's self time belongs to, or null for idle time. */
-export function categoryOf(frame: Frame): string | null {
+function categoryOf(frame: Frame): string | null {
   const { functionName: fn, url } = frame;
   if (fn === '(idle)') return null;
   if (fn === '(garbage collector)') return 'V8 garbage collector';

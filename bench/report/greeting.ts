@@ -175,7 +175,7 @@ export function churnTable(results: BenchResults): Table {
 }
 
 /** Each run's figures at one concurrency, to show the spread behind the medians. */
-export function everyRunTable(results: BenchResults, concurrency: number): Table {
+function everyRunTable(results: BenchResults, concurrency: number): Table {
   const servers = (['ours', 'bare', 'python'] as const).filter((s) => runsOf(results, s, concurrency).length > 0);
   const rows: string[][] = [];
   for (let i = 0; i < results.settings.runs; i += 1) {
@@ -215,7 +215,7 @@ export function everyRunTable(results: BenchResults, concurrency: number): Table
 // --- Verdicts ------------------------------------------------------------------------------
 
 /** Heap growth over the churn that still counts as flat: GC noise, far below one byte per cycle. */
-export const churnFlatBytes = 512 * 1024;
+const churnFlatBytes = 512 * 1024;
 
 /** The machines with no sockets (bench/greeting/floor.ts), against the handshake figures of this run. */
 export function floorTable(results: BenchResults): Table | null {
@@ -351,7 +351,7 @@ export function verdicts(results: BenchResults): Verdict[] {
 // --- The load generator --------------------------------------------------------------------
 
 /** Sentences on whether the load generator limited each server, from this run's numbers. */
-export function loadGeneratorNotes(results: BenchResults): string[] {
+function loadGeneratorNotes(results: BenchResults): string[] {
   const notes: string[] = [];
   const share = (r: HandshakeRun): number => r.loadCpuMs / r.windowMs;
   const serverShare = (r: HandshakeRun): number => r.serverCpuMs / r.windowMs;

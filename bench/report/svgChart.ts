@@ -60,7 +60,7 @@ function logTicks(min: number, max: number): number[] {
   return ticks;
 }
 
-export function defaultFormat(value: number): string {
+function defaultFormat(value: number): string {
   const abs = Math.abs(value);
   if (abs >= 100_000) return `${Math.round(value / 1000).toLocaleString('en')}k`;
   if (abs >= 1000) return Math.round(value).toLocaleString('en');
