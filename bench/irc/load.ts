@@ -1,0 +1,546 @@
+// The IRC benchmark's load generator: a child process (forked by bench/irc/measure.ts with
+// --load-process) that holds its share of the clients between requests, so that their CPU is
+// neither the server's nor the harness's. One request at a time per kind of work:
+//   connect  clients that register and join a channel (chatting), or only register (idle)
+//   run      every joined chatting client says one PRIVMSG every period with its send time in the
+//            text; every delivery is counted and timed by the client that receives it; with
+//            `watch`, the QUIT of one nick (the never-reader, bench/irc/measure.ts) is timed and
+//            the sends go on until it comes
+//   storm    the registration storm: connect → NICK/USER → 001 → QUIT → the server's close, again
+//   quit     every client QUITs, and is destroyed if still open after a bound
+// The hot path is clientOnData: it scans the bytes for newlines and PRIVMSG lines without making
+// strings; every other line (registration, PING, QUIT) becomes a string.
+
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { bucketOf, histogramPairs, histogramSize, monoUs, tally, until } from './timing.js';
+import { host } from '../lib/net.js';
+import { sleep } from '../lib/wait.js';
+
+// --- Requests and results --------------------------------------------------------------------
+
+export interface ClientSpec {
+  nick: string;
+  /** null: the client only registers (and answers PINGs); it counts as joined at the end of the MOTD. */
+  channel: string | null;
+  /** The server's port (with two nodes, the clients alternate between theirs). */
+  port: number;
+}
+
+export interface StormRequest {
+  type: 'storm';
+  port: number;
+  /** Nicks are `<nickPrefix><n>`, n counting up: unique across the load processes. */
+  nickPrefix: string;
+  /** Slots of this process: each one a closed loop of attempts. */
+  concurrency: number;
+  /** On the shared clock: the first attempts, the window, and the last. */
+  startUs: number;
+  windowStartUs: number;
+  windowEndUs: number;
+  endUs: number;
+  attemptTimeoutMs: number;
+}
+
+export interface RunRequest {
+  type: 'run';
+  sendStartUs: number;
+  windowStartUs: number;
+  windowEndUs: number;
+  sendEndUs: number;
+  periodMs: number;
+  textBytes: number;
+  drainMaxMs: number;
+  /** The QUIT of `nick` is timed; until it comes, or `untilUs`, the sends go on past sendEndUs. */
+  watch: { nick: string; untilUs: number } | null;
+}
+
+export type LoadBody =
+  | { type: 'connect'; clients: ClientSpec[]; maxPending: number; timeoutMs: number }
+  | RunRequest
+  | { type: 'quit'; timeoutMs: number }
+  | StormRequest;
+export type LoadRequest = LoadBody & { id: number };
+export type LoadReply = { type: 'ready' } | { type: 'result'; id: number; result: unknown } | { type: 'error'; id: number; message: string };
+
+export interface ConnectResult {
+  joined: number;
+  joinedByChannel: Record<string, number>;
+  failures: Record<string, number>;
+  ms: number;
+}
+
+export interface RunResult {
+  sentByChannel: Record<string, number>;
+  /** Lines sent inside the window (by send time), and the first send of the run (null: none). */
+  sentInWindow: number;
+  firstSendUs: number | null;
+  /** Deliveries that arrived in the window, and all deliveries of this run's lines (after the drain). */
+  delivered: number;
+  deliveredTotal: number;
+  /** Latencies of the deliveries in the window, as [bucket, count] pairs. */
+  histogram: Array<[number, number]>;
+  maxLatencyUs: number;
+  /** Clients closed (by the server or an error) during the run. */
+  disconnected: number;
+  /** Sends whose timer fired more than lateSendMs late, and the latest one. */
+  lateSends: number;
+  maxSendLagMs: number;
+  /** When a client here first saw the watched nick's QUIT, and its reason (null: not seen). */
+  watchQuitUs: number | null;
+  watchQuitReason: string | null;
+}
+
+export interface StormResult {
+  /** 001s received in the window, and in the whole storm. */
+  registered: number;
+  registeredTotal: number;
+  /** connect() → 001 of those in the window, as [bucket, count] pairs (µs). */
+  histogram: Array<[number, number]>;
+  maxUs: number;
+  /** Attempts without a 001, by reason; registered clients the server did not close in time. */
+  failures: Record<string, number>;
+  quitTimeouts: number;
+}
+
+// --- Limits ------------------------------------------------------------------------------------
+
+/** A line longer than this without a newline closes the client (it is not IRC). */
+const maxLineBytes = 64 * 1024;
+/** A send whose timer fired this late counts as late: the load generator was behind. */
+const lateSendMs = 10;
+/** After the last send, deliveries still arriving get until none arrived for this long. */
+const drainQuietMs = 1_000;
+/** How often a run past its sends looks for the watched QUIT. */
+const watchPollMs = 50;
+/** A storm attempt that failed waits this long before its slot starts again (no spin on a dead server). */
+const failureBackoffMs = 50;
+
+// --- Chatting and idle clients -----------------------------------------------------------------
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const COLON = 0x3a;
+const privmsgBytes = Buffer.from('PRIVMSG ');
+
+interface LoadClient {
+  readonly spec: ClientSpec;
+  readonly socket: net.Socket;
+  partial: Buffer | null;
+  phase: 'registering' | 'joining' | 'joined' | 'closed';
+  /** Called once when the client has joined (null) or failed (the reason). */
+  settle: ((failure: string | null) => void) | null;
+  errorCode: string | null;
+  sendTimer: NodeJS.Timeout | null;
+}
+
+interface RunState {
+  sendStartUs: number;
+  windowStartUs: number;
+  windowEndUs: number;
+  delivered: number;
+  deliveredTotal: number;
+  histogram: Uint32Array;
+  maxLatencyUs: number;
+  disconnected: number;
+  /** `:<nick>!` of the watched client, and what was seen of its QUIT. */
+  watchPrefix: string | null;
+  watchQuitUs: number | null;
+  watchQuitReason: string | null;
+}
+
+const loadClients: LoadClient[] = [];
+let currentRun: RunState | null = null;
+
+/** A PRIVMSG line (`:prefix PRIVMSG target :<sendUs> ...`): counted and timed; false if it is not one. */
+function takeDelivery(buf: Buffer, start: number, end: number, nowUs: number): boolean {
+  if (buf[start] !== COLON) return false;
+  let i = start + 1;
+  while (i < end && buf[i] !== SPACE) i += 1;
+  i += 1;
+  if (end - i < privmsgBytes.length + 2) return false;
+  for (let k = 0; k < privmsgBytes.length; k += 1) if (buf[i + k] !== privmsgBytes[k]) return false;
+  i += privmsgBytes.length;
+  while (i < end && buf[i] !== SPACE) i += 1;
+  if (buf[i + 1] !== COLON) return true;
+  i += 2;
+  let sentUs = 0;
+  for (; i < end; i += 1) {
+    const d = buf[i]! - 0x30;
+    if (d < 0 || d > 9) break;
+    sentUs = sentUs * 10 + d;
+  }
+  const run = currentRun;
+  if (!run || sentUs < run.sendStartUs) return true;
+  run.deliveredTotal += 1;
+  if (nowUs >= run.windowStartUs && nowUs < run.windowEndUs) {
+    const latency = nowUs - sentUs;
+    run.delivered += 1;
+    run.histogram[bucketOf(latency)]! += 1;
+    if (latency > run.maxLatencyUs) run.maxLatencyUs = latency;
+  }
+  return true;
+}
+
+/** Any other line: registration and join replies, PING, the watched client's QUIT. */
+function takeLine(c: LoadClient, line: string, nowUs: number): void {
+  if (line.startsWith('PING')) {
+    c.socket.write(`PONG${line.slice(4)}\r\n`);
+    return;
+  }
+  if (line.startsWith('ERROR')) {
+    c.errorCode ??= 'serverError';
+    return;
+  }
+  const run = currentRun;
+  if (run?.watchPrefix && run.watchQuitUs === null && line.startsWith(run.watchPrefix)) {
+    const m = / QUIT(?: :?(.*))?$/.exec(line);
+    if (m) {
+      run.watchQuitUs = nowUs;
+      run.watchQuitReason = m[1] ?? '';
+    }
+    return;
+  }
+  const parts = line.split(' ', 3);
+  const numeric = parts[1];
+  if (c.phase === 'registering') {
+    if ((numeric === '376' || numeric === '422') && c.spec.channel === null) joined(c);
+    else if (numeric === '376' || numeric === '422') {
+      c.phase = 'joining';
+      c.socket.write(`JOIN ${c.spec.channel}\r\n`);
+    } else if (numeric === '433' || numeric === '432') {
+      c.errorCode ??= `nick${numeric}`;
+      c.socket.destroy();
+    }
+  } else if (c.phase === 'joining' && numeric === '366') joined(c);
+  else if (c.phase === 'joining' && numeric !== undefined && /^4\d\d$/.test(numeric)) {
+    c.errorCode ??= `join${numeric}`;
+    c.socket.destroy();
+  }
+}
+
+function joined(c: LoadClient): void {
+  c.phase = 'joined';
+  c.settle?.(null);
+  c.settle = null;
+}
+
+function clientOnData(c: LoadClient, chunk: Buffer): void {
+  const nowUs = monoUs();
+  let buf = chunk;
+  if (c.partial) {
+    buf = Buffer.concat([c.partial, chunk]);
+    c.partial = null;
+  }
+  let start = 0;
+  for (;;) {
+    const lf = buf.indexOf(LF, start);
+    if (lf === -1) break;
+    if (!takeDelivery(buf, start, lf, nowUs)) {
+      const end = lf > start && buf[lf - 1] === CR ? lf - 1 : lf;
+      takeLine(c, buf.toString('utf8', start, end), nowUs);
+    }
+    start = lf + 1;
+  }
+  if (start < buf.length) {
+    if (buf.length - start > maxLineBytes) {
+      c.errorCode ??= 'lineTooLong';
+      c.socket.destroy();
+      return;
+    }
+    c.partial = Buffer.from(buf.subarray(start));
+  }
+}
+
+function openClient(spec: ClientSpec, settle: (failure: string | null) => void): LoadClient {
+  const socket = net.connect({ host, port: spec.port });
+  const c: LoadClient = { spec, socket, partial: null, phase: 'registering', settle, errorCode: null, sendTimer: null };
+  // Each send is one line: Nagle would hold it back behind an unACKed one and skew its time.
+  socket.setNoDelay(true);
+  socket.on('connect', () => socket.write(`NICK ${spec.nick}\r\nUSER u 0 * :irc fan-out bench\r\n`));
+  socket.on('data', (chunk: Buffer) => clientOnData(c, chunk));
+  socket.on('error', (err: NodeJS.ErrnoException) => {
+    c.errorCode ??= err.code ?? 'UNKNOWN';
+  });
+  socket.on('close', () => {
+    if (c.sendTimer) clearTimeout(c.sendTimer);
+    c.sendTimer = null;
+    if (c.phase === 'joined' && currentRun) currentRun.disconnected += 1;
+    c.phase = 'closed';
+    c.settle?.(c.errorCode ?? 'closed');
+    c.settle = null;
+  });
+  return c;
+}
+
+function connectAll(req: Extract<LoadBody, { type: 'connect' }>): Promise<ConnectResult> {
+  const t0 = performance.now();
+  const failures: Record<string, number> = {};
+  const joinedByChannel: Record<string, number> = {};
+  let next = 0;
+  let pending = 0;
+  let settled = 0;
+  let joinedCount = 0;
+  return new Promise((resolve) => {
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      resolve({ joined: joinedCount, joinedByChannel, failures, ms: performance.now() - t0 });
+    };
+    const timer = setTimeout(() => {
+      for (const c of loadClients) {
+        if (c.settle) {
+          c.settle = null;
+          c.socket.destroy();
+        }
+      }
+      tally(failures, 'timeout', req.clients.length - settled);
+      finish();
+    }, req.timeoutMs);
+    const fill = (): void => {
+      while (!finished && pending < req.maxPending && next < req.clients.length) {
+        const spec = req.clients[next++]!;
+        pending += 1;
+        loadClients.push(
+          openClient(spec, (failure) => {
+            pending -= 1;
+            settled += 1;
+            if (failure === null) {
+              joinedCount += 1;
+              if (spec.channel !== null) tally(joinedByChannel, spec.channel);
+            } else tally(failures, failure);
+            if (settled === req.clients.length) finish();
+            else fill();
+          }),
+        );
+      }
+    };
+    if (req.clients.length === 0) finish();
+    else fill();
+  });
+}
+
+async function runLoad(req: RunRequest): Promise<RunResult> {
+  const run: RunState = {
+    sendStartUs: req.sendStartUs,
+    windowStartUs: req.windowStartUs,
+    windowEndUs: req.windowEndUs,
+    delivered: 0,
+    deliveredTotal: 0,
+    histogram: new Uint32Array(histogramSize),
+    maxLatencyUs: 0,
+    disconnected: 0,
+    watchPrefix: req.watch ? `:${req.watch.nick}!` : null,
+    watchQuitUs: null,
+    watchQuitReason: null,
+  };
+  currentRun = run;
+  /** Past sendEndUs only while the watched QUIT has not come. */
+  const sendingUntilUs = (): number => (req.watch && run.watchQuitUs === null ? Math.max(req.sendEndUs, req.watch.untilUs) : req.sendEndUs);
+  const sentByChannel: Record<string, number> = {};
+  let sentInWindow = 0;
+  let firstSendUs: number | null = null;
+  let lateSends = 0;
+  let maxSendLagMs = 0;
+  const periodUs = req.periodMs * 1000;
+  const pad = ` ${'x'.repeat(Math.max(0, req.textBytes - 14))}`;
+  for (const c of loadClients) {
+    const channel = c.spec.channel;
+    if (c.phase !== 'joined' || channel === null) continue;
+    // Each client starts at its own random phase, so the sends are spread over the period.
+    let dueUs = req.sendStartUs + Math.random() * periodUs;
+    const tick = (): void => {
+      c.sendTimer = null;
+      const nowUs = monoUs();
+      if (nowUs >= sendingUntilUs() || c.phase !== 'joined') return;
+      // A timer may fire up to a millisecond early (its start is the loop's cached time): wait
+      // for the due time, or the first line could carry a time before the run's start.
+      if (nowUs < dueUs) {
+        c.sendTimer = setTimeout(tick, Math.ceil((dueUs - nowUs) / 1000));
+        return;
+      }
+      const lagMs = (nowUs - dueUs) / 1000;
+      if (lagMs > lateSendMs) lateSends += 1;
+      if (lagMs > maxSendLagMs) maxSendLagMs = lagMs;
+      c.socket.write(`PRIVMSG ${channel} :${nowUs}${pad}\r\n`);
+      firstSendUs ??= nowUs;
+      tally(sentByChannel, channel);
+      if (nowUs >= req.windowStartUs && nowUs < req.windowEndUs) sentInWindow += 1;
+      // The schedule, not the last send, sets the next one: a late timer does not slow the rate.
+      dueUs += periodUs;
+      c.sendTimer = setTimeout(tick, Math.max(0, (dueUs - monoUs()) / 1000));
+    };
+    c.sendTimer = setTimeout(tick, Math.max(0, (dueUs - monoUs()) / 1000));
+  }
+  await until(req.sendEndUs);
+  while (monoUs() < sendingUntilUs()) await sleep(watchPollMs);
+  await sleep(20);
+  for (const c of loadClients) {
+    if (c.sendTimer) clearTimeout(c.sendTimer);
+    c.sendTimer = null;
+  }
+  // Drain: until nothing arrived for drainQuietMs, or drainMaxMs.
+  const drainEnd = performance.now() + req.drainMaxMs;
+  let last = -1;
+  while (performance.now() < drainEnd && run.deliveredTotal !== last) {
+    last = run.deliveredTotal;
+    await sleep(drainQuietMs);
+  }
+  currentRun = null;
+  return {
+    sentByChannel,
+    sentInWindow,
+    firstSendUs,
+    delivered: run.delivered,
+    deliveredTotal: run.deliveredTotal,
+    histogram: histogramPairs(run.histogram),
+    maxLatencyUs: run.maxLatencyUs,
+    disconnected: run.disconnected,
+    lateSends,
+    maxSendLagMs,
+    watchQuitUs: run.watchQuitUs,
+    watchQuitReason: run.watchQuitReason,
+  };
+}
+
+async function quitAll(timeoutMs: number): Promise<number> {
+  const open = loadClients.filter((c) => c.phase !== 'closed');
+  const closed = Promise.all(open.map((c) => new Promise<void>((resolve) => c.socket.once('close', () => resolve()))));
+  // QUIT without our FIN: the server closes first, so TIME_WAIT lands on its side and not on
+  // the load generator's ephemeral ports (10,000 idle clients per server, several servers a run).
+  for (const c of open) c.socket.write('QUIT :bench done\r\n');
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
+  let destroyed = 0;
+  for (const c of loadClients) {
+    if (c.phase === 'closed') continue;
+    destroyed += 1;
+    c.socket.destroy();
+  }
+  loadClients.length = 0;
+  return destroyed;
+}
+
+// --- The registration storm ----------------------------------------------------------------------
+
+/** A line longer than this before the 001 ends the attempt (it is not IRC). */
+const maxStormLineBytes = 8 * 1024;
+
+/** The storm; resolves when every slot has finished its last attempt. */
+async function registrationStorm(req: StormRequest): Promise<StormResult> {
+  const histogram = new Uint32Array(histogramSize);
+  const failures: Record<string, number> = {};
+  let registered = 0;
+  let registeredTotal = 0;
+  let quitTimeouts = 0;
+  let maxUs = 0;
+  let seq = 0;
+  await until(req.startUs);
+  return new Promise((resolve) => {
+    let slots = req.concurrency;
+    const result = (): StormResult => ({ registered, registeredTotal, histogram: histogramPairs(histogram), maxUs, failures, quitTimeouts });
+    const slotDone = (): void => {
+      slots -= 1;
+      if (slots === 0) resolve(result());
+    };
+    if (slots === 0) resolve(result());
+    const attempt = (): void => {
+      if (monoUs() >= req.endUs) {
+        slotDone();
+        return;
+      }
+      const t0 = monoUs();
+      const socket = net.connect({ host, port: req.port });
+      socket.setNoDelay(true);
+      socket.setEncoding('latin1');
+      let welcomed = false;
+      let failure: string | null = null;
+      let partial = '';
+      const timer = setTimeout(() => {
+        if (welcomed) quitTimeouts += 1;
+        else failure ??= 'timeout';
+        socket.destroy();
+      }, req.attemptTimeoutMs);
+      const takeStormLine = (line: string): void => {
+        if (line.startsWith('PING')) {
+          socket.write(`PONG${line.slice(4)}\r\n`);
+          return;
+        }
+        if (line.startsWith('ERROR')) {
+          failure ??= 'serverError';
+          return;
+        }
+        const numeric = line.split(' ', 3)[1];
+        if (numeric === '001') {
+          welcomed = true;
+          const nowUs = monoUs();
+          registeredTotal += 1;
+          if (nowUs >= req.windowStartUs && nowUs < req.windowEndUs) {
+            registered += 1;
+            histogram[bucketOf(nowUs - t0)]! += 1;
+            maxUs = Math.max(maxUs, nowUs - t0);
+          }
+          // The rest of the welcome burst is not read; the server closes after the QUIT.
+          socket.write('QUIT\r\n');
+        } else if (numeric !== undefined && /^4\d\d$/.test(numeric)) {
+          failure ??= `reply${numeric}`;
+          socket.destroy();
+        }
+      };
+      socket.on('connect', () => socket.write(`NICK ${req.nickPrefix}${seq++}\r\nUSER u 0 * :irc registration bench\r\n`));
+      socket.on('data', (chunk: string) => {
+        if (welcomed) return;
+        partial += chunk;
+        for (let lf = partial.indexOf('\n'); lf !== -1 && !welcomed; lf = partial.indexOf('\n')) {
+          takeStormLine(partial.slice(0, lf).replace(/\r$/, ''));
+          partial = partial.slice(lf + 1);
+        }
+        if (partial.length > maxStormLineBytes) {
+          failure ??= 'lineTooLong';
+          socket.destroy();
+        }
+      });
+      socket.on('error', (err: NodeJS.ErrnoException) => {
+        failure ??= err.code ?? 'UNKNOWN';
+      });
+      socket.on('close', () => {
+        clearTimeout(timer);
+        if (welcomed) setImmediate(attempt);
+        else {
+          tally(failures, failure ?? 'closed');
+          setTimeout(attempt, failureBackoffMs);
+        }
+      });
+    };
+    for (let i = 0; i < req.concurrency; i += 1) attempt();
+  });
+}
+
+// --- The process -------------------------------------------------------------------------------
+
+function loadProcessMain(): void {
+  if (!process.send) {
+    process.stderr.write('ircLoad.js --load-process must be started with child_process.fork\n');
+    process.exit(2);
+  }
+  const reply = (message: LoadReply): void => void process.send?.(message);
+  process.on('message', (message: unknown) => {
+    if (typeof message !== 'object' || message === null || typeof (message as { id?: unknown }).id !== 'number') return;
+    const req = message as LoadRequest;
+    const work: Promise<unknown> =
+      req.type === 'connect' ? connectAll(req) : req.type === 'run' ? runLoad(req) : req.type === 'storm' ? registrationStorm(req) : quitAll(req.timeoutMs);
+    work.then(
+      (result) => reply({ type: 'result', id: req.id, result }),
+      (err: unknown) => reply({ type: 'error', id: req.id, message: err instanceof Error ? err.message : String(err) }),
+    );
+  });
+  // The benchmark went away: do not outlive it.
+  process.on('disconnect', () => process.exit(0));
+  reply({ type: 'ready' });
+}
+
+if (process.argv[2] === '--load-process') loadProcessMain();

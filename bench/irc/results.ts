@@ -1,0 +1,221 @@
+// The shape of the chat (IRC) benchmark's results, as measured (bench/irc/run.ts and the
+// measurements it calls), kept as JSON in docs/bench-irc-results.json with --write and read back
+// by the report (bench/report/irc.ts). Every figure is per run; medians are taken when reporting.
+// JSON turns NaN into null: the report reads every figure through num().
+
+import type { Machine } from '../lib/machine.js';
+
+export type IrcKind = 'ours' | 'bare' | 'ngircd' | 'inspircd' | 'redis2';
+export const ircLabels: Record<IrcKind, string> = {
+  ours: 'ours (xstate)',
+  bare: 'bare relay',
+  ngircd: 'ngircd',
+  inspircd: 'InspIRCd',
+  redis2: 'ours on Redis, 2 nodes',
+};
+/** The kinds the registration storm and the idle clients measure: one process each, no Redis. */
+export const ircSingleKinds = (kinds: readonly IrcKind[]): IrcKind[] => kinds.filter((k) => k !== 'redis2');
+export const ircResultsVersion = 1;
+
+/** One measurement: one server kind, one scenario, one window. Figures a kind has not are null. */
+export interface IrcFigures {
+  server: IrcKind;
+  scenario: string;
+  clients: number;
+  joined: number;
+  connectFailures: Record<string, number>;
+  connectMs: number;
+  windowMs: number;
+  offeredPerSecond: number;
+  /** Deliveries received in the window, and lines the clients sent in it. */
+  deliveries: number;
+  sentInWindow: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Server processes (2 for the Redis kind) and their CPU in the window, all of them. */
+  nodes: number;
+  serverCpuMs: number;
+  /** redis-server's CPU in the window; its commands (`INFO commandstats`, INFO itself left out). */
+  redisCpuMs: number | null;
+  redisCalls: number | null;
+  redisUsec: number | null;
+  redisByCommand: Record<string, { calls: number; usec: number }> | null;
+  loadCpuMs: number;
+  /** The busiest load-generator process's CPU in the window. */
+  loadCpuMaxMs: number;
+  machineBusy: number;
+  /** The machine's busy time less the servers', Redis's, the load generators' and the harness's. */
+  othersCpuMs: number;
+  /** Write-type system calls of the server processes in the window (/proc/<pid>/io syscw). */
+  serverWrites: number;
+  /** Server processes' RSS before any client connected, and the peak in the window. */
+  rssIdleBytes: number;
+  rssPeakBytes: number;
+  /** Deliveries expected from the lines sent (sent × other members) and not received after the drain. */
+  expected: number;
+  missing: number;
+  disconnected: number;
+  lateSends: number;
+  maxSendLagMs: number;
+  /** Busy share of the machine just before the measurement (others' load). */
+  busyBefore: number;
+  stop: { ms: number; exitCode: number | null; signal: string | null; killed: boolean } | null;
+}
+
+export interface IrcScenario {
+  name: string;
+  clients: number;
+  channels: number;
+  periodMs: number;
+  offeredPerSecond: number;
+}
+
+/** Node B of two stopped by a signal, with `clients` of its users in a channel watched from node A. */
+export interface IrcDeathRun {
+  signal: 'SIGKILL' | 'SIGTERM';
+  /** Wait between the last join and the signal (the runs spread it over one beat). */
+  delayMs: number;
+  clients: number;
+  /** QUITs of node B's users the observer saw, and when (ms after the signal); null if not seen. */
+  quits: number;
+  firstQuitMs: number | null;
+  allQuitsMs: number | null;
+  /** Node B's exit, ms after the signal. */
+  exitMs: number | null;
+  /** One of the QUIT reasons, as the observer saw it. */
+  reason: string | null;
+}
+
+export interface IrcDeath {
+  nodeTimeoutMs: number;
+  heartbeatMs: number;
+  defaultNodeTimeoutMs: number;
+  clients: number;
+  runs: IrcDeathRun[];
+}
+
+/**
+ * The registration storm, one kind, one run: a fixed number of clients at once, each connecting,
+ * sending NICK and USER, waiting for 001, sending QUIT and waiting for the server to close, then
+ * starting again (a closed loop).
+ */
+export interface IrcRegistrationFigures {
+  server: IrcKind;
+  /** Registrations in flight at once (absent in older results: IrcRegistration's concurrency). */
+  concurrency?: number;
+  windowMs: number;
+  /** 001s received in the window. */
+  registrations: number;
+  perSecond: number;
+  /** From connect() to the 001, of the registrations whose 001 came in the window. */
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Server processes' CPU in the window (utime + stime, /proc). */
+  serverCpuMs: number;
+  loadCpuMs: number;
+  loadCpuMaxMs: number;
+  /** Server processes' RSS before the storm, and the peak in the window. */
+  rssIdleBytes: number;
+  rssPeakBytes: number;
+  machineBusy: number;
+  othersCpuMs: number;
+  busyBefore: number;
+  /** Attempts that ended without a 001 (whole storm), by reason. */
+  failures: Record<string, number>;
+  /** Registered clients the server had not closed within the attempt timeout after their QUIT. */
+  quitTimeouts: number;
+  /**
+   * SYNs dropped on a full accept queue in the window (TcpExt ListenOverflows: the whole
+   * machine's); each such client waits a 1 s retransmission. Null without /proc/net/netstat.
+   */
+  listenOverflows: number | null;
+  stop: IrcFigures['stop'];
+}
+
+export interface IrcRegistration {
+  /** Registrations in flight at once, over all load-generator processes. */
+  concurrency: number;
+  warmupMs: number;
+  windowMs: number;
+  runs: IrcRegistrationFigures[];
+}
+
+/** Idle registered clients, one kind, one run: what each costs in memory and in idle CPU. */
+export interface IrcIdleFigures {
+  server: IrcKind;
+  clients: number;
+  registered: number;
+  failures: Record<string, number>;
+  /** Connecting and registering all of them. */
+  connectMs: number;
+  /** Server processes' RSS after the warm-up (before the clients) and with every client idle. */
+  rssBeforeBytes: number;
+  rssAfterBytes: number;
+  /** Heap used after a full GC, at the same two points (Node servers; null for ngircd). */
+  heapBeforeBytes: number | null;
+  heapAfterBytes: number | null;
+  /** The idle hold, and the server's CPU in it. */
+  holdMs: number;
+  idleCpuMs: number;
+  busyBefore: number;
+  stop: IrcFigures['stop'];
+}
+
+export interface IrcIdle {
+  clients: number;
+  /** Clients registered and sent away before the "before" reading (the code paths are warm). */
+  warmClients: number;
+  holdMs: number;
+  runs: IrcIdleFigures[];
+}
+
+/**
+ * The never-reader, one kind, one run: the same server process and load, one window without it,
+ * then one with a client that joined the first channel and reads nothing.
+ */
+export interface IrcNeverReaderRun {
+  server: IrcKind;
+  /** The server's own limit on one client's unread output (beyond the kernel's buffers); null: none. */
+  sendqBytes: number | null;
+  /** How long, from the first line sent after it joined, it was given to be dropped (0: not waited for). */
+  holdMs: number;
+  /** Everyone else's figures; the second window starts with the first line it does not read. */
+  without: IrcFigures;
+  with: IrcFigures;
+  /** From that first line until the others saw its QUIT (null: not within holdMs), and the reason. */
+  dropMs: number | null;
+  droppedInWindow: boolean;
+  dropReason: string | null;
+}
+
+export interface IrcNeverReader {
+  scenario: string;
+  windowMs: number;
+  runs: IrcNeverReaderRun[];
+}
+
+export interface IrcResults {
+  version: number;
+  startedAt: string;
+  elapsedS: number;
+  machine: Machine;
+  settings: { runs: number; quick: boolean; warmupMs: number; windowMs: number; loadProcesses: number; textBytes: number };
+  ngircd: string | null;
+  /** Absent in results written before InspIRCd was measured. */
+  inspircd?: string | null;
+  redis: string | null;
+  kinds: IrcKind[];
+  scenarios: IrcScenario[];
+  runs: IrcFigures[];
+  nodeDeath: IrcDeath | null;
+  /** Absent in results written before these were measured. */
+  registration?: IrcRegistration | null;
+  idle?: IrcIdle | null;
+  neverReader?: IrcNeverReader | null;
+  /** Each single-process kind's listen backlog (`ss -ltn`), read when it first started. */
+  listenBacklogs?: Partial<Record<IrcKind, number | null>>;
+  notes: string[];
+}

@@ -1,0 +1,137 @@
+// What the kernel says about a process tree, read from /proc: CPU time (utime + stime), resident
+// memory and open descriptors, summed over a process and all its descendants. This is how the
+// benchmark measures every server the same way, whatever it is written in and however many
+// processes it runs (a Python process, a Node process, a node:cluster primary and its workers).
+// Linux only; every reader returns NaN (or an empty list) where /proc cannot be read.
+
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Clock ticks per second of utime/stime (`getconf CLK_TCK`, 100 on Linux). */
+const clockTicksPerSecond = ((): number => {
+  try {
+    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    return Number.isFinite(n) && n > 0 ? n : 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** Resolution of the CPU figures below, in ms (10 ms at 100 ticks per second). */
+export const cpuTickMs = 1000 / clockTicksPerSecond;
+
+/** The fields of /proc/<pid>/stat after the command name (which may contain spaces). */
+function statFields(pid: number): string[] | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/** User + system CPU time of one process, all threads, in ms; NaN if it is gone. */
+function processCpuMs(pid: number): number {
+  const f = statFields(pid);
+  // After the name: state(0) ppid(1) ... utime(11) stime(12), counting from state.
+  if (!f) return Number.NaN;
+  return ((Number(f[11]) + Number(f[12])) * 1000) / clockTicksPerSecond;
+}
+
+/** Every live descendant of `pid` (children, grandchildren, ...), from the ppid of each process. */
+export function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const f = statFields(Number(entry));
+    if (f) parentOf.set(Number(entry), Number(f[1]));
+  }
+  const out: number[] = [];
+  const frontier = [pid];
+  while (frontier.length > 0) {
+    const parent = frontier.pop()!;
+    for (const [child, ppid] of parentOf) {
+      if (ppid === parent) {
+        out.push(child);
+        frontier.push(child);
+      }
+    }
+  }
+  return out;
+}
+
+/** `pid` and its descendants. */
+export function processTree(pid: number): number[] {
+  return [pid, ...descendants(pid)];
+}
+
+/** Summed CPU time of the given processes, in ms (a process that is gone counts NaN). */
+export function treeCpuMs(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
+}
+
+/** Resident set size of one process in bytes (VmRSS), NaN if it is gone. */
+function processRssBytes(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+export function treeRssBytes(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + processRssBytes(pid), 0);
+}
+
+/**
+ * Write-type system calls (write, writev, ...) one process has made (`syscw` in /proc/<pid>/io,
+ * which only the process's owner or root may read), NaN if it cannot be read.
+ */
+export function processWriteCalls(pid: number): number {
+  try {
+    const m = /^syscw:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return m ? Number(m[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Open descriptors of one process, NaN if they cannot be listed. */
+export function processFdCount(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Whole-machine CPU counters (/proc/stat `cpu` line): busy and total time, in ticks. */
+export function machineCpuTicks(): { busy: number; total: number } {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const values = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = values.reduce((a, b) => a + b, 0);
+    // idle (3) and iowait (4) are not busy.
+    const busy = total - (values[3] ?? 0) - (values[4] ?? 0);
+    return { busy, total };
+  } catch {
+    return { busy: Number.NaN, total: Number.NaN };
+  }
+}
+
+/** The ephemeral port range connect() picks from (/proc/sys/net/ipv4/ip_local_port_range). */
+export function ephemeralPortCount(): number {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return low !== undefined && high !== undefined ? high - low + 1 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
