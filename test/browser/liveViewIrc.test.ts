@@ -42,7 +42,10 @@ describe('live view of the IRC server in Chromium', () => {
     const waiting = await connectIrc(server.port); // connected, never registers
     await talker.register('talker');
     await listener.register('listener');
+    // One after the other: sent together, a loaded server may take the listener's first, and the
+    // talker (not yet in the channel) would never see it join.
     talker.send('JOIN #live');
+    await talker.waitForLine(/ 366 talker #live /);
     listener.send('JOIN #live');
     await talker.waitForLine(/^:listener!\S+ JOIN #live$/);
     await waiting.waitForLine(/NOTICE/);

@@ -117,7 +117,10 @@ describe('IRC server', () => {
     const silent = await client();
     await answers.register('answers');
     await silent.register('silent');
+    // One after the other: sent together, a loaded server may take silent's first, and answers
+    // (not yet in the channel) would never see it join.
     answers.send('JOIN #p');
+    await answers.waitForLine(/ 366 answers #p /);
     silent.send('JOIN #p');
     await answers.waitForLine(/^:silent!\S+ JOIN #p$/);
     const ping = await answers.waitForLine(/^PING /);
