@@ -999,7 +999,9 @@ describe('the CLI as a child process', () => {
     const exitedAfterMs = exit.at - sentAt;
     expect(exit.code).toBe(0);
     if (paused === 0) expect(exitedAfterMs).toBeLessThan(shutdownGraceMs);
-    else expect(exitedAfterMs).toBeLessThan(shutdownGraceMs + 1_000);
+    // Once the grace period is over, not at the 60 s close timeout: 2 s of room for destroying
+    // the rest and exiting on a loaded machine (two suites at once took 1.04 s past the grace).
+    else expect(exitedAfterMs).toBeLessThan(shutdownGraceMs + 2_000);
     expect(r.stdout()).toContain(`Shutting down: no longer accepting, closing ${n} connection(s)`);
     expect(r.stdout()).toContain(paused === 0 ? 'Server stopped.\n' : 'grace period over');
     expect(r.stderr()).toBe('');
