@@ -5,25 +5,18 @@
 
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  isUnavailable,
-  NetworkUnavailableError,
-  RedisState,
-  redisStateClientOptions,
-  type RestoreUser,
-  type StateControl,
-} from '../../src/irc/redis/redisState.js';
-import { loadPrelude } from '../../src/irc/redis/scripts.js';
+import { isUnavailable, redisStateClientOptions } from '../../src/irc/redis/redisClient.js';
+import { RedisState, type StateControl } from '../../src/irc/redis/redisState.js';
+import type { RestoreUser } from '../../src/irc/redis/restore.js';
 import { clientIdOf } from '../../src/irc/state/ids.js';
-import { fold, matchesMask } from '../../src/irc/wire/casemap.js';
-import type { JoinRequest, UserProfile } from '../../src/irc/state/networkState.js';
+import { NetworkUnavailableError, type JoinRequest, type UserProfile } from '../../src/irc/state/networkState.js';
 import { describeNetworkState, profile, T } from '../unit/irc/stateContract.js';
 import { startRedis, type RedisServer } from './redisServer.js';
 
 let server: RedisServer;
 const clients: Redis[] = [];
 
-/** A client configured as the server configures it: fail fast, never queue (state.ts says why). */
+/** A client configured as the server configures it: fail fast, never queue (redisClient.ts says why). */
 async function connect(port: number): Promise<Redis> {
   const redis = new Redis({ host: '127.0.0.1', port, ...redisStateClientOptions, lazyConnect: true });
   redis.on('error', () => {}); // every failed reconnect is an 'error'; the operations report it
@@ -51,27 +44,6 @@ describeNetworkState('RedisState', async (limits) => {
   const redis = await connect(server.port);
   const state = new RedisState({ redis, prefix: newPrefix(), nodeIndex: 0, notifyNode: () => {}, ...limits });
   return { state, close: async () => redis.disconnect() };
-});
-
-describe('case folding and mask matching in Lua', () => {
-  // The prelude's fold and matches are the Lua copy of casemap.ts; Redis runs them on the same
-  // cases as TypeScript and both must agree, byte for byte.
-  const names = ['Alice', 'ALICE[]\\^', '{|}~', 'Ünïcødé', 'a.b-c_d', '', '[Away]', 'nick`', 'x'.repeat(40)];
-  const masks = ['*', 'al*', 'AL?CE*', '*[*', '{*', '?', '??', 'Ü*', '*a*a*a*a*b', '*.b-*', 'x*x*x*x', '', 'nick`'];
-
-  it('folds every name and matches every mask as casemap.ts does', async () => {
-    const redis = await connect(server.port);
-    const prelude = loadPrelude();
-    const lua = `${prelude}\nlocal out = {}\nfor i = 1, #ARGV, 2 do out[#out + 1] = fold(ARGV[i]); out[#out + 1] = matches(ARGV[i + 1], ARGV[i]) and 1 or 0 end\nreturn out`;
-    const pairs = names.flatMap((name) => masks.map((mask) => [name, mask] as const));
-    const args = pairs.flatMap(([name, mask]) => [name, mask]);
-    const got = (await redis.eval(lua, 1, 'irc:{fold}:', ...args)) as Array<string | number>;
-    const want = pairs.flatMap(([name, mask]) => [fold(name), matchesMask(mask, name) ? 1 : 0]);
-    expect(got).toEqual(want);
-    // The table is not trivial: some pairs match, some do not, and folding changes some names.
-    expect(want.filter((v, i) => i % 2 === 1 && v === 1).length).toBeGreaterThan(5);
-    expect(want.filter((v, i) => i % 2 === 1 && v === 0).length).toBeGreaterThan(5);
-  });
 });
 
 const joinReq: JoinRequest = { key: null, maxChannels: 20, createFlags: 'nt', at: T };

@@ -16,7 +16,9 @@ import type { IrcProtocol } from '../session/protocol.js';
 import { RedisBus } from './bus.js';
 import { allocateNodeIndex, Presence } from './presence.js';
 import { fold } from '../wire/casemap.js';
-import { RedisState, redisStateClientOptions, type RestoreChannel, type RestoreUser } from './redisState.js';
+import { redisStateClientOptions } from './redisClient.js';
+import { RedisState } from './redisState.js';
+import type { RestoreChannel, RestoreUser } from './restore.js';
 
 /**
  * Beats between two snapshots of this node's users in Redis (op/voice, channel topics and

@@ -4,44 +4,24 @@
 // (memoryState.ts is the behavioural reference; test/unit/irc/stateContract.ts holds both to it).
 // Scripts keep every check before the first write: Redis does not roll a script back on error.
 //
-// The Lua is in lua/ (one file per script, the key schema in lua/prelude.lua), loaded by
-// scripts.ts; the raw shapes the scripts return and their conversion are in records.ts.
-// Longer than 500 lines because it implements every NetworkState operation, one thin method per
-// script (about 25), plus the local member index and the restore after Redis lost its data.
+// Around it, one file per concern: lua/ the steps (lib.lua shared locals and the key schema, one
+// file per step) and scripts.ts their loader; scriptShapes.ts what the scripts answer;
+// redisClient.ts the fail-fast client and NetworkUnavailableError; restore.ts the shapes of a
+// restore after Redis lost data.
 //
-// Locally (this process only) a map folded channel -> this node's member ids answers the
+// Locally (this process only) localIndex.ts keeps this node's members of each channel, for the
 // synchronous `localMembers`; this node's own results keep it current, and `applyControl` applies
 // what another node tells us (a KICK there of a client of ours). The optional `follow` and
-// `unfollow` hooks hear when a channel gains its first local member and loses its last one (a
-// join in flight counts, so a JOIN racing the last PART never ends up unfollowed).
+// `unfollow` hooks hear when a channel gains its first local member and loses its last one.
 //
 // Redis must not evict (maxmemory-policy noeviction): a lost key is lost state. When Redis is
 // unreachable every operation rejects with NetworkUnavailableError; other errors are bugs.
 
 import type { Redis } from 'ioredis';
-import {
-  banRecord,
-  channelRecord,
-  flagLetters,
-  isUnavailable,
-  list,
-  targeted,
-  userRecord,
-  type RawChannel,
-  type RawTargeted,
-  type RawUser,
-  type Refusal,
-  type RemovedUser,
-  type RestoreChannelState,
-  type RestoreResult,
-  type RestoreUser,
-} from './records.js';
-import { loadScripts, type Script, type ScriptName } from './scripts.js';
 import { fold } from '../wire/casemap.js';
 import { nodeOf } from '../state/ids.js';
 import type {
   BanRecord,
-  ChannelModes,
   ChannelRecord,
   ChannelSummary,
   JoinRefusal,
@@ -65,32 +45,17 @@ import type {
   UserRecord,
   WhowasEntry,
 } from '../state/networkState.js';
-import { channelFlags, NetworkUnavailableError, resolveStateLimits, sortedLetters, type StateLimits } from '../state/networkState.js';
+import { resolveStateLimits, sortedLetters, type StateLimits } from '../state/networkState.js';
+import { LocalIndex } from './localIndex.js';
+import { guard } from './redisClient.js';
+import { restorePayload, restoreUserOf, type RawSnapshot, type RestoreResult, type RestoreUser } from './restore.js';
+import { commandName, defineScripts, type ScriptName } from './scripts.js';
+import { banRecord, channelRecord, flagLetters, list, targeted, userRecord, type RawChannel, type RawTargeted, type RawUser, type Refusal } from './scriptShapes.js';
 
 /** What one node tells another about the other's local index (sent by the caller's transport). */
 export type StateControl =
   /** `clientId` (held by the receiving node) is no longer in `channel` (folded): kicked. */
   { type: 'dropMember'; channel: string; clientId: number };
-
-export { NetworkUnavailableError };
-export { isUnavailable };
-export type { RemovedUser, RestoreChannel, RestoreChannelState, RestoreResult, RestoreUser } from './records.js';
-
-/**
- * ioredis options for the client handed to RedisState. Fail fast instead of queueing: a command
- * that waited for Redis to come back would decide on a network that moved on without us (a nick
- * claimed meanwhile, a channel recreated), so we prefer an error the caller can act on.
- */
-export const redisStateClientOptions = {
-  /** Commands issued while disconnected reject at once ("Stream isn't writeable"). */
-  enableOfflineQueue: false,
-  /** Commands in flight when the connection drops reject at the first reconnect attempt. */
-  maxRetriesPerRequest: 0,
-  /** A Redis that stopped answering without closing the socket (a partition) fails within 5 s. */
-  commandTimeout: 5_000,
-  /** Keep trying to reconnect (every 50 ms doubling to 2 s); operations fail meanwhile. */
-  retryStrategy: (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
-} as const;
 
 export interface RedisStateOptions extends StateLimits {
   /** Connected ioredis client for commands (not subscribed); see redisStateClientOptions. */
@@ -111,12 +76,16 @@ export interface RedisStateOptions extends StateLimits {
 }
 
 /** A user removeNode took off the network, so the caller can send its QUIT. */
+export interface RemovedUser {
+  clientId: number;
+  nick: string;
+  user: string;
+  host: string;
+  /** Folded names of the channels it was in. */
+  channels: string[];
+}
+
 type ScriptCall = (prefix: string, ...args: string[]) => Promise<unknown>;
-
-const commandName = (name: ScriptName): string => `ircState_${name}`;
-
-/** Read once, when the module loads. */
-const scripts = loadScripts();
 
 export class RedisState implements NetworkState {
   private readonly redis: Redis;
@@ -125,32 +94,18 @@ export class RedisState implements NetworkState {
   private readonly notifyNode: (nodeIndex: number, control: StateControl) => void;
   private readonly whowasSize: number;
   private readonly maxInvitesPerChannel: number;
-  private readonly follow: (channel: string) => void | Promise<void>;
-  private readonly unfollow: (channel: string) => void | Promise<void>;
-  /** Folded channel -> this node's member ids, in the order they joined. */
-  private readonly local = new Map<string, Set<number>>();
-  /** Folded channel -> its `follow` (settled once following); present while followed. */
-  private readonly followed = new Map<string, Promise<void>>();
-  /** Folded channel -> this node's joins (and restores) of it in flight. */
-  private readonly joining = new Map<string, number>();
+  private readonly local: LocalIndex;
 
   constructor(options: RedisStateOptions) {
     this.redis = options.redis;
     this.prefix = options.prefix;
     this.nodeIndex = options.nodeIndex;
     this.notifyNode = options.notifyNode;
-    this.follow = options.follow ?? (() => {});
-    this.unfollow = options.unfollow ?? (() => {});
+    this.local = new LocalIndex({ nodeIndex: this.nodeIndex, follow: options.follow ?? (() => {}), unfollow: options.unfollow ?? (() => {}) });
     const limits = resolveStateLimits(options);
     this.whowasSize = limits.whowasSize;
     this.maxInvitesPerChannel = limits.maxInvitesPerChannel;
-    for (const [name, script] of Object.entries(scripts) as [ScriptName, Script][]) {
-      this.redis.defineCommand(commandName(name), {
-        lua: script.lua,
-        numberOfKeys: 1,
-        readOnly: script.readOnly,
-      });
-    }
+    defineScripts(this.redis);
   }
 
   // ---- Users ----
@@ -195,12 +150,12 @@ export class RedisState implements NetworkState {
       'removeUser', String(clientId), String(at), String(this.whowasSize));
     if (!r) return null;
     const channels = list<string>(r.channels);
-    for (const f of channels) this.dropLocal(f, clientId);
+    for (const f of channels) this.local.drop(f, clientId);
     return { nick: r.nick, channels };
   }
 
   async whowas(nick: string, max: number): Promise<WhowasEntry[]> {
-    const raw = await this.guard(() => this.redis.lrange(`${this.prefix}whowas`, 0, -1));
+    const raw = await guard(() => this.redis.lrange(`${this.prefix}whowas`, 0, -1));
     const folded = fold(nick);
     const out: WhowasEntry[] = [];
     for (const line of raw) {
@@ -217,7 +172,7 @@ export class RedisState implements NetworkState {
     const folded = fold(name);
     const createFlags = flagLetters(request.createFlags);
     const local = nodeOf(clientId) === this.nodeIndex;
-    if (local) await this.beginJoin(folded);
+    if (local) await this.local.beginJoin(folded);
     try {
       const r = await this.run<{ ok: true; created: boolean; channel: RawChannel } | Refusal<JoinRefusal | 'notUser'>>(
         'join', String(clientId), name, folded, request.key === null ? '0' : '1', request.key ?? '',
@@ -226,23 +181,23 @@ export class RedisState implements NetworkState {
         if (r.reason === 'notUser') throw new Error(`join: client ${clientId} is not a user`);
         return { ok: false, reason: r.reason };
       }
-      this.addLocal(folded, clientId);
+      this.local.add(folded, clientId);
       return { ok: true, created: r.created, channel: channelRecord(r.channel) };
     } finally {
-      if (local) this.endJoin(folded);
+      if (local) this.local.endJoin(folded);
     }
   }
 
   async part(clientId: number, name: string): Promise<PartResult> {
     const folded = fold(name);
     const r = await this.run<PartResult>('part', String(clientId), folded);
-    if (r.ok) this.dropLocal(folded, clientId);
+    if (r.ok) this.local.drop(folded, clientId);
     return r;
   }
 
   async partAll(clientId: number): Promise<string[]> {
     const r = await this.run<{ names: unknown; folded: unknown }>('partAll', String(clientId));
-    for (const f of list<string>(r.folded)) this.dropLocal(f, clientId);
+    for (const f of list<string>(r.folded)) this.local.drop(f, clientId);
     return list<string>(r.names);
   }
 
@@ -287,7 +242,7 @@ export class RedisState implements NetworkState {
   }
 
   async bans(name: string): Promise<BanRecord[]> {
-    const raw = await this.guard(() => this.redis.lrange(`${this.prefix}bans:${fold(name)}`, 0, -1));
+    const raw = await guard(() => this.redis.lrange(`${this.prefix}bans:${fold(name)}`, 0, -1));
     return raw.map(banRecord);
   }
 
@@ -302,7 +257,7 @@ export class RedisState implements NetworkState {
     if (result.ok) {
       const kicked = result.target.clientId;
       const node = nodeOf(kicked);
-      if (node === this.nodeIndex) this.dropLocal(folded, kicked);
+      if (node === this.nodeIndex) this.local.drop(folded, kicked);
       else this.notifyNode(node, { type: 'dropMember', channel: folded, clientId: kicked });
     }
     return result;
@@ -332,18 +287,18 @@ export class RedisState implements NetworkState {
 
   /** This node's channel memberships as the local index has them: folded name → client ids. */
   localChannels(): ReadonlyMap<string, ReadonlySet<number>> {
-    return this.local;
+    return this.local.channels();
   }
 
   localMembers(channel: string): Iterable<number> {
-    return this.local.get(channel) ?? [];
+    return this.local.membersOf(channel);
   }
 
   // ---- Between nodes ----
 
   /** Applies a control message another node sent about this node's clients. */
   applyControl(control: StateControl): void {
-    if (control.type === 'dropMember') this.dropLocal(control.channel, control.clientId);
+    if (control.type === 'dropMember') this.local.drop(control.channel, control.clientId);
   }
 
   /**
@@ -359,7 +314,7 @@ export class RedisState implements NetworkState {
       host: u.host,
       channels: list<string>(u.channels),
     }));
-    if (nodeIndex === this.nodeIndex) for (const u of removed) for (const f of u.channels) this.dropLocal(f, u.clientId);
+    if (nodeIndex === this.nodeIndex) for (const u of removed) for (const f of u.channels) this.local.drop(f, u.clientId);
     return removed.sort((a, b) => a.clientId - b.clientId);
   }
 
@@ -368,31 +323,8 @@ export class RedisState implements NetworkState {
    * (e.g. refreshed now and then) so the node can put its users back if Redis loses them.
    */
   async localSnapshot(): Promise<RestoreUser[]> {
-    type RawSnapshot = { user: RawUser; registered: boolean; channels: unknown };
-    type RawSnapshotChannel = { channel: RawChannel; op: boolean; voice: boolean; bans: unknown };
     const r = await this.run<unknown>('snapshotNode', String(this.nodeIndex));
-    return list<RawSnapshot>(r)
-      .map((s) => {
-        const u = userRecord(s.user);
-        return {
-          clientId: u.clientId,
-          nick: u.nick,
-          profile: { user: u.user, host: u.host, realname: u.realname, server: u.server, tls: u.tls, modes: u.modes, signonAt: u.signonAt },
-          registered: s.registered,
-          away: u.away,
-          lastActiveAt: u.lastActiveAt,
-          channels: list<RawSnapshotChannel>(s.channels).map((c) => {
-            const ch = channelRecord(c.channel);
-            return {
-              name: ch.name,
-              op: c.op,
-              voice: c.voice,
-              state: { createdAt: ch.createdAt, topic: ch.topic, modes: ch.modes, bans: list<string>(c.bans).map(banRecord) },
-            };
-          }),
-        };
-      })
-      .sort((a, b) => a.clientId - b.clientId);
+    return list<RawSnapshot>(r).map(restoreUserOf).sort((a, b) => a.clientId - b.clientId);
   }
 
   /**
@@ -405,55 +337,25 @@ export class RedisState implements NetworkState {
   async restore(users: RestoreUser[], at: number, options: { createFlags?: string } = {}): Promise<RestoreResult[]> {
     const createFlags = flagLetters(options.createFlags ?? '');
     const channels = new Set(users.filter((u) => nodeOf(u.clientId) === this.nodeIndex).flatMap((u) => u.channels.map((c) => fold(c.name))));
-    const begun = await Promise.allSettled([...channels].map((f) => this.beginJoin(f).then(() => f)));
+    const begun = await Promise.allSettled([...channels].map((f) => this.local.beginJoin(f).then(() => f)));
     try {
       for (const b of begun) if (b.status === 'rejected') throw b.reason;
       return await this.restoreUsers(users, at, createFlags);
     } finally {
-      for (const b of begun) if (b.status === 'fulfilled') this.endJoin(b.value);
+      for (const b of begun) if (b.status === 'fulfilled') this.local.endJoin(b.value);
     }
   }
 
   private async restoreUsers(users: RestoreUser[], at: number, createFlags: string): Promise<RestoreResult[]> {
     const results = await Promise.all(users.map(async (u): Promise<RestoreResult> => {
-      const payload = {
-        nick: u.nick,
-        folded: fold(u.nick),
-        registered: u.registered,
-        user: u.registered ? u.profile.user : '',
-        host: u.registered ? u.profile.host : '',
-        realname: u.registered ? u.profile.realname : '',
-        server: u.registered ? u.profile.server : '',
-        tls: u.registered && u.profile.tls,
-        modes: u.registered ? sortedLetters(u.profile.modes) : '',
-        signonAt: String(u.profile.signonAt),
-        lastActiveAt: String(u.lastActiveAt ?? u.profile.signonAt),
-        away: u.away,
-        channels: u.channels.map((c) => ({
-          name: c.name,
-          folded: fold(c.name),
-          op: c.op,
-          voice: c.voice,
-          state: c.state
-            ? {
-                createdAt: String(c.state.createdAt),
-                flags: flagLetters(c.state.modes.flags),
-                key: c.state.modes.key,
-                limit: c.state.modes.limit === null ? null : String(c.state.modes.limit),
-                topic: c.state.topic ? { ...c.state.topic, setAt: String(c.state.topic.setAt) } : null,
-                bans: c.state.bans.map((b) => ({ ...b, setAt: String(b.setAt) })),
-              }
-            : null,
-        })),
-      };
       const r = await this.run<{ ok: true; restored: boolean; channels: unknown } | { ok: false; reason: 'nickInUse'; holder: string }>(
-        'restoreUser', String(u.clientId), String(nodeOf(u.clientId)), String(at), createFlags, JSON.stringify(payload));
+        'restoreUser', String(u.clientId), String(nodeOf(u.clientId)), String(at), createFlags, restorePayload(u));
       if (!r.ok) return { clientId: u.clientId, ok: false, reason: 'nickInUse', holder: Number(r.holder) };
       return { clientId: u.clientId, ok: true, restored: r.restored, channels: list<string>(r.channels) };
     }));
     for (const r of results) {
-      for (const f of [...this.local.keys()]) this.dropLocal(f, r.clientId);
-      if (r.ok) for (const f of r.channels) this.addLocal(f, r.clientId);
+      this.local.dropEverywhere(r.clientId);
+      if (r.ok) for (const f of r.channels) this.local.add(f, r.clientId);
     }
     return results;
   }
@@ -468,65 +370,6 @@ export class RedisState implements NetworkState {
   private runRaw(name: ScriptName, ...args: string[]): Promise<unknown> {
     const call = (this.redis as unknown as Record<string, ScriptCall>)[commandName(name)];
     if (!call) throw new Error(`script ${name} is not defined`);
-    return this.guard(() => call.call(this.redis, this.prefix, ...args));
-  }
-
-  /** Turns "Redis is unreachable" into NetworkUnavailableError; anything else is a bug and passes. */
-  private async guard<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return await op();
-    } catch (error) {
-      if (error instanceof NetworkUnavailableError || !isUnavailable(error)) throw error;
-      throw new NetworkUnavailableError(`redis unavailable: ${(error as Error).message}`, { cause: error });
-    }
-  }
-
-  private addLocal(folded: string, clientId: number): void {
-    if (nodeOf(clientId) !== this.nodeIndex) return;
-    let members = this.local.get(folded);
-    if (!members) this.local.set(folded, (members = new Set()));
-    members.add(clientId);
-  }
-
-  private dropLocal(folded: string, clientId: number): void {
-    const members = this.local.get(folded);
-    if (!members) return;
-    members.delete(clientId);
-    if (members.size === 0) {
-      this.local.delete(folded);
-      this.unfollowIfIdle(folded);
-    }
-  }
-
-  /** A local join of `folded` starts: follow it first (once; concurrent joins share the wait). */
-  private async beginJoin(folded: string): Promise<void> {
-    this.joining.set(folded, (this.joining.get(folded) ?? 0) + 1);
-    let following = this.followed.get(folded);
-    if (!following) {
-      following = Promise.resolve().then(() => this.follow(folded));
-      this.followed.set(folded, following);
-    }
-    try {
-      await this.guard(() => following);
-    } catch (error) {
-      // Not followed after all: the next join tries again.
-      if (this.followed.get(folded) === following) this.followed.delete(folded);
-      this.endJoin(folded);
-      throw error;
-    }
-  }
-
-  private endJoin(folded: string): void {
-    const n = (this.joining.get(folded) ?? 1) - 1;
-    if (n > 0) this.joining.set(folded, n);
-    else this.joining.delete(folded);
-    this.unfollowIfIdle(folded);
-  }
-
-  private unfollowIfIdle(folded: string): void {
-    if (this.local.has(folded) || this.joining.has(folded) || !this.followed.has(folded)) return;
-    this.followed.delete(folded);
-    // Best effort: a failed unsubscribe only means messages for nobody here arrive and are dropped.
-    void Promise.resolve().then(() => this.unfollow(folded)).catch(() => {});
+    return guard(() => call.call(this.redis, this.prefix, ...args));
   }
 }

@@ -1,40 +1,79 @@
-// The Lua side of the network state on Redis: one script per atomic step, each in its own file
-// in lua/ beside this one, with prelude.lua (the helpers every script shares, case folding and
-// mask matching among them) sent in front of each. Read once, when the module loads; the build
-// copies lua/ next to the compiled module, so source (tests) and dist (the CLI) read the same
-// files. Each runs as one ioredis command (defineCommand: EVALSHA), KEYS[1] being the network's
-// key prefix. test/unit/lua.test.ts parses every script as Redis will see it.
+// The Lua scripts RedisState runs, one per atomic step, read once from lua/ when this module
+// loads (the build copies them next to the compiled module, so source and dist both find them).
+// Each script is sent as lua/lib.lua followed by lua/<name>.lua: the library's locals (case
+// folding, mask matching, record shapes) are defined once and in scope in every script.
 
 import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
 
-/** Every script, by the name of its file (without .lua). */
-export const scriptNames = ['claimNick', 'register', 'setUserField', 'setUserModes', 'removeUser', 'join', 'part', 'partAll', 'setTopic', 'applyModes', 'invite', 'kick', 'removeNode', 'restoreUser', 'user', 'findUsers', 'channel', 'members', 'membership', 'channelsOf', 'listChannels', 'counts', 'snapshotNode'] as const;
-export type ScriptName = (typeof scriptNames)[number];
+/** Steps that write. ARGV layouts are documented where RedisState calls them. */
+const updates = [
+  'claimNick',
+  'register',
+  'setUserField',
+  'setUserModes',
+  'removeUser',
+  'join',
+  'part',
+  'partAll',
+  'setTopic',
+  'applyModes',
+  'invite',
+  'kick',
+  'removeNode',
+  'restoreUser',
+] as const;
 
-/** Scripts that only read: Redis may run them on a replica, and each answer is one snapshot. */
-const readOnly: ReadonlySet<ScriptName> = new Set<ScriptName>(['user', 'findUsers', 'channel', 'members', 'membership', 'channelsOf', 'listChannels', 'counts', 'snapshotNode']);
+/** Read-only steps: each answer is one consistent snapshot. */
+const queries = [
+  'user',
+  'findUsers',
+  'channel',
+  'members',
+  'membership',
+  'channelsOf',
+  'listChannels',
+  'counts',
+  'snapshotNode',
+] as const;
+
+export type ScriptName = (typeof updates)[number] | (typeof queries)[number];
 
 export interface Script {
-  /** The prelude and the script, as sent to Redis. */
+  name: ScriptName;
+  /** The text sent to Redis: the library, then the script. */
   lua: string;
   readOnly: boolean;
 }
 
-const luaDir = new URL('./lua/', import.meta.url);
+/** The folder holding the .lua files, next to this module in src/ and in dist/. */
+export const luaDir = new URL('./lua/', import.meta.url);
 
-function read(name: string): string {
+function readLua(name: string): string {
   return readFileSync(new URL(`${name}.lua`, luaDir), 'utf8');
 }
 
-/** The helpers every script starts with (also run on their own by the tests). */
-export function loadPrelude(): string {
-  return read('prelude');
+/** lua/lib.lua: the shared locals every script starts with. */
+export const luaLibrary = readLua('lib');
+
+/** The text sent for a script: a newline between, so a library ending in a comment cannot swallow line 1. */
+function withLibrary(name: ScriptName): string {
+  return `${luaLibrary}\n${readLua(name)}`;
 }
 
-/** Every script with the prelude in front, read from lua/. */
-export function loadScripts(): Record<ScriptName, Script> {
-  const prelude = loadPrelude();
-  const out = {} as Record<ScriptName, Script>;
-  for (const name of scriptNames) out[name] = { lua: `${prelude}\n${read(name)}`, readOnly: readOnly.has(name) };
-  return out;
+export const scripts: readonly Script[] = [
+  ...updates.map((name) => ({ name, lua: withLibrary(name), readOnly: false })),
+  ...queries.map((name) => ({ name, lua: withLibrary(name), readOnly: true })),
+];
+
+/** The ioredis command a script is defined as on the client. */
+export function commandName(name: ScriptName): string {
+  return `ircState_${name}`;
+}
+
+/** Defines every script on `redis` (ioredis `defineCommand`: EVALSHA, the text sent once). */
+export function defineScripts(redis: Redis): void {
+  for (const script of scripts) {
+    redis.defineCommand(commandName(script.name), { lua: script.lua, numberOfKeys: 1, readOnly: script.readOnly });
+  }
 }

@@ -1,2 +1,2 @@
--- A channel's record, or null. Read-only, so the answer is one consistent snapshot.
+-- One channel's record, or null.
 return cjson.encode(channelRecord(ARGV[1]))

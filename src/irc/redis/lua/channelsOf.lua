@@ -1,4 +1,4 @@
--- The channels a nick is in, with its status in each (WHOIS). Read-only, so the answer is one consistent snapshot.
+-- The channels a registered user is in, with secrecy and status.
 local id = registeredByNick(ARGV[1])
 local out = {}
 if not id then return cjson.encode(out) end

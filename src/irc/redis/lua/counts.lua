@@ -1,4 +1,4 @@
--- The LUSERS counts. Read-only, so the answer is one consistent snapshot.
+-- The LUSERS numbers: network-wide counts and node ARGV[1]'s own.
 local node = ARGV[1]
 local c = hgetall(P .. 'counts')
 local servers = redis.call('HLEN', P .. 'nodes')

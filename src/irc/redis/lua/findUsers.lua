@@ -1,4 +1,4 @@
--- Registered users matching a mask (WHO). Read-only, so the answer is one consistent snapshot.
+-- Registered users whose nick, nick!user@host, host, server or realname matches a mask.
 local mask, out = ARGV[1], {}
 for _, id in ipairs(redis.call('HVALS', P .. 'nicks')) do
   local u = hgetall(userKey(id))

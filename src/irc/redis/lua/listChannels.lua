@@ -1,4 +1,4 @@
--- Every channel in creation order (LIST). Read-only, so the answer is one consistent snapshot.
+-- Every channel in creation order, for LIST.
 local out = {}
 for _, f in ipairs(redis.call('ZRANGE', P .. 'channels', 0, -1)) do
   local c = redis.call('HMGET', P .. 'chan:' .. f, 'name', 'topic', 'flags')

@@ -1,4 +1,4 @@
--- A channel's members in join order, with their status. Read-only, so the answer is one consistent snapshot.
+-- A channel's members in join order, each with op and voice.
 local f, out = ARGV[1], {}
 for _, id in ipairs(redis.call('ZRANGE', P .. 'members:' .. f, 0, -1)) do
   local u = hgetall(userKey(id))

@@ -1,4 +1,4 @@
--- One nick's status in a channel, or null. Read-only, so the answer is one consistent snapshot.
+-- Whether a folded nick is on a channel and with what status, or null.
 local id = redis.call('HGET', P .. 'nicks', ARGV[2])
 if not id then return cjson.encode(NULL) end
 local st = redis.call('HGET', P .. 'mstat:' .. ARGV[1], id)

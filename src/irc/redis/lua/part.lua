@@ -1,4 +1,4 @@
--- part
+-- The client leaves one channel, which must exist and have it as a member.
 local id, f = ARGV[1], ARGV[2]
 local name = redis.call('HGET', P .. 'chan:' .. f, 'name')
 if not name then return refuse('noSuchChannel') end

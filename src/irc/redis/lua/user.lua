@@ -1,4 +1,4 @@
--- The registered user holding a folded nick (WHOIS), or null. Read-only, so the answer is one consistent snapshot.
+-- The registered user holding a folded nick, or null.
 local id, u = registeredByNick(ARGV[1])
 if not id then return cjson.encode(NULL) end
 return cjson.encode(record(id, u))

@@ -1,8 +1,8 @@
--- Shared by every script: sent in front of each (ioredis defineCommand, then EVALSHA), so a
--- helper is written once. fold and matches are the Lua side of src/irc/wire/casemap.ts and
--- must follow it exactly (test/redis/redisState.test.ts runs both on the same cases).
+-- Shared by every script: scripts.ts sends this file followed by one script as one text (once,
+-- EVALSHA afterwards), so these locals are in scope there. Everything is `local`: Redis refuses
+-- a script that writes a global. KEYS[1] is the key prefix; each script reads its own ARGV.
 --
--- Key schema. Every key starts with `prefix` (`irc:{<network>}:`; the `{...}` hash tag puts all
+-- Key schema. Every key starts with the prefix (`irc:{<network>}:`; the `{...}` hash tag puts all
 -- of them in one Redis Cluster slot, so a script may touch any of them). `<id>` is a network-wide
 -- client id in decimal (ids.ts), `<f>` a folded channel name (casemap.ts), `<n>` a node index.
 --   nicks          hash   folded nick -> id of the client holding it (registered or not)
@@ -27,16 +27,20 @@
 --   nodeMax        hash   node -> most registered users it has had at once
 -- Times and ids travel as decimal strings, never as Lua numbers: Lua prints numbers with 14
 -- significant digits, which would round ids past 10^14.
+
 local P = KEYS[1]
 local NULL = cjson.null
 local FLAG_MODES = { i = true, m = true, n = true, s = true, t = true }
 
--- casemap.ts fold: A-Z and [\]^ to a-z and {|}~ (bytes >= 0x80 untouched, as in UTF-16 there).
+-- The Lua copy of casemap.ts (fold, matchesMask), for the checks made inside Redis (bans, WHO
+-- masks); test/redis/luaCasemap.test.ts holds the two to the same answers.
+-- fold: A-Z and [\]^ to a-z and {|}~ (bytes >= 0x80 untouched, as in UTF-16 there).
 local function fold(s)
   return (string.gsub(s, '[A-Z%[\\%]%^]', function(c) return string.char(string.byte(c) + 32) end))
 end
 
--- Index just past the UTF-8 character at i, so '?' takes one character, not one byte.
+-- Index just past the UTF-8 character at i, so '?' takes one character, not one byte (casemap.ts
+-- takes one UTF-16 unit: the same up to U+FFFF, half a character past it).
 local function nextChar(s, i)
   i = i + 1
   local b = string.byte(s, i)
@@ -44,7 +48,7 @@ local function nextChar(s, i)
   return i
 end
 
--- casemap.ts matchesMask: greedy, remembering only the last '*', so at most mask x name steps
+-- matchesMask: greedy, remembering only the last '*', so at most mask x name steps
 -- (a backtracking matcher is exponential on masks like *a*a*a*a*b, and this runs inside Redis).
 local function matches(mask, name)
   local m, s = fold(mask), fold(name)
