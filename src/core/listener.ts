@@ -3,9 +3,9 @@
 // `serverOn<Event>`) and runs the side effects the server machine names: accept, turn away,
 // stop listening, notify and destroy. Accepting, capping and draining are written here once;
 // each protocol brings its own session machine and adapter (a SessionProtocol, protocol.ts: the
-// greeting in src/greeting/, IRC in src/irc/), built by the CLI and handed in: the listener knows
-// no protocol. It makes no decisions: when to accept, refuse or
-// stop is the server machine's call, and everything about a session is its machine's.
+// greeting in src/greeting/, IRC in src/irc/), built by the CLI and handed in, so the listener
+// knows no protocol. It makes no decisions: when to accept, refuse or stop is the server
+// machine's call, and everything about a session is its machine's.
 // Clients of another transport (WebSocket, from webServer.ts) are handed in with `adopt` and
 // from there are counted, capped, turned away and drained exactly like accepted sockets: the
 // listener and the sessions see a Transport (transport.ts), never which kind.
