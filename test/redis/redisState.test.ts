@@ -381,12 +381,20 @@ describe('RedisState when Redis is unreachable', () => {
   it('rejects the commands in flight when Redis dies, each with NetworkUnavailableError or a result', async () => {
     const redis = await connect(own.port);
     const state = new RedisState({ redis, prefix: newPrefix(), nodeIndex: 0, notifyNode: () => {} });
-    const claims = Array.from({ length: 200 }, (_, i) => state.claimNick(i + 1, `n${i}`, T).then(() => 'ok', (e: unknown) => e));
-    own.kill('SIGKILL');
-    const outcomes = await Promise.all(claims);
-    expect(outcomes.filter((o) => o !== 'ok' && !(o instanceof NetworkUnavailableError))).toEqual([]);
-    expect(outcomes.some((o) => o instanceof NetworkUnavailableError)).toBe(true);
-    await own.restart();
+    try {
+      await state.claimNick(1000, 'before', T);
+      // Frozen first, so the claims are surely in flight (sent, unanswered) when it dies: a
+      // running Redis could answer all 200 before the SIGKILL lands.
+      own.kill('SIGSTOP');
+      const claims = Array.from({ length: 200 }, (_, i) => state.claimNick(i + 1, `n${i}`, T).then(() => 'ok', (e: unknown) => e));
+      await new Promise((r) => setTimeout(r, 50));
+      own.kill('SIGKILL');
+      const outcomes = await Promise.all(claims);
+      expect(outcomes.filter((o) => o !== 'ok' && !(o instanceof NetworkUnavailableError))).toEqual([]);
+      expect(outcomes.some((o) => o instanceof NetworkUnavailableError)).toBe(true);
+    } finally {
+      await own.restart();
+    }
   });
 
   it('rejects with NetworkUnavailableError when Redis stops answering without closing', async () => {
