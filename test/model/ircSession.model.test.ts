@@ -79,12 +79,15 @@ const ircLimits: Partial<IrcConfig> = {
 };
 // A path that overflows a sendq (each path has a server of its own, and such a path never
 // floods) needs megabytes of commands through: no fakelag, and a recvq that holds a whole read.
-// Pushing them through can take seconds on a loaded machine, so neither the registration
-// deadline nor the ping timeout (which no such path waits for: it ends in sendqExceeded) may
-// fire first, from `registering` or from `pinged`.
+// Pushing them through takes ~1 s here and more on a loaded machine, so neither the
+// registration deadline nor the ping timeout (which no such path waits for: it ends in
+// sendqExceeded) may fire first, from `registering` or from `pinged`; nor may the ping
+// interval take `active` to `pinged` in the middle (1.2 s did, twice, with two suites at once).
+// A path that waits for the interval as a step waits 3 s instead.
 const ircLimitsForOutput: Partial<IrcConfig> = {
   ...ircLimits,
   registrationTimeoutMs: 20_000,
+  pingIntervalMs: 3_000,
   pingTimeoutMs: 20_000,
   recvqBytes: 1024 * 1024,
   floodBurstLines: 1_000_000,
