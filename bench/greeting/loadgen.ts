@@ -1,19 +1,25 @@
-// The load generator's clients: plain node:net sockets on loopback that play the protocol from
-// the client's side (read the greeting, send one line or stay silent, see the server close).
-// These functions run inside a load-generator process (bench/greeting/loadgenProcess.ts), never in a
-// server's process, and measure their own CPU time so a reader can tell whether the clients,
-// not the server, were the bottleneck. Every wait here is bounded.
+// The load generator: plain node:net sockets on loopback that play the protocol from the
+// client's side (read the greeting, send one line or stay silent, see the server close). They
+// run in load-generator processes (this file with --load-process, forked by forkLoadGenerator),
+// never in a server's process, so that the clients share no event loop or descriptor table with a
+// server or with the benchmark's bookkeeping; several run at once for the idle scenarios, since
+// one process may hold at most 20,000 descriptors on the benchmark machine. Each measures its own
+// CPU time, so a reader can tell whether the clients, not the server, were the bottleneck. Every
+// wait here is bounded.
 //
 //   runClosedLoop: `concurrency` clients each doing connect → greeting → reply → close, again
 //                  and again: a warm-up, then a fixed measured window.
-//   openIdle:      clients that read the greeting and then hold the connection, silent.
+//   IdleClients:   clients that read the greeting and then hold the connection, silent, until
+//                  the server closes them or they are released.
 
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { readListenCounters } from '../lib/kernelCounters.js';
-import { machineCpuTicks, treeCpuMs } from '../lib/procfs.js';
-import { host } from '../lib/net.js';
-import { percentileSorted } from '../lib/stats.js';
+import { fileURLToPath } from 'node:url';
+import { forkWorker, serveRequests } from '../lib/ipc.js';
+import { host } from '../lib/loopback.js';
+import { listenOverflows, machineCpuTicks, treeCpuMs } from '../lib/procfs.js';
+import { percentileSorted, tally } from '../lib/stats.js';
+import { monoUs, sharedNowMs, sleep } from '../lib/wait.js';
 
 /** Why a client did not complete; counted per reason. */
 export type Failures = Record<string, number>;
@@ -27,20 +33,6 @@ export interface ProtocolText {
 
 /** A greeting longer than this is not the greeting; the client gives up instead of buffering. */
 const maxGreetingBytes = 1024;
-
-/** A clock every process on the machine shares (ms since the epoch, sub-millisecond). */
-export function sharedNowMs(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-function count(failures: Failures, reason: string): void {
-  failures[reason] = (failures[reason] ?? 0) + 1;
-}
-
-/** CLOCK_MONOTONIC in µs: the same in every process, and the clock V8's CPU profiles use. */
-function monotonicUs(): number {
-  return Number(process.hrtime.bigint() / 1000n);
-}
 
 function selfCpuMs(): number {
   const u = process.cpuUsage();
@@ -65,7 +57,7 @@ function handshake(
   reply: Buffer,
   done: (h: Handshake, failure: string | null) => void,
 ): Handshake {
-  const socket = net.connect({ host: host, port, localAddress });
+  const socket = net.connect({ host, port, localAddress });
   const h: Handshake = { socket, startedAt: performance.now() };
   let received: Buffer | null = null;
   let replied = false;
@@ -160,7 +152,7 @@ export interface ClosedLoopResult {
 /** A silent client: resolves once it has the greeting (true) or gave up waiting (false). */
 function openSilent(port: number, localAddress: string, greeting: Buffer, timeoutMs: number): Promise<{ socket: net.Socket; greeted: boolean }> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: host, port, localAddress });
+    const socket = net.connect({ host, port, localAddress });
     let received = Buffer.alloc(0);
     let settled = false;
     const settle = (greeted: boolean): void => {
@@ -180,7 +172,7 @@ function openSilent(port: number, localAddress: string, greeting: Buffer, timeou
   });
 }
 
-export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
+async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedLoopResult> {
   const greeting = Buffer.from(options.text.greeting);
   const reply = Buffer.from(`${options.text.reply}\n`);
   const addresses = options.localAddresses.length > 0 ? options.localAddresses : [host];
@@ -200,7 +192,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     inFlight.delete(h);
     if (recording) {
       if (failure === null) latencies.push(performance.now() - h.startedAt);
-      else count(failures, failure);
+      else tally(failures, failure);
       finished += 1;
       if (options.cycles !== undefined && finished >= options.cycles) {
         running = false;
@@ -235,8 +227,6 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       for (const h of inFlight) h.socket.destroy();
     }
   }
-  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
   // Warm-up: not recorded, so lazy compilation and first-use allocations are not counted.
   if (options.warmupMs > 0) {
     running = true;
@@ -256,8 +246,8 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   const serverCpu0 = treeCpuMs(options.serverPids);
   const loadCpu0 = selfCpuMs();
   const machine0 = machineCpuTicks();
-  const kernel0 = readListenCounters();
-  const windowStartUs = monotonicUs();
+  const overflows0 = listenOverflows();
+  const windowStartUs = monoUs();
   const t0 = performance.now();
   for (let i = 0; i < Math.min(options.concurrency, options.cycles ?? Infinity); i += 1) start();
   let windowTimer: NodeJS.Timeout | undefined;
@@ -268,12 +258,12 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   clearTimeout(windowTimer);
   cyclesReached = null;
   const t1 = performance.now();
-  const windowEndUs = monotonicUs();
+  const windowEndUs = monoUs();
   recording = false;
   const serverCpu1 = treeCpuMs(options.serverPids);
   const loadCpu1 = selfCpuMs();
   const machine1 = machineCpuTicks();
-  const kernel1 = readListenCounters();
+  const overflows1 = listenOverflows();
   const completed = latencies.length;
   const ages = [...inFlight].map((h) => t1 - h.startedAt);
   const silentOpenAfter = silent ? !silent.socket.destroyed && silent.socket.readyState === 'open' : null;
@@ -296,7 +286,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     serverCpuMs: serverCpu1 - serverCpu0,
     loadCpuMs: loadCpu1 - loadCpu0,
     machineBusy: (machine1.busy - machine0.busy) / (machine1.total - machine0.total),
-    listenOverflows: kernel0 && kernel1 ? kernel1.overflows - kernel0.overflows : Number.NaN,
+    listenOverflows: overflows0 !== null && overflows1 !== null ? overflows1 - overflows0 : Number.NaN,
     windowStartUs,
     windowEndUs,
     silentGreeted: silent ? silent.greeted : null,
@@ -356,7 +346,7 @@ interface IdleClient {
 }
 
 /** Holds idle clients between openIdle and release (one set per load-generator process). */
-export class IdleClients {
+class IdleClients {
   private readonly clients: IdleClient[] = [];
   private openCount = 0;
   private lastCloseAt = Number.NaN;
@@ -367,7 +357,7 @@ export class IdleClients {
     const greeting = Buffer.from(options.text.greeting);
     const failures: Failures = {};
     const cpu0 = selfCpuMs();
-    const kernel0 = readListenCounters();
+    const overflows0 = listenOverflows();
     const firstConnectAt = sharedNowMs();
     let lastGreetingAt = Number.NaN;
     let started = 0;
@@ -380,7 +370,7 @@ export class IdleClients {
         if (finished) return;
         finished = true;
         clearTimeout(timer);
-        const kernel1 = readListenCounters();
+        const overflows1 = listenOverflows();
         resolve({
           clients: options.clients,
           greeted,
@@ -388,11 +378,11 @@ export class IdleClients {
           firstConnectAt,
           lastGreetingAt,
           loadCpuMs: selfCpuMs() - cpu0,
-          listenOverflows: kernel0 && kernel1 ? kernel1.overflows - kernel0.overflows : Number.NaN,
+          listenOverflows: overflows0 !== null && overflows1 !== null ? overflows1 - overflows0 : Number.NaN,
         });
       };
       const timer = setTimeout(() => {
-        count(failures, 'timeout');
+        tally(failures, 'timeout');
         finish();
       }, options.timeoutMs);
       const settleOne = (c: IdleClient, failure: string | null): void => {
@@ -404,7 +394,7 @@ export class IdleClients {
           c.greeted = true;
           greeted += 1;
           lastGreetingAt = sharedNowMs();
-        } else count(failures, failure);
+        } else tally(failures, failure);
         if (settledCount === options.clients) finish();
         else fill();
       };
@@ -412,7 +402,7 @@ export class IdleClients {
       const openOne = (): void => {
         const localAddress = options.localAddresses[nextAddress]!;
         nextAddress = (nextAddress + 1) % options.localAddresses.length;
-        const socket = net.connect({ host: host, port: options.port, localAddress });
+        const socket = net.connect({ host, port: options.port, localAddress });
         const c: IdleClient = {
           socket,
           received: Buffer.alloc(0),
@@ -488,15 +478,58 @@ export class IdleClients {
     return { closedByServer, errored, stillOpen, toldShuttingDown, lastCloseAt: this.lastCloseAt };
   }
 
-  /** Clients still open now. */
-  stillOpen(): number {
-    return this.openCount;
-  }
-
   /** Destroys every client and resolves once all have closed (bounded). */
   async release(timeoutMs: number): Promise<void> {
     for (const c of this.clients) c.socket.destroy();
     await this.awaitClose(timeoutMs);
     this.clients.length = 0;
   }
+}
+
+// --- The process -----------------------------------------------------------------------------
+
+type LoadRequest =
+  | { type: 'closedLoop'; id: number; options: ClosedLoopOptions }
+  | { type: 'openIdle'; id: number; options: IdleOptions }
+  /** Wait until the server has closed every idle client (bounded), then report how. */
+  | { type: 'awaitClose'; id: number; timeoutMs: number }
+  /** Destroy every idle client. */
+  | { type: 'release'; id: number; timeoutMs: number };
+type LoadBody = LoadRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/** The benchmark's handle on one load-generator process. */
+export interface LoadGenerator {
+  closedLoop(options: ClosedLoopOptions): Promise<ClosedLoopResult>;
+  openIdle(options: IdleOptions): Promise<IdleResult>;
+  awaitClose(timeoutMs: number): Promise<CloseResult>;
+  release(timeoutMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function forkLoadGenerator(): Promise<LoadGenerator> {
+  const worker = await forkWorker<LoadBody>(fileURLToPath(import.meta.url), ['--load-process'], { what: 'load generator', answerMarginMs: 30_000 });
+  return {
+    closedLoop: (options) => worker.request({ type: 'closedLoop', options }, options.warmupMs + options.measureMs + 2 * options.drainMs),
+    openIdle: (options) => worker.request({ type: 'openIdle', options }, options.timeoutMs),
+    awaitClose: (timeoutMs) => worker.request({ type: 'awaitClose', timeoutMs }, timeoutMs),
+    release: (timeoutMs) => worker.request({ type: 'release', timeoutMs }, timeoutMs),
+    stop: () => worker.stop(),
+  };
+}
+
+if (process.argv[2] === '--load-process') {
+  const idle = new IdleClients();
+  serveRequests<LoadRequest>('loadgen.js --load-process', async (request) => {
+    switch (request.type) {
+      case 'closedLoop':
+        return runClosedLoop(request.options);
+      case 'openIdle':
+        return idle.open(request.options);
+      case 'awaitClose':
+        return idle.awaitClose(request.timeoutMs);
+      case 'release':
+        await idle.release(request.timeoutMs);
+        return null;
+    }
+  });
 }

@@ -1,13 +1,19 @@
-// The shape of one benchmark's results, as measured (bench/greeting/scenarios.ts), kept as JSON
-// (docs/bench-results.json) and read back by `npm run bench -- --from-json` to regenerate the
-// report without measuring again. Every figure is per run; medians are taken when reporting.
+// The shape of the greeting benchmark's results, as measured (scenarios.ts, floor.ts), kept as
+// JSON (docs/bench-results.json) and read back by `npm run bench -- --from-json` to regenerate the
+// report without measuring again. Every figure is per run; the report takes the medians.
 
-import type { ClosedLoopResult, Failures } from './loadgen.js';
+import type { ProfileSummary } from '../lib/cpuProfile.js';
 import type { Machine } from '../lib/machine.js';
-import type { ProfileSummary } from '../lib/profile.js';
-import type { ServerName } from './servers.js';
+import type { ClosedLoopResult, Failures } from './loadgen.js';
 
 export const resultsVersion = 1;
+
+export type ServerName = 'ours' | 'bare' | 'python';
+export const serverLabels: Record<ServerName, string> = {
+  ours: 'ours (xstate)',
+  bare: 'bare node:net',
+  python: 'python blocking',
+};
 
 export interface Settings {
   runs: number;
@@ -126,9 +132,9 @@ export interface BenchResults {
   idleSingle: Partial<Record<'ours' | 'bare', IdleRun[]>>;
   idleCluster: Partial<Record<'ours' | 'bare', IdleRun[]>>;
   /** Idle clients on a freshly started server: our CLI as `npm start` runs it, and bare node:net. */
-  idleFresh?: Partial<Record<'ours' | 'bare', IdleRun[]>>;
+  idleFresh: Partial<Record<'ours' | 'bare', IdleRun[]>>;
   churn: ChurnRun[];
-  /** The machines alone, no sockets (bench/greeting/floor.ts). */
+  /** The machines alone, no sockets (floor.ts). */
   floor?: FloorResult;
   /** Ours and bare node:net at concurrency 100 under the CPU profiler (one run each). */
   profile: Partial<Record<'ours' | 'bare', ProfileSummary>>;

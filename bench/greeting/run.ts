@@ -1,33 +1,30 @@
-// The benchmark's entry point: `npm run bench [-- flags]`. It measures our server and the
-// baselines in the same run (bench/greeting/scenarios.ts), prints the tables of medians and ratios and
-// the target verdicts, and writes docs/benchmarks.md, its charts (docs/bench-*.svg) and the raw
+// The greeting benchmark's entry point: `npm run bench [-- flags]`. It measures our server and
+// the baselines in the same run (scenarios.ts), prints the tables of medians and ratios and the
+// target verdicts, and writes docs/benchmarks.md, its charts (docs/bench-*.svg) and the raw
 // results (docs/bench-results.json), from which `--from-json` rebuilds the page without
 // measuring. Every count and wait is bounded; the full run takes about ten minutes on 2 CPUs.
 //
-// Layout of bench/ (one folder per thing measured; shared code in lib/, the reports in report/):
-//   greeting/run.ts            flags, the order of the runs, writing the results
-//   greeting/scenarios.ts      each scenario, once: handshakes, silent client, idle (warm, fresh, cluster), churn, profile
-//   greeting/servers.ts        starting and stopping every server under test
-//   greeting/serverProcess.ts  ours or bare node:net in a forked process (+ forkServer.ts)
-//   greeting/baselines/        bare node:net (single and cluster) and the blocking Python server
-//   greeting/loadgen.ts        the clients (+ loadgenProcess.ts, loadgenFork.ts, loadgenIpc.ts)
-//   greeting/floor.ts          the machines alone, no sockets: the least XState's interpreter costs
-//   greeting/results.ts        the results' shape (the JSON's)
-//   irc/                       the chat (IRC) benchmark: `npm run bench:irc` (irc/run.ts)
-//   soak/                      the soak test: `npm run soak` (soak/run.ts)
-//   report/                    tables, verdicts, charts and the markdown page (greeting.ts, irc.ts, tables.ts, svgChart.ts)
-//   lib/                       procfs, stats, waits, profiles, spawned servers, IPC, the machine's description
+// Layout (bench/greeting/):
+//   run.ts          flags, the order of the runs, writing the results
+//   scenarios.ts    each scenario, once: handshakes, silent client, idle (warm, fresh, cluster), churn, profile
+//   servers.ts      starting and stopping every server under test (+ serverProcess.ts, baselines/)
+//   loadgen.ts      the clients, in load-generator processes
+//   floor.ts        the machines alone, no sockets: the least XState's interpreter costs
+//   results.ts      the results' shape
+// The report (tables, verdicts, charts, the page) is bench/report/greeting.ts; what every
+// benchmark shares (/proc readings, waiting, forking, IPC, statistics) is in bench/lib/.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { defaultConfig } from '../../src/core/config.js';
-import { measureFloor } from './floor.js';
-import { describeMachine, pythonAvailable, root } from '../lib/machine.js';
-import { charts, churnTable, floorTable, handshakeTable, idleTable, markdown, profileTables, silentTable, verdicts } from '../report/greeting.js';
-import { textTable } from '../report/tables.js';
+import { parseFlags, wholeNumber } from '../lib/flags.js';
+import { describeMachine, pythonAvailable } from '../lib/machine.js';
+import { readResults, root, writeResults } from '../lib/resultsFile.js';
 import { rotate } from '../lib/stats.js';
-import { resultsVersion, type BenchResults, type Settings } from './results.js';
+import { benchmarksPage, charts, textReport } from '../report/greeting.js';
+import { measureFloor } from './floor.js';
+import { resultsVersion, type BenchResults, type ServerName, type Settings } from './results.js';
 import { Bench } from './scenarios.js';
-import { cliHasWorkers, pythonClientTimeoutS, type ServerName } from './servers.js';
+import { pythonClientTimeoutS } from './servers.js';
 
 const defaultRuns = 3;
 const maxRuns = 20;
@@ -52,54 +49,29 @@ interface Flags {
   fromJson: string | null;
 }
 
-function parseFlags(argv: string[]): Flags | 'help' {
-  const flags: Flags = { runs: defaultRuns, quick: false, only: new Set(scenarioNames), write: false, fromJson: null };
-  let runsGiven = false;
-  let onlyGiven = false;
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i]!;
-    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${name} needs a value`);
-      return v;
-    };
-    switch (name) {
-      case '-h':
-      case '--help':
-        return 'help';
-      case '--runs': {
-        const n = Number(value());
-        if (!Number.isInteger(n) || n < 1 || n > maxRuns) throw new Error(`--runs takes a whole number from 1 to ${maxRuns}`);
-        flags.runs = n;
-        runsGiven = true;
-        break;
-      }
-      case '--quick':
-        flags.quick = true;
-        break;
-      case '--only': {
-        const list = value().split(',').map((s) => s.trim());
-        for (const s of list) {
-          if (!(scenarioNames as readonly string[]).includes(s)) throw new Error(`--only: unknown scenario ${JSON.stringify(s)}`);
-        }
-        flags.only = new Set(list as ScenarioName[]);
-        onlyGiven = true;
-        break;
-      }
-      case '--write':
-        flags.write = true;
-        break;
-      case '--from-json':
-        flags.fromJson = inline ?? (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--') ? argv[++i]! : resultsPath);
-        break;
-      default:
-        throw new Error(`unknown flag: ${arg}`);
-    }
+function parse(argv: string[]): Flags | 'help' {
+  // --from-json's file is optional: without one (last, or before another flag) it is the default.
+  const args = argv.map((a, i) => (a === '--from-json' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--')) ? `--from-json=${resultsPath}` : a));
+  const v = parseFlags(args, {
+    runs: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    write: { type: 'boolean', default: false },
+    'from-json': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (v.help) return 'help';
+  const only = v.only?.split(',').map((s) => s.trim());
+  for (const s of only ?? []) {
+    if (!(scenarioNames as readonly string[]).includes(s)) throw new Error(`--only: unknown scenario ${JSON.stringify(s)}`);
   }
-  if (flags.quick && !runsGiven) flags.runs = 1;
-  if (!flags.quick && !onlyGiven) flags.write = true;
-  return flags;
+  return {
+    runs: v.runs !== undefined ? wholeNumber('--runs', v.runs, 1, maxRuns) : v.quick ? 1 : defaultRuns,
+    quick: v.quick,
+    only: new Set((only ?? scenarioNames) as ScenarioName[]),
+    write: v.write || (!v.quick && only === undefined),
+    fromJson: v['from-json'] ?? null,
+  };
 }
 
 function settingsFor(flags: Flags): Settings {
@@ -152,12 +124,6 @@ async function measure(flags: Flags): Promise<BenchResults> {
     profile: {},
   };
   const only = flags.only;
-  let cluster = only.has('cluster');
-  if (cluster && !cliHasWorkers()) {
-    cluster = false;
-    notes.push('Our CLI has no --workers flag yet: the multi-process idle scenario was skipped.');
-    log('bench: our CLI has no --workers yet; skipping the cluster scenario');
-  }
   const bench = new Bench(settings, log);
   /** Runs one measurement; a failure is logged and noted, and the benchmark goes on. */
   const attempt = async <T>(what: string, body: () => Promise<T>): Promise<T | null> => {
@@ -203,7 +169,7 @@ async function measure(flags: Flags): Promise<BenchResults> {
         for (const kind of rotate(['ours', 'bare'] as const, run - 1)) {
           const r = await attempt(`${tag} idle ${mode} ${kind}`, () => bench.idleOnce(kind, mode, clients));
           if (!r) continue;
-          const into = { single: results.idleSingle, cluster: results.idleCluster, fresh: (results.idleFresh ??= {}) }[mode];
+          const into = { single: results.idleSingle, cluster: results.idleCluster, fresh: results.idleFresh }[mode];
           (into[kind] ??= []).push(r);
           log(
             `${tag} idle ${mode} ${kind.padEnd(4)} ${r.greeted}/${r.clients} greeted in ${(r.acceptMs / 1000).toFixed(2)} s, ` +
@@ -217,7 +183,7 @@ async function measure(flags: Flags): Promise<BenchResults> {
       };
       if (only.has('idle')) await idle('single');
       if (only.has('fresh')) await idle('fresh');
-      if (cluster) await idle('cluster');
+      if (only.has('cluster')) await idle('cluster');
       if (only.has('churn')) {
         const c = await attempt(`${tag} churn`, () => bench.churnOnce());
         if (c) {
@@ -258,28 +224,12 @@ async function measure(flags: Flags): Promise<BenchResults> {
   return results;
 }
 
-function printReport(results: BenchResults): void {
-  const out: string[] = [];
-  out.push('', 'HANDSHAKES', textTable(handshakeTable(results)));
-  out.push('', 'ONE SILENT CLIENT', textTable(silentTable(results)));
-  out.push('', 'IDLE CONNECTIONS', textTable(idleTable(results)));
-  if (results.churn.length > 0) out.push('', 'CHURN', textTable(churnTable(results)));
-  const profile = profileTables(results);
-  if (profile) out.push('', 'PROFILE (concurrency 100, self time)', textTable(profile.cats), '', textTable(profile.top));
-  const floor = floorTable(results);
-  if (floor) out.push('', 'FLOOR (the machines alone, no sockets)', textTable(floor));
-  out.push('', 'TARGETS');
-  for (const v of verdicts(results)) out.push(`[${v.verdict.padEnd(4)}] ${v.target}`, `       ${v.measured}`);
-  if (results.notes.length > 0) out.push('', 'NOTES', ...results.notes.map((n) => `- ${n}`));
-  process.stdout.write(`${out.join('\n')}\n\n`);
-}
-
 function writeDocs(results: BenchResults, json: boolean): void {
   mkdirSync(`${root}docs`, { recursive: true });
   const list = charts(results);
   for (const c of list) writeFileSync(`${root}docs/${c.file}`, c.svg);
-  writeFileSync(`${root}docs/benchmarks.md`, markdown(results, list));
-  if (json) writeFileSync(resultsPath, `${JSON.stringify(results, null, 1)}\n`);
+  writeFileSync(`${root}docs/benchmarks.md`, benchmarksPage(results, list));
+  if (json) writeResults(resultsPath, results);
   process.stdout.write(
     `wrote docs/benchmarks.md, ${list.map((c) => `docs/${c.file}`).join(', ')}${json ? ', docs/bench-results.json' : ''}\n`,
   );
@@ -288,7 +238,7 @@ function writeDocs(results: BenchResults, json: boolean): void {
 async function main(): Promise<void> {
   let flags: Flags | 'help';
   try {
-    flags = parseFlags(process.argv.slice(2));
+    flags = parse(process.argv.slice(2));
   } catch (err) {
     log(`bench: ${err instanceof Error ? err.message : String(err)}\n\n${usage}`);
     process.exitCode = 2;
@@ -299,14 +249,13 @@ async function main(): Promise<void> {
     return;
   }
   if (flags.fromJson !== null) {
-    const results = JSON.parse(readFileSync(flags.fromJson, 'utf8')) as BenchResults;
-    if (results.version !== resultsVersion) throw new Error(`${flags.fromJson}: results version ${results.version}, expected ${resultsVersion}`);
-    printReport(results);
+    const results = readResults<BenchResults>(flags.fromJson, resultsVersion);
+    process.stdout.write(textReport(results));
     writeDocs(results, false);
     return;
   }
   const results = await measure(flags);
-  printReport(results);
+  process.stdout.write(textReport(results));
   if (flags.write) writeDocs(results, true);
   else process.stdout.write('docs not written (--quick or --only; add --write to write them)\n');
   process.stdout.write(`elapsed ${(results.elapsedS / 60).toFixed(1)} min\n`);

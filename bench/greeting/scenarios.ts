@@ -1,6 +1,6 @@
-// The measurements. Each function runs one scenario once against one server, in fresh server
-// processes, with the clients in load-generator processes, and returns that run's figures;
-// bench/greeting/run.ts repeats them and bench/report/greeting.ts takes the medians.
+// The greeting benchmark's measurements. Each runs one scenario once against one server, in fresh
+// server processes, with the clients in load-generator processes, and returns that run's figures;
+// run.ts repeats them and the report (bench/report/greeting.ts) takes the medians.
 //
 //   handshakeRound   closed-loop handshakes at each concurrency against every server, then the
 //                    same load with one silent client connected first
@@ -11,16 +11,13 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { defaultConfig } from '../../src/core/config.js';
-import { forkServer } from './forkServer.js';
-import { sharedNowMs, type ProtocolText } from './loadgen.js';
-import { forkLoadGenerator, type LoadGenerator } from './loadgenFork.js';
-import { profileIntervalUs, summariseProfile, type CpuProfile, type ProfileSummary } from '../lib/profile.js';
-import type { RunningServer } from '../lib/spawned.js';
+import { profileIntervalUs, summariseProfile, type CpuProfile, type ProfileSummary } from '../lib/cpuProfile.js';
+import { processFds, treeRssBytes } from '../lib/procfs.js';
 import { rotate } from '../lib/stats.js';
-import { processFdCount, treeRssBytes } from '../lib/procfs.js';
-import type { ChurnRun, HandshakeRun, IdleRun, MemorySample, Settings } from './results.js';
-import { startCluster, startFreshCli, startServerUnderTest, type ClusterServer, type ServerName } from './servers.js';
-import { QuietWait, quietBudgetMs, sleep } from '../lib/wait.js';
+import { QuietWait, sharedNowMs, sleep } from '../lib/wait.js';
+import { forkLoadGenerator, type LoadGenerator, type ProtocolText } from './loadgen.js';
+import type { ChurnRun, HandshakeRun, IdleRun, MemorySample, ServerName, Settings } from './results.js';
+import { forkServer, startCluster, startFreshCli, startServerUnderTest, type ClusterServer, type ServerUnderTest } from './servers.js';
 
 const protocolText: ProtocolText = { greeting: defaultConfig.greeting, reply: 'hello from the benchmark' };
 
@@ -41,7 +38,8 @@ const idleMaxPending = 200;
 const idleTimeoutMs = 180_000;
 /** Pause between the last greeting and the memory reading, so pending callbacks have run. */
 const idleSettleMs = 750;
-
+/** Total time the whole benchmark may spend waiting for a quiet machine. */
+export const quietBudgetMs = 90_000;
 
 /** Closed-loop load on a fresh server process before its first measured window. */
 const processWarmupMs = 2_000;
@@ -94,7 +92,7 @@ export class Bench {
    */
   async handshakeRound(names: readonly ServerName[], round: number): Promise<Map<ServerName, HandshakeSeries>> {
     const [lg] = await this.loadGenerators(1);
-    const servers = new Map<ServerName, RunningServer>();
+    const servers = new Map<ServerName, ServerUnderTest>();
     const out = new Map<ServerName, HandshakeSeries>();
     try {
       for (const name of names) servers.set(name, await startServerUnderTest(name));
@@ -131,7 +129,7 @@ export class Bench {
     }
   }
 
-  private async window(lg: LoadGenerator, server: RunningServer, concurrency: number, silent: boolean): Promise<HandshakeRun> {
+  private async window(lg: LoadGenerator, server: ServerUnderTest, concurrency: number, silent: boolean): Promise<HandshakeRun> {
     const busyBefore = await this.awaitQuiet();
     const result = await lg.closedLoop({
       port: server.port,
@@ -149,7 +147,6 @@ export class Bench {
 
   // --- Idle ------------------------------------------------------------------------------
 
-  /** `clients` greeted and held by one server process (single) or by a cluster of workers. */
   /**
    * `single`: ours or bare forked, warmed up first. `cluster`: our CLI with workers, or the bare
    * cluster. `fresh`: our CLI exactly as `npm start` runs it (or bare node:net), measured from
@@ -159,7 +156,7 @@ export class Bench {
     const { settings } = this;
     const loadProcesses = Math.ceil(clients / settings.clientsPerLoadProcess);
     const loadgens = await this.loadGenerators(loadProcesses);
-    const server: RunningServer =
+    const server: ServerUnderTest =
       mode === 'cluster'
         ? await startCluster(kind, settings.clusterWorkers, settings.shutdownGraceMs)
         : mode === 'fresh' && kind === 'ours'
@@ -199,7 +196,7 @@ export class Bench {
       await sleep(idleSettleMs);
       const after = await this.memoryOf(server);
       const pids = server.pids();
-      const maxServerFds = Math.max(...pids.map(processFdCount));
+      const maxServerFds = Math.max(...pids.map((pid) => processFds(pid).total));
 
       // Shutdown: the server is asked to stop while every client is still connected.
       const t0 = sharedNowMs();
@@ -252,7 +249,7 @@ export class Bench {
   }
 
   /** RSS over the server's process tree; heap too (after full GCs) where the server can tell. */
-  private async memoryOf(server: RunningServer): Promise<MemorySample> {
+  private async memoryOf(server: ServerUnderTest): Promise<MemorySample> {
     const heap = server.memory ? await server.memory() : null;
     return {
       rssBytes: treeRssBytes(server.pids()),
@@ -321,7 +318,7 @@ export class Bench {
     const [lg] = await this.loadGenerators(1);
     const dir = mkdtempSync(`${os.tmpdir()}/bench-profile-`);
     try {
-      const forked = await forkServer(kind === 'ours' ? 'ours' : 'baseline', [
+      const forked = await forkServer(kind, [
         '--cpu-prof',
         `--cpu-prof-dir=${dir}`,
         `--cpu-prof-interval=${profileIntervalUs}`,

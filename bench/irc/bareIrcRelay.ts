@@ -17,11 +17,10 @@
 // prints `listening <port>` once it listens; SIGTERM or SIGINT closes everything and exits 0.
 
 import net from 'node:net';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { listenOn } from '../lib/net.js';
+import { listenOn } from '../lib/loopback.js';
 
-export interface BareIrcRelayOptions {
+interface BareIrcRelayOptions {
   host: string;
   /** 0 asks the kernel for a free port. */
   port: number;
@@ -29,7 +28,7 @@ export interface BareIrcRelayOptions {
   backlog: number;
 }
 
-export interface BareIrcRelayHandle {
+interface BareIrcRelayHandle {
   readonly listening: Promise<{ address: string; port: number }>;
   /** Stops accepting, destroys every connection and resolves once the listener has closed. */
   shutdown(): Promise<void>;
@@ -72,7 +71,7 @@ function trailingParam(rest: string): string {
   return sp === -1 ? rest : rest.slice(sp + 1);
 }
 
-export function startBareIrcRelay(options: BareIrcRelayOptions): BareIrcRelayHandle {
+function startBareIrcRelay(options: BareIrcRelayOptions): BareIrcRelayHandle {
   const live = new Set<Member>();
   const channels = new Map<string, Set<Member>>();
 
@@ -234,9 +233,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`bareIrcRelay: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
-}
+main().catch((err: unknown) => {
+  process.stderr.write(`bareIrcRelay: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

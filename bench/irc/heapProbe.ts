@@ -1,5 +1,5 @@
 // Preloaded into a Node server under test (`node --expose-gc --import <this file> server.js ...`)
-// by the IRC benchmark's idle-clients measurement (bench/irc/scenarios.ts), so that it can ask a
+// by the IRC benchmark's idle-clients measurement (sessionCost.ts), so that it can ask a
 // spawned server (our CLI, the bare relay: no IPC channel to either) for its heap after a full GC.
 // On SIGUSR2 it collects twice (the second pass frees what the first one's finalizers let go) and
 // prints one line on stdout, where the benchmark already reads the server's output:

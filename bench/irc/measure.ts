@@ -1,29 +1,28 @@
-// The IRC benchmark's harness and its fan-out measurement (bench/irc/run.ts runs them):
-//   IrcBench     the load-generator processes (bench/irc/load.ts, forked), the wait for a quiet
-//                machine, the servers (bench/irc/peers.ts), and the readings at a window's edges
+// The IRC benchmark's harness and its fan-out measurement (run.ts runs them):
+//   IrcBench     the load-generator processes (loadgen.ts, forked), the wait for a quiet
+//                machine, the servers (peers.ts), and the readings at a window's edges
 //                (CPU from /proc of the server, the load generators, the machine; RSS) that
-//                every measurement takes the same way (bench/irc/scenarios.ts uses them too)
+//                every measurement takes the same way (sessionCost.ts uses them too)
 //   measure      one fan-out measurement: a server, its clients joined, one window of chat
 //   neverReader  the same server and load, one window without and then one with a client that
 //                joined the first channel and never reads (a python3 client, see neverReaderPy);
 //                how long until the server drops it
 //   profile      one more window of ours under V8's CPU profiler
 
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { nextMessageFrom } from '../lib/childMessage.js';
-import type { ClientSpec, ConnectResult, LoadBody, LoadReply, RunRequest, RunResult } from './load.js';
-import { forgetChild, listenBacklog, sendqBytesOf, startUnderTest, tempDir, trackChild, type CommandStats, type PeerOptions, type UnderTest } from './peers.js';
-import { histogramPercentile, mergeHistograms, monoUs, tally, until } from './timing.js';
-import { host } from '../lib/net.js';
-import { profileIntervalUs, summariseProfile, type CpuProfile } from '../lib/profile.js';
+import { profileIntervalUs, summariseProfile, type CpuProfile } from '../lib/cpuProfile.js';
+import { forkWorker, type Worker } from '../lib/ipc.js';
+import { host } from '../lib/loopback.js';
 import { cpuTickMs, machineCpuTicks, processWriteCalls, treeCpuMs, treeRssBytes } from '../lib/procfs.js';
-import { ircLabels as labels, type IrcFigures, type IrcKind, type IrcNeverReaderRun } from './results.js';
-import { textTable } from '../report/tables.js';
-import type { StopResult } from '../lib/spawned.js';
-import { QuietWait, sleep, withTimeout } from '../lib/wait.js';
+import type { StopResult } from '../lib/spawn.js';
+import { histogramPercentile, mergeHistograms, tally } from '../lib/stats.js';
+import { monoUs, QuietWait, sleep, until, withTimeout } from '../lib/wait.js';
+import type { ClientSpec, ConnectResult, LoadBody, RunRequest, RunResult } from './loadgen.js';
+import { forgetChild, listenBacklog, sendqBytesOf, startUnderTest, tempDir, trackChild, type CommandStats, type PeerOptions, type UnderTest } from './peers.js';
+import type { IrcFigures, IrcKind, IrcNeverReaderRun, IrcProfile } from './results.js';
 
 // --- Scenarios and settings --------------------------------------------------------------------
 
@@ -77,11 +76,10 @@ const quietBudgetMs = 60_000;
 const neverReaderNick = 'never';
 /**
  * The never-reader, in python3 because Node cannot set a socket's TCP_MAXSEG: it announces an
- * Ethernet path's MSS. On loopback (MSS 64 KiB) the kernel sizes the server's send buffer for 64 KiB
- * segments: 4.05 MB went into the kernel here before a server's own buffer started to grow
- * (0.22 MB with an MSS of 1448), ~100 s of this load's lines, which would hide each server's own
- * limit behind the kernel's. It registers, joins, says `joined` and then holds its socket without
- * reading until it is killed.
+ * Ethernet path's MSS. With loopback's (64 KiB) the kernel sizes the server's send buffer for
+ * 64 KiB segments, megabytes that would hide each server's own limit behind the kernel's
+ * (docs/benchmarks.md, "One client that never reads"). It registers, joins, says `joined` and then
+ * holds its socket without reading until it is killed.
  */
 const neverReaderPy = `
 import socket, sys
@@ -136,58 +134,12 @@ async function startNeverReader(port: number, channel: string): Promise<{ stop()
 
 // --- Load-generator processes (parent side) -------------------------------------------------
 
-const loadScript = fileURLToPath(new URL('./load.js', import.meta.url));
-const loadStartTimeoutMs = 10_000;
-const answerMarginMs = 15_000;
+const loadScript = fileURLToPath(new URL('./loadgen.js', import.meta.url));
 
-const isLoadReply = (v: unknown): v is LoadReply => typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string';
-
-class LoadProcess {
-  private nextId = 1;
-  private constructor(private readonly child: ChildProcess) {}
-
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-
-  static async start(): Promise<LoadProcess> {
-    const child = fork(loadScript, ['--load-process'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    trackChild(child.pid);
-    try {
-      await withTimeout(nextMessageFrom(child, isLoadReply, (m) => m.type === 'ready', 'irc load generator'), loadStartTimeoutMs, 'irc load generator start');
-    } catch (err) {
-      child.kill('SIGKILL');
-      throw err;
-    }
-    return new LoadProcess(child);
-  }
-
-  /** One request; its answer within `durationMs` (the work's own bound) and a margin. */
-  async request<T>(body: LoadBody, durationMs: number): Promise<T> {
-    const id = this.nextId++;
-    const answer = nextMessageFrom(this.child, isLoadReply, (m) => m.type !== 'ready' && m.id === id, 'irc load generator');
-    this.child.send({ ...body, id });
-    const reply = await withTimeout(answer, durationMs + answerMarginMs, `irc load generator ${body.type}`);
-    if (reply.type === 'error') throw new Error(`irc load generator ${body.type}: ${reply.message}`);
-    if (reply.type !== 'result') throw new Error(`irc load generator ${body.type}: unexpected ${reply.type}`);
-    return reply.result as T;
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.disconnect();
-      try {
-        await withTimeout(exited, 5_000, 'irc load generator stop');
-      } catch {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    }
-    forgetChild(child.pid);
-  }
-}
+/** A load-generator process, remembered until it stops so that every way out can kill it. */
+type LoadProcess = Worker<LoadBody>;
+const forkLoadProcess = (): Promise<LoadProcess> =>
+  forkWorker<LoadBody>(loadScript, ['--load-process'], { what: 'irc load generator', answerMarginMs: 15_000, onFork: trackChild, onGone: forgetChild });
 
 // --- Readings at a window's edges --------------------------------------------------------------
 
@@ -229,9 +181,6 @@ export function windowCpu(a: Edge, b: Edge) {
 
 // --- The harness ---------------------------------------------------------------------------------
 
-/** What one fan-out measurement gives (its shape is the JSON's, in bench/irc/results.ts). */
-export type Figures = IrcFigures;
-
 /** A server with its chatting clients joined, between windows. */
 interface Chat {
   kind: IrcKind;
@@ -246,10 +195,10 @@ interface Chat {
 }
 
 /** One window of a chat, and what the run saw of the watched client. */
-type ChatWindow = Figures & { window: { startUs: number; endUs: number }; firstSendUs: number | null; watchQuitUs: number | null; watchQuitReason: string | null };
+type ChatWindow = IrcFigures & { window: { startUs: number; endUs: number }; firstSendUs: number | null; watchQuitUs: number | null; watchQuitReason: string | null };
 
 /** A window's figures alone. */
-function figuresOf({ window, firstSendUs, watchQuitUs, watchQuitReason, ...figures }: ChatWindow): Figures {
+function figuresOf({ window, firstSendUs, watchQuitUs, watchQuitReason, ...figures }: ChatWindow): IrcFigures {
   void [window, firstSendUs, watchQuitUs, watchQuitReason];
   return figures;
 }
@@ -273,7 +222,7 @@ export class IrcBench {
   constructor(private readonly settings: Settings) {}
 
   async loadProcesses(): Promise<LoadProcess[]> {
-    while (this.loads.length < this.settings.loadProcesses) this.loads.push(await LoadProcess.start());
+    while (this.loads.length < this.settings.loadProcesses) this.loads.push(await forkLoadProcess());
     return this.loads;
   }
 
@@ -465,13 +414,18 @@ export class IrcBench {
   }
 
   /** One fan-out measurement: a fresh server of `kind`, the scenario's clients, one window. */
-  async measure(kind: IrcKind, scenario: Scenario, nodeFlags: string[] = []): Promise<Figures & { window: { startUs: number; endUs: number } }> {
+  async measure(kind: IrcKind, scenario: Scenario): Promise<IrcFigures> {
+    return (await this.fanOut(kind, scenario, [])).figures;
+  }
+
+  /** The same, with Node flags for the server, and the window's edges (for the profiler). */
+  private async fanOut(kind: IrcKind, scenario: Scenario, nodeFlags: string[]): Promise<{ figures: IrcFigures; window: ChatWindow['window'] }> {
     const chat = await this.openChat(kind, scenario, { nodeFlags });
     let stop: StopResult | null = null;
     try {
       const w = await this.chatWindow(chat, this.settings.warmupMs, null);
       stop = await this.closeChat(chat);
-      return { ...figuresOf(w), window: w.window, stop };
+      return { figures: { ...figuresOf(w), stop }, window: w.window };
     } finally {
       if (stop === null) await this.closeChat(chat).catch(() => null);
     }
@@ -515,28 +469,16 @@ export class IrcBench {
    * sampling profiler: where its CPU goes. Per-delivery figures divide by every delivery of the
    * window, so two nodes' figures add up.
    */
-  async profile(scenario: Scenario, kind: 'ours' | 'redis2' = 'ours'): Promise<string[]> {
+  async profile(scenario: Scenario, kind: 'ours' | 'redis2' = 'ours'): Promise<IrcProfile> {
     const dir = tempDir('irc-fanout-profile-');
     try {
-      const r = await this.measure(kind, scenario, ['--cpu-prof', `--cpu-prof-dir=${dir.path}`, `--cpu-prof-interval=${profileIntervalUs}`]);
+      const { figures, window } = await this.fanOut(kind, scenario, ['--cpu-prof', `--cpu-prof-dir=${dir.path}`, `--cpu-prof-interval=${profileIntervalUs}`]);
       const files = readdirSync(dir.path).filter((f) => f.endsWith('.cpuprofile')).sort();
       if (files.length === 0) throw new Error('the profiled server wrote no .cpuprofile');
-      const perDelivery = (ms: number): string => `${((1000 * ms) / r.deliveries).toFixed(2)} µs/delivery`;
-      const out: string[] = [];
-      for (const [i, file] of files.entries()) {
-        const profile = JSON.parse(readFileSync(`${dir.path}/${file}`, 'utf8')) as CpuProfile;
-        const s = summariseProfile(profile, { startUs: r.window.startUs, endUs: r.window.endUs, handshakes: r.deliveries });
-        out.push(
-          ...(i > 0 ? [''] : []),
-          `PROFILE ${labels[kind]}${files.length > 1 ? ` (process ${i + 1} of ${files.length})` : ''}, ${scenario.name}: node --cpu-prof --cpu-prof-interval=${profileIntervalUs}, window only;` +
-            ` ${s.totalMs.toFixed(0)} ms sampled, ${r.deliveries} deliveries in all (${perDelivery(s.totalMs)}; the profiler adds its own cost)`,
-          `with xstate on the stack: ${s.underXstateMs.toFixed(0)} ms (${perDelivery(s.underXstateMs)})`,
-          textTable({ header: ['self time by category', 'ms', 'share'], align: 'lrr', rows: s.categories.map((c) => [c.name, c.ms.toFixed(0), `${((100 * c.ms) / s.totalMs).toFixed(1)} %`]) }),
-          '',
-          textTable({ header: ['function (self time)', 'where', 'ms'], align: 'llr', rows: s.top.map((f) => [f.fn, f.where, f.ms.toFixed(0)]) }),
-        );
-      }
-      return out;
+      const processes = files.map((file) =>
+        summariseProfile(JSON.parse(readFileSync(`${dir.path}/${file}`, 'utf8')) as CpuProfile, { startUs: window.startUs, endUs: window.endUs, handshakes: figures.deliveries }),
+      );
+      return { kind, scenario: scenario.name, deliveries: figures.deliveries, processes };
     } finally {
       dir.remove();
     }

@@ -1,4 +1,4 @@
-// A node's death, for bench/irc/run.ts (`npm run bench:irc -- --only node-death`): two nodes of
+// A node's death, for run.ts (`npm run bench:irc -- --only node-death`): two nodes of
 // our CLI on a fresh Redis with a short --node-timeout; an observer on node A and deathClients on
 // node B in one channel; node B gets a signal (SIGKILL: nobody says goodbye; SIGTERM: it quits its
 // users itself), and the time runs until the observer has seen each of their QUITs. The clients
@@ -7,11 +7,11 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { defaultConfig } from '../../src/core/config.js';
+import { host } from '../lib/loopback.js';
+import { sleep, withTimeout } from '../lib/wait.js';
 import { connectTimeoutMs } from './measure.js';
 import { startTwoNodes } from './peers.js';
-import { host } from '../lib/net.js';
 import type { IrcDeath, IrcDeathRun } from './results.js';
-import { sleep, withTimeout } from '../lib/wait.js';
 
 /** --node-timeout of the two nodes here (the default is defaultConfig.irc.nodeTimeoutMs). */
 const deathNodeTimeoutMs = 2_000;

@@ -1,9 +1,9 @@
-// The servers the IRC benchmark measures (bench/irc/run.ts), each started the same way from the
+// The servers the IRC benchmark measures (run.ts), each started the same way from the
 // benchmark's point of view: a port on 127.0.0.1, its processes (to read CPU and memory from
 // /proc), and a stop; every child process and temp dir is remembered until it is gone, so that
 // every way out (normal end, error, SIGINT/SIGTERM) can stop it.
 //   ours      our CLI, `node dist/src/cli/server.js --protocol irc`
-//   bare      bench/irc/bareIrcRelay.ts, a naive node:net relay: the floor for Node
+//   bare      bareIrcRelay.ts, a naive node:net relay: the floor for Node
 //   ngircd    the Debian package's C ircd, with a config written to a temp dir
 //   inspircd  the Debian package's C++ ircd (3.x), with a config written to a temp dir
 //   redis2    two processes of our CLI with --redis on a fresh redis-server
@@ -13,17 +13,15 @@
 
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { defaultConfig } from '../../src/core/config.js';
+import { freePort, host } from '../lib/loopback.js';
 import { processTree } from '../lib/procfs.js';
-import { ircLabels as labels, type IrcKind } from './results.js';
-import { cliScript } from '../lib/machine.js';
-import { spawned, type RunningServer, type StopResult } from '../lib/spawned.js';
-import { host } from '../lib/net.js';
+import { cliScript, spawned, type RunningServer, type StopResult } from '../lib/spawn.js';
 import { withTimeout } from '../lib/wait.js';
+import { ircLabels as labels, type IrcKind } from './results.js';
 
 const relayScript = fileURLToPath(new URL('./bareIrcRelay.js', import.meta.url));
 const ngircdPath = '/usr/sbin/ngircd';
@@ -139,18 +137,6 @@ export const installHints = {
   inspircd: `InspIRCd is not installed (${inspircdPath}): skipped. To compare with it: sudo apt-get install inspircd (its service need not run; the benchmark starts its own with a config in a temp dir).`,
   redis: `redis-server is not installed (${redisServerPath}): ours on Redis and the node-death measurement skipped (sudo apt-get install redis-server).`,
 };
-
-/** A port that was free a moment ago (the C servers cannot listen on port 0 and say which they got). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen({ host, port: 0 }, () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The listen backlog of whatever listens on `port` (the Send-Q that `ss -ltn` shows for a

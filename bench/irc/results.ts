@@ -1,9 +1,15 @@
-// The shape of the chat (IRC) benchmark's results, as measured (bench/irc/run.ts and the
-// measurements it calls), kept as JSON in docs/bench-irc-results.json with --write and read back
-// by the report (bench/report/irc.ts). Every figure is per run; medians are taken when reporting.
-// JSON turns NaN into null: the report reads every figure through num().
+// The shape of the IRC benchmark's results, as measured (measure.ts, sessionCost.ts,
+// nodeDeath.ts), kept as JSON (docs/bench-irc-results.json, with --write) and read back by the
+// report (bench/report/irc.ts). Every figure is per run; the report takes the medians. JSON turns
+// NaN into null, so a figure a kind has not may be either.
 
+import type { ProfileSummary } from '../lib/cpuProfile.js';
 import type { Machine } from '../lib/machine.js';
+import { root } from '../lib/resultsFile.js';
+import type { StopResult } from '../lib/spawn.js';
+
+export const ircResultsVersion = 1;
+export const ircResultsPath = `${root}docs/bench-irc-results.json`;
 
 export type IrcKind = 'ours' | 'bare' | 'ngircd' | 'inspircd' | 'redis2';
 export const ircLabels: Record<IrcKind, string> = {
@@ -13,9 +19,9 @@ export const ircLabels: Record<IrcKind, string> = {
   inspircd: 'InspIRCd',
   redis2: 'ours on Redis, 2 nodes',
 };
-/** The kinds the registration storm and the idle clients measure: one process each, no Redis. */
+
+/** The kinds the registration storm, the idle clients and the never-reader measure: one process each, no Redis. */
 export const ircSingleKinds = (kinds: readonly IrcKind[]): IrcKind[] => kinds.filter((k) => k !== 'redis2');
-export const ircResultsVersion = 1;
 
 /** One measurement: one server kind, one scenario, one window. Figures a kind has not are null. */
 export interface IrcFigures {
@@ -61,7 +67,7 @@ export interface IrcFigures {
   maxSendLagMs: number;
   /** Busy share of the machine just before the measurement (others' load). */
   busyBefore: number;
-  stop: { ms: number; exitCode: number | null; signal: string | null; killed: boolean } | null;
+  stop: StopResult | null;
 }
 
 export interface IrcScenario {
@@ -103,8 +109,8 @@ export interface IrcDeath {
  */
 export interface IrcRegistrationFigures {
   server: IrcKind;
-  /** Registrations in flight at once (absent in older results: IrcRegistration's concurrency). */
-  concurrency?: number;
+  /** Registrations in flight at once (InspIRCd gets more than IrcRegistration's concurrency). */
+  concurrency: number;
   windowMs: number;
   /** 001s received in the window. */
   registrations: number;
@@ -204,18 +210,26 @@ export interface IrcResults {
   machine: Machine;
   settings: { runs: number; quick: boolean; warmupMs: number; windowMs: number; loadProcesses: number; textBytes: number };
   ngircd: string | null;
-  /** Absent in results written before InspIRCd was measured. */
-  inspircd?: string | null;
+  inspircd: string | null;
   redis: string | null;
   kinds: IrcKind[];
   scenarios: IrcScenario[];
   runs: IrcFigures[];
   nodeDeath: IrcDeath | null;
-  /** Absent in results written before these were measured. */
-  registration?: IrcRegistration | null;
-  idle?: IrcIdle | null;
-  neverReader?: IrcNeverReader | null;
+  registration: IrcRegistration | null;
+  idle: IrcIdle | null;
+  neverReader: IrcNeverReader | null;
   /** Each single-process kind's listen backlog (`ss -ltn`), read when it first started. */
-  listenBacklogs?: Partial<Record<IrcKind, number | null>>;
+  listenBacklogs: Partial<Record<IrcKind, number | null>>;
   notes: string[];
+}
+
+
+/** One more fan-out window under V8's profiler (--profile): printed, not kept in the JSON. */
+export interface IrcProfile {
+  kind: IrcKind;
+  scenario: string;
+  deliveries: number;
+  /** One summary per server process (two for the nodes on Redis). */
+  processes: ProfileSummary[];
 }

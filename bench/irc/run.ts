@@ -2,7 +2,7 @@
 // line every P ms with its send time in the text; every delivery is counted and timed by the
 // client that receives it. It measures, in the same run and taking turns:
 //   ours      our CLI, `node dist/src/cli/server.js --protocol irc`
-//   bare      bench/irc/bareIrcRelay.ts, a naive node:net relay: the floor for Node
+//   bare      bareIrcRelay.ts, a naive node:net relay: the floor for Node
 //   ngircd    the Debian package's C ircd, if installed
 //   inspircd  the Debian package's C++ ircd (InspIRCd 3), if installed
 //   redis2    ours on Redis, 2 nodes: a fresh redis-server and two processes of our CLI with
@@ -15,41 +15,43 @@
 // CPU and commands. Then: a client that never reads (how long until each server drops it, and what
 // it does to everyone else's latency), what a client costs when it is not chatting (a registration
 // storm, idle registered clients), and, with Redis, a node's death. Each figure is the median of
-// --runs runs; the tables (bench/report/irc.ts, which also renders them into docs/benchmarks.md from
-// the JSON that --write leaves in docs/bench-irc-results.json) show every kind and the ratios.
+// --runs runs; the tables (bench/report/irc.ts, which also renders them into docs/benchmarks.md
+// from the JSON that --write leaves in docs/bench-irc-results.json) show every kind and the ratios.
 //
-// Layout: this file (flags, the order of the measurements, the results) · bench/irc/measure.ts
-// (the harness, the fan-out and never-reader windows) · bench/irc/load.ts (the load-generator
-// process) · bench/irc/peers.ts (the servers) · bench/irc/scenarios.ts (registration storm, idle
-// clients) · bench/irc/nodeDeath.ts · bench/report/ircLines.ts (what is printed) · bench/irc/timing.ts
-// (clock, histogram). Every count, wait and buffer is bounded; everything listens and connects on
-// 127.0.0.1 only; every child process is stopped on the way out (normal end, error, SIGINT/SIGTERM).
+// Layout (bench/irc/): run.ts (flags, the order of the measurements, the results) · measure.ts
+// (the harness, the fan-out and never-reader windows) · loadgen.ts (the load-generator process) ·
+// peers.ts (the servers) · bareIrcRelay.ts (the floor) · sessionCost.ts (registration storm, idle
+// clients, with heapProbe.ts) · nodeDeath.ts · results.ts (the results' shape). Every count, wait
+// and buffer is bounded; everything listens and connects on 127.0.0.1 only; every child process is
+// stopped on the way out (normal end, error, SIGINT/SIGTERM).
 
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { defaultConfig } from '../../src/core/config.js';
-import { deathLine, idleLine, neverReaderLine, registrationLine, resultTables, runLine } from '../report/ircLines.js';
-import { IrcBench, offeredPerSecond, scenarios, type Figures, type Settings } from './measure.js';
+import { parseFlags, wholeNumber } from '../lib/flags.js';
+import { describeMachine, pythonAvailable } from '../lib/machine.js';
+import { writeResults } from '../lib/resultsFile.js';
+import { cliScript } from '../lib/spawn.js';
+import { rotate } from '../lib/stats.js';
+import { deathLine, idleLine, ircProfileText, ircTextReport, neverReaderLine, registrationLine, runLine } from '../report/irc.js';
+import { IrcBench, offeredPerSecond, scenarios, type Settings } from './measure.js';
 import { nodeDeath, nodeDeathOnce } from './nodeDeath.js';
 import { inspircdVersion, installHints, killChildren, ngircdVersion, redisVersion } from './peers.js';
-import { defaultIdleClients, idleWarmClients, maxIdleClients, measureIdle, measureRegistration, registrationConcurrency } from './scenarios.js';
-import { describeMachine } from '../lib/machine.js';
-import { cpuTickMs } from '../lib/procfs.js';
 import {
   ircLabels as labels,
+  ircResultsPath,
   ircResultsVersion,
   ircSingleKinds,
   type IrcDeathRun,
+  type IrcFigures,
   type IrcIdleFigures,
   type IrcKind,
   type IrcNeverReaderRun,
   type IrcRegistrationFigures,
   type IrcResults,
 } from './results.js';
-import { rotate } from '../lib/stats.js';
-import { cliScript, pythonAvailable, root } from '../lib/machine.js';
+import { defaultIdleClients, idleWarmClients, maxIdleClients, measureIdle, measureRegistration, registrationConcurrency } from './sessionCost.js';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
-const resultsPath = `${root}docs/bench-irc-results.json`;
 
 // --- Flags ---------------------------------------------------------------------------------
 
@@ -100,55 +102,37 @@ interface Flags {
   profile: boolean;
 }
 
-function parseFlags(argv: string[]): Flags | 'help' {
-  const flags: Flags = {
-    runs: defaultRuns,
-    quick: false,
-    seconds: null,
-    only: null,
-    loadProcesses: defaultLoadProcesses,
-    idleClients: defaultIdleClients,
-    ngircd: true,
-    inspircd: true,
-    redis: true,
-    write: false,
-    profile: false,
+function parse(argv: string[]): Flags | 'help' {
+  const v = parseFlags(argv, {
+    runs: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    seconds: { type: 'string' },
+    only: { type: 'string' },
+    'idle-clients': { type: 'string' },
+    'load-processes': { type: 'string' },
+    'no-ngircd': { type: 'boolean', default: false },
+    'no-inspircd': { type: 'boolean', default: false },
+    'no-redis': { type: 'boolean', default: false },
+    write: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (v.help) return 'help';
+  const only = v.only?.split(',').map((s) => s.trim());
+  for (const s of only ?? []) if (!extraNames.includes(s) && !scenarios.some((sc) => sc.name === s)) throw new Error(`--only: unknown scenario ${JSON.stringify(s)}`);
+  return {
+    runs: v.runs !== undefined ? wholeNumber('--runs', v.runs, 1, maxRuns) : v.quick ? 1 : defaultRuns,
+    quick: v.quick,
+    seconds: v.seconds !== undefined ? wholeNumber('--seconds', v.seconds, 1, maxSeconds) : null,
+    only: only ? new Set(only) : null,
+    loadProcesses: v['load-processes'] !== undefined ? wholeNumber('--load-processes', v['load-processes'], 1, maxLoadProcesses) : defaultLoadProcesses,
+    idleClients: v['idle-clients'] !== undefined ? wholeNumber('--idle-clients', v['idle-clients'], 1, maxIdleClients) : defaultIdleClients,
+    ngircd: !v['no-ngircd'],
+    inspircd: !v['no-inspircd'],
+    redis: !v['no-redis'],
+    write: v.write,
+    profile: v.profile,
   };
-  let runsGiven = false;
-  const int = (name: string, v: string | undefined, min: number, max: number): number => {
-    const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < min || n > max) throw new Error(`${name} takes a whole number from ${min} to ${max}`);
-    return n;
-  };
-  const switches: Record<string, () => void> = {
-    '--quick': () => (flags.quick = true),
-    '--no-ngircd': () => (flags.ngircd = false),
-    '--no-inspircd': () => (flags.inspircd = false),
-    '--no-redis': () => (flags.redis = false),
-    '--write': () => (flags.write = true),
-    '--profile': () => (flags.profile = true),
-  };
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const name = eq === -1 ? arg : arg.slice(0, eq);
-    const value = (): string | undefined => (eq === -1 ? argv[++i] : arg.slice(eq + 1));
-    if (name === '-h' || name === '--help') return 'help';
-    if (switches[name]) switches[name]();
-    else if (name === '--runs') {
-      flags.runs = int(name, value(), 1, maxRuns);
-      runsGiven = true;
-    } else if (name === '--seconds') flags.seconds = int(name, value(), 1, maxSeconds);
-    else if (name === '--idle-clients') flags.idleClients = int(name, value(), 1, maxIdleClients);
-    else if (name === '--load-processes') flags.loadProcesses = int(name, value(), 1, maxLoadProcesses);
-    else if (name === '--only') {
-      const list = (value() ?? '').split(',').map((s) => s.trim());
-      for (const s of list) if (!extraNames.includes(s) && !scenarios.some((sc) => sc.name === s)) throw new Error(`--only: unknown scenario ${JSON.stringify(s)}`);
-      flags.only = new Set(list);
-    } else throw new Error(`unknown flag: ${arg}`);
-  }
-  if (flags.quick && !runsGiven) flags.runs = 1;
-  return flags;
 }
 
 function settingsFor(flags: Flags): Settings & { runs: number; quick: boolean; idleClients: number; idleHoldMs: number } {
@@ -171,7 +155,7 @@ function settingsFor(flags: Flags): Settings & { runs: number; quick: boolean; i
 async function main(): Promise<void> {
   let flags: Flags | 'help';
   try {
-    flags = parseFlags(process.argv.slice(2));
+    flags = parse(process.argv.slice(2));
   } catch (err) {
     log(`bench:irc: ${err instanceof Error ? err.message : String(err)}\n\n${usage}`);
     process.exitCode = 2;
@@ -205,7 +189,7 @@ async function main(): Promise<void> {
   if (!flags.redis) notes.push('ours on Redis and the node-death measurement skipped (--no-redis).');
   else if (!redisServer) notes.push(installHints.redis);
   const chosen = (name: string): boolean => flags.only === null || flags.only.has(name);
-  // The never-reader is a python3 client (bench/irc/measure.ts says why).
+  // The never-reader is a python3 client (measure.ts says why).
   const neverReaderOn = chosen(neverReaderName) && pythonAvailable() !== null;
   if (chosen(neverReaderName) && !neverReaderOn) notes.push('The never-reader needs python3 (sudo apt-get install python3): skipped.');
   for (const n of notes) log(`bench:irc: ${n}`);
@@ -213,7 +197,7 @@ async function main(): Promise<void> {
   const singleKinds = ircSingleKinds(kinds);
   const machine = describeMachine();
   const bench = new IrcBench(settings);
-  const all: Figures[] = [];
+  const all: IrcFigures[] = [];
   const neverReaders: IrcNeverReaderRun[] = [];
   const registrations: IrcRegistrationFigures[] = [];
   const idles: IrcIdleFigures[] = [];
@@ -237,12 +221,7 @@ async function main(): Promise<void> {
       const turns = (ks: IrcKind[], name: string): IrcKind[] => (chosen(name) ? rotate(ks, run - 1) : []);
       for (const scenario of fanouts) {
         for (const kind of rotate(kinds, run - 1)) {
-          const fanout = async (): Promise<Figures> => {
-            const { window, ...f } = await bench.measure(kind, scenario);
-            void window;
-            return f;
-          };
-          await attempt(tag, `${scenario.name} ${labels[kind]}`, fanout, (f) => runLine(tag, f), all);
+          await attempt(tag, `${scenario.name} ${labels[kind]}`, () => bench.measure(kind, scenario), (f) => runLine(tag, f), all);
         }
       }
       for (const kind of neverReaderOn ? turns(singleKinds, neverReaderName) : []) {
@@ -273,7 +252,7 @@ async function main(): Promise<void> {
     if (flags.profile && fanouts[0]) {
       for (const kind of kinds.includes('redis2') ? (['ours', 'redis2'] as const) : (['ours'] as const)) {
         try {
-          profile.push(...(profile.length > 0 ? [''] : []), ...(await bench.profile(fanouts[0], kind)));
+          profile.push(...(profile.length > 0 ? [''] : []), ...ircProfileText(await bench.profile(fanouts[0], kind)));
         } catch (err) {
           notes.push(`profile of ${labels[kind]} failed: ${err instanceof Error ? err.message : String(err)}`);
         }
@@ -310,28 +289,9 @@ async function main(): Promise<void> {
     listenBacklogs: bench.backlogs,
     notes,
   };
-  const out: string[] = [
-    '',
-    `IRC FAN-OUT  machine: ${machine.nproc} CPUs (${machine.cpu}), ${machine.memory}, ${machine.kernel}; Node ${machine.node}` +
-      [ngircd, inspircd, redisServer].map((v) => (v ? `; ${v}` : '')).join(''),
-    `runs ${settings.runs}, warm-up ${settings.warmupMs / 1000} s, window ${settings.windowMs / 1000} s, ${settings.loadProcesses} load-generator processes, ` +
-      `PRIVMSG text ${settings.textBytes} bytes, CPU from /proc in ${cpuTickMs} ms ticks`,
-    `Everything shares these ${machine.nproc} CPUs: the server under test (for ours on Redis: two nodes and redis-server) and the load generators.`,
-    ...resultTables(results),
-  ];
-  if (profile.length > 0) out.push('', ...profile);
-  if (fanouts.length > 0 || neverReaders.length > 0) {
-    out.push(
-      '',
-      "Latency: receive time (when the load generator's event loop saw the bytes) − send time (in the text), one monotonic clock.",
-      'Server CPU (both nodes for ours on Redis), Redis CPU and load gen CPU: utime + stime from /proc over the window only; write syscalls: syscw of /proc/<pid>/io.',
-      'Redis commands: INFO commandstats over the window (commands run by Lua scripts included, INFO not). Ratios are of the medians.',
-    );
-  }
-  if (notes.length > 0) out.push('', 'NOTES', ...notes.map((n) => `- ${n}`));
-  out.push('', `elapsed ${(elapsedS / 60).toFixed(1)} min`);
+  const out = ircTextReport(results, profile);
   if (flags.write) {
-    writeFileSync(resultsPath, `${JSON.stringify(results, null, 1)}\n`);
+    writeResults(ircResultsPath, results);
     out.push(`wrote docs/bench-irc-results.json (\`npm run bench -- --from-json\` puts it in docs/benchmarks.md)`);
   }
   process.stdout.write(`${out.join('\n')}\n`);

@@ -1,16 +1,11 @@
-// What the benchmark ran on, for the report: CPUs, memory, kernel, runtimes and the limits that
+// What a benchmark ran on, for its report: CPUs, memory, kernel, runtimes and the limits that
 // shape the idle scenarios (ports per source address, descriptors per process).
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { ephemeralPortCount } from './procfs.js';
-import { fileURLToPath } from 'node:url';
-
-/** Repository root (this file runs from dist/bench/lib/). */
-export const root = fileURLToPath(new URL('../../../', import.meta.url));
-/** Our server's command line, as built (`npm run build`). */
-export const cliScript = `${root}dist/src/cli/server.js`;
+import { root } from './resultsFile.js';
 
 export interface Machine {
   nproc: string;
@@ -34,7 +29,10 @@ function run(command: string, args: string[]): string | null {
   }
 }
 
-export const pythonAvailable = (): string | null => run('python3', ['--version']);
+/** `python3 --version`, or null without python3 (the baselines and clients written in it are skipped). */
+export function pythonAvailable(): string | null {
+  return run('python3', ['--version']);
+}
 
 export function describeMachine(): Machine {
   let cpu = os.cpus()[0]?.model ?? 'unknown';

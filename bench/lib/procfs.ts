@@ -2,10 +2,10 @@
 // memory and open descriptors, summed over a process and all its descendants. This is how the
 // benchmark measures every server the same way, whatever it is written in and however many
 // processes it runs (a Python process, a Node process, a node:cluster primary and its workers).
-// Linux only; every reader returns NaN (or an empty list) where /proc cannot be read.
+// Linux only; every reader returns NaN (null, or an empty list) where /proc cannot be read.
 
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** Clock ticks per second of utime/stime (`getconf CLK_TCK`, 100 on Linux). */
 const clockTicksPerSecond = ((): number => {
@@ -39,7 +39,7 @@ function processCpuMs(pid: number): number {
 }
 
 /** Every live descendant of `pid` (children, grandchildren, ...), from the ppid of each process. */
-export function descendants(pid: number): number[] {
+function descendants(pid: number): number[] {
   const parentOf = new Map<number, number>();
   let entries: string[];
   try {
@@ -103,13 +103,31 @@ export function processWriteCalls(pid: number): number {
   }
 }
 
-/** Open descriptors of one process, NaN if they cannot be listed. */
-export function processFdCount(pid: number): number {
+export interface FdCount {
+  /** Entries in /proc/<pid>/fd; NaN where /proc is not readable. */
+  total: number;
+  /** Of those, sockets (TCP connections, listeners, an IPC channel). */
+  sockets: number;
+}
+
+/** Open descriptors of one process, and how many are sockets; NaN if they cannot be listed. */
+export function processFds(pid: number): FdCount {
+  const dir = `/proc/${pid}/fd`;
+  let names: string[];
   try {
-    return readdirSync(`/proc/${pid}/fd`).length;
+    names = readdirSync(dir);
   } catch {
-    return Number.NaN;
+    return { total: Number.NaN, sockets: Number.NaN };
   }
+  let sockets = 0;
+  for (const name of names) {
+    try {
+      if (readlinkSync(`${dir}/${name}`).startsWith('socket:')) sockets += 1;
+    } catch {
+      // Closed between readdir and readlink: not open any more.
+    }
+  }
+  return { total: names.length, sockets };
 }
 
 /** Whole-machine CPU counters (/proc/stat `cpu` line): busy and total time, in ticks. */
@@ -134,4 +152,25 @@ export function ephemeralPortCount(): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * SYNs the kernel has dropped because an accept queue was full (TcpExt ListenOverflows in
+ * /proc/net/netstat); null where it cannot be read. Such a client retries after the initial
+ * retransmission timeout (1 s on Linux), which shows directly in a window's p99 and max. The
+ * counter is per network namespace: other traffic on the machine counts too.
+ */
+export function listenOverflows(): number | null {
+  let text: string;
+  try {
+    text = readFileSync('/proc/net/netstat', 'utf8');
+  } catch {
+    return null;
+  }
+  const lines = text.split('\n').filter((line) => line.startsWith('TcpExt:'));
+  const names = lines[0]?.split(/\s+/);
+  const values = lines[1]?.split(/\s+/);
+  if (!names || !values) return null;
+  const overflows = Number(values[names.indexOf('ListenOverflows')] ?? Number.NaN);
+  return Number.isFinite(overflows) ? overflows : null;
 }

@@ -1,10 +1,8 @@
-// Bounded waiting, shared by the benchmark's process handles: nothing the benchmark awaits may
-// hang it.
+// Clocks and bounded waiting, shared by every benchmark: nothing a benchmark awaits may hang it,
+// and a time taken in one process compares with one taken in another.
 
+import { performance } from 'node:perf_hooks';
 import { machineCpuTicks } from './procfs.js';
-
-/** Total time the whole benchmark may spend waiting for a quiet machine. */
-export const quietBudgetMs = 90_000;
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -15,6 +13,17 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
     timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** CLOCK_MONOTONIC in µs: the same clock in every process on the machine (and V8's CPU profiles). */
+export const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/** Resolves at `us` on that clock (at once if it has passed). */
+export const until = (us: number): Promise<void> => sleep(Math.max(0, (us - monoUs()) / 1000));
+
+/** Wall-clock ms since the epoch, sub-millisecond: shared by every process on the machine. */
+export function sharedNowMs(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /** The machine counts as quiet when less than this share of all CPUs is busy. */

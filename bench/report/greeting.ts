@@ -1,21 +1,22 @@
-// From results (measured now or read back from JSON) to what a reader sees: the tables of
-// medians and ratios (as text for the terminal and as markdown), the target verdicts, the charts
-// and docs/benchmarks.md (its last section, the chat fan-out, from docs/bench-irc-results.json when
-// that file exists). Pure apart from that read and the caller writing the strings it returns.
+// The greeting benchmark's report: from its results (measured now or read back from
+// docs/bench-results.json) to what a reader sees: the tables of medians and ratios (as text for
+// the terminal and as markdown), the target verdicts, the charts and docs/benchmarks.md, whose
+// last section, the chat fan-out, comes from the IRC report (./irc.ts). Pure apart from reading
+// the IRC results; the caller writes the strings it returns.
 
 import { defaultConfig } from '../../src/core/config.js';
-import type { BenchResults, HandshakeRun, IdleRun } from '../greeting/results.js';
-import type { ServerName } from '../greeting/servers.js';
+import { serverLabels as labels, type BenchResults, type HandshakeRun, type IdleRun, type ServerName } from '../greeting/results.js';
+import { quietBudgetMs } from '../greeting/scenarios.js';
+import { profileIntervalUs, type ProfileSummary } from '../lib/cpuProfile.js';
 import type { IrcResults } from '../irc/results.js';
 import { cpuTickMs } from '../lib/procfs.js';
-import { profileIntervalUs, type ProfileSummary } from '../lib/profile.js';
-import { quietBudgetMs } from '../lib/wait.js';
+import { fmt, kib, markdownTable, med, mib, num, pct, ratio, textTable, totalFailures, verdictTable, type Table, type Verdict } from './format.js';
 import { ircSection, readIrcResults } from './irc.js';
 import { barChart, lineChart, type Series } from './svgChart.js';
-import { fmt, kib, markdownTable, med, mib, num, pct, ratio, totalFailures, type Table, type Verdict, verdictTable } from './tables.js';
 
-export const labels: Record<ServerName, string> = { ours: 'ours (xstate)', bare: 'bare node:net', python: 'python blocking' };
 const colors: Record<ServerName, string> = { ours: '#d9480f', bare: '#1c7ed6', python: '#2f9e44' };
+
+// --- Tables --------------------------------------------------------------------------------
 
 type Pick = (r: HandshakeRun) => number;
 
@@ -36,7 +37,7 @@ function runsOf(results: BenchResults, server: ServerName, concurrency: number):
   return results.handshake[server]?.[String(concurrency)] ?? [];
 }
 
-export function handshakeTable(results: BenchResults): Table {
+function handshakeTable(results: BenchResults): Table {
   const servers: ServerName[] = ['ours', 'bare', 'python'];
   const rows: string[][] = [];
   for (const c of results.settings.concurrencies) {
@@ -58,7 +59,7 @@ export function handshakeTable(results: BenchResults): Table {
   };
 }
 
-export function silentTable(results: BenchResults): Table {
+function silentTable(results: BenchResults): Table {
   const servers: ServerName[] = ['ours', 'bare', 'python'];
   const c = results.settings.silentConcurrency;
   const without = (s: ServerName, pick: Pick): number => med(results.silentWithout[s], pick);
@@ -97,10 +98,7 @@ function cleanStop(r: IdleRun): boolean {
   );
 }
 
-/** Results written before the fresh scenario existed have no count for it. */
-const freshClients = (results: BenchResults): number => results.settings.idleFreshClients ?? 2_000;
-
-export function idleTable(results: BenchResults): Table {
+function idleTable(results: BenchResults): Table {
   const rows: string[][] = [];
   const section = (title: string, runs: Partial<Record<'ours' | 'bare', IdleRun[]>> | undefined, kind: 'single' | 'cluster' | 'fresh'): void => {
     if (!runs) return;
@@ -144,12 +142,12 @@ export function idleTable(results: BenchResults): Table {
   };
   const s = results.settings;
   section(`${s.idleSingleClients.toLocaleString('en')}, one process`, results.idleSingle, 'single');
-  section(`${freshClients(results).toLocaleString('en')}, fresh \`npm start\``, results.idleFresh, 'fresh');
+  section(`${results.settings.idleFreshClients.toLocaleString('en')}, fresh \`npm start\``, results.idleFresh, 'fresh');
   section(`${s.idleClusterClients.toLocaleString('en')}, ${s.clusterWorkers} workers`, results.idleCluster, 'cluster');
   return { header: ['idle clients', 'metric (median)', labels.ours, labels.bare, 'ours/bare'], align: 'llrrr', rows };
 }
 
-export function churnTable(results: BenchResults): Table {
+function churnTable(results: BenchResults): Table {
   const runs = results.churn;
   const rows: string[][] = [];
   const row = (label: string, digits: number, pick: (r: BenchResults['churn'][number]) => number): void => {
@@ -217,8 +215,8 @@ function everyRunTable(results: BenchResults, concurrency: number): Table {
 /** Heap growth over the churn that still counts as flat: GC noise, far below one byte per cycle. */
 const churnFlatBytes = 512 * 1024;
 
-/** The machines with no sockets (bench/greeting/floor.ts), against the handshake figures of this run. */
-export function floorTable(results: BenchResults): Table | null {
+/** The machines with no sockets (greeting/floor.ts), against the handshake figures of this run. */
+function floorTable(results: BenchResults): Table | null {
   const f = results.floor;
   if (!f) return null;
   const cpu: Pick = (r) => (1000 * r.serverCpuMs) / r.completed;
@@ -254,7 +252,7 @@ ${markdownTable(t)}`;
 /** Issue 10's target for a fresh `npm start` holding idle clients. */
 const freshGrowthLimitKib = 16;
 
-export function verdicts(results: BenchResults): Verdict[] {
+function verdicts(results: BenchResults): Verdict[] {
   const out: Verdict[] = [];
   const at = 100;
   const o = runsOf(results, 'ours', at);
@@ -294,11 +292,11 @@ export function verdicts(results: BenchResults): Verdict[] {
     'KiB',
     2,
   );
-  const fresh = results.idleFresh?.ours ?? [];
+  const fresh = results.idleFresh.ours ?? [];
   const freshGrowth = kib(med(fresh, (r) => per(r, r.rssBeforeBytes, r.rssAfterBytes)));
-  const freshBare = kib(med(results.idleFresh?.bare ?? [], (r) => per(r, r.rssBeforeBytes, r.rssAfterBytes)));
+  const freshBare = kib(med(results.idleFresh.bare ?? [], (r) => per(r, r.rssBeforeBytes, r.rssAfterBytes)));
   out.push({
-    target: `${freshClients(results).toLocaleString('en')} idle connections on a freshly started server (\`npm start\`, default flags): RSS growth < ${freshGrowthLimitKib} KiB per connection`,
+    target: `${results.settings.idleFreshClients.toLocaleString('en')} idle connections on a freshly started server (\`npm start\`, default flags): RSS growth < ${freshGrowthLimitKib} KiB per connection`,
     measured: Number.isFinite(freshGrowth)
       ? `${fmt(freshGrowth, 2)} KiB per connection (bare node:net, also fresh: ${fmt(freshBare, 2)} KiB, ${ratio(freshGrowth, freshBare)})`
       : 'not measured',
@@ -347,6 +345,7 @@ export function verdicts(results: BenchResults): Verdict[] {
   });
   return out;
 }
+
 
 // --- The load generator --------------------------------------------------------------------
 
@@ -486,7 +485,7 @@ export function charts(results: BenchResults): Chart[] {
 // --- The document --------------------------------------------------------------------------
 
 /** The profile as two tables: self time by category against bare, and ours' top functions. */
-export function profileTables(results: BenchResults): { cats: Table; top: Table } | null {
+function profileTables(results: BenchResults): { cats: Table; top: Table } | null {
   const o = results.profile.ours;
   const b = results.profile.bare;
   if (!o) return null;
@@ -553,7 +552,7 @@ function pythonCheapestAndFast(results: BenchResults, at: number): boolean {
 }
 
 /** A few sentences computed from the medians: what the tables say, in words. */
-export function summary(results: BenchResults): string[] {
+function summary(results: BenchResults): string[] {
   const out: string[] = [];
   const at = 100;
   const cpu: Pick = (r) => (1000 * r.serverCpuMs) / r.completed;
@@ -603,12 +602,12 @@ export function summary(results: BenchResults): string[] {
         `machine's snapshot and context, and its pending deadline.`,
     );
   }
-  const freshO = results.idleFresh?.ours;
+  const freshO = results.idleFresh.ours;
   if (freshO && freshO.length > 0) {
     const per = (r: IdleRun): number => kib((num(r.rssAfterBytes) - num(r.rssBeforeBytes)) / r.clients);
     out.push(
-      `- **Fresh \`npm start\`.** ${freshClients(results).toLocaleString('en')} idle clients on a just-started CLI grow its RSS by ` +
-        `${fmt(med(freshO, per), 2)} KiB each (bare node:net, also fresh: ${fmt(med(results.idleFresh?.bare ?? [], per), 2)} KiB).`,
+      `- **Fresh \`npm start\`.** ${results.settings.idleFreshClients.toLocaleString('en')} idle clients on a just-started CLI grow its RSS by ` +
+        `${fmt(med(freshO, per), 2)} KiB each (bare node:net, also fresh: ${fmt(med(results.idleFresh.bare ?? [], per), 2)} KiB).`,
     );
   }
   const floor = results.floor;
@@ -645,7 +644,8 @@ export function summary(results: BenchResults): string[] {
   return out;
 }
 
-export function markdown(results: BenchResults, chartList: Chart[], irc: IrcResults | null = readIrcResults()): string {
+/** docs/benchmarks.md: this benchmark's page, then the chat section when the IRC results are there. */
+export function benchmarksPage(results: BenchResults, chartList: Chart[], irc: IrcResults | null = readIrcResults()): string {
   const m = results.machine;
   const s = results.settings;
   const v = verdicts(results);
@@ -698,8 +698,8 @@ ${chartList.map((c) => `![${c.alt}](${c.file})`).join('\n\n')}
   with a ${s.pythonClientTimeoutS} s per-client timeout, close), given the same listen backlog as the others
   (the article used 1) so that clients wait in the kernel's queue instead of being refused. None of
   them logs per client. The build under test is whatever \`npm run bench\` just compiled.
-- **Load generator.** Plain \`node:net\` clients (bench/greeting/loadgen.ts) in their own processes
-  (bench/greeting/loadgenProcess.ts), never in a server's process; each reports its own CPU time. Clients
+- **Load generator.** Plain \`node:net\` clients (bench/greeting/loadgen.ts) in their own
+  processes, never in a server's process; each reports its own CPU time. Clients
   connect from several loopback source addresses (127.0.0.x), so that the idle scenarios are not
   limited by the ${fmt(m.ephemeralPorts, 0)} ephemeral ports of one address (and binding a source
   port stays fast: at most 2,500 clients per address) and no process holds more than
@@ -745,7 +745,7 @@ ${chartList.map((c) => `![${c.alt}](${c.file})`).join('\n\n')}
 - **Fresh \`npm start\`.** What a new user sees: our CLI started as \`npm start\` starts it (default
   flags and human log lines; only \`--host 127.0.0.1 --port 0\` added so that nothing else is in the
   way), and the bare server, each measured from the moment it listens, with no warm-up:
-  ${freshClients(results).toLocaleString('en')} clients connect, are greeted and stay silent (well within the default 30 s reply
+  ${results.settings.idleFreshClients.toLocaleString('en')} clients connect, are greeted and stay silent (well within the default 30 s reply
   deadline); RSS growth per connection from \`/proc\`.
 - **Churn.** ${s.churnCycles.toLocaleString('en')} handshakes against ours at concurrency ${s.churnConcurrency}, in two halves after a short
   warm-up; heap and RSS after two forced GCs before, halfway and after.
@@ -793,4 +793,21 @@ ${floorSection(results)}
 
 ${notes}
 ${irc ? `\n${ircSection(irc)}` : ''}`;
+}
+
+/** The report for the terminal: every table, the verdicts and the run's notes. */
+export function textReport(results: BenchResults): string {
+  const out: string[] = [];
+  out.push('', 'HANDSHAKES', textTable(handshakeTable(results)));
+  out.push('', 'ONE SILENT CLIENT', textTable(silentTable(results)));
+  out.push('', 'IDLE CONNECTIONS', textTable(idleTable(results)));
+  if (results.churn.length > 0) out.push('', 'CHURN', textTable(churnTable(results)));
+  const profile = profileTables(results);
+  if (profile) out.push('', 'PROFILE (concurrency 100, self time)', textTable(profile.cats), '', textTable(profile.top));
+  const floor = floorTable(results);
+  if (floor) out.push('', 'FLOOR (the machines alone, no sockets)', textTable(floor));
+  out.push('', 'TARGETS');
+  for (const v of verdicts(results)) out.push(`[${v.verdict.padEnd(4)}] ${v.target}`, `       ${v.measured}`);
+  if (results.notes.length > 0) out.push('', 'NOTES', ...results.notes.map((n) => `- ${n}`));
+  return `${out.join('\n')}\n\n`;
 }

@@ -1,14 +1,16 @@
-// The chat (IRC) report: the fan-out benchmark's terminal tables and the "Chat (IRC)" section
-// of docs/benchmarks.md, both from the same results, so the two cannot disagree. The section is
-// built from docs/bench-irc-results.json (written by `npm run bench:irc -- --write`) when that
-// file exists.
+// The IRC benchmark's report: from its results (bench/irc/results.ts, measured now or read back
+// from docs/bench-irc-results.json) to what a reader sees. For the terminal, one line per
+// measurement as it ends and, at the end, the tables; for docs/benchmarks.md, the "Chat (IRC)"
+// section. Both come from the same results, so the terminal and the page cannot disagree.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { root } from '../lib/machine.js';
+import { existsSync } from 'node:fs';
+import { profileIntervalUs } from '../lib/cpuProfile.js';
 import { cpuTickMs } from '../lib/procfs.js';
+import { readResults } from '../lib/resultsFile.js';
 import { median } from '../lib/stats.js';
 import {
   ircLabels,
+  ircResultsPath,
   ircResultsVersion,
   ircSingleKinds,
   type IrcDeath,
@@ -19,13 +21,193 @@ import {
   type IrcKind,
   type IrcNeverReader,
   type IrcNeverReaderRun,
+  type IrcProfile,
   type IrcRegistration,
   type IrcRegistrationFigures,
   type IrcResults,
 } from '../irc/results.js';
-import { fmt, kib, markdownTable, med, mib, num, pct, ratio, totalFailures, type Table, type Verdict, verdictTable } from './tables.js';
+import { fmt, kib, markdownTable, med, mib, num, pct, ratio, textTable, totalFailures, verdictTable, type Table, type Verdict } from './format.js';
 
-const ircResultsFile = `${root}docs/bench-irc-results.json`;
+// --- Progress: one line per measurement ------------------------------------------------------
+
+const mibText = (bytes: number): string => fmt(mib(bytes), 1);
+const share = (ms: number, windowMs: number): string => `${fmt((100 * ms) / windowMs, 0)} %`;
+const stopped = (stop: IrcFigures['stop']): string => (stop ? `  stop ${fmt(stop.ms, 0)} ms${stop.killed ? ' (killed)' : ''}` : '');
+
+/** The part of a fan-out window's line after its tag: everything one window measured. */
+function windowText(f: IrcFigures): string {
+  return (
+    `${fmt(f.perSecond, 0).padStart(7)}/s of ${fmt(f.offeredPerSecond, 0)} p50 ${fmt(f.p50Ms, 2)} p99 ${fmt(f.p99Ms, 2)} max ${fmt(f.maxMs, 1)} ms  ` +
+    `server ${fmt((1000 * f.serverCpuMs) / f.deliveries, 2)} µs/delivery (${share(f.serverCpuMs, f.windowMs)}), ${fmt(f.serverWrites / f.deliveries, 3)} writes/delivery, ` +
+    `RSS ${mibText(f.rssIdleBytes)} → ${mibText(f.rssPeakBytes)} MiB  load gen ${share(f.loadCpuMs, f.windowMs)} ` +
+    `(late sends ${f.lateSends}, max lag ${fmt(f.maxSendLagMs, 0)} ms)  machine ${fmt(100 * f.machineBusy, 0)} % (rest ${share(f.othersCpuMs, f.windowMs)} of a core), ` +
+    `before ${fmt(100 * f.busyBefore, 0)} %  joined ${f.joined}/${f.clients} in ${fmt(f.connectMs / 1000, 2)} s  missing ${f.missing}, dropped ${f.disconnected}` +
+    (f.redisCpuMs !== null && f.redisCalls !== null
+      ? `  Redis ${fmt((1000 * f.redisCpuMs) / f.deliveries, 2)} µs/delivery (${share(f.redisCpuMs, f.windowMs)}), ` +
+        `${fmt(f.redisCalls / f.sentInWindow, 2)} commands/message, ${fmt(f.redisCalls / f.deliveries, 3)}/delivery`
+      : '') +
+    (totalFailures(f.connectFailures) > 0 ? `  not joined ${JSON.stringify(f.connectFailures)}` : '') +
+    stopped(f.stop)
+  );
+}
+
+export const runLine = (tag: string, f: IrcFigures): string => `${tag} ${f.scenario.padEnd(7)} ${ircLabels[f.server].padEnd(22)} ${windowText(f)}`;
+
+export function neverReaderLine(tag: string, r: IrcNeverReaderRun): string {
+  const dropped = r.dropMs !== null ? `dropped after ${fmt(r.dropMs / 1000, 2)} s${r.droppedInWindow ? ' (in the window)' : ''}  ${JSON.stringify(r.dropReason)}` : r.holdMs > 0 ? `not dropped in ${fmt(r.holdMs / 1000, 0)} s` : 'not waited for (no sendq)';
+  return (
+    `${tag} never-reader ${ircLabels[r.server].padEnd(10)} sendq ${r.sendqBytes === null ? 'none' : `${fmt(r.sendqBytes / 1024, 0)} KiB`}: ${dropped}; ` +
+    `p99 ${fmt(r.without.p99Ms, 2)} → ${fmt(r.with.p99Ms, 2)} ms (×${fmt(r.with.p99Ms / r.without.p99Ms, 2)})\n` +
+    `    without: ${windowText(r.without)}\n    with:    ${windowText(r.with)}`
+  );
+}
+
+export function registrationLine(tag: string, f: IrcRegistrationFigures): string {
+  return (
+    `${tag} registration ${ircLabels[f.server].padEnd(14)} ${fmt(f.perSecond, 0).padStart(6)}/s  connect → 001 p50 ${fmt(f.p50Ms, 2)} p99 ${fmt(f.p99Ms, 2)} ` +
+    `max ${fmt(f.maxMs, 1)} ms  server ${fmt((1000 * f.serverCpuMs) / f.registrations, 1)} µs/registration (${share(f.serverCpuMs, f.windowMs)})  ` +
+    `load gen ${fmt((1000 * f.loadCpuMs) / f.registrations, 1)} µs/registration (${share(f.loadCpuMs, f.windowMs)})  ` +
+    `RSS ${mibText(f.rssIdleBytes)} → ${mibText(f.rssPeakBytes)} MiB  machine ${fmt(100 * f.machineBusy, 0)} % ` +
+    `(rest ${share(f.othersCpuMs, f.windowMs)} of a core), before ${fmt(100 * f.busyBefore, 0)} %` +
+    (totalFailures(f.failures) > 0 ? `  failed ${JSON.stringify(f.failures)}` : '') +
+    (f.quitTimeouts > 0 ? `  not closed after QUIT ${f.quitTimeouts}` : '') +
+    (f.listenOverflows ? `  listen queue overflows ${f.listenOverflows}` : '') +
+    stopped(f.stop)
+  );
+}
+
+export function idleLine(tag: string, f: IrcIdleFigures): string {
+  const perClientKiB = (before: number | null, after: number | null): string =>
+    before === null || after === null ? 'n/a' : fmt((after - before) / f.registered / 1024, 2);
+  return (
+    `${tag} idle ${ircLabels[f.server].padEnd(14)} ${f.registered}/${f.clients} registered in ${fmt(f.connectMs / 1000, 2)} s  ` +
+    `RSS ${mibText(f.rssBeforeBytes)} → ${mibText(f.rssAfterBytes)} MiB (${perClientKiB(f.rssBeforeBytes, f.rssAfterBytes)} KiB/client)` +
+    (f.heapBeforeBytes !== null && f.heapAfterBytes !== null
+      ? `  heap after GC ${mibText(f.heapBeforeBytes)} → ${mibText(f.heapAfterBytes)} MiB (${perClientKiB(f.heapBeforeBytes, f.heapAfterBytes)} KiB/client)`
+      : '') +
+    `  idle CPU ${fmt((100 * f.idleCpuMs) / f.holdMs, 1)} % over ${fmt(f.holdMs / 1000, 1)} s  before ${fmt(100 * f.busyBefore, 0)} %` +
+    (totalFailures(f.failures) > 0 ? `  not registered ${JSON.stringify(f.failures)}` : '') +
+    stopped(f.stop)
+  );
+}
+
+export function deathLine(tag: string, r: IrcDeathRun): string {
+  const s = (ms: number | null): string => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
+  return (
+    `${tag} node death ${r.signal.padEnd(7)} (after ${r.delayMs.toFixed(0)} ms) observer saw ${r.quits}/${r.clients} QUITs: first after ${s(r.firstQuitMs)}, all after ${s(r.allQuitsMs)}; ` +
+    `node B exited after ${s(r.exitMs)}` +
+    (r.reason !== null ? `  reason ${JSON.stringify(r.reason)}` : '')
+  );
+}
+
+/** The tables at the end, from the results as --write saves them. */
+/** The tables at the end, from the results as --write saves them. */
+function resultTables(r: IrcResults): string[] {
+  const out: string[] = [];
+  for (const s of r.scenarios) {
+    const runs = r.runs.filter((f) => f.scenario === s.name);
+    out.push(
+      '',
+      `${s.name}: ${s.clients} clients in ${s.channels} channel${s.channels > 1 ? 's' : ''} of ${s.clients / s.channels}, ` +
+        `one PRIVMSG each every ${s.periodMs} ms: ${fmt(s.offeredPerSecond, 0)} deliveries/s offered`,
+      textTable(ircScenarioTable(runs, r.kinds)),
+    );
+    const commands = ircCommandTable(runs);
+    if (commands) out.push('', `${s.name}, ${ircLabels.redis2}: Redis commands per message sent (medians; those scripts run counted under their names)`, textTable(commands));
+  }
+  const nr = r.neverReader;
+  if (nr && nr.runs.length > 0) {
+    out.push(
+      '',
+      `NEVER-READER: ${nr.scenario}, each server with its own sendq; a ${nr.windowMs / 1000} s window without it, then it joins #c0 and never reads; ` +
+        'a window of the same length from its first unread line, sends going on until it is dropped',
+      textTable(ircNeverReaderTable(nr, r.kinds)),
+    );
+  }
+  const d = r.nodeDeath;
+  if (d) {
+    const beat = d.heartbeatMs / 1000;
+    out.push(
+      '',
+      `NODE DEATH: two nodes with --node-timeout ${d.nodeTimeoutMs}, ${d.clients} clients on node B and an observer on node A in one channel; ` +
+        `node B signalled. Expected after SIGKILL: ${d.nodeTimeoutMs / 1000 - beat} to ${d.nodeTimeoutMs / 1000 + beat} s ` +
+        `(timeout ± one ${beat} s beat); with the default --node-timeout ${d.defaultNodeTimeoutMs}: ` +
+        `${d.defaultNodeTimeoutMs / 1000 - beat} to ${d.defaultNodeTimeoutMs / 1000 + beat} s.`,
+      textTable(ircDeathTable(d)),
+    );
+  }
+  const g = r.registration;
+  if (g) {
+    out.push(
+      '',
+      `REGISTRATION STORM: ${g.concurrency} clients at once (InspIRCd: see the first row), each connect → NICK/USER → 001 → QUIT → the server closes, then again; ` +
+        `${g.warmupMs / 1000} s warm-up, ${g.windowMs / 1000} s window`,
+      textTable(ircRegistrationTable(g, r.kinds)),
+    );
+  }
+  const i = r.idle;
+  if (i) {
+    out.push(
+      '',
+      `IDLE CLIENTS: ${i.clients} clients registered (end of MOTD seen) and idle for ${i.holdMs / 1000} s; growth from a reading taken after ` +
+        `${i.warmClients} warm-up clients came and went (Node servers: heap after a full GC, RSS read after it)`,
+      textTable(ircIdleTable(i, r.kinds)),
+    );
+  }
+  const verdicts = ircVerdicts(r);
+  if (verdicts.length > 0) out.push('', 'TARGETS (issue 11)', textTable(verdictTable(verdicts)));
+  const backlogs = Object.entries(r.listenBacklogs ?? {}).filter(([, n]) => n !== null);
+  if (backlogs.length > 0) out.push('', `Listen backlogs (ss -ltn): ${backlogs.map(([k, n]) => `${ircLabels[k as IrcKind]} ${n}`).join(', ')}`);
+  return out;
+}
+
+/** The whole report for the terminal: the run's setting, every table, the profile if any, the notes. */
+export function ircTextReport(r: IrcResults, profile: readonly string[]): string[] {
+  const m = r.machine;
+  const s = r.settings;
+  const out: string[] = [
+    '',
+    `IRC FAN-OUT  machine: ${m.nproc} CPUs (${m.cpu}), ${m.memory}, ${m.kernel}; Node ${m.node}` +
+      [r.ngircd, r.inspircd, r.redis].map((v) => (v ? `; ${v}` : '')).join(''),
+    `runs ${s.runs}, warm-up ${s.warmupMs / 1000} s, window ${s.windowMs / 1000} s, ${s.loadProcesses} load-generator processes, ` +
+      `PRIVMSG text ${s.textBytes} bytes, CPU from /proc in ${cpuTickMs} ms ticks`,
+    `Everything shares these ${m.nproc} CPUs: the server under test (for ours on Redis: two nodes and redis-server) and the load generators.`,
+    ...resultTables(r),
+  ];
+  if (profile.length > 0) out.push('', ...profile);
+  if (r.scenarios.length > 0 || (r.neverReader?.runs.length ?? 0) > 0) {
+    out.push(
+      '',
+      "Latency: receive time (when the load generator's event loop saw the bytes) − send time (in the text), one monotonic clock.",
+      'Server CPU (both nodes for ours on Redis), Redis CPU and load gen CPU: utime + stime from /proc over the window only; write syscalls: syscw of /proc/<pid>/io.',
+      'Redis commands: INFO commandstats over the window (commands run by Lua scripts included, INFO not). Ratios are of the medians.',
+    );
+  }
+  if (r.notes.length > 0) out.push('', 'NOTES', ...r.notes.map((n) => `- ${n}`));
+  out.push('', `elapsed ${(r.elapsedS / 60).toFixed(1)} min`);
+  return out;
+}
+
+/** A profiled window as text: per process, self time by category and the busiest functions. */
+export function ircProfileText(p: IrcProfile): string[] {
+  const perDelivery = (ms: number): string => `${((1000 * ms) / p.deliveries).toFixed(2)} µs/delivery`;
+  const out: string[] = [];
+  for (const [i, s] of p.processes.entries()) {
+    const which = p.processes.length > 1 ? ` (process ${i + 1} of ${p.processes.length})` : '';
+    out.push(
+      ...(i > 0 ? [''] : []),
+      `PROFILE ${ircLabels[p.kind]}${which}, ${p.scenario}: node --cpu-prof --cpu-prof-interval=${profileIntervalUs}, window only;` +
+        ` ${s.totalMs.toFixed(0)} ms sampled, ${p.deliveries} deliveries in all (${perDelivery(s.totalMs)}; the profiler adds its own cost)`,
+      `with xstate on the stack: ${s.underXstateMs.toFixed(0)} ms (${perDelivery(s.underXstateMs)})`,
+      textTable({ header: ['self time by category', 'ms', 'share'], align: 'lrr', rows: s.categories.map((c) => [c.name, c.ms.toFixed(0), `${((100 * c.ms) / s.totalMs).toFixed(1)} %`]) }),
+      '',
+      textTable({ header: ['function (self time)', 'where', 'ms'], align: 'llr', rows: s.top.map((f) => [f.fn, f.where, f.ms.toFixed(0)]) }),
+    );
+  }
+  return out;
+}
+
+// --- Tables and the page --------------------------------------------------------------------
 
 type IrcPick = (f: IrcFigures) => number | null;
 /** One row of a table of medians by kind; `ratio`: shown against the other kinds. */
@@ -71,12 +253,12 @@ const ircOrder: IrcKind[] = ['ours', 'bare', 'ngircd', 'inspircd', 'redis2'];
 const ircBaselines: readonly IrcKind[] = ['bare', 'ngircd', 'inspircd'];
 
 /** One scenario's medians by kind, with ours against each baseline and two nodes against ours. */
-export function ircScenarioTable(runs: readonly IrcFigures[], kinds: readonly IrcKind[]): Table {
+function ircScenarioTable(runs: readonly IrcFigures[], kinds: readonly IrcKind[]): Table {
   return ircKindTable(runs, kinds, ircMetrics);
 }
 
 const registrationMetrics: Array<IrcMetric<IrcRegistrationFigures>> = [
-  { label: 'registrations in flight', digits: 0, pick: (f) => f.concurrency ?? null, ratio: false },
+  { label: 'registrations in flight', digits: 0, pick: (f) => f.concurrency, ratio: false },
   { label: 'registrations/s', digits: 0, pick: (f) => f.perSecond, ratio: true },
   { label: 'connect → 001 p50 (ms)', digits: 2, pick: (f) => f.p50Ms, ratio: true },
   { label: 'connect → 001 p99 (ms)', digits: 2, pick: (f) => f.p99Ms, ratio: true },
@@ -112,14 +294,14 @@ const idleMetrics: Array<IrcMetric<IrcIdleFigures>> = [
   { label: 'clients not registered', digits: 0, pick: (f) => totalFailures(f.failures), ratio: false },
 ];
 
-
+/** The kinds the registration storm and the idle clients measure: one process each, no Redis. */
 /** The registration storm's medians by kind, with ours against each baseline. */
-export function ircRegistrationTable(r: IrcRegistration, kinds: readonly IrcKind[]): Table {
+function ircRegistrationTable(r: IrcRegistration, kinds: readonly IrcKind[]): Table {
   return ircKindTable(r.runs, ircSingleKinds(kinds), registrationMetrics);
 }
 
 /** The idle clients' medians by kind, with ours against each baseline. */
-export function ircIdleTable(r: IrcIdle, kinds: readonly IrcKind[]): Table {
+function ircIdleTable(r: IrcIdle, kinds: readonly IrcKind[]): Table {
   return ircKindTable(r.runs, ircSingleKinds(kinds), idleMetrics);
 }
 
@@ -144,7 +326,7 @@ function ircKindTable<F extends { server: IrcKind }>(runs: readonly F[], kinds: 
  * first. An EVALSHA's time includes the calls its script makes, which are also listed under their
  * own names: the times do not add up, so the total row has none.
  */
-export function ircCommandTable(runs: readonly IrcFigures[]): Table | null {
+function ircCommandTable(runs: readonly IrcFigures[]): Table | null {
   const withStats = runs.filter((f) => f.server === 'redis2' && f.redisByCommand);
   if (withStats.length === 0) return null;
   const names = [...new Set(withStats.flatMap((f) => Object.keys(f.redisByCommand ?? {})))];
@@ -164,7 +346,7 @@ export function ircCommandTable(runs: readonly IrcFigures[]): Table | null {
 }
 
 /** The node-death runs: SIGKILL and SIGTERM side by side. */
-export function ircDeathTable(d: IrcDeath): Table {
+function ircDeathTable(d: IrcDeath): Table {
   const by = (signal: IrcDeathRun['signal']): IrcDeathRun[] => d.runs.filter((r) => r.signal === signal);
   const s = (ms: number): string => fmt(ms / 1000, 2);
   const max = (rs: IrcDeathRun[], pick: (r: IrcDeathRun) => number | null): number =>
@@ -229,7 +411,7 @@ const ircWithinNoise = (rs: readonly IrcNeverReaderRun[]): boolean | null => {
 };
 
 /** The never-reader's medians by kind, with the noise each p99 with it is held to. */
-export function ircNeverReaderTable(nr: IrcNeverReader, kinds: readonly IrcKind[]): Table {
+function ircNeverReaderTable(nr: IrcNeverReader, kinds: readonly IrcKind[]): Table {
   const t = ircKindTable(nr.runs, ircSingleKinds(kinds), neverReaderMetrics);
   const shown = ircOrder.filter((k) => ircSingleKinds(kinds).includes(k));
   const blanks = t.header.length - 1 - shown.length;
@@ -247,7 +429,7 @@ export function ircNeverReaderTable(nr: IrcNeverReader, kinds: readonly IrcKind[
 }
 
 /** Issue 11's targets against ngircd (and InspIRCd, the figure to beat), from the medians. */
-export function ircVerdicts(r: IrcResults): Verdict[] {
+function ircVerdicts(r: IrcResults): Verdict[] {
   const out: Verdict[] = [];
   const against = <F extends { server: IrcKind }>(runs: readonly F[], pick: (f: F) => number | null, digits: number, unit: string): { ours: number; ngircd: number; measured: string } => {
     const m = (kind: IrcKind): number => med(runs.filter((f) => f.server === kind), pick);
@@ -554,14 +736,14 @@ ${notes}
 }
 
 /** docs/bench-irc-results.json if it is there and of this version; null (and a word on stderr) if not. */
-export function readIrcResults(file = ircResultsFile): IrcResults | null {
+
+/** docs/bench-irc-results.json if it is there and of this version; null (and a word on stderr) if not. */
+export function readIrcResults(file = ircResultsPath): IrcResults | null {
   if (!existsSync(file)) return null;
   try {
-    const r = JSON.parse(readFileSync(file, 'utf8')) as IrcResults;
-    if (r.version === ircResultsVersion) return r;
-    process.stderr.write(`${file}: results version ${r.version}, expected ${ircResultsVersion}: the chat section is left out\n`);
+    return readResults<IrcResults>(file, ircResultsVersion);
   } catch (err) {
-    process.stderr.write(`${file}: ${err instanceof Error ? err.message : String(err)}: the chat section is left out\n`);
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}: the chat section is left out\n`);
+    return null;
   }
-  return null;
 }

@@ -7,7 +7,7 @@
 
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { host as benchHost } from '../lib/net.js';
+import { host } from '../lib/loopback.js';
 import { soakServerConfig } from './config.js';
 
 export const hostileKinds = [
@@ -68,7 +68,7 @@ interface Conversation {
 
 function converse(port: number, open: Set<net.Socket>, allowHalfOpen = false): Conversation {
   const started = performance.now();
-  const socket = net.connect({ host: benchHost, port, allowHalfOpen });
+  const socket = net.connect({ host, port, allowHalfOpen });
   open.add(socket);
   const c: Conversation = {
     socket,

@@ -1,5 +1,5 @@
-// The soak test's server configuration, shared by the forked server (bench/soak/server.ts) and
-// the clients (bench/soak/clients.ts), which must know the server's timeouts to tell an expected
+// The soak test's server configuration, shared by the forked server (server.ts) and
+// the clients (clients.ts), which must know the server's timeouts to tell an expected
 // close from a stuck one. Short timeouts so that hostile clients cycle in seconds, not minutes.
 
 import { defaultConfig, type ServerConfig } from '../../src/core/config.js';

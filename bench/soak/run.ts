@@ -1,7 +1,7 @@
 // The soak test (`npm run soak -- --minutes N`, or `--seconds N`; `--concurrency N`, default 50):
-// the real server in a forked process (bench/soak/server.ts) under a closed loop of clients for a
+// the real server in a forked process (server.ts) under a closed loop of clients for a
 // fixed time, looking for what only shows over time: connection actors, sockets or heap that
-// are never released. A share of the clients are hostile (bench/soak/clients.ts).
+// are never released. A share of the clients are hostile (clients.ts).
 //
 // Order: fork; warm up for a few seconds and drain; GC and read the server's heap, RSS and open
 // descriptors (start); run the load for the given time, printing a progress line every ~10 s;
@@ -13,9 +13,16 @@
 
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseFlags } from '../lib/flags.js';
+import { forkServerProcess, type ForkedExit, type ForkedServer } from '../lib/forkedServer.js';
+import { processFds, type FdCount } from '../lib/procfs.js';
+import { bucketOf, histogramPercentile, histogramSize } from '../lib/stats.js';
+import { sleep } from '../lib/wait.js';
 import { clientDeadlineMs, hostileKinds, runClient, type ClientKind, type ClientResult } from './clients.js';
 import { soakServerConfig } from './config.js';
-import { forkSoakServer, type FdCount, type ServerExit, type SoakServer } from './fork.js';
+
+const serverScript = fileURLToPath(new URL('./server.js', import.meta.url));
 
 /** Load before the start reading, so that lazy compilation and first-use allocations in the
  * server are not counted as growth. */
@@ -63,48 +70,41 @@ function badFlag(message: string): never {
   process.exit(2);
 }
 
-function parseArgs(argv: readonly string[]): Options {
-  let durationMs: number | null = null;
-  let concurrency = defaultConcurrency;
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i]!;
-    if (arg === '-h' || arg === '--help') {
-      out(usage);
-      process.exit(0);
-    }
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split('=', 2) : [arg, undefined];
-    const value = (): number => {
-      const text = inline ?? argv[++i];
-      if (text === undefined || text.trim() === '') badFlag(`${flag} needs a number`);
-      const n = Number(text);
-      if (!Number.isFinite(n) || n <= 0) badFlag(`${flag} must be a positive number, got ${JSON.stringify(text)}`);
-      return n;
-    };
-    switch (flag) {
-      case '--minutes':
-      case '--seconds': {
-        if (durationMs !== null) badFlag('give one of --minutes and --seconds, once');
-        const n = value();
-        durationMs = flag === '--minutes' ? n * 60_000 : n * 1_000;
-        if (durationMs > maxMinutes * 60_000) badFlag(`${flag} is longer than ${maxMinutes} minutes`);
-        if (durationMs < 1_000) badFlag(`${flag} must be at least 1 second`);
-        break;
-      }
-      case '--concurrency': {
-        concurrency = value();
-        if (!Number.isInteger(concurrency) || concurrency > maxConcurrency) {
-          badFlag(`--concurrency must be a whole number from 1 to ${maxConcurrency}`);
-        }
-        break;
-      }
-      default:
-        badFlag(`unknown argument ${JSON.stringify(arg)}`);
-    }
+function parseArgs(argv: string[]): Options {
+  let v;
+  try {
+    v = parseFlags(argv, {
+      minutes: { type: 'string', multiple: true },
+      seconds: { type: 'string', multiple: true },
+      concurrency: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    });
+  } catch (err) {
+    badFlag(err instanceof Error ? err.message : String(err));
   }
-  return { durationMs: durationMs ?? defaultMinutes * 60_000, concurrency };
+  if (v.help) {
+    out(usage);
+    process.exit(0);
+  }
+  const positive = (flag: string, text: string): number => {
+    if (text.trim() === '') badFlag(`${flag} needs a number`);
+    const n = Number(text);
+    if (!Number.isFinite(n) || n <= 0) badFlag(`${flag} must be a positive number, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  const durations = [...(v.minutes ?? []).map((t) => ['--minutes', t] as const), ...(v.seconds ?? []).map((t) => ['--seconds', t] as const)];
+  if (durations.length > 1) badFlag('give one of --minutes and --seconds, once');
+  let durationMs = defaultMinutes * 60_000;
+  if (durations[0]) {
+    const [flag, text] = durations[0];
+    durationMs = flag === '--minutes' ? positive(flag, text) * 60_000 : positive(flag, text) * 1_000;
+    if (durationMs > maxMinutes * 60_000) badFlag(`${flag} is longer than ${maxMinutes} minutes`);
+    if (durationMs < 1_000) badFlag(`${flag} must be at least 1 second`);
+  }
+  const concurrency = v.concurrency === undefined ? defaultConcurrency : positive('--concurrency', v.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency > maxConcurrency) badFlag(`--concurrency must be a whole number from 1 to ${maxConcurrency}`);
+  return { durationMs, concurrency };
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function cpuMs(a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): number {
   return (b.user - a.user + (b.system - a.system)) / 1000;
@@ -113,28 +113,18 @@ function cpuMs(a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): number {
 const mb = (bytes: number): string => `${(bytes / (1024 * 1024)).toFixed(2)} MB`;
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-/** Latencies of normal clients in 0.1 ms buckets up to 20 s (the last bucket takes the rest). */
-class Histogram {
-  private readonly buckets = new Uint32Array(200_001);
-  count = 0;
+/** Latencies of normal clients (lib/stats.ts's histogram, µs), read in ms. */
+class Latencies {
+  private readonly buckets = new Uint32Array(histogramSize);
   add(ms: number): void {
-    this.buckets[Math.min(this.buckets.length - 1, Math.max(0, Math.round(ms * 10)))]! += 1;
-    this.count += 1;
+    this.buckets[bucketOf(ms * 1000)]! += 1;
   }
   /** Nearest-rank percentile in ms; NaN when empty. */
   percentile(p: number): number {
-    if (this.count === 0) return Number.NaN;
-    const rank = Math.max(1, Math.ceil((p / 100) * this.count));
-    let seen = 0;
-    for (let i = 0; i < this.buckets.length; i += 1) {
-      seen += this.buckets[i]!;
-      if (seen >= rank) return i / 10;
-    }
-    return Number.NaN;
+    return histogramPercentile(this.buckets, p) / 1000;
   }
   reset(): void {
     this.buckets.fill(0);
-    this.count = 0;
   }
 }
 
@@ -145,8 +135,8 @@ class Tally {
   readonly byKind = new Map<ClientKind, number>();
   readonly problems = new Map<string, number>();
   unexpected = 0;
-  readonly latency = new Histogram();
-  readonly intervalLatency = new Histogram();
+  readonly latency = new Latencies();
+  readonly intervalLatency = new Latencies();
   intervalHandshakes = 0;
 
   record(result: ClientResult): void {
@@ -208,7 +198,7 @@ class Load {
 }
 
 /** Polls the server until it reports no live connection, up to drainTimeoutMs; returns the last count. */
-async function drained(server: SoakServer): Promise<number> {
+async function drained(server: ForkedServer): Promise<number> {
   const giveUpAt = performance.now() + drainTimeoutMs;
   for (;;) {
     const { live } = await server.cpu();
@@ -223,9 +213,9 @@ interface Reading {
   fds: FdCount;
 }
 
-async function read(server: SoakServer): Promise<Reading> {
+async function read(server: ForkedServer): Promise<Reading> {
   const { usage, live } = await server.memory();
-  return { memory: usage, live, fds: server.fds() };
+  return { memory: usage, live, fds: processFds(server.pid) };
 }
 
 function printProblems(tally: Tally): void {
@@ -236,9 +226,9 @@ function printProblems(tally: Tally): void {
 
 const fdText = (fds: FdCount): string => `${fds.total} (${fds.sockets} sockets)`;
 
-function describeExit(exit: ServerExit): string {
-  if (exit.killed) return `did not exit in time, killed (code ${exit.code}, signal ${exit.signal})`;
-  return exit.signal !== null ? `killed by ${exit.signal}` : `code ${exit.code}`;
+function describeExit(exit: ForkedExit): string {
+  if (exit.killed) return `did not exit in time, killed (code ${exit.exitCode}, signal ${exit.signal})`;
+  return exit.signal !== null ? `killed by ${exit.signal}` : `code ${exit.exitCode}`;
 }
 
 async function main(): Promise<number> {
@@ -252,10 +242,11 @@ async function main(): Promise<number> {
       `closeTimeoutMs ${closeTimeoutMs}, maxReplyBytes ${maxReplyBytes}`,
   );
 
-  const server = await forkSoakServer();
+  // The child's stop is bounded by the grace period and its own margin; past that and more, it is killed.
+  const server = await forkServerProcess(serverScript, [], { what: 'soak server', stopTimeoutMs: soakServerConfig.shutdownGraceMs + 5_000 });
   const load = new Load(server.port, concurrency, hostileSlots);
   let stopping = false;
-  let diedEarly: ServerExit | null = null;
+  let diedEarly: ForkedExit | null = null;
   void server.exit.then((exit) => {
     if (stopping) return;
     diedEarly = exit;
@@ -305,7 +296,7 @@ async function main(): Promise<number> {
               `(${rate.toFixed(0)}/s, p50 ${tally.intervalLatency.percentile(50).toFixed(1)} ms, ` +
               `p99 ${tally.intervalLatency.percentile(99).toFixed(1)} ms) hostile ${int(tally.hostile)} ` +
               `unexpected ${tally.unexpected} | server live ${live} heap ${mb(mem.heapUsed)} rss ${mb(mem.rss)} ` +
-              `fds ${fdText(server.fds())} cpu ${((cpuMs(last.serverCpu, serverCpu) / wall) * 100).toFixed(0)}% ` +
+              `fds ${fdText(processFds(server.pid))} cpu ${((cpuMs(last.serverCpu, serverCpu) / wall) * 100).toFixed(0)}% ` +
               `| loadgen cpu ${((cpuMs(last.loadCpu, loadCpu) / wall) * 100).toFixed(0)}%`,
           );
           last = { at: now, loadCpu, serverCpu };
@@ -411,7 +402,7 @@ async function main(): Promise<number> {
           `more than ${mb(maxHeapGrowthBytes)} and ${pct(maxHeapGrowthRatio)}`,
       );
     }
-    if (exit.code !== 0 || exit.signal !== null || exit.killed) {
+    if (exit.exitCode !== 0 || exit.signal !== null || exit.killed) {
       failures.push(`server did not exit 0 after shutdown (${describeExit(exit)})`);
     }
     // Reported, not a failure: a client can see the unexpected without the server leaking (a

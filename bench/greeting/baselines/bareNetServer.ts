@@ -5,7 +5,7 @@
 // a bounded line buffer) so that the comparison is about structure, not about missing features.
 
 import net from 'node:net';
-import { listenOn } from '../../lib/net.js';
+import { listenOn } from '../../lib/loopback.js';
 
 export interface BareServerOptions {
   host: string;

@@ -1,7 +1,7 @@
-// The price of a session, for bench/irc/run.ts (`npm run bench:irc -- --only registration,idle`):
+// The price of a session, for run.ts (`npm run bench:irc -- --only registration,idle`):
 // two measurements of what one client costs a server when it is not chatting, for ours, the bare
 // relay, ngircd and InspIRCd, each server in its own process and the clients in the harness's
-// load-generator processes (bench/irc/load.ts holds their side of it).
+// load-generator processes (loadgen.ts holds their side of it).
 //   registration  a storm: registrationConcurrency clients at once, each connecting, sending NICK
 //                 and USER, waiting for 001, sending QUIT and waiting for the server to close
 //                 (the server closes first, so the clients' ports do not pile up in TIME_WAIT),
@@ -10,18 +10,17 @@
 //                 the load generators' CPU (both from /proc, process trees).
 //   idle          N clients registered (end of MOTD seen) and idle, answering PINGs: the server's
 //                 RSS growth per client (/proc, process tree) and, for the Node servers, heap used
-//                 after a full GC (bench/irc/heapProbe.ts, preloaded), both from a reading taken
+//                 after a full GC (heapProbe.ts, preloaded), both from a reading taken
 //                 after a warm-up round of clients has come and gone; and its CPU while they idle.
 
-import type { StormRequest, StormResult } from './load.js';
+import { listenOverflows, treeCpuMs, treeRssBytes } from '../lib/procfs.js';
+import type { StopResult } from '../lib/spawn.js';
+import { histogramPercentile, mergeHistograms, tally } from '../lib/stats.js';
+import { monoUs, sleep, until, withTimeout } from '../lib/wait.js';
+import type { StormRequest, StormResult } from './loadgen.js';
 import { windowCpu, type IrcBench } from './measure.js';
 import { isNodeKind } from './peers.js';
-import { histogramPercentile, mergeHistograms, monoUs, tally, until } from './timing.js';
-import { readListenCounters } from '../lib/kernelCounters.js';
-import { treeCpuMs, treeRssBytes } from '../lib/procfs.js';
 import type { IrcIdleFigures, IrcKind, IrcRegistrationFigures } from './results.js';
-import type { StopResult } from '../lib/spawned.js';
-import { sleep, withTimeout } from '../lib/wait.js';
 
 /** Registrations in flight at once in the storm, over all load-generator processes. */
 export const registrationConcurrency = 50;
@@ -132,10 +131,10 @@ export async function measureRegistration(h: IrcBench, kind: IrcKind, s: StormSe
     storms.catch(() => undefined);
     await until(windowStartUs);
     const a = h.readEdge(serverPids);
-    const listen0 = readListenCounters();
+    const listen0 = listenOverflows();
     const rssPeakBytes = await h.rssPeakUntil(serverPids, windowEndUs);
     const b = h.readEdge(serverPids);
-    const listen1 = readListenCounters();
+    const listen1 = listenOverflows();
     const results = await storms;
     const histogram = mergeHistograms(results.map((r) => r.histogram));
     const failures: Record<string, number> = {};
@@ -161,7 +160,7 @@ export async function measureRegistration(h: IrcBench, kind: IrcKind, s: StormSe
       busyBefore,
       failures,
       quitTimeouts: results.reduce((sum, r) => sum + r.quitTimeouts, 0),
-      listenOverflows: listen0 && listen1 ? listen1.overflows - listen0.overflows : null,
+      listenOverflows: listen0 !== null && listen1 !== null ? listen1 - listen0 : null,
       stop: null,
     };
     stop = await server.stop();

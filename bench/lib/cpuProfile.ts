@@ -1,10 +1,10 @@
-// Reads a V8 CPU profile (.cpuprofile, written by `node --cpu-prof`) of our server under load
+// Reads a V8 CPU profile (.cpuprofile, written by `node --cpu-prof`) of a server under load
 // and says where its CPU time went: self time by category (xstate, our code, Node's socket
 // code, native bindings, garbage collection), the time with xstate anywhere on the stack, and
 // the functions with the most self time. Only samples inside the measured window are counted.
 // Pure: profile in, summary out.
 
-/** The CPU profiler's sampling interval. */
+/** The profiler's sampling interval (`--cpu-prof-interval`). */
 export const profileIntervalUs = 200;
 
 export interface ProfileSummary {

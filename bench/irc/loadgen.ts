@@ -1,10 +1,10 @@
-// The IRC benchmark's load generator: a child process (forked by bench/irc/measure.ts with
+// The IRC benchmark's load generator: a child process (forked by measure.ts with
 // --load-process) that holds its share of the clients between requests, so that their CPU is
 // neither the server's nor the harness's. One request at a time per kind of work:
 //   connect  clients that register and join a channel (chatting), or only register (idle)
 //   run      every joined chatting client says one PRIVMSG every period with its send time in the
 //            text; every delivery is counted and timed by the client that receives it; with
-//            `watch`, the QUIT of one nick (the never-reader, bench/irc/measure.ts) is timed and
+//            `watch`, the QUIT of one nick (the never-reader, measure.ts) is timed and
 //            the sends go on until it comes
 //   storm    the registration storm: connect → NICK/USER → 001 → QUIT → the server's close, again
 //   quit     every client QUITs, and is destroyed if still open after a bound
@@ -13,9 +13,10 @@
 
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { bucketOf, histogramPairs, histogramSize, monoUs, tally, until } from './timing.js';
-import { host } from '../lib/net.js';
-import { sleep } from '../lib/wait.js';
+import { serveRequests } from '../lib/ipc.js';
+import { host } from '../lib/loopback.js';
+import { bucketOf, histogramPairs, histogramSize, tally } from '../lib/stats.js';
+import { monoUs, sleep, until } from '../lib/wait.js';
 
 // --- Requests and results --------------------------------------------------------------------
 
@@ -60,8 +61,7 @@ export type LoadBody =
   | RunRequest
   | { type: 'quit'; timeoutMs: number }
   | StormRequest;
-export type LoadRequest = LoadBody & { id: number };
-export type LoadReply = { type: 'ready' } | { type: 'result'; id: number; result: unknown } | { type: 'error'; id: number; message: string };
+type LoadRequest = LoadBody & { id: number };
 
 export interface ConnectResult {
   joined: number;
@@ -92,9 +92,8 @@ export interface RunResult {
 }
 
 export interface StormResult {
-  /** 001s received in the window, and in the whole storm. */
+  /** 001s received in the window. */
   registered: number;
-  registeredTotal: number;
   /** connect() → 001 of those in the window, as [bucket, count] pairs (µs). */
   histogram: Array<[number, number]>;
   maxUs: number;
@@ -435,14 +434,13 @@ async function registrationStorm(req: StormRequest): Promise<StormResult> {
   const histogram = new Uint32Array(histogramSize);
   const failures: Record<string, number> = {};
   let registered = 0;
-  let registeredTotal = 0;
   let quitTimeouts = 0;
   let maxUs = 0;
   let seq = 0;
   await until(req.startUs);
   return new Promise((resolve) => {
     let slots = req.concurrency;
-    const result = (): StormResult => ({ registered, registeredTotal, histogram: histogramPairs(histogram), maxUs, failures, quitTimeouts });
+    const result = (): StormResult => ({ registered, histogram: histogramPairs(histogram), maxUs, failures, quitTimeouts });
     const slotDone = (): void => {
       slots -= 1;
       if (slots === 0) resolve(result());
@@ -478,7 +476,6 @@ async function registrationStorm(req: StormRequest): Promise<StormResult> {
         if (numeric === '001') {
           welcomed = true;
           const nowUs = monoUs();
-          registeredTotal += 1;
           if (nowUs >= req.windowStartUs && nowUs < req.windowEndUs) {
             registered += 1;
             histogram[bucketOf(nowUs - t0)]! += 1;
@@ -522,25 +519,8 @@ async function registrationStorm(req: StormRequest): Promise<StormResult> {
 
 // --- The process -------------------------------------------------------------------------------
 
-function loadProcessMain(): void {
-  if (!process.send) {
-    process.stderr.write('ircLoad.js --load-process must be started with child_process.fork\n');
-    process.exit(2);
-  }
-  const reply = (message: LoadReply): void => void process.send?.(message);
-  process.on('message', (message: unknown) => {
-    if (typeof message !== 'object' || message === null || typeof (message as { id?: unknown }).id !== 'number') return;
-    const req = message as LoadRequest;
-    const work: Promise<unknown> =
-      req.type === 'connect' ? connectAll(req) : req.type === 'run' ? runLoad(req) : req.type === 'storm' ? registrationStorm(req) : quitAll(req.timeoutMs);
-    work.then(
-      (result) => reply({ type: 'result', id: req.id, result }),
-      (err: unknown) => reply({ type: 'error', id: req.id, message: err instanceof Error ? err.message : String(err) }),
-    );
-  });
-  // The benchmark went away: do not outlive it.
-  process.on('disconnect', () => process.exit(0));
-  reply({ type: 'ready' });
+if (process.argv[2] === '--load-process') {
+  serveRequests<LoadRequest>('loadgen.js --load-process', (req) =>
+    req.type === 'connect' ? connectAll(req) : req.type === 'run' ? runLoad(req) : req.type === 'storm' ? registrationStorm(req) : quitAll(req.timeoutMs),
+  );
 }
-
-if (process.argv[2] === '--load-process') loadProcessMain();

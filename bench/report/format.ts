@@ -1,12 +1,11 @@
-// Shared by the greeting and the IRC reports: reading figures that JSON may have turned into
-// null, formatting them, and tables and verdicts as text (terminal) or markdown (docs/benchmarks.md).
+// What both reports share: how a number is written (NaN, and JSON's null, as n/a), medians over
+// runs, ratios, and tables rendered as text for the terminal and as markdown for docs/.
 
 import { median } from '../lib/stats.js';
 
-// --- Numbers -------------------------------------------------------------------------------
-
 /** JSON turns NaN into null: read both as NaN. */
 export const num = (v: number | null | undefined): number => (typeof v === 'number' ? v : Number.NaN);
+/** The median of `pick` over the runs, leaving out what is not a number. */
 export const med = <T>(runs: readonly T[] | undefined, pick: (r: T) => number | null | undefined): number =>
   median((runs ?? []).map((r) => num(pick(r))).filter(Number.isFinite));
 export const kib = (bytes: number): number => bytes / 1024;
@@ -20,8 +19,6 @@ export function ratio(a: number, b: number): string {
   return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}×` : '–';
 }
 export const pct = (share: number): string => (Number.isFinite(share) ? `${(100 * share).toFixed(0)} %` : 'n/a');
-
-// --- Tables --------------------------------------------------------------------------------
 
 export interface Table {
   header: string[];
@@ -41,8 +38,6 @@ export function markdownTable(t: Table): string {
   const align = [...t.align].map((a) => (a === 'l' ? '---' : '--:'));
   return [t.header, align, ...t.rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
-
-// --- Verdicts ------------------------------------------------------------------------------
 
 export interface Verdict {
   target: string;

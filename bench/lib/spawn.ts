@@ -1,21 +1,20 @@
-// Servers under test as child processes: started, their processes found, stopped with a
-// deadline (and killed past it). Shared by the greeting benchmark and the IRC one.
+// A server spawned as a child process that prints its port on stdout, seen the same way whatever
+// it is written in: a port, the process tree to read CPU and memory from (/proc), and a stop that
+// reports how long the server took to exit and whether it had to be killed.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { processTree } from './procfs.js';
+import { root } from './resultsFile.js';
 import { withTimeout } from './wait.js';
+
+/** Our CLI as `npm run build` leaves it. */
+export const cliScript = `${root}dist/src/cli/server.js`;
 
 const startTimeoutMs = 20_000;
 /** Extra time, past the server's own grace period, for its process to exit after SIGTERM. */
 const exitMarginMs = 10_000;
-
-export interface MemoryReport {
-  usage: NodeJS.MemoryUsage;
-  /** Connections the server says are live. */
-  live: number;
-}
 
 export interface StopResult {
   /** From the stop request (SIGTERM or IPC) to the exit of the server's root process. */
@@ -32,16 +31,13 @@ export interface RunningServer {
   readonly pid: number;
   /** The server's processes now (root and descendants). */
   pids(): number[];
-  /** Heap figures after a full GC; only for the forked single-process servers. */
-  memory?: () => Promise<MemoryReport>;
-  /** Connections the server says are live; only for the forked single-process servers. */
-  live?: () => Promise<number>;
   stop(): Promise<StopResult>;
 }
 
 /**
  * Spawns a server that prints its port on a line of stdout; `portOf` finds it. Output after
- * that goes to `onLine` (it is read, so the server never blocks on a full pipe).
+ * that goes to `onLine` (it is read, so the server never blocks on a full pipe). `stop` sends
+ * SIGTERM and, after `graceMs` and a margin, kills the whole tree.
  */
 export async function spawned(
   name: string,
