@@ -3,9 +3,10 @@
 // under dist/src/, and bundles each browser page's script with esbuild, from
 // src/browser/<page>/main.ts to dist/src/browser/<page>/app.js. tsc never emits src/browser
 // (tsconfig.json excludes it; src/browser/tsconfig.json type-checks it). The servers serve
-// those built files only (src/core/pageFiles.ts). Plain JavaScript, run by node before
-// anything is compiled.
-import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
+// those built files only (src/core/pageFiles.ts). Its callers (`npm run build`'s prebuild,
+// test/globalSetup.ts) start from an empty dist/, so nothing of an earlier build is left over.
+// Plain JavaScript, run by node before anything is compiled.
+import { cpSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -22,8 +23,6 @@ function copy(dir) {
   }
 }
 
-// Nothing left over from an earlier build is served by mistake.
-rmSync(path.join(root, 'dist/src/browser'), { recursive: true, force: true });
 copy('src');
 await build({
   absWorkingDir: root,

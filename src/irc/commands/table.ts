@@ -82,9 +82,8 @@ export const commands: Readonly<Record<string, CommandSpec>> = Object.freeze({
   AWAY: { handler: away, minParams: 0 },
 });
 
-/** The row for a command name as the client sent it (any case); undefined when unknown. */
-export function commandSpec(command: string, table: Readonly<Record<string, CommandSpec>> = commands): CommandSpec | undefined {
-  const name = command.toUpperCase();
+/** The row for an upper-cased command name; undefined when unknown. */
+function rowOf(name: string, table: Readonly<Record<string, CommandSpec>>): CommandSpec | undefined {
   // Own properties only: `constructor` or `__proto__` is an unknown command, not a crash.
   return Object.hasOwn(table, name) ? table[name] : undefined;
 }
@@ -94,7 +93,7 @@ export const preRegistrationCommands: readonly string[] = Object.keys(commands).
 
 /** Whether a command may run before registration: the session machine's guard asks this. */
 export function isUsablePreReg(command: string): boolean {
-  return commandSpec(command)?.usablePreReg === true;
+  return rowOf(command.toUpperCase(), commands)?.usablePreReg === true;
 }
 
 /** Commands that are not activity: the keep-alive exchange leaves WHOIS idle time alone. */
@@ -115,7 +114,7 @@ export function dispatch(
 ): MaybePromise<Outcome> {
   const command = msg.command.toUpperCase();
   const run = (): MaybePromise<Outcome> => {
-    const spec = commandSpec(command, table);
+    const spec = rowOf(command, table);
     if (!spec || (spec.cap !== undefined && !client.caps.has(spec.cap))) {
       return new Reply(ctx, client).numeric(ERR_UNKNOWNCOMMAND, msg.command, 'Unknown command').outcome();
     }
