@@ -15,6 +15,8 @@ export const errorCodes = {
   INVALID_ARGUMENT: 'a command-line flag was missing, unknown or out of range',
   CONNECT_FAILED: 'the client could not reach the server',
   NETWORK_UNAVAILABLE: 'IRC on Redis: the shared network state could not be reached',
+  STORE_UNAVAILABLE: 'the store (SQLite in --data-dir, or PostgreSQL) could not be opened, read or written',
+  STORE_MISMATCH: 'IRC on Redis: this node uses another store than the nodes already on the network',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
