@@ -1,5 +1,5 @@
 // Build step after tsc (`npm run build`, and test/globalSetup.ts before the tests): copies the
-// files under src/ that are not TypeScript (Lua scripts, HTML, CSS, SVG) to the same place
+// files under src/ that are not TypeScript (Lua scripts, SQL migrations, HTML, CSS, SVG) to the same place
 // under dist/src/, and bundles each browser page's script with esbuild, from
 // src/browser/<page>/main.ts to dist/src/browser/<page>/app.js. tsc never emits src/browser
 // (tsconfig.json excludes it; src/browser/tsconfig.json type-checks it). The servers serve
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const assets = /\.(lua|html|css|svg|ico)$/;
+const assets = /\.(lua|sql|html|css|svg|ico)$/;
 const pages = ['webClient', 'liveView'];
 
 function copy(dir) {
