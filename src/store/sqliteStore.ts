@@ -1,0 +1,150 @@
+// The embedded store: SQLite in one file of --data-dir, run on a worker thread (sqliteWorker.ts)
+// so that no store call, however slow the disk, blocks the event loop. This side only posts
+// calls and settles their promises; the worker runs them one at a time, in order. The file is
+// created 0600 (the directory 0700): it holds password hashes. Several processes on one
+// machine may open the same file (WAL; a second node started with the same --data-dir shares
+// its accounts).
+
+import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ChatError } from '../core/errors.js';
+import type { SqliteOps } from './sqliteOps.js';
+import type { WorkerAnswer, WorkerCall } from './sqliteWorker.js';
+import type { Store } from './store.js';
+
+/** The database's file name inside --data-dir. */
+export const sqliteFileName = 'xstate-tcp-chat.sqlite';
+
+/**
+ * SQLite's result codes that mean the store cannot do its job right now (full or failing
+ * disk, a lock held too long, a read-only or vanished file), as opposed to a bug in a query:
+ * these reach the client as "try again later" (STORE_UNAVAILABLE).
+ */
+const unavailableCodes = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|NOMEM|CORRUPT|NOTADB|PERM|PROTOCOL)/;
+
+/**
+ * The worker runs as JavaScript: beside this module when it runs from dist/, and from dist/
+ * when this module runs as TypeScript source (the tests, which build dist/ first).
+ */
+function workerUrl(): URL {
+  const sibling = new URL('./sqliteWorker.js', import.meta.url);
+  if (existsSync(fileURLToPath(sibling))) return sibling;
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return pathToFileURL(path.join(dir, 'dist', 'src', 'store', 'sqliteWorker.js'));
+}
+
+/** The file, created 0600 if new, in a directory created 0700 if new. */
+function prepareFile(dataDir: string): string {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const file = path.join(dataDir, sqliteFileName);
+    try {
+      closeSync(openSync(file, 'wx', 0o600));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    return file;
+  } catch (err) {
+    throw new ChatError('STORE_UNAVAILABLE', `cannot create the store in ${dataDir}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void };
+
+/** Opens (creating and migrating if needed) the store in `dataDir`; rejects with STORE_UNAVAILABLE. */
+export async function openSqliteStore(dataDir: string): Promise<Store> {
+  const file = prepareFile(dataDir);
+  const worker = new Worker(workerUrl(), { workerData: { file } });
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let down: string | null = null;
+  let closing = false;
+
+  const fail = (why: string): void => {
+    if (down !== null) return;
+    down = why;
+    for (const p of pending.values()) p.reject(new ChatError('STORE_UNAVAILABLE', `the store in ${dataDir} is unavailable: ${why}`));
+    pending.clear();
+  };
+
+  const id = await new Promise<string>((resolve, reject) => {
+    const onError = (err: Error): void => reject(new ChatError('STORE_UNAVAILABLE', `cannot open the store in ${dataDir}: ${err.message}`, { cause: err }));
+    worker.once('error', onError);
+    worker.once('message', (answer: WorkerAnswer) => {
+      worker.off('error', onError);
+      if ('ready' in answer) return resolve(answer.ready.id);
+      void worker.terminate();
+      const message = 'failed' in answer ? answer.failed.message : 'no answer';
+      reject(new ChatError('STORE_UNAVAILABLE', `cannot open the store ${file}: ${message}`));
+    });
+  });
+
+  worker.on('message', (answer: WorkerAnswer) => {
+    const p = pending.get(answer.id);
+    if (!p) return;
+    pending.delete(answer.id);
+    if ('value' in answer) p.resolve(answer.value);
+    else if ('error' in answer) {
+      const { code, message } = answer.error;
+      p.reject(
+        code !== null && unavailableCodes.test(code)
+          ? new ChatError('STORE_UNAVAILABLE', `the store in ${dataDir} failed: ${message} (${code})`)
+          : new Error(`store: ${message}`),
+      );
+    }
+  });
+  worker.on('error', (err) => fail(err.message));
+  worker.on('exit', () => fail(closing ? 'closed' : 'its worker stopped'));
+  // The listener keeps the process alive; an idle store must not.
+  worker.unref();
+
+  const call = <K extends keyof SqliteOps>(op: K, ...args: unknown[]): Promise<never> =>
+    new Promise((resolve, reject) => {
+      if (down !== null || closing) {
+        return reject(new ChatError('STORE_UNAVAILABLE', `the store in ${dataDir} is unavailable: ${down ?? 'closed'}`));
+      }
+      const callId = nextId++;
+      pending.set(callId, { resolve: resolve as (value: unknown) => void, reject });
+      worker.postMessage({ id: callId, op, args } satisfies WorkerCall);
+    });
+
+  return {
+    kind: 'sqlite',
+    id,
+    where: file,
+    createAccount: (key, account, credentials) => call('createAccount', key, account, credentials),
+    account: (key) => call('account', key),
+    credentials: (key) => call('credentials', key),
+    setCredentials: (key, credentials) => call('setCredentials', key, credentials),
+    dropAccount: (key) => call('dropAccount', key),
+    addCertificate: (key, fingerprint) => call('addCertificate', key, fingerprint),
+    removeCertificate: (key, fingerprint) => call('removeCertificate', key, fingerprint),
+    accountByCertificate: (fingerprint) => call('accountByCertificate', fingerprint),
+    registerChannel: (key, founderKey, channel) => call('registerChannel', key, founderKey, channel),
+    channel: (key) => call('channel', key),
+    updateChannel: (key, change) => call('updateChannel', key, change),
+    dropChannel: (key) => call('dropChannel', key),
+    channelsFoundedBy: (accountKey) => call('channelsFoundedBy', accountKey),
+    addBan: (key, ban) => call('addBan', key, ban),
+    removeBan: (key) => call('removeBan', key),
+    bans: (now) => call('bans', now),
+    async close() {
+      if (down !== null || closing) return;
+      closing = true;
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      // Calls already posted are answered first: the worker takes messages in order.
+      worker.postMessage('close');
+      // The worker ends once its port is closed; terminate() if it does not within a second.
+      const timer = setTimeout(() => void worker.terminate(), 1_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

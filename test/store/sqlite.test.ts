@@ -1,0 +1,105 @@
+// The SQLite store (src/store/sqliteStore.ts) against the Store contract, in a real file in a
+// temporary --data-dir, plus what only a file on this machine has: its permissions, WAL, the
+// schema version, and a failing disk.
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ChatError } from '../../src/core/errors.js';
+import { openSqliteStore, sqliteFileName } from '../../src/store/sqliteStore.js';
+import type { Store } from '../../src/store/store.js';
+import { storeContract } from './contract.js';
+
+const dirs: string[] = [];
+function freshDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'store-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const opened = new Map<Store, string>();
+storeContract('SQLite', {
+  async open() {
+    const dir = freshDir();
+    const store = await openSqliteStore(dir);
+    opened.set(store, dir);
+    return store;
+  },
+  async reopen(store) {
+    return openSqliteStore(opened.get(store)!);
+  },
+});
+
+describe('SQLite store', () => {
+  it('creates its directory 0700 and its file 0600, in WAL mode, at the latest schema version', async () => {
+    const dir = path.join(freshDir(), 'new', 'data');
+    const store = await openSqliteStore(dir);
+    try {
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
+      const file = path.join(dir, sqliteFileName);
+      expect(store.where).toBe(file);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const db = new Database(file, { readonly: true });
+      try {
+        expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+        expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1, name: 'identity' }]);
+      } finally {
+        db.close();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a database newer than this server, with STORE_UNAVAILABLE', async () => {
+    const dir = freshDir();
+    await (await openSqliteStore(dir)).close();
+    const db = new Database(path.join(dir, sqliteFileName));
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)').run('future');
+    db.close();
+    const err = await openSqliteStore(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ChatError);
+    expect((err as ChatError).code).toBe('STORE_UNAVAILABLE');
+    expect((err as ChatError).message).toMatch(/schema version 99/);
+  });
+
+  it('refuses a file that is not a database, with STORE_UNAVAILABLE naming it', async () => {
+    const dir = freshDir();
+    writeFileSync(path.join(dir, sqliteFileName), 'not a database, just text that is long enough to have a header'.repeat(20));
+    const err = await openSqliteStore(dir).catch((e: unknown) => e);
+    expect((err as ChatError).code).toBe('STORE_UNAVAILABLE');
+    expect((err as ChatError).message).toContain(sqliteFileName);
+  });
+
+  it('refuses a --data-dir it cannot create, with STORE_UNAVAILABLE naming it', async () => {
+    // Under a plain file: no directory can be made there, not even by root.
+    const file = path.join(freshDir(), 'a-file');
+    writeFileSync(file, '');
+    const err = await openSqliteStore(path.join(file, 'data')).catch((e: unknown) => e);
+    expect((err as ChatError).code).toBe('STORE_UNAVAILABLE');
+    expect((err as ChatError).message).toContain(path.join(file, 'data'));
+  });
+
+  it('answers calls in the order they were made, off the event loop', async () => {
+    const store = await openSqliteStore(freshDir());
+    try {
+      const creds = { passwordHash: 'h', scram: { salt: 's', iterations: 1, storedKey: 'a', serverKey: 'b' } };
+      const order: string[] = [];
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 0);
+      await Promise.all(
+        Array.from({ length: 300 }, (_, i) => store.createAccount(`u${i}`, { name: `u${i}`, email: null, registeredAt: i }, creds).then(() => order.push(`u${i}`))),
+      );
+      clearInterval(ticker);
+      expect(order).toEqual(Array.from({ length: 300 }, (_, i) => `u${i}`));
+      // The loop kept turning while the worker wrote: the writes did not run on it.
+      expect(ticks).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
+  });
+});
