@@ -197,6 +197,15 @@ export const serverFlags: FlagSpec<ConfigKey>[] = [
   { flag: '--away-len', key: 'irc.awayLength', value: 'N', kind: { type: 'int', min: 1, max: 400 }, help: 'IRC: longest away message (AWAYLEN)' },
   { flag: '--kick-len', key: 'irc.kickLength', value: 'N', kind: { type: 'int', min: 1, max: 400 }, help: 'IRC: longest kick reason (KICKLEN)' },
   { flag: '--redis', key: 'irc.redisUrl', value: 'URL', kind: { type: 'url', schemes: ['redis', 'rediss'] }, help: 'IRC: network state on Redis: every node with this URL is one network' },
+  { flag: '--data-dir', key: 'irc.dataDir', value: 'DIR', kind: { type: 'path' }, help: 'IRC: where accounts, registered channels and bans are kept (SQLite)' },
+  {
+    flag: '--database',
+    key: 'irc.databaseUrl',
+    value: 'URL',
+    kind: { type: 'url', schemes: ['postgres', 'postgresql'] },
+    help: 'IRC: keep them in PostgreSQL instead (every node of a network gives the same URL)',
+  },
+  { flag: '--nick-grace', key: 'irc.nickEnforceGraceMs', value: 'MS', kind: ms(1), help: "IRC: time to log in before a registered nick's holder is renamed" },
   { flag: '--node-timeout', key: 'irc.nodeTimeoutMs', value: 'MS', kind: ms(500), help: 'IRC on Redis: a node silent this long is dead; its users quit' },
   { flag: '--max-targets', key: 'irc.maxTargets', value: 'N', kind: { type: 'int', min: 1, max: 100 }, help: 'IRC: targets of one PRIVMSG/NOTICE (MAXTARGETS)' },
 ];

@@ -185,6 +185,29 @@ export interface IrcConfig {
   nodeTimeoutMs: number;
   /** How often a node refreshes its heartbeat and checks the others'. */
   nodeHeartbeatMs: number;
+  /**
+   * `--data-dir DIR`: where the embedded store (SQLite) keeps accounts, registered channels
+   * and bans, relative to the working directory. Created 0700 if missing, its file 0600.
+   * Ignored with `databaseUrl`.
+   */
+  dataDir: string;
+  /**
+   * `--database postgres://...`: the store in PostgreSQL instead, for a network whose nodes
+   * run on several machines (every node gives the same URL). null: SQLite in dataDir.
+   */
+  databaseUrl: string | null;
+  /**
+   * A client using a registered nick without being logged in to its account is told so, and
+   * renamed to a guest nick when it has not logged in after this long.
+   */
+  nickEnforceGraceMs: number;
+  /**
+   * Failed logins (IDENTIFY, SASL) allowed per account and per IP address within
+   * loginWindowMs; past it further attempts are refused (without checking the password) until
+   * the window has passed. Slows password guessing to a few tries a minute.
+   */
+  loginFailuresPerWindow: number;
+  loginWindowMs: number;
 }
 
 export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
@@ -239,6 +262,11 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
     redisUrl: null,
     nodeTimeoutMs: 5_000,
     nodeHeartbeatMs: 1_000,
+    dataDir: 'data',
+    databaseUrl: null,
+    nickEnforceGraceMs: 30_000,
+    loginFailuresPerWindow: 5,
+    loginWindowMs: 60_000,
   }) as IrcConfig,
 });
 

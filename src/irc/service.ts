@@ -1,11 +1,16 @@
-// The IRC protocol ready to serve: with --redis this process joins the network on Redis first
-// (its state and bus), then the session adapter is built on them and attached back, so Redis
-// can hand this node what other nodes send. The CLI starts this and hands `protocol` to the
-// listener; on the way out it waits for departures to reach the network, then leaves it.
+// The IRC protocol ready to serve: the store first (accounts, registered channels and bans:
+// SQLite in --data-dir, or PostgreSQL with --database), then with --redis this process joins
+// the network on Redis (its state and bus; refused if the network shares another store), then
+// the session adapter is built on them and attached back, so Redis can hand this node what
+// other nodes send. The CLI starts this and hands `protocol` to the listener; on the way out it
+// waits for departures to reach the network, leaves it, and closes the store.
 
+import path from 'node:path';
 import type { InspectionEvent } from 'xstate';
 import type { ServerConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
+import { openSqliteStore } from '../store/sqliteStore.js';
+import type { Store } from '../store/store.js';
 import type { RedisNetwork } from './redis/network.js';
 import { ircProtocol, type IrcProtocol } from './session/protocol.js';
 
@@ -13,42 +18,63 @@ export interface IrcService {
   readonly protocol: IrcProtocol;
   /** The network on Redis this node belongs to; null when this process is the network. */
   readonly network: RedisNetwork | null;
+  readonly store: Store;
   /** After the listener has stopped: every departure is out, then the node leaves Redis. */
   close(): Promise<void>;
 }
 
-/** Rejects with a ChatError when Redis cannot be joined. */
+/** The store the flags name: PostgreSQL with --database, else SQLite in --data-dir. */
+export async function openStore(config: ServerConfig['irc']): Promise<Store> {
+  if (config.databaseUrl !== null) {
+    // Loaded only for --database: pg stays out of a server that does not use it.
+    const { openPostgresStore } = await import('../store/postgresStore.js');
+    return openPostgresStore(config.databaseUrl);
+  }
+  return openSqliteStore(path.resolve(config.dataDir));
+}
+
+/** Rejects with a ChatError when the store cannot be opened or Redis cannot be joined. */
 export async function startIrc(
   config: ServerConfig,
   logger: Logger,
   inspect: ((event: InspectionEvent) => void) | undefined,
 ): Promise<IrcService> {
+  const store = await openStore(config.irc);
+  logger.log('info', 'store.opened', { kind: store.kind, where: store.where });
   let network: RedisNetwork | null = null;
   if (config.irc.redisUrl !== null) {
     // Loaded only for --redis: ioredis stays out of a standalone server.
     const { connectRedisNetwork } = await import('./redis/network.js');
-    network = await connectRedisNetwork({
-      url: config.irc.redisUrl,
-      network: config.irc.network,
-      serverName: config.irc.serverName,
-      heartbeatMs: config.irc.nodeHeartbeatMs,
-      nodeTimeoutMs: config.irc.nodeTimeoutMs,
-      logger,
-    });
+    try {
+      network = await connectRedisNetwork({
+        url: config.irc.redisUrl,
+        network: config.irc.network,
+        serverName: config.irc.serverName,
+        heartbeatMs: config.irc.nodeHeartbeatMs,
+        nodeTimeoutMs: config.irc.nodeTimeoutMs,
+        logger,
+        store,
+      });
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
   }
   const protocol = ircProtocol(
     config,
     logger,
     inspect,
-    network ? { state: network.state, nodeIndex: network.nodeIndex, bus: network.bus } : {},
+    network ? { store, state: network.state, nodeIndex: network.nodeIndex, bus: network.bus } : { store },
   );
   network?.attach(protocol);
   return {
     protocol,
     network,
+    store,
     async close() {
       await protocol.settled();
       await network?.close();
+      await store.close();
     },
   };
 }

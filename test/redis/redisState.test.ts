@@ -219,6 +219,7 @@ describe('RedisState across nodes', () => {
       profile: profile('back'),
       registered: true,
       away: null,
+      account: null,
       channels: [
         { name: '#Live', op: true, voice: false, state: { createdAt: 1, topic: { text: 'stale', setBy: 'x', setAt: 1 }, modes: { flags: 'imnst', key: 'k', limit: 1 }, bans: [] } },
         { name: '#Gone', op: false, voice: true },
@@ -360,7 +361,7 @@ describe('RedisState when Redis is unreachable', () => {
       ['counts', () => state.counts()],
       ['removeNode', () => state.removeNode(0, T)],
       ['localSnapshot', () => state.localSnapshot()],
-      ['restore', () => state.restore([{ clientId: 1, nick: 'a', profile: profile('a'), registered: true, away: null, channels: [] }], T)],
+      ['restore', () => state.restore([{ clientId: 1, nick: 'a', profile: profile('a'), registered: true, away: null, account: null, channels: [] }], T)],
     ];
     for (const [name, op] of operations) {
       const error = await Promise.resolve().then(op).then(() => null, (e: unknown) => e);
@@ -373,7 +374,7 @@ describe('RedisState when Redis is unreachable', () => {
     await own.restart();
     const ready = redis.status === 'ready' ? Promise.resolve() : new Promise((r) => redis.once('ready', r));
     await ready;
-    expect(await state.restore([{ clientId: 1, nick: 'a', profile: profile('a'), registered: true, away: null, channels: [{ name: '#c', op: true, voice: false }] }], T))
+    expect(await state.restore([{ clientId: 1, nick: 'a', profile: profile('a'), registered: true, away: null, account: null, channels: [{ name: '#c', op: true, voice: false }] }], T))
       .toEqual([{ clientId: 1, ok: true, restored: true, channels: ['#c'] }]);
     expect(await state.membership('#c', 'a')).toEqual({ op: true, voice: false });
   });

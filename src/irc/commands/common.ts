@@ -6,7 +6,7 @@ import type { IrcMessage } from '../wire/message.js';
 import { splitText } from '../wire/split.js';
 import { ERR_TOOMANYTARGETS } from '../wire/numerics.js';
 import type { Membership } from '../state/networkState.js';
-import type { Client, MaybePromise, Outcome, Send, SessionEffect, Target, CommandContext } from './types.js';
+import type { Client, Kill, MaybePromise, Outcome, Send, SessionEffect, Target, CommandContext } from './types.js';
 
 export type Handler = (ctx: CommandContext, client: Client, msg: IrcMessage) => MaybePromise<Outcome>;
 
@@ -14,7 +14,26 @@ export type Handler = (ctx: CommandContext, client: Client, msg: IrcMessage) => 
 export const MAX_LINE_BYTES = 510;
 
 /** Capabilities this server offers (CAP LS), in the order it lists them. */
-export const supportedCaps: readonly string[] = ['cap-notify', 'echo-message', 'multi-prefix', 'server-time'];
+export const supportedCaps: readonly string[] = [
+  'account-notify',
+  'account-tag',
+  'cap-notify',
+  'draft/account-registration',
+  'echo-message',
+  'extended-join',
+  'multi-prefix',
+  'sasl',
+  'server-time',
+];
+
+/**
+ * What CAP LS 302 says after a capability's name (`sasl=PLAIN,...`). Clients that asked for
+ * plain LS get the names only.
+ */
+export const capValues: Readonly<Record<string, string>> = {
+  sasl: 'PLAIN,EXTERNAL,SCRAM-SHA-256',
+  'draft/account-registration': 'before-connect',
+};
 
 /** USERLEN: longest username, its `~` included (there is no ident lookup: every one gets it). */
 export const USER_LENGTH = 10;
@@ -77,6 +96,7 @@ export function from(source: string, command: string, ...params: string[]): IrcM
 export class Reply {
   readonly sends: Send[] = [];
   readonly effects: SessionEffect[] = [];
+  private kills: Kill[] | null = null;
 
   constructor(
     private readonly ctx: CommandContext,
@@ -108,13 +128,33 @@ export class Reply {
     return this;
   }
 
+  /** A send with its per-recipient forms (onlyCap, capVariant): see Send. */
+  send(send: Send): this {
+    this.sends.push(send);
+    return this;
+  }
+
   effect(effect: SessionEffect): this {
     this.effects.push(effect);
     return this;
   }
 
+  /** Appends another handler's outcome (a service's answer inside a PRIVMSG). */
+  merge(outcome: Outcome): this {
+    this.sends.push(...outcome.sends);
+    this.effects.push(...outcome.effects);
+    for (const k of outcome.kills ?? []) this.kill(k.clientId, k.reason);
+    return this;
+  }
+
+  /** Removes another client from the network (wherever it is connected) once the sends are out. */
+  kill(clientId: number, reason: string): this {
+    (this.kills ??= []).push({ clientId, reason });
+    return this;
+  }
+
   outcome(): Outcome {
-    return { sends: this.sends, effects: this.effects };
+    return this.kills ? { sends: this.sends, effects: this.effects, kills: this.kills } : { sends: this.sends, effects: this.effects };
   }
 }
 

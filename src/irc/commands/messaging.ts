@@ -15,6 +15,15 @@ import { ERR_CANNOTSENDTOCHAN, ERR_NORECIPIENT, ERR_NOSUCHNICK, ERR_NOTEXTTOSEND
 import type { ChannelRecord } from '../state/networkState.js';
 import type { Client, Outcome, CommandContext } from './types.js';
 import { Reply, commaList, from, isChannelName, limitTargets, sourceOf, type Handler } from './common.js';
+import { isServiceNick } from './accounts.js';
+import { nickServ } from './nickServ.js';
+
+/** A message to NickServ or ChanServ: its text is the service's command line. */
+function serviceCommand(ctx: CommandContext, client: Client, service: string, text: string): Promise<Outcome> {
+  // ChanServ arrives with registered channels; until then NickServ is the one service.
+  void service;
+  return nickServ(ctx, client, text);
+}
 
 /**
  * Whether the client may speak in the channel: ops and voiced members always; others not when
@@ -64,6 +73,11 @@ function messageHandler(command: 'PRIVMSG' | 'NOTICE'): Handler {
         const message = from(source, command, channel.name, text);
         r.toChannels([fold(channel.name)], message, { except: client.id });
         if (echo) r.toSelf(message);
+        continue;
+      }
+      if (isServiceNick(target)) {
+        // A message to a service is a command to it; a NOTICE never is (no automatic replies).
+        if (!notice) r.merge(await serviceCommand(ctx, client, target, text));
         continue;
       }
       const user = await ctx.state.user(target);

@@ -16,6 +16,7 @@ import {
   ERR_NICKNAMEINUSE,
   ERR_NONICKNAMEGIVEN,
   ERR_PASSWDMISMATCH,
+  ERR_SASLABORTED,
   RPL_CREATED,
   RPL_MYINFO,
   RPL_WELCOME,
@@ -28,6 +29,7 @@ import {
   USER_LENGTH,
   USER_MODES,
   Reply,
+  capValues,
   clientName,
   from,
   nothing,
@@ -35,6 +37,7 @@ import {
   supportedCaps,
 } from './common.js';
 import { isupportReplies, lusersReplies, motdReplies } from './queries.js';
+import { checkNickOwnership, isServiceNick } from './accounts.js';
 
 /** The CAP version from which cap-notify is implied (IRCv3 capability negotiation 3.2). */
 const CAP_VERSION_302 = 302;
@@ -66,7 +69,9 @@ export function cap(ctx: CommandContext, client: Client, msg: IrcMessage): Outco
         client.capVersion = CAP_VERSION_302;
         client.caps = withMember(client.caps, 'cap-notify');
       }
-      r.toSelf(capReply('LS', supportedCaps.join(' ')));
+      // CAP LS 302 lists values too (`sasl=PLAIN,...`); older clients get the names alone.
+      const withValues = client.capVersion >= CAP_VERSION_302;
+      r.toSelf(capReply('LS', supportedCaps.map((c) => (withValues && capValues[c] !== undefined ? `${c}=${capValues[c]}` : c)).join(' ')));
       hold();
       break;
     }
@@ -95,6 +100,11 @@ export function cap(ctx: CommandContext, client: Client, msg: IrcMessage): Outco
       break;
     }
     case 'END':
+      // Registration does not wait for a SASL exchange left unfinished: it is abandoned.
+      if (client.sasl !== null && !client.registered) {
+        client.sasl = null;
+        r.numeric(ERR_SASLABORTED, 'SASL authentication aborted');
+      }
       if (!client.registered) r.effect({ type: 'irc.capEnded' });
       break;
     case 'ACK':
@@ -136,11 +146,15 @@ export async function nick(ctx: CommandContext, client: Client, msg: IrcMessage)
   if (wanted === '') return r.numeric(ERR_NONICKNAMEGIVEN, 'No nickname given').outcome();
   if (!isValidNick(wanted, ctx.config.nickLength)) return r.numeric(ERR_ERRONEUSNICKNAME, wanted, 'Erroneous nickname').outcome();
   if (client.nick === wanted) return r.outcome();
+  if (isServiceNick(wanted)) return r.numeric(ERR_ERRONEUSNICKNAME, wanted, 'Nickname is reserved for a service').outcome();
   const claim = await ctx.state.claimNick(client.id, wanted, ctx.now());
   if (!claim.ok) return r.numeric(ERR_NICKNAMEINUSE, wanted, 'Nickname is already in use').outcome();
   const oldSource = sourceOf(client);
   client.nick = wanted;
-  if (client.registered) r.toChannels(claim.channels, from(oldSource, 'NICK', wanted), { plus: [client.id] });
+  if (client.registered) {
+    r.toChannels(claim.channels, from(oldSource, 'NICK', wanted), { plus: [client.id] });
+    await checkNickOwnership(ctx, client, r);
+  }
   return r.effect({ type: 'irc.nickSet' }).outcome();
 }
 
@@ -198,6 +212,8 @@ export async function welcome(ctx: CommandContext, client: Client): Promise<Outc
     modes: [...client.modes].sort().join(''),
     signonAt: now,
   });
+  // Logged in before registration (SASL, REGISTER): the network learns it with the user.
+  if (client.account !== null) await ctx.state.setAccount(client.id, client.account);
   const r = new Reply(ctx, client);
   r.numeric(RPL_WELCOME, `Welcome to the ${ctx.config.network} IRC Network, ${sourceOf(client)}`);
   r.numeric(RPL_YOURHOST, `Your host is ${server}, running version ${ctx.version}`);
@@ -206,6 +222,7 @@ export async function welcome(ctx: CommandContext, client: Client): Promise<Outc
   isupportReplies(ctx, client, r);
   await lusersReplies(ctx, r);
   motdReplies(ctx, r);
+  await checkNickOwnership(ctx, client, r);
   return r.outcome();
 }
 

@@ -9,6 +9,8 @@
 //
 // Handlers live beside this file, grouped by concern:
 //   registration.ts  CAP PASS NICK USER PING PONG QUIT, and welcome/passwordMismatch/depart
+//   sasl.ts          AUTHENTICATE (SASL) and REGISTER (draft/account-registration)
+//   nickServ.ts      NICKSERV/NS and /msg NickServ (accounts.ts: logging in, nick ownership)
 //   channels.ts      JOIN PART TOPIC NAMES LIST KICK INVITE
 //   messaging.ts     PRIVMSG NOTICE
 //   queries.ts       WHO WHOIS WHOWAS ISON USERHOST VERSION TIME LUSERS MOTD AWAY, and 005
@@ -24,6 +26,8 @@ import { notice, privmsg } from './messaging.js';
 import { mode } from './modes.js';
 import { away, ison, isupportTokens as tokens, lusers, motd, time, userhost, version, who, whois, whowas } from './queries.js';
 import * as registration from './registration.js';
+import { nickServCommand } from './nickServ.js';
+import { authenticate, register } from './sasl.js';
 import { ERR_NEEDMOREPARAMS, ERR_NOPRIVILEGES, ERR_UNKNOWNCOMMAND } from '../wire/numerics.js';
 import type { Client, CommandContext, MaybePromise, Outcome } from './types.js';
 
@@ -57,6 +61,11 @@ export const commands: Readonly<Record<string, CommandSpec>> = Object.freeze({
   PING: { handler: registration.ping, minParams: 1, usablePreReg: true },
   PONG: { handler: registration.pong, minParams: 0, usablePreReg: true },
   QUIT: { handler: registration.quit, minParams: 0, usablePreReg: true },
+  // Accounts.
+  AUTHENTICATE: { handler: authenticate, minParams: 1, usablePreReg: true, cap: 'sasl' },
+  REGISTER: { handler: register, minParams: 3, usablePreReg: true, cap: 'draft/account-registration' },
+  NICKSERV: { handler: nickServCommand, minParams: 0 },
+  NS: { handler: nickServCommand, minParams: 0 },
   // Channels.
   JOIN: { handler: join, minParams: 1 },
   PART: { handler: part, minParams: 1 },

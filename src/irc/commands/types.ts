@@ -8,6 +8,8 @@
 // the session machine must hear. They never touch a socket, so they are tested without one.
 
 import type { IrcConfig } from '../../core/config.js';
+import type { LoginThrottle } from '../../identity/throttle.js';
+import type { Store } from '../../store/store.js';
 import type { NetworkState } from '../state/networkState.js';
 import type { IrcMessage } from '../wire/message.js';
 
@@ -17,6 +19,10 @@ export interface CommandContext {
   config: IrcConfig;
   /** Nicks, users and channels of the network. */
   state: NetworkState;
+  /** Accounts, registered channels and bans, kept across restarts (SQLite or PostgreSQL). */
+  store: Store;
+  /** Failed logins per account and per IP (IDENTIFY, SASL): guessing stays slow. */
+  logins: LoginThrottle;
   /** The clock (ms since the epoch); tests pass a fixed one. */
   now: () => number;
   /** The server's greeting: the MOTD when config.motd is null. */
@@ -59,8 +65,23 @@ export interface Client {
   modes: ReadonlySet<string>;
   /** The away message, or null when not away. */
   away: string | null;
+  /** The account the client is logged in to (its display spelling), or null. */
+  account: string | null;
+  /** SHA-256 fingerprint (lowercase hex) of the TLS client certificate it presented, or null. */
+  readonly certfp: string | null;
+  /** The SASL exchange under way (AUTHENTICATE), or null. */
+  sasl: SaslExchange | null;
   /** Last time the client sent a command other than PING/PONG (ms), for WHOIS idle. */
   lastActiveAt: number;
+}
+
+/** An AUTHENTICATE exchange in progress: the mechanism and what it needs between steps. */
+export interface SaslExchange {
+  mechanism: string;
+  /** The client's payload so far (it comes in 400-byte chunks). */
+  payload: unknown;
+  /** Mechanism state between messages (SCRAM's first exchange). */
+  step: unknown;
 }
 
 /** Where a message goes. Resolved by the session adapter when the outcome is applied. */
@@ -79,6 +100,18 @@ export type Target =
 export interface Send {
   to: Target;
   message: IrcMessage;
+  /** Only recipients that enabled this capability get it (account-notify's ACCOUNT). */
+  onlyCap?: string;
+  /**
+   * Recipients that enabled `cap` get `message` here instead (null: nothing), e.g. the longer
+   * JOIN of extended-join.
+   */
+  capVariant?: CapVariant;
+}
+
+export interface CapVariant {
+  cap: string;
+  message: IrcMessage | null;
 }
 
 /**
@@ -97,12 +130,25 @@ export type SessionEffect =
   /** PASS given; `matches` says whether it equals the server password (true when none is set). */
   | { type: 'irc.passGiven'; matches: boolean }
   /** QUIT: the client leaves with this reason (already formatted, e.g. `Quit: bye`). */
-  | { type: 'irc.quit'; reason: string };
+  | { type: 'irc.quit'; reason: string }
+  /** It holds a registered nick without being logged in to that account: the grace starts. */
+  | { type: 'irc.nickUnowned' }
+  /** It no longer does (logged in, or changed to a nick it may use). */
+  | { type: 'irc.nickOwned' };
+
+/** Another client to remove from the network (GHOST, KILL), wherever it is connected. */
+export interface Kill {
+  clientId: number;
+  /** Its QUIT reason, as others see it (`Killed (NickServ (GHOST command used by bob))`). */
+  reason: string;
+}
 
 export interface Outcome {
   /** Applied in order: a JOIN must reach the joiner before the topic and NAMES replies. */
   sends: Send[];
   effects: SessionEffect[];
+  /** Other clients to remove, after the sends. */
+  kills?: Kill[];
 }
 
 export type { MaybePromise } from '../state/networkState.js';
@@ -142,6 +188,8 @@ export interface ClientInit {
   host: string;
   tls: boolean;
   at: number;
+  /** SHA-256 fingerprint of the TLS client certificate, lowercase hex; null when none. */
+  certfp?: string | null;
 }
 
 /** Who says whether a client is registered: its session (the machine's state), or a test. */
@@ -165,6 +213,9 @@ class ClientRecord implements Client {
   password: string | null = null;
   modes: ReadonlySet<string> = noMembers;
   away: string | null = null;
+  account: string | null = null;
+  readonly certfp: string | null;
+  sasl: SaslExchange | null = null;
   lastActiveAt: number;
 
   constructor(
@@ -176,6 +227,7 @@ class ClientRecord implements Client {
     this.host = init.host;
     this.tls = init.tls;
     this.connectedAt = init.at;
+    this.certfp = init.certfp ?? null;
     this.lastActiveAt = init.at;
   }
 

@@ -17,7 +17,7 @@
 import type { Redis } from 'ioredis';
 import { nodeOf } from '../state/ids.js';
 import type { IrcMessage } from '../wire/message.js';
-import type { NetworkBus, RemoteDelivery } from '../session/routing.js';
+import type { DeliveryForms, NetworkBus, RemoteDelivery } from '../session/routing.js';
 import type { StateControl } from './redisState.js';
 
 /** `o` the publishing node, `s` its sequence number on that pub/sub channel. */
@@ -98,15 +98,15 @@ export class RedisBus implements NetworkBus {
     await this.options.subscriber.unsubscribe(name);
   }
 
-  toChannels(channels: string[], except: number | undefined, message: IrcMessage, time: string): void {
-    const delivery: RemoteDelivery = { kind: 'channels', channels, message, time };
+  toChannels(channels: string[], except: number | undefined, message: IrcMessage, time: string, forms: DeliveryForms = {}): void {
+    const delivery: RemoteDelivery = { kind: 'channels', channels, message, time, ...forms };
     if (except !== undefined) delivery.except = except;
     const target = channels.length === 1 ? this.channelOf(channels[0]!) : this.allChannel;
     this.publish(target, { d: delivery });
   }
 
-  toClient(clientId: number, message: IrcMessage, time: string): void {
-    this.publish(this.channelOfNode(nodeOf(clientId)), { d: { kind: 'client', clientId, message, time } });
+  toClient(clientId: number, message: IrcMessage, time: string, forms: DeliveryForms = {}): void {
+    this.publish(this.channelOfNode(nodeOf(clientId)), { d: { kind: 'client', clientId, message, time, ...forms } });
   }
 
   /** A control message of the network state for another node (e.g. its client was kicked). */

@@ -35,6 +35,12 @@ export interface RedisNetworkOptions {
   heartbeatMs: number;
   nodeTimeoutMs: number;
   logger: Logger;
+  /**
+   * The node's store (accounts, channels, bans): every node of a network must use the same one,
+   * or a nick registered on one would be free on another. Its id is recorded on the network by
+   * the first node; a node with another store is refused (STORE_MISMATCH).
+   */
+  store?: { id: string; kind: string; where: string };
 }
 
 export interface RedisNetwork {
@@ -67,6 +73,19 @@ function shownUrl(url: string): string {
   }
 }
 
+/** Records the network's store on first use; refuses a node whose store is another one. */
+async function claimStore(redis: Redis, prefix: string, store: { id: string; kind: string; where: string }): Promise<void> {
+  const key = `${prefix}store`;
+  await redis.set(key, store.id, 'NX');
+  const shared = await redis.get(key);
+  if (shared !== null && shared !== store.id) {
+    throw new ChatError(
+      'STORE_MISMATCH',
+      `this node's store (${store.kind} ${store.where}) is not the one the network's other nodes share: give every node the same --database (or, on one machine, the same --data-dir)`,
+    );
+  }
+}
+
 export async function connectRedisNetwork(options: RedisNetworkOptions): Promise<RedisNetwork> {
   const { logger } = options;
   const prefix = prefixOf(options.network);
@@ -85,6 +104,16 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     redis.disconnect();
     subscriber.disconnect();
     throw new ChatError('LISTEN_FAILED', `cannot reach Redis at ${shownUrl(options.url)}: ${(err as Error).message}`);
+  }
+
+  if (options.store) {
+    try {
+      await claimStore(redis, prefix, options.store);
+    } catch (err) {
+      redis.disconnect();
+      subscriber.disconnect();
+      throw err;
+    }
   }
 
   const nodeName = `${options.serverName}#${randomBytes(3).toString('hex')}`;
@@ -197,6 +226,7 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
         },
         registered: c.registered,
         away: c.away,
+        account: c.account,
         lastActiveAt: c.lastActiveAt,
         channels,
       });

@@ -137,6 +137,10 @@ export class RedisState implements NetworkState {
     await this.runRaw('setUserField', String(clientId), 'away', away === null ? '0' : '1', away ?? '');
   }
 
+  async setAccount(clientId: number, account: string | null): Promise<void> {
+    await this.runRaw('setUserField', String(clientId), 'account', account === null ? '0' : '1', account ?? '');
+  }
+
   async setUserModes(clientId: number, modes: string): Promise<void> {
     await this.runRaw('setUserModes', String(clientId), sortedLetters(modes));
   }

@@ -31,6 +31,7 @@ export interface RestoreUser {
   profile: UserProfile;
   registered: boolean;
   away: string | null;
+  account: string | null;
   /** Defaults to profile.signonAt. */
   lastActiveAt?: number;
   channels: RestoreChannel[];
@@ -68,6 +69,7 @@ export function restoreUserOf(s: RawSnapshot): RestoreUser {
     profile: { user: u.user, host: u.host, realname: u.realname, server: u.server, tls: u.tls, modes: u.modes, signonAt: u.signonAt },
     registered: s.registered,
     away: u.away,
+    account: u.account,
     lastActiveAt: u.lastActiveAt,
     channels: list<RawSnapshotChannel>(s.channels).map((c) => {
       const ch = channelRecord(c.channel);
@@ -96,6 +98,7 @@ export function restorePayload(u: RestoreUser): string {
     signonAt: String(u.profile.signonAt),
     lastActiveAt: String(u.lastActiveAt ?? u.profile.signonAt),
     away: u.away,
+    account: u.account,
     channels: u.channels.map((c) => ({
       name: c.name,
       folded: fold(c.name),

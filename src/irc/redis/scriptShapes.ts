@@ -40,6 +40,7 @@ export function userRecord(u: RawUser): UserRecord {
     server: u.server,
     tls: u.tls,
     away: u.away,
+    account: u.account,
     modes: u.modes,
     signonAt: Number(u.signonAt),
     lastActiveAt: Number(u.lastActiveAt),

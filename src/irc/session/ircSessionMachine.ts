@@ -13,7 +13,7 @@
 // decides when registration is complete. Its `registered` state (tag `registered`) is the one
 // place that says a client is registered; the Client record reads it from here.
 
-import { assertEvent, assign, setup } from 'xstate';
+import { assertEvent, assign, cancel, raise, setup } from 'xstate';
 import { isUsablePreReg, preRegistrationCommands } from '../commands/table.js';
 import type { IrcMessage } from '../wire/message.js';
 
@@ -25,6 +25,7 @@ export type IrcCloseReason =
   | 'sendqExceeded' // it did not read its output: more than sendqBytes waiting
   | 'excessFlood' // more than recvqBytes of commands waiting to run
   | 'badPassword' // PASS missing or wrong when the server has a password
+  | 'killed' // an operator's KILL, NickServ GHOST, or a network ban
   | 'tooManyFromIp' // maxConnectionsPerIp reached for its address
   | 'clientEnded' // the client ended its side (FIN)
   | 'clientGone' // the socket closed under us
@@ -36,6 +37,8 @@ export interface IrcSessionLimits {
   pingIntervalMs: number;
   pingTimeoutMs: number;
   closeTimeoutMs: number;
+  /** A registered nick used without its account is renamed after this long (irc.nickUnowned). */
+  nickEnforceGraceMs: number;
 }
 
 export interface IrcSessionInput {
@@ -71,6 +74,13 @@ export type IrcSessionEvent =
   | { type: 'irc.userSet' }
   | { type: 'irc.passGiven'; matches: boolean }
   | { type: 'irc.quit'; reason: string }
+  // From the handlers: the client holds a registered nick without being logged in to its
+  // account (the grace starts), or no longer does (it logged in, or changed nick).
+  | { type: 'irc.nickUnowned' }
+  | { type: 'irc.nickOwned' }
+  | { type: 'timer.nickEnforce' }
+  // From the network: the client is removed (KILL, GHOST, a network ban), with the reason.
+  | { type: 'irc.killed'; reason: string }
   // From the adapter's limits on what a client may leave waiting.
   | { type: 'client.flood' }
   | { type: 'client.sendqExceeded' }
@@ -91,6 +101,10 @@ export const ircSessionEventSources: Record<IrcSessionEvent['type'], string> = {
   'irc.userSet': 'the USER handler: username and realname accepted',
   'irc.passGiven': 'the PASS handler, saying whether it matches the server password',
   'irc.quit': 'the QUIT handler, with the reason others will see',
+  'irc.nickUnowned': "the welcome, NICK and NickServ LOGOUT: the client holds a registered nick without being logged in to its account",
+  'irc.nickOwned': 'the same handlers and every login: the nick is now its own, or free',
+  'timer.nickEnforce': 'the machine itself, `nickEnforceGraceMs` after `irc.nickUnowned` (a delayed `raise`, cancelled by `irc.nickOwned`)',
+  'irc.killed': "the network: NickServ GHOST, an operator's KILL or a network ban, from any node",
   'client.flood': 'the adapter: more than `recvqBytes` of commands are waiting to run',
   'client.sendqExceeded': 'the adapter: more than `sendqBytes` of output is waiting for the client to read it',
   'socket.end': "`'end'` on the socket: the client half-closed (sent FIN; over WebSocket, its close frame)",
@@ -117,6 +131,8 @@ export function quitText(context: IrcSessionContext): string {
       return 'Excess Flood';
     case 'badPassword':
       return 'Bad password';
+    case 'killed':
+      return context.quitMessage ?? 'Killed';
     case 'tooManyFromIp':
       return 'Too many connections from your IP address';
     case 'socketError':
@@ -161,6 +177,10 @@ export const ircSessionMachine = setup({
     endSocket: () => {},
     /** Give up on a client that neither reads nor closes. */
     destroySocket: () => {},
+    /** The grace is over: if it still holds a registered nick not its own, rename it to a guest nick. */
+    enforceNick: () => {},
+    scheduleNickEnforcement: raise({ type: 'timer.nickEnforce' }, { id: 'nickEnforce', delay: 'nickEnforceGrace' }),
+    cancelNickEnforcement: cancel('nickEnforce'),
     logSocketError: () => {},
     logClosed: () => {},
 
@@ -176,6 +196,13 @@ export const ircSessionMachine = setup({
       closeReason: 'quit' as const,
       quitMessage: ({ event }) => {
         assertEvent(event, 'irc.quit');
+        return event.reason;
+      },
+    }),
+    recordKill: assign({
+      closeReason: 'killed' as const,
+      quitMessage: ({ event }) => {
+        assertEvent(event, 'irc.killed');
         return event.reason;
       },
     }),
@@ -212,6 +239,7 @@ export const ircSessionMachine = setup({
     pingInterval: ({ context }) => context.limits.pingIntervalMs,
     pingTimeout: ({ context }) => context.limits.pingTimeoutMs,
     closeTimeout: ({ context }) => context.limits.closeTimeoutMs,
+    nickEnforceGrace: ({ context }) => context.limits.nickEnforceGraceMs,
   },
 }).createMachine({
   id: 'ircSession',
@@ -238,6 +266,12 @@ export const ircSessionMachine = setup({
       initial: 'connected',
       on: {
         'irc.quit': { target: 'quitting', actions: 'recordQuit' },
+        'irc.killed': { target: 'quitting', actions: 'recordKill' },
+        // Nick ownership: a registered nick held without its account gets nickEnforceGraceMs to
+        // log in; the timer restarts when another such nick is taken, stops once it is owned.
+        'irc.nickUnowned': { actions: ['cancelNickEnforcement', 'scheduleNickEnforcement'] },
+        'irc.nickOwned': { actions: 'cancelNickEnforcement' },
+        'timer.nickEnforce': { actions: 'enforceNick' },
         'client.flood': { target: 'quitting', actions: 'closeForFlood' },
         'client.sendqExceeded': { target: 'quitting', actions: 'closeForSendq' },
         'socket.end': { target: 'quitting', actions: 'closeForClientEnd' },

@@ -1,5 +1,6 @@
 // What goes out to clients: each message serialised once per form whatever the number of
-// recipients (with and without a server-time tag), queued per client and written once per
+// recipients (with and without a server-time tag, with and without the sender's account tag
+// for account-tag), queued per client and written once per
 // event-loop turn as one write. A client whose unread output passes sendqBytes gets
 // `client.sendqExceeded`, and nobody else ever waits for it.
 
@@ -14,17 +15,31 @@ export interface SharedMessage {
   plainBytes: number | null;
   timedBytes: number | null;
   time: string;
+  /**
+   * The sender's account (account-tag), or null: recipients that enabled account-tag get it
+   * as an `account` tag, in forms of their own (made only when such a recipient exists).
+   */
+  account: string | null;
+  tagged: SharedMessage | null;
 }
 
-export function shared(message: IrcMessage, time: string): SharedMessage {
-  return { message, plain: null, timed: null, plainBytes: null, timedBytes: null, time };
+export function shared(message: IrcMessage, time: string, account: string | null = null): SharedMessage {
+  return { message, plain: null, timed: null, plainBytes: null, timedBytes: null, time, account, tagged: null };
+}
+
+/** The form a client gets: with the account tag if it has account-tag and there is one. */
+function formFor(m: SharedMessage, caps: ReadonlySet<string>): SharedMessage {
+  if (m.account === null || !caps.has('account-tag')) return m;
+  return (m.tagged ??= shared({ ...m.message, tags: { ...m.message.tags, account: m.account } }, m.time));
 }
 
 /** Queues one message for a client; written with the rest of this turn's output. */
-export function send(session: Session, message: IrcMessage | SharedMessage): void {
+export function send(session: Session, sent: IrcMessage | SharedMessage): void {
   if (session.muted) return;
   session.stats.linesOut++;
-  const timed = session.client.caps.has('server-time');
+  const caps = session.client.caps;
+  const message = 'plain' in sent ? formFor(sent, caps) : sent;
+  const timed = caps.has('server-time');
   const line = lineFor(message, timed);
   const out = (session.out ??= []);
   out.push(line);

@@ -3,25 +3,89 @@
 // the rest to the bus; the bus hands what other nodes sent back through `deliverToMembers` and
 // `localSession`. Without a bus this process is the whole network.
 
-import type { Send } from '../commands/types.js';
+import { fold } from '../wire/casemap.js';
+import type { CapVariant, Client, Send } from '../commands/types.js';
 import type { NetworkState } from '../state/networkState.js';
 import { connectionOf, nodeOf } from '../state/ids.js';
 import type { IrcMessage } from '../wire/message.js';
 import { send, shared, type SharedMessage } from './outbox.js';
 import type { Session } from './session.js';
 
+/**
+ * What decides a message's form per recipient, besides its server-time: the sender's account
+ * (account-tag), a capability without which the recipient gets nothing, another form for the
+ * holders of a capability (see Send).
+ */
+export interface DeliveryForms {
+  account?: string;
+  onlyCap?: string;
+  capVariant?: CapVariant;
+}
+
 /** Delivery to clients on other nodes (implemented by src/irc/redis/bus.ts). */
 export interface NetworkBus {
   /** To the members of these (folded) channels on other nodes, each once, except `except`. */
-  toChannels(channels: string[], except: number | undefined, message: IrcMessage, time: string): void;
+  toChannels(channels: string[], except: number | undefined, message: IrcMessage, time: string, forms?: DeliveryForms): void;
   /** To one client on another node. */
-  toClient(clientId: number, message: IrcMessage, time: string): void;
+  toClient(clientId: number, message: IrcMessage, time: string, forms?: DeliveryForms): void;
 }
 
 /** What another node sent for this node's clients. */
-export type RemoteDelivery =
+export type RemoteDelivery = (
   | { kind: 'channels'; channels: string[]; except?: number; message: IrcMessage; time: string }
-  | { kind: 'client'; clientId: number; message: IrcMessage; time: string };
+  | { kind: 'client'; clientId: number; message: IrcMessage; time: string }
+) &
+  DeliveryForms;
+
+/** A delivery ready for this node's clients: each form shared by every recipient that gets it. */
+interface LocalDelivery {
+  message: SharedMessage;
+  onlyCap: string | null;
+  variant: { cap: string; message: SharedMessage | null } | null;
+}
+
+function localDelivery(message: IrcMessage, time: string, forms: DeliveryForms): LocalDelivery {
+  const account = forms.account ?? null;
+  const variant = forms.capVariant;
+  return {
+    message: shared(message, time, account),
+    onlyCap: forms.onlyCap ?? null,
+    variant: variant ? { cap: variant.cap, message: variant.message && shared(variant.message, time, account) } : null,
+  };
+}
+
+/** Queues the delivery's form for one client, if it gets one. */
+function sendTo(session: Session, d: LocalDelivery): void {
+  if (d.onlyCap === null && d.variant === null) return send(session, d.message);
+  const caps = session.client.caps;
+  if (d.onlyCap !== null && !caps.has(d.onlyCap)) return;
+  if (d.variant !== null && caps.has(d.variant.cap)) {
+    if (d.variant.message) send(session, d.variant.message);
+    return;
+  }
+  send(session, d.message);
+}
+
+/**
+ * The sender's account when the message is the sender's own (its source is the sender), for
+ * account-tag: a NOTICE from NickServ or the server carries none. NICK's source is the old nick.
+ */
+function accountOf(client: Client, message: IrcMessage): string | undefined {
+  if (client.account === null || message.source === null) return undefined;
+  const bang = message.source.indexOf('!');
+  if (bang < 0) return undefined;
+  const nick = message.source.slice(0, bang);
+  return message.command === 'NICK' || (client.nick !== null && fold(nick) === fold(client.nick)) ? client.account : undefined;
+}
+
+function formsOf(from: Session, s: Send): DeliveryForms {
+  const forms: DeliveryForms = {};
+  const account = accountOf(from.client, s.message);
+  if (account !== undefined) forms.account = account;
+  if (s.onlyCap !== undefined) forms.onlyCap = s.onlyCap;
+  if (s.capVariant !== undefined) forms.capVariant = s.capVariant;
+  return forms;
+}
 
 export class Router {
   constructor(
@@ -39,32 +103,37 @@ export class Router {
 
   deliver(from: Session, s: Send): void {
     const to = s.to;
-    if (to.kind === 'self') return send(from, s.message);
-    const message = shared(s.message, new Date(this.now()).toISOString());
+    const plain = s.onlyCap === undefined && s.capVariant === undefined && from.client.account === null;
+    if (to.kind === 'self' && plain) return send(from, s.message);
+    const time = new Date(this.now()).toISOString();
+    const forms = plain ? {} : formsOf(from, s);
+    const d = localDelivery(s.message, time, forms);
+    if (to.kind === 'self') return sendTo(from, d);
     const bus = this.bus;
     if (to.kind === 'client') {
       if (nodeOf(to.clientId) === this.nodeIndex) {
         const target = this.localSession(to.clientId);
-        if (target) send(target, message);
-      } else bus?.toClient(to.clientId, s.message, message.time);
+        if (target) sendTo(target, d);
+      } else bus?.toClient(to.clientId, s.message, time, forms);
       return;
     }
-    this.deliverToMembers(to.channels, to.except, message);
+    this.deliverToMembers(to.channels, to.except, d);
     // Other nodes' members get one message per node from the bus; a `plus` client elsewhere
     // (kicked: no longer a member there) gets its own.
-    bus?.toChannels(to.channels, to.except, s.message, message.time);
+    bus?.toChannels(to.channels, to.except, s.message, time, forms);
     for (const id of to.plus ?? []) {
       if (id === to.except) continue;
-      if (nodeOf(id) !== this.nodeIndex) bus?.toClient(id, s.message, message.time);
+      if (nodeOf(id) !== this.nodeIndex) bus?.toClient(id, s.message, time, forms);
       else if (!this.isMemberOfAny(id, to.channels)) {
         const target = this.localSession(id);
-        if (target) send(target, message);
+        if (target) sendTo(target, d);
       }
     }
   }
 
   /** To this node's members of the channels, each once even when they share several. */
-  deliverToMembers(channels: string[], except: number | undefined, message: SharedMessage): void {
+  deliverToMembers(channels: string[], except: number | undefined, d: LocalDelivery | SharedMessage): void {
+    if ('plain' in d) d = { message: d, onlyCap: null, variant: null };
     const seen = channels.length > 1 ? new Set<number>() : null;
     for (const channel of channels) {
       for (const id of this.state.localMembers(channel)) {
@@ -74,17 +143,17 @@ export class Router {
           seen.add(id);
         }
         const target = this.localSession(id);
-        if (target) send(target, message);
+        if (target) sendTo(target, d);
       }
     }
   }
 
   /** Delivers what another node sent for this node's clients. */
   deliverRemote(delivery: RemoteDelivery): void {
-    const message = shared(delivery.message, delivery.time);
-    if (delivery.kind === 'channels') return this.deliverToMembers(delivery.channels, delivery.except, message);
+    const d = localDelivery(delivery.message, delivery.time, delivery);
+    if (delivery.kind === 'channels') return this.deliverToMembers(delivery.channels, delivery.except, d);
     const target = this.localSession(delivery.clientId);
-    if (target) send(target, message);
+    if (target) sendTo(target, d);
   }
 
   private isMemberOfAny(id: number, channels: string[]): boolean {

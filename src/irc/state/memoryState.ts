@@ -1,7 +1,8 @@
 // The network state in this process's memory: the NetworkState for a single server (or a
 // single worker), no dependencies. Every operation answers synchronously, so each is atomic by
 // construction (nothing else runs in between). Maps are keyed by folded names; records handed
-// out are copies.
+// out are copies. Longer than 500 lines because it is every NetworkState operation in one
+// class, each a few lines, kept together so that each one's atomicity can be read in place.
 //
 // What a client can make grow is bounded: its own channels (maxChannelsPerClient, checked at
 // join), a channel's bans (maxBans, given by the caller from maxBansPerChannel), a channel's
@@ -119,6 +120,7 @@ export class MemoryState implements NetworkState {
         server: '',
         tls: false,
         away: null,
+        account: null,
         modes: '',
         signonAt: at,
         lastActiveAt: at,
@@ -170,6 +172,11 @@ export class MemoryState implements NetworkState {
   setAway(clientId: number, away: string | null): void {
     const entry = this.users.get(clientId);
     if (entry) entry.away = away;
+  }
+
+  setAccount(clientId: number, account: string | null): void {
+    const entry = this.users.get(clientId);
+    if (entry) entry.account = account;
   }
 
   setUserModes(clientId: number, modes: string): void {
@@ -477,6 +484,7 @@ function record(u: UserEntry): UserRecord {
     server: u.server,
     tls: u.tls,
     away: u.away,
+    account: u.account,
     modes: u.modes,
     signonAt: u.signonAt,
     lastActiveAt: u.lastActiveAt,

@@ -78,6 +78,8 @@ export interface UserRecord {
   tls: boolean;
   /** Away message, or null when not away. */
   away: string | null;
+  /** The account the user is logged in to (display spelling), or null. */
+  account: string | null;
   /** User modes, as letters in alphabetical order ('' or 'i'). */
   modes: string;
   /** Registration time, ms since the epoch (WHOIS 317 signon). */
@@ -291,6 +293,9 @@ export interface NetworkState {
   findUsers(mask: string): MaybePromise<UserRecord[]>;
 
   setAway(clientId: number, away: string | null): MaybePromise<void>;
+
+  /** Records the account the client logged in to (or out of, with null), for WHOIS and other nodes. */
+  setAccount(clientId: number, account: string | null): MaybePromise<void>;
 
   /** Sets the client's user modes (letters, e.g. 'i' or ''). */
   setUserModes(clientId: number, modes: string): MaybePromise<void>;

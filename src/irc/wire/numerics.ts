@@ -95,3 +95,15 @@ export const ERR_INVALIDMODEPARAM = '696';
  * run; try again. RFC 2812's "temporarily unavailable" numeric, used for any command.
  */
 export const ERR_UNAVAILRESOURCE = '437';
+
+// Accounts (WHOIS) and SASL (IRCv3 sasl-3.1/3.2).
+export const RPL_WHOISACCOUNT = '330';
+export const RPL_LOGGEDIN = '900';
+export const RPL_LOGGEDOUT = '901';
+export const ERR_NICKLOCKED = '902';
+export const RPL_SASLSUCCESS = '903';
+export const ERR_SASLFAIL = '904';
+export const ERR_SASLTOOLONG = '905';
+export const ERR_SASLABORTED = '906';
+export const ERR_SASLALREADY = '907';
+export const RPL_SASLMECHS = '908';

@@ -92,13 +92,17 @@ export function describeNetworkState(name: string, makeState: (limits?: StateLim
         await expect(async () => s.register(1, profile('a'))).rejects.toThrow(/holds no nick/);
       });
 
-      it('keeps the user record current: away, modes (sorted), idle time', async () => {
+      it('keeps the user record current: away, account, modes (sorted), idle time', async () => {
         const s = await fresh();
         await addUser(s, 1, 'a', { tls: true, realname: 'Alice A' });
         expect(await s.user('A')).toEqual({
           clientId: 1, nick: 'a', user: '~a', host: '10.0.0.1', realname: 'Alice A', server: 'irc.test',
-          tls: true, away: null, modes: '', signonAt: T, lastActiveAt: T,
+          tls: true, away: null, account: null, modes: '', signonAt: T, lastActiveAt: T,
         });
+        await s.setAccount(1, 'Alice');
+        expect((await s.user('a'))?.account).toBe('Alice');
+        await s.setAccount(1, null);
+        expect((await s.user('a'))?.account).toBeNull();
         await s.setAway(1, 'gone: back at 5');
         await s.setUserModes(1, 'wi');
         await s.touch(1, T + 500);

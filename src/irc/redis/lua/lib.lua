@@ -8,7 +8,7 @@
 --   nicks          hash   folded nick -> id of the client holding it (registered or not)
 --   user:<id>      hash   nick (display), folded, node, registered '0'|'1', user, host,
 --                         realname, server, tls '0'|'1', modes, signonAt, lastActiveAt (ms),
---                         away (absent when not away)
+--                         away (absent when not away), account (absent when not logged in)
 --   uchans:<id>    zset   folded channels the client is in, scored by join sequence
 --   node:<n>       set    ids of the clients node n holds (every nick holder), for removeNode
 --   channels       zset   folded names of every channel, scored by creation sequence (LIST order)
@@ -104,7 +104,7 @@ local function userKey(id) return P .. 'user:' .. id end
 
 local function record(id, u)
   return { clientId = id, nick = u.nick, user = u.user, host = u.host, realname = u.realname,
-    server = u.server, tls = u.tls == '1', away = u.away or NULL, modes = u.modes,
+    server = u.server, tls = u.tls == '1', away = u.away or NULL, account = u.account or NULL, modes = u.modes,
     signonAt = u.signonAt, lastActiveAt = u.lastActiveAt }
 end
 

@@ -12,6 +12,7 @@ redis.call('HSET', key, 'nick', r.nick, 'folded', r.folded, 'node', node, 'regis
   'user', r.user, 'host', r.host, 'realname', r.realname, 'server', r.server, 'tls', r.tls and '1' or '0',
   'modes', r.modes, 'signonAt', r.signonAt, 'lastActiveAt', r.lastActiveAt)
 if r.away ~= NULL then redis.call('HSET', key, 'away', r.away) end
+if r.account ~= NULL then redis.call('HSET', key, 'account', r.account) end
 redis.call('HSET', P .. 'nicks', r.folded, id)
 redis.call('SADD', P .. 'node:' .. node, id)
 countHolder(node, 1)

@@ -1,0 +1,120 @@
+// Logging in and out, and nick ownership: what NickServ, SASL and draft/account-registration
+// share. Logging in sets the client's account here and on the network (WHOIS 330 and other
+// nodes see it), answers 900, and tells those sharing a channel who enabled account-notify.
+// A registered nick held by someone not logged in to its account starts the session machine's
+// grace timer (irc.nickUnowned); when it runs out, enforceNick renames the holder to a guest.
+
+import { randomInt } from 'node:crypto';
+import { ChatError } from '../../core/errors.js';
+import { fold } from '../wire/casemap.js';
+import type { IrcMessage } from '../wire/message.js';
+import { RPL_LOGGEDIN, RPL_LOGGEDOUT } from '../wire/numerics.js';
+import { Reply, clientName, from, sourceOf } from './common.js';
+import type { Client, CommandContext, Outcome } from './types.js';
+
+/** The services' nicks: nobody may take them, and messages to them are commands. */
+export const serviceNicks = ['NickServ', 'ChanServ'] as const;
+export type ServiceNick = (typeof serviceNicks)[number];
+
+const foldedServiceNicks = new Set(serviceNicks.map((n) => fold(n)));
+
+export function isServiceNick(nick: string): boolean {
+  return foldedServiceNicks.has(fold(nick));
+}
+
+/** `NOTICE <client> :<text>` from a service (`NickServ!NickServ@services`). */
+export function serviceNotice(client: Client, service: ServiceNick, text: string): IrcMessage {
+  return from(`${service}!${service}@services`, 'NOTICE', clientName(client), text);
+}
+
+/** The account key of a name: accounts are compared as nicks are (rfc1459 folding). */
+export function accountKey(name: string): string {
+  return fold(name);
+}
+
+/** ACCOUNT to those sharing a channel with the client (and itself) who enabled account-notify. */
+async function accountNotify(ctx: CommandContext, client: Client, r: Reply, account: string): Promise<void> {
+  if (!client.registered || client.nick === null) return;
+  const channels = (await ctx.state.channelsOf(client.nick)).map((c) => fold(c.name));
+  r.send({ to: { kind: 'channels', channels, plus: [client.id] }, message: from(sourceOf(client), 'ACCOUNT', account), onlyCap: 'account-notify' });
+}
+
+/** The client is now logged in to `account` (display spelling): 900, the network told. */
+export async function logIn(ctx: CommandContext, client: Client, r: Reply, account: string): Promise<void> {
+  client.account = account;
+  if (client.registered) {
+    await ctx.state.setAccount(client.id, account);
+    await accountNotify(ctx, client, r, account);
+  }
+  r.numeric(RPL_LOGGEDIN, sourceOf(client), account, `You are now logged in as ${account}`);
+  if (client.nick !== null && accountKey(client.nick) === accountKey(account)) r.effect({ type: 'irc.nickOwned' });
+}
+
+/** The client is logged out: 901, the network told, and its nick's ownership checked again. */
+export async function logOut(ctx: CommandContext, client: Client, r: Reply): Promise<void> {
+  client.account = null;
+  if (client.registered) {
+    await ctx.state.setAccount(client.id, null);
+    await accountNotify(ctx, client, r, '*');
+  }
+  r.numeric(RPL_LOGGEDOUT, sourceOf(client), 'You are now logged out');
+  await checkNickOwnership(ctx, client, r);
+}
+
+/**
+ * Whether the client may keep its nick: free (no account), its own, or someone else's account
+ * (the grace timer starts, with a notice saying how to log in). While the store is unavailable
+ * nobody is renamed: an outage must not cost people their nicks.
+ */
+export async function checkNickOwnership(ctx: CommandContext, client: Client, r: Reply): Promise<void> {
+  if (client.nick === null) return;
+  const key = accountKey(client.nick);
+  if (client.account !== null && accountKey(client.account) === key) {
+    r.effect({ type: 'irc.nickOwned' });
+    return;
+  }
+  let registered: boolean;
+  try {
+    registered = (await ctx.store.account(key)) !== null;
+  } catch (err) {
+    if (err instanceof ChatError && err.code === 'STORE_UNAVAILABLE') return;
+    throw err;
+  }
+  if (!registered) {
+    r.effect({ type: 'irc.nickOwned' });
+    return;
+  }
+  const seconds = Math.round(ctx.config.nickEnforceGraceMs / 1000);
+  r.toSelf(
+    serviceNotice(
+      client,
+      'NickServ',
+      `This nickname is registered. Log in within ${seconds} seconds (/msg NickServ IDENTIFY <password>, or SASL) or you will be renamed.`,
+    ),
+  );
+  r.effect({ type: 'irc.nickUnowned' });
+}
+
+/**
+ * The grace is over (the machine's timer.nickEnforce): a client still holding a registered
+ * nick that is not its account's gets a free `Guest<digits>` nick, seen by everyone sharing a
+ * channel as a NICK change.
+ */
+export async function enforceNick(ctx: CommandContext, client: Client): Promise<Outcome> {
+  const r = new Reply(ctx, client);
+  const nick = client.nick;
+  if (nick === null) return r.outcome();
+  if (client.account !== null && accountKey(client.account) === accountKey(nick)) return r.outcome();
+  if ((await ctx.store.account(accountKey(nick))) === null) return r.outcome();
+  for (let tries = 0; tries < 10; tries++) {
+    const guest = `Guest${randomInt(10_000, 100_000)}`;
+    const claim = await ctx.state.claimNick(client.id, guest, ctx.now());
+    if (!claim.ok) continue;
+    const oldSource = sourceOf(client);
+    client.nick = guest;
+    r.toSelf(serviceNotice(client, 'NickServ', `You did not log in to ${nick}: you are now ${guest}.`));
+    r.toChannels(claim.channels, from(oldSource, 'NICK', guest), { plus: [client.id] });
+    break;
+  }
+  return r.outcome();
+}

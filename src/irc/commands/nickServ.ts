@@ -1,0 +1,199 @@
+// NickServ, built in: `/msg NickServ <command>` (or `/ns`, `NICKSERV <command>`) answered by
+// NOTICEs from NickServ, as users of every services package expect:
+//   REGISTER <password> [email]      the current nick becomes an account; logged in at once
+//   IDENTIFY [account] <password>    log in (throttled per account and per IP)
+//   LOGOUT                           log out
+//   INFO [account]                   when it was registered, its channels (email: owner only)
+//   SET PASSWORD <new password>      change the password (logged in)
+//   DROP <password>                  delete the account you are logged in to, with its channels
+//   GHOST <nick>                     disconnect whoever holds your account's nick
+//   CERT ADD [fingerprint] | DEL <fingerprint> | LIST   TLS certificates for SASL EXTERNAL
+//   HELP
+// Passwords are hashed off the event loop (src/identity/passwords.ts); nothing here logs them.
+
+import { ChatError } from '../../core/errors.js';
+import { randomBytes } from 'node:crypto';
+import { deriveCredentials, hashPassword, passwordProblem, verifyPassword } from '../../identity/passwords.js';
+import type { IrcMessage } from '../wire/message.js';
+import { accountKey, checkNickOwnership, logIn, logOut, serviceNotice } from './accounts.js';
+import { Reply } from './common.js';
+import type { Client, CommandContext, Outcome } from './types.js';
+
+/** SHA-256 fingerprints as CERT ADD accepts them: 64 hex digits, colons allowed. */
+const fingerprintPattern = /^(?:[0-9a-f]{2}:?){31}[0-9a-f]{2}$/i;
+
+const help = [
+  'NickServ keeps accounts: an account is a nick with a password, and logging in proves you own it.',
+  'REGISTER <password> [email]  - register your current nick as an account',
+  'IDENTIFY [account] <password> - log in (or use SASL: your client may do it for you)',
+  'LOGOUT                        - log out',
+  'INFO [account]                - what is known of an account',
+  'SET PASSWORD <new password>   - change your password',
+  'DROP <password>               - delete your account and the channels it registered',
+  'GHOST <nick>                  - disconnect a client holding your nick',
+  'CERT ADD [fingerprint] | CERT DEL <fingerprint> | CERT LIST - TLS client certificates for SASL EXTERNAL',
+];
+
+type Say = (text: string) => void;
+
+/** Checks a login against the throttle, then the stored hash; counts the failure or success. */
+export async function checkPassword(ctx: CommandContext, client: Client, name: string, password: string): Promise<'ok' | 'wrong' | 'throttled'> {
+  const key = accountKey(name);
+  const keys = [`account:${key}`, `ip:${client.ip}`];
+  if (!ctx.logins.check(keys).ok) return 'throttled';
+  const credentials = await ctx.store.credentials(key);
+  // An unknown account costs a hash too, so that timing does not tell which accounts exist.
+  const ok = credentials !== null ? await verifyPassword(password, credentials.passwordHash) : (await verifyPassword(password, await dummyHash()), false);
+  if (ok) ctx.logins.succeeded(keys);
+  else ctx.logins.failed(keys);
+  return ok ? 'ok' : 'wrong';
+}
+
+// A hash of a password nobody knows, made once, for the unknown-account path above.
+let dummy: Promise<string> | null = null;
+const dummyHash = (): Promise<string> => (dummy ??= hashPassword(randomBytes(18).toString('base64')));
+
+async function register(ctx: CommandContext, client: Client, r: Reply, say: Say, args: string[]): Promise<void> {
+  const [password, email] = args;
+  if (password === undefined) return say('Syntax: REGISTER <password> [email]');
+  if (client.account !== null) return say(`You are already logged in as ${client.account}.`);
+  const nick = client.nick;
+  if (nick === null || !client.registered) return say('Finish connecting first.');
+  const problem = passwordProblem(password);
+  if (problem !== null) return say(problem);
+  const credentials = await deriveCredentials(password);
+  const created = await ctx.store.createAccount(accountKey(nick), { name: nick, email: email ?? null, registeredAt: ctx.now() }, credentials);
+  if (!created) return say(`${nick} is already registered.`);
+  say(`Account ${nick} registered. You are now logged in; log in next time with SASL or /msg NickServ IDENTIFY <password>.`);
+  await logIn(ctx, client, r, nick);
+}
+
+async function identify(ctx: CommandContext, client: Client, r: Reply, say: Say, args: string[]): Promise<void> {
+  if (args.length === 0) return say('Syntax: IDENTIFY [account] <password>');
+  const [name, password] = args.length >= 2 ? [args[0]!, args[1]!] : [client.nick ?? '', args[0]!];
+  const account = await ctx.store.account(accountKey(name));
+  const verdict = await checkPassword(ctx, client, name, password);
+  if (verdict === 'throttled') return say('Too many failed logins: wait a minute and try again.');
+  if (verdict === 'wrong' || account === null) return say('Invalid account name or password.');
+  if (client.account !== null && accountKey(client.account) === accountKey(account.name)) return say(`You are already logged in as ${account.name}.`);
+  say(`You are now logged in as ${account.name}.`);
+  await logIn(ctx, client, r, account.name);
+}
+
+async function info(ctx: CommandContext, client: Client, say: Say, args: string[]): Promise<void> {
+  const name = args[0] ?? client.account ?? client.nick ?? '';
+  const account = await ctx.store.account(accountKey(name));
+  if (!account) return say(`${name} is not registered.`);
+  const own = client.account !== null && accountKey(client.account) === accountKey(account.name);
+  say(`Account ${account.name}, registered ${new Date(account.registeredAt).toUTCString()}.`);
+  const channels = await ctx.store.channelsFoundedBy(accountKey(account.name));
+  if (channels.length > 0) say(`Channels registered: ${channels.join(' ')}`);
+  if (own) {
+    say(`Email: ${account.email ?? '(none)'}`);
+    say(`TLS certificates: ${account.certificates.length === 0 ? '(none)' : account.certificates.join(' ')}`);
+  }
+}
+
+async function setPassword(ctx: CommandContext, client: Client, say: Say, args: string[]): Promise<void> {
+  if ((args[0] ?? '').toUpperCase() !== 'PASSWORD' || args[1] === undefined) return say('Syntax: SET PASSWORD <new password>');
+  if (client.account === null) return say('You are not logged in.');
+  const problem = passwordProblem(args[1]);
+  if (problem !== null) return say(problem);
+  const changed = await ctx.store.setCredentials(accountKey(client.account), await deriveCredentials(args[1]));
+  say(changed ? 'Password changed.' : `${client.account} is no longer registered.`);
+}
+
+async function drop(ctx: CommandContext, client: Client, r: Reply, say: Say, args: string[]): Promise<void> {
+  if (client.account === null) return say('You are not logged in.');
+  if (args[0] === undefined) return say('Syntax: DROP <password> (deletes your account and the channels it registered)');
+  const name = client.account;
+  const verdict = await checkPassword(ctx, client, name, args[0]);
+  if (verdict === 'throttled') return say('Too many failed logins: wait a minute and try again.');
+  if (verdict === 'wrong') return say('Wrong password: the account was not dropped.');
+  await ctx.store.dropAccount(accountKey(name));
+  say(`Account ${name} dropped.`);
+  await logOut(ctx, client, r);
+}
+
+async function ghost(ctx: CommandContext, client: Client, r: Reply, say: Say, args: string[]): Promise<void> {
+  const nick = args[0];
+  if (nick === undefined) return say('Syntax: GHOST <nick>');
+  if (client.account === null || accountKey(client.account) !== accountKey(nick)) return say(`You must be logged in to ${nick} to ghost it.`);
+  const user = await ctx.state.user(nick);
+  if (!user || user.clientId === client.id) return say(`${nick} is not online.`);
+  r.kill(user.clientId, `Killed (NickServ (GHOST command used by ${client.nick ?? '*'}))`);
+  say(`${user.nick} has been disconnected.`);
+}
+
+async function cert(ctx: CommandContext, client: Client, say: Say, args: string[]): Promise<void> {
+  if (client.account === null) return say('You are not logged in.');
+  const key = accountKey(client.account);
+  const sub = (args[0] ?? '').toUpperCase();
+  if (sub === 'LIST') {
+    const account = await ctx.store.account(key);
+    return say(`TLS certificates: ${!account || account.certificates.length === 0 ? '(none)' : account.certificates.join(' ')}`);
+  }
+  if (sub !== 'ADD' && sub !== 'DEL') return say('Syntax: CERT ADD [fingerprint] | CERT DEL <fingerprint> | CERT LIST');
+  const given = args[1] ?? (sub === 'ADD' ? client.certfp : null);
+  if (given === null || given === undefined) return say('Connect with a TLS client certificate, or give its SHA-256 fingerprint.');
+  if (!fingerprintPattern.test(given)) return say('A fingerprint is the SHA-256 of the certificate: 64 hex digits.');
+  const fingerprint = given.replaceAll(':', '').toLowerCase();
+  if (sub === 'DEL') return say((await ctx.store.removeCertificate(key, fingerprint)) ? 'Certificate removed.' : 'That certificate is not on your account.');
+  const added = await ctx.store.addCertificate(key, fingerprint);
+  const answers = { added: `Certificate ${fingerprint} added: SASL EXTERNAL logs you in with it.`, exists: 'That certificate is already on your account.', taken: 'That certificate belongs to another account.', noAccount: `${client.account} is no longer registered.` };
+  say(answers[added]);
+}
+
+/** One NickServ command line (the text of a PRIVMSG to NickServ, or NICKSERV's params). */
+export async function nickServ(ctx: CommandContext, client: Client, text: string): Promise<Outcome> {
+  const r = new Reply(ctx, client);
+  const say: Say = (line) => void r.toSelf(serviceNotice(client, 'NickServ', line));
+  const [command = '', ...args] = text.split(' ').filter((w) => w.length > 0);
+  try {
+    switch (command.toUpperCase()) {
+      case 'REGISTER':
+        await register(ctx, client, r, say, args);
+        break;
+      case 'IDENTIFY':
+      case 'LOGIN':
+        await identify(ctx, client, r, say, args);
+        break;
+      case 'LOGOUT':
+        if (client.account === null) say('You are not logged in.');
+        else await logOut(ctx, client, r);
+        break;
+      case 'INFO':
+        await info(ctx, client, say, args);
+        break;
+      case 'SET':
+        await setPassword(ctx, client, say, args);
+        break;
+      case 'DROP':
+        await drop(ctx, client, r, say, args);
+        break;
+      case 'GHOST':
+        await ghost(ctx, client, r, say, args);
+        break;
+      case 'CERT':
+        await cert(ctx, client, say, args);
+        break;
+      case 'HELP':
+      case '':
+        for (const line of help) say(line);
+        break;
+      default:
+        say(`Unknown command ${command}. /msg NickServ HELP lists them.`);
+    }
+  } catch (err) {
+    if (!(err instanceof ChatError) || err.code !== 'STORE_UNAVAILABLE') throw err;
+    say('Accounts are unavailable right now (the store cannot be reached): nothing was changed, try again shortly.');
+  }
+  return r.outcome();
+}
+
+/** NICKSERV <command> [args] and NS: the same as /msg NickServ. */
+export function nickServCommand(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
+  return nickServ(ctx, client, msg.params.join(' '));
+}
+
+export { checkNickOwnership };
