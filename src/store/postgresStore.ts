@@ -35,6 +35,9 @@ const defaults = {
  */
 const migrationLockKey = 0x63686174_73746f72n;
 
+/** How long opening may wait for another node's migration, or run its own. */
+const migrateTimeoutMs = 5 * 60_000;
+
 /** BIGINT columns (ms times) as numbers: exact up to 2^53 ms, the year 285,616. */
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -85,9 +88,52 @@ const channelSelect = `
   SELECT c.name, a.name AS founder, c.registered_at, c.topic, c.topic_set_by, c.topic_set_at, c.modes, c.channel_key, c.user_limit
   FROM channels c JOIN accounts a ON a.key = c.founder`;
 
+/**
+ * Brings the database up to this server's schema and gives its id. On a connection of its own
+ * with a limit of its own (migrateTimeoutMs): waiting for another node's migration, or running
+ * a long one, must not hit queryTimeoutMs. Under the lock, one transaction per migration, each
+ * re-reading the version (another node may have moved it while this one waited).
+ */
+async function migrate(url: string, where: string, connectTimeoutMs: number): Promise<string> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, query_timeout: migrateTimeoutMs, types });
+  // Its failures reach the awaiting query; an unheard error event would crash the process.
+  client.on('error', () => {});
+  let finished = false;
+  try {
+    await client.connect();
+    const all = migrationsFor('postgres');
+    for (;;) {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [migrationLockKey.toString()]);
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+      const applied = await client.query<{ version: number }>('SELECT coalesce(max(version), 0) AS version FROM schema_migrations');
+      const next = pendingMigrations(all, applied.rows[0]!.version, where)[0];
+      if (!next) break;
+      await client.query(next.sql);
+      await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [next.version, next.name, Date.now()]);
+      await client.query('COMMIT');
+    }
+    // The first node to get here writes the id; every other one reads the same.
+    await client.query("INSERT INTO store_meta (key, value) VALUES ('id', $1) ON CONFLICT (key) DO NOTHING", [randomUUID()]);
+    const { rows } = await client.query<{ value: string }>("SELECT value FROM store_meta WHERE key = 'id'");
+    await client.query('COMMIT');
+    finished = true;
+    return rows[0]!.value;
+  } catch (err) {
+    if (err instanceof ChatError) throw err;
+    throw new ChatError('STORE_UNAVAILABLE', `cannot open ${where}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    // After a failure, not awaited: a frozen server would never answer the goodbye. Closing the
+    // session rolls back whatever transaction was open.
+    const ended = client.end().catch(() => {});
+    if (finished) await ended;
+  }
+}
+
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
   const where = describe(url);
   const { poolSize, connectTimeoutMs, queryTimeoutMs } = { ...defaults, ...options };
+  const id = await migrate(url, where, connectTimeoutMs);
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -143,36 +189,6 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       client.off('error', onClientError);
       client.release(failure);
     }
-  }
-
-  // Open: migrate under the lock, one transaction per migration, each re-reading the version
-  // (another node may have moved it while this one waited), then read (or write) the id.
-  let id: string;
-  try {
-    const all = migrationsFor('postgres');
-    for (;;) {
-      const done = await transaction(async (client) => {
-        await client.query('SELECT pg_advisory_xact_lock($1)', [migrationLockKey.toString()]);
-        await client.query(
-          'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
-        );
-        const applied = await client.query<{ version: number }>('SELECT coalesce(max(version), 0) AS version FROM schema_migrations');
-        const next = pendingMigrations(all, applied.rows[0]!.version, where)[0];
-        if (!next) return true;
-        await client.query(next.sql);
-        await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [next.version, next.name, Date.now()]);
-        return false;
-      });
-      if (done) break;
-    }
-    // The first node to get here writes the id; every other one reads the same.
-    await query("INSERT INTO store_meta (key, value) VALUES ('id', $1) ON CONFLICT (key) DO NOTHING", [randomUUID()]);
-    id = (await query("SELECT value FROM store_meta WHERE key = 'id'")).rows[0].value;
-  } catch (err) {
-    closed = true;
-    await pool.end().catch(() => {});
-    if (err instanceof ChatError) throw err;
-    throw new ChatError('STORE_UNAVAILABLE', `cannot open ${where}: ${(err as Error).message}`, { cause: err });
   }
 
   return {
