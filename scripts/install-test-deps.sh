@@ -5,15 +5,23 @@
 #   tmux      the terminal irssi runs in: send-keys to type, capture-pane to read the screen
 #   openssl   certificates for the TLS tests
 #   redis-server  the shared network state of IRC nodes (test/redis/)
+#   postgresql    the PostgreSQL store: its tests run their own cluster (test/store/postgres.test.ts)
 # One line per package. apt-get runs only when something is missing. Not root and something
 # missing: prints the command to run and exits 1. Safe to run again and again.
 set -euo pipefail
 
 # package:command pairs (the command that proves the package is there)
-wanted=(chromium:chromium irssi:irssi tmux:tmux openssl:openssl redis-server:redis-server)
+wanted=(chromium:chromium irssi:irssi tmux:tmux openssl:openssl redis-server:redis-server postgresql:initdb)
 
 # ngircd lives in /usr/sbin, which a non-root PATH may lack.
 PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+
+# Where a command is: on PATH, or else in Debian's versioned PostgreSQL directory
+# (/usr/lib/postgresql/<version>/bin, which holds initdb and is not on PATH), newest first.
+locate() {
+  command -v "$1" 2>/dev/null && return
+  ls -1d /usr/lib/postgresql/*/bin/"$1" 2>/dev/null | sort -V | tail -n1 | grep .
+}
 
 version() {
   case "$1" in
@@ -22,13 +30,14 @@ version() {
     tmux) tmux -V 2>/dev/null ;;
     openssl) openssl version 2>/dev/null ;;
     redis-server) redis-server --version 2>/dev/null | cut -d' ' -f1-3 ;;
+    postgresql) "$(locate initdb)" --version 2>/dev/null | head -n1 ;;
   esac
 }
 
 missing=()
 for pair in "${wanted[@]}"; do
   pkg="${pair%%:*}" cmd="${pair#*:}"
-  if command -v "$cmd" >/dev/null 2>&1; then
+  if locate "$cmd" >/dev/null; then
     echo "$pkg: found ($(version "$pkg"))"
   else
     missing+=("$pkg")
