@@ -7,10 +7,14 @@ import { humanLogger, silentLogger } from '../src/core/logger.js';
 import { greetingProtocol } from '../src/greeting/session.js';
 import { ircProtocol } from '../src/irc/session/protocol.js';
 import type { NetworkState } from '../src/irc/state/networkState.js';
+import type { Store } from '../src/store/store.js';
+import { testStore } from './store/tempStore.js';
 
 export interface ServeOptions extends ServerOptions {
   /** IRC: the network state to run on (a proxy that answers late, ...); in memory if unset. */
   ircState?: NetworkState;
+  /** IRC: the store; the process's temporary SQLite store if unset (test/store/tempStore.ts). */
+  store?: Store;
 }
 
 /**
@@ -21,7 +25,10 @@ export function serve(config: ServerConfig, options: ServeOptions = {}): ServerH
   const logger = options.logger ?? silentLogger;
   const protocol =
     config.protocol === 'irc'
-      ? ircProtocol(config, logger, options.inspect, options.ircState ? { state: options.ircState } : {})
+      ? ircProtocol(config, logger, options.inspect, {
+          store: options.store ?? testStore(),
+          ...(options.ircState ? { state: options.ircState } : {}),
+        })
       : greetingProtocol(config, logger, options.inspect);
   return startServer(config, protocol, options);
 }

@@ -1,5 +1,8 @@
 // Runs the built CLI (dist/, what `npm start` runs) as a real child process.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -15,8 +18,24 @@ export interface Running {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
 }
 
+let dataDir: string | null = null;
+
+/**
+ * The --data-dir of IRC servers this test process starts without one (one for the process,
+ * removed at exit), so that no test writes the store into the project's own data/.
+ */
+export function testDataDir(): string {
+  if (dataDir === null) {
+    const dir = (dataDir = mkdtempSync(path.join(tmpdir(), 'test-data-')));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return dataDir;
+}
+
 export function run(bin: string, args: string[], input?: string): Running {
-  const proc = spawn(process.execPath, [bin, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const needsStore = bin === serverBin && args.includes('irc') && !args.includes('--data-dir') && !args.includes('--database');
+  const full = needsStore ? [...args, '--data-dir', testDataDir()] : args;
+  const proc = spawn(process.execPath, [bin, ...full], { stdio: ['pipe', 'pipe', 'pipe'] });
   if (input === undefined) proc.stdin!.end();
   else proc.stdin!.end(input);
   return watch(proc);

@@ -204,7 +204,7 @@ export interface IrcConfig {
   /**
    * Failed logins (IDENTIFY, SASL) allowed per account and per IP address within
    * loginWindowMs; past it further attempts are refused (without checking the password) until
-   * the window has passed. Slows password guessing to a few tries a minute.
+   * the window has passed: at most 1,440 guesses a day at one account.
    */
   loginFailuresPerWindow: number;
   loginWindowMs: number;
@@ -265,8 +265,8 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
     dataDir: 'data',
     databaseUrl: null,
     nickEnforceGraceMs: 30_000,
-    loginFailuresPerWindow: 5,
-    loginWindowMs: 60_000,
+    loginFailuresPerWindow: 10,
+    loginWindowMs: 600_000,
   }) as IrcConfig,
 });
 

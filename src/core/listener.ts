@@ -96,6 +96,10 @@ function createListener(config: ListenerConfig): { server: net.Server; tls: bool
       key: readFileSync(config.tlsKey),
       allowHalfOpen: true,
       handshakeTimeout: config.tlsHandshakeTimeoutMs,
+      // A client may present a certificate (IRC's SASL EXTERNAL logs in by its fingerprint);
+      // none is required and none is checked against a CA: self-signed is the norm there.
+      requestCert: true,
+      rejectUnauthorized: false,
     });
     return { server, tls: true };
   }

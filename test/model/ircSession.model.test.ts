@@ -64,6 +64,7 @@ const limits: IrcSessionLimits = {
   pingIntervalMs: 1_200,
   pingTimeoutMs: 1_200,
   closeTimeoutMs: 1_000,
+  nickEnforceGraceMs: 30_000,
 };
 // Budgets for the flood and sendq steps (see `floodBytes` and `overflowOutput`). Flood control
 // is loose (40 lines at once, 40 a second) so that fakelag never delays a registration line past

@@ -5,7 +5,7 @@ import { preRegistrationCommands } from '../../src/irc/commands/table.js';
 import { ircSessionMachine, quitText, type IrcSessionInput } from '../../src/irc/session/ircSessionMachine.js';
 import { message } from '../../src/irc/wire/message.js';
 
-const limits = { registrationTimeoutMs: 10_000, pingIntervalMs: 1_000, pingTimeoutMs: 500, closeTimeoutMs: 300 };
+const limits = { registrationTimeoutMs: 10_000, pingIntervalMs: 1_000, pingTimeoutMs: 500, closeTimeoutMs: 300, nickEnforceGraceMs: 2_000 };
 
 const effects = [
   'logOpened', 'sendConnectNotice', 'startReading', 'runCommand', 'replyNotRegistered', 'refusePassword',

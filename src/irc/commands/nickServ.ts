@@ -44,7 +44,9 @@ export async function checkPassword(ctx: CommandContext, client: Client, name: s
   const credentials = await ctx.store.credentials(key);
   // An unknown account costs a hash too, so that timing does not tell which accounts exist.
   const ok = credentials !== null ? await verifyPassword(password, credentials.passwordHash) : (await verifyPassword(password, await dummyHash()), false);
-  if (ok) ctx.logins.succeeded(keys);
+  // A success clears the account's count only: clearing the address's would let one good
+  // account reset it between guesses at others.
+  if (ok) ctx.logins.succeeded([keys[0]!]);
   else ctx.logins.failed(keys);
   return ok ? 'ok' : 'wrong';
 }

@@ -35,7 +35,7 @@ function authenticateLine(ctx: CommandContext, chunk: string): IrcMessage {
   return from(ctx.config.serverName, 'AUTHENTICATE', chunk);
 }
 
-function fail(r: Reply, client: Client, text = 'SASL authentication failed'): Outcome {
+function fail(r: Reply, client: Client, text = 'SASL authentication failed: Invalid account credentials'): Outcome {
   client.sasl = null;
   return r.numeric(ERR_SASLFAIL, text).outcome();
 }
@@ -87,7 +87,7 @@ async function scram(ctx: CommandContext, client: Client, r: Reply, bytes: Buffe
       ctx.logins.failed(keys);
       return fail(r, client);
     }
-    ctx.logins.succeeded(keys);
+    ctx.logins.succeeded([keys[0]!]);
     exchange.step = { at: 'final', account: result.account } satisfies ScramStep;
     for (const chunk of chunkPayload(Buffer.from(result.serverFinal))) r.toSelf(authenticateLine(ctx, chunk));
     return r.outcome();

@@ -21,7 +21,10 @@ import type { DeliveryForms, NetworkBus, RemoteDelivery } from '../session/routi
 import type { StateControl } from './redisState.js';
 
 /** `o` the publishing node, `s` its sequence number on that pub/sub channel. */
-type Payload = { o: number; s: number; d: RemoteDelivery } | { o: number; s: number; c: StateControl };
+type Payload =
+  | { o: number; s: number; d: RemoteDelivery }
+  | { o: number; s: number; c: StateControl }
+  | { o: number; s: number; k: { clientId: number; reason: string } };
 
 export interface RedisBusOptions {
   /** The command connection (shared with the state, so a state's control message and the
@@ -33,6 +36,8 @@ export interface RedisBusOptions {
   nodeIndex: number;
   onDelivery(delivery: RemoteDelivery): void;
   onControl(control: StateControl): void;
+  /** Another node removes one of this node's clients (KILL, GHOST). */
+  onKill(clientId: number, reason: string): void;
   /** A PUBLISH failed (Redis unreachable): the caller logs it; nothing is retried. */
   onPublishFailed(error: unknown): void;
   /**
@@ -109,12 +114,16 @@ export class RedisBus implements NetworkBus {
     this.publish(this.channelOfNode(nodeOf(clientId)), { d: { kind: 'client', clientId, message, time, ...forms } });
   }
 
+  kill(clientId: number, reason: string): void {
+    this.publish(this.channelOfNode(nodeOf(clientId)), { k: { clientId, reason } });
+  }
+
   /** A control message of the network state for another node (e.g. its client was kicked). */
   control(nodeIndex: number, control: StateControl): void {
     this.publish(this.channelOfNode(nodeIndex), { c: control });
   }
 
-  private publish(channel: string, body: { d: RemoteDelivery } | { c: StateControl }): void {
+  private publish(channel: string, body: { d: RemoteDelivery } | { c: StateControl } | { k: { clientId: number; reason: string } }): void {
     // Numbered per pub/sub channel, so a receiver that was cut off can tell how much it missed.
     const s = (this.sent.get(channel) ?? 0) + 1;
     this.sent.set(channel, s);
@@ -138,6 +147,7 @@ export class RedisBus implements NetworkBus {
       this.options.onLost(payload.o, ircChannel, payload.s - last - 1);
     }
     if ('c' in payload) this.options.onControl(payload.c);
+    else if ('k' in payload) this.options.onKill(payload.k.clientId, payload.k.reason);
     else this.options.onDelivery(payload.d);
   }
 

@@ -139,6 +139,7 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     nodeIndex,
     onDelivery: (delivery) => protocol?.deliverRemote(delivery),
     onControl: (control) => state.applyControl(control),
+    onKill: (clientId, reason) => protocol?.kill(clientId, reason),
     onPublishFailed: (err) => logger.log('error', 'network.publishFailed', { message: (err as Error).message }),
     onLost: (origin, channel, count) => {
       logger.log('error', 'network.deliveriesLost', { origin, channel: channel ?? '', count });

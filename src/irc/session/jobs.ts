@@ -3,6 +3,7 @@
 // state is asynchronous on Redis) holds the session's queue until it does, so one client's
 // commands run one at a time, in order, while every other client goes on.
 
+import { ChatError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { numeric } from '../commands/common.js';
 import type { CommandContext } from '../commands/types.js';
@@ -60,9 +61,10 @@ export class JobRunner {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
-  /** Applies an outcome in order: sends to their targets, then effects to the machine. */
+  /** Applies an outcome in order: sends to their targets, then kills, then effects to the machine. */
   private apply(session: Session, outcome: Outcome): void {
     for (const s of outcome.sends) this.router.deliver(session, s);
+    for (const k of outcome.kills ?? []) this.router.kill(k.clientId, k.reason);
     const actor = session.actor;
     if (!actor) return;
     for (const effect of outcome.effects) actor.send(effect);
@@ -79,6 +81,14 @@ export class JobRunner {
           session,
           numeric(this.ctx, session.client, ERR_UNAVAILRESOURCE, what, `The network is unreachable: ${what} did not run, try again shortly`),
         );
+      }
+      return;
+    }
+    // The store unreachable (disk full, PostgreSQL gone): the same, for accounts.
+    if (err instanceof ChatError && err.code === 'STORE_UNAVAILABLE') {
+      this.logger.log('info', 'irc.storeUnavailable', { id: session.id, command: what, message: err.message });
+      if (what !== 'depart' && what !== 'welcome') {
+        send(session, numeric(this.ctx, session.client, ERR_UNAVAILRESOURCE, what, `Accounts are unavailable: ${what} did not run, try again shortly`));
       }
       return;
     }

@@ -8,7 +8,11 @@
 // applying their outcomes). What a command does is src/irc/commands/'s business; where the
 // nicks and channels live is the NetworkState's (src/irc/state/).
 
+import type { TLSSocket } from 'node:tls';
 import type { InspectionEvent } from 'xstate';
+import { LoginThrottle, loginThrottleDefaults } from '../../identity/throttle.js';
+import type { Store } from '../../store/store.js';
+import { enforceNick } from '../commands/accounts.js';
 import type { ServerConfig } from '../../core/config.js';
 import { startSession } from '../../core/leanActor.js';
 import type { Logger } from '../../core/logger.js';
@@ -58,6 +62,14 @@ function socketOnClose(this: ServedSocket): void {
  * IPv4-mapped address as plain IPv4, and an IPv6 address that starts with ':' given a leading
  * 0 (`0::1`), as InspIRCd does, since a parameter may not start with ':'.
  */
+function certificateFingerprint(socket: ServedSocket): string | null {
+  // Only a TLS socket has one (the listener asks for a client certificate and accepts any: the
+  // fingerprint is what SASL EXTERNAL checks, not a CA).
+  const peer = socket.encrypted === true ? (socket as unknown as TLSSocket).getPeerCertificate?.() : undefined;
+  const fp = peer?.fingerprint256;
+  return typeof fp === 'string' && fp !== '' ? fp.replaceAll(':', '').toLowerCase() : null;
+}
+
 function shownHost(ip: string): string {
   const v4 = ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
   return v4.startsWith(':') ? `0${v4}` : v4;
@@ -91,6 +103,8 @@ export interface IrcProtocol extends SessionProtocol {
   renamed(clientId: number, nick: string, channels: string[]): void;
   /** Delivers what another node sent for this node's clients. */
   deliverRemote(delivery: RemoteDelivery): void;
+  /** Removes one of this node's clients (another node's KILL or GHOST). */
+  kill(clientId: number, reason: string): void;
   /** Users, channels and chat messages so far, for the live view. */
   totals(): Promise<ChatTotals>;
   /** What the adapter has counted since start, for --metrics. */
@@ -98,6 +112,8 @@ export interface IrcProtocol extends SessionProtocol {
 }
 
 export interface IrcProtocolOptions {
+  /** Accounts, registered channels and bans (src/irc/service.ts opens it from the flags). */
+  store: Store;
   /** The network state; an in-memory one for this process when not given. */
   state?: NetworkState;
   /** This node's index in the network (client ids are network-wide: src/irc/state/ids.ts); 0 alone. */
@@ -111,7 +127,7 @@ export function ircProtocol(
   config: ServerConfig,
   logger: Logger,
   inspect: ((event: InspectionEvent) => void) | undefined,
-  options: IrcProtocolOptions = {},
+  options: IrcProtocolOptions,
 ): IrcProtocol {
   const irc = config.irc;
   const now = options.now ?? Date.now;
@@ -121,6 +137,11 @@ export function ircProtocol(
   const ctx: CommandContext = {
     config: irc,
     state,
+    store: options.store,
+    logins: new LoginThrottle(
+      { ...loginThrottleDefaults, failuresPerWindow: irc.loginFailuresPerWindow, windowMs: irc.loginWindowMs },
+      now,
+    ),
     now,
     greeting: config.greeting,
     version: serverVersion,
@@ -136,6 +157,7 @@ export function ircProtocol(
     pingIntervalMs: irc.pingIntervalMs,
     pingTimeoutMs: irc.pingTimeoutMs,
     closeTimeoutMs: config.closeTimeoutMs,
+    nickEnforceGraceMs: irc.nickEnforceGraceMs,
   };
 
   const sessionLogic = ircSessionMachine.provide({
@@ -208,6 +230,10 @@ export function ircProtocol(
         socket.resume();
         socket.end(goodbye);
       },
+      enforceNick: ({ context }) => {
+        const session = sessions.get(context.id);
+        if (session && !session.departed) jobs.runAfter(session, 'nickEnforce', () => enforceNick(ctx, session.client));
+      },
       destroySocket: ({ context }) => {
         const session = sessions.get(context.id);
         if (session) abort(session.socket);
@@ -243,6 +269,7 @@ export function ircProtocol(
       router.deliver(session, { to: { kind: 'channels', channels, except: clientId }, message: change });
     },
     deliverRemote: (delivery) => router.deliverRemote(delivery),
+    kill: (clientId, reason) => router.kill(clientId, reason),
     async totals() {
       const counts = await state.counts();
       return { users: counts.localUsers, channels: counts.channels, messages: stats.chatMessages };
@@ -257,6 +284,7 @@ export function ircProtocol(
         host: shownHost(ip),
         tls: socket.encrypted === true,
         at: now(),
+        certfp: certificateFingerprint(socket),
       });
       sessions.set(id, session);
       socket[kSession] = session;

@@ -28,6 +28,8 @@ export interface NetworkBus {
   toChannels(channels: string[], except: number | undefined, message: IrcMessage, time: string, forms?: DeliveryForms): void;
   /** To one client on another node. */
   toClient(clientId: number, message: IrcMessage, time: string, forms?: DeliveryForms): void;
+  /** Removes a client on another node (KILL, GHOST): it quits with `reason`. */
+  kill(clientId: number, reason: string): void;
 }
 
 /** What another node sent for this node's clients. */
@@ -146,6 +148,12 @@ export class Router {
         if (target) sendTo(target, d);
       }
     }
+  }
+
+  /** Removes a client from the network wherever it is connected: it quits with `reason`. */
+  kill(clientId: number, reason: string): void {
+    if (nodeOf(clientId) !== this.nodeIndex) return this.bus?.kill(clientId, reason);
+    this.localSession(clientId)?.actor?.send({ type: 'irc.killed', reason });
   }
 
   /** Delivers what another node sent for this node's clients. */

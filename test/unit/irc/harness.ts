@@ -8,6 +8,9 @@ import { depart, dispatch, welcome, type CommandContext } from '../../../src/irc
 import { MemoryState, type MemoryStateOptions } from '../../../src/irc/state/memoryState.js';
 import { newClient, type Client, type Outcome, type Send, type SessionEffect } from '../../../src/irc/commands/types.js';
 import { parseMessage, serializeMessage } from '../../../src/irc/wire/message.js';
+import { LoginThrottle } from '../../../src/identity/throttle.js';
+import type { Store } from '../../../src/store/store.js';
+import { testStore } from '../../store/tempStore.js';
 
 export const START = 1_700_000_000_000;
 
@@ -37,13 +40,15 @@ export interface Harness {
   depart(client: Client, reason: string): Promise<Result>;
 }
 
-export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: MemoryStateOptions = {}): Harness {
+export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: MemoryStateOptions = {}, store: Store = testStore()): Harness {
   const config: IrcConfig = { ...defaultConfig.irc, serverName: 'irc.test', network: 'TestNet', ...overrides };
   const state = new MemoryState(stateOptions);
   const clock = { now: START };
   const ctx: CommandContext = {
     config,
     state,
+    store,
+    logins: new LoginThrottle(undefined, () => clock.now),
     now: () => clock.now,
     greeting: 'Hello there',
     version: 'test-1.0',
@@ -77,8 +82,13 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
   function resolve(self: Client, outcome: Outcome): Result {
     const deliveries: Array<{ id: number; line: string }> = [];
     for (const send of outcome.sends) {
-      const line = serializeMessage(send.message).replace(/\r\n$/, '');
-      for (const id of recipients(self, send)) deliveries.push({ id, line });
+      for (const id of recipients(self, send)) {
+        // The forms the router picks per recipient (onlyCap, capVariant), by its caps.
+        const caps = clients.get(id)?.caps ?? new Set<string>();
+        if (send.onlyCap !== undefined && !caps.has(send.onlyCap)) continue;
+        const message = send.capVariant && caps.has(send.capVariant.cap) ? send.capVariant.message : send.message;
+        if (message) deliveries.push({ id, line: serializeMessage(message).replace(/\r\n$/, '') });
+      }
     }
     const name = (id: number): string => clients.get(id)?.nick ?? `#${id}`;
     return {

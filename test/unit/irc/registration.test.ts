@@ -50,7 +50,7 @@ describe('CAP', () => {
     const h = harness();
     const c = h.connect();
     const r = await h.run(c, 'CAP LS');
-    expect(r.lines).toEqual(['#1 <- :irc.test CAP * LS :cap-notify echo-message multi-prefix server-time']);
+    expect(r.lines).toEqual(['#1 <- :irc.test CAP * LS :account-notify account-tag cap-notify draft/account-registration echo-message extended-join multi-prefix sasl server-time']);
     expect(r.effects).toEqual([{ type: 'irc.capHeld' }]);
     expect(c.capVersion).toBe(0);
   });
@@ -75,8 +75,8 @@ describe('CAP', () => {
   it('refuses the whole request when one capability is unknown', async () => {
     const h = harness();
     const c = h.connect();
-    const r = await h.run(c, 'CAP REQ :multi-prefix sasl');
-    expect(r.lines).toEqual(['#1 <- :irc.test CAP * NAK :multi-prefix sasl']);
+    const r = await h.run(c, 'CAP REQ :multi-prefix no-such-cap');
+    expect(r.lines).toEqual(['#1 <- :irc.test CAP * NAK :multi-prefix no-such-cap']);
     expect(c.caps.size).toBe(0);
   });
 
@@ -215,7 +215,8 @@ describe('NICK', () => {
       'bob <- :alice!~alice@10.0.0.1 NICK alicia',
     ]);
     expect(r.to(carol)).toEqual([]);
-    expect(r.effects).toEqual([{ type: 'irc.nickSet' }]);
+    // The new nick is no account's: it is the client's to keep (no grace timer).
+    expect(r.effects).toEqual([{ type: 'irc.nickOwned' }, { type: 'irc.nickSet' }]);
   });
 
   it('shows a change to a client in no channel', async () => {
@@ -328,7 +329,7 @@ describe('welcome', () => {
       ':irc.test 372 alice :- Hello there',
       ':irc.test 376 alice :End of /MOTD command.',
     ]);
-    expect(r.effects).toEqual([]);
+    expect(r.effects).toEqual([{ type: 'irc.nickOwned' }]);
   });
 
   it('makes the client a user others can find', async () => {

@@ -43,7 +43,7 @@ describe('the command table', () => {
   });
 
   it('is the one list of commands usable before registration', () => {
-    expect(preRegistrationCommands).toEqual(['CAP', 'PASS', 'NICK', 'USER', 'PING', 'PONG', 'QUIT']);
+    expect(preRegistrationCommands).toEqual(['CAP', 'PASS', 'NICK', 'USER', 'PING', 'PONG', 'QUIT', 'AUTHENTICATE', 'REGISTER']);
     expect(isUsablePreReg('nick')).toBe(true);
     expect(isUsablePreReg('JOIN')).toBe(false);
     expect(isUsablePreReg('__proto__')).toBe(false);
