@@ -34,6 +34,7 @@ import {
 } from '../wire/numerics.js';
 import type { ChannelRecord, ChannelRefusal, JoinRefusal, Member } from '../state/networkState.js';
 import type { Client, Outcome, CommandContext } from './types.js';
+import { registeredChannelJoined, rememberChannel } from './chanServ.js';
 import {
   NEW_CHANNEL_FLAGS,
   Reply,
@@ -142,8 +143,14 @@ export async function join(ctx: CommandContext, client: Client, msg: IrcMessage)
       continue;
     }
     const channel = result.channel;
-    r.toChannels([fold(channel.name)], from(source, 'JOIN', channel.name));
-    topicReplies(r, channel);
+    // extended-join: members who enabled it also learn the joiner's account and realname.
+    r.send({
+      to: { kind: 'channels', channels: [fold(channel.name)] },
+      message: from(source, 'JOIN', channel.name),
+      capVariant: { cap: 'extended-join', message: from(source, 'JOIN', channel.name, client.account ?? '*', client.realname ?? '') },
+    });
+    // A registered channel: its founder opped, its kept modes and topic back if it was empty.
+    topicReplies(r, await registeredChannelJoined(ctx, client, r, result));
     namesReplies(r, ctx, client, channel, await ctx.state.members(channel.name), true);
   }
   return r.outcome();
@@ -197,6 +204,7 @@ export async function topic(ctx: CommandContext, client: Client, msg: IrcMessage
     return r.outcome();
   }
   r.toChannels([fold(result.channel)], from(sourceOf(client), 'TOPIC', result.channel, newTopic));
+  await rememberChannel(ctx, client, r, result.channel);
   return r.outcome();
 }
 

@@ -5,7 +5,7 @@
 import type { IrcMessage } from '../wire/message.js';
 import { splitText } from '../wire/split.js';
 import { ERR_TOOMANYTARGETS } from '../wire/numerics.js';
-import type { Membership } from '../state/networkState.js';
+import type { Membership, ModeChange } from '../state/networkState.js';
 import type { Client, Kill, MaybePromise, Outcome, Send, SessionEffect, Target, CommandContext } from './types.js';
 
 export type Handler = (ctx: CommandContext, client: Client, msg: IrcMessage) => MaybePromise<Outcome>;
@@ -216,4 +216,19 @@ export function limitTargets(r: Reply | null, targets: string[], max: number): s
     r.numeric(ERR_TOOMANYTARGETS, first, `Too many targets: only the first ${max} were used`);
   }
   return targets.slice(0, max);
+}
+
+/** A mode string and its parameters for what took effect: `+o-v+k`, [nick, nick, key]. */
+export function modeString(changes: ModeChange[]): { modes: string; params: string[] } {
+  let modes = '';
+  let sign = '';
+  const params: string[] = [];
+  for (const c of changes) {
+    const s = c.adding ? '+' : '-';
+    if (s !== sign) modes += s;
+    sign = s;
+    modes += c.mode;
+    if (c.param !== undefined) params.push(c.param);
+  }
+  return { modes, params };
 }

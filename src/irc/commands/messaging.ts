@@ -17,12 +17,11 @@ import type { Client, Outcome, CommandContext } from './types.js';
 import { Reply, commaList, from, isChannelName, limitTargets, sourceOf, type Handler } from './common.js';
 import { isServiceNick } from './accounts.js';
 import { nickServ } from './nickServ.js';
+import { chanServ } from './chanServ.js';
 
 /** A message to NickServ or ChanServ: its text is the service's command line. */
 function serviceCommand(ctx: CommandContext, client: Client, service: string, text: string): Promise<Outcome> {
-  // ChanServ arrives with registered channels; until then NickServ is the one service.
-  void service;
-  return nickServ(ctx, client, text);
+  return fold(service) === fold('ChanServ') ? chanServ(ctx, client, text) : nickServ(ctx, client, text);
 }
 
 /**

@@ -35,25 +35,11 @@ import {
 } from '../wire/numerics.js';
 import type { ModeChange } from '../state/networkState.js';
 import { withMember, withoutMember, type Client, type Outcome, type CommandContext } from './types.js';
-import { KEY_LENGTH, MAX_PARAM_MODES, Reply, cut, from, isChannelName, sourceOf, unixSeconds } from './common.js';
+import { KEY_LENGTH, MAX_PARAM_MODES, Reply, cut, from, isChannelName, modeString, sourceOf, unixSeconds } from './common.js';
 import { channelRefusal } from './channels.js';
+import { rememberChannel } from './chanServ.js';
 
 const flagLetters = new Set(['i', 'm', 'n', 's', 't']);
-
-/** A mode string and its parameters for what took effect: `+o-v+k`, [nick, nick, key]. */
-export function modeString(changes: ModeChange[]): { modes: string; params: string[] } {
-  let modes = '';
-  let sign = '';
-  const params: string[] = [];
-  for (const c of changes) {
-    const s = c.adding ? '+' : '-';
-    if (s !== sign) modes += s;
-    sign = s;
-    modes += c.mode;
-    if (c.param !== undefined) params.push(c.param);
-  }
-  return { modes, params };
-}
 
 /** A parameter that can be a middle param of a reply: not empty, no space, no leading ':'. */
 function isWord(s: string): boolean {
@@ -192,6 +178,8 @@ async function channelMode(ctx: CommandContext, client: Client, msg: IrcMessage,
       if (result.applied.length > 0) {
         const { modes, params } = modeString(result.applied);
         r.toChannels([fold(result.channel)], from(sourceOf(client), 'MODE', result.channel, modes, ...params));
+        // A registered channel keeps its flags, key and limit (not its ops, voices or bans).
+        if (result.applied.some((c) => !'bov'.includes(c.mode))) await rememberChannel(ctx, client, r, result.channel);
       }
     }
   }

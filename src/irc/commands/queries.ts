@@ -36,6 +36,7 @@ import {
   RPL_UNAWAY,
   RPL_USERHOST,
   RPL_VERSION,
+  RPL_WHOISACCOUNT,
   RPL_WHOISCHANNELS,
   RPL_WHOISIDLE,
   RPL_WHOISSECURE,
@@ -236,7 +237,8 @@ export async function who(ctx: CommandContext, client: Client, msg: IrcMessage):
 
 /**
  * WHOIS [server] <nick>{,<nick>}: per nick 311, 319 (the channels, +s ones hidden unless the
- * asker is in them too), 312, 301 when away, 671 when on TLS, 317; 401 for an unknown nick.
+ * asker is in them too), 312, 301 when away, 330 when logged in, 671 when on TLS, 317; 401
+ * for an unknown nick.
  * One 318 at the end naming the param as given.
  */
 export async function whois(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
@@ -263,6 +265,7 @@ export async function whois(ctx: CommandContext, client: Client, msg: IrcMessage
     }
     r.numeric(RPL_WHOISSERVER, u.nick, u.server, serverInfo(ctx));
     if (u.away !== null) r.numeric(RPL_AWAY, u.nick, u.away);
+    if (u.account !== null) r.numeric(RPL_WHOISACCOUNT, u.nick, u.account, 'is logged in as');
     if (u.tls) r.numeric(RPL_WHOISSECURE, u.nick, 'is using a secure connection');
     const idle = Math.max(0, Math.floor((now - u.lastActiveAt) / 1000));
     r.numeric(RPL_WHOISIDLE, u.nick, String(idle), unixSeconds(u.signonAt), 'seconds idle, signon time');

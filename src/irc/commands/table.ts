@@ -11,6 +11,7 @@
 //   registration.ts  CAP PASS NICK USER PING PONG QUIT, and welcome/passwordMismatch/depart
 //   sasl.ts          AUTHENTICATE (SASL) and REGISTER (draft/account-registration)
 //   nickServ.ts      NICKSERV/NS and /msg NickServ (accounts.ts: logging in, nick ownership)
+//   chanServ.ts      CHANSERV/CS and /msg ChanServ: registered channels
 //   channels.ts      JOIN PART TOPIC NAMES LIST KICK INVITE
 //   messaging.ts     PRIVMSG NOTICE
 //   queries.ts       WHO WHOIS WHOWAS ISON USERHOST VERSION TIME LUSERS MOTD AWAY, and 005
@@ -27,6 +28,7 @@ import { mode } from './modes.js';
 import { away, ison, isupportTokens as tokens, lusers, motd, time, userhost, version, who, whois, whowas } from './queries.js';
 import * as registration from './registration.js';
 import { nickServCommand } from './nickServ.js';
+import { chanServCommand } from './chanServ.js';
 import { authenticate, register } from './sasl.js';
 import { ERR_NEEDMOREPARAMS, ERR_NOPRIVILEGES, ERR_UNKNOWNCOMMAND } from '../wire/numerics.js';
 import type { Client, CommandContext, MaybePromise, Outcome } from './types.js';
@@ -66,6 +68,8 @@ export const commands: Readonly<Record<string, CommandSpec>> = Object.freeze({
   REGISTER: { handler: register, minParams: 3, usablePreReg: true, cap: 'draft/account-registration' },
   NICKSERV: { handler: nickServCommand, minParams: 0 },
   NS: { handler: nickServCommand, minParams: 0 },
+  CHANSERV: { handler: chanServCommand, minParams: 0 },
+  CS: { handler: chanServCommand, minParams: 0 },
   // Channels.
   JOIN: { handler: join, minParams: 1 },
   PART: { handler: part, minParams: 1 },

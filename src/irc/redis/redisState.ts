@@ -223,9 +223,9 @@ export class RedisState implements NetworkState {
     return list<UserChannel>(await this.run<unknown>('channelsOf', fold(nick)));
   }
 
-  async setTopic(clientId: number, name: string, topic: Topic | null): Promise<TopicResult> {
+  async setTopic(clientId: number, name: string, topic: Topic | null, asService = false): Promise<TopicResult> {
     return this.run<TopicResult>('setTopic', String(clientId), fold(name), topic ? '1' : '0',
-      topic?.text ?? '', topic?.setBy ?? '', String(topic?.setAt ?? 0));
+      topic?.text ?? '', topic?.setBy ?? '', String(topic?.setAt ?? 0), asService ? '1' : '0');
   }
 
   async applyModes(clientId: number, name: string, changes: ModeChange[], options: ModeOptions): Promise<ModeResult> {
@@ -240,7 +240,8 @@ export class RedisState implements NetworkState {
       quads.push(change.adding ? '1' : '0', change.mode, param, fold(param));
     }
     const r = await this.run<{ ok: true; channel: string; applied: unknown; errors: unknown } | Refusal<'noSuchChannel' | 'notOp'>>(
-      'applyModes', String(clientId), fold(name), String(options.maxBans), options.setBy, String(options.at), ...quads);
+      'applyModes', String(clientId), fold(name), String(options.maxBans), options.setBy, String(options.at),
+      options.asService === true ? '1' : '0', ...quads);
     if (!r.ok) return r;
     return { ok: true, channel: r.channel, applied: list<ModeChange>(r.applied), errors: list<ModeError>(r.errors) };
   }

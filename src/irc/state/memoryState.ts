@@ -303,12 +303,12 @@ export class MemoryState implements NetworkState {
     return out;
   }
 
-  setTopic(clientId: number, name: string, topic: Topic | null): TopicResult {
+  setTopic(clientId: number, name: string, topic: Topic | null, asService = false): TopicResult {
     const channel = this.channels.get(fold(name));
     if (!channel) return { ok: false, reason: 'noSuchChannel' };
     const m = channel.members.get(clientId);
-    if (!m) return { ok: false, reason: 'notOn' };
-    if (channel.flags.has('t') && !m.op) return { ok: false, reason: 'notOp' };
+    if (!asService && !m) return { ok: false, reason: 'notOn' };
+    if (!asService && channel.flags.has('t') && !m?.op) return { ok: false, reason: 'notOp' };
     channel.topic = topic ? { ...topic } : null;
     return { ok: true, channel: channel.name };
   }
@@ -316,7 +316,7 @@ export class MemoryState implements NetworkState {
   applyModes(clientId: number, name: string, changes: ModeChange[], options: ModeOptions): ModeResult {
     const channel = this.channels.get(fold(name));
     if (!channel) return { ok: false, reason: 'noSuchChannel' };
-    if (!channel.members.get(clientId)?.op) return { ok: false, reason: 'notOp' };
+    if (options.asService !== true && !channel.members.get(clientId)?.op) return { ok: false, reason: 'notOp' };
     const applied: ModeChange[] = [];
     const errors: ModeError[] = [];
     for (const change of changes) {

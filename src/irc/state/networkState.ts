@@ -269,6 +269,11 @@ export interface ModeOptions {
   /** Nick of whoever changes the modes (recorded with bans). */
   setBy: string;
   at: number;
+  /**
+   * A service makes the change (ChanServ: a registered channel's founder opped, its modes
+   * restored): no operator check, and `clientId` is not used.
+   */
+  asService?: boolean;
 }
 
 export interface NetworkState {
@@ -340,8 +345,11 @@ export interface NetworkState {
   /** The channels `nick` is in, with its status and each channel's secrecy. */
   channelsOf(nick: string): MaybePromise<UserChannel[]>;
 
-  /** Sets (or clears, with null) the topic: the setter must be a member, and an op when +t. */
-  setTopic(clientId: number, channel: string, topic: Topic | null): MaybePromise<TopicResult>;
+  /**
+   * Sets (or clears, with null) the topic: the setter must be a member, and an op when +t;
+   * `asService` (ChanServ restoring a registered channel's topic) skips both checks.
+   */
+  setTopic(clientId: number, channel: string, topic: Topic | null, asService?: boolean): MaybePromise<TopicResult>;
 
   /**
    * Applies channel mode changes as one step, the client being checked as an operator in it.

@@ -1,12 +1,13 @@
--- All mode changes under one op check; changes are ARGV quads (adding, mode, param, folded param).
-local id, f, maxBans, setBy, at = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+-- All mode changes under one op check (none when a service makes them: ARGV[6] '1'); changes
+-- are ARGV quads (adding, mode, param, folded param).
+local id, f, maxBans, setBy, at, asService = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6] == '1'
 local ckey, bkey, skey = P .. 'chan:' .. f, P .. 'bans:' .. f, P .. 'mstat:' .. f
 local c = hgetall(ckey)
 if c.name == nil then return refuse('noSuchChannel') end
-if not hasFlag(redis.call('HGET', skey, id) or '', 'o') then return refuse('notOp') end
+if not asService and not hasFlag(redis.call('HGET', skey, id) or '', 'o') then return refuse('notOp') end
 local applied, errors = {}, {}
 local flags = c.flags
-for i = 6, #ARGV, 4 do
+for i = 7, #ARGV, 4 do
   local adding, mode, param, folded = ARGV[i] == '1', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   if FLAG_MODES[mode] then
     if hasFlag(flags, mode) ~= adding then
