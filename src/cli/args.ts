@@ -61,6 +61,7 @@ export const serverFlags: FlagSpec<ConfigKey>[] = [
     kind: { type: 'choice', choices: protocolNames },
     help: "the article's greeting server, or the IRC chat server (port 6667 unless --port)",
   },
+  { flag: '--config', key: 'configFile', value: 'FILE', kind: { type: 'path' }, help: 'read settings from this YAML file (keys as these flags; flags win)' },
   { flag: '--host', key: 'host', value: 'HOST', kind: { type: 'text', allowEmpty: false }, help: 'interface to listen on' },
   { flag: '--port', key: 'port', value: 'PORT', kind: { type: 'int', min: 0, max: 65535 }, help: 'TCP port (0 = any free port)' },
   { flag: '--greeting', key: 'greeting', value: 'TEXT', kind: { type: 'text', allowEmpty: true }, help: 'first line sent to each client' },

@@ -2,8 +2,11 @@
 // The server command: flags in, a running server out. It builds the protocol `--protocol`
 // names (from the table below; the listener knows none) and hands it to the listener, picks the
 // log sink, turns SIGINT/SIGTERM into `server.shutdown` events (how shutdown happens is the
-// machine's business) and, when asked, starts the WebSocket, metrics and inspection outputs. Exit codes: 0 after a shutdown, 1 when an
-// address could not be claimed, 2 for bad flags.
+// machine's business) and, when asked, starts the WebSocket, metrics and inspection outputs.
+// `--config FILE` settings come before the flags (configFile.ts); SIGHUP reads the file's
+// operators again. `xstate-tcp-chat hash-password` turns a password on stdin into the hash an
+// `opers` entry holds. Exit codes: 0 after a shutdown, 1 when an address could not be claimed
+// (or the store opened), 2 for bad flags.
 
 import { readFileSync } from 'node:fs';
 import type { AnyStateMachine, InspectionEvent } from 'xstate';
@@ -23,6 +26,8 @@ import { Monitor, statePath } from '../ops/inspect/monitor.js';
 import type { StatelyInspector } from '../ops/inspect/statelyInspector.js';
 import type { WebServer } from '../transports/webServer.js';
 import { parseServerArgs, serverUsage } from './args.js';
+import { readConfigFile } from './configFile.js';
+import { hashPassword, passwordProblem } from '../identity/passwords.js';
 
 /** A protocol built and ready to hand to the listener; `close` runs after the listener stopped. */
 interface StartedProtocol {
@@ -42,7 +47,13 @@ const protocols: Record<ProtocolName, ProtocolEntry> = {
     sessionMachine: connectionMachine,
     start: async (config, logger, inspect) => ({ protocol: greetingProtocol(config, logger, inspect), close: async () => {} }),
   },
-  irc: { sessionMachine: ircSessionMachine, start: startIrc },
+  irc: {
+    sessionMachine: ircSessionMachine,
+    start: (config, logger, inspect) => {
+      const file = config.configFile;
+      return startIrc(config, logger, inspect, file === null ? undefined : () => ({ file, opers: readConfigFile(file).opers }));
+    },
+  },
 };
 
 interface Inspection {
@@ -214,17 +225,45 @@ async function runPrimary(config: ServerConfig, logger: Logger): Promise<void> {
   const onSignal = (): void => primary.shutdown();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // SIGHUP: each worker reads the config file's operators again.
+  const onHangup = (): void => primary.signalWorkers('SIGHUP');
+  process.on('SIGHUP', onHangup);
   const outcome = await primary.done;
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onHangup);
   await metrics?.close();
   finish(outcome.state);
 }
 
+/** `hash-password`: the scrypt hash of the password read from stdin, for the config file's `opers`. */
+async function hashPasswordCommand(): Promise<void> {
+  if (process.stdin.isTTY) process.stderr.write('Password (then Enter; it is shown as you type, use a pipe to hide it): ');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    if (process.stdin.isTTY && chunk.includes(10)) break;
+  }
+  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const problem = passwordProblem(password);
+  if (problem !== null) {
+    process.stderr.write(`xstate-tcp-chat hash-password: ${problem}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  process.stdout.write(`${await hashPassword(password)}\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'hash-password') return hashPasswordCommand();
   let parsed;
   try {
-    parsed = parseServerArgs(argv);
+    // The config file's settings go first: flags given after them win.
+    const at = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
+    const file = at < 0 ? null : argv[at]!.startsWith('--config=') ? argv[at]!.slice('--config='.length) : (argv[at + 1] ?? null);
+    const fromFile = file === null ? null : readConfigFile(file);
+    parsed = parseServerArgs(fromFile ? [...fromFile.argv, ...argv] : argv);
+    if (parsed.kind === 'run' && fromFile) parsed.options.irc = { ...parsed.options.irc, opers: fromFile.opers };
   } catch (err) {
     if (!(err instanceof ChatError)) throw err;
     process.stderr.write(`xstate-tcp-chat: ${err.message}\n\n${serverUsage()}\n`);
@@ -335,6 +374,9 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // SIGHUP: read the config file's operators again, as REHASH does.
+  const onHangup = (): void => void irc?.protocol.rehash();
+  process.on('SIGHUP', onHangup);
   if (isWorker) {
     onPrimaryShutdown(() => {
       if (!asked) server.shutdown();
@@ -348,6 +390,7 @@ async function main(argv: string[]): Promise<void> {
   await started.close();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onHangup);
   await inspection.close();
   await metrics?.close();
   if (isWorker) leaveCluster();

@@ -5,7 +5,16 @@
 export const protocolNames = ['greeting', 'irc'] as const;
 export type ProtocolName = (typeof protocolNames)[number];
 
+/** An IRC operator (the config file's `opers`): OPER <name> <password> checks the hash. */
+export interface OperBlock {
+  name: string;
+  /** scrypt PHC string made by `xstate-tcp-chat hash-password` (never the password). */
+  passwordHash: string;
+}
+
 export interface ServerConfig {
+  /** `--config FILE`: the YAML file the settings were read from (REHASH reads it again), or null. */
+  configFile: string | null;
   /** Interface to listen on. `localhost` as in the article. */
   host: string;
   /** TCP port; 0 asks the kernel for a free one (the real port is logged). */
@@ -208,9 +217,12 @@ export interface IrcConfig {
    */
   loginFailuresPerWindow: number;
   loginWindowMs: number;
+  /** IRC operators, from the config file's `opers` (none without one). */
+  opers: readonly OperBlock[];
 }
 
 export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
+  configFile: null,
   host: 'localhost',
   port: 8028,
   greeting: "Hey What's up?",
@@ -267,6 +279,7 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
     nickEnforceGraceMs: 30_000,
     loginFailuresPerWindow: 10,
     loginWindowMs: 600_000,
+    opers: [],
   }) as IrcConfig,
 });
 

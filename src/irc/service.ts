@@ -7,7 +7,7 @@
 
 import path from 'node:path';
 import type { InspectionEvent } from 'xstate';
-import type { ServerConfig } from '../core/config.js';
+import type { OperBlock, ServerConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { openSqliteStore } from '../store/sqliteStore.js';
 import type { Store } from '../store/store.js';
@@ -38,6 +38,7 @@ export async function startIrc(
   config: ServerConfig,
   logger: Logger,
   inspect: ((event: InspectionEvent) => void) | undefined,
+  reloadOpers?: () => { file: string; opers: readonly OperBlock[] },
 ): Promise<IrcService> {
   const store = await openStore(config.irc);
   logger.log('info', 'store.opened', { kind: store.kind, where: store.where });
@@ -64,7 +65,11 @@ export async function startIrc(
     config,
     logger,
     inspect,
-    network ? { store, state: network.state, nodeIndex: network.nodeIndex, bus: network.bus } : { store },
+    {
+      store,
+      ...(reloadOpers ? { reloadOpers } : {}),
+      ...(network ? { state: network.state, nodeIndex: network.nodeIndex, bus: network.bus } : {}),
+    },
   );
   network?.attach(protocol);
   return {

@@ -25,6 +25,8 @@ export interface PrimaryHandle {
   readonly actor: Actor<PrimaryMachine>;
   readonly done: Promise<PrimaryOutcome>;
   shutdown(): void;
+  /** Passes a signal on to every living worker (SIGHUP: each reads its config file again). */
+  signalWorkers(signal: NodeJS.Signals): void;
 }
 
 interface WorkerMessage {
@@ -146,6 +148,9 @@ export function startPrimary(options: {
     done,
     shutdown: () => {
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'server.shutdown' });
+    },
+    signalWorkers: (signal) => {
+      for (const worker of living()) if (!worker.isDead()) worker.process.kill(signal);
     },
   };
 }

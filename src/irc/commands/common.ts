@@ -48,8 +48,8 @@ export const KEY_LENGTH = 23;
  */
 export const MAX_PARAM_MODES = 4;
 
-/** User modes this server knows (004): only +i, which hides a user from WHO and NAMES. */
-export const USER_MODES = 'i';
+/** User modes (004): +i hides a user from WHO and NAMES, +o an operator, +w receives WALLOPS. */
+export const USER_MODES = 'iow';
 
 /** Channel modes (004), and the ones that take a parameter. ISUPPORT CHANMODES says the same. */
 export const CHANNEL_MODES = 'biklmnostv';

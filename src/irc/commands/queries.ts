@@ -37,6 +37,7 @@ import {
   RPL_USERHOST,
   RPL_VERSION,
   RPL_WHOISACCOUNT,
+  RPL_WHOISOPERATOR,
   RPL_WHOISCHANNELS,
   RPL_WHOISIDLE,
   RPL_WHOISSECURE,
@@ -205,7 +206,7 @@ export async function who(ctx: CommandContext, client: Client, msg: IrcMessage):
   const operatorsOnly = (msg.params[1] ?? '').includes('o');
   const multi = client.caps.has('multi-prefix');
   const whoReply = (channel: string, u: UserRecord, prefix: string): void => {
-    const flags = (u.away !== null ? 'G' : 'H') + prefix;
+    const flags = (u.away !== null ? 'G' : 'H') + (u.modes.includes('o') ? '*' : '') + prefix;
     r.numeric(RPL_WHOREPLY, channel, u.user, hostParam(u.host), u.server, u.nick, flags, `0 ${u.realname}`);
   };
   if (!operatorsOnly && isChannelName(mask)) {
@@ -219,8 +220,8 @@ export async function who(ctx: CommandContext, client: Client, msg: IrcMessage):
         }
       }
     }
-  } else if (!operatorsOnly) {
-    const users = await ctx.state.findUsers(mask);
+  } else {
+    const users = (await ctx.state.findUsers(mask)).filter((u) => !operatorsOnly || u.modes.includes('o'));
     const mine = await channelsOfSelf(ctx, client);
     for (const u of users) {
       let visible = isSelf(client, u) || !isInvisible(u);
@@ -265,6 +266,7 @@ export async function whois(ctx: CommandContext, client: Client, msg: IrcMessage
     }
     r.numeric(RPL_WHOISSERVER, u.nick, u.server, serverInfo(ctx));
     if (u.away !== null) r.numeric(RPL_AWAY, u.nick, u.away);
+    if (u.modes.includes('o')) r.numeric(RPL_WHOISOPERATOR, u.nick, 'is an IRC operator');
     if (u.account !== null) r.numeric(RPL_WHOISACCOUNT, u.nick, u.account, 'is logged in as');
     if (u.tls) r.numeric(RPL_WHOISSECURE, u.nick, 'is using a secure connection');
     const idle = Math.max(0, Math.floor((now - u.lastActiveAt) / 1000));
@@ -311,8 +313,7 @@ export async function userhost(ctx: CommandContext, client: Client, msg: IrcMess
   const replies: string[] = [];
   for (const nick of words(msg.params).slice(0, USERHOST_MAX_NICKS)) {
     const u = await ctx.state.user(nick);
-    // No operators exist, so no reply has the `*` that marks one.
-    if (u) replies.push(`${u.nick}=${u.away !== null ? '-' : '+'}${u.user}@${u.host}`);
+    if (u) replies.push(`${u.nick}${u.modes.includes('o') ? '*' : ''}=${u.away !== null ? '-' : '+'}${u.user}@${u.host}`);
   }
   return new Reply(ctx, client).numeric(RPL_USERHOST, replies.join(' ')).outcome();
 }

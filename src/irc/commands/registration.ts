@@ -38,6 +38,7 @@ import {
 } from './common.js';
 import { isupportReplies, lusersReplies, motdReplies } from './queries.js';
 import { checkNickOwnership, isServiceNick } from './accounts.js';
+import { checkNetworkBan } from './operators.js';
 
 /** The CAP version from which cap-notify is implied (IRCv3 capability negotiation 3.2). */
 const CAP_VERSION_302 = 302;
@@ -203,6 +204,10 @@ export async function welcome(ctx: CommandContext, client: Client): Promise<Outc
   const server = ctx.config.serverName;
   if (client.user === null) client.user = '~user';
   if (client.realname === null) client.realname = '';
+  // A network ban (KLINE) matching the client keeps it off the network: 465, then it is removed.
+  const banned = new Reply(ctx, client);
+  const ban = await checkNetworkBan(ctx, client, banned);
+  if (ban !== null) return banned.kill(client.id, ban).outcome();
   await ctx.state.register(client.id, {
     user: client.user,
     host: client.host,

@@ -12,6 +12,7 @@
 //   sasl.ts          AUTHENTICATE (SASL) and REGISTER (draft/account-registration)
 //   nickServ.ts      NICKSERV/NS and /msg NickServ (accounts.ts: logging in, nick ownership)
 //   chanServ.ts      CHANSERV/CS and /msg ChanServ: registered channels
+//   operators.ts     OPER KILL WALLOPS REHASH KLINE UNKLINE, and network bans at registration
 //   channels.ts      JOIN PART TOPIC NAMES LIST KICK INVITE
 //   messaging.ts     PRIVMSG NOTICE
 //   queries.ts       WHO WHOIS WHOWAS ISON USERHOST VERSION TIME LUSERS MOTD AWAY, and 005
@@ -29,6 +30,7 @@ import { away, ison, isupportTokens as tokens, lusers, motd, time, userhost, ver
 import * as registration from './registration.js';
 import { nickServCommand } from './nickServ.js';
 import { chanServCommand } from './chanServ.js';
+import { kill, kline, oper, rehash, unkline, wallops } from './operators.js';
 import { authenticate, register } from './sasl.js';
 import { ERR_NEEDMOREPARAMS, ERR_NOPRIVILEGES, ERR_UNKNOWNCOMMAND } from '../wire/numerics.js';
 import type { Client, CommandContext, MaybePromise, Outcome } from './types.js';
@@ -79,6 +81,13 @@ export const commands: Readonly<Record<string, CommandSpec>> = Object.freeze({
   KICK: { handler: kick, minParams: 2 },
   INVITE: { handler: invite, minParams: 2 },
   MODE: { handler: mode, minParams: 1 },
+  // Operators (OPER makes one; the rest need one).
+  OPER: { handler: oper, minParams: 2 },
+  KILL: { handler: kill, minParams: 2, oper: true },
+  WALLOPS: { handler: wallops, minParams: 1, oper: true },
+  REHASH: { handler: rehash, minParams: 0, oper: true },
+  KLINE: { handler: kline, minParams: 1, oper: true },
+  UNKLINE: { handler: unkline, minParams: 1, oper: true },
   // Messages.
   PRIVMSG: { handler: privmsg, minParams: 0 },
   NOTICE: { handler: notice, minParams: 0 },

@@ -7,7 +7,7 @@
 // Handlers take a client and a message and return an Outcome: what to send to whom and what
 // the session machine must hear. They never touch a socket, so they are tested without one.
 
-import type { IrcConfig } from '../../core/config.js';
+import type { IrcConfig, OperBlock } from '../../core/config.js';
 import type { LoginThrottle } from '../../identity/throttle.js';
 import type { Store } from '../../store/store.js';
 import type { NetworkState } from '../state/networkState.js';
@@ -21,8 +21,10 @@ export interface CommandContext {
   state: NetworkState;
   /** Accounts, registered channels and bans, kept across restarts (SQLite or PostgreSQL). */
   store: Store;
-  /** Failed logins per account and per IP (IDENTIFY, SASL): guessing stays slow. */
+  /** Failed logins per account and per IP (IDENTIFY, SASL, OPER): guessing stays slow. */
   logins: LoginThrottle;
+  /** The IRC operators (the config file's `opers`) and how to read them again (REHASH). */
+  operators: Operators;
   /** The clock (ms since the epoch); tests pass a fixed one. */
   now: () => number;
   /** The server's greeting: the MOTD when config.motd is null. */
@@ -31,6 +33,12 @@ export interface CommandContext {
   version: string;
   /** When the server started (ms), for 003. */
   createdAt: number;
+}
+
+export interface Operators {
+  blocks: readonly OperBlock[];
+  /** Reads the config file again and replaces `blocks`; says which file, or what is wrong. */
+  rehash(): Promise<{ ok: true; file: string } | { ok: false; error: string }>;
 }
 
 /** Facts about one connected client that handlers read and change. Owned by its session. */
@@ -95,7 +103,9 @@ export type Target =
    * client once even if it shares several of them, except `except`, plus `plus` (clients that
    * must also get it, e.g. the one who just PARTed or was KICKed and is no longer a member).
    */
-  | { kind: 'channels'; channels: string[]; except?: number; plus?: number[] };
+  | { kind: 'channels'; channels: string[]; except?: number; plus?: number[] }
+  /** Every registered user of the network with this user mode (WALLOPS: `w`). */
+  | { kind: 'everyone'; userMode: string };
 
 export interface Send {
   to: Target;

@@ -114,6 +114,10 @@ export class RedisBus implements NetworkBus {
     this.publish(this.channelOfNode(nodeOf(clientId)), { d: { kind: 'client', clientId, message, time, ...forms } });
   }
 
+  toEveryone(userMode: string, message: IrcMessage, time: string, forms: DeliveryForms = {}): void {
+    this.publish(this.allChannel, { d: { kind: 'everyone', userMode, message, time, ...forms } });
+  }
+
   kill(clientId: number, reason: string): void {
     this.publish(this.channelOfNode(nodeOf(clientId)), { k: { clientId, reason } });
   }

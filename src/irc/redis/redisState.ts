@@ -273,14 +273,14 @@ export class RedisState implements NetworkState {
   }
 
   async counts(): Promise<NetworkCounts> {
-    const r = await this.run<Record<'users' | 'invisible' | 'unknown' | 'maxUsers' | 'localUsers' | 'maxLocalUsers', string> & { channels: number; servers: number }>(
+    const r = await this.run<Record<'users' | 'invisible' | 'unknown' | 'operators' | 'maxUsers' | 'localUsers' | 'maxLocalUsers', string> & { channels: number; servers: number }>(
       'counts', String(this.nodeIndex));
     const users = Number(r.users);
     return {
       users,
       invisible: Number(r.invisible),
       unknown: Number(r.unknown),
-      operators: 0,
+      operators: Number(r.operators),
       channels: r.channels,
       servers: r.servers,
       localUsers: Number(r.localUsers),

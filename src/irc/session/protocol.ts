@@ -13,7 +13,7 @@ import type { InspectionEvent } from 'xstate';
 import { LoginThrottle, loginThrottleDefaults } from '../../identity/throttle.js';
 import type { Store } from '../../store/store.js';
 import { enforceNick } from '../commands/accounts.js';
-import type { ServerConfig } from '../../core/config.js';
+import type { OperBlock, ServerConfig } from '../../core/config.js';
 import { startSession } from '../../core/leanActor.js';
 import type { Logger } from '../../core/logger.js';
 import type { SessionProtocol } from '../../core/protocol.js';
@@ -105,6 +105,8 @@ export interface IrcProtocol extends SessionProtocol {
   deliverRemote(delivery: RemoteDelivery): void;
   /** Removes one of this node's clients (another node's KILL or GHOST). */
   kill(clientId: number, reason: string): void;
+  /** Reads the operators again from the config file (SIGHUP; REHASH does the same). */
+  rehash(): ReturnType<CommandContext['operators']['rehash']>;
   /** Users, channels and chat messages so far, for the live view. */
   totals(): Promise<ChatTotals>;
   /** What the adapter has counted since start, for --metrics. */
@@ -114,6 +116,11 @@ export interface IrcProtocol extends SessionProtocol {
 export interface IrcProtocolOptions {
   /** Accounts, registered channels and bans (src/irc/service.ts opens it from the flags). */
   store: Store;
+  /**
+   * Reads the operators again from the config file (REHASH, SIGHUP): the file's name and its
+   * `opers`, or a ChatError saying what is wrong. Absent without --config.
+   */
+  reloadOpers?: () => { file: string; opers: readonly OperBlock[] };
   /** The network state; an in-memory one for this process when not given. */
   state?: NetworkState;
   /** This node's index in the network (client ids are network-wide: src/irc/state/ids.ts); 0 alone. */
@@ -142,6 +149,21 @@ export function ircProtocol(
       { ...loginThrottleDefaults, failuresPerWindow: irc.loginFailuresPerWindow, windowMs: irc.loginWindowMs },
       now,
     ),
+    operators: {
+      blocks: irc.opers,
+      async rehash() {
+        if (!options.reloadOpers) return { ok: false, error: 'the server was started without --config' };
+        try {
+          const { file, opers } = options.reloadOpers();
+          ctx.operators.blocks = opers;
+          logger.log('info', 'irc.rehashed', { file, opers: opers.length });
+          return { ok: true, file };
+        } catch (err) {
+          logger.log('error', 'irc.rehashFailed', { message: (err as Error).message });
+          return { ok: false, error: (err as Error).message };
+        }
+      },
+    },
     now,
     greeting: config.greeting,
     version: serverVersion,
@@ -270,6 +292,7 @@ export function ircProtocol(
     },
     deliverRemote: (delivery) => router.deliverRemote(delivery),
     kill: (clientId, reason) => router.kill(clientId, reason),
+    rehash: () => ctx.operators.rehash(),
     async totals() {
       const counts = await state.counts();
       return { users: counts.localUsers, channels: counts.channels, messages: stats.chatMessages };

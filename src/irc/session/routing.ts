@@ -30,12 +30,15 @@ export interface NetworkBus {
   toClient(clientId: number, message: IrcMessage, time: string, forms?: DeliveryForms): void;
   /** Removes a client on another node (KILL, GHOST): it quits with `reason`. */
   kill(clientId: number, reason: string): void;
+  /** To every registered user on the other nodes with this user mode (WALLOPS). */
+  toEveryone(userMode: string, message: IrcMessage, time: string, forms?: DeliveryForms): void;
 }
 
 /** What another node sent for this node's clients. */
 export type RemoteDelivery = (
   | { kind: 'channels'; channels: string[]; except?: number; message: IrcMessage; time: string }
   | { kind: 'client'; clientId: number; message: IrcMessage; time: string }
+  | { kind: 'everyone'; userMode: string; message: IrcMessage; time: string }
 ) &
   DeliveryForms;
 
@@ -119,6 +122,11 @@ export class Router {
       } else bus?.toClient(to.clientId, s.message, time, forms);
       return;
     }
+    if (to.kind === 'everyone') {
+      this.deliverToEveryone(to.userMode, d);
+      bus?.toEveryone(to.userMode, s.message, time, forms);
+      return;
+    }
     this.deliverToMembers(to.channels, to.except, d);
     // Other nodes' members get one message per node from the bus; a `plus` client elsewhere
     // (kicked: no longer a member there) gets its own.
@@ -150,6 +158,13 @@ export class Router {
     }
   }
 
+  /** To this node's registered users with the user mode. */
+  private deliverToEveryone(userMode: string, d: LocalDelivery): void {
+    for (const session of this.sessions.values()) {
+      if (session.client.registered && session.client.modes.has(userMode)) sendTo(session, d);
+    }
+  }
+
   /** Removes a client from the network wherever it is connected: it quits with `reason`. */
   kill(clientId: number, reason: string): void {
     if (nodeOf(clientId) !== this.nodeIndex) return this.bus?.kill(clientId, reason);
@@ -160,6 +175,7 @@ export class Router {
   deliverRemote(delivery: RemoteDelivery): void {
     const d = localDelivery(delivery.message, delivery.time, delivery);
     if (delivery.kind === 'channels') return this.deliverToMembers(delivery.channels, delivery.except, d);
+    if (delivery.kind === 'everyone') return this.deliverToEveryone(delivery.userMode, d);
     const target = this.localSession(delivery.clientId);
     if (target) sendTo(target, d);
   }

@@ -433,15 +433,19 @@ export class MemoryState implements NetworkState {
   counts(): NetworkCounts {
     let invisible = 0;
     let unknown = 0;
+    let operators = 0;
     for (const u of this.users.values()) {
       if (!u.registered) unknown++;
-      else if (u.modes.includes('i')) invisible++;
+      else {
+        if (u.modes.includes('i')) invisible++;
+        if (u.modes.includes('o')) operators++;
+      }
     }
     return {
       users: this.registeredCount,
       invisible,
       unknown,
-      operators: 0,
+      operators,
       channels: this.channels.size,
       servers: this.serverCount,
       localUsers: this.registeredCount,

@@ -107,3 +107,11 @@ export const ERR_SASLTOOLONG = '905';
 export const ERR_SASLABORTED = '906';
 export const ERR_SASLALREADY = '907';
 export const RPL_SASLMECHS = '908';
+
+// Operators.
+export const RPL_WHOISOPERATOR = '313';
+export const RPL_YOUREOPER = '381';
+export const RPL_REHASHING = '382';
+export const ERR_YOUREBANNEDCREEP = '465';
+export const ERR_NOOPERHOST = '491';
+export const ERR_CANTKILLSERVER = '483';

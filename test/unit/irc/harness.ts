@@ -49,6 +49,7 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
     state,
     store,
     logins: new LoginThrottle(undefined, () => clock.now),
+    operators: { blocks: config.opers, rehash: async () => ({ ok: false, error: 'no config file in tests' }) },
     now: () => clock.now,
     greeting: 'Hello there',
     version: 'test-1.0',
@@ -62,6 +63,7 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
     const to = send.to;
     if (to.kind === 'self') return [self.id];
     if (to.kind === 'client') return clients.has(to.clientId) ? [to.clientId] : [];
+    if (to.kind === 'everyone') return [...clients.values()].filter((c) => c.registered && c.modes.has(to.userMode)).map((c) => c.id);
     const seen = new Set<number>();
     const out: number[] = [];
     for (const channel of to.channels) {

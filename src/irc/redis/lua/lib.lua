@@ -20,7 +20,8 @@
 --   invites:<f>    zset   ids with a pending invite, scored by sequence (oldest popped first)
 --   whowas         list   JSON {nick, user, host, realname, server, at}, newest first, capped
 --   seq            string counter giving the sequences above
---   counts         hash   users (registered), invisible (registered +i), unknown (nick holders
+--   counts         hash   users (registered), invisible (registered +i), operators (registered
+--                         +o), unknown (nick holders
 --                         not registered), maxUsers (most registered at once, network-wide)
 --   nodes          hash   node -> clients it holds (a node is listed while it holds any)
 --   nodeUsers      hash   node -> registered users on it (LUSERS local users)
@@ -179,6 +180,7 @@ local function removeUser(id, at, size)
   if u.registered == '1' then
     countRegistered(u.node, -1)
     if hasFlag(u.modes, 'i') then redis.call('HINCRBY', P .. 'counts', 'invisible', -1) end
+    if hasFlag(u.modes, 'o') then redis.call('HINCRBY', P .. 'counts', 'operators', -1) end
     remember(u, at, size)
   else
     redis.call('HINCRBY', P .. 'counts', 'unknown', -1)

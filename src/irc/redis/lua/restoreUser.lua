@@ -19,6 +19,7 @@ countHolder(node, 1)
 if r.registered then
   countRegistered(node, 1)
   if hasFlag(r.modes, 'i') then redis.call('HINCRBY', P .. 'counts', 'invisible', 1) end
+  if hasFlag(r.modes, 'o') then redis.call('HINCRBY', P .. 'counts', 'operators', 1) end
 else
   redis.call('HINCRBY', P .. 'counts', 'unknown', 1)
 end
