@@ -105,7 +105,13 @@ export async function enforceNick(ctx: CommandContext, client: Client): Promise<
   const nick = client.nick;
   if (nick === null) return r.outcome();
   if (client.account !== null && accountKey(client.account) === accountKey(nick)) return r.outcome();
-  if ((await ctx.store.account(accountKey(nick))) === null) return r.outcome();
+  try {
+    if ((await ctx.store.account(accountKey(nick))) === null) return r.outcome();
+  } catch (err) {
+    // As in checkNickOwnership: an outage must not cost anyone their nick.
+    if (err instanceof ChatError && err.code === 'STORE_UNAVAILABLE') return r.outcome();
+    throw err;
+  }
   for (let tries = 0; tries < 10; tries++) {
     const guest = `Guest${randomInt(10_000, 100_000)}`;
     const claim = await ctx.state.claimNick(client.id, guest, ctx.now());

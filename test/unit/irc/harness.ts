@@ -3,12 +3,13 @@
 // does (channel members when applied, `except`, `plus`, each client once), so a test asserts
 // exactly which client gets which wire line.
 
+import { ChatError } from '../../../src/core/errors.js';
 import { defaultConfig, type IrcConfig } from '../../../src/core/config.js';
 import { depart, dispatch, welcome, type CommandContext } from '../../../src/irc/commands/table.js';
 import { MemoryState, type MemoryStateOptions } from '../../../src/irc/state/memoryState.js';
 import { newClient, type Client, type Outcome, type Send, type SessionEffect } from '../../../src/irc/commands/types.js';
 import { parseMessage, serializeMessage } from '../../../src/irc/wire/message.js';
-import { LoginThrottle } from '../../../src/identity/throttle.js';
+import { LoginThrottle, loginThrottleDefaults } from '../../../src/identity/throttle.js';
 import type { Store } from '../../../src/store/store.js';
 import { testStore } from '../../store/tempStore.js';
 
@@ -30,13 +31,15 @@ export interface Harness {
   state: MemoryState;
   config: IrcConfig;
   clock: { now: number };
-  /** A connected, unregistered client. */
-  connect(options?: { ip?: string; tls?: boolean }): Client;
+  /** A connected, unregistered client (certfp: its TLS client certificate's fingerprint). */
+  connect(options?: { ip?: string; tls?: boolean; certfp?: string }): Client;
   /** Connects and registers (NICK, USER, welcome), optionally enabling caps first. */
-  register(nick: string, options?: { caps?: string[]; ip?: string; tls?: boolean; user?: string; realname?: string }): Promise<Client>;
+  register(nick: string, options?: { caps?: string[]; ip?: string; tls?: boolean; certfp?: string; user?: string; realname?: string }): Promise<Client>;
   /** Dispatches one raw line from `client`. */
   run(client: Client, line: string): Promise<Result>;
   welcome(client: Client): Promise<Result>;
+  /** Resolves an outcome a test got from a handler directly (enforceNick), as `run` does. */
+  resolve(client: Client, outcome: Outcome): Result;
   depart(client: Client, reason: string): Promise<Result>;
 }
 
@@ -48,7 +51,11 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
     config,
     state,
     store,
-    logins: new LoginThrottle(undefined, () => clock.now),
+    // The limits the server takes from its config (session/protocol.ts), so a test can lower them.
+    logins: new LoginThrottle(
+      { ...loginThrottleDefaults, failuresPerWindow: config.loginFailuresPerWindow, windowMs: config.loginWindowMs },
+      () => clock.now,
+    ),
     operators: { blocks: config.opers, rehash: async () => ({ ok: false, error: 'no config file in tests' }) },
     now: () => clock.now,
     greeting: 'Hello there',
@@ -115,7 +122,7 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
       // h.welcome plays that part, as the machine does on entering `registered`.
       const registration = { registered: false };
       registrations.set(id, registration);
-      const client: Client = newClient({ id, ip, host: ip, tls: options.tls ?? false, at: clock.now }, registration);
+      const client: Client = newClient({ id, ip, host: ip, tls: options.tls ?? false, at: clock.now, certfp: options.certfp ?? null }, registration);
       clients.set(id, client);
       return client;
     },
@@ -138,6 +145,7 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
       if (registration) registration.registered = true;
       return resolve(client, await welcome(ctx, client));
     },
+    resolve,
     async depart(client, reason) {
       const result = resolve(client, await depart(ctx, client, reason));
       clients.delete(client.id);
@@ -145,4 +153,11 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
     },
   };
   return h;
+}
+
+/** A store that cannot be reached (harness's third argument): every call rejects as a real one's would. */
+export function unavailableStore(): Store {
+  const down = (): Promise<never> => Promise.reject(new ChatError('STORE_UNAVAILABLE', 'the store cannot be reached'));
+  const base: Record<string, unknown> = { kind: 'sqlite', id: 'down', where: 'nowhere', close: async () => {} };
+  return new Proxy(base, { get: (target, key) => (typeof key === 'string' && key in target ? target[key] : down) }) as unknown as Store;
 }
