@@ -75,7 +75,7 @@ async function identify(ctx: CommandContext, client: Client, r: Reply, say: Say,
   const [name, password] = args.length >= 2 ? [args[0]!, args[1]!] : [client.nick ?? '', args[0]!];
   const account = await ctx.store.account(accountKey(name));
   const verdict = await checkPassword(ctx, client, name, password);
-  if (verdict === 'throttled') return say('Too many failed logins: wait a minute and try again.');
+  if (verdict === 'throttled') return say('Too many failed logins for this account or from your address: try again later.');
   if (verdict === 'wrong' || account === null) return say('Invalid account name or password.');
   if (client.account !== null && accountKey(client.account) === accountKey(account.name)) return say(`You are already logged in as ${account.name}.`);
   say(`You are now logged in as ${account.name}.`);
@@ -110,7 +110,7 @@ async function drop(ctx: CommandContext, client: Client, r: Reply, say: Say, arg
   if (args[0] === undefined) return say('Syntax: DROP <password> (deletes your account and the channels it registered)');
   const name = client.account;
   const verdict = await checkPassword(ctx, client, name, args[0]);
-  if (verdict === 'throttled') return say('Too many failed logins: wait a minute and try again.');
+  if (verdict === 'throttled') return say('Too many failed logins for this account or from your address: try again later.');
   if (verdict === 'wrong') return say('Wrong password: the account was not dropped.');
   await ctx.store.dropAccount(accountKey(name));
   say(`Account ${name} dropped.`);

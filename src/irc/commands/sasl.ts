@@ -54,7 +54,7 @@ async function plain(ctx: CommandContext, client: Client, r: Reply, bytes: Buffe
   const p = parsePlain(bytes);
   if (!p || (p.authzid !== '' && accountKey(p.authzid) !== accountKey(p.authcid))) return fail(r, client);
   const verdict = await checkPassword(ctx, client, p.authcid, p.password);
-  if (verdict === 'throttled') return fail(r, client, 'Too many failed logins: wait a minute and try again');
+  if (verdict === 'throttled') return fail(r, client, 'Too many failed logins for this account or from your address: try again later');
   return verdict === 'ok' ? succeed(ctx, client, r, p.authcid) : fail(r, client);
 }
 
@@ -73,7 +73,7 @@ async function scram(ctx: CommandContext, client: Client, r: Reply, bytes: Buffe
     const first = parseClientFirst(bytes);
     if ('error' in first) return fail(r, client);
     const key = accountKey(first.username);
-    if (!ctx.logins.check([`account:${key}`, `ip:${client.ip}`]).ok) return fail(r, client, 'Too many failed logins: wait a minute and try again');
+    if (!ctx.logins.check([`account:${key}`, `ip:${client.ip}`]).ok) return fail(r, client, 'Too many failed logins for this account or from your address: try again later');
     const credentials = await ctx.store.credentials(key);
     const { serverFirst, state } = scramFirst(first, credentials?.scram ?? null, { accountKey: key });
     exchange.step = { at: 'first', state } satisfies ScramStep;

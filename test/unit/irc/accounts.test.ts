@@ -126,7 +126,7 @@ describe('NickServ IDENTIFY', () => {
     await account(h, 'nsThrot');
     const c = await h.register('nsThrotX', { ip: '192.0.2.1' });
     for (let i = 0; i < 2; i++) expect(notices((await h.run(c, 'NS IDENTIFY nsThrot wrong-password')).to(c))).toEqual(['Invalid account name or password.']);
-    const throttled = ['Too many failed logins: wait a minute and try again.'];
+    const throttled = ['Too many failed logins for this account or from your address: try again later.'];
     expect(notices((await h.run(c, `NS IDENTIFY nsThrot ${PW}`)).to(c))).toEqual(throttled);
     const other = await h.register('nsThrotY', { ip: '192.0.2.2' });
     expect(notices((await h.run(other, `NS IDENTIFY nsThrot ${PW}`)).to(other))).toEqual(throttled);
@@ -142,7 +142,7 @@ describe('NickServ IDENTIFY', () => {
     const c = await h.register('nsGuesser', { ip: '192.0.2.9' });
     await h.run(c, `NS IDENTIFY nsGuessA ${PW}`);
     await h.run(c, `NS IDENTIFY nsGuessB ${PW}`);
-    expect(notices((await h.run(c, `NS IDENTIFY nsThrIp ${PW}`)).to(c))).toEqual(['Too many failed logins: wait a minute and try again.']);
+    expect(notices((await h.run(c, `NS IDENTIFY nsThrIp ${PW}`)).to(c))).toEqual(['Too many failed logins for this account or from your address: try again later.']);
     expect(c.account).toBeNull();
     // The account itself is not throttled: from another address it logs in.
     const owner = await h.register('nsThrIp', { ip: '192.0.2.10' });

@@ -172,13 +172,23 @@ describe('user MODE', () => {
     expect(h.state.user('alice')?.modes).toBe('');
   });
 
-  it('answers 501 for unknown flags and still applies +i', async () => {
+  it('answers 501 for unknown flags and still applies +i and +w', async () => {
     const h = harness();
     const alice = await h.register('alice');
     expect((await h.run(alice, 'MODE alice +iwx')).lines).toEqual([
       'alice <- :irc.test 501 alice :Unknown MODE flag',
-      'alice <- :alice!~alice@10.0.0.1 MODE alice +i',
+      'alice <- :alice!~alice@10.0.0.1 MODE alice +iw',
     ]);
+  });
+
+  it('ignores +o from MODE (only OPER gives it) and lets an operator drop it with -o', async () => {
+    const h = harness();
+    const alice = await h.register('alice');
+    expect((await h.run(alice, 'MODE alice +o')).lines).toEqual([]);
+    expect(alice.modes.has('o')).toBe(false);
+    alice.modes = new Set(['o']);
+    expect((await h.run(alice, 'MODE alice -o')).lines).toEqual(['alice <- :alice!~alice@10.0.0.1 MODE alice -o']);
+    expect((await h.state.user('alice'))?.modes).toBe('');
   });
 
   it("answers 502 for another user's modes and 401 for no such nick", async () => {

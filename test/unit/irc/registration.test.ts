@@ -318,7 +318,7 @@ describe('welcome', () => {
       ':irc.test 001 alice :Welcome to the TestNet IRC Network, alice!~alice@10.0.0.1',
       ':irc.test 002 alice :Your host is irc.test, running version test-1.0',
       ':irc.test 003 alice :This server was created Tue, 14 Nov 2023 22:12:20 GMT',
-      ':irc.test 004 alice irc.test test-1.0 i biklmnostv bklov',
+      ':irc.test 004 alice irc.test test-1.0 iow biklmnostv bklov',
       ':irc.test 005 alice AWAYLEN=200 CASEMAPPING=rfc1459 CHANLIMIT=#:50 CHANMODES=b,k,l,imnst CHANNELLEN=64 CHANTYPES=# ELIST=M KEYLEN=23 KICKLEN=255 MAXLIST=b:100 MAXTARGETS=4 MODES=4 NETWORK=TestNet :are supported by this server',
       ':irc.test 005 alice NICKLEN=30 PREFIX=(ov)@+ TARGMAX=JOIN:,KICK:4,LIST:,NAMES:,NOTICE:4,PART:,PRIVMSG:4,WHOIS:4,WHOWAS:4 TOPICLEN=390 USERLEN=10 :are supported by this server',
       ':irc.test 251 alice :There are 1 users and 0 invisible on 1 servers',
