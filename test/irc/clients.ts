@@ -7,6 +7,7 @@ import IRC, { type Client, type IrcMessage } from 'irc-framework';
 export const recordedEvents = [
   'registered', 'motd', 'message', 'join', 'part', 'quit', 'nick', 'kick', 'topic', 'topicsetby',
   'mode', 'userlist', 'invite', 'away', 'back', 'irc error', 'nick in use', 'nick invalid',
+  'loggedin', 'loggedout', 'account', 'sasl failed',
 ] as const;
 export type EventName = (typeof recordedEvents)[number] | 'close';
 
@@ -30,6 +31,8 @@ export interface ConnectOptions {
   echoMessage?: boolean;
   /** How long registration may take (connect to end of MOTD). */
   timeoutMs?: number;
+  /** Log in with SASL PLAIN while connecting (irc-framework's `account` option). */
+  account?: { account: string; password: string };
 }
 
 export interface TestClient {
@@ -264,6 +267,7 @@ export function connectClient(options: ConnectOptions): Promise<TestClient> {
     gecos: `${nick} (irc-framework)`,
     auto_reconnect: false,
     enable_echomessage: options.echoMessage ?? false,
+    ...(options.account ? { account: options.account } : {}),
     // No client PINGs in the middle of what a test records.
     ping_interval: 0,
   });

@@ -15,6 +15,10 @@ declare module 'irc-framework' {
     /** Seconds between client PINGs; 0 sends none. */
     ping_interval?: number;
     ping_timeout?: number;
+    /** SASL PLAIN credentials, sent while connecting when the server offers `sasl`. */
+    account?: { account: string; password: string };
+    /** Closes the connection when SASL fails (default false: registration goes on). */
+    sasl_disconnect_on_fail?: boolean;
     version?: string | null;
   }
 

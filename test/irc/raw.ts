@@ -51,3 +51,21 @@ export async function connectIrc(port: number, host = '127.0.0.1'): Promise<RawI
   };
   return client;
 }
+
+/** Sends `line` and resolves with the first line received after it that matches `pattern`. */
+export function ask(c: RawIrc, line: string, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+  const from = c.lines().length;
+  c.send(line);
+  return c.waitForLine(pattern, timeoutMs, from);
+}
+
+/** The text of the NickServ NOTICEs `c` received (after its `from`th line). */
+export function nickServNotices(c: RawIrc, from = 0): string[] {
+  return c
+    .lines()
+    .slice(from)
+    .flatMap((l) => {
+      const m = /^:NickServ!NickServ@services NOTICE \S+ :(.*)$/.exec(l);
+      return m ? [m[1]!] : [];
+    });
+}

@@ -5,7 +5,7 @@
 // even those whose start failed half-way, and the test process kills them when it exits.
 
 import type { ChildProcess } from 'node:child_process';
-import { connectClient, type TestClient } from '../irc/clients.js';
+import { connectClient, type ConnectOptions, type TestClient } from '../irc/clients.js';
 import { connectIrc, type RawIrc } from '../irc/raw.js';
 import { run, serverBin, type Running } from '../process.js';
 
@@ -146,9 +146,9 @@ export function clientPool() {
   const raws: RawIrc[] = [];
   const fws: TestClient[] = [];
   return {
-    /** An irc-framework client registered on `node` as `nick`. */
-    async fw(node: IrcNode, nick: string): Promise<TestClient> {
-      const c = await connectClient({ port: node.port, nick });
+    /** An irc-framework client registered on `node` as `nick` (with SASL given `account`, ...). */
+    async fw(node: IrcNode, nick: string, options: Omit<ConnectOptions, 'port' | 'nick'> = {}): Promise<TestClient> {
+      const c = await connectClient({ ...options, port: node.port, nick });
       fws.push(c);
       return c;
     },
