@@ -3,10 +3,12 @@
 // connection stands, and what goes to the server. It tells the page what to draw through a
 // ChatView and sends lines through a ChatSocket, so tests drive it with fakes; view.ts draws,
 // main.ts owns the WebSocket and the timers. What the server says is handled in incoming.ts,
-// what the user types in commands.ts; client.ts joins them to this class (WebChat), so that
-// those two can use this class without it importing them back.
+// what the user types in commands.ts, logging in and creating accounts in account.ts;
+// client.ts joins them to this class (WebChat), so that those can use this class without it
+// importing them back.
 
 import { folderFor, lineOf, messagePieces } from './irc.js';
+import type { AccountStep } from './account.js';
 import { reconnectDelayMs } from './backoff.js';
 import { Outbox } from './outbox.js';
 import { colourOf, clean } from './text.js';
@@ -81,6 +83,8 @@ export interface ChatView {
   status(state: ConnectionState, text: string, canRetry: boolean): void;
   /** Our nick. */
   me(nick: string): void;
+  /** The account we are logged in to; null when none. */
+  account(name: string | null): void;
   /** Back to the login form, with this error: the server refused us for good. */
   loginFailed(error: string): void;
 }
@@ -105,7 +109,10 @@ export interface ChatPorts {
 export interface Login {
   nick: string;
   channels: string;
+  /** The account's password (or the server's, when it has no SASL); '' for none. */
   password: string;
+  /** Create an account for the nick with this password. */
+  createAccount?: boolean;
 }
 
 /** After a drop: what to show, and when to connect again. */
@@ -139,7 +146,15 @@ export abstract class ChatClient {
   nick = '';
   wanted = '';
   user = 'web';
+  /** Kept until it is used (account.ts), never stored. */
   password = '';
+  createAccount = false;
+  /** The account to log in to or create: the nick the user typed. */
+  accountName = '';
+  accountStep: AccountStep = 'none';
+  /** The account we are logged in to now; the last one we were, to say so after a reconnect. */
+  account: string | null = null;
+  knownAccount: string | null = null;
   /** The WebSocket opened; registration done; the user asked to quit. */
   opened = false;
   registered = false;
@@ -173,9 +188,12 @@ export abstract class ChatClient {
   login(form: Login): string | null {
     const nick = form.nick.trim();
     if (!loginNick.test(nick)) return 'A nick is one word, with no spaces or , * ? ! @ :';
+    if (form.createAccount && !form.password) return 'Choose a password for the new account.';
     this.wanted = nick;
+    this.accountName = nick;
     this.user = nick.replace(/[^A-Za-z0-9]/g, '').slice(0, 10) || 'web';
     this.password = form.password;
+    this.createAccount = form.createAccount === true;
     this.serverWindow();
     this.joinChannels(form.channels, false);
     const first = form.channels.split(',').map((n) => n.trim()).find(Boolean);
@@ -192,16 +210,21 @@ export abstract class ChatClient {
     this.quitting = false;
     this.caps = new Set();
     this.capLs = [];
+    this.accountStep = 'none';
+    this.account = null;
+    this.view.account(null);
     this.nick = this.wanted;
     this.view.status('connecting', 'Connecting\u2026', false);
   }
 
-  /** It opened: register (with the capabilities, the password, the nick). */
+  /**
+   * It opened: register (capabilities, nick, user). CAP holds registration open until the
+   * capabilities are settled and the password used (account.ts): then CAP END.
+   */
   socketOpened(): void {
     this.opened = true;
     this.view.status('registering', `Connected, signing in as ${this.wanted}\u2026`, false);
     this.send('CAP', ['LS', '302']);
-    if (this.password) this.send('PASS', [this.password]);
     this.send('NICK', [this.wanted]);
     this.send('USER', [this.user, '0', '*', 'Web client']);
   }
@@ -224,6 +247,8 @@ export abstract class ChatClient {
     }
     this.membersChanged(this.current, true);
     if (this.fatal !== null) {
+      this.password = '';
+      this.createAccount = false;
       this.view.loginFailed(this.fatal);
       this.fatal = null;
       return null;

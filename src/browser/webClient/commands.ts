@@ -12,6 +12,7 @@ export const help = [
   '/topic [text]: show or set the topic',
   '/list: browse the channels',
   '/whois nick: who is that',
+  '/login password: log in to your account (NickServ IDENTIFY)',
   '/quit [reason]: disconnect',
   '/quote RAW LINE: send a raw IRC line',
 ];
@@ -78,6 +79,12 @@ export function runCommand(chat: ChatClient, text: string): void {
     case 'whois':
       if (!first) return usage('/whois nick');
       chat.send('WHOIS', [first]);
+      return;
+    case 'login':
+    case 'identify':
+      if (!first) return usage('/login password');
+      // As one NickServ command: with echo-message the server does not echo it, so it is not shown.
+      chat.send('PRIVMSG', ['NickServ', `IDENTIFY ${chat.knownAccount ?? chat.nick} ${first}`]);
       return;
     case 'close':
       return chat.closeWindow(w);

@@ -1,7 +1,20 @@
 // What the server says, applied to the client: one handler per command or numeric, each
 // changing the ChatClient's state and telling its view. Registration (CAP, 001, 005, a nick
 // taken or refused), channels (JOIN, PART, KICK, TOPIC, NAMES, MODE), people (NICK, QUIT) and
-// messages (PRIVMSG, NOTICE, CTCP ACTION). Pure: no DOM, no socket.
+// messages (PRIVMSG, NOTICE, CTCP ACTION); accounts (SASL, REGISTER, 900...) in account.ts.
+// Pure: no DOM, no socket.
+
+import {
+  accountCapsAcked,
+  accountCapsRefused,
+  accountCapsWanted,
+  accountNickTaken,
+  accountReplies,
+  accountWelcomed,
+  handleAccount,
+  isService,
+  parseCapList,
+} from './account.js';
 
 import type { ChatClient } from './chat.js';
 import type { ServerMessage } from './irc.js';
@@ -53,6 +66,7 @@ const targetErrors = new Set([
 export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
   const p = msg.params;
   const time = msg.tags.time;
+  if (accountReplies.has(msg.command)) return handleAccount(chat, msg);
   switch (msg.command) {
     case 'PING':
       chat.send('PONG', [p[0] ?? '']);
@@ -69,6 +83,7 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
       chat.attempt = 0;
       chat.view.status('connected', `Connected as ${chat.nick}`, false);
       chat.info(chat.serverWindow(), p[1] || 'Welcome');
+      accountWelcomed(chat);
       chat.rejoin();
       return;
     case RPL_ISUPPORT:
@@ -78,6 +93,7 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
     case ERR_NICKNAMEINUSE:
       return handleNickRefused(chat, msg);
     case ERR_PASSWDMISMATCH:
+      chat.password = '';
       chat.fatal = 'The server password is wrong.';
       return;
     case 'ERROR':
@@ -197,15 +213,18 @@ function handleCap(chat: ChatClient, msg: ServerMessage): void {
     const more = p[2] === '*';
     chat.capLs.push(...((more ? p[3] : p[2]) ?? '').split(' '));
     if (more) return;
-    const offered = new Set(chat.capLs.map((c) => c.split('=')[0]));
-    const want = wantedCaps.filter((c) => offered.has(c));
+    const offered = parseCapList(chat.capLs);
+    const want = [...wantedCaps.filter((c) => offered.has(c)), ...accountCapsWanted(chat, offered)];
     if (want.length > 0) chat.send('CAP', ['REQ', want.join(' ')]);
     else chat.send('CAP', ['END']);
   } else if (sub === 'ACK') {
     for (const c of (p[2] ?? '').split(' ')) if (c && c.charAt(0) !== '-') chat.caps.add(c);
-    if (!chat.registered) chat.send('CAP', ['END']);
+    // Logging in, or creating the account, comes first: it sends CAP END when done.
+    if (!chat.registered && !accountCapsAcked(chat)) chat.send('CAP', ['END']);
   } else if (sub === 'NAK') {
-    if (!chat.registered) chat.send('CAP', ['END']);
+    if (chat.registered) return;
+    accountCapsRefused(chat);
+    chat.send('CAP', ['END']);
   }
 }
 
@@ -222,6 +241,7 @@ function handleNickRefused(chat: ChatClient, msg: ServerMessage): void {
     chat.hangUp();
     return;
   }
+  if (accountNickTaken(chat)) return;
   chat.wanted = chat.wanted.length < 12 ? chat.wanted + '_' : chat.wanted.slice(0, 8) + Math.floor(chat.random() * 1000);
   chat.info(chat.serverWindow(), `That nick is taken; trying ${chat.wanted}`);
   chat.send('NICK', [chat.wanted]);
@@ -303,8 +323,11 @@ function handleText(chat: ChatClient, msg: ServerMessage, time: string | undefin
   }
   const fromServer = !msg.nick || msg.nick.indexOf('.') !== -1 || msg.source.indexOf('!') === -1;
   const mine = !fromServer && chat.isMe(msg.nick);
+  // NickServ's and ChanServ's notices answer what the user just did: shown where they are.
+  const service = kind === 'notice' && !fromServer && isService(chat, msg.nick);
   const w = chat.isChannel(target) ? chat.findWindow(target)
     : fromServer ? chat.serverWindow()
+    : service ? chat.findWindow(msg.nick) ?? chat.here()
     : chat.openWindow(mine ? target : msg.nick, 'query');
   if (!w) return;
   chat.add(w, kind, fromServer ? msg.nick || chat.settings.network : msg.nick, text, time, mine);

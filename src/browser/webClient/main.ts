@@ -6,7 +6,7 @@
 // echo-message, multi-prefix), and reads and writes lines with the server's own wire code.
 //
 // Layout: chat.ts holds the state and decides (incoming.ts for what the server says,
-// commands.ts for what the user types); irc.ts, server.ts, text.ts, outbox.ts and backoff.ts
+// commands.ts for what the user types, account.ts for logging in); irc.ts, server.ts, text.ts, outbox.ts and backoff.ts
 // are its pure helpers; view.ts draws; this file owns the WebSocket and the timers, and wires
 // the forms. Only view.ts and this file touch the DOM.
 //
@@ -18,6 +18,9 @@
 // The connection is kept: when it drops, or the server refuses it, the page says why (the
 // server's `ERROR` text when there is one) and reconnects with exponential backoff (1 s, 2 s,
 // 4 s... up to 30 s, with jitter), then takes its nick back and rejoins its channels.
+// With a password the page logs in to the nick's account (SASL PLAIN) before it is in, or
+// creates the account when asked (account.ts); it keeps the password only until then, so a
+// reconnect after a drop is not logged in (the page says so: /login <password>).
 
 import { countdownText } from './backoff.js';
 import type { ChatClient, ChatSocket } from './chat.js';
@@ -98,11 +101,19 @@ document.addEventListener('DOMContentLoaded', () => {
   nick.value = query.get('nick') || nick.value;
   channels.value = query.get('channels') || channels.value;
 
+  const password = byId<HTMLInputElement>('login-password');
+  const create = byId<HTMLInputElement>('login-create');
+  // A password manager offers a new password for a new account, the saved one otherwise.
+  create.addEventListener('change', () => {
+    password.autocomplete = create.checked ? 'new-password' : 'current-password';
+  });
+
   onSubmit('login', () => {
-    const password = byId<HTMLInputElement>('login-password').value;
-    const error = chat.login({ nick: nick.value, channels: channels.value, password });
+    const error = chat.login({ nick: nick.value, channels: channels.value, password: password.value, createAccount: create.checked });
     byId('login-error').textContent = error ?? '';
     if (error !== null) return;
+    // The client has it until it logs in; the page keeps it nowhere (and never in storage).
+    password.value = '';
     document.body.dataset.view = 'chat';
     connect();
     byId('input').focus();

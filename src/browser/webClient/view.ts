@@ -214,6 +214,15 @@ export class PageView implements ChatView {
     byId('me').textContent = nick;
   }
 
+  account(name: string | null): void {
+    const e = byId('account');
+    e.textContent = name ?? '';
+    e.title = name === null ? '' : `Logged in to the account ${name}`;
+    e.hidden = name === null;
+    // The account exists now: going back to the form (a refused nick...) must not create it again.
+    if (name !== null) byId<HTMLInputElement>('login-create').checked = false;
+  }
+
   loginFailed(error: string): void {
     document.body.dataset.view = 'login';
     byId('login-error').textContent = error;

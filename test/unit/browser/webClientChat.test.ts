@@ -2,89 +2,8 @@
 // commands.ts) in Node, without a browser: server lines go in, and what it sends and what it
 // tells the page come out, through a fake socket and a fake view.
 import { describe, expect, it } from 'vitest';
-import type { ChatView, ChatWindow, ConnectionState } from '../../../src/browser/webClient/chat.js';
-import { WebChat } from '../../../src/browser/webClient/client.js';
-
-interface Shown {
-  /** The window's key now (a private window takes the new nick's). */
-  window: string;
-  kind: string;
-  from: string;
-  text: string;
-  mine: boolean;
-  channel?: string;
-}
-
-/** A client with a fake socket and a fake view that records what it was told. */
-function harness() {
-  const sent: string[] = [];
-  const logged: Array<{ w: ChatWindow; line: Omit<Shown, 'window'> }> = [];
-  const record = {
-    socketOpen: true,
-    hangUps: 0,
-    windows: [] as string[],
-    shown: '',
-    header: ['', ''] as [string, string],
-    members: null as string[] | null,
-    status: { state: '' as ConnectionState | '', text: '', canRetry: false },
-    me: '',
-    loginError: '',
-  };
-  const view: ChatView = {
-    windowOpened: (w) => record.windows.push(w.key),
-    windowClosed: (w) => record.windows.splice(record.windows.indexOf(w.key), 1),
-    windowChanged: () => {},
-    windowShown: (w) => {
-      record.shown = w.key;
-    },
-    line: (w, l) => void logged.push({ w, line: { kind: l.kind, from: l.from?.text ?? '', text: l.text, mine: l.mine, ...(l.channel ? { channel: l.channel } : {}) } }),
-    header: (title, topic) => {
-      record.header = [title, topic];
-    },
-    members: (rows) => {
-      record.members = rows()?.map((r) => r.text) ?? null;
-    },
-    status: (state, text, canRetry) => {
-      record.status = { state, text, canRetry };
-    },
-    me: (nick) => {
-      record.me = nick;
-    },
-    loginFailed: (error) => {
-      record.loginError = error;
-    },
-  };
-  const chat = new WebChat({
-    view,
-    socket: {
-      send: (line) => record.socketOpen && sent.push(line) > 0,
-      close: () => void record.hangUps++,
-    },
-    now: () => Date.UTC(2026, 0, 1, 12, 0),
-    random: () => 0.5,
-  });
-  /** Server lines in, what the client sent in answer out. */
-  const hear = (...received: string[]): string[] => {
-    const before = sent.length;
-    for (const line of received) chat.receive(line);
-    return sent.slice(before);
-  };
-  const lines = (): Shown[] => logged.map(({ w, line }) => ({ window: w.key, ...line }));
-  const texts = (window: string) => lines().filter((l) => l.window === window).map((l) => l.text);
-  return { chat, sent, lines, record, hear, texts };
-}
-
-/** Logged in as `nick` with `channels`, connected and registered (no capabilities). */
-function registered(nick = 'alice', channels = '#room') {
-  const h = harness();
-  expect(h.chat.login({ nick, channels, password: '' })).toBeNull();
-  h.chat.socketOpening();
-  h.chat.socketOpened();
-  h.hear(':irc CAP * LS :cap-notify', `:irc 001 ${nick} :Welcome to the network`);
-  h.hear(`:irc 005 ${nick} CASEMAPPING=rfc1459 CHANTYPES=# NETWORK=testnet PREFIX=(ov)@+ :are supported by this server`);
-  h.sent.length = 0;
-  return h;
-}
+import type { ChatWindow } from '../../../src/browser/webClient/chat.js';
+import { harness, registered } from './webClientHarness.js';
 
 describe('signing in', () => {
   it('refuses a nick that is not one word before connecting', () => {
@@ -93,15 +12,15 @@ describe('signing in', () => {
     expect(chat.login({ nick: '#chan', channels: '', password: '' })).toMatch(/one word/);
   });
 
-  it('registers with CAP, PASS, NICK and USER, asks for the capabilities it uses that are offered, then joins', () => {
+  it('registers with CAP, NICK and USER, asks for the capabilities it uses that are offered, then joins', () => {
     const { chat, sent, hear, record } = harness();
-    expect(chat.login({ nick: ' Al.ice ', channels: 'room, #other', password: 'pw' })).toBeNull();
+    expect(chat.login({ nick: ' Al.ice ', channels: 'room, #other', password: '' })).toBeNull();
     expect(record.windows).toEqual([':server', '#room', '#other']);
     expect(record.shown).toBe('#room');
     chat.socketOpening();
     expect(record.status.state).toBe('connecting');
     chat.socketOpened();
-    expect(sent).toEqual(['CAP LS 302', 'PASS pw', 'NICK Al.ice', 'USER Alice 0 * :Web client']);
+    expect(sent).toEqual(['CAP LS 302', 'NICK Al.ice', 'USER Alice 0 * :Web client']);
     expect(record.status).toEqual({ state: 'registering', text: 'Connected, signing in as Al.ice…', canRetry: false });
     // CAP LS in two lines: the page waits for the last one.
     expect(hear(':irc CAP * LS * :cap-notify echo-message')).toEqual([]);
@@ -134,12 +53,14 @@ describe('signing in', () => {
     expect(record.loginError).toBe('The server refused the nick bob_: Erroneous nickname');
   });
 
-  it('goes back to the login form when the password is wrong', () => {
+  it('sends the password as the server password when the server has no SASL, and goes back to the login form when it is wrong', () => {
     const { chat, hear, record } = harness();
     chat.login({ nick: 'bob', channels: '', password: 'nope' });
     chat.socketOpening();
     chat.socketOpened();
-    hear(':irc 464 bob :Password incorrect', ':irc ERROR :Closing link');
+    expect(hear(':irc CAP * LS :server-time')).toEqual(['PASS nope', 'CAP REQ server-time']);
+    hear(':irc CAP * ACK server-time', ':irc 464 bob :Password incorrect', ':irc ERROR :Closing link');
+    expect(chat.password).toBe('');
     expect(chat.socketClosed(1000)).toBeNull();
     expect(record.loginError).toBe('The server password is wrong.');
   });

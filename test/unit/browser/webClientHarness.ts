@@ -1,0 +1,91 @@
+// The web client (src/browser/webClient/) in Node, without a browser: a WebChat with a fake
+// socket and a fake view that records what it was told. Server lines go in (hear), and what
+// it sends and what it tells the page come out.
+import { expect } from 'vitest';
+import type { ChatView, ChatWindow, ConnectionState } from '../../../src/browser/webClient/chat.js';
+import { WebChat } from '../../../src/browser/webClient/client.js';
+
+export interface Shown {
+  /** The window's key now (a private window takes the new nick's). */
+  window: string;
+  kind: string;
+  from: string;
+  text: string;
+  mine: boolean;
+  channel?: string;
+}
+
+/** A client with a fake socket and a fake view that records what it was told. */
+export function harness() {
+  const sent: string[] = [];
+  const logged: Array<{ w: ChatWindow; line: Omit<Shown, 'window'> }> = [];
+  const record = {
+    socketOpen: true,
+    hangUps: 0,
+    windows: [] as string[],
+    shown: '',
+    header: ['', ''] as [string, string],
+    members: null as string[] | null,
+    status: { state: '' as ConnectionState | '', text: '', canRetry: false },
+    me: '',
+    account: null as string | null,
+    loginError: '',
+  };
+  const view: ChatView = {
+    windowOpened: (w) => record.windows.push(w.key),
+    windowClosed: (w) => record.windows.splice(record.windows.indexOf(w.key), 1),
+    windowChanged: () => {},
+    windowShown: (w) => {
+      record.shown = w.key;
+    },
+    line: (w, l) => void logged.push({ w, line: { kind: l.kind, from: l.from?.text ?? '', text: l.text, mine: l.mine, ...(l.channel ? { channel: l.channel } : {}) } }),
+    header: (title, topic) => {
+      record.header = [title, topic];
+    },
+    members: (rows) => {
+      record.members = rows()?.map((r) => r.text) ?? null;
+    },
+    status: (state, text, canRetry) => {
+      record.status = { state, text, canRetry };
+    },
+    me: (nick) => {
+      record.me = nick;
+    },
+    account: (name) => {
+      record.account = name;
+    },
+    loginFailed: (error) => {
+      record.loginError = error;
+    },
+  };
+  const chat = new WebChat({
+    view,
+    socket: {
+      send: (line) => record.socketOpen && sent.push(line) > 0,
+      close: () => void record.hangUps++,
+    },
+    now: () => Date.UTC(2026, 0, 1, 12, 0),
+    random: () => 0.5,
+  });
+  /** Server lines in, what the client sent in answer out. */
+  const hear = (...received: string[]): string[] => {
+    const before = sent.length;
+    for (const line of received) chat.receive(line);
+    return sent.slice(before);
+  };
+  const lines = (): Shown[] => logged.map(({ w, line }) => ({ window: w.key, ...line }));
+  const texts = (window: string) => lines().filter((l) => l.window === window).map((l) => l.text);
+  return { chat, sent, lines, record, hear, texts };
+}
+
+/** Logged in as `nick` with `channels`, connected and registered (no capabilities). */
+export function registered(nick = 'alice', channels = '#room') {
+  const h = harness();
+  expect(h.chat.login({ nick, channels, password: '' })).toBeNull();
+  h.chat.socketOpening();
+  h.chat.socketOpened();
+  h.hear(':irc CAP * LS :cap-notify', `:irc 001 ${nick} :Welcome to the network`);
+  h.hear(`:irc 005 ${nick} CASEMAPPING=rfc1459 CHANTYPES=# NETWORK=testnet PREFIX=(ov)@+ :are supported by this server`);
+  h.sent.length = 0;
+  return h;
+}
