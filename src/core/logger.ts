@@ -111,6 +111,14 @@ function humanLine(event: string, f: LogFields): string {
       return `Network: re-registering this node's users failed (${str(f.message)}); retrying`;
     case 'irc.networkUnavailable':
       return `${conn} ${str(f.command)} did not run: the network is unreachable`;
+    case 'store.opened':
+      return `Store: ${str(f.kind)} at ${str(f.where)}`;
+    case 'irc.storeUnavailable':
+      return `${conn} ${str(f.command)} did not run: the store is unavailable (${str(f.message)})`;
+    case 'irc.rehashed':
+      return `REHASH: ${str(f.opers)} operator(s) read from ${str(f.file)}`;
+    case 'irc.rehashFailed':
+      return `REHASH failed: ${str(f.message)}`;
     case 'connection.rejected':
       return `${conn} Turned away ${str(f.remote)}: ${str(f.code)}`;
     default:

@@ -15,9 +15,10 @@
 // `IRC_HOSTILE_FIGURES=/tmp/irc-figures.json` writes each case's figures to that file.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, type IrcConfig, type ServerConfig } from '../../src/core/config.js';
 import { startIrcTestServer, type TestServer } from '../helpers.js';
+import { testStore } from '../store/tempStore.js';
 import {
   IrcPeer,
   failureLines,
@@ -167,6 +168,13 @@ async function retainedSettled(): Promise<number> {
 /** Messages in `p`'s kept lines from `from` on that came from `nick`. */
 const fromNick = (p: IrcPeer, nick: string, from = 0): Parsed[] => p.messages(from).filter((m) => m.nick === nick);
 const privmsgsFrom = (p: IrcPeer, nick: string, from = 0): Parsed[] => fromNick(p, nick, from).filter((m) => m.command === 'PRIVMSG');
+
+// The servers here share the process's test store (test/store/tempStore.ts), opened on first
+// use: open it before any case takes its baseline, so that its file descriptors (the database,
+// its WAL and shared memory) are not counted as one case's leak.
+beforeAll(async () => {
+  await testStore().bans(0);
+});
 
 describe('overlong lines', () => {
   it('answers an 8 MiB line without a newline with one 417, keeps the client, and never buffers the line', async () => {

@@ -57,10 +57,11 @@ describe('irc-framework clients', () => {
     expect(names(alice)).toEqual(['@alice']);
     expect(names(bob)).toEqual(['@alice', 'bob']);
     expect(names(carol)).toEqual(['@alice', 'bob', 'carol']);
-    // Each sees its own JOIN, then the later joiners', in join order.
-    expect(alice.transcript()).toEqual(['alice JOIN #names', 'bob JOIN #names', 'carol JOIN #names']);
-    expect(bob.transcript()).toEqual(['bob JOIN #names', 'carol JOIN #names']);
-    expect(carol.transcript()).toEqual(['carol JOIN #names']);
+    // Each sees its own JOIN, then the later joiners', in join order; irc-framework enables
+    // extended-join, so each JOIN carries the account (`*`: none) and the realname.
+    expect(alice.transcript()).toEqual(['alice JOIN #names * alice (irc-framework)', 'bob JOIN #names * bob (irc-framework)', 'carol JOIN #names * carol (irc-framework)']);
+    expect(bob.transcript()).toEqual(['bob JOIN #names * bob (irc-framework)', 'carol JOIN #names * carol (irc-framework)']);
+    expect(carol.transcript()).toEqual(['carol JOIN #names * carol (irc-framework)']);
     // An explicit NAMES gives the same list.
     const listed = carol.waitForNext('userlist', (e) => e.channel === '#names');
     carol.irc.raw('NAMES', '#names');
@@ -78,17 +79,17 @@ describe('irc-framework clients', () => {
     await allGot(':starts with a colon', alice, bob);
 
     expect(alice.transcript()).toEqual([
-      'alice JOIN #talk', 'bob JOIN #talk', 'carol JOIN #talk',
+      'alice JOIN #talk * alice (irc-framework)', 'bob JOIN #talk * bob (irc-framework)', 'carol JOIN #talk * carol (irc-framework)',
       'bob PRIVMSG #talk :hi alice: UTF-8 ✓ and  two  spaces',
       'carol PRIVMSG #talk ::starts with a colon',
     ]);
     expect(bob.transcript()).toEqual([
-      'bob JOIN #talk', 'carol JOIN #talk',
+      'bob JOIN #talk * bob (irc-framework)', 'carol JOIN #talk * carol (irc-framework)',
       'alice PRIVMSG #talk :hello from alice',
       'carol PRIVMSG #talk ::starts with a colon',
     ]);
     expect(carol.transcript()).toEqual([
-      'carol JOIN #talk',
+      'carol JOIN #talk * carol (irc-framework)',
       'alice PRIVMSG #talk :hello from alice',
       'bob PRIVMSG #talk :hi alice: UTF-8 ✓ and  two  spaces',
     ]);

@@ -164,6 +164,13 @@ const leaving: ModelEvent[] = [ev.quit, ev.flood, ev.sendq, ev.end, ev.reset, ev
  * covered by test/unit/ircSessionMachine.test.ts.
  */
 const unreachable: Record<string, string> = {
+  // Account events need a second client or a registered account in the server's store, which
+  // this model's single-client paths do not set up; the integration and unit tests drive them
+  // (test/integration/accounts.test.ts: grace rename and GHOST; test/unit/irc/accounts.test.ts).
+  'irc.killed': 'needs another client (GHOST, KILL) or a network ban; driven end to end in test/integration/accounts.test.ts and operators tests',
+  'irc.nickUnowned': 'needs an account registered in the store for the nick; driven in test/integration/accounts.test.ts (grace rename)',
+  'irc.nickOwned': 'sent by every welcome and NICK without changing state (a cancel of no timer); its effect is tested where nickUnowned is',
+  'timer.nickEnforce': 'fires nickEnforceGraceMs after irc.nickUnowned; driven in test/integration/accounts.test.ts with --nick-grace 500',
   'after:closeTimeout':
     'destroys the socket without changing state, so it is never a step of its own; the socket.close that follows is. ' +
     'It is replayed: after `output past sendq` the client never closes, and the server must give up on it.',
