@@ -223,6 +223,18 @@ describe('accounts on one server', () => {
       ':anon!~anon@127.0.0.1 PRIVMSG #tags :from anon',
     ]);
   });
+  it('logs out every other connection to an account when one of them DROPs it', async () => {
+    await registerAccount(port, 'dropper');
+    const one = await raw(port, 'dropper');
+    const two = await raw(port, 'dropper2');
+    for (const c of [one, two]) await ask(c, `PRIVMSG NickServ :IDENTIFY dropper ${password}`, / 900 /);
+    const from = two.lines().length;
+    await ask(one, `PRIVMSG NickServ :DROP ${password}`, / 901 /);
+    expect(await two.waitForLine(/NickServ.*The account dropper was dropped: you are logged out/, 5_000, from)).toBeTruthy();
+    expect(await two.waitForLine(/ 901 dropper2 /, 5_000, from)).toBeTruthy();
+    // The account is gone: IDENTIFY fails, and the nick is anyone's.
+    expect(await ask(two, `PRIVMSG NickServ :IDENTIFY dropper ${password}`, /NOTICE dropper2 :/)).toContain('Invalid account name or password');
+  });
 });
 
 describe('accounts across a restart', () => {

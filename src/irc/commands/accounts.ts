@@ -62,6 +62,18 @@ export async function logOut(ctx: CommandContext, client: Client, r: Reply): Pro
 }
 
 /**
+ * The account the client is logged in to was dropped (by another of its connections): it is
+ * logged out and told. Nothing when it is not logged in to that account (any more).
+ */
+export async function accountDropped(ctx: CommandContext, client: Client, account: string): Promise<Outcome> {
+  const r = new Reply(ctx, client);
+  if (client.account === null || accountKey(client.account) !== accountKey(account)) return r.outcome();
+  r.toSelf(serviceNotice(client, 'NickServ', `The account ${account} was dropped: you are logged out.`));
+  await logOut(ctx, client, r);
+  return r.outcome();
+}
+
+/**
  * Whether the client may keep its nick: free (no account), its own, or someone else's account
  * (the grace timer starts, with a notice saying how to log in). While the store is unavailable
  * nobody is renamed: an outage must not cost people their nicks.

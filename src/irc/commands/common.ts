@@ -97,6 +97,7 @@ export class Reply {
   readonly sends: Send[] = [];
   readonly effects: SessionEffect[] = [];
   private kills: Kill[] | null = null;
+  private logouts: string[] | null = null;
 
   constructor(
     private readonly ctx: CommandContext,
@@ -144,6 +145,13 @@ export class Reply {
     this.sends.push(...outcome.sends);
     this.effects.push(...outcome.effects);
     for (const k of outcome.kills ?? []) this.kill(k.clientId, k.reason);
+    for (const a of outcome.logouts ?? []) this.logoutEverywhere(a);
+    return this;
+  }
+
+  /** Logs out every connection logged in to `account`, on every node (the account is gone). */
+  logoutEverywhere(account: string): this {
+    (this.logouts ??= []).push(account);
     return this;
   }
 
@@ -154,7 +162,10 @@ export class Reply {
   }
 
   outcome(): Outcome {
-    return this.kills ? { sends: this.sends, effects: this.effects, kills: this.kills } : { sends: this.sends, effects: this.effects };
+    const outcome: Outcome = { sends: this.sends, effects: this.effects };
+    if (this.kills) outcome.kills = this.kills;
+    if (this.logouts) outcome.logouts = this.logouts;
+    return outcome;
   }
 }
 

@@ -115,6 +115,8 @@ async function drop(ctx: CommandContext, client: Client, r: Reply, say: Say, arg
   await ctx.store.dropAccount(accountKey(name));
   say(`Account ${name} dropped.`);
   await logOut(ctx, client, r);
+  // Its other connections, here and on other nodes, are logged out too (told by NickServ).
+  r.logoutEverywhere(name);
 }
 
 async function ghost(ctx: CommandContext, client: Client, r: Reply, say: Say, args: string[]): Promise<void> {

@@ -159,6 +159,8 @@ export interface Outcome {
   effects: SessionEffect[];
   /** Other clients to remove, after the sends. */
   kills?: Kill[];
+  /** Accounts whose every connection, on every node, is to be logged out (DROP). */
+  logouts?: string[];
 }
 
 export type { MaybePromise } from '../state/networkState.js';

@@ -24,7 +24,8 @@ import type { StateControl } from './redisState.js';
 type Payload =
   | { o: number; s: number; d: RemoteDelivery }
   | { o: number; s: number; c: StateControl }
-  | { o: number; s: number; k: { clientId: number; reason: string } };
+  | { o: number; s: number; k: { clientId: number; reason: string } }
+  | { o: number; s: number; x: { account: string } };
 
 export interface RedisBusOptions {
   /** The command connection (shared with the state, so a state's control message and the
@@ -38,6 +39,8 @@ export interface RedisBusOptions {
   onControl(control: StateControl): void;
   /** Another node removes one of this node's clients (KILL, GHOST). */
   onKill(clientId: number, reason: string): void;
+  /** Another node dropped an account: log out this node's connections to it. */
+  onAccountDropped(account: string): void;
   /** A PUBLISH failed (Redis unreachable): the caller logs it; nothing is retried. */
   onPublishFailed(error: unknown): void;
   /**
@@ -118,6 +121,10 @@ export class RedisBus implements NetworkBus {
     this.publish(this.allChannel, { d: { kind: 'everyone', userMode, message, time, ...forms } });
   }
 
+  logoutAccount(account: string): void {
+    this.publish(this.allChannel, { x: { account } });
+  }
+
   kill(clientId: number, reason: string): void {
     this.publish(this.channelOfNode(nodeOf(clientId)), { k: { clientId, reason } });
   }
@@ -127,7 +134,10 @@ export class RedisBus implements NetworkBus {
     this.publish(this.channelOfNode(nodeIndex), { c: control });
   }
 
-  private publish(channel: string, body: { d: RemoteDelivery } | { c: StateControl } | { k: { clientId: number; reason: string } }): void {
+  private publish(
+    channel: string,
+    body: { d: RemoteDelivery } | { c: StateControl } | { k: { clientId: number; reason: string } } | { x: { account: string } },
+  ): void {
     // Numbered per pub/sub channel, so a receiver that was cut off can tell how much it missed.
     const s = (this.sent.get(channel) ?? 0) + 1;
     this.sent.set(channel, s);
@@ -152,6 +162,7 @@ export class RedisBus implements NetworkBus {
     }
     if ('c' in payload) this.options.onControl(payload.c);
     else if ('k' in payload) this.options.onKill(payload.k.clientId, payload.k.reason);
+    else if ('x' in payload) this.options.onAccountDropped(payload.x.account);
     else this.options.onDelivery(payload.d);
   }
 

@@ -140,6 +140,7 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     onDelivery: (delivery) => protocol?.deliverRemote(delivery),
     onControl: (control) => state.applyControl(control),
     onKill: (clientId, reason) => protocol?.kill(clientId, reason),
+    onAccountDropped: (account) => protocol?.accountDropped(account),
     onPublishFailed: (err) => logger.log('error', 'network.publishFailed', { message: (err as Error).message }),
     onLost: (origin, channel, count) => {
       logger.log('error', 'network.deliveriesLost', { origin, channel: channel ?? '', count });

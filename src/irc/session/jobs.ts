@@ -65,6 +65,7 @@ export class JobRunner {
   private apply(session: Session, outcome: Outcome): void {
     for (const s of outcome.sends) this.router.deliver(session, s);
     for (const k of outcome.kills ?? []) this.router.kill(k.clientId, k.reason);
+    for (const account of outcome.logouts ?? []) this.router.logoutAccount(account);
     const actor = session.actor;
     if (!actor) return;
     for (const effect of outcome.effects) actor.send(effect);

@@ -12,7 +12,7 @@ import type { TLSSocket } from 'node:tls';
 import type { InspectionEvent } from 'xstate';
 import { LoginThrottle, loginThrottleDefaults } from '../../identity/throttle.js';
 import type { Store } from '../../store/store.js';
-import { enforceNick } from '../commands/accounts.js';
+import { accountDropped, enforceNick } from '../commands/accounts.js';
 import type { OperBlock, ServerConfig } from '../../core/config.js';
 import { startSession } from '../../core/leanActor.js';
 import type { Logger } from '../../core/logger.js';
@@ -105,6 +105,8 @@ export interface IrcProtocol extends SessionProtocol {
   deliverRemote(delivery: RemoteDelivery): void;
   /** Removes one of this node's clients (another node's KILL or GHOST). */
   kill(clientId: number, reason: string): void;
+  /** Another node dropped an account: this node's connections to it are logged out. */
+  accountDropped(account: string): void;
   /** Reads the operators again from the config file (SIGHUP; REHASH does the same). */
   rehash(): ReturnType<CommandContext['operators']['rehash']>;
   /** Users, channels and chat messages so far, for the live view. */
@@ -173,6 +175,11 @@ export function ircProtocol(
   const perIp = new Map<string, number>();
   const router = new Router(state, sessions, nodeIndex, bus, now);
   const jobs = new JobRunner(ctx, router, logger);
+  router.onAccountDropped = (account) => {
+    for (const session of sessions.values()) {
+      if (session.client.account !== null && !session.departed) jobs.runAfter(session, 'accountDropped', () => accountDropped(ctx, session.client, account));
+    }
+  };
   const stats: IrcStats = { registrations: 0, commands: 0, chatMessages: 0, linesOut: 0, bytesIn: 0, bytesOut: 0 };
   const limits = {
     registrationTimeoutMs: irc.registrationTimeoutMs,
@@ -292,6 +299,7 @@ export function ircProtocol(
     },
     deliverRemote: (delivery) => router.deliverRemote(delivery),
     kill: (clientId, reason) => router.kill(clientId, reason),
+    accountDropped: (account) => router.logoutAccount(account, true),
     rehash: () => ctx.operators.rehash(),
     async totals() {
       const counts = await state.counts();

@@ -30,6 +30,8 @@ export interface NetworkBus {
   toClient(clientId: number, message: IrcMessage, time: string, forms?: DeliveryForms): void;
   /** Removes a client on another node (KILL, GHOST): it quits with `reason`. */
   kill(clientId: number, reason: string): void;
+  /** Every other node logs out its connections logged in to `account` (DROP). */
+  logoutAccount(account: string): void;
   /** To every registered user on the other nodes with this user mode (WALLOPS). */
   toEveryone(userMode: string, message: IrcMessage, time: string, forms?: DeliveryForms): void;
 }
@@ -164,6 +166,15 @@ export class Router {
       if (session.client.registered && session.client.modes.has(userMode)) sendTo(session, d);
     }
   }
+
+  /** Logs out every connection logged in to `account`, on this node and (by the bus) the others. */
+  logoutAccount(account: string, fromBus = false): void {
+    this.onAccountDropped?.(account);
+    if (!fromBus) this.bus?.logoutAccount(account);
+  }
+
+  /** What the adapter does for each local connection of a dropped account (set by protocol.ts). */
+  onAccountDropped: ((account: string) => void) | null = null;
 
   /** Removes a client from the network wherever it is connected: it quits with `reason`. */
   kill(clientId: number, reason: string): void {
