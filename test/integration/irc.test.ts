@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryState } from '../../src/irc/state/memoryState.js';
 import type { NetworkState } from '../../src/irc/state/networkState.js';
+import type { IrcProtocol } from '../../src/irc/session/protocol.js';
 import { startIrcTestServer, waitFor, type TestServer } from '../helpers.js';
 import { connectIrc, type RawIrc } from '../irc/raw.js';
 
@@ -216,6 +217,9 @@ describe('IRC server', () => {
     await new Promise((r) => setTimeout(r, 30));
     c.raw.socket.resetAndDestroy();
     await waitFor(() => server!.handle.liveConnections() === 0, 5_000, 'the session to end');
+    // Every job run to its end (the JOIN's store lookups happen between its state calls, so a
+    // moment with no state call pending is not the end), then no state call left either.
+    await (server.handle.protocol as IrcProtocol).settled();
     await waitFor(() => slow.pending() === 0, 5_000, 'every state call to be answered');
     expect(memory.listChannels()).toEqual([]);
     expect(memory.user('vanisher')).toBeNull();

@@ -9,7 +9,11 @@
 // answer to REGISTER, on 904, or once sent to NickServ. Only a server password (PASS, sent when
 // the server has no SASL) is kept, as every reconnect needs it again. Pure: no DOM, no socket.
 
-import type { ChatClient } from './chat.js';
+import type { AccountStep, ChatClient } from './chat.js';
+
+// AccountStep (chat.ts): `sasl` → `authenticating` until 903/904; `register`/`registering`
+// before CAP END; `registerLater`/`nickServLater` after 001; `none` when done or nothing to do.
+export type { AccountStep } from './chat.js';
 import type { ServerMessage } from './irc.js';
 import {
   ERR_NICKLOCKED,
@@ -23,14 +27,6 @@ import {
   RPL_SASLSUCCESS,
 } from '../../irc/wire/numerics.js';
 
-/**
- * Where logging in or creating an account stands while connecting (the handlers below move it on):
- * `sasl` (sasl requested; AUTHENTICATE PLAIN on its ACK), `authenticating` (until 903 or 904),
- * `register` (draft/account-registration requested; REGISTER on its ACK), `registering`
- * (REGISTER sent before CAP END), `registerLater` (REGISTER after 001), `nickServLater`
- * (/msg NickServ REGISTER after 001), `none` (nothing to do, or done).
- */
-export type AccountStep = 'none' | 'sasl' | 'authenticating' | 'register' | 'registering' | 'registerLater' | 'nickServLater';
 
 /** IRCv3 sasl-3.1: one AUTHENTICATE line carries at most this many characters of base64. */
 export const saslChunkChars = 400;

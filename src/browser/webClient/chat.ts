@@ -8,11 +8,13 @@
 // importing them back.
 
 import { folderFor, lineOf, messagePieces } from './irc.js';
-import type { AccountStep } from './account.js';
 import { reconnectDelayMs } from './backoff.js';
 import { Outbox } from './outbox.js';
 import { colourOf, clean } from './text.js';
 import { defaultSettings, isChannel, sortMembers, symbolOf, type Member, type ServerSettings } from './server.js';
+
+/** Logging in or creating an account while connecting: account.ts moves it on (see there). */
+export type AccountStep = 'none' | 'sasl' | 'authenticating' | 'register' | 'registering' | 'registerLater' | 'nickServLater';
 
 export type WindowType = 'server' | 'channel' | 'query';
 
