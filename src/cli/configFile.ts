@@ -13,12 +13,12 @@ import { parsePhc } from '../identity/passwords.js';
 import { serverFlags } from './args.js';
 
 export interface ConfigFile {
-  /** The file's settings as flags (`--port 6697 ...`), to go before the command line's. */
+  /** The file's settings as flags (`--port=6697 ...`), to go before the command line's. */
   argv: string[];
   opers: OperBlock[];
 }
 
-/** Flag names whose value is a boolean switch in the file (none take a value on the command line). */
+/** The keys a file may use: the server flags' names without their dashes. */
 const flagNames = new Set(serverFlags.map((s) => s.flag.slice(2)));
 
 function fail(file: string, message: string): never {
@@ -66,7 +66,8 @@ export function readConfigFile(file: string): ConfigFile {
     if (key === 'config') fail(file, 'a config file cannot name another one');
     if (!flagNames.has(key)) fail(file, `unknown key \`${key}\` (keys are the flags' names: \`xstate-tcp-chat --help\` lists them)`);
     if (value === null || typeof value === 'object') fail(file, `\`${key}\` needs a single value`);
-    argv.push(`--${key}`, String(value));
+    // One `--key=value` word: a value starting with `-` ("-- welcome --") is still the value.
+    argv.push(`--${key}=${String(value)}`);
   }
   return { argv, opers };
 }

@@ -26,7 +26,7 @@ import { Reply, from, sourceOf } from './common.js';
 import { normaliseMask } from './modes.js';
 import { withMember, type Client, type CommandContext, type Outcome } from './types.js';
 
-/** The longest KLINE a time may ask for: a year, in minutes. Past it, the ban is permanent. */
+/** The longest KLINE a time may ask for: a year, in minutes. A longer time is cut to it (0 is permanent). */
 const maxKlineMinutes = 525_600;
 
 /** OPER <name> <password>: 381 and +o, or 464 (a wrong name and a wrong password look the same). */

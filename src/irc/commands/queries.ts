@@ -196,8 +196,8 @@ function isSelf(client: Client, u: UserRecord): boolean {
 // ---- Handlers ----
 
 /**
- * WHO <#channel | mask> [o]: 352 per visible user, then 315. `o` asks for operators only, and
- * there are none. `0` means `*`. WHOX (`%` fields) is not supported.
+ * WHO <#channel | mask> [o]: 352 per visible user, then 315. `o` asks for operators (+o) only,
+ * of the channel or of the users the mask matches. `0` means `*`. WHOX (`%` fields) is not supported.
  */
 export async function who(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
   const r = new Reply(ctx, client);
@@ -209,14 +209,14 @@ export async function who(ctx: CommandContext, client: Client, msg: IrcMessage):
     const flags = (u.away !== null ? 'G' : 'H') + (u.modes.includes('o') ? '*' : '') + prefix;
     r.numeric(RPL_WHOREPLY, channel, u.user, hostParam(u.host), u.server, u.nick, flags, `0 ${u.realname}`);
   };
-  if (!operatorsOnly && isChannelName(mask)) {
+  if (isChannelName(mask)) {
     const channel = await ctx.state.channel(mask);
     if (channel) {
       const members = await ctx.state.members(mask);
       const isMember = members.some((m) => isSelf(client, m.user));
       if (isMember || !channel.modes.flags.includes('s')) {
         for (const m of members) {
-          if (isMember || !isInvisible(m.user)) whoReply(channel.name, m.user, prefixOf(m, multi));
+          if ((isMember || !isInvisible(m.user)) && (!operatorsOnly || m.user.modes.includes('o'))) whoReply(channel.name, m.user, prefixOf(m, multi));
         }
       }
     }
