@@ -26,7 +26,7 @@ function fail(file: string, message: string): never {
 }
 
 function opersOf(file: string, raw: unknown): OperBlock[] {
-  if (raw === undefined || raw === null) return [];
+  if (raw === undefined || raw === null || raw === '') return [];
   if (!Array.isArray(raw)) fail(file, 'opers must be a list of { name, password } entries');
   return raw.map((entry: unknown, i) => {
     const o = entry as { name?: unknown; password?: unknown };
@@ -50,7 +50,9 @@ export function readConfigFile(file: string): ConfigFile {
   }
   let doc: unknown;
   try {
-    doc = parse(text);
+    // The failsafe schema keeps every value as the text written (`server-name: 1.10` stays
+    // 1.10, not the number 1.1): each becomes a flag's text and is checked as the flag is.
+    doc = parse(text, { schema: 'failsafe' });
   } catch (err) {
     fail(file, `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
@@ -65,7 +67,8 @@ export function readConfigFile(file: string): ConfigFile {
     }
     if (key === 'config') fail(file, 'a config file cannot name another one');
     if (!flagNames.has(key)) fail(file, `unknown key \`${key}\` (keys are the flags' names: \`xstate-tcp-chat --help\` lists them)`);
-    if (value === null || typeof value === 'object') fail(file, `\`${key}\` needs a single value`);
+    // An empty value (`port:`) is text too under the failsafe schema: it names nothing.
+    if (value === null || value === '' || typeof value === 'object') fail(file, `\`${key}\` needs a single value`);
     // One `--key=value` word: a value starting with `-` ("-- welcome --") is still the value.
     argv.push(`--${key}=${String(value)}`);
   }

@@ -89,7 +89,7 @@ export class JobRunner {
     if (err instanceof ChatError && err.code === 'STORE_UNAVAILABLE') {
       this.logger.log('info', 'irc.storeUnavailable', { id: session.id, command: what, message: err.message });
       if (what !== 'depart' && what !== 'welcome') {
-        send(session, numeric(this.ctx, session.client, ERR_UNAVAILRESOURCE, what, `Accounts are unavailable: ${what} did not run, try again shortly`));
+        send(session, numeric(this.ctx, session.client, ERR_UNAVAILRESOURCE, what, `The store is unavailable: ${what} did not run, try again shortly`));
       }
       return;
     }
