@@ -67,8 +67,9 @@ export function readConfigFile(file: string): ConfigFile {
     }
     if (key === 'config') fail(file, 'a config file cannot name another one');
     if (!flagNames.has(key)) fail(file, `unknown key \`${key}\` (keys are the flags' names: \`xstate-tcp-chat --help\` lists them)`);
-    // An empty value (`port:`) is text too under the failsafe schema: it names nothing.
-    if (value === null || value === '' || typeof value === 'object') fail(file, `\`${key}\` needs a single value`);
+    // An empty value (`port:`) is '' under the failsafe schema: the flag decides (--greeting
+    // may be empty, --port may not).
+    if (value === null || typeof value === 'object') fail(file, `\`${key}\` needs a single value`);
     // One `--key=value` word: a value starting with `-` ("-- welcome --") is still the value.
     argv.push(`--${key}=${String(value)}`);
   }

@@ -103,7 +103,7 @@ describe('a server started with --config', () => {
     // A new operator in the file, the old one gone: SIGHUP.
     writeFileSync(file, configText([{ name: 'chief', hash: chiefHash }]));
     s.proc.kill('SIGHUP');
-    await logged(s, /irc\.rehashed .*"opers":1/, 1);
+    await logged(s, /REHASH: 1 operator\(s\) read from /, 1);
     const a = await client(s.port, 'alpha');
     expect(await operAs(a, 'boss', 'boss-password-1')).toBe('464');
     expect(await operAs(a, 'chief', 'chief-password-2')).toBe('381');
