@@ -4,12 +4,13 @@
 // is an outcome the server acts on (ChatError STORE_UNAVAILABLE), never a crash: the pool's
 // connections fail, calls reject, and once PostgreSQL is back the next call connects again.
 
+import { channelOfRow, credentialsOfRow, type ChannelRow, type CredentialsRow } from './rows.js';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { ChatError } from '../core/errors.js';
 import { migrationsFor, pendingMigrations } from './migrations.js';
-import type { AccountRecord, CertificateResult, ChannelChange, Credentials, NetworkBan, RegisteredChannel, Store } from './store.js';
+import type { AccountRecord, CertificateResult, ChannelChange, NetworkBan, Store } from './store.js';
 
 export interface PostgresStoreOptions {
   /** Connections per node; each call holds one for its statement or transaction. */
@@ -229,12 +230,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
           'SELECT password_hash, scram_salt, scram_iterations, scram_stored_key, scram_server_key FROM accounts WHERE key = $1',
           [key],
         );
-        const row = rows[0];
-        if (!row) return null;
-        return {
-          passwordHash: row.password_hash,
-          scram: { salt: row.scram_salt, iterations: row.scram_iterations, storedKey: row.scram_stored_key, serverKey: row.scram_server_key },
-        } satisfies Credentials;
+        const row = rows[0] as CredentialsRow | undefined;
+        return row ? credentialsOfRow(row) : null;
       }),
 
     setCredentials: (key, credentials) =>
@@ -304,19 +301,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     channel: (key) =>
       step('reading a channel', async () => {
         const { rows } = await query(`${channelSelect} WHERE c.key = $1`, [key]);
-        const row = rows[0];
-        if (!row) return null;
-        return {
-          name: row.name,
-          founder: row.founder,
-          registeredAt: row.registered_at,
-          topic: row.topic,
-          topicSetBy: row.topic_set_by,
-          topicSetAt: row.topic_set_at,
-          modes: row.modes,
-          key: row.channel_key,
-          limit: row.user_limit,
-        } satisfies RegisteredChannel;
+        const row = rows[0] as ChannelRow | undefined;
+        return row ? channelOfRow(row) : null;
       }),
 
     updateChannel: (key, change) =>

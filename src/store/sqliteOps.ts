@@ -7,6 +7,7 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { migrationsFor, pendingMigrations } from './migrations.js';
+import { channelOfRow, credentialsOfRow, type ChannelRow, type CredentialsRow } from './rows.js';
 import type { AccountRecord, CertificateResult, ChannelChange, Credentials, NetworkBan, RegisteredChannel } from './store.js';
 
 /**
@@ -16,27 +17,10 @@ import type { AccountRecord, CertificateResult, ChannelChange, Credentials, Netw
  */
 const busyTimeoutMs = 5_000;
 
-interface AccountRow {
+interface AccountRow extends CredentialsRow {
   name: string;
   email: string | null;
   registered_at: number;
-  password_hash: string;
-  scram_salt: string;
-  scram_iterations: number;
-  scram_stored_key: string;
-  scram_server_key: string;
-}
-
-interface ChannelRow {
-  name: string;
-  founder: string;
-  registered_at: number;
-  topic: string | null;
-  topic_set_by: string | null;
-  topic_set_at: number | null;
-  modes: string;
-  channel_key: string | null;
-  user_limit: number | null;
 }
 
 interface BanRow {
@@ -116,11 +100,7 @@ export class SqliteOps {
 
   credentials(key: string): Credentials | null {
     const row = this.accountRow(key);
-    if (!row) return null;
-    return {
-      passwordHash: row.password_hash,
-      scram: { salt: row.scram_salt, iterations: row.scram_iterations, storedKey: row.scram_stored_key, serverKey: row.scram_server_key },
-    };
+    return row ? credentialsOfRow(row) : null;
   }
 
   setCredentials(key: string, c: Credentials): boolean {
@@ -175,18 +155,7 @@ export class SqliteOps {
     const row = this.db
       .prepare('SELECT c.*, a.name AS founder FROM channels c JOIN accounts a ON a.key = c.founder WHERE c.key = ?')
       .get(key) as ChannelRow | undefined;
-    if (!row) return null;
-    return {
-      name: row.name,
-      founder: row.founder,
-      registeredAt: row.registered_at,
-      topic: row.topic,
-      topicSetBy: row.topic_set_by,
-      topicSetAt: row.topic_set_at,
-      modes: row.modes,
-      key: row.channel_key,
-      limit: row.user_limit,
-    };
+    return row ? channelOfRow(row) : null;
   }
 
   updateChannel(key: string, change: ChannelChange): boolean {

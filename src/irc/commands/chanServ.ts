@@ -11,6 +11,7 @@
 // MODE/TOPIC from ChanServ.
 
 import { ChatError } from '../../core/errors.js';
+import type { ChannelChange } from '../../store/store.js';
 import type { ChannelRecord, JoinResult, ModeChange } from '../state/networkState.js';
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
@@ -46,6 +47,18 @@ async function serviceModes(ctx: CommandContext, r: Reply, channel: string, chan
   if (!result.ok || result.applied.length === 0) return;
   const { modes, params } = modeString(result.applied);
   r.toChannels([fold(result.channel)], from(chanServSource, 'MODE', result.channel, modes, ...params));
+}
+
+/** What a registered channel keeps of the live one: its topic and its flags, key and limit. */
+function keptOf(channel: ChannelRecord): Required<ChannelChange> {
+  return {
+    topic: channel.topic?.text ?? null,
+    topicSetBy: channel.topic?.setBy ?? null,
+    topicSetAt: channel.topic?.setAt ?? null,
+    modes: channel.modes.flags,
+    key: channel.modes.key,
+    limit: channel.modes.limit,
+  };
 }
 
 /** The flag, key and limit changes that turn `now` into what the registration keeps. */
@@ -95,14 +108,7 @@ export async function rememberChannel(ctx: CommandContext, client: Client, r: Re
     if (!(await ctx.store.channel(key))) return;
     const now = await ctx.state.channel(name);
     if (!now) return;
-    await ctx.store.updateChannel(key, {
-      topic: now.topic?.text ?? null,
-      topicSetBy: now.topic?.setBy ?? null,
-      topicSetAt: now.topic?.setAt ?? null,
-      modes: now.modes.flags,
-      key: now.modes.key,
-      limit: now.modes.limit,
-    });
+    await ctx.store.updateChannel(key, keptOf(now));
   } catch (err) {
     if (!(err instanceof ChatError) || err.code !== 'STORE_UNAVAILABLE') throw err;
     r.toSelf(serviceNotice(client, 'ChanServ', `${name}'s registration could not be updated (the store is unavailable): the change holds until the channel empties.`));
@@ -117,12 +123,7 @@ async function register(ctx: CommandContext, client: Client, say: Say, name: str
   const registered = await ctx.store.registerChannel(fold(channel.name), accountKey(client.account), {
     name: channel.name,
     registeredAt: ctx.now(),
-    topic: channel.topic?.text ?? null,
-    topicSetBy: channel.topic?.setBy ?? null,
-    topicSetAt: channel.topic?.setAt ?? null,
-    modes: channel.modes.flags,
-    key: channel.modes.key,
-    limit: channel.modes.limit,
+    ...keptOf(channel),
   });
   say(registered ? `${channel.name} is registered to ${client.account}.` : `${channel.name} is already registered.`);
 }

@@ -1,0 +1,47 @@
+// The rows both stores read, and the records they become: the schema's column names are the
+// same in SQLite and PostgreSQL (src/store/sql/), so the mapping is written once.
+
+import type { Credentials, RegisteredChannel } from './store.js';
+
+/** A `channels` row joined with its founder's display name. */
+export interface ChannelRow {
+  name: string;
+  founder: string;
+  registered_at: number;
+  topic: string | null;
+  topic_set_by: string | null;
+  topic_set_at: number | null;
+  modes: string;
+  channel_key: string | null;
+  user_limit: number | null;
+}
+
+/** The credential columns of an `accounts` row. */
+export interface CredentialsRow {
+  password_hash: string;
+  scram_salt: string;
+  scram_iterations: number;
+  scram_stored_key: string;
+  scram_server_key: string;
+}
+
+export function channelOfRow(row: ChannelRow): RegisteredChannel {
+  return {
+    name: row.name,
+    founder: row.founder,
+    registeredAt: row.registered_at,
+    topic: row.topic,
+    topicSetBy: row.topic_set_by,
+    topicSetAt: row.topic_set_at,
+    modes: row.modes,
+    key: row.channel_key,
+    limit: row.user_limit,
+  };
+}
+
+export function credentialsOfRow(row: CredentialsRow): Credentials {
+  return {
+    passwordHash: row.password_hash,
+    scram: { salt: row.scram_salt, iterations: row.scram_iterations, storedKey: row.scram_stored_key, serverKey: row.scram_server_key },
+  };
+}
