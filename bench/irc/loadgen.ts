@@ -7,6 +7,8 @@
 //            `watch`, the QUIT of one nick (the never-reader, measure.ts) is timed and
 //            the sends go on until it comes
 //   storm    the registration storm: connect → NICK/USER → 001 → QUIT → the server's close, again
+//   logins   the login storm: every attempt at once, each CAP REQ sasl → AUTHENTICATE PLAIN →
+//            903 (or 904) → CAP END → 001 → QUIT
 //   quit     every client QUITs, and is destroyed if still open after a bound
 // The hot path is clientOnData: it scans the bytes for newlines and PRIVMSG lines without making
 // strings; every other line (registration, PING, QUIT) becomes a string.
@@ -43,6 +45,25 @@ export interface StormRequest {
   attemptTimeoutMs: number;
 }
 
+/** One SASL PLAIN attempt of the login storm. */
+export interface LoginAttempt {
+  account: string;
+  password: string;
+  nick: string;
+  /** The local address it connects from (127.0.0.x): the server's per-IP throttle counts by it. */
+  from: string;
+}
+
+export interface LoginStormRequest {
+  type: 'logins';
+  port: number;
+  /** On the shared clock: when every attempt connects. */
+  startUs: number;
+  attempts: LoginAttempt[];
+  /** An attempt without its 903 or 904 after this is cut (and counted as a timeout). */
+  attemptTimeoutMs: number;
+}
+
 export interface RunRequest {
   type: 'run';
   sendStartUs: number;
@@ -60,7 +81,8 @@ export type LoadBody =
   | { type: 'connect'; clients: ClientSpec[]; maxPending: number; timeoutMs: number }
   | RunRequest
   | { type: 'quit'; timeoutMs: number }
-  | StormRequest;
+  | StormRequest
+  | LoginStormRequest;
 type LoadRequest = LoadBody & { id: number };
 
 export interface ConnectResult {
@@ -100,6 +122,21 @@ export interface StormResult {
   /** Attempts without a 001, by reason; registered clients the server did not close in time. */
   failures: Record<string, number>;
   quitTimeouts: number;
+}
+
+export interface LoginStormResult {
+  /** 903s (logged in) and 904s (refused: the wrong passwords, or a throttle). */
+  succeeded: number;
+  refused: number;
+  /** Attempts that got neither, by reason (`reply902`, `timeout`, `ECONNRESET`, ...). */
+  failures: Record<string, number>;
+  /** connect() → 903 of the successes, as [bucket, count] pairs (µs). */
+  histogram: Array<[number, number]>;
+  maxUs: number;
+  /** The last 903 or 904, on the shared clock (null: none came). */
+  lastAnswerUs: number | null;
+  /** Attempts that went on to the 001 after CAP END. */
+  welcomed: number;
 }
 
 // --- Limits ------------------------------------------------------------------------------------
@@ -517,10 +554,109 @@ async function registrationStorm(req: StormRequest): Promise<StormResult> {
   });
 }
 
+// --- The login storm -------------------------------------------------------------------------
+
+/** SASL PLAIN's message, `authzid NUL authcid NUL password`, empty authzid, in base64. */
+const plainPayload = (account: string, password: string): string => Buffer.from(`\0${account}\0${password}`, 'utf8').toString('base64');
+
+/** Every attempt at once; resolves when each has ended (closed by the server after its QUIT, or cut). */
+async function loginStorm(req: LoginStormRequest): Promise<LoginStormResult> {
+  const histogram = new Uint32Array(histogramSize);
+  const failures: Record<string, number> = {};
+  let succeeded = 0;
+  let refused = 0;
+  let welcomed = 0;
+  let maxUs = 0;
+  let lastAnswerUs: number | null = null;
+  await until(req.startUs);
+  const one = (a: LoginAttempt): Promise<void> =>
+    new Promise((resolve) => {
+      const t0 = monoUs();
+      const socket = net.connect({ host, port: req.port, localAddress: a.from });
+      socket.setNoDelay(true);
+      socket.setEncoding('latin1');
+      let answered = false;
+      let failure: string | null = null;
+      let partial = '';
+      const timer = setTimeout(() => {
+        if (!answered) failure ??= 'timeout';
+        socket.destroy();
+      }, req.attemptTimeoutMs);
+      const answer = (ok: boolean): void => {
+        const nowUs = monoUs();
+        answered = true;
+        lastAnswerUs = Math.max(lastAnswerUs ?? 0, nowUs);
+        if (ok) {
+          succeeded += 1;
+          histogram[bucketOf(nowUs - t0)]! += 1;
+          maxUs = Math.max(maxUs, nowUs - t0);
+        } else refused += 1;
+        socket.write('CAP END\r\n');
+      };
+      const takeLoginLine = (line: string): void => {
+        if (line.startsWith('PING')) {
+          socket.write(`PONG${line.slice(4)}\r\n`);
+          return;
+        }
+        if (line.startsWith('ERROR')) {
+          if (!answered) failure ??= 'serverError';
+          return;
+        }
+        const [, verb, arg, sub] = line.split(' ', 4);
+        if (verb === 'AUTHENTICATE' && arg === '+') socket.write(`AUTHENTICATE ${plainPayload(a.account, a.password)}\r\n`);
+        else if (verb === 'CAP' && sub === 'ACK') socket.write('AUTHENTICATE PLAIN\r\n');
+        else if (verb === 'CAP' && sub === 'NAK') {
+          failure ??= 'capNak';
+          socket.destroy();
+        } else if (verb === '903') answer(true);
+        else if (verb === '904') answer(false);
+        else if (verb === '001') {
+          welcomed += 1;
+          // The rest of the welcome burst is not read; the server closes after the QUIT.
+          socket.write('QUIT\r\n');
+        } else if (verb !== undefined && /^(90[25-8]|4\d\d)$/.test(verb)) {
+          if (!answered) failure ??= `reply${verb}`;
+          socket.destroy();
+        }
+      };
+      // CAP REQ first: registration then waits for CAP END, which comes after the 903 or 904.
+      socket.on('connect', () => socket.write(`CAP REQ :sasl\r\nNICK ${a.nick}\r\nUSER u 0 * :irc login storm\r\n`));
+      socket.on('data', (chunk: string) => {
+        partial += chunk;
+        for (let lf = partial.indexOf('\n'); lf !== -1; lf = partial.indexOf('\n')) {
+          takeLoginLine(partial.slice(0, lf).replace(/\r$/, ''));
+          partial = partial.slice(lf + 1);
+        }
+        if (partial.length > maxStormLineBytes) {
+          failure ??= 'lineTooLong';
+          socket.destroy();
+        }
+      });
+      socket.on('error', (err: NodeJS.ErrnoException) => {
+        if (!answered) failure ??= err.code ?? 'UNKNOWN';
+      });
+      socket.on('close', () => {
+        clearTimeout(timer);
+        if (!answered) tally(failures, failure ?? 'closed');
+        resolve();
+      });
+    });
+  await Promise.all(req.attempts.map(one));
+  return { succeeded, refused, failures, histogram: histogramPairs(histogram), maxUs, lastAnswerUs, welcomed };
+}
+
 // --- The process -------------------------------------------------------------------------------
 
 if (process.argv[2] === '--load-process') {
   serveRequests<LoadRequest>('loadgen.js --load-process', (req) =>
-    req.type === 'connect' ? connectAll(req) : req.type === 'run' ? runLoad(req) : req.type === 'storm' ? registrationStorm(req) : quitAll(req.timeoutMs),
+    req.type === 'connect'
+      ? connectAll(req)
+      : req.type === 'run'
+        ? runLoad(req)
+        : req.type === 'storm'
+          ? registrationStorm(req)
+          : req.type === 'logins'
+            ? loginStorm(req)
+            : quitAll(req.timeoutMs),
   );
 }

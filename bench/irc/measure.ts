@@ -7,6 +7,8 @@
 //   neverReader  the same server and load, one window without and then one with a client that
 //                joined the first channel and never reads (a python3 client, see neverReaderPy);
 //                how long until the server drops it
+//   twoWindows   the same server and load, two windows back to back, with work of the caller's
+//                started at each window's first moment (the login storm, loginStorm.ts)
 //   profile      one more window of ours under V8's CPU profiler
 
 import { spawn } from 'node:child_process';
@@ -137,7 +139,7 @@ async function startNeverReader(port: number, channel: string): Promise<{ stop()
 const loadScript = fileURLToPath(new URL('./loadgen.js', import.meta.url));
 
 /** A load-generator process, remembered until it stops so that every way out can kill it. */
-type LoadProcess = Worker<LoadBody>;
+export type LoadProcess = Worker<LoadBody>;
 const forkLoadProcess = (): Promise<LoadProcess> =>
   forkWorker<LoadBody>(loadScript, ['--load-process'], { what: 'irc load generator', answerMarginMs: 15_000, onFork: trackChild, onGone: forgetChild });
 
@@ -194,12 +196,24 @@ interface Chat {
   busyBefore: number;
 }
 
+/** A window's edges on the shared clock. */
+export interface WindowEdges {
+  startUs: number;
+  endUs: number;
+}
+
 /** One window of a chat, and what the run saw of the watched client. */
-type ChatWindow = IrcFigures & { window: { startUs: number; endUs: number }; firstSendUs: number | null; watchQuitUs: number | null; watchQuitReason: string | null };
+type ChatWindow = IrcFigures & { window: WindowEdges; firstSendUs: number | null; watchQuitUs: number | null; watchQuitReason: string | null };
+
+/**
+ * The caller's work in a window (twoWindows): called before the window with its edges, so that
+ * it can start at the window's first moment; awaited after the window's own figures.
+ */
+export type DuringWindow<T> = (window: WindowEdges, server: UnderTest) => Promise<T>;
 
 /** A window's figures alone. */
-function figuresOf({ window, firstSendUs, watchQuitUs, watchQuitReason, ...figures }: ChatWindow): IrcFigures {
-  void [window, firstSendUs, watchQuitUs, watchQuitReason];
+function figuresOf({ window, firstSendUs, watchQuitUs, watchQuitReason, during, ...figures }: ChatWindow & { during?: unknown }): IrcFigures {
+  void [window, firstSendUs, watchQuitUs, watchQuitReason, during];
   return figures;
 }
 
@@ -215,6 +229,8 @@ function commandDelta(before: CommandStats, after: CommandStats): CommandStats {
 
 export class IrcBench {
   private loads: LoadProcess[] = [];
+  /** A load process of its own for work beside the chat (the login storm), forked when first asked for. */
+  private side: LoadProcess | null = null;
   private readonly quiet = new QuietWait(quietBudgetMs);
   /** Each kind's listen backlog, read when it first started. */
   readonly backlogs: Partial<Record<IrcKind, number | null>> = {};
@@ -226,9 +242,19 @@ export class IrcBench {
     return this.loads;
   }
 
+  /**
+   * The side load process: its clients' work is not the chat clients' load generators', whose
+   * event loops time every delivery.
+   */
+  async sideProcess(): Promise<LoadProcess> {
+    this.side ??= await forkLoadProcess();
+    return this.side;
+  }
+
   async close(): Promise<void> {
-    await Promise.all(this.loads.map((l) => l.stop()));
+    await Promise.all([...this.loads, ...(this.side ? [this.side] : [])].map((l) => l.stop()));
     this.loads = [];
+    this.side = null;
   }
 
   /** Time spent waiting for other processes to leave the machine quiet. */
@@ -327,7 +353,12 @@ export class IrcBench {
    * One window of chat: sending from sendLeadMs from now, `warmupMs` of it before the window;
    * with `watch`, past the window until the watched client's QUIT or the bound.
    */
-  private async chatWindow(chat: Chat, warmupMs: number, watch: { nick: string; holdMs: number } | null): Promise<ChatWindow> {
+  private async chatWindow<T = null>(
+    chat: Chat,
+    warmupMs: number,
+    watch: { nick: string; holdMs: number } | null,
+    during: DuringWindow<T> | null = null,
+  ): Promise<ChatWindow & { during: T | null }> {
     const { windowMs, textBytes } = this.settings;
     const { server, scenario } = chat;
     const redis = server.redis;
@@ -350,8 +381,10 @@ export class IrcBench {
       watch: watch ? { nick: watch.nick, untilUs } : null,
     };
     const runs = Promise.all(this.loads.map((l) => l.request<RunResult>(body, (untilUs - monoUs()) / 1000 + drainMaxMs + 1_000)));
+    const work = during ? during({ startUs: windowStartUs, endUs: windowEndUs }, server) : null;
     // Awaited below; a failure before that must not surface as an unhandled rejection.
     runs.catch(() => undefined);
+    work?.catch(() => undefined);
     await until(windowStartUs);
     const stats0 = redis ? await redis.commandStats() : null;
     const a = this.readEdge(serverPids, redis?.pid ?? null);
@@ -361,6 +394,7 @@ export class IrcBench {
     const writes1 = serverWriteCalls();
     const stats1 = redis ? await redis.commandStats() : null;
     const results = await runs;
+    const duringResult = work ? await work : null;
 
     const histogram = mergeHistograms(results.map((r) => r.histogram));
     const sentByChannel: Record<string, number> = {};
@@ -410,6 +444,7 @@ export class IrcBench {
       firstSendUs: earliest((r) => r.firstSendUs),
       watchQuitUs,
       watchQuitReason: results.find((r) => r.watchQuitUs === watchQuitUs)?.watchQuitReason ?? null,
+      during: duringResult,
     };
   }
 
@@ -426,6 +461,31 @@ export class IrcBench {
       const w = await this.chatWindow(chat, this.settings.warmupMs, null);
       stop = await this.closeChat(chat);
       return { figures: { ...figuresOf(w), stop }, window: w.window };
+    } finally {
+      if (stop === null) await this.closeChat(chat).catch(() => null);
+    }
+  }
+
+  /**
+   * One server of `kind` (started with `o`) with the scenario's clients joined, and two windows
+   * back to back: the first after the warm-up, the second after `secondWarmupMs` more of sending
+   * (the sends pause between windows). `during[i]` starts at window i's first moment; its result
+   * comes back beside the window's figures.
+   */
+  async twoWindows<A, B>(
+    kind: IrcKind,
+    scenario: Scenario,
+    o: PeerOptions,
+    secondWarmupMs: number,
+    during: [DuringWindow<A>, DuringWindow<B>],
+  ): Promise<{ first: IrcFigures; firstDuring: A; second: IrcFigures; secondDuring: B }> {
+    const chat = await this.openChat(kind, scenario, o);
+    let stop: StopResult | null = null;
+    try {
+      const first = await this.chatWindow(chat, this.settings.warmupMs, null, during[0]);
+      const second = await this.chatWindow(chat, secondWarmupMs, null, during[1]);
+      stop = await this.closeChat(chat);
+      return { first: figuresOf(first), firstDuring: first.during as A, second: { ...figuresOf(second), stop }, secondDuring: second.during as B };
     } finally {
       if (stop === null) await this.closeChat(chat).catch(() => null);
     }

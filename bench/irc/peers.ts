@@ -161,6 +161,8 @@ export interface PeerOptions {
   /** Their stdout lines after the port (the heap probe answers that way). */
   onLine?: (line: string) => void;
   sendq?: SendqChoice;
+  /** Ours (one node) only: flags after the usual ones (a later flag wins), e.g. its --data-dir. */
+  oursArgs?: string[];
 }
 
 /** Our flags that would otherwise throttle or cut the load (flood control, per-IP cap, queues). */
@@ -404,7 +406,7 @@ export async function startUnderTest(kind: IrcKind, o: PeerOptions = {}): Promis
   const relayPort = (line: string): string | undefined => /^listening (\d+)$/.exec(line)?.[1];
   const server =
     kind === 'ours'
-      ? await startOurs([], o)
+      ? await startOurs(o.oursArgs ?? [], o)
       : kind === 'bare'
         ? tracked(await spawned(labels.bare, process.execPath, [...(o.nodeFlags ?? []), relayScript, '--host', host, '--port', '0'], relayPort, startGraceMs, o.onLine))
         : kind === 'ngircd'

@@ -203,6 +203,55 @@ export interface IrcNeverReader {
   runs: IrcNeverReaderRun[];
 }
 
+/** A server process's threads over one window (bench/lib/procfs.ts threadTimes), ms. */
+export interface IrcThreadTimes {
+  /** The main thread (the event loop): on a CPU, and runnable but waiting for one. */
+  mainRunMs: number;
+  mainWaitMs: number;
+  /** Every thread (the main one, libuv's pool, the store's worker thread, V8's helpers). */
+  allRunMs: number;
+  allWaitMs: number;
+}
+
+/**
+ * The login storm, one run (ours only: the others have no accounts of their own): one server
+ * with accounts in its store and the fan-out load; a window without logins, then one that starts
+ * with every SASL PLAIN attempt at once.
+ */
+export interface IrcLoginStormRun {
+  server: IrcKind;
+  /** Attempts with the right password, and with a wrong one (each from an address of its own). */
+  logins: number;
+  wrongLogins: number;
+  /** Everyone else's figures, without the storm and from its start. */
+  without: IrcFigures;
+  with: IrcFigures;
+  threadsWithout: IrcThreadTimes;
+  threadsWith: IrcThreadTimes;
+  /** 903s, 904s, and the attempts that got neither (by reason). */
+  succeeded: number;
+  refused: number;
+  failures: Record<string, number>;
+  /** Attempts that went on to their 001 after CAP END. */
+  welcomed: number;
+  /** From the storm's start to its last 903 or 904 (null: none came). */
+  stormMs: number | null;
+  /** connect() → 903, of the successes. */
+  loginP50Ms: number;
+  loginP99Ms: number;
+  loginMaxMs: number;
+  /** Creating the accounts in the store before the server starts. */
+  prepareMs: number;
+}
+
+export interface IrcLoginStorm {
+  scenario: string;
+  logins: number;
+  wrongLogins: number;
+  windowMs: number;
+  runs: IrcLoginStormRun[];
+}
+
 export interface IrcResults {
   version: number;
   startedAt: string;
@@ -219,6 +268,8 @@ export interface IrcResults {
   registration: IrcRegistration | null;
   idle: IrcIdle | null;
   neverReader: IrcNeverReader | null;
+  /** Absent from results written before it was measured. */
+  loginStorm?: IrcLoginStorm | null;
   /** Each single-process kind's listen backlog (`ss -ltn`), read when it first started. */
   listenBacklogs: Partial<Record<IrcKind, number | null>>;
   notes: string[];

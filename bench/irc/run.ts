@@ -14,14 +14,15 @@
 // per delivery, its RSS, and what the rest of the machine used meanwhile; for redis2 also Redis's
 // CPU and commands. Then: a client that never reads (how long until each server drops it, and what
 // it does to everyone else's latency), what a client costs when it is not chatting (a registration
-// storm, idle registered clients), and, with Redis, a node's death. Each figure is the median of
+// storm, idle registered clients), whether a storm of SASL logins moves everyone else's latency
+// (ours only), and, with Redis, a node's death. Each figure is the median of
 // --runs runs; the tables (bench/report/irc.ts, which also renders them into docs/benchmarks.md
 // from the JSON that --write leaves in docs/bench-irc-results.json) show every kind and the ratios.
 //
 // Layout (bench/irc/): run.ts (flags, the order of the measurements, the results) · measure.ts
 // (the harness, the fan-out and never-reader windows) · loadgen.ts (the load-generator process) ·
 // peers.ts (the servers) · bareIrcRelay.ts (the floor) · sessionCost.ts (registration storm, idle
-// clients, with heapProbe.ts) · nodeDeath.ts · results.ts (the results' shape). Every count, wait
+// clients, with heapProbe.ts) · loginStorm.ts · nodeDeath.ts · results.ts (the results' shape). Every count, wait
 // and buffer is bounded; everything listens and connects on 127.0.0.1 only; every child process is
 // stopped on the way out (normal end, error, SIGINT/SIGTERM).
 
@@ -32,7 +33,8 @@ import { describeMachine, pythonAvailable } from '../lib/machine.js';
 import { writeResults } from '../lib/resultsFile.js';
 import { cliScript } from '../lib/spawn.js';
 import { rotate } from '../lib/stats.js';
-import { deathLine, idleLine, ircProfileText, ircTextReport, neverReaderLine, registrationLine, runLine } from '../report/irc.js';
+import { deathLine, idleLine, ircProfileText, ircTextReport, loginStormLine, neverReaderLine, registrationLine, runLine } from '../report/irc.js';
+import { defaultLogins, maxLogins, measureLoginStorm, wrongLoginsFor } from './loginStorm.js';
 import { IrcBench, offeredPerSecond, scenarios, type Settings } from './measure.js';
 import { nodeDeath, nodeDeathOnce } from './nodeDeath.js';
 import { inspircdVersion, installHints, killChildren, ngircdVersion, redisVersion } from './peers.js';
@@ -45,6 +47,7 @@ import {
   type IrcFigures,
   type IrcIdleFigures,
   type IrcKind,
+  type IrcLoginStormRun,
   type IrcNeverReaderRun,
   type IrcRegistrationFigures,
   type IrcResults,
@@ -65,11 +68,14 @@ const neverReaderName = 'never-reader';
 const deathName = 'node-death';
 const registrationName = 'registration';
 const idleName = 'idle';
-const extraNames = [neverReaderName, deathName, registrationName, idleName];
+const loginStormName = 'login-storm';
+const extraNames = [neverReaderName, deathName, registrationName, idleName, loginStormName];
 /** The never-reader's load: the busy single channel. */
 const neverReaderScenario = scenarios[0]!;
 /** How long the never-reader is given to be dropped: InspIRCd's 1 MiB at ~40 KB/s of lines takes ~30 s. */
 const neverReaderHoldMs = 60_000;
+/** The login storm's load: the busy single channel too. */
+const loginStormScenario = scenarios[0]!;
 
 const usage = `usage: npm run bench:irc [-- flags]
 
@@ -78,6 +84,8 @@ const usage = `usage: npm run bench:irc [-- flags]
   --seconds D           the measured window, 1 to ${maxSeconds} s (default 10, 4 with --quick)
   --only A,B            only these: ${[...scenarios.map((s) => s.name), ...extraNames].join(', ')}
   --idle-clients N      idle registered clients per server in ${idleName}, 1 to ${maxIdleClients} (default ${defaultIdleClients})
+  --logins N            SASL PLAIN logins at once in ${loginStormName}, 1 to ${maxLogins} (default ${defaultLogins}),
+                        and one wrong password per ten from addresses of their own
   --load-processes N    load-generator processes, 1 to ${maxLoadProcesses} (default ${defaultLoadProcesses})
   --no-ngircd           skip ngircd even if it is installed
   --no-inspircd         skip InspIRCd even if it is installed
@@ -95,6 +103,7 @@ interface Flags {
   only: Set<string> | null;
   loadProcesses: number;
   idleClients: number;
+  logins: number;
   ngircd: boolean;
   inspircd: boolean;
   redis: boolean;
@@ -109,6 +118,7 @@ function parse(argv: string[]): Flags | 'help' {
     seconds: { type: 'string' },
     only: { type: 'string' },
     'idle-clients': { type: 'string' },
+    logins: { type: 'string' },
     'load-processes': { type: 'string' },
     'no-ngircd': { type: 'boolean', default: false },
     'no-inspircd': { type: 'boolean', default: false },
@@ -127,6 +137,7 @@ function parse(argv: string[]): Flags | 'help' {
     only: only ? new Set(only) : null,
     loadProcesses: v['load-processes'] !== undefined ? wholeNumber('--load-processes', v['load-processes'], 1, maxLoadProcesses) : defaultLoadProcesses,
     idleClients: v['idle-clients'] !== undefined ? wholeNumber('--idle-clients', v['idle-clients'], 1, maxIdleClients) : defaultIdleClients,
+    logins: v.logins !== undefined ? wholeNumber('--logins', v.logins, 1, maxLogins) : defaultLogins,
     ngircd: !v['no-ngircd'],
     inspircd: !v['no-inspircd'],
     redis: !v['no-redis'],
@@ -192,6 +203,8 @@ async function main(): Promise<void> {
   // The never-reader is a python3 client (measure.ts says why).
   const neverReaderOn = chosen(neverReaderName) && pythonAvailable() !== null;
   if (chosen(neverReaderName) && !neverReaderOn) notes.push('The never-reader needs python3 (sudo apt-get install python3): skipped.');
+  // The pool's size decides how many password hashes run at once (loginStorm.ts).
+  if (process.env.UV_THREADPOOL_SIZE) notes.push(`UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE} in the environment: every server and load generator inherits it.`);
   for (const n of notes) log(`bench:irc: ${n}`);
   const fanouts = scenarios.filter((s) => chosen(s.name));
   const singleKinds = ircSingleKinds(kinds);
@@ -202,6 +215,7 @@ async function main(): Promise<void> {
   const registrations: IrcRegistrationFigures[] = [];
   const idles: IrcIdleFigures[] = [];
   const deaths: IrcDeathRun[] = [];
+  const loginStorms: IrcLoginStormRun[] = [];
   const profile: string[] = [];
   /** One measurement that may fail: its line as it ends, or a note. */
   const attempt = async <F>(tag: string, what: string, measureOne: () => Promise<F>, line: (f: F) => string, into: F[]): Promise<void> => {
@@ -234,6 +248,9 @@ async function main(): Promise<void> {
       for (const kind of turns(singleKinds, idleName)) {
         const idle = { clients: settings.idleClients, holdMs: settings.idleHoldMs };
         await attempt(tag, `${idleName} ${labels[kind]}`, () => measureIdle(bench, kind, idle), (f) => idleLine(tag, f), idles);
+      }
+      if (chosen(loginStormName)) {
+        await attempt(tag, `${loginStormName} ${labels.ours}`, () => measureLoginStorm(bench, loginStormScenario, { logins: flags.logins }), (r) => loginStormLine(tag, r), loginStorms);
       }
     }
     if (redisServer !== null && chosen(deathName)) {
@@ -286,6 +303,9 @@ async function main(): Promise<void> {
     registration: chosen(registrationName) ? { concurrency: registrationConcurrency, warmupMs: settings.warmupMs, windowMs: settings.windowMs, runs: registrations } : null,
     idle: chosen(idleName) ? { clients: settings.idleClients, warmClients: idleWarmClients, holdMs: settings.idleHoldMs, runs: idles } : null,
     neverReader: neverReaderOn ? { scenario: neverReaderScenario.name, windowMs: settings.windowMs, runs: neverReaders } : null,
+    loginStorm: chosen(loginStormName)
+      ? { scenario: loginStormScenario.name, logins: flags.logins, wrongLogins: wrongLoginsFor(flags.logins), windowMs: settings.windowMs, runs: loginStorms }
+      : null,
     listenBacklogs: bench.backlogs,
     notes,
   };

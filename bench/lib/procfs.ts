@@ -76,6 +76,50 @@ export function treeCpuMs(pids: readonly number[]): number {
   return pids.reduce((sum, pid) => sum + processCpuMs(pid), 0);
 }
 
+/**
+ * Where a process's threads spent their time (ms): `mainRunMs` and `mainWaitMs` on a CPU and
+ * runnable but waiting for one (/proc/<pid>/task/<pid>/schedstat: the main thread, whose tid is
+ * the pid; for Node, the event loop), `allRunMs` and `allWaitMs` the same summed over every
+ * thread (for Node also libuv's thread pool, worker threads, V8's helpers). NaN where schedstat
+ * cannot be read (a kernel without CONFIG_SCHED_INFO, a process that is gone).
+ */
+export interface ThreadTimes {
+  mainRunMs: number;
+  mainWaitMs: number;
+  allRunMs: number;
+  allWaitMs: number;
+}
+
+/** ns on a CPU and ns waiting on a run queue, from one schedstat file, as ms. */
+function schedstatMs(file: string): [number, number] {
+  try {
+    const [run, wait] = readFileSync(file, 'utf8').trim().split(' ').map(Number);
+    return [run! / 1e6, wait! / 1e6];
+  } catch {
+    return [Number.NaN, Number.NaN];
+  }
+}
+
+export function threadTimes(pid: number): ThreadTimes {
+  const [mainRunMs, mainWaitMs] = schedstatMs(`/proc/${pid}/task/${pid}/schedstat`);
+  let allRunMs = 0;
+  let allWaitMs = 0;
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    tids = [];
+  }
+  // A thread that ended since the last reading takes its times with it: the sums are of the
+  // threads alive now (the ones that matter here, the pool and the workers, live as long as it).
+  for (const tid of tids) {
+    const [run, wait] = schedstatMs(`/proc/${pid}/task/${tid}/schedstat`);
+    allRunMs += run;
+    allWaitMs += wait;
+  }
+  return tids.length === 0 ? { mainRunMs, mainWaitMs, allRunMs: Number.NaN, allWaitMs: Number.NaN } : { mainRunMs, mainWaitMs, allRunMs, allWaitMs };
+}
+
 /** Resident set size of one process in bytes (VmRSS), NaN if it is gone. */
 function processRssBytes(pid: number): number {
   try {

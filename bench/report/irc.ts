@@ -19,6 +19,8 @@ import {
   type IrcIdle,
   type IrcIdleFigures,
   type IrcKind,
+  type IrcLoginStorm,
+  type IrcLoginStormRun,
   type IrcNeverReader,
   type IrcNeverReaderRun,
   type IrcProfile,
@@ -59,6 +61,30 @@ export function neverReaderLine(tag: string, r: IrcNeverReaderRun): string {
     `${tag} never-reader ${ircLabels[r.server].padEnd(10)} sendq ${r.sendqBytes === null ? 'none' : `${fmt(r.sendqBytes / 1024, 0)} KiB`}: ${dropped}; ` +
     `p99 ${fmt(r.without.p99Ms, 2)} → ${fmt(r.with.p99Ms, 2)} ms (×${fmt(r.with.p99Ms / r.without.p99Ms, 2)})\n` +
     `    without: ${windowText(r.without)}\n    with:    ${windowText(r.with)}`
+  );
+}
+
+/** A share of one core (or of a window, for waiting) in whole per cent. */
+const coreShare = (ms: number, windowMs: number): string => `${fmt((100 * ms) / windowMs, 0)} %`;
+
+export function loginStormLine(tag: string, r: IrcLoginStormRun): string {
+  const w = r.with.windowMs;
+  const storm =
+    r.stormMs === null
+      ? 'no answer at all'
+      : `in ${fmt(r.stormMs / 1000, 2)} s (${fmt(loginsPerSecond(r), 0)} logins/s${r.stormMs > w ? `; longer than the ${fmt(w / 1000, 0)} s window, which it fills` : ''})`;
+  const unwelcomed = r.succeeded + r.refused - r.welcomed;
+  return (
+    `${tag} login storm ${ircLabels[r.server]} ${r.logins} logins + ${r.wrongLogins} wrong at once: ${r.succeeded} × 903, ${r.refused} × 904 ${storm}; ` +
+    `connect → 903 p50 ${fmt(r.loginP50Ms, 0)} p99 ${fmt(r.loginP99Ms, 0)} max ${fmt(r.loginMaxMs, 0)} ms; ` +
+    `everyone else's p99 ${fmt(r.without.p99Ms, 2)} → ${fmt(r.with.p99Ms, 2)} ms (×${fmt(r.with.p99Ms / r.without.p99Ms, 2)})` +
+    (totalFailures(r.failures) > 0 ? `  neither 903 nor 904 ${JSON.stringify(r.failures)}` : '') +
+    (unwelcomed > 0 ? `  no 001 after CAP END ${unwelcomed}` : '') +
+    `\n    server threads: main on a CPU ${coreShare(r.threadsWithout.mainRunMs, w)} → ${coreShare(r.threadsWith.mainRunMs, w)} of a core, ` +
+    `main waiting for a CPU ${coreShare(r.threadsWithout.mainWaitMs, w)} → ${coreShare(r.threadsWith.mainWaitMs, w)} of the window, ` +
+    `other threads on a CPU ${coreShare(otherRunMs(r.threadsWithout), w)} → ${coreShare(otherRunMs(r.threadsWith), w)} of a core` +
+    `  (accounts created in ${fmt(r.prepareMs, 0)} ms)` +
+    `\n    without: ${windowText(r.without)}\n    with:    ${windowText(r.with)}`
   );
 }
 
@@ -122,6 +148,15 @@ function resultTables(r: IrcResults): string[] {
       `NEVER-READER: ${nr.scenario}, each server with its own sendq; a ${nr.windowMs / 1000} s window without it, then it joins #c0 and never reads; ` +
         'a window of the same length from its first unread line, sends going on until it is dropped',
       textTable(ircNeverReaderTable(nr, r.kinds)),
+    );
+  }
+  const ls = r.loginStorm;
+  if (ls && ls.runs.length > 0) {
+    out.push(
+      '',
+      `LOGIN STORM: ${ls.scenario}, one server of ours with ${ls.logins} accounts in its store; a ${ls.windowMs / 1000} s window without logins, then one that starts ` +
+        `with ${ls.logins} SASL PLAIN logins and ${ls.wrongLogins} wrong passwords at once (CAP REQ sasl → AUTHENTICATE PLAIN → 903/904 → CAP END → 001 → QUIT)`,
+      textTable(ircLoginStormTable(ls)),
     );
   }
   const d = r.nodeDeath;
@@ -371,7 +406,7 @@ const ircDeliveryCpu: IrcPick = (f) => 1000 * perDelivery(f, f.serverCpuMs);
 /** One figure of a never-reader run, with it over without it (same process, back to back). */
 const withOver =
   (pick: IrcPick) =>
-  (r: IrcNeverReaderRun): number =>
+  (r: WithoutWith): number =>
     num(pick(r.with)) / num(pick(r.without));
 
 const neverReaderMetrics: Array<IrcMetric<IrcNeverReaderRun>> = [
@@ -398,13 +433,18 @@ const neverReaderMetrics: Array<IrcMetric<IrcNeverReaderRun>> = [
  */
 const ircNoiseShare = 0.1;
 const ircNoiseFloorMs = 1;
-const p99Without = (rs: readonly IrcNeverReaderRun[]): number[] => rs.map((x) => num(x.without.p99Ms)).filter(Number.isFinite);
-function ircNoiseCeilingMs(rs: readonly IrcNeverReaderRun[]): number {
+/** Runs of one load measured twice in one process: without something, then with it. */
+interface WithoutWith {
+  without: IrcFigures;
+  with: IrcFigures;
+}
+const p99Without = (rs: readonly WithoutWith[]): number[] => rs.map((x) => num(x.without.p99Ms)).filter(Number.isFinite);
+function ircNoiseCeilingMs(rs: readonly WithoutWith[]): number {
   const without = p99Without(rs);
   const m = median(without);
   return without.length === 0 ? Number.NaN : Math.max(...without, (1 + ircNoiseShare) * m, m + ircNoiseFloorMs);
 }
-const ircWithinNoise = (rs: readonly IrcNeverReaderRun[]): boolean | null => {
+const ircWithinNoise = (rs: readonly WithoutWith[]): boolean | null => {
   const ceiling = ircNoiseCeilingMs(rs);
   const p99 = med(rs, (x) => x.with.p99Ms);
   return Number.isFinite(ceiling) && Number.isFinite(p99) ? p99 <= ceiling : null;
@@ -424,6 +464,54 @@ function ircNeverReaderTable(nr: IrcNeverReader, kinds: readonly IrcKind[]): Tab
       const within = ircWithinNoise(rs);
       return within === null ? 'n/a' : within ? 'yes' : 'NO';
     }),
+  );
+  return t;
+}
+
+/** The server's threads other than the main one: on a CPU (ms). */
+const otherRunMs = (t: IrcLoginStormRun['threadsWith']): number => t.allRunMs - t.mainRunMs;
+const loginsPerSecond = (r: IrcLoginStormRun): number => (r.stormMs === null ? Number.NaN : (1000 * r.succeeded) / r.stormMs);
+/** A share of the window, in per cent. */
+const ofWindow = (ms: number, f: IrcFigures): number => (100 * ms) / f.windowMs;
+
+const loginStormMetrics: Array<IrcMetric<IrcLoginStormRun>> = [
+  { label: 'logins at once, right password', digits: 0, pick: (r) => r.logins, ratio: false },
+  { label: 'logins at once, wrong password (each from its own address)', digits: 0, pick: (r) => r.wrongLogins, ratio: false },
+  { label: 'storm: its start → the last 903 or 904 (s)', digits: 2, pick: (r) => (r.stormMs === null ? null : r.stormMs / 1000), ratio: false },
+  { label: 'logins/s (903s over that time)', digits: 0, pick: loginsPerSecond, ratio: false },
+  { label: 'storm time / window (above 1: the window is all storm)', digits: 2, pick: (r) => (r.stormMs === null ? null : r.stormMs / r.with.windowMs), ratio: false },
+  { label: 'connect → 903 p50 (ms)', digits: 0, pick: (r) => r.loginP50Ms, ratio: false },
+  { label: 'connect → 903 p99 (ms)', digits: 0, pick: (r) => r.loginP99Ms, ratio: false },
+  { label: 'attempts with neither 903 nor 904', digits: 0, pick: (r) => totalFailures(r.failures), ratio: false },
+  { label: 'everyone else: latency p99 without the storm (ms)', digits: 2, pick: (r) => r.without.p99Ms, ratio: false },
+  { label: 'everyone else: latency p99 from its start (ms)', digits: 2, pick: (r) => r.with.p99Ms, ratio: false },
+  { label: 'p99 with / without', digits: 2, pick: withOver((f) => f.p99Ms), ratio: false },
+  { label: 'latency p50 without the storm (ms)', digits: 2, pick: (r) => r.without.p50Ms, ratio: false },
+  { label: 'latency p50 from its start (ms)', digits: 2, pick: (r) => r.with.p50Ms, ratio: false },
+  { label: 'latency max without the storm (ms)', digits: 1, pick: (r) => r.without.maxMs, ratio: false },
+  { label: 'latency max from its start (ms)', digits: 1, pick: (r) => r.with.maxMs, ratio: false },
+  { label: 'deliveries/s with / without', digits: 2, pick: withOver((f) => f.perSecond), ratio: false },
+  { label: 'server CPU without the storm (% of one core)', digits: 0, pick: (r) => ofWindow(r.without.serverCpuMs, r.without), ratio: false },
+  { label: 'server CPU from its start (% of one core)', digits: 0, pick: (r) => ofWindow(r.with.serverCpuMs, r.with), ratio: false },
+  { label: 'its main thread (event loop) on a CPU, without (% of one core)', digits: 0, pick: (r) => ofWindow(r.threadsWithout.mainRunMs, r.without), ratio: false },
+  { label: 'its main thread (event loop) on a CPU, with (% of one core)', digits: 0, pick: (r) => ofWindow(r.threadsWith.mainRunMs, r.with), ratio: false },
+  { label: 'its main thread runnable but waiting for a CPU, without (% of the window)', digits: 1, pick: (r) => ofWindow(r.threadsWithout.mainWaitMs, r.without), ratio: false },
+  { label: 'its main thread runnable but waiting for a CPU, with (% of the window)', digits: 1, pick: (r) => ofWindow(r.threadsWith.mainWaitMs, r.with), ratio: false },
+  { label: 'its other threads (libuv pool, store worker, V8) on a CPU, without (% of one core)', digits: 0, pick: (r) => ofWindow(otherRunMs(r.threadsWithout), r.without), ratio: false },
+  { label: 'its other threads on a CPU, with (% of one core)', digits: 0, pick: (r) => ofWindow(otherRunMs(r.threadsWith), r.with), ratio: false },
+  { label: 'machine busy without the storm (% of all CPUs)', digits: 0, pick: (r) => 100 * r.without.machineBusy, ratio: false },
+  { label: 'machine busy from its start (% of all CPUs)', digits: 0, pick: (r) => 100 * r.with.machineBusy, ratio: false },
+  { label: 'load gen sends late > 10 ms, with the storm', digits: 0, pick: (r) => r.with.lateSends, ratio: false },
+];
+
+/** The login storm's medians (ours), with the noise its p99 is held to. */
+function ircLoginStormTable(ls: IrcLoginStorm): Table {
+  const t = ircKindTable(ls.runs, ['ours'], loginStormMetrics);
+  const within = ircWithinNoise(ls.runs);
+  t.rows.push(
+    ['runs', String(ls.runs.length)],
+    [`noise: p99 of the runs without it, highest (at least median +${pct(ircNoiseShare)}, +${ircNoiseFloorMs} ms) (ms)`, fmt(ircNoiseCeilingMs(ls.runs), 2)],
+    ['p99 with the storm within that noise', within === null ? 'n/a' : within ? 'yes' : 'NO'],
   );
   return t;
 }
@@ -460,6 +548,18 @@ function ircVerdicts(r: IrcResults): Verdict[] {
       measured:
         `ours p99 ${fmt(med(nr, (x) => x.without.p99Ms), 2)} ms without it, ${fmt(med(nr, (x) => x.with.p99Ms), 2)} ms with it ` +
         `(noise ceiling ${fmt(ircNoiseCeilingMs(nr), 2)} ms); dropped after ${fmt(med(nr, (x) => (x.dropMs === null ? null : x.dropMs / 1000)), 2)} s`,
+      verdict: within === null ? 'n/a' : within ? 'PASS' : 'MISS',
+    });
+  }
+  const ls = r.loginStorm;
+  if (ls && ls.runs.length > 0) {
+    const within = ircWithinNoise(ls.runs);
+    out.push({
+      target: `a login storm (${ls.logins} SASL PLAIN logins and ${ls.wrongLogins} wrong passwords at once) does not move the other clients' delivery p99 (beyond the same noise)`,
+      measured:
+        `ours p99 ${fmt(med(ls.runs, (x) => x.without.p99Ms), 2)} ms without it, ${fmt(med(ls.runs, (x) => x.with.p99Ms), 2)} ms from its start ` +
+        `(noise ceiling ${fmt(ircNoiseCeilingMs(ls.runs), 2)} ms); storm ${fmt(med(ls.runs, (x) => (x.stormMs === null ? null : x.stormMs / 1000)), 2)} s, ` +
+        `${fmt(med(ls.runs, loginsPerSecond), 0)} logins/s`,
       verdict: within === null ? 'n/a' : within ? 'PASS' : 'MISS',
     });
   }

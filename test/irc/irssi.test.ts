@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, type IrcTarget, type TestClient } from './clients.js';
 import { startIrssi, type Irssi } from './irssi.js';
+import { connectIrc, type RawIrc } from './raw.js';
 import { startIrcTestServer } from '../helpers.js';
 
 /** The server under test: ours, in IRC mode, on a free port. */
@@ -18,6 +19,8 @@ const artifacts = new URL('../../test-artifacts/', import.meta.url);
 let target: IrcTarget;
 let irssi: Irssi | undefined;
 let other: TestClient | undefined;
+/** Raw clients a test opened; closed after it. */
+const raws: RawIrc[] = [];
 
 beforeAll(async () => {
   mkdirSync(artifacts, { recursive: true });
@@ -38,7 +41,16 @@ afterEach(async (ctx) => {
   }
   await other?.quit('test over').catch(() => other?.destroy());
   other = undefined;
+  for (const raw of raws.splice(0)) raw.raw.socket.destroy();
 });
+
+/** A raw client registered as `nick`, closed after the test. */
+async function rawClient(nick: string): Promise<RawIrc> {
+  const raw = await connectIrc(target.port);
+  raws.push(raw);
+  await raw.register(nick);
+  return raw;
+}
 
 /** irssi (nick ivy) and an irc-framework client (bob) both in #test, irssi first. */
 async function bothInChannel(): Promise<{ ivy: Irssi; bob: TestClient }> {
@@ -108,3 +120,34 @@ describe('irssi in tmux', () => {
     await bob.waitFor('message', (e) => e.nick === 'ivy' && e.message === 'still fine');
   });
 });
+
+describe('irssi in tmux, with an account', () => {
+  it('logs in with SASL PLAIN while connecting, to an account registered beforehand with NickServ', async () => {
+    // A name of its own: the test store is shared by the process's servers.
+    const account = `sasha${process.pid % 10_000}`;
+    const password = 'c0rrect-h0rse-battery';
+    const registrar = await rawClient(account);
+    registrar.send(`PRIVMSG NickServ :REGISTER ${password}`);
+    await registrar.waitForLine(new RegExp(`^:NickServ!\\S+ NOTICE ${account} :Account ${account} registered\\.`), 15_000);
+    registrar.send('QUIT :registered');
+    await registrar.closed;
+
+    // Hashing the password runs on the thread pool, tens of ms each on an idle machine.
+    irssi = await startIrssi({ port: target.port, nick: account, sasl: { mechanism: 'PLAIN', username: account, password }, registerTimeoutMs: 20_000 });
+    // 900's text as irssi shows it, then irssi's own word on the 903, both before the welcome
+    // (irssi sends NICK and USER only after CAP END, so the 900's mask has no nick yet).
+    const screen = await irssi.waitForScreen(`You are now logged in as ${account}`);
+    const at = (text: string): number => screen.indexOf(text);
+    expect(at('SASL authentication succeeded')).toBeGreaterThan(at(`You are now logged in as ${account}`));
+    expect(at('Welcome to the')).toBeGreaterThan(at('SASL authentication succeeded'));
+    expect(screen).not.toMatch(/SASL authentication failed|SASL.*(aborted|timed out)/i);
+
+    // The server agrees: another client's WHOIS shows the account (330).
+    const watcher = await rawClient('watcher');
+    const from = watcher.lines().length;
+    watcher.send(`WHOIS ${account}`);
+    await watcher.waitForLine(/^\S+ 318 /, 10_000, from);
+    expect(watcher.lines().slice(from)).toContainEqual(expect.stringMatching(new RegExp(`^\\S+ 330 watcher ${account} ${account} :is logged in as$`)));
+  }, 60_000);
+});
+

@@ -21,6 +21,11 @@ export interface IrssiOptions {
   registered?: RegExp;
   /** How long to wait for that. */
   registerTimeoutMs?: number;
+  /**
+   * Log in with SASL while connecting: the server goes into irssi's config as one of a network's
+   * (a chatnet with sasl_* settings, autoconnect), as a person sets it up once, instead of `-c`.
+   */
+  sasl?: { mechanism: 'PLAIN'; username: string; password: string };
 }
 
 export interface Irssi {
@@ -51,6 +56,25 @@ set -g remain-on-exit on
 set -g history-limit 2000
 set -g default-terminal screen
 `;
+
+/** A string for irssi's config file: in double quotes, with `\\` and `"` escaped. */
+const quoted = (text: string): string => `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+
+/** The network `bench` (SASL as given) and its one server, connected to at startup. */
+function networkConfig(host: string, port: number, sasl: NonNullable<IrssiOptions['sasl']>): string {
+  return `servers = (
+  { address = ${quoted(host)}; port = "${port}"; chatnet = "bench"; autoconnect = "yes"; use_tls = "no"; }
+);
+chatnets = {
+  bench = {
+    type = "IRC";
+    sasl_mechanism = ${quoted(sasl.mechanism)};
+    sasl_username = ${quoted(sasl.username)};
+    sasl_password = ${quoted(sasl.password)};
+  };
+};
+`;
+}
 
 function irssiConfig(nick: string): string {
   // Without real_name/user_name irssi prints "The following settings were initialized" on the
@@ -100,7 +124,7 @@ export async function startIrssi(options: IrssiOptions): Promise<Irssi> {
   const dir = mkdtempSync(path.join(tmpdir(), 'irssi-'));
   const home = path.join(dir, 'home');
   mkdirSync(home);
-  writeFileSync(path.join(home, 'config'), irssiConfig(nick));
+  writeFileSync(path.join(home, 'config'), irssiConfig(nick) + (options.sasl ? networkConfig(host, port, options.sasl) : ''), { mode: 0o600 });
   writeFileSync(path.join(dir, 'tmux.conf'), tmuxConf);
   const socket = path.join(dir, 'tmux.sock');
   // The first tmux call starts the server, whose environment the pane inherits.
@@ -117,9 +141,11 @@ export async function startIrssi(options: IrssiOptions): Promise<Irssi> {
     rmSync(dir, { recursive: true, force: true });
   };
 
-  // Given as separate arguments, tmux runs irssi directly (no shell, no quoting of paths).
+  // Given as separate arguments, tmux runs irssi directly (no shell, no quoting of paths). With
+  // SASL the config's server connects by itself (autoconnect).
+  const connectTo = options.sasl ? [] : ['-c', host, '-p', String(port)];
   await tmux('new-session', '-d', '-s', 'irssi', '-x', '200', '-y', '50', '--',
-    'irssi', `--home=${home}`, '-n', nick, '-c', host, '-p', String(port));
+    'irssi', `--home=${home}`, '-n', nick, ...connectTo);
 
   const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', 'irssi');
   const exited = async () => (await tmux('display-message', '-p', '-t', 'irssi', '#{pane_dead}')).trim() === '1';
