@@ -1,6 +1,8 @@
 // Every default and every limit of the server, in one place. Each limit names its unit and says
 // what happens when it is hit; the README's flag table mirrors this file (a test checks it).
 
+import { availableParallelism } from 'node:os';
+
 /** The protocols the server speaks (`--protocol`); the CLI's protocol table has a row for each. */
 export const protocolNames = ['greeting', 'irc'] as const;
 export type ProtocolName = (typeof protocolNames)[number];
@@ -282,6 +284,15 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
     opers: [],
   }) as IrcConfig,
 });
+
+/**
+ * Password hashes (scrypt, PBKDF2) computed at once; the rest wait their turn. Each takes a core
+ * for ~30 ms, and libuv's pool would run four at once: a login storm then took both cores of
+ * a 2-core machine from the event loop and tripled everyone else's delivery p99
+ * (docs/benchmarks.md, login storm). One core fewer than the machine has (at least one) leaves
+ * the event loop a core of its own.
+ */
+export const maxConcurrentPasswordHashes = Math.max(1, availableParallelism() - 1);
 
 /** The IRC port when `--protocol irc` is given without `--port` (8028 stays the greeting's). */
 export const defaultIrcPort = 6667;

@@ -188,3 +188,17 @@ describe('saslPrep (the subset)', () => {
     expect(saslPrep('Pässwörd 😀')).toBe('Pässwörd 😀');
   });
 });
+
+describe('password hashing, a few at a time', () => {
+  it('runs at most maxConcurrentPasswordHashes at once, the rest waiting in order, and frees every slot', async () => {
+    const { deriveCredentials: derive, hashQueue } = await import('../../../src/identity/passwords.js');
+    const { maxConcurrentPasswordHashes } = await import('../../../src/core/config.js');
+    const finished: number[] = [];
+    const all = Array.from({ length: 4 }, (_, i) => derive(`password-${i}-long`, { scrypt: { ln: 10, r: 8, p: 1 }, scramIterations: 1024 }).then(() => finished.push(i)));
+    // Each derivation is two hashes (scrypt and PBKDF2): eight asked for at once.
+    expect(hashQueue()).toEqual({ running: maxConcurrentPasswordHashes, waiting: 8 - maxConcurrentPasswordHashes });
+    await Promise.all(all);
+    expect(finished).toEqual([0, 1, 2, 3]);
+    expect(hashQueue()).toEqual({ running: 0, waiting: 0 });
+  });
+});
