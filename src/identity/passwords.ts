@@ -5,11 +5,13 @@
 //     hash in PHC string form (`$scrypt$ln=14,r=8,p=1$<salt>$<hash>`);
 //   - SCRAM-SHA-256 never sends it: we keep RFC 5802's salt, iterations, StoredKey and ServerKey.
 // Both are computed over the SASLprep-ed password (saslPrep below), so a password typed in
-// another Unicode form logs in the same way over PLAIN and SCRAM. Every hash runs on libuv's
-// thread pool (async crypto.scrypt and crypto.pbkdf2), never on the event loop.
-import { maxConcurrentPasswordHashes } from '../core/config.js';
-import { createHash, createHmac, pbkdf2, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+// another Unicode form logs in the same way over PLAIN and SCRAM. Every hash runs on a
+// low-priority hashing thread (hashThreads.ts), never on the event loop.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Credentials, ScramCredentials } from '../store/store.js';
+import { hashOnThread } from './hashThreads.js';
+
+export { hashQueue } from './hashThreads.js';
 
 export interface ScryptParams {
   /** log2 of scrypt's cost N. */
@@ -117,12 +119,7 @@ export async function deriveCredentials(password: string, options: DeriveOptions
 /** RFC 5802's stored form: SaltedPassword = Hi(Normalize(password), salt, i), then the two keys. */
 export async function scramCredentials(password: string, salt: Buffer, iterations: number): Promise<ScramCredentials> {
   const normal = prepared(password);
-  const salted = await hashTurn(
-    () =>
-      new Promise<Buffer>((resolve, reject) => {
-        pbkdf2(normal, salt, iterations, 32, 'sha256', (error, key) => (error ? reject(error) : resolve(key)));
-      }),
-  );
+  const salted = await hashOnThread({ kind: 'pbkdf2', password: normal, salt, iterations, length: 32 });
   const clientKey = createHmac('sha256', salted).update('Client Key').digest();
   return {
     salt: salt.toString('base64'),
@@ -175,36 +172,7 @@ function scryptMemoryBytes(params: ScryptParams): number {
 
 function scryptAsync(password: string, salt: Buffer, length: number, params: ScryptParams): Promise<Buffer> {
   const options = { N: 2 ** params.ln, r: params.r, p: params.p, maxmem: scryptMemoryBytes(params) + 1024 };
-  return hashTurn(
-    () =>
-      new Promise((resolve, reject) => {
-        scrypt(password, salt, length, options, (error, key) => (error ? reject(error) : resolve(key)));
-      }),
-  );
-}
-
-// Hashes run maxConcurrentPasswordHashes at a time, the rest in arrival order: libuv's pool
-// would otherwise run four, taking every core of a small machine from the event loop.
-let hashing = 0;
-const waiting: Array<() => void> = [];
-
-/** Hashes running and waiting for a slot, for tests and metrics. */
-export function hashQueue(): { running: number; waiting: number } {
-  return { running: hashing, waiting: waiting.length };
-}
-
-/** Runs `hash` when a hashing slot is free. */
-async function hashTurn<T>(hash: () => Promise<T>): Promise<T> {
-  if (hashing >= maxConcurrentPasswordHashes) await new Promise<void>((go) => waiting.push(go));
-  else hashing++;
-  try {
-    return await hash();
-  } finally {
-    // The slot passes straight to the next waiter (hashing stays counted), or is freed.
-    const next = waiting.shift();
-    if (next) next();
-    else hashing--;
-  }
+  return hashOnThread({ kind: 'scrypt', password, salt, length, options });
 }
 
 /** PHC strings use standard base64 without padding. */

@@ -5,11 +5,11 @@
 // machine may open the same file (WAL; a second node started with the same --data-dir shares
 // its accounts).
 
-import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ChatError } from '../core/errors.js';
+import { builtWorkerUrl } from '../core/workerFile.js';
 import type { SqliteOps } from './sqliteOps.js';
 import type { WorkerAnswer, WorkerCall } from './sqliteWorker.js';
 import type { Store } from './store.js';
@@ -23,22 +23,6 @@ export const sqliteFileName = 'xstate-tcp-chat.sqlite';
  * these reach the client as "try again later" (STORE_UNAVAILABLE).
  */
 const unavailableCodes = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|NOMEM|CORRUPT|NOTADB|PERM|PROTOCOL)/;
-
-/**
- * The worker runs as JavaScript: beside this module when it runs from dist/, and from dist/
- * when this module runs as TypeScript source (the tests, which build dist/ first).
- */
-function workerUrl(): URL {
-  const sibling = new URL('./sqliteWorker.js', import.meta.url);
-  if (existsSync(fileURLToPath(sibling))) return sibling;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return pathToFileURL(path.join(dir, 'dist', 'src', 'store', 'sqliteWorker.js'));
-}
 
 /** The file, created 0600 if new, in a directory created 0700 if new. */
 function prepareFile(dataDir: string): string {
@@ -61,7 +45,7 @@ type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void
 /** Opens (creating and migrating if needed) the store in `dataDir`; rejects with STORE_UNAVAILABLE. */
 export async function openSqliteStore(dataDir: string): Promise<Store> {
   const file = prepareFile(dataDir);
-  const worker = new Worker(workerUrl(), { workerData: { file } });
+  const worker = new Worker(builtWorkerUrl(import.meta.url, 'sqliteWorker'), { workerData: { file } });
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let down: string | null = null;
