@@ -265,4 +265,37 @@ describe('accounts across a restart', () => {
     expect(nickServNotices(c, from)).toEqual([...infoBefore, 'Email: durable@example.org', 'TLS certificates: (none)']);
     expect((await stop(second)).code).toBe(0);
   });
+
+  it('keeps a registered channel: after a restart its founder is opped on joining and its topic and modes are back', async () => {
+    const dir = tempDir();
+    const first = await server(dir);
+    await registerAccount(first.port, 'founder');
+    const f = await raw(first.port, 'founder');
+    await ask(f, `PRIVMSG NickServ :IDENTIFY ${password}`, / 900 /);
+    await ask(f, 'JOIN #kept', / 366 founder #kept /);
+    await ask(f, 'TOPIC #kept :what we keep', /TOPIC #kept :?what we keep$/);
+    await ask(f, 'MODE #kept +m', /MODE #kept \+m$/);
+    await ask(f, 'PRIVMSG ChanServ :REGISTER #kept', /ChanServ!ChanServ@services NOTICE founder :#kept is registered to founder\./);
+    // A change after registration is kept too.
+    await ask(f, 'MODE #kept +s', /MODE #kept \+s$/);
+    await settled(f, 'kept');
+    f.raw.socket.destroy();
+    expect((await stop(first)).code).toBe(0);
+
+    const second = await server(dir);
+    // Someone else creates it first: ChanServ brings its modes and topic back and does not
+    // leave them its operator.
+    const other = await raw(second.port, 'squatter');
+    other.send('JOIN #kept');
+    expect(await other.waitForLine(/:ChanServ!ChanServ@services MODE #kept /)).toMatch(/MODE #kept \+ms?-o squatter$|MODE #kept \+[ms]+.*-o squatter/);
+    expect(await other.waitForLine(/ 332 squatter #kept /)).toContain(':what we keep');
+    // The founder, logged in, is opped as it joins.
+    const back = await raw(second.port, 'founder');
+    await ask(back, `PRIVMSG NickServ :IDENTIFY ${password}`, / 900 /);
+    back.send('JOIN #kept');
+    expect(await back.waitForLine(/:ChanServ!ChanServ@services MODE #kept \+o founder$/)).toBeTruthy();
+    expect(await ask(back, 'MODE #kept', / 324 /)).toMatch(/ 324 founder #kept \+m?n?s?t?/);
+    expect(back.lines().find((l) => / 324 /.test(l))).toMatch(/\+mnst/);
+    expect((await stop(second)).code).toBe(0);
+  });
 });
