@@ -179,6 +179,17 @@ const oursArgs = [
   '--shutdown-grace', '3000',
 ];
 
+let dataDir: string | null = null;
+
+/** One temporary --data-dir for every server of ours this run starts, removed at exit. */
+function benchDataDir(): string {
+  if (dataDir === null) {
+    const dir = (dataDir = mkdtempSync(`${os.tmpdir()}/bench-irc-data-`));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return dataDir;
+}
+
 /** Our CLI in IRC mode; `extraArgs` after the usual ones (a later flag wins). */
 async function startOurs(extraArgs: string[], o: PeerOptions): Promise<RunningServer> {
   const portOf = (line: string): string | undefined => {
@@ -191,7 +202,9 @@ async function startOurs(extraArgs: string[], o: PeerOptions): Promise<RunningSe
     }
   };
   const sendq = ['--sendq', String(sendqBytesOf('ours', o.sendq ?? 'raised'))];
-  const args = [...(o.nodeFlags ?? []), cliScript, ...oursArgs, ...sendq, ...extraArgs];
+  // Its store in a directory of the benchmark's own, not ./data where the bench was started.
+  const store = ['--data-dir', benchDataDir()];
+  const args = [...(o.nodeFlags ?? []), cliScript, ...oursArgs, ...store, ...sendq, ...extraArgs];
   return tracked(await spawned(labels.ours, process.execPath, args, portOf, startGraceMs, o.onLine));
 }
 
