@@ -1,11 +1,12 @@
 // Logging in and out, and nick ownership: what NickServ, SASL and draft/account-registration
-// share. Logging in sets the client's account here and on the network (WHOIS 330 and other
+// share (checking a password against the throttle and the stored hash, too). Logging in sets the client's account here and on the network (WHOIS 330 and other
 // nodes see it), answers 900, and tells those sharing a channel who enabled account-notify.
 // A registered nick held by someone not logged in to its account starts the session machine's
 // grace timer (irc.nickUnowned); when it runs out, enforceNick renames the holder to a guest.
 
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { ChatError } from '../../core/errors.js';
+import { hashPassword, verifyPassword } from '../../identity/passwords.js';
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import { RPL_LOGGEDIN, RPL_LOGGEDOUT } from '../wire/numerics.js';
@@ -38,6 +39,25 @@ async function accountNotify(ctx: CommandContext, client: Client, r: Reply, acco
   const channels = (await ctx.state.channelsOf(client.nick)).map((c) => fold(c.name));
   r.send({ to: { kind: 'channels', channels, plus: [client.id] }, message: from(sourceOf(client), 'ACCOUNT', account), onlyCap: 'account-notify' });
 }
+
+/** Checks a login against the throttle, then the stored hash; counts the failure or success. */
+export async function checkPassword(ctx: CommandContext, client: Client, name: string, password: string): Promise<'ok' | 'wrong' | 'throttled'> {
+  const key = accountKey(name);
+  const keys = [`account:${key}`, `ip:${client.ip}`];
+  if (!ctx.logins.check(keys).ok) return 'throttled';
+  const credentials = await ctx.store.credentials(key);
+  // An unknown account costs a hash too, so that timing does not tell which accounts exist.
+  const ok = credentials !== null ? await verifyPassword(password, credentials.passwordHash) : (await verifyPassword(password, await dummyHash()), false);
+  // A success clears the account's count only: clearing the address's would let one good
+  // account reset it between guesses at others.
+  if (ok) ctx.logins.succeeded([keys[0]!]);
+  else ctx.logins.failed(keys);
+  return ok ? 'ok' : 'wrong';
+}
+
+// A hash of a password nobody knows, made once, for the unknown-account path above.
+let dummy: Promise<string> | null = null;
+const dummyHash = (): Promise<string> => (dummy ??= hashPassword(randomBytes(18).toString('base64')));
 
 /** The client is now logged in to `account` (display spelling): 900, the network told. */
 export async function logIn(ctx: CommandContext, client: Client, r: Reply, account: string): Promise<void> {

@@ -12,10 +12,9 @@
 // Passwords are hashed off the event loop (src/identity/passwords.ts); nothing here logs them.
 
 import { ChatError } from '../../core/errors.js';
-import { randomBytes } from 'node:crypto';
-import { deriveCredentials, hashPassword, passwordProblem, verifyPassword } from '../../identity/passwords.js';
+import { deriveCredentials, passwordProblem } from '../../identity/passwords.js';
 import type { IrcMessage } from '../wire/message.js';
-import { accountKey, checkNickOwnership, logIn, logOut, serviceNotice } from './accounts.js';
+import { accountKey, checkPassword, logIn, logOut, serviceNotice } from './accounts.js';
 import { Reply } from './common.js';
 import type { Client, CommandContext, Outcome } from './types.js';
 
@@ -35,25 +34,6 @@ const help = [
 ];
 
 type Say = (text: string) => void;
-
-/** Checks a login against the throttle, then the stored hash; counts the failure or success. */
-export async function checkPassword(ctx: CommandContext, client: Client, name: string, password: string): Promise<'ok' | 'wrong' | 'throttled'> {
-  const key = accountKey(name);
-  const keys = [`account:${key}`, `ip:${client.ip}`];
-  if (!ctx.logins.check(keys).ok) return 'throttled';
-  const credentials = await ctx.store.credentials(key);
-  // An unknown account costs a hash too, so that timing does not tell which accounts exist.
-  const ok = credentials !== null ? await verifyPassword(password, credentials.passwordHash) : (await verifyPassword(password, await dummyHash()), false);
-  // A success clears the account's count only: clearing the address's would let one good
-  // account reset it between guesses at others.
-  if (ok) ctx.logins.succeeded([keys[0]!]);
-  else ctx.logins.failed(keys);
-  return ok ? 'ok' : 'wrong';
-}
-
-// A hash of a password nobody knows, made once, for the unknown-account path above.
-let dummy: Promise<string> | null = null;
-const dummyHash = (): Promise<string> => (dummy ??= hashPassword(randomBytes(18).toString('base64')));
 
 async function register(ctx: CommandContext, client: Client, r: Reply, say: Say, args: string[]): Promise<void> {
   const [password, email] = args;
@@ -200,4 +180,3 @@ export function nickServCommand(ctx: CommandContext, client: Client, msg: IrcMes
   return nickServ(ctx, client, msg.params.join(' '));
 }
 
-export { checkNickOwnership };

@@ -23,9 +23,8 @@ import {
   RPL_SASLMECHS,
   RPL_SASLSUCCESS,
 } from '../wire/numerics.js';
-import { accountKey, logIn } from './accounts.js';
+import { accountKey, checkPassword, logIn } from './accounts.js';
 import { Reply, from, isChannelName } from './common.js';
-import { checkPassword } from './nickServ.js';
 import type { Client, CommandContext, Outcome } from './types.js';
 
 /** Where a SCRAM exchange is: the server-first was sent (`first`), or the server-final (`final`). */
