@@ -74,6 +74,7 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
     const p = pending.get(answer.id);
     if (!p) return;
     pending.delete(answer.id);
+    if (pending.size === 0) worker.unref();
     if ('value' in answer) p.resolve(answer.value);
     else if ('error' in answer) {
       const { code, message } = answer.error;
@@ -86,7 +87,7 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
   });
   worker.on('error', (err) => fail(err.message));
   worker.on('exit', () => fail(closing ? 'closed' : 'its worker stopped'));
-  // The listener keeps the process alive; an idle store must not.
+  // An idle store never keeps the process alive (calls ref it while they wait).
   worker.unref();
 
   const call = <K extends keyof SqliteOps>(op: K, ...args: unknown[]): Promise<never> =>
@@ -95,6 +96,9 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
         return reject(new ChatError('STORE_UNAVAILABLE', `the store in ${dataDir} is unavailable: ${down ?? 'closed'}`));
       }
       const callId = nextId++;
+      // Waiting for an answer keeps the process alive (a script awaiting the store); idle, the
+      // store never does.
+      if (pending.size === 0) worker.ref();
       pending.set(callId, { resolve: resolve as (value: unknown) => void, reject });
       worker.postMessage({ id: callId, op, args } satisfies WorkerCall);
     });
