@@ -1,6 +1,9 @@
-// The embedded store: SQLite in one file of --data-dir, run on a worker thread (sqliteWorker.ts)
-// so that no store call, however slow the disk, blocks the event loop. This side only posts
-// calls and settles their promises; the worker runs them one at a time, in order. The file is
+// The embedded store: SQLite in one file of --data-dir. Writes (and the migration at open) run on
+// a worker thread (sqliteWorker.ts), one at a time, in order, so that no commit, however slow
+// the disk, blocks the event loop. Reads are point lookups by key: they run here, on a
+// read-only connection, a few µs each (WAL: a reader never waits for the writer, and sees every
+// write whose answer has come back); one that fails (the file busy in a recovery, say) is asked
+// of the worker instead. The file is
 // created 0600 (the directory 0700): it holds password hashes. Several processes on one
 // machine may open the same file (WAL; a second node started with the same --data-dir shares
 // its accounts).
@@ -10,7 +13,8 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ChatError } from '../core/errors.js';
 import { builtWorkerUrl } from '../core/workerFile.js';
-import type { SqliteOps } from './sqliteOps.js';
+import Database from 'better-sqlite3';
+import { SqliteReads, type SqliteOps } from './sqliteOps.js';
 import type { WorkerAnswer, WorkerCall } from './sqliteWorker.js';
 import type { Store } from './store.js';
 
@@ -103,29 +107,49 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
       worker.postMessage({ id: callId, op, args } satisfies WorkerCall);
     });
 
+  // Opened after the worker has migrated the file. No busy timeout: a read that finds the file
+  // locked goes to the worker rather than wait here.
+  let reads: SqliteReads;
+  try {
+    reads = new SqliteReads(new Database(file, { readonly: true, fileMustExist: true, timeout: 0 }));
+  } catch (err) {
+    void worker.terminate();
+    throw new ChatError('STORE_UNAVAILABLE', `cannot open the store ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  /** A read on the event loop; the worker's answer if it fails here. */
+  const read = <K extends keyof SqliteReads & keyof SqliteOps>(op: K, ...args: unknown[]): Promise<never> => {
+    if (down !== null || closing) return call(op, ...args);
+    try {
+      return Promise.resolve((reads[op] as (...a: unknown[]) => never)(...args));
+    } catch {
+      return call(op, ...args);
+    }
+  };
+
   return {
     kind: 'sqlite',
     id,
     where: file,
     createAccount: (key, account, credentials) => call('createAccount', key, account, credentials),
-    account: (key) => call('account', key),
-    credentials: (key) => call('credentials', key),
+    account: (key) => read('account', key),
+    credentials: (key) => read('credentials', key),
     setCredentials: (key, credentials) => call('setCredentials', key, credentials),
     dropAccount: (key) => call('dropAccount', key),
     addCertificate: (key, fingerprint) => call('addCertificate', key, fingerprint),
     removeCertificate: (key, fingerprint) => call('removeCertificate', key, fingerprint),
-    accountByCertificate: (fingerprint) => call('accountByCertificate', fingerprint),
+    accountByCertificate: (fingerprint) => read('accountByCertificate', fingerprint),
     registerChannel: (key, founderKey, channel) => call('registerChannel', key, founderKey, channel),
-    channel: (key) => call('channel', key),
+    channel: (key) => read('channel', key),
     updateChannel: (key, change) => call('updateChannel', key, change),
     dropChannel: (key) => call('dropChannel', key),
-    channelsFoundedBy: (accountKey) => call('channelsFoundedBy', accountKey),
+    channelsFoundedBy: (accountKey) => read('channelsFoundedBy', accountKey),
     addBan: (key, ban) => call('addBan', key, ban),
     removeBan: (key) => call('removeBan', key),
-    bans: (now) => call('bans', now),
+    bans: (now) => read('bans', now),
     async close() {
       if (down !== null || closing) return;
       closing = true;
+      reads.close();
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       // Calls already posted are answered first: the worker takes messages in order.
       worker.postMessage('close');
