@@ -107,20 +107,25 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
       worker.postMessage({ id: callId, op, args } satisfies WorkerCall);
     });
 
-  // Opened after the worker has migrated the file. No busy timeout: a read that finds the file
-  // locked goes to the worker rather than wait here.
-  let reads: SqliteReads;
-  try {
-    reads = new SqliteReads(new Database(file, { readonly: true, fileMustExist: true, timeout: 0 }));
-  } catch (err) {
-    void worker.terminate();
-    throw new ChatError('STORE_UNAVAILABLE', `cannot open the store ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  /** A read on the event loop; the worker's answer if it fails here. */
+  // Opened after the worker has migrated the file, with no busy timeout: while another process
+  // holds the file (a second node migrating it at the same moment) opening fails at once, and
+  // reads go to the worker until a later read opens it.
+  let reads: SqliteReads | null = null;
+  const openReads = (): SqliteReads | null => {
+    try {
+      return new SqliteReads(new Database(file, { readonly: true, fileMustExist: true, timeout: 0 }));
+    } catch {
+      return null;
+    }
+  };
+  reads = openReads();
+  /** A read on the event loop; the worker's answer if it cannot be done here. */
   const read = <K extends keyof SqliteReads & keyof SqliteOps>(op: K, ...args: unknown[]): Promise<never> => {
     if (down !== null || closing) return call(op, ...args);
+    reads ??= openReads();
+    if (reads === null) return call(op, ...args);
     try {
-      return Promise.resolve((reads[op] as (...a: unknown[]) => never)(...args));
+      return Promise.resolve((reads[op] as (...a: unknown[]) => never).apply(reads, args));
     } catch {
       return call(op, ...args);
     }
@@ -149,7 +154,7 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
     async close() {
       if (down !== null || closing) return;
       closing = true;
-      reads.close();
+      reads?.close();
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       // Calls already posted are answered first: the worker takes messages in order.
       worker.postMessage('close');
