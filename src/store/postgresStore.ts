@@ -4,7 +4,7 @@
 // is an outcome the server acts on (ChatError STORE_UNAVAILABLE), never a crash: the pool's
 // connections fail, calls reject, and once PostgreSQL is back the next call connects again.
 
-import { channelOfRow, credentialsOfRow, type ChannelRow, type CredentialsRow } from './rows.js';
+import { channelColumns, channelOfRow, credentialsOfRow, type ChannelRow, type CredentialsRow } from './rows.js';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
@@ -74,16 +74,6 @@ function describe(url: string): string {
   const user = u.username ? `${u.username}@` : '';
   return `${u.protocol}//${user}${u.hostname || 'localhost'}:${u.port || 5432}${u.pathname}`;
 }
-
-// ChannelChange fields and their columns: only the fields a change names are set.
-const channelColumns = {
-  topic: 'topic',
-  topicSetBy: 'topic_set_by',
-  topicSetAt: 'topic_set_at',
-  modes: 'modes',
-  key: 'channel_key',
-  limit: 'user_limit',
-} as const satisfies Record<keyof ChannelChange, string>;
 
 const channelSelect = `
   SELECT c.name, a.name AS founder, c.registered_at, c.topic, c.topic_set_by, c.topic_set_at, c.modes, c.channel_key, c.user_limit

@@ -1,7 +1,7 @@
 // The rows both stores read, and the records they become: the schema's column names are the
 // same in SQLite and PostgreSQL (src/store/sql/), so the mapping is written once.
 
-import type { Credentials, RegisteredChannel } from './store.js';
+import type { ChannelChange, Credentials, RegisteredChannel } from './store.js';
 
 /** A `channels` row joined with its founder's display name. */
 export interface ChannelRow {
@@ -45,3 +45,13 @@ export function credentialsOfRow(row: CredentialsRow): Credentials {
     scram: { salt: row.scram_salt, iterations: row.scram_iterations, storedKey: row.scram_stored_key, serverKey: row.scram_server_key },
   };
 }
+
+/** Which column each field of a ChannelChange writes (a partial change sets only its fields). */
+export const channelColumns = {
+  topic: 'topic',
+  topicSetBy: 'topic_set_by',
+  topicSetAt: 'topic_set_at',
+  modes: 'modes',
+  key: 'channel_key',
+  limit: 'user_limit',
+} as const satisfies Record<keyof ChannelChange, string>;

@@ -10,7 +10,7 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { migrationsFor, pendingMigrations } from './migrations.js';
-import { channelOfRow, credentialsOfRow, type ChannelRow, type CredentialsRow } from './rows.js';
+import { channelColumns, channelOfRow, credentialsOfRow, type ChannelRow, type CredentialsRow } from './rows.js';
 import type { AccountRecord, CertificateResult, ChannelChange, Credentials, NetworkBan, RegisteredChannel } from './store.js';
 
 /**
@@ -34,15 +34,6 @@ interface BanRow {
   expires_at: number | null;
 }
 
-/** Which column each field of a ChannelChange writes. */
-const channelColumns: Record<keyof ChannelChange, string> = {
-  topic: 'topic',
-  topicSetBy: 'topic_set_by',
-  topicSetAt: 'topic_set_at',
-  modes: 'modes',
-  key: 'channel_key',
-  limit: 'user_limit',
-};
 
 /** Opens the file for writing: WAL, the durability we chose, foreign keys. */
 function openWritable(file: string): Database.Database {
