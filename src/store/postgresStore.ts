@@ -4,13 +4,13 @@
 // is an outcome the server acts on (ChatError STORE_UNAVAILABLE), never a crash: the pool's
 // connections fail, calls reject, and once PostgreSQL is back the next call connects again.
 
-import { channelColumns, channelOfRow, credentialsOfRow, type ChannelRow, type CredentialsRow } from './rows.js';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { ChatError } from '../core/errors.js';
 import { migrationsFor, pendingMigrations } from './migrations.js';
 import type { AccountRecord, CertificateResult, ChannelChange, NetworkBan, Store } from './store.js';
+import { channelColumns, channelOfRow, credentialsOfRow, type ChannelRow, type CredentialsRow } from './rows.js';
 
 export interface PostgresStoreOptions {
   /** Connections per node; each call holds one for its statement or transaction. */
