@@ -72,31 +72,27 @@ export class JobRunner {
   }
 
   // A handler that throws is a bug: say so in the log and keep the client and everyone else.
+  // What it needed being unreachable is not a bug: the network state (Redis down) or the store
+  // (disk full, PostgreSQL gone). The client is told its command did not run, and the log says
+  // so once per command.
   private failed(session: Session, what: string, err: unknown): void {
-    // The network state unreachable (Redis down) is not a bug: the client is told its command
-    // did not run, and the log says so once per command.
-    if (err instanceof NetworkUnavailableError) {
-      this.logger.log('info', 'irc.networkUnavailable', { id: session.id, command: what });
-      if (what !== 'depart' && what !== 'welcome') {
-        send(
-          session,
-          numeric(this.ctx, session.client, ERR_UNAVAILRESOURCE, what, `The network is unreachable: ${what} did not run, try again shortly`),
-        );
-      }
+    const down =
+      err instanceof NetworkUnavailableError
+        ? { event: 'irc.networkUnavailable', text: 'The network is unreachable', fields: {} }
+        : err instanceof ChatError && err.code === 'STORE_UNAVAILABLE'
+          ? { event: 'irc.storeUnavailable', text: 'The store is unavailable', fields: { message: err.message } }
+          : null;
+    if (down === null) {
+      this.logger.log('error', 'irc.commandFailed', {
+        id: session.id,
+        command: what,
+        message: err instanceof Error ? err.message : String(err),
+      });
       return;
     }
-    // The store unreachable (disk full, PostgreSQL gone): the same, for accounts.
-    if (err instanceof ChatError && err.code === 'STORE_UNAVAILABLE') {
-      this.logger.log('info', 'irc.storeUnavailable', { id: session.id, command: what, message: err.message });
-      if (what !== 'depart' && what !== 'welcome') {
-        send(session, numeric(this.ctx, session.client, ERR_UNAVAILRESOURCE, what, `The store is unavailable: ${what} did not run, try again shortly`));
-      }
-      return;
+    this.logger.log('info', down.event, { id: session.id, command: what, ...down.fields });
+    if (what !== 'depart' && what !== 'welcome') {
+      send(session, numeric(this.ctx, session.client, ERR_UNAVAILRESOURCE, what, `${down.text}: ${what} did not run, try again shortly`));
     }
-    this.logger.log('error', 'irc.commandFailed', {
-      id: session.id,
-      command: what,
-      message: err instanceof Error ? err.message : String(err),
-    });
   }
 }

@@ -175,11 +175,13 @@ export function ircProtocol(
   const perIp = new Map<string, number>();
   const router = new Router(state, sessions, nodeIndex, bus, now);
   const jobs = new JobRunner(ctx, router, logger);
-  router.onAccountDropped = (account) => {
+  /** A dropped account (here, or on another node): this node's connections to it are logged out. */
+  const logOutDropped = (account: string): void => {
     for (const session of sessions.values()) {
       if (session.client.account !== null && !session.departed) jobs.runAfter(session, 'accountDropped', () => accountDropped(ctx, session.client, account));
     }
   };
+  router.onAccountDropped = logOutDropped;
   const stats: IrcStats = { registrations: 0, commands: 0, chatMessages: 0, linesOut: 0, bytesIn: 0, bytesOut: 0 };
   const limits = {
     registrationTimeoutMs: irc.registrationTimeoutMs,
@@ -299,7 +301,7 @@ export function ircProtocol(
     },
     deliverRemote: (delivery) => router.deliverRemote(delivery),
     kill: (clientId, reason) => router.kill(clientId, reason),
-    accountDropped: (account) => router.logoutAccount(account, true),
+    accountDropped: logOutDropped,
     rehash: () => ctx.operators.rehash(),
     async totals() {
       const counts = await state.counts();

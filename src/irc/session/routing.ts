@@ -1,7 +1,7 @@
 // Where a handler's sends go: to this node's clients directly, to clients on other nodes
 // through the bus (--redis). The session adapter delivers to its own clients itself and hands
-// the rest to the bus; the bus hands what other nodes sent back through `deliverToMembers` and
-// `localSession`. Without a bus this process is the whole network.
+// the rest to the bus; the bus hands what other nodes sent back through `deliverRemote` (and
+// `localSession`). Without a bus this process is the whole network.
 
 import { fold } from '../wire/casemap.js';
 import type { CapVariant, Client, Send } from '../commands/types.js';
@@ -144,8 +144,7 @@ export class Router {
   }
 
   /** To this node's members of the channels, each once even when they share several. */
-  deliverToMembers(channels: string[], except: number | undefined, d: LocalDelivery | SharedMessage): void {
-    if ('plain' in d) d = { message: d, onlyCap: null, variant: null };
+  private deliverToMembers(channels: string[], except: number | undefined, d: LocalDelivery): void {
     const seen = channels.length > 1 ? new Set<number>() : null;
     for (const channel of channels) {
       for (const id of this.state.localMembers(channel)) {
@@ -168,12 +167,12 @@ export class Router {
   }
 
   /** Logs out every connection logged in to `account`, on this node and (by the bus) the others. */
-  logoutAccount(account: string, fromBus = false): void {
+  logoutAccount(account: string): void {
     this.onAccountDropped?.(account);
-    if (!fromBus) this.bus?.logoutAccount(account);
+    this.bus?.logoutAccount(account);
   }
 
-  /** What the adapter does for each local connection of a dropped account (set by protocol.ts). */
+  /** Logs out this node's connections to a dropped account (set by protocol.ts). */
   onAccountDropped: ((account: string) => void) | null = null;
 
   /** Removes a client from the network wherever it is connected: it quits with `reason`. */
