@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import type { AnyStateMachine, InspectionEvent } from 'xstate';
 import type { ProtocolName, ServerConfig } from '../core/config.js';
 import { ChatError, listenFailure } from '../core/errors.js';
-import { startServer, type ServerHandle } from '../core/listener.js';
+import { startServer } from '../core/listener.js';
 import { humanLogger, jsonLogger, type Logger } from '../core/logger.js';
 import type { SessionProtocol } from '../core/protocol.js';
 import { serverMachine } from '../core/serverMachine.js';

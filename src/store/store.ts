@@ -16,6 +16,13 @@
 //     ChatError STORE_UNAVAILABLE, and nothing is half-written (each step is a transaction);
 //   - nothing here is secret-free by accident: Credentials hold only derived keys and hashes.
 
+import { ChatError } from '../core/errors.js';
+
+/** Whether an error is the store being unreachable (as opposed to a bug). */
+export function isStoreUnavailable(err: unknown): err is ChatError {
+  return err instanceof ChatError && err.code === 'STORE_UNAVAILABLE';
+}
+
 /** An account as INFO and the server see it. */
 export interface AccountRecord {
   /** Display spelling, as it was registered. */

@@ -5,7 +5,7 @@
 // grace timer (irc.nickUnowned); when it runs out, enforceNick renames the holder to a guest.
 
 import { randomBytes, randomInt } from 'node:crypto';
-import { ChatError } from '../../core/errors.js';
+import { isStoreUnavailable } from '../../store/store.js';
 import { hashPassword, verifyPassword } from '../../identity/passwords.js';
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
@@ -28,9 +28,40 @@ export function serviceNotice(client: Client, service: ServiceNick, text: string
   return from(`${service}!${service}@services`, 'NOTICE', clientName(client), text);
 }
 
+/** How a service answers: one NOTICE line from it to the client. */
+export type Say = (text: string) => void;
+
+/**
+ * Runs one command line sent to a service: the words of `text`, and `say` for its NOTICEs. A
+ * store that cannot be reached is answered with `unavailable` (nothing was changed).
+ */
+export async function serviceCommand(
+  ctx: CommandContext,
+  client: Client,
+  service: ServiceNick,
+  text: string,
+  unavailable: string,
+  run: (words: string[], say: Say, r: Reply) => Promise<void>,
+): Promise<Outcome> {
+  const r = new Reply(ctx, client);
+  const say: Say = (line) => void r.toSelf(serviceNotice(client, service, line));
+  try {
+    await run(text.split(' ').filter((w) => w.length > 0), say, r);
+  } catch (err) {
+    if (!isStoreUnavailable(err)) throw err;
+    say(`${unavailable} right now (the store cannot be reached): nothing was changed, try again shortly.`);
+  }
+  return r.outcome();
+}
+
 /** The account key of a name: accounts are compared as nicks are (rfc1459 folding). */
 export function accountKey(name: string): string {
   return fold(name);
+}
+
+/** Whether the client is logged in to the account `name` (compared folded, as nicks are). */
+export function isLoggedInTo(client: Client, name: string): boolean {
+  return client.account !== null && accountKey(client.account) === accountKey(name);
 }
 
 /** ACCOUNT to those sharing a channel with the client (and itself) who enabled account-notify. */
@@ -87,7 +118,7 @@ export async function logOut(ctx: CommandContext, client: Client, r: Reply): Pro
  */
 export async function accountDropped(ctx: CommandContext, client: Client, account: string): Promise<Outcome> {
   const r = new Reply(ctx, client);
-  if (client.account === null || accountKey(client.account) !== accountKey(account)) return r.outcome();
+  if (!isLoggedInTo(client, account)) return r.outcome();
   r.toSelf(serviceNotice(client, 'NickServ', `The account ${account} was dropped: you are logged out.`));
   await logOut(ctx, client, r);
   return r.outcome();
@@ -100,16 +131,16 @@ export async function accountDropped(ctx: CommandContext, client: Client, accoun
  */
 export async function checkNickOwnership(ctx: CommandContext, client: Client, r: Reply): Promise<void> {
   if (client.nick === null) return;
-  const key = accountKey(client.nick);
-  if (client.account !== null && accountKey(client.account) === key) {
+  if (isLoggedInTo(client, client.nick)) {
     r.effect({ type: 'irc.nickOwned' });
     return;
   }
+  const key = accountKey(client.nick);
   let registered: boolean;
   try {
     registered = (await ctx.store.account(key)) !== null;
   } catch (err) {
-    if (err instanceof ChatError && err.code === 'STORE_UNAVAILABLE') return;
+    if (isStoreUnavailable(err)) return;
     throw err;
   }
   if (!registered) {
@@ -136,12 +167,12 @@ export async function enforceNick(ctx: CommandContext, client: Client): Promise<
   const r = new Reply(ctx, client);
   const nick = client.nick;
   if (nick === null) return r.outcome();
-  if (client.account !== null && accountKey(client.account) === accountKey(nick)) return r.outcome();
+  if (isLoggedInTo(client, nick)) return r.outcome();
   try {
     if ((await ctx.store.account(accountKey(nick))) === null) return r.outcome();
   } catch (err) {
     // As in checkNickOwnership: an outage must not cost anyone their nick.
-    if (err instanceof ChatError && err.code === 'STORE_UNAVAILABLE') return r.outcome();
+    if (isStoreUnavailable(err)) return r.outcome();
     throw err;
   }
   for (let tries = 0; tries < 10; tries++) {

@@ -10,12 +10,11 @@
 // The changes ChanServ makes are state steps `asService` (no operator check) and are seen as
 // MODE/TOPIC from ChanServ.
 
-import { ChatError } from '../../core/errors.js';
-import type { ChannelChange } from '../../store/store.js';
+import { isStoreUnavailable, type ChannelChange } from '../../store/store.js';
 import type { ChannelRecord, JoinResult, ModeChange } from '../state/networkState.js';
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
-import { accountKey, serviceNotice } from './accounts.js';
+import { accountKey, isLoggedInTo, serviceCommand, serviceNotice, type Say } from './accounts.js';
 import { Reply, from, isChannelName, modeString } from './common.js';
 import type { Client, CommandContext, Outcome } from './types.js';
 
@@ -29,13 +28,7 @@ const help = [
   'DROP <#channel>      - founder: unregister it',
 ];
 
-type Say = (text: string) => void;
-
-function isFounder(client: Client, founder: string): boolean {
-  return client.account !== null && accountKey(client.account) === accountKey(founder);
-}
-
-/** Applies mode changes as ChanServ and shows them to the channel; returns the channel after. */
+/** Applies mode changes as ChanServ and shows them to the channel. */
 async function serviceModes(ctx: CommandContext, r: Reply, channel: string, changes: ModeChange[]): Promise<void> {
   if (changes.length === 0) return;
   const result = await ctx.state.applyModes(0, channel, changes, {
@@ -83,11 +76,11 @@ export async function registeredChannelJoined(ctx: CommandContext, client: Clien
   try {
     kept = await ctx.store.channel(fold(channel.name));
   } catch (err) {
-    if (err instanceof ChatError && err.code === 'STORE_UNAVAILABLE') return channel;
+    if (isStoreUnavailable(err)) return channel;
     throw err;
   }
   if (!kept || client.nick === null) return channel;
-  const founder = isFounder(client, kept.founder);
+  const founder = isLoggedInTo(client, kept.founder);
   const changes = joined.created ? restoreChanges(channel, kept) : [];
   if (founder && !joined.created) changes.push({ adding: true, mode: 'o', param: client.nick });
   if (!founder && joined.created) changes.push({ adding: false, mode: 'o', param: client.nick });
@@ -110,7 +103,7 @@ export async function rememberChannel(ctx: CommandContext, client: Client, r: Re
     if (!now) return;
     await ctx.store.updateChannel(key, keptOf(now));
   } catch (err) {
-    if (!(err instanceof ChatError) || err.code !== 'STORE_UNAVAILABLE') throw err;
+    if (!isStoreUnavailable(err)) throw err;
     r.toSelf(serviceNotice(client, 'ChanServ', `${name}'s registration could not be updated (the store is unavailable): the change holds until the channel empties.`));
   }
 }
@@ -139,7 +132,7 @@ async function info(ctx: CommandContext, say: Say, name: string): Promise<void> 
 async function op(ctx: CommandContext, client: Client, r: Reply, say: Say, name: string, nick: string | undefined): Promise<void> {
   const kept = await ctx.store.channel(fold(name));
   if (!kept) return say(`${name} is not registered.`);
-  if (!isFounder(client, kept.founder)) return say(`Only ${kept.founder}, the founder, may do that.`);
+  if (!isLoggedInTo(client, kept.founder)) return say(`Only ${kept.founder}, the founder, may do that.`);
   const target = nick ?? client.nick ?? '';
   if (!(await ctx.state.membership(name, target))) return say(`${target} is not in ${kept.name}.`);
   await serviceModes(ctx, r, name, [{ adding: true, mode: 'o', param: target }]);
@@ -148,18 +141,15 @@ async function op(ctx: CommandContext, client: Client, r: Reply, say: Say, name:
 async function drop(ctx: CommandContext, client: Client, say: Say, name: string): Promise<void> {
   const kept = await ctx.store.channel(fold(name));
   if (!kept) return say(`${name} is not registered.`);
-  if (!isFounder(client, kept.founder)) return say(`Only ${kept.founder}, the founder, may do that.`);
+  if (!isLoggedInTo(client, kept.founder)) return say(`Only ${kept.founder}, the founder, may do that.`);
   await ctx.store.dropChannel(fold(name));
   say(`${kept.name} is no longer registered.`);
 }
 
 /** One ChanServ command line (a PRIVMSG's text to ChanServ, or CHANSERV's params). */
-export async function chanServ(ctx: CommandContext, client: Client, text: string): Promise<Outcome> {
-  const r = new Reply(ctx, client);
-  const say: Say = (line) => void r.toSelf(serviceNotice(client, 'ChanServ', line));
-  const [command = '', channel, ...rest] = text.split(' ').filter((w) => w.length > 0);
-  const upper = command.toUpperCase();
-  try {
+export function chanServ(ctx: CommandContext, client: Client, text: string): Promise<Outcome> {
+  return serviceCommand(ctx, client, 'ChanServ', text, 'Registered channels are unavailable', async ([command = '', channel, ...rest], say, r) => {
+    const upper = command.toUpperCase();
     if (upper === 'HELP' || upper === '') for (const line of help) say(line);
     else if (!['REGISTER', 'INFO', 'OP', 'DROP'].includes(upper)) say(`Unknown command ${command}. /msg ChanServ HELP lists them.`);
     else if (channel === undefined || !isChannelName(channel)) say(`Syntax: ${upper} <#channel>${upper === 'OP' ? ' [nick]' : ''}`);
@@ -167,11 +157,7 @@ export async function chanServ(ctx: CommandContext, client: Client, text: string
     else if (upper === 'INFO') await info(ctx, say, channel);
     else if (upper === 'OP') await op(ctx, client, r, say, channel, rest[0]);
     else await drop(ctx, client, say, channel);
-  } catch (err) {
-    if (!(err instanceof ChatError) || err.code !== 'STORE_UNAVAILABLE') throw err;
-    say('Registered channels are unavailable right now (the store cannot be reached): nothing was changed, try again shortly.');
-  }
-  return r.outcome();
+  });
 }
 
 /** CHANSERV <command> [args] and CS: the same as /msg ChanServ. */

@@ -11,10 +11,9 @@
 //   HELP
 // Passwords are hashed off the event loop (src/identity/passwords.ts); nothing here logs them.
 
-import { ChatError } from '../../core/errors.js';
 import { deriveCredentials, passwordProblem } from '../../identity/passwords.js';
 import type { IrcMessage } from '../wire/message.js';
-import { accountKey, checkPassword, logIn, logOut, serviceNotice } from './accounts.js';
+import { accountKey, checkPassword, isLoggedInTo, logIn, logOut, serviceCommand, type Say } from './accounts.js';
 import { Reply } from './common.js';
 import type { Client, CommandContext, Outcome } from './types.js';
 
@@ -32,8 +31,6 @@ const help = [
   'GHOST <nick>                  - disconnect a client holding your nick',
   'CERT ADD [fingerprint] | CERT DEL <fingerprint> | CERT LIST - TLS client certificates for SASL EXTERNAL',
 ];
-
-type Say = (text: string) => void;
 
 async function register(ctx: CommandContext, client: Client, r: Reply, say: Say, args: string[]): Promise<void> {
   const [password, email] = args;
@@ -57,7 +54,7 @@ async function identify(ctx: CommandContext, client: Client, r: Reply, say: Say,
   const verdict = await checkPassword(ctx, client, name, password);
   if (verdict === 'throttled') return say('Too many failed logins for this account or from your address: try again later.');
   if (verdict === 'wrong' || account === null) return say('Invalid account name or password.');
-  if (client.account !== null && accountKey(client.account) === accountKey(account.name)) return say(`You are already logged in as ${account.name}.`);
+  if (isLoggedInTo(client, account.name)) return say(`You are already logged in as ${account.name}.`);
   say(`You are now logged in as ${account.name}.`);
   await logIn(ctx, client, r, account.name);
 }
@@ -66,7 +63,7 @@ async function info(ctx: CommandContext, client: Client, say: Say, args: string[
   const name = args[0] ?? client.account ?? client.nick ?? '';
   const account = await ctx.store.account(accountKey(name));
   if (!account) return say(`${name} is not registered.`);
-  const own = client.account !== null && accountKey(client.account) === accountKey(account.name);
+  const own = isLoggedInTo(client, account.name);
   say(`Account ${account.name}, registered ${new Date(account.registeredAt).toUTCString()}.`);
   const channels = await ctx.store.channelsFoundedBy(accountKey(account.name));
   if (channels.length > 0) say(`Channels registered: ${channels.join(' ')}`);
@@ -102,7 +99,7 @@ async function drop(ctx: CommandContext, client: Client, r: Reply, say: Say, arg
 async function ghost(ctx: CommandContext, client: Client, r: Reply, say: Say, args: string[]): Promise<void> {
   const nick = args[0];
   if (nick === undefined) return say('Syntax: GHOST <nick>');
-  if (client.account === null || accountKey(client.account) !== accountKey(nick)) return say(`You must be logged in to ${nick} to ghost it.`);
+  if (!isLoggedInTo(client, nick)) return say(`You must be logged in to ${nick} to ghost it.`);
   const user = await ctx.state.user(nick);
   if (!user || user.clientId === client.id) return say(`${nick} is not online.`);
   r.kill(user.clientId, `Killed (NickServ (GHOST command used by ${client.nick ?? '*'}))`);
@@ -129,50 +126,34 @@ async function cert(ctx: CommandContext, client: Client, say: Say, args: string[
 }
 
 /** One NickServ command line (the text of a PRIVMSG to NickServ, or NICKSERV's params). */
-export async function nickServ(ctx: CommandContext, client: Client, text: string): Promise<Outcome> {
-  const r = new Reply(ctx, client);
-  const say: Say = (line) => void r.toSelf(serviceNotice(client, 'NickServ', line));
-  const [command = '', ...args] = text.split(' ').filter((w) => w.length > 0);
-  try {
+export function nickServ(ctx: CommandContext, client: Client, text: string): Promise<Outcome> {
+  return serviceCommand(ctx, client, 'NickServ', text, 'Accounts are unavailable', async ([command = '', ...args], say, r) => {
     switch (command.toUpperCase()) {
       case 'REGISTER':
-        await register(ctx, client, r, say, args);
-        break;
+        return register(ctx, client, r, say, args);
       case 'IDENTIFY':
       case 'LOGIN':
-        await identify(ctx, client, r, say, args);
-        break;
+        return identify(ctx, client, r, say, args);
       case 'LOGOUT':
-        if (client.account === null) say('You are not logged in.');
-        else await logOut(ctx, client, r);
-        break;
+        return client.account === null ? say('You are not logged in.') : logOut(ctx, client, r);
       case 'INFO':
-        await info(ctx, client, say, args);
-        break;
+        return info(ctx, client, say, args);
       case 'SET':
-        await setPassword(ctx, client, say, args);
-        break;
+        return setPassword(ctx, client, say, args);
       case 'DROP':
-        await drop(ctx, client, r, say, args);
-        break;
+        return drop(ctx, client, r, say, args);
       case 'GHOST':
-        await ghost(ctx, client, r, say, args);
-        break;
+        return ghost(ctx, client, r, say, args);
       case 'CERT':
-        await cert(ctx, client, say, args);
-        break;
+        return cert(ctx, client, say, args);
       case 'HELP':
       case '':
         for (const line of help) say(line);
-        break;
+        return;
       default:
         say(`Unknown command ${command}. /msg NickServ HELP lists them.`);
     }
-  } catch (err) {
-    if (!(err instanceof ChatError) || err.code !== 'STORE_UNAVAILABLE') throw err;
-    say('Accounts are unavailable right now (the store cannot be reached): nothing was changed, try again shortly.');
-  }
-  return r.outcome();
+  });
 }
 
 /** NICKSERV <command> [args] and NS: the same as /msg NickServ. */

@@ -10,7 +10,7 @@
 //   908 RPL_SASLMECHS     the mechanisms we offer
 // Failed attempts count against the account and the IP (ctx.logins) as IDENTIFY's do.
 
-import { ChatError } from '../../core/errors.js';
+import { isStoreUnavailable } from '../../store/store.js';
 import { deriveCredentials, passwordProblem } from '../../identity/passwords.js';
 import { SaslPayload, chunkPayload, parseExternal, parsePlain, saslMechanisms } from '../../identity/sasl.js';
 import { parseClientFirst, scramFinal, scramFirst, type ScramState } from '../../identity/scram.js';
@@ -128,7 +128,7 @@ export async function authenticate(ctx: CommandContext, client: Client, msg: Irc
     if (exchange.mechanism === 'EXTERNAL') return await external(ctx, client, r, added.bytes);
     return await scram(ctx, client, r, added.bytes);
   } catch (err) {
-    if (!(err instanceof ChatError) || err.code !== 'STORE_UNAVAILABLE') throw err;
+    if (!isStoreUnavailable(err)) throw err;
     return fail(r, client, 'Accounts are unavailable right now: try again shortly');
   }
 }
@@ -159,7 +159,7 @@ export async function register(ctx: CommandContext, client: Client, msg: IrcMess
     );
     if (!created) return failWith('ACCOUNT_EXISTS', 'That account already exists', account);
   } catch (err) {
-    if (!(err instanceof ChatError) || err.code !== 'STORE_UNAVAILABLE') throw err;
+    if (!isStoreUnavailable(err)) throw err;
     return failWith('TEMPORARILY_UNAVAILABLE', 'Accounts are unavailable right now: try again shortly', account);
   }
   r.toSelf(from(ctx.config.serverName, 'REGISTER', 'SUCCESS', client.nick, 'Account registered'));

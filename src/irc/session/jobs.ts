@@ -3,8 +3,8 @@
 // state is asynchronous on Redis) holds the session's queue until it does, so one client's
 // commands run one at a time, in order, while every other client goes on.
 
-import { ChatError } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
+import { isStoreUnavailable } from '../../store/store.js';
+import type { LogFields, Logger } from '../../core/logger.js';
 import { numeric } from '../commands/common.js';
 import type { CommandContext } from '../commands/types.js';
 import type { MaybePromise, Outcome } from '../commands/types.js';
@@ -78,9 +78,9 @@ export class JobRunner {
   private failed(session: Session, what: string, err: unknown): void {
     const down =
       err instanceof NetworkUnavailableError
-        ? { event: 'irc.networkUnavailable', text: 'The network is unreachable', fields: {} }
-        : err instanceof ChatError && err.code === 'STORE_UNAVAILABLE'
-          ? { event: 'irc.storeUnavailable', text: 'The store is unavailable', fields: { message: err.message } }
+        ? { event: 'irc.networkUnavailable', text: 'The network is unreachable', fields: {} as LogFields }
+        : isStoreUnavailable(err)
+          ? { event: 'irc.storeUnavailable', text: 'The store is unavailable', fields: { message: err.message } as LogFields }
           : null;
     if (down === null) {
       this.logger.log('error', 'irc.commandFailed', {
