@@ -35,10 +35,30 @@ interface BanRow {
 }
 
 
+/**
+ * Switches the file to WAL. Two processes opening a new file at once race for the exclusive lock
+ * the switch needs, and SQLite answers the loser SQLITE_BUSY at once, without its busy handler:
+ * so we wait and try again ourselves, up to the busy timeout. Runs on the store's worker thread,
+ * where a blocking wait stalls no one.
+ */
+function enterWal(db: Database.Database): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+      Atomics.wait(sleeper, 0, 0, 10 + Math.random() * 20);
+    }
+  }
+}
+
 /** Opens the file for writing: WAL, the durability we chose, foreign keys. */
 function openWritable(file: string): Database.Database {
   const db = new Database(file, { timeout: busyTimeoutMs });
-  db.pragma('journal_mode = WAL');
+  enterWal(db);
   // In WAL mode NORMAL loses no committed transaction on a process crash, only (at worst) the
   // last ones on a power cut, and commits need no fsync: the usual choice for WAL.
   db.pragma('synchronous = NORMAL');

@@ -1,9 +1,11 @@
 // The SQLite store (src/store/sqliteStore.ts) against the Store contract, in a real file in a
 // temporary --data-dir, plus what only a file on this machine has: its permissions, WAL, the
 // schema version, and a failing disk.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ChatError } from '../../src/core/errors.js';
@@ -83,6 +85,44 @@ describe('SQLite store', () => {
     expect((err as ChatError).code).toBe('STORE_UNAVAILABLE');
     expect((err as ChatError).message).toContain(path.join(file, 'data'));
   });
+
+  it('opens a new file from several processes at once: each waits its turn for the switch to WAL and the migration', async () => {
+    // Nodes of one machine may share a --data-dir and start together (the Redis tests do); SQLite
+    // answers the loser of a race for the WAL switch "database is locked" at once, without its
+    // busy handler. The race is between processes (the threads of one process share their
+    // locks), so four processes are told the same new directory at the same moment, 25 times.
+    const opener = path.join(freshDir(), 'open.mjs');
+    // The worker's own open (SqliteOps), with no thread to start first: the openers meet closer.
+    const opsModule = new URL('../../dist/src/store/sqliteOps.js', import.meta.url).href;
+    writeFileSync(
+      opener,
+      `import { createInterface } from 'node:readline';
+      const { SqliteOps } = await import(${JSON.stringify(opsModule)});
+      for await (const file of createInterface({ input: process.stdin })) {
+        try { const s = new SqliteOps(file); console.log(s.id); s.close(); }
+        catch (err) { console.log('failed: ' + err.message); }
+      }`,
+    );
+    const openers = Array.from({ length: 4 }, () => {
+      const proc = spawn(process.execPath, [opener], { stdio: ['pipe', 'pipe', 'inherit'] });
+      return { proc, lines: createInterface({ input: proc.stdout })[Symbol.asyncIterator]() };
+    });
+    try {
+      const ids = new Set<string>();
+      for (let round = 0; round < 25; round++) {
+        const file = path.join(freshDir(), sqliteFileName);
+        for (const o of openers) o.proc.stdin.write(`${file}\n`);
+        const answers = await Promise.all(openers.map(async (o) => String((await o.lines.next()).value)));
+        // Every process opened it, and found the one store whoever created it.
+        expect(answers.filter((a) => a.startsWith('failed'))).toEqual([]);
+        expect(new Set(answers).size).toBe(1);
+        ids.add(answers[0]!);
+      }
+      expect(ids.size).toBe(25);
+    } finally {
+      for (const o of openers) o.proc.kill();
+    }
+  }, 30_000);
 
   it('answers calls in the order they were made, off the event loop', async () => {
     const store = await openSqliteStore(freshDir());
