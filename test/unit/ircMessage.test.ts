@@ -87,6 +87,22 @@ describe('serializeMessage', () => {
     expect(serializeMessage(message('X', 'a', ':b'))).toBe('X a ::b\r\n');
   });
 
+  it('always writes the text of PRIVMSG, NOTICE, PART, QUIT, KICK, TOPIC and AWAY as trailing, and only the text', () => {
+    const src = (m: ReturnType<typeof message>) => serializeMessage({ ...m, source: 'a!b@c' });
+    expect(src(message('PRIVMSG', 'bob', 'hello'))).toBe(':a!b@c PRIVMSG bob :hello\r\n');
+    expect(src(message('NOTICE', '#c', 'hi'))).toBe(':a!b@c NOTICE #c :hi\r\n');
+    expect(src(message('PART', '#c', 'bye'))).toBe(':a!b@c PART #c :bye\r\n');
+    expect(src(message('QUIT', 'Leaving'))).toBe(':a!b@c QUIT :Leaving\r\n');
+    expect(src(message('KICK', '#c', 'bob', 'out'))).toBe(':a!b@c KICK #c bob :out\r\n');
+    expect(src(message('TOPIC', '#c', 'news'))).toBe(':a!b@c TOPIC #c :news\r\n');
+    expect(src(message('AWAY', 'lunch'))).toBe(':a!b@c AWAY :lunch\r\n');
+    // Without a text, the last param is the channel or the nick: it stays a middle param.
+    expect(src(message('PART', '#c'))).toBe(':a!b@c PART #c\r\n');
+    expect(src(message('KICK', '#c', 'bob'))).toBe(':a!b@c KICK #c bob\r\n');
+    expect(src(message('TOPIC', '#c'))).toBe(':a!b@c TOPIC #c\r\n');
+    expect(src(message('JOIN', '#c'))).toBe(':a!b@c JOIN #c\r\n');
+  });
+
   it('escapes tag values per IRCv3, CR and LF included, and writes an empty value as a bare key', () => {
     expect(serializeMessage(msg({ tags: { a: 'x;y z\\w\r\n', b: '' }, command: 'CMD' })))
       .toBe('@a=x\\:y\\sz\\\\w\\r\\n;b CMD\r\n');

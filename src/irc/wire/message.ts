@@ -177,6 +177,22 @@ function escapeTagValue(s: string): string {
 }
 
 /**
+ * The parameter that holds free text, for the commands whose text is always written as the
+ * trailing parameter, with its ':', even when it is one word: valid IRC may leave the ':' out,
+ * but clients and bots in the wild (Pidgin, ZNC 1.6, naive scripts) read `PRIVMSG bob hello`
+ * wrongly, so Ergo writes it always and so do we.
+ */
+const textParamIndex: Readonly<Record<string, number>> = {
+  PRIVMSG: 1,
+  NOTICE: 1,
+  PART: 1,
+  QUIT: 0,
+  KICK: 2,
+  TOPIC: 1,
+  AWAY: 0,
+};
+
+/**
  * The wire form of a message, ending in CRLF. Never contains CR, LF or NUL anywhere else,
  * whatever the fields hold (see the top of the file for how each field is made safe). Tags are
  * written in the object's key order (insertion order, except that integer-like keys come first,
@@ -201,7 +217,7 @@ export function serializeMessage(msg: IrcMessage): string {
   for (let i = 0; i < last; i++) out += ' ' + middleParam(msg.params[i] ?? '');
   if (last >= 0) {
     const p = noLineBreaks(msg.params[last] ?? '');
-    const trailing = p.length === 0 || p.indexOf(' ') !== -1 || p.charCodeAt(0) === COLON;
+    const trailing = p.length === 0 || p.indexOf(' ') !== -1 || p.charCodeAt(0) === COLON || textParamIndex[command] === last;
     out += trailing ? ' :' + p : ' ' + p;
   }
   return out + '\r\n';

@@ -256,14 +256,14 @@ describe('commands', () => {
       'JOIN #a,#b',
       'JOIN #k secret',
       'PART #room :see you',
-      'PART #b bye',
+      'PART #b :bye',
       'NICK al',
       'TOPIC #room :new topic',
       'WHOIS bob',
       'MODE #room +m',
       'PRIVMSG #room :\x01ACTION waves\x01',
-      'PRIVMSG #room /slash',
-      'QUIT Leaving',
+      'PRIVMSG #room :/slash',
+      'QUIT :Leaving',
     ]);
     expect(chat.pendingShow).toBe('#k');
     expect(chat.quitting).toBe(true);

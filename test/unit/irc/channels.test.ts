@@ -176,7 +176,7 @@ describe('TOPIC', () => {
     await h.run(alice, 'JOIN #a');
     await h.run(bob, 'JOIN #a');
     const r = await h.run(alice, 'TOPIC #a :abcdefgh');
-    expect(r.lines).toEqual(['alice <- :alice!~alice@10.0.0.1 TOPIC #a abcde', 'bob <- :alice!~alice@10.0.0.1 TOPIC #a abcde']);
+    expect(r.lines).toEqual(['alice <- :alice!~alice@10.0.0.1 TOPIC #a :abcde', 'bob <- :alice!~alice@10.0.0.1 TOPIC #a :abcde']);
     h.clock.now = START + 9_000;
     expect((await h.run(bob, 'TOPIC #a')).lines).toEqual([
       'bob <- :irc.test 332 bob #a abcde',
@@ -288,8 +288,8 @@ describe('KICK', () => {
     await h.run(bob, 'JOIN #a');
     const r = await h.run(alice, 'KICK #a BOB :behave yourself');
     expect(r.lines).toEqual([
-      'alice <- :alice!~alice@10.0.0.1 KICK #a bob behave',
-      'bob <- :alice!~alice@10.0.0.1 KICK #a bob behave',
+      'alice <- :alice!~alice@10.0.0.1 KICK #a bob :behave',
+      'bob <- :alice!~alice@10.0.0.1 KICK #a bob :behave',
     ]);
     expect(h.state.membership('#a', 'bob')).toBeNull();
   });
@@ -298,7 +298,7 @@ describe('KICK', () => {
     const { h, alice, bob } = await pair();
     await h.run(alice, 'JOIN #a');
     await h.run(bob, 'JOIN #a');
-    expect((await h.run(alice, 'KICK #a bob')).to(bob)).toEqual([':alice!~alice@10.0.0.1 KICK #a bob alice']);
+    expect((await h.run(alice, 'KICK #a bob')).to(bob)).toEqual([':alice!~alice@10.0.0.1 KICK #a bob :alice']);
   });
 
   it('answers 482 for a non-operator, 442 for a non-member, 403 for no channel', async () => {
@@ -328,8 +328,8 @@ describe('KICK', () => {
     const r = await h.run(alice, 'KICK #a b1,b2,b3');
     expect(r.to(alice)).toEqual([
       ':irc.test 407 alice b3 :Too many targets: only the first 2 were used',
-      ':alice!~alice@10.0.0.1 KICK #a b1 alice',
-      ':alice!~alice@10.0.0.1 KICK #a b2 alice',
+      ':alice!~alice@10.0.0.1 KICK #a b1 :alice',
+      ':alice!~alice@10.0.0.1 KICK #a b2 :alice',
     ]);
     expect(h.state.membership('#a', 'b3')).not.toBeNull();
   });

@@ -22,7 +22,7 @@ describe('PRIVMSG', () => {
   it('delivers to a nick, in its own spelling', async () => {
     const { h, alice } = await trio();
     const r = await h.run(alice, 'PRIVMSG BOB :hi');
-    expect(r.lines).toEqual(['bob <- :alice!~alice@10.0.0.1 PRIVMSG bob hi']);
+    expect(r.lines).toEqual(['bob <- :alice!~alice@10.0.0.1 PRIVMSG bob :hi']);
   });
 
   it('passes client text through as is', async () => {
@@ -38,7 +38,7 @@ describe('PRIVMSG', () => {
     await h.run(alice, 'MODE alice +i');
     await h.run(bob, 'MODE #a -n');
     const r = await h.run(alice, 'PRIVMSG #a,carol,CAROL :x');
-    expect(r.lines).toEqual(['bob <- :alice!~alice@10.0.0.1 PRIVMSG #a x', 'carol <- :alice!~alice@10.0.0.1 PRIVMSG carol x']);
+    expect(r.lines).toEqual(['bob <- :alice!~alice@10.0.0.1 PRIVMSG #a :x', 'carol <- :alice!~alice@10.0.0.1 PRIVMSG carol :x']);
   });
 
   it('echoes the message back to a sender with echo-message', async () => {
@@ -49,10 +49,10 @@ describe('PRIVMSG', () => {
     await h.run(bob, 'JOIN #a');
     const r = await h.run(alice, 'PRIVMSG #a,bob :yo');
     expect(r.lines).toEqual([
-      'bob <- :alice!~alice@10.0.0.1 PRIVMSG #a yo',
-      'alice <- :alice!~alice@10.0.0.1 PRIVMSG #a yo',
-      'bob <- :alice!~alice@10.0.0.1 PRIVMSG bob yo',
-      'alice <- :alice!~alice@10.0.0.1 PRIVMSG bob yo',
+      'bob <- :alice!~alice@10.0.0.1 PRIVMSG #a :yo',
+      'alice <- :alice!~alice@10.0.0.1 PRIVMSG #a :yo',
+      'bob <- :alice!~alice@10.0.0.1 PRIVMSG bob :yo',
+      'alice <- :alice!~alice@10.0.0.1 PRIVMSG bob :yo',
     ]);
   });
 
@@ -82,7 +82,7 @@ describe('PRIVMSG', () => {
     await h.run(alice, 'JOIN #a');
     expect((await h.run(bob, 'PRIVMSG #a :x')).lines).toEqual(['bob <- :irc.test 404 bob #a :Cannot send to channel']);
     await h.run(alice, 'MODE #a -n');
-    expect((await h.run(bob, 'PRIVMSG #a :x')).lines).toEqual(['alice <- :bob!~bob@10.0.0.2 PRIVMSG #a x']);
+    expect((await h.run(bob, 'PRIVMSG #a :x')).lines).toEqual(['alice <- :bob!~bob@10.0.0.2 PRIVMSG #a :x']);
   });
 
   it('answers 404 under +m unless voiced or an operator', async () => {
@@ -110,7 +110,7 @@ describe('PRIVMSG', () => {
     const { h, alice, bob } = await trio();
     await h.run(bob, 'AWAY :gone');
     expect((await h.run(alice, 'PRIVMSG bob :x')).lines).toEqual([
-      'bob <- :alice!~alice@10.0.0.1 PRIVMSG bob x',
+      'bob <- :alice!~alice@10.0.0.1 PRIVMSG bob :x',
       'alice <- :irc.test 301 alice bob gone',
     ]);
   });
@@ -135,8 +135,8 @@ describe('NOTICE', () => {
     await h.run(alice, 'JOIN #a');
     await h.run(bob, 'JOIN #a');
     expect((await h.run(alice, 'NOTICE #a,bob :note')).lines).toEqual([
-      'bob <- :alice!~alice@10.0.0.1 NOTICE #a note',
-      'bob <- :alice!~alice@10.0.0.1 NOTICE bob note',
+      'bob <- :alice!~alice@10.0.0.1 NOTICE #a :note',
+      'bob <- :alice!~alice@10.0.0.1 NOTICE bob :note',
     ]);
   });
 
@@ -149,13 +149,13 @@ describe('NOTICE', () => {
     for (const line of ['NOTICE', 'NOTICE bob', 'NOTICE nobody :x', 'NOTICE #none :x', 'NOTICE #n :x', 'NOTICE bob,nobody :x']) {
       expect((await h.run(alice, line)).to(alice)).toEqual([]);
     }
-    expect((await h.run(alice, 'NOTICE bob :x')).lines).toEqual(['bob <- :alice!~alice@10.0.0.1 NOTICE bob x']);
+    expect((await h.run(alice, 'NOTICE bob :x')).lines).toEqual(['bob <- :alice!~alice@10.0.0.1 NOTICE bob :x']);
   });
 
   it('echoes back with echo-message', async () => {
     const h = harness();
     const alice = await h.register('alice', { caps: ['echo-message'] });
     await h.register('bob');
-    expect((await h.run(alice, 'NOTICE bob :n')).to(alice)).toEqual([':alice!~alice@10.0.0.1 NOTICE bob n']);
+    expect((await h.run(alice, 'NOTICE bob :n')).to(alice)).toEqual([':alice!~alice@10.0.0.1 NOTICE bob :n']);
   });
 });
