@@ -7,7 +7,7 @@ import IRC, { type Client, type IrcMessage } from 'irc-framework';
 export const recordedEvents = [
   'registered', 'motd', 'message', 'join', 'part', 'quit', 'nick', 'kick', 'topic', 'topicsetby',
   'mode', 'userlist', 'invite', 'away', 'back', 'irc error', 'nick in use', 'nick invalid',
-  'loggedin', 'loggedout', 'account', 'sasl failed',
+  'loggedin', 'loggedout', 'account', 'sasl failed', 'tagmsg',
 ] as const;
 export type EventName = (typeof recordedEvents)[number] | 'close';
 

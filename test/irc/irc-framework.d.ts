@@ -52,6 +52,7 @@ declare module 'irc-framework' {
     raw(...args: (string | number)[]): void;
     say(target: string, message: string): void;
     notice(target: string, message: string): void;
+    tagmsg(target: string, tags: Record<string, string>): void;
     join(channel: string, key?: string): void;
     part(channel: string, message?: string): void;
     changeNick(nick: string): void;

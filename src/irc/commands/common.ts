@@ -17,10 +17,13 @@ export const MAX_LINE_BYTES = 510;
 export const supportedCaps: readonly string[] = [
   'account-notify',
   'account-tag',
+  'batch',
   'cap-notify',
   'draft/account-registration',
   'echo-message',
   'extended-join',
+  'labeled-response',
+  'message-tags',
   'multi-prefix',
   'sasl',
   'server-time',

@@ -1,5 +1,10 @@
-// PRIVMSG and NOTICE: one handler, two commands. The text is passed through as the client
-// sent it (the serialiser makes CR, LF and NUL impossible on the wire).
+// PRIVMSG, NOTICE and TAGMSG: one handler, three commands. The text is passed through as the
+// client sent it (the serialiser makes CR, LF and NUL impossible on the wire). Each message to
+// each target gets a msgid (IRCv3 message-ids), and carries the sender's client-only tags
+// (`+typing`, `+draft/reply`, `+draft/react`: any tag whose key starts with '+') when the sender
+// enabled message-tags; only recipients that enabled message-tags see any of these tags
+// (outbox.ts), and only they get a TAGMSG at all. Tags a client sends without the '+' (a forged
+// msgid, account or time) are never relayed.
 //
 // Choices the specs leave open:
 //   - targets are deduplicated (folded) before they are counted; past MAXTARGETS the message
@@ -7,14 +12,16 @@
 //   - a channel that does not exist is 401 ERR_NOSUCHNICK (as for a nick);
 //   - the message names the channel, or the recipient, in its own spelling;
 //   - with echo-message the sender gets its message back once per target, after delivery;
-//   - NOTICE never produces an error reply, nor RPL_AWAY (no automatic replies to a NOTICE).
+//   - NOTICE never produces an error reply, nor RPL_AWAY (no automatic replies to a NOTICE);
+//     TAGMSG gets the error replies but no RPL_AWAY (it is typing notices, not talk);
+//   - the echo (echo-message) carries the same msgid as what the recipients got.
 
 import { fold, matchesMask } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import { ERR_CANNOTSENDTOCHAN, ERR_NORECIPIENT, ERR_NOSUCHNICK, ERR_NOTEXTTOSEND, RPL_AWAY } from '../wire/numerics.js';
 import type { ChannelRecord } from '../state/networkState.js';
 import type { Client, Outcome, CommandContext } from './types.js';
-import { Reply, commaList, from, isChannelName, limitTargets, sourceOf, type Handler } from './common.js';
+import { Reply, commaList, isChannelName, limitTargets, sourceOf, type Handler } from './common.js';
 import { isServiceNick } from './accounts.js';
 import { nickServ } from './nickServ.js';
 import { chanServ } from './chanServ.js';
@@ -37,9 +44,19 @@ async function maySpeak(ctx: CommandContext, client: Client, channel: ChannelRec
   return !(await ctx.state.bans(channel.name)).some((b) => matchesMask(b.mask, mask));
 }
 
-/** The handler for PRIVMSG or NOTICE: <target>{,<target>} :<text>. */
-function messageHandler(command: 'PRIVMSG' | 'NOTICE'): Handler {
+/** The tags a message from this client carries besides its msgid: its client-only tags, and `bot`. */
+function relayedTags(client: Client, msg: IrcMessage): Record<string, string> | null {
+  let tags: Record<string, string> | null = null;
+  if (client.modes.has('B')) (tags ??= {}).bot = '';
+  if (!client.caps.has('message-tags')) return tags;
+  for (const key in msg.tags) if (key.charCodeAt(0) === 0x2b /* + */) (tags ??= {})[key] = msg.tags[key]!;
+  return tags;
+}
+
+/** The handler for PRIVMSG, NOTICE or TAGMSG: <target>{,<target>} [:<text>]. */
+function messageHandler(command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG'): Handler {
   const notice = command === 'NOTICE';
+  const tagOnly = command === 'TAGMSG';
   return async (ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> => {
     const r = new Reply(ctx, client);
     const fail = (code: string, ...params: string[]): void => {
@@ -52,12 +69,19 @@ function messageHandler(command: 'PRIVMSG' | 'NOTICE'): Handler {
       return r.outcome();
     }
     const text = msg.params[1] ?? '';
-    if (text === '') {
+    if (text === '' && !tagOnly) {
       fail(ERR_NOTEXTTOSEND, 'No text to send');
       return r.outcome();
     }
     const source = sourceOf(client);
     const echo = client.caps.has('echo-message');
+    const extra = relayedTags(client, msg);
+    /** The message to one target: a msgid of its own, the relayed tags, the text unless TAGMSG. */
+    const messageTo = (target: string): IrcMessage => {
+      const tags = extra === null ? { msgid: ctx.newMsgid() } : { msgid: ctx.newMsgid(), ...extra };
+      return { tags, source, command, params: tagOnly ? [target] : [target, text] };
+    };
+    const onlyCap = tagOnly ? 'message-tags' : undefined;
     for (const target of limitTargets(notice ? null : r, [...unique.values()], ctx.config.maxTargets)) {
       if (isChannelName(target)) {
         const channel = await ctx.state.channel(target);
@@ -69,14 +93,14 @@ function messageHandler(command: 'PRIVMSG' | 'NOTICE'): Handler {
           fail(ERR_CANNOTSENDTOCHAN, channel.name, 'Cannot send to channel');
           continue;
         }
-        const message = from(source, command, channel.name, text);
-        r.toChannels([fold(channel.name)], message, { except: client.id });
+        const message = messageTo(channel.name);
+        r.send({ to: { kind: 'channels', channels: [fold(channel.name)], except: client.id }, message, ...(onlyCap && { onlyCap }) });
         if (echo) r.toSelf(message);
         continue;
       }
       if (isServiceNick(target)) {
         // A message to a service is a command to it; a NOTICE never is (no automatic replies).
-        if (!notice) r.merge(await serviceCommand(ctx, client, target, text));
+        if (command === 'PRIVMSG') r.merge(await serviceCommand(ctx, client, target, text));
         continue;
       }
       const user = await ctx.state.user(target);
@@ -84,10 +108,10 @@ function messageHandler(command: 'PRIVMSG' | 'NOTICE'): Handler {
         fail(ERR_NOSUCHNICK, target, 'No such nick/channel');
         continue;
       }
-      const message = from(source, command, user.nick, text);
-      r.toClient(user.clientId, message);
+      const message = messageTo(user.nick);
+      r.send({ to: { kind: 'client', clientId: user.clientId }, message, ...(onlyCap && { onlyCap }) });
       if (echo) r.toSelf(message);
-      if (!notice && user.away !== null) r.numeric(RPL_AWAY, user.nick, user.away);
+      if (command === 'PRIVMSG' && user.away !== null) r.numeric(RPL_AWAY, user.nick, user.away);
     }
     return r.outcome();
   };
@@ -95,3 +119,4 @@ function messageHandler(command: 'PRIVMSG' | 'NOTICE'): Handler {
 
 export const privmsg: Handler = messageHandler('PRIVMSG');
 export const notice: Handler = messageHandler('NOTICE');
+export const tagmsg: Handler = messageHandler('TAGMSG');

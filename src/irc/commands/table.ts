@@ -14,7 +14,7 @@
 //   chanServ.ts      CHANSERV/CS and /msg ChanServ: registered channels
 //   operators.ts     OPER KILL WALLOPS REHASH KLINE UNKLINE, and network bans at registration
 //   channels.ts      JOIN PART TOPIC NAMES LIST KICK INVITE
-//   messaging.ts     PRIVMSG NOTICE
+//   messaging.ts     PRIVMSG NOTICE TAGMSG
 //   queries.ts       WHO WHOIS WHOWAS ISON USERHOST VERSION TIME LUSERS MOTD AWAY, and 005
 //   modes.ts         MODE
 // A handler takes the context, the client and the parsed message and returns an Outcome
@@ -24,7 +24,7 @@ import type { IrcConfig } from '../../core/config.js';
 import type { IrcMessage } from '../wire/message.js';
 import { invite, join, kick, list, names, part, topic } from './channels.js';
 import { Reply, type Handler } from './common.js';
-import { notice, privmsg } from './messaging.js';
+import { notice, privmsg, tagmsg } from './messaging.js';
 import { mode } from './modes.js';
 import { away, ison, isupportTokens as tokens, lusers, motd, time, userhost, version, who, whois, whowas } from './queries.js';
 import * as registration from './registration.js';
@@ -91,6 +91,7 @@ export const commands: Readonly<Record<string, CommandSpec>> = Object.freeze({
   // Messages.
   PRIVMSG: { handler: privmsg, minParams: 0 },
   NOTICE: { handler: notice, minParams: 0 },
+  TAGMSG: { handler: tagmsg, minParams: 0, cap: 'message-tags' },
   // Queries.
   WHO: { handler: who, minParams: 1 },
   WHOIS: { handler: whois, minParams: 1 },

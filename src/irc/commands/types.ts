@@ -27,6 +27,8 @@ export interface CommandContext {
   operators: Operators;
   /** The clock (ms since the epoch); tests pass a fixed one. */
   now: () => number;
+  /** A new msgid (IRCv3 message-ids), unique across the network: src/irc/state/ids.ts. */
+  newMsgid: () => string;
   /** The server's greeting: the MOTD when config.motd is null. */
   greeting: string;
   /** Software name and version (002, 004, 351). */

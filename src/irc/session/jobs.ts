@@ -11,7 +11,7 @@ import type { MaybePromise, Outcome } from '../commands/types.js';
 import { NetworkUnavailableError } from '../state/networkState.js';
 import { ERR_UNAVAILRESOURCE } from '../wire/numerics.js';
 import { pump } from './inbox.js';
-import { send } from './outbox.js';
+import { send, sendLabeled } from './outbox.js';
 import type { Router } from './routing.js';
 import type { Session } from './session.js';
 
@@ -25,24 +25,27 @@ export class JobRunner {
     private readonly logger: Logger,
   ) {}
 
-  /** Runs one job for a session now; if it answers later, the session's queue waits for it. */
-  run(session: Session, what: string, job: () => MaybePromise<Outcome>): void {
+  /**
+   * Runs one job for a session now; if it answers later, the session's queue waits for it.
+   * With a `label` (labeled-response), what the job sends the client is one labeled response.
+   */
+  run(session: Session, what: string, job: () => MaybePromise<Outcome>, label: string | null = null): void {
     let result: MaybePromise<Outcome>;
     try {
       result = job();
     } catch (err) {
-      return this.failed(session, what, err);
+      return this.labeled(session, label, () => this.failed(session, what, err));
     }
-    if (!(result instanceof Promise)) return this.apply(session, result);
+    if (!(result instanceof Promise)) return this.apply(session, result, label);
     const pending = (session.inFlight = result.then(
       (outcome) => {
         session.inFlight = null;
-        this.apply(session, outcome);
+        this.apply(session, outcome, label);
         pump(session);
       },
       (err: unknown) => {
         session.inFlight = null;
-        this.failed(session, what, err);
+        this.labeled(session, label, () => this.failed(session, what, err));
         pump(session);
       },
     ));
@@ -61,11 +64,33 @@ export class JobRunner {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
-  /** Applies an outcome in order: sends to their targets, then kills, then effects to the machine. */
-  private apply(session: Session, outcome: Outcome): void {
-    for (const s of outcome.sends) this.router.deliver(session, s);
-    for (const k of outcome.kills ?? []) this.router.kill(k.clientId, k.reason);
-    for (const account of outcome.logouts ?? []) this.router.logoutAccount(account);
+  /**
+   * Runs `applying` with what it sends this client caught, then sends that as the labeled
+   * response to `label`; without a label, just runs it.
+   */
+  private labeled(session: Session, label: string | null, applying: () => void): void {
+    if (label === null) return applying();
+    session.labeled = [];
+    try {
+      applying();
+    } finally {
+      const replies = session.labeled;
+      session.labeled = null;
+      sendLabeled(session, label, replies);
+    }
+  }
+
+  /**
+   * Applies an outcome in order: sends to their targets, then kills, then effects to the
+   * machine. The labeled response is what the sends gave this client: what the machine does
+   * next (a welcome after CAP END) is not part of it.
+   */
+  private apply(session: Session, outcome: Outcome, label: string | null): void {
+    this.labeled(session, label, () => {
+      for (const s of outcome.sends) this.router.deliver(session, s);
+      for (const k of outcome.kills ?? []) this.router.kill(k.clientId, k.reason);
+      for (const account of outcome.logouts ?? []) this.router.logoutAccount(account);
+    });
     const actor = session.actor;
     if (!actor) return;
     for (const effect of outcome.effects) actor.send(effect);

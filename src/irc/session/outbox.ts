@@ -1,49 +1,68 @@
 // What goes out to clients: each message serialised once per form whatever the number of
-// recipients (with and without a server-time tag, with and without the sender's account tag
-// for account-tag), queued per client and written once per
-// event-loop turn as one write. A client whose unread output passes sendqBytes gets
-// `client.sendqExceeded`, and nobody else ever waits for it.
+// recipients, queued per client and written once per event-loop turn as one write. A message's
+// tags depend on what each recipient enabled: `time` for server-time, the sender's `account`
+// for account-tag, and the message's own tags (msgid, client-only tags such as +typing, bot)
+// for message-tags; so a message has up to eight forms, each made on first use. A labeled
+// command's replies are caught and sent as one labeled response (sendLabeled). A client whose
+// unread output passes sendqBytes gets `client.sendqExceeded`, and nobody else ever waits for it.
 
-import { serializeMessage, type IrcMessage } from '../wire/message.js';
+import { escapeTagValue, serializeMessage, type IrcMessage } from '../wire/message.js';
 import type { Session } from './session.js';
+import { hasTags, type SharedMessage } from './sharedMessage.js';
 
-/** A message going to many clients, serialised at most once per form, on first use. */
-export interface SharedMessage {
-  message: IrcMessage;
-  plain: string | null;
-  timed: string | null;
-  plainBytes: number | null;
-  timedBytes: number | null;
-  time: string;
-  /**
-   * The sender's account (account-tag), or null: recipients that enabled account-tag get it
-   * as an `account` tag, in forms of their own (made only when such a recipient exists).
-   */
-  account: string | null;
-  tagged: SharedMessage | null;
+export { shared, type SharedMessage } from './sharedMessage.js';
+
+// Form bits: which of the optional tag groups a recipient gets.
+const TIME = 1;
+const ACCOUNT = 2;
+const TAGS = 4;
+
+/** The form of `m` a client with these caps gets. */
+function formOf(m: SharedMessage, caps: ReadonlySet<string>): number {
+  let form = caps.has('server-time') ? TIME : 0;
+  if (m.account !== null && caps.has('account-tag')) form |= ACCOUNT;
+  if (m.tagged && caps.has('message-tags')) form |= TAGS;
+  return form;
 }
 
-export function shared(message: IrcMessage, time: string, account: string | null = null): SharedMessage {
-  return { message, plain: null, timed: null, plainBytes: null, timedBytes: null, time, account, tagged: null };
+function serializeForm(message: IrcMessage, form: number, time: string, account: string | null): string {
+  if ((form & (TIME | ACCOUNT)) === 0 && (form & TAGS || !hasTags(message))) return serializeMessage(message);
+  const tags: Record<string, string> = {};
+  if (form & TIME) tags.time = time;
+  if (form & ACCOUNT && account !== null) tags.account = account;
+  if (form & TAGS) Object.assign(tags, message.tags);
+  return serializeMessage({ ...message, tags });
 }
 
-/** The form a client gets: with the account tag if it has account-tag and there is one. */
-function formFor(m: SharedMessage, caps: ReadonlySet<string>): SharedMessage {
-  if (m.account === null || !caps.has('account-tag')) return m;
-  return (m.tagged ??= shared({ ...m.message, tags: { ...m.message.tags, account: m.account } }, m.time));
+/** The line a client with these caps gets for `sent`, and its byte length. */
+function lineOf(sent: IrcMessage | SharedMessage, caps: ReadonlySet<string>): { line: string; bytes: number } {
+  if (!('lines' in sent)) {
+    // A message for one client (a numeric, a reply): serialised for it alone.
+    const form = (caps.has('server-time') ? TIME : 0) | (caps.has('message-tags') ? TAGS : 0);
+    const line = serializeForm(sent, form, form & TIME ? new Date().toISOString() : '', null);
+    return { line, bytes: Buffer.byteLength(line) };
+  }
+  const form = formOf(sent, caps);
+  const line = (sent.lines[form] ??= serializeForm(sent.message, form, sent.time, sent.account));
+  return { line, bytes: (sent.bytes[form] ??= Buffer.byteLength(line)) };
 }
 
 /** Queues one message for a client; written with the rest of this turn's output. */
 export function send(session: Session, sent: IrcMessage | SharedMessage): void {
   if (session.muted) return;
+  if (session.labeled !== null) {
+    session.labeled.push(sent);
+    return;
+  }
+  const { line, bytes } = lineOf(sent, session.client.caps);
+  queue(session, line, bytes);
+}
+
+function queue(session: Session, line: string, bytes: number): void {
   session.stats.linesOut++;
-  const caps = session.client.caps;
-  const message = 'plain' in sent ? formFor(sent, caps) : sent;
-  const timed = caps.has('server-time');
-  const line = lineFor(message, timed);
   const out = (session.out ??= []);
   out.push(line);
-  session.outBytes += 'plain' in message ? bytesOf(message, timed) : Buffer.byteLength(line);
+  session.outBytes += bytes;
   // The sendq bounds what the client has left unread, on top of the kernel's buffer: what Node
   // still holds for the socket (writableLength) once the kernel has taken what it will. This
   // turn's batch is not unread yet, so when it alone would pass the limit (a big WHO, a busy
@@ -60,20 +79,41 @@ export function send(session: Session, sent: IrcMessage | SharedMessage): void {
   if (out.length === 1) scheduleFlush(session);
 }
 
-/** The byte length of a shared message's line, counted once per form like the line itself. */
-function bytesOf(m: SharedMessage, timed: boolean): number {
-  if (timed) return (m.timedBytes ??= Buffer.byteLength(lineFor(m, true)));
-  return (m.plainBytes ??= Buffer.byteLength(lineFor(m, false)));
+/** `line` with `tag` (already `key=value`) added to its tags. */
+function withTag(line: string, tag: string): string {
+  return line.charCodeAt(0) === 0x40 ? `@${tag};${line.slice(1)}` : `@${tag} ${line}`;
 }
 
-function lineFor(m: IrcMessage | SharedMessage, timed: boolean): string {
-  if (!('plain' in m)) {
-    if (!timed) return serializeMessage(m);
-    return serializeMessage({ ...m, tags: { time: new Date().toISOString(), ...m.tags } });
+let nextBatch = 0;
+
+/**
+ * Sends what a labeled command answered (labeled-response): nothing is an ACK, one message
+ * carries the label, more are one `labeled-response` batch whose BATCH line carries it.
+ */
+export function sendLabeled(session: Session, label: string, replies: Array<IrcMessage | SharedMessage>): void {
+  if (session.muted) return;
+  const caps = session.client.caps;
+  const server = session.ctx.config.serverName;
+  const tag = `label=${escapeTagValue(label)}`;
+  if (replies.length === 0) {
+    const ack = withTag(serializeMessage({ tags: {}, source: server, command: 'ACK', params: [] }), tag);
+    return queue(session, ack, Buffer.byteLength(ack));
   }
-  if (timed) return (m.timed ??= serializeMessage({ ...m.message, tags: { time: m.time, ...m.message.tags } }));
-  return (m.plain ??= serializeMessage(m.message));
+  if (replies.length === 1) {
+    const line = withTag(lineOf(replies[0]!, caps).line, tag);
+    return queue(session, line, Buffer.byteLength(line));
+  }
+  const id = (nextBatch = (nextBatch + 1) % 2 ** 48).toString(36);
+  const open = withTag(serializeMessage({ tags: {}, source: server, command: 'BATCH', params: [`+${id}`, 'labeled-response'] }), tag);
+  queue(session, open, Buffer.byteLength(open));
+  for (const reply of replies) {
+    const line = withTag(lineOf(reply, caps).line, `batch=${id}`);
+    queue(session, line, Buffer.byteLength(line));
+  }
+  const close = serializeMessage({ tags: {}, source: server, command: 'BATCH', params: [`-${id}`] });
+  queue(session, close, Buffer.byteLength(close));
 }
+
 
 // Output is written once per event-loop turn for every client that has some: one write (one
 // syscall at most) per client however many lines a turn produced for it. A client written to

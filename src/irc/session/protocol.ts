@@ -22,10 +22,10 @@ import { abort, type Transport } from '../../core/transport.js';
 import { numeric, sourceOf } from '../commands/common.js';
 import { depart, dispatch, passwordMismatch, welcome, type CommandContext } from '../commands/table.js';
 import type { Client } from '../commands/types.js';
-import { clientIdOf } from '../state/ids.js';
+import { clientIdOf, msgidSource } from '../state/ids.js';
 import { MemoryState } from '../state/memoryState.js';
 import type { NetworkState } from '../state/networkState.js';
-import { message, serializeMessage } from '../wire/message.js';
+import { message, serializeMessage, type IrcMessage } from '../wire/message.js';
 import { ERR_NOTREGISTERED } from '../wire/numerics.js';
 import { receive, stopInbox } from './inbox.js';
 import { ircSessionMachine, quitText } from './ircSessionMachine.js';
@@ -73,6 +73,17 @@ function certificateFingerprint(socket: ServedSocket): string | null {
 function shownHost(ip: string): string {
   const v4 = ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
   return v4.startsWith(':') ? `0${v4}` : v4;
+}
+
+/**
+ * The label of a command whose replies are to be one labeled response (labeled-response, which
+ * needs batch too), or null. The label is the client's own text, bounded like every tag by
+ * maxTagBytes, and only ever sent back to it.
+ */
+function labelOf(client: Client, msg: IrcMessage): string | null {
+  const label = msg.tags.label;
+  if (label === undefined || label === '' || !client.caps.has('labeled-response') || !client.caps.has('batch')) return null;
+  return label;
 }
 
 /** What the live view shows of a chat server. */
@@ -167,6 +178,7 @@ export function ircProtocol(
       },
     },
     now,
+    newMsgid: msgidSource(),
     greeting: config.greeting,
     version: serverVersion,
     createdAt: now(),
@@ -206,7 +218,7 @@ export function ircProtocol(
         const command = event.message.command.toUpperCase();
         stats.commands++;
         if (command === 'PRIVMSG' || command === 'NOTICE') stats.chatMessages++;
-        jobs.run(session, command, () => dispatch(ctx, session.client, event.message));
+        jobs.run(session, command, () => dispatch(ctx, session.client, event.message), labelOf(session.client, event.message));
       },
       replyNotRegistered: ({ context }) => {
         const session = sessions.get(context.id);

@@ -8,6 +8,8 @@ import type { SessionActor as LeanSessionActor } from '../../core/leanActor.js';
 import type { CommandContext } from '../commands/types.js';
 import { newClient, type Client, type ClientInit } from '../commands/types.js';
 import { LineFramer } from '../wire/framer.js';
+import type { IrcMessage } from '../wire/message.js';
+import type { SharedMessage } from './sharedMessage.js';
 import type { IrcSessionMachine } from './ircSessionMachine.js';
 import { TokenBucket } from './tokenBucket.js';
 
@@ -55,6 +57,11 @@ export class Session {
    * a small integer is kept in the object itself, a fraction in a 16-byte number of its own.
    */
   lastWriteAt = neverWritten;
+  /**
+   * While a labeled command's outcome is applied (labeled-response), what is sent to this client
+   * is caught here and then sent as one labeled response (outbox.ts sendLabeled); else null.
+   */
+  labeled: Array<IrcMessage | SharedMessage> | null = null;
   /** No more output: the session is closing (or its sendq overflowed). */
   muted = false;
   departed = false;

@@ -4,6 +4,8 @@
 // lookup. A process without a shared network state is node 0: its client ids are its
 // connection ids. 2^53 / 2^32 leaves room for two million nodes over a network's lifetime.
 
+import { randomBytes } from 'node:crypto';
+
 const NODE_SPAN = 2 ** 32;
 
 /** The network-wide id of connection `connectionId` on node `nodeIndex`. */
@@ -23,4 +25,16 @@ export function nodeOf(clientId: number): number {
 /** The connection id of the client in its node's process. */
 export function connectionOf(clientId: number): number {
   return clientId % NODE_SPAN;
+}
+
+/**
+ * Message ids (IRCv3 msgid) unique across the network and its history: a random prefix drawn
+ * when the process starts, then a counter. Node indexes are reused after a node goes, and
+ * counters restart with a process, so neither alone would do; 72 random bits make two
+ * processes drawing the same prefix as likely as guessing a 9-byte key.
+ */
+export function msgidSource(): () => string {
+  const prefix = randomBytes(9).toString('base64url');
+  let counter = 0;
+  return () => `${prefix}${(++counter).toString(36)}`;
 }

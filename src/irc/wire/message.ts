@@ -172,7 +172,8 @@ function middleParam(s: string): string {
   return w.charCodeAt(0) === COLON ? '_' + w.slice(1) : w;
 }
 
-function escapeTagValue(s: string): string {
+/** A tag value as written on the wire (IRCv3 escapes). */
+export function escapeTagValue(s: string): string {
   return s.replace(tagValueEscapes, (c) => tagValueEscaped[c] ?? '');
 }
 

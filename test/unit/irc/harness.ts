@@ -47,6 +47,7 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
   const config: IrcConfig = { ...defaultConfig.irc, serverName: 'irc.test', network: 'TestNet', ...overrides };
   const state = new MemoryState(stateOptions);
   const clock = { now: START };
+  let msgids = 0;
   const ctx: CommandContext = {
     config,
     state,
@@ -58,6 +59,7 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
     ),
     operators: { blocks: config.opers, rehash: async () => ({ ok: false, error: 'no config file in tests' }) },
     now: () => clock.now,
+    newMsgid: () => `msg${++msgids}`,
     greeting: 'Hello there',
     version: 'test-1.0',
     createdAt: START - 60_000,
@@ -96,7 +98,9 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
         const caps = clients.get(id)?.caps ?? new Set<string>();
         if (send.onlyCap !== undefined && !caps.has(send.onlyCap)) continue;
         const message = send.capVariant && caps.has(send.capVariant.cap) ? send.capVariant.message : send.message;
-        if (message) deliveries.push({ id, line: serializeMessage(message).replace(/\r\n$/, '') });
+        // Tags (msgid, client-only tags) only for recipients that enabled message-tags, as the outbox does.
+        const shown = message && !caps.has('message-tags') ? { ...message, tags: {} } : message;
+        if (shown) deliveries.push({ id, line: serializeMessage(shown).replace(/\r\n$/, '') });
       }
     }
     const name = (id: number): string => clients.get(id)?.nick ?? `#${id}`;

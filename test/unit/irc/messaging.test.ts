@@ -159,3 +159,56 @@ describe('NOTICE', () => {
     expect((await h.run(alice, 'NOTICE bob :n')).to(alice)).toEqual([':alice!~alice@10.0.0.1 NOTICE bob :n']);
   });
 });
+
+describe('message-tags', () => {
+  async function tagged() {
+    const h = harness();
+    const alice = await h.register('alice', { caps: ['message-tags', 'echo-message'] });
+    const bob = await h.register('bob', { caps: ['message-tags'] });
+    const carol = await h.register('carol');
+    for (const c of [alice, bob, carol]) await h.run(c, 'JOIN #a');
+    return { h, alice, bob, carol };
+  }
+
+  it('gives each message to each target a msgid of its own, the same one in the echo; only message-tags clients see it', async () => {
+    const { h, alice, bob, carol } = await tagged();
+    const r = await h.run(alice, 'PRIVMSG #a,bob :hi');
+    expect(r.to(bob)).toEqual(['@msgid=msg1 :alice!~alice@10.0.0.1 PRIVMSG #a :hi', '@msgid=msg2 :alice!~alice@10.0.0.1 PRIVMSG bob :hi']);
+    expect(r.to(alice)).toEqual(['@msgid=msg1 :alice!~alice@10.0.0.1 PRIVMSG #a :hi', '@msgid=msg2 :alice!~alice@10.0.0.1 PRIVMSG bob :hi']);
+    expect(r.to(carol)).toEqual([':alice!~alice@10.0.0.1 PRIVMSG #a :hi']);
+  });
+
+  it('relays client-only tags (+typing, +draft/reply, +draft/react) and never a forged server tag', async () => {
+    const { h, alice, bob } = await tagged();
+    const r = await h.run(alice, '@+draft/reply=abc;msgid=forged;account=admin;time=2000-01-01T00:00:00.000Z;+draft/react=\\:) PRIVMSG #a :ok');
+    const tags = r.outcome.sends[0]!.message.tags;
+    expect(tags).toEqual({ msgid: 'msg1', '+draft/reply': 'abc', '+draft/react': ';)' });
+    expect(r.to(bob)).toEqual(['@msgid=msg1;+draft/reply=abc;+draft/react=\\:) :alice!~alice@10.0.0.1 PRIVMSG #a :ok']);
+  });
+
+  it('relays no client-only tags from a client that did not enable message-tags', async () => {
+    const { h, bob, carol } = await tagged();
+    const r = await h.run(carol, '@+typing=active PRIVMSG #a :plain');
+    expect(r.to(bob)).toEqual(['@msgid=msg1 :carol!~carol@10.0.0.3 PRIVMSG #a :plain']);
+  });
+
+  it('delivers TAGMSG only to message-tags clients, with the sender\'s tags and a msgid, and echoes it', async () => {
+    const { h, alice, bob, carol } = await tagged();
+    const r = await h.run(alice, '@+typing=active TAGMSG #a');
+    expect(r.to(bob)).toEqual(['@msgid=msg1;+typing=active :alice!~alice@10.0.0.1 TAGMSG #a']);
+    expect(r.to(alice)).toEqual(['@msgid=msg1;+typing=active :alice!~alice@10.0.0.1 TAGMSG #a']);
+    expect(r.to(carol)).toEqual([]);
+    const direct = await h.run(alice, '@+typing=paused TAGMSG carol,bob');
+    expect(direct.to(carol)).toEqual([]);
+    expect(direct.to(bob)).toEqual(['@msgid=msg3;+typing=paused :alice!~alice@10.0.0.1 TAGMSG bob']);
+  });
+
+  it('answers TAGMSG\'s errors as PRIVMSG\'s, without RPL_AWAY, and hides TAGMSG from clients without message-tags', async () => {
+    const { h, alice, bob, carol } = await tagged();
+    await h.run(bob, 'AWAY :lunch');
+    expect((await h.run(alice, 'TAGMSG bob')).to(alice)).toEqual(['@msgid=msg1 :alice!~alice@10.0.0.1 TAGMSG bob']);
+    expect((await h.run(alice, 'TAGMSG nobody')).to(alice)).toEqual([':irc.test 401 alice nobody :No such nick/channel']);
+    expect((await h.run(alice, 'TAGMSG')).to(alice)).toEqual([':irc.test 411 alice :No recipient given (TAGMSG)']);
+    expect((await h.run(carol, 'TAGMSG bob')).to(carol)).toEqual([':irc.test 421 carol TAGMSG :Unknown command']);
+  });
+});
