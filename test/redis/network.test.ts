@@ -86,6 +86,32 @@ describe('two nodes', () => {
     expect(textsFrom(bob, 'bob', 'notice')).toEqual([]);
   });
 
+  it('give each message a msgid unique across both nodes, the same one for every recipient, and relay TAGMSG +typing', async () => {
+    const [dora, eve, finn] = await Promise.all([fw(n1, 'dora'), fw(n2, 'eve'), fw(n1, 'finn')]);
+    for (const c of [dora, eve, finn]) await c.join('#ids');
+    await dora.waitFor('join', (e) => e.nick === 'finn');
+    await eve.waitFor('join', (e) => e.nick === 'finn');
+    for (let i = 0; i < 20; i++) {
+      dora.say('#ids', `d${i}`);
+      eve.say('#ids', `e${i}`);
+    }
+    await Promise.all([finn.waitFor('message', (e) => e.message === 'd19'), finn.waitFor('message', (e) => e.message === 'e19')]);
+    await Promise.all([eve.waitFor('message', (e) => e.message === 'd19'), dora.waitFor('message', (e) => e.message === 'e19')]);
+    const idsAt = (c: TestClient) => new Map(c.eventsNamed('message').filter((e) => e.target === '#ids').map((e) => [e.message as string, e.tags.msgid as string]));
+    const atFinn = idsAt(finn);
+    expect(atFinn.size).toBe(40);
+    // Forty messages from two nodes, forty ids.
+    expect(new Set(atFinn.values()).size).toBe(40);
+    for (const id of atFinn.values()) expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
+    // A message from n2 has the same id on n1 as the one on n1 has, and the reverse.
+    for (const [text, id] of idsAt(eve)) expect(atFinn.get(text)).toBe(id);
+    for (const [text, id] of idsAt(dora)) expect(atFinn.get(text)).toBe(id);
+
+    const typing = dora.waitFor('tagmsg', (e) => e.nick === 'eve');
+    eve.irc.tagmsg('#ids', { '+typing': 'active' });
+    expect((await typing).tags['+typing']).toBe('active');
+  });
+
   it('keep nicks unique across both nodes, case-insensitively, at registration and on NICK', async () => {
     const owner = await raw(n1, 'Owner');
     const other = await raw(n2, 'other');
