@@ -185,6 +185,14 @@ export interface IrcConfig {
   /** Ban masks one channel may hold (ISUPPORT MAXLIST b). */
   maxBansPerChannel: number;
   /**
+   * draft/multiline: bytes of text one multiline message may hold (its lines' texts together),
+   * advertised as `max-bytes`. More: `FAIL BATCH MULTILINE_MAX_BYTES`, the whole batch is
+   * dropped; it also bounds what a client's open batch holds in memory.
+   */
+  multilineMaxBytes: number;
+  /** draft/multiline: lines one multiline message may have (`max-lines`); more: MULTILINE_MAX_LINES. */
+  multilineMaxLines: number;
+  /**
    * `--redis URL`: the network state on Redis; every process started with the same URL and
    * network name is one IRC network. null: this process is the network (state in memory).
    */
@@ -272,6 +280,8 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
     awayLength: 200,
     kickLength: 255,
     maxTargets: 4,
+    multilineMaxBytes: 4_096,
+    multilineMaxLines: 100,
     maxBansPerChannel: 100,
     redisUrl: null,
     nodeTimeoutMs: 5_000,

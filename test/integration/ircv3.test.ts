@@ -140,3 +140,30 @@ describe('labeled-response', () => {
     expect(wire(c).slice(from)).toEqual([':irc.localhost PONG irc.localhost tick', ':irc.localhost PONG irc.localhost tock']);
   });
 });
+
+describe('draft/multiline', () => {
+  it('carries a 40-line message as one batch to a multiline client and as lines to another, past flood control', async () => {
+    // Default flood control: 10 lines at once, then 2 a second. Forty lines of one message
+    // cost it one command, so they arrive at once.
+    server = await startIrcTestServer();
+    const sender = await rawWith(server.port, 'poet', ['draft/multiline', 'batch', 'message-tags']);
+    const modern = await rawWith(server.port, 'modern', ['draft/multiline', 'batch', 'message-tags']);
+    const plain = await rawWith(server.port, 'plain', []);
+    for (const c of [sender, modern, plain]) {
+      c.send('JOIN #verse');
+      await c.waitForLine(/ 366 \S+ #verse /);
+    }
+    const lines = Array.from({ length: 40 }, (_, i) => `line ${i}`);
+    const started = Date.now();
+    sender.send('BATCH +p draft/multiline #verse', ...lines.map((l) => `@batch=p PRIVMSG #verse :${l}`), 'BATCH -p');
+    const open = await waitForWire(modern, / BATCH \+\S+ draft\/multiline #verse$/);
+    const ref = / BATCH \+(\S+) /.exec(open)![1]!;
+    await waitForWire(modern, new RegExp(`BATCH -${ref}$`));
+    await plain.waitForLine(/PRIVMSG #verse :line 39$/);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    const inside = wire(modern).filter((l) => l.startsWith(`@batch=${ref} `));
+    expect(inside.map((l) => l.replace(/^.* PRIVMSG #verse :/, ''))).toEqual(lines);
+    expect(open).toMatch(/^@msgid=\S+ :poet!~poet@127\.0\.0\.1 BATCH/);
+    expect(plain.lines().filter((l) => / PRIVMSG #verse /.test(l)).map((l) => l.replace(/^.* PRIVMSG #verse :/, ''))).toEqual(lines);
+  });
+});

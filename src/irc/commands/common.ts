@@ -20,6 +20,7 @@ export const supportedCaps: readonly string[] = [
   'batch',
   'cap-notify',
   'draft/account-registration',
+  'draft/multiline',
   'echo-message',
   'extended-join',
   'labeled-response',
@@ -93,6 +94,14 @@ export function hostParam(host: string): string {
 /** A message from a user (or the server) with no tags. */
 export function from(source: string, command: string, ...params: string[]): IrcMessage {
   return { tags: {}, source, command, params };
+}
+
+/**
+ * A standard reply (IRCv3 standard-replies): `FAIL <command> <code> [context...] :<description>`
+ * (or WARN, NOTE), from the server. `rest` is the context then the description, last.
+ */
+export function standardReply(ctx: CommandContext, kind: 'FAIL' | 'WARN' | 'NOTE', command: string, code: string, ...rest: string[]): IrcMessage {
+  return { tags: {}, source: ctx.config.serverName, command: kind, params: [command, code, ...rest] };
 }
 
 /** Builds an Outcome in order: what the handler appends first is applied first. */

@@ -20,7 +20,7 @@ import { fold, matchesMask } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import { ERR_CANNOTSENDTOCHAN, ERR_NORECIPIENT, ERR_NOSUCHNICK, ERR_NOTEXTTOSEND, RPL_AWAY } from '../wire/numerics.js';
 import type { ChannelRecord } from '../state/networkState.js';
-import type { Client, Outcome, CommandContext } from './types.js';
+import type { Client, Outcome, CommandContext, Target } from './types.js';
 import { Reply, commaList, isChannelName, limitTargets, sourceOf, type Handler } from './common.js';
 import { isServiceNick } from './accounts.js';
 import { nickServ } from './nickServ.js';
@@ -44,8 +44,43 @@ async function maySpeak(ctx: CommandContext, client: Client, channel: ChannelRec
   return !(await ctx.state.bans(channel.name)).some((b) => matchesMask(b.mask, mask));
 }
 
+/** Where a message goes: a channel or a user (by its name as shown, with its away message), or a service. */
+export type MessageTarget = { kind: 'service' } | { kind: 'channel' | 'user'; name: string; target: Target; away: string | null };
+
+/**
+ * Resolves one target of a message from `client`: a channel it may speak in, a user, or a
+ * service; null, after `fail` was told the numeric, when there is no such target or the
+ * client may not speak there.
+ */
+export async function resolveTarget(
+  ctx: CommandContext,
+  client: Client,
+  target: string,
+  fail: (code: string, ...params: string[]) => void,
+): Promise<MessageTarget | null> {
+  if (isChannelName(target)) {
+    const channel = await ctx.state.channel(target);
+    if (!channel) {
+      fail(ERR_NOSUCHNICK, target, 'No such nick/channel');
+      return null;
+    }
+    if (!(await maySpeak(ctx, client, channel))) {
+      fail(ERR_CANNOTSENDTOCHAN, channel.name, 'Cannot send to channel');
+      return null;
+    }
+    return { kind: 'channel', name: channel.name, target: { kind: 'channels', channels: [fold(channel.name)], except: client.id }, away: null };
+  }
+  if (isServiceNick(target)) return { kind: 'service' };
+  const user = await ctx.state.user(target);
+  if (!user) {
+    fail(ERR_NOSUCHNICK, target, 'No such nick/channel');
+    return null;
+  }
+  return { kind: 'user', name: user.nick, target: { kind: 'client', clientId: user.clientId }, away: user.away };
+}
+
 /** The tags a message from this client carries besides its msgid: its client-only tags, and `bot`. */
-function relayedTags(client: Client, msg: IrcMessage): Record<string, string> | null {
+export function relayedTags(client: Client, msg: IrcMessage): Record<string, string> | null {
   let tags: Record<string, string> | null = null;
   if (client.modes.has('B')) (tags ??= {}).bot = '';
   if (!client.caps.has('message-tags')) return tags;
@@ -83,35 +118,17 @@ function messageHandler(command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG'): Handler {
     };
     const onlyCap = tagOnly ? 'message-tags' : undefined;
     for (const target of limitTargets(notice ? null : r, [...unique.values()], ctx.config.maxTargets)) {
-      if (isChannelName(target)) {
-        const channel = await ctx.state.channel(target);
-        if (!channel) {
-          fail(ERR_NOSUCHNICK, target, 'No such nick/channel');
-          continue;
-        }
-        if (!(await maySpeak(ctx, client, channel))) {
-          fail(ERR_CANNOTSENDTOCHAN, channel.name, 'Cannot send to channel');
-          continue;
-        }
-        const message = messageTo(channel.name);
-        r.send({ to: { kind: 'channels', channels: [fold(channel.name)], except: client.id }, message, ...(onlyCap && { onlyCap }) });
-        if (echo) r.toSelf(message);
-        continue;
-      }
-      if (isServiceNick(target)) {
+      const to = await resolveTarget(ctx, client, target, fail);
+      if (to === null) continue;
+      if (to.kind === 'service') {
         // A message to a service is a command to it; a NOTICE never is (no automatic replies).
         if (command === 'PRIVMSG') r.merge(await serviceCommand(ctx, client, target, text));
         continue;
       }
-      const user = await ctx.state.user(target);
-      if (!user) {
-        fail(ERR_NOSUCHNICK, target, 'No such nick/channel');
-        continue;
-      }
-      const message = messageTo(user.nick);
-      r.send({ to: { kind: 'client', clientId: user.clientId }, message, ...(onlyCap && { onlyCap }) });
+      const message = messageTo(to.name);
+      r.send({ to: to.target, message, ...(onlyCap && { onlyCap }) });
       if (echo) r.toSelf(message);
-      if (command === 'PRIVMSG' && user.away !== null) r.numeric(RPL_AWAY, user.nick, user.away);
+      if (command === 'PRIVMSG' && to.away !== null) r.numeric(RPL_AWAY, to.name, to.away);
     }
     return r.outcome();
   };

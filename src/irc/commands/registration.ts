@@ -33,12 +33,14 @@ import {
   clientName,
   from,
   nothing,
+  packTrailing,
   sourceOf,
   supportedCaps,
 } from './common.js';
 import { isupportReplies, lusersReplies, motdReplies } from './queries.js';
 import { checkNickOwnership, isServiceNick } from './accounts.js';
 import { checkNetworkBan } from './operators.js';
+import { multilineCapValue } from './multiline.js';
 
 /** The CAP version from which cap-notify is implied (IRCv3 capability negotiation 3.2). */
 const CAP_VERSION_302 = 302;
@@ -72,7 +74,14 @@ export function cap(ctx: CommandContext, client: Client, msg: IrcMessage): Outco
       }
       // CAP LS 302 lists values too (`sasl=PLAIN,...`); older clients get the names alone.
       const withValues = client.capVersion >= CAP_VERSION_302;
-      r.toSelf(capReply('LS', supportedCaps.map((c) => (withValues && capValues[c] !== undefined ? `${c}=${capValues[c]}` : c)).join(' ')));
+      const words = supportedCaps.map((c) => {
+        const value = c === 'draft/multiline' ? multilineCapValue(ctx) : capValues[c];
+        return withValues && value !== undefined ? `${c}=${value}` : c;
+      });
+      // A 302 client takes the list over several lines, each but the last marked `*`; older
+      // clients get the names alone, which fit one.
+      const groups = withValues ? packTrailing(ctx, client, 'CAP', ['LS', '*'], words) : [words.join(' ')];
+      groups.forEach((group, i) => r.toSelf(i < groups.length - 1 ? capReply('LS', '*', group) : capReply('LS', group)));
       hold();
       break;
     }

@@ -15,6 +15,7 @@
 //   operators.ts     OPER KILL WALLOPS REHASH KLINE UNKLINE, and network bans at registration
 //   channels.ts      JOIN PART TOPIC NAMES LIST KICK INVITE
 //   messaging.ts     PRIVMSG NOTICE TAGMSG
+//   multiline.ts     BATCH (draft/multiline), and the lines of an open batch
 //   queries.ts       WHO WHOIS WHOWAS ISON USERHOST VERSION TIME LUSERS MOTD AWAY, and 005
 //   modes.ts         MODE
 // A handler takes the context, the client and the parsed message and returns an Outcome
@@ -25,6 +26,7 @@ import type { IrcMessage } from '../wire/message.js';
 import { invite, join, kick, list, names, part, topic } from './channels.js';
 import { Reply, type Handler } from './common.js';
 import { notice, privmsg, tagmsg } from './messaging.js';
+import { batch, batchLine } from './multiline.js';
 import { mode } from './modes.js';
 import { away, ison, isupportTokens as tokens, lusers, motd, time, userhost, version, who, whois, whowas } from './queries.js';
 import * as registration from './registration.js';
@@ -92,6 +94,7 @@ export const commands: Readonly<Record<string, CommandSpec>> = Object.freeze({
   PRIVMSG: { handler: privmsg, minParams: 0 },
   NOTICE: { handler: notice, minParams: 0 },
   TAGMSG: { handler: tagmsg, minParams: 0, cap: 'message-tags' },
+  BATCH: { handler: batch, minParams: 1, cap: 'draft/multiline' },
   // Queries.
   WHO: { handler: who, minParams: 1 },
   WHOIS: { handler: whois, minParams: 1 },
@@ -137,6 +140,8 @@ export function dispatch(
 ): MaybePromise<Outcome> {
   const command = msg.command.toUpperCase();
   const run = (): MaybePromise<Outcome> => {
+    // A line of a multiline message is kept for its BATCH -ref, not run.
+    if (msg.tags.batch !== undefined && client.caps.has('draft/multiline') && command !== 'BATCH') return batchLine(ctx, client, msg);
     const spec = rowOf(command, table);
     if (!spec || (spec.cap !== undefined && !client.caps.has(spec.cap))) {
       return new Reply(ctx, client).numeric(ERR_UNKNOWNCOMMAND, msg.command, 'Unknown command').outcome();

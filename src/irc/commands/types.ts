@@ -81,6 +81,8 @@ export interface Client {
   readonly certfp: string | null;
   /** The SASL exchange under way (AUTHENTICATE), or null. */
   sasl: SaslExchange | null;
+  /** The multiline message the client is sending (BATCH +ref draft/multiline), or null. */
+  batch: OpenBatch | null;
   /** Last time the client sent a command other than PING/PONG (ms), for WHOIS idle. */
   lastActiveAt: number;
 }
@@ -92,6 +94,22 @@ export interface SaslExchange {
   payload: unknown;
   /** Mechanism state between messages (SCRAM's first exchange). */
   step: unknown;
+}
+
+/** A draft/multiline batch the client has opened and not yet closed (multiline.ts). */
+export interface OpenBatch {
+  ref: string;
+  /** The target named in BATCH +ref, as the client spelled it. */
+  target: string;
+  /** PRIVMSG or NOTICE, from its first line. */
+  command: string | null;
+  /** The client-only tags of the BATCH line: they go on the message as a whole. */
+  tags: Record<string, string>;
+  lines: Array<{ text: string; concat: boolean }>;
+  /** The lines' text bytes so far (multilineMaxBytes). */
+  bytes: number;
+  /** A limit was passed or a line was wrong: FAIL was said once, the rest is dropped at BATCH -. */
+  failed: boolean;
 }
 
 /** Where a message goes. Resolved by the session adapter when the outcome is applied. */
@@ -230,6 +248,7 @@ class ClientRecord implements Client {
   account: string | null = null;
   readonly certfp: string | null;
   sasl: SaslExchange | null = null;
+  batch: OpenBatch | null = null;
   lastActiveAt: number;
 
   constructor(

@@ -43,7 +43,8 @@ export function pump(session: Session): void {
   while (session.inFlight === null && session.delay === null && session.inbox !== null) {
     const actor = session.actor;
     if (!actor || !actor.getSnapshot().matches('open')) return;
-    const wait = session.bucket.take();
+    const line = session.inbox[session.inboxHead]!;
+    const wait = isMultilineLine(session, line.text) ? 0 : session.bucket.take();
     if (wait > 0) {
       session.delay = setTimeout(() => {
         session.delay = null;
@@ -51,7 +52,6 @@ export function pump(session: Session): void {
       }, wait);
       return;
     }
-    const line = session.inbox[session.inboxHead]!;
     session.inbox[session.inboxHead++] = noLine;
     session.inboxBytes -= line.bytes;
     if (session.inboxHead === session.inbox.length) {
@@ -61,6 +61,17 @@ export function pump(session: Session): void {
     const message = parseMessage(line.text);
     if (message) actor.send({ type: 'irc.message', message });
   }
+}
+
+/**
+ * Whether the line is the next line of the client's open multiline batch: one message sent as
+ * several lines costs flood control one command (its BATCH), as the lines of one message, up
+ * to multilineMaxLines. A batch that broke a rule is no longer exempt.
+ */
+function isMultilineLine(session: Session, text: string): boolean {
+  const open = session.client.batch;
+  if (open === null || open.failed || open.lines.length >= session.ctx.config.multilineMaxLines || text.charCodeAt(0) !== 0x40) return false;
+  return parseMessage(text)?.tags.batch === open.ref;
 }
 
 /** Stops fakelag's pending timer: the session is closing. */

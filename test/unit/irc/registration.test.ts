@@ -50,7 +50,7 @@ describe('CAP', () => {
     const h = harness();
     const c = h.connect();
     const r = await h.run(c, 'CAP LS');
-    expect(r.lines).toEqual(['#1 <- :irc.test CAP * LS :account-notify account-tag batch cap-notify draft/account-registration echo-message extended-join labeled-response message-tags multi-prefix sasl server-time']);
+    expect(r.lines).toEqual(['#1 <- :irc.test CAP * LS :account-notify account-tag batch cap-notify draft/account-registration draft/multiline echo-message extended-join labeled-response message-tags multi-prefix sasl server-time']);
     expect(r.effects).toEqual([{ type: 'irc.capHeld' }]);
     expect(c.capVersion).toBe(0);
   });
