@@ -185,6 +185,18 @@ export interface IrcConfig {
   /** Ban masks one channel may hold (ISUPPORT MAXLIST b). */
   maxBansPerChannel: number;
   /**
+   * Nicks one client may watch with MONITOR (ISUPPORT MONITOR); past it MONITOR + answers 734
+   * with the nicks left out. Bounds the per-node watcher index a client can grow.
+   */
+  maxMonitorTargets: number;
+  /**
+   * ISUPPORT NAMELEN: longest realname, in characters. USER cuts a longer one; SETNAME refuses
+   * it (FAIL SETNAME INVALID_REALNAME) and the realname stays as it was.
+   */
+  realnameLength: number;
+  /** Longest host an operator may give with CHGHOST, in characters; longer: FAIL CHGHOST INVALID_HOSTNAME. */
+  hostLength: number;
+  /**
    * `--redis URL`: the network state on Redis; every process started with the same URL and
    * network name is one IRC network. null: this process is the network (state in memory).
    */
@@ -273,6 +285,9 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
     kickLength: 255,
     maxTargets: 4,
     maxBansPerChannel: 100,
+    maxMonitorTargets: 100,
+    realnameLength: 128,
+    hostLength: 64,
     redisUrl: null,
     nodeTimeoutMs: 5_000,
     nodeHeartbeatMs: 1_000,

@@ -64,11 +64,14 @@ export function isLoggedInTo(client: Client, name: string): boolean {
   return client.account !== null && accountKey(client.account) === accountKey(name);
 }
 
-/** ACCOUNT to those sharing a channel with the client (and itself) who enabled account-notify. */
+/**
+ * ACCOUNT to those sharing a channel with the client (and itself) and its extended-monitor
+ * watchers, who enabled account-notify.
+ */
 async function accountNotify(ctx: CommandContext, client: Client, r: Reply, account: string): Promise<void> {
   if (!client.registered || client.nick === null) return;
   const channels = (await ctx.state.channelsOf(client.nick)).map((c) => fold(c.name));
-  r.send({ to: { kind: 'channels', channels, plus: [client.id] }, message: from(sourceOf(client), 'ACCOUNT', account), onlyCap: 'account-notify' });
+  r.send({ to: { kind: 'channels', channels, plus: [client.id], watchersOf: client.nick }, message: from(sourceOf(client), 'ACCOUNT', account), onlyCap: 'account-notify' });
 }
 
 /** Checks a login against the throttle, then the stored hash; counts the failure or success. */

@@ -31,6 +31,7 @@ import {
   Reply,
   capValues,
   clientName,
+  cut,
   from,
   nothing,
   sourceOf,
@@ -39,6 +40,8 @@ import {
 import { isupportReplies, lusersReplies, motdReplies } from './queries.js';
 import { checkNickOwnership, isServiceNick } from './accounts.js';
 import { checkNetworkBan } from './operators.js';
+import { monitorOffline, monitorOnline } from './monitor.js';
+import { fold } from '../wire/casemap.js';
 
 /** The CAP version from which cap-notify is implied (IRCv3 capability negotiation 3.2). */
 const CAP_VERSION_302 = 302;
@@ -154,6 +157,11 @@ export async function nick(ctx: CommandContext, client: Client, msg: IrcMessage)
   client.nick = wanted;
   if (client.registered) {
     r.toChannels(claim.channels, from(oldSource, 'NICK', wanted), { plus: [client.id] });
+    // MONITOR: the old nick went offline and the new one came online (not for a change of case).
+    if (claim.previous !== null && fold(claim.previous) !== fold(wanted)) {
+      r.send(monitorOffline(ctx, claim.previous));
+      r.send(monitorOnline(ctx, client));
+    }
     await checkNickOwnership(ctx, client, r);
   }
   return r.effect({ type: 'irc.nickSet' }).outcome();
@@ -171,7 +179,7 @@ export function user(ctx: CommandContext, client: Client, msg: IrcMessage): Outc
   const clean = (msg.params[0] ?? '').replace(usernameDrop, '').slice(0, USER_LENGTH - 1);
   // A username of nothing but dropped characters still needs a name in nick!user@host.
   client.user = `~${clean === '' ? 'user' : clean}`;
-  client.realname = msg.params[3] ?? '';
+  client.realname = cut(msg.params[3] ?? '', ctx.config.realnameLength);
   return r.effect({ type: 'irc.userSet' }).outcome();
 }
 
@@ -227,6 +235,7 @@ export async function welcome(ctx: CommandContext, client: Client): Promise<Outc
   isupportReplies(ctx, client, r);
   await lusersReplies(ctx, r);
   motdReplies(ctx, r);
+  r.send(monitorOnline(ctx, client));
   await checkNickOwnership(ctx, client, r);
   return r.outcome();
 }
@@ -243,10 +252,12 @@ export function passwordMismatch(ctx: CommandContext, client: Client): Outcome {
  * the client, nothing more happens.
  */
 export async function depart(ctx: CommandContext, client: Client, reason: string): Promise<Outcome> {
+  ctx.monitors.clear(client.id);
   const removed = await ctx.state.removeUser(client.id, ctx.now());
   const r = new Reply(ctx, client);
   if (removed && removed.channels.length > 0) {
     r.toChannels(removed.channels, from(sourceOf(client), 'QUIT', reason), { except: client.id });
   }
+  if (removed?.registered === true) r.send(monitorOffline(ctx, removed.nick));
   return r.outcome();
 }

@@ -61,11 +61,15 @@ export class JobRunner {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
-  /** Applies an outcome in order: sends to their targets, then kills, then effects to the machine. */
+  /**
+   * Applies an outcome in order: sends to their targets, then kills, logouts and host changes,
+   * then effects to the machine.
+   */
   private apply(session: Session, outcome: Outcome): void {
     for (const s of outcome.sends) this.router.deliver(session, s);
     for (const k of outcome.kills ?? []) this.router.kill(k.clientId, k.reason);
     for (const account of outcome.logouts ?? []) this.router.logoutAccount(account);
+    for (const change of outcome.hostChanges ?? []) this.router.changeHost(change);
     const actor = session.actor;
     if (!actor) return;
     for (const effect of outcome.effects) actor.send(effect);
