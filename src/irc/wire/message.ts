@@ -190,6 +190,7 @@ const textParamIndex: Readonly<Record<string, number>> = {
   KICK: 2,
   TOPIC: 1,
   AWAY: 0,
+  SETNAME: 0,
 };
 
 /**
