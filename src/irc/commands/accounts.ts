@@ -12,6 +12,7 @@ import type { IrcMessage } from '../wire/message.js';
 import { RPL_LOGGEDIN, RPL_LOGGEDOUT } from '../wire/numerics.js';
 import { Reply, clientName, from, sourceOf } from './common.js';
 import type { Client, CommandContext, Outcome } from './types.js';
+import { monitorNickChange } from './monitor.js';
 
 /** The services' nicks: nobody may take them, and messages to them are commands. */
 export const serviceNicks = ['NickServ', 'ChanServ'] as const;
@@ -186,6 +187,7 @@ export async function enforceNick(ctx: CommandContext, client: Client): Promise<
     client.nick = guest;
     r.toSelf(serviceNotice(client, 'NickServ', `You did not log in to ${nick}: you are now ${guest}.`));
     r.toChannels(claim.channels, from(oldSource, 'NICK', guest), { plus: [client.id] });
+    for (const s of monitorNickChange(ctx, client, claim.previous)) r.send(s);
     break;
   }
   return r.outcome();

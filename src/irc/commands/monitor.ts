@@ -11,7 +11,7 @@
 //   MONITOR L                   the list: 732 lines, then 733
 //   MONITOR S                   the status of each: 730 and 731 lines
 
-import { isValidNick } from '../wire/casemap.js';
+import { fold, isValidNick } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import {
   ERR_MONLISTFULL,
@@ -41,6 +41,16 @@ export function monitorOnline(ctx: CommandContext, client: Client): Send {
 /** `nick` is no longer online (its holder left, or took another nick): 731 to its watchers. */
 export function monitorOffline(ctx: CommandContext, nick: string): Send {
   return { to: { kind: 'monitors', nick }, message: monitorOfflineMessage(ctx.config.serverName, nick) };
+}
+
+/**
+ * A registered client took another nick (NICK, or NickServ's guest nick): the watchers of the
+ * old one hear it is offline, those of the new one that it is online. A change of case alone
+ * changes neither.
+ */
+export function monitorNickChange(ctx: CommandContext, client: Client, previous: string | null): Send[] {
+  if (previous === null || client.nick === null || fold(previous) === fold(client.nick)) return [];
+  return [monitorOffline(ctx, previous), monitorOnline(ctx, client)];
 }
 
 /** 730 lines for the online ones (`nick!user@host`), 731 lines for the others (as given). */

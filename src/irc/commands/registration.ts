@@ -40,8 +40,7 @@ import {
 import { isupportReplies, lusersReplies, motdReplies } from './queries.js';
 import { checkNickOwnership, isServiceNick } from './accounts.js';
 import { checkNetworkBan } from './operators.js';
-import { monitorOffline, monitorOnline } from './monitor.js';
-import { fold } from '../wire/casemap.js';
+import { monitorNickChange, monitorOffline, monitorOnline } from './monitor.js';
 
 /** The CAP version from which cap-notify is implied (IRCv3 capability negotiation 3.2). */
 const CAP_VERSION_302 = 302;
@@ -142,7 +141,8 @@ export function pass(ctx: CommandContext, client: Client, msg: IrcMessage): Outc
  * client holds it (the state's claim is atomic and frees the old nick in the same step). Once
  * registered, the change is seen by the client and by everyone sharing a channel, once each,
  * from the old `nick!user@host`. Before registration nothing is sent (irc.nickSet only).
- * Asking for the nick one already has, spelled the same, does nothing.
+ * Asking for the nick one already has, spelled the same, does nothing. MONITOR watchers of the
+ * old nick get 731, of the new one 730 (monitorNickChange).
  */
 export async function nick(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
   const r = new Reply(ctx, client);
@@ -157,11 +157,7 @@ export async function nick(ctx: CommandContext, client: Client, msg: IrcMessage)
   client.nick = wanted;
   if (client.registered) {
     r.toChannels(claim.channels, from(oldSource, 'NICK', wanted), { plus: [client.id] });
-    // MONITOR: the old nick went offline and the new one came online (not for a change of case).
-    if (claim.previous !== null && fold(claim.previous) !== fold(wanted)) {
-      r.send(monitorOffline(ctx, claim.previous));
-      r.send(monitorOnline(ctx, client));
-    }
+    for (const s of monitorNickChange(ctx, client, claim.previous)) r.send(s);
     await checkNickOwnership(ctx, client, r);
   }
   return r.effect({ type: 'irc.nickSet' }).outcome();
@@ -205,7 +201,7 @@ export function quit(ctx: CommandContext, client: Client, msg: IrcMessage): Outc
 
 /**
  * The machine decided the client is registered: it becomes a user of the network, and gets
- * 001-004, the 005 lines, LUSERS and the MOTD.
+ * 001-004, the 005 lines, LUSERS and the MOTD; those monitoring its nick get 730.
  */
 export async function welcome(ctx: CommandContext, client: Client): Promise<Outcome> {
   const now = ctx.now();
@@ -248,8 +244,9 @@ export function passwordMismatch(ctx: CommandContext, client: Client): Outcome {
 /**
  * The client has left (QUIT, timeout, error, shutdown...): out of the network state (its
  * channels, empty ones disappearing; its nick freed; a WHOWAS entry), and a QUIT from it to
- * everyone who shared a channel with it, once each. Idempotent: once the state has forgotten
- * the client, nothing more happens.
+ * everyone who shared a channel with it, once each; 731 to those monitoring its nick if it was
+ * registered; its own monitor list dropped. Idempotent: once the state has forgotten the
+ * client, nothing more happens.
  */
 export async function depart(ctx: CommandContext, client: Client, reason: string): Promise<Outcome> {
   ctx.monitors.clear(client.id);

@@ -22,7 +22,7 @@ import { abort, type Transport } from '../../core/transport.js';
 import { numeric, sourceOf } from '../commands/common.js';
 import { depart, dispatch, passwordMismatch, welcome, type CommandContext } from '../commands/table.js';
 import type { Client, HostChange } from '../commands/types.js';
-import { monitorOffline, monitorOnline } from '../commands/monitor.js';
+import { monitorNickChange } from '../commands/monitor.js';
 import { MonitorIndex } from '../state/monitorIndex.js';
 import { clientIdOf } from '../state/ids.js';
 import { MemoryState } from '../state/memoryState.js';
@@ -300,12 +300,11 @@ export function ircProtocol(
       if (!session) return;
       const change = message('NICK', nick);
       change.source = sourceOf(session.client);
-      const old = session.client.nick;
+      const previous = session.client.nick;
       session.client.nick = nick;
       send(session, change);
       router.deliver(session, { to: { kind: 'channels', channels, except: clientId }, message: change });
-      if (old !== null) router.deliver(session, monitorOffline(ctx, old));
-      router.deliver(session, monitorOnline(ctx, session.client));
+      for (const s of monitorNickChange(ctx, session.client, previous)) router.deliver(session, s);
     },
     deliverRemote: (delivery) => router.deliverRemote(delivery),
     kill: (clientId, reason) => router.kill(clientId, reason),
