@@ -153,6 +153,9 @@ describe('chghost', () => {
     // The new mask is what everyone sees from now on.
     bob.say('#ch', 'hello');
     expect(await carol.waitForLine(/ PRIVMSG #ch /)).toBe(':ch2!~vhost@staff/bob PRIVMSG #ch :hello');
+    // alice, with chghost, saw no fallback QUIT or JOIN of bob's.
+    await alice.waitFor('message', (e) => e.message === 'hello');
+    expect(alice.received().filter((l) => l.startsWith(':ch2!') && / (QUIT|JOIN) /.test(l))).toEqual([]);
   });
 });
 

@@ -96,7 +96,7 @@ describe('notifications about users on another node', () => {
   it('CHGHOST by an operator on n1 changes the user@host of a user on n2, as both nodes show it', async () => {
     const op = await raw(n1, 'netop1');
     await ask(op, `OPER netop ${OPER_PW}`, / 381 /);
-    const peer = await fw(n1, 'chg_peer', { caps: ['chghost'] });
+    const peer = await fw(n2, 'chg_peer', { caps: ['chghost'] });
     const plain = await raw(n1, 'chg_plain');
     const target = await fw(n2, 'chg_t');
     await target.join('#chg');
@@ -113,5 +113,8 @@ describe('notifications about users on another node', () => {
     target.say('#chg', 'new me');
     expect(await plain.waitForLine(/ PRIVMSG #chg /)).toBe(':chg_t!~v@cloak/t PRIVMSG #chg :new me');
     expect(await ask(op, 'WHOIS chg_t', / 311 /)).toBe(':n1.test 311 netop1 chg_t ~v cloak/t * :chg_t (irc-framework)');
+    // The peer with chghost saw no fallback: the PRIVMSG after it came, the QUIT never did.
+    await peer.waitFor('message', (e) => e.message === 'new me');
+    expect(peer.received().filter((l) => l.startsWith(':chg_t!') && / (QUIT|JOIN) /.test(l))).toEqual([]);
   });
 });
