@@ -98,7 +98,7 @@ describe('notifications about users on another node', () => {
     await ask(op, `OPER netop ${OPER_PW}`, / 381 /);
     const peer = await fw(n2, 'chg_peer', { caps: ['chghost'] });
     const plain = await raw(n1, 'chg_plain');
-    const target = await fw(n2, 'chg_t');
+    const target = await fw(n2, 'chg_t', { caps: ['chghost'] });
     await target.join('#chg');
     await peer.join('#chg');
     plain.send('JOIN #chg');
@@ -108,8 +108,9 @@ describe('notifications about users on another node', () => {
     expect(await peer.waitFor('user updated', (e) => e.nick === 'chg_t')).toMatchObject({ new_ident: '~v', new_hostname: 'cloak/t' });
     await plain.waitForLine(/ MODE #chg \+o chg_t$/, 5_000, from);
     expect(plain.lines().slice(from, from + 2)).toEqual([':chg_t!~chg_t@127.0.0.1 QUIT :Changing host', ':chg_t!~v@cloak/t JOIN #chg']);
-    // The target's own node now writes its new mask.
+    // The target's own node now writes its new mask; it heard of the change once.
     await target.waitForLine(/ 396 chg_t cloak\/t /);
+    expect(target.received().filter((l) => / CHGHOST /.test(l))).toEqual([':chg_t!~chg_t@127.0.0.1 CHGHOST ~v cloak/t']);
     target.say('#chg', 'new me');
     expect(await plain.waitForLine(/ PRIVMSG #chg /)).toBe(':chg_t!~v@cloak/t PRIVMSG #chg :new me');
     expect(await ask(op, 'WHOIS chg_t', / 311 /)).toBe(':n1.test 311 netop1 chg_t ~v cloak/t * :chg_t (irc-framework)');

@@ -81,11 +81,11 @@ export async function chghost(ctx: CommandContext, client: Client, msg: IrcMessa
   const newSource = `${before.nick}!${user}@${host}`;
   const channels = await ctx.state.channelsOf(before.nick);
   const folded = channels.map((c) => fold(c.name));
-  r.send({
-    to: { kind: 'channels', channels: folded, plus: [target], watchersOf: before.nick },
-    message: from(oldSource, 'CHGHOST', user, host),
-    onlyCap: 'chghost',
-  });
+  // The user gets its own copy rather than being a `plus`: on another node it would get one as
+  // a member of the channels there too.
+  const change = from(oldSource, 'CHGHOST', user, host);
+  r.send({ to: { kind: 'channels', channels: folded, except: target, watchersOf: before.nick }, message: change, onlyCap: 'chghost' });
+  r.send({ to: { kind: 'client', clientId: target }, message: change, onlyCap: 'chghost' });
   if (folded.length > 0) {
     r.send({ to: { kind: 'channels', channels: folded, except: target }, message: from(oldSource, 'QUIT', 'Changing host'), exceptCap: 'chghost' });
   }
