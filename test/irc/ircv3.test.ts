@@ -138,6 +138,7 @@ describe('chghost', () => {
     await bob.join('#ch');
     await alice.join('#ch');
     carol.send('JOIN #ch');
+    await carol.waitForLine(/ 366 ch3 #ch /);
     await bob.waitFor('join', (e) => e.nick === 'ch3');
     const from = carol.lines().length;
     op.send('CHGHOST ch2 ~vhost staff/bob');

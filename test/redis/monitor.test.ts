@@ -102,6 +102,7 @@ describe('notifications about users on another node', () => {
     await target.join('#chg');
     await peer.join('#chg');
     plain.send('JOIN #chg');
+    await plain.waitForLine(/ 366 chg_plain #chg /);
     await target.waitFor('join', (e) => e.nick === 'chg_plain');
     const from = plain.lines().length;
     op.send('CHGHOST chg_t ~v cloak/t');
