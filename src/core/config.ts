@@ -193,6 +193,18 @@ export interface IrcConfig {
   /** draft/multiline: lines one multiline message may have (`max-lines`); more: MULTILINE_MAX_LINES. */
   multilineMaxLines: number;
   /**
+   * Nicks one client may watch with MONITOR (ISUPPORT MONITOR); past it MONITOR + answers 734
+   * with the nicks left out. Bounds the per-node watcher index a client can grow.
+   */
+  maxMonitorTargets: number;
+  /**
+   * ISUPPORT NAMELEN: longest realname, in characters. USER cuts a longer one; SETNAME refuses
+   * it (FAIL SETNAME INVALID_REALNAME) and the realname stays as it was.
+   */
+  realnameLength: number;
+  /** Longest host an operator may give with CHGHOST, in characters; longer: FAIL CHGHOST INVALID_HOSTNAME. */
+  hostLength: number;
+  /**
    * `--redis URL`: the network state on Redis; every process started with the same URL and
    * network name is one IRC network. null: this process is the network (state in memory).
    */
@@ -283,6 +295,9 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
     multilineMaxBytes: 4_096,
     multilineMaxLines: 100,
     maxBansPerChannel: 100,
+    maxMonitorTargets: 100,
+    realnameLength: 128,
+    hostLength: 64,
     redisUrl: null,
     nodeTimeoutMs: 5_000,
     nodeHeartbeatMs: 1_000,

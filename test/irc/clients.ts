@@ -7,7 +7,7 @@ import IRC, { type Client, type IrcMessage } from 'irc-framework';
 export const recordedEvents = [
   'registered', 'motd', 'message', 'join', 'part', 'quit', 'nick', 'kick', 'topic', 'topicsetby',
   'mode', 'userlist', 'invite', 'away', 'back', 'irc error', 'nick in use', 'nick invalid',
-  'loggedin', 'loggedout', 'account', 'sasl failed', 'tagmsg',
+  'loggedin', 'loggedout', 'account', 'sasl failed', 'tagmsg', 'users online', 'users offline', 'user updated',
 ] as const;
 export type EventName = (typeof recordedEvents)[number] | 'close';
 
@@ -29,6 +29,8 @@ export interface ConnectOptions {
   username?: string;
   /** Request the IRCv3 echo-message capability. */
   echoMessage?: boolean;
+  /** Capabilities to request besides irc-framework's usual ones (when the server offers them). */
+  caps?: string[];
   /** How long registration may take (connect to end of MOTD). */
   timeoutMs?: number;
   /** Log in with SASL PLAIN while connecting (irc-framework's `account` option). */
@@ -259,6 +261,7 @@ export function connectClient(options: ConnectOptions): Promise<TestClient> {
     },
   };
 
+  if (options.caps) irc.requestCap(options.caps);
   irc.connect({
     host,
     port,

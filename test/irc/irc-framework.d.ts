@@ -50,6 +50,9 @@ declare module 'irc-framework' {
     on(event: string, listener: (...args: any[]) => void): this;
     off(event: string, listener: (...args: any[]) => void): this;
     raw(...args: (string | number)[]): void;
+    /** Asks for these capabilities too at the next CAP LS. */
+    requestCap(caps: string | string[]): void;
+    addMonitor(target: string): void;
     say(target: string, message: string): void;
     notice(target: string, message: string): void;
     tagmsg(target: string, tags: Record<string, string>): void;

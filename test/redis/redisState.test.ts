@@ -152,9 +152,9 @@ describe('RedisState across nodes', () => {
 
     const removed = await a.state.removeNode(2, T + 5);
     expect(removed).toEqual([
-      { clientId: bob, nick: 'bob', user: '~bob', host: '10.0.0.1', channels: ['#shared', '#bobs'] },
-      { clientId: carol, nick: 'carol', user: '~carol', host: '10.0.0.1', channels: ['#bobs'] },
-      { clientId: pending, nick: 'pending', user: '', host: '', channels: [] },
+      { clientId: bob, nick: 'bob', user: '~bob', host: '10.0.0.1', channels: ['#shared', '#bobs'], registered: true },
+      { clientId: carol, nick: 'carol', user: '~carol', host: '10.0.0.1', channels: ['#bobs'], registered: true },
+      { clientId: pending, nick: 'pending', user: '', host: '', channels: [], registered: false },
     ]);
     expect(await a.state.removeNode(2, T + 6)).toEqual([]);
     expect(await a.state.channel('#bobs')).toBeNull();

@@ -12,6 +12,7 @@ import type { IrcMessage } from '../wire/message.js';
 import { RPL_LOGGEDIN, RPL_LOGGEDOUT } from '../wire/numerics.js';
 import { Reply, clientName, from, sourceOf } from './common.js';
 import type { Client, CommandContext, Outcome } from './types.js';
+import { monitorNickChange } from './monitor.js';
 
 /** The services' nicks: nobody may take them, and messages to them are commands. */
 export const serviceNicks = ['NickServ', 'ChanServ'] as const;
@@ -64,11 +65,14 @@ export function isLoggedInTo(client: Client, name: string): boolean {
   return client.account !== null && accountKey(client.account) === accountKey(name);
 }
 
-/** ACCOUNT to those sharing a channel with the client (and itself) who enabled account-notify. */
+/**
+ * ACCOUNT to those sharing a channel with the client (and itself) and its extended-monitor
+ * watchers, who enabled account-notify.
+ */
 async function accountNotify(ctx: CommandContext, client: Client, r: Reply, account: string): Promise<void> {
   if (!client.registered || client.nick === null) return;
   const channels = (await ctx.state.channelsOf(client.nick)).map((c) => fold(c.name));
-  r.send({ to: { kind: 'channels', channels, plus: [client.id] }, message: from(sourceOf(client), 'ACCOUNT', account), onlyCap: 'account-notify' });
+  r.send({ to: { kind: 'channels', channels, plus: [client.id], watchersOf: client.nick }, message: from(sourceOf(client), 'ACCOUNT', account), onlyCap: 'account-notify' });
 }
 
 /** Checks a login against the throttle, then the stored hash; counts the failure or success. */
@@ -183,6 +187,7 @@ export async function enforceNick(ctx: CommandContext, client: Client): Promise<
     client.nick = guest;
     r.toSelf(serviceNotice(client, 'NickServ', `You did not log in to ${nick}: you are now ${guest}.`));
     r.toChannels(claim.channels, from(oldSource, 'NICK', guest), { plus: [client.id] });
+    for (const s of monitorNickChange(ctx, client, claim.previous)) r.send(s);
     break;
   }
   return r.outcome();

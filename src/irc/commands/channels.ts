@@ -149,6 +149,10 @@ export async function join(ctx: CommandContext, client: Client, msg: IrcMessage)
       message: from(source, 'JOIN', channel.name),
       capVariant: { cap: 'extended-join', message: from(source, 'JOIN', channel.name, client.account ?? '*', client.realname ?? '') },
     });
+    // away-notify: members who enabled it learn at once that the joiner is away.
+    if (client.away !== null) {
+      r.send({ to: { kind: 'channels', channels: [fold(channel.name)], except: client.id }, message: from(source, 'AWAY', client.away), onlyCap: 'away-notify' });
+    }
     // A registered channel: its founder opped, its kept modes and topic back if it was empty.
     topicReplies(r, await registeredChannelJoined(ctx, client, r, result));
     namesReplies(r, ctx, client, channel, await ctx.state.members(channel.name), true);
@@ -282,7 +286,8 @@ export async function kick(ctx: CommandContext, client: Client, msg: IrcMessage)
 /**
  * INVITE <nick> <#channel>: 401, 403, 442 (the inviter is not in it), 482 (+i and not an
  * operator), 443 (already in it); else 341 to the inviter (and 301 when the invitee is away)
- * and the INVITE to the invitee. The invite lets the invitee pass +i once.
+ * and the INVITE to the invitee, and to the channel's other operators with invite-notify. The
+ * invite lets the invitee pass +i once.
  */
 export async function invite(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
   const r = new Reply(ctx, client);
@@ -298,6 +303,12 @@ export async function invite(ctx: CommandContext, client: Client, msg: IrcMessag
   const { target, channel } = result;
   r.numeric(RPL_INVITING, target.nick, channel);
   if (target.away !== null) r.numeric(RPL_AWAY, target.nick, target.away);
-  r.toClient(target.clientId, from(sourceOf(client), 'INVITE', target.nick, channel));
+  const inviteMessage = from(sourceOf(client), 'INVITE', target.nick, channel);
+  r.toClient(target.clientId, inviteMessage);
+  // invite-notify: the channel's other operators (those who could invite too, as Ergo does).
+  for (const m of await ctx.state.members(channel)) {
+    if (!m.op || m.user.clientId === client.id) continue;
+    r.send({ to: { kind: 'client', clientId: m.user.clientId }, message: inviteMessage, onlyCap: 'invite-notify' });
+  }
   return r.outcome();
 }

@@ -6,7 +6,7 @@ import type { IrcMessage } from '../wire/message.js';
 import { splitText } from '../wire/split.js';
 import { ERR_TOOMANYTARGETS } from '../wire/numerics.js';
 import type { Membership, ModeChange } from '../state/networkState.js';
-import type { Client, Kill, MaybePromise, Outcome, Send, SessionEffect, Target, CommandContext } from './types.js';
+import type { Client, HostChange, Kill, MaybePromise, Outcome, Send, SessionEffect, Target, CommandContext } from './types.js';
 
 export type Handler = (ctx: CommandContext, client: Client, msg: IrcMessage) => MaybePromise<Outcome>;
 
@@ -17,17 +17,22 @@ export const MAX_LINE_BYTES = 510;
 export const supportedCaps: readonly string[] = [
   'account-notify',
   'account-tag',
+  'away-notify',
   'batch',
   'cap-notify',
+  'chghost',
   'draft/account-registration',
   'draft/multiline',
   'echo-message',
   'extended-join',
+  'extended-monitor',
+  'invite-notify',
   'labeled-response',
   'message-tags',
   'multi-prefix',
   'sasl',
   'server-time',
+  'setname',
 ];
 
 /**
@@ -97,11 +102,17 @@ export function from(source: string, command: string, ...params: string[]): IrcM
 }
 
 /**
- * A standard reply (IRCv3 standard-replies): `FAIL <command> <code> [context...] :<description>`
- * (or WARN, NOTE), from the server. `rest` is the context then the description, last.
+ * An IRCv3 standard reply (FAIL, WARN or NOTE) from the server: `FAIL SETNAME INVALID_REALNAME
+ * :Realname is not valid`. `context` are the parameters between the code and the description.
  */
-export function standardReply(ctx: CommandContext, kind: 'FAIL' | 'WARN' | 'NOTE', command: string, code: string, ...rest: string[]): IrcMessage {
-  return { tags: {}, source: ctx.config.serverName, command: kind, params: [command, code, ...rest] };
+export function standardReply(
+  ctx: CommandContext,
+  type: 'FAIL' | 'WARN' | 'NOTE',
+  command: string,
+  code: string,
+  ...contextAndDescription: string[]
+): IrcMessage {
+  return from(ctx.config.serverName, type, command, code, ...contextAndDescription);
 }
 
 /** Builds an Outcome in order: what the handler appends first is applied first. */
@@ -110,6 +121,7 @@ export class Reply {
   readonly effects: SessionEffect[] = [];
   private kills: Kill[] | null = null;
   private logouts: string[] | null = null;
+  private hostChanges: HostChange[] | null = null;
 
   constructor(
     private readonly ctx: CommandContext,
@@ -158,6 +170,13 @@ export class Reply {
     this.effects.push(...outcome.effects);
     for (const k of outcome.kills ?? []) this.kill(k.clientId, k.reason);
     for (const a of outcome.logouts ?? []) this.logoutEverywhere(a);
+    for (const h of outcome.hostChanges ?? []) this.hostChange(h.clientId, h.user, h.host);
+    return this;
+  }
+
+  /** A client (wherever it is connected) shows `user@host` from now on, once the sends are out. */
+  hostChange(clientId: number, user: string, host: string): this {
+    (this.hostChanges ??= []).push({ clientId, user, host });
     return this;
   }
 
@@ -177,6 +196,7 @@ export class Reply {
     const outcome: Outcome = { sends: this.sends, effects: this.effects };
     if (this.kills) outcome.kills = this.kills;
     if (this.logouts) outcome.logouts = this.logouts;
+    if (this.hostChanges) outcome.hostChanges = this.hostChanges;
     return outcome;
   }
 }
@@ -226,6 +246,26 @@ export function packTrailing(ctx: CommandContext, client: Client, code: string, 
     middle.reduce((n, p) => n + Buffer.byteLength(p, 'utf8') + 1, 0) +
     1; // the ':' of the trailing param
   return splitText(words.join(' '), MAX_LINE_BYTES - head, 'keep');
+}
+
+/**
+ * Packs `items` into comma-separated lists, each fitting as the trailing param of
+ * `:server code <client> :<list>` within MAX_LINE_BYTES (MONITOR's 730-732). `client` is the
+ * `<client>` parameter as it will be written (a nick, or `*`).
+ */
+export function packCommaList(ctx: CommandContext, client: string, code: string, items: string[]): string[] {
+  const room = MAX_LINE_BYTES - Buffer.byteLength(`:${ctx.config.serverName} ${code} ${client} :`, 'utf8');
+  const lines: string[] = [];
+  let line = '';
+  for (const item of items) {
+    const joined = line === '' ? item : `${line},${item}`;
+    if (line !== '' && Buffer.byteLength(joined, 'utf8') > room) {
+      lines.push(line);
+      line = item;
+    } else line = joined;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
 }
 
 /**

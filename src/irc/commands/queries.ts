@@ -57,13 +57,16 @@ import {
   clientName,
   commaList,
   cut,
+  from,
   hostParam,
   isChannelName,
   limitTargets,
   packTrailing,
   prefixOf,
+  sourceOf,
   unixSeconds,
 } from './common.js';
+import { notifyPeers } from './profile.js';
 
 /** USERHOST answers at most this many nicks (RFC 1459); the rest are ignored. */
 const USERHOST_MAX_NICKS = 5;
@@ -98,6 +101,8 @@ export function isupportTokens(config: IrcConfig): string[] {
     `MAXLIST=b:${config.maxBansPerChannel}`,
     `MAXTARGETS=${n}`,
     `MODES=${MAX_PARAM_MODES}`,
+    `MONITOR=${config.maxMonitorTargets}`,
+    `NAMELEN=${config.realnameLength}`,
     `NETWORK=${escapeIsupportValue(config.network)}`,
     `NICKLEN=${config.nickLength}`,
     'PREFIX=(ov)@+',
@@ -348,17 +353,22 @@ export function motd(ctx: CommandContext, client: Client, msg: IrcMessage): Outc
   return r.outcome();
 }
 
-/** AWAY [:text]: 306 and away (text cut to AWAYLEN); without text (or empty) 305, back. */
+/**
+ * AWAY [:text]: 306 and away (text cut to AWAYLEN); without text (or empty) 305, back. Either
+ * way `AWAY [:text]` goes to its peers and extended-monitor watchers with away-notify.
+ */
 export async function away(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
   const r = new Reply(ctx, client);
   const text = msg.params[0] ?? '';
   if (text === '') {
     client.away = null;
     await ctx.state.setAway(client.id, null);
+    await notifyPeers(ctx, client, r, from(sourceOf(client), 'AWAY'), 'away-notify');
     return r.numeric(RPL_UNAWAY, 'You are no longer marked as being away').outcome();
   }
   const message = cut(text, ctx.config.awayLength);
   client.away = message;
   await ctx.state.setAway(client.id, message);
+  await notifyPeers(ctx, client, r, from(sourceOf(client), 'AWAY', message), 'away-notify');
   return r.numeric(RPL_NOWAWAY, 'You have been marked as being away').outcome();
 }

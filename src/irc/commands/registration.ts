@@ -31,6 +31,7 @@ import {
   Reply,
   capValues,
   clientName,
+  cut,
   from,
   nothing,
   packTrailing,
@@ -41,6 +42,7 @@ import { isupportReplies, lusersReplies, motdReplies } from './queries.js';
 import { checkNickOwnership, isServiceNick } from './accounts.js';
 import { checkNetworkBan } from './operators.js';
 import { multilineCapValue } from './multiline.js';
+import { monitorNickChange, monitorOffline, monitorOnline } from './monitor.js';
 
 /** The CAP version from which cap-notify is implied (IRCv3 capability negotiation 3.2). */
 const CAP_VERSION_302 = 302;
@@ -148,7 +150,8 @@ export function pass(ctx: CommandContext, client: Client, msg: IrcMessage): Outc
  * client holds it (the state's claim is atomic and frees the old nick in the same step). Once
  * registered, the change is seen by the client and by everyone sharing a channel, once each,
  * from the old `nick!user@host`. Before registration nothing is sent (irc.nickSet only).
- * Asking for the nick one already has, spelled the same, does nothing.
+ * Asking for the nick one already has, spelled the same, does nothing. MONITOR watchers of the
+ * old nick get 731, of the new one 730 (monitorNickChange).
  */
 export async function nick(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
   const r = new Reply(ctx, client);
@@ -163,6 +166,7 @@ export async function nick(ctx: CommandContext, client: Client, msg: IrcMessage)
   client.nick = wanted;
   if (client.registered) {
     r.toChannels(claim.channels, from(oldSource, 'NICK', wanted), { plus: [client.id] });
+    for (const s of monitorNickChange(ctx, client, claim.previous)) r.send(s);
     await checkNickOwnership(ctx, client, r);
   }
   return r.effect({ type: 'irc.nickSet' }).outcome();
@@ -180,7 +184,7 @@ export function user(ctx: CommandContext, client: Client, msg: IrcMessage): Outc
   const clean = (msg.params[0] ?? '').replace(usernameDrop, '').slice(0, USER_LENGTH - 1);
   // A username of nothing but dropped characters still needs a name in nick!user@host.
   client.user = `~${clean === '' ? 'user' : clean}`;
-  client.realname = msg.params[3] ?? '';
+  client.realname = cut(msg.params[3] ?? '', ctx.config.realnameLength);
   return r.effect({ type: 'irc.userSet' }).outcome();
 }
 
@@ -206,7 +210,7 @@ export function quit(ctx: CommandContext, client: Client, msg: IrcMessage): Outc
 
 /**
  * The machine decided the client is registered: it becomes a user of the network, and gets
- * 001-004, the 005 lines, LUSERS and the MOTD.
+ * 001-004, the 005 lines, LUSERS and the MOTD; those monitoring its nick get 730.
  */
 export async function welcome(ctx: CommandContext, client: Client): Promise<Outcome> {
   const now = ctx.now();
@@ -236,6 +240,7 @@ export async function welcome(ctx: CommandContext, client: Client): Promise<Outc
   isupportReplies(ctx, client, r);
   await lusersReplies(ctx, r);
   motdReplies(ctx, r);
+  r.send(monitorOnline(ctx, client));
   await checkNickOwnership(ctx, client, r);
   return r.outcome();
 }
@@ -248,14 +253,17 @@ export function passwordMismatch(ctx: CommandContext, client: Client): Outcome {
 /**
  * The client has left (QUIT, timeout, error, shutdown...): out of the network state (its
  * channels, empty ones disappearing; its nick freed; a WHOWAS entry), and a QUIT from it to
- * everyone who shared a channel with it, once each. Idempotent: once the state has forgotten
- * the client, nothing more happens.
+ * everyone who shared a channel with it, once each; 731 to those monitoring its nick if it was
+ * registered; its own monitor list dropped. Idempotent: once the state has forgotten the
+ * client, nothing more happens.
  */
 export async function depart(ctx: CommandContext, client: Client, reason: string): Promise<Outcome> {
+  ctx.monitors.clear(client.id);
   const removed = await ctx.state.removeUser(client.id, ctx.now());
   const r = new Reply(ctx, client);
   if (removed && removed.channels.length > 0) {
     r.toChannels(removed.channels, from(sourceOf(client), 'QUIT', reason), { except: client.id });
   }
+  if (removed?.registered === true) r.send(monitorOffline(ctx, removed.nick));
   return r.outcome();
 }

@@ -17,6 +17,8 @@
 //   messaging.ts     PRIVMSG NOTICE TAGMSG
 //   multiline.ts     BATCH (draft/multiline), and the lines of an open batch
 //   queries.ts       WHO WHOIS WHOWAS ISON USERHOST VERSION TIME LUSERS MOTD AWAY, and 005
+//   monitor.ts       MONITOR, and the 730/731 that registration, NICK and departures send
+//   profile.ts       SETNAME CHGHOST, and what peers with away-notify etc. are told
 //   modes.ts         MODE
 // A handler takes the context, the client and the parsed message and returns an Outcome
 // (or a Promise of one: the network state may answer later). It touches no socket.
@@ -28,6 +30,8 @@ import { Reply, type Handler } from './common.js';
 import { notice, privmsg, tagmsg } from './messaging.js';
 import { batch, batchLine } from './multiline.js';
 import { mode } from './modes.js';
+import { monitor } from './monitor.js';
+import { chghost, setname } from './profile.js';
 import { away, ison, isupportTokens as tokens, lusers, motd, time, userhost, version, who, whois, whowas } from './queries.js';
 import * as registration from './registration.js';
 import { nickServCommand } from './nickServ.js';
@@ -90,6 +94,7 @@ export const commands: Readonly<Record<string, CommandSpec>> = Object.freeze({
   REHASH: { handler: rehash, minParams: 0, oper: true },
   KLINE: { handler: kline, minParams: 1, oper: true },
   UNKLINE: { handler: unkline, minParams: 1, oper: true },
+  CHGHOST: { handler: chghost, minParams: 3, oper: true },
   // Messages.
   PRIVMSG: { handler: privmsg, minParams: 0 },
   NOTICE: { handler: notice, minParams: 0 },
@@ -106,6 +111,9 @@ export const commands: Readonly<Record<string, CommandSpec>> = Object.freeze({
   LUSERS: { handler: lusers, minParams: 0 },
   MOTD: { handler: motd, minParams: 0 },
   AWAY: { handler: away, minParams: 0 },
+  MONITOR: { handler: monitor, minParams: 1 },
+  // Not behind its cap: the spec asks a client without it to be served silently.
+  SETNAME: { handler: setname, minParams: 1 },
 });
 
 /** The row for an upper-cased command name; undefined when unknown. */

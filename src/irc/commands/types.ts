@@ -10,6 +10,7 @@
 import type { IrcConfig, OperBlock } from '../../core/config.js';
 import type { LoginThrottle } from '../../identity/throttle.js';
 import type { Store } from '../../store/store.js';
+import type { MonitorIndex } from '../state/monitorIndex.js';
 import type { NetworkState } from '../state/networkState.js';
 import type { IrcMessage } from '../wire/message.js';
 
@@ -23,6 +24,8 @@ export interface CommandContext {
   store: Store;
   /** Failed logins per account and per IP (IDENTIFY, SASL, OPER): guessing stays slow. */
   logins: LoginThrottle;
+  /** Who on this node watches which nick (MONITOR); the router delivers `monitors` targets from it. */
+  monitors: MonitorIndex;
   /** The IRC operators (the config file's `opers`) and how to read them again (REHASH). */
   operators: Operators;
   /** The clock (ms since the epoch); tests pass a fixed one. */
@@ -49,8 +52,8 @@ export interface Client {
   readonly id: number;
   /** The client's IP address as text (no port), shown as its host. */
   readonly ip: string;
-  /** The host shown in `nick!user@host` (the IP; there are no DNS lookups). */
-  readonly host: string;
+  /** The host shown in `nick!user@host`: the IP (there are no DNS lookups) until a CHGHOST. */
+  host: string;
   /** True when the client connected over TLS. */
   readonly tls: boolean;
   /** When the connection was accepted (ms since the epoch), for WHOIS signon. */
@@ -123,7 +126,22 @@ export type Target =
    * client once even if it shares several of them, except `except`, plus `plus` (clients that
    * must also get it, e.g. the one who just PARTed or was KICKed and is no longer a member).
    */
-  | { kind: 'channels'; channels: string[]; except?: number; plus?: number[] }
+  | {
+      kind: 'channels';
+      channels: string[];
+      except?: number;
+      plus?: number[];
+      /**
+       * Also the clients monitoring this nick that enabled extended-monitor (AWAY, ACCOUNT,
+       * SETNAME, CHGHOST of a monitored user), wherever they are: each recipient still once.
+       */
+      watchersOf?: string;
+    }
+  /**
+   * The clients monitoring `nick` (MONITOR), on every node. Their 730/731 carry `*` as the
+   * `<client>` parameter (the spec allows it), so one line serves every watcher.
+   */
+  | { kind: 'monitors'; nick: string }
   /** Every registered user of the network with this user mode (WALLOPS: `w`). */
   | { kind: 'everyone'; userMode: string };
 
@@ -132,6 +150,8 @@ export interface Send {
   message: IrcMessage;
   /** Only recipients that enabled this capability get it (account-notify's ACCOUNT). */
   onlyCap?: string;
+  /** Recipients that enabled this capability get nothing (CHGHOST's QUIT and JOIN fallback). */
+  exceptCap?: string;
   /**
    * Recipients that enabled `cap` get `message` here instead (null: nothing), e.g. the longer
    * JOIN of extended-join.
@@ -166,6 +186,13 @@ export type SessionEffect =
   /** It no longer does (logged in, or changed to a nick it may use). */
   | { type: 'irc.nickOwned' };
 
+/** A client's new `user@host` (CHGHOST), for its session wherever it is connected. */
+export interface HostChange {
+  clientId: number;
+  user: string;
+  host: string;
+}
+
 /** Another client to remove from the network (GHOST, KILL), wherever it is connected. */
 export interface Kill {
   clientId: number;
@@ -181,6 +208,8 @@ export interface Outcome {
   kills?: Kill[];
   /** Accounts whose every connection, on every node, is to be logged out (DROP). */
   logouts?: string[];
+  /** Clients whose displayed user@host changed (CHGHOST), applied after the sends. */
+  hostChanges?: HostChange[];
 }
 
 export type { MaybePromise } from '../state/networkState.js';
@@ -234,7 +263,7 @@ export interface Registration {
 class ClientRecord implements Client {
   readonly id: number;
   readonly ip: string;
-  readonly host: string;
+  host: string;
   readonly tls: boolean;
   readonly connectedAt: number;
   nick: string | null = null;

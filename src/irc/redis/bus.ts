@@ -7,7 +7,9 @@
 //     the channels it shares): one PUBLISH on the network's `all` channel; every node picks its
 //     own members of any of them;
 //   - a message to one client, and the state's control messages: one PUBLISH on the node's own
-//     channel.
+//     channel; so does a client's new user@host (CHGHOST), for its node;
+//   - a message to the watchers of a nick (MONITOR), or to a channel and the extended-monitor
+//     watchers of a nick: one PUBLISH on `all` (who watches whom only each node knows).
 // Order: one node's PUBLISHes go out on one connection in the order made, and Redis delivers
 // them to each subscriber in that order, so messages from one sender to one channel arrive in
 // the order sent. A node ignores what it published itself (it already delivered it locally).
@@ -16,6 +18,7 @@
 
 import type { Redis } from 'ioredis';
 import { nodeOf } from '../state/ids.js';
+import type { HostChange } from '../commands/types.js';
 import type { IrcMessage } from '../wire/message.js';
 import type { DeliveryForms, NetworkBus, RemoteDelivery } from '../session/routing.js';
 import type { StateControl } from './redisState.js';
@@ -25,7 +28,8 @@ type Payload =
   | { o: number; s: number; d: RemoteDelivery }
   | { o: number; s: number; c: StateControl }
   | { o: number; s: number; k: { clientId: number; reason: string } }
-  | { o: number; s: number; x: { account: string } };
+  | { o: number; s: number; x: { account: string } }
+  | { o: number; s: number; h: HostChange };
 
 export interface RedisBusOptions {
   /** The command connection (shared with the state, so a state's control message and the
@@ -41,6 +45,8 @@ export interface RedisBusOptions {
   onKill(clientId: number, reason: string): void;
   /** Another node dropped an account: log out this node's connections to it. */
   onAccountDropped(account: string): void;
+  /** Another node changed the user@host of one of this node's clients (CHGHOST). */
+  onHostChange(change: HostChange): void;
   /** A PUBLISH failed (Redis unreachable): the caller logs it; nothing is retried. */
   onPublishFailed(error: unknown): void;
   /**
@@ -106,11 +112,27 @@ export class RedisBus implements NetworkBus {
     await this.options.subscriber.unsubscribe(name);
   }
 
-  toChannels(channels: string[], except: number | undefined, message: IrcMessage, time: string, forms: DeliveryForms = {}): void {
+  toChannels(
+    channels: string[],
+    except: number | undefined,
+    message: IrcMessage,
+    time: string,
+    forms: DeliveryForms = {},
+    watchersOf?: string,
+  ): void {
     const delivery: RemoteDelivery = { kind: 'channels', channels, message, time, ...forms };
     if (except !== undefined) delivery.except = except;
-    const target = channels.length === 1 ? this.channelOf(channels[0]!) : this.allChannel;
+    if (watchersOf !== undefined) delivery.watchersOf = watchersOf;
+    const target = channels.length === 1 && watchersOf === undefined ? this.channelOf(channels[0]!) : this.allChannel;
     this.publish(target, { d: delivery });
+  }
+
+  toMonitors(nick: string, message: IrcMessage, time: string): void {
+    this.publish(this.allChannel, { d: { kind: 'monitors', nick, message, time } });
+  }
+
+  changeHost(change: HostChange): void {
+    this.publish(this.channelOfNode(nodeOf(change.clientId)), { h: change });
   }
 
   toClient(clientId: number, message: IrcMessage, time: string, forms: DeliveryForms = {}): void {
@@ -136,7 +158,12 @@ export class RedisBus implements NetworkBus {
 
   private publish(
     channel: string,
-    body: { d: RemoteDelivery } | { c: StateControl } | { k: { clientId: number; reason: string } } | { x: { account: string } },
+    body:
+      | { d: RemoteDelivery }
+      | { c: StateControl }
+      | { k: { clientId: number; reason: string } }
+      | { x: { account: string } }
+      | { h: HostChange },
   ): void {
     // Numbered per pub/sub channel, so a receiver that was cut off can tell how much it missed.
     const s = (this.sent.get(channel) ?? 0) + 1;
@@ -163,6 +190,7 @@ export class RedisBus implements NetworkBus {
     if ('c' in payload) this.options.onControl(payload.c);
     else if ('k' in payload) this.options.onKill(payload.k.clientId, payload.k.reason);
     else if ('x' in payload) this.options.onAccountDropped(payload.x.account);
+    else if ('h' in payload) this.options.onHostChange(payload.h);
     else this.options.onDelivery(payload.d);
   }
 

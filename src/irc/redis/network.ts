@@ -16,6 +16,7 @@ import type { IrcProtocol } from '../session/protocol.js';
 import { RedisBus } from './bus.js';
 import { allocateNodeIndex, Presence } from './presence.js';
 import { fold } from '../wire/casemap.js';
+import { monitorOfflineMessage } from '../commands/monitor.js';
 import { redisStateClientOptions } from './redisClient.js';
 import { RedisState } from './redisState.js';
 import type { RestoreChannel, RestoreUser } from './restore.js';
@@ -122,12 +123,19 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
 
   /**
    * A user's QUIT that this node says on behalf of the network (its node died, or it left while
-   * Redis was away): to this node's members of its channels and, once, to the other nodes.
+   * Redis was away): to this node's members of its channels and, once, to the other nodes; and
+   * a user that was registered is offline for those monitoring its nick, on every node.
    */
-  function announceQuit(source: string, channels: string[], reason: string): void {
+  function announceQuit(source: string, channels: string[], reason: string, registered: boolean): void {
+    const time = new Date().toISOString();
+    if (registered) {
+      const nick = source.slice(0, source.indexOf('!'));
+      const offline = monitorOfflineMessage(options.serverName, nick);
+      protocol?.deliverRemote({ kind: 'monitors', nick, message: offline, time });
+      bus.toMonitors(nick, offline, time);
+    }
     if (channels.length === 0) return;
     const quit = { tags: {}, source, command: 'QUIT', params: [reason] };
-    const time = new Date().toISOString();
     protocol?.deliverRemote({ kind: 'channels', channels, message: quit, time });
     bus.toChannels(channels, undefined, quit, time);
   }
@@ -141,6 +149,7 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     onControl: (control) => state.applyControl(control),
     onKill: (clientId, reason) => protocol?.kill(clientId, reason),
     onAccountDropped: (account) => protocol?.accountDropped(account),
+    onHostChange: (change) => protocol?.hostChanged(change),
     onPublishFailed: (err) => logger.log('error', 'network.publishFailed', { message: (err as Error).message }),
     onLost: (origin, channel, count) => {
       logger.log('error', 'network.deliveriesLost', { origin, channel: channel ?? '', count });
@@ -176,7 +185,7 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
       const removed = await state.removeNode(index, Date.now());
       logger.log('info', 'network.nodeLost', { node: index, name, users: removed.length });
       // Netsplit-style: the reason names this server and the one that was lost.
-      for (const user of removed) announceQuit(`${user.nick}!${user.user}@${user.host}`, user.channels, `${options.serverName} ${name}`);
+      for (const user of removed) announceQuit(`${user.nick}!${user.user}@${user.host}`, user.channels, `${options.serverName} ${name}`, user.registered);
     },
   });
 
@@ -200,7 +209,7 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     for (const ghost of fresh) {
       if (here.has(ghost.clientId)) continue;
       const removed = await state.removeUser(ghost.clientId, Date.now());
-      if (removed) announceQuit(`${ghost.nick}!${ghost.profile.user}@${ghost.profile.host}`, removed.channels, 'Connection closed');
+      if (removed) announceQuit(`${ghost.nick}!${ghost.profile.user}@${ghost.profile.host}`, removed.channels, 'Connection closed', removed.registered);
     }
     const known = new Map([...snapshot, ...fresh].map((u) => [u.clientId, u]));
     const memberships = [...state.localChannels()];

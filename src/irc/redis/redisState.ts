@@ -83,6 +83,8 @@ export interface RemovedUser {
   host: string;
   /** Folded names of the channels it was in. */
   channels: string[];
+  /** Whether it was a user (MONITOR watchers are told it went offline), not a nick holder only. */
+  registered: boolean;
 }
 
 type ScriptCall = (prefix: string, ...args: string[]) => Promise<unknown>;
@@ -145,17 +147,26 @@ export class RedisState implements NetworkState {
     await this.runRaw('setUserModes', String(clientId), sortedLetters(modes));
   }
 
+  async setRealname(clientId: number, realname: string): Promise<void> {
+    await this.runRaw('setUserField', String(clientId), 'realname', '1', realname);
+  }
+
+  async setUserHost(nick: string, user: string, host: string): Promise<UserRecord | null> {
+    const r = await this.run<RawUser | null>('setUserHost', fold(nick), user, host);
+    return r ? userRecord(r) : null;
+  }
+
   async touch(clientId: number, at: number): Promise<void> {
     await this.runRaw('setUserField', String(clientId), 'lastActiveAt', '1', String(at));
   }
 
-  async removeUser(clientId: number, at: number): Promise<{ nick: string; channels: string[] } | null> {
-    const r = await this.run<{ nick: string; channels: unknown } | null>(
+  async removeUser(clientId: number, at: number): Promise<{ nick: string; channels: string[]; registered: boolean } | null> {
+    const r = await this.run<{ nick: string; channels: unknown; registered: boolean } | null>(
       'removeUser', String(clientId), String(at), String(this.whowasSize));
     if (!r) return null;
     const channels = list<string>(r.channels);
     for (const f of channels) this.local.drop(f, clientId);
-    return { nick: r.nick, channels };
+    return { nick: r.nick, channels, registered: r.registered };
   }
 
   async whowas(nick: string, max: number): Promise<WhowasEntry[]> {
@@ -312,12 +323,13 @@ export class RedisState implements NetworkState {
    */
   async removeNode(nodeIndex: number, at: number): Promise<RemovedUser[]> {
     const r = await this.run<unknown>('removeNode', String(nodeIndex), String(at), String(this.whowasSize));
-    const removed = list<{ clientId: string; nick: string; user: string; host: string; channels: unknown }>(r).map((u) => ({
+    const removed = list<{ clientId: string; nick: string; user: string; host: string; channels: unknown; registered: boolean }>(r).map((u) => ({
       clientId: Number(u.clientId),
       nick: u.nick,
       user: u.user,
       host: u.host,
       channels: list<string>(u.channels),
+      registered: u.registered,
     }));
     if (nodeIndex === this.nodeIndex) for (const u of removed) for (const f of u.channels) this.local.drop(f, u.clientId);
     return removed.sort((a, b) => a.clientId - b.clientId);

@@ -12,6 +12,7 @@ const updates = [
   'register',
   'setUserField',
   'setUserModes',
+  'setUserHost',
   'removeUser',
   'join',
   'part',

@@ -82,7 +82,7 @@ export class JobRunner {
 
   /**
    * Applies an outcome in order: sends to their targets, then kills, then effects to the
-   * machine. The labeled response is what the sends gave this client: what the machine does
+   * machine (host changes with the kills). The labeled response is what the sends gave this client: what the machine does
    * next (a welcome after CAP END) is not part of it.
    */
   private apply(session: Session, outcome: Outcome, label: string | null): void {
@@ -90,6 +90,7 @@ export class JobRunner {
       for (const s of outcome.sends) this.router.deliver(session, s);
       for (const k of outcome.kills ?? []) this.router.kill(k.clientId, k.reason);
       for (const account of outcome.logouts ?? []) this.router.logoutAccount(account);
+      for (const change of outcome.hostChanges ?? []) this.router.changeHost(change);
     });
     const actor = session.actor;
     if (!actor) return;

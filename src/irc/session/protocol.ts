@@ -21,7 +21,9 @@ import { sessionLogActions } from '../../core/sessionLog.js';
 import { abort, type Transport } from '../../core/transport.js';
 import { numeric, sourceOf } from '../commands/common.js';
 import { depart, dispatch, passwordMismatch, welcome, type CommandContext } from '../commands/table.js';
-import type { Client } from '../commands/types.js';
+import type { Client, HostChange } from '../commands/types.js';
+import { monitorNickChange } from '../commands/monitor.js';
+import { MonitorIndex } from '../state/monitorIndex.js';
 import { clientIdOf, msgidSource } from '../state/ids.js';
 import { MemoryState } from '../state/memoryState.js';
 import type { NetworkState } from '../state/networkState.js';
@@ -118,6 +120,8 @@ export interface IrcProtocol extends SessionProtocol {
   kill(clientId: number, reason: string): void;
   /** Another node dropped an account: this node's connections to it are logged out. */
   accountDropped(account: string): void;
+  /** Another node changed one of this node's clients' user@host (CHGHOST). */
+  hostChanged(change: HostChange): void;
   /** Reads the operators again from the config file (SIGHUP; REHASH does the same). */
   rehash(): ReturnType<CommandContext['operators']['rehash']>;
   /** Users, channels and chat messages so far, for the live view. */
@@ -177,6 +181,7 @@ export function ircProtocol(
         }
       },
     },
+    monitors: new MonitorIndex(),
     now,
     newMsgid: msgidSource(),
     greeting: config.greeting,
@@ -185,7 +190,7 @@ export function ircProtocol(
   };
   const sessions = new Map<number, Session>();
   const perIp = new Map<string, number>();
-  const router = new Router(state, sessions, nodeIndex, bus, now);
+  const router = new Router(state, ctx.monitors, sessions, nodeIndex, bus, now);
   const jobs = new JobRunner(ctx, router, logger);
   /** A dropped account (here, or on another node): this node's connections to it are logged out. */
   const logOutDropped = (account: string): void => {
@@ -307,13 +312,16 @@ export function ircProtocol(
       if (!session) return;
       const change = message('NICK', nick);
       change.source = sourceOf(session.client);
+      const previous = session.client.nick;
       session.client.nick = nick;
       send(session, change);
       router.deliver(session, { to: { kind: 'channels', channels, except: clientId }, message: change });
+      for (const s of monitorNickChange(ctx, session.client, previous)) router.deliver(session, s);
     },
     deliverRemote: (delivery) => router.deliverRemote(delivery),
     kill: (clientId, reason) => router.kill(clientId, reason),
     accountDropped: logOutDropped,
+    hostChanged: (change) => router.changeHost(change),
     rehash: () => ctx.operators.rehash(),
     async totals() {
       const counts = await state.counts();
@@ -352,6 +360,7 @@ export function ircProtocol(
       const session = sessions.get(id);
       if (!session) return;
       sessions.delete(id);
+      ctx.monitors.clear(session.client.id);
       stopInbox(session);
       session.actor = null;
       session.muted = true;

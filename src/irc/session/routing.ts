@@ -4,7 +4,8 @@
 // `localSession`). Without a bus this process is the whole network.
 
 import { fold } from '../wire/casemap.js';
-import type { CapVariant, Client, Send } from '../commands/types.js';
+import type { CapVariant, Client, HostChange, Send } from '../commands/types.js';
+import type { MonitorIndex } from '../state/monitorIndex.js';
 import type { NetworkState } from '../state/networkState.js';
 import { connectionOf, nodeOf } from '../state/ids.js';
 import type { IrcMessage } from '../wire/message.js';
@@ -19,13 +20,24 @@ import type { Session } from './session.js';
 export interface DeliveryForms {
   account?: string;
   onlyCap?: string;
+  exceptCap?: string;
   capVariant?: CapVariant;
 }
 
+/** Who watches a monitored user's changes: extended-monitor's watchers (see Target). */
+const EXTENDED_MONITOR = 'extended-monitor';
+
 /** Delivery to clients on other nodes (implemented by src/irc/redis/bus.ts). */
 export interface NetworkBus {
-  /** To the members of these (folded) channels on other nodes, each once, except `except`. */
-  toChannels(channels: string[], except: number | undefined, message: IrcMessage, time: string, forms?: DeliveryForms): void;
+  /**
+   * To the members of these (folded) channels on other nodes, each once, except `except`; with
+   * `watchersOf`, also to their clients monitoring that nick with extended-monitor.
+   */
+  toChannels(channels: string[], except: number | undefined, message: IrcMessage, time: string, forms?: DeliveryForms, watchersOf?: string): void;
+  /** To the clients on other nodes monitoring `nick` (MONITOR's 730/731). */
+  toMonitors(nick: string, message: IrcMessage, time: string): void;
+  /** A client on another node shows another user@host (CHGHOST). */
+  changeHost(change: HostChange): void;
   /** To one client on another node. */
   toClient(clientId: number, message: IrcMessage, time: string, forms?: DeliveryForms): void;
   /** Removes a client on another node (KILL, GHOST): it quits with `reason`. */
@@ -38,7 +50,8 @@ export interface NetworkBus {
 
 /** What another node sent for this node's clients. */
 export type RemoteDelivery = (
-  | { kind: 'channels'; channels: string[]; except?: number; message: IrcMessage; time: string }
+  | { kind: 'channels'; channels: string[]; except?: number; watchersOf?: string; message: IrcMessage; time: string }
+  | { kind: 'monitors'; nick: string; message: IrcMessage; time: string }
   | { kind: 'client'; clientId: number; message: IrcMessage; time: string }
   | { kind: 'everyone'; userMode: string; message: IrcMessage; time: string }
 ) &
@@ -48,6 +61,7 @@ export type RemoteDelivery = (
 interface LocalDelivery {
   message: SharedMessage;
   onlyCap: string | null;
+  exceptCap: string | null;
   variant: { cap: string; message: SharedMessage | null } | null;
 }
 
@@ -57,15 +71,17 @@ function localDelivery(message: IrcMessage, time: string, forms: DeliveryForms):
   return {
     message: shared(message, time, account),
     onlyCap: forms.onlyCap ?? null,
+    exceptCap: forms.exceptCap ?? null,
     variant: variant ? { cap: variant.cap, message: variant.message && shared(variant.message, time, account) } : null,
   };
 }
 
 /** Queues the delivery's form for one client, if it gets one. */
 function sendTo(session: Session, d: LocalDelivery): void {
-  if (d.onlyCap === null && d.variant === null) return send(session, d.message);
+  if (d.onlyCap === null && d.exceptCap === null && d.variant === null) return send(session, d.message);
   const caps = session.client.caps;
   if (d.onlyCap !== null && !caps.has(d.onlyCap)) return;
+  if (d.exceptCap !== null && caps.has(d.exceptCap)) return;
   if (d.variant !== null && caps.has(d.variant.cap)) {
     if (d.variant.message) send(session, d.variant.message);
     return;
@@ -90,6 +106,7 @@ function formsOf(from: Session, s: Send): DeliveryForms {
   const account = accountOf(from.client, s.message);
   if (account !== undefined) forms.account = account;
   if (s.onlyCap !== undefined) forms.onlyCap = s.onlyCap;
+  if (s.exceptCap !== undefined) forms.exceptCap = s.exceptCap;
   if (s.capVariant !== undefined) forms.capVariant = s.capVariant;
   return forms;
 }
@@ -97,6 +114,7 @@ function formsOf(from: Session, s: Send): DeliveryForms {
 export class Router {
   constructor(
     private readonly state: NetworkState,
+    private readonly monitors: MonitorIndex,
     private readonly sessions: ReadonlyMap<number, Session>,
     readonly nodeIndex: number,
     private readonly bus: NetworkBus | null,
@@ -110,7 +128,7 @@ export class Router {
 
   deliver(from: Session, s: Send): void {
     const to = s.to;
-    const plain = s.onlyCap === undefined && s.capVariant === undefined && from.client.account === null;
+    const plain = s.onlyCap === undefined && s.exceptCap === undefined && s.capVariant === undefined && from.client.account === null;
     if (to.kind === 'self' && plain) return send(from, s.message);
     const time = new Date(this.now()).toISOString();
     const forms = plain ? {} : formsOf(from, s);
@@ -129,23 +147,31 @@ export class Router {
       bus?.toEveryone(to.userMode, s.message, time, forms);
       return;
     }
-    this.deliverToMembers(to.channels, to.except, d);
+    if (to.kind === 'monitors') {
+      this.deliverToWatchers(to.nick, d);
+      bus?.toMonitors(to.nick, s.message, time);
+      return;
+    }
+    this.deliverToMembers(to.channels, to.except, d, to.watchersOf);
     // Other nodes' members get one message per node from the bus; a `plus` client elsewhere
     // (kicked: no longer a member there) gets its own.
-    bus?.toChannels(to.channels, to.except, s.message, time, forms);
+    bus?.toChannels(to.channels, to.except, s.message, time, forms, to.watchersOf);
     for (const id of to.plus ?? []) {
       if (id === to.except) continue;
       if (nodeOf(id) !== this.nodeIndex) bus?.toClient(id, s.message, time, forms);
-      else if (!this.isMemberOfAny(id, to.channels)) {
+      else if (!this.isMemberOfAny(id, to.channels) && !(to.watchersOf !== undefined && this.isExtendedWatcher(id, to.watchersOf))) {
         const target = this.localSession(id);
         if (target) sendTo(target, d);
       }
     }
   }
 
-  /** To this node's members of the channels, each once even when they share several. */
-  private deliverToMembers(channels: string[], except: number | undefined, d: LocalDelivery): void {
-    const seen = channels.length > 1 ? new Set<number>() : null;
+  /**
+   * To this node's members of the channels, each once even when they share several; with
+   * `watchersOf`, also to this node's extended-monitor watchers of that nick not among them.
+   */
+  private deliverToMembers(channels: string[], except: number | undefined, d: LocalDelivery, watchersOf?: string): void {
+    const seen = channels.length > 1 || watchersOf !== undefined ? new Set<number>() : null;
     for (const channel of channels) {
       for (const id of this.state.localMembers(channel)) {
         if (id === except) continue;
@@ -157,6 +183,34 @@ export class Router {
         if (target) sendTo(target, d);
       }
     }
+    if (watchersOf === undefined) return;
+    for (const id of this.monitors.watchersOf(watchersOf)) {
+      if (id === except || seen?.has(id)) continue;
+      const target = this.localSession(id);
+      if (target?.client.caps.has(EXTENDED_MONITOR)) sendTo(target, d);
+    }
+  }
+
+  /** To this node's clients monitoring `nick`. */
+  private deliverToWatchers(nick: string, d: LocalDelivery): void {
+    for (const id of this.monitors.watchersOf(nick)) {
+      const target = this.localSession(id);
+      if (target) sendTo(target, d);
+    }
+  }
+
+  private isExtendedWatcher(id: number, nick: string): boolean {
+    for (const watcher of this.monitors.watchersOf(nick)) if (watcher === id) return this.localSession(id)?.client.caps.has(EXTENDED_MONITOR) === true;
+    return false;
+  }
+
+  /** A client shows another user@host (CHGHOST): its session here, or its node by the bus. */
+  changeHost(change: HostChange): void {
+    if (nodeOf(change.clientId) !== this.nodeIndex) return this.bus?.changeHost(change);
+    const session = this.localSession(change.clientId);
+    if (!session) return;
+    session.client.user = change.user;
+    session.client.host = change.host;
   }
 
   /** To this node's registered users with the user mode. */
@@ -184,7 +238,8 @@ export class Router {
   /** Delivers what another node sent for this node's clients. */
   deliverRemote(delivery: RemoteDelivery): void {
     const d = localDelivery(delivery.message, delivery.time, delivery);
-    if (delivery.kind === 'channels') return this.deliverToMembers(delivery.channels, delivery.except, d);
+    if (delivery.kind === 'channels') return this.deliverToMembers(delivery.channels, delivery.except, d, delivery.watchersOf);
+    if (delivery.kind === 'monitors') return this.deliverToWatchers(delivery.nick, d);
     if (delivery.kind === 'everyone') return this.deliverToEveryone(delivery.userMode, d);
     const target = this.localSession(delivery.clientId);
     if (target) sendTo(target, d);

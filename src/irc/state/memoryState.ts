@@ -184,12 +184,26 @@ export class MemoryState implements NetworkState {
     if (entry) entry.modes = sortedLetters(modes);
   }
 
+  setRealname(clientId: number, realname: string): void {
+    const entry = this.users.get(clientId);
+    if (entry) entry.realname = realname;
+  }
+
+  setUserHost(nick: string, user: string, host: string): UserRecord | null {
+    const entry = this.registeredByNick(nick);
+    if (!entry) return null;
+    const before = record(entry);
+    entry.user = user;
+    entry.host = host;
+    return before;
+  }
+
   touch(clientId: number, at: number): void {
     const entry = this.users.get(clientId);
     if (entry) entry.lastActiveAt = at;
   }
 
-  removeUser(clientId: number, at: number): { nick: string; channels: string[] } | null {
+  removeUser(clientId: number, at: number): { nick: string; channels: string[]; registered: boolean } | null {
     const entry = this.users.get(clientId);
     if (!entry) return null;
     const channels = [...entry.channels];
@@ -200,7 +214,7 @@ export class MemoryState implements NetworkState {
       this.registeredCount--;
       this.whowasRing.remember(entry, at);
     }
-    return { nick: entry.nick, channels };
+    return { nick: entry.nick, channels, registered: entry.registered };
   }
 
   whowas(nick: string, max: number): WhowasEntry[] {

@@ -305,15 +305,25 @@ export interface NetworkState {
   /** Sets the client's user modes (letters, e.g. 'i' or ''). */
   setUserModes(clientId: number, modes: string): MaybePromise<void>;
 
+  /** Sets the client's realname (SETNAME), for WHOIS, WHO and WHOWAS. */
+  setRealname(clientId: number, realname: string): MaybePromise<void>;
+
+  /**
+   * Gives the registered user holding `nick` another displayed user and host (CHGHOST), in one
+   * step: its record as it was before the change, or null when no registered user holds it.
+   */
+  setUserHost(nick: string, user: string, host: string): MaybePromise<UserRecord | null>;
+
   /** Records activity for WHOIS idle time. */
   touch(clientId: number, at: number): MaybePromise<void>;
 
   /**
    * The client leaves the network: out of every channel (channels left empty disappear), its
    * nick freed, a WHOWAS entry if it was registered. Null when it was already gone (or never
-   * held a nick), so calling it twice is harmless. `channels`: folded names of those it left.
+   * held a nick), so calling it twice is harmless. `channels`: folded names of those it left;
+   * `registered`: whether it was a user (an unregistered nick holder was never online).
    */
-  removeUser(clientId: number, at: number): MaybePromise<{ nick: string; channels: string[] } | null>;
+  removeUser(clientId: number, at: number): MaybePromise<{ nick: string; channels: string[]; registered: boolean } | null>;
 
   /** WHOWAS history for `nick`, newest first, at most `max` entries. Bounded in total. */
   whowas(nick: string, max: number): MaybePromise<WhowasEntry[]>;

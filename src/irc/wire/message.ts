@@ -191,6 +191,7 @@ const textParamIndex: Readonly<Record<string, number>> = {
   KICK: 2,
   TOPIC: 1,
   AWAY: 0,
+  SETNAME: 0,
 };
 
 /**

@@ -115,3 +115,13 @@ export const RPL_REHASHING = '382';
 export const ERR_YOUREBANNEDCREEP = '465';
 export const ERR_NOOPERHOST = '491';
 export const ERR_CANTKILLSERVER = '483';
+
+// MONITOR (IRCv3 monitor).
+export const RPL_MONONLINE = '730';
+export const RPL_MONOFFLINE = '731';
+export const RPL_MONLIST = '732';
+export const RPL_ENDOFMONLIST = '733';
+export const ERR_MONLISTFULL = '734';
+
+// CHGHOST: the user's new displayed host, told to the user.
+export const RPL_VISIBLEHOST = '396';

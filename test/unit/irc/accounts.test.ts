@@ -344,6 +344,22 @@ describe('account-notify', () => {
     expect(logout.to(outside)).toEqual([]);
   });
 
+  it('tells extended-monitor watchers with the capability, without a shared channel, each once', async () => {
+    const h = harness();
+    await account(h, 'nsAnMon');
+    const w = await h.register('nsAnMw', { caps: ['extended-monitor', 'account-notify'] });
+    const inChannel = await h.register('nsAnMi', { caps: ['extended-monitor', 'account-notify'] });
+    const noExt = await h.register('nsAnMn', { caps: ['account-notify'] });
+    const c = await h.register('nsAnMc');
+    await h.run(inChannel, 'JOIN #m');
+    await h.run(c, 'JOIN #m');
+    for (const m of [w, inChannel, noExt]) await h.run(m, 'MONITOR + nsAnMc');
+    const login = await h.run(c, `NS IDENTIFY nsAnMon ${PW}`);
+    expect(login.to(w)).toEqual([':nsAnMc!~nsAnMc@10.0.0.5 ACCOUNT nsAnMon']);
+    expect(login.to(inChannel)).toEqual([':nsAnMc!~nsAnMc@10.0.0.5 ACCOUNT nsAnMon']);
+    expect(login.to(noExt)).toEqual([]);
+  });
+
   it('tells the client itself when it has the capability', async () => {
     const h = harness();
     const c = await h.register('nsAnSelf', { caps: ['account-notify'] });
@@ -392,12 +408,14 @@ describe('nick ownership', () => {
     const stranger = await h.register('nsEnfS');
     await h.run(c, 'JOIN #nsenf');
     await h.run(friend, 'JOIN #nsenf');
+    // A stranger monitoring the nick hears it went offline (the guest nick it does not watch).
+    await h.run(stranger, 'MONITOR + nsEnf');
     const r = h.resolve(c, await enforceNick(h.ctx, c));
     const guest = c.nick!;
     expect(guest).toMatch(/^Guest\d{5}$/);
     expect(r.to(c)).toEqual([`${ns(guest)} :You did not log in to nsEnf: you are now ${guest}.`, `:nsEnf!~nsEnf@10.0.0.2 NICK ${guest}`]);
     expect(r.to(friend)).toEqual([`:nsEnf!~nsEnf@10.0.0.2 NICK ${guest}`]);
-    expect(r.to(stranger)).toEqual([]);
+    expect(r.to(stranger)).toEqual([`:irc.test 731 * nsEnf`]);
     expect(h.state.user('nsEnf')).toBeNull();
     expect(h.state.user(guest)?.clientId).toBe(c.id);
   });

@@ -7,6 +7,7 @@ import { ChatError } from '../../../src/core/errors.js';
 import { defaultConfig, type IrcConfig } from '../../../src/core/config.js';
 import { depart, dispatch, welcome, type CommandContext } from '../../../src/irc/commands/table.js';
 import { MemoryState, type MemoryStateOptions } from '../../../src/irc/state/memoryState.js';
+import { MonitorIndex } from '../../../src/irc/state/monitorIndex.js';
 import { newClient, type Client, type Outcome, type Send, type SessionEffect } from '../../../src/irc/commands/types.js';
 import { parseMessage, serializeMessage } from '../../../src/irc/wire/message.js';
 import { LoginThrottle, loginThrottleDefaults } from '../../../src/identity/throttle.js';
@@ -58,6 +59,7 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
       () => clock.now,
     ),
     operators: { blocks: config.opers, rehash: async () => ({ ok: false, error: 'no config file in tests' }) },
+    monitors: new MonitorIndex(),
     now: () => clock.now,
     newMsgid: () => `msg${++msgids}`,
     greeting: 'Hello there',
@@ -73,6 +75,7 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
     if (to.kind === 'self') return [self.id];
     if (to.kind === 'client') return clients.has(to.clientId) ? [to.clientId] : [];
     if (to.kind === 'everyone') return [...clients.values()].filter((c) => c.registered && c.modes.has(to.userMode)).map((c) => c.id);
+    if (to.kind === 'monitors') return [...ctx.monitors.watchersOf(to.nick)].filter((id) => clients.has(id));
     const seen = new Set<number>();
     const out: number[] = [];
     for (const channel of to.channels) {
@@ -87,6 +90,14 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
       seen.add(id);
       out.push(id);
     }
+    // extended-monitor: watchers of the nick who enabled it, each still once.
+    if (to.watchersOf !== undefined) {
+      for (const id of ctx.monitors.watchersOf(to.watchersOf)) {
+        if (id === to.except || seen.has(id) || clients.get(id)?.caps.has('extended-monitor') !== true) continue;
+        seen.add(id);
+        out.push(id);
+      }
+    }
     return out;
   }
 
@@ -97,6 +108,7 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
         // The forms the router picks per recipient (onlyCap, capVariant), by its caps.
         const caps = clients.get(id)?.caps ?? new Set<string>();
         if (send.onlyCap !== undefined && !caps.has(send.onlyCap)) continue;
+        if (send.exceptCap !== undefined && caps.has(send.exceptCap)) continue;
         const message = send.capVariant && caps.has(send.capVariant.cap) ? send.capVariant.message : send.message;
         // Tags (msgid, client-only tags) only for recipients that enabled message-tags, as the outbox does.
         const shown = message && !caps.has('message-tags') ? { ...message, tags: {} } : message;

@@ -50,7 +50,7 @@ describe('CAP', () => {
     const h = harness();
     const c = h.connect();
     const r = await h.run(c, 'CAP LS');
-    expect(r.lines).toEqual(['#1 <- :irc.test CAP * LS :account-notify account-tag batch cap-notify draft/account-registration draft/multiline echo-message extended-join labeled-response message-tags multi-prefix sasl server-time']);
+    expect(r.lines).toEqual(['#1 <- :irc.test CAP * LS :account-notify account-tag away-notify batch cap-notify chghost draft/account-registration draft/multiline echo-message extended-join extended-monitor invite-notify labeled-response message-tags multi-prefix sasl server-time setname']);
     expect(r.effects).toEqual([{ type: 'irc.capHeld' }]);
     expect(c.capVersion).toBe(0);
   });
@@ -319,8 +319,8 @@ describe('welcome', () => {
       ':irc.test 002 alice :Your host is irc.test, running version test-1.0',
       ':irc.test 003 alice :This server was created Tue, 14 Nov 2023 22:12:20 GMT',
       ':irc.test 004 alice irc.test test-1.0 iow biklmnostv bklov',
-      ':irc.test 005 alice AWAYLEN=200 CASEMAPPING=rfc1459 CHANLIMIT=#:50 CHANMODES=b,k,l,imnst CHANNELLEN=64 CHANTYPES=# ELIST=M KEYLEN=23 KICKLEN=255 MAXLIST=b:100 MAXTARGETS=4 MODES=4 NETWORK=TestNet :are supported by this server',
-      ':irc.test 005 alice NICKLEN=30 PREFIX=(ov)@+ TARGMAX=JOIN:,KICK:4,LIST:,NAMES:,NOTICE:4,PART:,PRIVMSG:4,WHOIS:4,WHOWAS:4 TOPICLEN=390 USERLEN=10 :are supported by this server',
+      ':irc.test 005 alice AWAYLEN=200 CASEMAPPING=rfc1459 CHANLIMIT=#:50 CHANMODES=b,k,l,imnst CHANNELLEN=64 CHANTYPES=# ELIST=M KEYLEN=23 KICKLEN=255 MAXLIST=b:100 MAXTARGETS=4 MODES=4 MONITOR=100 :are supported by this server',
+      ':irc.test 005 alice NAMELEN=128 NETWORK=TestNet NICKLEN=30 PREFIX=(ov)@+ TARGMAX=JOIN:,KICK:4,LIST:,NAMES:,NOTICE:4,PART:,PRIVMSG:4,WHOIS:4,WHOWAS:4 TOPICLEN=390 USERLEN=10 :are supported by this server',
       ':irc.test 251 alice :There are 1 users and 0 invisible on 1 servers',
       ':irc.test 255 alice :I have 1 clients and 0 servers',
       ':irc.test 265 alice 1 1 :Current local users 1, max 1',
@@ -381,8 +381,10 @@ describe('welcome', () => {
       maxTargets: 3,
       maxChannelsPerClient: 20,
       maxBansPerChannel: 60,
+      maxMonitorTargets: 7,
+      realnameLength: 50,
     });
-    for (const t of ['NICKLEN=16', 'CHANNELLEN=32', 'TOPICLEN=300', 'KICKLEN=180', 'AWAYLEN=100', 'MAXTARGETS=3', 'CHANLIMIT=#:20', 'MAXLIST=b:60']) {
+    for (const t of ['NICKLEN=16', 'CHANNELLEN=32', 'TOPICLEN=300', 'KICKLEN=180', 'AWAYLEN=100', 'MAXTARGETS=3', 'CHANLIMIT=#:20', 'MAXLIST=b:60', 'MONITOR=7', 'NAMELEN=50']) {
       expect(tokens).toContain(t);
     }
     expect(tokens).toContain('TARGMAX=JOIN:,KICK:3,LIST:,NAMES:,NOTICE:3,PART:,PRIVMSG:3,WHOIS:3,WHOWAS:3');

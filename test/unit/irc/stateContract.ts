@@ -81,7 +81,7 @@ export function describeNetworkState(name: string, makeState: (limits?: StateLim
         const s = await fresh();
         await s.claimNick(1, 'a', T);
         await s.claimNick(1, 'b', T);
-        expect(await s.removeUser(1, T)).toEqual({ nick: 'b', channels: [] });
+        expect(await s.removeUser(1, T)).toEqual({ nick: 'b', channels: [], registered: false });
         expect(await s.whowas('a', 10)).toEqual([]);
         expect(await s.whowas('b', 10)).toEqual([]);
         expect(await s.counts()).toMatchObject({ users: 0, unknown: 0 });
@@ -111,9 +111,40 @@ export function describeNetworkState(name: string, makeState: (limits?: StateLim
         expect((await s.user('a'))?.away).toBeNull();
       });
 
+      it('changes a realname (SETNAME) as WHOIS, WHO masks and WHOWAS see it', async () => {
+        const s = await fresh();
+        await addUser(s, 1, 'a', { realname: 'Old Name' });
+        await s.setRealname(1, 'New Name: with colon');
+        expect((await s.user('A'))?.realname).toBe('New Name: with colon');
+        expect((await s.findUsers('new name*')).map((u) => u.nick)).toEqual(['a']);
+        expect(await s.findUsers('old*')).toEqual([]);
+        await s.claimNick(1, 'a2', T + 1);
+        expect((await s.whowas('a', 1))[0]?.realname).toBe('New Name: with colon');
+      });
+
+      it('changes the user@host of the registered user holding a nick (CHGHOST), answering the record before', async () => {
+        const s = await fresh();
+        await addUser(s, 1, 'Alice', { host: '10.0.0.1' });
+        await s.claimNick(2, 'pending', T);
+        const before = await s.setUserHost('ALICE', '~cloak', 'user/alice');
+        expect(before).toMatchObject({ clientId: 1, nick: 'Alice', user: '~Alice', host: '10.0.0.1' });
+        expect(await s.user('alice')).toMatchObject({ user: '~cloak', host: 'user/alice' });
+        expect((await s.findUsers('alice!~cloak@user/*')).map((u) => u.nick)).toEqual(['Alice']);
+        // A ban on the new mask now matches it.
+        await s.join(1, '#x', join);
+        await s.part(1, '#x');
+        await addUser(s, 3, 'op');
+        await s.join(3, '#x', join);
+        await s.applyModes(3, '#x', [{ adding: true, mode: 'b', param: '*!*@user/alice' }], modes);
+        expect(await s.join(1, '#x', join)).toEqual({ ok: false, reason: 'banned' });
+        expect(await s.setUserHost('pending', 'u', 'h')).toBeNull();
+        expect(await s.setUserHost('nobody', 'u', 'h')).toBeNull();
+      });
+
       it('ignores updates for a client that is not there', async () => {
         const s = await fresh();
         await s.setAway(9, 'x');
+        await s.setRealname(9, 'x');
         await s.setUserModes(9, 'i');
         await s.touch(9, T);
         expect(await s.counts()).toMatchObject({ users: 0, invisible: 0, unknown: 0 });
@@ -284,7 +315,7 @@ export function describeNetworkState(name: string, makeState: (limits?: StateLim
         await s.join(1, '#x', join);
         await s.join(2, '#x', join);
         await s.join(1, '#y', join);
-        expect(await s.removeUser(1, T + 1)).toEqual({ nick: 'a', channels: ['#x', '#y'] });
+        expect(await s.removeUser(1, T + 1)).toEqual({ nick: 'a', channels: ['#x', '#y'], registered: true });
         expect(await s.removeUser(1, T + 2)).toBeNull();
         expect(await s.channel('#y')).toBeNull();
         expect((await s.channel('#x'))?.memberCount).toBe(1);

@@ -3,7 +3,8 @@ local node, at, size = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local out = {}
 for _, id in ipairs(redis.call('SMEMBERS', P .. 'node:' .. node)) do
   local u, channels = removeUser(id, at, size)
-  if u then out[#out + 1] = { clientId = id, nick = u.nick, user = u.user, host = u.host, channels = channels } end
+  if u then out[#out + 1] = { clientId = id, nick = u.nick, user = u.user, host = u.host, channels = channels,
+    registered = u.registered == '1' } end
 end
 redis.call('DEL', P .. 'node:' .. node)
 redis.call('HDEL', P .. 'nodes', node)
