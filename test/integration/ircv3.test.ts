@@ -167,3 +167,43 @@ describe('draft/multiline', () => {
     expect(plain.lines().filter((l) => / PRIVMSG #verse /.test(l)).map((l) => l.replace(/^.* PRIVMSG #verse :/, ''))).toEqual(lines);
   });
 });
+
+describe('draft/multiline with labeled-response and server-time', () => {
+  it('answers a labeled multiline message with its echo batch, the label on its BATCH line, one time on every form', async () => {
+    server = await startIrcTestServer();
+    const caps = ['draft/multiline', 'batch', 'message-tags', 'labeled-response', 'echo-message', 'server-time'];
+    const sender = await rawWith(server.port, 'labeler', caps);
+    const fallback = await rawWith(server.port, 'fallback', ['message-tags', 'server-time']);
+    for (const c of [sender, fallback]) {
+      c.send('JOIN #lab');
+      await c.waitForLine(/ 366 \S+ #lab /);
+    }
+    await sender.waitForLine(/^:fallback!\S+ JOIN #lab/);
+    const from = wire(sender).length;
+    sender.send('@label=xyz;+draft/reply=m1 BATCH +b draft/multiline #lab', '@batch=b PRIVMSG #lab :one', '@batch=b;draft/multiline-concat PRIVMSG #lab :two', 'BATCH -b');
+    const open = await waitForWire(sender, / BATCH \+/, from);
+    const ref = / BATCH \+(\S+) /.exec(open)![1]!;
+    await waitForWire(sender, new RegExp(`BATCH -${ref}$`), from);
+    const echo = wire(sender).slice(from);
+    // No ACK for the BATCH + line, no wrapping batch: the echo is the answer.
+    expect(echo, echo.join("\n")).toHaveLength(4);
+    expect(echo[0]).toMatch(new RegExp(`^@label=xyz;time=(${isoTime});msgid=\\S+;\\+draft/reply=m1 :labeler!\\S+ BATCH \\+${ref} draft/multiline #lab$`));
+    const time = new RegExp(`time=(${isoTime})`).exec(echo[0]!)![1]!;
+    const got = [await waitForWire(fallback, /PRIVMSG #lab :one$/), await waitForWire(fallback, /PRIVMSG #lab :two$/)];
+    expect(got[0]).toMatch(new RegExp(`^@time=${time.replace(/\./g, '\\.')};msgid=\\S+;\\+draft/reply=m1 :labeler!\\S+ PRIVMSG #lab :one$`));
+    expect(got[1]).toBe(`@time=${time};+draft/reply=m1 ${got[1]!.slice(got[1]!.indexOf(':labeler!'))}`);
+  });
+});
+
+describe('labeled-response to oneself', () => {
+  it('labels the echo of a PRIVMSG a client sends itself, and not the copy it receives', async () => {
+    server = await startIrcTestServer();
+    const c = await rawWith(server.port, 'narcissus', ['labeled-response', 'batch', 'echo-message']);
+    const from = wire(c).length;
+    c.send('@label=self PRIVMSG narcissus :hi me');
+    await waitForWire(c, /label=self/, from);
+    await new Promise((r) => setTimeout(r, 100));
+    const got = wire(c).slice(from);
+    expect(got.toSorted()).toEqual([':narcissus!~narcissus@127.0.0.1 PRIVMSG narcissus :hi me', '@label=self :narcissus!~narcissus@127.0.0.1 PRIVMSG narcissus :hi me'].toSorted());
+  });
+});

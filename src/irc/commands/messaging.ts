@@ -117,6 +117,8 @@ function messageHandler(command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG'): Handler {
       return { tags, source, command, params: tagOnly ? [target] : [target, text] };
     };
     const onlyCap = tagOnly ? 'message-tags' : undefined;
+    // The echo shows the time the recipients see.
+    const time = new Date(ctx.now()).toISOString();
     for (const target of limitTargets(notice ? null : r, [...unique.values()], ctx.config.maxTargets)) {
       const to = await resolveTarget(ctx, client, target, fail);
       if (to === null) continue;
@@ -126,8 +128,8 @@ function messageHandler(command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG'): Handler {
         continue;
       }
       const message = messageTo(to.name);
-      r.send({ to: to.target, message, ...(onlyCap && { onlyCap }) });
-      if (echo) r.toSelf(message);
+      r.send({ to: to.target, message, time, ...(onlyCap && { onlyCap }) });
+      if (echo) r.send({ to: { kind: 'self' }, message, time });
       if (command === 'PRIVMSG' && to.away !== null) r.numeric(RPL_AWAY, to.name, to.away);
     }
     return r.outcome();

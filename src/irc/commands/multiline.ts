@@ -33,7 +33,8 @@ export const batch: Handler = async (ctx, client, msg) => {
     if (msg.params[1] !== BATCH_TYPE) return fail('UNKNOWN_TYPE', msg.params[1] ?? '*', 'Only draft/multiline batches can be sent');
     const target = msg.params[2];
     if (target === undefined || ref.length < 2) return fail('MULTILINE_INVALID', 'BATCH +ref draft/multiline needs a reference and a target');
-    client.batch = { ref: ref.slice(1), target, command: null, tags: relayedTags(client, msg) ?? {}, lines: [], bytes: 0, failed: false };
+    const label = msg.tags.label ?? null;
+    client.batch = { ref: ref.slice(1), target, command: null, tags: relayedTags(client, msg) ?? {}, lines: [], bytes: 0, failed: false, label };
     return r.outcome();
   }
   const open = client.batch;
@@ -96,20 +97,23 @@ async function deliver(
   const source = sourceOf(client);
   const msgid = ctx.newMsgid();
   const ref = ctx.newMsgid();
-  const withBatch = { cap: BATCH_TYPE, message: null };
+  // Every form of the message, and the echo, shows one time.
+  const time = new Date(ctx.now()).toISOString();
   const batchForm: IrcMessage[] = [
     { tags: { msgid, ...tags }, source, command: 'BATCH', params: [`+${ref}`, BATCH_TYPE, to.name] },
     ...lines.map((l): IrcMessage => ({ tags: l.concat ? { batch: ref, [CONCAT_TAG]: '' } : { batch: ref }, source, command, params: [to.name, l.text] })),
     { tags: {}, source, command: 'BATCH', params: [`-${ref}`] },
   ];
-  for (const message of batchForm) r.send({ to: to.target, message, onlyCap: BATCH_TYPE });
+  for (const message of batchForm) r.send({ to: to.target, message, onlyCap: BATCH_TYPE, time });
+  // The others get its lines one by one, blank ones left out: each with the message's
+  // client-only tags, the first with its msgid.
   let first = true;
   for (const l of lines) {
     if (l.text === '') continue;
-    const message: IrcMessage = { tags: first ? { msgid, ...tags } : {}, source, command, params: [to.name, l.text] };
+    const message: IrcMessage = { tags: first ? { msgid, ...tags } : { ...tags }, source, command, params: [to.name, l.text] };
     first = false;
-    r.send({ to: to.target, message, capVariant: withBatch });
+    r.send({ to: to.target, message, capVariant: { cap: BATCH_TYPE, message: null }, time });
   }
-  if (client.caps.has('echo-message')) for (const message of batchForm) r.toSelf(message);
+  if (client.caps.has('echo-message')) for (const message of batchForm) r.send({ to: { kind: 'self' }, message, time });
   return r.outcome();
 }

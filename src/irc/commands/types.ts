@@ -113,6 +113,8 @@ export interface OpenBatch {
   bytes: number;
   /** A limit was passed or a line was wrong: FAIL was said once, the rest is dropped at BATCH -. */
   failed: boolean;
+  /** The label of the BATCH + line (labeled-response): the whole message's answer carries it. */
+  label: string | null;
 }
 
 /** Where a message goes. Resolved by the session adapter when the outcome is applied. */
@@ -157,6 +159,12 @@ export interface Send {
    * JOIN of extended-join.
    */
   capVariant?: CapVariant;
+  /**
+   * Its server-time (ISO 8601), when one message reaches its recipients in several sends (a
+   * message and its echo, the lines of a multiline message) and all must show the same time;
+   * else the time it is delivered.
+   */
+  time?: string;
 }
 
 export interface CapVariant {

@@ -86,6 +86,12 @@ function withTag(line: string, tag: string): string {
 
 let nextBatch = 0;
 
+/** The reference of a BATCH message (`+ref` or `-ref`), or null for any other message. */
+function batchRef(sent: IrcMessage | SharedMessage): string | null {
+  const message = 'lines' in sent ? sent.message : sent;
+  return message.command === 'BATCH' ? (message.params[0] ?? null) : null;
+}
+
 /**
  * Sends what a labeled command answered (labeled-response): nothing is an ACK, one message
  * carries the label, more are one `labeled-response` batch whose BATCH line carries it.
@@ -102,6 +108,15 @@ export function sendLabeled(session: Session, label: string, replies: Array<IrcM
   if (replies.length === 1) {
     const line = withTag(lineOf(replies[0]!, caps).line, tag);
     return queue(session, line, Buffer.byteLength(line));
+  }
+  // One batch already (a multiline message's echo): the label goes on its BATCH line.
+  const ref = batchRef(replies[0]!);
+  if (ref !== null && ref.startsWith('+') && batchRef(replies[replies.length - 1]!) === `-${ref.slice(1)}`) {
+    for (let i = 0; i < replies.length; i++) {
+      const line = i === 0 ? withTag(lineOf(replies[i]!, caps).line, tag) : lineOf(replies[i]!, caps).line;
+      queue(session, line, Buffer.byteLength(line));
+    }
+    return;
   }
   const id = (nextBatch = (nextBatch + 1) % 2 ** 48).toString(36);
   const open = withTag(serializeMessage({ tags: {}, source: server, command: 'BATCH', params: [`+${id}`, 'labeled-response'] }), tag);

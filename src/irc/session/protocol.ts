@@ -83,7 +83,10 @@ function shownHost(ip: string): string {
  * maxTagBytes, and only ever sent back to it.
  */
 function labelOf(client: Client, msg: IrcMessage): string | null {
-  const label = msg.tags.label;
+  // A multiline message is answered at its BATCH -, with the label its BATCH + carried.
+  const multiline = msg.command.toUpperCase() === 'BATCH' && client.caps.has('draft/multiline');
+  const opening = multiline && msg.params[0]?.startsWith('+') === true;
+  const label = opening ? undefined : multiline && client.batch !== null ? (client.batch.label ?? undefined) : msg.tags.label;
   if (label === undefined || label === '' || !client.caps.has('labeled-response') || !client.caps.has('batch')) return null;
   return label;
 }

@@ -129,8 +129,8 @@ export class Router {
   deliver(from: Session, s: Send): void {
     const to = s.to;
     const plain = s.onlyCap === undefined && s.exceptCap === undefined && s.capVariant === undefined && from.client.account === null;
-    if (to.kind === 'self' && plain) return send(from, s.message);
-    const time = new Date(this.now()).toISOString();
+    if (to.kind === 'self' && plain && s.time === undefined) return send(from, s.message);
+    const time = s.time ?? new Date(this.now()).toISOString();
     const forms = plain ? {} : formsOf(from, s);
     const d = localDelivery(s.message, time, forms);
     if (to.kind === 'self') return sendTo(from, d);
@@ -138,7 +138,14 @@ export class Router {
     if (to.kind === 'client') {
       if (nodeOf(to.clientId) === this.nodeIndex) {
         const target = this.localSession(to.clientId);
-        if (target) sendTo(target, d);
+        // A message a client sends itself reaches it as any recipient, apart from the answer
+        // to its labeled command (the echo is that answer).
+        if (target === from && from.labeled !== null) {
+          const caught = from.labeled;
+          from.labeled = null;
+          sendTo(target, d);
+          from.labeled = caught;
+        } else if (target) sendTo(target, d);
       } else bus?.toClient(to.clientId, s.message, time, forms);
       return;
     }
