@@ -204,6 +204,6 @@ describe('labeled-response to oneself', () => {
     await waitForWire(c, /label=self/, from);
     await new Promise((r) => setTimeout(r, 100));
     const got = wire(c).slice(from);
-    expect(got.toSorted()).toEqual([':narcissus!~narcissus@127.0.0.1 PRIVMSG narcissus :hi me', '@label=self :narcissus!~narcissus@127.0.0.1 PRIVMSG narcissus :hi me'].toSorted());
+    expect([...got].sort()).toEqual([':narcissus!~narcissus@127.0.0.1 PRIVMSG narcissus :hi me', '@label=self :narcissus!~narcissus@127.0.0.1 PRIVMSG narcissus :hi me'].sort());
   });
 });
