@@ -28,6 +28,8 @@ export interface ClientSpec {
   channel: string | null;
   /** The server's port (with two nodes, the clients alternate between theirs). */
   port: number;
+  /** Capabilities to enable while registering (`server-time message-tags`); none when absent. */
+  caps?: string;
 }
 
 export interface StormRequest {
@@ -158,6 +160,7 @@ const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
 const COLON = 0x3a;
+const AT = 0x40;
 const privmsgBytes = Buffer.from('PRIVMSG ');
 
 interface LoadClient {
@@ -191,6 +194,12 @@ let currentRun: RunState | null = null;
 
 /** A PRIVMSG line (`:prefix PRIVMSG target :<sendUs> ...`): counted and timed; false if it is not one. */
 function takeDelivery(buf: Buffer, start: number, end: number, nowUs: number): boolean {
+  // Tags (server-time, msgid) come first when the client enabled them: skipped.
+  if (buf[start] === AT) {
+    const space = buf.indexOf(SPACE, start);
+    if (space === -1 || space >= end) return false;
+    start = space + 1;
+  }
   if (buf[start] !== COLON) return false;
   let i = start + 1;
   while (i < end && buf[i] !== SPACE) i += 1;
@@ -220,7 +229,9 @@ function takeDelivery(buf: Buffer, start: number, end: number, nowUs: number): b
 }
 
 /** Any other line: registration and join replies, PING, the watched client's QUIT. */
-function takeLine(c: LoadClient, line: string, nowUs: number): void {
+function takeLine(c: LoadClient, tagged: string, nowUs: number): void {
+  // Tags (server-time) come first when the client enabled them: skipped.
+  const line = tagged.charCodeAt(0) === AT ? tagged.slice(tagged.indexOf(' ') + 1) : tagged;
   if (line.startsWith('PING')) {
     c.socket.write(`PONG${line.slice(4)}\r\n`);
     return;
@@ -294,7 +305,9 @@ function openClient(spec: ClientSpec, settle: (failure: string | null) => void):
   const c: LoadClient = { spec, socket, partial: null, phase: 'registering', settle, errorCode: null, sendTimer: null };
   // Each send is one line: Nagle would hold it back behind an unACKed one and skew its time.
   socket.setNoDelay(true);
-  socket.on('connect', () => socket.write(`NICK ${spec.nick}\r\nUSER u 0 * :irc fan-out bench\r\n`));
+  const register = `NICK ${spec.nick}\r\nUSER u 0 * :irc fan-out bench\r\n`;
+  // CAP REQ holds registration open until CAP END, which follows in the same write.
+  socket.on('connect', () => socket.write(spec.caps ? `CAP REQ :${spec.caps}\r\n${register}CAP END\r\n` : register));
   socket.on('data', (chunk: Buffer) => clientOnData(c, chunk));
   socket.on('error', (err: NodeJS.ErrnoException) => {
     c.errorCode ??= err.code ?? 'UNKNOWN';

@@ -317,7 +317,7 @@ export class IrcBench {
   }
 
   /** A server of `kind` with the scenario's clients joined. */
-  private async openChat(kind: IrcKind, scenario: Scenario, o: PeerOptions = {}): Promise<Chat> {
+  private async openChat(kind: IrcKind, scenario: Scenario, o: PeerOptions = {}, caps?: string): Promise<Chat> {
     await this.loadProcesses();
     const busyBefore = await this.awaitQuiet();
     const server = await this.startServer(kind, o);
@@ -332,6 +332,7 @@ export class IrcBench {
         nick: `n${i}`,
         channel: `#c${Math.floor(i / perChannel)}`,
         port: server.ports[Math.floor(i / L) % server.ports.length]!,
+        ...(caps !== undefined && { caps }),
       }));
       const c = await this.connect(specs, maxPendingConnects);
       if (c.joined === 0) throw new Error(`no client joined (${JSON.stringify(c.failures)})`);
@@ -448,14 +449,17 @@ export class IrcBench {
     };
   }
 
-  /** One fan-out measurement: a fresh server of `kind`, the scenario's clients, one window. */
-  async measure(kind: IrcKind, scenario: Scenario): Promise<IrcFigures> {
-    return (await this.fanOut(kind, scenario, [])).figures;
+  /**
+   * One fan-out measurement: a fresh server of `kind`, the scenario's clients (each enabling
+   * `caps` when given), one window.
+   */
+  async measure(kind: IrcKind, scenario: Scenario, caps?: string): Promise<IrcFigures> {
+    return (await this.fanOut(kind, scenario, [], caps)).figures;
   }
 
   /** The same, with Node flags for the server, and the window's edges (for the profiler). */
-  private async fanOut(kind: IrcKind, scenario: Scenario, nodeFlags: string[]): Promise<{ figures: IrcFigures; window: ChatWindow['window'] }> {
-    const chat = await this.openChat(kind, scenario, { nodeFlags });
+  private async fanOut(kind: IrcKind, scenario: Scenario, nodeFlags: string[], caps?: string): Promise<{ figures: IrcFigures; window: ChatWindow['window'] }> {
+    const chat = await this.openChat(kind, scenario, { nodeFlags }, caps);
     let stop: StopResult | null = null;
     try {
       const w = await this.chatWindow(chat, this.settings.warmupMs, null);

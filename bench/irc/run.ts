@@ -32,7 +32,7 @@ import { parseFlags, wholeNumber } from '../lib/flags.js';
 import { describeMachine, pythonAvailable } from '../lib/machine.js';
 import { writeResults } from '../lib/resultsFile.js';
 import { cliScript } from '../lib/spawn.js';
-import { rotate } from '../lib/stats.js';
+import { median, rotate } from '../lib/stats.js';
 import { deathLine, idleLine, ircProfileText, ircTextReport, loginStormLine, neverReaderLine, registrationLine, runLine } from '../report/irc.js';
 import { defaultLogins, maxLogins, measureLoginStorm, wrongLoginsFor } from './loginStorm.js';
 import { IrcBench, offeredPerSecond, scenarios, type Settings } from './measure.js';
@@ -69,11 +69,33 @@ const deathName = 'node-death';
 const registrationName = 'registration';
 const idleName = 'idle';
 const loginStormName = 'login-storm';
-const extraNames = [neverReaderName, deathName, registrationName, idleName, loginStormName];
+const tagsName = 'tags';
+const extraNames = [neverReaderName, deathName, registrationName, idleName, loginStormName, tagsName];
+/** What every client enables in the `tags` measurement: each delivery then carries `@time=...;msgid=...`. */
+const taggedCaps = 'server-time message-tags';
 /** The never-reader's load: the busy single channel. */
 const neverReaderScenario = scenarios[0]!;
 /** How long the never-reader is given to be dropped: InspIRCd's 1 MiB at ~40 KB/s of lines takes ~30 s. */
 const neverReaderHoldMs = 60_000;
+/** The tags measurement's load: the busy single channel. */
+const tagsScenario = scenarios[0]!;
+/** How much more server CPU per delivery tags and server-time may cost (issue 19): 10 %. */
+const tagsCpuTarget = 1.1;
+
+/** Server CPU per delivery of plain and tagged clients (medians), their ratio and the verdict. */
+function tagsSummary(plain: IrcFigures[], tagged: IrcFigures[]): string {
+  const usPerDelivery = (fs: IrcFigures[]): number => median(fs.map((f) => (1000 * f.serverCpuMs) / f.deliveries));
+  const perSecond = (fs: IrcFigures[]): number => median(fs.map((f) => f.perSecond));
+  const a = usPerDelivery(plain);
+  const b = usPerDelivery(tagged);
+  return (
+    `tags (${tagsScenario.name}, ours, medians of ${plain.length}/${tagged.length}; plain is the baseline, run alongside): ` +
+    `plain ${a.toFixed(2)} µs/delivery at ${perSecond(plain).toFixed(0)}/s, ` +
+    `server-time + message-tags ${b.toFixed(2)} µs/delivery at ${perSecond(tagged).toFixed(0)}/s: ` +
+    `×${(b / a).toFixed(3)} (target ≤ ×${tagsCpuTarget}: ${b / a <= tagsCpuTarget ? 'PASS' : 'MISS'})`
+  );
+}
+
 /** The login storm's load: the busy single channel too. */
 const loginStormScenario = scenarios[0]!;
 
@@ -217,6 +239,7 @@ async function main(): Promise<void> {
   const deaths: IrcDeathRun[] = [];
   const loginStorms: IrcLoginStormRun[] = [];
   const profile: string[] = [];
+  const tagRuns: Record<'plain' | 'tagged', IrcFigures[]> = { plain: [], tagged: [] };
   /** One measurement that may fail: its line as it ends, or a note. */
   const attempt = async <F>(tag: string, what: string, measureOne: () => Promise<F>, line: (f: F) => string, into: F[]): Promise<void> => {
     try {
@@ -252,6 +275,14 @@ async function main(): Promise<void> {
       if (chosen(loginStormName)) {
         await attempt(tag, `${loginStormName} ${labels.ours}`, () => measureLoginStorm(bench, loginStormScenario, { logins: flags.logins }), (r) => loginStormLine(tag, r), loginStorms);
       }
+      if (chosen(tagsName)) {
+        // Plain and tagged alternate (which goes first too), so the machine's drift hits both alike.
+        const order = run % 2 === 1 ? (['plain', 'tagged'] as const) : (['tagged', 'plain'] as const);
+        for (const form of order) {
+          const caps = form === 'tagged' ? taggedCaps : undefined;
+          await attempt(tag, `${tagsName} ${form}`, () => bench.measure('ours', tagsScenario, caps), (f) => `${runLine(tag, f)}  [${form}]`, tagRuns[form]);
+        }
+      }
     }
     if (redisServer !== null && chosen(deathName)) {
       for (let run = 1; run <= settings.runs; run += 1) {
@@ -278,6 +309,7 @@ async function main(): Promise<void> {
   } finally {
     await bench.close();
   }
+  if (tagRuns.plain.length > 0 && tagRuns.tagged.length > 0) log(tagsSummary(tagRuns.plain, tagRuns.tagged));
   if (bench.quietWaitedMs > 0) notes.push(`Waited ${(bench.quietWaitedMs / 1000).toFixed(0)} s in all for other processes to leave the machine quiet.`);
   const elapsedS = (Date.now() - started) / 1000;
   const results: IrcResults = {

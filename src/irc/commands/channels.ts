@@ -16,6 +16,7 @@ import {
   ERR_CHANOPRIVSNEEDED,
   ERR_INVITEONLYCHAN,
   ERR_NOSUCHCHANNEL,
+  ERR_NEEDMOREPARAMS,
   ERR_NOSUCHNICK,
   ERR_NOTONCHANNEL,
   ERR_TOOMANYCHANNELS,
@@ -79,16 +80,18 @@ async function isMember(ctx: CommandContext, client: Client, channel: string): P
  * otherwise; each nick with its prefixes (all with multi-prefix, else the highest). A
  * non-member does not see +i members.
  */
-function namesReplies(r: Reply, ctx: CommandContext, client: Client, channel: ChannelRecord, members: Member[], member: boolean): void {
+function namesReplies(r: Reply, ctx: CommandContext, client: Client, channel: ChannelRecord, members: Member[], member: boolean, end = true): void {
   const symbol = isSecret(channel) ? '@' : '=';
   const multi = client.caps.has('multi-prefix');
+  // userhost-in-names: nick!user@host instead of the nick.
+  const full = client.caps.has('userhost-in-names');
   const names = members
     .filter((m) => member || !m.user.modes.includes('i'))
-    .map((m) => prefixOf(m, multi) + m.user.nick);
+    .map((m) => prefixOf(m, multi) + (full ? `${m.user.nick}!${m.user.user}@${m.user.host}` : m.user.nick));
   for (const line of packTrailing(ctx, client, RPL_NAMREPLY, [symbol, channel.name], names)) {
     r.numeric(RPL_NAMREPLY, symbol, channel.name, line);
   }
-  r.numeric(RPL_ENDOFNAMES, channel.name, 'End of /NAMES list');
+  if (end) r.numeric(RPL_ENDOFNAMES, channel.name, 'End of /NAMES list');
 }
 
 function topicReplies(r: Reply, channel: ChannelRecord): void {
@@ -213,8 +216,9 @@ export async function topic(ctx: CommandContext, client: Client, msg: IrcMessage
 }
 
 /**
- * NAMES [<#channel>{,<#channel>}]: per channel 353 lines and 366; a channel that does not
- * exist, or is +s and the client is not in it, gets only the 366. Without a parameter, only
+ * NAMES [<#channel>{,<#channel>}]: the 353 lines of each channel, then one 366 naming what was
+ * asked (`#a,#b`: one end for the whole list, as Ergo and irctest expect); a channel that does
+ * not exist, or is +s and the client is not in it, has no 353. Without a parameter, only
  * `366 * :End of /NAMES list` (listing every channel is what LIST is for).
  */
 export async function names(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
@@ -224,13 +228,9 @@ export async function names(ctx: CommandContext, client: Client, msg: IrcMessage
   for (const name of list) {
     const channel = await ctx.state.channel(name);
     const member = channel !== null && (await isMember(ctx, client, name));
-    if (channel && (member || !isSecret(channel))) {
-      namesReplies(r, ctx, client, channel, await ctx.state.members(name), member);
-    } else {
-      r.numeric(RPL_ENDOFNAMES, name, 'End of /NAMES list');
-    }
+    if (channel && (member || !isSecret(channel))) namesReplies(r, ctx, client, channel, await ctx.state.members(name), member, false);
   }
-  return r.outcome();
+  return r.numeric(RPL_ENDOFNAMES, list.join(','), 'End of /NAMES list').outcome();
 }
 
 /**
@@ -255,16 +255,26 @@ export async function list(ctx: CommandContext, client: Client, msg: IrcMessage)
 }
 
 /**
- * KICK <#channel> <nick>{,<nick>} [:reason]: up to MAXTARGETS nicks (407 for the rest); per
+ * KICK <#channel>{,<#channel>} <nick>{,<nick>} [:reason]: one channel and up to MAXTARGETS nicks
+ * (407 for the rest), or as many channels as nicks, paired (RFC 2812; 461 otherwise); per
  * nick 403, 442, 482, 401 (no such nick), 441 (not in the channel), or the KICK seen by the
  * channel and the kicked. The reason (default: the kicker's nick) is cut to KICKLEN.
  */
 export async function kick(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
   const r = new Reply(ctx, client);
-  const name = msg.params[0] ?? '';
   const given = msg.params[2] ?? '';
   const reason = cut(given === '' ? (client.nick ?? '') : given, ctx.config.kickLength);
-  for (const nick of limitTargets(r, commaList(msg.params[1]), ctx.config.maxTargets)) {
+  const channels = commaList(msg.params[0]);
+  const nicks = limitTargets(r, commaList(msg.params[1]), ctx.config.maxTargets);
+  // RFC 2812: one channel and several nicks, or as many channels as nicks, taken in pairs.
+  if (channels.length === 0 || (channels.length > 1 && channels.length !== commaList(msg.params[1]).length)) {
+    return r.numeric(ERR_NEEDMOREPARAMS, 'KICK', 'Give one channel, or one channel per nick').outcome();
+  }
+  /** Channels whose refusal (no such channel, not an operator) was said: once each. */
+  const refused = new Set<string>();
+  for (const [i, nick] of nicks.entries()) {
+    const name = channels.length === 1 ? channels[0]! : channels[i]!;
+    if (refused.has(fold(name))) continue;
     const result = await ctx.state.kick(client.id, name, nick);
     if (result.ok) {
       r.toChannels([fold(result.channel)], from(sourceOf(client), 'KICK', result.channel, result.target.nick, reason), {
@@ -277,7 +287,7 @@ export async function kick(ctx: CommandContext, client: Client, msg: IrcMessage)
     } else if (result.reason !== 'alreadyOn') {
       // The channel or the kicker's rights are wrong: the same for every nick, so say it once.
       channelRefusal(r, result.reason, name);
-      break;
+      refused.add(fold(name));
     }
   }
   return r.outcome();

@@ -33,6 +33,7 @@ export const supportedCaps: readonly string[] = [
   'sasl',
   'server-time',
   'setname',
+  'userhost-in-names',
 ];
 
 /**

@@ -202,7 +202,9 @@ function isSelf(client: Client, u: UserRecord): boolean {
 
 /**
  * WHO <#channel | mask> [o]: 352 per visible user, then 315. `o` asks for operators (+o) only,
- * of the channel or of the users the mask matches. `0` means `*`. WHOX (`%` fields) is not supported.
+ * of the channel or of the users the mask matches. `0` means `*`. A +i user is visible to
+ * those who share a channel with it, and to a WHO naming its nick exactly. WHOX (`%` fields)
+ * is not supported.
  */
 export async function who(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
   const r = new Reply(ctx, client);
@@ -228,8 +230,10 @@ export async function who(ctx: CommandContext, client: Client, msg: IrcMessage):
   } else {
     const users = (await ctx.state.findUsers(mask)).filter((u) => !operatorsOnly || u.modes.includes('o'));
     const mine = await channelsOfSelf(ctx, client);
+    // +i hides a user from masks, not from someone who names it exactly (as WHOIS does not).
+    const exact = !/[*?]/.test(mask);
     for (const u of users) {
-      let visible = isSelf(client, u) || !isInvisible(u);
+      let visible = exact || isSelf(client, u) || !isInvisible(u);
       if (!visible) {
         const theirs = await ctx.state.channelsOf(u.nick);
         visible = theirs.some((c) => mine.has(fold(c.name)));

@@ -13,6 +13,7 @@ import {
   ERR_ALREADYREGISTERED,
   ERR_ERRONEUSNICKNAME,
   ERR_INVALIDCAPCMD,
+  ERR_NEEDMOREPARAMS,
   ERR_NICKNAMEINUSE,
   ERR_NONICKNAMEGIVEN,
   ERR_PASSWDMISMATCH,
@@ -180,6 +181,8 @@ export async function nick(ctx: CommandContext, client: Client, msg: IrcMessage)
 export function user(ctx: CommandContext, client: Client, msg: IrcMessage): Outcome {
   const r = new Reply(ctx, client);
   if (client.registered) return r.numeric(ERR_ALREADYREGISTERED, 'You may not reregister').outcome();
+  // An empty realname (`USER u 0 * :`) is a missing parameter, as the modern spec says.
+  if ((msg.params[3] ?? '') === '') return r.numeric(ERR_NEEDMOREPARAMS, 'USER', 'Not enough parameters').outcome();
   // With four params the parser cannot give an empty username (only a trailing param is).
   const clean = (msg.params[0] ?? '').replace(usernameDrop, '').slice(0, USER_LENGTH - 1);
   // A username of nothing but dropped characters still needs a name in nick!user@host.

@@ -250,6 +250,23 @@ describe('NAMES', () => {
     expect((await h.run(bob, 'NAMES #a')).to(bob)[0]).toBe(':irc.test 353 bob = #a carol');
   });
 
+  it('answers several channels with their 353s and one 366 naming the list; nick!user@host with userhost-in-names', async () => {
+    const h = harness();
+    const alice = await h.register('alice', { caps: ['userhost-in-names'] });
+    const bob = await h.register('bob');
+    await h.run(alice, 'JOIN #a,#b');
+    await h.run(bob, 'JOIN #b');
+    expect((await h.run(bob, 'NAMES #a,#none,#b')).to(bob)).toEqual([
+      ':irc.test 353 bob = #a @alice',
+      ':irc.test 353 bob = #b :@alice bob',
+      ':irc.test 366 bob #a,#none,#b :End of /NAMES list',
+    ]);
+    expect((await h.run(alice, 'NAMES #b')).to(alice)).toEqual([
+      ':irc.test 353 alice = #b :@alice!~alice@10.0.0.1 bob!~bob@10.0.0.2',
+      ':irc.test 366 alice #b :End of /NAMES list',
+    ]);
+  });
+
   it('answers only 366 for no such channel, or for no parameter', async () => {
     const { h, alice } = await pair();
     expect((await h.run(alice, 'NAMES #none')).lines).toEqual(['alice <- :irc.test 366 alice #none :End of /NAMES list']);
@@ -332,6 +349,25 @@ describe('KICK', () => {
       ':alice!~alice@10.0.0.1 KICK #a b2 :alice',
     ]);
     expect(h.state.membership('#a', 'b3')).not.toBeNull();
+  });
+
+  it('pairs as many channels as nicks (RFC 2812), one KICK each, and refuses other counts with 461', async () => {
+    const h = harness();
+    const alice = await h.register('alice');
+    await h.run(alice, 'JOIN #a,#b');
+    const bob = await h.register('bob');
+    const carol = await h.register('carol');
+    await h.run(bob, 'JOIN #a,#b');
+    await h.run(carol, 'JOIN #a,#b');
+    const r = await h.run(alice, 'KICK #a,#b bob,carol :out');
+    expect(r.to(alice)).toEqual([':alice!~alice@10.0.0.1 KICK #a bob :out', ':alice!~alice@10.0.0.1 KICK #b carol :out']);
+    expect(h.state.membership('#a', 'carol')).not.toBeNull();
+    expect(h.state.membership('#b', 'bob')).not.toBeNull();
+    expect((await h.run(alice, 'KICK #a,#b carol')).to(alice)).toEqual([':irc.test 461 alice KICK :Give one channel, or one channel per nick']);
+    // Both nicks, each its own KICK, when one channel is named twice.
+    await h.run(bob, 'JOIN #a');
+    const twice = await h.run(alice, 'KICK #a,#a bob,carol :bye');
+    expect(twice.to(alice)).toEqual([':alice!~alice@10.0.0.1 KICK #a bob :bye', ':alice!~alice@10.0.0.1 KICK #a carol :bye']);
   });
 });
 

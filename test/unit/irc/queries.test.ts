@@ -38,7 +38,7 @@ describe('WHO', () => {
     expect((await h.run(alice, 'WHO #p')).commands(alice)).toEqual(['352', '352', '315']);
   });
 
-  it('matches a mask against nicks, hosts and realnames, hiding +i users who share no channel', async () => {
+  it('matches a mask against nicks, hosts and realnames, hiding +i users who share no channel from masks', async () => {
     const h = harness();
     const alice = await h.register('alice', { ip: '192.0.2.1' });
     const bob = await h.register('bob', { ip: '192.0.2.2', realname: 'Bobby' });
@@ -50,11 +50,13 @@ describe('WHO', () => {
       ':irc.test 315 alice 192.0.2.* :End of WHO list',
     ]);
     expect((await h.run(alice, 'WHO bobby')).commands(alice)).toEqual(['352', '315']);
-    expect((await h.run(alice, 'WHO carol')).commands(alice)).toEqual(['315']);
+    expect((await h.run(alice, 'WHO car*')).commands(alice)).toEqual(['315']);
+    // Named exactly, an invisible user is shown (as WHOIS shows it).
+    expect((await h.run(alice, 'WHO carol')).commands(alice)).toEqual(['352', '315']);
     expect((await h.run(carol, 'WHO carol')).commands(carol)).toEqual(['352', '315']);
     await h.run(alice, 'JOIN #x');
     await h.run(carol, 'JOIN #x');
-    expect((await h.run(alice, 'WHO CAROL')).commands(alice)).toEqual(['352', '315']);
+    expect((await h.run(alice, 'WHO CAR*')).commands(alice)).toEqual(['352', '315']);
     expect((await h.run(bob, 'WHO *')).commands(bob)).toEqual(['352', '352', '315']);
   });
 

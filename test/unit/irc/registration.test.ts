@@ -50,7 +50,7 @@ describe('CAP', () => {
     const h = harness();
     const c = h.connect();
     const r = await h.run(c, 'CAP LS');
-    expect(r.lines).toEqual(['#1 <- :irc.test CAP * LS :account-notify account-tag away-notify batch cap-notify chghost draft/account-registration draft/multiline echo-message extended-join extended-monitor invite-notify labeled-response message-tags multi-prefix sasl server-time setname']);
+    expect(r.lines).toEqual(['#1 <- :irc.test CAP * LS :account-notify account-tag away-notify batch cap-notify chghost draft/account-registration draft/multiline echo-message extended-join extended-monitor invite-notify labeled-response message-tags multi-prefix sasl server-time setname userhost-in-names']);
     expect(r.effects).toEqual([{ type: 'irc.capHeld' }]);
     expect(c.capVersion).toBe(0);
   });
@@ -272,10 +272,14 @@ describe('USER', () => {
     expect(d.user).toBe('~user');
   });
 
-  it('needs four parameters', async () => {
+  it('needs four parameters, the realname not empty', async () => {
     const h = harness();
     const c = h.connect();
     expect((await h.run(c, 'USER bob 0 *')).lines).toEqual(['#1 <- :irc.test 461 * USER :Not enough parameters']);
+    const empty = await h.run(c, 'USER bob 0 * :');
+    expect(empty.lines).toEqual(['#1 <- :irc.test 461 * USER :Not enough parameters']);
+    expect(empty.effects).toEqual([]);
+    expect(c.user).toBeNull();
   });
 
   it('is refused with 462 after registration', async () => {
