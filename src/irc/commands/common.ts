@@ -58,8 +58,11 @@ export const KEY_LENGTH = 23;
  */
 export const MAX_PARAM_MODES = 4;
 
-/** User modes (004): +i hides a user from WHO and NAMES, +o an operator, +w receives WALLOPS. */
-export const USER_MODES = 'iow';
+/**
+ * User modes (004): +B a bot (IRCv3 bot-mode: WHOIS 335, WHO flag B, a `bot` tag on what it
+ * says), +i hides a user from WHO and NAMES, +o an operator, +w receives WALLOPS.
+ */
+export const USER_MODES = 'Biow';
 
 /** Channel modes (004), and the ones that take a parameter. ISUPPORT CHANMODES says the same. */
 export const CHANNEL_MODES = 'biklmnostv';

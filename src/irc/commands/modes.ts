@@ -207,9 +207,10 @@ async function userMode(ctx: CommandContext, client: Client, msg: IrcMessage, ta
   let unknown = false;
   for (const letter of modestring) {
     if (letter === '+' || letter === '-') adding = letter === '+';
-    // ±i and ±w are the user's to set; -o drops operator status, +o is ignored (only OPER gives it).
+    // ±i, ±w and ±B (a bot) are the user's to set; -o drops operator status, +o is ignored
+    // (only OPER gives it).
     else if (letter === 'o' && adding) continue;
-    else if (letter !== 'i' && letter !== 'w' && letter !== 'o') unknown = true;
+    else if (letter !== 'i' && letter !== 'w' && letter !== 'o' && letter !== 'B') unknown = true;
     else if (client.modes.has(letter) !== adding) {
       client.modes = adding ? withMember(client.modes, letter) : withoutMember(client.modes, letter);
       applied.push({ adding, mode: letter });

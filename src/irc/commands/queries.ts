@@ -36,7 +36,10 @@ import {
   RPL_UNAWAY,
   RPL_USERHOST,
   RPL_VERSION,
+  RPL_INFO,
+  RPL_ENDOFINFO,
   RPL_WHOISACCOUNT,
+  RPL_WHOISBOT,
   RPL_WHOISOPERATOR,
   RPL_WHOISCHANNELS,
   RPL_WHOISIDLE,
@@ -44,6 +47,7 @@ import {
   RPL_WHOISSERVER,
   RPL_WHOISUSER,
   RPL_WHOREPLY,
+  RPL_WHOSPCRPL,
   RPL_WHOWASUSER,
 } from '../wire/numerics.js';
 import type { UserRecord } from '../state/networkState.js';
@@ -89,6 +93,7 @@ export function isupportTokens(config: IrcConfig): string[] {
   const n = config.maxTargets;
   return [
     `AWAYLEN=${config.awayLength}`,
+    'BOT=B',
     `CASEMAPPING=${caseMapping}`,
     `CHANLIMIT=#:${config.maxChannelsPerClient}`,
     'CHANMODES=b,k,l,imnst',
@@ -110,6 +115,7 @@ export function isupportTokens(config: IrcConfig): string[] {
     `TARGMAX=JOIN:,KICK:${n},LIST:,NAMES:,NOTICE:${n},PART:,PRIVMSG:${n},WHOIS:${n},WHOWAS:${n}`,
     `TOPICLEN=${config.topicLength}`,
     `USERLEN=${USER_LENGTH}`,
+    'WHOX',
   ];
 }
 
@@ -200,21 +206,59 @@ function isSelf(client: Client, u: UserRecord): boolean {
 
 // ---- Handlers ----
 
+/** WHOX's field letters, in the order the reply gives them (ircv3 whox). */
+const WHOX_FIELDS = 'tcuihsnfdlaor';
+
+/**
+ * What a WHOX request (`%<fields>[,<token>]`) asks for: the known field letters in reply order,
+ * each once, and the token (up to 3 digits; `0` when none or not a number).
+ */
+function whoxRequest(spec: string): { fields: string[]; token: string } {
+  const comma = spec.indexOf(',');
+  const letters = comma === -1 ? spec : spec.slice(0, comma);
+  const token = comma === -1 ? '' : spec.slice(comma + 1);
+  return { fields: [...WHOX_FIELDS].filter((f) => letters.includes(f)), token: /^\d{1,3}$/.test(token) ? token : '0' };
+}
+
 /**
  * WHO <#channel | mask> [o]: 352 per visible user, then 315. `o` asks for operators (+o) only,
  * of the channel or of the users the mask matches. `0` means `*`. A +i user is visible to
- * those who share a channel with it, and to a WHO naming its nick exactly. WHOX (`%` fields)
- * is not supported.
+ * those who share a channel with it, and to a WHO naming its nick exactly. WHOX
+ * (`WHO <mask> [o]%<fields>[,<token>]`): a 354 per user with the fields asked for, in the
+ * order t c u i h s n f d l a o r (the IP is the host: there are no lookups; the op level n/a).
  */
 export async function who(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
   const r = new Reply(ctx, client);
   const param = msg.params[0] ?? '*';
   const mask = param === '0' ? '*' : param;
-  const operatorsOnly = (msg.params[1] ?? '').includes('o');
+  const options = msg.params[1] ?? '';
+  const percent = options.indexOf('%');
+  const operatorsOnly = (percent === -1 ? options : options.slice(0, percent)).includes('o');
+  const whox = percent === -1 ? null : whoxRequest(options.slice(percent + 1));
   const multi = client.caps.has('multi-prefix');
+  const now = ctx.now();
   const whoReply = (channel: string, u: UserRecord, prefix: string): void => {
-    const flags = (u.away !== null ? 'G' : 'H') + (u.modes.includes('o') ? '*' : '') + prefix;
-    r.numeric(RPL_WHOREPLY, channel, u.user, hostParam(u.host), u.server, u.nick, flags, `0 ${u.realname}`);
+    const flags = (u.away !== null ? 'G' : 'H') + (u.modes.includes('o') ? '*' : '') + (u.modes.includes('B') ? 'B' : '') + prefix;
+    if (whox === null) {
+      r.numeric(RPL_WHOREPLY, channel, u.user, hostParam(u.host), u.server, u.nick, flags, `0 ${u.realname}`);
+      return;
+    }
+    const field: Record<string, () => string> = {
+      t: () => whox.token,
+      c: () => channel,
+      u: () => u.user,
+      i: () => hostParam(u.host),
+      h: () => hostParam(u.host),
+      s: () => u.server,
+      n: () => u.nick,
+      f: () => flags,
+      d: () => '0',
+      l: () => String(Math.max(0, Math.floor((now - u.lastActiveAt) / 1000))),
+      a: () => u.account ?? '0',
+      o: () => 'n/a',
+      r: () => u.realname,
+    };
+    r.numeric(RPL_WHOSPCRPL, ...whox.fields.map((f) => field[f]!()));
   };
   if (isChannelName(mask)) {
     const channel = await ctx.state.channel(mask);
@@ -276,6 +320,7 @@ export async function whois(ctx: CommandContext, client: Client, msg: IrcMessage
     r.numeric(RPL_WHOISSERVER, u.nick, u.server, serverInfo(ctx));
     if (u.away !== null) r.numeric(RPL_AWAY, u.nick, u.away);
     if (u.modes.includes('o')) r.numeric(RPL_WHOISOPERATOR, u.nick, 'is an IRC operator');
+    if (u.modes.includes('B')) r.numeric(RPL_WHOISBOT, u.nick, 'is a bot');
     if (u.account !== null) r.numeric(RPL_WHOISACCOUNT, u.nick, u.account, 'is logged in as');
     if (u.tls) r.numeric(RPL_WHOISSECURE, u.nick, 'is using a secure connection');
     const idle = Math.max(0, Math.floor((now - u.lastActiveAt) / 1000));
@@ -334,6 +379,21 @@ export function version(ctx: CommandContext, client: Client, msg: IrcMessage): O
   r.numeric(RPL_VERSION, ctx.version, ctx.config.serverName, ctx.config.network);
   isupportReplies(ctx, client, r);
   return r.outcome();
+}
+
+/** INFO [server]: 371 lines saying what this server is and where to read more, then 374. */
+export function info(ctx: CommandContext, client: Client, msg: IrcMessage): Outcome {
+  const r = new Reply(ctx, client);
+  if (!isThisServer(ctx, r, msg.params[0])) return r.outcome();
+  for (const line of [
+    `${ctx.version}: an IRC server whose every connection is an explicit XState state machine.`,
+    'One process, or many nodes of one network on Redis; accounts in SQLite or PostgreSQL.',
+    `Running since ${new Date(ctx.createdAt).toUTCString()}.`,
+    'How it works and what it supports: the README and docs/irc.md of xstate-tcp-chat. HELP lists the commands.',
+  ]) {
+    r.numeric(RPL_INFO, line);
+  }
+  return r.numeric(RPL_ENDOFINFO, 'End of /INFO list').outcome();
 }
 
 /** TIME [server]: 391 with the server's time, human-readable (UTC). */

@@ -42,11 +42,15 @@ export const RPL_INVITING = '341';
 export const RPL_VERSION = '351';
 export const RPL_WHOREPLY = '352';
 export const RPL_NAMREPLY = '353';
+/** WHOX's reply: the fields asked for, in the spec's order. */
+export const RPL_WHOSPCRPL = '354';
 export const RPL_ENDOFNAMES = '366';
 export const RPL_BANLIST = '367';
 export const RPL_ENDOFBANLIST = '368';
 export const RPL_ENDOFWHOWAS = '369';
+export const RPL_INFO = '371';
 export const RPL_MOTD = '372';
+export const RPL_ENDOFINFO = '374';
 export const RPL_MOTDSTART = '375';
 export const RPL_ENDOFMOTD = '376';
 export const RPL_TIME = '391';
@@ -110,6 +114,8 @@ export const RPL_SASLMECHS = '908';
 
 // Operators.
 export const RPL_WHOISOPERATOR = '313';
+/** WHOIS: the user has the bot mode (+B, IRCv3 bot-mode). */
+export const RPL_WHOISBOT = '335';
 export const RPL_YOUREOPER = '381';
 export const RPL_REHASHING = '382';
 export const ERR_YOUREBANNEDCREEP = '465';

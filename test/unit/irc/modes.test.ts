@@ -199,3 +199,18 @@ describe('user MODE', () => {
     expect((await h.run(alice, 'MODE ghost')).lines).toEqual(['alice <- :irc.test 401 alice ghost :No such nick/channel']);
   });
 });
+
+describe('bot mode (+B)', () => {
+  it('is the user\'s to set; WHOIS says 335, WHO flags B, and what the bot says carries a bot tag', async () => {
+    const h = harness();
+    const bot = await h.register('beep', { caps: ['echo-message'] });
+    const user = await h.register('user', { caps: ['message-tags'] });
+    expect((await h.run(bot, 'MODE beep +B')).to(bot)).toEqual([':beep!~beep@10.0.0.1 MODE beep +B']);
+    expect((await h.run(user, 'WHOIS beep')).to(user)).toContain(':irc.test 335 user beep :is a bot');
+    expect((await h.run(user, 'WHO beep')).to(user)[0]).toMatch(/ beep HB :0 /);
+    const said = await h.run(bot, 'PRIVMSG user :beep boop');
+    expect(said.to(user)).toEqual(['@msgid=msg1;bot :beep!~beep@10.0.0.1 PRIVMSG user :beep boop']);
+    expect((await h.run(bot, 'MODE beep -B')).to(bot)).toEqual([':beep!~beep@10.0.0.1 MODE beep -B']);
+    expect((await h.run(user, 'WHOIS beep')).commands(user)).not.toContain('335');
+  });
+});

@@ -67,6 +67,34 @@ describe('WHO', () => {
   });
 });
 
+describe('WHOX', () => {
+  it('answers 354 with the fields asked for, in the spec\'s order whatever the order asked, and the token', async () => {
+    const h = harness();
+    const alice = await h.register('alice', { ip: '192.0.2.1' });
+    const bob = await h.register('bob', { ip: '192.0.2.2', realname: 'Bob Real' });
+    await h.run(bob, 'JOIN #x');
+    h.clock.now += 7_000;
+    const r = await h.run(alice, 'WHO bob %rolaidfnshuct,42');
+    expect(r.to(alice)).toEqual([
+      ':irc.test 354 alice 42 * ~bob 192.0.2.2 192.0.2.2 irc.test bob H 0 7 0 n/a :Bob Real',
+      ':irc.test 315 alice bob :End of WHO list',
+    ]);
+    // In a channel: its name and the member's prefix; the account once logged in.
+    const inChannel = await h.run(bob, 'WHO #x %cnfa');
+    expect(inChannel.to(bob)[0]).toBe(':irc.test 354 bob #x bob H@ 0');
+    // No token or a bad one is 0; unknown letters are ignored.
+    expect((await h.run(alice, 'WHO bob %tnZ,abc')).to(alice)[0]).toBe(':irc.test 354 alice 0 bob');
+    // Operators only, WHOX or not.
+    expect((await h.run(alice, 'WHO bob o%n')).commands(alice)).toEqual(['315']);
+  });
+
+  it('is advertised in ISUPPORT', async () => {
+    const h = harness();
+    const alice = await h.register('alice');
+    expect((await h.run(alice, 'VERSION')).to(alice).some((l) => / WHOX( |$)/.test(l))).toBe(true);
+  });
+});
+
 describe('WHOIS', () => {
   it('answers 311, 319, 312, 301, 671, 317 and 318', async () => {
     const h = harness();
@@ -194,10 +222,20 @@ describe('VERSION, TIME, LUSERS, MOTD', () => {
     expect(r.commands(alice)).toEqual(['351', '005', '005']);
   });
 
+  it('INFO answers 371 lines about the server, then 374', async () => {
+    const h = harness();
+    const alice = await h.register('alice');
+    const r = await h.run(alice, 'INFO');
+    const commands = r.commands(alice);
+    expect(commands.at(-1)).toBe('374');
+    expect(new Set(commands.slice(0, -1))).toEqual(new Set(['371']));
+    expect(r.to(alice)[0]).toMatch(/^:irc\.test 371 alice :test-1\.0: /);
+  });
+
   it('answers 402 for another server', async () => {
     const h = harness();
     const alice = await h.register('alice');
-    for (const cmd of ['VERSION', 'TIME', 'MOTD']) {
+    for (const cmd of ['VERSION', 'TIME', 'MOTD', 'INFO']) {
       expect((await h.run(alice, `${cmd} other.server`)).lines).toEqual(['alice <- :irc.test 402 alice other.server :No such server']);
     }
     expect((await h.run(alice, 'TIME irc.test')).commands(alice)).toEqual(['391']);
