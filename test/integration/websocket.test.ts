@@ -73,7 +73,8 @@ describe('IRC over WebSocket', () => {
     await web.waitForLine(/^:webby!\S+ JOIN #both$/);
     await fw.join('#both');
     await web.waitForLine(/^:tcpy!~tcpy@127\.0\.0\.1 JOIN #both$/);
-    expect(fw.received().find((l) => / 353 /.test(l))).toMatch(/ 353 tcpy = #both :@webby tcpy$/);
+    // irc-framework enables userhost-in-names: each name is nick!user@host.
+    expect(fw.received().find((l) => / 353 /.test(l))).toMatch(/ 353 tcpy = #both :@webby!~webby@127\.0\.0\.1 tcpy!~?tcpy@127\.0\.0\.1$/);
 
     web.send('PRIVMSG #both :hello from a browser');
     const got = await fw.waitFor('message', (e) => e.message === 'hello from a browser');

@@ -38,7 +38,8 @@ describe('WebSocket clients on a network of nodes', () => {
     await far.join('#across');
     watcher.send('JOIN #across');
     await browser.waitForLine(/^:watcher!\S+ JOIN #across$/);
-    expect(far.received().find((l) => / 353 /.test(l))).toMatch(/ 353 tcpnode2 = #across :@webnode1 tcpnode2$/);
+    // irc-framework enables userhost-in-names: each name is nick!user@host.
+    expect(far.received().find((l) => / 353 /.test(l))).toMatch(/ 353 tcpnode2 = #across :@webnode1!~webnode1@127\.0\.0\.1 tcpnode2!~?tcpnode2@127\.0\.0\.1$/);
 
     browser.send('PRIVMSG #across :from a browser on n1');
     await far.waitFor('message', (e) => e.nick === 'webnode1' && e.message === 'from a browser on n1');
