@@ -10,6 +10,7 @@ import type { IrcConfig } from '../../core/config.js';
 import { caseMapping, fold, matchesMask, sameName } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import {
+  ERR_HELPNOTFOUND,
   ERR_NOMOTD,
   ERR_NONICKNAMEGIVEN,
   ERR_NOSUCHNICK,
@@ -36,6 +37,9 @@ import {
   RPL_UNAWAY,
   RPL_USERHOST,
   RPL_VERSION,
+  RPL_HELPSTART,
+  RPL_HELPTXT,
+  RPL_ENDOFHELP,
   RPL_INFO,
   RPL_ENDOFINFO,
   RPL_WHOISACCOUNT,
@@ -50,6 +54,7 @@ import {
   RPL_WHOSPCRPL,
   RPL_WHOWASUSER,
 } from '../wire/numerics.js';
+import { helpText } from './helpText.js';
 import type { UserRecord } from '../state/networkState.js';
 import type { Client, Outcome, CommandContext } from './types.js';
 import {
@@ -394,6 +399,28 @@ export function info(ctx: CommandContext, client: Client, msg: IrcMessage): Outc
     r.numeric(RPL_INFO, line);
   }
   return r.numeric(RPL_ENDOFINFO, 'End of /INFO list').outcome();
+}
+
+/**
+ * HELP [<command>] (and HELPOP): the command's help text (helpText.ts) as 704, 705... and 706;
+ * without a command, the list of commands; 524 for one there is none on.
+ */
+export function help(ctx: CommandContext, client: Client, msg: IrcMessage): Outcome {
+  const r = new Reply(ctx, client);
+  const asked = (msg.params[0] ?? '').toUpperCase();
+  const subject = asked === '' ? '*' : asked;
+  const lines = asked === '' ? helpIndex() : Object.hasOwn(helpText, asked) ? helpText[asked]! : null;
+  if (lines === null) return r.numeric(ERR_HELPNOTFOUND, subject, 'No help available on this topic').outcome();
+  lines.forEach((line, i) => r.numeric(i === 0 ? RPL_HELPSTART : RPL_HELPTXT, subject, line));
+  return r.numeric(RPL_ENDOFHELP, subject, 'End of /HELP').outcome();
+}
+
+/** HELP alone: what to type, then the commands, a few to a line. */
+function helpIndex(): string[] {
+  const names = Object.keys(helpText).sort();
+  const lines = ['HELP <command> for help on one of these commands:'];
+  for (let i = 0; i < names.length; i += 10) lines.push(names.slice(i, i + 10).join(' '));
+  return lines;
 }
 
 /** TIME [server]: 391 with the server's time, human-readable (UTC). */

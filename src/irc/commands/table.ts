@@ -16,7 +16,7 @@
 //   channels.ts      JOIN PART TOPIC NAMES LIST KICK INVITE
 //   messaging.ts     PRIVMSG NOTICE TAGMSG
 //   multiline.ts     BATCH (draft/multiline), and the lines of an open batch
-//   queries.ts       WHO WHOIS WHOWAS ISON USERHOST VERSION INFO TIME LUSERS MOTD AWAY, and 005
+//   queries.ts       WHO WHOIS WHOWAS ISON USERHOST VERSION INFO HELP TIME LUSERS MOTD AWAY, and 005
 //   monitor.ts       MONITOR, and the 730/731 that registration, NICK and departures send
 //   profile.ts       SETNAME CHGHOST, and what peers with away-notify etc. are told
 //   modes.ts         MODE
@@ -32,7 +32,7 @@ import { batch, batchLine } from './multiline.js';
 import { mode } from './modes.js';
 import { monitor } from './monitor.js';
 import { chghost, setname } from './profile.js';
-import { away, info, ison, isupportTokens as tokens, lusers, motd, time, userhost, version, who, whois, whowas } from './queries.js';
+import { away, help, info, ison, isupportTokens as tokens, lusers, motd, time, userhost, version, who, whois, whowas } from './queries.js';
 import * as registration from './registration.js';
 import { nickServCommand } from './nickServ.js';
 import { chanServCommand } from './chanServ.js';
@@ -108,6 +108,8 @@ export const commands: Readonly<Record<string, CommandSpec>> = Object.freeze({
   USERHOST: { handler: userhost, minParams: 1 },
   VERSION: { handler: version, minParams: 0 },
   INFO: { handler: info, minParams: 0 },
+  HELP: { handler: help, minParams: 0 },
+  HELPOP: { handler: help, minParams: 0 },
   TIME: { handler: time, minParams: 0 },
   LUSERS: { handler: lusers, minParams: 0 },
   MOTD: { handler: motd, minParams: 0 },

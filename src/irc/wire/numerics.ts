@@ -55,9 +55,13 @@ export const RPL_MOTDSTART = '375';
 export const RPL_ENDOFMOTD = '376';
 export const RPL_TIME = '391';
 export const RPL_WHOISSECURE = '671';
+export const RPL_HELPSTART = '704';
+export const RPL_HELPTXT = '705';
+export const RPL_ENDOFHELP = '706';
 
 // Errors.
 export const ERR_NOSUCHNICK = '401';
+export const ERR_HELPNOTFOUND = '524';
 export const ERR_NOSUCHSERVER = '402';
 export const ERR_NOSUCHCHANNEL = '403';
 export const ERR_CANNOTSENDTOCHAN = '404';

@@ -50,3 +50,29 @@ describe('the command table', () => {
     expect(isUsablePreReg('constructor')).toBe(false);
   });
 });
+
+describe('HELP', () => {
+  it('has help text for every command in the table, and for nothing else', async () => {
+    const { helpText } = await import('../../../src/irc/commands/helpText.js');
+    expect(Object.keys(helpText).sort()).toEqual(Object.keys(commands).sort());
+    for (const lines of Object.values(helpText)) {
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(Buffer.byteLength(line)).toBeLessThan(400);
+    }
+  });
+
+  it('answers 704/705/706 on a command, the list alone, and 524 for no such topic', async () => {
+    const h = harness();
+    const alice = await h.register('alice');
+    expect((await h.run(alice, 'HELP privmsg')).to(alice)).toEqual([
+      ':irc.test 704 alice PRIVMSG :PRIVMSG <target>{,<target>} :<text>',
+      expect.stringMatching(/^:irc\.test 705 alice PRIVMSG :A message to channels or nicks/),
+      ':irc.test 706 alice PRIVMSG :End of /HELP',
+    ]);
+    const index = (await h.run(alice, 'HELPOP')).to(alice);
+    expect(index[0]).toBe(':irc.test 704 alice * :HELP <command> for help on one of these commands:');
+    expect(index.join(' ')).toContain(' JOIN ');
+    expect((await h.run(alice, 'HELP FROB')).to(alice)).toEqual([':irc.test 524 alice FROB :No help available on this topic']);
+    expect((await h.run(alice, 'HELP constructor')).commands(alice)).toEqual(['524']);
+  });
+});
