@@ -33,7 +33,7 @@ import {
   RPL_TOPIC,
   RPL_TOPICWHOTIME,
 } from '../wire/numerics.js';
-import type { ChannelRecord, ChannelRefusal, JoinRefusal, Member } from '../state/networkState.js';
+import type { ChannelRecord, ChannelRefusal, ChannelSummary, JoinRefusal, Member } from '../state/networkState.js';
 import type { Client, Outcome, CommandContext } from './types.js';
 import { registeredChannelJoined, rememberChannel } from './chanServ.js';
 import {
@@ -234,20 +234,63 @@ export async function names(ctx: CommandContext, client: Client, msg: IrcMessage
 }
 
 /**
- * LIST [<#channel or mask>{,...}]: 321, a 322 per channel visible to the client (+s only to
- * its members) with its member count and topic, then 323. Items with `*` or `?` are masks
- * (ELIST=M); others name one channel. Further parameters (a server) are ignored.
+ * One LIST condition (ISUPPORT ELIST=CMNTU): `>n` / `<n` members, `C>m` / `C<m` created more /
+ * less than m minutes ago, `T>m` / `T<m` topic set more / less than m minutes ago, a mask with
+ * `*` or `?`, `!mask` for the channels it does not match, or one channel's name. Null when the
+ * condition is not one of these (the whole LIST then lists nothing, rather than everything).
+ */
+function listCondition(item: string, now: number): ((c: ChannelSummary) => boolean) | null {
+  const count = /^([<>])(\d+)$/.exec(item);
+  if (count) {
+    const n = Number(count[2]);
+    return count[1] === '>' ? (c) => c.memberCount > n : (c) => c.memberCount < n;
+  }
+  const time = /^([CT])([<>])(\d+)$/i.exec(item);
+  if (time) {
+    const minutes = Number(time[3]);
+    const at = (c: ChannelSummary): number | null => (time[1]!.toUpperCase() === 'C' ? c.createdAt : c.topicSetAt);
+    const older = time[2] === '>';
+    return (c) => {
+      const t = at(c);
+      if (t === null) return false;
+      const ago = (now - t) / 60_000;
+      return older ? ago > minutes : ago < minutes;
+    };
+  }
+  if (item.startsWith('!')) {
+    const mask = item.slice(1);
+    return mask === '' ? null : (c) => !matchesMask(mask, c.name);
+  }
+  if (/[*?]/.test(item)) return (c) => matchesMask(item, c.name);
+  return (c) => sameName(item, c.name);
+}
+
+/**
+ * LIST [<condition>{,<condition>}]: 321, a 322 per channel visible to the client (+s only to
+ * its members) with its member count and topic, then 323. Names and masks are alternatives
+ * (any may match); counts, times and `!mask` must all hold (listCondition). Further parameters
+ * (a server) are ignored.
  */
 export async function list(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
   const r = new Reply(ctx, client);
-  const filters = commaList(msg.params[0]);
+  const items = commaList(msg.params[0]);
+  const now = ctx.now();
+  const names: Array<(c: ChannelSummary) => boolean> = [];
+  const filters: Array<(c: ChannelSummary) => boolean> = [];
+  let unknown = false;
+  for (const item of items) {
+    const condition = listCondition(item, now);
+    if (condition === null) unknown = true;
+    else if (/^([<>]|[CT][<>]|!)/i.test(item)) filters.push(condition);
+    else names.push(condition);
+  }
   const mine =
     client.nick === null ? new Set<string>() : new Set((await ctx.state.channelsOf(client.nick)).map((c) => fold(c.name)));
-  const wanted = (name: string): boolean =>
-    filters.length === 0 || filters.some((f) => (/[*?]/.test(f) ? matchesMask(f, name) : sameName(f, name)));
   r.numeric(RPL_LISTSTART, 'Channel', 'Users  Name');
-  for (const c of await ctx.state.listChannels()) {
-    if ((c.secret && !mine.has(fold(c.name))) || !wanted(c.name)) continue;
+  for (const c of unknown ? [] : await ctx.state.listChannels()) {
+    if (c.secret && !mine.has(fold(c.name))) continue;
+    if (names.length > 0 && !names.some((f) => f(c))) continue;
+    if (!filters.every((f) => f(c))) continue;
     r.numeric(RPL_LIST, c.name, String(c.memberCount), c.topic ?? '');
   }
   r.numeric(RPL_LISTEND, 'End of /LIST');

@@ -20,7 +20,7 @@ export const helpText: Readonly<Record<string, readonly string[]>> = {
   PART: ['PART <#channel>{,<#channel>} [:<reason>]', 'Leaves channels.'],
   TOPIC: ['TOPIC <#channel> [:<topic>]', "Shows the channel's topic, or sets it (operators only under +t); an empty topic clears it."],
   NAMES: ['NAMES <#channel>{,<#channel>}', "Lists the channels' members (@ operator, + voiced)."],
-  LIST: ['LIST [<#channel or mask>{,...}]', 'Lists channels with their member counts and topics; masks may use * and ?.'],
+  LIST: ['LIST [<condition>{,<condition>}]', 'Lists channels with member counts and topics: names, masks (* ?), !mask, >n or <n members, C>m C<m created, T>m T<m topic set, m minutes ago.'],
   KICK: ['KICK <#channel> <nick>{,<nick>} [:<reason>]', 'Removes members from a channel (operators only); or pairs: KICK #a,#b alice,bob.'],
   INVITE: ['INVITE <nick> <#channel>', 'Invites someone into a channel, past +i once.'],
   MODE: [

@@ -105,7 +105,7 @@ export function isupportTokens(config: IrcConfig): string[] {
     `CHANNELLEN=${config.channelLength}`,
     'CHANTYPES=#',
     // LIST takes channel names or masks with * and ?.
-    'ELIST=M',
+    'ELIST=CMNTU',
     `KEYLEN=${KEY_LENGTH}`,
     `KICKLEN=${config.kickLength}`,
     `MAXLIST=b:${config.maxBansPerChannel}`,

@@ -439,7 +439,14 @@ export class MemoryState implements NetworkState {
   listChannels(): ChannelSummary[] {
     const out: ChannelSummary[] = [];
     for (const c of this.channels.values()) {
-      out.push({ name: c.name, memberCount: c.members.size, topic: c.topic?.text ?? null, secret: c.flags.has('s') });
+      out.push({
+        name: c.name,
+        memberCount: c.members.size,
+        topic: c.topic?.text ?? null,
+        secret: c.flags.has('s'),
+        createdAt: c.createdAt,
+        topicSetAt: c.topic?.setAt ?? null,
+      });
     }
     return out;
   }

@@ -178,6 +178,9 @@ export interface ChannelSummary {
   memberCount: number;
   topic: string | null;
   secret: boolean;
+  /** ms since the epoch: when the channel was created, and its topic set (null: no topic). For ELIST C and T. */
+  createdAt: number;
+  topicSetAt: number | null;
 }
 
 /** Counts for LUSERS. */

@@ -298,6 +298,34 @@ describe('LIST', () => {
   });
 });
 
+describe('LIST filters (ELIST=CMNTU)', () => {
+  it('filters by member count, creation and topic times, and !masks; names and masks are alternatives', async () => {
+    const h = harness();
+    const alice = await h.register('alice');
+    const bob = await h.register('bob');
+    await h.run(alice, 'JOIN #old,#busy');
+    await h.run(bob, 'JOIN #busy');
+    await h.run(alice, 'TOPIC #old :ancient');
+    h.clock.now += 30 * 60_000;
+    await h.run(alice, 'JOIN #new');
+    await h.run(alice, 'TOPIC #new :fresh');
+    const listed = async (arg: string): Promise<string[]> =>
+      (await h.run(alice, `LIST ${arg}`)).to(alice).filter((l) => l.includes(' 322 ')).map((l) => l.split(' ')[3]!);
+    expect(await listed('>1')).toEqual(['#busy']);
+    expect(await listed('<2')).toEqual(['#old', '#new']);
+    expect(await listed('C>10')).toEqual(['#old', '#busy']);
+    expect(await listed('C<10')).toEqual(['#new']);
+    expect(await listed('T>10')).toEqual(['#old']);
+    expect(await listed('T<10')).toEqual(['#new']);
+    expect(await listed('!#b*')).toEqual(['#old', '#new']);
+    expect(await listed('#o*,#new')).toEqual(['#old', '#new']);
+    expect(await listed('#o*,#new,<1')).toEqual([]);
+    // Something that is none of these lists nothing rather than everything.
+    expect(await listed('!')).toEqual([]);
+    expect((await h.run(alice, 'VERSION')).to(alice).join(' ')).toContain(' ELIST=CMNTU ');
+  });
+});
+
 describe('KICK', () => {
   it('is seen by the channel and the kicked, with the reason cut to KICKLEN', async () => {
     const { h, alice, bob } = await pair({ kickLength: 6 });

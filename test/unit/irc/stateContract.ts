@@ -369,18 +369,18 @@ export function describeNetworkState(name: string, makeState: (limits?: StateLim
         expect(await s.channelsOf('nobody')).toEqual([]);
       });
 
-      it('lists every channel in creation order with its count, topic and secrecy', async () => {
+      it('lists every channel in creation order with its count, topic, secrecy and times', async () => {
         const s = await fresh();
         await addUser(s, 1, 'a');
         await addUser(s, 2, 'b');
         await s.join(1, '#First', join);
-        await s.join(2, '#second', join);
+        await s.join(2, '#second', { ...join, at: join.at + 60_000 });
         await s.join(1, '#second', join);
-        await s.setTopic(1, '#first', { text: 'hello', setBy: 'a!~a@10.0.0.1', setAt: T });
+        await s.setTopic(1, '#first', { text: 'hello', setBy: 'a!~a@10.0.0.1', setAt: T + 5_000 });
         await s.applyModes(2, '#second', [{ adding: true, mode: 's' }], modes);
         expect(await s.listChannels()).toEqual([
-          { name: '#First', memberCount: 1, topic: 'hello', secret: false },
-          { name: '#second', memberCount: 2, topic: null, secret: true },
+          { name: '#First', memberCount: 1, topic: 'hello', secret: false, createdAt: join.at, topicSetAt: T + 5_000 },
+          { name: '#second', memberCount: 2, topic: null, secret: true, createdAt: join.at + 60_000, topicSetAt: null },
         ]);
       });
 
@@ -412,7 +412,7 @@ export function describeNetworkState(name: string, makeState: (limits?: StateLim
         expect(await s.setTopic(1, '#CAFé', { text, setBy: 'a!~a@10.0.0.1', setAt: T })).toEqual({ ok: true, channel: '#Café' });
         expect((await s.channel('#café'))?.topic?.text).toBe(text);
         expect((await s.user('a'))?.realname).toBe(realname);
-        expect(await s.listChannels()).toEqual([{ name: '#Café', memberCount: 1, topic: text, secret: false }]);
+        expect(await s.listChannels()).toEqual([{ name: '#Café', memberCount: 1, topic: text, secret: false, createdAt: join.at, topicSetAt: T }]);
         // '?' takes one character, however many bytes it has in UTF-8.
         expect((await s.findUsers('zo? ?*')).map((u) => u.nick)).toEqual(['a']);
         expect(await s.findUsers('zo?? ?*')).toEqual([]);
