@@ -112,6 +112,20 @@ describe('two nodes', () => {
     expect((await typing).tags['+typing']).toBe('active');
   });
 
+  it('deliver a STATUSMSG to the channel\'s operators on either node, and to no one else', async () => {
+    const [boss, deputy, talker, bystander] = await Promise.all([raw(n1, 'boss'), raw(n2, 'deputy'), raw(n1, 'talker'), raw(n2, 'bystander')]);
+    for (const c of [boss, deputy, talker, bystander]) {
+      c.send('JOIN #ops');
+      await c.waitForLine(/ 366 \S+ #ops /);
+    }
+    boss.send('MODE #ops +ov deputy talker');
+    await talker.waitForLine(/MODE #ops \+ov deputy talker$/);
+    talker.send('PRIVMSG @#ops :for the ops', 'PRIVMSG #ops :for all');
+    await Promise.all([boss, deputy, bystander].map((c) => c.waitForLine(/PRIVMSG #ops :for all$/)));
+    for (const c of [boss, deputy]) expect(c.lines().filter((l) => l.includes('PRIVMSG @#ops'))).toEqual([':talker!~talker@127.0.0.1 PRIVMSG @#ops :for the ops']);
+    expect(bystander.lines().some((l) => l.includes('for the ops'))).toBe(false);
+  });
+
   it('keep nicks unique across both nodes, case-insensitively, at registration and on NICK', async () => {
     const owner = await raw(n1, 'Owner');
     const other = await raw(n2, 'other');

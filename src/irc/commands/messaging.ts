@@ -44,8 +44,14 @@ async function maySpeak(ctx: CommandContext, client: Client, channel: ChannelRec
   return !(await ctx.state.bans(channel.name)).some((b) => matchesMask(b.mask, mask));
 }
 
-/** Where a message goes: a channel or a user (by its name as shown, with its away message), or a service. */
-export type MessageTarget = { kind: 'service' } | { kind: 'channel' | 'user'; name: string; target: Target; away: string | null };
+/**
+ * Where a message goes: a channel, some of its members (STATUSMSG) or a user, by the name the
+ * message shows and the targets to send it to (with a user's away message), or a service.
+ */
+export type MessageTarget = { kind: 'service' } | { kind: 'channel' | 'user'; name: string; targets: Target[]; away: string | null };
+
+/** STATUSMSG prefixes, highest first: `@#chan` reaches its operators, `+#chan` its voiced members and operators. */
+export const STATUSMSG_PREFIXES = '@+';
 
 /**
  * Resolves one target of a message from `client`: a channel it may speak in, a user, or a
@@ -58,8 +64,9 @@ export async function resolveTarget(
   target: string,
   fail: (code: string, ...params: string[]) => void,
 ): Promise<MessageTarget | null> {
-  if (isChannelName(target)) {
-    const channel = await ctx.state.channel(target);
+  const status = STATUSMSG_PREFIXES.includes(target[0] ?? '') && isChannelName(target.slice(1)) ? target[0]! : '';
+  if (isChannelName(target) || status !== '') {
+    const channel = await ctx.state.channel(target.slice(status.length));
     if (!channel) {
       fail(ERR_NOSUCHNICK, target, 'No such nick/channel');
       return null;
@@ -68,7 +75,18 @@ export async function resolveTarget(
       fail(ERR_CANNOTSENDTOCHAN, channel.name, 'Cannot send to channel');
       return null;
     }
-    return { kind: 'channel', name: channel.name, target: { kind: 'channels', channels: [fold(channel.name)], except: client.id }, away: null };
+    if (status === '') {
+      return { kind: 'channel', name: channel.name, targets: [{ kind: 'channels', channels: [fold(channel.name)], except: client.id }], away: null };
+    }
+    // STATUSMSG: only members, with voice at least, may address a channel's operators or
+    // voiced members; each of those gets it as a client of its own, wherever it is connected.
+    const me = client.nick === null ? null : await ctx.state.membership(channel.name, client.nick);
+    if (!me || !(me.op || me.voice)) {
+      fail(ERR_CANNOTSENDTOCHAN, channel.name, 'Cannot send to channel');
+      return null;
+    }
+    const reached = (await ctx.state.members(channel.name)).filter((m) => m.user.clientId !== client.id && (m.op || (status === '+' && m.voice)));
+    return { kind: 'channel', name: `${status}${channel.name}`, targets: reached.map((m) => ({ kind: 'client', clientId: m.user.clientId })), away: null };
   }
   if (isServiceNick(target)) return { kind: 'service' };
   const user = await ctx.state.user(target);
@@ -76,7 +94,7 @@ export async function resolveTarget(
     fail(ERR_NOSUCHNICK, target, 'No such nick/channel');
     return null;
   }
-  return { kind: 'user', name: user.nick, target: { kind: 'client', clientId: user.clientId }, away: user.away };
+  return { kind: 'user', name: user.nick, targets: [{ kind: 'client', clientId: user.clientId }], away: user.away };
 }
 
 /** The tags a message from this client carries besides its msgid: its client-only tags, and `bot`. */
@@ -128,7 +146,7 @@ function messageHandler(command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG'): Handler {
         continue;
       }
       const message = messageTo(to.name);
-      r.send({ to: to.target, message, time, ...(onlyCap && { onlyCap }) });
+      for (const t of to.targets) r.send({ to: t, message, time, ...(onlyCap && { onlyCap }) });
       if (echo) r.send({ to: { kind: 'self' }, message, time });
       if (command === 'PRIVMSG' && to.away !== null) r.numeric(RPL_AWAY, to.name, to.away);
     }

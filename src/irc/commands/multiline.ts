@@ -104,7 +104,7 @@ async function deliver(
     ...lines.map((l): IrcMessage => ({ tags: l.concat ? { batch: ref, [CONCAT_TAG]: '' } : { batch: ref }, source, command, params: [to.name, l.text] })),
     { tags: {}, source, command: 'BATCH', params: [`-${ref}`] },
   ];
-  for (const message of batchForm) r.send({ to: to.target, message, onlyCap: BATCH_TYPE, time });
+  for (const t of to.targets) for (const message of batchForm) r.send({ to: t, message, onlyCap: BATCH_TYPE, time });
   // The others get its lines one by one, blank ones left out: each with the message's
   // client-only tags, the first with its msgid.
   let first = true;
@@ -112,7 +112,7 @@ async function deliver(
     if (l.text === '') continue;
     const message: IrcMessage = { tags: first ? { msgid, ...tags } : { ...tags }, source, command, params: [to.name, l.text] };
     first = false;
-    r.send({ to: to.target, message, capVariant: { cap: BATCH_TYPE, message: null }, time });
+    for (const t of to.targets) r.send({ to: t, message, capVariant: { cap: BATCH_TYPE, message: null }, time });
   }
   if (client.caps.has('echo-message')) for (const message of batchForm) r.send({ to: { kind: 'self' }, message, time });
   return r.outcome();

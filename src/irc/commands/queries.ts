@@ -116,6 +116,7 @@ export function isupportTokens(config: IrcConfig): string[] {
     `NETWORK=${escapeIsupportValue(config.network)}`,
     `NICKLEN=${config.nickLength}`,
     'PREFIX=(ov)@+',
+    'STATUSMSG=@+',
     // JOIN, PART, NAMES and LIST take any number of names (the line length bounds them).
     `TARGMAX=JOIN:,KICK:${n},LIST:,NAMES:,NOTICE:${n},PART:,PRIVMSG:${n},WHOIS:${n},WHOWAS:${n}`,
     `TOPICLEN=${config.topicLength}`,

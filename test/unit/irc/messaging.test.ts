@@ -212,3 +212,24 @@ describe('message-tags', () => {
     expect((await h.run(carol, 'TAGMSG bob')).to(carol)).toEqual([':irc.test 421 carol TAGMSG :Unknown command']);
   });
 });
+
+describe('STATUSMSG', () => {
+  it('sends @#chan to its operators and +#chan to its voiced members and operators, from a member with voice at least', async () => {
+    const h = harness();
+    const op = await h.register('op', { caps: ['echo-message'] });
+    const voiced = await h.register('voiced');
+    const plain = await h.register('plain');
+    for (const c of [op, voiced, plain]) await h.run(c, 'JOIN #s');
+    const op2 = await h.register('op2');
+    await h.run(op2, 'JOIN #s');
+    await h.run(op, 'MODE #s +ov op2 voiced');
+    const toOps = await h.run(voiced, 'PRIVMSG @#s :ops only');
+    expect(toOps.lines.map((l) => l.split(' <- ')[0])).toEqual(['op', 'op2']);
+    expect(toOps.to(op)).toEqual([':voiced!~voiced@10.0.0.2 PRIVMSG @#s :ops only']);
+    const toVoiced = await h.run(op, 'NOTICE +#S :voiced and up');
+    expect(toVoiced.lines.map((l) => l.split(' <- ')[0])).toEqual(['voiced', 'op2', 'op']);
+    expect(toVoiced.to(voiced)).toEqual([':op!~op@10.0.0.1 NOTICE +#s :voiced and up']);
+    expect((await h.run(plain, 'PRIVMSG @#s :me too')).lines).toEqual(['plain <- :irc.test 404 plain #s :Cannot send to channel']);
+    expect((await h.run(plain, 'PRIVMSG @#nowhere :x')).lines).toEqual(['plain <- :irc.test 401 plain @#nowhere :No such nick/channel']);
+  });
+});
