@@ -1,6 +1,7 @@
 // The web client (--websocket) in Chromium, against the built CLI: two browser pages (one of
 // them phone-sized) and an irc-framework TCP client in one channel see each other's messages,
-// nick changes, joins, parts and topic; hostile text stays inert text; the page says why when
+// nick changes, joins, parts and topic; away members are greyed (from WHO, then away-notify);
+// hostile text stays inert text; the page says why when
 // the server refuses or drops it, and comes back by itself after a restart. Screenshots go to
 // test-artifacts/web-client-*.png.
 import type { Browser, Page } from 'playwright-core';
@@ -147,6 +148,28 @@ describe('the web client in Chromium', () => {
     expect([...a.errors, ...b.errors]).toEqual([]);
     await a.page.close();
     await b.page.close();
+  });
+
+  it('greys away members: one away before the page joined (WHO), one going away and back after (away-notify)', async () => {
+    const early = await tcpClient(chat.port, 'early');
+    await early.join('#afk');
+    early.irc.raw('AWAY', 'gone fishing');
+    await expect.poll(() => early.received().some((l) => / 306 early /.test(l))).toBe(true);
+    const { page, errors } = await openPage();
+    await login(page, chat.url, 'watcher', '#afk');
+    const away = () => page.locator('#member-list li.away').evaluateAll((lis) => lis.map((li) => li.textContent));
+    await expect.poll(away, { timeout: 5_000 }).toEqual(['@early']);
+    expect(await page.locator('#member-list li.away button').getAttribute('title')).toBe('early is away. Private message to early');
+    const late = await tcpClient(chat.port, 'late');
+    await late.join('#afk');
+    await expect.poll(() => members(page)).toEqual(['@early', 'late', 'watcher']);
+    late.irc.raw('AWAY', 'lunch');
+    await expect.poll(away, { timeout: 5_000 }).toEqual(['@early', 'late']);
+    expect(await page.locator('#member-list li[data-nick="late"] button').getAttribute('title')).toBe('late is away: lunch. Private message to late');
+    late.irc.raw('AWAY');
+    await expect.poll(away, { timeout: 5_000 }).toEqual(['@early']);
+    expect(errors).toEqual([]);
+    await page.close();
   });
 
   it('shows hostile text as inert text: markup, bidi overrides, control codes, and a 10 KB line that wraps on a phone', async () => {

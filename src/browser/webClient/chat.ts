@@ -63,6 +63,8 @@ export interface MemberRow {
   /** The nick with its prefix symbol (`@alice`). */
   text: string;
   colour: string;
+  /** Away: its message ('' when not known); null when here. Drawn greyed. */
+  away: string | null;
 }
 
 /** What the page draws; every call says what changed, and the page changes just that. */
@@ -225,6 +227,7 @@ export abstract class ChatClient {
    */
   socketOpened(): void {
     this.opened = true;
+    this.quietWho.clear();
     this.view.status('registering', `Connected, signing in as ${this.wanted}\u2026`, false);
     this.send('CAP', ['LS', '302']);
     this.send('NICK', [this.wanted]);
@@ -485,8 +488,27 @@ export abstract class ChatClient {
       nick: m.nick,
       text: symbolOf(m, this.settings) + m.nick,
       colour: colourOf(m.nick, this.fold),
+      away: m.away ?? null,
     }));
   }
+
+  /**
+   * `nick` is away with this message ('' when not known), or back (null): in every channel
+   * window that has it (from away-notify's AWAY, WHO's G/H flags, 301, 305/306).
+   */
+  setAway(nick: string, away: string | null): void {
+    const key = this.fold(nick);
+    for (const w of this.windows.values()) {
+      const m = w.type === 'channel' ? w.members.get(key) : undefined;
+      if (!m || (m.away ?? null) === away) continue;
+      if (away === null) delete m.away;
+      else m.away = away;
+      this.membersChanged(w, false);
+    }
+  }
+
+  /** Channels whose WHO the page asked for itself (for away flags): its replies are not shown. */
+  readonly quietWho = new Set<string>();
 
   /** The server's CASEMAPPING: names fold its way from now on. */
   setCaseMapping(caseMapping: string): void {

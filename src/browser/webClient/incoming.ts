@@ -34,24 +34,34 @@ import {
   ERR_PASSWDMISMATCH,
   RPL_AWAY,
   RPL_ENDOFNAMES,
+  RPL_ENDOFWHO,
   RPL_ISUPPORT,
   RPL_LIST,
   RPL_LISTEND,
   RPL_LISTSTART,
   RPL_NAMREPLY,
   RPL_NOTOPIC,
+  RPL_NOWAWAY,
   RPL_TOPIC,
   RPL_TOPICWHOTIME,
+  RPL_UNAWAY,
   RPL_WELCOME,
   RPL_WHOISCHANNELS,
   RPL_WHOISIDLE,
   RPL_WHOISSECURE,
   RPL_WHOISSERVER,
   RPL_WHOISUSER,
+  RPL_WHOREPLY,
 } from '../../irc/wire/numerics.js';
 
 /** The IRCv3 capabilities the page asks for, when the server offers them. */
-export const wantedCaps = ['server-time', 'echo-message', 'multi-prefix'];
+export const wantedCaps = ['server-time', 'echo-message', 'multi-prefix', 'away-notify'];
+
+/**
+ * Channels up to this many members are asked WHO once joined, for who is away (members shown
+ * greyed); a bigger one is not (its WHO would be a burst of lines for a detail).
+ */
+const awayWhoMaxMembers = 500;
 
 /** Replies to a command the user typed: shown in the window they typed it in. */
 const whoisReplies = new Set([RPL_WHOISUSER, RPL_WHOISSERVER, RPL_WHOISIDLE, RPL_WHOISCHANNELS, RPL_AWAY, RPL_WHOISSECURE]);
@@ -173,8 +183,32 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
       if (!w) return;
       w.members = new Map(got.map((m): [string, Member] => [chat.fold(m.nick), m]));
       chat.membersChanged(w, true);
+      // Who is away: WHO's flags now; away-notify's AWAY lines keep it current.
+      if (w.members.size <= awayWhoMaxMembers && !chat.quietWho.has(chat.fold(w.name))) {
+        chat.quietWho.add(chat.fold(w.name));
+        chat.send('WHO', [w.name]);
+      }
       return;
     }
+    case 'AWAY':
+      chat.setAway(msg.nick, p[0] ? p[0] : null);
+      return;
+    case RPL_WHOREPLY:
+      // <me> <channel> <user> <host> <server> <nick> <H|G flags> :<hops> <realname>
+      if ((p[6] ?? '').startsWith('G')) chat.setAway(p[5] ?? '', '');
+      else if ((p[6] ?? '').startsWith('H')) chat.setAway(p[5] ?? '', null);
+      if (chat.quietWho.has(chat.fold(p[1] ?? ''))) return;
+      break;
+    case RPL_ENDOFWHO:
+      if (chat.quietWho.delete(chat.fold(p[1] ?? ''))) return;
+      break;
+    case RPL_AWAY:
+      chat.setAway(p[1] ?? '', p[2] ?? '');
+      break;
+    case RPL_NOWAWAY:
+    case RPL_UNAWAY:
+      chat.setAway(chat.nick, msg.command === RPL_NOWAWAY ? '' : null);
+      break;
     case 'MODE':
       return handleMode(chat, msg, time);
     case 'PRIVMSG':
@@ -187,14 +221,16 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
       chat.info(chat.serverWindow(), 'End of the channel list.');
       return;
     default:
-      if (targetErrors.has(msg.command)) {
-        chat.info(chat.findWindow(p[1] ?? '') ?? chat.here(), p.slice(1).join(': '), 'error');
-      } else if (/^\d{3}$/.test(msg.command)) {
-        const text = p.slice(1).join(' ');
-        if (Number(msg.command) >= 400) chat.info(chat.here(), text, 'error');
-        else if (whoisReplies.has(msg.command)) chat.info(chat.here(), text);
-        else if (!silentReplies.has(msg.command)) chat.info(chat.serverWindow(), text);
-      }
+      break;
+  }
+  // Anything not handled above: errors in their window, other numerics as text.
+  if (targetErrors.has(msg.command)) {
+    chat.info(chat.findWindow(p[1] ?? '') ?? chat.here(), p.slice(1).join(': '), 'error');
+  } else if (/^\d{3}$/.test(msg.command)) {
+    const text = p.slice(1).join(' ');
+    if (Number(msg.command) >= 400) chat.info(chat.here(), text, 'error');
+    else if (whoisReplies.has(msg.command)) chat.info(chat.here(), text);
+    else if (!silentReplies.has(msg.command)) chat.info(chat.serverWindow(), text);
   }
 }
 

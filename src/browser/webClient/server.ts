@@ -59,6 +59,8 @@ export function isChannel(name: string, settings: ServerSettings): boolean {
 export interface Member {
   nick: string;
   modes: string;
+  /** Away: its message ('' when not known yet); absent when here. */
+  away?: string;
 }
 
 /** 0 for the highest member mode, up to prefixModes.length for none. */

@@ -197,6 +197,11 @@ export class PageView implements ChatView {
         if (this.actions.query(m.nick)) closePanels();
       });
       b.title = `Private message to ${m.nick}`;
+      if (m.away !== null) {
+        // Away members are greyed; the reason, when known, is in the tooltip (text, never markup).
+        li.classList.add('away');
+        b.title = `${m.nick} is away${m.away ? `: ${m.away}` : ''}. Private message to ${m.nick}`;
+      }
       li.append(b);
       frag.append(li);
     }

@@ -77,6 +77,33 @@ describe('channels and their members', () => {
     expect(record.members).toEqual(['@alice', '+bob', 'carol', 'dave']);
   });
 
+  it('greys away members: WHO after NAMES (its replies not shown), away-notify\'s AWAY, 301, and our own /away', () => {
+    const { hear, texts, record, sent } = registered();
+    hear(':alice!~alice@h JOIN #room', ':irc 353 alice = #room :@alice bob carol');
+    const before = sent.length;
+    hear(':irc 366 alice #room :End of /NAMES list');
+    expect(sent.slice(before)).toEqual(['WHO #room']);
+    hear(
+      ':irc 352 alice #room ~alice h irc alice H@ :0 Alice',
+      ':irc 352 alice #room ~bob h irc bob G :0 Bob',
+      ':irc 352 alice #room ~carol h irc carol H :0 Carol',
+      ':irc 315 alice #room :End of WHO list',
+    );
+    expect(record.away).toEqual(['bob: ']);
+    expect(texts(':server').some((t) => t.includes('352') || t.includes('Bob'))).toBe(false);
+    hear(':carol!~carol@h AWAY :lunch', ':bob!~bob@h AWAY');
+    expect(record.away).toEqual(['carol: lunch']);
+    hear(':irc 301 alice bob :in a meeting');
+    expect(record.away).toEqual(['bob: in a meeting', 'carol: lunch']);
+    hear(':irc 306 alice :You have been marked as being away');
+    expect(record.away).toEqual(['alice: ', 'bob: in a meeting', 'carol: lunch']);
+    hear(':irc 305 alice :You are no longer marked as being away');
+    expect(record.away).toEqual(['bob: in a meeting', 'carol: lunch']);
+    // A WHO the user asks for is shown as before.
+    hear(':irc 352 alice * ~dave h irc dave H :0 Dave', ':irc 315 alice dave :End of WHO list');
+    expect(texts(':server').some((t) => t.includes('dave'))).toBe(true);
+  });
+
   it('folds names as the server does: #Room and #room are one window, [Bob] and {bob} one member', () => {
     const { chat, hear, record } = registered('alice', '');
     hear(':alice!~alice@h JOIN #Room', ':irc 353 alice = #Room :@alice [Bob]', ':irc 366 alice #Room :End');

@@ -26,6 +26,8 @@ export function harness() {
     shown: '',
     header: ['', ''] as [string, string],
     members: null as string[] | null,
+    /** The away members of the list shown, as `nick: message` ('' when not known). */
+    away: [] as string[],
     status: { state: '' as ConnectionState | '', text: '', canRetry: false },
     me: '',
     account: null as string | null,
@@ -43,7 +45,9 @@ export function harness() {
       record.header = [title, topic];
     },
     members: (rows) => {
-      record.members = rows()?.map((r) => r.text) ?? null;
+      const drawn = rows();
+      record.members = drawn?.map((r) => r.text) ?? null;
+      record.away = (drawn ?? []).filter((r) => r.away !== null).map((r) => `${r.nick}: ${r.away}`);
     },
     status: (state, text, canRetry) => {
       record.status = { state, text, canRetry };
