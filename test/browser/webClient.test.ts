@@ -1,6 +1,7 @@
 // The web client (--websocket) in Chromium, against the built CLI: two browser pages (one of
 // them phone-sized) and an irc-framework TCP client in one channel see each other's messages,
 // nick changes, joins, parts and topic; away members are greyed (from WHO, then away-notify);
+// who is typing is shown, and the page's typing sent (+typing);
 // hostile text stays inert text; the page says why when
 // the server refuses or drops it, and comes back by itself after a restart. Screenshots go to
 // test-artifacts/web-client-*.png.
@@ -168,6 +169,26 @@ describe('the web client in Chromium', () => {
     expect(await page.locator('#member-list li[data-nick="late"] button').getAttribute('title')).toBe('late is away: lunch. Private message to late');
     late.irc.raw('AWAY');
     await expect.poll(away, { timeout: 5_000 }).toEqual(['@early']);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows who is typing (+typing over TAGMSG) and tells the others when the user types', async () => {
+    const { page, errors } = await openPage();
+    await login(page, chat.url, 'typist', '#keys');
+    const tapper = await tcpClient(chat.port, 'tapper');
+    await tapper.join('#keys');
+    await expect.poll(() => members(page)).toEqual(['@typist', 'tapper']);
+    tapper.irc.tagmsg('#keys', { '+typing': 'active' });
+    await expect.poll(() => page.locator('#typing').textContent(), { timeout: 5_000 }).toBe('tapper is typing\u2026');
+    tapper.say('#keys', 'here it is');
+    await expect.poll(() => page.locator('#typing').textContent(), { timeout: 5_000 }).toBe('');
+    // The page's own typing reaches tapper as a TAGMSG, and its message after.
+    const typed = tapper.waitFor('tagmsg', (e) => e.nick === 'typist' && e.tags['+typing'] === 'active');
+    await page.type('#input', 'hel');
+    await typed;
+    await page.press('#input', 'Enter');
+    await tapper.waitFor('message', (e) => e.nick === 'typist' && e.message === 'hel');
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -12,6 +12,7 @@ import { reconnectDelayMs } from './backoff.js';
 import { Outbox } from './outbox.js';
 import { colourOf, clean } from './text.js';
 import { defaultSettings, isChannel, sortMembers, symbolOf, type Member, type ServerSettings } from './server.js';
+import { TypingOut, expireTypers, heardTyping, typingText, type Typers } from './typing.js';
 
 /** Logging in or creating an account while connecting: account.ts moves it on (see there). */
 export type AccountStep = 'none' | 'sasl' | 'authenticating' | 'register' | 'registering' | 'registerLater' | 'nickServLater';
@@ -41,6 +42,8 @@ export interface ChatWindow {
   /** By folded nick. */
   members: Map<string, Member>;
   unread: number;
+  /** Who is typing here now (typing.ts). */
+  typers: Typers;
 }
 
 /** One line of a window's log, ready to show as text. */
@@ -79,6 +82,8 @@ export interface ChatView {
   line(w: ChatWindow, line: LogLine): void;
   /** The name and topic of the window shown. */
   header(title: string, topic: string): void;
+  /** Who is typing in the window shown (`alice is typing…`), or '' for no one. */
+  typing(text: string): void;
   /**
    * The member list of the window shown changed: `rows` gives it (null outside a channel).
    * Not `now`, the page may wait and draw once for a burst of changes.
@@ -228,6 +233,7 @@ export abstract class ChatClient {
   socketOpened(): void {
     this.opened = true;
     this.quietWho.clear();
+    this.typingOut.forget();
     this.view.status('registering', `Connected, signing in as ${this.wanted}\u2026`, false);
     this.send('CAP', ['LS', '302']);
     this.send('NICK', [this.wanted]);
@@ -304,6 +310,7 @@ export abstract class ChatClient {
       this.info(w, 'Not connected: the message was not sent.', 'error');
       return;
     }
+    this.typingOut.sent(w.key);
     for (const piece of messagePieces(text, { nick: this.nick, user: this.user, target: w.name }, action ? 9 : 0)) {
       const body = action ? `\x01ACTION ${piece}\x01` : piece;
       this.outbox.push({ w, line: lineOf('PRIVMSG', [w.name, body]), piece, action });
@@ -367,7 +374,7 @@ export abstract class ChatClient {
     const found = this.windows.get(key);
     if (found) return found;
     const w: ChatWindow = {
-      key, name, type, joined: false, rejoin: type === 'channel', topic: '', members: new Map(), unread: 0,
+      key, name, type, joined: false, rejoin: type === 'channel', topic: '', members: new Map(), unread: 0, typers: new Map(),
     };
     this.windows.set(key, w);
     this.view.windowOpened(w);
@@ -431,7 +438,44 @@ export abstract class ChatClient {
     this.view.windowShown(w, previous);
     this.showHeader();
     this.membersChanged(w, true);
+    this.view.typing(typingText(w.typers));
   }
+
+  // ---- Typing (typing.ts) --------------------------------------------------------------------
+
+  /** The box of the window shown now holds `text`: tells its people we type, when it is news. */
+  typingInput(text: string): void {
+    const w = this.current;
+    if (!w || w.type === 'server' || !this.registered || !this.caps.has('message-tags')) return;
+    const state = this.typingOut.input(w.key, text, this.now());
+    if (state !== null) this.sendLine(`@+typing=${state} TAGMSG ${w.name}`);
+  }
+
+  /** Once a second: our typing paused, theirs expired. */
+  typingTick(): void {
+    const now = this.now();
+    for (const key of this.typingOut.paused(now)) {
+      const w = this.windows.get(key);
+      if (w && this.registered) this.sendLine(`@+typing=paused TAGMSG ${w.name}`);
+    }
+    for (const w of this.windows.values()) if (expireTypers(w.typers, now)) this.typersChanged(w);
+  }
+
+  /** `nick` says (with `+typing=<state>`) it types in `w`, paused or stopped. */
+  heardTyping(w: ChatWindow, nick: string, state: string): void {
+    if (heardTyping(w.typers, this.fold(nick), nick, state, this.now())) this.typersChanged(w);
+  }
+
+  /** `nick` is no longer typing in `w` (its message came, it left). */
+  stoppedTyping(w: ChatWindow, nick: string): void {
+    if (w.typers.delete(this.fold(nick))) this.typersChanged(w);
+  }
+
+  private typersChanged(w: ChatWindow): void {
+    if (w === this.current) this.view.typing(typingText(w.typers));
+  }
+
+  private readonly typingOut = new TypingOut();
 
   showHeader(): void {
     const w = this.current;

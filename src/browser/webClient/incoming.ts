@@ -55,7 +55,7 @@ import {
 } from '../../irc/wire/numerics.js';
 
 /** The IRCv3 capabilities the page asks for, when the server offers them. */
-export const wantedCaps = ['server-time', 'echo-message', 'multi-prefix', 'away-notify'];
+export const wantedCaps = ['server-time', 'echo-message', 'multi-prefix', 'away-notify', 'message-tags'];
 
 /**
  * Channels up to this many members are asked WHO once joined, for who is away (members shown
@@ -121,6 +121,7 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
         return;
       }
       chat.removeMember(w, msg.nick);
+      chat.stoppedTyping(w, msg.nick);
       chat.add(w, 'part', '', `${msg.nick} left ${w.name}${p[1] ? ` (${p[1]})` : ''}`, time);
       return;
     }
@@ -128,6 +129,7 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
       for (const w of [...chat.windows.values()]) {
         const left = w.type === 'channel' ? chat.removeMember(w, msg.nick)
           : w.type === 'query' && chat.fold(w.name) === chat.fold(msg.nick);
+        chat.stoppedTyping(w, msg.nick);
         if (left) chat.add(w, 'quit', '', `${msg.nick} quit${p[0] ? ` (${p[0]})` : ''}`, time);
       }
       return;
@@ -193,6 +195,14 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
     case 'AWAY':
       chat.setAway(msg.nick, p[0] ? p[0] : null);
       return;
+    case 'TAGMSG': {
+      // Only typing is shown; to a channel, or to us from someone we have a window with.
+      const state = msg.tags['+typing'];
+      const target = p[0] ?? '';
+      const w = chat.isChannel(target) ? chat.findWindow(target) : chat.findWindow(msg.nick);
+      if (state !== undefined && w && !chat.isMe(msg.nick)) chat.heardTyping(w, msg.nick, state);
+      return;
+    }
     case RPL_WHOREPLY:
       // <me> <channel> <user> <host> <server> <nick> <H|G flags> :<hops> <realname>
       if ((p[6] ?? '').startsWith('G')) chat.setAway(p[5] ?? '', '');
@@ -366,5 +376,6 @@ function handleText(chat: ChatClient, msg: ServerMessage, time: string | undefin
     : service ? chat.findWindow(msg.nick) ?? chat.here()
     : chat.openWindow(mine ? target : msg.nick, 'query');
   if (!w) return;
+  if (!fromServer) chat.stoppedTyping(w, msg.nick);
   chat.add(w, kind, fromServer ? msg.nick || chat.settings.network : msg.nick, text, time, mine);
 }

@@ -125,6 +125,9 @@ document.addEventListener('DOMContentLoaded', () => {
     input.value = '';
     chat.input(text);
   });
+  // Typing notifications: each change of the box, and a tick for pauses and expiries.
+  byId<HTMLInputElement>('input').addEventListener('input', (event) => chat.typingInput((event.target as HTMLInputElement).value));
+  setInterval(() => chat.typingTick(), 1_000);
 
   onSubmit('join-form', () => {
     const input = byId<HTMLInputElement>('join-name');

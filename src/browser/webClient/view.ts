@@ -168,6 +168,10 @@ export class PageView implements ChatView {
     document.title = `${title} \u00b7 Chat`;
   }
 
+  typing(text: string): void {
+    byId('typing').textContent = text;
+  }
+
   members(rows: () => MemberRow[] | null, now: boolean): void {
     if (now) {
       this.drawMembers(rows());

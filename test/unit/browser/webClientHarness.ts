@@ -28,6 +28,8 @@ export function harness() {
     members: null as string[] | null,
     /** The away members of the list shown, as `nick: message` ('' when not known). */
     away: [] as string[],
+    /** What the page says of who is typing in the window shown. */
+    typing: '',
     status: { state: '' as ConnectionState | '', text: '', canRetry: false },
     me: '',
     account: null as string | null,
@@ -43,6 +45,9 @@ export function harness() {
     line: (w, l) => void logged.push({ w, line: { kind: l.kind, from: l.from?.text ?? '', text: l.text, mine: l.mine, ...(l.channel ? { channel: l.channel } : {}) } }),
     header: (title, topic) => {
       record.header = [title, topic];
+    },
+    typing: (text) => {
+      record.typing = text;
     },
     members: (rows) => {
       const drawn = rows();
@@ -62,13 +67,15 @@ export function harness() {
       record.loginError = error;
     },
   };
+  /** The page's clock: tests move it. */
+  const clock = { now: Date.UTC(2026, 0, 1, 12, 0) };
   const chat = new WebChat({
     view,
     socket: {
       send: (line) => record.socketOpen && sent.push(line) > 0,
       close: () => void record.hangUps++,
     },
-    now: () => Date.UTC(2026, 0, 1, 12, 0),
+    now: () => clock.now,
     random: () => 0.5,
   });
   /** Server lines in, what the client sent in answer out. */
@@ -79,7 +86,7 @@ export function harness() {
   };
   const lines = (): Shown[] => logged.map(({ w, line }) => ({ window: w.key, ...line }));
   const texts = (window: string) => lines().filter((l) => l.window === window).map((l) => l.text);
-  return { chat, sent, lines, record, hear, texts };
+  return { chat, sent, lines, record, hear, texts, clock };
 }
 
 /** Logged in as `nick` with `channels`, connected and registered (no capabilities). */
