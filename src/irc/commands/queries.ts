@@ -121,6 +121,9 @@ export function isupportTokens(config: IrcConfig): string[] {
     `TARGMAX=JOIN:,KICK:${n},LIST:,NAMES:,NOTICE:${n},PART:,PRIVMSG:${n},WHOIS:${n},WHOWAS:${n}`,
     `TOPICLEN=${config.topicLength}`,
     `USERLEN=${USER_LENGTH}`,
+    // Lines are decoded with invalid UTF-8 replaced by U+FFFD (the framer): nothing relayed is
+    // anything but UTF-8, as the token promises.
+    'UTF8ONLY',
     'WHOX',
   ];
 }

@@ -324,7 +324,7 @@ describe('welcome', () => {
       ':irc.test 003 alice :This server was created Tue, 14 Nov 2023 22:12:20 GMT',
       ':irc.test 004 alice irc.test test-1.0 Biow biklmnostv bklov',
       ':irc.test 005 alice AWAYLEN=200 BOT=B CASEMAPPING=rfc1459 CHANLIMIT=#:50 CHANMODES=b,k,l,imnst CHANNELLEN=64 CHANTYPES=# ELIST=CMNTU KEYLEN=23 KICKLEN=255 MAXLIST=b:100 MAXTARGETS=4 MODES=4 :are supported by this server',
-      ':irc.test 005 alice MONITOR=100 NAMELEN=128 NETWORK=TestNet NICKLEN=30 PREFIX=(ov)@+ STATUSMSG=@+ TARGMAX=JOIN:,KICK:4,LIST:,NAMES:,NOTICE:4,PART:,PRIVMSG:4,WHOIS:4,WHOWAS:4 TOPICLEN=390 USERLEN=10 WHOX :are supported by this server',
+      ':irc.test 005 alice MONITOR=100 NAMELEN=128 NETWORK=TestNet NICKLEN=30 PREFIX=(ov)@+ STATUSMSG=@+ TARGMAX=JOIN:,KICK:4,LIST:,NAMES:,NOTICE:4,PART:,PRIVMSG:4,WHOIS:4,WHOWAS:4 TOPICLEN=390 USERLEN=10 UTF8ONLY WHOX :are supported by this server',
       ':irc.test 251 alice :There are 1 users and 0 invisible on 1 servers',
       ':irc.test 255 alice :I have 1 clients and 0 servers',
       ':irc.test 265 alice 1 1 :Current local users 1, max 1',
