@@ -5,14 +5,17 @@
 // main.ts owns the WebSocket and the timers. What the server says is handled in incoming.ts,
 // what the user types in commands.ts, logging in and creating accounts in account.ts;
 // client.ts joins them to this class (WebChat), so that those can use this class without it
-// importing them back.
+// importing them back; who is away and who is typing are in presence.ts.
+// Longer than 500 lines because the state and the small decisions that read it (windows,
+// members, sending) are one class; the handlers that can be functions of it already live
+// beside it, and moving the interfaces out would make an import cycle.
 
 import { folderFor, lineOf, messagePieces } from './irc.js';
 import { reconnectDelayMs } from './backoff.js';
 import { Outbox } from './outbox.js';
 import { colourOf, clean } from './text.js';
 import { defaultSettings, isChannel, sortMembers, symbolOf, type Member, type ServerSettings } from './server.js';
-import { TypingOut, expireTypers, heardTyping, typingText, type Typers } from './typing.js';
+import { TypingOut, typingText, type Typers } from './typing.js';
 
 /** Logging in or creating an account while connecting: account.ts moves it on (see there). */
 export type AccountStep = 'none' | 'sasl' | 'authenticating' | 'register' | 'registering' | 'registerLater' | 'nickServLater';
@@ -146,7 +149,8 @@ const loginNick = /^[^\s,*?!@#:&$][^\s,*?!@:]*$/;
 export abstract class ChatClient {
   readonly view: ChatView;
   private readonly socket: ChatSocket;
-  private readonly now: () => number;
+  /** ms since the epoch (the page's clock; tests give their own). */
+  readonly clock: () => number;
   readonly random: () => number;
 
   settings: ServerSettings = defaultSettings();
@@ -187,7 +191,7 @@ export abstract class ChatClient {
   constructor(ports: ChatPorts) {
     this.view = ports.view;
     this.socket = ports.socket;
-    this.now = ports.now ?? Date.now;
+    this.clock = ports.now ?? Date.now;
     this.random = ports.random ?? Math.random;
   }
 
@@ -440,42 +444,8 @@ export abstract class ChatClient {
     this.membersChanged(w, true);
     this.view.typing(typingText(w.typers));
   }
-
-  // ---- Typing (typing.ts) --------------------------------------------------------------------
-
-  /** The box of the window shown now holds `text`: tells its people we type, when it is news. */
-  typingInput(text: string): void {
-    const w = this.current;
-    if (!w || w.type === 'server' || !this.registered || !this.caps.has('message-tags')) return;
-    const state = this.typingOut.input(w.key, text, this.now());
-    if (state !== null) this.sendLine(`@+typing=${state} TAGMSG ${w.name}`);
-  }
-
-  /** Once a second: our typing paused, theirs expired. */
-  typingTick(): void {
-    const now = this.now();
-    for (const key of this.typingOut.paused(now)) {
-      const w = this.windows.get(key);
-      if (w && this.registered) this.sendLine(`@+typing=paused TAGMSG ${w.name}`);
-    }
-    for (const w of this.windows.values()) if (expireTypers(w.typers, now)) this.typersChanged(w);
-  }
-
-  /** `nick` says (with `+typing=<state>`) it types in `w`, paused or stopped. */
-  heardTyping(w: ChatWindow, nick: string, state: string): void {
-    if (heardTyping(w.typers, this.fold(nick), nick, state, this.now())) this.typersChanged(w);
-  }
-
-  /** `nick` is no longer typing in `w` (its message came, it left). */
-  stoppedTyping(w: ChatWindow, nick: string): void {
-    if (w.typers.delete(this.fold(nick))) this.typersChanged(w);
-  }
-
-  private typersChanged(w: ChatWindow): void {
-    if (w === this.current) this.view.typing(typingText(w.typers));
-  }
-
-  private readonly typingOut = new TypingOut();
+  /** Our own typing, per window (presence.ts). */
+  readonly typingOut = new TypingOut();
 
   showHeader(): void {
     const w = this.current;
@@ -492,8 +462,8 @@ export abstract class ChatClient {
 
   /** A line in `w`'s log; `time` is the server-time tag when there is one. */
   add(w: ChatWindow, kind: LineKind, nick: string, text: string, time?: string | null, mine = false, channel?: string): void {
-    let when = new Date(time ? time : this.now());
-    if (isNaN(when.getTime())) when = new Date(this.now());
+    let when = new Date(time ? time : this.clock());
+    if (isNaN(when.getTime())) when = new Date(this.clock());
     const from = nick ? { text: kind === 'action' ? `* ${nick}` : nick, colour: colourOf(nick, this.fold) } : null;
     const talk = kind === 'privmsg' || kind === 'action' || (kind === 'notice' && w.type !== 'server');
     if (talk && w !== this.current) w.unread++;
@@ -534,21 +504,6 @@ export abstract class ChatClient {
       colour: colourOf(m.nick, this.fold),
       away: m.away ?? null,
     }));
-  }
-
-  /**
-   * `nick` is away with this message ('' when not known), or back (null): in every channel
-   * window that has it (from away-notify's AWAY, WHO's G/H flags, 301, 305/306).
-   */
-  setAway(nick: string, away: string | null): void {
-    const key = this.fold(nick);
-    for (const w of this.windows.values()) {
-      const m = w.type === 'channel' ? w.members.get(key) : undefined;
-      if (!m || (m.away ?? null) === away) continue;
-      if (away === null) delete m.away;
-      else m.away = away;
-      this.membersChanged(w, false);
-    }
   }
 
   /** Channels whose WHO the page asked for itself (for away flags): its replies are not shown. */

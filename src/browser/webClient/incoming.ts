@@ -17,6 +17,7 @@ import {
 } from './account.js';
 
 import type { ChatClient } from './chat.js';
+import { heardTyping, setAway, stoppedTyping } from './presence.js';
 import type { ServerMessage } from './irc.js';
 import { memberModeChanges, parseNamesEntry, readIsupport, withMode, type Member } from './server.js';
 import {
@@ -121,7 +122,7 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
         return;
       }
       chat.removeMember(w, msg.nick);
-      chat.stoppedTyping(w, msg.nick);
+      stoppedTyping(chat, w, msg.nick);
       chat.add(w, 'part', '', `${msg.nick} left ${w.name}${p[1] ? ` (${p[1]})` : ''}`, time);
       return;
     }
@@ -129,7 +130,7 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
       for (const w of [...chat.windows.values()]) {
         const left = w.type === 'channel' ? chat.removeMember(w, msg.nick)
           : w.type === 'query' && chat.fold(w.name) === chat.fold(msg.nick);
-        chat.stoppedTyping(w, msg.nick);
+        stoppedTyping(chat, w, msg.nick);
         if (left) chat.add(w, 'quit', '', `${msg.nick} quit${p[0] ? ` (${p[0]})` : ''}`, time);
       }
       return;
@@ -193,31 +194,31 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
       return;
     }
     case 'AWAY':
-      chat.setAway(msg.nick, p[0] ? p[0] : null);
+      setAway(chat, msg.nick, p[0] ? p[0] : null);
       return;
     case 'TAGMSG': {
       // Only typing is shown; to a channel, or to us from someone we have a window with.
       const state = msg.tags['+typing'];
       const target = p[0] ?? '';
       const w = chat.isChannel(target) ? chat.findWindow(target) : chat.findWindow(msg.nick);
-      if (state !== undefined && w && !chat.isMe(msg.nick)) chat.heardTyping(w, msg.nick, state);
+      if (state !== undefined && w && !chat.isMe(msg.nick)) heardTyping(chat, w, msg.nick, state);
       return;
     }
     case RPL_WHOREPLY:
       // <me> <channel> <user> <host> <server> <nick> <H|G flags> :<hops> <realname>
-      if ((p[6] ?? '').startsWith('G')) chat.setAway(p[5] ?? '', '');
-      else if ((p[6] ?? '').startsWith('H')) chat.setAway(p[5] ?? '', null);
+      if ((p[6] ?? '').startsWith('G')) setAway(chat, p[5] ?? '', '');
+      else if ((p[6] ?? '').startsWith('H')) setAway(chat, p[5] ?? '', null);
       if (chat.quietWho.has(chat.fold(p[1] ?? ''))) return;
       break;
     case RPL_ENDOFWHO:
       if (chat.quietWho.delete(chat.fold(p[1] ?? ''))) return;
       break;
     case RPL_AWAY:
-      chat.setAway(p[1] ?? '', p[2] ?? '');
+      setAway(chat, p[1] ?? '', p[2] ?? '');
       break;
     case RPL_NOWAWAY:
     case RPL_UNAWAY:
-      chat.setAway(chat.nick, msg.command === RPL_NOWAWAY ? '' : null);
+      setAway(chat, chat.nick, msg.command === RPL_NOWAWAY ? '' : null);
       break;
     case 'MODE':
       return handleMode(chat, msg, time);
@@ -376,6 +377,6 @@ function handleText(chat: ChatClient, msg: ServerMessage, time: string | undefin
     : service ? chat.findWindow(msg.nick) ?? chat.here()
     : chat.openWindow(mine ? target : msg.nick, 'query');
   if (!w) return;
-  if (!fromServer) chat.stoppedTyping(w, msg.nick);
+  if (!fromServer) stoppedTyping(chat, w, msg.nick);
   chat.add(w, kind, fromServer ? msg.nick || chat.settings.network : msg.nick, text, time, mine);
 }

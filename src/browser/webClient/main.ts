@@ -24,6 +24,7 @@
 
 import { countdownText } from './backoff.js';
 import type { ChatClient, ChatSocket } from './chat.js';
+import { typingInput, typingTick } from './presence.js';
 import { WebChat } from './client.js';
 import { byId, closePanels, PageView, togglePanel } from './view.js';
 
@@ -126,8 +127,8 @@ document.addEventListener('DOMContentLoaded', () => {
     chat.input(text);
   });
   // Typing notifications: each change of the box, and a tick for pauses and expiries.
-  byId<HTMLInputElement>('input').addEventListener('input', (event) => chat.typingInput((event.target as HTMLInputElement).value));
-  setInterval(() => chat.typingTick(), 1_000);
+  byId<HTMLInputElement>('input').addEventListener('input', (event) => typingInput(chat, (event.target as HTMLInputElement).value));
+  setInterval(() => typingTick(chat), 1_000);
 
   onSubmit('join-form', () => {
     const input = byId<HTMLInputElement>('join-name');

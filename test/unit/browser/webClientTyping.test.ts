@@ -2,6 +2,7 @@
 // chat.ts and incoming.ts), on the page's clock: what it sends as the user types, pauses,
 // clears the box or sends; and who it shows typing, until they stop, speak, leave or go quiet.
 import { describe, expect, it } from 'vitest';
+import { typingInput, typingTick } from '../../../src/browser/webClient/presence.js';
 import { registered } from './webClientHarness.js';
 
 function inRoom() {
@@ -15,35 +16,35 @@ function inRoom() {
 describe('typing, sent', () => {
   it('says active at most every 3 s while typing, paused after 5 s without a key, done when the box is emptied', () => {
     const { chat, sent, clock } = inRoom();
-    chat.typingInput('h');
-    chat.typingInput('he');
+    typingInput(chat, 'h');
+    typingInput(chat, 'he');
     expect(sent).toEqual(['@+typing=active TAGMSG #room']);
     clock.now += 3_000;
-    chat.typingInput('hel');
+    typingInput(chat, 'hel');
     expect(sent).toEqual(['@+typing=active TAGMSG #room', '@+typing=active TAGMSG #room']);
     clock.now += 4_000;
-    chat.typingTick();
+    typingTick(chat);
     expect(sent).toHaveLength(2);
     clock.now += 1_000;
-    chat.typingTick();
-    chat.typingTick();
+    typingTick(chat);
+    typingTick(chat);
     expect(sent.at(-1)).toBe('@+typing=paused TAGMSG #room');
     expect(sent).toHaveLength(3);
-    chat.typingInput('');
+    typingInput(chat, '');
     expect(sent.at(-1)).toBe('@+typing=done TAGMSG #room');
     // A command is not typing; nothing more to say.
-    chat.typingInput('/whois bob');
+    typingInput(chat, '/whois bob');
     expect(sent).toHaveLength(4);
   });
 
   it('says nothing more once the message is sent (the message ends it), and starts again with the next', () => {
     const { chat, sent } = inRoom();
-    chat.typingInput('hi');
+    typingInput(chat, 'hi');
     chat.input('hi');
     expect(sent).toEqual(['@+typing=active TAGMSG #room', 'PRIVMSG #room :hi']);
-    chat.typingInput('');
+    typingInput(chat, '');
     expect(sent).toHaveLength(2);
-    chat.typingInput('n');
+    typingInput(chat, 'n');
     expect(sent.at(-1)).toBe('@+typing=active TAGMSG #room');
   });
 
@@ -51,11 +52,11 @@ describe('typing, sent', () => {
     const h = registered();
     h.hear(':alice!~alice@h JOIN #room', ':irc 366 alice #room :End of /NAMES list');
     h.sent.length = 0;
-    h.chat.typingInput('hello');
+    typingInput(h.chat, 'hello');
     expect(h.sent).toEqual([]);
     h.chat.caps.add('message-tags');
     h.chat.show(h.chat.serverWindow());
-    h.chat.typingInput('hello');
+    typingInput(h.chat, 'hello');
     expect(h.sent).toEqual([]);
   });
 });
@@ -73,10 +74,10 @@ describe('typing, shown', () => {
     expect(record.typing).toBe('');
     hear('@+typing=active :carol!~carol@h TAGMSG #room');
     clock.now += 5_000;
-    chat.typingTick();
+    typingTick(chat);
     expect(record.typing).toBe('carol is typing\u2026');
     clock.now += 1_000;
-    chat.typingTick();
+    typingTick(chat);
     expect(record.typing).toBe('');
     hear('@+typing=active :carol!~carol@h TAGMSG #room', ':carol!~carol@h PART #room');
     expect(record.typing).toBe('');
