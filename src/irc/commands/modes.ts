@@ -141,7 +141,8 @@ async function channelMode(ctx: CommandContext, client: Client, msg: IrcMessage,
           break;
         }
         const key = cut(p, KEY_LENGTH);
-        if (!isWord(key) || key.includes(',')) invalid(letter, p, 'Invalid key');
+        // The refused key is not echoed (`*`): it may hold spaces, and the 696 says enough.
+        if (!isWord(key) || key.includes(',')) invalid(letter, '*', 'Invalid key');
         else changes.push({ adding, mode: letter, param: key });
         break;
       }

@@ -108,7 +108,8 @@ describe('channel MODE changes', () => {
     const { h, alice } = await channel();
     expect((await h.run(alice, 'MODE #a +l many')).lines).toEqual(['alice <- :irc.test 696 alice #a l many :Invalid limit']);
     expect((await h.run(alice, 'MODE #a +l 0')).commands(alice)).toEqual(['696']);
-    expect((await h.run(alice, 'MODE #a +k a,b')).lines).toEqual(['alice <- :irc.test 696 alice #a k a,b :Invalid key']);
+    expect((await h.run(alice, 'MODE #a +k a,b')).lines).toEqual(['alice <- :irc.test 696 alice #a k * :Invalid key']);
+    expect((await h.run(alice, 'MODE #a +k :with spaces')).lines).toEqual(['alice <- :irc.test 696 alice #a k * :Invalid key']);
     expect((await h.run(alice, 'MODE #a +k :has space')).commands(alice)).toEqual(['696']);
   });
 
