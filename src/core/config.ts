@@ -182,7 +182,7 @@ export interface IrcConfig {
   kickLength: number;
   /** ISUPPORT TARGMAX/MAXTARGETS: targets of one PRIVMSG or NOTICE. */
   maxTargets: number;
-  /** Ban masks one channel may hold (ISUPPORT MAXLIST b). */
+  /** Masks each list of a channel (+b, +e, +I, +q) may hold; past it a mode change gets 478 (ISUPPORT MAXLIST). */
   maxBansPerChannel: number;
   /**
    * draft/multiline: bytes of text one multiline message may hold (its lines' texts together),

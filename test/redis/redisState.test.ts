@@ -182,10 +182,14 @@ describe('RedisState across nodes', () => {
       { adding: true, mode: 'l', param: '9' },
       { adding: true, mode: 'v', param: 'bob' },
       { adding: true, mode: 'b', param: '*!*@bad.example' },
+      { adding: true, mode: 'e', param: 'ok!*@bad.example' },
+      { adding: true, mode: 'I', param: 'friend!*@*' },
+      { adding: true, mode: 'q', param: '*!*@noisy.example' },
+      { adding: true, mode: 'R' },
     ], { maxBans: 5, setBy: 'Alice', at: T + 2 });
     const snapshot = await a.state.localSnapshot();
     expect(snapshot.map((u) => u.nick)).toEqual(['Alice', 'bob', 'early']);
-    const before = { channel: await a.state.channel('#topic'), bans: await a.state.bans('#topic'), members: await a.state.members('#topic') };
+    const before = { channel: await a.state.channel('#topic'), lists: await a.state.maskLists('#topic'), members: await a.state.members('#topic') };
 
     await a.redis.flushall();
     const thief = await b.addUser(1, 'BOB'); // took bob's nick while a's users were gone
@@ -196,7 +200,8 @@ describe('RedisState across nodes', () => {
       { clientId: early, ok: true, restored: true, channels: [] },
     ]);
     expect(await a.state.channel('#topic')).toEqual({ ...before.channel, memberCount: 1 });
-    expect(await a.state.bans('#topic')).toEqual(before.bans);
+    expect(await a.state.maskLists('#topic')).toEqual(before.lists);
+    expect(Object.values(before.lists).map((l) => l.length)).toEqual([1, 1, 1, 1]);
     expect(await a.state.members('#topic')).toEqual(before.members.filter((m) => m.user.clientId === alice));
     expect(await a.state.user('alice')).toEqual(before.members[0]?.user);
     expect([...a.state.localMembers('#topic')]).toEqual([alice]);
@@ -221,7 +226,7 @@ describe('RedisState across nodes', () => {
       away: null,
       account: null,
       channels: [
-        { name: '#Live', op: true, voice: false, state: { createdAt: 1, topic: { text: 'stale', setBy: 'x', setAt: 1 }, modes: { flags: 'imnst', key: 'k', limit: 1 }, bans: [] } },
+        { name: '#Live', op: true, voice: false, state: { createdAt: 1, topic: { text: 'stale', setBy: 'x', setAt: 1 }, modes: { flags: 'imnst', key: 'k', limit: 1 }, lists: { b: [], e: [], I: [], q: [] } } },
         { name: '#Gone', op: false, voice: true },
       ],
     };
@@ -354,7 +359,7 @@ describe('RedisState when Redis is unreachable', () => {
       ['channelsOf', () => state.channelsOf('a')],
       ['setTopic', () => state.setTopic(1, '#c', null)],
       ['applyModes', () => state.applyModes(1, '#c', [{ adding: true, mode: 'm' }], m)],
-      ['bans', () => state.bans('#c')],
+      ['maskLists', () => state.maskLists('#c')],
       ['invite', () => state.invite(1, '#c', 'a')],
       ['kick', () => state.kick(1, '#c', 'a')],
       ['listChannels', () => state.listChannels()],

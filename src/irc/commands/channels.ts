@@ -15,6 +15,7 @@ import {
   ERR_CHANNELISFULL,
   ERR_CHANOPRIVSNEEDED,
   ERR_INVITEONLYCHAN,
+  ERR_NEEDREGGEDNICK,
   ERR_NOSUCHCHANNEL,
   ERR_NEEDMOREPARAMS,
   ERR_NOSUCHNICK,
@@ -57,6 +58,7 @@ const joinRefusals: Record<Exclude<JoinRefusal, 'alreadyOn'>, [string, string]> 
   inviteOnly: [ERR_INVITEONLYCHAN, 'Cannot join channel (+i)'],
   badKey: [ERR_BADCHANNELKEY, 'Cannot join channel (+k)'],
   full: [ERR_CHANNELISFULL, 'Cannot join channel (+l)'],
+  needsAccount: [ERR_NEEDREGGEDNICK, 'Cannot join channel (+R) - you need to be logged into your account'],
 };
 
 /** The numeric for a refusal shared by the channel operations, naming the channel. */
@@ -103,8 +105,8 @@ function topicReplies(r: Reply, channel: ChannelRecord): void {
 /**
  * JOIN <#channel>{,<#channel>} [<key>{,<key>}] | JOIN 0. Per channel: 403 for a name that is
  * not a channel (no `#`), 479 for a `#` name that is not valid (too long for CHANNELLEN,
- * space, comma, BEL); the state's atomic join answers the rest (405, 474, 473, 475, 471, in
- * that order; already a member: ignored). A join that creates the channel makes the joiner
+ * space, comma, BEL); the state's atomic join answers the rest (405, 474, 473, 475, 471, 477
+ * in that order; already a member: ignored). A join that creates the channel makes the joiner
  * its operator and gives the channel NEW_CHANNEL_FLAGS. The joiner then gets, in order, the
  * JOIN (with the channel), the topic (332/333) if any, and NAMES (353/366). `JOIN 0` parts
  * every channel, each PART seen by that channel and the client.

@@ -52,7 +52,7 @@ export const USER_LENGTH = 10;
 export const KEY_LENGTH = 23;
 
 /**
- * MODES: mode changes that take a parameter (b k l o v) one MODE command may make; the ones
+ * MODES: mode changes that take a parameter (b e I q k l o v) one MODE command may make; the ones
  * past it are ignored, their parameters consumed. Bounds the work and the broadcast one
  * command causes.
  */
@@ -64,9 +64,12 @@ export const MAX_PARAM_MODES = 4;
  */
 export const USER_MODES = 'Biow';
 
-/** Channel modes (004), and the ones that take a parameter. ISUPPORT CHANMODES says the same. */
-export const CHANNEL_MODES = 'biklmnostv';
-export const CHANNEL_MODES_WITH_PARAM = 'bklov';
+/**
+ * Channel modes (004), and the ones that take a parameter. ISUPPORT CHANMODES says the same:
+ * the lists b e I q, k, l, the flags M R i m n s t, and the prefixes o v.
+ */
+export const CHANNEL_MODES = 'IMRbeiklmnoqstv';
+export const CHANNEL_MODES_WITH_PARAM = 'Ibekloqv';
 
 /**
  * Flag modes a channel gets when its first member creates it: +n (no messages from outside)

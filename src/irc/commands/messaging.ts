@@ -19,7 +19,7 @@
 import { fold, matchesMask } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import { ERR_CANNOTSENDTOCHAN, ERR_NORECIPIENT, ERR_NOSUCHNICK, ERR_NOTEXTTOSEND, RPL_AWAY } from '../wire/numerics.js';
-import type { ChannelRecord } from '../state/networkState.js';
+import type { ChannelRecord, ListMode } from '../state/networkState.js';
 import type { Client, Outcome, CommandContext, Target } from './types.js';
 import { Reply, commaList, isChannelName, limitTargets, sourceOf, type Handler } from './common.js';
 import { isServiceNick } from './accounts.js';
@@ -33,15 +33,18 @@ function serviceCommand(ctx: CommandContext, client: Client, service: string, te
 
 /**
  * Whether the client may speak in the channel: ops and voiced members always; others not when
- * +n and outside it, +m, or banned (a ban mask matching their nick!user@host).
+ * +n and outside it, +m, +M and not logged in, or banned or quieted (a +b or +q mask matching
+ * their nick!user@host, and no +e mask).
  */
 async function maySpeak(ctx: CommandContext, client: Client, channel: ChannelRecord): Promise<boolean> {
   const m = client.nick === null ? null : await ctx.state.membership(channel.name, client.nick);
   if (m && (m.op || m.voice)) return true;
   const flags = channel.modes.flags;
-  if ((flags.includes('n') && !m) || flags.includes('m')) return false;
+  if ((flags.includes('n') && !m) || flags.includes('m') || (flags.includes('M') && client.account === null)) return false;
   const mask = sourceOf(client);
-  return !(await ctx.state.bans(channel.name)).some((b) => matchesMask(b.mask, mask));
+  const lists = await ctx.state.maskLists(channel.name);
+  const matched = (mode: ListMode): boolean => lists[mode].some((b) => matchesMask(b.mask, mask));
+  return !((matched('b') || matched('q')) && !matched('e'));
 }
 
 /**

@@ -1,25 +1,28 @@
 // MODE, for channels and for oneself.
 //
-// Channel modes (CHANMODES=b,k,l,imnst, PREFIX=(ov)@+):
+// Channel modes (CHANMODES=beIq,k,l,MRimnst, PREFIX=(ov)@+):
 //   - `MODE #c`: 324 (the key shown to members only, `*` to others) and 329;
 //   - a modestring is parsed here (unknown letters: 472 each, once), then applied by the state
 //     in one atomic step that checks the client is an operator (482 otherwise);
-//   - b, k, l, o and v take a parameter when set; b, k, o and v when unset. At most MODES of
-//     those per command: the rest are ignored, their parameters consumed. A mode missing its
-//     parameter is ignored; `b` without one (`MODE #c b`, `MODE #c +b`) lists the bans
-//     (367/368), which any client may do;
-//   - ban masks are normalised to nick!user@host (`bob` → `bob!*@*`, `~u@h` → `*!~u@h`);
-//     a key is cut to KEYLEN; a key or mask that could not be one word (empty, `:` first,
-//     space or, for keys, comma) and a limit that is not a positive integer get 696;
+//   - the lists b (bans), e (ban exceptions), I (invite exceptions) and q (quiets), and k, l, o
+//     and v take a parameter when set; all but l when unset. At most MODES of those per
+//     command: the rest are ignored, their parameters consumed. A mode missing its parameter
+//     is ignored; a list mode without one (`MODE #c b`, `MODE #c +e`) lists that list: b
+//     (367/368) and q (728/729, as Solanum) for anyone, e (348/349) and I (346/347) for the
+//     channel's operators only (482 for others), as Solanum: they tell who gets past a ban;
+//   - masks are normalised to nick!user@host (`bob` → `bob!*@*`, `~u@h` → `*!~u@h`); a key is
+//     cut to KEYLEN; a key or mask that could not be one word (empty, `:` first, space or, for
+//     keys, comma) and a limit that is not a positive integer get 696;
 //   - what took effect (and only that) is broadcast to the channel as one MODE message, from
 //     the client; -k is shown as `-k *`.
-// User modes: only +i, only on oneself (502 for another user, 401 if there is none); 221
+// User modes: ±i ±w ±B and -o on oneself (502 for another user, 401 if there is none); 221
 // answers a query; unknown letters get one 501; a change is echoed to the client.
 
 import { fold, sameName } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import {
   ERR_BANLISTFULL,
+  ERR_CHANOPRIVSNEEDED,
   ERR_INVALIDMODEPARAM,
   ERR_NOSUCHCHANNEL,
   ERR_NOSUCHNICK,
@@ -31,15 +34,38 @@ import {
   RPL_CHANNELMODEIS,
   RPL_CREATIONTIME,
   RPL_ENDOFBANLIST,
+  RPL_ENDOFEXCEPTLIST,
+  RPL_ENDOFINVITELIST,
+  RPL_ENDOFQUIETLIST,
+  RPL_EXCEPTLIST,
+  RPL_INVITELIST,
+  RPL_QUIETLIST,
   RPL_UMODEIS,
 } from '../wire/numerics.js';
-import type { ModeChange } from '../state/networkState.js';
+import { channelFlags, isListMode, type BanRecord, type ListMode, type ModeChange } from '../state/networkState.js';
 import { withMember, withoutMember, type Client, type Outcome, type CommandContext } from './types.js';
 import { KEY_LENGTH, MAX_PARAM_MODES, Reply, cut, from, isChannelName, modeString, sourceOf, unixSeconds } from './common.js';
 import { channelRefusal } from './channels.js';
 import { rememberChannel } from './chanServ.js';
 
-const flagLetters = new Set(['i', 'm', 'n', 's', 't']);
+/**
+ * How each list is shown: its entry and end numerics, and whether only the channel's operators
+ * may see it. 728/729 carry the mode letter before the mask, as Solanum sends them.
+ */
+const listReplies: Record<ListMode, { entry: string; end: string; endText: string; opsOnly: boolean }> = {
+  b: { entry: RPL_BANLIST, end: RPL_ENDOFBANLIST, endText: 'End of channel ban list', opsOnly: false },
+  e: { entry: RPL_EXCEPTLIST, end: RPL_ENDOFEXCEPTLIST, endText: 'End of channel exception list', opsOnly: true },
+  I: { entry: RPL_INVITELIST, end: RPL_ENDOFINVITELIST, endText: 'End of channel invite exception list', opsOnly: true },
+  q: { entry: RPL_QUIETLIST, end: RPL_ENDOFQUIETLIST, endText: 'End of channel quiet list', opsOnly: false },
+};
+
+/** One list's entries and its end, as `listReplies` says. */
+function listEntries(r: Reply, channel: string, mode: ListMode, entries: BanRecord[]): void {
+  const { entry, end, endText } = listReplies[mode];
+  const letter = mode === 'q' ? [mode] : [];
+  for (const e of entries) r.numeric(entry, channel, ...letter, e.mask, e.setBy, unixSeconds(e.setAt));
+  r.numeric(end, channel, ...letter, endText);
+}
 
 /** A parameter that can be a middle param of a reply: not empty, no space, no leading ':'. */
 function isWord(s: string): boolean {
@@ -96,7 +122,8 @@ async function channelMode(ctx: CommandContext, client: Client, msg: IrcMessage,
   const take = (): string | undefined => args[next++];
   const changes: ModeChange[] = [];
   const unknown = new Set<string>();
-  let listBans = false;
+  /** Lists asked for (a list mode without a parameter), each once, in the order asked. */
+  const listed = new Set<ListMode>();
   let paramModes = 0;
   let adding = true;
   const invalid = (letter: string, param: string, why: string): void => {
@@ -107,18 +134,18 @@ async function channelMode(ctx: CommandContext, client: Client, msg: IrcMessage,
       adding = letter === '+';
       continue;
     }
-    if (flagLetters.has(letter)) {
+    if (channelFlags.has(letter)) {
       changes.push({ adding, mode: letter });
       continue;
     }
-    if (!'bklov'.includes(letter)) {
+    if (!isListMode(letter) && !'klov'.includes(letter)) {
       unknown.add(letter);
       continue;
     }
     const takesParam = adding || letter !== 'l';
     const param = takesParam ? take() : undefined;
-    if (letter === 'b' && param === undefined) {
-      listBans = true;
+    if (isListMode(letter) && param === undefined) {
+      listed.add(letter);
       continue;
     }
     if (takesParam && param === undefined) {
@@ -129,9 +156,12 @@ async function channelMode(ctx: CommandContext, client: Client, msg: IrcMessage,
     if (param !== undefined && ++paramModes > MAX_PARAM_MODES) continue;
     const p = param ?? '';
     switch (letter) {
-      case 'b': {
+      case 'b':
+      case 'e':
+      case 'I':
+      case 'q': {
         const mask = normaliseMask(p);
-        if (mask === null) invalid(letter, p, 'Invalid ban mask');
+        if (mask === null) invalid(letter, p, 'Invalid mask');
         else changes.push({ adding, mode: letter, param: mask });
         break;
       }
@@ -179,17 +209,19 @@ async function channelMode(ctx: CommandContext, client: Client, msg: IrcMessage,
       if (result.applied.length > 0) {
         const { modes, params } = modeString(result.applied);
         r.toChannels([fold(result.channel)], from(sourceOf(client), 'MODE', result.channel, modes, ...params));
-        // A registered channel keeps its flags, key and limit (not its ops, voices or bans).
-        if (result.applied.some((c) => !'bov'.includes(c.mode))) await rememberChannel(ctx, client, r, result.channel);
+        // A registered channel keeps its flags, key and limit (not its ops, voices or lists).
+        if (result.applied.some((c) => !isListMode(c.mode) && !'ov'.includes(c.mode))) await rememberChannel(ctx, client, r, result.channel);
       }
     }
   }
 
-  if (listBans) {
-    for (const ban of await ctx.state.bans(name)) {
-      r.numeric(RPL_BANLIST, channel.name, ban.mask, ban.setBy, unixSeconds(ban.setAt));
+  if (listed.size > 0) {
+    const lists = await ctx.state.maskLists(name);
+    const op = [...listed].some((m) => listReplies[m].opsOnly) && client.nick !== null && (await ctx.state.membership(name, client.nick))?.op === true;
+    for (const mode of listed) {
+      if (listReplies[mode].opsOnly && !op) r.numeric(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
+      else listEntries(r, channel.name, mode, lists[mode]);
     }
-    r.numeric(RPL_ENDOFBANLIST, channel.name, 'End of channel ban list');
   }
   return r.outcome();
 }

@@ -96,19 +96,23 @@ function escapeIsupportValue(value: string): string {
  */
 export function isupportTokens(config: IrcConfig): string[] {
   const n = config.maxTargets;
+  const m = config.maxBansPerChannel;
   return [
     `AWAYLEN=${config.awayLength}`,
     'BOT=B',
     `CASEMAPPING=${caseMapping}`,
     `CHANLIMIT=#:${config.maxChannelsPerClient}`,
-    'CHANMODES=b,k,l,imnst',
+    'CHANMODES=beIq,k,l,MRimnst',
     `CHANNELLEN=${config.channelLength}`,
     'CHANTYPES=#',
     // LIST takes channel names or masks with * and ?.
     'ELIST=CMNTU',
+    'EXCEPTS=e',
+    'INVEX=I',
     `KEYLEN=${KEY_LENGTH}`,
     `KICKLEN=${config.kickLength}`,
-    `MAXLIST=b:${config.maxBansPerChannel}`,
+    // Each list has a limit of its own (a combined `beIq:n` would promise less).
+    `MAXLIST=b:${m},e:${m},I:${m},q:${m}`,
     `MAXTARGETS=${n}`,
     `MODES=${MAX_PARAM_MODES}`,
     `MONITOR=${config.maxMonitorTargets}`,

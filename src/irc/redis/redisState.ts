@@ -21,12 +21,12 @@ import type { Redis } from 'ioredis';
 import { fold } from '../wire/casemap.js';
 import { nodeOf } from '../state/ids.js';
 import type {
-  BanRecord,
   ChannelRecord,
   ChannelSummary,
   JoinRefusal,
   JoinRequest,
   JoinResult,
+  MaskLists,
   Member,
   Membership,
   ModeChange,
@@ -50,7 +50,7 @@ import { LocalIndex } from './localIndex.js';
 import { guard } from './redisClient.js';
 import { restorePayload, restoreUserOf, type RawSnapshot, type RestoreResult, type RestoreUser } from './restore.js';
 import { commandName, defineScripts, type ScriptName } from './scripts.js';
-import { banRecord, channelRecord, flagLetters, list, targeted, userRecord, type RawChannel, type RawTargeted, type RawUser, type Refusal } from './scriptShapes.js';
+import { channelRecord, flagLetters, list, maskListsOf, targeted, userRecord, type RawChannel, type RawTargeted, type RawUser, type Refusal } from './scriptShapes.js';
 
 /** What one node tells another about the other's local index (sent by the caller's transport). */
 export type StateControl =
@@ -257,9 +257,8 @@ export class RedisState implements NetworkState {
     return { ok: true, channel: r.channel, applied: list<ModeChange>(r.applied), errors: list<ModeError>(r.errors) };
   }
 
-  async bans(name: string): Promise<BanRecord[]> {
-    const raw = await guard(() => this.redis.lrange(`${this.prefix}bans:${fold(name)}`, 0, -1));
-    return raw.map(banRecord);
+  async maskLists(name: string): Promise<MaskLists> {
+    return maskListsOf(await this.run<unknown>('maskLists', fold(name)));
   }
 
   async invite(clientId: number, name: string, nick: string): Promise<TargetedResult> {

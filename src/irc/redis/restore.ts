@@ -2,16 +2,17 @@
 // (RedisState.localSnapshot) and the payload lua/restoreUser.lua takes for one of them.
 
 import { fold } from '../wire/casemap.js';
-import type { BanRecord, ChannelModes, Topic, UserProfile } from '../state/networkState.js';
-import { sortedLetters } from '../state/networkState.js';
-import { banRecord, channelRecord, flagLetters, list, userRecord, type RawChannel, type RawUser } from './scriptShapes.js';
+import type { ChannelModes, MaskLists, Topic, UserProfile } from '../state/networkState.js';
+import { listModes, sortedLetters } from '../state/networkState.js';
+import { channelRecord, flagLetters, list, maskListsOf, userRecord, type RawChannel, type RawUser } from './scriptShapes.js';
 
 /** A channel as it was, used by restore only when the channel no longer exists. */
 export interface RestoreChannelState {
   createdAt: number;
   topic: Topic | null;
   modes: ChannelModes;
-  bans: BanRecord[];
+  /** Its +b +e +I +q lists. */
+  lists: MaskLists;
 }
 
 export interface RestoreChannel {
@@ -57,7 +58,7 @@ interface RawSnapshotChannel {
   channel: RawChannel;
   op: boolean;
   voice: boolean;
-  bans: unknown;
+  lists: unknown;
 }
 
 /** A snapshotted client in the shape restore takes. */
@@ -77,10 +78,15 @@ export function restoreUserOf(s: RawSnapshot): RestoreUser {
         name: ch.name,
         op: c.op,
         voice: c.voice,
-        state: { createdAt: ch.createdAt, topic: ch.topic, modes: ch.modes, bans: list<string>(c.bans).map(banRecord) },
+        state: { createdAt: ch.createdAt, topic: ch.topic, modes: ch.modes, lists: maskListsOf(c.lists) },
       };
     }),
   };
+}
+
+/** Mask lists as the Lua scripts hold them: times as decimal strings. */
+function rawLists(lists: MaskLists): Record<string, unknown> {
+  return Object.fromEntries(listModes.map((m) => [m, lists[m].map((b) => ({ ...b, setAt: String(b.setAt) }))]));
 }
 
 /** The JSON lua/restoreUser.lua decodes for one user (times as decimal strings, names folded). */
@@ -111,7 +117,7 @@ export function restorePayload(u: RestoreUser): string {
             key: c.state.modes.key,
             limit: c.state.modes.limit === null ? null : String(c.state.modes.limit),
             topic: c.state.topic ? { ...c.state.topic, setAt: String(c.state.topic.setAt) } : null,
-            bans: c.state.bans.map((b) => ({ ...b, setAt: String(b.setAt) })),
+            lists: rawLists(c.state.lists),
           }
         : null,
     })),

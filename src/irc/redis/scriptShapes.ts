@@ -3,8 +3,8 @@
 // sent. Ids and times travel as decimal strings: Lua prints numbers with 14 significant digits,
 // which would round ids past 10^14.
 
-import type { BanRecord, ChannelRecord, TargetedResult, UserRecord } from '../state/networkState.js';
-import { channelFlags, sortedLetters } from '../state/networkState.js';
+import type { BanRecord, ChannelRecord, MaskLists, TargetedResult, UserRecord } from '../state/networkState.js';
+import { channelFlags, listModes, sortedLetters } from '../state/networkState.js';
 
 export type RawUser = Omit<UserRecord, 'clientId' | 'signonAt' | 'lastActiveAt'> &
   Record<'clientId' | 'signonAt' | 'lastActiveAt', string>;
@@ -60,6 +60,13 @@ export function channelRecord(c: RawChannel): ChannelRecord {
 export function banRecord(raw: string): BanRecord {
   const b = JSON.parse(raw) as RawBan;
   return { mask: b.mask, setBy: b.setBy, setAt: Number(b.setAt) };
+}
+
+/** lua maskLists' answer (mode letter -> JSON entries; `{}` for an empty list) as MaskLists. */
+export function maskListsOf(raw: unknown): MaskLists {
+  const lists = (raw ?? {}) as Record<string, unknown>;
+  const of = (mode: string): BanRecord[] => list<string>(lists[mode]).map(banRecord);
+  return { b: of('b'), e: of('e'), I: of('I'), q: of('q') };
 }
 
 /** The flag modes among `letters`, once each, as records carry them (e.g. 'nt'). */

@@ -34,6 +34,7 @@ const queries = [
   'membership',
   'channelsOf',
   'listChannels',
+  'maskLists',
   'counts',
   'snapshotNode',
 ] as const;

@@ -5,7 +5,7 @@
 // class, each a few lines, kept together so that each one's atomicity can be read in place.
 //
 // What a client can make grow is bounded: its own channels (maxChannelsPerClient, checked at
-// join), a channel's bans (maxBans, given by the caller from maxBansPerChannel), a channel's
+// join), each of a channel's mask lists (maxBans, given by the caller from maxBansPerChannel), a channel's
 // pending invites (`maxInvitesPerChannel`, oldest dropped), and the WHOWAS history (a ring of
 // `whowasSize` entries for the whole network). Empty channels are deleted at once.
 
@@ -17,6 +17,8 @@ import type {
   ChannelSummary,
   JoinRequest,
   JoinResult,
+  ListMode,
+  MaskLists,
   Member,
   Membership,
   ModeChange,
@@ -35,7 +37,7 @@ import type {
   UserRecord,
   WhowasEntry,
 } from './networkState.js';
-import { channelFlags, resolveStateLimits, sortedLetters, type StateLimits } from './networkState.js';
+import { channelFlags, isListMode, resolveStateLimits, sortedLetters, type StateLimits } from './networkState.js';
 import { WhowasRing } from './whowas.js';
 
 /** WHOWAS ring size and pending invites per channel (stateLimitDefaults when absent). */
@@ -62,7 +64,8 @@ interface ChannelEntry {
   flags: Set<string>;
   key: string | null;
   limit: number | null;
-  bans: BanRecord[];
+  /** The mask lists (+b +e +I +q), each oldest first. */
+  lists: MaskLists;
   /** Client ids with a pending invite, oldest first (Set keeps insertion order). */
   invites: Set<number>;
   /** Members in join order; each value one of the shared `memberships`. */
@@ -240,7 +243,7 @@ export class MemoryState implements NetworkState {
         flags: new Set([...request.createFlags].filter((c) => channelFlags.has(c))),
         key: null,
         limit: null,
-        bans: [],
+        lists: { b: [], e: [], I: [], q: [] },
         invites: new Set(),
         members: new Map(),
       };
@@ -248,10 +251,13 @@ export class MemoryState implements NetworkState {
       created = true;
     } else {
       const mask = `${entry.nick}!${entry.user}@${entry.host}`;
-      if (channel.bans.some((b) => matchesMask(b.mask, mask))) return { ok: false, reason: 'banned' };
-      if (channel.flags.has('i') && !channel.invites.has(clientId)) return { ok: false, reason: 'inviteOnly' };
+      const matched = (mode: ListMode): boolean => channel!.lists[mode].some((b) => matchesMask(b.mask, mask));
+      const invited = channel.invites.has(clientId) || matched('I');
+      if (matched('b') && !matched('e')) return { ok: false, reason: 'banned' };
+      if (channel.flags.has('i') && !invited) return { ok: false, reason: 'inviteOnly' };
       if (channel.key !== null && request.key !== channel.key) return { ok: false, reason: 'badKey' };
       if (channel.limit !== null && channel.members.size >= channel.limit) return { ok: false, reason: 'full' };
+      if (channel.flags.has('R') && entry.account === null && !invited) return { ok: false, reason: 'needsAccount' };
     }
     channel.invites.delete(clientId);
     channel.members.set(clientId, membershipOf(created, false));
@@ -377,31 +383,33 @@ export class MemoryState implements NetworkState {
         if (m[key] === adding) continue;
         channel.members.set(target.clientId, key === 'op' ? membershipOf(adding, m.voice) : membershipOf(m.op, adding));
         applied.push({ adding, mode, param: target.nick });
-      } else if (mode === 'b') {
+      } else if (isListMode(mode)) {
+        const list = channel.lists[mode];
         const folded = fold(param);
-        const index = channel.bans.findIndex((b) => fold(b.mask) === folded);
+        const index = list.findIndex((b) => fold(b.mask) === folded);
         if (adding) {
           if (index !== -1 || param === '') continue;
-          if (channel.bans.length >= options.maxBans) {
-            errors.push({ error: 'banListFull', mode, param });
+          if (list.length >= options.maxBans) {
+            errors.push({ error: 'listFull', mode, param });
             continue;
           }
-          channel.bans.push({ mask: param, setBy: options.setBy, setAt: options.at });
+          list.push({ mask: param, setBy: options.setBy, setAt: options.at });
           applied.push({ adding, mode, param });
         } else {
-          const ban = channel.bans[index];
-          if (!ban) continue;
-          channel.bans.splice(index, 1);
-          applied.push({ adding, mode, param: ban.mask });
+          const entry = list[index];
+          if (!entry) continue;
+          list.splice(index, 1);
+          applied.push({ adding, mode, param: entry.mask });
         }
       }
     }
     return { ok: true, channel: channel.name, applied, errors };
   }
 
-  bans(name: string): BanRecord[] {
+  maskLists(name: string): MaskLists {
     const channel = this.channels.get(fold(name));
-    return channel ? channel.bans.map((b) => ({ ...b })) : [];
+    const copy = (list: BanRecord[] | undefined): BanRecord[] => (list ?? []).map((b) => ({ ...b }));
+    return { b: copy(channel?.lists.b), e: copy(channel?.lists.e), I: copy(channel?.lists.I), q: copy(channel?.lists.q) };
   }
 
   invite(clientId: number, name: string, nick: string): TargetedResult {

@@ -128,11 +128,27 @@ export interface Topic {
   setAt: number;
 }
 
-/** The flag modes a channel can have (CHANMODES type D). */
-export type ChannelFlag = 'i' | 'm' | 'n' | 's' | 't';
+/**
+ * The flag modes a channel can have (CHANMODES type D): +M only logged-in users (or voiced
+ * members and operators) speak, +R only logged-in users join, and the RFC's i m n s t.
+ */
+export type ChannelFlag = 'M' | 'R' | 'i' | 'm' | 'n' | 's' | 't';
 
 /** The ChannelFlag letters, to tell a flag mode from the others. */
-export const channelFlags: ReadonlySet<string> = new Set<ChannelFlag>(['i', 'm', 'n', 's', 't']);
+export const channelFlags: ReadonlySet<string> = new Set<ChannelFlag>(['M', 'R', 'i', 'm', 'n', 's', 't']);
+
+/**
+ * The mask lists a channel keeps (CHANMODES type A): +b bans, +e ban exceptions (over +b and
+ * +q), +I invite exceptions (over +i), +q quiets (a matching member without voice cannot speak).
+ */
+export type ListMode = 'b' | 'e' | 'I' | 'q';
+
+/** The ListMode letters, in the order CHANMODES gives them. */
+export const listModes: readonly ListMode[] = ['b', 'e', 'I', 'q'];
+
+export function isListMode(letter: string): letter is ListMode {
+  return (listModes as readonly string[]).includes(letter);
+}
 
 /** Mode letters as records carry them: in alphabetical order. */
 export function sortedLetters(letters: Iterable<string>): string {
@@ -158,6 +174,7 @@ export interface ChannelRecord {
   memberCount: number;
 }
 
+/** One entry of a channel's mask list (+b, +e, +I or +q). */
 export interface BanRecord {
   /** Normalised `nick!user@host` mask with `*` and `?`. */
   mask: string;
@@ -165,6 +182,9 @@ export interface BanRecord {
   setBy: string;
   setAt: number;
 }
+
+/** A channel's four mask lists, each oldest first. */
+export type MaskLists = Record<ListMode, BanRecord[]>;
 
 /** One of a user's channels, as WHOIS lists it. */
 export interface UserChannel extends Membership {
@@ -224,7 +244,7 @@ export interface JoinRequest {
   at: number;
 }
 
-export type JoinRefusal = 'alreadyOn' | 'tooManyChannels' | 'banned' | 'inviteOnly' | 'badKey' | 'full';
+export type JoinRefusal = 'alreadyOn' | 'tooManyChannels' | 'banned' | 'inviteOnly' | 'badKey' | 'full' | 'needsAccount';
 
 export type JoinResult =
   /** Joined; `created`: the channel did not exist and the joiner is its first operator. */
@@ -246,17 +266,18 @@ export type TargetedResult =
 /** One mode change as asked for, or as it took effect. */
 export interface ModeChange {
   adding: boolean;
-  /** One of b k l o v and the flags i m n s t. */
+  /** One of b e I q (lists), k l o v, and the flags M R i m n s t. */
   mode: string;
   /**
-   * Asked: the nick (o/v), normalised mask (b), key (+k), limit (+l). Applied: the same with
-   * the nick's display spelling, the ban as stored, '*' for -k; absent for flags and -l.
+   * Asked: the nick (o/v), normalised mask (b e I q), key (+k), limit (+l). Applied: the same
+   * with the nick's display spelling, the mask as stored, '*' for -k; absent for flags and -l.
    */
   param?: string;
 }
 
 export interface ModeError {
-  error: 'noSuchNick' | 'notOnChannel' | 'banListFull';
+  /** listFull: the mode's list already holds maxBans masks (478). */
+  error: 'noSuchNick' | 'notOnChannel' | 'listFull';
   mode: string;
   param: string;
 }
@@ -267,7 +288,7 @@ export type ModeResult =
   | { ok: false; reason: 'noSuchChannel' | 'notOp' };
 
 export interface ModeOptions {
-  /** Ban masks a channel may hold (478 past it). */
+  /** Masks each of a channel's lists (b e I q) may hold (478 past it). */
   maxBans: number;
   /** Nick of whoever changes the modes (recorded with bans). */
   setBy: string;
@@ -335,9 +356,10 @@ export interface NetworkState {
 
   /**
    * Joins the client to `channel`, creating it (the joiner its operator) when it does not
-   * exist. In the same step: refused when already on it, at maxChannels, banned (a ban mask
-   * matches its nick!user@host), +i and not invited, +k and the wrong key, +l and full, checked
-   * in that order. A pending invite lets it pass +i and is used up by the join.
+   * exist. In the same step: refused when already on it, at maxChannels, banned (a +b mask
+   * matches its nick!user@host and no +e mask does), +i and neither invited nor matching a +I
+   * mask, +k and the wrong key, +l and full, +R and not logged in (unless invited or matching
+   * +I), checked in that order. A pending invite is used up by the join.
    */
   join(clientId: number, channel: string, request: JoinRequest): MaybePromise<JoinResult>;
 
@@ -366,13 +388,13 @@ export interface NetworkState {
 
   /**
    * Applies channel mode changes as one step, the client being checked as an operator in it.
-   * Changes that would change nothing are left out of `applied`; a ban past `maxBans`, an o/v
+   * Changes that would change nothing are left out of `applied`; a mask past `maxBans`, an o/v
    * naming no user or a non-member are reported in `errors` and the rest still apply.
    */
   applyModes(clientId: number, channel: string, changes: ModeChange[], options: ModeOptions): MaybePromise<ModeResult>;
 
-  /** The channel's ban list, oldest first. */
-  bans(channel: string): MaybePromise<BanRecord[]>;
+  /** The channel's mask lists (+b +e +I +q), each oldest first; all empty for no such channel. */
+  maskLists(channel: string): MaybePromise<MaskLists>;
 
   /**
    * Invites `nick` to `channel`: the inviter must be a member (an op when +i), the invitee a

@@ -39,6 +39,10 @@ export const RPL_NOTOPIC = '331';
 export const RPL_TOPIC = '332';
 export const RPL_TOPICWHOTIME = '333';
 export const RPL_INVITING = '341';
+export const RPL_INVITELIST = '346';
+export const RPL_ENDOFINVITELIST = '347';
+export const RPL_EXCEPTLIST = '348';
+export const RPL_ENDOFEXCEPTLIST = '349';
 export const RPL_VERSION = '351';
 export const RPL_WHOREPLY = '352';
 export const RPL_NAMREPLY = '353';
@@ -58,6 +62,9 @@ export const RPL_WHOISSECURE = '671';
 export const RPL_HELPSTART = '704';
 export const RPL_HELPTXT = '705';
 export const RPL_ENDOFHELP = '706';
+/** The +q (quiet) list, as Solanum numbers it: `<channel> q <mask> <setter> <time>`. */
+export const RPL_QUIETLIST = '728';
+export const RPL_ENDOFQUIETLIST = '729';
 
 // Errors.
 export const ERR_NOSUCHNICK = '401';
@@ -90,6 +97,7 @@ export const ERR_UNKNOWNMODE = '472';
 export const ERR_INVITEONLYCHAN = '473';
 export const ERR_BANNEDFROMCHAN = '474';
 export const ERR_BADCHANNELKEY = '475';
+export const ERR_NEEDREGGEDNICK = '477';
 export const ERR_BANLISTFULL = '478';
 /** Not in the modern document; ergo's and others' reply for a malformed `#` name. */
 export const ERR_BADCHANNAME = '479';

@@ -93,6 +93,31 @@ describe('JOIN', () => {
     expect((await h.run(bob, 'JOIN #a')).lines).toEqual(['bob <- :irc.test 474 bob #a :Cannot join channel (+b)']);
   });
 
+  it('lets a +e mask past a ban and a +I mask past +i', async () => {
+    const { h, alice, bob } = await pair();
+    const carol = await h.register('carol');
+    await h.run(alice, 'JOIN #a');
+    await h.run(alice, 'MODE #a +be *!*@10.0.0.* bob');
+    expect((await h.run(carol, 'JOIN #a')).commands(carol)).toEqual(['474']);
+    expect((await h.run(bob, 'JOIN #a')).commands(bob)).toEqual(['JOIN', '353', '366']);
+    await h.run(alice, 'MODE #a -b+iI *!*@10.0.0.* carol');
+    expect((await h.run(carol, 'JOIN #a')).commands(carol)).toEqual(['JOIN', '353', '366']);
+    const dave = await h.register('dave');
+    expect((await h.run(dave, 'JOIN #a')).commands(dave)).toEqual(['473']);
+  });
+
+  it('answers 477 on a +R channel to a client not logged in', async () => {
+    const { h, alice, bob } = await pair();
+    await h.run(alice, 'JOIN #a');
+    await h.run(alice, 'MODE #a +R');
+    expect((await h.run(bob, 'JOIN #a')).lines).toEqual([
+      'bob <- :irc.test 477 bob #a :Cannot join channel (+R) - you need to be logged into your account',
+    ]);
+    bob.account = 'Bob';
+    await h.state.setAccount(bob.id, 'Bob');
+    expect((await h.run(bob, 'JOIN #a')).commands(bob)).toEqual(['JOIN', '353', '366']);
+  });
+
   it('answers 475 for a wrong or missing key', async () => {
     const { h, alice, bob } = await pair();
     await h.run(alice, 'JOIN #a');

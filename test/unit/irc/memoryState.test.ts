@@ -19,7 +19,7 @@ describe('MemoryState', () => {
       s.channelsOf('a'),
       s.setTopic(1, '#x', null),
       s.applyModes(1, '#x', [], { maxBans: 1, setBy: 'a', at: T }),
-      s.bans('#x'),
+      s.maskLists('#x'),
       s.invite(1, '#x', 'a'),
       s.kick(1, '#x', 'b'),
       s.listChannels(),

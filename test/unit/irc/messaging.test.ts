@@ -106,6 +106,36 @@ describe('PRIVMSG', () => {
     expect((await h.run(bob, 'PRIVMSG #a :x')).commands(alice)).toEqual(['PRIVMSG']);
   });
 
+  it('answers 404 to a quieted member unless voiced, and +e lets a match speak past +q and +b', async () => {
+    const { h, alice, bob, carol } = await trio();
+    for (const c of [alice, bob, carol]) await h.run(c, 'JOIN #a');
+    await h.run(alice, 'MODE #a +q *!*@10.0.0.*');
+    const bobSays = await h.run(bob, 'PRIVMSG #a :x');
+    expect(bobSays.lines).toEqual(['bob <- :irc.test 404 bob #a :Cannot send to channel']);
+    expect((await h.run(alice, 'PRIVMSG #a :x')).commands(bob)).toEqual(['PRIVMSG']);
+    await h.run(alice, 'MODE #a +e carol');
+    expect((await h.run(carol, 'PRIVMSG #a :x')).commands(bob)).toEqual(['PRIVMSG']);
+    await h.run(alice, 'MODE #a -q+b *!*@10.0.0.* *!*@10.0.0.*');
+    expect((await h.run(carol, 'PRIVMSG #a :x')).commands(bob)).toEqual(['PRIVMSG']);
+    expect((await h.run(bob, 'NOTICE #a :x')).lines).toEqual([]);
+    await h.run(alice, 'MODE #a -b+v *!*@10.0.0.* bob');
+    await h.run(alice, 'MODE #a +q bob');
+    expect((await h.run(bob, 'PRIVMSG #a :x')).commands(carol)).toEqual(['PRIVMSG']);
+  });
+
+  it('answers 404 under +M to a client not logged in, unless voiced or an operator', async () => {
+    const { h, alice, bob, carol } = await trio();
+    for (const c of [alice, bob, carol]) await h.run(c, 'JOIN #a');
+    await h.run(alice, 'MODE #a +M');
+    expect((await h.run(bob, 'PRIVMSG #a :x')).commands(bob)).toEqual(['404']);
+    expect((await h.run(alice, 'PRIVMSG #a :x')).commands(bob)).toEqual(['PRIVMSG']);
+    carol.account = 'Carol';
+    await h.state.setAccount(carol.id, 'Carol');
+    expect((await h.run(carol, 'PRIVMSG #a :x')).commands(bob)).toEqual(['PRIVMSG']);
+    await h.run(alice, 'MODE #a +v bob');
+    expect((await h.run(bob, 'PRIVMSG #a :x')).commands(carol)).toEqual(['PRIVMSG']);
+  });
+
   it('tells the sender the recipient is away (301)', async () => {
     const { h, alice, bob } = await trio();
     await h.run(bob, 'AWAY :gone');

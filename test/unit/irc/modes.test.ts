@@ -96,7 +96,7 @@ describe('channel MODE changes', () => {
     const { h, alice } = await channel();
     const r = await h.run(alice, 'MODE #a +bbbbbm a b c d e');
     expect(r.to(alice)).toEqual([':alice!~alice@10.0.0.1 MODE #a +bbbbm a!*@* b!*@* c!*@* d!*@*']);
-    expect(h.state.bans('#a')).toHaveLength(4);
+    expect(h.state.maskLists('#a').b).toHaveLength(4);
   });
 
   it('ignores a mode missing its parameter', async () => {
@@ -151,6 +151,56 @@ describe('bans', () => {
       ':irc.test 478 alice #a b :Channel list is full',
       ':alice!~alice@10.0.0.1 MODE #a +bb x!*@* y!*@*',
     ]);
+  });
+});
+
+describe('exception, invite-exception and quiet lists', () => {
+  it('sets +e, +I and +q like +b, each listed with its own numerics', async () => {
+    const { h, alice, bob } = await channel();
+    expect((await h.run(alice, 'MODE #a +eIq ok inv ~q@*')).to(bob)).toEqual([':alice!~alice@10.0.0.1 MODE #a +eIq ok!*@* inv!*@* *!~q@*']);
+    const at = START / 1000;
+    expect((await h.run(alice, 'MODE #a e')).to(alice)).toEqual([
+      `:irc.test 348 alice #a ok!*@* alice ${at}`,
+      ':irc.test 349 alice #a :End of channel exception list',
+    ]);
+    expect((await h.run(alice, 'MODE #a +I')).to(alice)).toEqual([
+      `:irc.test 346 alice #a inv!*@* alice ${at}`,
+      ':irc.test 347 alice #a :End of channel invite exception list',
+    ]);
+    // The quiet list, as Solanum sends it: the mode letter before the mask.
+    expect((await h.run(bob, 'MODE #a q')).to(bob)).toEqual([
+      `:irc.test 728 bob #a q *!~q@* alice ${at}`,
+      ':irc.test 729 bob #a q :End of channel quiet list',
+    ]);
+    expect((await h.run(alice, 'MODE #a -e+b-q OK bad ~Q@*')).to(alice)).toEqual([':alice!~alice@10.0.0.1 MODE #a -e+b-q ok!*@* bad!*@* *!~q@*']);
+    expect(h.state.maskLists('#a')).toMatchObject({ b: [{ mask: 'bad!*@*' }], e: [], I: [{ mask: 'inv!*@*' }], q: [] });
+  });
+
+  it('shows +e and +I only to the channel operators, +b and +q to anyone', async () => {
+    const { h, bob } = await channel();
+    const carol = await h.register('carol');
+    expect((await h.run(bob, 'MODE #a eI')).to(bob)).toEqual([
+      ":irc.test 482 bob #a :You're not channel operator",
+      ":irc.test 482 bob #a :You're not channel operator",
+    ]);
+    expect((await h.run(carol, 'MODE #a bq')).commands(carol)).toEqual(['368', '729']);
+  });
+
+  it('lets only operators change the lists, and caps each at maxBansPerChannel', async () => {
+    const { h, alice, bob } = await channel({ maxBansPerChannel: 1 });
+    expect((await h.run(bob, 'MODE #a +q x')).lines).toEqual([":irc.test 482 bob #a :You're not channel operator"].map((l) => `bob <- ${l}`));
+    expect((await h.run(alice, 'MODE #a +bqq x y z')).to(alice)).toEqual([
+      ':irc.test 478 alice #a q :Channel list is full',
+      ':alice!~alice@10.0.0.1 MODE #a +bq x!*@* y!*@*',
+    ]);
+    expect((await h.run(alice, 'MODE #a +e ::bad')).to(alice)).toEqual([':irc.test 696 alice #a e _bad :Invalid mask']);
+  });
+
+  it('sets +M and +R as flags, shown in 324', async () => {
+    const { h, alice, bob } = await channel();
+    expect((await h.run(alice, 'MODE #a +RM')).to(bob)).toEqual([':alice!~alice@10.0.0.1 MODE #a +RM']);
+    expect((await h.run(bob, 'MODE #a')).to(bob)[0]).toBe(':irc.test 324 bob #a +MRnt');
+    expect((await h.run(alice, 'MODE #a -M')).to(bob)).toEqual([':alice!~alice@10.0.0.1 MODE #a -M']);
   });
 });
 

@@ -322,9 +322,9 @@ describe('welcome', () => {
       ':irc.test 001 alice :Welcome to the TestNet IRC Network, alice!~alice@10.0.0.1',
       ':irc.test 002 alice :Your host is irc.test, running version test-1.0',
       ':irc.test 003 alice :This server was created Tue, 14 Nov 2023 22:12:20 GMT',
-      ':irc.test 004 alice irc.test test-1.0 Biow biklmnostv bklov',
-      ':irc.test 005 alice AWAYLEN=200 BOT=B CASEMAPPING=rfc1459 CHANLIMIT=#:50 CHANMODES=b,k,l,imnst CHANNELLEN=64 CHANTYPES=# ELIST=CMNTU KEYLEN=23 KICKLEN=255 MAXLIST=b:100 MAXTARGETS=4 MODES=4 :are supported by this server',
-      ':irc.test 005 alice MONITOR=100 NAMELEN=128 NETWORK=TestNet NICKLEN=30 PREFIX=(ov)@+ STATUSMSG=@+ TARGMAX=JOIN:,KICK:4,LIST:,NAMES:,NOTICE:4,PART:,PRIVMSG:4,WHOIS:4,WHOWAS:4 TOPICLEN=390 USERLEN=10 UTF8ONLY WHOX :are supported by this server',
+      ':irc.test 004 alice irc.test test-1.0 Biow IMRbeiklmnoqstv Ibekloqv',
+      ':irc.test 005 alice AWAYLEN=200 BOT=B CASEMAPPING=rfc1459 CHANLIMIT=#:50 CHANMODES=beIq,k,l,MRimnst CHANNELLEN=64 CHANTYPES=# ELIST=CMNTU EXCEPTS=e INVEX=I KEYLEN=23 KICKLEN=255 MAXLIST=b:100,e:100,I:100,q:100 :are supported by this server',
+      ':irc.test 005 alice MAXTARGETS=4 MODES=4 MONITOR=100 NAMELEN=128 NETWORK=TestNet NICKLEN=30 PREFIX=(ov)@+ STATUSMSG=@+ TARGMAX=JOIN:,KICK:4,LIST:,NAMES:,NOTICE:4,PART:,PRIVMSG:4,WHOIS:4,WHOWAS:4 TOPICLEN=390 USERLEN=10 UTF8ONLY WHOX :are supported by this server',
       ':irc.test 251 alice :There are 1 users and 0 invisible on 1 servers',
       ':irc.test 255 alice :I have 1 clients and 0 servers',
       ':irc.test 265 alice 1 1 :Current local users 1, max 1',
@@ -388,7 +388,7 @@ describe('welcome', () => {
       maxMonitorTargets: 7,
       realnameLength: 50,
     });
-    for (const t of ['NICKLEN=16', 'CHANNELLEN=32', 'TOPICLEN=300', 'KICKLEN=180', 'AWAYLEN=100', 'MAXTARGETS=3', 'CHANLIMIT=#:20', 'MAXLIST=b:60', 'MONITOR=7', 'NAMELEN=50']) {
+    for (const t of ['NICKLEN=16', 'CHANNELLEN=32', 'TOPICLEN=300', 'KICKLEN=180', 'AWAYLEN=100', 'MAXTARGETS=3', 'CHANLIMIT=#:20', 'MAXLIST=b:60,e:60,I:60,q:60', 'MONITOR=7', 'NAMELEN=50']) {
       expect(tokens).toContain(t);
     }
     expect(tokens).toContain('TARGMAX=JOIN:,KICK:3,LIST:,NAMES:,NOTICE:3,PART:,PRIVMSG:3,WHOIS:3,WHOWAS:3');

@@ -536,17 +536,95 @@ export function describeNetworkState(name: string, makeState: (limits?: StateLim
           ok: true,
           channel: '#c',
           applied: [{ adding: true, mode: 'b', param: 'A!*@*' }, { adding: true, mode: 'b', param: 'b!*@*' }],
-          errors: [{ error: 'banListFull', mode: 'b', param: 'c!*@*' }],
+          errors: [{ error: 'listFull', mode: 'b', param: 'c!*@*' }],
         });
-        expect(await s.bans('#C')).toEqual([
+        expect((await s.maskLists('#C')).b).toEqual([
           { mask: 'A!*@*', setBy: 'op', setAt: T + 9 },
           { mask: 'b!*@*', setBy: 'op', setAt: T + 9 },
         ]);
         expect(await s.applyModes(1, '#c', [{ adding: false, mode: 'b', param: 'a!*@*' }, { adding: false, mode: 'b', param: 'zz!*@*' }], o)).toMatchObject({
           applied: [{ adding: false, mode: 'b', param: 'A!*@*' }],
         });
-        expect((await s.bans('#c')).map((b) => b.mask)).toEqual(['b!*@*']);
-        expect(await s.bans('#none')).toEqual([]);
+        expect((await s.maskLists('#c')).b.map((b) => b.mask)).toEqual(['b!*@*']);
+        expect(await s.maskLists('#none')).toEqual({ b: [], e: [], I: [], q: [] });
+      });
+
+      it('keeps +e, +I and +q lists apart from the bans, each with its own cap', async () => {
+        const s = await fresh();
+        await addUser(s, 1, 'op');
+        await s.join(1, '#c', join);
+        const o = { maxBans: 1, setBy: 'op', at: T + 3 };
+        expect(await s.applyModes(1, '#c', [
+          { adding: true, mode: 'b', param: 'x!*@*' },
+          { adding: true, mode: 'e', param: 'x!*@*' },
+          { adding: true, mode: 'I', param: 'X!*@*' },
+          { adding: true, mode: 'q', param: 'q!*@*' },
+          { adding: true, mode: 'q', param: 'Q!*@*' },
+          { adding: true, mode: 'e', param: 'y!*@*' },
+        ], o)).toEqual({
+          ok: true,
+          channel: '#c',
+          applied: [
+            { adding: true, mode: 'b', param: 'x!*@*' },
+            { adding: true, mode: 'e', param: 'x!*@*' },
+            { adding: true, mode: 'I', param: 'X!*@*' },
+            { adding: true, mode: 'q', param: 'q!*@*' },
+          ],
+          errors: [{ error: 'listFull', mode: 'e', param: 'y!*@*' }],
+        });
+        const entry = (mask: string) => [{ mask, setBy: 'op', setAt: T + 3 }];
+        expect(await s.maskLists('#C')).toEqual({ b: entry('x!*@*'), e: entry('x!*@*'), I: entry('X!*@*'), q: entry('q!*@*') });
+        expect(await s.applyModes(1, '#c', [{ adding: false, mode: 'I', param: 'x!*@*' }, { adding: false, mode: 'q', param: 'x!*@*' }], o)).toMatchObject({
+          applied: [{ adding: false, mode: 'I', param: 'X!*@*' }],
+        });
+        expect(await s.maskLists('#c')).toEqual({ b: entry('x!*@*'), e: entry('x!*@*'), I: [], q: entry('q!*@*') });
+        // A channel that empties forgets its lists.
+        await s.part(1, '#c');
+        await s.join(1, '#c', join);
+        expect(await s.maskLists('#c')).toEqual({ b: [], e: [], I: [], q: [] });
+      });
+
+      it('lets a +e mask past a ban and a +I mask past +i', async () => {
+        const s = await fresh();
+        await addUser(s, 1, 'op');
+        await addUser(s, 2, 'bob', { host: 'good.example' });
+        await addUser(s, 3, 'eve', { host: 'bad.example' });
+        await s.join(1, '#c', join);
+        await s.applyModes(1, '#c', [{ adding: true, mode: 'b', param: '*!*@*.example' }, { adding: true, mode: 'e', param: '*!*@good.*' }], modes);
+        expect(await s.join(3, '#c', join)).toEqual({ ok: false, reason: 'banned' });
+        expect((await s.join(2, '#c', join)).ok).toBe(true);
+        await s.part(2, '#c');
+        await s.applyModes(1, '#c', [{ adding: false, mode: 'b', param: '*!*@*.example' }, { adding: true, mode: 'i' }, { adding: true, mode: 'I', param: 'BOB!*@*' }], modes);
+        expect(await s.join(3, '#c', join)).toEqual({ ok: false, reason: 'inviteOnly' });
+        expect((await s.join(2, '#c', join)).ok).toBe(true);
+        // +I does not pass a ban: only +e does.
+        await s.part(2, '#c');
+        await s.applyModes(1, '#c', [{ adding: true, mode: 'b', param: 'bob!*@*' }, { adding: false, mode: 'e', param: '*!*@good.*' }], modes);
+        expect(await s.join(2, '#c', join)).toEqual({ ok: false, reason: 'banned' });
+      });
+
+      it('lets only logged-in users join a +R channel, after the other checks, unless invited or on +I', async () => {
+        const s = await fresh();
+        await addUser(s, 1, 'op');
+        await addUser(s, 2, 'guest');
+        await addUser(s, 3, 'member');
+        await addUser(s, 4, 'friend');
+        await s.join(1, '#c', join);
+        expect(await s.applyModes(1, '#c', [{ adding: true, mode: 'R' }, { adding: true, mode: 'M' }, { adding: true, mode: 'k', param: 'pw' }], modes)).toMatchObject({
+          applied: [{ adding: true, mode: 'R' }, { adding: true, mode: 'M' }, { adding: true, mode: 'k', param: 'pw' }],
+        });
+        expect((await s.channel('#c'))?.modes.flags).toBe('MRnt');
+        expect(await s.join(2, '#c', join)).toEqual({ ok: false, reason: 'badKey' });
+        expect(await s.join(2, '#c', { ...join, key: 'pw' })).toEqual({ ok: false, reason: 'needsAccount' });
+        await s.setAccount(3, 'Member');
+        expect((await s.join(3, '#c', { ...join, key: 'pw' })).ok).toBe(true);
+        await s.invite(1, '#c', 'guest');
+        expect((await s.join(2, '#c', { ...join, key: 'pw' })).ok).toBe(true);
+        await s.applyModes(1, '#c', [{ adding: true, mode: 'I', param: 'friend!*@*' }], modes);
+        expect((await s.join(4, '#c', { ...join, key: 'pw' })).ok).toBe(true);
+        await s.setAccount(3, null);
+        await s.part(3, '#c');
+        expect(await s.join(3, '#c', { ...join, key: 'pw' })).toEqual({ ok: false, reason: 'needsAccount' });
       });
 
       it('lets a member invite a registered user who is not in the channel (an op while +i)', async () => {

@@ -1,7 +1,7 @@
 -- All mode changes under one op check (none when a service makes them: ARGV[6] '1'); changes
 -- are ARGV quads (adding, mode, param, folded param).
 local id, f, maxBans, setBy, at, asService = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6] == '1'
-local ckey, bkey, skey = P .. 'chan:' .. f, P .. 'bans:' .. f, P .. 'mstat:' .. f
+local ckey, skey = P .. 'chan:' .. f, P .. 'mstat:' .. f
 local c = hgetall(ckey)
 if c.name == nil then return refuse('noSuchChannel') end
 if not asService and not hasFlag(redis.call('HGET', skey, id) or '', 'o') then return refuse('notOp') end
@@ -51,24 +51,25 @@ for i = 7, #ARGV, 4 do
         applied[#applied + 1] = { adding = adding, mode = mode, param = tu.nick }
       end
     end
-  elseif mode == 'b' then
-    local bans = redis.call('LRANGE', bkey, 0, -1)
+  elseif LIST_KEYS[mode] then
+    local lkey = P .. LIST_KEYS[mode] .. f
+    local entries = redis.call('LRANGE', lkey, 0, -1)
     local found, foundMask
-    for _, raw in ipairs(bans) do
+    for _, raw in ipairs(entries) do
       local b = cjson.decode(raw)
       if fold(b.mask) == folded then found = raw; foundMask = b.mask; break end
     end
     if adding then
       if not found and param ~= '' then
-        if #bans >= maxBans then
-          errors[#errors + 1] = { error = 'banListFull', mode = mode, param = param }
+        if #entries >= maxBans then
+          errors[#errors + 1] = { error = 'listFull', mode = mode, param = param }
         else
-          redis.call('RPUSH', bkey, cjson.encode({ mask = param, setBy = setBy, setAt = at }))
+          redis.call('RPUSH', lkey, cjson.encode({ mask = param, setBy = setBy, setAt = at }))
           applied[#applied + 1] = { adding = adding, mode = mode, param = param }
         end
       end
     elseif found then
-      redis.call('LREM', bkey, 1, found)
+      redis.call('LREM', lkey, 1, found)
       applied[#applied + 1] = { adding = adding, mode = mode, param = foundMask }
     end
   end

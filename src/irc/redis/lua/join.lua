@@ -1,4 +1,4 @@
--- Every join check in MemoryState's order, and the channel created with the joiner as op.
+-- Every join check in MemoryState's order (+e over +b, +I or an invite over +i and +R), and the channel created with the joiner as op.
 local id, name, f, hasKey, key, maxChannels, createFlags, at =
   ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7], ARGV[8]
 local u = hgetall(userKey(id))
@@ -13,12 +13,12 @@ if created then
 else
   local c = hgetall(ckey)
   local nuh = u.nick .. '!' .. u.user .. '@' .. u.host
-  for _, raw in ipairs(redis.call('LRANGE', P .. 'bans:' .. f, 0, -1)) do
-    if matches(cjson.decode(raw).mask, nuh) then return refuse('banned') end
-  end
-  if hasFlag(c.flags, 'i') and not redis.call('ZSCORE', P .. 'invites:' .. f, id) then return refuse('inviteOnly') end
+  local invited = redis.call('ZSCORE', P .. 'invites:' .. f, id) or listMatches('I', f, nuh)
+  if listMatches('b', f, nuh) and not listMatches('e', f, nuh) then return refuse('banned') end
+  if hasFlag(c.flags, 'i') and not invited then return refuse('inviteOnly') end
   if c.key and (hasKey ~= '1' or key ~= c.key) then return refuse('badKey') end
   if c.limit and redis.call('ZCARD', mkey) >= tonumber(c.limit) then return refuse('full') end
+  if hasFlag(c.flags, 'R') and not u.account and not invited then return refuse('needsAccount') end
 end
 redis.call('ZREM', P .. 'invites:' .. f, id)
 local s = seq()

@@ -16,7 +16,8 @@
 --                         topic?, topicBy?, topicAt?
 --   members:<f>    zset   member ids, scored by join sequence (join order)
 --   mstat:<f>      hash   member id -> status letters: '', 'o', 'v' or 'ov'
---   bans:<f>       list   JSON {mask, setBy, setAt}, oldest first
+--   bans:<f>       list   JSON {mask, setBy, setAt}, oldest first: +b; the same shape in
+--   excepts:<f>, invex:<f>, quiets:<f> for +e, +I and +q (LIST_KEYS)
 --   invites:<f>    zset   ids with a pending invite, scored by sequence (oldest popped first)
 --   whowas         list   JSON {nick, user, host, realname, server, at}, newest first, capped
 --   seq            string counter giving the sequences above
@@ -31,7 +32,9 @@
 
 local P = KEYS[1]
 local NULL = cjson.null
-local FLAG_MODES = { i = true, m = true, n = true, s = true, t = true }
+local FLAG_MODES = { M = true, R = true, i = true, m = true, n = true, s = true, t = true }
+-- A channel's mask lists by mode letter: the key of each list, before the folded name.
+local LIST_KEYS = { b = 'bans:', e = 'excepts:', I = 'invex:', q = 'quiets:' }
 
 -- The Lua copy of casemap.ts (fold, matchesMask), for the checks made inside Redis (bans, WHO
 -- masks); test/redis/luaCasemap.test.ts holds the two to the same answers.
@@ -156,13 +159,29 @@ local function remember(u, at, size)
   redis.call('LTRIM', P .. 'whowas', 0, size - 1)
 end
 
+-- Whether any mask of one of channel f's lists (a LIST_KEYS letter) matches nick!user@host.
+local function listMatches(mode, f, nuh)
+  for _, raw in ipairs(redis.call('LRANGE', P .. LIST_KEYS[mode] .. f, 0, -1)) do
+    if matches(cjson.decode(raw).mask, nuh) then return true end
+  end
+  return false
+end
+
+-- Channel f's mask lists, each as its JSON entries (oldest first), by mode letter.
+local function maskLists(f)
+  local out = {}
+  for mode, prefix in pairs(LIST_KEYS) do out[mode] = redis.call('LRANGE', P .. prefix .. f, 0, -1) end
+  return out
+end
+
 -- Takes a member out of a channel; a channel left empty disappears with everything it held.
 local function leave(id, f)
   redis.call('ZREM', P .. 'uchans:' .. id, f)
   redis.call('ZREM', P .. 'members:' .. f, id)
   redis.call('HDEL', P .. 'mstat:' .. f, id)
   if redis.call('ZCARD', P .. 'members:' .. f) == 0 then
-    redis.call('DEL', P .. 'chan:' .. f, P .. 'members:' .. f, P .. 'mstat:' .. f, P .. 'bans:' .. f, P .. 'invites:' .. f)
+    redis.call('DEL', P .. 'chan:' .. f, P .. 'members:' .. f, P .. 'mstat:' .. f, P .. 'invites:' .. f)
+    for _, prefix in pairs(LIST_KEYS) do redis.call('DEL', P .. prefix .. f) end
     redis.call('ZREM', P .. 'channels', f)
   end
 end

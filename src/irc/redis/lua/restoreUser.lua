@@ -33,7 +33,9 @@ for _, ch in ipairs(r.channels) do
       if s.key ~= NULL then redis.call('HSET', ckey, 'key', s.key) end
       if s.limit ~= NULL then redis.call('HSET', ckey, 'limit', s.limit) end
       if s.topic ~= NULL then redis.call('HSET', ckey, 'topic', s.topic.text, 'topicBy', s.topic.setBy, 'topicAt', s.topic.setAt) end
-      for _, b in ipairs(s.bans) do redis.call('RPUSH', P .. 'bans:' .. f, cjson.encode(b)) end
+      for mode, prefix in pairs(LIST_KEYS) do
+        for _, b in ipairs(s.lists[mode] or {}) do redis.call('RPUSH', P .. prefix .. f, cjson.encode(b)) end
+      end
     else
       redis.call('HSET', ckey, 'name', ch.name, 'createdAt', at, 'flags', createFlags)
     end

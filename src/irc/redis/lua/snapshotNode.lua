@@ -9,7 +9,7 @@ for _, id in ipairs(redis.call('SMEMBERS', P .. 'node:' .. ARGV[1])) do
       local st = redis.call('HGET', P .. 'mstat:' .. f, id)
       if c ~= NULL and st then
         channels[#channels + 1] = { channel = c, op = hasFlag(st, 'o'), voice = hasFlag(st, 'v'),
-          bans = redis.call('LRANGE', P .. 'bans:' .. f, 0, -1) }
+          lists = maskLists(f) }
       end
     end
     out[#out + 1] = { user = record(id, u), registered = u.registered == '1', channels = channels }
