@@ -7,7 +7,7 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestClient } from '../irc/clients.js';
-import { connectIrc, type RawIrc } from '../irc/raw.js';
+import { ask, connectIrc, type RawIrc } from '../irc/raw.js';
 import { clientPool, killNodes, startNode, startNodes, startSolo, type IrcNode } from './nodes.js';
 import { startRedis, type RedisServer } from './redisServer.js';
 
@@ -175,6 +175,47 @@ describe('two nodes', () => {
     await ben.waitForLine(/ 318 ben ann /, 5_000, from);
     expect(ben.lines().slice(from)).toContainEqual(expect.stringMatching(/^:n2\.test 312 ben ann n1\.test :/));
     expect(ben.lines().slice(from)).toContain(':n2.test 319 ben ann @#q');
+  });
+
+  it('hold +b/+e, +I, +q, +R and +M set on one node for users on the other', async () => {
+    const boss = await raw(n1, 'boss2');
+    boss.send('JOIN #lists');
+    await boss.waitForLine(/ 366 boss2 #lists /);
+    await ask(boss, 'MODE #lists +be shady!*@* shady!~shady@*', /MODE #lists \+be /);
+    // +e over +b, on the other node.
+    const shady = await raw(n2, 'shady');
+    expect(await ask(shady, 'JOIN #lists', / (366|474) /)).toMatch(/ 366 shady #lists /);
+
+    await ask(boss, 'MODE #lists +RI friend!*@*', /MODE #lists \+RI friend!\*@\*$/);
+    const guest = await raw(n2, 'guest2');
+    expect(await ask(guest, 'JOIN #lists', / (366|477) /)).toBe(
+      ':n2.test 477 guest2 #lists :Cannot join channel (+R) - you need to be logged into your account',
+    );
+    // +I lets a client without an account past +R; an account gets in on its own.
+    const friend = await raw(n2, 'friend');
+    expect(await ask(friend, 'JOIN #lists', / (366|477) /)).toMatch(/ 366 friend #lists /);
+    // A nick of this run's own: the test process's store keeps accounts registered before.
+    const nick = `member${process.pid % 10_000}`;
+    const member = await raw(n2, nick);
+    await ask(member, 'PRIVMSG NickServ :REGISTER opensesame42', / 900 /);
+    expect(await ask(member, 'JOIN #lists', / (366|477) /)).toMatch(new RegExp(` 366 ${nick} #lists `));
+
+    // The lists as the other node sees them.
+    expect(await ask(friend, 'MODE #lists I', / (346|347|482) /)).toBe(":n2.test 482 friend #lists :You're not channel operator");
+    await ask(boss, `MODE #lists +q ${nick}`, /MODE #lists \+q /);
+    expect(await ask(friend, 'MODE #lists q', / 728 /)).toMatch(new RegExp(`^:n2\\.test 728 friend #lists q ${nick}!\\*@\\* boss2 \\d+$`));
+
+    // +q on n1 mutes a member on n2; +M mutes one without an account; +v and +e let them speak.
+    expect(await ask(member, 'PRIVMSG #lists :quiet?', / 404 /)).toBe(`:n2.test 404 ${nick} #lists :Cannot send to channel`);
+    await ask(boss, 'MODE #lists +M', /MODE #lists \+M$/);
+    expect(await ask(friend, 'PRIVMSG #lists :no account', / 404 /)).toBe(':n2.test 404 friend #lists :Cannot send to channel');
+    await ask(boss, `MODE #lists +e ${nick}`, /MODE #lists \+e /);
+    member.send('PRIVMSG #lists :excepted');
+    await boss.waitForLine(/PRIVMSG #lists :excepted$/);
+    await ask(boss, 'MODE #lists +v friend', /MODE #lists \+v friend$/);
+    friend.send('PRIVMSG #lists :voiced');
+    await boss.waitForLine(/PRIVMSG #lists :voiced$/);
+    expect(boss.lines().filter((l) => / PRIVMSG #lists /.test(l)).map((l) => l.split(' PRIVMSG ')[1])).toEqual(['#lists :excepted', '#lists :voiced']);
   });
 });
 
