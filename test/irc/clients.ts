@@ -8,6 +8,7 @@ export const recordedEvents = [
   'registered', 'motd', 'message', 'join', 'part', 'quit', 'nick', 'kick', 'topic', 'topicsetby',
   'mode', 'userlist', 'invite', 'away', 'back', 'irc error', 'nick in use', 'nick invalid',
   'loggedin', 'loggedout', 'account', 'sasl failed', 'tagmsg', 'users online', 'users offline', 'user updated',
+  'banlist', 'exceptlist', 'inviteList',
 ] as const;
 export type EventName = (typeof recordedEvents)[number] | 'close';
 
