@@ -25,7 +25,9 @@ export const helpText: Readonly<Record<string, readonly string[]>> = {
   INVITE: ['INVITE <nick> <#channel>', 'Invites someone into a channel, past +i once.'],
   MODE: [
     'MODE <#channel> [<modes> [<params>]] | MODE <nick> [<modes>]',
-    'Channel: +n +t +m +i +k <key> +l <limit> +s +o/+v <nick> +b <mask>. You: +i (invisible), +w (wallops), +B (a bot).',
+    'Channel: +n +t +m +i +s, +k <key>, +l <limit>, +o/+v <nick>; +R only logged-in users join, +M only they (or voiced) speak.',
+    'Lists (a mask; without one, the list): +b ban, +e exception (past +b and +q), +I invite exception (past +i and +R), +q quiet.',
+    'You: +i (invisible), +w (wallops), +B (a bot).',
   ],
   OPER: ['OPER <name> <password>', 'Makes you an IRC operator (the operators are in the server\'s config file).'],
   KILL: ['KILL <nick> :<reason>', 'Operators: disconnects a user from the network, wherever it is connected.'],
