@@ -251,7 +251,8 @@ export class MemoryState implements NetworkState {
       created = true;
     } else {
       const mask = `${entry.nick}!${entry.user}@${entry.host}`;
-      const matched = (mode: ListMode): boolean => channel!.lists[mode].some((b) => matchesMask(b.mask, mask));
+      const lists = channel.lists;
+      const matched = (mode: ListMode): boolean => lists[mode].some((b) => matchesMask(b.mask, mask));
       const invited = channel.invites.has(clientId) || matched('I');
       if (matched('b') && !matched('e')) return { ok: false, reason: 'banned' };
       if (channel.flags.has('i') && !invited) return { ok: false, reason: 'inviteOnly' };
