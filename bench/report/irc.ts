@@ -164,7 +164,7 @@ function resultTables(r: IrcResults): string[] {
   if (tg && tg.plain.length + tg.tagged.length > 0) {
     out.push(
       '',
-      `TAGS: ${tg.scenario}, ours only; in each run one window of plain clients and one of clients enabling ${tg.caps} ` +
+      `TAGS: ${tg.scenario}, ours only; in each run one window of plain clients and one of clients enabling ${capsText(tg)} ` +
         '(CAP LS 302 → REQ → ACK → END; every delivery then carries @time=...;msgid=...), which goes first alternating',
       textTable(ircTagsTable(tg)),
       tagsSummaryLine(tg),
@@ -527,6 +527,9 @@ function ircLoginStormTable(ls: IrcLoginStorm): Table {
   return t;
 }
 
+/** The caps as a reader says them: `server-time + message-tags`. */
+const capsText = (t: IrcTags): string => t.caps.split(' ').join(' + ');
+
 /** The metrics the tags table shows for plain and tagged clients, and tagged/plain. */
 const tagsMetrics: Array<IrcMetric<IrcFigures>> = [
   { label: 'deliveries/s', digits: 0, pick: (f) => f.perSecond, ratio: true },
@@ -549,7 +552,7 @@ function ircTagsTable(t: IrcTags): Table {
     return [x.label, fmt(a, x.digits), fmt(b, x.digits), x.ratio ? ratio(b, a) : ''];
   });
   rows.push(['runs', String(t.plain.length), String(t.tagged.length), ''], ['server CPU per delivery, tagged/plain of each run', '', '', tagsPairs(t)]);
-  return { header: ['figure (median)', 'plain (baseline)', `${t.caps}`, 'tagged/plain'], align: 'lrrr', rows };
+  return { header: ['figure (median)', 'plain (baseline)', `tagged (${capsText(t)})`, 'tagged/plain'], align: 'lrrr', rows };
 }
 
 /** Each run's tagged/plain server CPU per delivery, in run order. */
@@ -564,7 +567,7 @@ export function ircTagsVerdict(t: IrcTags): Verdict {
   const b = med(t.tagged, ircDeliveryCpu);
   const ok = b / a <= t.cpuTarget;
   return {
-    target: `${t.scenario}: server CPU per delivered message with ${t.caps} on every client within ${pct(t.cpuTarget - 1)} of plain clients' (the baseline, run alongside)`,
+    target: `${t.scenario}: server CPU per delivered message with ${capsText(t)} on every client within ${pct(t.cpuTarget - 1)} of plain clients' (the baseline, run alongside)`,
     measured: `plain ${fmt(a, 2)} µs at ${fmt(med(t.plain, (f) => f.perSecond), 0)}/s, tagged ${fmt(b, 2)} µs at ${fmt(med(t.tagged, (f) => f.perSecond), 0)}/s: ×${fmt(b / a, 3)}`,
     verdict: Number.isFinite(a) && Number.isFinite(b) ? (ok ? 'PASS' : 'MISS') : 'n/a',
   };
