@@ -1,7 +1,8 @@
 // The IRC benchmark's load generator: a child process (forked by measure.ts with
 // --load-process) that holds its share of the clients between requests, so that their CPU is
 // neither the server's nor the harness's. One request at a time per kind of work:
-//   connect  clients that register and join a channel (chatting), or only register (idle)
+//   connect  clients that register and join a channel (chatting), or only register (idle);
+//            with `caps`, CAP LS 302 → CAP REQ → the ACK → CAP END before the 001
 //   run      every joined chatting client says one PRIVMSG every period with its send time in the
 //            text; every delivery is counted and timed by the client that receives it; with
 //            `watch`, the QUIT of one nick (the never-reader, measure.ts) is timed and
@@ -249,10 +250,16 @@ function takeLine(c: LoadClient, tagged: string, nowUs: number): void {
     }
     return;
   }
-  const parts = line.split(' ', 3);
+  const parts = line.split(' ', 4);
   const numeric = parts[1];
   if (c.phase === 'registering') {
-    if ((numeric === '376' || numeric === '422') && c.spec.channel === null) joined(c);
+    // Registration waits for CAP END: sent once the server has acknowledged the caps, so a
+    // tagged run cannot silently measure untagged clients.
+    if (numeric === 'CAP' && parts[3] === 'ACK') c.socket.write('CAP END\r\n');
+    else if (numeric === 'CAP' && parts[3] === 'NAK') {
+      c.errorCode ??= 'capNak';
+      c.socket.destroy();
+    } else if ((numeric === '376' || numeric === '422') && c.spec.channel === null) joined(c);
     else if (numeric === '376' || numeric === '422') {
       c.phase = 'joining';
       c.socket.write(`JOIN ${c.spec.channel}\r\n`);
@@ -306,8 +313,8 @@ function openClient(spec: ClientSpec, settle: (failure: string | null) => void):
   // Each send is one line: Nagle would hold it back behind an unACKed one and skew its time.
   socket.setNoDelay(true);
   const register = `NICK ${spec.nick}\r\nUSER u 0 * :irc fan-out bench\r\n`;
-  // CAP REQ holds registration open until CAP END, which follows in the same write.
-  socket.on('connect', () => socket.write(spec.caps ? `CAP REQ :${spec.caps}\r\n${register}CAP END\r\n` : register));
+  // CAP LS holds registration open until the CAP END that answers the ACK (takeLine).
+  socket.on('connect', () => socket.write(spec.caps ? `CAP LS 302\r\nCAP REQ :${spec.caps}\r\n${register}` : register));
   socket.on('data', (chunk: Buffer) => clientOnData(c, chunk));
   socket.on('error', (err: NodeJS.ErrnoException) => {
     c.errorCode ??= err.code ?? 'UNKNOWN';

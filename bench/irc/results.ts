@@ -252,6 +252,20 @@ export interface IrcLoginStorm {
   runs: IrcLoginStormRun[];
 }
 
+/**
+ * Tags and server-time (issue 19): ours, one scenario, alternating in each run between clients
+ * that register plainly and clients that enable `caps` (every delivery then `@time=...;msgid=...`).
+ * The plain runs are the baseline: an older build cannot run beside this one.
+ */
+export interface IrcTags {
+  scenario: string;
+  caps: string;
+  /** Tagged server CPU per delivery over plain's (medians) that still passes: 1.1 for 10 %. */
+  cpuTarget: number;
+  plain: IrcFigures[];
+  tagged: IrcFigures[];
+}
+
 export interface IrcResults {
   version: number;
   startedAt: string;
@@ -270,6 +284,8 @@ export interface IrcResults {
   neverReader: IrcNeverReader | null;
   /** Absent from results written before it was measured. */
   loginStorm?: IrcLoginStorm | null;
+  /** Absent from results written before it was measured. */
+  tags?: IrcTags | null;
   /** Each single-process kind's listen backlog (`ss -ltn`), read when it first started. */
   listenBacklogs: Partial<Record<IrcKind, number | null>>;
   notes: string[];

@@ -15,7 +15,8 @@
 // CPU and commands. Then: a client that never reads (how long until each server drops it, and what
 // it does to everyone else's latency), what a client costs when it is not chatting (a registration
 // storm, idle registered clients), whether a storm of SASL logins moves everyone else's latency
-// (ours only), and, with Redis, a node's death. Each figure is the median of
+// (ours only), what server-time and message-tags on every client cost ours per delivery (`tags`),
+// and, with Redis, a node's death. Each figure is the median of
 // --runs runs; the tables (bench/report/irc.ts, which also renders them into docs/benchmarks.md
 // from the JSON that --write leaves in docs/bench-irc-results.json) show every kind and the ratios.
 //
@@ -32,7 +33,7 @@ import { parseFlags, wholeNumber } from '../lib/flags.js';
 import { describeMachine, pythonAvailable } from '../lib/machine.js';
 import { writeResults } from '../lib/resultsFile.js';
 import { cliScript } from '../lib/spawn.js';
-import { median, rotate } from '../lib/stats.js';
+import { rotate } from '../lib/stats.js';
 import { deathLine, idleLine, ircProfileText, ircTextReport, loginStormLine, neverReaderLine, registrationLine, runLine } from '../report/irc.js';
 import { defaultLogins, maxLogins, measureLoginStorm, wrongLoginsFor } from './loginStorm.js';
 import { IrcBench, offeredPerSecond, scenarios, type Settings } from './measure.js';
@@ -81,20 +82,6 @@ const neverReaderHoldMs = 60_000;
 const tagsScenario = scenarios[0]!;
 /** How much more server CPU per delivery tags and server-time may cost (issue 19): 10 %. */
 const tagsCpuTarget = 1.1;
-
-/** Server CPU per delivery of plain and tagged clients (medians), their ratio and the verdict. */
-function tagsSummary(plain: IrcFigures[], tagged: IrcFigures[]): string {
-  const usPerDelivery = (fs: IrcFigures[]): number => median(fs.map((f) => (1000 * f.serverCpuMs) / f.deliveries));
-  const perSecond = (fs: IrcFigures[]): number => median(fs.map((f) => f.perSecond));
-  const a = usPerDelivery(plain);
-  const b = usPerDelivery(tagged);
-  return (
-    `tags (${tagsScenario.name}, ours, medians of ${plain.length}/${tagged.length}; plain is the baseline, run alongside): ` +
-    `plain ${a.toFixed(2)} µs/delivery at ${perSecond(plain).toFixed(0)}/s, ` +
-    `server-time + message-tags ${b.toFixed(2)} µs/delivery at ${perSecond(tagged).toFixed(0)}/s: ` +
-    `×${(b / a).toFixed(3)} (target ≤ ×${tagsCpuTarget}: ${b / a <= tagsCpuTarget ? 'PASS' : 'MISS'})`
-  );
-}
 
 /** The login storm's load: the busy single channel too. */
 const loginStormScenario = scenarios[0]!;
@@ -309,7 +296,6 @@ async function main(): Promise<void> {
   } finally {
     await bench.close();
   }
-  if (tagRuns.plain.length > 0 && tagRuns.tagged.length > 0) log(tagsSummary(tagRuns.plain, tagRuns.tagged));
   if (bench.quietWaitedMs > 0) notes.push(`Waited ${(bench.quietWaitedMs / 1000).toFixed(0)} s in all for other processes to leave the machine quiet.`);
   const elapsedS = (Date.now() - started) / 1000;
   const results: IrcResults = {
@@ -338,6 +324,7 @@ async function main(): Promise<void> {
     loginStorm: chosen(loginStormName)
       ? { scenario: loginStormScenario.name, logins: flags.logins, wrongLogins: wrongLoginsFor(flags.logins), windowMs: settings.windowMs, runs: loginStorms }
       : null,
+    tags: chosen(tagsName) ? { scenario: tagsScenario.name, caps: taggedCaps, cpuTarget: tagsCpuTarget, ...tagRuns } : null,
     listenBacklogs: bench.backlogs,
     notes,
   };

@@ -27,6 +27,7 @@ import {
   type IrcRegistration,
   type IrcRegistrationFigures,
   type IrcResults,
+  type IrcTags,
 } from '../irc/results.js';
 import { fmt, kib, markdownTable, med, mib, num, pct, ratio, textTable, totalFailures, verdictTable, type Table, type Verdict } from './format.js';
 
@@ -157,6 +158,16 @@ function resultTables(r: IrcResults): string[] {
       `LOGIN STORM: ${ls.scenario}, one server of ours with ${ls.logins} accounts in its store; a ${ls.windowMs / 1000} s window without logins, then one that starts ` +
         `with ${ls.logins} SASL PLAIN logins and ${ls.wrongLogins} wrong passwords at once (CAP REQ sasl → AUTHENTICATE PLAIN → 903/904 → CAP END → 001 → QUIT)`,
       textTable(ircLoginStormTable(ls)),
+    );
+  }
+  const tg = r.tags;
+  if (tg && tg.plain.length + tg.tagged.length > 0) {
+    out.push(
+      '',
+      `TAGS: ${tg.scenario}, ours only; in each run one window of plain clients and one of clients enabling ${capsText(tg)} ` +
+        '(CAP LS 302 → REQ → ACK → END; every delivery then carries @time=...;msgid=...), which goes first alternating',
+      textTable(ircTagsTable(tg)),
+      tagsSummaryLine(tg),
     );
   }
   const d = r.nodeDeath;
@@ -516,6 +527,58 @@ function ircLoginStormTable(ls: IrcLoginStorm): Table {
   return t;
 }
 
+/** The caps as a reader says them: `server-time + message-tags`. */
+const capsText = (t: IrcTags): string => t.caps.split(' ').join(' + ');
+
+/** The metrics the tags table shows for plain and tagged clients, and tagged/plain. */
+const tagsMetrics: Array<IrcMetric<IrcFigures>> = [
+  { label: 'deliveries/s', digits: 0, pick: (f) => f.perSecond, ratio: true },
+  { label: 'server CPU per delivery (µs)', digits: 2, pick: (f) => ircDeliveryCpu(f), ratio: true },
+  { label: 'server CPU (% of one core)', digits: 0, pick: (f) => (100 * f.serverCpuMs) / f.windowMs, ratio: true },
+  { label: 'server write syscalls per delivery', digits: 3, pick: (f) => f.serverWrites / f.deliveries, ratio: true },
+  { label: 'latency p50 (ms)', digits: 2, pick: (f) => f.p50Ms, ratio: true },
+  { label: 'latency p99 (ms)', digits: 2, pick: (f) => f.p99Ms, ratio: true },
+  { label: 'load gen CPU, all processes (% of one core)', digits: 0, pick: (f) => (100 * f.loadCpuMs) / f.windowMs, ratio: true },
+  { label: 'rest of machine in window (% of one core)', digits: 0, pick: (f) => (100 * f.othersCpuMs) / f.windowMs, ratio: false },
+  { label: 'deliveries missing 1-5 s after last send', digits: 0, pick: (f) => f.missing, ratio: false },
+  { label: 'clients not joined', digits: 0, pick: (f) => totalFailures(f.connectFailures), ratio: false },
+];
+
+/** Plain and tagged medians side by side, tagged/plain, and each run's pair. */
+function ircTagsTable(t: IrcTags): Table {
+  const rows = tagsMetrics.map((x) => {
+    const a = med(t.plain, x.pick);
+    const b = med(t.tagged, x.pick);
+    return [x.label, fmt(a, x.digits), fmt(b, x.digits), x.ratio ? ratio(b, a) : ''];
+  });
+  rows.push(['runs', String(t.plain.length), String(t.tagged.length), ''], ['server CPU per delivery, tagged/plain of each run', '', '', tagsPairs(t)]);
+  return { header: ['figure (median)', 'plain (baseline)', `tagged (${capsText(t)})`, 'tagged/plain'], align: 'lrrr', rows };
+}
+
+/** Each run's tagged/plain server CPU per delivery, in run order. */
+function tagsPairs(t: IrcTags): string {
+  const n = Math.min(t.plain.length, t.tagged.length);
+  return Array.from({ length: n }, (_, i) => ratio(num(ircDeliveryCpu(t.tagged[i]!)), num(ircDeliveryCpu(t.plain[i]!)))).join(' ');
+}
+
+/** Issue 19's target: tagged server CPU per delivery within cpuTarget of plain's. */
+export function ircTagsVerdict(t: IrcTags): Verdict {
+  const a = med(t.plain, ircDeliveryCpu);
+  const b = med(t.tagged, ircDeliveryCpu);
+  const ok = b / a <= t.cpuTarget;
+  return {
+    target: `${t.scenario}: server CPU per delivered message with ${capsText(t)} on every client within ${pct(t.cpuTarget - 1)} of plain clients' (the baseline, run alongside)`,
+    measured: `plain ${fmt(a, 2)} µs at ${fmt(med(t.plain, (f) => f.perSecond), 0)}/s, tagged ${fmt(b, 2)} µs at ${fmt(med(t.tagged, (f) => f.perSecond), 0)}/s: ×${fmt(b / a, 3)}`,
+    verdict: Number.isFinite(a) && Number.isFinite(b) ? (ok ? 'PASS' : 'MISS') : 'n/a',
+  };
+}
+
+/** The tags verdict as one line for the terminal. */
+export function tagsSummaryLine(t: IrcTags): string {
+  const v = ircTagsVerdict(t);
+  return `TAGS (issue 19) ${v.verdict}: ${v.measured} (target ≤ ×${t.cpuTarget}; medians of ${t.plain.length}/${t.tagged.length} alternating runs; plain is the baseline: an older build cannot be run beside this one)`;
+}
+
 /** Issue 11's targets against ngircd (and InspIRCd, the figure to beat), from the medians. */
 function ircVerdicts(r: IrcResults): Verdict[] {
   const out: Verdict[] = [];
@@ -573,13 +636,22 @@ function ircVerdicts(r: IrcResults): Verdict[] {
 const ircDisturbedShare = 0.25;
 
 function ircDisturbed(r: IrcResults): string[] {
-  const hit = r.runs.filter((f) => num(f.othersCpuMs) / f.windowMs > ircDisturbedShare);
-  if (hit.length === 0) return [];
-  return [
-    `${hit.length} of ${r.runs.length} windows had the rest of the machine above ${pct(ircDisturbedShare)} of a core (other work on this ` +
-      `shared machine): ${hit.map((f) => `${f.scenario} ${ircLabels[f.server]} (${pct(f.othersCpuMs / f.windowMs)})`).join(', ')}. ` +
-      'The medians lean on the other runs; the ratios compare kinds measured seconds apart.',
-  ];
+  const out: string[] = [];
+  const over = (f: IrcFigures): boolean => num(f.othersCpuMs) / f.windowMs > ircDisturbedShare;
+  const hit = r.runs.filter(over);
+  if (hit.length > 0) {
+    out.push(
+      `${hit.length} of ${r.runs.length} windows had the rest of the machine above ${pct(ircDisturbedShare)} of a core (other work on this ` +
+        `shared machine): ${hit.map((f) => `${f.scenario} ${ircLabels[f.server]} (${pct(f.othersCpuMs / f.windowMs)})`).join(', ')}. ` +
+        'The medians lean on the other runs; the ratios compare kinds measured seconds apart.',
+    );
+  }
+  const tagRuns = r.tags ? [...r.tags.plain, ...r.tags.tagged] : [];
+  const tagsHit = tagRuns.filter(over).length;
+  if (tagsHit > 0) {
+    out.push(`${tagsHit} of ${tagRuns.length} tags windows had the rest of the machine above ${pct(ircDisturbedShare)} of a core; plain and tagged alternate so that it falls on both alike.`);
+  }
+  return out;
 }
 
 /** A few sentences from the medians: what two nodes on Redis cost against one node. */
@@ -742,6 +814,23 @@ ${markdownTable(ircIdleTable(i, r.kinds))}`);
   return parts.join('\n\n');
 }
 
+/** The tags subsection; empty when it was not measured. */
+function ircTagsSection(r: IrcResults): string {
+  const t = r.tags;
+  if (!t || t.plain.length + t.tagged.length === 0) return '';
+  return `### Tags and server-time (issue 19)
+
+The ${t.scenario} load against ours, twice in each run: clients registering as in the tables above, and
+clients that each enable \`${t.caps}\` (\`CAP LS 302\`, \`CAP REQ\`, the ACK, \`CAP END\`) so that every
+delivery carries \`@time=...;msgid=...\`. Which of the two goes first alternates from run to run, so the
+machine's drift falls on both alike. The plain clients are the baseline: the build before tags cannot be
+run beside this one. The target: server CPU per delivered message at most ×${t.cpuTarget} the plain one's.
+
+${markdownTable(ircTagsTable(t))}
+
+${markdownTable(verdictTable([ircTagsVerdict(t)]))}`;
+}
+
 /** The "Chat (IRC)" section of docs/benchmarks.md. */
 export function ircSection(r: IrcResults): string {
   const s = r.settings;
@@ -824,7 +913,7 @@ ${markdownTable(verdictTable(ircVerdicts(r)))}
 - **Ratios** are median / median: ours against each baseline, and two nodes against one node.
 
 ${parts.join('\n\n')}
-${r.registration || r.idle ? `\n${ircCostSection(r)}\n` : ''}${r.neverReader?.runs.length ? `\n${ircNeverReaderSection(r)}\n` : ''}
+${r.registration || r.idle ? `\n${ircCostSection(r)}\n` : ''}${r.neverReader?.runs.length ? `\n${ircNeverReaderSection(r)}\n` : ''}${r.tags?.plain.length ? `\n${ircTagsSection(r)}\n` : ''}
 ### When a node dies
 
 ${death}
