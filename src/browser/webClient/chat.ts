@@ -5,7 +5,8 @@
 // main.ts owns the WebSocket and the timers. What the server says is handled in incoming.ts,
 // what the user types in commands.ts, logging in and creating accounts in account.ts;
 // client.ts joins them to this class (WebChat), so that those can use this class without it
-// importing them back; who is away and who is typing are in presence.ts.
+// importing them back; who is away and who is typing are in presence.ts. Each message is shown
+// once per window by its msgid (msgids.ts).
 // Longer than 500 lines because the state and the small decisions that read it (windows,
 // members, sending) are one class; the handlers that can be functions of it already live
 // beside it, and moving the interfaces out would make an import cycle.
@@ -16,6 +17,7 @@ import { Outbox } from './outbox.js';
 import { colourOf, clean } from './text.js';
 import { defaultSettings, isChannel, sortMembers, symbolOf, type Member, type ServerSettings } from './server.js';
 import { TypingOut, typingText, type Typers } from './typing.js';
+import { SeenIds } from './msgids.js';
 
 /** Logging in or creating an account while connecting: account.ts moves it on (see there). */
 export type AccountStep = 'none' | 'sasl' | 'authenticating' | 'register' | 'registering' | 'registerLater' | 'nickServLater';
@@ -47,7 +49,12 @@ export interface ChatWindow {
   unread: number;
   /** Who is typing here now (typing.ts). */
   typers: Typers;
+  /** The msgids of the messages shown here (msgids.ts): a message is shown once. */
+  seen: SeenIds;
 }
+
+/** A line's IRCv3 tags, as parsed: `time` (server-time) and `msgid` are read. */
+export type MessageTags = Readonly<Record<string, string>>;
 
 /** One line of a window's log, ready to show as text. */
 export interface LogLine {
@@ -61,6 +68,8 @@ export interface LogLine {
   time: Date;
   /** Sent by us. */
   mine: boolean;
+  /** The message's IRCv3 msgid, when the server gave one (message-tags). */
+  msgid?: string;
 }
 
 /** One row of the member list. */
@@ -236,7 +245,8 @@ export abstract class ChatClient {
    */
   socketOpened(): void {
     this.opened = true;
-    this.quietWho.clear();
+    this.awayWho.asking = null;
+    this.awayWho.queue.length = 0;
     this.typingOut.forget();
     this.view.status('registering', `Connected, signing in as ${this.wanted}\u2026`, false);
     this.send('CAP', ['LS', '302']);
@@ -378,7 +388,7 @@ export abstract class ChatClient {
     const found = this.windows.get(key);
     if (found) return found;
     const w: ChatWindow = {
-      key, name, type, joined: false, rejoin: type === 'channel', topic: '', members: new Map(), unread: 0, typers: new Map(),
+      key, name, type, joined: false, rejoin: type === 'channel', topic: '', members: new Map(), unread: 0, typers: new Map(), seen: new SeenIds(),
     };
     this.windows.set(key, w);
     this.view.windowOpened(w);
@@ -444,8 +454,9 @@ export abstract class ChatClient {
     this.membersChanged(w, true);
     this.view.typing(typingText(w.typers));
   }
-  /** Our own typing, per window (presence.ts). */
+  /** Our own typing, per window (presence.ts), and how many of its TAGMSGs were labeled. */
   readonly typingOut = new TypingOut();
+  typingLabels = 0;
 
   showHeader(): void {
     const w = this.current;
@@ -460,14 +471,23 @@ export abstract class ChatClient {
     if (w) this.renameWindow(w, name);
   }
 
-  /** A line in `w`'s log; `time` is the server-time tag when there is one. */
-  add(w: ChatWindow, kind: LineKind, nick: string, text: string, time?: string | null, mine = false, channel?: string): void {
+  /**
+   * A line in `w`'s log, at the server-time of its `tags` when there is one; false when its
+   * msgid was shown there already, and it is not shown again.
+   */
+  add(w: ChatWindow, kind: LineKind, nick: string, text: string, tags?: MessageTags | null, mine = false, channel?: string): boolean {
+    const msgid = tags?.msgid || undefined;
+    if (msgid !== undefined && !w.seen.first(msgid)) return false;
+    const time = tags?.time;
     let when = new Date(time ? time : this.clock());
     if (isNaN(when.getTime())) when = new Date(this.clock());
     const from = nick ? { text: kind === 'action' ? `* ${nick}` : nick, colour: colourOf(nick, this.fold) } : null;
     const talk = kind === 'privmsg' || kind === 'action' || (kind === 'notice' && w.type !== 'server');
     if (talk && w !== this.current) w.unread++;
-    this.view.line(w, { kind, from, text: clean(text), time: when, mine, ...(channel === undefined ? {} : { channel }) });
+    this.view.line(w, {
+      kind, from, text: clean(text), time: when, mine, ...(channel === undefined ? {} : { channel }), ...(msgid === undefined ? {} : { msgid }),
+    });
+    return true;
   }
 
   /** A line from the page itself (`info`, or `error` for what went wrong). */
@@ -506,8 +526,11 @@ export abstract class ChatClient {
     }));
   }
 
-  /** Channels whose WHO the page asked for itself (for away flags): its replies are not shown. */
-  readonly quietWho = new Set<string>();
+  /**
+   * The WHOs the page asks itself, for who is away (presence.ts): the folded channel asked now
+   * (its replies are not shown), and those to ask after it.
+   */
+  readonly awayWho = { asking: null as string | null, queue: [] as string[] };
 
   /** The server's CASEMAPPING: names fold its way from now on. */
   setCaseMapping(caseMapping: string): void {

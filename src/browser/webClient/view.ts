@@ -134,6 +134,9 @@ export class PageView implements ChatView {
   line(w: ChatWindow, line: LogLine): void {
     const row = el('div', line.mine ? 'msg mine' : 'msg');
     row.dataset.kind = line.kind;
+    // The server's id for the message: what replies, reactions or history will address it by.
+    // A data attribute, not an id: ids are the page's own (#input...), and this is text.
+    if (line.msgid !== undefined) row.dataset.msgid = line.msgid;
     const stamp = el('time', 'time', hhmm(line.time)) as HTMLTimeElement;
     stamp.dateTime = line.time.toISOString();
     stamp.title = line.time.toLocaleString();

@@ -13,6 +13,7 @@ export interface Shown {
   text: string;
   mine: boolean;
   channel?: string;
+  msgid?: string;
 }
 
 /** A client with a fake socket and a fake view that records what it was told. */
@@ -42,7 +43,10 @@ export function harness() {
     windowShown: (w) => {
       record.shown = w.key;
     },
-    line: (w, l) => void logged.push({ w, line: { kind: l.kind, from: l.from?.text ?? '', text: l.text, mine: l.mine, ...(l.channel ? { channel: l.channel } : {}) } }),
+    line: (w, l) => {
+      const extra = { ...(l.channel ? { channel: l.channel } : {}), ...(l.msgid ? { msgid: l.msgid } : {}) };
+      logged.push({ w, line: { kind: l.kind, from: l.from?.text ?? '', text: l.text, mine: l.mine, ...extra } });
+    },
     header: (title, topic) => {
       record.header = [title, topic];
     },
