@@ -2,7 +2,7 @@
 // them phone-sized) and an irc-framework TCP client in one channel see each other's messages,
 // nick changes, joins, parts and topic; away members are greyed (from WHO, then away-notify);
 // who is typing is shown, and the page's typing sent (+typing); each message keeps its msgid
-// and is shown once;
+// and is shown once, ours marked not sent when the server refuses it;
 // hostile text stays inert text; the page says why when
 // the server refuses or drops it, and comes back by itself after a restart. Screenshots go to
 // test-artifacts/web-client-*.png.
@@ -200,18 +200,21 @@ describe('the web client in Chromium', () => {
     await page.close();
   });
 
-  it('keeps each message\'s msgid on its row, shows a message to itself once, and no error for its typing to a nick that is gone', async () => {
+  it('keeps each message\'s msgid on its row, shows a message to itself once, marks one not sent, and no error for typing to a gone nick', async () => {
     const { page, errors } = await openPage();
     await login(page, chat.url, 'ids', '#ids');
     const talker = await tcpClient(chat.port, 'talker');
     await talker.join('#ids');
     talker.say('#ids', 'first');
+    await expect.poll(() => texts(page, '#ids')).toContain('first');
     await say(page, 'second');
     await expect.poll(() => texts(page, '#ids')).toEqual(['You joined #ids', 'talker joined #ids', 'first', 'second']);
     const ids = await log(page, '#ids').locator('.msg[data-kind="privmsg"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-msgid')));
     expect(ids).toHaveLength(2);
     for (const id of ids) expect(id).toMatch(/^\S+$/);
     expect(new Set(ids).size).toBe(2);
+    // Ours was shown as sending, then settled by its echo (labeled-response).
+    expect(await log(page, '#ids').locator('.msg.sending').count()).toBe(0);
 
     // Our echo (echo-message) and the copy we receive are one message: shown once.
     await say(page, '/msg ids note to self');
@@ -219,12 +222,16 @@ describe('the web client in Chromium', () => {
     await expect.poll(() => texts(page, 'ids')).toContain('and another');
     expect(await texts(page, 'ids')).toEqual(['note to self', 'and another']);
 
-    // Typing to a nick that is not there: the server's 401s to it are not shown; the message's is.
+    // Typing to a nick that is not there: the server's 401s to it are not shown; the message's
+    // is, and the message is marked not sent, with why.
     await say(page, '/query nobody');
     await page.type('#input', 'anyone there?');
     await page.press('#input', 'Enter');
     await expect.poll(() => texts(page, 'nobody'), { timeout: 5_000 }).toContain('nobody: No such nick/channel');
     expect((await texts(page, 'nobody')).filter((t) => t.includes('No such nick'))).toHaveLength(1);
+    const failed = log(page, 'nobody').locator('.msg.failed');
+    expect(await failed.locator('.text').textContent()).toBe('anyone there?');
+    expect(await failed.getAttribute('title')).toBe('Not sent: No such nick/channel');
     expect(errors).toEqual([]);
     await page.close();
   });

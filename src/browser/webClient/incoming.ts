@@ -89,7 +89,7 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
   const p = msg.params;
   const tags = msg.tags;
   if (accountReplies.has(msg.command)) return handleAccount(chat, msg);
-  if (isTypingReply(tags)) return;
+  if (handleLabeled(chat, msg)) return;
   switch (msg.command) {
     case 'PING':
       chat.send('PONG', [p[0] ?? '']);
@@ -239,7 +239,7 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
     case 'NOTICE':
       return handleText(chat, msg, tags);
     case RPL_LIST:
-      chat.add(chat.serverWindow(), 'info', '', ` (${p[2] || '0'}) ${p[3] ?? ''}`, null, false, p[1] ?? '');
+      chat.add(chat.serverWindow(), 'info', '', ` (${p[2] || '0'}) ${p[3] ?? ''}`, null, false, { channel: p[1] ?? '' });
       return;
     case RPL_LISTEND:
       chat.info(chat.serverWindow(), 'End of the channel list.');
@@ -256,6 +256,45 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
     else if (whoisReplies.has(msg.command)) chat.info(chat.here(), text);
     else if (!silentReplies.has(msg.command)) chat.info(chat.serverWindow(), text);
   }
+}
+
+/**
+ * Answers to what the page labeled (labeled-response), alone or in a labeled-response batch:
+ * those to typing are not shown; those to our messages settle them (echoes.ts). True when
+ * `msg` needs nothing more; an error is still shown as any other.
+ */
+function handleLabeled(chat: ChatClient, msg: ServerMessage): boolean {
+  const p = msg.params;
+  if (msg.command === 'BATCH') {
+    const ref = p[0] ?? '';
+    if (ref.startsWith('+') && p[1] === 'labeled-response' && msg.tags.label !== undefined) {
+      chat.echoes.batchOpened(ref.slice(1), msg.tags.label);
+      return true;
+    }
+    const label = ref.startsWith('-') ? chat.echoes.batchClosed(ref.slice(1)) : undefined;
+    if (label === undefined) return false;
+    // Answered without an echo or an error: sent.
+    chat.settle(label, { sent: true });
+    return true;
+  }
+  const label = chat.echoes.labelOf(msg.tags);
+  if (label === undefined) return false;
+  if (isTypingReply(label)) return true;
+  if (chat.echoes.windowOf(label) === undefined) return false;
+  if ((msg.command === 'PRIVMSG' || msg.command === 'NOTICE') && chat.isMe(msg.nick)) {
+    const time = msg.tags.time ? new Date(msg.tags.time) : null;
+    const msgid = msg.tags.msgid || undefined;
+    chat.settle(label, {
+      sent: true, ...(msgid === undefined ? {} : { msgid }), ...(time === null || isNaN(time.getTime()) ? {} : { time }),
+    });
+    return true;
+  }
+  if (msg.command === 'ACK') {
+    chat.settle(label, { sent: true });
+    return true;
+  }
+  if (/^[45]\d\d$/.test(msg.command) || msg.command === 'FAIL') chat.settle(label, { sent: false, why: p[p.length - 1] || msg.command });
+  return false;
 }
 
 function applyIsupport(chat: ChatClient, token: string): void {

@@ -3,7 +3,7 @@
 // (typing.ts keeps the timings), and the WHO the page asks for itself to learn who is away.
 // Functions of the ChatClient, as incoming.ts's are.
 
-import type { ChatClient, ChatWindow, MessageTags } from './chat.js';
+import type { ChatClient, ChatWindow } from './chat.js';
 import { expireTypers, heardTyping as heard, typingText } from './typing.js';
 
 /** `nick` is away with this message ('' when not known), or back (null), in every channel window that has it. */
@@ -128,8 +128,7 @@ function sendTyping(chat: ChatClient, w: ChatWindow, state: string): void {
   chat.sendLine(`@${label}+typing=${state} TAGMSG ${w.name}`);
 }
 
-/** A line the server sent in answer to one of our typing TAGMSGs (labeled-response). */
-export function isTypingReply(tags: MessageTags): boolean {
-  const label = tags.label;
-  return label !== undefined && label.startsWith(typingLabel);
+/** The label of a line the server sent in answer to one of our typing TAGMSGs (labeled-response). */
+export function isTypingReply(label: string): boolean {
+  return label.startsWith(typingLabel);
 }

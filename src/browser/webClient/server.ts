@@ -56,6 +56,12 @@ export function readIsupport(token: string): Partial<ServerSettings> {
   }
 }
 
+/**
+ * The network's services (folded): a message to one is a command, often with a password, which
+ * the server does not echo and the page does not show as sending.
+ */
+export const serviceNicks = ['nickserv', 'chanserv'];
+
 export function isChannel(name: string, settings: ServerSettings): boolean {
   return name.length > 0 && settings.chanTypes.indexOf(name.charAt(0)) !== -1;
 }
