@@ -415,7 +415,8 @@ export abstract class ChatClient {
     const found = this.windows.get(key);
     if (found) return found;
     const w: ChatWindow = {
-      key, name, type, joined: false, rejoin: type === 'channel', topic: '', members: new Map(), unread: 0, typers: new Map(), seen: new SeenIds(),
+      key, name, type, joined: false, rejoin: type === 'channel', topic: '', members: new Map(), unread: 0,
+      typers: new Map(), seen: new SeenIds(),
     };
     this.windows.set(key, w);
     this.view.windowOpened(w);

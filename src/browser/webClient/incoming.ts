@@ -1,7 +1,8 @@
 // What the server says, applied to the client: one handler per command or numeric, each
 // changing the ChatClient's state and telling its view. Registration (CAP, 001, 005, a nick
 // taken or refused), channels (JOIN, PART, KICK, TOPIC, NAMES, MODE), people (NICK, QUIT) and
-// messages (PRIVMSG, NOTICE, CTCP ACTION); accounts (SASL, REGISTER, 900...) in account.ts.
+// messages (PRIVMSG, NOTICE, CTCP ACTION), answers to what the page labeled (our messages'
+// echoes, replies to our typing); accounts (SASL, REGISTER, 900...) in account.ts.
 // Pure: no DOM, no socket.
 
 import {
@@ -69,7 +70,8 @@ import {
 /**
  * The IRCv3 capabilities the page asks for, when the server offers them: server-time for
  * timestamps, echo-message, multi-prefix, away-notify for who is away, message-tags for msgids
- * and typing, labeled-response (with batch, which it needs) to know the answers to typing.
+ * and typing, labeled-response (with batch, which it needs) to know which answers are to our
+ * typing and to our messages.
  */
 export const wantedCaps = [
   'server-time', 'echo-message', 'multi-prefix', 'away-notify', 'message-tags', 'batch', 'labeled-response',
