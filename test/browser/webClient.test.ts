@@ -209,12 +209,12 @@ describe('the web client in Chromium', () => {
     await expect.poll(() => texts(page, '#ids')).toContain('first');
     await say(page, 'second');
     await expect.poll(() => texts(page, '#ids')).toEqual(['You joined #ids', 'talker joined #ids', 'first', 'second']);
+    // Ours was shown at once as sending, then settled by its echo (labeled-response).
+    await expect.poll(() => log(page, '#ids').locator('.msg.sending').count()).toBe(0);
     const ids = await log(page, '#ids').locator('.msg[data-kind="privmsg"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-msgid')));
     expect(ids).toHaveLength(2);
     for (const id of ids) expect(id).toMatch(/^\S+$/);
     expect(new Set(ids).size).toBe(2);
-    // Ours was shown as sending, then settled by its echo (labeled-response).
-    expect(await log(page, '#ids').locator('.msg.sending').count()).toBe(0);
 
     // Our echo (echo-message) and the copy we receive are one message: shown once.
     await say(page, '/msg ids note to self');
@@ -232,6 +232,7 @@ describe('the web client in Chromium', () => {
     const failed = log(page, 'nobody').locator('.msg.failed');
     expect(await failed.locator('.text').textContent()).toBe('anyone there?');
     expect(await failed.getAttribute('title')).toBe('Not sent: No such nick/channel');
+    await page.screenshot({ path: new URL('web-client-not-sent.png', artifacts).pathname });
     expect(errors).toEqual([]);
     await page.close();
   });
