@@ -1,7 +1,8 @@
 // The web client (--websocket) in Chromium, against the built CLI: two browser pages (one of
 // them phone-sized) and an irc-framework TCP client in one channel see each other's messages,
 // nick changes, joins, parts and topic; away members are greyed (from WHO, then away-notify);
-// who is typing is shown, and the page's typing sent (+typing);
+// who is typing is shown, and the page's typing sent (+typing); each message keeps its msgid
+// and is shown once, ours marked not sent when the server refuses it;
 // hostile text stays inert text; the page says why when
 // the server refuses or drops it, and comes back by itself after a restart. Screenshots go to
 // test-artifacts/web-client-*.png.
@@ -189,6 +190,49 @@ describe('the web client in Chromium', () => {
     await typed;
     await page.press('#input', 'Enter');
     await tapper.waitFor('message', (e) => e.nick === 'typist' && e.message === 'hel');
+    // Without news for 6 s, the indicator goes by itself.
+    tapper.irc.tagmsg('#keys', { '+typing': 'active' });
+    await expect.poll(() => page.locator('#typing').textContent(), { timeout: 5_000 }).toBe('tapper is typing\u2026');
+    const shownAt = Date.now();
+    await expect.poll(() => page.locator('#typing').textContent(), { timeout: 10_000 }).toBe('');
+    expect(Date.now() - shownAt).toBeGreaterThan(4_000);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('keeps each message\'s msgid on its row, shows a message to itself once, marks one not sent, and no error for typing to a gone nick', async () => {
+    const { page, errors } = await openPage();
+    await login(page, chat.url, 'ids', '#ids');
+    const talker = await tcpClient(chat.port, 'talker');
+    await talker.join('#ids');
+    talker.say('#ids', 'first');
+    await expect.poll(() => texts(page, '#ids')).toContain('first');
+    await say(page, 'second');
+    await expect.poll(() => texts(page, '#ids')).toEqual(['You joined #ids', 'talker joined #ids', 'first', 'second']);
+    // Ours was shown at once as sending, then settled by its echo (labeled-response).
+    await expect.poll(() => log(page, '#ids').locator('.msg.sending').count()).toBe(0);
+    const ids = await log(page, '#ids').locator('.msg[data-kind="privmsg"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-msgid')));
+    expect(ids).toHaveLength(2);
+    for (const id of ids) expect(id).toMatch(/^\S+$/);
+    expect(new Set(ids).size).toBe(2);
+
+    // Our echo (echo-message) and the copy we receive are one message: shown once.
+    await say(page, '/msg ids note to self');
+    await say(page, '/msg ids and another');
+    await expect.poll(() => texts(page, 'ids')).toContain('and another');
+    expect(await texts(page, 'ids')).toEqual(['note to self', 'and another']);
+
+    // Typing to a nick that is not there: the server's 401s to it are not shown; the message's
+    // is, and the message is marked not sent, with why.
+    await say(page, '/query nobody');
+    await page.type('#input', 'anyone there?');
+    await page.press('#input', 'Enter');
+    await expect.poll(() => texts(page, 'nobody'), { timeout: 5_000 }).toContain('nobody: No such nick/channel');
+    expect((await texts(page, 'nobody')).filter((t) => t.includes('No such nick'))).toHaveLength(1);
+    const failed = log(page, 'nobody').locator('.msg.failed');
+    expect(await failed.locator('.text').textContent()).toBe('anyone there?');
+    expect(await failed.getAttribute('title')).toBe('Not sent: No such nick/channel');
+    await page.screenshot({ path: new URL('web-client-not-sent.png', artifacts).pathname });
     expect(errors).toEqual([]);
     await page.close();
   });

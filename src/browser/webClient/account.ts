@@ -15,6 +15,7 @@ import type { AccountStep, ChatClient } from './chat.js';
 // before CAP END; `registerLater`/`nickServLater` after 001; `none` when done or nothing to do.
 export type { AccountStep } from './chat.js';
 import type { ServerMessage } from './irc.js';
+import { serviceNicks } from './server.js';
 import {
   ERR_NICKLOCKED,
   ERR_SASLABORTED,
@@ -31,8 +32,6 @@ import {
 /** IRCv3 sasl-3.1: one AUTHENTICATE line carries at most this many characters of base64. */
 export const saslChunkChars = 400;
 
-/** Nicks whose NOTICEs are services talking, shown where the user is rather than in a new window. */
-const serviceNicks = ['nickserv', 'chanserv'];
 
 /** What the server says about accounts: handled by handleAccount. */
 export const accountReplies = new Set([
@@ -104,6 +103,7 @@ export function plainChunks(account: string, password: string): string[] {
   return chunks;
 }
 
+/** A service (server.ts): its NOTICEs are shown where the user is rather than in a new window. */
 export function isService(chat: ChatClient, nick: string): boolean {
   return serviceNicks.includes(chat.fold(nick));
 }

@@ -5,7 +5,9 @@
 // main.ts owns the WebSocket and the timers. What the server says is handled in incoming.ts,
 // what the user types in commands.ts, logging in and creating accounts in account.ts;
 // client.ts joins them to this class (WebChat), so that those can use this class without it
-// importing them back; who is away and who is typing are in presence.ts.
+// importing them back; who is away and who is typing are in presence.ts. Each message is shown
+// once per window by its msgid (msgids.ts); our own, with labeled-response, at once as sending
+// until the server answers it (echoes.ts).
 // Longer than 500 lines because the state and the small decisions that read it (windows,
 // members, sending) are one class; the handlers that can be functions of it already live
 // beside it, and moving the interfaces out would make an import cycle.
@@ -14,8 +16,10 @@ import { folderFor, lineOf, messagePieces } from './irc.js';
 import { reconnectDelayMs } from './backoff.js';
 import { Outbox } from './outbox.js';
 import { colourOf, clean } from './text.js';
-import { defaultSettings, isChannel, sortMembers, symbolOf, type Member, type ServerSettings } from './server.js';
+import { defaultSettings, isChannel, serviceNicks, sortMembers, symbolOf, type Member, type ServerSettings } from './server.js';
 import { TypingOut, typingText, type Typers } from './typing.js';
+import { SeenIds } from './msgids.js';
+import { Echoes, type SentResult } from './echoes.js';
 
 /** Logging in or creating an account while connecting: account.ts moves it on (see there). */
 export type AccountStep = 'none' | 'sasl' | 'authenticating' | 'register' | 'registering' | 'registerLater' | 'nickServLater';
@@ -47,7 +51,12 @@ export interface ChatWindow {
   unread: number;
   /** Who is typing here now (typing.ts). */
   typers: Typers;
+  /** The msgids of the messages shown here (msgids.ts): a message is shown once. */
+  seen: SeenIds;
 }
+
+/** A line's IRCv3 tags, as parsed: `time` (server-time) and `msgid` are read. */
+export type MessageTags = Readonly<Record<string, string>>;
 
 /** One line of a window's log, ready to show as text. */
 export interface LogLine {
@@ -61,6 +70,10 @@ export interface LogLine {
   time: Date;
   /** Sent by us. */
   mine: boolean;
+  /** The message's IRCv3 msgid, when the server gave one (message-tags). */
+  msgid?: string;
+  /** Ours, on its way: the label its answer will carry (shown as sending until `settled`). */
+  sending?: string;
 }
 
 /** One row of the member list. */
@@ -83,6 +96,8 @@ export interface ChatView {
   windowShown(w: ChatWindow, previous: ChatWindow | null): void;
   /** A line for `w`'s log (and `w.unread` may have grown). */
   line(w: ChatWindow, line: LogLine): void;
+  /** Our line shown as sending with this label is answered: sent (echoed), or not, and why. */
+  settled(w: ChatWindow, label: string, result: SentResult): void;
   /** The name and topic of the window shown. */
   header(title: string, topic: string): void;
   /** Who is typing in the window shown (`alice is typing…`), or '' for no one. */
@@ -139,6 +154,8 @@ interface Queued {
   w: ChatWindow;
   piece: string;
   action: boolean;
+  /** Its labeled-response label (echoes.ts), or null when it is not labeled. */
+  label: string | null;
 }
 
 const serverKey = ':server';
@@ -187,6 +204,8 @@ export abstract class ChatClient {
   /** 353 entries per folded channel name, until its 366. */
   readonly names = new Map<string, Member[]>();
   readonly outbox = new Outbox<Queued>();
+  /** Our labeled messages waiting for their echo (echoes.ts). */
+  readonly echoes = new Echoes<ChatWindow>();
 
   constructor(ports: ChatPorts) {
     this.view = ports.view;
@@ -236,7 +255,8 @@ export abstract class ChatClient {
    */
   socketOpened(): void {
     this.opened = true;
-    this.quietWho.clear();
+    this.awayWho.asking = null;
+    this.awayWho.queue.length = 0;
     this.typingOut.forget();
     this.view.status('registering', `Connected, signing in as ${this.wanted}\u2026`, false);
     this.send('CAP', ['LS', '302']);
@@ -253,6 +273,9 @@ export abstract class ChatClient {
     this.registered = false;
     const dropped = this.outbox.clear();
     if (dropped > 0) this.info(this.here(), `${dropped} message(s) were not sent.`, 'error');
+    for (const [label, w] of this.echoes.dropped()) {
+      this.view.settled(w, label, { sent: false, why: 'the connection dropped before the server confirmed it' });
+    }
     for (const w of this.windows.values()) {
       if (w.type !== 'channel') continue;
       if (w.joined) w.rejoin = true;
@@ -315,11 +338,25 @@ export abstract class ChatClient {
       return;
     }
     this.typingOut.sent(w.key);
+    // Labeled, our message is shown at once and settled by its echo; a message to ourselves
+    // comes back twice, once labeled: it is shown when it comes; one to a service is not echoed.
+    const labeled = this.caps.has('echo-message') && this.caps.has('labeled-response') && this.caps.has('batch')
+      && !this.isMe(w.name) && !serviceNicks.includes(this.fold(w.name));
     for (const piece of messagePieces(text, { nick: this.nick, user: this.user, target: w.name }, action ? 9 : 0)) {
       const body = action ? `\x01ACTION ${piece}\x01` : piece;
-      this.outbox.push({ w, line: lineOf('PRIVMSG', [w.name, body]), piece, action });
+      const label = labeled ? this.echoes.label(w) : null;
+      const line = lineOf('PRIVMSG', [w.name, body]);
+      this.outbox.push({ w, line: label === null ? line : `@label=${label} ${line}`, piece, action, label });
     }
     this.pumpOutbox();
+  }
+
+  /** Our labeled message is answered (echoes.ts): the page shows how it ended. */
+  settle(label: string, result: SentResult): void {
+    const w = this.echoes.answered(label);
+    if (!w) return;
+    if (result.sent && result.msgid !== undefined) w.seen.first(result.msgid);
+    this.view.settled(w, label, result);
   }
 
   /** Sends the next chunk of the outbox, unless one is on its way. */
@@ -328,10 +365,10 @@ export abstract class ChatClient {
     const chunk = this.outbox.take();
     for (const next of chunk.items) {
       this.sendLine(next.line);
-      // With echo-message the server sends our message back, and it is shown then.
-      if (!this.caps.has('echo-message')) {
-        this.add(next.w, next.action ? 'action' : 'privmsg', this.nick, next.piece, null, true);
-      }
+      const kind = next.action ? 'action' : 'privmsg';
+      // With echo-message the server sends our message back: shown then, unless it was labeled.
+      if (next.label !== null) this.add(next.w, kind, this.nick, next.piece, null, true, { sending: next.label });
+      else if (!this.caps.has('echo-message')) this.add(next.w, kind, this.nick, next.piece, null, true);
     }
     if (chunk.ping !== null) this.send('PING', [chunk.ping]);
   }
@@ -378,7 +415,8 @@ export abstract class ChatClient {
     const found = this.windows.get(key);
     if (found) return found;
     const w: ChatWindow = {
-      key, name, type, joined: false, rejoin: type === 'channel', topic: '', members: new Map(), unread: 0, typers: new Map(),
+      key, name, type, joined: false, rejoin: type === 'channel', topic: '', members: new Map(), unread: 0,
+      typers: new Map(), seen: new SeenIds(),
     };
     this.windows.set(key, w);
     this.view.windowOpened(w);
@@ -444,8 +482,9 @@ export abstract class ChatClient {
     this.membersChanged(w, true);
     this.view.typing(typingText(w.typers));
   }
-  /** Our own typing, per window (presence.ts). */
+  /** Our own typing, per window (presence.ts), and how many of its TAGMSGs were labeled. */
   readonly typingOut = new TypingOut();
+  typingLabels = 0;
 
   showHeader(): void {
     const w = this.current;
@@ -460,14 +499,24 @@ export abstract class ChatClient {
     if (w) this.renameWindow(w, name);
   }
 
-  /** A line in `w`'s log; `time` is the server-time tag when there is one. */
-  add(w: ChatWindow, kind: LineKind, nick: string, text: string, time?: string | null, mine = false, channel?: string): void {
+  /**
+   * A line in `w`'s log, at the server-time of its `tags` when there is one; false when its
+   * msgid was shown there already, and it is not shown again.
+   */
+  add(
+    w: ChatWindow, kind: LineKind, nick: string, text: string, tags?: MessageTags | null, mine = false,
+    more: Pick<LogLine, 'channel' | 'sending'> = {},
+  ): boolean {
+    const msgid = tags?.msgid || undefined;
+    if (msgid !== undefined && !w.seen.first(msgid)) return false;
+    const time = tags?.time;
     let when = new Date(time ? time : this.clock());
     if (isNaN(when.getTime())) when = new Date(this.clock());
     const from = nick ? { text: kind === 'action' ? `* ${nick}` : nick, colour: colourOf(nick, this.fold) } : null;
     const talk = kind === 'privmsg' || kind === 'action' || (kind === 'notice' && w.type !== 'server');
     if (talk && w !== this.current) w.unread++;
-    this.view.line(w, { kind, from, text: clean(text), time: when, mine, ...(channel === undefined ? {} : { channel }) });
+    this.view.line(w, { kind, from, text: clean(text), time: when, mine, ...more, ...(msgid === undefined ? {} : { msgid }) });
+    return true;
   }
 
   /** A line from the page itself (`info`, or `error` for what went wrong). */
@@ -506,8 +555,11 @@ export abstract class ChatClient {
     }));
   }
 
-  /** Channels whose WHO the page asked for itself (for away flags): its replies are not shown. */
-  readonly quietWho = new Set<string>();
+  /**
+   * The WHOs the page asks itself, for who is away (presence.ts): the folded channel asked now
+   * (its replies are not shown), and those to ask after it.
+   */
+  readonly awayWho = { asking: null as string | null, queue: [] as string[] };
 
   /** The server's CASEMAPPING: names fold its way from now on. */
   setCaseMapping(caseMapping: string): void {

@@ -1,7 +1,8 @@
 // What the server says, applied to the client: one handler per command or numeric, each
 // changing the ChatClient's state and telling its view. Registration (CAP, 001, 005, a nick
 // taken or refused), channels (JOIN, PART, KICK, TOPIC, NAMES, MODE), people (NICK, QUIT) and
-// messages (PRIVMSG, NOTICE, CTCP ACTION); accounts (SASL, REGISTER, 900...) in account.ts.
+// messages (PRIVMSG, NOTICE, CTCP ACTION), answers to what the page labeled (our messages'
+// echoes, replies to our typing); accounts (SASL, REGISTER, 900...) in account.ts.
 // Pure: no DOM, no socket.
 
 import {
@@ -16,8 +17,18 @@ import {
   parseCapList,
 } from './account.js';
 
-import type { ChatClient } from './chat.js';
-import { heardTyping, setAway, stoppedTyping } from './presence.js';
+import type { ChatClient, MessageTags } from './chat.js';
+import {
+  askWhoIsAway,
+  awayWhoToken,
+  heardTyping,
+  isOwnWho,
+  isTypingReply,
+  setAway,
+  stoppedTyping,
+  whoEnded,
+  whoFlags,
+} from './presence.js';
 import type { ServerMessage } from './irc.js';
 import { memberModeChanges, parseNamesEntry, readIsupport, withMode, type Member } from './server.js';
 import {
@@ -53,16 +64,18 @@ import {
   RPL_WHOISSERVER,
   RPL_WHOISUSER,
   RPL_WHOREPLY,
+  RPL_WHOSPCRPL,
 } from '../../irc/wire/numerics.js';
 
-/** The IRCv3 capabilities the page asks for, when the server offers them. */
-export const wantedCaps = ['server-time', 'echo-message', 'multi-prefix', 'away-notify', 'message-tags'];
-
 /**
- * Channels up to this many members are asked WHO once joined, for who is away (members shown
- * greyed); a bigger one is not (its WHO would be a burst of lines for a detail).
+ * The IRCv3 capabilities the page asks for, when the server offers them: server-time for
+ * timestamps, echo-message, multi-prefix, away-notify for who is away, message-tags for msgids
+ * and typing, labeled-response (with batch, which it needs) to know which answers are to our
+ * typing and to our messages.
  */
-const awayWhoMaxMembers = 500;
+export const wantedCaps = [
+  'server-time', 'echo-message', 'multi-prefix', 'away-notify', 'message-tags', 'batch', 'labeled-response',
+];
 
 /** Replies to a command the user typed: shown in the window they typed it in. */
 const whoisReplies = new Set([RPL_WHOISUSER, RPL_WHOISSERVER, RPL_WHOISIDLE, RPL_WHOISCHANNELS, RPL_AWAY, RPL_WHOISSECURE]);
@@ -76,8 +89,9 @@ const targetErrors = new Set([
 
 export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
   const p = msg.params;
-  const time = msg.tags.time;
+  const tags = msg.tags;
   if (accountReplies.has(msg.command)) return handleAccount(chat, msg);
+  if (handleLabeled(chat, msg)) return;
   switch (msg.command) {
     case 'PING':
       chat.send('PONG', [p[0] ?? '']);
@@ -112,7 +126,7 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
       chat.info(chat.serverWindow(), p[0] || 'ERROR', 'error');
       return;
     case 'JOIN':
-      return handleJoin(chat, msg, time);
+      return handleJoin(chat, msg, tags);
     case 'PART': {
       const w = chat.findWindow(p[0] ?? '');
       if (!w) return;
@@ -123,7 +137,7 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
       }
       chat.removeMember(w, msg.nick);
       stoppedTyping(chat, w, msg.nick);
-      chat.add(w, 'part', '', `${msg.nick} left ${w.name}${p[1] ? ` (${p[1]})` : ''}`, time);
+      chat.add(w, 'part', '', `${msg.nick} left ${w.name}${p[1] ? ` (${p[1]})` : ''}`, tags);
       return;
     }
     case 'QUIT':
@@ -131,17 +145,17 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
         const left = w.type === 'channel' ? chat.removeMember(w, msg.nick)
           : w.type === 'query' && chat.fold(w.name) === chat.fold(msg.nick);
         stoppedTyping(chat, w, msg.nick);
-        if (left) chat.add(w, 'quit', '', `${msg.nick} quit${p[0] ? ` (${p[0]})` : ''}`, time);
+        if (left) chat.add(w, 'quit', '', `${msg.nick} quit${p[0] ? ` (${p[0]})` : ''}`, tags);
       }
       return;
     case 'NICK':
-      return handleNick(chat, msg, time);
+      return handleNick(chat, msg, tags);
     case 'KICK': {
       const w = chat.findWindow(p[0] ?? '');
       if (!w) return;
       const kicked = p[1] ?? '';
       chat.removeMember(w, kicked);
-      chat.add(w, 'kick', '', `${kicked} was kicked by ${msg.nick}${p[2] ? ` (${p[2]})` : ''}`, time);
+      chat.add(w, 'kick', '', `${kicked} was kicked by ${msg.nick}${p[2] ? ` (${p[2]})` : ''}`, tags);
       if (chat.isMe(kicked)) {
         w.joined = false;
         w.rejoin = false;
@@ -155,7 +169,7 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
       const w = chat.findWindow(p[0] ?? '');
       if (!w) return;
       w.topic = p[1] ?? '';
-      chat.add(w, 'topic', '', msg.nick + (w.topic ? ` set the topic: ${w.topic}` : ' cleared the topic'), time);
+      chat.add(w, 'topic', '', msg.nick + (w.topic ? ` set the topic: ${w.topic}` : ' cleared the topic'), tags);
       if (w === chat.current) chat.showHeader();
       return;
     }
@@ -164,7 +178,7 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
       const w = chat.findWindow(p[1] ?? '');
       if (!w) return;
       w.topic = msg.command === RPL_TOPIC ? p[2] ?? '' : '';
-      if (w.topic) chat.add(w, 'topic', '', `Topic: ${w.topic}`, time);
+      if (w.topic) chat.add(w, 'topic', '', `Topic: ${w.topic}`, tags);
       if (w === chat.current) chat.showHeader();
       return;
     }
@@ -187,10 +201,7 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
       w.members = new Map(got.map((m): [string, Member] => [chat.fold(m.nick), m]));
       chat.membersChanged(w, true);
       // Who is away: WHO's flags now; away-notify's AWAY lines keep it current.
-      if (w.members.size <= awayWhoMaxMembers && !chat.quietWho.has(chat.fold(w.name))) {
-        chat.quietWho.add(chat.fold(w.name));
-        chat.send('WHO', [w.name]);
-      }
+      askWhoIsAway(chat, w);
       return;
     }
     case 'AWAY':
@@ -206,12 +217,16 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
     }
     case RPL_WHOREPLY:
       // <me> <channel> <user> <host> <server> <nick> <H|G flags> :<hops> <realname>
-      if ((p[6] ?? '').startsWith('G')) setAway(chat, p[5] ?? '', '');
-      else if ((p[6] ?? '').startsWith('H')) setAway(chat, p[5] ?? '', null);
-      if (chat.quietWho.has(chat.fold(p[1] ?? ''))) return;
+      whoFlags(chat, p[5] ?? '', p[6] ?? '');
+      if (isOwnWho(chat, p[1] ?? '')) return;
       break;
+    case RPL_WHOSPCRPL:
+      // Ours (WHOX %tnf): <me> <token> <nick> <flags>.
+      if (p[1] !== awayWhoToken) break;
+      whoFlags(chat, p[2] ?? '', p[3] ?? '');
+      return;
     case RPL_ENDOFWHO:
-      if (chat.quietWho.delete(chat.fold(p[1] ?? ''))) return;
+      if (whoEnded(chat, p[1] ?? '')) return;
       break;
     case RPL_AWAY:
       setAway(chat, p[1] ?? '', p[2] ?? '');
@@ -221,12 +236,12 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
       setAway(chat, chat.nick, msg.command === RPL_NOWAWAY ? '' : null);
       break;
     case 'MODE':
-      return handleMode(chat, msg, time);
+      return handleMode(chat, msg, tags);
     case 'PRIVMSG':
     case 'NOTICE':
-      return handleText(chat, msg, time);
+      return handleText(chat, msg, tags);
     case RPL_LIST:
-      chat.add(chat.serverWindow(), 'info', '', ` (${p[2] || '0'}) ${p[3] ?? ''}`, null, false, p[1] ?? '');
+      chat.add(chat.serverWindow(), 'info', '', ` (${p[2] || '0'}) ${p[3] ?? ''}`, null, false, { channel: p[1] ?? '' });
       return;
     case RPL_LISTEND:
       chat.info(chat.serverWindow(), 'End of the channel list.');
@@ -243,6 +258,45 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
     else if (whoisReplies.has(msg.command)) chat.info(chat.here(), text);
     else if (!silentReplies.has(msg.command)) chat.info(chat.serverWindow(), text);
   }
+}
+
+/**
+ * Answers to what the page labeled (labeled-response), alone or in a labeled-response batch:
+ * those to typing are not shown; those to our messages settle them (echoes.ts). True when
+ * `msg` needs nothing more; an error is still shown as any other.
+ */
+function handleLabeled(chat: ChatClient, msg: ServerMessage): boolean {
+  const p = msg.params;
+  if (msg.command === 'BATCH') {
+    const ref = p[0] ?? '';
+    if (ref.startsWith('+') && p[1] === 'labeled-response' && msg.tags.label !== undefined) {
+      chat.echoes.batchOpened(ref.slice(1), msg.tags.label);
+      return true;
+    }
+    const label = ref.startsWith('-') ? chat.echoes.batchClosed(ref.slice(1)) : undefined;
+    if (label === undefined) return false;
+    // Answered without an echo or an error: sent.
+    chat.settle(label, { sent: true });
+    return true;
+  }
+  const label = chat.echoes.labelOf(msg.tags);
+  if (label === undefined) return false;
+  if (isTypingReply(label)) return true;
+  if (chat.echoes.windowOf(label) === undefined) return false;
+  if ((msg.command === 'PRIVMSG' || msg.command === 'NOTICE') && chat.isMe(msg.nick)) {
+    const time = msg.tags.time ? new Date(msg.tags.time) : null;
+    const msgid = msg.tags.msgid || undefined;
+    chat.settle(label, {
+      sent: true, ...(msgid === undefined ? {} : { msgid }), ...(time === null || isNaN(time.getTime()) ? {} : { time }),
+    });
+    return true;
+  }
+  if (msg.command === 'ACK') {
+    chat.settle(label, { sent: true });
+    return true;
+  }
+  if (/^[45]\d\d$/.test(msg.command) || msg.command === 'FAIL') chat.settle(label, { sent: false, why: p[p.length - 1] || msg.command });
+  return false;
 }
 
 function applyIsupport(chat: ChatClient, token: string): void {
@@ -294,7 +348,7 @@ function handleNickRefused(chat: ChatClient, msg: ServerMessage): void {
   chat.send('NICK', [chat.wanted]);
 }
 
-function handleJoin(chat: ChatClient, msg: ServerMessage, time: string | undefined): void {
+function handleJoin(chat: ChatClient, msg: ServerMessage, tags: MessageTags): void {
   const name = msg.params[0] ?? '';
   if (chat.isMe(msg.nick)) {
     const w = chat.openWindow(name, 'channel');
@@ -303,7 +357,7 @@ function handleJoin(chat: ChatClient, msg: ServerMessage, time: string | undefin
     w.members = new Map();
     chat.view.windowChanged(w);
     chat.addMember(w, msg.nick);
-    chat.add(w, 'join', '', `You joined ${name}`, time);
+    chat.add(w, 'join', '', `You joined ${name}`, tags);
     if (chat.pendingShow !== null && chat.fold(chat.pendingShow) === chat.fold(name)) {
       chat.show(w);
       chat.pendingShow = null;
@@ -313,10 +367,10 @@ function handleJoin(chat: ChatClient, msg: ServerMessage, time: string | undefin
   const w = chat.findWindow(name);
   if (!w) return;
   chat.addMember(w, msg.nick);
-  chat.add(w, 'join', '', `${msg.nick} joined ${w.name}`, time);
+  chat.add(w, 'join', '', `${msg.nick} joined ${w.name}`, tags);
 }
 
-function handleNick(chat: ChatClient, msg: ServerMessage, time: string | undefined): void {
+function handleNick(chat: ChatClient, msg: ServerMessage, tags: MessageTags): void {
   const from = msg.nick;
   const to = msg.params[0] ?? '';
   const mine = chat.isMe(from);
@@ -334,17 +388,17 @@ function handleNick(chat: ChatClient, msg: ServerMessage, time: string | undefin
       m.nick = to;
       w.members.set(chat.fold(to), m);
       chat.membersChanged(w, false);
-      chat.add(w, 'nick', '', `${mine ? 'You are' : `${from} is`} now known as ${to}`, time);
+      chat.add(w, 'nick', '', `${mine ? 'You are' : `${from} is`} now known as ${to}`, tags);
     } else if (w.type === 'query' && chat.fold(w.name) === chat.fold(from)) {
-      chat.add(w, 'nick', '', `${from} is now known as ${to}`, time);
+      chat.add(w, 'nick', '', `${from} is now known as ${to}`, tags);
       chat.renameWindow(w, to);
     } else if (w.type === 'server' && mine) {
-      chat.add(w, 'nick', '', `You are now known as ${to}`, time);
+      chat.add(w, 'nick', '', `You are now known as ${to}`, tags);
     }
   }
 }
 
-function handleMode(chat: ChatClient, msg: ServerMessage, time: string | undefined): void {
+function handleMode(chat: ChatClient, msg: ServerMessage, tags: MessageTags): void {
   const p = msg.params;
   const w = chat.findWindow(p[0] ?? '');
   if (!w || w.type !== 'channel') return;
@@ -354,11 +408,11 @@ function handleMode(chat: ChatClient, msg: ServerMessage, time: string | undefin
     member.modes = withMode(member.modes, change.mode, change.add);
     chat.membersChanged(w, false);
   }
-  chat.add(w, 'mode', '', `${msg.nick} set mode ${p.slice(1).join(' ')}`, time);
+  chat.add(w, 'mode', '', `${msg.nick} set mode ${p.slice(1).join(' ')}`, tags);
 }
 
 /** PRIVMSG and NOTICE: to a channel's window, a private window, or (from a server) the server's. */
-function handleText(chat: ChatClient, msg: ServerMessage, time: string | undefined): void {
+function handleText(chat: ChatClient, msg: ServerMessage, tags: MessageTags): void {
   const target = msg.params[0] ?? '';
   let text = msg.params[1] ?? '';
   let kind: 'privmsg' | 'notice' | 'action' = msg.command === 'NOTICE' ? 'notice' : 'privmsg';
@@ -378,5 +432,5 @@ function handleText(chat: ChatClient, msg: ServerMessage, time: string | undefin
     : chat.openWindow(mine ? target : msg.nick, 'query');
   if (!w) return;
   if (!fromServer) stoppedTyping(chat, w, msg.nick);
-  chat.add(w, kind, fromServer ? msg.nick || chat.settings.network : msg.nick, text, time, mine);
+  chat.add(w, kind, fromServer ? msg.nick || chat.settings.network : msg.nick, text, tags, mine);
 }

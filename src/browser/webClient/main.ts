@@ -2,13 +2,14 @@
 // app.js, that the server itself serves at `/` on the WebSocket port
 // (src/transports/webServer.ts), so that a browser is all a user needs. No framework and no
 // CDN: the script speaks IRC over the IRCv3 WebSocket transport (`text.ircv3.net`, one line
-// per message) to the same origin, with the capabilities it uses (server-time for timestamps,
-// echo-message, multi-prefix), and reads and writes lines with the server's own wire code.
+// per message) to the same origin, with the capabilities it uses (incoming.ts's wantedCaps),
+// and reads and writes lines with the server's own wire code.
 //
 // Layout: chat.ts holds the state and decides (incoming.ts for what the server says,
-// commands.ts for what the user types, account.ts for logging in); irc.ts, server.ts, text.ts, outbox.ts and backoff.ts
-// are its pure helpers; view.ts draws; this file owns the WebSocket and the timers, and wires
-// the forms. Only view.ts and this file touch the DOM.
+// commands.ts for what the user types, account.ts for logging in, presence.ts for who is away
+// and who is typing); irc.ts, server.ts, text.ts, typing.ts, msgids.ts, outbox.ts and
+// backoff.ts are its pure helpers; view.ts draws; this file owns the WebSocket and the timers,
+// and wires the forms. Only view.ts and this file touch the DOM.
 //
 // The server sends a Content-Security-Policy that runs only this script (no inline script, no
 // event-handler attributes), so `<img src=x onerror=...>` in a message is shown, never loaded

@@ -15,6 +15,8 @@ export interface ServerSettings {
   chanTypes: string;
   /** CASEMAPPING. */
   caseMapping: string;
+  /** WHOX: WHO takes `%<fields>,<token>` (the page's own WHO asks for nicks and flags only). */
+  whox: boolean;
 }
 
 export function defaultSettings(): ServerSettings {
@@ -25,6 +27,7 @@ export function defaultSettings(): ServerSettings {
     chanModes: ['b', 'k', 'l', 'imnst'],
     chanTypes: '#&',
     caseMapping: 'rfc1459',
+    whox: false,
   };
 }
 
@@ -44,12 +47,20 @@ export function readIsupport(token: string): Partial<ServerSettings> {
       return { chanTypes: value || '#' };
     case 'CASEMAPPING':
       return { caseMapping: value };
+    case 'WHOX':
+      return { whox: true };
     case 'NETWORK':
       return value ? { network: value } : {};
     default:
       return {};
   }
 }
+
+/**
+ * The network's services (folded): a message to one is a command, often with a password, which
+ * the server does not echo and the page does not show as sending.
+ */
+export const serviceNicks = ['nickserv', 'chanserv'];
 
 export function isChannel(name: string, settings: ServerSettings): boolean {
   return name.length > 0 && settings.chanTypes.indexOf(name.charAt(0)) !== -1;

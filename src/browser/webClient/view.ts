@@ -5,6 +5,7 @@
 // the nick or the next line.
 
 import type { ChatView, ChatWindow, ConnectionState, LogLine, MemberRow } from './chat.js';
+import type { SentResult } from './echoes.js';
 import { hhmm } from './text.js';
 
 /** A log keeps this many lines; older ones are dropped as new ones come. */
@@ -27,6 +28,12 @@ interface WindowElements {
   label: HTMLElement;
   badge: HTMLElement;
   close: HTMLElement;
+}
+
+function setTime(stamp: HTMLTimeElement, time: Date): void {
+  stamp.textContent = hhmm(time);
+  stamp.dateTime = time.toISOString();
+  stamp.title = time.toLocaleString();
 }
 
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
@@ -68,6 +75,8 @@ export class PageView implements ChatView {
   private readonly elements = new Map<ChatWindow, WindowElements>();
   private shown: ChatWindow | null = null;
   private membersPending = false;
+  /** Our rows shown as sending, by label, until settled. */
+  private readonly sending = new Map<string, HTMLElement>();
 
   constructor(private readonly actions: ViewActions) {}
 
@@ -134,10 +143,16 @@ export class PageView implements ChatView {
   line(w: ChatWindow, line: LogLine): void {
     const row = el('div', line.mine ? 'msg mine' : 'msg');
     row.dataset.kind = line.kind;
-    const stamp = el('time', 'time', hhmm(line.time)) as HTMLTimeElement;
-    stamp.dateTime = line.time.toISOString();
-    stamp.title = line.time.toLocaleString();
+    // The server's id for the message: what replies, reactions or history will address it by.
+    // A data attribute, not an id: ids are the page's own (#input...), and this is text.
+    if (line.msgid !== undefined) row.dataset.msgid = line.msgid;
+    const stamp = el('time', 'time') as HTMLTimeElement;
+    setTime(stamp, line.time);
     row.append(stamp);
+    if (line.sending !== undefined) {
+      row.classList.add('sending');
+      this.sending.set(line.sending, row);
+    }
     if (line.from) row.append(el('bdi', `nick ${line.from.colour}`, line.from.text));
     const body = el('bdi', 'text');
     if (line.channel !== undefined) {
@@ -158,6 +173,21 @@ export class PageView implements ChatView {
     } else {
       badge.textContent = w.unread > 0 ? String(w.unread) : '';
     }
+  }
+
+  settled(_w: ChatWindow, label: string, result: SentResult): void {
+    const row = this.sending.get(label);
+    if (!row) return;
+    this.sending.delete(label);
+    row.classList.remove('sending');
+    if (!result.sent) {
+      row.classList.add('failed');
+      row.title = `Not sent: ${result.why}`;
+      return;
+    }
+    if (result.msgid !== undefined) row.dataset.msgid = result.msgid;
+    const stamp = row.querySelector('time');
+    if (result.time && stamp) setTime(stamp, result.time);
   }
 
   header(title: string, topic: string): void {

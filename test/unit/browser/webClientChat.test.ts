@@ -104,6 +104,45 @@ describe('channels and their members', () => {
     expect(texts(':server').some((t) => t.includes('dave'))).toBe(true);
   });
 
+  it('asks WHO for who is away one channel at a time, with WHOX when offered, and not in a big channel', () => {
+    const { hear, sent, record, texts } = registered('alice', '');
+    hear(':irc 005 alice WHOX :are supported by this server');
+    sent.length = 0;
+    const names = (channel: string, nicks: string) => [
+      `:alice!~alice@h JOIN ${channel}`, `:irc 353 alice = ${channel} :${nicks}`, `:irc 366 alice ${channel} :End of /NAMES list`,
+    ];
+    hear(...names('#a', '@alice bob'), ...names('#b', '@alice carol'));
+    const big = Array.from({ length: 501 }, (_, i) => `u${i}`).join(' ');
+    hear(...names('#big', big));
+    // One WHO at a time: #b's after #a's ends; the nick and flags only, tagged as ours.
+    expect(sent).toEqual(['WHO #a %tnf,719']);
+    hear(':irc 354 alice 719 bob G', ':irc 315 alice #a :End of WHO list');
+    expect(sent).toEqual(['WHO #a %tnf,719', 'WHO #b %tnf,719']);
+    hear(':irc 354 alice 719 carol H', ':irc 354 alice 719 alice H@', ':irc 315 alice #b :End of WHO list');
+    expect(sent).toHaveLength(2);
+    expect(texts(':server').some((t) => /719|End of WHO/.test(t))).toBe(false);
+    hear(':irc 352 alice #a ~bob h irc bob H :0 Bob');
+    expect(record.away).toEqual([]);
+    // A WHOX the user asks for is shown.
+    hear(':irc 354 alice 1 dave H', ':irc 315 alice dave :End of WHO list');
+    expect(texts(':server')).toContain('1 dave H');
+  });
+
+  it('skips the WHO of a channel left before its turn, and starts again after a reconnect', () => {
+    const { chat, hear, sent } = registered('alice', '');
+    hear(':alice!~alice@h JOIN #a', ':irc 366 alice #a :End', ':alice!~alice@h JOIN #b', ':irc 366 alice #b :End');
+    hear(':alice!~alice@h JOIN #c', ':irc 366 alice #c :End', ':alice!~alice@h PART #b');
+    expect(sent.filter((l) => l.startsWith('WHO'))).toEqual(['WHO #a']);
+    hear(':irc 315 alice #a :End of WHO list');
+    expect(sent.filter((l) => l.startsWith('WHO'))).toEqual(['WHO #a', 'WHO #c']);
+    chat.socketClosed(1006);
+    chat.socketOpening();
+    chat.socketOpened();
+    sent.length = 0;
+    hear(':irc 001 alice :Welcome', ':alice!~alice@h JOIN #a', ':irc 366 alice #a :End');
+    expect(sent.filter((l) => l.startsWith('WHO'))).toEqual(['WHO #a']);
+  });
+
   it('folds names as the server does: #Room and #room are one window, [Bob] and {bob} one member', () => {
     const { chat, hear, record } = registered('alice', '');
     hear(':alice!~alice@h JOIN #Room', ':irc 353 alice = #Room :@alice [Bob]', ':irc 366 alice #Room :End');

@@ -4,6 +4,7 @@
 import { expect } from 'vitest';
 import type { ChatView, ChatWindow, ConnectionState } from '../../../src/browser/webClient/chat.js';
 import { WebChat } from '../../../src/browser/webClient/client.js';
+import type { SentResult } from '../../../src/browser/webClient/echoes.js';
 
 export interface Shown {
   /** The window's key now (a private window takes the new nick's). */
@@ -13,12 +14,17 @@ export interface Shown {
   text: string;
   mine: boolean;
   channel?: string;
+  msgid?: string;
+  /** Shown as sending, with this label. */
+  sending?: string;
 }
 
 /** A client with a fake socket and a fake view that records what it was told. */
 export function harness() {
   const sent: string[] = [];
   const logged: Array<{ w: ChatWindow; line: Omit<Shown, 'window'> }> = [];
+  /** Our lines shown as sending, settled: how each ended. */
+  const settled: Array<{ window: string; label: string; result: SentResult }> = [];
   const record = {
     socketOpen: true,
     hangUps: 0,
@@ -42,7 +48,13 @@ export function harness() {
     windowShown: (w) => {
       record.shown = w.key;
     },
-    line: (w, l) => void logged.push({ w, line: { kind: l.kind, from: l.from?.text ?? '', text: l.text, mine: l.mine, ...(l.channel ? { channel: l.channel } : {}) } }),
+    line: (w, l) => {
+      const extra = {
+        ...(l.channel ? { channel: l.channel } : {}), ...(l.msgid ? { msgid: l.msgid } : {}), ...(l.sending ? { sending: l.sending } : {}),
+      };
+      logged.push({ w, line: { kind: l.kind, from: l.from?.text ?? '', text: l.text, mine: l.mine, ...extra } });
+    },
+    settled: (w, label, result) => void settled.push({ window: w.key, label, result }),
     header: (title, topic) => {
       record.header = [title, topic];
     },
@@ -86,7 +98,7 @@ export function harness() {
   };
   const lines = (): Shown[] => logged.map(({ w, line }) => ({ window: w.key, ...line }));
   const texts = (window: string) => lines().filter((l) => l.window === window).map((l) => l.text);
-  return { chat, sent, lines, record, hear, texts, clock };
+  return { chat, sent, lines, record, hear, texts, clock, settled };
 }
 
 /** Logged in as `nick` with `channels`, connected and registered (no capabilities). */

@@ -61,6 +61,38 @@ describe('typing, sent', () => {
   });
 });
 
+describe('typing, sent where it can go', () => {
+  it('labels typing with labeled-response, and shows none of what the server answers to it', () => {
+    const { chat, sent, hear, texts } = inRoom();
+    chat.caps.add('labeled-response');
+    chat.caps.add('batch');
+    chat.openQuery('gone');
+    typingInput(chat, 'are you there');
+    expect(sent).toEqual(['@label=typing1;+typing=active TAGMSG gone']);
+    // The nick has gone: 401, every 3 s while the user types, is not an error to show.
+    hear('@label=typing1 :irc 401 alice gone :No such nick/channel');
+    chat.show(chat.findWindow('#room'));
+    typingInput(chat, 'x');
+    expect(sent.at(-1)).toBe('@label=typing2;+typing=active TAGMSG #room');
+    hear('@label=typing2 :irc ACK');
+    expect([...texts('gone'), ...texts('#room'), ...texts(':server')].filter((t) => /No such|ACK/.test(t))).toEqual([]);
+    // A 401 to something the user did is shown as before.
+    hear(':irc 401 alice gone :No such nick/channel');
+    expect(texts('gone')).toContain('gone: No such nick/channel');
+  });
+
+  it('says nothing in a channel we were kicked from', () => {
+    const { chat, sent, hear, clock } = inRoom();
+    typingInput(chat, 'wait');
+    hear(':bob!~bob@h KICK #room alice :out');
+    sent.length = 0;
+    typingInput(chat, 'wait for');
+    clock.now += 6_000;
+    typingTick(chat);
+    expect(sent).toEqual([]);
+  });
+});
+
 describe('typing, shown', () => {
   it('shows who types in the window shown until they stop, speak, leave or go quiet for 6 s', () => {
     const { hear, record, clock, chat } = inRoom();
