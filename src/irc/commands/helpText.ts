@@ -27,6 +27,7 @@ export const helpText: Readonly<Record<string, readonly string[]>> = {
     'MODE <#channel> [<modes> [<params>]] | MODE <nick> [<modes>]',
     'Channel: +n +t +m +i +k <key> +l <limit> +s +o/+v <nick> +b <mask>. You: +i (invisible), +w (wallops), +B (a bot).',
   ],
+  RENAME: ['RENAME <#channel> <#newname> [:<reason>]', 'Channel operators: renames the channel; it keeps its members, modes, topic and bans.'],
   OPER: ['OPER <name> <password>', 'Makes you an IRC operator (the operators are in the server\'s config file).'],
   KILL: ['KILL <nick> :<reason>', 'Operators: disconnects a user from the network, wherever it is connected.'],
   WALLOPS: ['WALLOPS :<text>', 'Operators: a message to every user with +w.'],
