@@ -208,6 +208,14 @@ export const serverFlags: FlagSpec<ConfigKey>[] = [
   },
   { flag: '--nick-grace', key: 'irc.nickEnforceGraceMs', value: 'MS', kind: ms(1), help: "IRC: time to log in before a registered nick's holder is renamed" },
   { flag: '--node-timeout', key: 'irc.nodeTimeoutMs', value: 'MS', kind: ms(500), help: 'IRC on Redis: a node silent this long is dead; its users quit' },
+  {
+    flag: '--sts-duration',
+    key: 'irc.stsDurationSeconds',
+    value: 'SECONDS',
+    kind: { type: 'int', min: 0, max: 2 ** 31 - 1 },
+    help: 'IRC over TLS: advertise an sts policy: clients use TLS only, this long (0 lifts it)',
+  },
+  { flag: '--sts-port', key: 'irc.stsPort', value: 'PORT', kind: { type: 'int', min: 1, max: 65535 }, help: 'IRC: tell plain-text clients to reconnect over TLS on this port (sts)' },
   { flag: '--max-targets', key: 'irc.maxTargets', value: 'N', kind: { type: 'int', min: 1, max: 100 }, help: 'IRC: targets of one PRIVMSG/NOTICE (MAXTARGETS)' },
 ];
 

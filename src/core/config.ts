@@ -205,6 +205,24 @@ export interface IrcConfig {
   /** Longest host an operator may give with CHGHOST, in characters; longer: FAIL CHGHOST INVALID_HOSTNAME. */
   hostLength: number;
   /**
+   * Time a channel keeps its name after a RENAME (draft/channel-rename) before it may be renamed
+   * again; sooner: FAIL RENAME CANNOT_RENAME. Bounds the PART/JOIN/NAMES bursts one operator
+   * can make every member without the capability receive.
+   */
+  channelRenameCooldownMs: number;
+  /**
+   * IRCv3 sts (`--sts-duration`): TLS connections see `sts=duration=<this>` in CAP LS 302, and
+   * their clients then connect to this host over TLS only, for that long (0 lifts a policy they
+   * keep). null: no policy is advertised (the spec wants it an operator's choice).
+   */
+  stsDurationSeconds: number | null;
+  /**
+   * IRCv3 sts (`--sts-port`): plain-text connections see `sts=port=<this>` in CAP LS 302 and
+   * their clients reconnect there over TLS (a TLS node of the same network, or a TLS proxy).
+   * null: plain-text clients are not asked to move.
+   */
+  stsPort: number | null;
+  /**
    * `--redis URL`: the network state on Redis; every process started with the same URL and
    * network name is one IRC network. null: this process is the network (state in memory).
    */
@@ -298,6 +316,9 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
     maxMonitorTargets: 100,
     realnameLength: 128,
     hostLength: 64,
+    channelRenameCooldownMs: 60_000,
+    stsDurationSeconds: null,
+    stsPort: null,
     redisUrl: null,
     nodeTimeoutMs: 5_000,
     nodeHeartbeatMs: 1_000,

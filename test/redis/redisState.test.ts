@@ -4,7 +4,7 @@
 // lost everything, and a clear error when Redis is unreachable.
 
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isUnavailable, redisStateClientOptions } from '../../src/irc/redis/redisClient.js';
 import { RedisState, type StateControl } from '../../src/irc/redis/redisState.js';
 import type { RestoreUser } from '../../src/irc/redis/restore.js';
@@ -299,6 +299,80 @@ describe('RedisState across nodes', () => {
     expect(await refused).toEqual({ ok: false, reason: 'inviteOnly' });
     await new Promise((r) => setTimeout(r, 0));
     expect(events).toEqual(['follow #closed', 'followed #closed', 'unfollow #closed']);
+  });
+
+  it('renames a channel for every node in one step: the script announces it on `renames`, each node moves its members and follows the new name', async () => {
+    const { prefix, nodes } = await network(1, 2);
+    const [a, b] = two(nodes);
+    const listener = await connect(server.port);
+    const heard: string[] = [];
+    listener.on('message', (channel: string, message: string) => heard.push(`${channel.slice(prefix.length)} ${message}`));
+    await listener.subscribe(`${prefix}renames`);
+    const events: string[] = [];
+    const remote = new RedisState({
+      redis: b.redis,
+      prefix,
+      nodeIndex: 2,
+      notifyNode: () => {},
+      follow: (channel) => void events.push(`follow ${channel}`),
+      unfollow: (channel) => void events.push(`unfollow ${channel}`),
+      renamed: (from, to) => void events.push(`renamed ${from} ${to}`),
+    });
+    const op = await a.addUser(1, 'op');
+    const bob = clientIdOf(2, 1);
+    await remote.claimNick(bob, 'bob', T);
+    await remote.register(bob, profile('bob'));
+    await a.state.join(op, '#Old', joinReq);
+    await remote.join(bob, '#old', joinReq);
+    events.length = 0;
+
+    expect(await a.state.renameChannel(op, '#old', '#New', { at: T, cooldownMs: 0 })).toMatchObject({ ok: true, from: '#Old', members: [op, bob] });
+    await vi.waitFor(() => expect(heard).toHaveLength(1));
+    const announced = JSON.parse(heard[0]!.slice('renames '.length)) as { o: number; c: StateControl };
+    expect(announced).toEqual({ o: 1, c: { type: 'renameChannel', from: '#old', to: '#new' } });
+    expect([...a.state.localMembers('#new')]).toEqual([op]);
+    // Node 2 still indexes the old name until the announcement reaches it.
+    expect([...remote.localMembers('#old')]).toEqual([bob]);
+    remote.applyControl(announced.c);
+    expect([...remote.localMembers('#new')]).toEqual([bob]);
+    expect([...remote.localMembers('#old')]).toEqual([]);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(events).toEqual(['renamed #old #new', 'follow #new', 'unfollow #old']);
+    // Its members leave the new name, and the last one to leave lets it go.
+    expect(await remote.part(bob, '#NEW')).toEqual({ ok: true, channel: '#New' });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(events.at(-1)).toBe('unfollow #new');
+    // A change of case only moves nothing and announces nothing.
+    expect(await a.state.renameChannel(op, '#new', '#NEW', { at: T, cooldownMs: 0 })).toMatchObject({ ok: true, channel: { name: '#NEW' } });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(heard).toHaveLength(1);
+  });
+
+  it('leaves nothing under the old name when the renaming node is lost right after the rename', async () => {
+    const { prefix, nodes } = await network(1, 2);
+    const [a, b] = two(nodes);
+    const op = await a.addUser(1, 'op');
+    const bob = await b.addUser(1, 'bob');
+    await a.state.join(op, '#r', joinReq);
+    await b.state.join(bob, '#r', joinReq);
+    await a.state.applyModes(op, '#r', [{ adding: true, mode: 'b', param: 'x!*@*' }], { maxBans: 3, setBy: 'op', at: T });
+    // The rename and the reaper are each one script: whichever runs first, the other sees it whole.
+    const [renamed, removed] = await Promise.all([
+      a.state.renameChannel(op, '#r', '#s', { at: T, cooldownMs: 0 }),
+      b.state.removeNode(1, T),
+    ]);
+    const keys = (await a.redis.keys(`${prefix}*`)).map((k) => k.slice(prefix.length));
+    expect(keys.filter((k) => k.endsWith(':#r'))).toEqual([]);
+    expect(removed.map((u) => u.nick)).toEqual(['op']);
+    if (renamed.ok) {
+      expect((await b.state.members('#s')).map((m) => m.user.nick)).toEqual(['bob']);
+      expect((await b.state.bans('#s')).map((ban) => ban.mask)).toEqual(['x!*@*']);
+      expect((await b.state.channelsOf('bob')).map((c) => c.name)).toEqual(['#s']);
+    } else {
+      // The reaper ran first: the renamer was gone, and the channel kept its name.
+      expect(renamed).toEqual({ ok: false, reason: 'notOn' });
+      expect((await b.state.members('#r')).map((m) => m.user.nick)).toEqual(['bob']);
+    }
   });
 
   it('leaves only counters and history behind once everyone has left, every key under the prefix', async () => {

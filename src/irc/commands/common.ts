@@ -22,6 +22,7 @@ export const supportedCaps: readonly string[] = [
   'cap-notify',
   'chghost',
   'draft/account-registration',
+  'draft/channel-rename',
   'draft/multiline',
   'echo-message',
   'extended-join',
@@ -248,8 +249,13 @@ export function unixSeconds(ms: number): string {
  * line gets a line of its own (the serialiser still writes it; no word is dropped).
  */
 export function packTrailing(ctx: CommandContext, client: Client, code: string, middle: string[], words: string[]): string[] {
+  return packTrailingFor(ctx, clientName(client), code, middle, words);
+}
+
+/** packTrailing for a numeric whose `<client>` is `name` (one sent to another client). */
+export function packTrailingFor(ctx: CommandContext, name: string, code: string, middle: string[], words: string[]): string[] {
   const head =
-    Buffer.byteLength(`:${ctx.config.serverName} ${code} ${clientName(client)} `, 'utf8') +
+    Buffer.byteLength(`:${ctx.config.serverName} ${code} ${name} `, 'utf8') +
     middle.reduce((n, p) => n + Buffer.byteLength(p, 'utf8') + 1, 0) +
     1; // the ':' of the trailing param
   return splitText(words.join(' '), MAX_LINE_BYTES - head, 'keep');

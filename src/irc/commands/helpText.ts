@@ -29,6 +29,7 @@ export const helpText: Readonly<Record<string, readonly string[]>> = {
     'Lists (a mask; without one, the list): +b ban, +e exception (past +b and +q), +I invite exception (past +i and +R), +q quiet.',
     'You: +i (invisible), +w (wallops), +B (a bot).',
   ],
+  RENAME: ['RENAME <#channel> <#newname> [:<reason>]', 'Channel operators: renames the channel; it keeps its members, modes, topic and bans.'],
   OPER: ['OPER <name> <password>', 'Makes you an IRC operator (the operators are in the server\'s config file).'],
   KILL: ['KILL <nick> :<reason>', 'Operators: disconnects a user from the network, wherever it is connected.'],
   WALLOPS: ['WALLOPS :<text>', 'Operators: a message to every user with +w.'],

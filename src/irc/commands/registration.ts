@@ -55,6 +55,18 @@ const CAP_VERSION_302 = 302;
 const usernameDrop = /[^A-Za-z0-9_.\-[\]\\`^{}|]/g;
 
 /**
+ * IRCv3 sts, for CAP LS 302: a persistence policy (`duration=`) on a TLS connection, an upgrade
+ * policy (`port=`) on a plain-text one, as configured; null when there is none to give. Not in
+ * supportedCaps: a client may not REQ it (NAK), it is never in CAP LIST, and plain LS never
+ * shows it (its value is the whole point).
+ */
+export function stsValue(ctx: CommandContext, client: Client): string | null {
+  const { stsDurationSeconds, stsPort } = ctx.config;
+  if (client.tls) return stsDurationSeconds === null ? null : `duration=${stsDurationSeconds}`;
+  return stsPort === null ? null : `port=${stsPort}`;
+}
+
+/**
  * CAP LS [302] | LIST | REQ :<caps> | END. REQ is all or nothing: ACK when every capability
  * named (with `-` to disable) is one we offer, NAK (with the request echoed) otherwise.
  * Before registration LS and REQ hold registration open (irc.capHeld) until END
@@ -81,6 +93,8 @@ export function cap(ctx: CommandContext, client: Client, msg: IrcMessage): Outco
         const value = c === 'draft/multiline' ? multilineCapValue(ctx) : capValues[c];
         return withValues && value !== undefined ? `${c}=${value}` : c;
       });
+      const sts = withValues ? stsValue(ctx, client) : null;
+      if (sts !== null) words.push(`sts=${sts}`);
       // A 302 client takes the list over several lines, each but the last marked `*`; older
       // clients get the names alone, which fit one.
       const groups = withValues ? packTrailing(ctx, client, 'CAP', ['LS', '*'], words) : [words.join(' ')];

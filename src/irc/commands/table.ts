@@ -14,6 +14,7 @@
 //   chanServ.ts      CHANSERV/CS and /msg ChanServ: registered channels
 //   operators.ts     OPER KILL WALLOPS REHASH KLINE UNKLINE, and network bans at registration
 //   channels.ts      JOIN PART TOPIC NAMES LIST KICK INVITE
+//   rename.ts        RENAME (draft/channel-rename)
 //   messaging.ts     PRIVMSG NOTICE TAGMSG
 //   multiline.ts     BATCH (draft/multiline), and the lines of an open batch
 //   queries.ts       WHO WHOIS WHOWAS ISON USERHOST VERSION INFO HELP TIME LUSERS MOTD AWAY, and 005
@@ -30,6 +31,7 @@ import { Reply, type Handler } from './common.js';
 import { notice, privmsg, tagmsg } from './messaging.js';
 import { batch, batchLine } from './multiline.js';
 import { mode } from './modes.js';
+import { rename } from './rename.js';
 import { monitor } from './monitor.js';
 import { chghost, setname } from './profile.js';
 import { away, help, info, ison, isupportTokens as tokens, lusers, motd, time, userhost, version, who, whois, whowas } from './queries.js';
@@ -87,6 +89,8 @@ export const commands: Readonly<Record<string, CommandSpec>> = Object.freeze({
   KICK: { handler: kick, minParams: 2 },
   INVITE: { handler: invite, minParams: 2 },
   MODE: { handler: mode, minParams: 1 },
+  // Not behind its cap: the spec has the server rename for anyone allowed, and show it by fallback.
+  RENAME: { handler: rename, minParams: 2 },
   // Operators (OPER makes one; the rest need one).
   OPER: { handler: oper, minParams: 2 },
   KILL: { handler: kill, minParams: 2, oper: true },

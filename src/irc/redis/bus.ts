@@ -9,7 +9,11 @@
 //   - a message to one client, and the state's control messages: one PUBLISH on the node's own
 //     channel; so does a client's new user@host (CHGHOST), for its node;
 //   - a message to the watchers of a nick (MONITOR), or to a channel and the extended-monitor
-//     watchers of a nick: one PUBLISH on `all` (who watches whom only each node knows).
+//     watchers of a nick: one PUBLISH on `all` (who watches whom only each node knows);
+//   - a channel renamed (RENAME): its script publishes on `renames` itself, in the same step.
+//     Each node follows the new name once it hears of it, so for a while (renameSettleMs) a
+//     node sends what it has for that channel on `all`, which every node already receives: a
+//     node can only learn the new name after the rename reached every subscriber in that order.
 // Order: one node's PUBLISHes go out on one connection in the order made, and Redis delivers
 // them to each subscriber in that order, so messages from one sender to one channel arrive in
 // the order sent. A node ignores what it published itself (it already delivered it locally).
@@ -26,10 +30,17 @@ import type { StateControl } from './redisState.js';
 /** `o` the publishing node, `s` its sequence number on that pub/sub channel. */
 type Payload =
   | { o: number; s: number; d: RemoteDelivery }
+  /** On `renames`, published by renameChannel.lua, there is no `s`. */
   | { o: number; s: number; c: StateControl }
   | { o: number; s: number; k: { clientId: number; reason: string } }
   | { o: number; s: number; x: { account: string } }
   | { o: number; s: number; h: HostChange };
+
+/**
+ * How long after hearing of a rename a node sends the channel's messages on `all` instead of
+ * the channel's own pub/sub channel: far more than one subscription round trip to Redis.
+ */
+export const renameSettleMs = 10_000;
 
 export interface RedisBusOptions {
   /** The command connection (shared with the state, so a state's control message and the
@@ -60,6 +71,10 @@ export interface RedisBusOptions {
 export class RedisBus implements NetworkBus {
   private readonly allChannel: string;
   private readonly nodeChannel: string;
+  /** Where renameChannel.lua announces renames. */
+  private readonly renamesChannel: string;
+  /** Folded names of channels renamed lately -> until when (ms) their messages go on `all`. */
+  private readonly settling = new Map<string, number>();
   /** Pub/sub channels of IRC channels start with this; what follows is the folded name. */
   private readonly channelPrefix: string;
   private readonly subscribed = new Set<string>();
@@ -70,6 +85,7 @@ export class RedisBus implements NetworkBus {
 
   constructor(private readonly options: RedisBusOptions) {
     this.allChannel = `${options.prefix}all`;
+    this.renamesChannel = `${options.prefix}renames`;
     this.channelPrefix = `${options.prefix}chan:`;
     this.nodeChannel = this.channelOfNode(options.nodeIndex);
   }
@@ -77,7 +93,7 @@ export class RedisBus implements NetworkBus {
   /** Subscribes to this node's channel and the network-wide one, and starts listening. */
   async start(): Promise<void> {
     this.options.subscriber.on('message', (channel: string, message: string) => this.receive(channel, message));
-    await this.options.subscriber.subscribe(this.nodeChannel, this.allChannel);
+    await this.options.subscriber.subscribe(this.nodeChannel, this.allChannel, this.renamesChannel);
   }
 
   /**
@@ -85,7 +101,7 @@ export class RedisBus implements NetworkBus {
    * resolve once Redis has confirmed it (only then is nothing published to us lost).
    */
   async resubscribe(): Promise<void> {
-    await this.options.subscriber.subscribe(this.nodeChannel, this.allChannel, ...this.subscribed);
+    await this.options.subscriber.subscribe(this.nodeChannel, this.allChannel, this.renamesChannel, ...this.subscribed);
   }
 
   /** Before this node's first member of `channel` joins: receive what is said there. */
@@ -101,6 +117,20 @@ export class RedisBus implements NetworkBus {
       this.subscribed.delete(name);
       throw err;
     }
+  }
+
+  /** A channel is now named `channel` (folded): its messages go on `all` for renameSettleMs. */
+  renamed(channel: string): void {
+    this.settling.set(channel, Date.now() + renameSettleMs);
+  }
+
+  /** Whether messages to `channel` still go on `all` after a rename (forgets it once settled). */
+  private isSettling(channel: string): boolean {
+    const until = this.settling.get(channel);
+    if (until === undefined) return false;
+    if (Date.now() < until) return true;
+    this.settling.delete(channel);
+    return false;
   }
 
   /** After this node's last member of `channel` left. */
@@ -123,7 +153,8 @@ export class RedisBus implements NetworkBus {
     const delivery: RemoteDelivery = { kind: 'channels', channels, message, time, ...forms };
     if (except !== undefined) delivery.except = except;
     if (watchersOf !== undefined) delivery.watchersOf = watchersOf;
-    const target = channels.length === 1 && watchersOf === undefined ? this.channelOf(channels[0]!) : this.allChannel;
+    const one = channels.length === 1 && watchersOf === undefined && !this.isSettling(channels[0]!);
+    const target = one ? this.channelOf(channels[0]!) : this.allChannel;
     this.publish(target, { d: delivery });
   }
 
@@ -180,6 +211,11 @@ export class RedisBus implements NetworkBus {
       return; // not ours: another program on the same Redis channel
     }
     if (payload.o === this.options.nodeIndex) return;
+    // Published by a script, not a node's bus: no sequence to check.
+    if (channel === this.renamesChannel) {
+      if ('c' in payload) this.options.onControl(payload.c);
+      return;
+    }
     const key = `${payload.o}|${channel}`;
     const last = this.seen.get(key);
     this.seen.set(key, payload.s);

@@ -62,6 +62,30 @@ export class LocalIndex {
     for (const folded of [...this.members.keys()]) this.drop(folded, clientId);
   }
 
+  /**
+   * The channel `from` is now `to` (RENAME): this node's members of it move, in their order,
+   * and `to` is followed before `from` is let go (what is said under the new name from now on
+   * reaches them once the subscription is confirmed; see bus.ts for the moment in between).
+   */
+  rename(from: string, to: string): void {
+    const moving = this.members.get(from);
+    if (!moving) return;
+    this.members.delete(from);
+    let members = this.members.get(to);
+    if (!members) this.members.set(to, (members = new Set()));
+    for (const id of moving) members.add(id);
+    if (!this.followed.has(to)) {
+      const following = Promise.resolve().then(() => this.follow(to));
+      this.followed.set(to, following);
+      // A failed subscribe (the subscriber is down, the link with it: members are told they may
+      // miss messages) is forgotten, so the next join of the channel here asks again.
+      following.catch(() => {
+        if (this.followed.get(to) === following) this.followed.delete(to);
+      });
+    }
+    this.unfollowIfIdle(from);
+  }
+
   /** A local join of `folded` starts: follow it first (once; concurrent joins share the wait). */
   async beginJoin(folded: string): Promise<void> {
     this.joining.set(folded, (this.joining.get(folded) ?? 0) + 1);

@@ -169,6 +169,7 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     notifyNode: (index, control) => bus.control(index, control),
     follow: (channel) => bus.follow(channel),
     unfollow: (channel) => bus.unfollow(channel),
+    renamed: (_from, to) => bus.renamed(to),
   });
   await bus.start();
 

@@ -37,6 +37,8 @@ import type {
   NetworkState,
   NickClaim,
   PartResult,
+  RenameRequest,
+  RenameResult,
   TargetedResult,
   Topic,
   TopicResult,
@@ -55,7 +57,12 @@ import { channelRecord, flagLetters, list, maskListsOf, targeted, userRecord, ty
 /** What one node tells another about the other's local index (sent by the caller's transport). */
 export type StateControl =
   /** `clientId` (held by the receiving node) is no longer in `channel` (folded): kicked. */
-  { type: 'dropMember'; channel: string; clientId: number };
+  | { type: 'dropMember'; channel: string; clientId: number }
+  /**
+   * The channel folded `from` is now folded `to` (RENAME): the node's members of it move. Sent
+   * by the rename's own script (renameChannel.lua) to every node, on the `renames` channel.
+   */
+  | { type: 'renameChannel'; from: string; to: string };
 
 export interface RedisStateOptions extends StateLimits {
   /** Connected ioredis client for commands (not subscribed); see redisStateClientOptions. */
@@ -73,6 +80,8 @@ export interface RedisStateOptions extends StateLimits {
   follow?: (channel: string) => void | Promise<void>;
   /** Called once this node has no member of the channel left (and no join of it in flight). */
   unfollow?: (channel: string) => void | Promise<void>;
+  /** Called when a channel this node knows of was renamed, here or on another node (folded names). */
+  renamed?: (from: string, to: string) => void;
 }
 
 /** A user removeNode took off the network, so the caller can send its QUIT. */
@@ -97,6 +106,7 @@ export class RedisState implements NetworkState {
   private readonly whowasSize: number;
   private readonly maxInvitesPerChannel: number;
   private readonly local: LocalIndex;
+  private readonly renamed: (from: string, to: string) => void;
 
   constructor(options: RedisStateOptions) {
     this.redis = options.redis;
@@ -104,6 +114,7 @@ export class RedisState implements NetworkState {
     this.nodeIndex = options.nodeIndex;
     this.notifyNode = options.notifyNode;
     this.local = new LocalIndex({ nodeIndex: this.nodeIndex, follow: options.follow ?? (() => {}), unfollow: options.unfollow ?? (() => {}) });
+    this.renamed = options.renamed ?? (() => {});
     const limits = resolveStateLimits(options);
     this.whowasSize = limits.whowasSize;
     this.maxInvitesPerChannel = limits.maxInvitesPerChannel;
@@ -278,6 +289,17 @@ export class RedisState implements NetworkState {
     return result;
   }
 
+  async renameChannel(clientId: number, name: string, newName: string, request: RenameRequest): Promise<RenameResult> {
+    const folded = fold(name);
+    const to = fold(newName);
+    const r = await this.run<{ ok: true; from: string; channel: RawChannel; members: unknown } | Refusal<Exclude<RenameResult, { ok: true }>['reason']>>(
+      'renameChannel', String(clientId), folded, newName, to, String(this.nodeIndex), String(request.at), String(request.cooldownMs));
+    if (!r.ok) return r;
+    // The other nodes hear it from the script itself (the `renames` channel): only ours moves here.
+    if (to !== folded) this.moveChannel(folded, to);
+    return { ok: true, from: r.from, channel: channelRecord(r.channel), members: list<string>(r.members).map(Number) };
+  }
+
   async listChannels(): Promise<ChannelSummary[]> {
     return list<ChannelSummary>(await this.run<unknown>('listChannels'));
   }
@@ -314,6 +336,13 @@ export class RedisState implements NetworkState {
   /** Applies a control message another node sent about this node's clients. */
   applyControl(control: StateControl): void {
     if (control.type === 'dropMember') this.local.drop(control.channel, control.clientId);
+    else this.moveChannel(control.from, control.to);
+  }
+
+  /** This node's members of a renamed channel move with it (and what it follows). */
+  private moveChannel(from: string, to: string): void {
+    this.local.rename(from, to);
+    this.renamed(from, to);
   }
 
   /**

@@ -21,6 +21,7 @@ const updates = [
   'applyModes',
   'invite',
   'kick',
+  'renameChannel',
   'removeNode',
   'restoreUser',
 ] as const;

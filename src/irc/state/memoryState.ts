@@ -29,6 +29,8 @@ import type {
   NetworkState,
   NickClaim,
   PartResult,
+  RenameRequest,
+  RenameResult,
   TargetedResult,
   Topic,
   TopicResult,
@@ -60,6 +62,8 @@ interface ChannelEntry {
   /** The folded name: the key in `channels`, the string every member's `channels` holds. */
   folded: string;
   createdAt: number;
+  /** When it was last renamed (ms), for the rename cooldown; null: never. */
+  renamedAt: number | null;
   topic: Topic | null;
   flags: Set<string>;
   key: string | null;
@@ -239,6 +243,7 @@ export class MemoryState implements NetworkState {
         name,
         folded,
         createdAt: request.at,
+        renamedAt: null,
         topic: null,
         flags: new Set([...request.createFlags].filter((c) => channelFlags.has(c))),
         key: null,
@@ -443,6 +448,34 @@ export class MemoryState implements NetworkState {
     if (!channel.members.has(target.clientId)) return { ok: false, reason: 'targetNotOn' };
     this.leave(target, folded);
     return { ok: true, channel: channel.name, target: record(target) };
+  }
+
+  renameChannel(clientId: number, name: string, newName: string, request: RenameRequest): RenameResult {
+    const folded = fold(name);
+    const channel = this.channels.get(folded);
+    if (!channel) return { ok: false, reason: 'noSuchChannel' };
+    const m = channel.members.get(clientId);
+    if (!m) return { ok: false, reason: 'notOn' };
+    if (!m.op) return { ok: false, reason: 'notOp' };
+    if (channel.renamedAt !== null && request.at - channel.renamedAt < request.cooldownMs) return { ok: false, reason: 'renamedRecently' };
+    const to = fold(newName);
+    const from = channel.name;
+    if (to !== folded) {
+      if (this.channels.has(to)) return { ok: false, reason: 'nameInUse' };
+      // The map rebuilt so the channel keeps its place in LIST (creation) order, as Redis keeps
+      // its creation sequence; a rename is rare and operator-only, so O(channels) is fine.
+      const entries = [...this.channels].map(([key, c]): [string, ChannelEntry] => (key === folded ? [to, c] : [key, c]));
+      this.channels.clear();
+      for (const [key, c] of entries) this.channels.set(key, c);
+      channel.folded = to;
+      for (const id of channel.members.keys()) {
+        const member = this.users.get(id);
+        if (member) member.channels = member.channels.map((c) => (c === folded ? to : c));
+      }
+    }
+    channel.name = newName;
+    channel.renamedAt = request.at;
+    return { ok: true, from, channel: channelRecord(channel), members: [...channel.members.keys()] };
   }
 
   listChannels(): ChannelSummary[] {

@@ -258,6 +258,24 @@ export type ChannelRefusal = 'noSuchChannel' | 'notOn' | 'notOp';
 
 export type TopicResult = { ok: true; channel: string } | { ok: false; reason: ChannelRefusal };
 
+export type RenameResult =
+  /**
+   * Renamed: `from` its display name before, `channel` it now (topic, modes, count kept), and
+   * `members` the client ids of its members in join order (each node's own move with it).
+   */
+  | { ok: true; from: string; channel: ChannelRecord; members: number[] }
+  /**
+   * `nameInUse`: another channel holds the new name (folded); `renamedRecently`: the channel
+   * was renamed less than `cooldownMs` ago.
+   */
+  | { ok: false; reason: ChannelRefusal | 'nameInUse' | 'renamedRecently' };
+
+export interface RenameRequest {
+  at: number;
+  /** Time a channel keeps its name after a rename before it may be renamed again. */
+  cooldownMs: number;
+}
+
 export type TargetedResult =
   /** Done to `target` in `channel` (display name). */
   | { ok: true; channel: string; target: UserRecord }
@@ -404,6 +422,15 @@ export interface NetworkState {
 
   /** Removes `nick` from `channel`: the kicker must be an op in it. */
   kick(clientId: number, channel: string, nick: string): MaybePromise<TargetedResult>;
+
+  /**
+   * Renames `channel` to `newName` (draft/channel-rename) in one step: its members in join
+   * order with op/voice, topic, modes, bans and pending invites move to the new folded name.
+   * The renamer must be an operator in it; refused when another channel holds the new name. A
+   * change of case only keeps everything where it is and changes the display name. Each rename
+   * (a change of case too) starts the channel's cooldown, checked in the same step.
+   */
+  renameChannel(clientId: number, channel: string, newName: string, request: RenameRequest): MaybePromise<RenameResult>;
 
   /** Every channel, for LIST (the handler hides secret ones). */
   listChannels(): MaybePromise<ChannelSummary[]>;

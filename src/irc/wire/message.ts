@@ -192,6 +192,7 @@ const textParamIndex: Readonly<Record<string, number>> = {
   TOPIC: 1,
   AWAY: 0,
   SETNAME: 0,
+  RENAME: 2,
 };
 
 /**

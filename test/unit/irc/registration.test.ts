@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isupportTokens } from '../../../src/irc/commands/table.js';
-import { MAX_LINE_BYTES } from '../../../src/irc/commands/common.js';
+import { MAX_LINE_BYTES, supportedCaps } from '../../../src/irc/commands/common.js';
 import { harness, START } from './harness.js';
 
 describe('dispatch', () => {
@@ -50,7 +50,7 @@ describe('CAP', () => {
     const h = harness();
     const c = h.connect();
     const r = await h.run(c, 'CAP LS');
-    expect(r.lines).toEqual(['#1 <- :irc.test CAP * LS :account-notify account-tag away-notify batch cap-notify chghost draft/account-registration draft/multiline echo-message extended-join extended-monitor invite-notify labeled-response message-tags multi-prefix sasl server-time setname userhost-in-names']);
+    expect(r.lines).toEqual(['#1 <- :irc.test CAP * LS :account-notify account-tag away-notify batch cap-notify chghost draft/account-registration draft/channel-rename draft/multiline echo-message extended-join extended-monitor invite-notify labeled-response message-tags multi-prefix sasl server-time setname userhost-in-names']);
     expect(r.effects).toEqual([{ type: 'irc.capHeld' }]);
     expect(c.capVersion).toBe(0);
   });
@@ -121,6 +121,101 @@ describe('CAP', () => {
     const h = harness();
     const c = h.connect();
     expect((await h.run(c, 'CAP FOO')).lines).toEqual(['#1 <- :irc.test 410 * FOO :Invalid CAP command']);
+  });
+});
+
+describe('CAP negotiation corners', () => {
+  it('lets every capability it lists be requested alone, listed, and disabled again (sts is not listed as one)', async () => {
+    const h = harness();
+    expect(supportedCaps).not.toContain('sts');
+    for (const cap of supportedCaps) {
+      const c = h.connect();
+      expect((await h.run(c, `CAP REQ ${cap}`)).lines, cap).toEqual([`#${c.id} <- :irc.test CAP * ACK ${cap}`]);
+      expect([...c.caps], cap).toEqual([cap]);
+      expect((await h.run(c, 'CAP LIST')).lines, cap).toEqual([`#${c.id} <- :irc.test CAP * LIST ${cap}`]);
+      expect((await h.run(c, `CAP REQ -${cap}`)).lines, cap).toEqual([`#${c.id} <- :irc.test CAP * ACK -${cap}`]);
+      expect(c.caps.size, cap).toBe(0);
+    }
+  });
+
+  it('acknowledges every capability requested at once, and lists them all in CAP LIST', async () => {
+    const h = harness();
+    const c = h.connect();
+    const all = supportedCaps.join(' ');
+    expect((await h.run(c, `CAP REQ :${all}`)).lines).toEqual([`#1 <- :irc.test CAP * ACK :${all}`]);
+    expect((await h.run(c, 'CAP LIST')).lines).toEqual([`#1 <- :irc.test CAP * LIST :${[...supportedCaps].sort().join(' ')}`]);
+  });
+
+  it('refuses the whole request, enabling and disabling nothing, when one name is unknown, sts, or spelt in another case', async () => {
+    const h = harness();
+    const alice = await h.register('alice', { caps: ['server-time'] });
+    for (const request of ['multi-prefix -server-time bogus', 'sts', 'multi-prefix sts=port=6697', 'Multi-Prefix', '-bogus']) {
+      const echoed = request.includes(' ') ? `:${request}` : request;
+      expect((await h.run(alice, `CAP REQ :${request}`)).lines, request).toEqual([`alice <- :irc.test CAP alice NAK ${echoed}`]);
+      expect([...alice.caps], request).toEqual(['server-time']);
+    }
+  });
+
+  it('applies enables and disables of one request together, and acknowledges a capability already enabled', async () => {
+    const h = harness();
+    const alice = await h.register('alice', { caps: ['server-time', 'echo-message'] });
+    expect((await h.run(alice, 'CAP REQ :-server-time multi-prefix echo-message')).lines).toEqual([
+      'alice <- :irc.test CAP alice ACK :-server-time multi-prefix echo-message',
+    ]);
+    expect((await h.run(alice, 'CAP LIST')).lines).toEqual(['alice <- :irc.test CAP alice LIST :echo-message multi-prefix']);
+    await h.run(alice, 'CAP REQ :-echo-message -multi-prefix');
+    expect((await h.run(alice, 'CAP LIST')).lines).toEqual(['alice <- :irc.test CAP alice LIST :']);
+  });
+
+  it('gives values in CAP LS 302 only, and the names alone to older clients', async () => {
+    const h = harness({ multilineMaxBytes: 4096, multilineMaxLines: 100 });
+    const old = h.connect();
+    expect((await h.run(old, 'CAP LS')).to(old)[0]).not.toContain('=');
+    const c = h.connect();
+    const words = (await h.run(c, 'CAP LS 302')).to(c).flatMap((l) => l.slice(l.lastIndexOf(' :') + 2).split(' '));
+    expect(words).toContain('sasl=PLAIN,EXTERNAL,SCRAM-SHA-256');
+    expect(words).toContain('draft/account-registration=before-connect');
+    expect(words).toContain('draft/multiline=max-bytes=4096,max-lines=100');
+    expect(words).toContain('draft/channel-rename');
+    expect(words.map((w) => w.split('=')[0])).toEqual([...supportedCaps]);
+  });
+});
+
+describe('sts (IRCv3 Strict Transport Security)', () => {
+  /** The capabilities CAP LS 302 lists to a client, as words. */
+  async function ls302(h: ReturnType<typeof harness>, tls: boolean, version = ' 302'): Promise<string[]> {
+    const c = h.connect({ tls });
+    return (await h.run(c, `CAP LS${version}`)).to(c).flatMap((l) => l.slice(l.lastIndexOf(' :') + 2).split(' '));
+  }
+
+  it('is not advertised when no policy is configured', async () => {
+    const h = harness();
+    expect((await ls302(h, true)).filter((w) => w.startsWith('sts'))).toEqual([]);
+    expect((await ls302(h, false)).filter((w) => w.startsWith('sts'))).toEqual([]);
+  });
+
+  it('gives TLS connections the persistence policy (duration) and plain-text ones the upgrade policy (port)', async () => {
+    const h = harness({ stsDurationSeconds: 86_400, stsPort: 6697 });
+    expect((await ls302(h, true)).filter((w) => w.startsWith('sts'))).toEqual(['sts=duration=86400']);
+    expect((await ls302(h, false)).filter((w) => w.startsWith('sts'))).toEqual(['sts=port=6697']);
+    // Its value is the whole point: plain CAP LS does not list it.
+    expect((await ls302(h, false, '')).filter((w) => w.startsWith('sts'))).toEqual([]);
+  });
+
+  it('gives each only what is configured for it (duration 0 lifts a policy)', async () => {
+    const tlsOnly = harness({ stsDurationSeconds: 0 });
+    expect((await ls302(tlsOnly, true)).filter((w) => w.startsWith('sts'))).toEqual(['sts=duration=0']);
+    expect((await ls302(tlsOnly, false)).filter((w) => w.startsWith('sts'))).toEqual([]);
+    const portOnly = harness({ stsPort: 6697 });
+    expect((await ls302(portOnly, true)).filter((w) => w.startsWith('sts'))).toEqual([]);
+  });
+
+  it('cannot be requested, and never shows in CAP LIST', async () => {
+    const h = harness({ stsDurationSeconds: 60, stsPort: 6697 });
+    const c = h.connect({ tls: true });
+    await h.run(c, 'CAP LS 302');
+    expect((await h.run(c, 'CAP REQ sts')).to(c)).toEqual([':irc.test CAP * NAK sts']);
+    expect((await h.run(c, 'CAP LIST')).to(c)).toEqual([':irc.test CAP * LIST cap-notify']);
   });
 });
 

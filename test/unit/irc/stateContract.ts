@@ -664,5 +664,80 @@ export function describeNetworkState(name: string, makeState: (limits?: StateLim
         expect([...s.localMembers('#c')]).toEqual([]);
       });
     });
+
+    describe('renaming a channel', () => {
+      const at = (ms: number) => ({ at: T + ms, cooldownMs: 1_000 });
+
+      it('moves members in join order with op/voice, topic, modes, bans and invites to the new name', async () => {
+        const s = await fresh();
+        await addUser(s, 1, 'op');
+        await addUser(s, 2, 'bob');
+        await addUser(s, 3, 'carol');
+        await addUser(s, 4, 'guest');
+        await s.join(1, '#old', join);
+        await s.join(2, '#old', join);
+        await s.join(3, '#old', join);
+        await s.join(1, '#other', join);
+        const topic = { text: 'news', setBy: 'op!~op@10.0.0.1', setAt: T + 1 };
+        await s.setTopic(1, '#old', topic);
+        await s.applyModes(1, '#old', [
+          { adding: true, mode: 'v', param: 'bob' },
+          { adding: true, mode: 'k', param: 'key' },
+          { adding: true, mode: 'l', param: '9' },
+          { adding: true, mode: 'i' },
+          { adding: true, mode: 'b', param: 'bad!*@*' },
+        ], modes);
+        await s.invite(1, '#old', 'guest');
+        const before = await s.channel('#old');
+
+        const result = await s.renameChannel(1, '#OLD', '#New', at(10));
+        expect(result).toEqual({ ok: true, from: '#old', channel: { ...before, name: '#New' }, members: [1, 2, 3] });
+        expect(await s.channel('#old')).toBeNull();
+        expect(await s.members('#old')).toEqual([]);
+        expect(await s.bans('#old')).toEqual([]);
+        expect((await s.members('#new')).map((m) => [m.user.nick, m.op, m.voice])).toEqual([['op', true, false], ['bob', false, true], ['carol', false, false]]);
+        expect(await s.channel('#new')).toEqual({ ...before, name: '#New' });
+        expect((await s.bans('#new')).map((b) => b.mask)).toEqual(['bad!*@*']);
+        expect([...s.localMembers('#new')]).toEqual([1, 2, 3]);
+        expect([...s.localMembers('#old')]).toEqual([]);
+        expect(await s.membership('#NEW', 'bob')).toEqual({ op: false, voice: true });
+        // Each member's channels follow, in their order; LIST keeps the channel in its place.
+        expect((await s.channelsOf('op')).map((c) => c.name)).toEqual(['#New', '#other']);
+        expect((await s.listChannels()).map((c) => c.name)).toEqual(['#New', '#other']);
+        // The pending invite moved too: guest passes +i (the key is still needed).
+        expect(await s.join(4, '#new', { ...join, key: 'key' })).toMatchObject({ ok: true });
+        // The old name is free again, as a new channel.
+        expect(await s.join(2, '#old', join)).toMatchObject({ ok: true, created: true });
+        // Leaving the renamed channel leaves it, not the old name.
+        expect(await s.part(3, '#new')).toEqual({ ok: true, channel: '#New' });
+      });
+
+      it('refuses a missing channel, a non-member, a non-operator and a name another channel holds', async () => {
+        const s = await fresh();
+        await addUser(s, 1, 'op');
+        await addUser(s, 2, 'bob');
+        await addUser(s, 3, 'out');
+        expect(await s.renameChannel(1, '#none', '#x', at(0))).toEqual({ ok: false, reason: 'noSuchChannel' });
+        await s.join(1, '#a', join);
+        await s.join(2, '#a', join);
+        await s.join(2, '#b', join);
+        expect(await s.renameChannel(3, '#a', '#x', at(0))).toEqual({ ok: false, reason: 'notOn' });
+        expect(await s.renameChannel(2, '#a', '#x', at(0))).toEqual({ ok: false, reason: 'notOp' });
+        expect(await s.renameChannel(1, '#a', '#B', at(0))).toEqual({ ok: false, reason: 'nameInUse' });
+        expect((await s.members('#a')).length).toBe(2);
+        expect((await s.members('#b')).length).toBe(1);
+      });
+
+      it('allows a change of case only, and starts a cooldown checked in the same step', async () => {
+        const s = await fresh();
+        await addUser(s, 1, 'op');
+        await s.join(1, '#chan', join);
+        expect(await s.renameChannel(1, '#chan', '#CHAN', at(0))).toMatchObject({ ok: true, from: '#chan', channel: { name: '#CHAN' }, members: [1] });
+        expect([...s.localMembers('#chan')]).toEqual([1]);
+        expect(await s.renameChannel(1, '#chan', '#other', at(999))).toEqual({ ok: false, reason: 'renamedRecently' });
+        expect(await s.renameChannel(1, '#chan', '#other', at(1_000))).toMatchObject({ ok: true, from: '#CHAN', channel: { name: '#other' } });
+        expect(await s.renameChannel(1, '#other', '#third', at(1_500))).toEqual({ ok: false, reason: 'renamedRecently' });
+      });
+    });
   });
 }

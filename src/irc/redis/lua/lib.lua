@@ -13,7 +13,7 @@
 --   node:<n>       set    ids of the clients node n holds (every nick holder), for removeNode
 --   channels       zset   folded names of every channel, scored by creation sequence (LIST order)
 --   chan:<f>       hash   name (display), createdAt, flags (sorted letters), key?, limit?,
---                         topic?, topicBy?, topicAt?
+--                         topic?, topicBy?, topicAt?, renamedAt? (last RENAME, ms)
 --   members:<f>    zset   member ids, scored by join sequence (join order)
 --   mstat:<f>      hash   member id -> status letters: '', 'o', 'v' or 'ov'
 --   bans:<f>       list   JSON {mask, setBy, setAt}, oldest first: +b; the same shape in
