@@ -1,6 +1,7 @@
 // The IRCv3 extensions that tell a client about other users, seen by real clients on real
 // sockets: MONITOR (irc-framework's `users online` / `users offline`), extended-monitor,
-// away-notify, setname, chghost (with its QUIT/JOIN/MODE fallback) and invite-notify.
+// away-notify, setname, chghost (with its QUIT/JOIN/MODE fallback), invite-notify and
+// draft/channel-rename (with its PART/JOIN/NAMES fallback).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/identity/passwords.js';
 import { startIrcTestServer, type TestServer } from '../helpers.js';
@@ -172,5 +173,32 @@ describe('invite-notify', () => {
     alice.irc.raw('INVITE', 'in3', '#inv');
     const seen = await bob.waitFor('invite', (e) => e.invited === 'in3');
     expect(seen).toMatchObject({ nick: 'in1', channel: '#inv' });
+  });
+});
+
+describe('draft/channel-rename', () => {
+  it('renames a channel: RENAME to a client that asked for it, PART/JOIN and NAMES that irc-framework follows to the others', async () => {
+    const alice = await fw('rn1', ['draft/channel-rename']);
+    const bob = await fw('rn2');
+    await alice.join('#old');
+    await bob.join('#old');
+    alice.irc.raw('TOPIC', '#old', 'the topic stays');
+    await bob.waitFor('topic', (e) => e.channel === '#old');
+    alice.irc.raw('RENAME', '#old', '#new', 'tidier');
+    expect(await alice.waitForLine(/ RENAME /)).toBe(':rn1!~rn1@127.0.0.1 RENAME #old #new :tidier');
+    expect(await bob.waitFor('part', (e) => e.channel === '#old' && e.nick === 'rn2')).toMatchObject({ message: 'tidier' });
+    await bob.waitFor('join', (e) => e.channel === '#new' && e.nick === 'rn2');
+    expect((await bob.waitFor('topic', (e) => e.channel === '#new')).topic).toBe('the topic stays');
+    const names = await bob.waitFor('userlist', (e) => e.channel === '#new');
+    expect(names.users.map((u: { nick: string; modes: string[] }) => `${u.modes.join('')}${u.nick}`).sort()).toEqual(['orn1', 'rn2']);
+    // Neither sees anything more of the old name; both talk under the new one.
+    bob.say('#new', 'renamed fine');
+    expect(await alice.waitFor('message', (e) => e.message === 'renamed fine')).toMatchObject({ target: '#new', nick: 'rn2' });
+    // The client that asked for RENAME saw no PART or JOIN of its own but its first JOIN.
+    expect(alice.received().filter((l) => /^:rn1!\S+ (PART|JOIN) /.test(l))).toHaveLength(1);
+    // A non-member, and a second rename within the cooldown, are refused.
+    expect(await ask(await raw('rn3'), 'RENAME #new #x', / 442 /)).toMatch(/ 442 rn3 #new /);
+    alice.irc.raw('RENAME', '#new', '#newer');
+    expect(await alice.waitForLine(/ FAIL RENAME /)).toBe(':irc.localhost FAIL RENAME CANNOT_RENAME #new #newer :This channel has been renamed recently');
   });
 });

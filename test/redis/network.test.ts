@@ -126,6 +126,43 @@ describe('two nodes', () => {
     expect(bystander.lines().some((l) => l.includes('for the ops'))).toBe(false);
   });
 
+  it('rename a channel for its members on both nodes: RENAME with draft/channel-rename, PART, JOIN, topic and NAMES without; talk goes on under the new name', async () => {
+    const op = await raw(n1, 'renop');
+    const capped = await connectIrc(n2.port);
+    track(capped);
+    capped.send('CAP REQ :draft/channel-rename', 'NICK rencap', 'USER rencap 0 * :rencap', 'CAP END');
+    await capped.waitForLine(/^\S+ (376|422) /);
+    const plain = await raw(n2, 'renplain');
+    for (const c of [op, capped, plain]) {
+      c.send('JOIN #before');
+      await c.waitForLine(/ 366 \S+ #before /);
+    }
+    op.send('TOPIC #before :kept topic', 'MODE #before +b bad!*@*');
+    await plain.waitForLine(/MODE #before \+b bad!\*@\*$/);
+    const from = plain.lines().length;
+    op.send('RENAME #before #After :moving on');
+    expect(await capped.waitForLine(/ RENAME /)).toBe(':renop!~renop@127.0.0.1 RENAME #before #After :moving on');
+    await plain.waitForLine(/ 366 renplain #After /);
+    expect(plain.lines().slice(from)).toEqual([
+      ':renplain!~renplain@127.0.0.1 PART #before :moving on',
+      ':renplain!~renplain@127.0.0.1 JOIN #After',
+      ':n2.test 332 renplain #After :kept topic',
+      expect.stringMatching(/^:n2\.test 333 renplain #After renop!~renop@127\.0\.0\.1 \d+$/),
+      ':n2.test 353 renplain = #After :@renop rencap renplain',
+      ':n2.test 366 renplain #After :End of /NAMES list',
+    ]);
+    // The channel kept its operator and ban list, and what is said under the new name, from
+    // either node, reaches everyone in it on both.
+    expect(await ask(op, 'MODE #after b', / 36[78] /)).toMatch(/^:n1\.test 367 renop #After bad!\*@\* renop \d+$/);
+    plain.send('PRIVMSG #after :said on n2');
+    op.send('PRIVMSG #AFTER :said on n1');
+    expect(await op.waitForLine(/said on n2/)).toBe(':renplain!~renplain@127.0.0.1 PRIVMSG #After :said on n2');
+    for (const c of [capped, plain]) expect(await c.waitForLine(/said on n1/)).toBe(':renop!~renop@127.0.0.1 PRIVMSG #After :said on n1');
+    expect(await capped.waitForLine(/said on n2/)).toMatch(/PRIVMSG #After :said on n2$/);
+    // The old name is free: joining it makes a new, empty channel.
+    expect(await ask(capped, 'JOIN #before', / 353 /)).toMatch(/^:n2\.test 353 rencap = #before :?@rencap$/);
+  });
+
   it('keep nicks unique across both nodes, case-insensitively, at registration and on NICK', async () => {
     const owner = await raw(n1, 'Owner');
     const other = await raw(n2, 'other');

@@ -366,7 +366,7 @@ describe('RedisState across nodes', () => {
     expect(removed.map((u) => u.nick)).toEqual(['op']);
     if (renamed.ok) {
       expect((await b.state.members('#s')).map((m) => m.user.nick)).toEqual(['bob']);
-      expect((await b.state.bans('#s')).map((ban) => ban.mask)).toEqual(['x!*@*']);
+      expect((await b.state.maskLists('#s')).b.map((ban) => ban.mask)).toEqual(['x!*@*']);
       expect((await b.state.channelsOf('bob')).map((c) => c.name)).toEqual(['#s']);
     } else {
       // The reaper ran first: the renamer was gone, and the channel kept its name.

@@ -54,6 +54,9 @@ function fallback(ctx: CommandContext, r: Reply, member: Member, channel: Channe
   const source = `${user.nick}!${user.user}@${user.host}`;
   const to = { kind: 'client', clientId: user.clientId } as const;
   const send = (message: IrcMessage): void => void r.send({ to, message, exceptCap: RENAME_CAP });
+  // Numerics come from the member's own server, whichever node renamed the channel.
+  const numeric = (code: string, ...params: string[]): void =>
+    void r.send({ to, message: numericTo(ctx, user.nick, code, ...params), exceptCap: RENAME_CAP, fromServer: true });
   send(from(source, 'PART', oldName, reason === '' ? `Channel renamed to ${channel.name}` : reason));
   r.send({
     to,
@@ -62,15 +65,15 @@ function fallback(ctx: CommandContext, r: Reply, member: Member, channel: Channe
     capVariant: { cap: 'extended-join', message: from(source, 'JOIN', channel.name, user.account ?? '*', user.realname) },
   });
   if (channel.topic) {
-    send(numericTo(ctx, user.nick, RPL_TOPIC, channel.name, channel.topic.text));
-    send(numericTo(ctx, user.nick, RPL_TOPICWHOTIME, channel.name, channel.topic.setBy, unixSeconds(channel.topic.setAt)));
+    numeric(RPL_TOPIC, channel.name, channel.topic.text);
+    numeric(RPL_TOPICWHOTIME, channel.name, channel.topic.setBy, unixSeconds(channel.topic.setAt));
   }
   const symbol = channel.modes.flags.includes('s') ? '@' : '=';
   const names = members.map((m) => prefixOf(m, false) + m.user.nick);
   for (const line of packTrailingFor(ctx, user.nick, RPL_NAMREPLY, [symbol, channel.name], names)) {
-    send(numericTo(ctx, user.nick, RPL_NAMREPLY, symbol, channel.name, line));
+    numeric(RPL_NAMREPLY, symbol, channel.name, line);
   }
-  send(numericTo(ctx, user.nick, RPL_ENDOFNAMES, channel.name, 'End of /NAMES list'));
+  numeric(RPL_ENDOFNAMES, channel.name, 'End of /NAMES list');
 }
 
 /**

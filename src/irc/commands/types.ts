@@ -160,6 +160,12 @@ export interface Send {
    */
   capVariant?: CapVariant;
   /**
+   * The message comes from the recipient's own server (a numeric sent to another client): a
+   * node that delivers it for another node names itself as the source, as a server of a
+   * network answers its own clients.
+   */
+  fromServer?: true;
+  /**
    * Its server-time (ISO 8601), when one message reaches its recipients in several sends (a
    * message and its echo, the lines of a multiline message) and all must show the same time;
    * else the time it is delivered.

@@ -193,7 +193,7 @@ export function ircProtocol(
   };
   const sessions = new Map<number, Session>();
   const perIp = new Map<string, number>();
-  const router = new Router(state, ctx.monitors, sessions, nodeIndex, bus, now);
+  const router = new Router(state, ctx.monitors, sessions, nodeIndex, bus, now, ctx.config.serverName);
   const jobs = new JobRunner(ctx, router, logger);
   /** A dropped account (here, or on another node): this node's connections to it are logged out. */
   const logOutDropped = (account: string): void => {

@@ -22,6 +22,8 @@ export interface DeliveryForms {
   onlyCap?: string;
   exceptCap?: string;
   capVariant?: CapVariant;
+  /** The source is the recipient's own server (Send.fromServer). */
+  fromServer?: true;
 }
 
 /** Who watches a monitored user's changes: extended-monitor's watchers (see Target). */
@@ -108,6 +110,7 @@ function formsOf(from: Session, s: Send): DeliveryForms {
   if (s.onlyCap !== undefined) forms.onlyCap = s.onlyCap;
   if (s.exceptCap !== undefined) forms.exceptCap = s.exceptCap;
   if (s.capVariant !== undefined) forms.capVariant = s.capVariant;
+  if (s.fromServer) forms.fromServer = true;
   return forms;
 }
 
@@ -119,6 +122,8 @@ export class Router {
     readonly nodeIndex: number,
     private readonly bus: NetworkBus | null,
     private readonly now: () => number,
+    /** This node's server name: the source of the numerics it delivers for other nodes. */
+    private readonly serverName: string,
   ) {}
 
   /** This node's session for a network-wide client id, if the client is here. */
@@ -128,7 +133,7 @@ export class Router {
 
   deliver(from: Session, s: Send): void {
     const to = s.to;
-    const plain = s.onlyCap === undefined && s.exceptCap === undefined && s.capVariant === undefined && from.client.account === null;
+    const plain = s.onlyCap === undefined && s.exceptCap === undefined && s.capVariant === undefined && s.fromServer === undefined && from.client.account === null;
     if (to.kind === 'self' && plain && s.time === undefined) return send(from, s.message);
     const time = s.time ?? new Date(this.now()).toISOString();
     const forms = plain ? {} : formsOf(from, s);
@@ -244,7 +249,10 @@ export class Router {
 
   /** Delivers what another node sent for this node's clients. */
   deliverRemote(delivery: RemoteDelivery): void {
-    const d = localDelivery(delivery.message, delivery.time, delivery);
+    // MONITOR's 730/731 are numerics too: each watcher hears them from its own server.
+    const fromServer = delivery.fromServer === true || delivery.kind === 'monitors';
+    const message = fromServer ? { ...delivery.message, source: this.serverName } : delivery.message;
+    const d = localDelivery(message, delivery.time, delivery);
     if (delivery.kind === 'channels') return this.deliverToMembers(delivery.channels, delivery.except, d, delivery.watchersOf);
     if (delivery.kind === 'monitors') return this.deliverToWatchers(delivery.nick, d);
     if (delivery.kind === 'everyone') return this.deliverToEveryone(delivery.userMode, d);

@@ -686,6 +686,9 @@ export function describeNetworkState(name: string, makeState: (limits?: StateLim
           { adding: true, mode: 'l', param: '9' },
           { adding: true, mode: 'i' },
           { adding: true, mode: 'b', param: 'bad!*@*' },
+          { adding: true, mode: 'e', param: 'good!*@*' },
+          { adding: true, mode: 'I', param: 'friend!*@*' },
+          { adding: true, mode: 'q', param: 'loud!*@*' },
         ], modes);
         await s.invite(1, '#old', 'guest');
         const before = await s.channel('#old');
@@ -694,10 +697,17 @@ export function describeNetworkState(name: string, makeState: (limits?: StateLim
         expect(result).toEqual({ ok: true, from: '#old', channel: { ...before, name: '#New' }, members: [1, 2, 3] });
         expect(await s.channel('#old')).toBeNull();
         expect(await s.members('#old')).toEqual([]);
-        expect(await s.bans('#old')).toEqual([]);
+        expect(await s.maskLists('#old')).toEqual({ b: [], e: [], I: [], q: [] });
         expect((await s.members('#new')).map((m) => [m.user.nick, m.op, m.voice])).toEqual([['op', true, false], ['bob', false, true], ['carol', false, false]]);
         expect(await s.channel('#new')).toEqual({ ...before, name: '#New' });
-        expect((await s.bans('#new')).map((b) => b.mask)).toEqual(['bad!*@*']);
+        // Every mask list moved with it.
+        const lists = await s.maskLists('#new');
+        expect(Object.fromEntries(Object.entries(lists).map(([mode, l]) => [mode, l.map((b) => b.mask)]))).toEqual({
+          b: ['bad!*@*'],
+          e: ['good!*@*'],
+          I: ['friend!*@*'],
+          q: ['loud!*@*'],
+        });
         expect([...s.localMembers('#new')]).toEqual([1, 2, 3]);
         expect([...s.localMembers('#old')]).toEqual([]);
         expect(await s.membership('#NEW', 'bob')).toEqual({ op: false, voice: true });

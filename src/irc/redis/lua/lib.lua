@@ -35,6 +35,8 @@ local NULL = cjson.null
 local FLAG_MODES = { M = true, R = true, i = true, m = true, n = true, s = true, t = true }
 -- A channel's mask lists by mode letter: the key of each list, before the folded name.
 local LIST_KEYS = { b = 'bans:', e = 'excepts:', I = 'invex:', q = 'quiets:' }
+-- Every key a channel has, before the folded name: what goes when it empties, moves on RENAME.
+local CHANNEL_KEYS = { 'chan:', 'members:', 'mstat:', 'invites:', 'bans:', 'excepts:', 'invex:', 'quiets:' }
 
 -- The Lua copy of casemap.ts (fold, matchesMask), for the checks made inside Redis (bans, WHO
 -- masks); test/redis/luaCasemap.test.ts holds the two to the same answers.
@@ -180,8 +182,7 @@ local function leave(id, f)
   redis.call('ZREM', P .. 'members:' .. f, id)
   redis.call('HDEL', P .. 'mstat:' .. f, id)
   if redis.call('ZCARD', P .. 'members:' .. f) == 0 then
-    redis.call('DEL', P .. 'chan:' .. f, P .. 'members:' .. f, P .. 'mstat:' .. f, P .. 'invites:' .. f)
-    for _, prefix in pairs(LIST_KEYS) do redis.call('DEL', P .. prefix .. f) end
+    for _, prefix in ipairs(CHANNEL_KEYS) do redis.call('DEL', P .. prefix .. f) end
     redis.call('ZREM', P .. 'channels', f)
   end
 end

@@ -13,7 +13,7 @@ if renamedAt and tonumber(at) - tonumber(renamedAt) < tonumber(cooldown) then re
 local members = redis.call('ZRANGE', P .. 'members:' .. f, 0, -1)
 if nf ~= f then
   if redis.call('EXISTS', P .. 'chan:' .. nf) == 1 then return refuse('nameInUse') end
-  for _, k in ipairs({ 'chan:', 'members:', 'mstat:', 'bans:', 'invites:' }) do
+  for _, k in ipairs(CHANNEL_KEYS) do
     -- Nothing of a channel outlives it (leave), but a stale key must not merge into this one.
     redis.call('DEL', P .. k .. nf)
     if redis.call('EXISTS', P .. k .. f) == 1 then redis.call('RENAME', P .. k .. f, P .. k .. nf) end
