@@ -23,10 +23,13 @@ export interface ServeOptions extends ServerOptions {
  */
 export function serve(config: ServerConfig, options: ServeOptions = {}): ServerHandle {
   const logger = options.logger ?? silentLogger;
+  const store = options.store ?? testStore();
   const protocol =
     config.protocol === 'irc'
       ? ircProtocol(config, logger, options.inspect, {
-          store: options.store ?? testStore(),
+          store,
+          // Unbuffered: each message written as it is delivered (the CLI buffers: service.ts).
+          ...(config.irc.history === 'on' ? { history: store.history } : {}),
           ...(options.ircState ? { state: options.ircState } : {}),
         })
       : greetingProtocol(config, logger, options.inspect);

@@ -246,6 +246,40 @@ export interface IrcConfig {
    */
   databaseUrl: string | null;
   /**
+   * `--history on|off`: whether the network keeps what is said (docs/history.md), in the store
+   * beside the accounts. off: nothing is kept, and draft/chathistory, draft/read-marker and
+   * draft/message-redaction are not offered.
+   */
+  history: 'on' | 'off';
+  /**
+   * `--history-max-age DAYS`: entries older than this are forgotten by the background trim; 0
+   * keeps them as long as historyMaxPerTarget allows.
+   */
+  historyMaxAgeDays: number;
+  /** `--history-max-per-target N`: entries one channel or conversation keeps; the trim forgets older ones. */
+  historyMaxPerTarget: number;
+  /** Most entries one CHATHISTORY request answers (ISUPPORT CHATHISTORY); a bigger limit is cut to it. */
+  chathistoryMaxMessages: number;
+  /**
+   * How often the background trim runs; each run forgets at most historyTrimBatchRows entries
+   * per step and yields between steps, so it never holds the store (or delivery) for long.
+   */
+  historyTrimIntervalMs: number;
+  historyTrimBatchRows: number;
+  /**
+   * Entries wait up to this long to be written together, one transaction per batch, off the
+   * event loop: storing costs delivery a buffer push. A CHATHISTORY read on this node first
+   * writes what waits, so a client always reads what it was sent.
+   */
+  historyFlushMs: number;
+  /** A batch is written at once when it reaches this many entries. */
+  historyFlushMaxEntries: number;
+  /**
+   * Entries waiting to be written (the store slow or down) past which new ones are not kept:
+   * memory stays bounded, delivery goes on, and the log says how many were lost.
+   */
+  historyBufferMaxEntries: number;
+  /**
    * A client using a registered nick without being logged in to its account is told so, and
    * renamed to a guest nick when it has not logged in after this long.
    */
@@ -324,6 +358,15 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
     nodeHeartbeatMs: 1_000,
     dataDir: 'data',
     databaseUrl: null,
+    history: 'on',
+    historyMaxAgeDays: 30,
+    historyMaxPerTarget: 100_000,
+    chathistoryMaxMessages: 1_000,
+    historyTrimIntervalMs: 60_000,
+    historyTrimBatchRows: 1_000,
+    historyFlushMs: 20,
+    historyFlushMaxEntries: 500,
+    historyBufferMaxEntries: 100_000,
     nickEnforceGraceMs: 30_000,
     loginFailuresPerWindow: 10,
     loginWindowMs: 600_000,

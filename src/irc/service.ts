@@ -3,12 +3,15 @@
 // the network on Redis (its state and bus; refused if the network shares another store), then
 // the session adapter is built on them and attached back, so Redis can hand this node what
 // other nodes send. The CLI starts this and hands `protocol` to the listener; on the way out it
-// waits for departures to reach the network, leaves it, and closes the store.
+// waits for departures to reach the network, writes the history it still holds, leaves the
+// network, and closes the store.
 
 import path from 'node:path';
 import type { InspectionEvent } from 'xstate';
 import type { OperBlock, ServerConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
+import { BufferedHistory } from '../history/bufferedHistory.js';
+import { startRetention } from '../history/retention.js';
 import { openSqliteStore } from '../store/sqliteStore.js';
 import type { Store } from '../store/store.js';
 import type { RedisNetwork } from './redis/network.js';
@@ -61,12 +64,35 @@ export async function startIrc(
       throw err;
     }
   }
+  // History: writes buffered (one transaction per batch, off the event loop), and trimmed in
+  // the background; none of it with --history off.
+  const irc = config.irc;
+  const history =
+    irc.history === 'on'
+      ? new BufferedHistory(store.history, {
+          flushMs: irc.historyFlushMs,
+          flushMaxEntries: irc.historyFlushMaxEntries,
+          bufferMaxEntries: irc.historyBufferMaxEntries,
+          logger,
+        })
+      : null;
+  const stopRetention = history
+    ? startRetention(history, {
+        maxAgeDays: irc.historyMaxAgeDays,
+        maxPerTarget: irc.historyMaxPerTarget,
+        intervalMs: irc.historyTrimIntervalMs,
+        batchRows: irc.historyTrimBatchRows,
+        now: Date.now,
+        logger,
+      })
+    : () => {};
   const protocol = ircProtocol(
     config,
     logger,
     inspect,
     {
       store,
+      ...(history ? { history } : {}),
       ...(reloadOpers ? { reloadOpers } : {}),
       ...(network ? { state: network.state, nodeIndex: network.nodeIndex, bus: network.bus } : {}),
     },
@@ -78,6 +104,9 @@ export async function startIrc(
     store,
     async close() {
       await protocol.settled();
+      // What the departures said is in the history before the store closes.
+      stopRetention();
+      await history?.flush();
       await network?.close();
       await store.close();
     },

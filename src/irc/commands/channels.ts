@@ -37,6 +37,7 @@ import {
 import type { ChannelRecord, ChannelRefusal, ChannelSummary, JoinRefusal, Member } from '../state/networkState.js';
 import type { Client, Outcome, CommandContext } from './types.js';
 import { registeredChannelJoined, rememberChannel } from './chanServ.js';
+import { READ_MARKER_CAP, joinMarker } from './markread.js';
 import {
   NEW_CHANNEL_FLAGS,
   Reply,
@@ -160,6 +161,8 @@ export async function join(ctx: CommandContext, client: Client, msg: IrcMessage)
     }
     // A registered channel: its founder opped, its kept modes and topic back if it was empty.
     topicReplies(r, await registeredChannelJoined(ctx, client, r, result));
+    // draft/read-marker: where the account has read to, before the end of NAMES.
+    if (client.caps.has(READ_MARKER_CAP)) r.toSelf(await joinMarker(ctx, client, channel.name));
     namesReplies(r, ctx, client, channel, await ctx.state.members(channel.name), true);
   }
   return r.outcome();

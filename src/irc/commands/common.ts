@@ -2,6 +2,8 @@
 // client, sources, membership prefixes, and packing long lists into lines that fit in 512
 // bytes. No command logic lives here.
 
+import type { IrcConfig } from '../../core/config.js';
+import type { HistoryEntry } from '../../history/history.js';
 import type { IrcMessage } from '../wire/message.js';
 import { splitText } from '../wire/split.js';
 import { ERR_TOOMANYTARGETS } from '../wire/numerics.js';
@@ -23,7 +25,10 @@ export const supportedCaps: readonly string[] = [
   'chghost',
   'draft/account-registration',
   'draft/channel-rename',
+  'draft/chathistory',
+  'draft/message-redaction',
   'draft/multiline',
+  'draft/read-marker',
   'echo-message',
   'extended-join',
   'extended-monitor',
@@ -36,6 +41,16 @@ export const supportedCaps: readonly string[] = [
   'setname',
   'userhost-in-names',
 ];
+
+/** The capabilities that exist only while the network keeps history (`--history on`). */
+export const HISTORY_CAPS: readonly string[] = ['draft/chathistory', 'draft/message-redaction', 'draft/read-marker'];
+
+const capsWithoutHistory = supportedCaps.filter((c) => !HISTORY_CAPS.includes(c));
+
+/** The capabilities offered with this config: supportedCaps, less the history's when it is off. */
+export function offeredCaps(config: IrcConfig): readonly string[] {
+  return config.history === 'on' ? supportedCaps : capsWithoutHistory;
+}
 
 /**
  * What CAP LS 302 says after a capability's name (`sasl=PLAIN,...`). Clients that asked for
@@ -130,6 +145,7 @@ export class Reply {
   private kills: Kill[] | null = null;
   private logouts: string[] | null = null;
   private hostChanges: HostChange[] | null = null;
+  private history: HistoryEntry[] | null = null;
 
   constructor(
     private readonly ctx: CommandContext,
@@ -179,12 +195,19 @@ export class Reply {
     for (const k of outcome.kills ?? []) this.kill(k.clientId, k.reason);
     for (const a of outcome.logouts ?? []) this.logoutEverywhere(a);
     for (const h of outcome.hostChanges ?? []) this.hostChange(h.clientId, h.user, h.host);
+    for (const e of outcome.history ?? []) this.keep(e);
     return this;
   }
 
   /** A client (wherever it is connected) shows `user@host` from now on, once the sends are out. */
   hostChange(clientId: number, user: string, host: string): this {
     (this.hostChanges ??= []).push({ clientId, user, host });
+    return this;
+  }
+
+  /** Keeps an entry in the history once the sends are out (null: not kept). */
+  keep(entry: HistoryEntry | null): this {
+    if (entry !== null) (this.history ??= []).push(entry);
     return this;
   }
 
@@ -205,6 +228,7 @@ export class Reply {
     if (this.kills) outcome.kills = this.kills;
     if (this.logouts) outcome.logouts = this.logouts;
     if (this.hostChanges) outcome.hostChanges = this.hostChanges;
+    if (this.history) outcome.history = this.history;
     return outcome;
   }
 }

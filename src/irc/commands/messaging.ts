@@ -25,6 +25,7 @@ import { Reply, commaList, isChannelName, limitTargets, sourceOf, type Handler }
 import { isServiceNick } from './accounts.js';
 import { nickServ } from './nickServ.js';
 import { chanServ } from './chanServ.js';
+import { entryOf } from './history.js';
 
 /** A message to NickServ or ChanServ: its text is the service's command line. */
 function serviceCommand(ctx: CommandContext, client: Client, service: string, text: string): Promise<Outcome> {
@@ -51,7 +52,12 @@ async function maySpeak(ctx: CommandContext, client: Client, channel: ChannelRec
  * Where a message goes: a channel, some of its members (STATUSMSG) or a user, by the name the
  * message shows and the targets to send it to (with a user's away message), or a service.
  */
-export type MessageTarget = { kind: 'service' } | { kind: 'channel' | 'user'; name: string; targets: Target[]; away: string | null };
+export type MessageTarget =
+  | { kind: 'service' }
+  /** `status`: a STATUSMSG prefix (`@`, `+`), or '' for the whole channel. */
+  | { kind: 'channel'; name: string; targets: Target[]; away: null; status: string }
+  /** `account`: the user's, for the history of a private conversation. */
+  | { kind: 'user'; name: string; targets: Target[]; away: string | null; account: string | null };
 
 /** STATUSMSG prefixes, highest first: `@#chan` reaches its operators, `+#chan` its voiced members and operators. */
 export const STATUSMSG_PREFIXES = '@+';
@@ -79,7 +85,7 @@ export async function resolveTarget(
       return null;
     }
     if (status === '') {
-      return { kind: 'channel', name: channel.name, targets: [{ kind: 'channels', channels: [fold(channel.name)], except: client.id }], away: null };
+      return { kind: 'channel', name: channel.name, targets: [{ kind: 'channels', channels: [fold(channel.name)], except: client.id }], away: null, status };
     }
     // STATUSMSG: only members, with voice at least, may address a channel's operators or
     // voiced members; each of those gets it as a client of its own, wherever it is connected.
@@ -89,7 +95,7 @@ export async function resolveTarget(
       return null;
     }
     const reached = (await ctx.state.members(channel.name)).filter((m) => m.user.clientId !== client.id && (m.op || (status === '+' && m.voice)));
-    return { kind: 'channel', name: `${status}${channel.name}`, targets: reached.map((m) => ({ kind: 'client', clientId: m.user.clientId })), away: null };
+    return { kind: 'channel', name: `${status}${channel.name}`, targets: reached.map((m) => ({ kind: 'client', clientId: m.user.clientId })), away: null, status };
   }
   if (isServiceNick(target)) return { kind: 'service' };
   const user = await ctx.state.user(target);
@@ -97,7 +103,7 @@ export async function resolveTarget(
     fail(ERR_NOSUCHNICK, target, 'No such nick/channel');
     return null;
   }
-  return { kind: 'user', name: user.nick, targets: [{ kind: 'client', clientId: user.clientId }], away: user.away };
+  return { kind: 'user', name: user.nick, targets: [{ kind: 'client', clientId: user.clientId }], away: user.away, account: user.account };
 }
 
 /** The tags a message from this client carries besides its msgid: its client-only tags, and `bot`. */
@@ -138,8 +144,9 @@ function messageHandler(command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG'): Handler {
       return { tags, source, command, params: tagOnly ? [target] : [target, text] };
     };
     const onlyCap = tagOnly ? 'message-tags' : undefined;
-    // The echo shows the time the recipients see.
-    const time = new Date(ctx.now()).toISOString();
+    // The echo shows the time the recipients see; the history keeps it too.
+    const at = ctx.now();
+    const time = new Date(at).toISOString();
     for (const target of limitTargets(notice ? null : r, [...unique.values()], ctx.config.maxTargets)) {
       const to = await resolveTarget(ctx, client, target, fail);
       if (to === null) continue;
@@ -151,6 +158,11 @@ function messageHandler(command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG'): Handler {
       const message = messageTo(to.name);
       for (const t of to.targets) r.send({ to: t, message, time, ...(onlyCap && { onlyCap }) });
       if (echo) r.send({ to: { kind: 'self' }, message, time });
+      // Kept: a channel's messages (not those to its operators alone) and private messages
+      // between two accounts; a TAGMSG (+typing) is not what history is for.
+      if (!tagOnly && !(to.kind === 'channel' && to.status !== '')) {
+        r.keep(entryOf(ctx, client, message, at, to.kind === 'channel' ? { kind: 'channel', name: to.name } : { kind: 'user', account: to.account }));
+      }
       if (command === 'PRIVMSG' && to.away !== null) r.numeric(RPL_AWAY, to.name, to.away);
     }
     return r.outcome();

@@ -12,6 +12,7 @@
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import { Reply, sourceOf, standardReply, type Handler } from './common.js';
+import { entryOf } from './history.js';
 import { relayedTags, resolveTarget } from './messaging.js';
 import type { Client, CommandContext, Outcome } from './types.js';
 
@@ -98,7 +99,8 @@ async function deliver(
   const msgid = ctx.newMsgid();
   const ref = ctx.newMsgid();
   // Every form of the message, and the echo, shows one time.
-  const time = new Date(ctx.now()).toISOString();
+  const at = ctx.now();
+  const time = new Date(at).toISOString();
   const batchForm: IrcMessage[] = [
     { tags: { msgid, ...tags }, source, command: 'BATCH', params: [`+${ref}`, BATCH_TYPE, to.name] },
     ...lines.map((l): IrcMessage => ({ tags: l.concat ? { batch: ref, [CONCAT_TAG]: '' } : { batch: ref }, source, command, params: [to.name, l.text] })),
@@ -107,12 +109,19 @@ async function deliver(
   for (const t of to.targets) for (const message of batchForm) r.send({ to: t, message, onlyCap: BATCH_TYPE, time });
   // The others get its lines one by one, blank ones left out: each with the message's
   // client-only tags, the first with its msgid.
-  let first = true;
+  // The history keeps those lines (a replay shows them one by one), each under an id of its
+  // own: the msgid, then msgid-1, msgid-2... (REDACT of the msgid forgets them all).
+  const kept = !(to.kind === 'channel' && to.status !== '');
+  let n = 0;
   for (const l of lines) {
     if (l.text === '') continue;
-    const message: IrcMessage = { tags: first ? { msgid, ...tags } : { ...tags }, source, command, params: [to.name, l.text] };
-    first = false;
+    const message: IrcMessage = { tags: n === 0 ? { msgid, ...tags } : { ...tags }, source, command, params: [to.name, l.text] };
     for (const t of to.targets) r.send({ to: t, message, capVariant: { cap: BATCH_TYPE, message: null }, time });
+    if (kept) {
+      const stored = n === 0 ? message : { ...message, tags: { msgid: `${msgid}-${n}`, ...tags } };
+      r.keep(entryOf(ctx, client, stored, at, to.kind === 'channel' ? { kind: 'channel', name: to.name } : { kind: 'user', account: to.account }));
+    }
+    n++;
   }
   if (client.caps.has('echo-message')) for (const message of batchForm) r.send({ to: { kind: 'self' }, message, time });
   return r.outcome();

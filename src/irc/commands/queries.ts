@@ -97,6 +97,7 @@ function escapeIsupportValue(value: string): string {
 export function isupportTokens(config: IrcConfig): string[] {
   const n = config.maxTargets;
   const m = config.maxBansPerChannel;
+  const history = config.history === 'on';
   return [
     `AWAYLEN=${config.awayLength}`,
     'BOT=B',
@@ -105,6 +106,7 @@ export function isupportTokens(config: IrcConfig): string[] {
     'CHANMODES=beIq,k,l,MRimnst',
     `CHANNELLEN=${config.channelLength}`,
     'CHANTYPES=#',
+    ...(history ? [`CHATHISTORY=${config.chathistoryMaxMessages}`] : []),
     // LIST takes channel names or masks with * and ?.
     'ELIST=CMNTU',
     'EXCEPTS=e',
@@ -116,6 +118,8 @@ export function isupportTokens(config: IrcConfig): string[] {
     `MAXTARGETS=${n}`,
     `MODES=${MAX_PARAM_MODES}`,
     `MONITOR=${config.maxMonitorTargets}`,
+    // A reply batch's messages are counted by the store, which prefers msgids (exact) to times.
+    ...(history ? ['MSGREFTYPES=msgid,timestamp'] : []),
     `NAMELEN=${config.realnameLength}`,
     `NETWORK=${escapeIsupportValue(config.network)}`,
     `NICKLEN=${config.nickLength}`,

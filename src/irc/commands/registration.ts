@@ -37,7 +37,7 @@ import {
   nothing,
   packTrailing,
   sourceOf,
-  supportedCaps,
+  offeredCaps,
 } from './common.js';
 import { isupportReplies, lusersReplies, motdReplies } from './queries.js';
 import { checkNickOwnership, isServiceNick } from './accounts.js';
@@ -89,7 +89,7 @@ export function cap(ctx: CommandContext, client: Client, msg: IrcMessage): Outco
       }
       // CAP LS 302 lists values too (`sasl=PLAIN,...`); older clients get the names alone.
       const withValues = client.capVersion >= CAP_VERSION_302;
-      const words = supportedCaps.map((c) => {
+      const words = offeredCaps(ctx.config).map((c) => {
         const value = c === 'draft/multiline' ? multilineCapValue(ctx) : capValues[c];
         return withValues && value !== undefined ? `${c}=${value}` : c;
       });
@@ -114,7 +114,7 @@ export function cap(ctx: CommandContext, client: Client, msg: IrcMessage): Outco
           const name = w.startsWith('-') ? w.slice(1) : w;
           // cap-notify cannot be turned off once CAP LS 302 implied it.
           if (w === '-cap-notify' && client.capVersion >= CAP_VERSION_302) return false;
-          return supportedCaps.includes(name);
+          return offeredCaps(ctx.config).includes(name);
         });
       if (acceptable) {
         for (const w of asked) {

@@ -111,6 +111,8 @@ export async function rename(ctx: CommandContext, client: Client, msg: IrcMessag
     return r.outcome();
   }
   const renamed = result.channel;
+  // Its history goes with it (a change of case keeps the folded name, and the history).
+  if (!caseOnly) await ctx.history?.moveTarget(fold(oldName), fold(newName));
   r.send({
     to: { kind: 'channels', channels: [fold(renamed.name)] },
     message: from(sourceOf(client), 'RENAME', result.from, renamed.name, reason),

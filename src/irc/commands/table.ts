@@ -21,6 +21,9 @@
 //   monitor.ts       MONITOR, and the 730/731 that registration, NICK and departures send
 //   profile.ts       SETNAME CHGHOST, and what peers with away-notify etc. are told
 //   modes.ts         MODE
+//   chathistory.ts   CHATHISTORY (draft/chathistory); history.ts: what is kept, who may read it
+//   markread.ts      MARKREAD (draft/read-marker), and the marker after a JOIN
+//   redact.ts        REDACT (draft/message-redaction), PURGE
 // A handler takes the context, the client and the parsed message and returns an Outcome
 // (or a Promise of one: the network state may answer later). It touches no socket.
 
@@ -32,6 +35,9 @@ import { notice, privmsg, tagmsg } from './messaging.js';
 import { batch, batchLine } from './multiline.js';
 import { mode } from './modes.js';
 import { rename } from './rename.js';
+import { chathistory } from './chathistory.js';
+import { markreadCommand } from './markread.js';
+import { purge, redact } from './redact.js';
 import { monitor } from './monitor.js';
 import { chghost, setname } from './profile.js';
 import { away, help, info, ison, isupportTokens as tokens, lusers, motd, time, userhost, version, who, whois, whowas } from './queries.js';
@@ -104,6 +110,12 @@ export const commands: Readonly<Record<string, CommandSpec>> = Object.freeze({
   NOTICE: { handler: notice, minParams: 0 },
   TAGMSG: { handler: tagmsg, minParams: 0, cap: 'message-tags' },
   BATCH: { handler: batch, minParams: 1, cap: 'draft/multiline' },
+  // History (offered only while the network keeps it: --history on).
+  CHATHISTORY: { handler: chathistory, minParams: 1, cap: 'draft/chathistory' },
+  // The spec answers a missing target with FAIL MARKREAD NEED_MORE_PARAMS, not 461.
+  MARKREAD: { handler: markreadCommand, minParams: 0, cap: 'draft/read-marker' },
+  REDACT: { handler: redact, minParams: 2, cap: 'draft/message-redaction' },
+  PURGE: { handler: purge, minParams: 1, oper: true },
   // Queries.
   WHO: { handler: who, minParams: 1 },
   WHOIS: { handler: whois, minParams: 1 },

@@ -10,6 +10,7 @@
 import type { IrcConfig, OperBlock } from '../../core/config.js';
 import type { LoginThrottle } from '../../identity/throttle.js';
 import type { Store } from '../../store/store.js';
+import type { HistoryEntry, HistoryStore } from '../../history/history.js';
 import type { MonitorIndex } from '../state/monitorIndex.js';
 import type { NetworkState } from '../state/networkState.js';
 import type { IrcMessage } from '../wire/message.js';
@@ -22,6 +23,8 @@ export interface CommandContext {
   state: NetworkState;
   /** Accounts, registered channels and bans, kept across restarts (SQLite or PostgreSQL). */
   store: Store;
+  /** What was said (draft/chathistory), in the store; null with `--history off`. */
+  history: HistoryStore | null;
   /** Failed logins per account and per IP (IDENTIFY, SASL, OPER): guessing stays slow. */
   logins: LoginThrottle;
   /** Who on this node watches which nick (MONITOR); the router delivers `monitors` targets from it. */
@@ -145,7 +148,9 @@ export type Target =
    */
   | { kind: 'monitors'; nick: string }
   /** Every registered user of the network with this user mode (WALLOPS: `w`). */
-  | { kind: 'everyone'; userMode: string };
+  | { kind: 'everyone'; userMode: string }
+  /** Every connection logged in to this account (folded), on every node (MARKREAD). */
+  | { kind: 'account'; account: string };
 
 export interface Send {
   to: Target;
@@ -165,6 +170,11 @@ export interface Send {
    * network answers its own clients.
    */
   fromServer?: true;
+  /**
+   * The message is for its one recipient (`self`) exactly as it is: its tags are the ones this
+   * client gets, nothing added (a replayed message, built for the client's capabilities).
+   */
+  verbatim?: true;
   /**
    * Its server-time (ISO 8601), when one message reaches its recipients in several sends (a
    * message and its echo, the lines of a multiline message) and all must show the same time;
@@ -224,6 +234,8 @@ export interface Outcome {
   logouts?: string[];
   /** Clients whose displayed user@host changed (CHGHOST), applied after the sends. */
   hostChanges?: HostChange[];
+  /** What the history keeps of this command's messages, handed to it after the sends. */
+  history?: HistoryEntry[];
 }
 
 export type { MaybePromise } from '../state/networkState.js';

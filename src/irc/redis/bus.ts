@@ -174,6 +174,11 @@ export class RedisBus implements NetworkBus {
     this.publish(this.allChannel, { d: { kind: 'everyone', userMode, message, time, ...forms } });
   }
 
+  /** On `all`: which node holds the account's connections only each node knows. */
+  toAccount(account: string, message: IrcMessage, time: string, forms: DeliveryForms = {}): void {
+    this.publish(this.allChannel, { d: { kind: 'account', account, message, time, ...forms } });
+  }
+
   logoutAccount(account: string): void {
     this.publish(this.allChannel, { x: { account } });
   }

@@ -92,6 +92,12 @@ export class JobRunner {
       for (const account of outcome.logouts ?? []) this.router.logoutAccount(account);
       for (const change of outcome.hostChanges ?? []) this.router.changeHost(change);
     });
+    // After the sends: the history keeps what was delivered (BufferedHistory: never waits).
+    if (outcome.history && this.ctx.history) {
+      this.ctx.history.append(outcome.history).catch((err: unknown) => {
+        this.logger.log('error', 'history.writeFailed', { id: session.id, message: err instanceof Error ? err.message : String(err) });
+      });
+    }
     const actor = session.actor;
     if (!actor) return;
     for (const effect of outcome.effects) actor.send(effect);

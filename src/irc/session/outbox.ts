@@ -10,7 +10,7 @@ import { escapeTagValue, serializeMessage, type IrcMessage } from '../wire/messa
 import type { Session } from './session.js';
 import { hasTags, type SharedMessage } from './sharedMessage.js';
 
-export { shared, type SharedMessage } from './sharedMessage.js';
+export { shared, verbatim, type SharedMessage } from './sharedMessage.js';
 
 // Form bits: which of the optional tag groups a recipient gets.
 const TIME = 1;

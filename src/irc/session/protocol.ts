@@ -11,6 +11,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { InspectionEvent } from 'xstate';
 import { LoginThrottle, loginThrottleDefaults } from '../../identity/throttle.js';
+import type { HistoryStore } from '../../history/history.js';
 import type { Store } from '../../store/store.js';
 import { accountDropped, enforceNick } from '../commands/accounts.js';
 import type { OperBlock, ServerConfig } from '../../core/config.js';
@@ -136,6 +137,8 @@ export interface IrcProtocol extends SessionProtocol {
 export interface IrcProtocolOptions {
   /** Accounts, registered channels and bans (src/irc/service.ts opens it from the flags). */
   store: Store;
+  /** What was said, kept in the store (service.ts buffers its writes); absent with --history off. */
+  history?: HistoryStore;
   /**
    * Reads the operators again from the config file (REHASH, SIGHUP): the file's name and its
    * `opers`, or a ChatError saying what is wrong. Absent without --config.
@@ -165,6 +168,7 @@ export function ircProtocol(
     config: irc,
     state,
     store: options.store,
+    history: options.history ?? null,
     logins: new LoginThrottle(
       { ...loginThrottleDefaults, failuresPerWindow: irc.loginFailuresPerWindow, windowMs: irc.loginWindowMs },
       now,

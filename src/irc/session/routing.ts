@@ -9,7 +9,7 @@ import type { MonitorIndex } from '../state/monitorIndex.js';
 import type { NetworkState } from '../state/networkState.js';
 import { connectionOf, nodeOf } from '../state/ids.js';
 import type { IrcMessage } from '../wire/message.js';
-import { send, shared, type SharedMessage } from './outbox.js';
+import { send, shared, verbatim, type SharedMessage } from './outbox.js';
 import type { Session } from './session.js';
 
 /**
@@ -48,6 +48,8 @@ export interface NetworkBus {
   logoutAccount(account: string): void;
   /** To every registered user on the other nodes with this user mode (WALLOPS). */
   toEveryone(userMode: string, message: IrcMessage, time: string, forms?: DeliveryForms): void;
+  /** To every connection on the other nodes logged in to `account` (folded). */
+  toAccount(account: string, message: IrcMessage, time: string, forms?: DeliveryForms): void;
 }
 
 /** What another node sent for this node's clients. */
@@ -56,6 +58,7 @@ export type RemoteDelivery = (
   | { kind: 'monitors'; nick: string; message: IrcMessage; time: string }
   | { kind: 'client'; clientId: number; message: IrcMessage; time: string }
   | { kind: 'everyone'; userMode: string; message: IrcMessage; time: string }
+  | { kind: 'account'; account: string; message: IrcMessage; time: string }
 ) &
   DeliveryForms;
 
@@ -134,6 +137,7 @@ export class Router {
   deliver(from: Session, s: Send): void {
     const to = s.to;
     const plain = s.onlyCap === undefined && s.exceptCap === undefined && s.capVariant === undefined && s.fromServer === undefined && from.client.account === null;
+    if (s.verbatim) return send(from, verbatim(s.message));
     if (to.kind === 'self' && plain && s.time === undefined) return send(from, s.message);
     const time = s.time ?? new Date(this.now()).toISOString();
     const forms = plain ? {} : formsOf(from, s);
@@ -152,6 +156,11 @@ export class Router {
           from.labeled = caught;
         } else if (target) sendTo(target, d);
       } else bus?.toClient(to.clientId, s.message, time, forms);
+      return;
+    }
+    if (to.kind === 'account') {
+      this.deliverToAccount(to.account, d);
+      bus?.toAccount(to.account, s.message, time, forms);
       return;
     }
     if (to.kind === 'everyone') {
@@ -232,6 +241,14 @@ export class Router {
     }
   }
 
+  /** To this node's connections logged in to `account` (folded). */
+  private deliverToAccount(account: string, d: LocalDelivery): void {
+    for (const session of this.sessions.values()) {
+      const own = session.client.account;
+      if (own !== null && fold(own) === account) sendTo(session, d);
+    }
+  }
+
   /** Logs out every connection logged in to `account`, on this node and (by the bus) the others. */
   logoutAccount(account: string): void {
     this.onAccountDropped?.(account);
@@ -256,6 +273,7 @@ export class Router {
     if (delivery.kind === 'channels') return this.deliverToMembers(delivery.channels, delivery.except, d, delivery.watchersOf);
     if (delivery.kind === 'monitors') return this.deliverToWatchers(delivery.nick, d);
     if (delivery.kind === 'everyone') return this.deliverToEveryone(delivery.userMode, d);
+    if (delivery.kind === 'account') return this.deliverToAccount(delivery.account, d);
     const target = this.localSession(delivery.clientId);
     if (target) sendTo(target, d);
   }

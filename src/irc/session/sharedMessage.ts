@@ -2,7 +2,7 @@
 // its own file because a session holds some (a labeled response being gathered) and the outbox
 // writes them.
 
-import type { IrcMessage } from '../wire/message.js';
+import { serializeMessage, type IrcMessage } from '../wire/message.js';
 
 /**
  * A message going to many clients, serialised at most once per form, on first use. Its
@@ -28,4 +28,17 @@ export function shared(message: IrcMessage, time: string, account: string | null
 export function hasTags(message: IrcMessage): boolean {
   for (const _ in message.tags) return true;
   return false;
+}
+
+/** Forms there are (three bits: server-time, account-tag, message-tags; outbox.ts). */
+const FORMS = 8;
+
+/**
+ * A message for one client exactly as given (Send.verbatim): every form is the message with
+ * its own tags and nothing added, serialised once.
+ */
+export function verbatim(message: IrcMessage): SharedMessage {
+  const line = serializeMessage(message);
+  const bytes = Buffer.byteLength(line);
+  return { message, time: '', account: null, tagged: hasTags(message), lines: new Array<string>(FORMS).fill(line), bytes: new Array<number>(FORMS).fill(bytes) };
 }

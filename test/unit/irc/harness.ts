@@ -13,6 +13,8 @@ import { parseMessage, serializeMessage } from '../../../src/irc/wire/message.js
 import { LoginThrottle, loginThrottleDefaults } from '../../../src/identity/throttle.js';
 import type { Store } from '../../../src/store/store.js';
 import { testStore } from '../../store/tempStore.js';
+import { MemoryHistory } from '../../../src/history/memoryHistory.js';
+import { fold } from '../../../src/irc/wire/casemap.js';
 
 export const START = 1_700_000_000_000;
 
@@ -53,6 +55,7 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
     config,
     state,
     store,
+    history: config.history === 'on' ? new MemoryHistory() : null,
     // The limits the server takes from its config (session/protocol.ts), so a test can lower them.
     logins: new LoginThrottle(
       { ...loginThrottleDefaults, failuresPerWindow: config.loginFailuresPerWindow, windowMs: config.loginWindowMs },
@@ -76,6 +79,7 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
     if (to.kind === 'client') return clients.has(to.clientId) ? [to.clientId] : [];
     if (to.kind === 'everyone') return [...clients.values()].filter((c) => c.registered && c.modes.has(to.userMode)).map((c) => c.id);
     if (to.kind === 'monitors') return [...ctx.monitors.watchersOf(to.nick)].filter((id) => clients.has(id));
+    if (to.kind === 'account') return [...clients.values()].filter((c) => c.account !== null && fold(c.account) === to.account).map((c) => c.id);
     const seen = new Set<number>();
     const out: number[] = [];
     for (const channel of to.channels) {
@@ -111,10 +115,13 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
         if (send.exceptCap !== undefined && caps.has(send.exceptCap)) continue;
         const message = send.capVariant && caps.has(send.capVariant.cap) ? send.capVariant.message : send.message;
         // Tags (msgid, client-only tags) only for recipients that enabled message-tags, as the outbox does.
-        const shown = message && !caps.has('message-tags') ? { ...message, tags: {} } : message;
+        // A verbatim message (a replay) carries exactly the tags it was built with.
+        const shown = message && !send.verbatim && !caps.has('message-tags') ? { ...message, tags: {} } : message;
         if (shown) deliveries.push({ id, line: serializeMessage(shown).replace(/\r\n$/, '') });
       }
     }
+    // What the adapter does after the sends (session/jobs.ts): the history keeps the entries.
+    if (outcome.history && ctx.history) void ctx.history.append(outcome.history);
     const name = (id: number): string => clients.get(id)?.nick ?? `#${id}`;
     return {
       outcome,

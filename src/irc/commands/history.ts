@@ -1,0 +1,108 @@
+// What the IRC layer keeps of a message and how it finds a history again: the entry a delivered
+// PRIVMSG or NOTICE becomes, which history a CHATHISTORY, MARKREAD or REDACT target names (and
+// whether the asker may read it), and a stored entry replayed in the form one client asked for.
+// Shared by chathistory.ts, markread.ts, redact.ts and messaging.ts.
+//
+// Who may read what (docs/history.md): a channel's history only its current members; a private
+// conversation only its two sides, and only between two logged-in users (an account is the
+// only identity that outlives a connection), so it is kept only when both are logged in.
+
+import { conversationKey, type HistoryEntry } from '../../history/history.js';
+import { fold } from '../wire/casemap.js';
+import type { IrcMessage } from '../wire/message.js';
+import { isChannelName } from './common.js';
+import type { Client, CommandContext } from './types.js';
+
+/** A history the asker may read: its key in the store, and the name to show it by. */
+export interface HistoryTargetOf {
+  key: string;
+  /** The channel's name, or the nick as the asker wrote it. */
+  name: string;
+  /** For a channel, its folded name (delivery); null for a conversation. */
+  channel: string | null;
+  /** For a conversation, the other side's account (display); null for a channel. */
+  peerAccount: string | null;
+}
+
+/**
+ * The history `target` names for `client`, or null when there is none it may read: a channel
+ * it is in, or a user (online under that nick, or an account of that name) it can have a
+ * conversation with, both logged in.
+ */
+export async function historyTargetOf(ctx: CommandContext, client: Client, target: string): Promise<HistoryTargetOf | null> {
+  if (isChannelName(target)) {
+    const channel = await ctx.state.channel(target);
+    if (!channel || client.nick === null) return null;
+    if (!(await ctx.state.membership(channel.name, client.nick))) return null;
+    return { key: fold(channel.name), name: channel.name, channel: fold(channel.name), peerAccount: null };
+  }
+  if (client.account === null) return null;
+  const peer = await peerAccountOf(ctx, target);
+  if (peer === null) return null;
+  return { key: conversationKey(fold(client.account), fold(peer)), name: target, channel: null, peerAccount: peer };
+}
+
+/**
+ * The account of the user `nick` names: the account of whoever is online under that nick, or
+ * (nobody is) the account of that name, since accounts hold their own names as nicks.
+ */
+async function peerAccountOf(ctx: CommandContext, nick: string): Promise<string | null> {
+  const user = await ctx.state.user(nick);
+  if (user) return user.account;
+  const account = await ctx.store.account(fold(nick));
+  return account?.name ?? null;
+}
+
+/** The entry a delivered message becomes, or null when it is not kept (see the top of this file). */
+export function entryOf(
+  ctx: CommandContext,
+  client: Client,
+  message: IrcMessage,
+  at: number,
+  to: { kind: 'channel'; name: string } | { kind: 'user'; account: string | null },
+): HistoryEntry | null {
+  const msgid = message.tags.msgid;
+  if (ctx.history === null || msgid === undefined) return null;
+  const tags: Record<string, string> = {};
+  for (const key in message.tags) if (key !== 'msgid') tags[key] = message.tags[key]!;
+  const base = { msgid, at, command: message.command, source: message.source ?? '', account: client.account, params: message.params, tags };
+  if (to.kind === 'channel') return { ...base, target: fold(to.name), between: null };
+  if (client.account === null || to.account === null) return null;
+  const between: [string, string] = [fold(client.account), fold(to.account)];
+  return { ...base, target: conversationKey(between[0], between[1]), between };
+}
+
+/** Which stored commands a client is replayed: PRIVMSG and NOTICE, and the rest with event-playback. */
+export function isReplayedTo(client: Client, entry: HistoryEntry): boolean {
+  return entry.command === 'PRIVMSG' || entry.command === 'NOTICE' || client.caps.has('draft/event-playback');
+}
+
+/**
+ * A stored entry as `client` gets it inside batch `ref` (null: no batch): exactly the tags its
+ * capabilities ask for, the time the message was first delivered.
+ */
+export function replayed(client: Client, entry: HistoryEntry, ref: string | null): IrcMessage {
+  const tags: Record<string, string> = {};
+  if (ref !== null) tags.batch = ref;
+  if (client.caps.has('server-time')) tags.time = new Date(entry.at).toISOString();
+  if (client.caps.has('message-tags')) {
+    tags.msgid = entry.msgid;
+    Object.assign(tags, entry.tags);
+  }
+  if (entry.account !== null && client.caps.has('account-tag')) tags.account = entry.account;
+  return { tags, source: entry.source, command: entry.command, params: entry.params };
+}
+
+/** `timestamp=YYYY-MM-DDThh:mm:ss.sssZ` (server-time's form) as ms, or null when it is not one. */
+export function parseTimestamp(param: string): number | null {
+  if (!param.startsWith('timestamp=')) return null;
+  const text = param.slice('timestamp='.length);
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$/.test(text)) return null;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : at;
+}
+
+/** ms as server-time writes it. */
+export function timestampParam(at: number): string {
+  return `timestamp=${new Date(at).toISOString()}`;
+}

@@ -1,0 +1,67 @@
+// MARKREAD (IRCv3 draft/read-marker): how far the user has read in each channel and
+// conversation, one marker per account and target, kept in the store and shared by every
+// connection logged in to that account, on every node. A marker only moves forward. Read
+// markers belong to an account: a client not logged in is told so (FAIL ... ACCOUNT_REQUIRED),
+// and sees `*` after its JOINs.
+
+import { isStoreUnavailable } from '../../store/store.js';
+import { fold } from '../wire/casemap.js';
+import type { IrcMessage } from '../wire/message.js';
+import { Reply, from, standardReply } from './common.js';
+import { parseTimestamp, timestampParam } from './history.js';
+import type { Client, CommandContext, Outcome } from './types.js';
+
+export const READ_MARKER_CAP = 'draft/read-marker';
+
+/** A marker's key for a target as the client names it: channels and nicks folded alike. */
+function markerTarget(target: string): string {
+  return fold(target);
+}
+
+function markread(ctx: CommandContext, target: string, at: number | null): IrcMessage {
+  return from(ctx.config.serverName, 'MARKREAD', target, at === null ? '*' : timestampParam(at));
+}
+
+/**
+ * The MARKREAD a client with the capability gets after its JOIN of `channel` (before the
+ * NAMES end, as the spec asks): its account's marker there, `*` when it has none or cannot be
+ * read now (a marker is a hint; the JOIN must not fail for it).
+ */
+export async function joinMarker(ctx: CommandContext, client: Client, channel: string): Promise<IrcMessage> {
+  if (client.account === null || ctx.history === null) return markread(ctx, channel, null);
+  try {
+    return markread(ctx, channel, await ctx.history.readMarker(fold(client.account), markerTarget(channel)));
+  } catch (err) {
+    if (!isStoreUnavailable(err)) throw err;
+    return markread(ctx, channel, null);
+  }
+}
+
+/**
+ * MARKREAD <target> [timestamp=...]: without a timestamp, the marker; with one, moves it
+ * forward (never past now) and every connection of the account with the capability hears the
+ * new marker; an older one is answered with the marker as it stands, to this client alone.
+ */
+export async function markreadCommand(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
+  const r = new Reply(ctx, client);
+  const target = msg.params[0] ?? '';
+  const fail = (code: string, ...rest: string[]): Outcome => r.toSelf(standardReply(ctx, 'FAIL', 'MARKREAD', code, ...rest)).outcome();
+  if (target === '') return fail('NEED_MORE_PARAMS', 'Missing parameters');
+  if (target === '*') return fail('INVALID_PARAMS', target, 'Invalid target');
+  if (client.account === null || ctx.history === null) return fail('ACCOUNT_REQUIRED', target, 'Read markers are kept for accounts: log in first');
+  const account = fold(client.account);
+  const given = msg.params[1];
+  try {
+    if (given === undefined) return r.toSelf(markread(ctx, target, await ctx.history.readMarker(account, markerTarget(target)))).outcome();
+    const at = parseTimestamp(given);
+    if (at === null) return fail('INVALID_PARAMS', given, 'Invalid timestamp');
+    const before = await ctx.history.readMarker(account, markerTarget(target));
+    const after = await ctx.history.setReadMarker(account, markerTarget(target), Math.min(at, ctx.now()));
+    if (before !== null && after <= before) return r.toSelf(markread(ctx, target, after)).outcome();
+    r.send({ to: { kind: 'account', account }, message: markread(ctx, target, after), onlyCap: READ_MARKER_CAP, fromServer: true });
+    return r.outcome();
+  } catch (err) {
+    if (!isStoreUnavailable(err)) throw err;
+    return fail('INTERNAL_ERROR', target, 'The read timestamp could not be set');
+  }
+}

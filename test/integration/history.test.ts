@@ -1,0 +1,185 @@
+// History end to end (issue 20): the built CLI as a real process, its SQLite store in a
+// temporary --data-dir, raw clients that negotiate draft/chathistory, batch, server-time and
+// message-tags. What a channel heard is read back with the msgids and times its members saw,
+// after a restart too; a private conversation between two accounts from either side; read
+// markers shared by two connections of one account; REDACT forgets; --history off keeps nothing.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ask, connectIrc, type RawIrc } from '../irc/raw.js';
+import { runServer, type Running } from '../process.js';
+import { connect } from '../helpers.js';
+
+const password = 'opensesame42';
+const CAPS = 'batch server-time message-tags echo-message draft/chathistory draft/read-marker draft/message-redaction';
+
+const dirs: string[] = [];
+const running: Running[] = [];
+const clients: Array<{ close(): void }> = [];
+
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close();
+});
+
+afterAll(() => {
+  for (const s of running.splice(0)) s.proc.kill('SIGKILL');
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'irc-history-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function server(dataDir: string, extra: string[] = []): Promise<Running & { port: number }> {
+  const s = await runServer(['--protocol', 'irc', '--data-dir', dataDir, '--flood-burst', '1000', '--flood-rate', '1000', ...extra]);
+  running.push(s);
+  return s;
+}
+
+async function stop(s: Running): Promise<void> {
+  s.proc.kill('SIGTERM');
+  const timer = setTimeout(() => s.proc.kill('SIGKILL'), 5_000);
+  expect((await s.exited).code).toBe(0);
+  clearTimeout(timer);
+}
+
+/** A client with the raw lines, tags and all, that enabled CAPS (and logged in with SASL PLAIN to `account`). */
+interface Tagged {
+  send(...lines: string[]): void;
+  /** Every line received, tags included. */
+  lines(): string[];
+  waitFor(pattern: RegExp, from?: number): Promise<string>;
+}
+
+async function tagged(port: number, nick: string, account?: string): Promise<Tagged> {
+  const raw = await connect(port);
+  clients.push({ close: () => raw.socket.destroy() });
+  const lines = (): string[] => raw.text().split('\r\n').slice(0, -1);
+  const c: Tagged = {
+    send: (...ls) => void raw.socket.write(ls.map((l) => `${l}\r\n`).join('')),
+    lines,
+    async waitFor(pattern, from = 0) {
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        const hit = lines().slice(from).find((l) => pattern.test(l));
+        if (hit !== undefined) return hit;
+        if (Date.now() > deadline) throw new Error(`no line matching ${pattern}; got:\n${lines().slice(-10).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+  };
+  c.send(`CAP REQ :${CAPS}${account ? ' sasl' : ''}`, `NICK ${nick}`, `USER ${nick} 0 * :${nick}`);
+  await c.waitFor(/ CAP \S+ ACK /);
+  if (account) {
+    c.send('AUTHENTICATE PLAIN');
+    await c.waitFor(/^AUTHENTICATE \+$/);
+    c.send(`AUTHENTICATE ${Buffer.from(`${account}\0${account}\0${password}`).toString('base64')}`);
+    await c.waitFor(/ 903 /);
+  }
+  c.send('CAP END');
+  await c.waitFor(/ (376|422) /);
+  return c;
+}
+
+/** Registers `nick` as an account with NickServ, then quits. */
+async function registerAccount(port: number, nick: string): Promise<void> {
+  const c: RawIrc = await connectIrc(port);
+  await c.register(nick);
+  await ask(c, `PRIVMSG NickServ :REGISTER ${password}`, / 900 /);
+  c.send('QUIT :registered');
+  await c.closed;
+}
+
+/** Sends CHATHISTORY and resolves with the lines of its reply batch (BATCH lines left out). */
+async function history(c: Tagged, request: string): Promise<string[]> {
+  const from = c.lines().length;
+  c.send(`CHATHISTORY ${request}`);
+  const open = await c.waitFor(/ BATCH \+\S+ (chathistory|draft\/chathistory-targets)/, from);
+  const ref = /BATCH \+(\S+)/.exec(open)![1]!;
+  await c.waitFor(new RegExp(` BATCH -${ref}$`), from);
+  return c.lines().slice(from).filter((l) => l.startsWith(`@batch=${ref};`) || l.startsWith(`@batch=${ref} `));
+}
+
+/** msgid and time of a tagged line, and what follows its tags. */
+function parts(line: string): { msgid: string | undefined; time: string | undefined; rest: string } {
+  const tags = new Map(line.slice(1, line.indexOf(' ')).split(';').map((t) => t.split('=') as [string, string]));
+  return { msgid: tags.get('msgid'), time: tags.get('time'), rest: line.slice(line.indexOf(' ') + 1) };
+}
+
+describe('history on one server, in SQLite', () => {
+  it('reads a channel back as its members saw it, after the server restarts too', async () => {
+    const dir = tempDir();
+    let s = await server(dir);
+    const alice = await tagged(s.port, 'alice');
+    const bob = await tagged(s.port, 'bob');
+    alice.send('JOIN #h');
+    bob.send('JOIN #h');
+    await alice.waitFor(/JOIN #h/);
+    await bob.waitFor(/ 366 bob #h /);
+    const from = bob.lines().length;
+    for (let i = 1; i <= 5; i++) alice.send(`PRIVMSG #h :message ${i}`);
+    await bob.waitFor(/message 5$/, from);
+    const seen = bob.lines().slice(from).filter((l) => / PRIVMSG #h /.test(l)).map(parts);
+    expect(seen.map((p) => p.rest)).toEqual([1, 2, 3, 4, 5].map((i) => `:alice!~alice@127.0.0.1 PRIVMSG #h :message ${i}`));
+
+    const read = (await history(bob, 'LATEST #h * 10')).map(parts);
+    expect(read).toEqual(seen);
+    expect((await history(bob, `BEFORE #h msgid=${seen[3]!.msgid} 2`)).map(parts)).toEqual(seen.slice(1, 3));
+
+    await stop(s);
+    s = await server(dir);
+    const again = await tagged(s.port, 'bob');
+    again.send('JOIN #h');
+    await again.waitFor(/ 366 bob #h /);
+    expect((await history(again, 'LATEST #h * 10')).map(parts)).toEqual(seen);
+    // Not a member: not readable.
+    const out = await tagged(s.port, 'carol');
+    out.send('CHATHISTORY LATEST #h * 10');
+    expect(await out.waitFor(/FAIL CHATHISTORY/)).toBe(':irc.localhost FAIL CHATHISTORY INVALID_TARGET LATEST #h :Messages could not be retrieved');
+  });
+
+  it('keeps a conversation between two accounts for both, shares read markers between two connections of one, and forgets what is redacted', async () => {
+    const s = await server(tempDir());
+    await registerAccount(s.port, 'ann');
+    await registerAccount(s.port, 'ben');
+    const ann = await tagged(s.port, 'ann', 'ann');
+    const ben = await tagged(s.port, 'ben', 'ben');
+    const annPhone = await tagged(s.port, 'annphone', 'ann');
+    ann.send('PRIVMSG ben :hi ben', 'PRIVMSG ben :typo');
+    await ben.waitFor(/PRIVMSG ben :typo$/);
+    ben.send('PRIVMSG ann :hi ann');
+    await ann.waitFor(/PRIVMSG ann :hi ann$/);
+    const texts = (lines: string[]): string[] => lines.map((l) => l.slice(l.lastIndexOf(' :') + 2));
+    expect(texts(await history(ann, 'LATEST ben * 10'))).toEqual(['hi ben', 'typo', 'hi ann']);
+    expect(texts(await history(ben, 'LATEST ann * 10'))).toEqual(['hi ben', 'typo', 'hi ann']);
+
+    // REDACT: the sender forgets its own message; ben (with the capability) is told.
+    const typo = parts((await history(ann, 'LATEST ben * 10'))[1]!).msgid!;
+    ann.send(`REDACT ben ${typo}`);
+    expect(parts(await ben.waitFor(/ REDACT /)).rest).toBe(`:ann!~ann@127.0.0.1 REDACT ann ${typo}`);
+    expect(texts(await history(ben, 'LATEST ann * 10'))).toEqual(['hi ben', 'hi ann']);
+
+    // MARKREAD from one connection of ann's account reaches the other.
+    const at = parts((await history(ann, 'LATEST ben * 1'))[0]!).time!;
+    ann.send(`MARKREAD ben timestamp=${at}`);
+    expect(parts(await annPhone.waitFor(/ MARKREAD /)).rest).toBe(`:irc.localhost MARKREAD ben timestamp=${at}`);
+    annPhone.send('MARKREAD ben');
+    expect(parts(await annPhone.waitFor(/MARKREAD ben timestamp=/, annPhone.lines().length - 1)).rest).toBe(`:irc.localhost MARKREAD ben timestamp=${at}`);
+    // TARGETS lists the conversation for ann.
+    const targets = await history(ann, `TARGETS timestamp=2000-01-01T00:00:00.000Z timestamp=2100-01-01T00:00:00.000Z 10`);
+    expect(targets.map((l) => parts(l).rest)).toEqual([expect.stringMatching(/^:irc\.localhost CHATHISTORY TARGETS ben \d{4}-/)]);
+  });
+
+  it('keeps nothing with --history off, and does not offer it', async () => {
+    const s = await server(tempDir(), ['--history', 'off']);
+    const c = await connectIrc(s.port);
+    clients.push({ close: () => c.raw.socket.destroy() });
+    const ls = await ask(c, 'CAP LS 302', / CAP \* LS :/);
+    expect(ls).not.toMatch(/chathistory|read-marker|message-redaction/);
+    await c.register('nohist');
+    expect(c.lines().join('\n')).not.toMatch(/CHATHISTORY=/);
+  });
+});

@@ -1,0 +1,138 @@
+// History on a network of nodes (issue 20): two CLI nodes on one redis-server, their store one
+// PostgreSQL database. Messages said on one node are read back on the other in the order their
+// senders' node delivered them, with the msgids members saw; a private conversation between
+// accounts on two nodes is the same history from either side; a read marker set on one node
+// reaches the account's connection on the other; a REDACT on one node reaches the other.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ask, connectIrc, type RawIrc } from '../irc/raw.js';
+import { startPostgres, type PgServer } from '../store/postgresServer.js';
+import { clientPool, killNodes, startNode, type IrcNode } from './nodes.js';
+import { startRedis, type RedisServer } from './redisServer.js';
+
+const network = 'Memory';
+const password = 'opensesame42';
+const CAPS = 'batch server-time message-tags draft/chathistory draft/read-marker draft/message-redaction';
+
+let redis: RedisServer;
+let pg: PgServer;
+let a: IrcNode;
+let b: IrcNode;
+const { raw, track, closeAll } = clientPool();
+
+beforeAll(async () => {
+  [redis, pg] = await Promise.all([startRedis(), startPostgres()]);
+  const databaseUrl = await pg.freshDatabase();
+  const options = { network, extraArgs: ['--database', databaseUrl, '--flood-burst', '1000', '--flood-rate', '1000'] };
+  [a, b] = await Promise.all([startNode(redis.url, 'a.test', options), startNode(redis.url, 'b.test', options)]);
+}, 90_000);
+
+afterEach(() => {
+  closeAll();
+});
+
+afterAll(async () => {
+  await killNodes();
+  await Promise.all([redis?.stop(), pg?.stop()]);
+});
+
+/** Every line `c` received, tags included. */
+const tagged = (c: RawIrc): string[] => c.raw.text().split('\r\n').slice(0, -1);
+
+/** A client on `node` with CAPS, logged in with SASL PLAIN to `account` when given. */
+async function client(node: IrcNode, nick: string, account?: string): Promise<RawIrc> {
+  const c = await connectIrc(node.port);
+  track(c);
+  c.send(`CAP REQ :${CAPS}${account ? ' sasl' : ''}`, `NICK ${nick}`, `USER ${nick} 0 * :${nick}`);
+  await c.waitForLine(/ CAP \S+ ACK /);
+  if (account) {
+    c.send('AUTHENTICATE PLAIN');
+    await c.waitForLine(/^AUTHENTICATE \+$/);
+    c.send(`AUTHENTICATE ${Buffer.from(`${account}\0${account}\0${password}`).toString('base64')}`);
+    await c.waitForLine(/ 903 /);
+  }
+  c.send('CAP END');
+  await c.waitForLine(/ (376|422) /);
+  return c;
+}
+
+async function registerAccount(node: IrcNode, nick: string): Promise<void> {
+  const c = await raw(node, nick);
+  await ask(c, `PRIVMSG NickServ :REGISTER ${password}`, / 900 /);
+  c.send('QUIT :registered');
+  await c.closed;
+}
+
+/** CHATHISTORY's reply batch: its lines (tags included), without the BATCH lines. */
+async function history(c: RawIrc, request: string): Promise<string[]> {
+  const from = tagged(c).length;
+  c.send(`CHATHISTORY ${request}`);
+  const open = await c.waitForLine(/ BATCH \+\S+ chathistory /, 5_000, from);
+  const ref = /BATCH \+(\S+)/.exec(open)![1]!;
+  await c.waitForLine(new RegExp(` BATCH -${ref}$`), 5_000, from);
+  return tagged(c).slice(from).filter((l) => l.startsWith(`@batch=${ref};`));
+}
+
+/** A line's msgid and what follows its tags. */
+const msgidOf = (line: string): string => /(?:^@|;)msgid=([^; ]+)/.exec(line)?.[1] ?? '?';
+const body = (line: string): string => line.slice(line.indexOf(' ') + 1);
+
+describe('history on two nodes sharing PostgreSQL', () => {
+  it('reads on one node what was said on the other, in the order each sender said it, with the msgids members saw', async () => {
+    const [x, y, reader] = await Promise.all([client(a, 'x'), client(b, 'y'), client(b, 'reader')]);
+    for (const c of [x, y, reader]) await ask(c, 'JOIN #both', / 366 \S+ #both /);
+    for (let i = 1; i <= 20; i++) {
+      x.send(`PRIVMSG #both :x ${i}`);
+      y.send(`PRIVMSG #both :y ${i}`);
+    }
+    await reader.waitForLine(/PRIVMSG #both :x 20$/);
+    await reader.waitForLine(/PRIVMSG #both :y 20$/);
+    const live = tagged(reader).filter((l) => / PRIVMSG #both /.test(l));
+    // Node a keeps x's messages, node b y's: read on either node, the same 40.
+    let stored: string[] = [];
+    for (const node of [a, b]) {
+      const member = await client(node, `member${node.serverName[0]}`);
+      await ask(member, 'JOIN #both', / 366 /);
+      // The other node's writes land within its flush interval.
+      for (let tries = 0; tries < 50 && stored.length < 40; tries++) {
+        stored = await history(member, 'LATEST #both * 100');
+        if (stored.length < 40) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(new Set(stored.map(msgidOf))).toEqual(new Set(live.map(msgidOf)));
+      stored = [];
+    }
+    const ordered = await history(reader, 'LATEST #both * 100');
+    for (const sender of ['x', 'y']) {
+      const mine = ordered.map(body).filter((l) => l.startsWith(`:${sender}!`)).map((l) => l.slice(l.lastIndexOf(' :') + 2));
+      expect(mine).toEqual(Array.from({ length: 20 }, (_, i) => `${sender} ${i + 1}`));
+    }
+  });
+
+  it('keeps a conversation between accounts on two nodes for both sides, and shares markers and redactions across nodes', async () => {
+    await registerAccount(a, 'kim');
+    await registerAccount(b, 'lee');
+    const kim = await client(a, 'kim', 'kim');
+    const lee = await client(b, 'lee', 'lee');
+    const kimOnB = await client(b, 'kim2', 'kim');
+    kim.send('PRIVMSG lee :hello from a', 'PRIVMSG lee :oops');
+    await lee.waitForLine(/PRIVMSG lee :oops$/);
+    lee.send('PRIVMSG kim :hello from b');
+    await kim.waitForLine(/PRIVMSG kim :hello from b$/);
+    const texts = (lines: string[]) => lines.map((l) => l.slice(l.lastIndexOf(' :') + 2));
+    let fromLee: string[] = [];
+    for (let tries = 0; tries < 50 && fromLee.length < 3; tries++) {
+      fromLee = await history(lee, 'LATEST kim * 10');
+      if (fromLee.length < 3) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(texts(fromLee)).toEqual(['hello from a', 'oops', 'hello from b']);
+    expect(texts(await history(kimOnB, 'LATEST lee * 10'))).toEqual(['hello from a', 'oops', 'hello from b']);
+
+    const oops = msgidOf(fromLee[1]!);
+    kim.send(`REDACT lee ${oops}`);
+    expect(body(await lee.waitForLine(/ REDACT /))).toBe(`:kim!~kim@127.0.0.1 REDACT kim ${oops}`);
+    expect(texts(await history(lee, 'LATEST kim * 10'))).toEqual(['hello from a', 'hello from b']);
+
+    const time = /(?:^@|;)time=([^; ]+)/.exec(fromLee[2]!)![1]!;
+    kim.send(`MARKREAD lee timestamp=${time}`);
+    expect(await kimOnB.waitForLine(/ MARKREAD /)).toBe(`:b.test MARKREAD lee timestamp=${time}`);
+  });
+});
