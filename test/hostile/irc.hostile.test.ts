@@ -657,7 +657,7 @@ describe('hostile text', () => {
     await expectServed(c, 'IRC: NUL, CR and ESC in nicks, topics, messages and reasons', { hostileLines: 14 });
   });
 
-  it('decodes invalid UTF-8 in PRIVMSG and TOPIC leniently: others get U+FFFD, the sender stays', async () => {
+  it('decodes invalid UTF-8 in PRIVMSG and TOPIC leniently: others get U+FFFD, the sender is warned and stays', async () => {
     const c = await begin({ floodBurstLines: 100 });
     const mallory = peer(c.port, { onConnect: (s) => s.setNoDelay(true) });
     const bob = peer(c.port, { keepRaw: true });
@@ -707,6 +707,10 @@ describe('hostile text', () => {
     expect(() => new TextDecoder('utf-8', { fatal: true }).decode(bob.raw())).not.toThrow();
     expect(wireViolations(bob.raw())).toEqual([]);
     expect(mallory.messages(mFrom).map((m) => m.command)).toContain('432');
+    // UTF8ONLY: the sender hears a WARN for each line it sent with invalid UTF-8, before its
+    // answer (none for the character split across packets, which was valid).
+    const warns = mallory.messages(mFrom).filter((m) => m.command === 'WARN').map((m) => m.params.slice(0, 2).join(' '));
+    expect(warns).toEqual([...bad.map(() => 'PRIVMSG INVALID_UTF8'), 'PRIVMSG INVALID_UTF8', 'TOPIC INVALID_UTF8', 'NICK INVALID_UTF8']);
     // A newcomer gets the stored topic, decoded the same way.
     const carol = peer(c.port);
     await carol.register('carol');

@@ -132,9 +132,21 @@ function reference(bytes: Uint8Array, lim: { maxLineBytes: number; maxTagBytes: 
     const sp = line.indexOf(SPACE);
     const tagBytes = line[0] !== 0x40 ? 0 : sp === -1 ? line.length : sp + 1;
     const over = tagBytes > lim.maxTagBytes || line.length - tagBytes > lim.maxLineBytes - 2;
-    items.push(over ? { kind: 'tooLong' } : { kind: 'line', text: decode(line) });
+    if (over) items.push({ kind: 'tooLong' });
+    else if (isValidUtf8(line)) items.push({ kind: 'line', text: decode(line) });
+    else items.push({ kind: 'line', text: decode(line), invalidUtf8: true });
   }
   return items;
+}
+
+/** Whether a strict decoder accepts the bytes (the framer asks node:buffer's isUtf8). */
+function isValidUtf8(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 describe('LineFramer (properties)', () => {

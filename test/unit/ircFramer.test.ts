@@ -39,8 +39,9 @@ describe('LineFramer', () => {
       .toEqual([line('a👋')]);
   });
 
-  it('turns invalid UTF-8 into U+FFFD instead of throwing', () => {
-    expect(feed(framer(), [0x61, 0xff, 0xc3, 0x0a, 0xed, 0xa0, 0x80, 0x0a])).toEqual([line('a\ufffd\ufffd'), line('\ufffd\ufffd\ufffd')]);
+  it('turns invalid UTF-8 into U+FFFD instead of throwing, and says the line had some', () => {
+    const invalid = (text: string) => ({ ...line(text), invalidUtf8: true });
+    expect(feed(framer(), [0x61, 0xff, 0xc3, 0x0a, 0xed, 0xa0, 0x80, 0x0a, 0xc3, 0xa9, 0x0a])).toEqual([invalid('a\ufffd\ufffd'), invalid('\ufffd\ufffd\ufffd'), line('é')]);
   });
 
   it('accepts a line of exactly maxLineBytes with its CRLF, or with a bare LF', () => {

@@ -5,7 +5,7 @@
 // answered asynchronously, and only when flood control (a token bucket) allows: excess
 // commands are delayed (fakelag), not dropped.
 
-import { numeric } from '../commands/common.js';
+import { numeric, standardReply } from '../commands/common.js';
 import { ERR_INPUTTOOLONG } from '../wire/numerics.js';
 import { parseMessage } from '../wire/message.js';
 import { send } from './outbox.js';
@@ -20,7 +20,7 @@ export function receive(session: Session, bytes: Buffer): void {
       continue;
     }
     const bytes = Buffer.byteLength(item.text);
-    (session.inbox ??= []).push({ text: item.text, bytes });
+    (session.inbox ??= []).push(item.invalidUtf8 ? { text: item.text, bytes, invalidUtf8: true } : { text: item.text, bytes });
     session.inboxBytes += bytes;
   }
   if (session.inboxBytes > session.ctx.config.recvqBytes) {
@@ -59,6 +59,11 @@ export function pump(session: Session): void {
       session.inboxHead = 0;
     }
     const message = parseMessage(line.text);
+    if (message && line.invalidUtf8) {
+      // UTF8ONLY: what others get is valid UTF-8 (U+FFFD in place of the bad bytes); the sender
+      // is told, as the spec's WARN, before its command runs.
+      send(session, standardReply(session.ctx, 'WARN', message.command, 'INVALID_UTF8', 'Your message contained invalid UTF-8; those bytes were replaced with U+FFFD'));
+    }
     if (message) actor.send({ type: 'irc.message', message });
   }
 }

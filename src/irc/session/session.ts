@@ -42,7 +42,7 @@ export class Session {
    * Lines received and not yet run, oldest first (with their size), and their total bytes.
    * Null when empty, as `out` is: an idle client keeps no empty arrays (32 bytes each).
    */
-  inbox: Array<{ text: string; bytes: number }> | null = null;
+  inbox: Array<{ text: string; bytes: number; invalidUtf8?: true }> | null = null;
   inboxHead = 0;
   inboxBytes = 0;
   /** The job (a command, the welcome) still running, which answers later; null when none. */

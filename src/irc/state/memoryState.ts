@@ -14,6 +14,7 @@ import type {
   BanRecord,
   ChannelModes,
   ChannelRecord,
+  ChannelRefusal,
   ChannelSummary,
   JoinRequest,
   JoinResult,
@@ -436,13 +437,19 @@ export class MemoryState implements NetworkState {
     return { ok: true, channel: channel.name, target: record(target) };
   }
 
+  /** The channel `clientId` is an operator of, or why it is not one. */
+  private operatorOf(clientId: number, folded: string): ChannelEntry | { refusal: ChannelRefusal } {
+    const channel = this.channels.get(folded);
+    if (!channel) return { refusal: 'noSuchChannel' };
+    const m = channel.members.get(clientId);
+    if (!m) return { refusal: 'notOn' };
+    return m.op ? channel : { refusal: 'notOp' };
+  }
+
   kick(clientId: number, name: string, nick: string): TargetedResult {
     const folded = fold(name);
-    const channel = this.channels.get(folded);
-    if (!channel) return { ok: false, reason: 'noSuchChannel' };
-    const m = channel.members.get(clientId);
-    if (!m) return { ok: false, reason: 'notOn' };
-    if (!m.op) return { ok: false, reason: 'notOp' };
+    const channel = this.operatorOf(clientId, folded);
+    if ('refusal' in channel) return { ok: false, reason: channel.refusal };
     const target = this.registeredByNick(nick);
     if (!target) return { ok: false, reason: 'noSuchNick' };
     if (!channel.members.has(target.clientId)) return { ok: false, reason: 'targetNotOn' };
@@ -452,11 +459,8 @@ export class MemoryState implements NetworkState {
 
   renameChannel(clientId: number, name: string, newName: string, request: RenameRequest): RenameResult {
     const folded = fold(name);
-    const channel = this.channels.get(folded);
-    if (!channel) return { ok: false, reason: 'noSuchChannel' };
-    const m = channel.members.get(clientId);
-    if (!m) return { ok: false, reason: 'notOn' };
-    if (!m.op) return { ok: false, reason: 'notOp' };
+    const channel = this.operatorOf(clientId, folded);
+    if ('refusal' in channel) return { ok: false, reason: channel.refusal };
     if (channel.renamedAt !== null && request.at - channel.renamedAt < request.cooldownMs) return { ok: false, reason: 'renamedRecently' };
     const to = fold(newName);
     const from = channel.name;

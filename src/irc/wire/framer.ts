@@ -20,9 +20,14 @@
 //     before it is decoded. Invalid bytes become U+FFFD; decoding never throws.
 //   - Kept bytes are copied: Node reuses the pooled buffers that socket chunks are views of.
 
+import { isUtf8 } from 'node:buffer';
+
 export type FramedItem =
-  /** A whole line, decoded, without its LF or the CR before it. Never empty. */
-  | { kind: 'line'; text: string }
+  /**
+   * A whole line, decoded, without its LF or the CR before it. Never empty. `invalidUtf8`: some
+   * of its bytes were not UTF-8 and became U+FFFD (the sender is told: UTF8ONLY).
+   */
+  | { kind: 'line'; text: string; invalidUtf8?: true }
   /** A line that passed its limit; its bytes are discarded (one item per such line). */
   | { kind: 'tooLong' };
 
@@ -77,7 +82,7 @@ export class LineFramer {
         let line = this.length === 0 ? chunk.subarray(start, lf) : this.take(chunk.subarray(start, lf));
         if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
         if (this.isTooLong(line, true)) items.push({ kind: 'tooLong' });
-        else if (line.length > 0) items.push({ kind: 'line', text: utf8.decode(line) });
+        else if (line.length > 0) items.push(isUtf8(line) ? { kind: 'line', text: utf8.decode(line) } : { kind: 'line', text: utf8.decode(line), invalidUtf8: true });
       }
       start = lf + 1;
     }
