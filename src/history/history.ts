@@ -33,8 +33,9 @@ export interface HistoryEntry {
   /** Tags kept with it besides msgid, time and account: client-only tags (`+draft/reply`...), `bot`. */
   tags: Record<string, string>;
   /**
-   * For a private message: the two folded account names of the conversation, so that each
-   * side can list it (TARGETS); null for a channel.
+   * For a private message: the two folded account names of the conversation, the sender's
+   * first, so that each side can list it (TARGETS) and the recipient's listing can name the
+   * sender as `account` spells it; null for a channel.
    */
   between: readonly [string, string] | null;
 }
@@ -46,7 +47,11 @@ export type HistoryBound = { msgid: string } | { at: number };
 export interface HistoryTarget {
   /** The target key: a folded channel name, or a conversation key. */
   target: string;
-  /** For a conversation: the other side's account (display spelling, as last stored); null for a channel. */
+  /**
+   * For a conversation: the other side's account, in its display spelling as last stored (the
+   * `account` of the latest entry it sent); its folded name while it has sent nothing. Null for
+   * a channel.
+   */
   peer: string | null;
   /** Its latest entry's time in the range (ms). */
   lastAt: number;
@@ -63,7 +68,10 @@ export function conversationKey(a: string, b: string): string {
  * Every method answers later; a store that cannot be reached rejects with STORE_UNAVAILABLE.
  */
 export interface HistoryStore {
-  /** Keeps the entries, in this order, in one step (a transaction). A msgid already kept is skipped. */
+  /**
+   * Keeps the entries, in this order, in one step (a transaction). A msgid already kept (in any
+   * target: msgids are unique across the network), or twice in the batch, is kept once.
+   */
   append(entries: readonly HistoryEntry[]): Promise<void>;
 
   /** The newest `limit` entries of `target`; with `after`, only those after it. */
@@ -73,20 +81,22 @@ export interface HistoryStore {
   /** The oldest `limit` entries after `bound`. */
   after(target: string, bound: HistoryBound, limit: number): Promise<HistoryEntry[]>;
   /**
-   * The entries nearest `bound`: up to ⌊limit/2⌋ before it, and the rest from it on (a msgid
-   * bound's own entry included, first of them).
+   * The entries nearest `bound`: up to ⌊limit/2⌋ before it, then from it on (a msgid bound's
+   * own entry included, first of them; a time bound's entries at that time too) up to `limit`
+   * in all, so fewer before leaves room for more after.
    */
   around(target: string, bound: HistoryBound, limit: number): Promise<HistoryEntry[]>;
   /**
    * The entries strictly between two bounds: when `from` is the earlier, the oldest `limit`
-   * after it; when `from` is the later, the newest `limit` before it.
+   * after it; when `from` is the later, the newest `limit` before it. A msgid bound and a time
+   * bound at the same time: nothing is strictly between them.
    */
   between(target: string, from: HistoryBound, to: HistoryBound, limit: number): Promise<HistoryEntry[]>;
 
   /**
    * Of `channels` (folded names) and the conversations of `account` (folded; null: none), those
-   * with entries at or after `from` and before `to` (ms, from < to), by latest entry
-   * in that range, oldest first, at most `limit`.
+   * with entries at or after `from` and before `to` (ms, from < to), sorted by their latest
+   * entry in that range, oldest first (equal times by target key), the first `limit` of them.
    */
   targets(channels: readonly string[], account: string | null, from: number, to: number, limit: number): Promise<HistoryTarget[]>;
 
@@ -94,14 +104,21 @@ export interface HistoryStore {
   entry(target: string, msgid: string): Promise<HistoryEntry | null>;
   /** Forgets one entry (REDACT); false when it was not there. */
   remove(target: string, msgid: string): Promise<boolean>;
-  /** Forgets every entry of `target` (an operator's purge); answers how many. */
+  /**
+   * Forgets every entry of `target` (an operator's purge), and, for a conversation, that its two
+   * accounts took part in it; answers how many entries. Read markers stay.
+   */
   purge(target: string): Promise<number>;
-  /** A channel renamed: its entries are `to`'s from now on (folded names). */
+  /**
+   * A channel renamed: its entries and read markers are `to`'s from now on (folded names). Any
+   * `to` already had are kept beside them, in order; of two markers of one account, the later.
+   */
   moveTarget(from: string, to: string): Promise<void>;
   /**
    * Retention, one small step: forgets up to `maxRows` entries that are older than `olderThan`
    * (ms) or beyond the newest `maxPerTarget` of their target; answers how many (0: nothing left
-   * to trim). Called in a loop, so no one step holds the database long.
+   * to trim). Called in a loop, so no one step holds the database long. No age limit: 0 (or
+   * -Infinity); no cap: Infinity.
    */
   trim(olderThan: number, maxPerTarget: number, maxRows: number): Promise<number>;
 

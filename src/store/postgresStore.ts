@@ -9,6 +9,7 @@ import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { ChatError } from '../core/errors.js';
 import { migrationsFor, pendingMigrations } from './migrations.js';
+import { postgresHistory } from './postgresHistory.js';
 import type { AccountRecord, CertificateResult, ChannelChange, NetworkBan, Store } from './store.js';
 import { channelColumns, channelOfRow, credentialsOfRow, type ChannelRow, type CredentialsRow } from './rows.js';
 
@@ -186,6 +187,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     kind: 'postgres',
     id,
     where,
+    history: postgresHistory({ step, query, transaction }),
 
     createAccount: (key, account, credentials) =>
       step('creating an account', async () => {

@@ -6,11 +6,13 @@
 // sets WAL (readers never wait for the writer; another process, e.g. a second node on this
 // machine, may open the same file) and applies the migrations. Every deciding step is one
 // statement or one transaction; every value goes in as a parameter, never into the SQL text.
+// The history's operations are SqliteHistory's (sqliteHistory.ts), on the worker's connection.
 
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { migrationsFor, pendingMigrations } from './migrations.js';
 import { channelColumns, channelOfRow, credentialsOfRow, type ChannelRow, type CredentialsRow } from './rows.js';
+import { SqliteHistory } from './sqliteHistory.js';
 import type { AccountRecord, CertificateResult, ChannelChange, Credentials, NetworkBan, RegisteredChannel } from './store.js';
 
 /**
@@ -130,12 +132,15 @@ export class SqliteReads {
 /** The writes (and the reads), on the worker's connection, which migrates the file first. */
 export class SqliteOps extends SqliteReads {
   readonly id: string;
+  /** The history's operations, on this connection (the worker calls them as `history.<name>`). */
+  readonly history: SqliteHistory;
 
   constructor(file: string) {
     super(openWritable(file));
     this.migrate(file);
     this.stmt(`INSERT INTO store_meta (key, value) VALUES ('id', ?) ON CONFLICT DO NOTHING`).run(randomUUID());
     this.id = (this.stmt(`SELECT value FROM store_meta WHERE key = 'id'`).get() as { value: string }).value;
+    this.history = new SqliteHistory(this.db);
   }
 
   private migrate(where: string): void {

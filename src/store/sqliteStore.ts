@@ -1,12 +1,12 @@
 // The embedded store: SQLite in one file of --data-dir. Writes (and the migration at open) run on
 // a worker thread (sqliteWorker.ts), one at a time, in order, so that no commit, however slow
-// the disk, blocks the event loop. Reads are point lookups by key: they run here, on a
-// read-only connection, a few µs each (WAL: a reader never waits for the writer, and sees every
-// write whose answer has come back); one that fails (the file busy in a recovery, say) is asked
-// of the worker instead. The file is
-// created 0600 (the directory 0700): it holds password hashes. Several processes on one
-// machine may open the same file (WAL; a second node started with the same --data-dir shares
-// its accounts).
+// the disk, blocks the event loop; so does every history call (sqliteHistory.ts), its range
+// reads included. The other reads are point lookups by key: they run here, on a read-only
+// connection, a few µs each (WAL: a reader never waits for the writer, and sees every write
+// whose answer has come back); one that fails (the file busy in a recovery, say) is asked of the
+// worker instead. The file is created 0600 (the directory 0700): it holds password hashes.
+// Several processes on one machine may open the same file (WAL; a second node started with the
+// same --data-dir shares its accounts).
 
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +14,9 @@ import { Worker } from 'node:worker_threads';
 import { ChatError } from '../core/errors.js';
 import { builtWorkerUrl } from '../core/workerFile.js';
 import Database from 'better-sqlite3';
+import type { HistoryStore } from '../history/history.js';
+import { rangeMethods } from './historyRange.js';
+import type { SqliteHistory } from './sqliteHistory.js';
 import { SqliteReads, type SqliteOps } from './sqliteOps.js';
 import type { WorkerAnswer, WorkerCall } from './sqliteWorker.js';
 import type { Store } from './store.js';
@@ -94,7 +97,7 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
   // An idle store never keeps the process alive (calls ref it while they wait).
   worker.unref();
 
-  const call = <K extends keyof SqliteOps>(op: K, ...args: unknown[]): Promise<never> =>
+  const call = (op: keyof SqliteOps | `history.${keyof SqliteHistory}`, ...args: unknown[]): Promise<never> =>
     new Promise((resolve, reject) => {
       if (down !== null || closing) {
         return reject(new ChatError('STORE_UNAVAILABLE', `the store in ${dataDir} is unavailable: ${down ?? 'closed'}`));
@@ -131,10 +134,29 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
     }
   };
 
+  /** A history call: always on the worker, reads too (a range is big work, not a lookup by key). */
+  const history = <K extends keyof SqliteHistory>(
+    op: K,
+    ...args: Parameters<SqliteHistory[K]>
+  ): Promise<ReturnType<SqliteHistory[K]>> => call(`history.${op}`, ...args);
+  const historyStore: HistoryStore = {
+    append: (entries) => history('append', entries),
+    ...rangeMethods((target, request) => history('range', target, request)),
+    targets: (channels, account, from, to, limit) => history('targets', channels, account, from, to, limit),
+    entry: (target, msgid) => history('entry', target, msgid),
+    remove: (target, msgid) => history('remove', target, msgid),
+    purge: (target) => history('purge', target),
+    moveTarget: (from, to) => history('moveTarget', from, to),
+    trim: (olderThan, maxPerTarget, maxRows) => history('trim', olderThan, maxPerTarget, maxRows),
+    readMarker: (account, target) => history('readMarker', account, target),
+    setReadMarker: (account, target, at) => history('setReadMarker', account, target, at),
+  };
+
   return {
     kind: 'sqlite',
     id,
     where: file,
+    history: historyStore,
     createAccount: (key, account, credentials) => call('createAccount', key, account, credentials),
     account: (key) => read('account', key),
     credentials: (key) => read('credentials', key),

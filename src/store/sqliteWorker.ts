@@ -1,7 +1,8 @@
 // The SQLite store's worker thread: owns the database (sqliteOps.ts) and runs one call at a
 // time, in the order they were posted, so a slow disk or a long checkpoint stalls this thread
 // and never the server's event loop. Speaks to sqliteStore.ts in plain messages: a call is
-// { id, op, args }, its answer { id, value } or { id, error: { code, message } }.
+// { id, op, args }, its answer { id, value } or { id, error: { code, message } }; `op` names a
+// method of SqliteOps, or of its history as `history.<method>` (sqliteHistory.ts).
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteOps } from './sqliteOps.js';
@@ -42,10 +43,12 @@ port.on('message', (call: WorkerCall | 'close') => {
   }
   try {
     if (!ops) throw new Error('the database is not open');
-    // Only SqliteOps' own methods: the op name comes from sqliteStore.ts, never from a client.
-    const method = (ops as unknown as Record<string, (...args: unknown[]) => unknown>)[call.op];
-    if (typeof method !== 'function' || call.op === 'constructor') throw new Error(`no store operation ${call.op}`);
-    port.postMessage({ id: call.id, value: method.apply(ops, call.args) } satisfies WorkerAnswer);
+    // Only SqliteOps' and SqliteHistory's own methods: the op name comes from sqliteStore.ts,
+    // never from a client.
+    const [owner, name] = call.op.startsWith('history.') ? [ops.history, call.op.slice('history.'.length)] : [ops, call.op];
+    const method = (owner as unknown as Record<string, (...args: unknown[]) => unknown>)[name];
+    if (typeof method !== 'function' || name === 'constructor') throw new Error(`no store operation ${call.op}`);
+    port.postMessage({ id: call.id, value: method.apply(owner, call.args) } satisfies WorkerAnswer);
   } catch (err) {
     port.postMessage({ id: call.id, error: errorOf(err) } satisfies WorkerAnswer);
   }

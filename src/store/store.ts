@@ -1,6 +1,6 @@
 // What the server keeps across restarts: accounts and their credentials, TLS certificate
-// fingerprints, registered channels and network bans (the next issues add history and read
-// markers). An interface with two implementations and one contract test suite
+// fingerprints, registered channels and network bans, and the chat history with its read
+// markers (its own interface, src/history/history.ts, reached as `store.history`). An interface with two implementations and one contract test suite
 // (test/store/contract.ts), as the network state has:
 //   - sqliteStore.ts: SQLite in --data-dir, the default; its calls run on a worker thread, so a
 //     slow disk never stalls the event loop;
@@ -17,6 +17,7 @@
 //   - nothing here is secret-free by accident: Credentials hold only derived keys and hashes.
 
 import { ChatError } from '../core/errors.js';
+import type { HistoryStore } from '../history/history.js';
 
 /** Whether an error is the store being unreachable (as opposed to a bug). */
 export function isStoreUnavailable(err: unknown): err is ChatError {
@@ -93,6 +94,8 @@ export interface Store {
   readonly id: string;
   /** Where it is, with no password in it (a path, or `postgres://user@host:port/db`). */
   readonly where: string;
+  /** The chat history and read markers, in the same database. */
+  readonly history: HistoryStore;
 
   /** Creates an account with its credentials in one step; false when `key` is taken. */
   createAccount(key: string, account: Omit<AccountRecord, 'certificates'>, credentials: Credentials): Promise<boolean>;

@@ -5,15 +5,29 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ChatError } from '../../src/core/errors.js';
+import type { HistoryEntry } from '../../src/history/history.js';
 import { migrationsFor } from '../../src/store/migrations.js';
 import { openPostgresStore, type PostgresStoreOptions } from '../../src/store/postgresStore.js';
 import type { Credentials, Store } from '../../src/store/store.js';
 import { storeContract } from './contract.js';
+import { historyContract } from './historyContract.js';
 import { startPostgres, type PgServer } from './postgresServer.js';
 
 const creds: Credentials = {
   passwordHash: '$scrypt$ln=14,r=8,p=1$c2FsdA$aGFzaA',
   scram: { salt: 'c2FsdA', iterations: 4096, storedKey: 'c3RvcmVk', serverKey: 'c2VydmVy' },
+};
+
+const historyEntry: HistoryEntry = {
+  target: '#c',
+  msgid: 'm1',
+  at: 1,
+  command: 'PRIVMSG',
+  source: 'lee!u@h',
+  account: 'Lee',
+  params: ['#c', 'hi'],
+  tags: {},
+  between: null,
 };
 
 /** What a rejected call rejected with. */
@@ -55,6 +69,15 @@ storeContract('PostgreSQL', {
   reopen: async (store) => open(urlOf.get(store)!),
 });
 
+historyContract('PostgreSQL', {
+  async open() {
+    const store = await open(await server.freshDatabase());
+    return { history: store.history, close: () => store.close() };
+  },
+  runs: 100,
+  closes: true,
+});
+
 describe('PostgreSQL store', () => {
   it('lets several nodes open a new database at once: it is migrated once and they share one id', async () => {
     const url = await server.freshDatabase();
@@ -68,6 +91,39 @@ describe('PostgreSQL store', () => {
       expect((await stores[3]!.account('kim'))?.name).toBe('Kim');
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('lets two nodes append to the same targets at once: each msgid kept once, each target counted right', async () => {
+    const url = await server.freshDatabase();
+    const nodes = await Promise.all([open(url), open(url)]);
+    try {
+      const targets = ['#a', '#b', '#c', 'alice bob'];
+      // Each node appends 30 batches over every target; a third of the msgids are both nodes'.
+      const batch = (node: number, round: number): HistoryEntry[] =>
+        targets.map((target, t) => ({
+          ...historyEntry,
+          target,
+          msgid: round % 3 === 0 ? `shared-${round}-${t}` : `n${node}-${round}-${t}`,
+          at: round,
+          between: target.includes(' ') ? (['alice', 'bob'] as const) : null,
+        }));
+      await Promise.all(nodes.map((store, node) => Promise.all(Array.from({ length: 30 }, (_, round) => store.history.append(batch(node, round))))));
+      for (const target of targets) {
+        const all = await nodes[0]!.history.latest(target, null, 1000);
+        expect(all).toHaveLength(50);
+        expect(new Set(all.map((e) => e.msgid)).size).toBe(50);
+      }
+      // Both trim to a cap of 7 at once: the counts were right, and neither trims past the cap.
+      const trimmed = await Promise.all(nodes.map(async (store) => {
+        let total = 0;
+        for (let n = -1; n !== 0; total += n) n = await store.history.trim(0, 7, 5);
+        return total;
+      }));
+      expect(trimmed[0]! + trimmed[1]!).toBe(4 * 43);
+      for (const target of targets) expect(await nodes[1]!.history.latest(target, null, 1000)).toHaveLength(7);
+    } finally {
+      await Promise.all(nodes.map((s) => s.close()));
     }
   });
 
@@ -131,6 +187,9 @@ describe('PostgreSQL store through an outage', () => {
       expectUnavailable(await failure(store.createAccount('max', { name: 'Max', email: null, registeredAt: 2 }, creds)));
       // A transaction, on a connection of its own.
       expectUnavailable(await failure(store.addCertificate('lee', 'ab'.repeat(32))));
+      // The history's reads and its batched append alike.
+      expectUnavailable(await failure(store.history.latest('#c', null, 10)));
+      expectUnavailable(await failure(store.history.append([historyEntry])));
       expect(Date.now() - started).toBeLessThan(5_000);
       // The idle connection PostgreSQL ended (57P01) was reported, not thrown.
       await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0));
@@ -139,6 +198,8 @@ describe('PostgreSQL store through an outage', () => {
       expect((await store.account('lee'))?.name).toBe('Lee');
       expect(await store.addCertificate('lee', 'ab'.repeat(32))).toBe('added');
       expect(await store.createAccount('max', { name: 'Max', email: null, registeredAt: 2 }, creds)).toBe(true);
+      await store.history.append([historyEntry]);
+      expect(await store.history.latest('#c', null, 10)).toEqual([historyEntry]);
     } finally {
       await outage.start().catch(() => {}); // if a step failed while it was down
       await store.close();

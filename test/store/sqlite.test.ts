@@ -12,6 +12,7 @@ import { ChatError } from '../../src/core/errors.js';
 import { openSqliteStore, sqliteFileName } from '../../src/store/sqliteStore.js';
 import type { Store } from '../../src/store/store.js';
 import { storeContract } from './contract.js';
+import { historyContract } from './historyContract.js';
 
 const dirs: string[] = [];
 function freshDir(): string {
@@ -36,6 +37,15 @@ storeContract('SQLite', {
   },
 });
 
+historyContract('SQLite', {
+  async open() {
+    const store = await openSqliteStore(freshDir());
+    return { history: store.history, close: () => store.close() };
+  },
+  runs: 100,
+  closes: true,
+});
+
 describe('SQLite store', () => {
   it('creates its directory 0700 and its file 0600, in WAL mode, at the latest schema version', async () => {
     const dir = path.join(freshDir(), 'new', 'data');
@@ -48,7 +58,10 @@ describe('SQLite store', () => {
       const db = new Database(file, { readonly: true });
       try {
         expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-        expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1, name: 'identity' }]);
+        expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual([
+          { version: 1, name: 'identity' },
+          { version: 2, name: 'history' },
+        ]);
       } finally {
         db.close();
       }
@@ -138,6 +151,34 @@ describe('SQLite store', () => {
       expect(order).toEqual(Array.from({ length: 300 }, (_, i) => `u${i}`));
       // The loop kept turning while the worker wrote: the writes did not run on it.
       expect(ticks).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('appends and reads history on its worker: the event loop turns through a big batch and its reads', async () => {
+    const store = await openSqliteStore(freshDir());
+    try {
+      const entries = Array.from({ length: 50_000 }, (_, i) => ({
+        target: '#big',
+        msgid: `m${i}`,
+        at: 1_000 + i,
+        command: 'PRIVMSG',
+        source: 'n!u@h',
+        account: null,
+        params: ['#big', `line ${i}`],
+        tags: {},
+        between: null,
+      }));
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 0);
+      await store.history.append(entries);
+      const appendTicks = ticks;
+      const pages = await Promise.all(Array.from({ length: 50 }, (_, i) => store.history.before('#big', { msgid: `m${i * 1000 + 500}` }, 100)));
+      clearInterval(ticker);
+      expect(appendTicks).toBeGreaterThan(0);
+      expect(ticks).toBeGreaterThan(appendTicks);
+      expect(pages.map((p) => p[99]?.msgid)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i * 1000 + 499}`));
     } finally {
       await store.close();
     }

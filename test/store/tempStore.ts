@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openSqliteStore } from '../../src/store/sqliteStore.js';
+import type { HistoryStore } from '../../src/history/history.js';
 import type { Store } from '../../src/store/store.js';
 
 let opened: Promise<Store> | null = null;
@@ -30,6 +31,20 @@ export function testStore(): Store {
       return store[name]!(...args);
     };
   }
+  const history = {} as Record<string, unknown>;
+  const historyMethods = [
+    'append', 'latest', 'before', 'after', 'around', 'between', 'targets', 'entry', 'remove', 'purge', 'moveTarget', 'trim',
+    'readMarker', 'setReadMarker',
+  ] as const satisfies ReadonlyArray<keyof HistoryStore>;
+  // Fails to compile when HistoryStore gains a method this list lacks.
+  const listsEvery: Record<Exclude<keyof HistoryStore, (typeof historyMethods)[number]>, never> = {};
+  void listsEvery;
+  for (const name of historyMethods) {
+    history[name] = async (...args: unknown[]) => {
+      const store = (await open()).history as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      return store[name]!(...args);
+    };
+  }
   // Shared by every server of the process: closing one server must not close it.
-  return Object.assign(lazy, { kind: 'sqlite' as const, id: 'test', where: 'test store', close: async () => {} }) as unknown as Store;
+  return Object.assign(lazy, { kind: 'sqlite' as const, id: 'test', where: 'test store', history, close: async () => {} }) as unknown as Store;
 }

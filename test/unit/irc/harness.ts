@@ -181,6 +181,7 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
 /** A store that cannot be reached (harness's third argument): every call rejects as a real one's would. */
 export function unavailableStore(): Store {
   const down = (): Promise<never> => Promise.reject(new ChatError('STORE_UNAVAILABLE', 'the store cannot be reached'));
-  const base: Record<string, unknown> = { kind: 'sqlite', id: 'down', where: 'nowhere', close: async () => {} };
+  const history = new Proxy({}, { get: () => down });
+  const base: Record<string, unknown> = { kind: 'sqlite', id: 'down', where: 'nowhere', history, close: async () => {} };
   return new Proxy(base, { get: (target, key) => (typeof key === 'string' && key in target ? target[key] : down) }) as unknown as Store;
 }
