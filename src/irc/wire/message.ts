@@ -193,6 +193,7 @@ const textParamIndex: Readonly<Record<string, number>> = {
   AWAY: 0,
   SETNAME: 0,
   RENAME: 2,
+  REDACT: 2,
 };
 
 /**
