@@ -219,7 +219,7 @@ describe('VERSION, TIME, LUSERS, MOTD', () => {
     const alice = await h.register('alice');
     const r = await h.run(alice, 'VERSION');
     expect(r.to(alice)[0]).toBe(':irc.test 351 alice test-1.0 irc.test TestNet');
-    expect(r.commands(alice)).toEqual(['351', '005', '005']);
+    expect(r.commands(alice)).toEqual(['351', '005', '005', '005']);
   });
 
   it('INFO answers 371 lines about the server, then 374', async () => {

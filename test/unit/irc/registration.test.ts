@@ -50,7 +50,7 @@ describe('CAP', () => {
     const h = harness();
     const c = h.connect();
     const r = await h.run(c, 'CAP LS');
-    expect(r.lines).toEqual(['#1 <- :irc.test CAP * LS :account-notify account-tag away-notify batch cap-notify chghost draft/account-registration draft/channel-rename draft/multiline echo-message extended-join extended-monitor invite-notify labeled-response message-tags multi-prefix sasl server-time setname userhost-in-names']);
+    expect(r.lines).toEqual(['#1 <- :irc.test CAP * LS :account-notify account-tag away-notify batch cap-notify chghost draft/account-registration draft/channel-rename draft/chathistory draft/message-redaction draft/multiline draft/read-marker echo-message extended-join extended-monitor invite-notify labeled-response message-tags multi-prefix sasl server-time setname userhost-in-names']);
     expect(r.effects).toEqual([{ type: 'irc.capHeld' }]);
     expect(c.capVersion).toBe(0);
   });
@@ -418,8 +418,9 @@ describe('welcome', () => {
       ':irc.test 002 alice :Your host is irc.test, running version test-1.0',
       ':irc.test 003 alice :This server was created Tue, 14 Nov 2023 22:12:20 GMT',
       ':irc.test 004 alice irc.test test-1.0 Biow IMRbeiklmnoqstv Ibekloqv',
-      ':irc.test 005 alice AWAYLEN=200 BOT=B CASEMAPPING=rfc1459 CHANLIMIT=#:50 CHANMODES=beIq,k,l,MRimnst CHANNELLEN=64 CHANTYPES=# ELIST=CMNTU EXCEPTS=e INVEX=I KEYLEN=23 KICKLEN=255 MAXLIST=b:100,e:100,I:100,q:100 :are supported by this server',
-      ':irc.test 005 alice MAXTARGETS=4 MODES=4 MONITOR=100 NAMELEN=128 NETWORK=TestNet NICKLEN=30 PREFIX=(ov)@+ STATUSMSG=@+ TARGMAX=JOIN:,KICK:4,LIST:,NAMES:,NOTICE:4,PART:,PRIVMSG:4,WHOIS:4,WHOWAS:4 TOPICLEN=390 USERLEN=10 UTF8ONLY WHOX :are supported by this server',
+      ':irc.test 005 alice AWAYLEN=200 BOT=B CASEMAPPING=rfc1459 CHANLIMIT=#:50 CHANMODES=beIq,k,l,MRimnst CHANNELLEN=64 CHANTYPES=# CHATHISTORY=1000 ELIST=CMNTU EXCEPTS=e INVEX=I KEYLEN=23 KICKLEN=255 :are supported by this server',
+      ':irc.test 005 alice MAXLIST=b:100,e:100,I:100,q:100 MAXTARGETS=4 MODES=4 MONITOR=100 MSGREFTYPES=msgid,timestamp NAMELEN=128 NETWORK=TestNet NICKLEN=30 PREFIX=(ov)@+ STATUSMSG=@+ TARGMAX=JOIN:,KICK:4,LIST:,NAMES:,NOTICE:4,PART:,PRIVMSG:4,WHOIS:4,WHOWAS:4 TOPICLEN=390 USERLEN=10 :are supported by this server',
+      ':irc.test 005 alice UTF8ONLY WHOX :are supported by this server',
       ':irc.test 251 alice :There are 1 users and 0 invisible on 1 servers',
       ':irc.test 255 alice :I have 1 clients and 0 servers',
       ':irc.test 265 alice 1 1 :Current local users 1, max 1',
