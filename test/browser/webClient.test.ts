@@ -2,7 +2,8 @@
 // them phone-sized) and an irc-framework TCP client in one channel see each other's messages,
 // nick changes, joins, parts and topic; away members are greyed (from WHO, then away-notify);
 // who is typing is shown, and the page's typing sent (+typing); each message keeps its msgid
-// and is shown once, ours marked not sent when the server refuses it;
+// and is shown once, ours marked not sent when the server refuses it; a channel renamed from
+// the page keeps its window and log (draft/channel-rename), its TCP members see it renamed;
 // hostile text stays inert text; the page says why when
 // the server refuses or drops it, and comes back by itself after a restart. Screenshots go to
 // test-artifacts/web-client-*.png.
@@ -40,8 +41,8 @@ async function startChat(webPort: number, extra: string[] = []): Promise<WebRun>
   return Object.assign(r, { port: Number(irc[1]), webPort: Number(web[2]), url: web[1]! });
 }
 
-async function tcpClient(port: number, nick: string): Promise<TestClient> {
-  const c = await connectClient({ port, nick });
+async function tcpClient(port: number, nick: string, caps?: string[]): Promise<TestClient> {
+  const c = await connectClient({ port, nick, ...(caps ? { caps } : {}) });
   clients.push(c);
   return c;
 }
@@ -233,6 +234,45 @@ describe('the web client in Chromium', () => {
     expect(await failed.locator('.text').textContent()).toBe('anyone there?');
     expect(await failed.getAttribute('title')).toBe('Not sent: No such nick/channel');
     await page.screenshot({ path: new URL('web-client-not-sent.png', artifacts).pathname });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('renames the channel from the page (/rename): the window takes the new name with its log, TCP members see RENAME or PART/JOIN', async () => {
+    const { page, errors } = await openPage();
+    await login(page, chat.url, 'namer', '#draft');
+    const capped = await tcpClient(chat.port, 'capped', ['draft/channel-rename']);
+    await capped.join('#draft');
+    const plain = await tcpClient(chat.port, 'plain');
+    await plain.join('#draft');
+    plain.say('#draft', 'before the rename');
+    await say(page, 'mine before');
+    await expect.poll(() => texts(page, '#draft')).toContain('mine before');
+    await expect.poll(() => texts(page, '#draft')).toContain('before the rename');
+
+    await say(page, '/rename #final <i>tidier</i>');
+    // capped asked for draft/channel-rename: one RENAME line; plain sees itself leave and join.
+    expect(await capped.waitForLine(/ RENAME /)).toBe(':namer!~namer@127.0.0.1 RENAME #draft #final :<i>tidier</i>');
+    await plain.waitFor('part', (e) => e.channel === '#draft' && e.nick === 'plain');
+    await plain.waitFor('join', (e) => e.channel === '#final' && e.nick === 'plain');
+    // The page's window is the same one under the new name, still shown, with its earlier lines.
+    const windows = () => page.locator('#window-list li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-key')));
+    await expect.poll(windows).toEqual([':server', '#final']);
+    expect(await log(page, '#draft').count()).toBe(0);
+    expect(await texts(page, '#final')).toEqual([
+      'You joined #draft', 'capped joined #draft', 'plain joined #draft', 'before the rename', 'mine before',
+      'You renamed #draft to #final (<i>tidier</i>)',
+    ]);
+    expect(await page.locator('#logs i').count()).toBe(0);
+    expect(await page.locator('#window-list li.current').getAttribute('data-key')).toBe('#final');
+    expect(await page.locator('#window-name').textContent()).toBe('#final');
+    expect(await page.locator('#input').getAttribute('placeholder')).toBe('Message #final');
+    await expect.poll(() => members(page)).toEqual(['@namer', 'capped', 'plain']);
+    // Talk goes on under the new name, both ways.
+    await say(page, 'mine after');
+    await plain.waitFor('message', (e) => e.nick === 'namer' && e.target === '#final' && e.message === 'mine after');
+    capped.say('#final', 'heard you');
+    await expect.poll(() => texts(page, '#final')).toContain('heard you');
     expect(errors).toEqual([]);
     await page.close();
   });

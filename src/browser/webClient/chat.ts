@@ -29,7 +29,7 @@ export type WindowType = 'server' | 'channel' | 'query';
 /** The `data-kind` of a log line, which the style colours. */
 export type LineKind =
   | 'privmsg' | 'notice' | 'action'
-  | 'join' | 'part' | 'quit' | 'nick' | 'mode' | 'topic' | 'kick'
+  | 'join' | 'part' | 'quit' | 'nick' | 'mode' | 'topic' | 'kick' | 'rename'
   | 'info' | 'error';
 
 /** The `data-state` of the status bar. */
@@ -159,6 +159,12 @@ interface Queued {
 }
 
 const serverKey = ':server';
+
+/** A piece of what the user said, as one line to `target` (labeled when `label` is not null). */
+function privmsgLine(target: string, piece: string, action: boolean, label: string | null): string {
+  const line = lineOf('PRIVMSG', [target, action ? `\x01ACTION ${piece}\x01` : piece]);
+  return label === null ? line : `@label=${label} ${line}`;
+}
 
 // A nick is one word; the server judges the rest (432 sends the user back to this form).
 const loginNick = /^[^\s,*?!@#:&$][^\s,*?!@:]*$/;
@@ -343,10 +349,8 @@ export abstract class ChatClient {
     const labeled = this.caps.has('echo-message') && this.caps.has('labeled-response') && this.caps.has('batch')
       && !this.isMe(w.name) && !serviceNicks.includes(this.fold(w.name));
     for (const piece of messagePieces(text, { nick: this.nick, user: this.user, target: w.name }, action ? 9 : 0)) {
-      const body = action ? `\x01ACTION ${piece}\x01` : piece;
       const label = labeled ? this.echoes.label(w) : null;
-      const line = lineOf('PRIVMSG', [w.name, body]);
-      this.outbox.push({ w, line: label === null ? line : `@label=${label} ${line}`, piece, action, label });
+      this.outbox.push({ w, line: privmsgLine(w.name, piece, action, label), piece, action, label });
     }
     this.pumpOutbox();
   }
@@ -453,14 +457,29 @@ export abstract class ChatClient {
     }
   }
 
+  /**
+   * `w` is now called `name` (a nick changed, a channel renamed): the same window, with its
+   * log, members and unread count, shown if it was. What is keyed by its key moves to the new
+   * one; a stale window that had that key (a channel we were kicked from, the private window of
+   * someone gone) closes, as two windows cannot share a name. Its messages still waiting in the
+   * outbox go to the new name: the old one may be gone, or someone else's.
+   */
   renameWindow(w: ChatWindow, name: string): void {
     const key = w.type === 'server' ? serverKey : this.fold(name);
     if (key !== w.key) {
+      const stale = this.windows.get(key);
+      if (stale) {
+        const shown = this.current === stale;
+        this.removeWindow(stale);
+        if (shown) this.show(w);
+      }
       this.windows.delete(w.key);
+      this.typingOut.rename(w.key, key);
       w.key = key;
       this.windows.set(key, w);
     }
     w.name = name;
+    this.outbox.rewrite((q) => (q.w === w ? { ...q, line: privmsgLine(name, q.piece, q.action, q.label) } : q));
     this.view.windowChanged(w);
     if (this.current === w) this.showHeader();
   }

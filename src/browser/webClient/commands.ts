@@ -10,6 +10,7 @@ export const help = [
   '/msg nick text: send a private message (/query nick opens the window)',
   '/me text: an action',
   '/topic [text]: show or set the topic',
+  '/rename #newname [reason]: rename the channel (its operators)',
   '/list: browse the channels',
   '/whois nick: who is that',
   '/login password: log in to your account (NickServ IDENTIFY)',
@@ -72,6 +73,14 @@ export function runCommand(chat: ChatClient, text: string): void {
       if (w.type !== 'channel') return chat.info(w, 'Use /topic in a channel', 'error');
       chat.send('TOPIC', rest ? [w.name, rest] : [w.name]);
       return;
+    case 'rename': {
+      if (w.type !== 'channel') return chat.info(w, 'Use /rename in a channel', 'error');
+      if (!first) return usage('/rename #newname [reason]');
+      const reason = rest.slice(first.length).trim();
+      const to = chat.channelName(first);
+      chat.send('RENAME', reason ? [w.name, to, reason] : [w.name, to]);
+      return;
+    }
     case 'list':
       chat.show(chat.serverWindow());
       chat.send('LIST', []);

@@ -1,6 +1,6 @@
 // What the server says, applied to the client: one handler per command or numeric, each
 // changing the ChatClient's state and telling its view. Registration (CAP, 001, 005, a nick
-// taken or refused), channels (JOIN, PART, KICK, TOPIC, NAMES, MODE), people (NICK, QUIT) and
+// taken or refused), channels (JOIN, PART, KICK, TOPIC, NAMES, MODE, RENAME), people (NICK, QUIT) and
 // messages (PRIVMSG, NOTICE, CTCP ACTION), answers to what the page labeled (our messages'
 // echoes, replies to our typing); accounts (SASL, REGISTER, 900...) in account.ts.
 // Pure: no DOM, no socket.
@@ -20,6 +20,7 @@ import {
 import type { ChatClient, MessageTags } from './chat.js';
 import {
   askWhoIsAway,
+  awayWhoRenamed,
   awayWhoToken,
   heardTyping,
   isOwnWho,
@@ -32,6 +33,7 @@ import {
 import type { ServerMessage } from './irc.js';
 import { memberModeChanges, parseNamesEntry, readIsupport, withMode, type Member } from './server.js';
 import {
+  ERR_BADCHANNAME,
   ERR_BADCHANNELKEY,
   ERR_BANNEDFROMCHAN,
   ERR_CANNOTSENDTOCHAN,
@@ -71,10 +73,13 @@ import {
  * The IRCv3 capabilities the page asks for, when the server offers them: server-time for
  * timestamps, echo-message, multi-prefix, away-notify for who is away, message-tags for msgids
  * and typing, labeled-response (with batch, which it needs) to know which answers are to our
- * typing and to our messages.
+ * typing and to our messages, draft/channel-rename so that a renamed channel keeps its window
+ * (without it the server shows a PART of the old name and a JOIN of the new: the window, and
+ * its log, would close and another open).
  */
 export const wantedCaps = [
   'server-time', 'echo-message', 'multi-prefix', 'away-notify', 'message-tags', 'batch', 'labeled-response',
+  'draft/channel-rename',
 ];
 
 /** Replies to a command the user typed: shown in the window they typed it in. */
@@ -84,7 +89,7 @@ const silentReplies = new Set([RPL_ENDOFNAMES, RPL_TOPICWHOTIME, RPL_LISTSTART])
 /** Errors about a channel or nick: shown in its window when there is one. */
 const targetErrors = new Set([
   ERR_NOSUCHNICK, ERR_NOSUCHCHANNEL, ERR_CANNOTSENDTOCHAN, ERR_NOTONCHANNEL, ERR_CHANNELISFULL,
-  ERR_INVITEONLYCHAN, ERR_BANNEDFROMCHAN, ERR_BADCHANNELKEY, ERR_CHANOPRIVSNEEDED,
+  ERR_INVITEONLYCHAN, ERR_BANNEDFROMCHAN, ERR_BADCHANNELKEY, ERR_CHANOPRIVSNEEDED, ERR_BADCHANNAME,
 ]);
 
 export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
@@ -150,6 +155,8 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
       return;
     case 'NICK':
       return handleNick(chat, msg, tags);
+    case 'RENAME':
+      return handleRename(chat, msg, tags);
     case 'KICK': {
       const w = chat.findWindow(p[0] ?? '');
       if (!w) return;
@@ -396,6 +403,24 @@ function handleNick(chat: ChatClient, msg: ServerMessage, tags: MessageTags): vo
       chat.add(w, 'nick', '', `You are now known as ${to}`, tags);
     }
   }
+}
+
+/**
+ * RENAME <#old> <#new> [:reason] (draft/channel-rename): the channel's window takes the new
+ * name in place (ChatClient.renameWindow), with its log, members, topic, unread count and who is
+ * typing, and stays shown if it was; a change of case only is a rename too. A channel we are
+ * not in has no window to rename: ignored. The 353s being gathered (names) and the JOIN to show
+ * (pendingShow) keep their names: each waits for a reply that names the channel as it was asked.
+ */
+function handleRename(chat: ChatClient, msg: ServerMessage, tags: MessageTags): void {
+  const [from = '', to = '', reason = ''] = msg.params;
+  const w = chat.findWindow(from);
+  if (!w || w.type !== 'channel' || !w.joined || !chat.isChannel(to)) return;
+  const before = w.key;
+  chat.renameWindow(w, to);
+  awayWhoRenamed(chat, before, w.key);
+  const who = chat.isMe(msg.nick) ? 'You' : msg.nick;
+  chat.add(w, 'rename', '', `${who} renamed ${from} to ${to}${reason ? ` (${reason})` : ''}`, tags);
 }
 
 function handleMode(chat: ChatClient, msg: ServerMessage, tags: MessageTags): void {

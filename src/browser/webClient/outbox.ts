@@ -36,6 +36,11 @@ export class Outbox<T extends Outgoing> {
     this.queue.push(item);
   }
 
+  /** Replaces each waiting item by what `change` makes of it (a window renamed: its lines' target). */
+  rewrite(change: (item: T) => T): void {
+    this.queue = this.queue.map(change);
+  }
+
   /** The next chunk; nothing while a chunk's PONG is still awaited. */
   take(): Chunk<T> {
     const items: T[] = [];

@@ -67,6 +67,20 @@ export function whoEnded(chat: ChatClient, channel: string): boolean {
   return true;
 }
 
+/**
+ * The channel folded `from` is now folded `to` (RENAME): a WHO still to ask goes by the new
+ * name. The one being asked stays, as its replies name the channel as it was asked; but the
+ * server may have answered it after the rename, when the old name had no members: the channel
+ * is asked again by its new name.
+ */
+export function awayWhoRenamed(chat: ChatClient, from: string, to: string): void {
+  const who = chat.awayWho;
+  if (from === to) return;
+  const queued = who.queue.indexOf(from);
+  if (queued !== -1) who.queue[queued] = to;
+  else if (who.asking === from) who.queue.push(to);
+}
+
 /** WHO's flags of `nick` (352, or 354 with WHOX): `G...` away, `H...` here. */
 export function whoFlags(chat: ChatClient, nick: string, flags: string): void {
   if (flags.startsWith('G')) setAway(chat, nick, '');

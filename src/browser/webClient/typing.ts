@@ -61,6 +61,14 @@ export class TypingOut {
     return keys;
   }
 
+  /** Window `from` is now `to` (renamed): what we told its people still holds. */
+  rename(from: string, to: string): void {
+    const sent = this.windows.get(from);
+    if (sent === undefined || from === to) return;
+    this.windows.delete(from);
+    this.windows.set(to, sent);
+  }
+
   forget(): void {
     this.windows.clear();
   }

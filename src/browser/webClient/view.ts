@@ -36,6 +36,11 @@ function setTime(stamp: HTMLTimeElement, time: Date): void {
   stamp.title = time.toLocaleString();
 }
 
+/** The message box's hint: to whom the text goes. */
+function setPlaceholder(w: ChatWindow): void {
+  byId<HTMLInputElement>('input').placeholder = w.type === 'server' ? '/join #channel, or /help' : `Message ${w.name}`;
+}
+
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const e = document.getElementById(id);
   if (!e) throw new Error(`the page has no #${id}`);
@@ -122,6 +127,8 @@ export class PageView implements ChatView {
     e.item.dataset.joined = w.type === 'channel' ? String(w.joined) : 'true';
     e.label.textContent = w.name;
     e.close.setAttribute('aria-label', `Close ${w.name}`);
+    // Renamed while shown (a channel renamed, a nick changed): the box says its new name.
+    if (w === this.shown) setPlaceholder(w);
   }
 
   windowShown(w: ChatWindow, previous: ChatWindow | null): void {
@@ -137,7 +144,7 @@ export class PageView implements ChatView {
     e.badge.textContent = '';
     e.log.scrollTop = e.log.scrollHeight;
     document.body.dataset.window = w.type;
-    byId<HTMLInputElement>('input').placeholder = w.type === 'server' ? '/join #channel, or /help' : `Message ${w.name}`;
+    setPlaceholder(w);
   }
 
   line(w: ChatWindow, line: LogLine): void {

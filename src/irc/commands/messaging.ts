@@ -16,10 +16,10 @@
 //     TAGMSG gets the error replies but no RPL_AWAY (it is typing notices, not talk);
 //   - the echo (echo-message) carries the same msgid as what the recipients got.
 
-import { fold, matchesMask } from '../wire/casemap.js';
+import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import { ERR_CANNOTSENDTOCHAN, ERR_NORECIPIENT, ERR_NOSUCHNICK, ERR_NOTEXTTOSEND, RPL_AWAY } from '../wire/numerics.js';
-import type { ChannelRecord, ListMode } from '../state/networkState.js';
+import { listMatches, type ChannelRecord, type ListMode } from '../state/networkState.js';
 import type { Client, Outcome, CommandContext, Target } from './types.js';
 import { Reply, commaList, isChannelName, limitTargets, sourceOf, type Handler } from './common.js';
 import { isServiceNick } from './accounts.js';
@@ -44,7 +44,7 @@ async function maySpeak(ctx: CommandContext, client: Client, channel: ChannelRec
   if ((flags.includes('n') && !m) || flags.includes('m') || (flags.includes('M') && client.account === null)) return false;
   const mask = sourceOf(client);
   const lists = await ctx.state.maskLists(channel.name);
-  const matched = (mode: ListMode): boolean => lists[mode].some((b) => matchesMask(b.mask, mask));
+  const matched = (mode: ListMode): boolean => listMatches(lists, mode, mask);
   return !((matched('b') || matched('q')) && !matched('e'));
 }
 

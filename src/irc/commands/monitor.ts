@@ -35,12 +35,13 @@ export function monitorOnline(ctx: CommandContext, client: Client): Send {
   return {
     to: { kind: 'monitors', nick },
     message: { tags: {}, source: ctx.config.serverName, command: RPL_MONONLINE, params: ['*', sourceOf(client)] },
+    fromServer: true,
   };
 }
 
 /** `nick` is no longer online (its holder left, or took another nick): 731 to its watchers. */
 export function monitorOffline(ctx: CommandContext, nick: string): Send {
-  return { to: { kind: 'monitors', nick }, message: monitorOfflineMessage(ctx.config.serverName, nick) };
+  return { to: { kind: 'monitors', nick }, message: monitorOfflineMessage(ctx.config.serverName, nick), fromServer: true };
 }
 
 /**

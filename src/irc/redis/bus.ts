@@ -158,8 +158,8 @@ export class RedisBus implements NetworkBus {
     this.publish(target, { d: delivery });
   }
 
-  toMonitors(nick: string, message: IrcMessage, time: string): void {
-    this.publish(this.allChannel, { d: { kind: 'monitors', nick, message, time } });
+  toMonitors(nick: string, message: IrcMessage, time: string, forms: DeliveryForms = {}): void {
+    this.publish(this.allChannel, { d: { kind: 'monitors', nick, message, time, ...forms } });
   }
 
   changeHost(change: HostChange): void {

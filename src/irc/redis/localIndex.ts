@@ -71,37 +71,40 @@ export class LocalIndex {
     const moving = this.members.get(from);
     if (!moving) return;
     this.members.delete(from);
-    let members = this.members.get(to);
-    if (!members) this.members.set(to, (members = new Set()));
-    for (const id of moving) members.add(id);
-    if (!this.followed.has(to)) {
-      const following = Promise.resolve().then(() => this.follow(to));
-      this.followed.set(to, following);
-      // A failed subscribe (the subscriber is down, the link with it: members are told they may
-      // miss messages) is forgotten, so the next join of the channel here asks again.
-      following.catch(() => {
-        if (this.followed.get(to) === following) this.followed.delete(to);
-      });
-    }
+    for (const id of moving) this.add(to, id);
+    // A failed subscribe (the subscriber is down, the link with it: members are told they may
+    // miss messages) is forgotten, so the next join of the channel here asks again.
+    this.followOnce(to).catch(() => this.forgetFollow(to));
     this.unfollowIfIdle(from);
   }
 
   /** A local join of `folded` starts: follow it first (once; concurrent joins share the wait). */
   async beginJoin(folded: string): Promise<void> {
     this.joining.set(folded, (this.joining.get(folded) ?? 0) + 1);
+    const following = this.followOnce(folded);
+    try {
+      await guard(() => following);
+    } catch (error) {
+      // Not followed after all: the next join tries again.
+      this.forgetFollow(folded, following);
+      this.endJoin(folded);
+      throw error;
+    }
+  }
+
+  /** `folded`'s follow: the one under way or done, or a new one (each channel followed once). */
+  private followOnce(folded: string): Promise<void> {
     let following = this.followed.get(folded);
     if (!following) {
       following = Promise.resolve().then(() => this.follow(folded));
       this.followed.set(folded, following);
     }
-    try {
-      await guard(() => following);
-    } catch (error) {
-      // Not followed after all: the next join tries again.
-      if (this.followed.get(folded) === following) this.followed.delete(folded);
-      this.endJoin(folded);
-      throw error;
-    }
+    return following;
+  }
+
+  /** A follow that failed is forgotten (unless another has replaced it since). */
+  private forgetFollow(folded: string, following = this.followed.get(folded)): void {
+    if (this.followed.get(folded) === following) this.followed.delete(folded);
   }
 
   endJoin(folded: string): void {

@@ -132,7 +132,7 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
       const nick = source.slice(0, source.indexOf('!'));
       const offline = monitorOfflineMessage(options.serverName, nick);
       protocol?.deliverRemote({ kind: 'monitors', nick, message: offline, time });
-      bus.toMonitors(nick, offline, time);
+      bus.toMonitors(nick, offline, time, { fromServer: true });
     }
     if (channels.length === 0) return;
     const quit = { tags: {}, source, command: 'QUIT', params: [reason] };

@@ -37,7 +37,7 @@ export interface NetworkBus {
    */
   toChannels(channels: string[], except: number | undefined, message: IrcMessage, time: string, forms?: DeliveryForms, watchersOf?: string): void;
   /** To the clients on other nodes monitoring `nick` (MONITOR's 730/731). */
-  toMonitors(nick: string, message: IrcMessage, time: string): void;
+  toMonitors(nick: string, message: IrcMessage, time: string, forms?: DeliveryForms): void;
   /** A client on another node shows another user@host (CHGHOST). */
   changeHost(change: HostChange): void;
   /** To one client on another node. */
@@ -170,7 +170,7 @@ export class Router {
     }
     if (to.kind === 'monitors') {
       this.deliverToWatchers(to.nick, d);
-      bus?.toMonitors(to.nick, s.message, time);
+      bus?.toMonitors(to.nick, s.message, time, forms);
       return;
     }
     this.deliverToMembers(to.channels, to.except, d, to.watchersOf);
@@ -266,9 +266,7 @@ export class Router {
 
   /** Delivers what another node sent for this node's clients. */
   deliverRemote(delivery: RemoteDelivery): void {
-    // MONITOR's 730/731 are numerics too: each watcher hears them from its own server.
-    const fromServer = delivery.fromServer === true || delivery.kind === 'monitors';
-    const message = fromServer ? { ...delivery.message, source: this.serverName } : delivery.message;
+    const message = delivery.fromServer ? { ...delivery.message, source: this.serverName } : delivery.message;
     const d = localDelivery(message, delivery.time, delivery);
     if (delivery.kind === 'channels') return this.deliverToMembers(delivery.channels, delivery.except, d, delivery.watchersOf);
     if (delivery.kind === 'monitors') return this.deliverToWatchers(delivery.nick, d);

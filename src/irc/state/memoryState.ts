@@ -40,7 +40,7 @@ import type {
   UserRecord,
   WhowasEntry,
 } from './networkState.js';
-import { channelFlags, isListMode, resolveStateLimits, sortedLetters, type StateLimits } from './networkState.js';
+import { channelFlags, isListMode, listMatches, resolveStateLimits, sortedLetters, type StateLimits } from './networkState.js';
 import { WhowasRing } from './whowas.js';
 
 /** WHOWAS ring size and pending invites per channel (stateLimitDefaults when absent). */
@@ -258,7 +258,7 @@ export class MemoryState implements NetworkState {
     } else {
       const mask = `${entry.nick}!${entry.user}@${entry.host}`;
       const lists = channel.lists;
-      const matched = (mode: ListMode): boolean => lists[mode].some((b) => matchesMask(b.mask, mask));
+      const matched = (mode: ListMode): boolean => listMatches(lists, mode, mask);
       const invited = channel.invites.has(clientId) || matched('I');
       if (matched('b') && !matched('e')) return { ok: false, reason: 'banned' };
       if (channel.flags.has('i') && !invited) return { ok: false, reason: 'inviteOnly' };

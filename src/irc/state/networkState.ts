@@ -22,6 +22,8 @@
 // a distributed implementation maps that to its own network-wide key. Other users are named
 // by nick.
 
+import { matchesMask } from '../wire/casemap.js';
+
 /** A value now, or later: the in-memory state answers at once, Redis later. */
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -148,6 +150,11 @@ export const listModes: readonly ListMode[] = ['b', 'e', 'I', 'q'];
 
 export function isListMode(letter: string): letter is ListMode {
   return (listModes as readonly string[]).includes(letter);
+}
+
+/** Whether a mask of a channel's `mode` list matches `nick!user@host`. */
+export function listMatches(lists: MaskLists, mode: ListMode, source: string): boolean {
+  return lists[mode].some((entry) => matchesMask(entry.mask, source));
 }
 
 /** Mode letters as records carry them: in alphabetical order. */

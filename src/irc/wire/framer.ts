@@ -82,7 +82,10 @@ export class LineFramer {
         let line = this.length === 0 ? chunk.subarray(start, lf) : this.take(chunk.subarray(start, lf));
         if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
         if (this.isTooLong(line, true)) items.push({ kind: 'tooLong' });
-        else if (line.length > 0) items.push(isUtf8(line) ? { kind: 'line', text: utf8.decode(line) } : { kind: 'line', text: utf8.decode(line), invalidUtf8: true });
+        else if (line.length > 0) {
+          const text = utf8.decode(line);
+          items.push(isUtf8(line) ? { kind: 'line', text } : { kind: 'line', text, invalidUtf8: true });
+        }
       }
       start = lf + 1;
     }

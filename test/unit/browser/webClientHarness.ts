@@ -25,6 +25,9 @@ export function harness() {
   const logged: Array<{ w: ChatWindow; line: Omit<Shown, 'window'> }> = [];
   /** Our lines shown as sending, settled: how each ended. */
   const settled: Array<{ window: string; label: string; result: SentResult }> = [];
+  /** The windows open, in the order they opened: record.windows is their keys now. */
+  const open: ChatWindow[] = [];
+  let shown: ChatWindow | null = null;
   const record = {
     socketOpen: true,
     hangUps: 0,
@@ -42,10 +45,21 @@ export function harness() {
     loginError: '',
   };
   const view: ChatView = {
-    windowOpened: (w) => record.windows.push(w.key),
-    windowClosed: (w) => record.windows.splice(record.windows.indexOf(w.key), 1),
-    windowChanged: () => {},
+    windowOpened: (w) => {
+      open.push(w);
+      record.windows = open.map((o) => o.key);
+    },
+    windowClosed: (w) => {
+      open.splice(open.indexOf(w), 1);
+      record.windows = open.map((o) => o.key);
+    },
+    // A window renamed keeps its place in the list, under its new key.
+    windowChanged: () => {
+      record.windows = open.map((o) => o.key);
+      if (shown) record.shown = shown.key;
+    },
     windowShown: (w) => {
+      shown = w;
       record.shown = w.key;
     },
     line: (w, l) => {
