@@ -107,7 +107,12 @@ async function targets(ctx: CommandContext, client: Client, msg: IrcMessage, r: 
   const names = new Map(channels.map((ch) => [fold(ch.name), ch.name]));
   let found;
   try {
-    found = await ctx.history!.targets([...names.keys()], client.account === null ? null : fold(client.account), Math.min(one, two), Math.max(one, two), limit);
+    // As BETWEEN: counted from the first timestamp, so a later first one asks for the targets
+    // most recently active (a reconnecting client's `TARGETS <now> <last seen>`); the store
+    // answers oldest first, so those are the last of all of them, still listed oldest first.
+    const newestFirst = one > two;
+    const all = await ctx.history!.targets([...names.keys()], client.account === null ? null : fold(client.account), Math.min(one, two), Math.max(one, two), newestFirst ? ctx.config.chathistoryMaxMessages : limit);
+    found = newestFirst ? all.slice(-limit) : all;
   } catch (err) {
     if (!isStoreUnavailable(err)) throw err;
     return fail('MESSAGE_ERROR', sub, '*', 'Messages could not be retrieved');

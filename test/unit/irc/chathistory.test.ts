@@ -202,6 +202,12 @@ describe('CHATHISTORY', () => {
       `@batch=${ref} :irc.test CHATHISTORY TARGETS #c ${iso(START + 1_000)}`,
       `@batch=${ref} :irc.test CHATHISTORY TARGETS bob ${iso(START + 2_000)}`,
     ]);
+    // As BETWEEN, counted from the first timestamp: the later one first asks for the most
+    // recently active, still listed oldest first.
+    const targetsOf = (ls: string[]): string[] => ls.slice(1, -1).map((l) => l.split(' ')[4]!);
+    expect(targetsOf((await h.run(alice, `CHATHISTORY TARGETS timestamp=${iso(START + 60_000)} timestamp=${iso(START)} 1`)).to(alice))).toEqual(['bob']);
+    expect(targetsOf((await h.run(alice, `CHATHISTORY TARGETS timestamp=${iso(START)} timestamp=${iso(START + 60_000)} 1`)).to(alice))).toEqual(['#c']);
+    expect(targetsOf((await h.run(alice, `CHATHISTORY TARGETS timestamp=${iso(START + 60_000)} timestamp=${iso(START)} 5`)).to(alice))).toEqual(['#c', 'bob']);
   });
 });
 
