@@ -217,6 +217,7 @@ export const serverFlags: FlagSpec<ConfigKey>[] = [
   },
   { flag: '--sts-port', key: 'irc.stsPort', value: 'PORT', kind: { type: 'int', min: 1, max: 65535 }, help: 'IRC: tell plain-text clients to reconnect over TLS on this port (sts)' },
   { flag: '--history', key: 'irc.history', value: 'on|off', kind: { type: 'choice', choices: ['on', 'off'] }, help: 'IRC: keep what is said in the store (CHATHISTORY, read markers)' },
+  { flag: '--multiclient', key: 'irc.multiclient', value: 'on|off', kind: { type: 'choice', choices: ['on', 'off'] }, help: 'IRC: connections logged in to one account share one nick and its channels' },
   { flag: '--history-max-age', key: 'irc.historyMaxAgeDays', value: 'DAYS', kind: { type: 'int', min: 0, max: 36_500 }, help: 'IRC: forget history older than this (0: no age limit)' },
   { flag: '--history-max-per-target', key: 'irc.historyMaxPerTarget', value: 'N', kind: { type: 'int', min: 1, max: 100_000_000 }, help: 'IRC: entries one channel or conversation keeps' },
   { flag: '--max-targets', key: 'irc.maxTargets', value: 'N', kind: { type: 'int', min: 1, max: 100 }, help: 'IRC: targets of one PRIVMSG/NOTICE (MAXTARGETS)' },

@@ -252,6 +252,13 @@ export interface IrcConfig {
    */
   history: 'on' | 'off';
   /**
+   * `--multiclient on|off`: connections logged in to one account are one user (one nick, the
+   * same channels; what one says is echoed to the others), as a bouncer gives. A connection
+   * joins the user holding the account's name as its nick, on the same node (docs/history.md).
+   * off: each connection is a user of its own, as in classic IRC.
+   */
+  multiclient: 'on' | 'off';
+  /**
    * `--history-max-age DAYS`: entries older than this are forgotten by the background trim; 0
    * keeps them as long as historyMaxPerTarget allows.
    */
@@ -359,6 +366,7 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
     dataDir: 'data',
     databaseUrl: null,
     history: 'on',
+    multiclient: 'on',
     historyMaxAgeDays: 30,
     historyMaxPerTarget: 100_000,
     chathistoryMaxMessages: 1_000,

@@ -237,6 +237,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         return result.rowCount === 1;
       }),
 
+    alwaysOn: (key) =>
+      step('reading an account', async () => (await query('SELECT always_on FROM accounts WHERE key = $1', [key])).rows[0]?.always_on === true),
+
+    setAlwaysOn: (key, on) =>
+      step('changing an account', async () => (await query('UPDATE accounts SET always_on = $2 WHERE key = $1', [key, on])).rowCount === 1),
+
     // Certificates and founded channels go with it (ON DELETE CASCADE).
     dropAccount: (key) => step('dropping an account', async () => (await query('DELETE FROM accounts WHERE key = $1', [key])).rowCount === 1),
 

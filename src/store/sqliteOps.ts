@@ -98,6 +98,11 @@ export class SqliteReads {
     return { name: row.name, email: row.email, registeredAt: row.registered_at, certificates };
   }
 
+  alwaysOn(key: string): boolean {
+    const row = this.stmt('SELECT always_on FROM accounts WHERE key = ?').get(key) as { always_on: number } | undefined;
+    return row?.always_on === 1;
+  }
+
   credentials(key: string): Credentials | null {
     const row = this.accountRow(key);
     return row ? credentialsOfRow(row) : null;
@@ -177,6 +182,10 @@ export class SqliteOps extends SqliteReads {
       )
       .run(c.passwordHash, c.scram.salt, c.scram.iterations, c.scram.storedKey, c.scram.serverKey, key);
     return result.changes === 1;
+  }
+
+  setAlwaysOn(key: string, on: boolean): boolean {
+    return this.stmt('UPDATE accounts SET always_on = ? WHERE key = ?').run(on ? 1 : 0, key).changes === 1;
   }
 
   /** Certificates and founded channels go with it (ON DELETE CASCADE). */

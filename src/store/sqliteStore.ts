@@ -161,6 +161,8 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
     account: (key) => read('account', key),
     credentials: (key) => read('credentials', key),
     setCredentials: (key, credentials) => call('setCredentials', key, credentials),
+    alwaysOn: (key) => read('alwaysOn', key),
+    setAlwaysOn: (key, on) => call('setAlwaysOn', key, on),
     dropAccount: (key) => call('dropAccount', key),
     addCertificate: (key, fingerprint) => call('addCertificate', key, fingerprint),
     removeCertificate: (key, fingerprint) => call('removeCertificate', key, fingerprint),

@@ -103,6 +103,10 @@ export interface Store {
   credentials(key: string): Promise<Credentials | null>;
   /** Replaces an account's credentials (SET PASSWORD); false when there is no such account. */
   setCredentials(key: string, credentials: Credentials): Promise<boolean>;
+  /** Whether the account stays on the network with no connection open (NickServ SET ALWAYSON); false when no such account. */
+  alwaysOn(key: string): Promise<boolean>;
+  /** Sets ALWAYSON; false when there is no such account. */
+  setAlwaysOn(key: string, on: boolean): Promise<boolean>;
   /** Removes an account with its certificates and the channels it founded; false when none. */
   dropAccount(key: string): Promise<boolean>;
 

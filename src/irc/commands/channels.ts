@@ -104,6 +104,21 @@ function topicReplies(r: Reply, channel: ChannelRecord): void {
 }
 
 /**
+ * A connection that joins a user already in `name` (multiclient) is told it is there, as a
+ * joiner is: the JOIN (extended-join when enabled), the topic, the read marker, NAMES. To
+ * this connection only: the channel has not changed.
+ */
+export async function alreadyJoined(ctx: CommandContext, client: Client, r: Reply, name: string): Promise<void> {
+  const channel = await ctx.state.channel(name);
+  if (channel === null) return;
+  const source = sourceOf(client);
+  r.toSelf(client.caps.has('extended-join') ? from(source, 'JOIN', channel.name, client.account ?? '*', client.realname ?? '') : from(source, 'JOIN', channel.name));
+  topicReplies(r, channel);
+  if (client.caps.has(READ_MARKER_CAP)) r.toSelf(await joinMarker(ctx, client, channel.name));
+  namesReplies(r, ctx, client, channel, await ctx.state.members(channel.name), true);
+}
+
+/**
  * JOIN <#channel>{,<#channel>} [<key>{,<key>}] | JOIN 0. Per channel: 403 for a name that is
  * not a channel (no `#`), 479 for a `#` name that is not valid (too long for CHANNELLEN,
  * space, comma, BEL); the state's atomic join answers the rest (405, 474, 473, 475, 471, 477

@@ -5,6 +5,7 @@
 //   LOGOUT                           log out
 //   INFO [account]                   when it was registered, its channels (email: owner only)
 //   SET PASSWORD <new password>      change the password (logged in)
+//   SET ALWAYSON ON|OFF              stay on the network with no connection open (multiclient)
 //   DROP <password>                  delete the account you are logged in to, with its channels
 //   GHOST <nick>                     disconnect whoever holds your account's nick
 //   CERT ADD [fingerprint] | DEL <fingerprint> | LIST   TLS certificates for SASL EXTERNAL
@@ -27,6 +28,7 @@ const help = [
   'LOGOUT                        - log out',
   'INFO [account]                - what is known of an account',
   'SET PASSWORD <new password>   - change your password',
+  'SET ALWAYSON ON|OFF           - stay in your channels while disconnected (off by default)',
   'DROP <password>               - delete your account and the channels it registered',
   'GHOST <nick>                  - disconnect a client holding your nick',
   'CERT ADD [fingerprint] | CERT DEL <fingerprint> | CERT LIST - TLS client certificates for SASL EXTERNAL',
@@ -73,13 +75,32 @@ async function info(ctx: CommandContext, client: Client, say: Say, args: string[
   }
 }
 
-async function setPassword(ctx: CommandContext, client: Client, say: Say, args: string[]): Promise<void> {
-  if ((args[0] ?? '').toUpperCase() !== 'PASSWORD' || args[1] === undefined) return say('Syntax: SET PASSWORD <new password>');
+async function set(ctx: CommandContext, client: Client, say: Say, args: string[]): Promise<void> {
+  const what = (args[0] ?? '').toUpperCase();
+  if (what === 'ALWAYSON') return setAlwaysOn(ctx, client, say, args);
+  if (what !== 'PASSWORD' || args[1] === undefined) return say('Syntax: SET PASSWORD <new password> | SET ALWAYSON ON|OFF');
   if (client.account === null) return say('You are not logged in.');
   const problem = passwordProblem(args[1]);
   if (problem !== null) return say(problem);
   const changed = await ctx.store.setCredentials(accountKey(client.account), await deriveCredentials(args[1]));
   say(changed ? 'Password changed.' : `${client.account} is no longer registered.`);
+}
+
+/**
+ * SET ALWAYSON ON|OFF: whether the account's user stays on the network, in its channels, while
+ * none of its connections is open (multiclient), so what is said to it waits in the history.
+ */
+async function setAlwaysOn(ctx: CommandContext, client: Client, say: Say, args: string[]): Promise<void> {
+  const value = (args[1] ?? '').toUpperCase();
+  if (client.account === null) return say('You are not logged in.');
+  if (ctx.presence === undefined) return say('ALWAYSON needs multiclient, which this server has turned off.');
+  if (value !== 'ON' && value !== 'OFF') {
+    const on = await ctx.store.alwaysOn(accountKey(client.account));
+    return say(`ALWAYSON is ${on ? 'ON' : 'OFF'}. Syntax: SET ALWAYSON ON|OFF`);
+  }
+  const changed = await ctx.store.setAlwaysOn(accountKey(client.account), value === 'ON');
+  if (!changed) return say(`${client.account} is no longer registered.`);
+  say(value === 'ON' ? 'ALWAYSON is ON: you stay in your channels when you disconnect; what is said meanwhile waits for you (CHATHISTORY).' : 'ALWAYSON is OFF: you leave the network when your last connection closes.');
 }
 
 async function drop(ctx: CommandContext, client: Client, r: Reply, say: Say, args: string[]): Promise<void> {
@@ -139,7 +160,7 @@ export function nickServ(ctx: CommandContext, client: Client, text: string): Pro
       case 'INFO':
         return info(ctx, client, say, args);
       case 'SET':
-        return setPassword(ctx, client, say, args);
+        return set(ctx, client, say, args);
       case 'DROP':
         return drop(ctx, client, r, say, args);
       case 'GHOST':

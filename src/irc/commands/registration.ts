@@ -6,8 +6,8 @@
 // session machine decides when registration is complete and which commands may run before
 // it, so nothing here checks for 451.
 
-import { timingSafeEqual } from 'node:crypto';
-import { isValidNick } from '../wire/casemap.js';
+import { randomInt, timingSafeEqual } from 'node:crypto';
+import { fold, isValidNick } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import {
   ERR_ALREADYREGISTERED,
@@ -20,10 +20,11 @@ import {
   ERR_SASLABORTED,
   RPL_CREATED,
   RPL_MYINFO,
+  RPL_NOWAWAY,
   RPL_WELCOME,
   RPL_YOURHOST,
 } from '../wire/numerics.js';
-import { withMember, withoutMember, type Client, type Outcome, type CommandContext } from './types.js';
+import { modeSet, withMember, withoutMember, type Client, type Outcome, type CommandContext } from './types.js';
 import {
   CHANNEL_MODES,
   CHANNEL_MODES_WITH_PARAM,
@@ -40,10 +41,11 @@ import {
   offeredCaps,
 } from './common.js';
 import { isupportReplies, lusersReplies, motdReplies } from './queries.js';
-import { checkNickOwnership, isServiceNick } from './accounts.js';
+import { accountKey, checkNickOwnership, isServiceNick } from './accounts.js';
 import { checkNetworkBan } from './operators.js';
 import { multilineCapValue } from './multiline.js';
 import { monitorNickChange, monitorOffline, monitorOnline } from './monitor.js';
+import { alreadyJoined } from './channels.js';
 
 /** The CAP version from which cap-notify is implied (IRCv3 capability negotiation 3.2). */
 const CAP_VERSION_302 = 302;
@@ -176,7 +178,17 @@ export async function nick(ctx: CommandContext, client: Client, msg: IrcMessage)
   if (client.nick === wanted) return r.outcome();
   if (isServiceNick(wanted)) return r.numeric(ERR_ERRONEUSNICKNAME, wanted, 'Nickname is reserved for a service').outcome();
   const claim = await ctx.state.claimNick(client.id, wanted, ctx.now());
-  if (!claim.ok) return r.numeric(ERR_NICKNAMEINUSE, wanted, 'Nickname is already in use').outcome();
+  if (!claim.ok) {
+    if (!client.registered && (await isOwnUserNick(ctx, wanted))) {
+      // The client may be about to log in to that account (SASL comes after NICK): the
+      // welcome decides (joinOwnUser, or claimAtWelcome).
+      client.nick = wanted;
+      client.nickUnclaimed = true;
+      return r.effect({ type: 'irc.nickSet' }).outcome();
+    }
+    return r.numeric(ERR_NICKNAMEINUSE, wanted, 'Nickname is already in use').outcome();
+  }
+  client.nickUnclaimed = false;
   const oldSource = sourceOf(client);
   client.nick = wanted;
   if (client.registered) {
@@ -185,6 +197,30 @@ export async function nick(ctx: CommandContext, client: Client, msg: IrcMessage)
     await checkNickOwnership(ctx, client, r);
   }
   return r.effect({ type: 'irc.nickSet' }).outcome();
+}
+
+/** Multiclient: `nick` is held by the user of the account of that name. */
+async function isOwnUserNick(ctx: CommandContext, nick: string): Promise<boolean> {
+  if (ctx.presence === undefined) return false;
+  const holder = await ctx.state.user(nick);
+  return holder !== null && holder.account !== null && fold(holder.account) === fold(nick);
+}
+
+/**
+ * A client registering under a nick it could not claim (isOwnUserNick) that did not join that
+ * user: it claims the nick now if it has come free, else it becomes a guest, told why.
+ */
+async function claimAtWelcome(ctx: CommandContext, client: Client, r: Reply): Promise<void> {
+  const wanted = client.nick!;
+  client.nickUnclaimed = false;
+  if ((await ctx.state.claimNick(client.id, wanted, ctx.now())).ok) return;
+  for (let tries = 0; tries < 10; tries++) {
+    const guest = `Guest${randomInt(10_000, 100_000)}`;
+    if (!(await ctx.state.claimNick(client.id, guest, ctx.now())).ok) continue;
+    client.nick = guest;
+    r.toSelf(from(ctx.config.serverName, 'NOTICE', guest, `${wanted} is in use by another account's connection: you are ${guest}.`));
+    return;
+  }
 }
 
 /**
@@ -238,6 +274,10 @@ export async function welcome(ctx: CommandContext, client: Client): Promise<Outc
   const banned = new Reply(ctx, client);
   const ban = await checkNetworkBan(ctx, client, banned);
   if (ban !== null) return banned.kill(client.id, ban).outcome();
+  const joined = await joinOwnUser(ctx, client);
+  if (joined !== null) return joined;
+  const guest = new Reply(ctx, client);
+  if (client.nickUnclaimed) await claimAtWelcome(ctx, client, guest);
   await ctx.state.register(client.id, {
     user: client.user,
     host: client.host,
@@ -249,12 +289,8 @@ export async function welcome(ctx: CommandContext, client: Client): Promise<Outc
   });
   // Logged in before registration (SASL, REGISTER): the network learns it with the user.
   if (client.account !== null) await ctx.state.setAccount(client.id, client.account);
-  const r = new Reply(ctx, client);
-  r.numeric(RPL_WELCOME, `Welcome to the ${ctx.config.network} IRC Network, ${sourceOf(client)}`);
-  r.numeric(RPL_YOURHOST, `Your host is ${server}, running version ${ctx.version}`);
-  r.numeric(RPL_CREATED, `This server was created ${new Date(ctx.createdAt).toUTCString()}`);
-  r.numeric(RPL_MYINFO, server, ctx.version, USER_MODES, CHANNEL_MODES, CHANNEL_MODES_WITH_PARAM);
-  isupportReplies(ctx, client, r);
+  const r = guest;
+  welcomeReplies(ctx, r, client);
   await lusersReplies(ctx, r);
   motdReplies(ctx, r);
   r.send(monitorOnline(ctx, client));
@@ -262,9 +298,72 @@ export async function welcome(ctx: CommandContext, client: Client): Promise<Outc
   return r.outcome();
 }
 
+/**
+ * Multiclient: a client logged in to an account whose user is on this node (the user holding
+ * the account's name as its nick, logged in to it) becomes one more connection of that user
+ * instead of a user of its own. The nick it claimed to register is freed; it gets the welcome
+ * under the user's nick, then each of the user's channels as if it had just joined. Null when
+ * there is no such user here (or multiclient is off): the client registers as usual.
+ */
+async function joinOwnUser(ctx: CommandContext, client: Client): Promise<Outcome | null> {
+  if (ctx.presence === undefined || client.account === null) return null;
+  const user = await ctx.state.user(client.account);
+  if (user === null || user.account === null || fold(user.account) !== fold(client.account)) return null;
+  const ownId = client.id;
+  if (!ctx.presence.attach(client, user.clientId)) return null;
+  client.nickUnclaimed = false;
+  await ctx.state.removeUser(ownId, ctx.now());
+  client.nick = user.nick;
+  client.user = user.user;
+  client.host = user.host;
+  client.realname = user.realname;
+  client.modes = modeSet(user.modes);
+  client.away = user.away;
+  const r = new Reply(ctx, client);
+  welcomeReplies(ctx, r, client);
+  await lusersReplies(ctx, r);
+  motdReplies(ctx, r);
+  for (const channel of await ctx.state.channelsOf(user.nick)) await alreadyJoined(ctx, client, r, channel.name);
+  if (client.away !== null) r.numeric(RPL_NOWAWAY, 'You have been marked as being away');
+  return r.outcome();
+}
+
+/** 001-004 and the 005 lines. */
+function welcomeReplies(ctx: CommandContext, r: Reply, client: Client): void {
+  const server = ctx.config.serverName;
+  r.numeric(RPL_WELCOME, `Welcome to the ${ctx.config.network} IRC Network, ${sourceOf(client)}`);
+  r.numeric(RPL_YOURHOST, `Your host is ${server}, running version ${ctx.version}`);
+  r.numeric(RPL_CREATED, `This server was created ${new Date(ctx.createdAt).toUTCString()}`);
+  r.numeric(RPL_MYINFO, server, ctx.version, USER_MODES, CHANNEL_MODES, CHANNEL_MODES_WITH_PARAM);
+  isupportReplies(ctx, client, r);
+}
+
 /** The server has a password and PASS did not match it: 464 (the machine then closes). */
 export function passwordMismatch(ctx: CommandContext, client: Client): Outcome {
   return new Reply(ctx, client).numeric(ERR_PASSWDMISMATCH, 'Password incorrect').outcome();
+}
+
+/**
+ * Who leaves with a connection: its user (the last or only connection), only the connection
+ * (others of the user stay), or the user however it is set (KILL, a network ban, shutdown).
+ */
+export type Leaving = 'user' | 'connection' | 'forced';
+
+/**
+ * An always-on account's user stays on the network when its last connection closes
+ * (NickServ SET ALWAYSON): in its channels, its nick held, until a connection of it comes back
+ * (joinOwnUser) or an operator KILLs it. Only a registered user of a logged-in account.
+ */
+async function staysOn(ctx: CommandContext, client: Client): Promise<boolean> {
+  if (ctx.presence === undefined || client.account === null || client.nick === null) return false;
+  const user = await ctx.state.user(client.nick);
+  if (user === null || user.clientId !== client.id) return false;
+  try {
+    return await ctx.store.alwaysOn(accountKey(client.account));
+  } catch {
+    // The store unreachable: the user leaves, as without the setting.
+    return false;
+  }
 }
 
 /**
@@ -274,7 +373,10 @@ export function passwordMismatch(ctx: CommandContext, client: Client): Outcome {
  * registered; its own monitor list dropped. Idempotent: once the state has forgotten the
  * client, nothing more happens.
  */
-export async function depart(ctx: CommandContext, client: Client, reason: string): Promise<Outcome> {
+export async function depart(ctx: CommandContext, client: Client, reason: string, leaving: Leaving = 'user'): Promise<Outcome> {
+  // Multiclient: one connection of several leaves alone; the user stays.
+  if (leaving === 'connection') return nothing();
+  if (leaving === 'user' && (await staysOn(ctx, client))) return nothing();
   ctx.monitors.clear(client.id);
   const removed = await ctx.state.removeUser(client.id, ctx.now());
   const r = new Reply(ctx, client);

@@ -203,8 +203,8 @@ export function passwordMismatch(ctx: CommandContext, client: Client): MaybeProm
  * The client is gone (QUIT, timeout, error, shutdown): leaves the network, and a QUIT goes to
  * those who shared a channel with it. Safe to call more than once.
  */
-export function depart(ctx: CommandContext, client: Client, reason: string): MaybePromise<Outcome> {
-  return registration.depart(ctx, client, reason);
+export function depart(ctx: CommandContext, client: Client, reason: string, leaving: registration.Leaving = 'user'): MaybePromise<Outcome> {
+  return registration.depart(ctx, client, reason, leaving);
 }
 
 /** The RPL_ISUPPORT tokens this server advertises (see handlers/queries.ts). */

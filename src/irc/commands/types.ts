@@ -41,6 +41,23 @@ export interface CommandContext {
   version: string;
   /** When the server started (ms), for 003. */
   createdAt: number;
+  /**
+   * The connections of this node that share one user (multiclient): the router's. Absent in
+   * tests of a single connection and where several connections never share a user.
+   */
+  presence?: PresenceIndex;
+}
+
+/** Several connections of one account as one user (multiclient): session/routing.ts. */
+export interface PresenceIndex {
+  /**
+   * Makes the client's connection one more of user `userId`'s, which this node holds: from
+   * now on the client acts as that user (its id) and hears what the user hears. False when
+   * the user is not on this node.
+   */
+  attach(client: Client, userId: number): boolean;
+  /** How many other connections share the client's user. */
+  others(client: Client): number;
 }
 
 export interface Operators {
@@ -51,8 +68,11 @@ export interface Operators {
 
 /** Facts about one connected client that handlers read and change. Owned by its session. */
 export interface Client {
-  /** Connection id, unique in this process (the server machine's id for the socket). */
-  readonly id: number;
+  /**
+   * The user's network-wide id (ids.ts): its connection's, or, once this connection has joined
+   * another of the same account (multiclient), that user's (set by PresenceIndex.attach only).
+   */
+  id: number;
   /** The client's IP address as text (no port), shown as its host. */
   readonly ip: string;
   /** The host shown in `nick!user@host`: the IP (there are no DNS lookups) until a CHGHOST. */
@@ -63,6 +83,12 @@ export interface Client {
   readonly connectedAt: number;
   /** The nick as the client spelled it (display form), once it holds one. */
   nick: string | null;
+  /**
+   * Before registration only: `nick` is held by the user of the account of that name, which
+   * this client may be logging in to (multiclient). It is claimed at the welcome if the client
+   * does not join that user; else the client gets a guest nick.
+   */
+  nickUnclaimed: boolean;
   /** USER's username, `~`-prefixed (there is no ident lookup), once given. */
   user: string | null;
   realname: string | null;
@@ -258,6 +284,11 @@ function sharedSet(members: Iterable<string>): ReadonlySet<string> {
 
 const noMembers = sharedSet([]);
 
+/** The shared set of these mode letters (a UserRecord's `modes`). */
+export function modeSet(letters: string): ReadonlySet<string> {
+  return sharedSet(letters);
+}
+
 /** `set` with `member` in it (the same set if it already was). */
 export function withMember(set: ReadonlySet<string>, member: string): ReadonlySet<string> {
   return set.has(member) ? set : sharedSet([...set, member]);
@@ -287,12 +318,13 @@ export interface Registration {
 // A class rather than an object literal: `registered` is a getter on the prototype, shared by
 // every client, reading through to the session that owns the decision.
 class ClientRecord implements Client {
-  readonly id: number;
+  id: number;
   readonly ip: string;
   host: string;
   readonly tls: boolean;
   readonly connectedAt: number;
   nick: string | null = null;
+  nickUnclaimed = false;
   user: string | null = null;
   realname: string | null = null;
   caps: ReadonlySet<string> = noMembers;

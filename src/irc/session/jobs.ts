@@ -12,7 +12,7 @@ import { NetworkUnavailableError } from '../state/networkState.js';
 import { ERR_UNAVAILRESOURCE } from '../wire/numerics.js';
 import { pump } from './inbox.js';
 import { send, sendLabeled } from './outbox.js';
-import type { Router } from './routing.js';
+import { userFields, type Router, type UserFields } from './routing.js';
 import type { Session } from './session.js';
 
 export class JobRunner {
@@ -31,16 +31,18 @@ export class JobRunner {
    */
   run(session: Session, what: string, job: () => MaybePromise<Outcome>, label: string | null = null): void {
     let result: MaybePromise<Outcome>;
+    // Multiclient: what the job changes of its user reaches the user's other sessions.
+    const before = userFields(session.client);
     try {
       result = job();
     } catch (err) {
       return this.labeled(session, label, () => this.failed(session, what, err));
     }
-    if (!(result instanceof Promise)) return this.apply(session, result, label);
+    if (!(result instanceof Promise)) return this.apply(session, result, label, before);
     const pending = (session.inFlight = result.then(
       (outcome) => {
         session.inFlight = null;
-        this.apply(session, outcome, label);
+        this.apply(session, outcome, label, before);
         pump(session);
       },
       (err: unknown) => {
@@ -85,7 +87,8 @@ export class JobRunner {
    * machine (host changes with the kills). The labeled response is what the sends gave this client: what the machine does
    * next (a welcome after CAP END) is not part of it.
    */
-  private apply(session: Session, outcome: Outcome, label: string | null): void {
+  private apply(session: Session, outcome: Outcome, label: string | null, before: UserFields): void {
+    this.router.syncSiblings(session, before);
     this.labeled(session, label, () => {
       for (const s of outcome.sends) this.router.deliver(session, s);
       for (const k of outcome.kills ?? []) this.router.kill(k.clientId, k.reason);

@@ -198,6 +198,7 @@ export function ircProtocol(
   const sessions = new Map<number, Session>();
   const perIp = new Map<string, number>();
   const router = new Router(state, ctx.monitors, sessions, nodeIndex, bus, now, ctx.config.serverName);
+  if (irc.multiclient === 'on') ctx.presence = router;
   const jobs = new JobRunner(ctx, router, logger);
   /** A dropped account (here, or on another node): this node's connections to it are logged out. */
   const logOutDropped = (account: string): void => {
@@ -258,9 +259,14 @@ export function ircProtocol(
         if (!session || session.departed) return;
         session.departed = true;
         const reason = quitText(context);
+        // Multiclient: a connection that leaves while others of its user stay takes nothing
+        // with it; the user stays on the network. A KILL (sent to every one of them) or the
+        // shutdown ends the user with its last connection, always-on or not.
+        const others = router.detach(session);
+        const leaving = others > 0 ? 'connection' : context.closeReason === 'killed' || context.closeReason === 'shutdown' ? 'forced' : 'user';
         // A command still running (its state answers later) finishes first: departing under
         // it would let it add the client back to a channel after it left.
-        jobs.runAfter(session, 'depart', () => depart(ctx, session.client, reason));
+        jobs.runAfter(session, 'depart', () => depart(ctx, session.client, reason, leaving));
       },
       endSocket: ({ context }) => {
         const session = sessions.get(context.id);
@@ -315,13 +321,16 @@ export function ircProtocol(
     clients: () => [...sessions.values()].map((s) => s.client),
     settled: () => jobs.settled(),
     renamed(clientId, nick, channels) {
-      const session = router.localSession(clientId);
+      const all = [...router.sessionsOf(clientId)];
+      const session = all[0];
       if (!session) return;
       const change = message('NICK', nick);
       change.source = sourceOf(session.client);
       const previous = session.client.nick;
-      session.client.nick = nick;
-      send(session, change);
+      for (const one of all) {
+        one.client.nick = nick;
+        send(one, change);
+      }
       router.deliver(session, { to: { kind: 'channels', channels, except: clientId }, message: change });
       for (const s of monitorNickChange(ctx, session.client, previous)) router.deliver(session, s);
     },
@@ -367,7 +376,8 @@ export function ircProtocol(
       const session = sessions.get(id);
       if (!session) return;
       sessions.delete(id);
-      ctx.monitors.clear(session.client.id);
+      // The user's MONITOR list is the user's: it stays while another connection of it does.
+      if ([...router.sessionsOf(session.client.id)].length === 0) ctx.monitors.clear(session.client.id);
       stopInbox(session);
       session.actor = null;
       session.muted = true;

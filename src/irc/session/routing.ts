@@ -117,6 +117,17 @@ function formsOf(from: Session, s: Send): DeliveryForms {
   return forms;
 }
 
+/** What multiclient echoes to a user's other connections (echoToSiblings). */
+const ECHOED = new Set(['PRIVMSG', 'NOTICE', 'TAGMSG']);
+
+/** What of a Client belongs to its user rather than its connection: shared by multiclient siblings. */
+const USER_FIELDS = ['nick', 'user', 'host', 'realname', 'modes', 'away', 'account'] as const;
+export type UserFields = Pick<Client, (typeof USER_FIELDS)[number]>;
+
+export function userFields(client: Client): UserFields {
+  return { nick: client.nick, user: client.user, host: client.host, realname: client.realname, modes: client.modes, away: client.away, account: client.account };
+}
+
 export class Router {
   constructor(
     private readonly state: NetworkState,
@@ -129,9 +140,86 @@ export class Router {
     private readonly serverName: string,
   ) {}
 
+  /**
+   * Users with more than one connection here (multiclient), or whose first connection has
+   * gone while others stay: every session of each, by the user's id. A user with one
+   * connection has no entry: its session is the one of its id's connection (localSession).
+   */
+  private readonly userSessions = new Map<number, Set<Session>>();
+
   /** This node's session for a network-wide client id, if the client is here. */
   localSession(clientId: number): Session | undefined {
     return nodeOf(clientId) === this.nodeIndex ? this.sessions.get(connectionOf(clientId)) : undefined;
+  }
+
+  /** Every session of the user here: one, several (multiclient) or none. */
+  sessionsOf(userId: number): Iterable<Session> {
+    const set = this.userSessions.get(userId);
+    if (set) return set;
+    const one = this.localSession(userId);
+    return one ? [one] : [];
+  }
+
+  /** PresenceIndex.attach: the client's session becomes one of `userId`'s. */
+  attach(client: Client, userId: number): boolean {
+    if (nodeOf(userId) !== this.nodeIndex || userId === client.id) return false;
+    const session = this.localSession(client.id);
+    if (!session) return false;
+    let set = this.userSessions.get(userId);
+    if (!set) this.userSessions.set(userId, (set = new Set(this.sessionsOf(userId))));
+    set.add(session);
+    client.id = userId;
+    return true;
+  }
+
+  /** PresenceIndex.others: how many other sessions share the client's user. */
+  others(client: Client): number {
+    const set = this.userSessions.get(client.id);
+    return set ? set.size - 1 : 0;
+  }
+
+  /** The session leaves its user: how many of the user's sessions are left here. */
+  detach(session: Session): number {
+    const id = session.client.id;
+    const set = this.userSessions.get(id);
+    if (!set) return 0;
+    set.delete(session);
+    if (set.size === 0) this.userSessions.delete(id);
+    return set.size;
+  }
+
+  /**
+   * What a job changed of its user (nick, modes, away...), given to the user's other sessions,
+   * so that each answers as the same user. Only the fields that changed: a sibling's job may
+   * have changed another meanwhile.
+   */
+  syncSiblings(session: Session, before: UserFields): void {
+    const set = this.userSessions.get(session.client.id);
+    if (!set || set.size < 2) return;
+    const now = userFields(session.client);
+    for (const key of USER_FIELDS) {
+      if (now[key] === before[key]) continue;
+      for (const sibling of set) if (sibling !== session) (sibling.client as unknown as Record<string, unknown>)[key] = now[key];
+    }
+  }
+
+  /** To every session of the user here. */
+  private toUser(userId: number, d: LocalDelivery): void {
+    for (const session of this.sessionsOf(userId)) sendTo(session, d);
+  }
+
+  /**
+   * Multiclient: what one connection says (to a channel, to someone) is echoed to its user's
+   * other connections, which the delivery itself skipped (the sender is its `except`, or the
+   * target was someone else).
+   */
+  private echoToSiblings(from: Session, s: Send, d: LocalDelivery): void {
+    const set = this.userSessions.get(from.client.id);
+    if (!set || set.size < 2 || !ECHOED.has(s.message.command) || s.message.source === null) return;
+    const to = s.to;
+    const skipped = (to.kind === 'channels' && to.except === from.client.id) || (to.kind === 'client' && to.clientId !== from.client.id);
+    if (!skipped || !s.message.source.startsWith(`${from.client.nick}!`)) return;
+    for (const sibling of set) if (sibling !== from) sendTo(sibling, d);
   }
 
   deliver(from: Session, s: Send): void {
@@ -146,16 +234,18 @@ export class Router {
     const bus = this.bus;
     if (to.kind === 'client') {
       if (nodeOf(to.clientId) === this.nodeIndex) {
-        const target = this.localSession(to.clientId);
-        // A message a client sends itself reaches it as any recipient, apart from the answer
-        // to its labeled command (the echo is that answer).
-        if (target === from && from.labeled !== null) {
-          const caught = from.labeled;
-          from.labeled = null;
-          sendTo(target, d);
-          from.labeled = caught;
-        } else if (target) sendTo(target, d);
+        for (const target of this.sessionsOf(to.clientId)) {
+          // A message a client sends itself reaches it as any recipient, apart from the answer
+          // to its labeled command (the echo is that answer).
+          if (target === from && from.labeled !== null) {
+            const caught = from.labeled;
+            from.labeled = null;
+            sendTo(target, d);
+            from.labeled = caught;
+          } else sendTo(target, d);
+        }
       } else bus?.toClient(to.clientId, s.message, time, forms);
+      this.echoToSiblings(from, s, d);
       return;
     }
     if (to.kind === 'account') {
@@ -174,16 +264,14 @@ export class Router {
       return;
     }
     this.deliverToMembers(to.channels, to.except, d, to.watchersOf);
+    this.echoToSiblings(from, s, d);
     // Other nodes' members get one message per node from the bus; a `plus` client elsewhere
     // (kicked: no longer a member there) gets its own.
     bus?.toChannels(to.channels, to.except, s.message, time, forms, to.watchersOf);
     for (const id of to.plus ?? []) {
       if (id === to.except) continue;
       if (nodeOf(id) !== this.nodeIndex) bus?.toClient(id, s.message, time, forms);
-      else if (!this.isMemberOfAny(id, to.channels) && !(to.watchersOf !== undefined && this.isExtendedWatcher(id, to.watchersOf))) {
-        const target = this.localSession(id);
-        if (target) sendTo(target, d);
-      }
+      else if (!this.isMemberOfAny(id, to.channels) && !(to.watchersOf !== undefined && this.isExtendedWatcher(id, to.watchersOf))) this.toUser(id, d);
     }
   }
 
@@ -200,24 +288,19 @@ export class Router {
           if (seen.has(id)) continue;
           seen.add(id);
         }
-        const target = this.localSession(id);
-        if (target) sendTo(target, d);
+        this.toUser(id, d);
       }
     }
     if (watchersOf === undefined) return;
     for (const id of this.monitors.watchersOf(watchersOf)) {
       if (id === except || seen?.has(id)) continue;
-      const target = this.localSession(id);
-      if (target?.client.caps.has(EXTENDED_MONITOR)) sendTo(target, d);
+      for (const target of this.sessionsOf(id)) if (target.client.caps.has(EXTENDED_MONITOR)) sendTo(target, d);
     }
   }
 
   /** To this node's clients monitoring `nick`. */
   private deliverToWatchers(nick: string, d: LocalDelivery): void {
-    for (const id of this.monitors.watchersOf(nick)) {
-      const target = this.localSession(id);
-      if (target) sendTo(target, d);
-    }
+    for (const id of this.monitors.watchersOf(nick)) this.toUser(id, d);
   }
 
   private isExtendedWatcher(id: number, nick: string): boolean {
@@ -228,10 +311,10 @@ export class Router {
   /** A client shows another user@host (CHGHOST): its session here, or its node by the bus. */
   changeHost(change: HostChange): void {
     if (nodeOf(change.clientId) !== this.nodeIndex) return this.bus?.changeHost(change);
-    const session = this.localSession(change.clientId);
-    if (!session) return;
-    session.client.user = change.user;
-    session.client.host = change.host;
+    for (const session of this.sessionsOf(change.clientId)) {
+      session.client.user = change.user;
+      session.client.host = change.host;
+    }
   }
 
   /** To this node's registered users with the user mode. */
@@ -261,7 +344,7 @@ export class Router {
   /** Removes a client from the network wherever it is connected: it quits with `reason`. */
   kill(clientId: number, reason: string): void {
     if (nodeOf(clientId) !== this.nodeIndex) return this.bus?.kill(clientId, reason);
-    this.localSession(clientId)?.actor?.send({ type: 'irc.killed', reason });
+    for (const session of [...this.sessionsOf(clientId)]) session.actor?.send({ type: 'irc.killed', reason });
   }
 
   /** Delivers what another node sent for this node's clients. */
@@ -272,8 +355,7 @@ export class Router {
     if (delivery.kind === 'monitors') return this.deliverToWatchers(delivery.nick, d);
     if (delivery.kind === 'everyone') return this.deliverToEveryone(delivery.userMode, d);
     if (delivery.kind === 'account') return this.deliverToAccount(delivery.account, d);
-    const target = this.localSession(delivery.clientId);
-    if (target) sendTo(target, d);
+    this.toUser(delivery.clientId, d);
   }
 
   private isMemberOfAny(id: number, channels: string[]): boolean {

@@ -1,0 +1,208 @@
+// Multiclient and always-on (issue 20), end to end: the built CLI as a real process with its
+// SQLite store, raw clients logging in with SASL PLAIN. Two connections of one account are one
+// user: one nick in NAMES, both hear the channel and private messages, what one says is echoed
+// to the other, and one leaving takes nothing with it. With NickServ SET ALWAYSON ON the user
+// stays in its channels with no connection open, and a private message sent meanwhile is in the
+// history when it comes back.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ask, connectIrc } from '../irc/raw.js';
+import { runServer, type Running } from '../process.js';
+import { connect } from '../helpers.js';
+
+const password = 'opensesame42';
+const CAPS = 'batch server-time message-tags echo-message draft/chathistory';
+
+const dirs: string[] = [];
+const running: Running[] = [];
+const clients: Array<{ close(): void }> = [];
+
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close();
+});
+
+afterAll(() => {
+  for (const s of running.splice(0)) s.proc.kill('SIGKILL');
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function server(extra: string[] = []): Promise<Running & { port: number }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'irc-multiclient-'));
+  dirs.push(dir);
+  const s = await runServer(['--protocol', 'irc', '--data-dir', dir, '--flood-burst', '1000', '--flood-rate', '1000', ...extra]);
+  running.push(s);
+  return s;
+}
+
+interface Line {
+  send(...lines: string[]): void;
+  /** Every line received, without tags. */
+  lines(): string[];
+  waitFor(pattern: RegExp, from?: number): Promise<string>;
+  /** Resolves when the socket has closed. */
+  closed: Promise<void>;
+}
+
+/** A client that sends NICK `nick` and, with `account`, logs in with SASL PLAIN before CAP END. */
+async function client(port: number, nick: string, account?: string): Promise<Line> {
+  const raw = await connect(port);
+  clients.push({ close: () => raw.socket.destroy() });
+  const closed = new Promise<void>((resolve) => raw.socket.once('close', () => resolve()));
+  const lines = (): string[] =>
+    raw
+      .text()
+      .split('\r\n')
+      .slice(0, -1)
+      .map((l) => (l.startsWith('@') ? l.slice(l.indexOf(' ') + 1) : l));
+  const c: Line = {
+    send: (...ls) => void raw.socket.write(ls.map((l) => `${l}\r\n`).join('')),
+    lines,
+    closed,
+    async waitFor(pattern, from = 0) {
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        const hit = lines().slice(from).find((l) => pattern.test(l));
+        if (hit !== undefined) return hit;
+        if (Date.now() > deadline) throw new Error(`no line matching ${pattern}; got:\n${lines().slice(-10).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+  };
+  c.send(`CAP REQ :${CAPS}${account ? ' sasl' : ''}`, `NICK ${nick}`, `USER ${nick} 0 * :${nick}`);
+  await c.waitFor(/ CAP \S+ ACK /);
+  if (account) {
+    c.send('AUTHENTICATE PLAIN');
+    await c.waitFor(/(^| )AUTHENTICATE \+$/);
+    c.send(`AUTHENTICATE ${Buffer.from(`${account}\0${account}\0${password}`).toString('base64')}`);
+    await c.waitFor(/ 903 /);
+  }
+  c.send('CAP END');
+  await c.waitFor(/ (376|422) /);
+  return c;
+}
+
+async function registerAccount(port: number, nick: string): Promise<void> {
+  const c = await connectIrc(port);
+  await c.register(nick);
+  await ask(c, `PRIVMSG NickServ :REGISTER ${password}`, / 900 /);
+  c.send('QUIT :registered');
+  await c.closed;
+}
+
+describe('several connections of one account', () => {
+  it('are one user: one nick, both hear everything, each hears what the other says, and one leaving takes nothing with it', async () => {
+    const s = await server();
+    await registerAccount(s.port, 'ann');
+    const laptop = await client(s.port, 'ann', 'ann');
+    const bob = await client(s.port, 'bob');
+    laptop.send('JOIN #m');
+    bob.send('JOIN #m');
+    await bob.waitFor(/ 366 bob #m /);
+    await laptop.waitFor(/:bob!\S+ JOIN #m/);
+
+    // A second connection asking for another nick joins ann's user: the welcome names it ann,
+    // and it is told it is in #m, with NAMES listing ann once.
+    const phone = await client(s.port, 'annphone', 'ann');
+    expect(await phone.waitFor(/ 001 /)).toMatch(/^:\S+ 001 ann :Welcome/);
+    expect(await phone.waitFor(/ JOIN #m/)).toMatch(/^:ann!~ann@127\.0\.0\.1 JOIN #m/);
+    const names = await phone.waitFor(/ 353 ann /);
+    expect(names.slice(names.lastIndexOf(':') + 1).split(' ').sort()).toEqual(['@ann', 'bob']);
+    bob.send('NAMES #m');
+    const fromBob = await bob.waitFor(/ 353 bob /, bob.lines().length - 1);
+    expect(fromBob.slice(fromBob.lastIndexOf(':') + 1).split(' ').sort()).toEqual(['@ann', 'bob']);
+    // Nobody saw a second ann arrive.
+    expect(bob.lines().filter((l) => l.startsWith(':ann') && / (JOIN|NICK|QUIT) /.test(l))).toEqual([]);
+
+    // bob in the channel and in private: both connections hear it.
+    bob.send('PRIVMSG #m :hello ann', 'PRIVMSG ann :just you');
+    for (const c of [laptop, phone]) {
+      await c.waitFor(/:bob!\S+ PRIVMSG #m :hello ann$/);
+      await c.waitFor(/:bob!\S+ PRIVMSG ann :just you$/);
+    }
+
+    // What the phone says reaches bob from ann, and the laptop sees it too (echo to siblings).
+    phone.send('PRIVMSG #m :from my phone', 'PRIVMSG bob :psst');
+    await bob.waitFor(/^:ann!~ann@127\.0\.0\.1 PRIVMSG #m :from my phone$/);
+    await bob.waitFor(/^:ann!~ann@127\.0\.0\.1 PRIVMSG bob :psst$/);
+    await laptop.waitFor(/^:ann!\S+ PRIVMSG #m :from my phone$/);
+    await laptop.waitFor(/^:ann!\S+ PRIVMSG bob :psst$/);
+    // With echo-message the phone gets its own once, not twice.
+    await phone.waitFor(/PRIVMSG bob :psst$/);
+    expect(phone.lines().filter((l) => l.endsWith('PRIVMSG #m :from my phone'))).toHaveLength(1);
+
+    // AWAY set on one is the user's: WHOIS shows it, whichever connection asks.
+    laptop.send('AWAY :lunch');
+    await laptop.waitFor(/ 306 ann /);
+    bob.send('WHOIS ann');
+    expect(await bob.waitFor(/ 301 bob ann /)).toMatch(/ :?lunch$/);
+
+    // The laptop leaves: bob sees no QUIT, and the phone still hears the channel.
+    const mark = bob.lines().length;
+    laptop.send('QUIT :bye');
+    await laptop.closed;
+    bob.send('PRIVMSG #m :still there?');
+    await phone.waitFor(/PRIVMSG #m :still there\?$/);
+    expect(bob.lines().slice(mark).filter((l) => / QUIT /.test(l))).toEqual([]);
+
+    // The last connection leaves: now the user does.
+    phone.send('QUIT :gone');
+    expect(await bob.waitFor(/^:ann!\S+ QUIT /, mark)).toBe(':ann!~ann@127.0.0.1 QUIT :Quit: gone');
+  });
+
+  it('are users of their own with --multiclient off', async () => {
+    const s = await server(['--multiclient', 'off']);
+    await registerAccount(s.port, 'cid');
+    const one = await client(s.port, 'cid', 'cid');
+    const two = await client(s.port, 'cidphone', 'cid');
+    expect(await two.waitFor(/ 001 /)).toMatch(/ 001 cidphone /);
+    one.send('WHOIS cidphone');
+    await one.waitFor(/ 318 cid cidphone /);
+  });
+});
+
+describe('always on', () => {
+  it('keeps the user in its channels with no connection open, and what was said meanwhile waits in the history', async () => {
+    const s = await server();
+    await registerAccount(s.port, 'dee');
+    await registerAccount(s.port, 'eve');
+    const dee = await client(s.port, 'dee', 'dee');
+    const eve = await client(s.port, 'eve', 'eve');
+    dee.send('PRIVMSG NickServ :SET ALWAYSON ON', 'JOIN #on');
+    await dee.waitFor(/ALWAYSON is ON/);
+    await dee.waitFor(/ 366 dee #on /);
+    eve.send('JOIN #on');
+    await eve.waitFor(/ 366 eve #on /);
+    dee.send('QUIT :phone off');
+    await dee.closed;
+
+    // dee is still there: in #on, and by WHOIS.
+    eve.send('NAMES #on');
+    const names = await eve.waitFor(/ 353 eve /, eve.lines().length - 1);
+    expect(names.slice(names.lastIndexOf(':') + 1).split(' ').sort()).toEqual(['@dee', 'eve']);
+    eve.send('PRIVMSG dee :are you there?', 'PRIVMSG #on :news');
+    eve.send('WHOIS dee');
+    await eve.waitFor(/ 318 eve dee /);
+    expect(eve.lines().some((l) => / 401 eve dee /.test(l))).toBe(false);
+
+    // Someone else asking for the nick (not logged in to dee) registers as a guest.
+    const other = await client(s.port, 'dee');
+    expect(await other.waitFor(/ 001 /)).toMatch(/ 001 Guest\d+ /);
+    other.send('QUIT');
+
+    // Back: the connection joins the user still there, in #on, and reads what it missed.
+    const back = await client(s.port, 'dee', 'dee');
+    await back.waitFor(/^:dee!\S+ JOIN #on/);
+    back.send('CHATHISTORY LATEST eve * 10', 'CHATHISTORY LATEST #on * 10');
+    await back.waitFor(/PRIVMSG dee :are you there\?$/);
+    await back.waitFor(/PRIVMSG #on :news$/);
+
+    // OFF again: now leaving is leaving.
+    back.send('PRIVMSG NickServ :SET ALWAYSON OFF');
+    await back.waitFor(/ALWAYSON is OFF/);
+    const mark = eve.lines().length;
+    back.send('QUIT :really gone');
+    expect(await eve.waitFor(/^:dee!\S+ QUIT /, mark)).toBe(':dee!~dee@127.0.0.1 QUIT :Quit: really gone');
+  });
+});
