@@ -61,6 +61,7 @@ describe('SQLite store', () => {
         expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual([
           { version: 1, name: 'identity' },
           { version: 2, name: 'history' },
+          { version: 3, name: 'always-on' },
         ]);
       } finally {
         db.close();
