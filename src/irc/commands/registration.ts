@@ -199,11 +199,11 @@ export async function nick(ctx: CommandContext, client: Client, msg: IrcMessage)
   return r.effect({ type: 'irc.nickSet' }).outcome();
 }
 
-/** Multiclient: `nick` is held by the user of the account of that name. */
+/** Multiclient: `nick` is held by the user of the account of that name, on this node. */
 async function isOwnUserNick(ctx: CommandContext, nick: string): Promise<boolean> {
   if (ctx.presence === undefined) return false;
   const holder = await ctx.state.user(nick);
-  return holder !== null && holder.account !== null && fold(holder.account) === fold(nick);
+  return holder !== null && holder.account !== null && fold(holder.account) === fold(nick) && ctx.presence.isHere(holder.clientId);
 }
 
 /**

@@ -56,8 +56,8 @@ export interface PresenceIndex {
    * the user is not on this node.
    */
   attach(client: Client, userId: number): boolean;
-  /** How many other connections share the client's user. */
-  others(client: Client): number;
+  /** Whether the user is on this node (only there can a connection join it). */
+  isHere(userId: number): boolean;
 }
 
 export interface Operators {

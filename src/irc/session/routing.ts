@@ -172,10 +172,9 @@ export class Router {
     return true;
   }
 
-  /** PresenceIndex.others: how many other sessions share the client's user. */
-  others(client: Client): number {
-    const set = this.userSessions.get(client.id);
-    return set ? set.size - 1 : 0;
+  /** PresenceIndex.isHere. */
+  isHere(userId: number): boolean {
+    return nodeOf(userId) === this.nodeIndex;
   }
 
   /** The session leaves its user: how many of the user's sessions are left here. */
