@@ -32,7 +32,7 @@ export class JobRunner {
   run(session: Session, what: string, job: () => MaybePromise<Outcome>, label: string | null = null): void {
     let result: MaybePromise<Outcome>;
     // Multiclient: what the job changes of its user reaches the user's other sessions.
-    const before = userFields(session.client);
+    const before = this.router.hasSiblings(session) ? userFields(session.client) : null;
     try {
       result = job();
     } catch (err) {
@@ -87,7 +87,7 @@ export class JobRunner {
    * machine (host changes with the kills). The labeled response is what the sends gave this client: what the machine does
    * next (a welcome after CAP END) is not part of it.
    */
-  private apply(session: Session, outcome: Outcome, label: string | null, before: UserFields): void {
+  private apply(session: Session, outcome: Outcome, label: string | null, before: UserFields | null): void {
     this.router.syncSiblings(session, before);
     this.labeled(session, label, () => {
       for (const s of outcome.sends) this.router.deliver(session, s);

@@ -192,7 +192,8 @@ export class Router {
    * so that each answers as the same user. Only the fields that changed: a sibling's job may
    * have changed another meanwhile.
    */
-  syncSiblings(session: Session, before: UserFields): void {
+  syncSiblings(session: Session, before: UserFields | null): void {
+    if (before === null) return;
     const set = this.userSessions.get(session.client.id);
     if (!set || set.size < 2) return;
     const now = userFields(session.client);
@@ -202,9 +203,20 @@ export class Router {
     }
   }
 
-  /** To every session of the user here. */
+  /** To every session of the user here. Per recipient of every delivery: no allocation. */
   private toUser(userId: number, d: LocalDelivery): void {
-    for (const session of this.sessionsOf(userId)) sendTo(session, d);
+    const set = this.userSessions.size === 0 ? undefined : this.userSessions.get(userId);
+    if (set) {
+      for (const session of set) sendTo(session, d);
+      return;
+    }
+    const one = this.localSession(userId);
+    if (one) sendTo(one, d);
+  }
+
+  /** Whether the session's user has other sessions here (multiclient). */
+  hasSiblings(session: Session): boolean {
+    return this.userSessions.size > 0 && (this.userSessions.get(session.client.id)?.size ?? 0) > 1;
   }
 
   /**
