@@ -12,6 +12,9 @@ import { Reply, from, standardReply } from './common.js';
 import { historyTargetOf, isReplayedTo, parseTimestamp, replayed } from './history.js';
 import type { Client, CommandContext, Outcome } from './types.js';
 
+/** Targets TARGETS considers at most: a user's channels (CHANLIMIT) and its conversations. */
+const TARGETS_SCANNED = 10_000;
+
 /** Batch references of this process: unique per connection is all the spec asks. */
 let nextRef = 0;
 function newRef(): string {
@@ -107,12 +110,16 @@ async function targets(ctx: CommandContext, client: Client, msg: IrcMessage, r: 
   const names = new Map(channels.map((ch) => [fold(ch.name), ch.name]));
   let found;
   try {
-    // As BETWEEN: counted from the first timestamp, so a later first one asks for the targets
-    // most recently active (a reconnecting client's `TARGETS <now> <last seen>`); the store
-    // answers oldest first, so those are the last of all of them, still listed oldest first.
-    const newestFirst = one > two;
-    const all = await ctx.history!.targets([...names.keys()], client.account === null ? null : fold(client.account), Math.min(one, two), Math.max(one, two), newestFirst ? ctx.config.chathistoryMaxMessages : limit);
-    found = newestFirst ? all.slice(-limit) : all;
+    // A target is listed when its latest message is strictly between the two times (as
+    // BETWEEN's bounds, both excluded): a channel still talking after the window is not one
+    // that was last active in it. So the store is asked for every target with anything after
+    // the earlier time, each with its latest; those whose latest is before the later time stay.
+    const earlier = Math.min(one, two);
+    const later = Math.max(one, two);
+    const all = (await ctx.history!.targets([...names.keys()], client.account === null ? null : fold(client.account), earlier + 1, Number.MAX_SAFE_INTEGER, TARGETS_SCANNED)).filter((t) => t.lastAt < later);
+    // Counted from the first timestamp, as BETWEEN: a later first one asks for the most recently
+    // active (a reconnecting client's `TARGETS <now> <last seen>`), still listed oldest first.
+    found = one > two ? all.slice(-limit) : all.slice(0, limit);
   } catch (err) {
     if (!isStoreUnavailable(err)) throw err;
     return fail('MESSAGE_ERROR', sub, '*', 'Messages could not be retrieved');

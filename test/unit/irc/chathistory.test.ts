@@ -208,6 +208,10 @@ describe('CHATHISTORY', () => {
     expect(targetsOf((await h.run(alice, `CHATHISTORY TARGETS timestamp=${iso(START + 60_000)} timestamp=${iso(START)} 1`)).to(alice))).toEqual(['bob']);
     expect(targetsOf((await h.run(alice, `CHATHISTORY TARGETS timestamp=${iso(START)} timestamp=${iso(START + 60_000)} 1`)).to(alice))).toEqual(['#c']);
     expect(targetsOf((await h.run(alice, `CHATHISTORY TARGETS timestamp=${iso(START + 60_000)} timestamp=${iso(START)} 5`)).to(alice))).toEqual(['#c', 'bob']);
+    // Listed only when the latest message is inside the window, whose bounds are excluded.
+    await say(h, alice, '#c', 2);
+    expect(targetsOf((await h.run(alice, `CHATHISTORY TARGETS timestamp=${iso(START)} timestamp=${iso(START + 2_500)} 5`)).to(alice))).toEqual(['bob']);
+    expect(targetsOf((await h.run(alice, `CHATHISTORY TARGETS timestamp=${iso(START + 2_000)} timestamp=${iso(START + 60_000)} 5`)).to(alice))).toEqual(['#c']);
   });
 });
 
