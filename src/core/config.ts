@@ -268,6 +268,11 @@ export interface IrcConfig {
   /** Most entries one CHATHISTORY request answers (ISUPPORT CHATHISTORY); a bigger limit is cut to it. */
   chathistoryMaxMessages: number;
   /**
+   * Read markers a connection not logged in keeps (in memory, for its lifetime: MARKREAD
+   * without an account); past it, setting one for a new target forgets the oldest.
+   */
+  connectionReadMarkersMax: number;
+  /**
    * How often the background trim runs; each run forgets at most historyTrimBatchRows entries
    * per step and yields between steps, so it never holds the store (or delivery) for long.
    */
@@ -370,6 +375,7 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
     historyMaxAgeDays: 30,
     historyMaxPerTarget: 100_000,
     chathistoryMaxMessages: 1_000,
+    connectionReadMarkersMax: 100,
     historyTrimIntervalMs: 60_000,
     historyTrimBatchRows: 1_000,
     historyFlushMs: 20,

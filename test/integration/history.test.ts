@@ -159,7 +159,7 @@ describe('history on one server, in SQLite', () => {
     // REDACT: the sender forgets its own message; ben (with the capability) is told.
     const typo = parts((await history(ann, 'LATEST ben * 10'))[1]!).msgid!;
     ann.send(`REDACT ben ${typo}`);
-    expect(parts(await ben.waitFor(/ REDACT /)).rest).toBe(`:ann!~ann@127.0.0.1 REDACT ann ${typo}`);
+    expect(parts(await ben.waitFor(/ REDACT /)).rest).toBe(`:ann!~ann@127.0.0.1 REDACT ben ${typo}`);
     expect(texts(await history(ben, 'LATEST ann * 10'))).toEqual(['hi ben', 'hi ann']);
 
     // MARKREAD from one connection of ann's account reaches the other.

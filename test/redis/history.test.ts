@@ -129,7 +129,7 @@ describe('history on two nodes sharing PostgreSQL', () => {
     const oops = msgidOf(fromLee[1]!);
     kim.send(`REDACT lee ${oops}`);
     // waitForLine gives lines without their tags.
-    expect(await lee.waitForLine(/ REDACT /)).toBe(`:kim!~kim@127.0.0.1 REDACT kim ${oops}`);
+    expect(await lee.waitForLine(/ REDACT /)).toBe(`:kim!~kim@127.0.0.1 REDACT lee ${oops}`);
     expect(texts(await history(lee, 'LATEST kim * 10'))).toEqual(['hello from a', 'hello from b']);
 
     const time = /(?:^@|;)time=([^; ]+)/.exec(fromLee[2]!)![1]!;

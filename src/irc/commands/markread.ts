@@ -1,8 +1,7 @@
 // MARKREAD (IRCv3 draft/read-marker): how far the user has read in each channel and
 // conversation, one marker per account and target, kept in the store and shared by every
-// connection logged in to that account, on every node. A marker only moves forward. Read
-// markers belong to an account: a client not logged in is told so (FAIL ... ACCOUNT_REQUIRED),
-// and sees `*` after its JOINs.
+// connection logged in to that account, on every node. A marker only moves forward. A client
+// not logged in has markers of its own connection, in memory, gone when it disconnects.
 
 import { isStoreUnavailable } from '../../store/store.js';
 import { fold } from '../wire/casemap.js';
@@ -28,7 +27,8 @@ function markread(ctx: CommandContext, target: string, at: number | null): IrcMe
  * read now (a marker is a hint; the JOIN must not fail for it).
  */
 export async function joinMarker(ctx: CommandContext, client: Client, channel: string): Promise<IrcMessage> {
-  if (client.account === null || ctx.history === null) return markread(ctx, channel, null);
+  if (client.account === null) return markread(ctx, channel, client.markers?.get(markerTarget(channel)) ?? null);
+  if (ctx.history === null) return markread(ctx, channel, null);
   try {
     return markread(ctx, channel, await ctx.history.readMarker(fold(client.account), markerTarget(channel)));
   } catch (err) {
@@ -48,9 +48,10 @@ export async function markreadCommand(ctx: CommandContext, client: Client, msg: 
   const fail = (code: string, ...rest: string[]): Outcome => r.toSelf(standardReply(ctx, 'FAIL', 'MARKREAD', code, ...rest)).outcome();
   if (target === '') return fail('NEED_MORE_PARAMS', 'Missing parameters');
   if (target === '*') return fail('INVALID_PARAMS', target, 'Invalid target');
-  if (client.account === null || ctx.history === null) return fail('ACCOUNT_REQUIRED', target, 'Read markers are kept for accounts: log in first');
-  const account = fold(client.account);
   const given = msg.params[1];
+  if (client.account === null) return connectionMarker(ctx, client, r, target, given);
+  if (ctx.history === null) return fail('INTERNAL_ERROR', target, 'This server keeps no read markers');
+  const account = fold(client.account);
   try {
     if (given === undefined) return r.toSelf(markread(ctx, target, await ctx.history.readMarker(account, markerTarget(target)))).outcome();
     const at = parseTimestamp(given);
@@ -64,4 +65,20 @@ export async function markreadCommand(ctx: CommandContext, client: Client, msg: 
     if (!isStoreUnavailable(err)) throw err;
     return fail('INTERNAL_ERROR', target, 'The read timestamp could not be set');
   }
+}
+
+/** MARKREAD for a connection not logged in: its own markers, only forward, told to itself. */
+function connectionMarker(ctx: CommandContext, client: Client, r: Reply, target: string, given: string | undefined): Outcome {
+  const key = markerTarget(target);
+  const before = client.markers?.get(key) ?? null;
+  if (given === undefined) return r.toSelf(markread(ctx, target, before)).outcome();
+  const at = parseTimestamp(given);
+  if (at === null) return r.toSelf(standardReply(ctx, 'FAIL', 'MARKREAD', 'INVALID_PARAMS', given, 'Invalid timestamp')).outcome();
+  const after = Math.max(before ?? 0, Math.min(at, ctx.now()));
+  const markers = (client.markers ??= new Map());
+  markers.delete(key);
+  markers.set(key, after);
+  // Bounded: the oldest set goes first.
+  if (markers.size > ctx.config.connectionReadMarkersMax) markers.delete(markers.keys().next().value!);
+  return r.toSelf(markread(ctx, target, after)).outcome();
 }

@@ -41,9 +41,10 @@ export async function redact(ctx: CommandContext, client: Client, msg: IrcMessag
   if (where.channel !== null) {
     r.send({ to: { kind: 'channels', channels: [where.channel] }, message, onlyCap: REDACTION_CAP });
   } else {
-    // The other side (if online) under its nick, and this client's own connection.
+    // The other side (if online) and this client's own connection, as both saw the message:
+    // its target is the one the sender gave (`PRIVMSG bob` is redacted as `REDACT bob`).
     const peer = await ctx.state.user(target);
-    if (peer && peer.clientId !== client.id) r.send({ to: { kind: 'client', clientId: peer.clientId }, message: { ...message, params: [client.nick ?? '*', ...params.slice(1)] }, onlyCap: REDACTION_CAP });
+    if (peer && peer.clientId !== client.id) r.send({ to: { kind: 'client', clientId: peer.clientId }, message, onlyCap: REDACTION_CAP });
     r.send({ to: { kind: 'self' }, message, onlyCap: REDACTION_CAP });
   }
   return r.outcome();

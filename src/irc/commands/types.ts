@@ -113,6 +113,11 @@ export interface Client {
   readonly certfp: string | null;
   /** The SASL exchange under way (AUTHENTICATE), or null. */
   sasl: SaslExchange | null;
+  /**
+   * Read markers of a connection not logged in (MARKREAD): folded target -> ms, oldest set
+   * first; null until it sets one. A logged-in client's are its account's, in the store.
+   */
+  markers: Map<string, number> | null;
   /** The multiline message the client is sending (BATCH +ref draft/multiline), or null. */
   batch: OpenBatch | null;
   /** Last time the client sent a command other than PING/PONG (ms), for WHOIS idle. */
@@ -335,6 +340,7 @@ class ClientRecord implements Client {
   account: string | null = null;
   readonly certfp: string | null;
   sasl: SaslExchange | null = null;
+  markers: Map<string, number> | null = null;
   batch: OpenBatch | null = null;
   lastActiveAt: number;
 

@@ -245,7 +245,13 @@ describe('MARKREAD', () => {
     expect(join.indexOf('MARKREAD')).toBeLessThan(join.indexOf('366'));
     const guest = await h.register('guest', { caps: ['draft/read-marker'] });
     expect((await h.run(guest, 'JOIN #c')).to(guest)).toContain(':irc.test MARKREAD #c *');
-    expect((await h.run(guest, 'MARKREAD #c')).to(guest)).toEqual([':irc.test FAIL MARKREAD ACCOUNT_REQUIRED #c :Read markers are kept for accounts: log in first']);
+    // Without an account: markers of the connection alone, only forward, back after a rejoin.
+    expect((await h.run(guest, 'MARKREAD #c')).to(guest)).toEqual([':irc.test MARKREAD #c *']);
+    expect((await h.run(guest, `MARKREAD #c timestamp=${iso(START - 1_000)}`)).to(guest)).toEqual([`:irc.test MARKREAD #c timestamp=${iso(START - 1_000)}`]);
+    expect((await h.run(guest, `MARKREAD #c timestamp=${iso(START - 5_000)}`)).to(guest)).toEqual([`:irc.test MARKREAD #c timestamp=${iso(START - 1_000)}`]);
+    expect((await h.run(guest, 'MARKREAD #c *')).to(guest)).toEqual([':irc.test FAIL MARKREAD INVALID_PARAMS * :Invalid timestamp']);
+    await h.run(guest, 'PART #c');
+    expect((await h.run(guest, 'JOIN #c')).to(guest)).toContain(`:irc.test MARKREAD #c timestamp=${iso(START - 1_000)}`);
     expect((await h.run(guest, 'MARKREAD')).to(guest)).toEqual([':irc.test FAIL MARKREAD NEED_MORE_PARAMS :Missing parameters']);
   });
 });
