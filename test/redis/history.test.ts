@@ -2,7 +2,8 @@
 // PostgreSQL database. Messages said on one node are read back on the other in the order their
 // senders' node delivered them, with the msgids members saw; a private conversation between
 // accounts on two nodes is the same history from either side; a read marker set on one node
-// reaches the account's connection on the other; a REDACT on one node reaches the other.
+// reaches the account's connection on the other; a REDACT on one node reaches the other. Two
+// connections of one account on one node are one user there (multiclient).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ask, connectIrc, type RawIrc } from '../irc/raw.js';
 import { startPostgres, type PgServer } from '../store/postgresServer.js';
@@ -135,5 +136,52 @@ describe('history on two nodes sharing PostgreSQL', () => {
     const time = /(?:^@|;)time=([^; ]+)/.exec(fromLee[2]!)![1]!;
     kim.send(`MARKREAD lee timestamp=${time}`);
     expect(await kimOnB.waitForLine(/ MARKREAD /)).toBe(`:b.test MARKREAD lee timestamp=${time}`);
+  });
+});
+
+describe('several connections of one account on a network of nodes', () => {
+  it('are one user on the node holding it; on another node a connection is a user of its own that shares the read markers', async () => {
+    await registerAccount(a, 'mia');
+    const laptop = await client(a, 'mia', 'mia');
+    laptop.send('JOIN #mc');
+    await laptop.waitForLine(/ 366 mia #mc /);
+    const nat = await raw(b, 'nat');
+    nat.send('JOIN #mc');
+    await nat.waitForLine(/ 366 nat #mc /);
+    await laptop.waitForLine(/^:nat!\S+ JOIN #mc/);
+
+    const phone = await client(a, 'miaphone', 'mia');
+    expect(await phone.waitForLine(/ 001 /)).toMatch(/^:a\.test 001 mia /);
+    await phone.waitForLine(/^:mia!\S+ JOIN #mc$/);
+    const seen = nat.lines().length;
+
+    // Said on node b: both connections of mia on node a hear it.
+    nat.send('PRIVMSG #mc :hello from b', 'PRIVMSG mia :psst');
+    for (const c of [laptop, phone]) {
+      await c.waitForLine(/^:nat!\S+ PRIVMSG #mc :hello from b$/);
+      await c.waitForLine(/^:nat!\S+ PRIVMSG mia :psst$/);
+    }
+    // Said by the phone: node b hears mia, the laptop gets the echo.
+    phone.send('PRIVMSG #mc :from the phone');
+    await nat.waitForLine(/^:mia!~mia@127\.0\.0\.1 PRIVMSG #mc :from the phone$/);
+    await laptop.waitForLine(/^:mia!\S+ PRIVMSG #mc :from the phone$/);
+
+    // On node b, mia's account gets a user of its own (another nick), sharing the markers.
+    const tablet = await client(b, 'miatab', 'mia');
+    expect(await tablet.waitForLine(/ 001 /)).toMatch(/ 001 miatab /);
+    const at = new Date().toISOString();
+    const [fromTablet, fromPhone] = [tablet.lines().length, phone.lines().length];
+    laptop.send(`MARKREAD #mc timestamp=${at}`);
+    expect(await tablet.waitForLine(/ MARKREAD #mc /, 5_000, fromTablet)).toBe(`:b.test MARKREAD #mc timestamp=${at}`);
+    expect(await phone.waitForLine(/ MARKREAD #mc /, 5_000, fromPhone)).toBe(`:a.test MARKREAD #mc timestamp=${at}`);
+
+    // The laptop goes: nobody sees mia quit; the phone goes: now mia quits, on node b too.
+    laptop.send('QUIT :bye');
+    await laptop.closed;
+    nat.send('PRIVMSG #mc :anyone?');
+    await phone.waitForLine(/PRIVMSG #mc :anyone\?$/);
+    expect(nat.lines().slice(seen).filter((l) => /^:mia!\S+ (QUIT|PART|JOIN)/.test(l))).toEqual([]);
+    phone.send('QUIT :gone');
+    expect(await nat.waitForLine(/^:mia!\S+ QUIT /, 5_000, seen)).toBe(':mia!~mia@127.0.0.1 QUIT :Quit: gone');
   });
 });
