@@ -6,7 +6,7 @@
 // delivery never waits for the store.
 
 import type { Logger } from '../core/logger.js';
-import type { HistoryBound, HistoryEntry, HistoryStore, HistoryTarget } from './history.js';
+import type { HistoryBound, HistoryEntry, HistoryKinds, HistoryStore, HistoryTarget } from './history.js';
 
 export interface BufferedHistoryOptions {
   flushMs: number;
@@ -74,29 +74,29 @@ export class BufferedHistory implements HistoryStore {
     }
   }
 
-  async latest(target: string, after: HistoryBound | null, limit: number): Promise<HistoryEntry[]> {
+  async latest(target: string, after: HistoryBound | null, limit: number, kinds: HistoryKinds = 'all'): Promise<HistoryEntry[]> {
     await this.flush();
-    return this.store.latest(target, after, limit);
+    return this.store.latest(target, after, limit, kinds);
   }
 
-  async before(target: string, bound: HistoryBound, limit: number): Promise<HistoryEntry[]> {
+  async before(target: string, bound: HistoryBound, limit: number, kinds: HistoryKinds = 'all'): Promise<HistoryEntry[]> {
     await this.flush();
-    return this.store.before(target, bound, limit);
+    return this.store.before(target, bound, limit, kinds);
   }
 
-  async after(target: string, bound: HistoryBound, limit: number): Promise<HistoryEntry[]> {
+  async after(target: string, bound: HistoryBound, limit: number, kinds: HistoryKinds = 'all'): Promise<HistoryEntry[]> {
     await this.flush();
-    return this.store.after(target, bound, limit);
+    return this.store.after(target, bound, limit, kinds);
   }
 
-  async around(target: string, bound: HistoryBound, limit: number): Promise<HistoryEntry[]> {
+  async around(target: string, bound: HistoryBound, limit: number, kinds: HistoryKinds = 'all'): Promise<HistoryEntry[]> {
     await this.flush();
-    return this.store.around(target, bound, limit);
+    return this.store.around(target, bound, limit, kinds);
   }
 
-  async between(target: string, from: HistoryBound, to: HistoryBound, limit: number): Promise<HistoryEntry[]> {
+  async between(target: string, from: HistoryBound, to: HistoryBound, limit: number, kinds: HistoryKinds = 'all'): Promise<HistoryEntry[]> {
     await this.flush();
-    return this.store.between(target, from, to, limit);
+    return this.store.between(target, from, to, limit, kinds);
   }
 
   async targets(channels: readonly string[], account: string | null, from: number, to: number, limit: number): Promise<HistoryTarget[]> {

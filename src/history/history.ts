@@ -40,6 +40,15 @@ export interface HistoryEntry {
   between: readonly [string, string] | null;
 }
 
+/**
+ * Which entries a range reads: every one, or only the messages (PRIVMSG, NOTICE) for a client
+ * that did not ask for the events (IRCv3 draft/event-playback): `limit` then counts messages.
+ */
+export type HistoryKinds = 'all' | 'messages';
+
+/** The commands `messages` reads. */
+export const MESSAGE_COMMANDS: readonly string[] = ['PRIVMSG', 'NOTICE'];
+
 /** Where a range starts or ends: a stored message (by msgid, in the same target) or a time (ms). */
 export type HistoryBound = { msgid: string } | { at: number };
 
@@ -75,28 +84,29 @@ export interface HistoryStore {
   append(entries: readonly HistoryEntry[]): Promise<void>;
 
   /** The newest `limit` entries of `target`; with `after`, only those after it. */
-  latest(target: string, after: HistoryBound | null, limit: number): Promise<HistoryEntry[]>;
+  latest(target: string, after: HistoryBound | null, limit: number, kinds?: HistoryKinds): Promise<HistoryEntry[]>;
   /** The newest `limit` entries before `bound`. */
-  before(target: string, bound: HistoryBound, limit: number): Promise<HistoryEntry[]>;
+  before(target: string, bound: HistoryBound, limit: number, kinds?: HistoryKinds): Promise<HistoryEntry[]>;
   /** The oldest `limit` entries after `bound`. */
-  after(target: string, bound: HistoryBound, limit: number): Promise<HistoryEntry[]>;
+  after(target: string, bound: HistoryBound, limit: number, kinds?: HistoryKinds): Promise<HistoryEntry[]>;
   /**
    * The entries nearest `bound`: up to ⌊limit/2⌋ before it, then from it on (a msgid bound's
    * own entry included, first of them; a time bound's entries at that time too) up to `limit`
    * in all, so fewer before leaves room for more after.
    */
-  around(target: string, bound: HistoryBound, limit: number): Promise<HistoryEntry[]>;
+  around(target: string, bound: HistoryBound, limit: number, kinds?: HistoryKinds): Promise<HistoryEntry[]>;
   /**
    * The entries strictly between two bounds: when `from` is the earlier, the oldest `limit`
    * after it; when `from` is the later, the newest `limit` before it. A msgid bound and a time
    * bound at the same time: nothing is strictly between them.
    */
-  between(target: string, from: HistoryBound, to: HistoryBound, limit: number): Promise<HistoryEntry[]>;
+  between(target: string, from: HistoryBound, to: HistoryBound, limit: number, kinds?: HistoryKinds): Promise<HistoryEntry[]>;
 
   /**
    * Of `channels` (folded names) and the conversations of `account` (folded; null: none), those
-   * with entries at or after `from` and before `to` (ms, from < to), sorted by their latest
-   * entry in that range, oldest first (equal times by target key), the first `limit` of them.
+   * with messages (PRIVMSG, NOTICE: not events) at or after `from` and before `to` (ms, from <
+   * to), sorted by their latest message in that range, oldest first (equal times by target
+   * key), the first `limit` of them.
    */
   targets(channels: readonly string[], account: string | null, from: number, to: number, limit: number): Promise<HistoryTarget[]>;
 

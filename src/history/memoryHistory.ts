@@ -4,7 +4,7 @@
 // history of unit tests of the IRC layer. Nothing is bounded but by trim(); not for a server
 // that runs for long. Entries handed in and out are copies.
 
-import type { HistoryBound, HistoryEntry, HistoryStore, HistoryTarget } from './history.js';
+import { MESSAGE_COMMANDS, type HistoryBound, type HistoryEntry, type HistoryKinds, type HistoryStore, type HistoryTarget } from './history.js';
 
 /** An entry with the order it was appended in: entries compare by `at`, then by `seq`. */
 interface Kept {
@@ -54,37 +54,37 @@ export class MemoryHistory implements HistoryStore {
     }
   }
 
-  async latest(target: string, after: HistoryBound | null, limit: number): Promise<HistoryEntry[]> {
-    if (after === null) return this.out(lastOf(this.list(target), limit));
+  async latest(target: string, after: HistoryBound | null, limit: number, kinds: HistoryKinds = 'all'): Promise<HistoryEntry[]> {
+    if (after === null) return this.out(lastOf(this.list(target, kinds), limit));
     const isAfter = this.afterTest(target, after);
-    return this.out(isAfter ? lastOf(this.list(target).filter(isAfter), limit) : []);
+    return this.out(isAfter ? lastOf(this.list(target, kinds).filter(isAfter), limit) : []);
   }
 
-  async before(target: string, bound: HistoryBound, limit: number): Promise<HistoryEntry[]> {
+  async before(target: string, bound: HistoryBound, limit: number, kinds: HistoryKinds = 'all'): Promise<HistoryEntry[]> {
     const isBefore = this.beforeTest(target, bound);
-    return this.out(isBefore ? lastOf(this.list(target).filter(isBefore), limit) : []);
+    return this.out(isBefore ? lastOf(this.list(target, kinds).filter(isBefore), limit) : []);
   }
 
-  async after(target: string, bound: HistoryBound, limit: number): Promise<HistoryEntry[]> {
+  async after(target: string, bound: HistoryBound, limit: number, kinds: HistoryKinds = 'all'): Promise<HistoryEntry[]> {
     const isAfter = this.afterTest(target, bound);
-    return this.out(isAfter ? firstOf(this.list(target).filter(isAfter), limit) : []);
+    return this.out(isAfter ? firstOf(this.list(target, kinds).filter(isAfter), limit) : []);
   }
 
-  async around(target: string, bound: HistoryBound, limit: number): Promise<HistoryEntry[]> {
+  async around(target: string, bound: HistoryBound, limit: number, kinds: HistoryKinds = 'all'): Promise<HistoryEntry[]> {
     const isBefore = this.beforeTest(target, bound);
     if (!isBefore) return [];
-    const older = lastOf(this.list(target).filter(isBefore), Math.floor(limit / 2));
-    const rest = firstOf(this.list(target).filter((k) => !isBefore(k)), limit - older.length);
+    const older = lastOf(this.list(target, kinds).filter(isBefore), Math.floor(limit / 2));
+    const rest = firstOf(this.list(target, kinds).filter((k) => !isBefore(k)), limit - older.length);
     return this.out([...older, ...rest]);
   }
 
-  async between(target: string, from: HistoryBound, to: HistoryBound, limit: number): Promise<HistoryEntry[]> {
+  async between(target: string, from: HistoryBound, to: HistoryBound, limit: number, kinds: HistoryKinds = 'all'): Promise<HistoryEntry[]> {
     const [afterFrom, beforeTo] = [this.afterTest(target, from), this.beforeTest(target, to)];
     const [afterTo, beforeFrom] = [this.afterTest(target, to), this.beforeTest(target, from)];
     if (!afterFrom || !beforeTo || !afterTo || !beforeFrom) return [];
-    const forwards = this.list(target).filter((k) => afterFrom(k) && beforeTo(k));
+    const forwards = this.list(target, kinds).filter((k) => afterFrom(k) && beforeTo(k));
     if (forwards.length > 0) return this.out(firstOf(forwards, limit));
-    return this.out(lastOf(this.list(target).filter((k) => afterTo(k) && beforeFrom(k)), limit));
+    return this.out(lastOf(this.list(target, kinds).filter((k) => afterTo(k) && beforeFrom(k)), limit));
   }
 
   async targets(channels: readonly string[], account: string | null, from: number, to: number, limit: number): Promise<HistoryTarget[]> {
@@ -92,7 +92,7 @@ export class MemoryHistory implements HistoryStore {
     for (const [target, peer] of account === null ? [] : (this.conversations.get(account) ?? [])) candidates.set(target, peer);
     const found: HistoryTarget[] = [];
     for (const [target, peer] of candidates) {
-      const inRange = this.list(target).filter((k) => k.entry.at >= from && k.entry.at < to);
+      const inRange = this.list(target, 'messages').filter((k) => k.entry.at >= from && k.entry.at < to);
       const last = inRange[inRange.length - 1];
       if (last) found.push({ target, peer, lastAt: last.entry.at });
     }
@@ -163,8 +163,9 @@ export class MemoryHistory implements HistoryStore {
     return marker;
   }
 
-  private list(target: string): Kept[] {
-    return this.targetsByKey.get(target) ?? [];
+  private list(target: string, kinds: HistoryKinds = 'all'): Kept[] {
+    const all = this.targetsByKey.get(target) ?? [];
+    return kinds === 'all' ? all : all.filter((k) => MESSAGE_COMMANDS.includes(k.entry.command));
   }
 
   private listOf(target: string): Kept[] {

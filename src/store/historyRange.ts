@@ -4,7 +4,7 @@
 // request becomes one or two scans of the entries strictly between two places, oldest or newest
 // first, which the (target, at, seq) index answers as one range.
 
-import type { HistoryBound, HistoryEntry, HistoryStore } from '../history/history.js';
+import type { HistoryBound, HistoryEntry, HistoryKinds, HistoryStore } from '../history/history.js';
 
 /** A point in a target's order: entries compare by `at`, then by `seq`. */
 export interface Place {
@@ -29,10 +29,11 @@ export function time(ms: number): number {
 }
 
 /** A history range request, as the five methods of HistoryStore ask it. */
-export type RangeRequest =
+export type RangeRequest = (
   | { kind: 'latest'; after: HistoryBound | null; limit: number }
   | { kind: 'before' | 'after' | 'around'; bound: HistoryBound; limit: number }
-  | { kind: 'between'; from: HistoryBound; to: HistoryBound; limit: number };
+  | { kind: 'between'; from: HistoryBound; to: HistoryBound; limit: number }
+) & { kinds?: HistoryKinds };
 
 /** The entries strictly after `above` and strictly before `below`: the oldest `limit`, or the newest. */
 export interface Scan {
@@ -40,6 +41,8 @@ export interface Scan {
   below: Place;
   newest: boolean;
   limit: number;
+  /** Only PRIVMSG and NOTICE (MESSAGE_COMMANDS). */
+  messagesOnly: boolean;
 }
 
 /** Where each msgid bound of a request is in its target; a msgid missing from the map is not there. */
@@ -71,6 +74,12 @@ function earlier(a: Place, b: Place): boolean {
  * answer is []). The answer is `combine`'s of their results.
  */
 export function planRange(request: RangeRequest, places: Places): Scan[] | null {
+  const scans = planScans(request, places);
+  const messagesOnly = request.kinds === 'messages';
+  return scans && scans.map((scan) => ({ ...scan, messagesOnly }));
+}
+
+function planScans(request: RangeRequest, places: Places): Array<Omit<Scan, 'messagesOnly'>> | null {
   const limit = whole(request.limit);
   switch (request.kind) {
     case 'latest': {
@@ -120,10 +129,10 @@ export function rangeMethods(
   range: (target: string, request: RangeRequest) => Promise<HistoryEntry[]>,
 ): Pick<HistoryStore, 'latest' | 'before' | 'after' | 'around' | 'between'> {
   return {
-    latest: (target, after, limit) => range(target, { kind: 'latest', after, limit }),
-    before: (target, bound, limit) => range(target, { kind: 'before', bound, limit }),
-    after: (target, bound, limit) => range(target, { kind: 'after', bound, limit }),
-    around: (target, bound, limit) => range(target, { kind: 'around', bound, limit }),
-    between: (target, from, to, limit) => range(target, { kind: 'between', from, to, limit }),
+    latest: (target, after, limit, kinds = 'all') => range(target, { kind: 'latest', after, limit, kinds }),
+    before: (target, bound, limit, kinds = 'all') => range(target, { kind: 'before', bound, limit, kinds }),
+    after: (target, bound, limit, kinds = 'all') => range(target, { kind: 'after', bound, limit, kinds }),
+    around: (target, bound, limit, kinds = 'all') => range(target, { kind: 'around', bound, limit, kinds }),
+    between: (target, from, to, limit, kinds = 'all') => range(target, { kind: 'between', from, to, limit, kinds }),
   };
 }

@@ -2,7 +2,10 @@
 // what they become: the column names are the same in SQLite and PostgreSQL, so the mapping, and
 // the rule for who is listed in which conversation, are written once.
 
-import type { HistoryEntry } from '../history/history.js';
+import { MESSAGE_COMMANDS, type HistoryEntry } from '../history/history.js';
+
+/** The condition a `messages` range adds (HistoryKinds): constants, not parameters. */
+export const messagesFilter = ` AND command IN (${MESSAGE_COMMANDS.map((c) => `'${c}'`).join(', ')})`;
 
 /** A `history_entries` row. */
 export interface EntryRow {

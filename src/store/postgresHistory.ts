@@ -10,7 +10,7 @@ import type pg from 'pg';
 import type { PoolClient } from 'pg';
 import type { HistoryEntry, HistoryStore } from '../history/history.js';
 import { combine, msgidsOf, planRange, rangeMethods, time, whole, type Place, type RangeRequest, type Scan } from './historyRange.js';
-import { conversationRows, entryColumns, entryOfRow, valuesOf, type ConversationRow, type EntryRow } from './historyRows.js';
+import { conversationRows, entryColumns, entryOfRow, messagesFilter, valuesOf, type ConversationRow, type EntryRow } from './historyRows.js';
 
 /** What the history needs of the store (postgresStore.ts gives its own). */
 export interface PostgresAccess {
@@ -66,11 +66,11 @@ export function postgresHistory({ step, query, transaction }: PostgresAccess): H
    * comparisons' first column: without them PostgreSQL misjudges how many rows two row
    * comparisons leave (before ANALYZE has seen the table, it sorted a whole target to answer 100).
    */
-  async function scan(target: string, { above, below, newest, limit }: Scan): Promise<HistoryEntry[]> {
+  async function scan(target: string, { above, below, newest, limit, messagesOnly }: Scan): Promise<HistoryEntry[]> {
     if (limit <= 0) return [];
     const order = newest ? 'DESC' : 'ASC';
     const { rows } = await query(
-      `${entrySelect} WHERE target = $1 AND at >= $2 AND (at, seq) > ($2, $3) AND at <= $4 AND (at, seq) < ($4, $5)
+      `${entrySelect} WHERE target = $1 AND at >= $2 AND (at, seq) > ($2, $3) AND at <= $4 AND (at, seq) < ($4, $5)${messagesOnly ? messagesFilter : ''}
        ORDER BY at ${order}, seq ${order} LIMIT $6`,
       [target, above.at, above.seq, below.at, below.seq, limit],
     );
@@ -127,7 +127,7 @@ export function postgresHistory({ step, query, transaction }: PostgresAccess): H
         const { rows } = await query(
           `SELECT target, peer, last_at FROM (
              SELECT c.target, c.peer,
-               (SELECT e.at FROM history_entries e WHERE e.target = c.target AND e.at >= $3 AND e.at < $4 ORDER BY e.at DESC LIMIT 1) AS last_at
+               (SELECT e.at FROM history_entries e WHERE e.target = c.target AND e.at >= $3 AND e.at < $4${messagesFilter.replaceAll('command', 'e.command')} ORDER BY e.at DESC LIMIT 1) AS last_at
              FROM (SELECT DISTINCT unnest($1::text[]) COLLATE "C" AS target, NULL::text AS peer
                    UNION ALL SELECT target, peer FROM history_conversations WHERE account = $2) c
            ) listed WHERE last_at IS NOT NULL ORDER BY last_at, target LIMIT $5`,

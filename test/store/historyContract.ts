@@ -248,6 +248,33 @@ export function historyContract(name: string, factory: HistoryFactory): void {
       });
     });
 
+    it('reads messages alone when asked (no JOIN, PART... events), the limit counting messages, and lists TARGETS by messages', async () => {
+      await using(factory, async (history) => {
+        // m0..m9 at 10..100, with a JOIN after each of m0..m8 (at the same time: after it by append).
+        const entries: HistoryEntry[] = [];
+        for (let i = 0; i < 10; i++) {
+          entries.push(msg('#c', `m${i}`, (i + 1) * 10));
+          if (i < 9) entries.push(msg('#c', `j${i}`, (i + 1) * 10, { command: 'JOIN', params: ['#c'] }));
+        }
+        entries.push(msg('#q', 'q0', 5), msg('#q', 'qj', 500, { command: 'PART', params: ['#q'] }));
+        await history.append(entries);
+        expect(ids(await history.latest('#c', null, 3))).toEqual(['m8', 'j8', 'm9']);
+        expect(ids(await history.latest('#c', null, 3, 'messages'))).toEqual(['m7', 'm8', 'm9']);
+        expect(ids(await history.latest('#c', { msgid: 'j6' }, 10, 'messages'))).toEqual(['m7', 'm8', 'm9']);
+        expect(ids(await history.before('#c', { msgid: 'm5' }, 2, 'messages'))).toEqual(['m3', 'm4']);
+        expect(ids(await history.before('#c', { msgid: 'm5' }, 2, 'all'))).toEqual(['m4', 'j4']);
+        expect(ids(await history.after('#c', { at: 35 }, 3, 'messages'))).toEqual(['m3', 'm4', 'm5']);
+        expect(ids(await history.around('#c', { msgid: 'm5' }, 4, 'messages'))).toEqual(['m3', 'm4', 'm5', 'm6']);
+        expect(ids(await history.between('#c', { msgid: 'm8' }, { msgid: 'm2' }, 2, 'messages'))).toEqual(['m6', 'm7']);
+        // #q's latest message is at 5; its PART at 500 does not make it active then.
+        const found = await history.targets(['#c', '#q'], null, 0, 1_000, 10);
+        expect(found).toEqual([
+          { target: '#q', peer: null, lastAt: 5 },
+          { target: '#c', peer: null, lastAt: 100 },
+        ]);
+      });
+    });
+
     it('finds a msgid bound in its own target only', async () => {
       await using(factory, async (history) => {
         await ten(history);

@@ -38,6 +38,7 @@ import type { ChannelRecord, ChannelRefusal, ChannelSummary, JoinRefusal, Member
 import type { Client, Outcome, CommandContext } from './types.js';
 import { registeredChannelJoined, rememberChannel } from './chanServ.js';
 import { READ_MARKER_CAP, joinMarker } from './markread.js';
+import { eventOf } from './history.js';
 import {
   NEW_CHANNEL_FLAGS,
   Reply,
@@ -132,7 +133,9 @@ export async function join(ctx: CommandContext, client: Client, msg: IrcMessage)
   const source = sourceOf(client);
   if (msg.params[0] === '0') {
     for (const name of await ctx.state.partAll(client.id)) {
-      r.toChannels([fold(name)], from(source, 'PART', name), { plus: [client.id] });
+      const part = from(source, 'PART', name);
+      r.toChannels([fold(name)], part, { plus: [client.id] });
+      r.keep(eventOf(ctx, client, part, name));
     }
     return r.outcome();
   }
@@ -164,6 +167,8 @@ export async function join(ctx: CommandContext, client: Client, msg: IrcMessage)
       continue;
     }
     const channel = result.channel;
+    // Kept in the form extended-join gives: a replay shows it as each client's caps ask.
+    r.keep(eventOf(ctx, client, from(source, 'JOIN', channel.name, client.account ?? '*', client.realname ?? ''), channel.name));
     // extended-join: members who enabled it also learn the joiner's account and realname.
     r.send({
       to: { kind: 'channels', channels: [fold(channel.name)] },
@@ -195,7 +200,9 @@ export async function part(ctx: CommandContext, client: Client, msg: IrcMessage)
       continue;
     }
     const params = reason === '' ? [result.channel] : [result.channel, reason];
-    r.toChannels([fold(result.channel)], from(source, 'PART', ...params), { plus: [client.id] });
+    const part = from(source, 'PART', ...params);
+    r.toChannels([fold(result.channel)], part, { plus: [client.id] });
+    r.keep(eventOf(ctx, client, part, result.channel));
   }
   return r.outcome();
 }
@@ -230,7 +237,9 @@ export async function topic(ctx: CommandContext, client: Client, msg: IrcMessage
     channelRefusal(r, result.reason, name);
     return r.outcome();
   }
-  r.toChannels([fold(result.channel)], from(sourceOf(client), 'TOPIC', result.channel, newTopic));
+  const change = from(sourceOf(client), 'TOPIC', result.channel, newTopic);
+  r.toChannels([fold(result.channel)], change);
+  r.keep(eventOf(ctx, client, change, result.channel));
   await rememberChannel(ctx, client, r, result.channel);
   return r.outcome();
 }
@@ -340,9 +349,9 @@ export async function kick(ctx: CommandContext, client: Client, msg: IrcMessage)
     if (refused.has(fold(name))) continue;
     const result = await ctx.state.kick(client.id, name, nick);
     if (result.ok) {
-      r.toChannels([fold(result.channel)], from(sourceOf(client), 'KICK', result.channel, result.target.nick, reason), {
-        plus: [result.target.clientId],
-      });
+      const kick = from(sourceOf(client), 'KICK', result.channel, result.target.nick, reason);
+      r.toChannels([fold(result.channel)], kick, { plus: [result.target.clientId] });
+      r.keep(eventOf(ctx, client, kick, result.channel));
     } else if (result.reason === 'noSuchNick') {
       r.numeric(ERR_NOSUCHNICK, nick, 'No such nick/channel');
     } else if (result.reason === 'targetNotOn') {

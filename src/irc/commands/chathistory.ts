@@ -4,12 +4,12 @@
 // the channels and conversations with recent history. The store answers the windows
 // (src/history/); this file parses, checks who may read what (history.ts) and replays.
 
-import type { HistoryBound, HistoryEntry } from '../../history/history.js';
+import type { HistoryBound, HistoryEntry, HistoryKinds } from '../../history/history.js';
 import { isStoreUnavailable } from '../../store/store.js';
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import { Reply, from, standardReply } from './common.js';
-import { historyTargetOf, isReplayedTo, parseTimestamp, replayed } from './history.js';
+import { EVENT_PLAYBACK_CAP, historyTargetOf, isReplayedTo, parseTimestamp, replayed } from './history.js';
 import type { Client, CommandContext, Outcome } from './types.js';
 
 /** Targets TARGETS considers at most: a user's channels (CHANLIMIT) and its conversations. */
@@ -41,10 +41,12 @@ function parseLimit(ctx: CommandContext, param: string | undefined): number | un
 /** The window one subcommand asks for, or a description of what is wrong with it. */
 type Window = { sub: string; target: string; fetch: (key: string) => Promise<HistoryEntry[]> } | { invalid: string[] };
 
-function windowOf(ctx: CommandContext, msg: IrcMessage): Window {
+function windowOf(ctx: CommandContext, client: Client, msg: IrcMessage): Window {
   const [rawSub = '', target = '', a, b, c] = msg.params;
   const sub = rawSub.toUpperCase();
   const history = ctx.history!;
+  // Without draft/event-playback a client is replayed messages only, and its limit counts them.
+  const kinds: HistoryKinds = client.caps.has(EVENT_PLAYBACK_CAP) ? 'all' : 'messages';
   const bad = (...why: string[]): Window => ({ invalid: [rawSub, ...why] });
   const two = sub === 'BETWEEN';
   if (!['LATEST', 'BEFORE', 'AFTER', 'AROUND', 'BETWEEN'].includes(sub)) return bad('Unknown subcommand');
@@ -54,14 +56,14 @@ function windowOf(ctx: CommandContext, msg: IrcMessage): Window {
   const limit = parseLimit(ctx, two ? c : b);
   if (first === undefined || (first === null && sub !== 'LATEST')) return bad(a ?? '', 'Invalid message reference');
   if (limit === undefined) return bad(two ? (c ?? '') : (b ?? ''), 'Invalid limit');
-  if (sub === 'LATEST') return { sub, target, fetch: (key) => history.latest(key, first, limit) };
+  if (sub === 'LATEST') return { sub, target, fetch: (key) => history.latest(key, first, limit, kinds) };
   const bound = first!;
-  if (sub === 'BEFORE') return { sub, target, fetch: (key) => history.before(key, bound, limit) };
-  if (sub === 'AFTER') return { sub, target, fetch: (key) => history.after(key, bound, limit) };
-  if (sub === 'AROUND') return { sub, target, fetch: (key) => history.around(key, bound, limit) };
+  if (sub === 'BEFORE') return { sub, target, fetch: (key) => history.before(key, bound, limit, kinds) };
+  if (sub === 'AFTER') return { sub, target, fetch: (key) => history.after(key, bound, limit, kinds) };
+  if (sub === 'AROUND') return { sub, target, fetch: (key) => history.around(key, bound, limit, kinds) };
   const second = parseBound(b);
   if (second === undefined || second === null) return bad(b ?? '', 'Invalid message reference');
-  return { sub, target, fetch: (key) => history.between(key, bound, second, limit) };
+  return { sub, target, fetch: (key) => history.between(key, bound, second, limit, kinds) };
 }
 
 /** Sends `lines` to the client in a batch of `type` when it enabled batch, else as they are. */
@@ -82,7 +84,7 @@ export async function chathistory(ctx: CommandContext, client: Client, msg: IrcM
   const r = new Reply(ctx, client);
   const fail = (code: string, ...rest: string[]): Outcome => r.toSelf(standardReply(ctx, 'FAIL', 'CHATHISTORY', code, ...rest)).outcome();
   if ((msg.params[0] ?? '').toUpperCase() === 'TARGETS') return targets(ctx, client, msg, r, fail);
-  const window = windowOf(ctx, msg);
+  const window = windowOf(ctx, client, msg);
   if ('invalid' in window) return fail('INVALID_PARAMS', ...window.invalid);
   const target = await historyTargetOf(ctx, client, window.target);
   if (target === null) return fail('INVALID_TARGET', window.sub, window.target, 'Messages could not be retrieved');

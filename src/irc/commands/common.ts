@@ -26,6 +26,7 @@ export const supportedCaps: readonly string[] = [
   'draft/account-registration',
   'draft/channel-rename',
   'draft/chathistory',
+  'draft/event-playback',
   'draft/message-redaction',
   'draft/multiline',
   'draft/read-marker',
@@ -43,7 +44,7 @@ export const supportedCaps: readonly string[] = [
 ];
 
 /** The capabilities that exist only while the network keeps history (`--history on`). */
-export const HISTORY_CAPS: readonly string[] = ['draft/chathistory', 'draft/message-redaction', 'draft/read-marker'];
+export const HISTORY_CAPS: readonly string[] = ['draft/chathistory', 'draft/event-playback', 'draft/message-redaction', 'draft/read-marker'];
 
 const capsWithoutHistory = supportedCaps.filter((c) => !HISTORY_CAPS.includes(c));
 

@@ -7,7 +7,7 @@
 // conversation only its two sides, and only between two logged-in users (an account is the
 // only identity that outlives a connection), so it is kept only when both are logged in.
 
-import { conversationKey, type HistoryEntry } from '../../history/history.js';
+import { MESSAGE_COMMANDS, conversationKey, type HistoryEntry } from '../../history/history.js';
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import { isChannelName } from './common.js';
@@ -72,9 +72,21 @@ export function entryOf(
   return { ...base, target: conversationKey(between[0], between[1]), between };
 }
 
+export const EVENT_PLAYBACK_CAP = 'draft/event-playback';
+
+/**
+ * What an event members of `channel` saw (JOIN, PART, KICK, TOPIC, MODE, NICK, QUIT) becomes
+ * in its history, for draft/event-playback: an entry with a msgid of its own; null when no
+ * history is kept. A NICK or QUIT is one entry in each channel it was seen in.
+ */
+export function eventOf(ctx: CommandContext, client: Client, message: IrcMessage, channel: string): HistoryEntry | null {
+  if (ctx.history === null) return null;
+  return { target: fold(channel), msgid: ctx.newMsgid(), at: ctx.now(), command: message.command, source: message.source ?? '', account: client.account, params: message.params, tags: {}, between: null };
+}
+
 /** Which stored commands a client is replayed: PRIVMSG and NOTICE, and the rest with event-playback. */
 export function isReplayedTo(client: Client, entry: HistoryEntry): boolean {
-  return entry.command === 'PRIVMSG' || entry.command === 'NOTICE' || client.caps.has('draft/event-playback');
+  return MESSAGE_COMMANDS.includes(entry.command) || client.caps.has(EVENT_PLAYBACK_CAP);
 }
 
 /**
@@ -90,7 +102,9 @@ export function replayed(client: Client, entry: HistoryEntry, ref: string | null
     Object.assign(tags, entry.tags);
   }
   if (entry.account !== null && client.caps.has('account-tag')) tags.account = entry.account;
-  return { tags, source: entry.source, command: entry.command, params: entry.params };
+  // A JOIN is kept as extended-join gives it (channel, account, realname).
+  const params = entry.command === 'JOIN' && !client.caps.has('extended-join') ? entry.params.slice(0, 1) : entry.params;
+  return { tags, source: entry.source, command: entry.command, params };
 }
 
 /** `timestamp=YYYY-MM-DDThh:mm:ss.sssZ` (server-time's form) as ms, or null when it is not one. */

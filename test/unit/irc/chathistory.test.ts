@@ -215,6 +215,64 @@ describe('CHATHISTORY', () => {
   });
 });
 
+describe('draft/event-playback', () => {
+  it('keeps JOIN, PART, TOPIC, MODE, KICK, NICK and QUIT in each channel they were seen in, replayed only to clients that asked', async () => {
+    const h = harness();
+    const events = [...ALL, 'draft/event-playback'];
+    const op = await h.register('op', { caps: events });
+    const bob = await h.register('bob', { caps: ALL });
+    const carol = await h.register('carol');
+    await h.run(op, 'JOIN #e,#f');
+    for (const c of [bob, carol]) await h.run(c, 'JOIN #e');
+    await h.run(bob, 'JOIN #f');
+    await say(h, op, '#e', 1, 'hello');
+    await h.run(op, 'TOPIC #e :news');
+    await h.run(op, 'MODE #e +m');
+    await h.run(op, 'KICK #e carol :out');
+    await h.run(bob, 'NICK robert');
+    await say(h, op, '#e', 1, 'bye');
+    await h.run(bob, 'PART #e :later');
+    await h.depart(bob, 'Quit: gone');
+
+    const replay = (await h.run(op, 'CHATHISTORY LATEST #e * 100')).to(op).slice(1, -1).map((l) => l.slice(l.indexOf(' :') + 1));
+    expect(replay).toEqual([
+      ':op!~op@10.0.0.1 JOIN #e',
+      ':bob!~bob@10.0.0.2 JOIN #e',
+      ':carol!~carol@10.0.0.3 JOIN #e',
+      ':op!~op@10.0.0.1 PRIVMSG #e :hello 1',
+      ':op!~op@10.0.0.1 TOPIC #e :news',
+      ':op!~op@10.0.0.1 MODE #e +m',
+      ':op!~op@10.0.0.1 KICK #e carol :out',
+      ':bob!~bob@10.0.0.2 NICK robert',
+      ':op!~op@10.0.0.1 PRIVMSG #e :bye 1',
+      ':robert!~bob@10.0.0.2 PART #e :later',
+    ]);
+    // The NICK (and not the QUIT: robert had left #e) is in #f too, after its JOINs.
+    const inF = (await h.run(op, 'CHATHISTORY LATEST #f * 100')).to(op).slice(1, -1).map((l) => l.slice(l.indexOf(' :') + 1));
+    expect(inF).toEqual([':op!~op@10.0.0.1 JOIN #f', ':bob!~bob@10.0.0.2 JOIN #f', ':bob!~bob@10.0.0.2 NICK robert', ':robert!~bob@10.0.0.2 QUIT :Quit: gone']);
+
+    // Without the capability: the messages alone, and the limit counts messages.
+    const dave = await h.register('dave', { caps: ALL });
+    await h.run(dave, 'JOIN #e');
+    expect(texts((await h.run(dave, 'CHATHISTORY LATEST #e * 2')).to(dave))).toEqual(['hello 1', 'bye 1']);
+    expect((await h.run(dave, 'CHATHISTORY LATEST #e * 2')).to(dave).filter((l) => / (JOIN|PART|TOPIC|MODE|KICK|NICK|QUIT) /.test(l))).toEqual([]);
+  });
+
+  it('replays a JOIN with the account and realname to extended-join clients only', async () => {
+    const h = harness();
+    const alice = await loggedIn(h, 'alice');
+    await h.run(alice, 'JOIN #x');
+    const extended = await h.register('ext', { caps: [...ALL, 'draft/event-playback', 'extended-join'] });
+    await h.run(extended, 'JOIN #x');
+    const lines = (await h.run(extended, 'CHATHISTORY LATEST #x * 10')).to(extended);
+    expect(lines.filter((l) => l.includes(' JOIN ')).map((l) => l.slice(l.indexOf(' :') + 1))).toEqual([':alice!~alice@10.0.0.1 JOIN #x alice :alice real', ':ext!~ext@10.0.0.2 JOIN #x * :ext real']);
+    const plain = await h.register('plain', { caps: [...ALL, 'draft/event-playback'] });
+    await h.run(plain, 'JOIN #x');
+    const seen = (await h.run(plain, 'CHATHISTORY LATEST #x * 10')).to(plain);
+    expect(seen.filter((l) => l.includes(' JOIN ')).map((l) => l.slice(l.indexOf(' :') + 1))).toEqual([':alice!~alice@10.0.0.1 JOIN #x', ':ext!~ext@10.0.0.2 JOIN #x', ':plain!~plain@10.0.0.3 JOIN #x']);
+  });
+});
+
 describe('MARKREAD', () => {
   it('keeps one marker per account and target, only forward, told to every connection of the account', async () => {
     const h = harness();

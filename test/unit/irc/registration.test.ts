@@ -50,7 +50,7 @@ describe('CAP', () => {
     const h = harness();
     const c = h.connect();
     const r = await h.run(c, 'CAP LS');
-    expect(r.lines).toEqual(['#1 <- :irc.test CAP * LS :account-notify account-tag away-notify batch cap-notify chghost draft/account-registration draft/channel-rename draft/chathistory draft/message-redaction draft/multiline draft/read-marker echo-message extended-join extended-monitor invite-notify labeled-response message-tags multi-prefix sasl server-time setname userhost-in-names']);
+    expect(r.lines).toEqual(['#1 <- :irc.test CAP * LS :account-notify account-tag away-notify batch cap-notify chghost draft/account-registration draft/channel-rename draft/chathistory draft/event-playback draft/message-redaction draft/multiline draft/read-marker echo-message extended-join extended-monitor invite-notify labeled-response message-tags multi-prefix sasl server-time setname userhost-in-names']);
     expect(r.effects).toEqual([{ type: 'irc.capHeld' }]);
     expect(c.capVersion).toBe(0);
   });
