@@ -38,7 +38,6 @@ import type { ChannelRecord, ChannelRefusal, ChannelSummary, JoinRefusal, Member
 import type { Client, Outcome, CommandContext } from './types.js';
 import { registeredChannelJoined, rememberChannel } from './chanServ.js';
 import { READ_MARKER_CAP, joinMarker } from './markread.js';
-import { eventOf } from './history.js';
 import {
   NEW_CHANNEL_FLAGS,
   Reply,
@@ -133,9 +132,7 @@ export async function join(ctx: CommandContext, client: Client, msg: IrcMessage)
   const source = sourceOf(client);
   if (msg.params[0] === '0') {
     for (const name of await ctx.state.partAll(client.id)) {
-      const part = from(source, 'PART', name);
-      r.toChannels([fold(name)], part, { plus: [client.id] });
-      r.keep(eventOf(ctx, client, part, name));
+      r.event([fold(name)], from(source, 'PART', name), { plus: [client.id] });
     }
     return r.outcome();
   }
@@ -167,13 +164,10 @@ export async function join(ctx: CommandContext, client: Client, msg: IrcMessage)
       continue;
     }
     const channel = result.channel;
-    // Kept in the form extended-join gives: a replay shows it as each client's caps ask.
-    r.keep(eventOf(ctx, client, from(source, 'JOIN', channel.name, client.account ?? '*', client.realname ?? ''), channel.name));
-    // extended-join: members who enabled it also learn the joiner's account and realname.
-    r.send({
-      to: { kind: 'channels', channels: [fold(channel.name)] },
-      message: from(source, 'JOIN', channel.name),
-      capVariant: { cap: 'extended-join', message: from(source, 'JOIN', channel.name, client.account ?? '*', client.realname ?? '') },
+    // extended-join: members who enabled it also learn the joiner's account and realname (the
+    // form kept: a replay shows it as each client's caps ask).
+    r.event([fold(channel.name)], from(source, 'JOIN', channel.name), {
+      variant: { cap: 'extended-join', message: from(source, 'JOIN', channel.name, client.account ?? '*', client.realname ?? '') },
     });
     // away-notify: members who enabled it learn at once that the joiner is away.
     if (client.away !== null) {
@@ -200,9 +194,7 @@ export async function part(ctx: CommandContext, client: Client, msg: IrcMessage)
       continue;
     }
     const params = reason === '' ? [result.channel] : [result.channel, reason];
-    const part = from(source, 'PART', ...params);
-    r.toChannels([fold(result.channel)], part, { plus: [client.id] });
-    r.keep(eventOf(ctx, client, part, result.channel));
+    r.event([fold(result.channel)], from(source, 'PART', ...params), { plus: [client.id] });
   }
   return r.outcome();
 }
@@ -237,9 +229,7 @@ export async function topic(ctx: CommandContext, client: Client, msg: IrcMessage
     channelRefusal(r, result.reason, name);
     return r.outcome();
   }
-  const change = from(sourceOf(client), 'TOPIC', result.channel, newTopic);
-  r.toChannels([fold(result.channel)], change);
-  r.keep(eventOf(ctx, client, change, result.channel));
+  r.event([fold(result.channel)], from(sourceOf(client), 'TOPIC', result.channel, newTopic));
   await rememberChannel(ctx, client, r, result.channel);
   return r.outcome();
 }
@@ -349,9 +339,7 @@ export async function kick(ctx: CommandContext, client: Client, msg: IrcMessage)
     if (refused.has(fold(name))) continue;
     const result = await ctx.state.kick(client.id, name, nick);
     if (result.ok) {
-      const kick = from(sourceOf(client), 'KICK', result.channel, result.target.nick, reason);
-      r.toChannels([fold(result.channel)], kick, { plus: [result.target.clientId] });
-      r.keep(eventOf(ctx, client, kick, result.channel));
+      r.event([fold(result.channel)], from(sourceOf(client), 'KICK', result.channel, result.target.nick, reason), { plus: [result.target.clientId] });
     } else if (result.reason === 'noSuchNick') {
       r.numeric(ERR_NOSUCHNICK, nick, 'No such nick/channel');
     } else if (result.reason === 'targetNotOn') {

@@ -5,10 +5,11 @@
 import type { IrcConfig } from '../../core/config.js';
 import type { HistoryEntry } from '../../history/history.js';
 import type { IrcMessage } from '../wire/message.js';
+import { fold } from '../wire/casemap.js';
 import { splitText } from '../wire/split.js';
 import { ERR_TOOMANYTARGETS } from '../wire/numerics.js';
 import type { Membership, ModeChange } from '../state/networkState.js';
-import type { Client, HostChange, Kill, MaybePromise, Outcome, Send, SessionEffect, Target, CommandContext } from './types.js';
+import type { CapVariant, Client, HostChange, Kill, MaybePromise, Outcome, Send, SessionEffect, Target, CommandContext } from './types.js';
 
 export type Handler = (ctx: CommandContext, client: Client, msg: IrcMessage) => MaybePromise<Outcome>;
 
@@ -207,6 +208,45 @@ export class Reply {
   }
 
   /** Keeps an entry in the history once the sends are out (null: not kept). */
+  /**
+   * An event the members of `channels` see (JOIN, PART, KICK, TOPIC, MODE, NICK, QUIT) and
+   * their histories keep for draft/event-playback. With history on, what is delivered and what
+   * is kept share one msgid and time, so a client can tell a replay from what it saw; a NICK or
+   * QUIT is kept once per channel (msgid, msgid-1, msgid-2...: a msgid is unique in the store).
+   * `variant`: extended-join's JOIN, which is also the form kept.
+   */
+  event(channels: string[], message: IrcMessage, options: { except?: number; plus?: number[]; variant?: CapVariant } = {}): this {
+    const to: Target = { kind: 'channels', channels };
+    if (options.except !== undefined) to.except = options.except;
+    if (options.plus !== undefined && options.plus.length > 0) to.plus = options.plus;
+    const variant = options.variant;
+    if (this.ctx.history === null || channels.length === 0) {
+      this.sends.push(variant ? { to, message, capVariant: variant } : { to, message });
+      return this;
+    }
+    const msgid = this.ctx.newMsgid();
+    const at = this.ctx.now();
+    const tagged = (m: IrcMessage): IrcMessage => ({ ...m, tags: { ...m.tags, msgid } });
+    const send: Send = { to, message: tagged(message), time: new Date(at).toISOString() };
+    if (variant) send.capVariant = { cap: variant.cap, message: variant.message && tagged(variant.message) };
+    this.sends.push(send);
+    const stored = variant?.message ?? message;
+    channels.forEach((channel, i) =>
+      this.keep({
+        target: fold(channel),
+        msgid: i === 0 ? msgid : `${msgid}-${i}`,
+        at,
+        command: stored.command,
+        source: stored.source ?? '',
+        account: this.client.account,
+        params: stored.params,
+        tags: {},
+        between: null,
+      }),
+    );
+    return this;
+  }
+
   keep(entry: HistoryEntry | null): this {
     if (entry !== null) (this.history ??= []).push(entry);
     return this;

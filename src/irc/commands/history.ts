@@ -74,16 +74,6 @@ export function entryOf(
 
 export const EVENT_PLAYBACK_CAP = 'draft/event-playback';
 
-/**
- * What an event members of `channel` saw (JOIN, PART, KICK, TOPIC, MODE, NICK, QUIT) becomes
- * in its history, for draft/event-playback: an entry with a msgid of its own; null when no
- * history is kept. A NICK or QUIT is one entry in each channel it was seen in.
- */
-export function eventOf(ctx: CommandContext, client: Client, message: IrcMessage, channel: string): HistoryEntry | null {
-  if (ctx.history === null) return null;
-  return { target: fold(channel), msgid: ctx.newMsgid(), at: ctx.now(), command: message.command, source: message.source ?? '', account: client.account, params: message.params, tags: {}, between: null };
-}
-
 /** Which stored commands a client is replayed: PRIVMSG and NOTICE, and the rest with event-playback. */
 export function isReplayedTo(client: Client, entry: HistoryEntry): boolean {
   return MESSAGE_COMMANDS.includes(entry.command) || client.caps.has(EVENT_PLAYBACK_CAP);

@@ -47,7 +47,6 @@ import { withMember, withoutMember, type Client, type Outcome, type CommandConte
 import { KEY_LENGTH, MAX_PARAM_MODES, Reply, cut, from, isChannelName, modeString, sourceOf, unixSeconds } from './common.js';
 import { channelRefusal } from './channels.js';
 import { rememberChannel } from './chanServ.js';
-import { eventOf } from './history.js';
 
 /**
  * How each list is shown: its entry and end numerics, and whether only the channel's operators
@@ -209,9 +208,7 @@ async function channelMode(ctx: CommandContext, client: Client, msg: IrcMessage,
       }
       if (result.applied.length > 0) {
         const { modes, params } = modeString(result.applied);
-        const change = from(sourceOf(client), 'MODE', result.channel, modes, ...params);
-        r.toChannels([fold(result.channel)], change);
-        r.keep(eventOf(ctx, client, change, result.channel));
+        r.event([fold(result.channel)], from(sourceOf(client), 'MODE', result.channel, modes, ...params));
         // A registered channel keeps its flags, key and limit (not its ops, voices or lists).
         if (result.applied.some((c) => !isListMode(c.mode) && !'ov'.includes(c.mode))) await rememberChannel(ctx, client, r, result.channel);
       }

@@ -46,7 +46,6 @@ import { checkNetworkBan } from './operators.js';
 import { multilineCapValue } from './multiline.js';
 import { monitorNickChange, monitorOffline, monitorOnline } from './monitor.js';
 import { alreadyJoined } from './channels.js';
-import { eventOf } from './history.js';
 
 /** The CAP version from which cap-notify is implied (IRCv3 capability negotiation 3.2). */
 const CAP_VERSION_302 = 302;
@@ -193,9 +192,7 @@ export async function nick(ctx: CommandContext, client: Client, msg: IrcMessage)
   const oldSource = sourceOf(client);
   client.nick = wanted;
   if (client.registered) {
-    const change = from(oldSource, 'NICK', wanted);
-    r.toChannels(claim.channels, change, { plus: [client.id] });
-    for (const channel of claim.channels) r.keep(eventOf(ctx, client, change, channel));
+    r.event(claim.channels, from(oldSource, 'NICK', wanted), { plus: [client.id] });
     for (const s of monitorNickChange(ctx, client, claim.previous)) r.send(s);
     await checkNickOwnership(ctx, client, r);
   }
@@ -384,9 +381,7 @@ export async function depart(ctx: CommandContext, client: Client, reason: string
   const removed = await ctx.state.removeUser(client.id, ctx.now());
   const r = new Reply(ctx, client);
   if (removed && removed.channels.length > 0) {
-    const quit = from(sourceOf(client), 'QUIT', reason);
-    r.toChannels(removed.channels, quit, { except: client.id });
-    for (const channel of removed.channels) r.keep(eventOf(ctx, client, quit, channel));
+    r.event(removed.channels, from(sourceOf(client), 'QUIT', reason), { except: client.id });
   }
   if (removed?.registered === true) r.send(monitorOffline(ctx, removed.nick));
   return r.outcome();
