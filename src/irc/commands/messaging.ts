@@ -159,14 +159,22 @@ function messageHandler(command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG'): Handler {
       for (const t of to.targets) r.send({ to: t, message, time, ...(onlyCap && { onlyCap }) });
       if (echo) r.send({ to: { kind: 'self' }, message, time });
       // Kept: a channel's messages (not those to its operators alone) and private messages
-      // between two accounts; a TAGMSG (+typing) is not what history is for.
-      if (!tagOnly && !(to.kind === 'channel' && to.status !== '')) {
+      // between two accounts; a TAGMSG only with a tag meant to last (a reaction, or one the
+      // client marks +draft/persist), not +typing. A kept TAGMSG is replayed as an event.
+      if ((!tagOnly || isLasting(message)) && !(to.kind === 'channel' && to.status !== '')) {
         r.keep(entryOf(ctx, client, message, at, to.kind === 'channel' ? { kind: 'channel', name: to.name } : { kind: 'user', account: to.account }));
       }
       if (command === 'PRIVMSG' && to.away !== null) r.numeric(RPL_AWAY, to.name, to.away);
     }
     return r.outcome();
   };
+}
+
+/** Client-only tags that make a TAGMSG worth keeping in the history. */
+const LASTING_TAGS = ['+draft/persist', '+draft/react', '+react'];
+
+function isLasting(message: IrcMessage): boolean {
+  return LASTING_TAGS.some((tag) => message.tags[tag] !== undefined);
 }
 
 export const privmsg: Handler = messageHandler('PRIVMSG');

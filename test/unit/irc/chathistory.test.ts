@@ -258,6 +258,22 @@ describe('draft/event-playback', () => {
     expect((await h.run(dave, 'CHATHISTORY LATEST #e * 2')).to(dave).filter((l) => / (JOIN|PART|TOPIC|MODE|KICK|NICK|QUIT) /.test(l))).toEqual([]);
   });
 
+  it('keeps a TAGMSG with a reaction or +draft/persist (not +typing), replayed as an event', async () => {
+    const h = harness();
+    const tags = [...ALL, 'draft/event-playback'];
+    const alice = await h.register('alice', { caps: tags });
+    const bob = await h.register('bob', { caps: ALL });
+    for (const c of [alice, bob]) await h.run(c, 'JOIN #t');
+    await h.run(alice, '@+typing=active TAGMSG #t');
+    const kept = await h.run(alice, '@+draft/react=👍;+draft/reply=m1 TAGMSG #t');
+    expect(kept.outcome.history?.map((e) => e.command)).toEqual(['TAGMSG']);
+    await say(h, alice, '#t', 1);
+    const withEvents = (await h.run(alice, 'CHATHISTORY LATEST #t * 10')).to(alice).filter((l) => / TAGMSG /.test(l));
+    expect(withEvents).toHaveLength(1);
+    expect(withEvents[0]).toContain('+draft/react=👍');
+    expect((await h.run(bob, 'CHATHISTORY LATEST #t * 10')).to(bob).filter((l) => / TAGMSG /.test(l))).toEqual([]);
+  });
+
   it('replays a JOIN with the account and realname to extended-join clients only', async () => {
     const h = harness();
     const alice = await loggedIn(h, 'alice');
