@@ -453,13 +453,13 @@ export class IrcBench {
    * One fan-out measurement: a fresh server of `kind`, the scenario's clients (each enabling
    * `caps` when given), one window.
    */
-  async measure(kind: IrcKind, scenario: Scenario, caps?: string): Promise<IrcFigures> {
-    return (await this.fanOut(kind, scenario, [], caps)).figures;
+  async measure(kind: IrcKind, scenario: Scenario, caps?: string, o: PeerOptions = {}): Promise<IrcFigures> {
+    return (await this.fanOut(kind, scenario, [], caps, o)).figures;
   }
 
   /** The same, with Node flags for the server, and the window's edges (for the profiler). */
-  private async fanOut(kind: IrcKind, scenario: Scenario, nodeFlags: string[], caps?: string): Promise<{ figures: IrcFigures; window: ChatWindow['window'] }> {
-    const chat = await this.openChat(kind, scenario, { nodeFlags }, caps);
+  private async fanOut(kind: IrcKind, scenario: Scenario, nodeFlags: string[], caps?: string, o: PeerOptions = {}): Promise<{ figures: IrcFigures; window: ChatWindow['window'] }> {
+    const chat = await this.openChat(kind, scenario, { ...o, nodeFlags }, caps);
     let stop: StopResult | null = null;
     try {
       const w = await this.chatWindow(chat, this.settings.warmupMs, null);

@@ -266,6 +266,21 @@ export interface IrcTags {
   tagged: IrcFigures[];
 }
 
+/**
+ * What keeping history costs (issue 20): ours, one scenario, alternating in each run between
+ * `--history on` and `--history off` (historyCost.ts). `bytesPerEntry[i]`: run i's store growth
+ * over its `off` store, per entry kept.
+ */
+export interface IrcHistoryCost {
+  scenario: string;
+  /** On's server CPU per delivery over off's (medians) that still passes: 1.1 for 10 %. */
+  cpuTarget: number;
+  on: IrcFigures[];
+  off: IrcFigures[];
+  entries: number[];
+  bytesPerEntry: number[];
+}
+
 export interface IrcResults {
   version: number;
   startedAt: string;
@@ -286,6 +301,8 @@ export interface IrcResults {
   loginStorm?: IrcLoginStorm | null;
   /** Absent from results written before it was measured. */
   tags?: IrcTags | null;
+  /** Absent from results written before it was measured. */
+  history?: IrcHistoryCost | null;
   /** Each single-process kind's listen backlog (`ss -ltn`), read when it first started. */
   listenBacklogs: Partial<Record<IrcKind, number | null>>;
   notes: string[];

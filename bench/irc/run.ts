@@ -16,6 +16,7 @@
 // it does to everyone else's latency), what a client costs when it is not chatting (a registration
 // storm, idle registered clients), whether a storm of SASL logins moves everyone else's latency
 // (ours only), what server-time and message-tags on every client cost ours per delivery (`tags`),
+// what keeping history costs it per delivery and in bytes per message (`history`, historyCost.ts),
 // and, with Redis, a node's death. Each figure is the median of
 // --runs runs; the tables (bench/report/irc.ts, which also renders them into docs/benchmarks.md
 // from the JSON that --write leaves in docs/bench-irc-results.json) show every kind and the ratios.
@@ -31,12 +32,13 @@ import { existsSync } from 'node:fs';
 import { defaultConfig } from '../../src/core/config.js';
 import { parseFlags, wholeNumber } from '../lib/flags.js';
 import { describeMachine, pythonAvailable } from '../lib/machine.js';
-import { writeResults } from '../lib/resultsFile.js';
+import { readResults, writeResults } from '../lib/resultsFile.js';
 import { cliScript } from '../lib/spawn.js';
 import { rotate } from '../lib/stats.js';
 import { deathLine, idleLine, ircProfileText, ircTextReport, loginStormLine, neverReaderLine, registrationLine, runLine } from '../report/irc.js';
 import { defaultLogins, maxLogins, measureLoginStorm, wrongLoginsFor } from './loginStorm.js';
 import { IrcBench, offeredPerSecond, scenarios, type Settings } from './measure.js';
+import { bytesPerEntry, measureHistory, type HistoryForm, type HistoryWindow } from './historyCost.js';
 import { nodeDeath, nodeDeathOnce } from './nodeDeath.js';
 import { inspircdVersion, installHints, killChildren, ngircdVersion, redisVersion } from './peers.js';
 import {
@@ -46,6 +48,7 @@ import {
   ircSingleKinds,
   type IrcDeathRun,
   type IrcFigures,
+  type IrcHistoryCost,
   type IrcIdleFigures,
   type IrcKind,
   type IrcLoginStormRun,
@@ -71,7 +74,8 @@ const registrationName = 'registration';
 const idleName = 'idle';
 const loginStormName = 'login-storm';
 const tagsName = 'tags';
-const extraNames = [neverReaderName, deathName, registrationName, idleName, loginStormName, tagsName];
+const historyName = 'history';
+const extraNames = [neverReaderName, deathName, registrationName, idleName, loginStormName, tagsName, historyName];
 /** What every client enables in the `tags` measurement: each delivery then carries `@time=...;msgid=...`. */
 const taggedCaps = 'server-time message-tags';
 /** The never-reader's load: the busy single channel. */
@@ -82,6 +86,10 @@ const neverReaderHoldMs = 60_000;
 const tagsScenario = scenarios[0]!;
 /** How much more server CPU per delivery tags and server-time may cost (issue 19): 10 %. */
 const tagsCpuTarget = 1.1;
+/** The history measurement's load: the busy single channel, every line kept. */
+const historyScenario = scenarios[0]!;
+/** How much more server CPU per delivery keeping history may cost (issue 20): 10 %. */
+const historyCpuTarget = 1.1;
 
 /** The login storm's load: the busy single channel too. */
 const loginStormScenario = scenarios[0]!;
@@ -172,6 +180,40 @@ function settingsFor(flags: Flags): Settings & { runs: number; quick: boolean; i
 
 // --- Main ----------------------------------------------------------------------------------
 
+/**
+ * A partial run (--only) written over the file's results: the fan-out runs of the scenarios it
+ * measured and the sections it measured replace the file's; the rest stays, and a note says so.
+ */
+function mergedResults(previous: IrcResults, fresh: IrcResults, only: string[]): IrcResults {
+  const measured = new Set(fresh.scenarios.map((s) => s.name));
+  return {
+    ...previous,
+    scenarios: [...previous.scenarios.filter((s) => !measured.has(s.name)), ...fresh.scenarios],
+    runs: [...previous.runs.filter((f) => !measured.has(f.scenario)), ...fresh.runs],
+    nodeDeath: fresh.nodeDeath ?? previous.nodeDeath,
+    registration: fresh.registration ?? previous.registration,
+    idle: fresh.idle ?? previous.idle,
+    neverReader: fresh.neverReader ?? previous.neverReader,
+    loginStorm: fresh.loginStorm ?? previous.loginStorm ?? null,
+    tags: fresh.tags ?? previous.tags ?? null,
+    history: fresh.history ?? previous.history ?? null,
+    notes: [...previous.notes, `${only.join(', ')} measured again on ${fresh.startedAt} (--only).`, ...fresh.notes],
+  };
+}
+
+/** The history measurement's results: the runs paired in order for bytes per entry. */
+function historyCost(runs: Record<HistoryForm, HistoryWindow[]>): IrcHistoryCost {
+  const pairs = Math.min(runs.on.length, runs.off.length);
+  return {
+    scenario: historyScenario.name,
+    cpuTarget: historyCpuTarget,
+    on: runs.on.map((w) => w.figures),
+    off: runs.off.map((w) => w.figures),
+    entries: runs.on.map((w) => w.entries),
+    bytesPerEntry: Array.from({ length: pairs }, (_, i) => bytesPerEntry(runs.on[i]!, runs.off[i]!)),
+  };
+}
+
 async function main(): Promise<void> {
   let flags: Flags | 'help';
   try {
@@ -227,6 +269,7 @@ async function main(): Promise<void> {
   const loginStorms: IrcLoginStormRun[] = [];
   const profile: string[] = [];
   const tagRuns: Record<'plain' | 'tagged', IrcFigures[]> = { plain: [], tagged: [] };
+  const historyRuns: Record<HistoryForm, HistoryWindow[]> = { on: [], off: [] };
   /** One measurement that may fail: its line as it ends, or a note. */
   const attempt = async <F>(tag: string, what: string, measureOne: () => Promise<F>, line: (f: F) => string, into: F[]): Promise<void> => {
     try {
@@ -268,6 +311,13 @@ async function main(): Promise<void> {
         for (const form of order) {
           const caps = form === 'tagged' ? taggedCaps : undefined;
           await attempt(tag, `${tagsName} ${form}`, () => bench.measure('ours', tagsScenario, caps), (f) => `${runLine(tag, f)}  [${form}]`, tagRuns[form]);
+        }
+      }
+      if (chosen(historyName)) {
+        // On and off alternate (which goes first too), as the tags measurement's forms do.
+        const order = run % 2 === 1 ? (['off', 'on'] as const) : (['on', 'off'] as const);
+        for (const form of order) {
+          await attempt(tag, `${historyName} ${form}`, () => measureHistory(bench, historyScenario, form), (w) => `${runLine(tag, w.figures)}  [history ${form}${form === 'on' ? `, ${w.entries} kept, ${w.storeBytes} bytes` : ''}]`, historyRuns[form]);
         }
       }
     }
@@ -325,12 +375,14 @@ async function main(): Promise<void> {
       ? { scenario: loginStormScenario.name, logins: flags.logins, wrongLogins: wrongLoginsFor(flags.logins), windowMs: settings.windowMs, runs: loginStorms }
       : null,
     tags: chosen(tagsName) ? { scenario: tagsScenario.name, caps: taggedCaps, cpuTarget: tagsCpuTarget, ...tagRuns } : null,
+    history: chosen(historyName) ? historyCost(historyRuns) : null,
     listenBacklogs: bench.backlogs,
     notes,
   };
   const out = ircTextReport(results, profile);
   if (flags.write) {
-    writeResults(ircResultsPath, results);
+    // With --only, what was not measured this time stays as the file has it.
+    writeResults(ircResultsPath, flags.only !== null && existsSync(ircResultsPath) ? mergedResults(readResults<IrcResults>(ircResultsPath, ircResultsVersion), results, [...flags.only]) : results);
     out.push(`wrote docs/bench-irc-results.json (\`npm run bench -- --from-json\` puts it in docs/benchmarks.md)`);
   }
   process.stdout.write(`${out.join('\n')}\n`);

@@ -27,6 +27,7 @@ import {
   type IrcRegistration,
   type IrcRegistrationFigures,
   type IrcResults,
+  type IrcHistoryCost,
   type IrcTags,
 } from '../irc/results.js';
 import { fmt, kib, markdownTable, med, mib, num, pct, ratio, textTable, totalFailures, verdictTable, type Table, type Verdict } from './format.js';
@@ -168,6 +169,15 @@ function resultTables(r: IrcResults): string[] {
         '(CAP LS 302 → REQ → ACK → END; every delivery then carries @time=...;msgid=...), which goes first alternating',
       textTable(ircTagsTable(tg)),
       tagsSummaryLine(tg),
+    );
+  }
+  const hc = r.history;
+  if (hc && hc.on.length + hc.off.length > 0) {
+    out.push(
+      '',
+      `HISTORY: ${hc.scenario}, ours only; in each run one window with --history off and one with --history on (every channel message kept in SQLite), which goes first alternating`,
+      textTable(ircHistoryTable(hc)),
+      historySummaryLine(hc),
     );
   }
   const d = r.nodeDeath;
@@ -579,6 +589,45 @@ export function tagsSummaryLine(t: IrcTags): string {
   return `TAGS (issue 19) ${v.verdict}: ${v.measured} (target ≤ ×${t.cpuTarget}; medians of ${t.plain.length}/${t.tagged.length} alternating runs; plain is the baseline: an older build cannot be run beside this one)`;
 }
 
+/** History off and on side by side (the tags table's figures), on/off, and what is stored. */
+function ircHistoryTable(h: IrcHistoryCost): Table {
+  const rows = tagsMetrics.map((x) => {
+    const a = med(h.off, x.pick);
+    const b = med(h.on, x.pick);
+    return [x.label, fmt(a, x.digits), fmt(b, x.digits), x.ratio ? ratio(b, a) : ''];
+  });
+  const perEntry = median(h.bytesPerEntry.filter(Number.isFinite));
+  rows.push(
+    ['entries kept', '0', fmt(median(h.entries), 0), ''],
+    ['bytes stored per message (database growth over off, per entry)', '', fmt(perEntry, 0), ''],
+    ['runs', String(h.off.length), String(h.on.length), ''],
+    ['server CPU per delivery, on/off of each run', '', '', historyPairs(h)],
+  );
+  return { header: ['figure (median)', 'history off (baseline)', 'history on', 'on/off'], align: 'lrrr', rows };
+}
+
+function historyPairs(h: IrcHistoryCost): string {
+  const n = Math.min(h.on.length, h.off.length);
+  return Array.from({ length: n }, (_, i) => ratio(num(ircDeliveryCpu(h.on[i]!)), num(ircDeliveryCpu(h.off[i]!)))).join(' ');
+}
+
+/** Issue 20's target: server CPU per delivery with history on within cpuTarget of off's. */
+export function ircHistoryVerdict(h: IrcHistoryCost): Verdict {
+  const a = med(h.off, ircDeliveryCpu);
+  const b = med(h.on, ircDeliveryCpu);
+  const ok = b / a <= h.cpuTarget;
+  return {
+    target: `${h.scenario}: server CPU per delivered message with history on within ${pct(h.cpuTarget - 1)} of history off (run alongside)`,
+    measured: `off ${fmt(a, 2)} µs at ${fmt(med(h.off, (f) => f.perSecond), 0)}/s, on ${fmt(b, 2)} µs at ${fmt(med(h.on, (f) => f.perSecond), 0)}/s: ×${fmt(b / a, 3)}; ${fmt(median(h.bytesPerEntry.filter(Number.isFinite)), 0)} bytes stored per message`,
+    verdict: Number.isFinite(a) && Number.isFinite(b) ? (ok ? 'PASS' : 'MISS') : 'n/a',
+  };
+}
+
+export function historySummaryLine(h: IrcHistoryCost): string {
+  const v = ircHistoryVerdict(h);
+  return `HISTORY (issue 20) ${v.verdict}: ${v.measured} (target ≤ ×${h.cpuTarget}; medians of ${h.off.length}/${h.on.length} alternating runs)`;
+}
+
 /** Issue 11's targets against ngircd (and InspIRCd, the figure to beat), from the medians. */
 function ircVerdicts(r: IrcResults): Verdict[] {
   const out: Verdict[] = [];
@@ -831,6 +880,23 @@ ${markdownTable(ircTagsTable(t))}
 ${markdownTable(verdictTable([ircTagsVerdict(t)]))}`;
 }
 
+/** The history subsection; empty when it was not measured. */
+function ircHistorySection(r: IrcResults): string {
+  const h = r.history;
+  if (!h || h.on.length + h.off.length === 0) return '';
+  return `### Keeping history (issue 20)
+
+The ${h.scenario} load against ours, twice in each run: with \`--history off\` and with \`--history on\` (the
+default: every channel message kept in SQLite, written in batches by the store's worker thread, in the
+server's process and so in its CPU), each in a fresh \`--data-dir\`; which goes first alternates. Bytes
+per message: the database file's growth over the \`off\` run's (same schema, no history), per entry kept.
+The target: server CPU per delivered message with history at most ×${h.cpuTarget} the one without.
+
+${markdownTable(ircHistoryTable(h))}
+
+${markdownTable(verdictTable([ircHistoryVerdict(h)]))}`;
+}
+
 /** The "Chat (IRC)" section of docs/benchmarks.md. */
 export function ircSection(r: IrcResults): string {
   const s = r.settings;
@@ -913,7 +979,7 @@ ${markdownTable(verdictTable(ircVerdicts(r)))}
 - **Ratios** are median / median: ours against each baseline, and two nodes against one node.
 
 ${parts.join('\n\n')}
-${r.registration || r.idle ? `\n${ircCostSection(r)}\n` : ''}${r.neverReader?.runs.length ? `\n${ircNeverReaderSection(r)}\n` : ''}${r.tags?.plain.length ? `\n${ircTagsSection(r)}\n` : ''}
+${r.registration || r.idle ? `\n${ircCostSection(r)}\n` : ''}${r.neverReader?.runs.length ? `\n${ircNeverReaderSection(r)}\n` : ''}${r.tags?.plain.length ? `\n${ircTagsSection(r)}\n` : ''}${r.history?.on.length ? `\n${ircHistorySection(r)}\n` : ''}
 ### When a node dies
 
 ${death}
