@@ -20,6 +20,7 @@ import { defaultSettings, isChannel, serviceNicks, sortMembers, symbolOf, type M
 import { TypingOut, typingText, type Typers } from './typing.js';
 import { SeenIds } from './msgids.js';
 import { Echoes, type SentResult } from './echoes.js';
+import { isUnreadHistory, markRead, newHistory, noteLine, type WindowHistory } from './history.js';
 
 /** Logging in or creating an account while connecting: account.ts moves it on (see there). */
 export type AccountStep = 'none' | 'sasl' | 'authenticating' | 'register' | 'registering' | 'registerLater' | 'nickServLater';
@@ -53,6 +54,8 @@ export interface ChatWindow {
   typers: Typers;
   /** The msgids of the messages shown here (msgids.ts): a message is shown once. */
   seen: SeenIds;
+  /** What the server's history has given it, and how far it has been read (history.ts). */
+  history: WindowHistory;
 }
 
 /** A line's IRCv3 tags, as parsed: `time` (server-time) and `msgid` are read. */
@@ -74,6 +77,8 @@ export interface LogLine {
   msgid?: string;
   /** Ours, on its way: the label its answer will carry (shown as sending until `settled`). */
   sending?: string;
+  /** From the server's history: placed among the lines by its time, not after them. */
+  older?: true;
 }
 
 /** One row of the member list. */
@@ -114,6 +119,10 @@ export interface ChatView {
   account(name: string | null): void;
   /** Back to the login form, with this error: the server refused us for good. */
   loginFailed(error: string): void;
+  /** `w.unread` changed without a line (read elsewhere). */
+  unreadChanged(w: ChatWindow): void;
+  /** The account has read `w` up to `at`: the "new messages" line goes after it. */
+  readMarker(w: ChatWindow, at: number): void;
 }
 
 /** The connection, as the client uses it. */
@@ -420,7 +429,7 @@ export abstract class ChatClient {
     if (found) return found;
     const w: ChatWindow = {
       key, name, type, joined: false, rejoin: type === 'channel', topic: '', members: new Map(), unread: 0,
-      typers: new Map(), seen: new SeenIds(),
+      typers: new Map(), seen: new SeenIds(), history: newHistory(),
     };
     this.windows.set(key, w);
     this.view.windowOpened(w);
@@ -500,6 +509,7 @@ export abstract class ChatClient {
     this.showHeader();
     this.membersChanged(w, true);
     this.view.typing(typingText(w.typers));
+    markRead(this, w, true);
   }
   /** Our own typing, per window (presence.ts), and how many of its TAGMSGs were labeled. */
   readonly typingOut = new TypingOut();
@@ -524,7 +534,7 @@ export abstract class ChatClient {
    */
   add(
     w: ChatWindow, kind: LineKind, nick: string, text: string, tags?: MessageTags | null, mine = false,
-    more: Pick<LogLine, 'channel' | 'sending'> = {},
+    more: Pick<LogLine, 'channel' | 'sending' | 'older'> = {},
   ): boolean {
     const msgid = tags?.msgid || undefined;
     if (msgid !== undefined && !w.seen.first(msgid)) return false;
@@ -533,8 +543,11 @@ export abstract class ChatClient {
     if (isNaN(when.getTime())) when = new Date(this.clock());
     const from = nick ? { text: kind === 'action' ? `* ${nick}` : nick, colour: colourOf(nick, this.fold) } : null;
     const talk = kind === 'privmsg' || kind === 'action' || (kind === 'notice' && w.type !== 'server');
-    if (talk && w !== this.current) w.unread++;
+    if (talk) noteLine(w, when.getTime(), msgid);
+    // A line from the history is unread only past the account's read marker (history.ts).
+    if (talk && w !== this.current && !mine && (!more.older || isUnreadHistory(w, when.getTime()))) w.unread++;
     this.view.line(w, { kind, from, text: clean(text), time: when, mine, ...more, ...(msgid === undefined ? {} : { msgid }) });
+    if (talk && w === this.current) markRead(this, w);
     return true;
   }
 

@@ -17,7 +17,8 @@ import {
   parseCapList,
 } from './account.js';
 
-import type { ChatClient, MessageTags } from './chat.js';
+import type { ChatClient, ChatWindow, MessageTags } from './chat.js';
+import { fetchHistory, handleHistory, historyCaps, markedRead, welcomedHistory } from './history.js';
 import {
   askWhoIsAway,
   awayWhoRenamed,
@@ -75,11 +76,12 @@ import {
  * and typing, labeled-response (with batch, which it needs) to know which answers are to our
  * typing and to our messages, draft/channel-rename so that a renamed channel keeps its window
  * (without it the server shows a PART of the old name and a JOIN of the new: the window, and
- * its log, would close and another open).
+ * its log, would close and another open), draft/chathistory and draft/read-marker for what was
+ * said while the page was away and how far the user has read (history.ts).
  */
 export const wantedCaps = [
   'server-time', 'echo-message', 'multi-prefix', 'away-notify', 'message-tags', 'batch', 'labeled-response',
-  'draft/channel-rename',
+  'draft/channel-rename', ...historyCaps,
 ];
 
 /** Replies to a command the user typed: shown in the window they typed it in. */
@@ -97,6 +99,7 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
   const tags = msg.tags;
   if (accountReplies.has(msg.command)) return handleAccount(chat, msg);
   if (handleLabeled(chat, msg)) return;
+  if (handleHistory(chat, msg, historyText)) return;
   switch (msg.command) {
     case 'PING':
       chat.send('PONG', [p[0] ?? '']);
@@ -115,6 +118,7 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
       chat.info(chat.serverWindow(), p[1] || 'Welcome');
       accountWelcomed(chat);
       chat.rejoin();
+      welcomedHistory(chat);
       return;
     case RPL_ISUPPORT:
       for (const token of p.slice(1, -1)) applyIsupport(chat, token);
@@ -247,6 +251,8 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
     case 'PRIVMSG':
     case 'NOTICE':
       return handleText(chat, msg, tags);
+    case 'MARKREAD':
+      return markedRead(chat, p[0] ?? '', p[1] ?? '');
     case RPL_LIST:
       chat.add(chat.serverWindow(), 'info', '', ` (${p[2] || '0'}) ${p[3] ?? ''}`, null, false, { channel: p[1] ?? '' });
       return;
@@ -369,6 +375,7 @@ function handleJoin(chat: ChatClient, msg: ServerMessage, tags: MessageTags): vo
       chat.show(w);
       chat.pendingShow = null;
     }
+    fetchHistory(chat, w);
     return;
   }
   const w = chat.findWindow(name);
@@ -437,16 +444,28 @@ function handleMode(chat: ChatClient, msg: ServerMessage, tags: MessageTags): vo
 }
 
 /** PRIVMSG and NOTICE: to a channel's window, a private window, or (from a server) the server's. */
+/** A PRIVMSG's or NOTICE's text and kind: an ACTION is shown as one; null for other CTCP. */
+function textOf(msg: ServerMessage): { kind: 'privmsg' | 'notice' | 'action'; text: string } | null {
+  const text = msg.params[1] ?? '';
+  if (text.charAt(0) !== '\x01') return { kind: msg.command === 'NOTICE' ? 'notice' : 'privmsg', text };
+  const ctcp = text.replace(/^\x01|\x01$/g, '');
+  if (ctcp.slice(0, 7).toUpperCase() !== 'ACTION ') return null; // other CTCP requests are not shown
+  return { kind: 'action', text: ctcp.slice(7) };
+}
+
+/** A message from a history batch: in the batch's window, at its place in time. */
+function historyText(chat: ChatClient, w: ChatWindow, msg: ServerMessage, tags: MessageTags): void {
+  const t = textOf(msg);
+  if (t === null) return;
+  const mine = msg.nick !== '' && chat.isMe(msg.nick);
+  chat.add(w, t.kind, msg.nick || chat.settings.network, t.text, tags, mine, { older: true });
+}
+
 function handleText(chat: ChatClient, msg: ServerMessage, tags: MessageTags): void {
   const target = msg.params[0] ?? '';
-  let text = msg.params[1] ?? '';
-  let kind: 'privmsg' | 'notice' | 'action' = msg.command === 'NOTICE' ? 'notice' : 'privmsg';
-  if (text.charAt(0) === '\x01') {
-    const ctcp = text.replace(/^\x01|\x01$/g, '');
-    if (ctcp.slice(0, 7).toUpperCase() !== 'ACTION ') return; // other CTCP requests are not shown
-    text = ctcp.slice(7);
-    kind = 'action';
-  }
+  const t = textOf(msg);
+  if (t === null) return;
+  const { kind, text } = t;
   const fromServer = !msg.nick || msg.nick.indexOf('.') !== -1 || msg.source.indexOf('!') === -1;
   const mine = !fromServer && chat.isMe(msg.nick);
   // NickServ's and ChanServ's notices answer what the user just did: shown where they are.

@@ -25,6 +25,7 @@
 
 import { countdownText } from './backoff.js';
 import type { ChatClient, ChatSocket } from './chat.js';
+import { fetchOlder } from './history.js';
 import { typingInput, typingTick } from './presence.js';
 import { WebChat } from './client.js';
 import { byId, closePanels, PageView, togglePanel } from './view.js';
@@ -56,6 +57,7 @@ const view: PageView = new PageView({
   close: (w) => chat.closeWindow(w),
   query: (nick) => chat.openQuery(nick),
   join: (channel) => chat.joinChannels(channel, true),
+  older: (w) => fetchOlder(chat, w),
 });
 const chat: ChatClient = new WebChat({ view, socket });
 

@@ -12,6 +12,8 @@ import { hhmm } from './text.js';
 const maxLines = 1000;
 /** A log scrolled to within this many pixels of its end follows new lines. */
 const followPx = 40;
+/** A log scrolled to within this many pixels of its top asks for older lines. */
+const olderPx = 24;
 
 /** What clicks in the page ask of the client. */
 export interface ViewActions {
@@ -20,6 +22,8 @@ export interface ViewActions {
   /** A private-message window with `nick`; false for ourselves (nothing opens). */
   query(nick: string): boolean;
   join(channel: string): void;
+  /** The log of `w` was scrolled to its top: older lines, if the server has them. */
+  older(w: ChatWindow): void;
 }
 
 interface WindowElements {
@@ -95,6 +99,9 @@ export class PageView implements ChatView {
     const log = el('div', 'log');
     log.setAttribute('role', 'log');
     log.hidden = true;
+    log.addEventListener('scroll', () => {
+      if (log.scrollTop < olderPx && w === this.shown) this.actions.older(w);
+    });
     const item = el('li');
     item.dataset.type = w.type;
     const open = button('window', '', () => {
@@ -171,15 +178,47 @@ export class PageView implements ChatView {
       body.textContent = line.text;
     }
     row.append(body);
+    row.dataset.at = String(line.time.getTime());
     const { log, badge } = this.of(w);
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < followPx;
-    log.append(row);
-    while (log.childElementCount > maxLines) log.firstElementChild?.remove();
+    if (line.older) {
+      // From the history: before the first line that is later (most often, at the top). What
+      // the reader looks at stays where it is.
+      const height = log.scrollHeight;
+      const top = log.scrollTop;
+      let after: Element | null = log.firstElementChild;
+      while (after !== null && Number((after as HTMLElement).dataset.at ?? 0) <= line.time.getTime()) after = after.nextElementSibling;
+      log.insertBefore(row, after);
+      if (w === this.shown && !atBottom) log.scrollTop = top + (log.scrollHeight - height);
+      else if (w === this.shown) log.scrollTop = log.scrollHeight;
+    } else {
+      log.append(row);
+      while (log.childElementCount > maxLines) log.firstElementChild?.remove();
+    }
     if (w === this.shown) {
-      if (atBottom || line.mine) log.scrollTop = log.scrollHeight;
+      if (!line.older && (atBottom || line.mine)) log.scrollTop = log.scrollHeight;
     } else {
       badge.textContent = w.unread > 0 ? String(w.unread) : '';
     }
+  }
+
+  unreadChanged(w: ChatWindow): void {
+    this.of(w).badge.textContent = w.unread > 0 ? String(w.unread) : '';
+  }
+
+  /**
+   * The "new messages" line: after the last line read, when lines follow it; one per log.
+   * Placed again when the marker moves.
+   */
+  readMarker(w: ChatWindow, at: number): void {
+    const { log } = this.of(w);
+    log.querySelector(':scope > .unread-line')?.remove();
+    let next: Element | null = log.firstElementChild;
+    while (next !== null && Number((next as HTMLElement).dataset.at ?? 0) <= at) next = next.nextElementSibling;
+    if (next === null) return;
+    const divider = el('div', 'unread-line', 'new messages');
+    divider.dataset.at = String(at);
+    log.insertBefore(divider, next);
   }
 
   settled(_w: ChatWindow, label: string, result: SentResult): void {

@@ -17,6 +17,8 @@ export interface Shown {
   msgid?: string;
   /** Shown as sending, with this label. */
   sending?: string;
+  /** From the server's history, placed by its time. */
+  older?: true;
 }
 
 /** A client with a fake socket and a fake view that records what it was told. */
@@ -43,6 +45,10 @@ export function harness() {
     me: '',
     account: null as string | null,
     loginError: '',
+    /** Unread counts the page was told of without a line (read elsewhere), by window. */
+    unread: {} as Record<string, number>,
+    /** Where the "new messages" line goes (ms), by window. */
+    readMarkers: {} as Record<string, number>,
   };
   const view: ChatView = {
     windowOpened: (w) => {
@@ -65,6 +71,7 @@ export function harness() {
     line: (w, l) => {
       const extra = {
         ...(l.channel ? { channel: l.channel } : {}), ...(l.msgid ? { msgid: l.msgid } : {}), ...(l.sending ? { sending: l.sending } : {}),
+        ...(l.older ? { older: true as const } : {}),
       };
       logged.push({ w, line: { kind: l.kind, from: l.from?.text ?? '', text: l.text, mine: l.mine, ...extra } });
     },
@@ -91,6 +98,12 @@ export function harness() {
     },
     loginFailed: (error) => {
       record.loginError = error;
+    },
+    unreadChanged: (w) => {
+      record.unread[w.key] = w.unread;
+    },
+    readMarker: (w, at) => {
+      record.readMarkers[w.key] = at;
     },
   };
   /** The page's clock: tests move it. */
