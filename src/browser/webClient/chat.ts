@@ -77,8 +77,11 @@ export interface LogLine {
   msgid?: string;
   /** Ours, on its way: the label its answer will carry (shown as sending until `settled`). */
   sending?: string;
-  /** From the server's history: placed among the lines by its time, not after them. */
-  older?: true;
+  /**
+   * From the server's history, not after the lines: at the `top` (a page of older lines, given
+   * newest first), or among them by its `time` (a join's history, a reconnect's gap).
+   */
+  older?: 'top' | 'time';
 }
 
 /** One row of the member list. */
@@ -210,6 +213,8 @@ export abstract class ChatClient {
   serverError: string | null = null;
   /** Reconnects since the last success. */
   attempt = 0;
+  /** The page is in view (main.ts): only then is what the window shows read (history.ts). */
+  visible = true;
   caps = new Set<string>();
   capLs: string[] = [];
   readonly windows = new Map<string, ChatWindow>();
@@ -543,7 +548,9 @@ export abstract class ChatClient {
     if (isNaN(when.getTime())) when = new Date(this.clock());
     const from = nick ? { text: kind === 'action' ? `* ${nick}` : nick, colour: colourOf(nick, this.fold) } : null;
     const talk = kind === 'privmsg' || kind === 'action' || (kind === 'notice' && w.type !== 'server');
-    if (talk) noteLine(w, when.getTime(), msgid);
+    // Only a message with a msgid can be in the server's history: a service's notice shown here
+    // after a reconnect must not pass for the newest line, or the gap before it is never asked.
+    if (talk && msgid !== undefined) noteLine(w, when.getTime(), msgid);
     // A line from the history is unread only past the account's read marker (history.ts).
     if (talk && w !== this.current && !mine && (!more.older || isUnreadHistory(w, when.getTime()))) w.unread++;
     this.view.line(w, { kind, from, text: clean(text), time: when, mine, ...more, ...(msgid === undefined ? {} : { msgid }) });

@@ -19,13 +19,18 @@ export interface WindowHistory {
   loading: boolean;
   /** How far the account has read here (ms), as the server last said; null when not known. */
   readUpTo: number | null;
+  /**
+   * Where the "new messages" line is (ms): the read position when the window was not being
+   * looked at. Reading it now (our own MARKREAD coming back) does not move it under the reader.
+   */
+  dividerAt: number | null;
   /** The last read position the page sent, and when (ms of its clock): at most one a second. */
   sentAt: number;
   sentUpTo: number;
 }
 
 export function newHistory(): WindowHistory {
-  return { oldest: null, newest: null, exhausted: false, loading: false, readUpTo: null, sentAt: 0, sentUpTo: 0 };
+  return { oldest: null, newest: null, exhausted: false, loading: false, readUpTo: null, dividerAt: null, sentAt: 0, sentUpTo: 0 };
 }
 
 /** Lines asked for when a channel is joined, and per scroll to the top. */
@@ -80,7 +85,7 @@ export function welcomedHistory(chat: ChatClient): void {
 }
 
 /** The batches of history on their way, by reference: which window, or TARGETS. */
-type Batch = { kind: 'history'; w: ChatWindow | null; lines: number; older: boolean } | { kind: 'targets' };
+type Batch = { kind: 'history'; w: ChatWindow | null; lines: ServerMessage[]; older: boolean } | { kind: 'targets' };
 const batches = new WeakMap<ChatClient, Map<string, Batch>>();
 
 function batchesOf(chat: ChatClient): Map<string, Batch> {
@@ -91,13 +96,13 @@ function batchesOf(chat: ChatClient): Map<string, Batch> {
 
 /**
  * A line of a history batch, or a BATCH that opens or closes one: handled here (true), or not
- * history (false). Messages go to their window at their place in time; a batch for older lines
- * that brings none means there are none.
+ * history (false). A batch's messages are shown when it closes, in their window; a batch for
+ * older lines that brings none means there are none.
  */
 export function handleHistory(
   chat: ChatClient,
   msg: ServerMessage,
-  text: (chat: ChatClient, w: ChatWindow, msg: ServerMessage, tags: MessageTags) => void,
+  text: (chat: ChatClient, w: ChatWindow, msg: ServerMessage, tags: MessageTags, place: 'top' | 'time') => void,
 ): boolean {
   const open = batchesOf(chat);
   if (msg.command === 'BATCH') {
@@ -107,7 +112,7 @@ export function handleHistory(
       if (type === 'draft/chathistory-targets') open.set(ref.slice(1), { kind: 'targets' });
       else {
         const w = chat.findWindow(msg.params[2] ?? '');
-        open.set(ref.slice(1), { kind: 'history', w, lines: 0, older: w !== null && w.history.loading });
+        open.set(ref.slice(1), { kind: 'history', w, lines: [], older: w !== null && w.history.loading });
       }
       return true;
     }
@@ -116,12 +121,16 @@ export function handleHistory(
       open.delete(ref.slice(1));
       if (batch.kind === 'history' && batch.w !== null) {
         const w = batch.w;
+        // A page of older lines goes on top: newest first, so that each lands above the last.
+        // The rest find their place by time.
+        const lines = batch.older ? batch.lines.reverse() : batch.lines;
+        for (const line of lines) text(chat, w, line, line.tags, batch.older ? 'top' : 'time');
         if (batch.older) {
           w.history.loading = false;
-          if (batch.lines === 0) w.history.exhausted = true;
+          if (batch.lines.length === 0) w.history.exhausted = true;
         }
         // The "new messages" line, now that there are lines to put it among.
-        if (w.history.readUpTo !== null) chat.view.readMarker(w, w.history.readUpTo);
+        if (w.history.dividerAt !== null) chat.view.readMarker(w, w.history.dividerAt);
       }
       return true;
     }
@@ -133,10 +142,7 @@ export function handleHistory(
     if (msg.command === 'CHATHISTORY' && msg.params[0] === 'TARGETS') conversationFound(chat, msg.params[1] ?? '');
     return true;
   }
-  if (batch.w !== null && (msg.command === 'PRIVMSG' || msg.command === 'NOTICE')) {
-    batch.lines++;
-    text(chat, batch.w, msg, msg.tags);
-  }
+  if (batch.w !== null && (msg.command === 'PRIVMSG' || msg.command === 'NOTICE')) batch.lines.push(msg);
   return true;
 }
 
@@ -151,7 +157,7 @@ function conversationFound(chat: ChatClient, name: string): void {
 /**
  * The server's MARKREAD: how far the account has read `target`, here or in another tab. Lines
  * up to it are read: a window not shown loses its unread count, and the page places its "new
- * messages" line after it.
+ * messages" line after it (not in the window being read, whose line stays where it was).
  */
 export function markedRead(chat: ChatClient, target: string, stamp: string): void {
   const w = chat.findWindow(target);
@@ -164,7 +170,9 @@ export function markedRead(chat: ChatClient, target: string, stamp: string): voi
     w.unread = 0;
     chat.view.unreadChanged(w);
   }
-  chat.view.readMarker(w, at);
+  if (w === chat.current && w.history.newest !== null) return;
+  w.history.dividerAt = w.history.readUpTo;
+  chat.view.readMarker(w, w.history.dividerAt);
 }
 
 /**
@@ -173,13 +181,18 @@ export function markedRead(chat: ChatClient, target: string, stamp: string): voi
  */
 export function markRead(chat: ChatClient, w: ChatWindow, force = false): void {
   const h = w.history;
-  if (!has(chat, 'draft/read-marker') || !chat.registered || chat.account === null || w.type === 'server' || h.newest === null) return;
+  if (!has(chat, 'draft/read-marker') || !chat.registered || !chat.visible || chat.account === null || w.type === 'server' || h.newest === null) return;
   if (h.newest.at <= h.sentUpTo) return;
   const now = chat.clock();
   if (!force && now - h.sentAt < markEveryMs) return;
   h.sentAt = now;
   h.sentUpTo = h.newest.at;
   chat.send('MARKREAD', [w.name, `timestamp=${new Date(h.newest.at).toISOString()}`]);
+}
+
+/** Each second (main.ts): what came into the window shown within the last second is read too. */
+export function readTick(chat: ChatClient): void {
+  if (chat.current) markRead(chat, chat.current);
 }
 
 /** Whether a line of `w` at `at` from its history is one the user has not read. */

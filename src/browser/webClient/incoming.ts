@@ -454,11 +454,11 @@ function textOf(msg: ServerMessage): { kind: 'privmsg' | 'notice' | 'action'; te
 }
 
 /** A message from a history batch: in the batch's window, at its place in time. */
-function historyText(chat: ChatClient, w: ChatWindow, msg: ServerMessage, tags: MessageTags): void {
+function historyText(chat: ChatClient, w: ChatWindow, msg: ServerMessage, tags: MessageTags, place: 'top' | 'time'): void {
   const t = textOf(msg);
   if (t === null) return;
   const mine = msg.nick !== '' && chat.isMe(msg.nick);
-  chat.add(w, t.kind, msg.nick || chat.settings.network, t.text, tags, mine, { older: true });
+  chat.add(w, t.kind, msg.nick || chat.settings.network, t.text, tags, mine, { older: place });
 }
 
 function handleText(chat: ChatClient, msg: ServerMessage, tags: MessageTags): void {

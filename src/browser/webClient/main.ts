@@ -7,7 +7,7 @@
 //
 // Layout: chat.ts holds the state and decides (incoming.ts for what the server says,
 // commands.ts for what the user types, account.ts for logging in, presence.ts for who is away
-// and who is typing); irc.ts, server.ts, text.ts, typing.ts, msgids.ts, outbox.ts and
+// and who is typing, history.ts for the server's history and read markers); irc.ts, server.ts, text.ts, typing.ts, msgids.ts, outbox.ts and
 // backoff.ts are its pure helpers; view.ts draws; this file owns the WebSocket and the timers,
 // and wires the forms. Only view.ts and this file touch the DOM.
 //
@@ -25,7 +25,7 @@
 
 import { countdownText } from './backoff.js';
 import type { ChatClient, ChatSocket } from './chat.js';
-import { fetchOlder } from './history.js';
+import { fetchOlder, markRead, readTick } from './history.js';
 import { typingInput, typingTick } from './presence.js';
 import { WebChat } from './client.js';
 import { byId, closePanels, PageView, togglePanel } from './view.js';
@@ -131,7 +131,15 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   // Typing notifications: each change of the box, and a tick for pauses and expiries.
   byId<HTMLInputElement>('input').addEventListener('input', (event) => typingInput(chat, (event.target as HTMLInputElement).value));
-  setInterval(() => typingTick(chat), 1_000);
+  setInterval(() => {
+    typingTick(chat);
+    readTick(chat);
+  }, 1_000);
+  // Read markers: what a hidden page shows is not read; coming back into view reads it.
+  document.addEventListener('visibilitychange', () => {
+    chat.visible = document.visibilityState === 'visible';
+    if (chat.visible && chat.current) markRead(chat, chat.current, true);
+  });
 
   onSubmit('join-form', () => {
     const input = byId<HTMLInputElement>('join-name');

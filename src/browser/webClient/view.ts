@@ -182,12 +182,14 @@ export class PageView implements ChatView {
     const { log, badge } = this.of(w);
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < followPx;
     if (line.older) {
-      // From the history: before the first line that is later (most often, at the top). What
-      // the reader looks at stays where it is.
+      // From the history: at the top, or before the first line that is later. What the reader
+      // looks at stays where it is.
       const height = log.scrollHeight;
       const top = log.scrollTop;
       let after: Element | null = log.firstElementChild;
-      while (after !== null && Number((after as HTMLElement).dataset.at ?? 0) <= line.time.getTime()) after = after.nextElementSibling;
+      if (line.older === 'time') {
+        while (after !== null && Number((after as HTMLElement).dataset.at ?? 0) <= line.time.getTime()) after = after.nextElementSibling;
+      }
       log.insertBefore(row, after);
       if (w === this.shown && !atBottom) log.scrollTop = top + (log.scrollHeight - height);
       else if (w === this.shown) log.scrollTop = log.scrollHeight;

@@ -17,8 +17,8 @@ export interface Shown {
   msgid?: string;
   /** Shown as sending, with this label. */
   sending?: string;
-  /** From the server's history, placed by its time. */
-  older?: true;
+  /** From the server's history: on top, or placed by its time. */
+  older?: 'top' | 'time';
 }
 
 /** A client with a fake socket and a fake view that records what it was told. */
@@ -71,7 +71,7 @@ export function harness() {
     line: (w, l) => {
       const extra = {
         ...(l.channel ? { channel: l.channel } : {}), ...(l.msgid ? { msgid: l.msgid } : {}), ...(l.sending ? { sending: l.sending } : {}),
-        ...(l.older ? { older: true as const } : {}),
+        ...(l.older ? { older: l.older } : {}),
       };
       logged.push({ w, line: { kind: l.kind, from: l.from?.text ?? '', text: l.text, mine: l.mine, ...extra } });
     },

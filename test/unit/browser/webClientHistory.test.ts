@@ -41,7 +41,7 @@ describe('history on the page', () => {
     // The live message again, in a later batch: not shown twice.
     hear(':irc BATCH +b2 chathistory #room', `@batch=b2;time=${at(30)};msgid=live :carol!~carol@h PRIVMSG #room :live one`, ':irc BATCH -b2');
     const shown = lines().filter((l) => l.window === '#room' && l.kind === 'privmsg');
-    expect(shown.map((l) => [l.text, l.older ?? false])).toEqual([['live one', false], ['one', true], ['two', true]]);
+    expect(shown.map((l) => [l.text, l.older ?? 'live'])).toEqual([['live one', 'live'], ['one', 'time'], ['two', 'time']]);
   });
 
   it('asks for older lines when the log is scrolled to its top, until the server has none', () => {
