@@ -20,7 +20,7 @@ import { defaultSettings, isChannel, serviceNicks, sortMembers, symbolOf, type M
 import { TypingOut, typingText, type Typers } from './typing.js';
 import { SeenIds } from './msgids.js';
 import { Echoes, type SentResult } from './echoes.js';
-import { isUnreadHistory, markRead, newHistory, noteLine, type WindowHistory } from './history.js';
+import { isUnreadHistory, newHistory, noteLine, type WindowHistory } from './windowHistory.js';
 
 /** Logging in or creating an account while connecting: account.ts moves it on (see there). */
 export type AccountStep = 'none' | 'sasl' | 'authenticating' | 'register' | 'registering' | 'registerLater' | 'nickServLater';
@@ -514,8 +514,11 @@ export abstract class ChatClient {
     this.showHeader();
     this.membersChanged(w, true);
     this.view.typing(typingText(w.typers));
-    markRead(this, w, true);
+    this.read(w, true);
   }
+
+  /** The user sees `w` up to its newest line (history.ts tells the server; `now`: at once). */
+  abstract read(w: ChatWindow, now: boolean): void;
   /** Our own typing, per window (presence.ts), and how many of its TAGMSGs were labeled. */
   readonly typingOut = new TypingOut();
   typingLabels = 0;
@@ -550,11 +553,11 @@ export abstract class ChatClient {
     const talk = kind === 'privmsg' || kind === 'action' || (kind === 'notice' && w.type !== 'server');
     // Only a message with a msgid can be in the server's history: a service's notice shown here
     // after a reconnect must not pass for the newest line, or the gap before it is never asked.
-    if (talk && msgid !== undefined) noteLine(w, when.getTime(), msgid);
+    if (talk && msgid !== undefined) noteLine(w.history, when.getTime(), msgid);
     // A line from the history is unread only past the account's read marker (history.ts).
-    if (talk && w !== this.current && !mine && (!more.older || isUnreadHistory(w, when.getTime()))) w.unread++;
+    if (talk && w !== this.current && !mine && (!more.older || isUnreadHistory(w.history, when.getTime()))) w.unread++;
     this.view.line(w, { kind, from, text: clean(text), time: when, mine, ...more, ...(msgid === undefined ? {} : { msgid }) });
-    if (talk && w === this.current) markRead(this, w);
+    if (talk && w === this.current) this.read(w, false);
     return true;
   }
 

@@ -1,8 +1,10 @@
 // The web client as the page runs it: ChatClient's state and decisions (chat.ts) joined to
-// the handlers of what the server says (incoming.ts) and what the user types (commands.ts).
+// the handlers of what the server says (incoming.ts), what the user types (commands.ts) and
+// how far the user has read (history.ts).
 
-import { ChatClient } from './chat.js';
+import { ChatClient, type ChatWindow } from './chat.js';
 import { runCommand } from './commands.js';
+import { markRead } from './history.js';
 import { handleMessage } from './incoming.js';
 import { parseLine } from './irc.js';
 
@@ -14,5 +16,9 @@ export class WebChat extends ChatClient {
 
   input(text: string): void {
     if (text.trim()) runCommand(this, text);
+  }
+
+  read(w: ChatWindow, now: boolean): void {
+    markRead(this, w, now);
   }
 }

@@ -6,32 +6,8 @@
 // device has, which clears the unread count and places the "new messages" line. Pure: no DOM.
 
 import type { ChatClient, ChatWindow, MessageTags } from './chat.js';
+import type { WindowHistory } from './windowHistory.js';
 import type { ServerMessage } from './irc.js';
-
-/** What one window knows of its history. */
-export interface WindowHistory {
-  /** The oldest and newest lines shown that the server can page from (ms, msgid when given). */
-  oldest: { at: number; msgid?: string } | null;
-  newest: { at: number; msgid?: string } | null;
-  /** The server has nothing older than `oldest`. */
-  exhausted: boolean;
-  /** A request for older lines is on its way: one at a time. */
-  loading: boolean;
-  /** How far the account has read here (ms), as the server last said; null when not known. */
-  readUpTo: number | null;
-  /**
-   * Where the "new messages" line is (ms): the read position when the window was not being
-   * looked at. Reading it now (our own MARKREAD coming back) does not move it under the reader.
-   */
-  dividerAt: number | null;
-  /** The last read position the page sent, and when (ms of its clock): at most one a second. */
-  sentAt: number;
-  sentUpTo: number;
-}
-
-export function newHistory(): WindowHistory {
-  return { oldest: null, newest: null, exhausted: false, loading: false, readUpTo: null, dividerAt: null, sentAt: 0, sentUpTo: 0 };
-}
 
 /** Lines asked for when a channel is joined, and per scroll to the top. */
 export const pageLines = 50;
@@ -46,14 +22,6 @@ export const historyCaps = ['draft/chathistory', 'draft/read-marker'];
 
 const has = (chat: ChatClient, cap: string): boolean => chat.caps.has(cap);
 const reference = (p: { at: number; msgid?: string }): string => (p.msgid !== undefined ? `msgid=${p.msgid}` : `timestamp=${new Date(p.at).toISOString()}`);
-
-/** A line was shown in `w` at `at`: the window's range grows. */
-export function noteLine(w: ChatWindow, at: number, msgid: string | undefined): void {
-  const h = w.history;
-  const point = msgid === undefined ? { at } : { at, msgid };
-  if (h.oldest === null || at < h.oldest.at) h.oldest = point;
-  if (h.newest === null || at >= h.newest.at) h.newest = point;
-}
 
 /**
  * We are in `w` (joined, or a conversation found): its history, or after a reconnect what was
@@ -193,9 +161,4 @@ export function markRead(chat: ChatClient, w: ChatWindow, force = false): void {
 /** Each second (main.ts): what came into the window shown within the last second is read too. */
 export function readTick(chat: ChatClient): void {
   if (chat.current) markRead(chat, chat.current);
-}
-
-/** Whether a line of `w` at `at` from its history is one the user has not read. */
-export function isUnreadHistory(w: ChatWindow, at: number): boolean {
-  return w.history.readUpTo !== null && at > w.history.readUpTo;
 }
