@@ -13,6 +13,9 @@ import type { Client, CommandContext, Outcome } from './types.js';
 
 export const REDACTION_CAP = 'draft/message-redaction';
 
+/** What REDACT deletes: messages, and the TAGMSGs kept with them (a reaction). */
+const REDACTABLE = ['PRIVMSG', 'NOTICE', 'TAGMSG'];
+
 /** REDACT <target> <msgid> [:reason]: FAIL REDACT INVALID_TARGET, UNKNOWN_MSGID or REDACT_FORBIDDEN, or the REDACT relayed. */
 export async function redact(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
   const r = new Reply(ctx, client);
@@ -26,6 +29,8 @@ export async function redact(ctx: CommandContext, client: Client, msg: IrcMessag
     // The same answer for a message that is not there and one the client never saw: a msgid
     // must not confirm a message exists to someone who may not read it.
     if (entry === null) return fail('UNKNOWN_MSGID', target, msgid, 'This message does not exist or is too old');
+    // A JOIN, PART... kept for event-playback is the channel's record, not something said.
+    if (!REDACTABLE.includes(entry.command)) return fail('REDACT_FORBIDDEN', target, msgid, 'Only messages can be deleted');
     const own = entry.account !== null ? client.account !== null && fold(client.account) === fold(entry.account) : entry.source === sourceOf(client);
     const channelOp = where.channel !== null && client.nick !== null && (await ctx.state.membership(where.name, client.nick))?.op === true;
     if (!own && !channelOp && !client.modes.has('o')) return fail('REDACT_FORBIDDEN', target, msgid, 'You are not authorised to delete this message');

@@ -218,7 +218,7 @@ describe('CHATHISTORY', () => {
 describe('draft/event-playback', () => {
   it('keeps JOIN, PART, TOPIC, MODE, KICK, NICK and QUIT in each channel they were seen in, replayed only to clients that asked', async () => {
     const h = harness();
-    const events = [...ALL, 'draft/event-playback'];
+    const events = [...ALL, 'draft/event-playback', 'draft/message-redaction'];
     const op = await h.register('op', { caps: events });
     const bob = await h.register('bob', { caps: ALL });
     const carol = await h.register('carol');
@@ -255,6 +255,9 @@ describe('draft/event-playback', () => {
     const dave = await h.register('dave', { caps: ALL });
     await h.run(dave, 'JOIN #e');
     expect(texts((await h.run(dave, 'CHATHISTORY LATEST #e * 2')).to(dave))).toEqual(['hello 1', 'bye 1']);
+    // An event is the channel's record: not something REDACT deletes.
+    const topicEvent = (await h.run(op, 'TOPIC #e :again')).outcome.history![0]!;
+    expect((await h.run(op, `REDACT #e ${topicEvent.msgid}`)).to(op)).toEqual([`:irc.test FAIL REDACT REDACT_FORBIDDEN #e ${topicEvent.msgid} :Only messages can be deleted`]);
     expect((await h.run(dave, 'CHATHISTORY LATEST #e * 2')).to(dave).filter((l) => / (JOIN|PART|TOPIC|MODE|KICK|NICK|QUIT) /.test(l))).toEqual([]);
   });
 
