@@ -7,9 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ask, connectIrc, type RawIrc } from '../irc/raw.js';
+import { capClient, connectIrc, ask, registerAccount as registerAccountAs, waitForLineIn } from '../irc/raw.js';
 import { runServer, type Running } from '../process.js';
-import { connect } from '../helpers.js';
 
 const password = 'opensesame42';
 const CAPS = 'batch server-time message-tags echo-message draft/chathistory draft/read-marker draft/message-redaction';
@@ -55,43 +54,17 @@ interface Tagged {
 }
 
 async function tagged(port: number, nick: string, account?: string): Promise<Tagged> {
-  const raw = await connect(port);
-  clients.push({ close: () => raw.socket.destroy() });
-  const lines = (): string[] => raw.text().split('\r\n').slice(0, -1);
-  const c: Tagged = {
-    send: (...ls) => void raw.socket.write(ls.map((l) => `${l}\r\n`).join('')),
+  const c = await capClient(port, nick, CAPS, account === undefined ? undefined : { account, password });
+  clients.push({ close: () => c.raw.socket.destroy() });
+  const lines = (): string[] => c.raw.text().split('\r\n').slice(0, -1);
+  return {
+    send: (...ls) => c.send(...ls),
     lines,
-    async waitFor(pattern, from = 0) {
-      const deadline = Date.now() + 5_000;
-      for (;;) {
-        const hit = lines().slice(from).find((l) => pattern.test(l));
-        if (hit !== undefined) return hit;
-        if (Date.now() > deadline) throw new Error(`no line matching ${pattern}; got:\n${lines().slice(-10).join('\n')}`);
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    },
+    waitFor: (pattern, from = 0) => waitForLineIn(lines, pattern, 5_000, from),
   };
-  c.send(`CAP REQ :${CAPS}${account ? ' sasl' : ''}`, `NICK ${nick}`, `USER ${nick} 0 * :${nick}`);
-  await c.waitFor(/ CAP \S+ ACK /);
-  if (account) {
-    c.send('AUTHENTICATE PLAIN');
-    await c.waitFor(/(^| )AUTHENTICATE \+$/);
-    c.send(`AUTHENTICATE ${Buffer.from(`${account}\0${account}\0${password}`).toString('base64')}`);
-    await c.waitFor(/ 903 /);
-  }
-  c.send('CAP END');
-  await c.waitFor(/ (376|422) /);
-  return c;
 }
 
-/** Registers `nick` as an account with NickServ, then quits. */
-async function registerAccount(port: number, nick: string): Promise<void> {
-  const c: RawIrc = await connectIrc(port);
-  await c.register(nick);
-  await ask(c, `PRIVMSG NickServ :REGISTER ${password}`, / 900 /);
-  c.send('QUIT :registered');
-  await c.closed;
-}
+const registerAccount = (port: number, nick: string): Promise<void> => registerAccountAs(port, nick, password);
 
 /** Sends CHATHISTORY and resolves with the lines of its reply batch (BATCH lines left out). */
 async function history(c: Tagged, request: string): Promise<string[]> {

@@ -8,9 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ask, connectIrc } from '../irc/raw.js';
+import { capClient, registerAccount as registerAccountAs, type RawIrc } from '../irc/raw.js';
 import { runServer, type Running } from '../process.js';
-import { connect } from '../helpers.js';
 
 const password = 'opensesame42';
 const CAPS = 'batch server-time message-tags echo-message draft/chathistory draft/read-marker';
@@ -36,60 +35,14 @@ async function server(extra: string[] = []): Promise<Running & { port: number }>
   return s;
 }
 
-interface Line {
-  send(...lines: string[]): void;
-  /** Every line received, without tags. */
-  lines(): string[];
-  waitFor(pattern: RegExp, from?: number): Promise<string>;
-  /** Resolves when the socket has closed. */
-  closed: Promise<void>;
-}
-
-/** A client that sends NICK `nick` and, with `account`, logs in with SASL PLAIN before CAP END. */
-async function client(port: number, nick: string, account?: string): Promise<Line> {
-  const raw = await connect(port);
-  clients.push({ close: () => raw.socket.destroy() });
-  const closed = new Promise<void>((resolve) => raw.socket.once('close', () => resolve()));
-  const lines = (): string[] =>
-    raw
-      .text()
-      .split('\r\n')
-      .slice(0, -1)
-      .map((l) => (l.startsWith('@') ? l.slice(l.indexOf(' ') + 1) : l));
-  const c: Line = {
-    send: (...ls) => void raw.socket.write(ls.map((l) => `${l}\r\n`).join('')),
-    lines,
-    closed,
-    async waitFor(pattern, from = 0) {
-      const deadline = Date.now() + 5_000;
-      for (;;) {
-        const hit = lines().slice(from).find((l) => pattern.test(l));
-        if (hit !== undefined) return hit;
-        if (Date.now() > deadline) throw new Error(`no line matching ${pattern}; got:\n${lines().slice(-10).join('\n')}`);
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    },
-  };
-  c.send(`CAP REQ :${CAPS}${account ? ' sasl' : ''}`, `NICK ${nick}`, `USER ${nick} 0 * :${nick}`);
-  await c.waitFor(/ CAP \S+ ACK /);
-  if (account) {
-    c.send('AUTHENTICATE PLAIN');
-    await c.waitFor(/(^| )AUTHENTICATE \+$/);
-    c.send(`AUTHENTICATE ${Buffer.from(`${account}\0${account}\0${password}`).toString('base64')}`);
-    await c.waitFor(/ 903 /);
-  }
-  c.send('CAP END');
-  await c.waitFor(/ (376|422) /);
+/** A client enabling CAPS, logged in to `account` (SASL PLAIN) when given; closed after each test. */
+async function client(port: number, nick: string, account?: string): Promise<RawIrc> {
+  const c = await capClient(port, nick, CAPS, account === undefined ? undefined : { account, password });
+  clients.push({ close: () => c.raw.socket.destroy() });
   return c;
 }
 
-async function registerAccount(port: number, nick: string): Promise<void> {
-  const c = await connectIrc(port);
-  await c.register(nick);
-  await ask(c, `PRIVMSG NickServ :REGISTER ${password}`, / 900 /);
-  c.send('QUIT :registered');
-  await c.closed;
-}
+const registerAccount = (port: number, nick: string): Promise<void> => registerAccountAs(port, nick, password);
 
 describe('several connections of one account', () => {
   it('are one user: one nick, both hear everything, each hears what the other says, and one leaving takes nothing with it', async () => {
@@ -98,21 +51,21 @@ describe('several connections of one account', () => {
     const laptop = await client(s.port, 'ann', 'ann');
     const bob = await client(s.port, 'bob');
     laptop.send('JOIN #m');
-    await laptop.waitFor(/ 366 ann #m /);
+    await laptop.waitForLine(/ 366 ann #m /);
     bob.send('JOIN #m');
-    await bob.waitFor(/ 366 bob #m /);
-    await laptop.waitFor(/:bob!\S+ JOIN #m/);
+    await bob.waitForLine(/ 366 bob #m /);
+    await laptop.waitForLine(/:bob!\S+ JOIN #m/);
 
     // A second connection asking for another nick joins ann's user: the welcome names it ann,
     // and it is told it is in #m, with NAMES listing ann once.
     const beforePhone = bob.lines().length;
     const phone = await client(s.port, 'annphone', 'ann');
-    expect(await phone.waitFor(/ 001 /)).toMatch(/^:\S+ 001 ann :Welcome/);
-    expect(await phone.waitFor(/ JOIN #m/)).toMatch(/^:ann!~ann@127\.0\.0\.1 JOIN #m/);
-    const names = await phone.waitFor(/ 353 ann /);
+    expect(await phone.waitForLine(/ 001 /)).toMatch(/^:\S+ 001 ann :Welcome/);
+    expect(await phone.waitForLine(/ JOIN #m/)).toMatch(/^:ann!~ann@127\.0\.0\.1 JOIN #m/);
+    const names = await phone.waitForLine(/ 353 ann /);
     expect(names.slice(names.lastIndexOf(':') + 1).split(' ').sort()).toEqual(['@ann', 'bob']);
     bob.send('NAMES #m');
-    const fromBob = await bob.waitFor(/ 353 bob /, bob.lines().length - 1);
+    const fromBob = await bob.waitForLine(/ 353 bob /, 5_000, bob.lines().length - 1);
     expect(fromBob.slice(fromBob.lastIndexOf(':') + 1).split(' ').sort()).toEqual(['@ann', 'bob']);
     // Nobody saw a second ann arrive.
     expect(bob.lines().slice(beforePhone).filter((l) => l.startsWith(':ann') && / (JOIN|NICK|QUIT) /.test(l))).toEqual([]);
@@ -120,37 +73,37 @@ describe('several connections of one account', () => {
     // bob in the channel and in private: both connections hear it.
     bob.send('PRIVMSG #m :hello ann', 'PRIVMSG ann :just you');
     for (const c of [laptop, phone]) {
-      await c.waitFor(/:bob!\S+ PRIVMSG #m :hello ann$/);
-      await c.waitFor(/:bob!\S+ PRIVMSG ann :just you$/);
+      await c.waitForLine(/:bob!\S+ PRIVMSG #m :hello ann$/);
+      await c.waitForLine(/:bob!\S+ PRIVMSG ann :just you$/);
     }
 
     // What the phone says reaches bob from ann, and the laptop sees it too (echo to siblings).
     phone.send('PRIVMSG #m :from my phone', 'PRIVMSG bob :psst');
-    await bob.waitFor(/^:ann!~ann@127\.0\.0\.1 PRIVMSG #m :from my phone$/);
-    await bob.waitFor(/^:ann!~ann@127\.0\.0\.1 PRIVMSG bob :psst$/);
-    await laptop.waitFor(/^:ann!\S+ PRIVMSG #m :from my phone$/);
-    await laptop.waitFor(/^:ann!\S+ PRIVMSG bob :psst$/);
+    await bob.waitForLine(/^:ann!~ann@127\.0\.0\.1 PRIVMSG #m :from my phone$/);
+    await bob.waitForLine(/^:ann!~ann@127\.0\.0\.1 PRIVMSG bob :psst$/);
+    await laptop.waitForLine(/^:ann!\S+ PRIVMSG #m :from my phone$/);
+    await laptop.waitForLine(/^:ann!\S+ PRIVMSG bob :psst$/);
     // With echo-message the phone gets its own once, not twice.
-    await phone.waitFor(/PRIVMSG bob :psst$/);
+    await phone.waitForLine(/PRIVMSG bob :psst$/);
     expect(phone.lines().filter((l) => l.endsWith('PRIVMSG #m :from my phone'))).toHaveLength(1);
 
     // AWAY set on one is the user's: WHOIS shows it, whichever connection asks.
     laptop.send('AWAY :lunch');
-    await laptop.waitFor(/ 306 ann /);
+    await laptop.waitForLine(/ 306 ann /);
     bob.send('WHOIS ann');
-    expect(await bob.waitFor(/ 301 bob ann /)).toMatch(/ :?lunch$/);
+    expect(await bob.waitForLine(/ 301 bob ann /)).toMatch(/ :?lunch$/);
 
     // The laptop leaves: bob sees no QUIT, and the phone still hears the channel.
     const mark = bob.lines().length;
     laptop.send('QUIT :bye');
     await laptop.closed;
     bob.send('PRIVMSG #m :still there?');
-    await phone.waitFor(/PRIVMSG #m :still there\?$/);
+    await phone.waitForLine(/PRIVMSG #m :still there\?$/);
     expect(bob.lines().slice(mark).filter((l) => / QUIT /.test(l))).toEqual([]);
 
     // The last connection leaves: now the user does.
     phone.send('QUIT :gone');
-    expect(await bob.waitFor(/^:ann!\S+ QUIT /, mark)).toBe(':ann!~ann@127.0.0.1 QUIT :Quit: gone');
+    expect(await bob.waitForLine(/^:ann!\S+ QUIT /, 5_000, mark)).toBe(':ann!~ann@127.0.0.1 QUIT :Quit: gone');
   });
 
   it('are users of their own with --multiclient off', async () => {
@@ -158,9 +111,9 @@ describe('several connections of one account', () => {
     await registerAccount(s.port, 'cid');
     const one = await client(s.port, 'cid', 'cid');
     const two = await client(s.port, 'cidphone', 'cid');
-    expect(await two.waitFor(/ 001 /)).toMatch(/ 001 cidphone /);
+    expect(await two.waitForLine(/ 001 /)).toMatch(/ 001 cidphone /);
     one.send('WHOIS cidphone');
-    await one.waitFor(/ 318 cid cidphone /);
+    await one.waitForLine(/ 318 cid cidphone /);
   });
 });
 
@@ -172,52 +125,52 @@ describe('always on', () => {
     const dee = await client(s.port, 'dee', 'dee');
     const eve = await client(s.port, 'eve', 'eve');
     dee.send('PRIVMSG NickServ :SET ALWAYSON ON', 'JOIN #on');
-    await dee.waitFor(/ALWAYSON is ON/);
-    await dee.waitFor(/ 366 dee #on /);
+    await dee.waitForLine(/ALWAYSON is ON/);
+    await dee.waitForLine(/ 366 dee #on /);
     eve.send('JOIN #on');
-    await eve.waitFor(/ 366 eve #on /);
+    await eve.waitForLine(/ 366 eve #on /);
     eve.send('PRIVMSG #on :seen before leaving');
-    await dee.waitFor(/PRIVMSG #on :seen before leaving$/);
+    await dee.waitForLine(/PRIVMSG #on :seen before leaving$/);
     // dee has read up to now; then it goes.
     await new Promise((r) => setTimeout(r, 5));
     const readUpTo = new Date().toISOString();
     dee.send(`MARKREAD #on timestamp=${readUpTo}`);
-    await dee.waitFor(new RegExp(`MARKREAD #on timestamp=${readUpTo.replaceAll('.', '\\.')}`));
+    await dee.waitForLine(new RegExp(`MARKREAD #on timestamp=${readUpTo.replaceAll('.', '\\.')}`));
     dee.send('QUIT :phone off');
     await dee.closed;
 
     // dee is still there: in #on, and by WHOIS.
     eve.send('NAMES #on');
-    const names = await eve.waitFor(/ 353 eve /, eve.lines().length - 1);
+    const names = await eve.waitForLine(/ 353 eve /, 5_000, eve.lines().length - 1);
     expect(names.slice(names.lastIndexOf(':') + 1).split(' ').sort()).toEqual(['@dee', 'eve']);
     eve.send('PRIVMSG dee :are you there?', 'PRIVMSG #on :news');
     eve.send('WHOIS dee');
-    await eve.waitFor(/ 318 eve dee /);
+    await eve.waitForLine(/ 318 eve dee /);
     expect(eve.lines().some((l) => / 401 eve dee /.test(l))).toBe(false);
 
     // Someone else asking for the nick (not logged in to dee) registers as a guest.
     const other = await client(s.port, 'dee');
-    expect(await other.waitFor(/ 001 /)).toMatch(/ 001 Guest\d+ /);
+    expect(await other.waitForLine(/ 001 /)).toMatch(/ 001 Guest\d+ /);
     other.send('QUIT');
 
     // Back: the connection joins the user still there, in #on, and reads what it missed.
     const back = await client(s.port, 'dee', 'dee');
-    await back.waitFor(/^:dee!\S+ JOIN #on/);
+    await back.waitForLine(/^:dee!\S+ JOIN #on/);
     back.send('CHATHISTORY LATEST eve * 10');
-    await back.waitFor(/PRIVMSG dee :are you there\?$/);
+    await back.waitForLine(/PRIVMSG dee :are you there\?$/);
     // What it missed in #on: after its read marker, which the JOIN it is shown carries.
-    const marker = /timestamp=(\S+)$/.exec(await back.waitFor(/ MARKREAD #on timestamp=/))![1]!;
+    const marker = /timestamp=(\S+)$/.exec(await back.waitForLine(/ MARKREAD #on timestamp=/))![1]!;
     expect(marker).toBe(readUpTo);
     const from = back.lines().length;
     back.send(`CHATHISTORY AFTER #on timestamp=${marker} 100`);
-    await back.waitFor(/ BATCH -/, from);
+    await back.waitForLine(/ BATCH -/, 5_000, from);
     expect(back.lines().slice(from).filter((l) => / PRIVMSG /.test(l)).map((l) => l.slice(l.indexOf(' :') + 2))).toEqual(['news']);
 
     // OFF again: now leaving is leaving.
     back.send('PRIVMSG NickServ :SET ALWAYSON OFF');
-    await back.waitFor(/ALWAYSON is OFF/);
+    await back.waitForLine(/ALWAYSON is OFF/);
     const mark = eve.lines().length;
     back.send('QUIT :really gone');
-    expect(await eve.waitFor(/^:dee!\S+ QUIT /, mark)).toBe(':dee!~dee@127.0.0.1 QUIT :Quit: really gone');
+    expect(await eve.waitForLine(/^:dee!\S+ QUIT /, 5_000, mark)).toBe(':dee!~dee@127.0.0.1 QUIT :Quit: really gone');
   });
 });

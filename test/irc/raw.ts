@@ -69,3 +69,31 @@ export function nickServNotices(c: RawIrc, from = 0): string[] {
       return m ? [m[1]!] : [];
     });
 }
+
+/** Registers `nick` as an account with NickServ (`/msg NickServ REGISTER password`), then quits. */
+export async function registerAccount(port: number, nick: string, password: string): Promise<void> {
+  const c = await connectIrc(port);
+  await c.register(nick);
+  await ask(c, `PRIVMSG NickServ :REGISTER ${password}`, / 900 /);
+  c.send('QUIT :registered');
+  await c.closed;
+}
+
+/**
+ * A client that enables `caps` (and, with `login`, sasl and a PLAIN login to that account
+ * before CAP END), registered as `nick`. Its lines() are untagged; raw.text() has the tags.
+ */
+export async function capClient(port: number, nick: string, caps: string, login?: { account: string; password: string }): Promise<RawIrc> {
+  const c = await connectIrc(port);
+  c.send(`CAP REQ :${caps}${login ? ' sasl' : ''}`, `NICK ${nick}`, `USER ${nick} 0 * :${nick}`);
+  await c.waitForLine(/ CAP \S+ ACK /);
+  if (login) {
+    c.send('AUTHENTICATE PLAIN');
+    await c.waitForLine(/(^| )AUTHENTICATE \+$/);
+    c.send(`AUTHENTICATE ${Buffer.from(`${login.account}\0${login.account}\0${login.password}`).toString('base64')}`);
+    await c.waitForLine(/ 903 /);
+  }
+  c.send('CAP END');
+  await c.waitForLine(/ (376|422) /);
+  return c;
+}

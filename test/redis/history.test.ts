@@ -5,7 +5,7 @@
 // reaches the account's connection on the other; a REDACT on one node reaches the other. Two
 // connections of one account on one node are one user there (multiclient).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ask, connectIrc, type RawIrc } from '../irc/raw.js';
+import { ask, capClient, registerAccount as registerAccountAs, type RawIrc } from '../irc/raw.js';
 import { startPostgres, type PgServer } from '../store/postgresServer.js';
 import { clientPool, killNodes, startNode, type IrcNode } from './nodes.js';
 import { startRedis, type RedisServer } from './redisServer.js';
@@ -41,27 +41,12 @@ const tagged = (c: RawIrc): string[] => c.raw.text().split('\r\n').slice(0, -1);
 
 /** A client on `node` with CAPS, logged in with SASL PLAIN to `account` when given. */
 async function client(node: IrcNode, nick: string, account?: string): Promise<RawIrc> {
-  const c = await connectIrc(node.port);
+  const c = await capClient(node.port, nick, CAPS, account === undefined ? undefined : { account, password });
   track(c);
-  c.send(`CAP REQ :${CAPS}${account ? ' sasl' : ''}`, `NICK ${nick}`, `USER ${nick} 0 * :${nick}`);
-  await c.waitForLine(/ CAP \S+ ACK /);
-  if (account) {
-    c.send('AUTHENTICATE PLAIN');
-    await c.waitForLine(/(^| )AUTHENTICATE \+$/);
-    c.send(`AUTHENTICATE ${Buffer.from(`${account}\0${account}\0${password}`).toString('base64')}`);
-    await c.waitForLine(/ 903 /);
-  }
-  c.send('CAP END');
-  await c.waitForLine(/ (376|422) /);
   return c;
 }
 
-async function registerAccount(node: IrcNode, nick: string): Promise<void> {
-  const c = await raw(node, nick);
-  await ask(c, `PRIVMSG NickServ :REGISTER ${password}`, / 900 /);
-  c.send('QUIT :registered');
-  await c.closed;
-}
+const registerAccount = (node: IrcNode, nick: string): Promise<void> => registerAccountAs(node.port, nick, password);
 
 /** CHATHISTORY's reply batch: its lines (tags included), without the BATCH lines. */
 async function history(c: RawIrc, request: string): Promise<string[]> {
