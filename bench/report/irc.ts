@@ -554,32 +554,46 @@ const tagsMetrics: Array<IrcMetric<IrcFigures>> = [
   { label: 'clients not joined', digits: 0, pick: (f) => totalFailures(f.connectFailures), ratio: false },
 ];
 
-/** Plain and tagged medians side by side, tagged/plain, and each run's pair. */
-function ircTagsTable(t: IrcTags): Table {
+/**
+ * Two forms of one load measured in turns (a baseline and a variant: plain and tagged clients,
+ * history off and on): their medians side by side, variant/baseline, and each run's pair.
+ */
+function pairedRows(base: readonly IrcFigures[], variant: readonly IrcFigures[]): string[][] {
   const rows = tagsMetrics.map((x) => {
-    const a = med(t.plain, x.pick);
-    const b = med(t.tagged, x.pick);
+    const a = med(base, x.pick);
+    const b = med(variant, x.pick);
     return [x.label, fmt(a, x.digits), fmt(b, x.digits), x.ratio ? ratio(b, a) : ''];
   });
-  rows.push(['runs', String(t.plain.length), String(t.tagged.length), ''], ['server CPU per delivery, tagged/plain of each run', '', '', tagsPairs(t)]);
-  return { header: ['figure (median)', 'plain (baseline)', `tagged (${capsText(t)})`, 'tagged/plain'], align: 'lrrr', rows };
+  const n = Math.min(base.length, variant.length);
+  const pairs = Array.from({ length: n }, (_, i) => ratio(num(ircDeliveryCpu(variant[i]!)), num(ircDeliveryCpu(base[i]!)))).join(' ');
+  rows.push(['runs', String(base.length), String(variant.length), ''], ['server CPU per delivery, each run in order', '', '', pairs]);
+  return rows;
 }
 
-/** Each run's tagged/plain server CPU per delivery, in run order. */
-function tagsPairs(t: IrcTags): string {
-  const n = Math.min(t.plain.length, t.tagged.length);
-  return Array.from({ length: n }, (_, i) => ratio(num(ircDeliveryCpu(t.tagged[i]!)), num(ircDeliveryCpu(t.plain[i]!)))).join(' ');
+/** The CPU-per-delivery verdict of a paired measurement: variant within `target` of baseline. */
+function pairedVerdict(base: readonly IrcFigures[], variant: readonly IrcFigures[], target: number, names: [string, string]): { ratio: number; measured: string; verdict: Verdict['verdict'] } {
+  const a = med(base, ircDeliveryCpu);
+  const b = med(variant, ircDeliveryCpu);
+  const per = (figures: readonly IrcFigures[], v: number, name: string): string => `${name} ${fmt(v, 2)} µs at ${fmt(med(figures, (f) => f.perSecond), 0)}/s`;
+  return {
+    ratio: b / a,
+    measured: `${per(base, a, names[0])}, ${per(variant, b, names[1])}: ×${fmt(b / a, 3)}`,
+    verdict: Number.isFinite(a) && Number.isFinite(b) ? (b / a <= target ? 'PASS' : 'MISS') : 'n/a',
+  };
+}
+
+/** Plain and tagged medians side by side, tagged/plain, and each run's pair. */
+function ircTagsTable(t: IrcTags): Table {
+  return { header: ['figure (median)', 'plain (baseline)', `tagged (${capsText(t)})`, 'tagged/plain'], align: 'lrrr', rows: pairedRows(t.plain, t.tagged) };
 }
 
 /** Issue 19's target: tagged server CPU per delivery within cpuTarget of plain's. */
 export function ircTagsVerdict(t: IrcTags): Verdict {
-  const a = med(t.plain, ircDeliveryCpu);
-  const b = med(t.tagged, ircDeliveryCpu);
-  const ok = b / a <= t.cpuTarget;
+  const v = pairedVerdict(t.plain, t.tagged, t.cpuTarget, ['plain', 'tagged']);
   return {
     target: `${t.scenario}: server CPU per delivered message with ${capsText(t)} on every client within ${pct(t.cpuTarget - 1)} of plain clients' (the baseline, run alongside)`,
-    measured: `plain ${fmt(a, 2)} µs at ${fmt(med(t.plain, (f) => f.perSecond), 0)}/s, tagged ${fmt(b, 2)} µs at ${fmt(med(t.tagged, (f) => f.perSecond), 0)}/s: ×${fmt(b / a, 3)}`,
-    verdict: Number.isFinite(a) && Number.isFinite(b) ? (ok ? 'PASS' : 'MISS') : 'n/a',
+    measured: v.measured,
+    verdict: v.verdict,
   };
 }
 
@@ -591,35 +605,21 @@ export function tagsSummaryLine(t: IrcTags): string {
 
 /** History off and on side by side (the tags table's figures), on/off, and what is stored. */
 function ircHistoryTable(h: IrcHistoryCost): Table {
-  const rows = tagsMetrics.map((x) => {
-    const a = med(h.off, x.pick);
-    const b = med(h.on, x.pick);
-    return [x.label, fmt(a, x.digits), fmt(b, x.digits), x.ratio ? ratio(b, a) : ''];
-  });
-  const perEntry = median(h.bytesPerEntry.filter(Number.isFinite));
+  const rows = pairedRows(h.off, h.on);
   rows.push(
     ['entries kept', '0', fmt(median(h.entries), 0), ''],
-    ['bytes stored per message (database growth over off, per entry)', '', fmt(perEntry, 0), ''],
-    ['runs', String(h.off.length), String(h.on.length), ''],
-    ['server CPU per delivery, on/off of each run', '', '', historyPairs(h)],
+    ['bytes stored per message (database growth over off, per entry)', '', fmt(median(h.bytesPerEntry.filter(Number.isFinite)), 0), ''],
   );
   return { header: ['figure (median)', 'history off (baseline)', 'history on', 'on/off'], align: 'lrrr', rows };
 }
 
-function historyPairs(h: IrcHistoryCost): string {
-  const n = Math.min(h.on.length, h.off.length);
-  return Array.from({ length: n }, (_, i) => ratio(num(ircDeliveryCpu(h.on[i]!)), num(ircDeliveryCpu(h.off[i]!)))).join(' ');
-}
-
 /** Issue 20's target: server CPU per delivery with history on within cpuTarget of off's. */
 export function ircHistoryVerdict(h: IrcHistoryCost): Verdict {
-  const a = med(h.off, ircDeliveryCpu);
-  const b = med(h.on, ircDeliveryCpu);
-  const ok = b / a <= h.cpuTarget;
+  const v = pairedVerdict(h.off, h.on, h.cpuTarget, ['off', 'on']);
   return {
     target: `${h.scenario}: server CPU per delivered message with history on within ${pct(h.cpuTarget - 1)} of history off (run alongside)`,
-    measured: `off ${fmt(a, 2)} µs at ${fmt(med(h.off, (f) => f.perSecond), 0)}/s, on ${fmt(b, 2)} µs at ${fmt(med(h.on, (f) => f.perSecond), 0)}/s: ×${fmt(b / a, 3)}; ${fmt(median(h.bytesPerEntry.filter(Number.isFinite)), 0)} bytes stored per message`,
-    verdict: Number.isFinite(a) && Number.isFinite(b) ? (ok ? 'PASS' : 'MISS') : 'n/a',
+    measured: `${v.measured}; ${fmt(median(h.bytesPerEntry.filter(Number.isFinite)), 0)} bytes stored per message`,
+    verdict: v.verdict,
   };
 }
 
