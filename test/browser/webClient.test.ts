@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, type TestClient } from '../irc/clients.js';
 import { run, serverBin, type Running } from '../process.js';
-import { artifacts, launchChromium } from './chromium.js';
+import { artifacts, launchChromium, openPage as openChromiumPage } from './chromium.js';
 
 /** The little of the DOM these tests read in the page (the test files are typed without the DOM lib). */
 interface Browserish {
@@ -48,17 +48,7 @@ async function tcpClient(port: number, nick: string, caps?: string[]): Promise<T
 }
 
 /** A page for one user: errors and console errors collected, so that a test can say none came. */
-async function openPage(phone = false): Promise<{ page: Page; errors: string[] }> {
-  const page = phone
-    ? await browser.newPage({ viewport: { width: 390, height: 760 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
-    : await browser.newPage({ viewport: { width: 1200, height: 720 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
-  });
-  return { page, errors };
-}
+const openPage = (phone = false): Promise<{ page: Page; errors: string[] }> => openChromiumPage(browser, phone ? 'phone' : 'desktop');
 
 async function login(page: Page, url: string, nick: string, channels: string): Promise<void> {
   await page.goto(url);

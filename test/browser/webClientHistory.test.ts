@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, type TestClient } from '../irc/clients.js';
 import { run, serverBin, type Running } from '../process.js';
-import { launchChromium } from './chromium.js';
+import { launchChromium, openPage as openChromiumPage } from './chromium.js';
 
 let browser: Browser;
 const servers: Running[] = [];
@@ -40,15 +40,7 @@ async function tcpClient(port: number, nick: string): Promise<TestClient> {
   return c;
 }
 
-async function openPage(): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 720 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
-  });
-  return { page, errors };
-}
+const openPage = (): Promise<{ page: Page; errors: string[] }> => openChromiumPage(browser);
 
 /** Logs in as `nick` to `channels`; with `password`, to that account (`create`: creating it). */
 async function login(page: Page, url: string, nick: string, channels: string, password = '', create = false): Promise<void> {

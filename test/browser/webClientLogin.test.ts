@@ -11,7 +11,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { startWebServer, type WebServer } from '../../src/transports/webServer.js';
 import { startIrcTestServer, type TestServer } from '../helpers.js';
 import { connectIrc, type RawIrc } from '../irc/raw.js';
-import { artifacts, launchChromium } from './chromium.js';
+import { artifacts, launchChromium, openPage as openChromiumPage } from './chromium.js';
 
 let browser: Browser;
 let server: TestServer;
@@ -47,15 +47,10 @@ afterEach(async () => {
 });
 
 async function openPage(): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1000, height: 640 } });
-  opened.push(page);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
-  });
-  await page.goto(web.url);
-  return { page, errors };
+  const opening = await openChromiumPage(browser, { width: 1000, height: 640 });
+  opened.push(opening.page);
+  await opening.page.goto(web.url);
+  return opening;
 }
 
 async function submit(page: Page, name: string, pw: string, create = false): Promise<void> {
