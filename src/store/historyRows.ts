@@ -4,7 +4,10 @@
 
 import { MESSAGE_COMMANDS, type HistoryEntry } from '../history/history.js';
 
-/** The condition a `messages` range adds (HistoryKinds): constants, not parameters. */
+/**
+ * The condition a `messages` range adds (HistoryKinds): constants, not parameters, written as
+ * the partial index of sql/<kind>/004-history-messages.sql writes it, so that the index serves it.
+ */
 export const messagesFilter = ` AND command IN (${MESSAGE_COMMANDS.map((c) => `'${c}'`).join(', ')})`;
 
 /** A `history_entries` row. */

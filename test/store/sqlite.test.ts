@@ -62,6 +62,7 @@ describe('SQLite store', () => {
           { version: 1, name: 'identity' },
           { version: 2, name: 'history' },
           { version: 3, name: 'always-on' },
+          { version: 4, name: 'history-messages' },
         ]);
       } finally {
         db.close();
