@@ -211,8 +211,9 @@ export class Reply {
   /**
    * An event the members of `channels` see (JOIN, PART, KICK, TOPIC, MODE, NICK, QUIT) and
    * their histories keep for draft/event-playback. With history on, what is delivered and what
-   * is kept share one msgid and time, so a client can tell a replay from what it saw; a NICK or
-   * QUIT is kept once per channel (msgid, msgid-1, msgid-2...: a msgid is unique in the store).
+   * is kept share one msgid and time, so a client can tell a replay from what it saw. A NICK or
+   * QUIT is kept once per channel (msgid, msgid-1, msgid-2...: a msgid is unique in the store)
+   * but reaches each member once, so no one msgid names what each saw: it goes without one.
    * `variant`: extended-join's JOIN, which is also the form kept.
    */
   event(channels: string[], message: IrcMessage, options: { except?: number; plus?: number[]; variant?: CapVariant } = {}): this {
@@ -226,7 +227,7 @@ export class Reply {
     }
     const msgid = this.ctx.newMsgid();
     const at = this.ctx.now();
-    const tagged = (m: IrcMessage): IrcMessage => ({ ...m, tags: { ...m.tags, msgid } });
+    const tagged = (m: IrcMessage): IrcMessage => (channels.length === 1 ? { ...m, tags: { ...m.tags, msgid } } : m);
     const send: Send = { to, message: tagged(message), time: new Date(at).toISOString() };
     if (variant) send.capVariant = { cap: variant.cap, message: variant.message && tagged(variant.message) };
     this.sends.push(send);
