@@ -86,3 +86,34 @@ export async function runServer(args: string[] = []): Promise<Running & { port: 
   const m = await r.waitForLine(/listening on 127\.0\.0\.1:(\d+)/);
   return Object.assign(r, { port: Number(m[1]) });
 }
+
+/**
+ * The IRC servers of one test file: the CLI as `npm start` runs it, each with its store in a
+ * temporary --data-dir (or one given, to start again on the same store), flood control out of
+ * the way. close() kills every one and removes the directories.
+ */
+export function ircServers(prefix: string): {
+  tempDir(): string;
+  start(dataDir?: string, extra?: string[]): Promise<Running & { port: number }>;
+  close(): void;
+} {
+  const dirs: string[] = [];
+  const running: Running[] = [];
+  const tempDir = (): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
+  return {
+    tempDir,
+    async start(dataDir = tempDir(), extra = []) {
+      const s = await runServer(['--protocol', 'irc', '--data-dir', dataDir, '--flood-burst', '1000', '--flood-rate', '1000', ...extra]);
+      running.push(s);
+      return s;
+    },
+    close() {
+      for (const s of running.splice(0)) s.proc.kill('SIGKILL');
+      for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -5,10 +5,13 @@
 import { MESSAGE_COMMANDS, type HistoryEntry } from '../history/history.js';
 
 /**
- * The condition a `messages` range adds (HistoryKinds): constants, not parameters, written as
- * the partial index of sql/<kind>/004-history-messages.sql writes it, so that the index serves it.
+ * The condition a `messages` range adds (HistoryKinds), on the `command` column of `table` (an
+ * alias) when given: constants, not parameters, written as the partial index of
+ * sql/<kind>/004-history-messages.sql writes it, so that the index serves it.
  */
-export const messagesFilter = ` AND command IN (${MESSAGE_COMMANDS.map((c) => `'${c}'`).join(', ')})`;
+export function messagesFilter(table?: string): string {
+  return ` AND ${table === undefined ? '' : `${table}.`}command IN (${MESSAGE_COMMANDS.map((c) => `'${c}'`).join(', ')})`;
+}
 
 /** A `history_entries` row. */
 export interface EntryRow {

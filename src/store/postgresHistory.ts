@@ -70,7 +70,7 @@ export function postgresHistory({ step, query, transaction }: PostgresAccess): H
     if (limit <= 0) return [];
     const order = newest ? 'DESC' : 'ASC';
     const { rows } = await query(
-      `${entrySelect} WHERE target = $1 AND at >= $2 AND (at, seq) > ($2, $3) AND at <= $4 AND (at, seq) < ($4, $5)${messagesOnly ? messagesFilter : ''}
+      `${entrySelect} WHERE target = $1 AND at >= $2 AND (at, seq) > ($2, $3) AND at <= $4 AND (at, seq) < ($4, $5)${messagesOnly ? messagesFilter() : ''}
        ORDER BY at ${order}, seq ${order} LIMIT $6`,
       [target, above.at, above.seq, below.at, below.seq, limit],
     );
@@ -127,7 +127,7 @@ export function postgresHistory({ step, query, transaction }: PostgresAccess): H
         const { rows } = await query(
           `SELECT target, peer, last_at FROM (
              SELECT c.target, c.peer,
-               (SELECT e.at FROM history_entries e WHERE e.target = c.target AND e.at >= $3 AND e.at < $4${messagesFilter.replaceAll('command', 'e.command')} ORDER BY e.at DESC LIMIT 1) AS last_at
+               (SELECT e.at FROM history_entries e WHERE e.target = c.target AND e.at >= $3 AND e.at < $4${messagesFilter('e')} ORDER BY e.at DESC LIMIT 1) AS last_at
              FROM (SELECT DISTINCT unnest($1::text[]) COLLATE "C" AS target, NULL::text AS peer
                    UNION ALL SELECT target, peer FROM history_conversations WHERE account = $2) c
            ) listed WHERE last_at IS NOT NULL ORDER BY last_at, target LIMIT $5`,

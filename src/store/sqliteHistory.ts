@@ -66,7 +66,7 @@ export class SqliteHistory {
     const rows = this
       .stmt(
         `${entrySelect} WHERE target = @target AND at >= @aboveAt AND (at, seq) > (@aboveAt, @aboveSeq)
-           AND at <= @belowAt AND (at, seq) < (@belowAt, @belowSeq)${messagesOnly ? messagesFilter : ''} ORDER BY at ${order}, seq ${order} LIMIT @limit`,
+           AND at <= @belowAt AND (at, seq) < (@belowAt, @belowSeq)${messagesOnly ? messagesFilter() : ''} ORDER BY at ${order}, seq ${order} LIMIT @limit`,
       )
       .all({ target, aboveAt: above.at, aboveSeq: above.seq, belowAt: below.at, belowSeq: below.seq, limit }) as EntryRow[];
     if (newest) rows.reverse();
@@ -79,7 +79,7 @@ export class SqliteHistory {
       .stmt(
         `SELECT target, peer, last_at FROM (
            SELECT c.target, c.peer,
-             (SELECT e.at FROM history_entries e WHERE e.target = c.target AND e.at >= ? AND e.at < ?${messagesFilter.replaceAll('command', 'e.command')} ORDER BY e.at DESC LIMIT 1) AS last_at
+             (SELECT e.at FROM history_entries e WHERE e.target = c.target AND e.at >= ? AND e.at < ?${messagesFilter('e')} ORDER BY e.at DESC LIMIT 1) AS last_at
            FROM (SELECT DISTINCT value AS target, NULL AS peer FROM json_each(?)
                  UNION ALL SELECT target, peer FROM history_conversations WHERE account = ?) c
          ) WHERE last_at IS NOT NULL ORDER BY last_at, target LIMIT ?`,

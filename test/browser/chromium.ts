@@ -1,7 +1,8 @@
 // What the browser tests share: the Chromium launcher (scripts/chromium.ts, which `npm run docs`
-// uses too), where screenshots go, and a page that collects its errors.
+// uses too), where screenshots go, a page that collects its errors, and logging in to the web client.
 import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export { launchChromium } from '../../scripts/chromium.js';
 
@@ -23,4 +24,20 @@ export async function openPage(browser: Browser, size: 'desktop' | 'phone' | { w
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
   });
   return { page, errors };
+}
+
+/**
+ * The web client at `url` logged in as `nick` to `channels` (with `password`, to that account;
+ * `create`: creating it); resolves once the page shows it is `nick`.
+ */
+export async function loginPage(page: Page, url: string, nick: string, channels: string, password = '', create = false): Promise<void> {
+  await page.goto(url);
+  await page.fill('#login-nick', nick);
+  await page.fill('#login-channel', channels);
+  if (password) {
+    await page.fill('#login-password', password);
+    await page.setChecked('#login-create', create);
+  }
+  await page.click('#login button[type=submit]');
+  await expect.poll(() => page.locator('#me').textContent(), { timeout: 10_000 }).toBe(nick);
 }

@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, type TestClient } from '../irc/clients.js';
 import { run, serverBin, type Running } from '../process.js';
-import { artifacts, launchChromium, openPage as openChromiumPage } from './chromium.js';
+import { artifacts, launchChromium, loginPage, openPage as openChromiumPage } from './chromium.js';
 
 /** The little of the DOM these tests read in the page (the test files are typed without the DOM lib). */
 interface Browserish {
@@ -50,13 +50,7 @@ async function tcpClient(port: number, nick: string, caps?: string[]): Promise<T
 /** A page for one user: errors and console errors collected, so that a test can say none came. */
 const openPage = (phone = false): Promise<{ page: Page; errors: string[] }> => openChromiumPage(browser, phone ? 'phone' : 'desktop');
 
-async function login(page: Page, url: string, nick: string, channels: string): Promise<void> {
-  await page.goto(url);
-  await page.fill('#login-nick', nick);
-  await page.fill('#login-channel', channels);
-  await page.click('#login button[type=submit]');
-  await expect.poll(() => page.locator('#me').textContent(), { timeout: 10_000 }).toBe(nick);
-}
+const login = (page: Page, url: string, nick: string, channels: string): Promise<void> => loginPage(page, url, nick, channels);
 
 const log = (page: Page, key: string) => page.locator(`.log[data-key="${key}"]`);
 /** The texts of the rows of a window, as shown. */

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, type TestClient } from '../irc/clients.js';
 import { run, serverBin, type Running } from '../process.js';
-import { launchChromium, openPage as openChromiumPage } from './chromium.js';
+import { launchChromium, loginPage, openPage as openChromiumPage } from './chromium.js';
 
 let browser: Browser;
 const servers: Running[] = [];
@@ -42,18 +42,7 @@ async function tcpClient(port: number, nick: string): Promise<TestClient> {
 
 const openPage = (): Promise<{ page: Page; errors: string[] }> => openChromiumPage(browser);
 
-/** Logs in as `nick` to `channels`; with `password`, to that account (`create`: creating it). */
-async function login(page: Page, url: string, nick: string, channels: string, password = '', create = false): Promise<void> {
-  await page.goto(url);
-  await page.fill('#login-nick', nick);
-  await page.fill('#login-channel', channels);
-  if (password) {
-    await page.fill('#login-password', password);
-    await page.setChecked('#login-create', create);
-  }
-  await page.click('#login button[type=submit]');
-  await expect.poll(() => page.locator('#me').textContent(), { timeout: 10_000 }).toBe(nick);
-}
+const login = loginPage;
 
 const log = (page: Page, key: string) => page.locator(`.log[data-key="${key}"]`);
 const texts = (page: Page, key: string) => log(page, key).locator('.msg .text').allTextContents();

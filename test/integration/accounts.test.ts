@@ -3,35 +3,24 @@
 // NickServ logs in with SASL PLAIN (and a wrong password is refused with 904), survives a
 // restart in a 0600 file, owns its nick (a short --nick-grace renames whoever does not log in),
 // GHOSTs another holder, and tags its messages for those who asked for account-tag.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, type TestClient } from '../irc/clients.js';
 import { ask, connectIrc, nickServNotices, type RawIrc } from '../irc/raw.js';
-import { runServer, type Running } from '../process.js';
+import { ircServers, type Running } from '../process.js';
 
 /** How long an unidentified holder of a registered nick keeps it (`--nick-grace`). */
 const graceMs = 500;
 const password = 'opensesame42';
 
-const dirs: string[] = [];
-const running: Running[] = [];
+const servers = ircServers('irc-accounts-');
 const raws: RawIrc[] = [];
 const fws: TestClient[] = [];
 
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'irc-accounts-'));
-  dirs.push(dir);
-  return dir;
-}
-
+const tempDir = (): string => servers.tempDir();
 /** The CLI as `npm start` runs it, its store in `dataDir`, flood limits out of the way. */
-async function server(dataDir: string, extra: string[] = []): Promise<Running & { port: number }> {
-  const s = await runServer(['--protocol', 'irc', '--data-dir', dataDir, '--flood-burst', '1000', '--flood-rate', '1000', ...extra]);
-  running.push(s);
-  return s;
-}
+const server = (dataDir: string, extra: string[] = []) => servers.start(dataDir, extra);
 
 /** SIGTERM, and how it exited (SIGKILL after 5 s, which fails the test's exit-code check). */
 async function stop(s: Running): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
@@ -75,8 +64,7 @@ afterEach(() => {
 });
 
 afterAll(() => {
-  for (const s of running.splice(0)) s.proc.kill('SIGKILL');
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  servers.close();
 });
 
 describe('accounts on one server', () => {

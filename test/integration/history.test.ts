@@ -3,40 +3,24 @@
 // message-tags. What a channel heard is read back with the msgids and times its members saw,
 // after a restart too; a private conversation between two accounts from either side; read
 // markers shared by two connections of one account; REDACT forgets; --history off keeps nothing.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { capClient, connectIrc, ask, registerAccount as registerAccountAs, waitForLineIn } from '../irc/raw.js';
-import { runServer, type Running } from '../process.js';
+import { ircServers, type Running } from '../process.js';
 
 const password = 'opensesame42';
 const CAPS = 'batch server-time message-tags echo-message draft/chathistory draft/read-marker draft/message-redaction';
 
-const dirs: string[] = [];
-const running: Running[] = [];
+const servers = ircServers('irc-history-');
 const clients: Array<{ close(): void }> = [];
 
 afterEach(() => {
   for (const c of clients.splice(0)) c.close();
 });
 
-afterAll(() => {
-  for (const s of running.splice(0)) s.proc.kill('SIGKILL');
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => servers.close());
 
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'irc-history-'));
-  dirs.push(dir);
-  return dir;
-}
-
-async function server(dataDir: string, extra: string[] = []): Promise<Running & { port: number }> {
-  const s = await runServer(['--protocol', 'irc', '--data-dir', dataDir, '--flood-burst', '1000', '--flood-rate', '1000', ...extra]);
-  running.push(s);
-  return s;
-}
+const tempDir = (): string => servers.tempDir();
+const server = (dataDir: string, extra: string[] = []) => servers.start(dataDir, extra);
 
 async function stop(s: Running): Promise<void> {
   s.proc.kill('SIGTERM');

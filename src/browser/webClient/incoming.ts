@@ -443,7 +443,6 @@ function handleMode(chat: ChatClient, msg: ServerMessage, tags: MessageTags): vo
   chat.add(w, 'mode', '', `${msg.nick} set mode ${p.slice(1).join(' ')}`, tags);
 }
 
-/** PRIVMSG and NOTICE: to a channel's window, a private window, or (from a server) the server's. */
 /** A PRIVMSG's or NOTICE's text and kind: an ACTION is shown as one; null for other CTCP. */
 function textOf(msg: ServerMessage): { kind: 'privmsg' | 'notice' | 'action'; text: string } | null {
   const text = msg.params[1] ?? '';
@@ -461,6 +460,7 @@ function historyText(chat: ChatClient, w: ChatWindow, msg: ServerMessage, tags: 
   chat.add(w, t.kind, msg.nick || chat.settings.network, t.text, tags, mine, { older: place });
 }
 
+/** PRIVMSG and NOTICE: to a channel's window, a private window, or (from a server) the server's. */
 function handleText(chat: ChatClient, msg: ServerMessage, tags: MessageTags): void {
   const target = msg.params[0] ?? '';
   const t = textOf(msg);

@@ -45,6 +45,13 @@ function setPlaceholder(w: ChatWindow): void {
   byId<HTMLInputElement>('input').placeholder = w.type === 'server' ? '/join #channel, or /help' : `Message ${w.name}`;
 }
 
+/** The first row of `log` later than `at` (ms, its data-at), or null when none is. */
+function firstLaterThan(log: HTMLElement, at: number): Element | null {
+  let row = log.firstElementChild;
+  while (row !== null && Number((row as HTMLElement).dataset.at ?? 0) <= at) row = row.nextElementSibling;
+  return row;
+}
+
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const e = document.getElementById(id);
   if (!e) throw new Error(`the page has no #${id}`);
@@ -179,18 +186,14 @@ export class PageView implements ChatView {
     }
     row.append(body);
     row.dataset.at = String(line.time.getTime());
-    const { log, badge } = this.of(w);
+    const { log } = this.of(w);
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < followPx;
     if (line.older) {
       // From the history: at the top, or before the first line that is later. What the reader
       // looks at stays where it is.
       const height = log.scrollHeight;
       const top = log.scrollTop;
-      let after: Element | null = log.firstElementChild;
-      if (line.older === 'time') {
-        while (after !== null && Number((after as HTMLElement).dataset.at ?? 0) <= line.time.getTime()) after = after.nextElementSibling;
-      }
-      log.insertBefore(row, after);
+      log.insertBefore(row, line.older === 'time' ? firstLaterThan(log, line.time.getTime()) : log.firstElementChild);
       if (w === this.shown && !atBottom) log.scrollTop = top + (log.scrollHeight - height);
       else if (w === this.shown) log.scrollTop = log.scrollHeight;
     } else {
@@ -200,7 +203,7 @@ export class PageView implements ChatView {
     if (w === this.shown) {
       if (!line.older && (atBottom || line.mine)) log.scrollTop = log.scrollHeight;
     } else {
-      badge.textContent = w.unread > 0 ? String(w.unread) : '';
+      this.unreadChanged(w);
     }
   }
 
@@ -215,8 +218,7 @@ export class PageView implements ChatView {
   readMarker(w: ChatWindow, at: number): void {
     const { log } = this.of(w);
     log.querySelector(':scope > .unread-line')?.remove();
-    let next: Element | null = log.firstElementChild;
-    while (next !== null && Number((next as HTMLElement).dataset.at ?? 0) <= at) next = next.nextElementSibling;
+    const next = firstLaterThan(log, at);
     if (next === null) return;
     const divider = el('div', 'unread-line', 'new messages');
     divider.dataset.at = String(at);

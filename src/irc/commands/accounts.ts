@@ -11,6 +11,7 @@ import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import { RPL_LOGGEDIN, RPL_LOGGEDOUT } from '../wire/numerics.js';
 import { Reply, clientName, from, sourceOf } from './common.js';
+import type { NickClaim } from '../state/networkState.js';
 import type { Client, CommandContext, Outcome } from './types.js';
 import { monitorNickChange } from './monitor.js';
 
@@ -179,16 +180,26 @@ export async function enforceNick(ctx: CommandContext, client: Client): Promise<
     if (isStoreUnavailable(err)) return r.outcome();
     throw err;
   }
-  for (let tries = 0; tries < 10; tries++) {
-    const guest = `Guest${randomInt(10_000, 100_000)}`;
-    const claim = await ctx.state.claimNick(client.id, guest, ctx.now());
-    if (!claim.ok) continue;
-    const oldSource = sourceOf(client);
-    client.nick = guest;
-    r.toSelf(serviceNotice(client, 'NickServ', `You did not log in to ${nick}: you are now ${guest}.`));
-    r.toChannels(claim.channels, from(oldSource, 'NICK', guest), { plus: [client.id] });
-    for (const s of monitorNickChange(ctx, client, claim.previous)) r.send(s);
-    break;
-  }
+  const oldSource = sourceOf(client);
+  const taken = await claimGuestNick(ctx, client);
+  if (taken === null) return r.outcome();
+  r.toSelf(serviceNotice(client, 'NickServ', `You did not log in to ${nick}: you are now ${taken.nick}.`));
+  r.toChannels(taken.claim.channels, from(oldSource, 'NICK', taken.nick), { plus: [client.id] });
+  for (const s of monitorNickChange(ctx, client, taken.claim.previous)) r.send(s);
   return r.outcome();
+}
+
+/**
+ * A free `Guest<digits>` nick claimed for the client, which holds it from now on (the state
+ * frees its previous nick in the same step); null when ten tries found none free.
+ */
+export async function claimGuestNick(ctx: CommandContext, client: Client): Promise<{ nick: string; claim: NickClaim & { ok: true } } | null> {
+  for (let tries = 0; tries < 10; tries++) {
+    const nick = `Guest${randomInt(10_000, 100_000)}`;
+    const claim = await ctx.state.claimNick(client.id, nick, ctx.now());
+    if (!claim.ok) continue;
+    client.nick = nick;
+    return { nick, claim };
+  }
+  return null;
 }

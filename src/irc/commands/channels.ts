@@ -111,9 +111,20 @@ function topicReplies(r: Reply, channel: ChannelRecord): void {
 export async function alreadyJoined(ctx: CommandContext, client: Client, r: Reply, name: string): Promise<void> {
   const channel = await ctx.state.channel(name);
   if (channel === null) return;
-  const source = sourceOf(client);
-  r.toSelf(client.caps.has('extended-join') ? from(source, 'JOIN', channel.name, client.account ?? '*', client.realname ?? '') : from(source, 'JOIN', channel.name));
+  const join = joinMessages(client, channel.name);
+  r.toSelf(client.caps.has('extended-join') ? join.extended : join.plain);
   topicReplies(r, channel);
+  await joinedReplies(ctx, client, r, channel);
+}
+
+/** The JOIN of `client` to `channel`, and extended-join's form (with its account and realname). */
+function joinMessages(client: Client, channel: string): { plain: IrcMessage; extended: IrcMessage } {
+  const source = sourceOf(client);
+  return { plain: from(source, 'JOIN', channel), extended: from(source, 'JOIN', channel, client.account ?? '*', client.realname ?? '') };
+}
+
+/** What a joiner hears after the topic: its read marker (draft/read-marker: before the end of NAMES), then NAMES. */
+async function joinedReplies(ctx: CommandContext, client: Client, r: Reply, channel: ChannelRecord): Promise<void> {
   if (client.caps.has(READ_MARKER_CAP)) r.toSelf(await joinMarker(ctx, client, channel.name));
   namesReplies(r, ctx, client, channel, await ctx.state.members(channel.name), true);
 }
@@ -166,18 +177,15 @@ export async function join(ctx: CommandContext, client: Client, msg: IrcMessage)
     const channel = result.channel;
     // extended-join: members who enabled it also learn the joiner's account and realname (the
     // form kept: a replay shows it as each client's caps ask).
-    r.event([fold(channel.name)], from(source, 'JOIN', channel.name), {
-      variant: { cap: 'extended-join', message: from(source, 'JOIN', channel.name, client.account ?? '*', client.realname ?? '') },
-    });
+    const join = joinMessages(client, channel.name);
+    r.event([fold(channel.name)], join.plain, { variant: { cap: 'extended-join', message: join.extended } });
     // away-notify: members who enabled it learn at once that the joiner is away.
     if (client.away !== null) {
       r.send({ to: { kind: 'channels', channels: [fold(channel.name)], except: client.id }, message: from(source, 'AWAY', client.away), onlyCap: 'away-notify' });
     }
     // A registered channel: its founder opped, its kept modes and topic back if it was empty.
     topicReplies(r, await registeredChannelJoined(ctx, client, r, result));
-    // draft/read-marker: where the account has read to, before the end of NAMES.
-    if (client.caps.has(READ_MARKER_CAP)) r.toSelf(await joinMarker(ctx, client, channel.name));
-    namesReplies(r, ctx, client, channel, await ctx.state.members(channel.name), true);
+    await joinedReplies(ctx, client, r, channel);
   }
   return r.outcome();
 }

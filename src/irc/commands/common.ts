@@ -140,6 +140,19 @@ export function standardReply(
   return from(ctx.config.serverName, type, command, code, ...contextAndDescription);
 }
 
+/** Who besides a channel's members a channel send skips (`except`) or reaches (`plus`): see Target. */
+interface ChannelsOptions {
+  except?: number;
+  plus?: number[];
+}
+
+function channelsTarget(channels: string[], options: ChannelsOptions): Target {
+  const to: Target = { kind: 'channels', channels };
+  if (options.except !== undefined) to.except = options.except;
+  if (options.plus !== undefined && options.plus.length > 0) to.plus = options.plus;
+  return to;
+}
+
 /** Builds an Outcome in order: what the handler appends first is applied first. */
 export class Reply {
   readonly sends: Send[] = [];
@@ -171,11 +184,8 @@ export class Reply {
   }
 
   /** To every member of the (folded) channels when applied, each once; see Target. */
-  toChannels(channels: string[], message: IrcMessage, options: { except?: number; plus?: number[] } = {}): this {
-    const to: Target = { kind: 'channels', channels };
-    if (options.except !== undefined) to.except = options.except;
-    if (options.plus !== undefined && options.plus.length > 0) to.plus = options.plus;
-    this.sends.push({ to, message });
+  toChannels(channels: string[], message: IrcMessage, options: ChannelsOptions = {}): this {
+    this.sends.push({ to: channelsTarget(channels, options), message });
     return this;
   }
 
@@ -207,7 +217,6 @@ export class Reply {
     return this;
   }
 
-  /** Keeps an entry in the history once the sends are out (null: not kept). */
   /**
    * An event the members of `channels` see (JOIN, PART, KICK, TOPIC, MODE, NICK, QUIT) and
    * their histories keep for draft/event-playback. With history on, what is delivered and what
@@ -216,10 +225,8 @@ export class Reply {
    * but reaches each member once, so no one msgid names what each saw: it goes without one.
    * `variant`: extended-join's JOIN, which is also the form kept.
    */
-  event(channels: string[], message: IrcMessage, options: { except?: number; plus?: number[]; variant?: CapVariant } = {}): this {
-    const to: Target = { kind: 'channels', channels };
-    if (options.except !== undefined) to.except = options.except;
-    if (options.plus !== undefined && options.plus.length > 0) to.plus = options.plus;
+  event(channels: string[], message: IrcMessage, options: ChannelsOptions & { variant?: CapVariant } = {}): this {
+    const to = channelsTarget(channels, options);
     const variant = options.variant;
     if (this.ctx.history === null || channels.length === 0) {
       this.sends.push(variant ? { to, message, capVariant: variant } : { to, message });
@@ -248,6 +255,7 @@ export class Reply {
     return this;
   }
 
+  /** Keeps an entry in the history once the sends are out (null: not kept). */
   keep(entry: HistoryEntry | null): this {
     if (entry !== null) (this.history ??= []).push(entry);
     return this;

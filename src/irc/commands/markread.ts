@@ -49,7 +49,7 @@ export async function markreadCommand(ctx: CommandContext, client: Client, msg: 
   if (target === '') return fail('NEED_MORE_PARAMS', 'Missing parameters');
   if (target === '*') return fail('INVALID_PARAMS', target, 'Invalid target');
   const given = msg.params[1];
-  if (client.account === null) return connectionMarker(ctx, client, r, target, given);
+  if (client.account === null) return connectionMarker(ctx, client, r, target, given, fail);
   if (ctx.history === null) return fail('INTERNAL_ERROR', target, 'This server keeps no read markers');
   const account = fold(client.account);
   try {
@@ -68,12 +68,12 @@ export async function markreadCommand(ctx: CommandContext, client: Client, msg: 
 }
 
 /** MARKREAD for a connection not logged in: its own markers, only forward, told to itself. */
-function connectionMarker(ctx: CommandContext, client: Client, r: Reply, target: string, given: string | undefined): Outcome {
+function connectionMarker(ctx: CommandContext, client: Client, r: Reply, target: string, given: string | undefined, fail: (code: string, ...rest: string[]) => Outcome): Outcome {
   const key = markerTarget(target);
   const before = client.markers?.get(key) ?? null;
   if (given === undefined) return r.toSelf(markread(ctx, target, before)).outcome();
   const at = parseTimestamp(given);
-  if (at === null) return r.toSelf(standardReply(ctx, 'FAIL', 'MARKREAD', 'INVALID_PARAMS', given, 'Invalid timestamp')).outcome();
+  if (at === null) return fail('INVALID_PARAMS', given, 'Invalid timestamp');
   const after = Math.max(before ?? 0, Math.min(at, ctx.now()));
   const markers = (client.markers ??= new Map());
   markers.delete(key);

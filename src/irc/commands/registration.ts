@@ -6,7 +6,8 @@
 // session machine decides when registration is complete and which commands may run before
 // it, so nothing here checks for 451.
 
-import { randomInt, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { isStoreUnavailable } from '../../store/store.js';
 import { fold, isValidNick } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import {
@@ -41,7 +42,7 @@ import {
   offeredCaps,
 } from './common.js';
 import { isupportReplies, lusersReplies, motdReplies } from './queries.js';
-import { accountKey, checkNickOwnership, isServiceNick } from './accounts.js';
+import { accountKey, checkNickOwnership, claimGuestNick, isServiceNick } from './accounts.js';
 import { checkNetworkBan } from './operators.js';
 import { multilineCapValue } from './multiline.js';
 import { monitorNickChange, monitorOffline, monitorOnline } from './monitor.js';
@@ -214,13 +215,8 @@ async function claimAtWelcome(ctx: CommandContext, client: Client, r: Reply): Pr
   const wanted = client.nick!;
   client.nickUnclaimed = false;
   if ((await ctx.state.claimNick(client.id, wanted, ctx.now())).ok) return;
-  for (let tries = 0; tries < 10; tries++) {
-    const guest = `Guest${randomInt(10_000, 100_000)}`;
-    if (!(await ctx.state.claimNick(client.id, guest, ctx.now())).ok) continue;
-    client.nick = guest;
-    r.toSelf(from(ctx.config.serverName, 'NOTICE', guest, `${wanted} is in use by another account's connection: you are ${guest}.`));
-    return;
-  }
+  const guest = await claimGuestNick(ctx, client);
+  if (guest !== null) r.toSelf(from(ctx.config.serverName, 'NOTICE', guest.nick, `${wanted} is in use by another account's connection: you are ${guest.nick}.`));
 }
 
 /**
@@ -276,8 +272,8 @@ export async function welcome(ctx: CommandContext, client: Client): Promise<Outc
   if (ban !== null) return banned.kill(client.id, ban).outcome();
   const joined = await joinOwnUser(ctx, client);
   if (joined !== null) return joined;
-  const guest = new Reply(ctx, client);
-  if (client.nickUnclaimed) await claimAtWelcome(ctx, client, guest);
+  const r = new Reply(ctx, client);
+  if (client.nickUnclaimed) await claimAtWelcome(ctx, client, r);
   await ctx.state.register(client.id, {
     user: client.user,
     host: client.host,
@@ -289,7 +285,6 @@ export async function welcome(ctx: CommandContext, client: Client): Promise<Outc
   });
   // Logged in before registration (SASL, REGISTER): the network learns it with the user.
   if (client.account !== null) await ctx.state.setAccount(client.id, client.account);
-  const r = guest;
   welcomeReplies(ctx, r, client);
   await lusersReplies(ctx, r);
   motdReplies(ctx, r);
@@ -360,9 +355,10 @@ async function staysOn(ctx: CommandContext, client: Client): Promise<boolean> {
   if (user === null || user.clientId !== client.id) return false;
   try {
     return await ctx.store.alwaysOn(accountKey(client.account));
-  } catch {
+  } catch (err) {
     // The store unreachable: the user leaves, as without the setting.
-    return false;
+    if (isStoreUnavailable(err)) return false;
+    throw err;
   }
 }
 

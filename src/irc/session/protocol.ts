@@ -377,7 +377,7 @@ export function ircProtocol(
       if (!session) return;
       sessions.delete(id);
       // The user's MONITOR list is the user's: it stays while another connection of it does.
-      if ([...router.sessionsOf(session.client.id)].length === 0) ctx.monitors.clear(session.client.id);
+      if (!router.hasSessions(session.client.id)) ctx.monitors.clear(session.client.id);
       stopInbox(session);
       session.actor = null;
       session.muted = true;

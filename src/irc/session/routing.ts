@@ -152,6 +152,11 @@ export class Router {
     return nodeOf(clientId) === this.nodeIndex ? this.sessions.get(connectionOf(clientId)) : undefined;
   }
 
+  /** Whether the user has a session here still. */
+  hasSessions(userId: number): boolean {
+    return this.userSessions.has(userId) || this.localSession(userId) !== undefined;
+  }
+
   /** Every session of the user here: one, several (multiclient) or none. */
   sessionsOf(userId: number): Iterable<Session> {
     const set = this.userSessions.get(userId);
