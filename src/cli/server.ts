@@ -355,6 +355,8 @@ async function main(argv: string[]): Promise<void> {
   const server = startServer(config, started.protocol, { logger, inspect: inspection.observer });
   // WebSocket clients are the server's from here: counted, capped and drained with the rest.
   web?.attach(server);
+  // Clients other nodes relay here (multiclient across nodes) are the server's too.
+  irc?.protocol.acceptRelays(server);
   inspection.attach(irc);
   if (metricsModule) {
     const registry = metricsModule.serverRegistry(server, irc);

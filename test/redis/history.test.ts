@@ -2,8 +2,8 @@
 // PostgreSQL database. Messages said on one node are read back on the other in the order their
 // senders' node delivered them, with the msgids members saw; a private conversation between
 // accounts on two nodes is the same history from either side; a read marker set on one node
-// reaches the account's connection on the other; a REDACT on one node reaches the other. Two
-// connections of one account on one node are one user there (multiclient).
+// reaches the account's connection on the other; a REDACT on one node reaches the other.
+// Connections of one account are one user on whichever node they connect (multiclient).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ask, capClient, registerAccount as registerAccountAs, type RawIrc } from '../irc/raw.js';
 import { startPostgres, type PgServer } from '../store/postgresServer.js';
@@ -120,12 +120,13 @@ describe('history on two nodes sharing PostgreSQL', () => {
 
     const time = /(?:^@|;)time=([^; ]+)/.exec(fromLee[2]!)![1]!;
     kim.send(`MARKREAD lee timestamp=${time}`);
-    expect(await kimOnB.waitForLine(/ MARKREAD /)).toBe(`:b.test MARKREAD lee timestamp=${time}`);
+    // kim's connection on node b is relayed to node a, where kim is (multiclient): a answers it.
+    expect(await kimOnB.waitForLine(/ MARKREAD /)).toBe(`:a.test MARKREAD lee timestamp=${time}`);
   });
 });
 
 describe('several connections of one account on a network of nodes', () => {
-  it('are one user on the node holding it; on another node a connection is a user of its own that shares the read markers', async () => {
+  it('are one user wherever they connect: a connection on another node is relayed to the node holding the user', async () => {
     await registerAccount(a, 'mia');
     const laptop = await client(a, 'mia', 'mia');
     laptop.send('JOIN #mc');
@@ -151,15 +152,44 @@ describe('several connections of one account on a network of nodes', () => {
     await nat.waitForLine(/^:mia!~mia@127\.0\.0\.1 PRIVMSG #mc :from the phone$/);
     await laptop.waitForLine(/^:mia!\S+ PRIVMSG #mc :from the phone$/);
 
-    // On node b, mia's account gets a user of its own (another nick), sharing the markers.
+    // On node b, a connection of mia's is relayed to node a, and is mia there too: the welcome
+    // and mia's channels, what is said to mia, its own words echoed to the other two.
     const tablet = await client(b, 'miatab', 'mia');
-    expect(await tablet.waitForLine(/ 001 /)).toMatch(/ 001 miatab /);
+    expect(await tablet.waitForLine(/ 001 /)).toMatch(/^:a\.test 001 mia /);
+    await tablet.waitForLine(/^:mia!\S+ JOIN #mc$/);
+    await tablet.waitForLine(/ 366 mia #mc /);
+    nat.send('PRIVMSG #mc :hello all three', 'PRIVMSG mia :psst again');
+    for (const c of [laptop, phone, tablet]) {
+      await c.waitForLine(/^:nat!\S+ PRIVMSG #mc :hello all three$/);
+      await c.waitForLine(/^:nat!\S+ PRIVMSG mia :psst again$/);
+    }
+    tablet.send('PRIVMSG #mc :from the tablet', 'PRIVMSG nat :dm from the tablet');
+    await nat.waitForLine(/^:mia!~mia@127\.0\.0\.1 PRIVMSG #mc :from the tablet$/);
+    await nat.waitForLine(/^:mia!\S+ PRIVMSG nat :dm from the tablet$/);
+    for (const c of [laptop, phone]) {
+      await c.waitForLine(/^:mia!\S+ PRIVMSG #mc :from the tablet$/);
+      await c.waitForLine(/^:mia!\S+ PRIVMSG nat :dm from the tablet$/);
+    }
+    // One user: nat (who joined after mia) never saw mia join, nor another user of hers.
+    expect(nat.lines().filter((l) => /^:mia\S*!\S+ JOIN #mc/.test(l))).toEqual([]);
+    // A nick change made on the tablet is the user's, seen by all three connections.
+    tablet.send('AWAY :on the bus');
+    await tablet.waitForLine(/ 306 mia /);
+    nat.send('WHOIS mia');
+    await nat.waitForLine(/ 301 nat mia :on the bus$/);
+    tablet.send('AWAY');
+    await tablet.waitForLine(/ 305 mia /);
+
+    // Read markers: one per account, on every connection.
     const at = new Date().toISOString();
     const [fromTablet, fromPhone] = [tablet.lines().length, phone.lines().length];
     laptop.send(`MARKREAD #mc timestamp=${at}`);
-    expect(await tablet.waitForLine(/ MARKREAD #mc /, 5_000, fromTablet)).toBe(`:b.test MARKREAD #mc timestamp=${at}`);
+    expect(await tablet.waitForLine(/ MARKREAD #mc /, 5_000, fromTablet)).toBe(`:a.test MARKREAD #mc timestamp=${at}`);
     expect(await phone.waitForLine(/ MARKREAD #mc /, 5_000, fromPhone)).toBe(`:a.test MARKREAD #mc timestamp=${at}`);
 
+    // The tablet goes: nobody sees mia quit.
+    tablet.send('QUIT :off the bus');
+    await tablet.closed;
     // The laptop goes: nobody sees mia quit; the phone goes: now mia quits, on node b too.
     laptop.send('QUIT :bye');
     await laptop.closed;

@@ -47,6 +47,7 @@ import { checkNetworkBan } from './operators.js';
 import { multilineCapValue } from './multiline.js';
 import { monitorNickChange, monitorOffline, monitorOnline } from './monitor.js';
 import { alreadyJoined } from './channels.js';
+import { nodeOf } from '../state/ids.js';
 
 /** The CAP version from which cap-notify is implied (IRCv3 capability negotiation 3.2). */
 const CAP_VERSION_302 = 302;
@@ -200,11 +201,11 @@ export async function nick(ctx: CommandContext, client: Client, msg: IrcMessage)
   return r.effect({ type: 'irc.nickSet' }).outcome();
 }
 
-/** Multiclient: `nick` is held by the user of the account of that name, on this node. */
+/** Multiclient: `nick` is held by the user of the account of that name, which a connection here can join. */
 async function isOwnUserNick(ctx: CommandContext, nick: string): Promise<boolean> {
   if (ctx.presence === undefined) return false;
   const holder = await ctx.state.user(nick);
-  return holder !== null && holder.account !== null && fold(holder.account) === fold(nick) && ctx.presence.isHere(holder.clientId);
+  return holder !== null && holder.account !== null && fold(holder.account) === fold(nick) && ctx.presence.reaches(holder.clientId);
 }
 
 /**
@@ -297,14 +298,23 @@ export async function welcome(ctx: CommandContext, client: Client): Promise<Outc
  * Multiclient: a client logged in to an account whose user is on this node (the user holding
  * the account's name as its nick, logged in to it) becomes one more connection of that user
  * instead of a user of its own. The nick it claimed to register is freed; it gets the welcome
- * under the user's nick, then each of the user's channels as if it had just joined. Null when
- * there is no such user here (or multiclient is off): the client registers as usual.
+ * under the user's nick, then each of the user's channels as if it had just joined. A user on
+ * another node: the client is relayed there (`irc.relayed`), where it registers again and
+ * joins the user this way. Null when there is no such user (or multiclient is off): the
+ * client registers as usual.
  */
 async function joinOwnUser(ctx: CommandContext, client: Client): Promise<Outcome | null> {
   if (ctx.presence === undefined || client.account === null) return null;
   const user = await ctx.state.user(client.account);
   if (user === null || user.account === null || fold(user.account) !== fold(client.account)) return null;
   const ownId = client.id;
+  if (!ctx.presence.isHere(user.clientId)) {
+    // The user lives on another node: this connection is relayed there, and joins it there.
+    if (!ctx.presence.reaches(user.clientId)) return null;
+    client.nickUnclaimed = false;
+    await ctx.state.removeUser(ownId, ctx.now());
+    return new Reply(ctx, client).effect({ type: 'irc.relayed', home: nodeOf(user.clientId) }).outcome();
+  }
   if (!ctx.presence.attach(client, user.clientId)) return null;
   client.nickUnclaimed = false;
   await ctx.state.removeUser(ownId, ctx.now());

@@ -58,6 +58,11 @@ export interface PresenceIndex {
   attach(client: Client, userId: number): boolean;
   /** Whether the user is on this node (only there can a connection join it). */
   isHere(userId: number): boolean;
+  /**
+   * Whether a connection here can join the user: it is here, or on another node of the
+   * network, to which this node can relay the connection (welcome's `irc.relayed`).
+   */
+  reaches(userId: number): boolean;
 }
 
 export interface Operators {
@@ -234,6 +239,8 @@ export type SessionEffect =
   | { type: 'irc.userSet' }
   /** PASS given; `matches` says whether it equals the server password (true when none is set). */
   | { type: 'irc.passGiven'; matches: boolean }
+  /** The account's user lives on node `home`: the client is relayed there (multiclient across nodes). */
+  | { type: 'irc.relayed'; home: number }
   /** QUIT: the client leaves with this reason (already formatted, e.g. `Quit: bye`). */
   | { type: 'irc.quit'; reason: string }
   /** It holds a registered nick without being logged in to that account: the grace starts. */

@@ -7,7 +7,8 @@
 //     the channels it shares): one PUBLISH on the network's `all` channel; every node picks its
 //     own members of any of them;
 //   - a message to one client, and the state's control messages: one PUBLISH on the node's own
-//     channel; so does a client's new user@host (CHGHOST), for its node;
+//     channel; so does a client's new user@host (CHGHOST), for its node, and each frame of a
+//     connection relayed to its user's home node (multiclient across nodes), either way;
 //   - a message to the watchers of a nick (MONITOR), or to a channel and the extended-monitor
 //     watchers of a nick: one PUBLISH on `all` (who watches whom only each node knows);
 //   - a channel renamed (RENAME): its script publishes on `renames` itself, in the same step.
@@ -24,7 +25,7 @@ import type { Redis } from 'ioredis';
 import { nodeOf } from '../state/ids.js';
 import type { HostChange } from '../commands/types.js';
 import type { IrcMessage } from '../wire/message.js';
-import type { DeliveryForms, NetworkBus, RemoteDelivery } from '../session/routing.js';
+import type { DeliveryForms, NetworkBus, RelayFrame, RemoteDelivery } from '../session/routing.js';
 import type { StateControl } from './redisState.js';
 
 /** `o` the publishing node, `s` its sequence number on that pub/sub channel. */
@@ -34,7 +35,8 @@ type Payload =
   | { o: number; s: number; c: StateControl }
   | { o: number; s: number; k: { clientId: number; reason: string } }
   | { o: number; s: number; x: { account: string } }
-  | { o: number; s: number; h: HostChange };
+  | { o: number; s: number; h: HostChange }
+  | { o: number; s: number; r: RelayFrame };
 
 /**
  * How long after hearing of a rename a node sends the channel's messages on `all` instead of
@@ -58,6 +60,8 @@ export interface RedisBusOptions {
   onAccountDropped(account: string): void;
   /** Another node changed the user@host of one of this node's clients (CHGHOST). */
   onHostChange(change: HostChange): void;
+  /** A frame of a relayed connection from node `origin` (multiclient across nodes). */
+  onRelay(origin: number, frame: RelayFrame): void;
   /** A PUBLISH failed (Redis unreachable): the caller logs it; nothing is retried. */
   onPublishFailed(error: unknown): void;
   /**
@@ -187,6 +191,11 @@ export class RedisBus implements NetworkBus {
     this.publish(this.channelOfNode(nodeOf(clientId)), { k: { clientId, reason } });
   }
 
+  /** A relayed connection's frame, on the node's own channel: in order with its other frames. */
+  relay(nodeIndex: number, frame: RelayFrame): void {
+    this.publish(this.channelOfNode(nodeIndex), { r: frame });
+  }
+
   /** A control message of the network state for another node (e.g. its client was kicked). */
   control(nodeIndex: number, control: StateControl): void {
     this.publish(this.channelOfNode(nodeIndex), { c: control });
@@ -199,7 +208,8 @@ export class RedisBus implements NetworkBus {
       | { c: StateControl }
       | { k: { clientId: number; reason: string } }
       | { x: { account: string } }
-      | { h: HostChange },
+      | { h: HostChange }
+      | { r: RelayFrame },
   ): void {
     // Numbered per pub/sub channel, so a receiver that was cut off can tell how much it missed.
     const s = (this.sent.get(channel) ?? 0) + 1;
@@ -232,6 +242,7 @@ export class RedisBus implements NetworkBus {
     else if ('k' in payload) this.options.onKill(payload.k.clientId, payload.k.reason);
     else if ('x' in payload) this.options.onAccountDropped(payload.x.account);
     else if ('h' in payload) this.options.onHostChange(payload.h);
+    else if ('r' in payload) this.options.onRelay(payload.o, payload.r);
     else this.options.onDelivery(payload.d);
   }
 

@@ -150,9 +150,13 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     onKill: (clientId, reason) => protocol?.kill(clientId, reason),
     onAccountDropped: (account) => protocol?.accountDropped(account),
     onHostChange: (change) => protocol?.hostChanged(change),
+    onRelay: (origin, frame) => protocol?.relayFrame(origin, frame),
     onPublishFailed: (err) => logger.log('error', 'network.publishFailed', { message: (err as Error).message }),
     onLost: (origin, channel, count) => {
       logger.log('error', 'network.deliveriesLost', { origin, channel: channel ?? '', count });
+      // What passed between the two nodes may have been a relayed client's: those relays are
+      // no longer what their clients sent and read, so they close.
+      if (channel === null) protocol?.relayLost(origin);
       // The members here who missed them are told, as the sender could not be.
       if (channel !== null) {
         protocol?.noticeChannel(
@@ -183,6 +187,8 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     onError: () => {},
     afterBeat: () => takeSnapshot(),
     async onDeadNode(index, name) {
+      // Clients relayed to it have lost their user; those it relayed here have lost their socket.
+      protocol?.relayLost(index);
       const removed = await state.removeNode(index, Date.now());
       logger.log('info', 'network.nodeLost', { node: index, name, users: removed.length });
       // Netsplit-style: the reason names this server and the one that was lost.

@@ -30,6 +30,8 @@ export type IrcCloseReason =
   | 'clientEnded' // the client ended its side (FIN)
   | 'clientGone' // the socket closed under us
   | 'socketError' // the socket failed (ECONNRESET, EPIPE, ...)
+  | 'relayEnded' // relayed to its user's home node, which closed it (and said why)
+  | 'relayLost' // relayed to its user's home node, which is gone or unreachable
   | 'shutdown'; // the server is shutting down
 
 export interface IrcSessionLimits {
@@ -74,6 +76,11 @@ export type IrcSessionEvent =
   | { type: 'irc.userSet' }
   | { type: 'irc.passGiven'; matches: boolean }
   | { type: 'irc.quit'; reason: string }
+  // From the welcome: the account's user lives on another node, which serves this client from now on.
+  | { type: 'irc.relayed'; home: number }
+  // From the network, for a relayed client: its home closed it, or is gone.
+  | { type: 'relay.ended' }
+  | { type: 'relay.lost' }
   // From the handlers: the client holds a registered nick without being logged in to its
   // account (the grace starts), or no longer does (it logged in, or changed nick).
   | { type: 'irc.nickUnowned' }
@@ -101,6 +108,9 @@ export const ircSessionEventSources: Record<IrcSessionEvent['type'], string> = {
   'irc.userSet': 'the USER handler: username and realname accepted',
   'irc.passGiven': 'the PASS handler, saying whether it matches the server password',
   'irc.quit': 'the QUIT handler, with the reason others will see',
+  'irc.relayed': "the welcome (multiclient): the account's user lives on another node (its home), which runs this client's commands from now on",
+  'relay.ended': "the bus: the user's home node closed this relayed client (its goodbye is already written)",
+  'relay.lost': "the bus: the user's home node is gone (its heartbeat stopped) or messages from it were lost",
   'irc.nickUnowned': "the welcome, NICK and NickServ LOGOUT: the client holds a registered nick without being logged in to its account",
   'irc.nickOwned': 'the same handlers and every login: the nick is now its own, or free',
   'timer.nickEnforce': 'the machine itself, `nickEnforceGraceMs` after `irc.nickUnowned` (a delayed `raise`, cancelled by `irc.nickOwned`)',
@@ -139,6 +149,8 @@ export function quitText(context: IrcSessionContext): string {
       return `Read error: ${context.socketErrorCode ?? 'connection failed'}`;
     case 'shutdown':
       return 'Server shutting down';
+    case 'relayLost':
+      return 'Lost the server holding your session';
     case 'clientEnded':
     case 'clientGone':
     default:
@@ -169,6 +181,8 @@ export const ircSessionMachine = setup({
     logRegistered: () => {},
     /** 001-005, LUSERS and the MOTD; the client is now visible on the network. */
     welcome: () => {},
+    /** Hand the client to its user's home node: from now on its bytes go there and back. */
+    startRelay: () => {},
     /** PING the client to see if it is still there. */
     sendPing: () => {},
     /** Take the client off the network: QUIT to everyone sharing a channel, nick freed (once). */
@@ -222,6 +236,8 @@ export const ircSessionMachine = setup({
     closeForClientEnd: assign({ closeReason: 'clientEnded' as const }),
     closeForClientGone: assign({ closeReason: 'clientGone' as const }),
     closeForShutdown: assign({ closeReason: 'shutdown' as const }),
+    closeForRelayEnd: assign({ closeReason: 'relayEnded' as const }),
+    closeForRelayLoss: assign({ closeReason: 'relayLost' as const }),
   },
   guards: {
     isOverIpLimit: ({ context }) => context.overIpLimit,
@@ -329,6 +345,7 @@ export const ircSessionMachine = setup({
           description: 'Welcomed (001-005, LUSERS, MOTD): every command runs. A quiet client is PINGed.',
           tags: ['registered'],
           entry: ['logRegistered', 'welcome'],
+          on: { 'irc.relayed': { target: '#ircSession.open.relaying', actions: 'startRelay' } },
           initial: 'active',
           states: {
             active: {
@@ -345,6 +362,14 @@ export const ircSessionMachine = setup({
                 pingTimeout: { target: '#ircSession.quitting', actions: 'closeForPingTimeout' },
               },
             },
+          },
+        },
+        relaying: {
+          description:
+            "Multiclient across nodes: the account's user lives on another node (its home). The client's bytes go there unread and what the home writes comes back; the home pings it, runs its commands and decides when it closes, so no timer runs here. Not a user of this node, so not tagged registered.",
+          on: {
+            'relay.ended': { target: '#ircSession.quitting', actions: 'closeForRelayEnd' },
+            'relay.lost': { target: '#ircSession.quitting', actions: 'closeForRelayLoss' },
           },
         },
       },

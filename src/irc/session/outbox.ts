@@ -58,6 +58,12 @@ export function send(session: Session, sent: IrcMessage | SharedMessage): void {
   queue(session, line, bytes);
 }
 
+/** Queues output already serialised elsewhere: a relayed client's lines, from its user's home node. */
+export function sendRaw(session: Session, data: string): void {
+  if (session.muted) return;
+  queue(session, data, Buffer.byteLength(data));
+}
+
 function queue(session: Session, line: string, bytes: number): void {
   session.stats.linesOut++;
   const out = (session.out ??= []);

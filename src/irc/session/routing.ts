@@ -9,6 +9,7 @@ import type { MonitorIndex } from '../state/monitorIndex.js';
 import type { NetworkState } from '../state/networkState.js';
 import { connectionOf, nodeOf } from '../state/ids.js';
 import type { IrcMessage } from '../wire/message.js';
+import type { RelayInit } from '../../transports/relayTransport.js';
 import { send, shared, verbatim, type SharedMessage } from './outbox.js';
 import type { Session } from './session.js';
 
@@ -50,7 +51,27 @@ export interface NetworkBus {
   toEveryone(userMode: string, message: IrcMessage, time: string, forms?: DeliveryForms): void;
   /** To every connection on the other nodes logged in to `account` (folded). */
   toAccount(account: string, message: IrcMessage, time: string, forms?: DeliveryForms): void;
+  /** A frame of a relayed connection (multiclient across nodes) for node `nodeIndex`. */
+  relay(nodeIndex: number, frame: RelayFrame): void;
 }
+
+/**
+ * Multiclient across nodes (src/transports/relayTransport.ts): what passes between the node
+ * holding a client's socket and the home node of the user it joined. `conn` is the client's
+ * id on the node holding its socket; `data` in `open` and `in` is the client's bytes, base64
+ * (they need not be UTF-8), in `out` the lines the home wrote for it.
+ */
+export type RelayFrame =
+  /** To the home: serve this client (what it sent that was not run yet comes with it). */
+  | { op: 'open'; conn: number; init: RelayInit; data: string }
+  /** To the home: bytes the client sent. */
+  | { op: 'in'; conn: number; data: string }
+  /** To the home: the client is gone (it closed, or its node is stopping). */
+  | { op: 'closed'; conn: number }
+  /** To the socket's node: output for the client. */
+  | { op: 'out'; conn: number; data: string }
+  /** To the socket's node: close the client (its goodbye was the last `out`). */
+  | { op: 'end'; conn: number };
 
 /** What another node sent for this node's clients. */
 export type RemoteDelivery = (
@@ -180,6 +201,11 @@ export class Router {
   /** PresenceIndex.isHere. */
   isHere(userId: number): boolean {
     return nodeOf(userId) === this.nodeIndex;
+  }
+
+  /** PresenceIndex.reaches: here, or on another node, to which the bus relays a connection. */
+  reaches(userId: number): boolean {
+    return this.isHere(userId) || this.bus !== null;
   }
 
   /** The session leaves its user: how many of the user's sessions are left here. */

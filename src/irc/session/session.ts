@@ -62,6 +62,11 @@ export class Session {
    * is caught here and then sent as one labeled response (outbox.ts sendLabeled); else null.
    */
   labeled: Array<IrcMessage | SharedMessage> | null = null;
+  /**
+   * Multiclient across nodes: the node this client is relayed to (its user's home), which runs
+   * its commands; its bytes go there unread (protocol.ts). Null for a client served here.
+   */
+  relay: number | null = null;
   /** No more output: the session is closing (or its sendq overflowed). */
   muted = false;
   departed = false;

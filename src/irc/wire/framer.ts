@@ -65,6 +65,17 @@ export class LineFramer {
     return this.length;
   }
 
+  /**
+   * The start of a line not yet ended, taken out (the buffer is emptied): what another framer
+   * is to go on from (a client relayed to another node). Empty while dropping a too-long line.
+   */
+  rest(): Uint8Array {
+    const rest = this.discarding ? empty : this.buf.slice(0, this.length);
+    this.length = 0;
+    this.buf = empty;
+    return rest;
+  }
+
   /** Feeds one chunk; returns the lines it completed and the too-long lines it began. */
   push(chunk: Uint8Array): FramedItem[] {
     const items: FramedItem[] = [];
