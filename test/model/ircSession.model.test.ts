@@ -171,6 +171,11 @@ const unreachable: Record<string, string> = {
   'irc.nickUnowned': 'needs an account registered in the store for the nick; driven in test/integration/accounts.test.ts (grace rename)',
   'irc.nickOwned': 'sent by every welcome and NICK without changing state (a cancel of no timer); its effect is tested where nickUnowned is',
   'timer.nickEnforce': 'fires nickEnforceGraceMs after irc.nickUnowned; driven in test/integration/accounts.test.ts with --nick-grace 500',
+  // Multiclient across nodes needs a network (Redis) and an account whose user lives on another
+  // node; the transitions are in test/unit/ircSessionMachine.test.ts.
+  'irc.relayed': "needs a second node holding the account's user; driven end to end in test/redis/multiclient.test.ts and test/redis/history.test.ts",
+  'relay.ended': "the home node closing a relayed client (a flood there); driven in test/redis/multiclient.test.ts",
+  'relay.lost': 'the home node dying; driven in test/redis/multiclient.test.ts (SIGKILL of the home)',
   'after:closeTimeout':
     'destroys the socket without changing state, so it is never a step of its own; the socket.close that follows is. ' +
     'It is replayed: after `output past sendq` the client never closes, and the server must give up on it.',

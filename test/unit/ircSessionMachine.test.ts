@@ -10,6 +10,7 @@ const limits = { registrationTimeoutMs: 10_000, pingIntervalMs: 1_000, pingTimeo
 const effects = [
   'logOpened', 'sendConnectNotice', 'startReading', 'runCommand', 'replyNotRegistered', 'refusePassword',
   'logRegistered', 'welcome', 'sendPing', 'depart', 'endSocket', 'destroySocket', 'logSocketError', 'logClosed',
+  'startRelay',
 ] as const;
 
 function start(input: Partial<IrcSessionInput> = {}) {
@@ -155,6 +156,33 @@ describe('IRC session machine', () => {
       h.actor.send({ type: 'socket.close' });
       expect(h.actor.getSnapshot().status).toBe('done');
       expect(h.calls.slice(-2)).toEqual(['depart', 'logClosed']);
+    }
+  });
+
+  it('relays a client whose user lives on another node: no commands, no timers, and each way out has its reason', () => {
+    for (const [event, reason, text] of [
+      [{ type: 'relay.ended' }, 'relayEnded', 'Connection closed'],
+      [{ type: 'relay.lost' }, 'relayLost', 'Lost the server holding your session'],
+      [{ type: 'socket.end' }, 'clientEnded', 'Connection closed'],
+      [{ type: 'server.shutdown' }, 'shutdown', 'Server shutting down'],
+    ] as const) {
+      const h = registered();
+      h.actor.send({ type: 'irc.relayed', home: 2 });
+      expect(h.state()).toEqual({ open: 'relaying' });
+      expect(h.calls.at(-1)).toBe('startRelay');
+      // Not a user of this node: not registered here, never PINGed here, runs nothing here.
+      expect(h.actor.getSnapshot().hasTag('registered')).toBe(false);
+      h.clock.increment(limits.pingIntervalMs + limits.pingTimeoutMs + limits.registrationTimeoutMs);
+      h.line('PRIVMSG', '#c', 'not run here');
+      expect(h.state()).toEqual({ open: 'relaying' });
+      expect(h.calls).not.toContain('sendPing');
+      expect(h.ran).toEqual([]);
+      h.actor.send(event);
+      expect(h.state()).toBe('quitting');
+      expect(h.ctx().closeReason).toBe(reason);
+      expect(quitText(h.ctx())).toBe(text);
+      h.actor.send({ type: 'socket.close' });
+      expect(h.actor.getSnapshot().status).toBe('done');
     }
   });
 

@@ -20,13 +20,14 @@ import type { Logger } from '../../core/logger.js';
 import type { SessionProtocol } from '../../core/protocol.js';
 import { sessionLogActions } from '../../core/sessionLog.js';
 import { abort, type Transport } from '../../core/transport.js';
-import { RelayTransport, type RelayInit } from '../../transports/relayTransport.js';
+import { Relays } from './relay.js';
+import { RelayTransport } from './relayTransport.js';
 import { numeric, sourceOf, supportedCaps } from '../commands/common.js';
 import { depart, dispatch, passwordMismatch, welcome, type CommandContext } from '../commands/table.js';
 import { withMember, type Client, type HostChange } from '../commands/types.js';
 import { monitorNickChange } from '../commands/monitor.js';
 import { MonitorIndex } from '../state/monitorIndex.js';
-import { clientIdOf, connectionOf, msgidSource, nodeOf } from '../state/ids.js';
+import { clientIdOf, msgidSource } from '../state/ids.js';
 import { MemoryState } from '../state/memoryState.js';
 import type { NetworkState } from '../state/networkState.js';
 import { message, serializeMessage, type IrcMessage } from '../wire/message.js';
@@ -34,7 +35,7 @@ import { ERR_NOTREGISTERED } from '../wire/numerics.js';
 import { receive, stopInbox } from './inbox.js';
 import { ircSessionMachine, quitText } from './ircSessionMachine.js';
 import { JobRunner } from './jobs.js';
-import { flush, forget, send, sendRaw } from './outbox.js';
+import { flush, forget, send } from './outbox.js';
 import { Router, type NetworkBus, type RelayFrame, type RemoteDelivery } from './routing.js';
 import { Session, type IrcStats } from './session.js';
 
@@ -218,79 +219,8 @@ export function ircProtocol(
   };
   router.onAccountDropped = logOutDropped;
 
-  // Multiclient across nodes. On the node holding the socket: a client whose account's user
-  // lives on another node (its home) is relayed there once welcomed (startRelay): its bytes go
-  // there unread, and what the home writes for it comes back into its outbox (relayFrame
-  // `out`), under this node's sendq. On the home: each relayed client is a RelayTransport,
-  // adopted by the listener as any client, so it registers and joins the user there as a
-  // connection of this node would.
-  /** Clients other nodes relay here, by their id on the node holding their socket. */
-  const relayed = new Map<number, RelayTransport>();
-  let adopter: { adopt(client: Transport): number } | null = null;
-
-  /** The client's bytes, once relayed: to its home, as they came. */
-  function relayOnData(this: ServedSocket, bytes: Buffer): void {
-    const session = this[kSession];
-    if (!session || session.relay === null) return;
-    stats.bytesIn += bytes.length;
-    bus?.relay(session.relay, { op: 'in', conn: session.client.id, data: bytes.toString('base64') });
-  }
-
-  function startRelay(session: Session, home: number): void {
-    const client = session.client;
-    if (bus === null || client.account === null) return;
-    const init: RelayInit = {
-      ip: client.ip,
-      host: client.host,
-      tls: client.tls,
-      certfp: client.certfp,
-      account: client.account,
-      caps: [...client.caps],
-      capVersion: client.capVersion,
-      user: client.user ?? '~user',
-      realname: client.realname || '*',
-    };
-    // The home registers it again, under the account's nick (which it is logged in to, so the
-    // nick is its user's); then come the lines it sent that did not run here, and the start of
-    // the line it is sending.
-    const parts = [Buffer.from(`NICK ${client.account}\r\nUSER ${init.user} 0 * :${init.realname}\r\n`)];
-    const inbox = session.inbox;
-    if (inbox !== null) for (let i = session.inboxHead; i < inbox.length; i++) parts.push(Buffer.from(`${inbox[i]!.text}\r\n`));
-    parts.push(Buffer.from(session.framer.rest()));
-    session.inbox = null;
-    session.inboxHead = 0;
-    session.inboxBytes = 0;
-    stopInbox(session);
-    session.relay = home;
-    // This node no longer acts for the client: nothing addressed to its account here is its.
-    client.account = null;
-    const socket = session.socket as ServedSocket;
-    socket.removeListener('data', socketOnData);
-    socket.on('data', relayOnData);
-    bus.relay(home, { op: 'open', conn: client.id, init, data: Buffer.concat(parts).toString('base64') });
-    logger.log('info', 'irc.relayed', { id: session.id, home });
-  }
-
-  /** A relayed client of this node, named by the frame of its home `origin`. */
-  function relaySession(origin: number, conn: number): Session | undefined {
-    if (nodeOf(conn) !== nodeIndex) return undefined;
-    const session = sessions.get(connectionOf(conn));
-    return session?.relay === origin ? session : undefined;
-  }
-
-  /** On the home: serve a client another node relays here. */
-  function openRelayed(origin: number, conn: number, init: RelayInit, data: string): void {
-    if (bus === null) return;
-    if (adopter === null || relayed.has(conn)) return bus.relay(origin, { op: 'end', conn });
-    const transport = new RelayTransport(origin, conn, init, {
-      out: (text) => bus.relay(origin, { op: 'out', conn, data: text }),
-      end: () => bus.relay(origin, { op: 'end', conn }),
-    });
-    relayed.set(conn, transport);
-    transport.once('close', () => relayed.delete(conn));
-    adopter.adopt(transport);
-    transport.receive(Buffer.from(data, 'base64'));
-  }
+  // Multiclient across nodes (relay.ts): both ends of the connections relayed between nodes.
+  const relays = bus ? new Relays(bus, nodeIndex, sessions, logger) : null;
   const stats: IrcStats = { registrations: 0, commands: 0, chatMessages: 0, linesOut: 0, bytesIn: 0, bytesOut: 0 };
   const limits = {
     registrationTimeoutMs: irc.registrationTimeoutMs,
@@ -332,7 +262,7 @@ export function ircProtocol(
       },
       startRelay: ({ context, event }) => {
         const session = sessions.get(context.id);
-        if (session && event.type === 'irc.relayed') startRelay(session, event.home);
+        if (session && event.type === 'irc.relayed') relays?.start(session, event.home);
       },
       welcome: ({ context }) => {
         stats.registrations++;
@@ -349,10 +279,7 @@ export function ircProtocol(
         session.departed = true;
         // Relayed: not on the network here. Its home hears that it is gone, unless it is the
         // one that closed it (or is itself gone).
-        if (session.relay !== null) {
-          if (context.closeReason !== 'relayEnded' && context.closeReason !== 'relayLost') bus?.relay(session.relay, { op: 'closed', conn: session.client.id });
-          return;
-        }
+        if (session.relay !== null) return relays?.departed(session, context.closeReason === 'relayEnded' || context.closeReason === 'relayLost');
         const reason = quitText(context);
         // Multiclient: a connection that leaves while others of its user stay takes nothing
         // with it; the user stays on the network. A KILL (sent to every one of them) or the
@@ -381,8 +308,7 @@ export function ircProtocol(
         });
         // Keep reading (and dropping) until the client closes: a paused socket would never
         // see its FIN and would wait for closeTimeoutMs every time.
-        socket.removeListener('data', socketOnData);
-        socket.removeListener('data', relayOnData);
+        socket.removeAllListeners('data');
         socket.on('data', () => {});
         socket.resume();
         // A relayed client's home wrote its goodbye when it closed it.
@@ -436,35 +362,9 @@ export function ircProtocol(
     kill: (clientId, reason) => router.kill(clientId, reason),
     accountDropped: logOutDropped,
     hostChanged: (change) => router.changeHost(change),
-    relayFrame(origin, frame) {
-      switch (frame.op) {
-        case 'open':
-          return openRelayed(origin, frame.conn, frame.init, frame.data);
-        case 'in':
-          return relayed.get(frame.conn)?.receive(Buffer.from(frame.data, 'base64'));
-        case 'closed':
-          return relayed.get(frame.conn)?.remoteClosed();
-        case 'out': {
-          const session = relaySession(origin, frame.conn);
-          if (session) sendRaw(session, frame.data);
-          return;
-        }
-        case 'end': {
-          const session = relaySession(origin, frame.conn);
-          if (!session) return;
-          flush(session);
-          session.actor?.send({ type: 'relay.ended' });
-          return;
-        }
-      }
-    },
-    relayLost(node) {
-      for (const session of sessions.values()) if (session.relay === node) session.actor?.send({ type: 'relay.lost' });
-      for (const transport of [...relayed.values()]) if (transport.origin === node) transport.remoteClosed();
-    },
-    acceptRelays(listener) {
-      adopter = listener;
-    },
+    relayFrame: (origin, frame) => relays?.frame(origin, frame),
+    relayLost: (node) => relays?.lost(node),
+    acceptRelays: (listener) => relays?.accept(listener),
     rehash: () => ctx.operators.rehash(),
     async totals() {
       const counts = await state.counts();

@@ -9,7 +9,7 @@ import type { MonitorIndex } from '../state/monitorIndex.js';
 import type { NetworkState } from '../state/networkState.js';
 import { connectionOf, nodeOf } from '../state/ids.js';
 import type { IrcMessage } from '../wire/message.js';
-import type { RelayInit } from '../../transports/relayTransport.js';
+import type { RelayInit } from './relayTransport.js';
 import { send, shared, verbatim, type SharedMessage } from './outbox.js';
 import type { Session } from './session.js';
 

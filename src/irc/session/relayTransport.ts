@@ -13,7 +13,7 @@
 // leaves unrun (the recvq); either closes the client, and the other hears of it.
 
 import { EventEmitter } from 'node:events';
-import type { Transport } from '../core/transport.js';
+import type { Transport } from '../../core/transport.js';
 
 /** What the node holding the socket knows of the client when it hands it over. */
 export interface RelayInit {
