@@ -11,7 +11,7 @@ import { ChatError } from '../core/errors.js';
 import { migrationsFor, pendingMigrations } from './migrations.js';
 import { postgresHistory } from './postgresHistory.js';
 import type { AccountRecord, CertificateResult, ChannelChange, NetworkBan, Store } from './store.js';
-import { channelColumns, channelOfRow, credentialsOfRow, type ChannelRow, type CredentialsRow } from './rows.js';
+import { channelColumns, channelOfRow, credentialsOfRow, keptUsersOfRows, type ChannelRow, type CredentialsRow } from './rows.js';
 
 export interface PostgresStoreOptions {
   /** Connections per node; each call holds one for its statement or transaction. */
@@ -241,7 +241,21 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       step('reading an account', async () => (await query('SELECT always_on FROM accounts WHERE key = $1', [key])).rows[0]?.always_on === true),
 
     setAlwaysOn: (key, on) =>
-      step('changing an account', async () => (await query('UPDATE accounts SET always_on = $2 WHERE key = $1', [key, on])).rowCount === 1),
+      step(
+        'changing an account',
+        async () => (await query('UPDATE accounts SET always_on = $2, kept_user = CASE WHEN $2 THEN kept_user END WHERE key = $1', [key, on])).rowCount === 1,
+      ),
+
+    keepUser: (key, kept) =>
+      step('changing an account', async () => {
+        await query('UPDATE accounts SET kept_user = $2 WHERE key = $1 AND always_on', [key, JSON.stringify(kept)]);
+      }),
+
+    keptUsers: () =>
+      step('reading accounts', async () => {
+        const rows = (await query('SELECT name, kept_user FROM accounts WHERE always_on AND kept_user IS NOT NULL ORDER BY key', [])).rows as Array<{ name: string; kept_user: string }>;
+        return keptUsersOfRows(rows);
+      }),
 
     // Certificates and founded channels go with it (ON DELETE CASCADE).
     dropAccount: (key) => step('dropping an account', async () => (await query('DELETE FROM accounts WHERE key = $1', [key])).rowCount === 1),

@@ -1,7 +1,7 @@
 // The rows both stores read, and the records they become: the schema's column names are the
 // same in SQLite and PostgreSQL (src/store/sql/), so the mapping is written once.
 
-import type { ChannelChange, Credentials, RegisteredChannel } from './store.js';
+import type { ChannelChange, Credentials, KeptUser, RegisteredChannel } from './store.js';
 
 /** A `channels` row joined with its founder's display name. */
 export interface ChannelRow {
@@ -55,3 +55,26 @@ export const channelColumns = {
   key: 'channel_key',
   limit: 'user_limit',
 } as const satisfies Record<keyof ChannelChange, string>;
+
+/**
+ * The always-on users kept (kept_user, JSON written by keepUser). A row that does not read as
+ * one (edited by hand) is skipped: not worth failing a start over.
+ */
+export function keptUsersOfRows(rows: ReadonlyArray<{ name: string; kept_user: string }>): Array<{ name: string; kept: KeptUser }> {
+  const users: Array<{ name: string; kept: KeptUser }> = [];
+  for (const row of rows) {
+    let value: Partial<KeptUser>;
+    try {
+      value = JSON.parse(row.kept_user) as Partial<KeptUser>;
+    } catch {
+      continue;
+    }
+    const text = (v: unknown): v is string => typeof v === 'string';
+    if (!Array.isArray(value.channels) || !text(value.user) || !text(value.host) || !text(value.realname)) continue;
+    users.push({
+      name: row.name,
+      kept: { channels: value.channels.filter(text), user: value.user, host: value.host, realname: value.realname, away: text(value.away) ? value.away : null },
+    });
+  }
+  return users;
+}

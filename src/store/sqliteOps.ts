@@ -11,9 +11,9 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { migrationsFor, pendingMigrations } from './migrations.js';
-import { channelColumns, channelOfRow, credentialsOfRow, type ChannelRow, type CredentialsRow } from './rows.js';
+import { channelColumns, channelOfRow, credentialsOfRow, keptUsersOfRows, type ChannelRow, type CredentialsRow } from './rows.js';
 import { SqliteHistory } from './sqliteHistory.js';
-import type { AccountRecord, CertificateResult, ChannelChange, Credentials, NetworkBan, RegisteredChannel } from './store.js';
+import type { AccountRecord, CertificateResult, ChannelChange, Credentials, KeptUser, NetworkBan, RegisteredChannel } from './store.js';
 
 /**
  * How long a statement waits for another process's write lock before failing (SQLITE_BUSY).
@@ -185,7 +185,16 @@ export class SqliteOps extends SqliteReads {
   }
 
   setAlwaysOn(key: string, on: boolean): boolean {
-    return this.stmt('UPDATE accounts SET always_on = ? WHERE key = ?').run(on ? 1 : 0, key).changes === 1;
+    return this.stmt('UPDATE accounts SET always_on = ?, kept_user = CASE WHEN ? THEN kept_user END WHERE key = ?').run(on ? 1 : 0, on ? 1 : 0, key).changes === 1;
+  }
+
+  keepUser(key: string, kept: KeptUser): void {
+    this.stmt('UPDATE accounts SET kept_user = ? WHERE key = ? AND always_on = 1').run(JSON.stringify(kept), key);
+  }
+
+  keptUsers(): Array<{ name: string; kept: KeptUser }> {
+    const rows = this.stmt('SELECT name, kept_user FROM accounts WHERE always_on = 1 AND kept_user IS NOT NULL ORDER BY key').all() as Array<{ name: string; kept_user: string }>;
+    return keptUsersOfRows(rows);
   }
 
   /** Certificates and founded channels go with it (ON DELETE CASCADE). */

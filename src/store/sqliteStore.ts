@@ -163,6 +163,8 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
     setCredentials: (key, credentials) => call('setCredentials', key, credentials),
     alwaysOn: (key) => read('alwaysOn', key),
     setAlwaysOn: (key, on) => call('setAlwaysOn', key, on),
+    keepUser: (key, kept) => call('keepUser', key, kept),
+    keptUsers: () => call('keptUsers'),
     dropAccount: (key) => call('dropAccount', key),
     addCertificate: (key, fingerprint) => call('addCertificate', key, fingerprint),
     removeCertificate: (key, fingerprint) => call('removeCertificate', key, fingerprint),

@@ -84,6 +84,15 @@ export interface NetworkBan {
 /** The outcome of adding a certificate fingerprint to an account. */
 export type CertificateResult = 'added' | 'exists' | 'taken' | 'noAccount';
 
+/** What an always-on account's user was, to bring it back after a restart. */
+export interface KeptUser {
+  channels: string[];
+  user: string;
+  host: string;
+  realname: string;
+  away: string | null;
+}
+
 export interface Store {
   /** Which implementation, for logs and the start-up line. */
   readonly kind: 'sqlite' | 'postgres';
@@ -105,8 +114,12 @@ export interface Store {
   setCredentials(key: string, credentials: Credentials): Promise<boolean>;
   /** Whether the account stays on the network with no connection open (NickServ SET ALWAYSON); false when no such account. */
   alwaysOn(key: string): Promise<boolean>;
-  /** Sets ALWAYSON; false when there is no such account. */
+  /** Sets ALWAYSON; false when there is no such account. Turning it off forgets the kept channels. */
   setAlwaysOn(key: string, on: boolean): Promise<boolean>;
+  /** Remembers what an always-on account's user is, to bring it back after a restart (else nothing). */
+  keepUser(key: string, kept: KeptUser): Promise<void>;
+  /** The always-on accounts' users kept, by account name: who to bring back when the server starts. */
+  keptUsers(): Promise<Array<{ name: string; kept: KeptUser }>>;
   /** Removes an account with its certificates and the channels it founded; false when none. */
   dropAccount(key: string): Promise<boolean>;
 

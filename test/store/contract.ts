@@ -69,6 +69,26 @@ export function storeContract(name: string, factory: StoreFactory): void {
       });
     });
 
+    it("keeps an always-on account's user for the next start, until ALWAYSON is turned off", async () => {
+      await using(factory, async (store) => {
+        const kept = (channels: string[], away: string | null = null) => ({ channels, user: '~ona', host: '192.0.2.1', realname: "Ona's 'name'", away });
+        await store.createAccount('ona', { name: 'Ona', email: null, registeredAt: 1 }, creds(1));
+        await store.createAccount('off', { name: 'off', email: null, registeredAt: 1 }, creds(2));
+        // Not always-on: nothing kept.
+        await store.keepUser('off', kept(['#a']));
+        expect(await store.keptUsers()).toEqual([]);
+        expect(await store.setAlwaysOn('ona', true)).toBe(true);
+        await store.keepUser('ona', kept(['#one', "#it's", '#ünï'], 'gone fishing'));
+        expect(await store.keptUsers()).toEqual([{ name: 'Ona', kept: kept(['#one', "#it's", '#ünï'], 'gone fishing') }]);
+        await store.keepUser('ona', kept([]));
+        expect(await store.keptUsers()).toEqual([{ name: 'Ona', kept: kept([]) }]);
+        await store.keepUser('ona', kept(['#two']));
+        await store.setAlwaysOn('ona', false);
+        await store.setAlwaysOn('ona', true);
+        expect(await store.keptUsers()).toEqual([]);
+      });
+    });
+
     it('keeps a fingerprint on one account only, and finds the account by it', async () => {
       await using(factory, async (store) => {
         expect(await store.addCertificate('dave', 'ab'.repeat(32))).toBe('noAccount');

@@ -63,6 +63,7 @@ describe('SQLite store', () => {
           { version: 2, name: 'history' },
           { version: 3, name: 'always-on' },
           { version: 4, name: 'history-messages' },
+          { version: 5, name: 'kept-users' },
         ]);
       } finally {
         db.close();
