@@ -355,8 +355,13 @@ async function main(argv: string[]): Promise<void> {
   const server = startServer(config, started.protocol, { logger, inspect: inspection.observer });
   // WebSocket clients are the server's from here: counted, capped and drained with the rest.
   web?.attach(server);
-  // Clients other nodes relay here (multiclient across nodes) are the server's too.
-  irc?.protocol.acceptRelays(server);
+  // Clients without a socket here (relayed by other nodes, always-on users brought back) are
+  // the server's too; the kept always-on users come back once it listens.
+  irc?.protocol.adoptWith(server);
+  server.listening.then(
+    () => irc?.protocol.restoreKept(),
+    () => {},
+  );
   inspection.attach(irc);
   if (metricsModule) {
     const registry = metricsModule.serverRegistry(server, irc);

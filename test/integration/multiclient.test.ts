@@ -3,7 +3,7 @@
 // user: one nick in NAMES, both hear the channel and private messages, what one says is echoed
 // to the other, and one leaving takes nothing with it. With NickServ SET ALWAYSON ON the user
 // stays in its channels with no connection open, and a private message sent meanwhile is in the
-// history when it comes back.
+// history when it comes back; it stays across a restart of the server too.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { capClient, registerAccount as registerAccountAs, type RawIrc } from '../irc/raw.js';
 import { ircServers } from '../process.js';
@@ -160,5 +160,42 @@ describe('always on', () => {
     const mark = eve.lines().length;
     back.send('QUIT :really gone');
     expect(await eve.waitForLine(/^:dee!\S+ QUIT /, 5_000, mark)).toBe(':dee!~dee@127.0.0.1 QUIT :Quit: really gone');
+  });
+});
+
+describe('always on across a restart', () => {
+  it('brings the user back when the server starts again: its channels, user@host and away message, and its next connection joins it', async () => {
+    const dir = servers.tempDir();
+    let s = await servers.start(dir);
+    await registerAccount(s.port, 'fay');
+    await registerAccount(s.port, 'gil');
+    const fay = await client(s.port, 'fay', 'fay');
+    fay.send('PRIVMSG NickServ :SET ALWAYSON ON', 'JOIN #one', 'JOIN #two', 'AWAY :back monday');
+    await fay.waitForLine(/ALWAYSON is ON/);
+    await fay.waitForLine(/ 306 fay /);
+    fay.send('QUIT :phone off');
+    await fay.closed;
+    // Stopped as a service manager stops it (SIGTERM): everyone quits, fay too.
+    s.proc.kill('SIGTERM');
+    await s.exited;
+
+    s = await servers.start(dir);
+    const gil = await client(s.port, 'gil', 'gil');
+    gil.send('JOIN #one');
+    const names = await gil.waitForLine(/ 353 gil /);
+    expect(names.slice(names.lastIndexOf(':') + 1).split(' ').sort()).toEqual(['@fay', 'gil']);
+    gil.send('WHOIS fay');
+    expect(await gil.waitForLine(/ 311 gil fay /)).toBe(':irc.localhost 311 gil fay ~fay 127.0.0.1 * fay');
+    expect(await gil.waitForLine(/ 301 gil fay /)).toBe(':irc.localhost 301 gil fay :back monday');
+    expect(await gil.waitForLine(/ 319 gil fay /)).toMatch(/:(@#one @#two|@#two @#one)$/);
+    gil.send('PRIVMSG #one :while you were restarting');
+
+    // fay's next connection joins the user brought back, in both channels.
+    const again = await client(s.port, 'fay', 'fay');
+    expect(await again.waitForLine(/ 001 /)).toMatch(/ 001 fay /);
+    await again.waitForLine(/^:fay!\S+ JOIN #one/);
+    await again.waitForLine(/^:fay!\S+ JOIN #two/);
+    again.send('CHATHISTORY LATEST #one * 10');
+    await again.waitForLine(/PRIVMSG #one :while you were restarting$/);
   });
 });

@@ -2,7 +2,8 @@
 // PostgreSQL database. A connection logging in to an account whose user lives on another node
 // is relayed there and is that user: an always-on user left alone on one node is rejoined from
 // another, with what it missed; a flood through the relay is the home's to stop, and the user
-// stays; the node holding a relayed socket stopping takes only that connection; the home dying
+// stays; an always-on user left alone leaves with its node when it stops and is back when it
+// starts; the node holding a relayed socket stopping takes only that connection; the home dying
 // closes the connections relayed to it, with a reason.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ask, capClient, registerAccount as registerAccountAs, type RawIrc } from '../irc/raw.js';
@@ -19,13 +20,14 @@ let pg: PgServer;
 let a: IrcNode;
 let b: IrcNode;
 let c: IrcNode;
+let nodeOptions: { network: string; extraArgs: string[] };
 const { raw, track, closeAll } = clientPool();
 
 beforeAll(async () => {
   [redis, pg] = await Promise.all([startRedis(), startPostgres()]);
   const databaseUrl = await pg.freshDatabase();
-  const options = { network, extraArgs: ['--database', databaseUrl] };
-  [a, b, c] = await Promise.all([startNode(redis.url, 'a.test', options), startNode(redis.url, 'b.test', options), startNode(redis.url, 'c.test', options)]);
+  nodeOptions = { network, extraArgs: ['--database', databaseUrl] };
+  [a, b, c] = await Promise.all(['a.test', 'b.test', 'c.test'].map((name) => startNode(redis.url, name, nodeOptions)));
 }, 90_000);
 
 afterEach(() => {
@@ -92,6 +94,27 @@ describe('one account, connections on several nodes', () => {
     home.send('PRIVMSG #flo :still here');
     await watcher.waitForLine(/^:flo!\S+ PRIVMSG #flo :still here$/);
     expect(watcher.lines().filter((l) => /^:flo!\S+ QUIT/.test(l))).toEqual([]);
+  });
+
+  it('takes an always-on user left alone off the network with its node, and brings it back when the node starts again', async () => {
+    await registerAccountAs(b.port, 'kit', password);
+    const kit = await client(b, 'kit', 'kit');
+    kit.send('PRIVMSG NickServ :SET ALWAYSON ON', 'JOIN #kit');
+    await kit.waitForLine(/ALWAYSON is ON/);
+    await kit.waitForLine(/ 366 kit #kit /);
+    const friend = await raw(c, 'friend');
+    await ask(friend, 'JOIN #kit', / 366 friend #kit /);
+    kit.send('QUIT :bye');
+    await kit.closed;
+    // Node b stops: kit (no connection open) leaves with it, with the reason.
+    await b.terminate();
+    expect(await friend.waitForLine(/^:kit!\S+ QUIT /)).toBe(':kit!~kit@127.0.0.1 QUIT :b.test is shutting down');
+    // b again: kit is back in #kit, and nobody holds its nick twice.
+    b = await startNode(redis.url, 'b.test', nodeOptions);
+    expect(await friend.waitForLine(/^:kit!\S+ JOIN #kit/, 10_000)).toMatch(/^:kit!~kit@127\.0\.0\.1 JOIN #kit/);
+    const phone = await client(a, 'kitphone', 'kit');
+    expect(await phone.waitForLine(/ 001 /)).toMatch(/^:b\.test 001 kit /);
+    await phone.waitForLine(/ 366 kit #kit /);
   });
 
   it('takes only the relayed connection when the node holding its socket stops, and closes it with a reason when the home dies', async () => {

@@ -7,7 +7,7 @@
 // it, so nothing here checks for 451.
 
 import { timingSafeEqual } from 'node:crypto';
-import { isStoreUnavailable } from '../../store/store.js';
+import { isStoreUnavailable, type KeptUser } from '../../store/store.js';
 import { fold, isValidNick } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import {
@@ -350,25 +350,38 @@ export function passwordMismatch(ctx: CommandContext, client: Client): Outcome {
 
 /**
  * Who leaves with a connection: its user (the last or only connection), only the connection
- * (others of the user stay), or the user however it is set (KILL, a network ban, shutdown).
+ * (others of the user stay), the user however it is set (KILL, a network ban), or the user
+ * because the server stops (an always-on user is kept for the next start).
  */
-export type Leaving = 'user' | 'connection' | 'forced';
+export type Leaving = 'user' | 'connection' | 'forced' | 'shutdown';
 
 /**
  * An always-on account's user stays on the network when its last connection closes
  * (NickServ SET ALWAYSON): in its channels, its nick held, until a connection of it comes back
- * (joinOwnUser) or an operator KILLs it. Only a registered user of a logged-in account.
+ * (joinOwnUser) or an operator KILLs it. Only a registered user of a logged-in account. What it
+ * is, to keep for the next start; null when it does not stay.
  */
-async function staysOn(ctx: CommandContext, client: Client): Promise<boolean> {
-  if (ctx.presence === undefined || client.account === null || client.nick === null) return false;
+async function keptUser(ctx: CommandContext, client: Client): Promise<KeptUser | null> {
+  if (ctx.presence === undefined || client.account === null || client.nick === null) return null;
   const user = await ctx.state.user(client.nick);
-  if (user === null || user.clientId !== client.id) return false;
+  if (user === null || user.clientId !== client.id) return null;
   try {
-    return await ctx.store.alwaysOn(accountKey(client.account));
+    if (!(await ctx.store.alwaysOn(accountKey(client.account)))) return null;
   } catch (err) {
     // The store unreachable: the user leaves, as without the setting.
-    if (isStoreUnavailable(err)) return false;
+    if (isStoreUnavailable(err)) return null;
     throw err;
+  }
+  const channels = (await ctx.state.channelsOf(client.nick)).map((c) => c.name);
+  return { channels, user: user.user, host: user.host, realname: user.realname, away: user.away };
+}
+
+/** Writes what the user is for the next start; a store outage only costs that. */
+async function keepUser(ctx: CommandContext, account: string, kept: KeptUser): Promise<void> {
+  try {
+    await ctx.store.keepUser(accountKey(account), kept);
+  } catch (err) {
+    if (!isStoreUnavailable(err)) throw err;
   }
 }
 
@@ -382,7 +395,13 @@ async function staysOn(ctx: CommandContext, client: Client): Promise<boolean> {
 export async function depart(ctx: CommandContext, client: Client, reason: string, leaving: Leaving = 'user'): Promise<Outcome> {
   // Multiclient: one connection of several leaves alone; the user stays.
   if (leaving === 'connection') return nothing();
-  if (leaving === 'user' && (await staysOn(ctx, client))) return nothing();
+  if (leaving === 'user' || leaving === 'shutdown') {
+    const kept = await keptUser(ctx, client);
+    // Kept for the next start: when the server stops, and whenever the user stays on alone (a
+    // crash then loses nothing it had).
+    if (kept !== null) await keepUser(ctx, client.account!, kept);
+    if (leaving === 'user' && kept !== null) return nothing();
+  }
   ctx.monitors.clear(client.id);
   const removed = await ctx.state.removeUser(client.id, ctx.now());
   const r = new Reply(ctx, client);

@@ -345,6 +345,15 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     },
     async close() {
       link.send({ type: 'link.stop' });
+      // Users still held here once every connection has gone are always-on users left alone:
+      // they leave with the node, as a dead node's do (the store keeps them for its next start).
+      try {
+        for (const user of await state.removeNode(nodeIndex, Date.now())) {
+          announceQuit(`${user.nick}!${user.user}@${user.host}`, user.channels, `${options.serverName} is shutting down`, user.registered);
+        }
+      } catch {
+        // Redis away: the other nodes reap this node's users once its heartbeat is missed.
+      }
       await presence.stop().catch(() => {});
       // QUIT is answered after every command sent before it: the last PUBLISHes (our users'
       // QUITs) are through when it returns. If Redis is away, just drop the connections.

@@ -20,6 +20,7 @@ import type { Logger } from '../../core/logger.js';
 import type { SessionProtocol } from '../../core/protocol.js';
 import { sessionLogActions } from '../../core/sessionLog.js';
 import { abort, type Transport } from '../../core/transport.js';
+import { restoreKept } from './kept.js';
 import { Relays } from './relay.js';
 import { RelayTransport } from './relayTransport.js';
 import { numeric, sourceOf, supportedCaps } from '../commands/common.js';
@@ -135,8 +136,13 @@ export interface IrcProtocol extends SessionProtocol {
    * close, and those it relayed here leave.
    */
   relayLost(node: number): void;
-  /** Who serves the connections other nodes relay here: the listener, once it runs. */
-  acceptRelays(adopter: { adopt(client: Transport): number }): void;
+  /**
+   * Who serves the clients that come without a socket of this node (relayed by other nodes,
+   * always-on users brought back): the listener, once it runs.
+   */
+  adoptWith(adopter: { adopt(client: Transport): number }): void;
+  /** Brings back the always-on users kept when the server last stopped (kept.ts); once listening. */
+  restoreKept(): Promise<number>;
   /** Reads the operators again from the config file (SIGHUP; REHASH does the same). */
   rehash(): ReturnType<CommandContext['operators']['rehash']>;
   /** Users, channels and chat messages so far, for the live view. */
@@ -221,6 +227,7 @@ export function ircProtocol(
 
   // Multiclient across nodes (relay.ts): both ends of the connections relayed between nodes.
   const relays = bus ? new Relays(bus, nodeIndex, sessions, logger) : null;
+  let adopter: { adopt(client: Transport): number } | null = null;
   const stats: IrcStats = { registrations: 0, commands: 0, chatMessages: 0, linesOut: 0, bytesIn: 0, bytesOut: 0 };
   const limits = {
     registrationTimeoutMs: irc.registrationTimeoutMs,
@@ -285,7 +292,7 @@ export function ircProtocol(
         // with it; the user stays on the network. A KILL (sent to every one of them) or the
         // shutdown ends the user with its last connection, always-on or not.
         const others = router.detach(session);
-        const leaving = others > 0 ? 'connection' : context.closeReason === 'killed' || context.closeReason === 'shutdown' ? 'forced' : 'user';
+        const leaving = others > 0 ? 'connection' : context.closeReason === 'killed' ? 'forced' : context.closeReason === 'shutdown' ? 'shutdown' : 'user';
         // A command still running (its state answers later) finishes first: departing under
         // it would let it add the client back to a channel after it left.
         jobs.runAfter(session, 'depart', () => depart(ctx, session.client, reason, leaving));
@@ -364,7 +371,11 @@ export function ircProtocol(
     hostChanged: (change) => router.changeHost(change),
     relayFrame: (origin, frame) => relays?.frame(origin, frame),
     relayLost: (node) => relays?.lost(node),
-    acceptRelays: (listener) => relays?.accept(listener),
+    adoptWith(listener) {
+      adopter = listener;
+      relays?.accept(listener);
+    },
+    restoreKept: () => (adopter !== null && ctx.presence !== undefined ? restoreKept(ctx, adopter, nodeIndex, logger) : Promise.resolve(0)),
     rehash: () => ctx.operators.rehash(),
     async totals() {
       const counts = await state.counts();

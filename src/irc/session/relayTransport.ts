@@ -40,7 +40,7 @@ export interface RelayLink {
 
 export class RelayTransport extends EventEmitter implements Transport {
   readonly remoteAddress: string;
-  readonly remotePort = undefined;
+  readonly remotePort = 0;
   readonly encrypted: boolean;
   writable = true;
   destroyed = false;
