@@ -27,7 +27,8 @@ beforeAll(async () => {
   [redis, pg] = await Promise.all([startRedis(), startPostgres()]);
   const databaseUrl = await pg.freshDatabase();
   nodeOptions = { network, extraArgs: ['--database', databaseUrl] };
-  [a, b, c] = await Promise.all(['a.test', 'b.test', 'c.test'].map((name) => startNode(redis.url, name, nodeOptions)));
+  const start = (name: string) => startNode(redis.url, name, nodeOptions);
+  [a, b, c] = await Promise.all([start('a.test'), start('b.test'), start('c.test')]);
 }, 90_000);
 
 afterEach(() => {
