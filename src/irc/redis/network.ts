@@ -186,9 +186,9 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     nodeTimeoutMs: options.nodeTimeoutMs,
     onError: () => {},
     afterBeat: () => takeSnapshot(),
+    // Clients relayed to it have lost their user; those it relayed here have lost their socket.
+    onSilentNode: (index) => protocol?.relayLost(index),
     async onDeadNode(index, name) {
-      // Clients relayed to it have lost their user; those it relayed here have lost their socket.
-      protocol?.relayLost(index);
       const removed = await state.removeNode(index, Date.now());
       logger.log('info', 'network.nodeLost', { node: index, name, users: removed.length });
       // Netsplit-style: the reason names this server and the one that was lost.
@@ -267,10 +267,13 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
       actions: {
         logUp: () => logger.log('info', 'network.up', { url: shownUrl(options.url), node: nodeIndex }),
         logDown: () => logger.log('error', 'network.down', { url: shownUrl(options.url), node: nodeIndex }),
-        noticeDown: () =>
+        noticeDown: () => {
+          // Relayed clients pass through the bus: with it gone, each would wait on nothing.
+          protocol?.relayLost(null);
           protocol?.noticeAll(
             '*** The network is unreachable (its state server is down, or this server lost its link to it): you stay connected, but commands that need the network fail and messages from other servers may be missed until it is back.',
-          ),
+          );
+        },
         noticeBack: () => protocol?.noticeAll('*** The network is back.'),
         logResyncFailed: ({ event }) =>
           logger.log('error', 'network.resyncFailed', { message: String((event as { error?: unknown }).error) }),

@@ -22,6 +22,8 @@ export interface PresenceOptions {
   nodeTimeoutMs: number;
   /** Node `index` (named `name`) is dead and this node won the right to clean it up. */
   onDeadNode(index: number, name: string): Promise<void>;
+  /** A node's heartbeat is missing (told on every node, each beat until it is reaped). */
+  onSilentNode?(index: number): void;
   /** A beat or a sweep failed (Redis unreachable): the link machine hears of it separately. */
   onError(error: unknown): void;
   /** After each beat that reached Redis (the network keeps its snapshot then). */
@@ -70,6 +72,8 @@ export class Presence {
         const index = Number(raw);
         if (index === nodeIndex || !Number.isSafeInteger(index)) continue;
         if ((await redis.exists(`${prefix}presence:${index}:alive`)) === 1) continue;
+        // Every node hears that the node is silent; only one (the reaper) cleans up after it.
+        this.options.onSilentNode?.(index);
         const won = await redis.set(`${prefix}presence:${index}:reaper`, String(nodeIndex), 'PX', Math.max(30_000, nodeTimeoutMs * 3), 'NX');
         if (won !== 'OK') continue;
         const name = (await redis.get(`${prefix}presence:${index}:name`)) ?? `node ${index}`;

@@ -133,9 +133,9 @@ export interface IrcProtocol extends SessionProtocol {
   relayFrame(origin: number, frame: RelayFrame): void;
   /**
    * Node `node` is gone, or what it sent this node was lost: the connections relayed to it
-   * close, and those it relayed here leave.
+   * close, and those it relayed here leave. Null: every node (the bus itself is down).
    */
-  relayLost(node: number): void;
+  relayLost(node: number | null): void;
   /**
    * Who serves the clients that come without a socket of this node (relayed by other nodes,
    * always-on users brought back): the listener, once it runs.

@@ -107,10 +107,12 @@ export class Relays {
     }
   }
 
-  /** Node `node` is gone, or frames from it were lost: every relay with it ends. */
-  lost(node: number): void {
-    for (const session of this.sessions.values()) if (session.relay === node) session.actor?.send({ type: 'relay.lost' });
-    for (const transport of [...this.served.values()]) if (transport.origin === node) transport.remoteClosed();
+  /** Node `node` is gone, or frames from it were lost: every relay with it ends (null: every relay). */
+  lost(node: number | null): void {
+    for (const session of this.sessions.values()) {
+      if (session.relay !== null && (node === null || session.relay === node)) session.actor?.send({ type: 'relay.lost' });
+    }
+    for (const transport of [...this.served.values()]) if (node === null || transport.origin === node) transport.remoteClosed();
   }
 
   /** On the home: serve a client node `origin` relays here. */
