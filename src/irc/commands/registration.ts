@@ -179,7 +179,7 @@ export async function nick(ctx: CommandContext, client: Client, msg: IrcMessage)
   if (!isValidNick(wanted, ctx.config.nickLength)) return r.numeric(ERR_ERRONEUSNICKNAME, wanted, 'Erroneous nickname').outcome();
   if (client.nick === wanted) return r.outcome();
   if (isServiceNick(wanted)) return r.numeric(ERR_ERRONEUSNICKNAME, wanted, 'Nickname is reserved for a service').outcome();
-  const claim = await ctx.state.claimNick(client.id, wanted, ctx.now());
+  let claim = await ctx.state.claimNick(client.id, wanted, ctx.now());
   if (!claim.ok) {
     if (!client.registered && (await isOwnUserNick(ctx, wanted))) {
       // The client may be about to log in to that account (SASL comes after NICK): the
@@ -188,7 +188,10 @@ export async function nick(ctx: CommandContext, client: Client, msg: IrcMessage)
       client.nickUnclaimed = true;
       return r.effect({ type: 'irc.nickSet' }).outcome();
     }
-    return r.numeric(ERR_NICKNAMEINUSE, wanted, 'Nickname is already in use').outcome();
+    // Its holder may have left meanwhile (a departure under way when the claim was made, gone
+    // when it was looked up): once more.
+    claim = await ctx.state.claimNick(client.id, wanted, ctx.now());
+    if (!claim.ok) return r.numeric(ERR_NICKNAMEINUSE, wanted, 'Nickname is already in use').outcome();
   }
   client.nickUnclaimed = false;
   const oldSource = sourceOf(client);
@@ -395,6 +398,8 @@ async function keepUser(ctx: CommandContext, account: string, kept: KeptUser): P
 export async function depart(ctx: CommandContext, client: Client, reason: string, leaving: Leaving = 'user'): Promise<Outcome> {
   // Multiclient: one connection of several leaves alone; the user stays.
   if (leaving === 'connection') return nothing();
+  // A connection joined the user while this one was leaving (joinOwnUser): the user stays with it.
+  if (leaving === 'user' && ctx.presence?.isPresent(client.id) === true) return nothing();
   if (leaving === 'user' || leaving === 'shutdown') {
     const kept = await keptUser(ctx, client);
     // Kept for the next start: when the server stops, and whenever the user stays on alone (a

@@ -58,6 +58,8 @@ export interface PresenceIndex {
   attach(client: Client, userId: number): boolean;
   /** Whether the user is on this node (only there can a connection join it). */
   isHere(userId: number): boolean;
+  /** Whether a connection of the user is here and not leaving. */
+  isPresent(userId: number): boolean;
   /**
    * Whether a connection here can join the user: it is here, or on another node of the
    * network, to which this node can relay the connection (welcome's `irc.relayed`).

@@ -192,7 +192,8 @@ export class Router {
     const session = this.localSession(client.id);
     if (!session) return false;
     let set = this.userSessions.get(userId);
-    if (!set) this.userSessions.set(userId, (set = new Set(this.sessionsOf(userId))));
+    // A connection of the user that is leaving is not one of its connections any more.
+    if (!set) this.userSessions.set(userId, (set = new Set([...this.sessionsOf(userId)].filter((s) => !s.departed))));
     set.add(session);
     client.id = userId;
     return true;
@@ -201,6 +202,12 @@ export class Router {
   /** PresenceIndex.isHere. */
   isHere(userId: number): boolean {
     return nodeOf(userId) === this.nodeIndex;
+  }
+
+  /** PresenceIndex.isPresent. */
+  isPresent(userId: number): boolean {
+    for (const session of this.sessionsOf(userId)) if (!session.departed) return true;
+    return false;
   }
 
   /** PresenceIndex.reaches: here, or on another node, to which the bus relays a connection. */
