@@ -5,7 +5,9 @@
 //
 //   node dist/scripts/webClientShot.js   (`npm run docs` runs it after liveViewShot.js)
 
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './chromium.js';
@@ -59,7 +61,9 @@ async function say(page: Page, text: string): Promise<void> {
 
 async function main(): Promise<void> {
   const root = projectRoot();
-  const args = ['--protocol', 'irc', '--host', '127.0.0.1', '--port', '0', '--websocket', '127.0.0.1:0', '--network', 'Example'];
+  // A store of its own: the chat kept from an earlier run would come back as history.
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'web-client-shot-'));
+  const args = ['--protocol', 'irc', '--host', '127.0.0.1', '--port', '0', '--websocket', '127.0.0.1:0', '--network', 'Example', '--data-dir', dataDir];
   const { server, exited } = spawnServer(args);
   let browser: Browser | undefined;
   let irc: ReturnType<typeof ircClient> | undefined;
@@ -90,6 +94,7 @@ async function main(): Promise<void> {
     irc?.close();
     server.kill('SIGTERM');
     await exited;
+    rmSync(dataDir, { recursive: true, force: true });
   }
   process.stdout.write(`wrote ${DESKTOP_IMAGE}\nwrote ${PHONE_IMAGE}\n`);
 }

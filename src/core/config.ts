@@ -156,6 +156,13 @@ export interface IrcConfig {
    * a slow command) before it is closed with `ERROR :Excess Flood`.
    */
   recvqBytes: number;
+  /**
+   * Bytes one line may run to, ended or not, before its client is closed with
+   * `ERROR :ReadQ exceeded`: a line a little over maxLineBytes only gets 417, but a client
+   * streaming bytes without a newline would otherwise be read (and its bytes scanned) forever.
+   * Far above the longest acceptable line (maxTagBytes + maxLineBytes).
+   */
+  readqBytes: number;
   /** Flood control: commands a client may send at once before fakelag delays the rest. */
   floodBurstLines: number;
   /** Flood control: commands per second a client may send after its burst (fakelag). */
@@ -346,6 +353,7 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
     sendqBytes: 64 * 1024,
     outputCoalesceMs: 5,
     recvqBytes: 8 * 1024,
+    readqBytes: 16 * 1024,
     floodBurstLines: 10,
     floodRateLinesPerSecond: 2,
     registrationTimeoutMs: 60_000,

@@ -105,6 +105,29 @@ describe('LineFramer', () => {
     expect(feed(f, '\r\nPING x\r\n')).toEqual([line('PING x')]);
   });
 
+  it('reports a line that goes on past maxReadBytes once, as endless, and takes nothing more', () => {
+    const f = new LineFramer({ maxLineBytes: 512, maxTagBytes: 4096, maxReadBytes: 16 * 1024 });
+    const chunk = new Uint8Array(4 * 1024).fill(0x41);
+    const items: FramedItem[] = [];
+    for (let i = 0; i < 4; i++) items.push(...f.push(chunk));
+    // 16 KiB exactly is still only too long.
+    expect(items).toEqual([tooLong]);
+    expect(f.push(bytes('A'))).toEqual([{ kind: 'endless' }]);
+    expect(feed(f, '\r\nPING x\r\n')).toEqual([]);
+    expect(f.buffered()).toBe(0);
+  });
+
+  it('counts a whole line in one chunk, and lines that end in time are only too long', () => {
+    const small = () => new LineFramer({ maxLineBytes: 512, maxTagBytes: 4096, maxReadBytes: 8 * 1024 });
+    expect(feed(small(), `${'B'.repeat(8 * 1024 + 1)}\nPING y\n`)).toEqual([tooLong, { kind: 'endless' }]);
+    expect(feed(small(), `${'C'.repeat(8 * 1024)}\nPING z\n`, `${'D'.repeat(6 * 1024)}`, `${'D'.repeat(2 * 1024)}\nPING w\n`)).toEqual([
+      tooLong,
+      line('PING z'),
+      tooLong,
+      line('PING w'),
+    ]);
+  });
+
   it('keeps a copy of a partial line, not a view of the caller\'s (pooled) chunk', () => {
     const f = framer();
     const chunk = bytes('PING ab');

@@ -1,5 +1,6 @@
 // What comes in from a client: bytes are framed (bounded: a line past 512 bytes is answered
-// with 417 and dropped), parsed and queued; the queue is bounded (recvqBytes: `client.flood`).
+// with 417 and dropped, one past readqBytes closes the client: `client.readqExceeded`), parsed
+// and queued; the queue is bounded (recvqBytes: `client.flood`).
 // One command at a time per client, in order: the next line is handed to the machine
 // (`irc.message`) only when the previous command has finished, even when the network state
 // answered asynchronously, and only when flood control (a token bucket) allows: excess
@@ -18,6 +19,12 @@ export function receive(session: Session, bytes: Buffer): void {
     if (item.kind === 'tooLong') {
       send(session, numeric(session.ctx, session.client, ERR_INPUTTOOLONG, 'Input line was too long'));
       continue;
+    }
+    if (item.kind === 'endless') {
+      // Stop reading: the line it is sending has no end worth waiting for.
+      session.socket.pause();
+      session.actor?.send({ type: 'client.readqExceeded' });
+      return;
     }
     const bytes = Buffer.byteLength(item.text);
     (session.inbox ??= []).push(item.invalidUtf8 ? { text: item.text, bytes, invalidUtf8: true } : { text: item.text, bytes });

@@ -24,6 +24,7 @@ export type IrcCloseReason =
   | 'pingTimeout' // no answer to our PING within pingTimeoutMs
   | 'sendqExceeded' // it did not read its output: more than sendqBytes waiting
   | 'excessFlood' // more than recvqBytes of commands waiting to run
+  | 'readqExceeded' // one line ran past readqBytes, ended or not
   | 'badPassword' // PASS missing or wrong when the server has a password
   | 'killed' // an operator's KILL, NickServ GHOST, or a network ban
   | 'tooManyFromIp' // maxConnectionsPerIp reached for its address
@@ -90,6 +91,7 @@ export type IrcSessionEvent =
   | { type: 'irc.killed'; reason: string }
   // From the adapter's limits on what a client may leave waiting.
   | { type: 'client.flood' }
+  | { type: 'client.readqExceeded' }
   | { type: 'client.sendqExceeded' }
   // From the socket, one per node:net socket event.
   | { type: 'socket.end' }
@@ -116,6 +118,7 @@ export const ircSessionEventSources: Record<IrcSessionEvent['type'], string> = {
   'timer.nickEnforce': 'the machine itself, `nickEnforceGraceMs` after `irc.nickUnowned` (a delayed `raise`, cancelled by `irc.nickOwned`)',
   'irc.killed': "the network: NickServ GHOST, an operator's KILL or a network ban, from any node",
   'client.flood': 'the adapter: more than `recvqBytes` of commands are waiting to run',
+  'client.readqExceeded': 'the adapter: one line ran past `readqBytes`, ended or not (the framer stops there)',
   'client.sendqExceeded': 'the adapter: more than `sendqBytes` of output is waiting for the client to read it',
   'socket.end': "`'end'` on the socket: the client half-closed (sent FIN; over WebSocket, its close frame)",
   'socket.error': "`'error'` on the socket (ECONNRESET, EPIPE, ...); Node destroys it",
@@ -139,6 +142,8 @@ export function quitText(context: IrcSessionContext): string {
       return 'SendQ exceeded';
     case 'excessFlood':
       return 'Excess Flood';
+    case 'readqExceeded':
+      return 'ReadQ exceeded';
     case 'badPassword':
       return 'Bad password';
     case 'killed':
@@ -231,6 +236,7 @@ export const ircSessionMachine = setup({
     closeForPingTimeout: assign({ closeReason: 'pingTimeout' as const }),
     closeForSendq: assign({ closeReason: 'sendqExceeded' as const }),
     closeForFlood: assign({ closeReason: 'excessFlood' as const }),
+    closeForReadq: assign({ closeReason: 'readqExceeded' as const }),
     closeForBadPassword: assign({ closeReason: 'badPassword' as const }),
     closeForIpLimit: assign({ closeReason: 'tooManyFromIp' as const }),
     closeForClientEnd: assign({ closeReason: 'clientEnded' as const }),
@@ -289,6 +295,7 @@ export const ircSessionMachine = setup({
         'irc.nickOwned': { actions: 'cancelNickEnforcement' },
         'timer.nickEnforce': { actions: 'enforceNick' },
         'client.flood': { target: 'quitting', actions: 'closeForFlood' },
+        'client.readqExceeded': { target: 'quitting', actions: 'closeForReadq' },
         'client.sendqExceeded': { target: 'quitting', actions: 'closeForSendq' },
         'socket.end': { target: 'quitting', actions: 'closeForClientEnd' },
         'socket.error': { target: 'quitting', actions: ['recordSocketError', 'logSocketError'] },

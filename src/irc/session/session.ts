@@ -82,7 +82,7 @@ export class Session {
   ) {
     const irc = ctx.config;
     this.client = newClient(client, this);
-    this.framer = new LineFramer({ maxLineBytes: irc.maxLineBytes, maxTagBytes: irc.maxTagBytes });
+    this.framer = new LineFramer({ maxLineBytes: irc.maxLineBytes, maxTagBytes: irc.maxTagBytes, maxReadBytes: irc.readqBytes });
     this.bucket = new TokenBucket({ burst: irc.floodBurstLines, ratePerSecond: irc.floodRateLinesPerSecond });
   }
 

@@ -14,8 +14,12 @@
 //     line of tags and no space is all tag section), as IRCv3 message-tags allows.
 //   - Bound every buffer before it grows: a line is refused as soon as it passes its limit,
 //     reported once as `tooLong`, and the rest of it is dropped as it arrives, up to its LF,
-//     without being kept. An endless line costs nothing but the scan. buffered() never exceeds
-//     maxTagBytes + maxLineBytes - 1 (the largest acceptable line, less its LF).
+//     without being kept. buffered() never exceeds maxTagBytes + maxLineBytes - 1 (the largest
+//     acceptable line, less its LF).
+//   - A line longer than maxReadBytes (its bytes counted as they arrive, ended or not) is
+//     reported once as `endless`, after its `tooLong`, and the framer takes nothing more: a
+//     client streaming bytes with no LF would otherwise cost the scan (CPU, bandwidth) forever.
+//     The session closes it (ReadQ exceeded); a line a little too long only gets 417.
 //   - Frame on bytes, decode whole lines: a UTF-8 character split across packets is joined
 //     before it is decoded. Invalid bytes become U+FFFD; decoding never throws.
 //   - Kept bytes are copied: Node reuses the pooled buffers that socket chunks are views of.
@@ -29,13 +33,17 @@ export type FramedItem =
    */
   | { kind: 'line'; text: string; invalidUtf8?: true }
   /** A line that passed its limit; its bytes are discarded (one item per such line). */
-  | { kind: 'tooLong' };
+  | { kind: 'tooLong' }
+  /** A line that went on past maxReadBytes (after its `tooLong`); nothing follows it. */
+  | { kind: 'endless' };
 
 export interface LineFramerOptions {
   /** Longest line in bytes, CRLF included, not counting a tag section (IrcConfig: 512). */
   maxLineBytes: number;
   /** Longest tag section in bytes, '@' and the space after it included (IrcConfig: 4096). */
   maxTagBytes: number;
+  /** Bytes of one line past which it is `endless` (IrcConfig.readqBytes); none when absent. */
+  maxReadBytes?: number;
 }
 
 const LF = 0x0a;
@@ -54,10 +62,16 @@ export class LineFramer {
   private length = 0;
   /** True while dropping the rest of a line already reported as too long. */
   private discarding = false;
+  private readonly maxReadBytes: number;
+  /** Bytes of the current (refused) line so far: what counts toward maxReadBytes. */
+  private dropped = 0;
+  /** An endless line was reported: the framer takes nothing more. */
+  private ended = false;
 
   constructor(options: LineFramerOptions) {
     this.maxLineBytes = options.maxLineBytes;
     this.maxTagBytes = options.maxTagBytes;
+    this.maxReadBytes = options.maxReadBytes ?? Infinity;
   }
 
   /** Bytes held for a line not yet ended (for tests and leak checks). */
@@ -79,12 +93,16 @@ export class LineFramer {
   /** Feeds one chunk; returns the lines it completed and the too-long lines it began. */
   push(chunk: Uint8Array): FramedItem[] {
     const items: FramedItem[] = [];
+    if (this.ended) return items;
     let start = 0;
     while (start < chunk.length) {
       const lf = chunk.indexOf(LF, start);
       if (this.discarding) {
+        this.dropped += (lf === -1 ? chunk.length : lf) - start;
+        if (this.isEndless(items)) break;
         if (lf === -1) break;
         this.discarding = false;
+        this.dropped = 0;
       } else if (lf === -1) {
         this.keep(chunk.subarray(start), items);
         break;
@@ -92,8 +110,12 @@ export class LineFramer {
         // Whole lines within one chunk (the usual case) are decoded straight from it.
         let line = this.length === 0 ? chunk.subarray(start, lf) : this.take(chunk.subarray(start, lf));
         if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, line.length - 1);
-        if (this.isTooLong(line, true)) items.push({ kind: 'tooLong' });
-        else if (line.length > 0) {
+        if (this.isTooLong(line, true)) {
+          items.push({ kind: 'tooLong' });
+          this.dropped = line.length;
+          if (this.isEndless(items)) break;
+          this.dropped = 0;
+        } else if (line.length > 0) {
           const text = utf8.decode(line);
           items.push(isUtf8(line) ? { kind: 'line', text } : { kind: 'line', text, invalidUtf8: true });
         }
@@ -115,12 +137,13 @@ export class LineFramer {
       this.buf = grown;
     }
     if (needed > this.buf.length) {
-      this.refuse(items);
+      this.refuse(items, needed);
+      this.isEndless(items);
       return;
     }
     this.buf.set(part, this.length);
     this.length = needed;
-    if (this.isTooLong(this.buf.subarray(0, this.length), false)) this.refuse(items);
+    if (this.isTooLong(this.buf.subarray(0, this.length), false)) this.refuse(items, needed);
   }
 
   /** The buffered start of a line joined with its end; empties the buffer. */
@@ -134,9 +157,20 @@ export class LineFramer {
     return line;
   }
 
-  private refuse(items: FramedItem[]): void {
+  /** Whether the refused line has passed maxReadBytes: then `endless`, and nothing more is taken. */
+  private isEndless(items: FramedItem[]): boolean {
+    if (this.dropped <= this.maxReadBytes) return false;
+    items.push({ kind: 'endless' });
+    this.ended = true;
+    this.discarding = false;
+    return true;
+  }
+
+  /** Refuses the line, `lineBytes` of it seen so far. */
+  private refuse(items: FramedItem[], lineBytes: number): void {
     items.push({ kind: 'tooLong' });
     this.discarding = true;
+    this.dropped = lineBytes;
     this.length = 0;
     this.buf = empty;
   }
