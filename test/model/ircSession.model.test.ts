@@ -171,9 +171,10 @@ const unreachable: Record<string, string> = {
   'irc.nickUnowned': 'needs an account registered in the store for the nick; driven in test/integration/accounts.test.ts (grace rename)',
   'irc.nickOwned': 'sent by every welcome and NICK without changing state (a cancel of no timer); its effect is tested where nickUnowned is',
   'timer.nickEnforce': 'fires nickEnforceGraceMs after irc.nickUnowned; driven in test/integration/accounts.test.ts with --nick-grace 500',
+  'irc.welcomeFailed': 'needs the network state or the store to fail during the welcome; driven in test/redis/failure.test.ts (Redis killed between NICK and USER)',
+  'client.readqExceeded': 'one line past readqBytes (16 KiB of one line) is a long step for every path it would end; driven in test/hostile/irc.hostile.test.ts (a line without end) and test/unit/ircFramer.test.ts',
   // Multiclient across nodes needs a network (Redis) and an account whose user lives on another
   // node; the transitions are in test/unit/ircSessionMachine.test.ts.
-"client.readqExceeded": 'one line past readqBytes (16 KiB of one line) is a megabyte-scale step for every path it would end; driven in test/hostile/irc.hostile.test.ts (a line without end) and test/unit/ircFramer.test.ts',
   'irc.relayed': "needs a second node holding the account's user; driven end to end in test/redis/multiclient.test.ts and test/redis/history.test.ts",
   'relay.ended': "the home node closing a relayed client (a flood there); driven in test/redis/multiclient.test.ts",
   'relay.lost': 'the home node dying; driven in test/redis/multiclient.test.ts (SIGKILL of the home)',

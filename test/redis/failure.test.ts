@@ -9,7 +9,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestClient } from '../irc/clients.js';
-import type { RawIrc } from '../irc/raw.js';
+import { connectIrc, type RawIrc } from '../irc/raw.js';
 import { clientPool, killNodes, nodeTimeoutMs, startNodes, type IrcNode } from './nodes.js';
 import { startRedis, type RedisServer } from './redisServer.js';
 
@@ -218,12 +218,23 @@ describe('redis-server killed and restarted', () => {
     try {
       await until(() => got(bob).length >= 20, 5_000, 'bob receiving 20 of alice\'s messages before the outage');
 
+      // A client half-way through registering: its nick claimed, its USER still to come.
+      const late = await connectIrc(n2.port);
+      late.send('NICK late', 'PING :nick-claimed');
+      await late.waitForLine(/ PONG \S+ :?nick-claimed$/);
+
       redis.kill('SIGKILL');
       const killedAt = Date.now();
       atKill = sent;
       const down = /^:n\d\.test NOTICE (alice|carol|bob) :\*\*\* The network is unreachable/;
       await Promise.all([alice, carol, bob].map((c) => c.waitForLine(down, 5_000)));
       figures.push(`Redis SIGKILL -> NOTICE to local users: ${Date.now() - killedAt} ms`);
+
+      // Its welcome cannot put it on the network: it is told so and closed at once, not left
+      // registered in its machine and waiting for a 001 that never comes.
+      late.send('USER late 0 * :late');
+      expect(await late.waitForLine(/^ERROR /, 5_000)).toMatch(/\[The network is unreachable, try again shortly\]$/);
+      await late.closed;
 
       // Commands that need the network fail with 437, saying which command did not run.
       let from = bob.lines().length;

@@ -142,6 +142,8 @@ describe('IRC session machine', () => {
     const cases = [
       [{ type: 'irc.quit', reason: 'Quit: bye' }, 'quit', 'Quit: bye'],
       [{ type: 'client.flood' }, 'excessFlood', 'Excess Flood'],
+      [{ type: 'client.readqExceeded' }, 'readqExceeded', 'ReadQ exceeded'],
+      [{ type: 'irc.welcomeFailed', reason: 'The network is unreachable, try again shortly' }, 'welcomeFailed', 'The network is unreachable, try again shortly'],
       [{ type: 'client.sendqExceeded' }, 'sendqExceeded', 'SendQ exceeded'],
       [{ type: 'socket.end' }, 'clientEnded', 'Connection closed'],
       [{ type: 'socket.error', code: 'ECONNRESET', message: 'reset' }, 'socketError', 'Read error: ECONNRESET'],

@@ -25,6 +25,7 @@ export type IrcCloseReason =
   | 'sendqExceeded' // it did not read its output: more than sendqBytes waiting
   | 'excessFlood' // more than recvqBytes of commands waiting to run
   | 'readqExceeded' // one line ran past readqBytes, ended or not
+  | 'welcomeFailed' // the welcome could not put it on the network (Redis or the store away)
   | 'badPassword' // PASS missing or wrong when the server has a password
   | 'killed' // an operator's KILL, NickServ GHOST, or a network ban
   | 'tooManyFromIp' // maxConnectionsPerIp reached for its address
@@ -87,6 +88,8 @@ export type IrcSessionEvent =
   | { type: 'irc.nickUnowned' }
   | { type: 'irc.nickOwned' }
   | { type: 'timer.nickEnforce' }
+  // From the adapter: the welcome could not put the client on the network, with the reason.
+  | { type: 'irc.welcomeFailed'; reason: string }
   // From the network: the client is removed (KILL, GHOST, a network ban), with the reason.
   | { type: 'irc.killed'; reason: string }
   // From the adapter's limits on what a client may leave waiting.
@@ -116,6 +119,7 @@ export const ircSessionEventSources: Record<IrcSessionEvent['type'], string> = {
   'irc.nickUnowned': "the welcome, NICK and NickServ LOGOUT: the client holds a registered nick without being logged in to its account",
   'irc.nickOwned': 'the same handlers and every login: the nick is now its own, or free',
   'timer.nickEnforce': 'the machine itself, `nickEnforceGraceMs` after `irc.nickUnowned` (a delayed `raise`, cancelled by `irc.nickOwned`)',
+  'irc.welcomeFailed': 'the adapter: the welcome failed because the network state (Redis) or the store was unreachable',
   'irc.killed': "the network: NickServ GHOST, an operator's KILL or a network ban, from any node",
   'client.flood': 'the adapter: more than `recvqBytes` of commands are waiting to run',
   'client.readqExceeded': 'the adapter: one line ran past `readqBytes`, ended or not (the framer stops there)',
@@ -144,6 +148,8 @@ export function quitText(context: IrcSessionContext): string {
       return 'Excess Flood';
     case 'readqExceeded':
       return 'ReadQ exceeded';
+    case 'welcomeFailed':
+      return context.quitMessage ?? 'Registration failed';
     case 'badPassword':
       return 'Bad password';
     case 'killed':
@@ -218,6 +224,13 @@ export const ircSessionMachine = setup({
         return event.reason;
       },
     }),
+    recordWelcomeFailure: assign({
+      closeReason: 'welcomeFailed' as const,
+      quitMessage: ({ event }) => {
+        assertEvent(event, 'irc.welcomeFailed');
+        return event.reason;
+      },
+    }),
     recordKill: assign({
       closeReason: 'killed' as const,
       quitMessage: ({ event }) => {
@@ -289,6 +302,7 @@ export const ircSessionMachine = setup({
       on: {
         'irc.quit': { target: 'quitting', actions: 'recordQuit' },
         'irc.killed': { target: 'quitting', actions: 'recordKill' },
+        'irc.welcomeFailed': { target: 'quitting', actions: 'recordWelcomeFailure' },
         // Nick ownership: a registered nick held without its account gets nickEnforceGraceMs to
         // log in; the timer restarts when another such nick is taken, stops once it is owned.
         'irc.nickUnowned': { actions: ['cancelNickEnforcement', 'scheduleNickEnforcement'] },

@@ -126,7 +126,10 @@ export class JobRunner {
       return;
     }
     this.logger.log('info', down.event, { id: session.id, command: what, ...down.fields });
-    if (what !== 'depart' && what !== 'welcome') {
+    // A welcome that did not happen leaves a client registered in its machine and on nobody's
+    // network: it is told, and closed, at once (it may connect again once the network is back).
+    if (what === 'welcome') session.actor?.send({ type: 'irc.welcomeFailed', reason: `${down.text}, try again shortly` });
+    else if (what !== 'depart') {
       send(session, numeric(this.ctx, session.client, ERR_UNAVAILRESOURCE, what, `${down.text}: ${what} did not run, try again shortly`));
     }
   }
