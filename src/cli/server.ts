@@ -358,6 +358,13 @@ async function main(argv: string[]): Promise<void> {
   // Clients without a socket here (relayed by other nodes, always-on users brought back) are
   // the server's too; the kept always-on users come back once it listens.
   irc?.protocol.adoptWith(server);
+  // Another node took this node's place in the network: it stops (a service manager starts it
+  // again, under an index of its own), and says so in its exit code.
+  let indexTaken = false;
+  irc?.network?.whenIndexTaken(() => {
+    indexTaken = true;
+    server.shutdown();
+  });
   server.listening.then(
     () => irc?.protocol.restoreKept(),
     () => {},
@@ -401,7 +408,7 @@ async function main(argv: string[]): Promise<void> {
   await inspection.close();
   await metrics?.close();
   if (isWorker) leaveCluster();
-  finish(outcome.state);
+  finish(indexTaken ? 'failed' : outcome.state);
 }
 
 void main(process.argv.slice(2));

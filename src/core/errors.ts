@@ -17,6 +17,7 @@ export const errorCodes = {
   NETWORK_UNAVAILABLE: 'IRC on Redis: the shared network state could not be reached',
   STORE_UNAVAILABLE: 'the store (SQLite in --data-dir, or PostgreSQL) could not be opened, read or written',
   STORE_MISMATCH: 'IRC on Redis: this node uses another store than the nodes already on the network',
+  NODE_INDEX_TAKEN: 'IRC on Redis: another node holds this node\'s index (Redis came back empty and a newcomer drew it); the node stops',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

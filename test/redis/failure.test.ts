@@ -166,13 +166,17 @@ describe('a node stopped with SIGTERM', () => {
     await inspect.connect();
     try {
       const key = `irc:{Term}:presence:${n1.index}:alive`;
-      const beats = new Set<string>();
+      // The key holds n1's token; each beat sets its expiry afresh, so a beat is a jump up of
+      // its time to live.
+      let beats = 0;
+      let lastTtl = Infinity;
       const leftAt = Date.now();
       await until(
         async () => {
-          const v = await inspect.get(key);
-          if (v !== null && Number(v) > leftAt + nodeTimeoutMs) beats.add(v);
-          return beats.size >= 2;
+          const ttl = await inspect.pttl(key);
+          if (ttl > lastTtl && Date.now() > leftAt + nodeTimeoutMs) beats++;
+          lastTtl = ttl;
+          return beats >= 2;
         },
         nodeTimeoutMs + 3 * heartbeatMs + slackMs,
         `two beats of n1 more than ${nodeTimeoutMs} ms after n2 left`,
@@ -402,5 +406,35 @@ describe('redis-server killed and restarted', () => {
       expect(bob.lines().some((l) => /^:n2\.test NOTICE bob :\*\*\* \d+ message\(s\) from another server to this channel were lost/.test(l))).toBe(true);
     }
     expect(logs).toMatch(/Network: Redis at .* is unreachable/);
+  });
+});
+
+describe('a node whose index another node drew while Redis was empty', () => {
+  it('finds out at its next beat, cuts its link, closes its clients and exits 1; the other node serves on', async () => {
+    const [n1] = (await startNodes(redis.url, 1, { network: 'Collide' })) as [IrcNode];
+    expect(n1.index).toBe(1);
+    const alice = await raw(n1, 'alice');
+    // n1 frozen while Redis loses the network's keys (as after a restart without persistence)
+    // and a new node starts: the counter begins again, and the newcomer draws index 1.
+    n1.proc.kill('SIGSTOP');
+    const admin = new Redis(redis.url);
+    try {
+      const keys = await admin.keys('irc:{Collide}:*');
+      if (keys.length > 0) await admin.del(...keys);
+    } finally {
+      admin.disconnect();
+    }
+    const [n2] = (await startNodes(redis.url, 1, { network: 'Collide', first: 2 })) as [IrcNode];
+    expect(n2.index).toBe(1);
+    n1.proc.kill('SIGCONT');
+
+    // n1's next beat finds n2's token in its key: it stops rather than share client ids.
+    expect(await alice.waitForLine(/^ERROR /, 10_000)).toMatch(/Server shutting down/);
+    expect((await within(n1.exited, 10_000, 'n1 to exit')).code).toBe(1);
+    expect(n1.stderr() + n1.stdout()).toMatch(/NODE_INDEX_TAKEN|indexTaken/);
+    // n2 was never disturbed: it serves, and alice's nick is free there.
+    const again = await raw(n2, 'alice');
+    again.send('PING :n2-serves');
+    await again.waitForLine(/ PONG \S+ :?n2-serves$/);
   });
 });

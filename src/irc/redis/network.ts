@@ -50,6 +50,11 @@ export interface RedisNetwork {
   readonly bus: RedisBus;
   /** The server is running: deliveries from other nodes go to its clients from now on. */
   attach(protocol: IrcProtocol): void;
+  /**
+   * Another node was found holding this node's index (Redis came back empty and a newcomer drew
+   * it first): the node has already cut its link to Redis; `handler` stops the server.
+   */
+  whenIndexTaken(handler: () => void): void;
   /** After the server stopped (its users have quit): leave the network and disconnect. */
   close(): Promise<void>;
   /** The link machine's state (`up`, `down`, `resyncing`, ...), for --metrics. */
@@ -118,8 +123,11 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
   }
 
   const nodeName = `${options.serverName}#${randomBytes(3).toString('hex')}`;
-  const nodeIndex = await allocateNodeIndex(redis, prefix, nodeName, options.nodeTimeoutMs);
+  const { index: nodeIndex, token } = await allocateNodeIndex(redis, prefix, nodeName, options.nodeTimeoutMs);
   let protocol: IrcProtocol | null = null;
+  /** Another node holds our index (Redis came back empty and a newcomer drew it first). */
+  let indexTaken = false;
+  let onIndexTaken: (() => void) | null = null;
 
   /**
    * A user's QUIT that this node says on behalf of the network (its node died, or it left while
@@ -181,10 +189,20 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     redis,
     prefix,
     nodeIndex,
+    token,
     nodeName,
     heartbeatMs: options.heartbeatMs,
     nodeTimeoutMs: options.nodeTimeoutMs,
     onError: () => {},
+    onIndexTaken() {
+      indexTaken = true;
+      logger.log('error', 'network.indexTaken', { node: nodeIndex, code: 'NODE_INDEX_TAKEN' });
+      // Every id this node gave its clients is another node's to give now: it writes nothing
+      // more to the network (a departure would remove the other node's user), and stops.
+      redis.disconnect();
+      subscriber.disconnect();
+      onIndexTaken?.();
+    },
     afterBeat: () => takeSnapshot(),
     // Clients relayed to it have lost their user; those it relayed here have lost their socket.
     onSilentNode: (index) => protocol?.relayLost(index),
@@ -329,6 +347,9 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     attach(p) {
       protocol = p;
     },
+    whenIndexTaken(handler) {
+      onIndexTaken = handler;
+    },
     linkState() {
       const value = link.getSnapshot().value;
       return typeof value === 'string' ? value : JSON.stringify(value);
@@ -350,12 +371,14 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
       link.send({ type: 'link.stop' });
       // Users still held here once every connection has gone are always-on users left alone:
       // they leave with the node, as a dead node's do (the store keeps them for its next start).
-      try {
-        for (const user of await state.removeNode(nodeIndex, Date.now())) {
-          announceQuit(`${user.nick}!${user.user}@${user.host}`, user.channels, `${options.serverName} is shutting down`, user.registered);
+      if (!indexTaken) {
+        try {
+          for (const user of await state.removeNode(nodeIndex, Date.now())) {
+            announceQuit(`${user.nick}!${user.user}@${user.host}`, user.channels, `${options.serverName} is shutting down`, user.registered);
+          }
+        } catch {
+          // Redis away: the other nodes reap this node's users once its heartbeat is missed.
         }
-      } catch {
-        // Redis away: the other nodes reap this node's users once its heartbeat is missed.
       }
       await presence.stop().catch(() => {});
       // QUIT is answered after every command sent before it: the last PUBLISHes (our users'

@@ -7,16 +7,38 @@
 // Keys (all under the network's prefix):
 //   presence:nodes       a set of node indexes that joined and have not been cleaned up
 //   presence:seq         the counter node indexes are drawn from (INCR)
-//   presence:<i>:alive   exists while node i beats (PX nodeTimeoutMs)
+//   presence:<i>:alive   exists while node i beats (PX nodeTimeoutMs); holds node i's token, drawn
+//                        when it claimed the index, so that a node whose index was claimed by
+//                        another (Redis came back empty and a newcomer drew it first) finds out
+//                        at its next beat instead of sharing it, and with it every client id
 //   presence:<i>:name    the node's name, for the netsplit-style QUIT reason
 //   presence:<i>:reaper  set NX by the node cleaning up node i, so only one does
 
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+
+/**
+ * One beat's claim: refresh our key if it is ours or gone (Redis lost it), in one step; 0 when
+ * another node's token is there.
+ */
+const beatScript = `
+local held = redis.call('GET', KEYS[1])
+if held and held ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+/** A node's place in the network: its index, and the token that proves the index is its own. */
+export interface NodeClaim {
+  index: number;
+  token: string;
+}
 
 export interface PresenceOptions {
   redis: Redis;
   prefix: string;
   nodeIndex: number;
+  /** What allocateNodeIndex put in our key. */
+  token: string;
   nodeName: string;
   heartbeatMs: number;
   nodeTimeoutMs: number;
@@ -24,6 +46,8 @@ export interface PresenceOptions {
   onDeadNode(index: number, name: string): Promise<void>;
   /** A node's heartbeat is missing (told on every node, each beat until it is reaped). */
   onSilentNode?(index: number): void;
+  /** Another node holds our index now (found at a beat): this node must leave the network. */
+  onIndexTaken(): void;
   /** A beat or a sweep failed (Redis unreachable): the link machine hears of it separately. */
   onError(error: unknown): void;
   /** After each beat that reached Redis (the network keeps its snapshot then). */
@@ -31,15 +55,16 @@ export interface PresenceOptions {
 }
 
 /** Draws a node index no other node of the network holds (INCR, then a claim to be sure). */
-export async function allocateNodeIndex(redis: Redis, prefix: string, nodeName: string, nodeTimeoutMs: number): Promise<number> {
+export async function allocateNodeIndex(redis: Redis, prefix: string, nodeName: string, nodeTimeoutMs: number): Promise<NodeClaim> {
+  const token = randomBytes(12).toString('base64url');
   for (;;) {
     const index = await redis.incr(`${prefix}presence:seq`);
     // After Redis lost its data the counter restarts while old nodes live on: skip indexes
     // that a live node still announces.
-    const claimed = await redis.set(`${prefix}presence:${index}:alive`, String(Date.now()), 'PX', nodeTimeoutMs, 'NX');
+    const claimed = await redis.set(`${prefix}presence:${index}:alive`, token, 'PX', nodeTimeoutMs, 'NX');
     if (claimed === 'OK') {
       await redis.multi().set(`${prefix}presence:${index}:name`, nodeName).sadd(`${prefix}presence:nodes`, String(index)).exec();
-      return index;
+      return { index, token };
     }
   }
 }
@@ -47,6 +72,8 @@ export async function allocateNodeIndex(redis: Redis, prefix: string, nodeName: 
 export class Presence {
   private timer: NodeJS.Timeout | null = null;
   private beating = false;
+  /** Our index was taken by another node: no more beats (they would fight over it). */
+  private lost = false;
 
   constructor(private readonly options: PresenceOptions) {}
 
@@ -57,16 +84,17 @@ export class Presence {
 
   /** One beat: refresh our key (and our place in `nodes`), then look for dead nodes. */
   async beat(): Promise<void> {
-    if (this.beating) return;
+    if (this.beating || this.lost) return;
     this.beating = true;
-    const { redis, prefix, nodeIndex, nodeName, nodeTimeoutMs } = this.options;
+    const { redis, prefix, nodeIndex, nodeName, nodeTimeoutMs, token } = this.options;
     try {
-      await redis
-        .multi()
-        .set(`${prefix}presence:${nodeIndex}:alive`, String(Date.now()), 'PX', nodeTimeoutMs)
-        .set(`${prefix}presence:${nodeIndex}:name`, nodeName)
-        .sadd(`${prefix}presence:nodes`, String(nodeIndex))
-        .exec();
+      const ours = await redis.eval(beatScript, 1, `${prefix}presence:${nodeIndex}:alive`, token, String(nodeTimeoutMs));
+      if (ours !== 1) {
+        this.lost = true;
+        this.options.onIndexTaken();
+        return;
+      }
+      await redis.multi().set(`${prefix}presence:${nodeIndex}:name`, nodeName).sadd(`${prefix}presence:nodes`, String(nodeIndex)).exec();
       const nodes = await redis.smembers(`${prefix}presence:nodes`);
       for (const raw of nodes) {
         const index = Number(raw);
@@ -93,6 +121,8 @@ export class Presence {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     const { redis, prefix, nodeIndex } = this.options;
+    // The index is another node's now: its keys are not ours to delete.
+    if (this.lost) return;
     await redis
       .multi()
       .del(`${prefix}presence:${nodeIndex}:alive`, `${prefix}presence:${nodeIndex}:name`)
