@@ -411,7 +411,7 @@ describe('redis-server killed and restarted', () => {
 
 describe('a node whose index another node drew while Redis was empty', () => {
   it('finds out at its next beat, cuts its link, closes its clients and exits 1; the other node serves on', async () => {
-    const [n1] = (await startNodes(redis.url, 1, { network: 'Collide' })) as [IrcNode];
+    const [n1] = (await startNodes(redis.url, 1, { network: 'SameIndex' })) as [IrcNode];
     expect(n1.index).toBe(1);
     const alice = await raw(n1, 'alice');
     // n1 frozen while Redis loses the network's keys (as after a restart without persistence)
@@ -419,12 +419,12 @@ describe('a node whose index another node drew while Redis was empty', () => {
     n1.proc.kill('SIGSTOP');
     const admin = new Redis(redis.url);
     try {
-      const keys = await admin.keys('irc:{Collide}:*');
+      const keys = await admin.keys('irc:{SameIndex}:*');
       if (keys.length > 0) await admin.del(...keys);
     } finally {
       admin.disconnect();
     }
-    const [n2] = (await startNodes(redis.url, 1, { network: 'Collide', first: 2 })) as [IrcNode];
+    const [n2] = (await startNodes(redis.url, 1, { network: 'SameIndex', first: 2 })) as [IrcNode];
     expect(n2.index).toBe(1);
     n1.proc.kill('SIGCONT');
 
