@@ -38,6 +38,11 @@ export class ChatError extends Error {
   }
 }
 
+/** Redis (the network state of `--redis`) could not be reached: not a bug, the command did not run. */
+export function isNetworkUnavailable(err: unknown): err is ChatError {
+  return err instanceof ChatError && err.code === 'NETWORK_UNAVAILABLE';
+}
+
 /**
  * Turns a failed `listen()` (its errno code and message) into one clear sentence for the
  * operator, e.g. `port 8028 is already in use on localhost`.

@@ -6,10 +6,12 @@
 // channels by itself, a nick taken meanwhile is renamed, and delivery resumes). This file starts
 // its own redis-server and, for each test, its own nodes as real CLI processes on port 0.
 
+import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestClient } from '../irc/clients.js';
 import { connectIrc, type RawIrc } from '../irc/raw.js';
+import { run, serverBin } from '../process.js';
 import { clientPool, killNodes, nodeTimeoutMs, startNodes, type IrcNode } from './nodes.js';
 import { startRedis, type RedisServer } from './redisServer.js';
 
@@ -436,5 +438,22 @@ describe('a node whose index another node drew while Redis was empty', () => {
     const again = await raw(n2, 'alice');
     again.send('PING :n2-serves');
     await again.waitForLine(/ PONG \S+ :?n2-serves$/);
+  });
+});
+
+describe('a node started while Redis is unreachable', () => {
+  it('does not start: NETWORK_UNAVAILABLE, exit 1, saying where it looked', async () => {
+    // A port nobody listens on: a closed one from a server that has just gone.
+    const gone = net.createServer();
+    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
+    const port = (gone.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => gone.close(() => resolve()));
+    const node = run(serverBin, ['--protocol', 'irc', '--host', '127.0.0.1', '--port', '0', '--redis', `redis://127.0.0.1:${port}`, '--log-format', 'json']);
+    const exit = await within(node.exited, 20_000, 'the node to give up');
+    expect(exit.code).toBe(1);
+    const failure = (node.stdout() + node.stderr()).split('\n').filter((l) => l.includes('"server.failed"'));
+    expect(failure).toHaveLength(1);
+    expect(JSON.parse(failure[0]!)).toMatchObject({ event: 'server.failed', code: 'NETWORK_UNAVAILABLE' });
+    expect(failure[0]).toContain(`127.0.0.1:${port}`);
   });
 });

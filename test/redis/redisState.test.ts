@@ -9,7 +9,8 @@ import { isUnavailable, redisStateClientOptions } from '../../src/irc/redis/redi
 import { RedisState, type StateControl } from '../../src/irc/redis/redisState.js';
 import type { RestoreUser } from '../../src/irc/redis/restore.js';
 import { clientIdOf } from '../../src/irc/state/ids.js';
-import { NetworkUnavailableError, type JoinRequest, type UserProfile } from '../../src/irc/state/networkState.js';
+import { type JoinRequest, type UserProfile } from '../../src/irc/state/networkState.js';
+import { isNetworkUnavailable } from '../../src/core/errors.js';
 import { describeNetworkState, profile, T } from '../unit/irc/stateContract.js';
 import { startRedis, type RedisServer } from './redisServer.js';
 
@@ -403,7 +404,7 @@ describe('RedisState when Redis is unreachable', () => {
     await own?.stop();
   });
 
-  it('rejects every operation with NetworkUnavailableError, and works again once Redis is back', async () => {
+  it('rejects every operation with NETWORK_UNAVAILABLE, and works again once Redis is back', async () => {
     const redis = await connect(own.port);
     const state = new RedisState({ redis, prefix: newPrefix(), nodeIndex: 0, notifyNode: () => {} });
     await state.claimNick(1, 'a', T);
@@ -444,7 +445,7 @@ describe('RedisState when Redis is unreachable', () => {
     ];
     for (const [name, op] of operations) {
       const error = await Promise.resolve().then(op).then(() => null, (e: unknown) => e);
-      expect(error, name).toBeInstanceOf(NetworkUnavailableError);
+      expect(error, name).toSatisfy(isNetworkUnavailable);
       expect(isUnavailable(error), name).toBe(true);
     }
     expect([...state.localMembers('#c')]).toEqual([1]); // the local index is untouched
@@ -458,7 +459,7 @@ describe('RedisState when Redis is unreachable', () => {
     expect(await state.membership('#c', 'a')).toEqual({ op: true, voice: false });
   });
 
-  it('rejects the commands in flight when Redis dies, each with NetworkUnavailableError or a result', async () => {
+  it('rejects the commands in flight when Redis dies, each with NETWORK_UNAVAILABLE or a result', async () => {
     const redis = await connect(own.port);
     const state = new RedisState({ redis, prefix: newPrefix(), nodeIndex: 0, notifyNode: () => {} });
     try {
@@ -470,14 +471,14 @@ describe('RedisState when Redis is unreachable', () => {
       await new Promise((r) => setTimeout(r, 50));
       own.kill('SIGKILL');
       const outcomes = await Promise.all(claims);
-      expect(outcomes.filter((o) => o !== 'ok' && !(o instanceof NetworkUnavailableError))).toEqual([]);
-      expect(outcomes.some((o) => o instanceof NetworkUnavailableError)).toBe(true);
+      expect(outcomes.filter((o) => o !== 'ok' && !isNetworkUnavailable(o))).toEqual([]);
+      expect(outcomes.some((o) => isNetworkUnavailable(o))).toBe(true);
     } finally {
       await own.restart();
     }
   });
 
-  it('rejects with NetworkUnavailableError when Redis stops answering without closing', async () => {
+  it('rejects with NETWORK_UNAVAILABLE when Redis stops answering without closing', async () => {
     const redis = new Redis({ host: '127.0.0.1', port: own.port, ...redisStateClientOptions, commandTimeout: 300, lazyConnect: true });
     redis.on('error', () => {});
     await redis.connect();
@@ -485,7 +486,7 @@ describe('RedisState when Redis is unreachable', () => {
     const state = new RedisState({ redis, prefix: newPrefix(), nodeIndex: 0, notifyNode: () => {} });
     own.kill('SIGSTOP');
     try {
-      await expect(state.claimNick(1, 'frozen', T)).rejects.toBeInstanceOf(NetworkUnavailableError);
+      await expect(state.claimNick(1, 'frozen', T)).rejects.toSatisfy(isNetworkUnavailable);
     } finally {
       own.kill('SIGCONT');
     }
@@ -496,6 +497,6 @@ describe('RedisState when Redis is unreachable', () => {
     const state = new RedisState({ redis, prefix: newPrefix(), nodeIndex: 0, notifyNode: () => {} });
     const error = await Promise.resolve(state.register(77, profile('x'))).then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
-    expect(error).not.toBeInstanceOf(NetworkUnavailableError);
+    expect(error).not.toSatisfy(isNetworkUnavailable);
   });
 });

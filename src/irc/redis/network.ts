@@ -109,7 +109,7 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
   } catch (err) {
     redis.disconnect();
     subscriber.disconnect();
-    throw new ChatError('LISTEN_FAILED', `cannot reach Redis at ${shownUrl(options.url)}: ${(err as Error).message}`);
+    throw new ChatError('NETWORK_UNAVAILABLE', `cannot reach Redis at ${shownUrl(options.url)}: ${(err as Error).message}`);
   }
 
   if (options.store) {

@@ -1,7 +1,7 @@
 // The Redis client RedisState is handed: fail-fast options, and how "Redis is unreachable" (an
-// error callers act on: NetworkUnavailableError) is told apart from a failing command (a bug).
+// error callers act on: a ChatError NETWORK_UNAVAILABLE) is told apart from a failing command (a bug).
 
-import { NetworkUnavailableError } from '../state/networkState.js';
+import { ChatError, isNetworkUnavailable } from '../../core/errors.js';
 
 /**
  * ioredis options for the client handed to RedisState. Fail fast instead of queueing: a command
@@ -27,7 +27,7 @@ const unavailableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMED
 
 /** True when `error` says Redis could not be reached (as opposed to a failing script: a bug). */
 export function isUnavailable(error: unknown): boolean {
-  if (error instanceof NetworkUnavailableError) return true;
+  if (isNetworkUnavailable(error)) return true;
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   return (
@@ -37,12 +37,12 @@ export function isUnavailable(error: unknown): boolean {
   );
 }
 
-/** Turns "Redis is unreachable" into NetworkUnavailableError; anything else is a bug and passes. */
+/** Turns "Redis is unreachable" into a ChatError NETWORK_UNAVAILABLE; anything else is a bug and passes. */
 export async function guard<T>(op: () => Promise<T>): Promise<T> {
   try {
     return await op();
   } catch (error) {
-    if (error instanceof NetworkUnavailableError || !isUnavailable(error)) throw error;
-    throw new NetworkUnavailableError(`redis unavailable: ${(error as Error).message}`, { cause: error });
+    if (isNetworkUnavailable(error) || !isUnavailable(error)) throw error;
+    throw new ChatError('NETWORK_UNAVAILABLE', `redis unavailable: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -6,7 +6,7 @@
 //
 // Around it, one file per concern: lua/ the steps (lib.lua shared locals and the key schema, one
 // file per step) and scripts.ts their loader; scriptShapes.ts what the scripts answer;
-// redisClient.ts the fail-fast client and NetworkUnavailableError; restore.ts the shapes of a
+// redisClient.ts the fail-fast client and a ChatError NETWORK_UNAVAILABLE; restore.ts the shapes of a
 // restore after Redis lost data.
 //
 // Locally (this process only) localIndex.ts keeps this node's members of each channel, for the
@@ -15,7 +15,7 @@
 // `unfollow` hooks hear when a channel gains its first local member and loses its last one.
 //
 // Redis must not evict (maxmemory-policy noeviction): a lost key is lost state. When Redis is
-// unreachable every operation rejects with NetworkUnavailableError; other errors are bugs.
+// unreachable every operation rejects with a ChatError NETWORK_UNAVAILABLE; other errors are bugs.
 
 import type { Redis } from 'ioredis';
 import { fold } from '../wire/casemap.js';

@@ -3,12 +3,12 @@
 // state is asynchronous on Redis) holds the session's queue until it does, so one client's
 // commands run one at a time, in order, while every other client goes on.
 
+import { isNetworkUnavailable } from '../../core/errors.js';
 import { isStoreUnavailable } from '../../store/store.js';
 import type { LogFields, Logger } from '../../core/logger.js';
 import { numeric } from '../commands/common.js';
 import type { CommandContext } from '../commands/types.js';
 import type { MaybePromise, Outcome } from '../commands/types.js';
-import { NetworkUnavailableError } from '../state/networkState.js';
 import { ERR_UNAVAILRESOURCE } from '../wire/numerics.js';
 import { pump } from './inbox.js';
 import { send, sendLabeled } from './outbox.js';
@@ -112,7 +112,7 @@ export class JobRunner {
   // so once per command.
   private failed(session: Session, what: string, err: unknown): void {
     const down =
-      err instanceof NetworkUnavailableError
+      isNetworkUnavailable(err)
         ? { event: 'irc.networkUnavailable', text: 'The network is unreachable', fields: {} as LogFields }
         : isStoreUnavailable(err)
           ? { event: 'irc.storeUnavailable', text: 'The store is unavailable', fields: { message: err.message } as LogFields }

@@ -51,19 +51,6 @@ export function resolveStateLimits(options: StateLimits): Required<StateLimits> 
   };
 }
 
-/**
- * The store behind the state could not be reached (Redis refused, closed, timed out): the
- * network is unavailable, not buggy. Any operation of a shared state may reject with it; the
- * session adapter tells the client its command did not run.
- */
-export class NetworkUnavailableError extends Error {
-  override readonly name = 'NetworkUnavailableError';
-  readonly code = 'NETWORK_UNAVAILABLE';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
-
 /** A registered user, as WHOIS, WHO, USERHOST and ISON see it. */
 export interface UserRecord {
   /** Connection id in the process that holds the user (a delivery target there). */
