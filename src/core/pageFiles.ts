@@ -9,7 +9,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from './packageInfo.js';
 
 /** What each page serves. */
 const pages = {
@@ -30,16 +30,6 @@ const types: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml',
 };
-
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('no package.json above src/core/pageFiles');
-    dir = parent;
-  }
-  return dir;
-}
 
 /** Where the built files of `page` are. */
 export function pageDir(page: PageName): string {

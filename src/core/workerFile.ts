@@ -5,18 +5,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { packageRoot } from './packageInfo.js';
 
 /** The built `name`.js next to the module at `moduleUrl` (its import.meta.url). */
 export function builtWorkerUrl(moduleUrl: string, name: string): URL {
   const sibling = new URL(`./${name}.js`, moduleUrl);
   if (existsSync(fileURLToPath(sibling))) return sibling;
-  let dir = path.dirname(fileURLToPath(moduleUrl));
-  const parts: string[] = [];
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) break;
-    parts.unshift(path.basename(dir));
-    dir = parent;
-  }
-  return pathToFileURL(path.join(dir, 'dist', ...parts, `${name}.js`));
+  const root = packageRoot();
+  return pathToFileURL(path.join(root, 'dist', path.relative(root, path.dirname(fileURLToPath(moduleUrl))), `${name}.js`));
 }

@@ -1,7 +1,7 @@
 // The chat server as a user starts it: `xstate-tcp-chat --protocol irc`, a real process, real
 // signals. What the operator sees (registered, quit, never a message body), what each flag does,
 // and the clear refusals.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -67,6 +67,9 @@ describe('xstate-tcp-chat --protocol irc', () => {
     expect(lines).toContain(':chat.test 372 reader :- Welcome to the test network.');
     expect(lines).toContain(':chat.test 372 reader :- Be nice.');
     expect(lines.some((l) => / 005 reader .*NETWORK=TestNet /.test(l))).toBe(true);
+    // The version is the package's, as package.json says it.
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+    expect(lines).toContain(`:chat.test 002 reader :Your host is chat.test, running version ${pkg.name}-${pkg.version}`);
     c.raw.socket.destroy();
   });
 

@@ -140,37 +140,58 @@ export function sendLabeled(session: Session, label: string, replies: Array<IrcM
 // syscall at most) per client however many lines a turn produced for it. A client written to
 // less than outputCoalesceMs ago waits for the next coalescing tick instead, so a client in a
 // busy channel gets one write per interval, not one per turn (the write is most of what a
-// delivery costs: docs/benchmarks.md).
-const dirty = new Set<Session>();
-let flushScheduled = false;
-const held = new Set<Session>();
-let heldTimer: NodeJS.Timeout | null = null;
+// delivery costs: docs/benchmarks.md). The pending sets are each server's own (one per
+// protocol, found by its command context), so servers in one process never share a tick.
+class FlushQueue {
+  readonly dirty = new Set<Session>();
+  scheduled = false;
+  readonly held = new Set<Session>();
+  heldTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly coalesceMs: number) {}
+
+  schedule(session: Session): void {
+    // Now rounded down, the last write rounded up: never less than coalesceMs between writes.
+    if (this.coalesceMs > 0 && Math.floor(performance.now()) - session.lastWriteAt < this.coalesceMs) {
+      this.held.add(session);
+      this.heldTimer ??= setTimeout(() => this.flushHeld(), this.coalesceMs);
+      return;
+    }
+    this.dirty.add(session);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flushDirty());
+    }
+  }
+
+  forget(session: Session): void {
+    this.dirty.delete(session);
+    this.held.delete(session);
+  }
+
+  private flushDirty(): void {
+    this.scheduled = false;
+    for (const session of this.dirty) flush(session);
+    this.dirty.clear();
+  }
+
+  private flushHeld(): void {
+    this.heldTimer = null;
+    for (const session of this.held) flush(session);
+    this.held.clear();
+  }
+}
+
+const queues = new WeakMap<object, FlushQueue>();
+
+function queueOf(session: Session): FlushQueue {
+  let queue = queues.get(session.ctx);
+  if (!queue) queues.set(session.ctx, (queue = new FlushQueue(session.ctx.config.outputCoalesceMs)));
+  return queue;
+}
 
 function scheduleFlush(session: Session): void {
-  const coalesceMs = session.ctx.config.outputCoalesceMs;
-  // Now rounded down, the last write rounded up: never less than coalesceMs between writes.
-  if (coalesceMs > 0 && Math.floor(performance.now()) - session.lastWriteAt < coalesceMs) {
-    held.add(session);
-    heldTimer ??= setTimeout(flushHeld, coalesceMs);
-    return;
-  }
-  dirty.add(session);
-  if (!flushScheduled) {
-    flushScheduled = true;
-    setImmediate(flushAll);
-  }
-}
-
-function flushAll(): void {
-  flushScheduled = false;
-  for (const session of dirty) flush(session);
-  dirty.clear();
-}
-
-function flushHeld(): void {
-  heldTimer = null;
-  for (const session of held) flush(session);
-  held.clear();
+  queueOf(session).schedule(session);
 }
 
 /** Writes what the session has queued, now. */
@@ -190,6 +211,5 @@ export function flush(session: Session): void {
 
 /** The session is gone: drop it from the pending writes. */
 export function forget(session: Session): void {
-  dirty.delete(session);
-  held.delete(session);
+  queues.get(session.ctx)?.forget(session);
 }

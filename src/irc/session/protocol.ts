@@ -16,6 +16,7 @@ import type { Store } from '../../store/store.js';
 import { accountDropped, enforceNick } from '../commands/accounts.js';
 import type { OperBlock, ServerConfig } from '../../core/config.js';
 import { startSession } from '../../core/leanActor.js';
+import { packageVersion } from '../../core/packageInfo.js';
 import type { Logger } from '../../core/logger.js';
 import type { SessionProtocol } from '../../core/protocol.js';
 import { sessionLogActions } from '../../core/sessionLog.js';
@@ -41,7 +42,8 @@ import { Router, type NetworkBus, type RelayFrame, type RemoteDelivery } from '.
 import { Session, type IrcStats } from './session.js';
 
 
-export const serverVersion = 'xstate-tcp-chat-0.1.0';
+/** The version 002 and 004 announce: the package's own (package.json). */
+export const serverVersion = packageVersion();
 
 const kSession = Symbol('ircSession');
 interface ServedSocket extends Transport {
