@@ -19,7 +19,6 @@
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import { ERR_CANNOTSENDTOCHAN, ERR_NORECIPIENT, ERR_NOSUCHNICK, ERR_NOTEXTTOSEND, RPL_AWAY } from '../wire/numerics.js';
-import { listMatches, type ChannelRecord, type ListMode } from '../state/networkState.js';
 import type { Client, Outcome, CommandContext, Target } from './types.js';
 import { Reply, commaList, isChannelName, limitTargets, sourceOf, type Handler } from './common.js';
 import { isServiceNick } from './accounts.js';
@@ -30,22 +29,6 @@ import { entryOf } from './history.js';
 /** A message to NickServ or ChanServ: its text is the service's command line. */
 function serviceCommand(ctx: CommandContext, client: Client, service: string, text: string): Promise<Outcome> {
   return fold(service) === fold('ChanServ') ? chanServ(ctx, client, text) : nickServ(ctx, client, text);
-}
-
-/**
- * Whether the client may speak in the channel: ops and voiced members always; others not when
- * +n and outside it, +m, +M and not logged in, or banned or quieted (a +b or +q mask matching
- * their nick!user@host, and no +e mask).
- */
-async function maySpeak(ctx: CommandContext, client: Client, channel: ChannelRecord): Promise<boolean> {
-  const m = client.nick === null ? null : await ctx.state.membership(channel.name, client.nick);
-  if (m && (m.op || m.voice)) return true;
-  const flags = channel.modes.flags;
-  if ((flags.includes('n') && !m) || flags.includes('m') || (flags.includes('M') && client.account === null)) return false;
-  const mask = sourceOf(client);
-  const lists = await ctx.state.maskLists(channel.name);
-  const matched = (mode: ListMode): boolean => listMatches(lists, mode, mask);
-  return !((matched('b') || matched('q')) && !matched('e'));
 }
 
 /**
@@ -75,12 +58,14 @@ export async function resolveTarget(
 ): Promise<MessageTarget | null> {
   const status = STATUSMSG_PREFIXES.includes(target[0] ?? '') && isChannelName(target.slice(1)) ? target[0]! : '';
   if (isChannelName(target) || status !== '') {
-    const channel = await ctx.state.channel(target.slice(status.length));
-    if (!channel) {
+    // One step of the state: the channel, the sender's status there and whether it may speak.
+    const check = await ctx.state.speakIn(target.slice(status.length), { clientId: client.id, mask: sourceOf(client), loggedIn: client.account !== null });
+    if (!check) {
       fail(ERR_NOSUCHNICK, target, 'No such nick/channel');
       return null;
     }
-    if (!(await maySpeak(ctx, client, channel))) {
+    const channel = check.channel;
+    if (!check.allowed) {
       fail(ERR_CANNOTSENDTOCHAN, channel.name, 'Cannot send to channel');
       return null;
     }
@@ -89,7 +74,7 @@ export async function resolveTarget(
     }
     // STATUSMSG: only members, with voice at least, may address a channel's operators or
     // voiced members; each of those gets it as a client of its own, wherever it is connected.
-    const me = client.nick === null ? null : await ctx.state.membership(channel.name, client.nick);
+    const me = check.membership;
     if (!me || !(me.op || me.voice)) {
       fail(ERR_CANNOTSENDTOCHAN, channel.name, 'Cannot send to channel');
       return null;

@@ -27,6 +27,8 @@ import type {
   JoinRequest,
   JoinResult,
   MaskLists,
+  SpeakCheck,
+  Speaker,
   Member,
   Membership,
   ModeChange,
@@ -266,6 +268,12 @@ export class RedisState implements NetworkState {
       options.asService === true ? '1' : '0', ...quads);
     if (!r.ok) return r;
     return { ok: true, channel: r.channel, applied: list<ModeChange>(r.applied), errors: list<ModeError>(r.errors) };
+  }
+
+  async speakIn(name: string, speaker: Speaker): Promise<SpeakCheck | null> {
+    const r = await this.run<{ channel: RawChannel; membership: Membership | null; allowed: boolean } | null>(
+      'speakIn', fold(name), String(speaker.clientId), speaker.mask, speaker.loggedIn ? '1' : '0');
+    return r ? { channel: channelRecord(r.channel), membership: r.membership, allowed: r.allowed } : null;
   }
 
   async maskLists(name: string): Promise<MaskLists> {

@@ -33,6 +33,7 @@ const queries = [
   'channel',
   'members',
   'membership',
+  'speakIn',
   'channelsOf',
   'listChannels',
   'maskLists',

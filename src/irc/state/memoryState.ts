@@ -20,6 +20,8 @@ import type {
   JoinResult,
   ListMode,
   MaskLists,
+  SpeakCheck,
+  Speaker,
   Member,
   Membership,
   ModeChange,
@@ -40,7 +42,7 @@ import type {
   UserRecord,
   WhowasEntry,
 } from './networkState.js';
-import { channelFlags, isListMode, listMatches, resolveStateLimits, sortedLetters, type StateLimits } from './networkState.js';
+import { channelFlags, isListMode, listMatches, maySpeakIn, resolveStateLimits, sortedLetters, type StateLimits } from './networkState.js';
 import { WhowasRing } from './whowas.js';
 
 /** WHOWAS ring size and pending invites per channel (stateLimitDefaults when absent). */
@@ -411,6 +413,15 @@ export class MemoryState implements NetworkState {
       }
     }
     return { ok: true, channel: channel.name, applied, errors };
+  }
+
+  speakIn(name: string, speaker: Speaker): SpeakCheck | null {
+    const channel = this.channels.get(fold(name));
+    if (!channel) return null;
+    const m = channel.members.get(speaker.clientId);
+    const membership = m ? { ...m } : null;
+    const record = channelRecord(channel);
+    return { channel: record, membership, allowed: maySpeakIn(record.modes.flags, membership, speaker, () => channel.lists) };
   }
 
   maskLists(name: string): MaskLists {

@@ -180,6 +180,33 @@ export interface BanRecord {
 /** A channel's four mask lists, each oldest first. */
 export type MaskLists = Record<ListMode, BanRecord[]>;
 
+/** Who asks to speak in a channel: its id, `nick!user@host`, and whether it is logged in. */
+export interface Speaker {
+  clientId: number;
+  mask: string;
+  loggedIn: boolean;
+}
+
+/** What speakIn found: the channel, the speaker's status there (null: not a member), the verdict. */
+export interface SpeakCheck {
+  channel: ChannelRecord;
+  membership: Membership | null;
+  allowed: boolean;
+}
+
+/**
+ * The rule for speaking in a channel: ops and voiced members always; others not when +n and
+ * outside it, +m, +M and not logged in, or banned or quieted (a +b or +q mask matching their
+ * nick!user@host, and no +e mask). lua/speakIn.lua is its copy inside Redis.
+ */
+export function maySpeakIn(flags: string, membership: Membership | null, speaker: Speaker, lists: () => MaskLists): boolean {
+  if (membership && (membership.op || membership.voice)) return true;
+  if ((flags.includes('n') && !membership) || flags.includes('m') || (flags.includes('M') && !speaker.loggedIn)) return false;
+  const all = lists();
+  const matched = (mode: ListMode): boolean => listMatches(all, mode, speaker.mask);
+  return !((matched('b') || matched('q')) && !matched('e'));
+}
+
 /** One of a user's channels, as WHOIS lists it. */
 export interface UserChannel extends Membership {
   name: string;
@@ -388,6 +415,13 @@ export interface NetworkState {
 
   /** The status of `nick` in `channel`, or null when it is not a member. */
   membership(channel: string, nick: string): MaybePromise<Membership | null>;
+
+  /**
+   * Whether `speaker` may speak in `channel` (maySpeakIn), with the channel and the speaker's
+   * status in it, read in one atomic step (one round trip on Redis: a message to a channel is
+   * the commonest command). Null when there is no such channel.
+   */
+  speakIn(channel: string, speaker: Speaker): MaybePromise<SpeakCheck | null>;
 
   /** The channels `nick` is in, with its status and each channel's secrecy. */
   channelsOf(nick: string): MaybePromise<UserChannel[]>;

@@ -603,6 +603,38 @@ export function describeNetworkState(name: string, makeState: (limits?: StateLim
         expect(await s.join(2, '#c', join)).toEqual({ ok: false, reason: 'banned' });
       });
 
+      it('decides who may speak in a channel in one step: +n, +m, +M, bans and quiets, +e, ops and voice', async () => {
+        const s = await fresh();
+        await addUser(s, 1, 'op');
+        await addUser(s, 2, 'bob', { host: 'bad.example' });
+        await addUser(s, 3, 'eve');
+        await s.join(1, '#c', join);
+        await s.join(2, '#c', join);
+        const as = (id: number, nick: string, host = '10.0.0.1', loggedIn = false) => ({ clientId: id, mask: `${nick}!~${nick}@${host}`, loggedIn });
+        const verdict = async (speaker: ReturnType<typeof as>) => (await s.speakIn('#C', speaker))?.allowed;
+        expect(await s.speakIn('#none', as(2, 'bob'))).toBeNull();
+        // The channel and the speaker's status come with the verdict (+nt from its creation).
+        expect(await s.speakIn('#c', as(1, 'op'))).toMatchObject({ channel: { name: '#c', modes: { flags: 'nt' } }, membership: { op: true, voice: false }, allowed: true });
+        expect(await s.speakIn('#c', as(3, 'eve'))).toMatchObject({ membership: null, allowed: false });
+        expect(await verdict(as(2, 'bob', 'bad.example'))).toBe(true);
+        await s.applyModes(1, '#c', [{ adding: false, mode: 'n' }], modes);
+        expect(await verdict(as(3, 'eve'))).toBe(true);
+        // Banned or quieted (folded masks), unless excepted; ops and voiced members always.
+        await s.applyModes(1, '#c', [{ adding: true, mode: 'q', param: '*!*@BAD.example' }], modes);
+        expect(await verdict(as(2, 'bob', 'bad.example'))).toBe(false);
+        await s.applyModes(1, '#c', [{ adding: true, mode: 'e', param: 'bob!*@*' }], modes);
+        expect(await verdict(as(2, 'bob', 'bad.example'))).toBe(true);
+        await s.applyModes(1, '#c', [{ adding: false, mode: 'e', param: 'bob!*@*' }, { adding: true, mode: 'v', param: 'bob' }], modes);
+        expect(await verdict(as(2, 'bob', 'bad.example'))).toBe(true);
+        // +m: only ops and voice; +M: not without an account.
+        await s.applyModes(1, '#c', [{ adding: true, mode: 'm' }], modes);
+        expect(await verdict(as(3, 'eve', '10.0.0.1', true))).toBe(false);
+        expect(await verdict(as(2, 'bob', 'bad.example'))).toBe(true);
+        await s.applyModes(1, '#c', [{ adding: false, mode: 'm' }, { adding: true, mode: 'M' }], modes);
+        expect(await verdict(as(3, 'eve'))).toBe(false);
+        expect(await verdict(as(3, 'eve', '10.0.0.1', true))).toBe(true);
+      });
+
       it('lets only logged-in users join a +R channel, after the other checks, unless invited or on +I', async () => {
         const s = await fresh();
         await addUser(s, 1, 'op');
