@@ -12,13 +12,15 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { sqliteFileName } from '../../src/store/sqliteStore.js';
 import type { IrcBench, Scenario } from './measure.js';
-import type { IrcFigures } from './results.js';
+import type { IrcFigures, IrcThreadTimes } from './results.js';
 
 export type HistoryForm = 'on' | 'off';
 
 /** One window with history on or off, and what the store holds after it. */
 export interface HistoryWindow {
   figures: IrcFigures;
+  /** The server's threads over the window: the event loop against the rest (the store's worker among them). */
+  threads: IrcThreadTimes;
   /** Entries in the history after the window (0 with history off). */
   entries: number;
   /** The store's files (database, WAL) after the server stopped. */
@@ -51,8 +53,8 @@ function entriesIn(dir: string): number {
 export async function measureHistory(bench: IrcBench, scenario: Scenario, form: HistoryForm): Promise<HistoryWindow> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `bench-irc-history-${form}-`));
   try {
-    const figures = await bench.measure('ours', scenario, undefined, { oursArgs: ['--data-dir', dir, '--history', form] });
-    return { figures, entries: form === 'on' ? entriesIn(dir) : 0, storeBytes: storeBytes(dir) };
+    const { figures, threads } = await bench.measureThreads('ours', scenario, { oursArgs: ['--data-dir', dir, '--history', form] });
+    return { figures, threads, entries: form === 'on' ? entriesIn(dir) : 0, storeBytes: storeBytes(dir) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -22,11 +22,10 @@ import { performance } from 'node:perf_hooks';
 import { deriveCredentials } from '../../src/identity/passwords.js';
 import { accountKey } from '../../src/irc/commands/accounts.js';
 import { openSqliteStore } from '../../src/store/sqliteStore.js';
-import { threadTimes } from '../lib/procfs.js';
 import { histogramPercentile, mergeHistograms } from '../lib/stats.js';
-import { monoUs, until } from '../lib/wait.js';
+import { monoUs } from '../lib/wait.js';
 import type { LoginAttempt, LoginStormResult } from './loadgen.js';
-import type { IrcBench, Scenario, WindowEdges } from './measure.js';
+import { threadsOver, type IrcBench, type Scenario, type WindowEdges } from './measure.js';
 import { tempDir, type UnderTest } from './peers.js';
 import type { IrcLoginStormRun, IrcThreadTimes } from './results.js';
 
@@ -72,16 +71,6 @@ function attemptsFor(logins: number): LoginAttempt[] {
   const right = Array.from({ length: logins }, (_, i) => ({ account: `a${i}`, password, nick: `s${i}`, from: '127.0.0.1' }));
   const wrong = Array.from({ length: wrongLoginsFor(logins) }, (_, i) => ({ account: `a${i}`, password: `${password}-wrong`, nick: `w${i}`, from: `127.0.0.${2 + i}` }));
   return [...right, ...wrong];
-}
-
-/** The server's threads over `w`, read at its edges. */
-async function threadsOver(w: WindowEdges, server: UnderTest): Promise<IrcThreadTimes> {
-  const pid = server.pids()[0]!;
-  await until(w.startUs);
-  const a = threadTimes(pid);
-  await until(w.endUs);
-  const b = threadTimes(pid);
-  return { mainRunMs: b.mainRunMs - a.mainRunMs, mainWaitMs: b.mainWaitMs - a.mainWaitMs, allRunMs: b.allRunMs - a.allRunMs, allWaitMs: b.allWaitMs - a.allWaitMs };
 }
 
 /** One login storm: ours with its accounts, the scenario's load, a window without and one with. */

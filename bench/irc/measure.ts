@@ -18,13 +18,13 @@ import { fileURLToPath } from 'node:url';
 import { profileIntervalUs, summariseProfile, type CpuProfile } from '../lib/cpuProfile.js';
 import { forkWorker, type Worker } from '../lib/ipc.js';
 import { host } from '../lib/loopback.js';
-import { cpuTickMs, machineCpuTicks, processWriteCalls, treeCpuMs, treeRssBytes } from '../lib/procfs.js';
+import { cpuTickMs, machineCpuTicks, processWriteCalls, threadTimes, treeCpuMs, treeRssBytes } from '../lib/procfs.js';
 import type { StopResult } from '../lib/spawn.js';
 import { histogramPercentile, mergeHistograms, tally } from '../lib/stats.js';
 import { monoUs, QuietWait, sleep, until, withTimeout } from '../lib/wait.js';
 import type { ClientSpec, ConnectResult, LoadBody, RunRequest, RunResult } from './loadgen.js';
 import { forgetChild, listenBacklog, sendqBytesOf, startUnderTest, tempDir, trackChild, type CommandStats, type PeerOptions, type UnderTest } from './peers.js';
-import type { IrcFigures, IrcKind, IrcNeverReaderRun, IrcProfile } from './results.js';
+import type { IrcFigures, IrcKind, IrcNeverReaderRun, IrcProfile, IrcThreadTimes } from './results.js';
 
 // --- Scenarios and settings --------------------------------------------------------------------
 
@@ -210,6 +210,16 @@ type ChatWindow = IrcFigures & { window: WindowEdges; firstSendUs: number | null
  * it can start at the window's first moment; awaited after the window's own figures.
  */
 export type DuringWindow<T> = (window: WindowEdges, server: UnderTest) => Promise<T>;
+
+/** The server's threads over `w`, read at its edges (its first process: ours is one). */
+export async function threadsOver(w: WindowEdges, server: UnderTest): Promise<IrcThreadTimes> {
+  const pid = server.pids()[0]!;
+  await until(w.startUs);
+  const a = threadTimes(pid);
+  await until(w.endUs);
+  const b = threadTimes(pid);
+  return { mainRunMs: b.mainRunMs - a.mainRunMs, mainWaitMs: b.mainWaitMs - a.mainWaitMs, allRunMs: b.allRunMs - a.allRunMs, allWaitMs: b.allWaitMs - a.allWaitMs };
+}
 
 /** A window's figures alone. */
 function figuresOf({ window, firstSendUs, watchQuitUs, watchQuitReason, during, ...figures }: ChatWindow & { during?: unknown }): IrcFigures {
@@ -457,14 +467,30 @@ export class IrcBench {
     return (await this.fanOut(kind, scenario, [], caps, o)).figures;
   }
 
-  /** The same, with Node flags for the server, and the window's edges (for the profiler). */
-  private async fanOut(kind: IrcKind, scenario: Scenario, nodeFlags: string[], caps?: string, o: PeerOptions = {}): Promise<{ figures: IrcFigures; window: ChatWindow['window'] }> {
+  /** The same, and the server's threads over the window (ours: one process). */
+  async measureThreads(kind: IrcKind, scenario: Scenario, o: PeerOptions = {}): Promise<{ figures: IrcFigures; threads: IrcThreadTimes }> {
+    const { figures, during } = await this.fanOut(kind, scenario, [], undefined, o, threadsOver);
+    return { figures, threads: during! };
+  }
+
+  /**
+   * The same, with Node flags for the server, and the window's edges (for the profiler) and what
+   * `during` (started at the window's first moment) returned.
+   */
+  private async fanOut<T = null>(
+    kind: IrcKind,
+    scenario: Scenario,
+    nodeFlags: string[],
+    caps?: string,
+    o: PeerOptions = {},
+    during: DuringWindow<T> | null = null,
+  ): Promise<{ figures: IrcFigures; window: ChatWindow['window']; during: T | null }> {
     const chat = await this.openChat(kind, scenario, { ...o, nodeFlags }, caps);
     let stop: StopResult | null = null;
     try {
-      const w = await this.chatWindow(chat, this.settings.warmupMs, null);
+      const w = await this.chatWindow(chat, this.settings.warmupMs, null, during);
       stop = await this.closeChat(chat);
-      return { figures: { ...figuresOf(w), stop }, window: w.window };
+      return { figures: { ...figuresOf(w), stop }, window: w.window, during: w.during };
     } finally {
       if (stop === null) await this.closeChat(chat).catch(() => null);
     }

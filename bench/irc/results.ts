@@ -277,8 +277,21 @@ export interface IrcHistoryCost {
   cpuTarget: number;
   on: IrcFigures[];
   off: IrcFigures[];
+  /** The server's threads in each window, in the order of `on` and `off`; absent from results written before. */
+  threadsOn?: IrcThreadTimes[];
+  threadsOff?: IrcThreadTimes[];
   entries: number[];
   bytesPerEntry: number[];
+}
+
+/** A run with --only written into results measured earlier: what it measured, when, how, and its notes. */
+export interface IrcMerge {
+  /** The names given to --only: the scenarios and sections whose results it replaced. */
+  measured: string[];
+  startedAt: string;
+  elapsedS: number;
+  settings: IrcResults['settings'];
+  notes: string[];
 }
 
 export interface IrcResults {
@@ -303,6 +316,8 @@ export interface IrcResults {
   tags?: IrcTags | null;
   /** Absent from results written before it was measured. */
   history?: IrcHistoryCost | null;
+  /** Runs with --only merged into these results since they were measured (run.ts mergedResults); absent when none was. */
+  merged?: IrcMerge[];
   /** Each single-process kind's listen backlog (`ss -ltn`), read when it first started. */
   listenBacklogs: Partial<Record<IrcKind, number | null>>;
   notes: string[];

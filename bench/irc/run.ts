@@ -35,7 +35,7 @@ import { describeMachine, pythonAvailable } from '../lib/machine.js';
 import { readResults, writeResults } from '../lib/resultsFile.js';
 import { cliScript } from '../lib/spawn.js';
 import { rotate } from '../lib/stats.js';
-import { deathLine, idleLine, ircProfileText, ircTextReport, loginStormLine, neverReaderLine, registrationLine, runLine } from '../report/irc.js';
+import { deathLine, historyLine, idleLine, ircProfileText, ircTextReport, loginStormLine, neverReaderLine, registrationLine, runLine } from '../report/irc.js';
 import { defaultLogins, maxLogins, measureLoginStorm, wrongLoginsFor } from './loginStorm.js';
 import { IrcBench, offeredPerSecond, scenarios, type Settings } from './measure.js';
 import { bytesPerEntry, measureHistory, type HistoryForm, type HistoryWindow } from './historyCost.js';
@@ -182,10 +182,14 @@ function settingsFor(flags: Flags): Settings & { runs: number; quick: boolean; i
 
 /**
  * A partial run (--only) written over the file's results: the fan-out runs of the scenarios it
- * measured and the sections it measured replace the file's; the rest stays, and a note says so.
+ * measured and the sections it measured replace the file's; the rest stays as the file has it,
+ * header and notes included. `merged` records the run (what it measured, when, with which
+ * settings, its notes); an earlier record keeps only what this one did not measure again, and
+ * goes when nothing is left.
  */
 function mergedResults(previous: IrcResults, fresh: IrcResults, only: string[]): IrcResults {
   const measured = new Set(fresh.scenarios.map((s) => s.name));
+  const older = (previous.merged ?? []).map((m) => ({ ...m, measured: m.measured.filter((x) => !only.includes(x)) })).filter((m) => m.measured.length > 0);
   return {
     ...previous,
     scenarios: [...previous.scenarios.filter((s) => !measured.has(s.name)), ...fresh.scenarios],
@@ -197,7 +201,9 @@ function mergedResults(previous: IrcResults, fresh: IrcResults, only: string[]):
     loginStorm: fresh.loginStorm ?? previous.loginStorm ?? null,
     tags: fresh.tags ?? previous.tags ?? null,
     history: fresh.history ?? previous.history ?? null,
-    notes: [...previous.notes, `${only.join(', ')} measured again on ${fresh.startedAt} (--only).`, ...fresh.notes],
+    // The note an older build left instead of a record, for what this run measured again.
+    notes: previous.notes.filter((n) => !/^(.+) measured again on \S+ \(--only\)\.$/.exec(n)?.[1]!.split(', ').every((x) => only.includes(x))),
+    merged: [...older, { measured: only, startedAt: fresh.startedAt, elapsedS: fresh.elapsedS, settings: fresh.settings, notes: fresh.notes }],
   };
 }
 
@@ -209,6 +215,8 @@ function historyCost(runs: Record<HistoryForm, HistoryWindow[]>): IrcHistoryCost
     cpuTarget: historyCpuTarget,
     on: runs.on.map((w) => w.figures),
     off: runs.off.map((w) => w.figures),
+    threadsOn: runs.on.map((w) => w.threads),
+    threadsOff: runs.off.map((w) => w.threads),
     entries: runs.on.map((w) => w.entries),
     bytesPerEntry: Array.from({ length: pairs }, (_, i) => bytesPerEntry(runs.on[i]!, runs.off[i]!)),
   };
@@ -317,7 +325,7 @@ async function main(): Promise<void> {
         // On and off alternate (which goes first too), as the tags measurement's forms do.
         const order = run % 2 === 1 ? (['off', 'on'] as const) : (['on', 'off'] as const);
         for (const form of order) {
-          await attempt(tag, `${historyName} ${form}`, () => measureHistory(bench, historyScenario, form), (w) => `${runLine(tag, w.figures)}  [history ${form}${form === 'on' ? `, ${w.entries} kept, ${w.storeBytes} bytes` : ''}]`, historyRuns[form]);
+          await attempt(tag, `${historyName} ${form}`, () => measureHistory(bench, historyScenario, form), (w) => historyLine(tag, form, w), historyRuns[form]);
         }
       }
     }

@@ -12,6 +12,13 @@ import { combine, msgidsOf, planRange, time, whole, type Place, type RangeReques
 import { conversationRows, entryColumns, entryOfRow, messagesFilter, valuesOf, type EntryRow } from './historyRows.js';
 
 const entrySelect = `SELECT seq, ${entryColumns} FROM history_entries`;
+/** One row's placeholders, in entryColumns order. */
+const entryPlaces = '(?, ?, ?, ?, ?, ?, ?, ?, ?)';
+/**
+ * Rows per INSERT when a batch needs no per-row answer: one statement's call and bindings for
+ * 32 rows instead of 32 (~15 % less CPU per row); 288 parameters, far below SQLite's limit.
+ */
+const appendChunkRows = 32;
 
 export class SqliteHistory {
   private readonly statements = new Map<string, Database.Statement>();
@@ -26,7 +33,24 @@ export class SqliteHistory {
 
   append(entries: readonly HistoryEntry[]): void {
     if (entries.length === 0) return;
-    const insert = this.stmt(`INSERT INTO history_entries (${entryColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msgid) DO NOTHING`);
+    const insert = this.stmt(`INSERT INTO history_entries (${entryColumns}) VALUES ${entryPlaces} ON CONFLICT (msgid) DO NOTHING`);
+    // A channel's entries list no one in a conversation: which of them were kept (not already
+    // there) does not matter, so they go in appendChunkRows at a time, one statement each.
+    if (entries.every((e) => e.between === null)) {
+      const chunk = this.stmt(`INSERT INTO history_entries (${entryColumns}) VALUES ${Array(appendChunkRows).fill(entryPlaces).join(', ')} ON CONFLICT (msgid) DO NOTHING`);
+      this.db
+        .transaction(() => {
+          let i = 0;
+          for (; i + appendChunkRows <= entries.length; i += appendChunkRows) {
+            const values: unknown[] = [];
+            for (let j = i; j < i + appendChunkRows; j++) values.push(...valuesOf(entries[j]!));
+            chunk.run(values);
+          }
+          for (; i < entries.length; i++) insert.run(...valuesOf(entries[i]!));
+        })
+        .immediate();
+      return;
+    }
     const name = this.stmt(
       'INSERT INTO history_conversations (account, target, peer) VALUES (?, ?, ?) ON CONFLICT (account, target) DO UPDATE SET peer = excluded.peer',
     );

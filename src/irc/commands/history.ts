@@ -53,7 +53,14 @@ async function peerAccountOf(ctx: CommandContext, nick: string): Promise<string 
   return account?.name ?? null;
 }
 
-/** The entry a delivered message becomes, or null when it is not kept (see the top of this file). */
+/** The tags of an entry that keeps none besides its msgid (most): one object, never written to. */
+const noTags: Record<string, string> = Object.freeze({});
+
+/**
+ * The entry a delivered message becomes, or null when it is not kept (see the top of this file).
+ * Built as one object of a fixed shape: it waits in the history's buffer until written, long
+ * enough to outlive a young-generation GC, so each object it adds is copied and promoted.
+ */
 export function entryOf(
   ctx: CommandContext,
   client: Client,
@@ -63,13 +70,17 @@ export function entryOf(
 ): HistoryEntry | null {
   const msgid = message.tags.msgid;
   if (ctx.history === null || msgid === undefined) return null;
-  const tags: Record<string, string> = {};
-  for (const key in message.tags) if (key !== 'msgid') tags[key] = message.tags[key]!;
-  const base = { msgid, at, command: message.command, source: message.source ?? '', account: client.account, params: message.params, tags };
-  if (to.kind === 'channel') return { ...base, target: fold(to.name), between: null };
-  if (client.account === null || to.account === null) return null;
-  const between: [string, string] = [fold(client.account), fold(to.account)];
-  return { ...base, target: conversationKey(between[0], between[1]), between };
+  let tags = noTags;
+  for (const key in message.tags) if (key !== 'msgid') (tags === noTags ? (tags = {}) : tags)[key] = message.tags[key]!;
+  let target: string;
+  let between: [string, string] | null = null;
+  if (to.kind === 'channel') target = fold(to.name);
+  else {
+    if (client.account === null || to.account === null) return null;
+    between = [fold(client.account), fold(to.account)];
+    target = conversationKey(between[0], between[1]);
+  }
+  return { target, msgid, at, command: message.command, source: message.source ?? '', account: client.account, params: message.params, tags, between };
 }
 
 export const EVENT_PLAYBACK_CAP = 'draft/event-playback';
