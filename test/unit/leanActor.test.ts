@@ -5,6 +5,8 @@ import { assign, createActor, setup, type AnyStateMachine } from 'xstate';
 import { connectionLimits, defaultConfig } from '../../src/core/config.js';
 import { connectionMachine, type ConnectionEvent } from '../../src/greeting/connectionMachine.js';
 import { LeanActor, startSession } from '../../src/core/leanActor.js';
+import { ircSessionMachine, type IrcSessionEvent } from '../../src/irc/session/ircSessionMachine.js';
+import { message } from '../../src/irc/wire/message.js';
 
 beforeEach(() => void vi.useFakeTimers());
 afterEach(() => void vi.useRealTimers());
@@ -51,6 +53,51 @@ describe('LeanActor', () => {
     expect(runs[0]).toEqual(runs[1]);
     // Nothing left scheduled once the machine is done.
     if (runs[0]!.status === 'done') expect(vi.getTimerCount()).toBe(0);
+  });
+
+  // The IRC session machine: `always` transitions (the per-IP check, registration completing),
+  // re-entered states (`active` on every command), delayed events (registration deadline,
+  // PINGs, the close timeout, nick enforcement's raise and cancel) and both final paths.
+  const ircLimits = { registrationTimeoutMs: 5_000, pingIntervalMs: 1_000, pingTimeoutMs: 500, closeTimeoutMs: 300, nickEnforceGraceMs: 2_000 };
+  const ircEffects = [
+    'logOpened', 'sendConnectNotice', 'startReading', 'runCommand', 'replyNotRegistered', 'refusePassword', 'logRegistered',
+    'welcome', 'startRelay', 'sendPing', 'depart', 'endSocket', 'destroySocket', 'enforceNick', 'logSocketError', 'logClosed',
+  ];
+  const line = (command: string, ...params: string[]): IrcSessionEvent => ({ type: 'irc.message', message: message(command, ...params) });
+  const registration: IrcSessionEvent[] = [line('NICK', 'a'), { type: 'irc.nickSet' }, line('USER', 'a', '0', '*', 'A'), { type: 'irc.userSet' }];
+  const ircScripts: Array<{ name: string; overIpLimit?: boolean; passwordRequired?: boolean; steps: Array<IrcSessionEvent | number> }> = [
+    { name: 'registers, chats, is PINGed, answers, then quits', steps: [...registration, 400, line('PRIVMSG', '#a', 'hi'), 1_000, line('PONG', 'x'), 900, { type: 'irc.quit', reason: 'Quit: bye' }, { type: 'socket.close' }] },
+    { name: 'CAP held open, then a ping timeout and the close timeout', steps: [{ type: 'irc.capHeld' }, ...registration, line('JOIN', '#a'), { type: 'irc.capEnded' }, 1_000, 500, 300, { type: 'socket.close' }] },
+    { name: 'never registers', steps: [line('PRIVMSG', '#a', 'early'), 5_000, { type: 'socket.close' }] },
+    { name: 'over the per-IP limit', overIpLimit: true, steps: [{ type: 'socket.close' }] },
+    { name: 'a wrong server password', passwordRequired: true, steps: [{ type: 'irc.passGiven', matches: false }, ...registration, { type: 'socket.close' }] },
+    { name: 'a nick enforced after its grace, one cancelled', steps: [...registration, { type: 'irc.nickUnowned' }, 1_000, { type: 'irc.nickOwned' }, 2_000, { type: 'irc.nickUnowned' }, 2_000, line('PING', 'x'), { type: 'server.shutdown' }, { type: 'socket.close' }] },
+    { name: 'relayed to another node, then lost', steps: [...registration, { type: 'irc.relayed', home: 2 }, 10_000, { type: 'relay.lost' }, 300, { type: 'socket.close' }] },
+    { name: 'a flood, a reset, events after the end', steps: [...registration, { type: 'client.flood' }, { type: 'socket.error', code: 'ECONNRESET', message: 'reset' }, { type: 'socket.close' }, line('PRIVMSG', '#a', 'late'), 5_000] },
+  ];
+
+  it.each(ircScripts)('runs the IRC session machine as createActor does: $name', ({ steps, overIpLimit = false, passwordRequired = false }) => {
+    const runs = (['lean', 'xstate'] as const).map((kind) => {
+      const calls: string[] = [];
+      const machine = ircSessionMachine.provide({
+        actions: Object.fromEntries(ircEffects.map((name) => [name, ({ event }: { event: { type: string } }) => void calls.push(`${name}<${event.type}`)])),
+      });
+      const input = { id: 1, remote: '127.0.0.1:1', limits: ircLimits, overIpLimit, passwordRequired };
+      const actor = kind === 'lean' ? new LeanActor(machine, input) : createActor(machine, { input });
+      const states: string[] = [];
+      let completed = 0;
+      actor.subscribe({ next: (s) => void states.push(JSON.stringify(s.value)), complete: () => void completed++, error: () => {} });
+      actor.start();
+      for (const step of steps) {
+        if (typeof step === 'number') vi.advanceTimersByTime(step);
+        else actor.send(step);
+      }
+      const s = actor.getSnapshot();
+      const { limits: _limits, ...context } = s.context;
+      return { calls, states, status: s.status, value: s.value, context, completed, timers: vi.getTimerCount() };
+    });
+    expect(runs[0]!.calls.length).toBeGreaterThan(2);
+    expect(runs[0]).toEqual(runs[1]);
   });
 
   it('defers the initial entry actions to start() and queues events sent before it', () => {
