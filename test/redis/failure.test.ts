@@ -457,3 +457,25 @@ describe('a node started while Redis is unreachable', () => {
     expect(failure[0]).toContain(`127.0.0.1:${port}`);
   });
 });
+
+describe('a node silent past the node timeout, then back (a stalled process)', () => {
+  it('is taken for dead, then puts its users back on its next beat: they are in their channels and reachable again', async () => {
+    const [n1, n2] = (await startNodes(redis.url, 2, { network: 'Stall' })) as [IrcNode, IrcNode];
+    const alice = await raw(n1, 'alice');
+    const bob = await raw(n2, 'bob');
+    for (const c of [alice, bob]) c.send('JOIN #s');
+    await bob.waitForLine(/ 366 bob #s /);
+    await alice.waitForLine(/^:bob!\S+ JOIN #s/);
+    // n2 frozen longer than the node timeout: n1 takes it for dead, netsplit-style.
+    n2.proc.kill('SIGSTOP');
+    await alice.waitForLine(/^:bob!\S+ QUIT /, nodeTimeoutMs + 10_000);
+    n2.proc.kill('SIGCONT');
+    // Its next beat finds its key gone: it puts bob back, in #s.
+    const check = await raw(n1, 'check');
+    await until(async () => (await namesOf(check, '#s')).includes('bob'), 10_000, 'bob back in #s on n1');
+    alice.send('PRIVMSG bob :are you back?', 'PRIVMSG #s :welcome back');
+    await bob.waitForLine(/^:alice!\S+ PRIVMSG bob :are you back\?$/);
+    await bob.waitForLine(/^:alice!\S+ PRIVMSG #s :welcome back$/);
+    expect(n2.stdout() + n2.stderr()).toMatch(/revived/i);
+  });
+});

@@ -38,7 +38,7 @@ describe('two nodes', () => {
   let n2: IrcNode;
 
   beforeAll(async () => {
-    [n1, n2] = (await startNodes(redis.url, 2, { network: 'Two' })) as [IrcNode, IrcNode];
+    [n1, n2] = (await startNodes(redis.url, 2, { network: 'Two', extraArgs: ['--node-timeout', '5000'] })) as [IrcNode, IrcNode];
   });
 
   afterAll(async () => {
@@ -258,8 +258,10 @@ describe('two nodes', () => {
 
 describe('three nodes', () => {
   let nodes: IrcNode[];
-  // A bigger recvq: the ordering test writes hundreds of lines in one go.
-  const extraArgs = ['--recvq', String(256 * 1024)];
+  // A bigger recvq: the ordering test writes hundreds of lines in one go. No test here kills a
+  // node, so the shipped node timeout: the tests' 1.5 s took a node of a loaded machine for
+  // dead (its users reaped, NAMES without them) while it was only slow.
+  const extraArgs = ['--recvq', String(256 * 1024), '--node-timeout', '5000'];
 
   beforeAll(async () => {
     nodes = await startNodes(redis.url, 3, { network: 'Three', extraArgs });

@@ -194,6 +194,15 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     heartbeatMs: options.heartbeatMs,
     nodeTimeoutMs: options.nodeTimeoutMs,
     onError: () => {},
+    onRevived() {
+      // Redis coming back is the link's to resync; this is the other case: this node went
+      // silent past --node-timeout (a stalled event loop, a paused VM) while Redis stayed up,
+      // and another node may have taken its users off the network. They are put back, as after
+      // a restart of Redis; whoever saw them quit meanwhile sees them again when they speak.
+      if (!link.getSnapshot().matches('up')) return;
+      logger.log('error', 'network.revived', { node: nodeIndex });
+      resync().catch((err: unknown) => logger.log('error', 'network.resyncFailed', { message: String(err) }));
+    },
     onIndexTaken() {
       indexTaken = true;
       logger.log('error', 'network.indexTaken', { node: nodeIndex, code: 'NODE_INDEX_TAKEN' });
@@ -207,7 +216,7 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     // Clients relayed to it have lost their user; those it relayed here have lost their socket.
     onSilentNode: (index) => protocol?.relayLost(index),
     async onDeadNode(index, name) {
-      const removed = await state.removeNode(index, Date.now());
+      const removed = await state.removeNode(index, Date.now(), true);
       logger.log('info', 'network.nodeLost', { node: index, name, users: removed.length });
       // Netsplit-style: the reason names this server and the one that was lost.
       for (const user of removed) announceQuit(`${user.nick}!${user.user}@${user.host}`, user.channels, `${options.serverName} ${name}`, user.registered);

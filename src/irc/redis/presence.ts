@@ -18,14 +18,16 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /**
- * One beat's claim: refresh our key if it is ours or gone (Redis lost it), in one step; 0 when
- * another node's token is there.
+ * One beat's claim: refresh our key if it is ours or gone, in one step: 1 when it was there, 2
+ * when it had gone (we were silent past nodeTimeoutMs, or Redis lost it), 0 when another
+ * node's token is there.
  */
 const beatScript = `
 local held = redis.call('GET', KEYS[1])
 if held and held ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1`;
+if held then return 1 end
+return 2`;
 
 /** A node's place in the network: its index, and the token that proves the index is its own. */
 export interface NodeClaim {
@@ -48,6 +50,11 @@ export interface PresenceOptions {
   onSilentNode?(index: number): void;
   /** Another node holds our index now (found at a beat): this node must leave the network. */
   onIndexTaken(): void;
+  /**
+   * Our key had gone when we beat: we were silent past nodeTimeoutMs (a stalled event loop, a
+   * paused VM) and may have been taken for dead and our users removed, or Redis lost its data.
+   */
+  onRevived?(): void;
   /** A beat or a sweep failed (Redis unreachable): the link machine hears of it separately. */
   onError(error: unknown): void;
   /** After each beat that reached Redis (the network keeps its snapshot then). */
@@ -89,11 +96,12 @@ export class Presence {
     const { redis, prefix, nodeIndex, nodeName, nodeTimeoutMs, token } = this.options;
     try {
       const ours = await redis.eval(beatScript, 1, `${prefix}presence:${nodeIndex}:alive`, token, String(nodeTimeoutMs));
-      if (ours !== 1) {
+      if (ours === 0) {
         this.lost = true;
         this.options.onIndexTaken();
         return;
       }
+      if (ours === 2) this.options.onRevived?.();
       await redis.multi().set(`${prefix}presence:${nodeIndex}:name`, nodeName).sadd(`${prefix}presence:nodes`, String(nodeIndex)).exec();
       const nodes = await redis.smembers(`${prefix}presence:nodes`);
       for (const raw of nodes) {

@@ -355,10 +355,11 @@ export class RedisState implements NetworkState {
 
   /**
    * Takes every client of node `nodeIndex` off the network (the node is gone): out of every
-   * channel, nicks freed, WHOWAS for the registered. Running it again returns [].
+   * channel, nicks freed, WHOWAS for the registered. Running it again returns []. With
+   * `onlyIfSilent`, nothing when the node's heartbeat is back (it was only late).
    */
-  async removeNode(nodeIndex: number, at: number): Promise<RemovedUser[]> {
-    const r = await this.run<unknown>('removeNode', String(nodeIndex), String(at), String(this.whowasSize));
+  async removeNode(nodeIndex: number, at: number, onlyIfSilent = false): Promise<RemovedUser[]> {
+    const r = await this.run<unknown>('removeNode', String(nodeIndex), String(at), String(this.whowasSize), onlyIfSilent ? '1' : '0');
     const removed = list<{ clientId: string; nick: string; user: string; host: string; channels: unknown; registered: boolean }>(r).map((u) => ({
       clientId: Number(u.clientId),
       nick: u.nick,

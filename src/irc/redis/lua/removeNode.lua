@@ -1,5 +1,8 @@
 -- Every client of a node leaves (a dead node's users): safe to repeat, the second finds none.
+-- ARGV[4] '1': only if the node is still silent (its heartbeat key absent), checked in this same
+-- step, so a node that was only late and beat again meanwhile is not taken off the network.
 local node, at, size = ARGV[1], ARGV[2], tonumber(ARGV[3])
+if ARGV[4] == '1' and redis.call('EXISTS', P .. 'presence:' .. node .. ':alive') == 1 then return cjson.encode({}) end
 local out = {}
 for _, id in ipairs(redis.call('SMEMBERS', P .. 'node:' .. node)) do
   local u, channels = removeUser(id, at, size)
