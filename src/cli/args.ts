@@ -15,6 +15,8 @@ type Kind =
   | { type: 'int'; min: number; max: number }
   /** `[host:]port`, host defaulting to 127.0.0.1 (loopback: the page is for the operator). */
   | { type: 'hostPort' }
+  /** Comma-separated `host:port`s, each with its host (Redis Sentinels). */
+  | { type: 'hostPorts' }
   /** A URL with one of these schemes (e.g. `ws`, `wss`). */
   | { type: 'url'; schemes: readonly string[] }
   /** A count, or `auto` for one per core. */
@@ -199,6 +201,8 @@ export const serverFlags: FlagSpec<ConfigKey>[] = [
   { flag: '--away-len', key: 'irc.awayLength', value: 'N', kind: { type: 'int', min: 1, max: 400 }, help: 'IRC: longest away message (AWAYLEN)' },
   { flag: '--kick-len', key: 'irc.kickLength', value: 'N', kind: { type: 'int', min: 1, max: 400 }, help: 'IRC: longest kick reason (KICKLEN)' },
   { flag: '--redis', key: 'irc.redisUrl', value: 'URL', kind: { type: 'url', schemes: ['redis', 'rediss'] }, help: 'IRC: network state on Redis: every node with this URL is one network' },
+  { flag: '--redis-sentinel', key: 'irc.redisSentinels', value: 'HOST:PORT,...', kind: { type: 'hostPorts' }, help: 'IRC: network state on the Redis that these Sentinels name (--redis-name); nodes follow its failovers' },
+  { flag: '--redis-name', key: 'irc.redisName', value: 'NAME', kind: { type: 'text', allowEmpty: false }, help: 'IRC: the name the Sentinels monitor the Redis primary under' },
   { flag: '--data-dir', key: 'irc.dataDir', value: 'DIR', kind: { type: 'path' }, help: 'IRC: where accounts, registered channels and bans are kept (SQLite)' },
   {
     flag: '--database',
@@ -259,7 +263,7 @@ export const clientFlags: FlagSpec<keyof ClientOptions>[] = [
 
 export type ParseResult<T> = { kind: 'run'; options: T } | { kind: 'help' };
 
-function parseValue(spec: FlagSpec<string>, raw: string): string | number | string[] | { host: string; port: number } {
+function parseValue(spec: FlagSpec<string>, raw: string): string | number | string[] | { host: string; port: number } | Array<{ host: string; port: number }> {
   const { kind } = spec;
   if (kind.type === 'origins') {
     const origins = raw.split(',').map((o) => o.trim()).filter((o) => o.length > 0);
@@ -301,6 +305,18 @@ function parseValue(spec: FlagSpec<string>, raw: string): string | number | stri
       throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must be [host:]port with a port from 0 to 65535 (got ${JSON.stringify(raw)})`);
     }
     return { host: (m[1] ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1'), port };
+  }
+  if (kind.type === 'hostPorts') {
+    const parts = raw.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+    if (parts.length === 0) throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must list at least one host:port`);
+    return parts.map((part) => {
+      const m = /^(.+):(\d+)$/.exec(part);
+      const port = m ? Number(m[2]) : Number.NaN;
+      if (!m || !Number.isSafeInteger(port) || port < 1 || port > 65535) {
+        throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must be host:port[,host:port...] with ports from 1 to 65535 (got ${JSON.stringify(part)})`);
+      }
+      return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+    });
   }
   if (kind.type === 'countOrAuto') {
     if (raw.trim() === 'auto') return availableParallelism();

@@ -10,7 +10,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { AnyStateMachine, InspectionEvent } from 'xstate';
-import type { ProtocolName, ServerConfig } from '../core/config.js';
+import { usesRedis, type ProtocolName, type ServerConfig } from '../core/config.js';
 import { ChatError, listenFailure } from '../core/errors.js';
 import { startServer } from '../core/listener.js';
 import { humanLogger, jsonLogger, type Logger } from '../core/logger.js';
@@ -275,7 +275,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const config = parsed.options;
-  if (config.protocol === 'irc' && config.workers > 1 && config.irc.redisUrl === null) {
+  if (config.protocol === 'irc' && config.workers > 1 && !usesRedis(config.irc)) {
     // Each worker would be a separate IRC network with its own nicks and channels.
     process.stderr.write(
       'xstate-tcp-chat: --protocol irc with --workers above 1 needs --redis URL: the workers share the nicks and channels through Redis\n',
@@ -283,7 +283,12 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  if (config.protocol !== 'irc' && config.irc.redisUrl !== null) {
+  if (config.irc.redisUrl !== null && config.irc.redisSentinels !== null) {
+    process.stderr.write('xstate-tcp-chat: give --redis URL or --redis-sentinel HOST:PORT,..., not both\n');
+    process.exitCode = 2;
+    return;
+  }
+  if (config.protocol !== 'irc' && usesRedis(config.irc)) {
     process.stderr.write('xstate-tcp-chat: --redis is for --protocol irc (the greeting server keeps no shared state)\n');
     process.exitCode = 2;
     return;

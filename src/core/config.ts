@@ -235,6 +235,14 @@ export interface IrcConfig {
    */
   redisUrl: string | null;
   /**
+   * `--redis-sentinel`: the network state on the Redis primary these Sentinels monitor as
+   * redisName; every node follows a failover to the new primary (and resyncs, as after a Redis
+   * restart). null: `--redis` (or no Redis).
+   */
+  redisSentinels: Array<{ host: string; port: number }> | null;
+  /** `--redis-name`: the primary's name in the Sentinels' configuration. */
+  redisName: string;
+  /**
    * A node that has not refreshed its heartbeat for this long is dead: another node takes its
    * users off the network (QUIT with a netsplit-style reason) and frees their nicks.
    */
@@ -377,6 +385,8 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
     stsDurationSeconds: null,
     stsPort: null,
     redisUrl: null,
+    redisSentinels: null,
+    redisName: 'mymaster',
     nodeTimeoutMs: 5_000,
     nodeHeartbeatMs: 1_000,
     dataDir: 'data',
@@ -423,4 +433,9 @@ export interface ConnectionLimits {
 export function connectionLimits(config: ServerConfig): ConnectionLimits {
   const { greeting, maxReplyBytes, replyTimeoutMs, replyQuietMs, closeTimeoutMs } = config;
   return { greeting, maxReplyBytes, replyTimeoutMs, replyQuietMs, closeTimeoutMs };
+}
+
+/** Whether the IRC network state is on Redis (`--redis`, or `--redis-sentinel`). */
+export function usesRedis(irc: Pick<IrcConfig, 'redisUrl' | 'redisSentinels'>): boolean {
+  return irc.redisUrl !== null || irc.redisSentinels !== null;
 }

@@ -8,7 +8,7 @@
 
 import path from 'node:path';
 import type { InspectionEvent } from 'xstate';
-import type { OperBlock, ServerConfig } from '../core/config.js';
+import { usesRedis, type OperBlock, type ServerConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { BufferedHistory } from '../history/bufferedHistory.js';
 import { startRetention } from '../history/retention.js';
@@ -46,12 +46,14 @@ export async function startIrc(
   const store = await openStore(config.irc);
   logger.log('info', 'store.opened', { kind: store.kind, where: store.where });
   let network: RedisNetwork | null = null;
-  if (config.irc.redisUrl !== null) {
+  if (usesRedis(config.irc)) {
     // Loaded only for --redis: ioredis stays out of a standalone server.
     const { connectRedisNetwork } = await import('./redis/network.js');
     try {
       network = await connectRedisNetwork({
-        url: config.irc.redisUrl,
+        url: config.irc.redisUrl ?? '',
+        sentinels: config.irc.redisSentinels,
+        name: config.irc.redisName,
         network: config.irc.network,
         serverName: config.irc.serverName,
         heartbeatMs: config.irc.nodeHeartbeatMs,

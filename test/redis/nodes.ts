@@ -100,11 +100,11 @@ async function launch(args: string[], serverName: string, withRedis: boolean): P
   });
 }
 
-/** One node of the network on `redisUrl`, named `serverName`. */
-export function startNode(redisUrl: string, serverName: string, options: NodeOptions = {}): Promise<IrcNode> {
+/** One node of the network on `redisUrl` (null: extraArgs say where, e.g. --redis-sentinel), named `serverName`. */
+export function startNode(redisUrl: string | null, serverName: string, options: NodeOptions = {}): Promise<IrcNode> {
   const args = [
     ...commonArgs(serverName),
-    '--redis', redisUrl,
+    ...(redisUrl === null ? [] : ['--redis', redisUrl]),
     '--network', options.network ?? 'TestNet',
     '--node-timeout', String(nodeTimeoutMs),
     ...(options.extraArgs ?? []),

@@ -56,7 +56,11 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-export async function startRedis(): Promise<RedisServer> {
+/**
+ * `extraArgs`: more redis-server arguments (`--replicaof 127.0.0.1 <port>` for a replica);
+ * `config`: a config file given first (a Sentinel's, with `--sentinel` among extraArgs).
+ */
+export async function startRedis(options: { extraArgs?: string[]; config?: string } = {}): Promise<RedisServer> {
   const port = await freePort();
   let child: ChildProcess | null = null;
   let output = '';
@@ -67,7 +71,8 @@ export async function startRedis(): Promise<RedisServer> {
 
   async function launch(): Promise<void> {
     output = '';
-    const proc = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'], {
+    const base = options.config === undefined ? [] : [options.config];
+    const proc = spawn('redis-server', [...base, '--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1', ...(options.extraArgs ?? [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;

@@ -42,6 +42,15 @@ describe('server flags', () => {
     });
   });
 
+  it('reads the Sentinels to follow, each with its host, and refuses a list without ports', () => {
+    expect(run(['--redis-sentinel', 'a.example:26379, 10.0.0.2:26380,[::1]:5000', '--redis-name', 'chat']).irc).toMatchObject({
+      redisSentinels: [{ host: 'a.example', port: 26379 }, { host: '10.0.0.2', port: 26380 }, { host: '::1', port: 5000 }],
+      redisName: 'chat',
+    });
+    expect(refusal(['--redis-sentinel', 'a.example'])).toMatch(/--redis-sentinel must be host:port\[,host:port\.\.\.\]/);
+    expect(refusal(['--redis-sentinel', ','])).toMatch(/at least one host:port/);
+  });
+
   it('accepts --flag=value', () => {
     expect(run(['--port=0']).port).toBe(0);
   });

@@ -29,7 +29,12 @@ import type { RestoreChannel, RestoreUser } from './restore.js';
 const snapshotEveryBeats = 10;
 
 export interface RedisNetworkOptions {
+  /** `--redis`: the Redis to use; unused when `sentinels` are given. */
   url: string;
+  /** `--redis-sentinel`: the Sentinels that name the primary (`name`), followed through failovers. */
+  sentinels?: Array<{ host: string; port: number }> | null;
+  /** `--redis-name`: the primary's name in the Sentinels' configuration. */
+  name?: string;
   /** The network's name: nodes with the same URL and name are one network. */
   network: string;
   serverName: string;
@@ -98,10 +103,17 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
   // Commands fail at once while Redis is away (the client is told), not queued for later: a
   // PRIVMSG sent during an outage must not arrive minutes later out of context.
   const clientOptions: RedisOptions = { ...redisStateClientOptions, lazyConnect: true };
-  const redis = new Redis(options.url, clientOptions);
+  const shown = options.sentinels ? `${options.sentinels.map((s) => `${s.host}:${s.port}`).join(',')} (Sentinel, ${options.name ?? 'mymaster'})` : shownUrl(options.url);
+  // Behind Sentinels: ioredis asks them for the primary at every (re)connect, and hears of a
+  // failover at once (failoverDetector), so a node follows it like any reconnect.
+  const connect = (extra: RedisOptions): Redis =>
+    options.sentinels
+      ? new Redis({ sentinels: options.sentinels, name: options.name ?? 'mymaster', failoverDetector: true, ...extra })
+      : new Redis(options.url, extra);
+  const redis = connect(clientOptions);
   // The subscriber resubscribes under our control after a reconnect (bus.resubscribe), so the
   // link is not called up before Redis confirmed it: ioredis's own 'ready' comes first.
-  const subscriber = new Redis(options.url, { ...clientOptions, autoResubscribe: false });
+  const subscriber = connect({ ...clientOptions, autoResubscribe: false });
   // ioredis reports every failed reconnect as 'error': the link machine logs the outage once.
   for (const client of [redis, subscriber]) client.on('error', () => {});
   try {
@@ -109,7 +121,7 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
   } catch (err) {
     redis.disconnect();
     subscriber.disconnect();
-    throw new ChatError('NETWORK_UNAVAILABLE', `cannot reach Redis at ${shownUrl(options.url)}: ${(err as Error).message}`);
+    throw new ChatError('NETWORK_UNAVAILABLE', `cannot reach Redis at ${shown}: ${(err as Error).message}`);
   }
 
   if (options.store) {
@@ -292,8 +304,8 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
   const link = createActor(
     redisLinkMachine.provide({
       actions: {
-        logUp: () => logger.log('info', 'network.up', { url: shownUrl(options.url), node: nodeIndex }),
-        logDown: () => logger.log('error', 'network.down', { url: shownUrl(options.url), node: nodeIndex }),
+        logUp: () => logger.log('info', 'network.up', { url: shown, node: nodeIndex }),
+        logDown: () => logger.log('error', 'network.down', { url: shown, node: nodeIndex }),
         noticeDown: () => {
           // Relayed clients pass through the bus: with it gone, each would wait on nothing.
           protocol?.relayLost(null);
