@@ -431,6 +431,7 @@ describe('RedisState when Redis is unreachable', () => {
       ['channel', () => state.channel('#c')],
       ['members', () => state.members('#c')],
       ['membership', () => state.membership('#c', 'a')],
+      ['speakIn', () => state.speakIn('#c', { clientId: 1, mask: 'a!~a@h', loggedIn: false })],
       ['channelsOf', () => state.channelsOf('a')],
       ['setTopic', () => state.setTopic(1, '#c', null)],
       ['applyModes', () => state.applyModes(1, '#c', [{ adding: true, mode: 'm' }], m)],
