@@ -23,6 +23,7 @@ import { ircSessionEventSources, ircSessionMachine } from '../src/irc/session/ir
 import { primaryEventSources, primaryMachine } from '../src/ops/primaryMachine.js';
 import { redisLinkEventSources, redisLinkMachine } from '../src/irc/redis/redisLinkMachine.js';
 import { serverEventSources, serverMachine } from '../src/core/serverMachine.js';
+import { packageRoot } from '../src/core/packageInfo.js';
 
 interface MachineDoc {
   title: string;
@@ -440,13 +441,7 @@ function renderMachine(doc: MachineDoc): string[] {
 
 /** The project root: the nearest directory above this file with a package.json (works from dist/ too). */
 export function projectRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('no package.json above scripts/statechart');
-    dir = parent;
-  }
-  return dir;
+  return packageRoot();
 }
 
 async function main(args: readonly string[]): Promise<number> {
