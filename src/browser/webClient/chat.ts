@@ -7,7 +7,8 @@
 // client.ts joins them to this class (WebChat), so that those can use this class without it
 // importing them back; who is away and who is typing are in presence.ts. Each message is shown
 // once per window by its msgid (msgids.ts); our own, with labeled-response, at once as sending
-// until the server answers it (echoes.ts).
+// until the server answers it (echoes.ts); a message deleted (REDACT) as a placeholder
+// (redaction.ts).
 // Longer than 500 lines because the state and the small decisions that read it (windows,
 // members, sending) are one class; the handlers that can be functions of it already live
 // beside it, and moving the interfaces out would make an import cycle.
@@ -18,7 +19,7 @@ import { Outbox } from './outbox.js';
 import { colourOf, clean } from './text.js';
 import { defaultSettings, isChannel, serviceNicks, sortMembers, symbolOf, type Member, type ServerSettings } from './server.js';
 import { TypingOut, typingText, type Typers } from './typing.js';
-import { SeenIds } from './msgids.js';
+import { OwnIds, SeenIds } from './msgids.js';
 import { Echoes, type SentResult } from './echoes.js';
 import { isUnreadHistory, newHistory, noteLine, type WindowHistory } from './windowHistory.js';
 
@@ -54,6 +55,8 @@ export interface ChatWindow {
   typers: Typers;
   /** The msgids of the messages shown here (msgids.ts): a message is shown once. */
   seen: SeenIds;
+  /** The msgids of our own messages here, for /delete (redaction.ts). */
+  own: OwnIds;
   /** What the server's history has given it, and how far it has been read (history.ts). */
   history: WindowHistory;
 }
@@ -126,6 +129,13 @@ export interface ChatView {
   unreadChanged(w: ChatWindow): void;
   /** The account has read `w` up to `at`: the "new messages" line goes after it. */
   readMarker(w: ChatWindow, at: number): void;
+  /**
+   * The message with this msgid in `w` was deleted (REDACT): its line keeps its time and sender
+   * and shows `text` (`(message deleted)`, with the reason when one was given) instead of its own.
+   */
+  redacted(w: ChatWindow, msgid: string, text: string): void;
+  /** Our line with this msgid in `w` may be deleted: it offers a control to (redaction.ts). */
+  deletable(w: ChatWindow, msgid: string): void;
 }
 
 /** The connection, as the client uses it. */
@@ -375,6 +385,13 @@ export abstract class ChatClient {
     if (!w) return;
     if (result.sent && result.msgid !== undefined) w.seen.first(result.msgid);
     this.view.settled(w, label, result);
+    if (result.sent && result.msgid !== undefined) this.ownMessage(w, (result.time ?? new Date(this.clock())).getTime(), result.msgid);
+  }
+
+  /** Our message `msgid` in `w`, said at `at`: /delete can name it, and its line offers to delete it. */
+  private ownMessage(w: ChatWindow, at: number, msgid: string): void {
+    w.own.note(at, msgid);
+    if (this.caps.has('draft/message-redaction')) this.view.deletable(w, msgid);
   }
 
   /** Sends the next chunk of the outbox, unless one is on its way. */
@@ -434,7 +451,7 @@ export abstract class ChatClient {
     if (found) return found;
     const w: ChatWindow = {
       key, name, type, joined: false, rejoin: type === 'channel', topic: '', members: new Map(), unread: 0,
-      typers: new Map(), seen: new SeenIds(), history: newHistory(),
+      typers: new Map(), seen: new SeenIds(), own: new OwnIds(), history: newHistory(),
     };
     this.windows.set(key, w);
     this.view.windowOpened(w);
@@ -557,6 +574,7 @@ export abstract class ChatClient {
     // A line from the history is unread only past the account's read marker (history.ts).
     if (talk && w !== this.current && !mine && (!more.older || isUnreadHistory(w.history, when.getTime()))) w.unread++;
     this.view.line(w, { kind, from, text: clean(text), time: when, mine, ...more, ...(msgid === undefined ? {} : { msgid }) });
+    if (talk && mine && msgid !== undefined) this.ownMessage(w, when.getTime(), msgid);
     if (talk && w === this.current) this.read(w, false);
     return true;
   }

@@ -2,6 +2,7 @@
 // `help` list below). `//text` says "/text". Pure: commands act on the ChatClient.
 
 import type { ChatClient } from './chat.js';
+import { deleteOwn } from './redaction.js';
 
 export const help = [
   '/join #channel[,#other] [key]: join channels',
@@ -9,6 +10,7 @@ export const help = [
   '/nick newnick: change your nick',
   '/msg nick text: send a private message (/query nick opens the window)',
   '/me text: an action',
+  '/delete [reason]: delete your last message here (or click \u00d7 beside one of yours)',
   '/topic [text]: show or set the topic',
   '/rename #newname [reason]: rename the channel (its operators)',
   '/list: browse the channels',
@@ -69,6 +71,10 @@ export function runCommand(chat: ChatClient, text: string): void {
     }
     case 'me':
       return chat.say(w, rest, true);
+    case 'delete':
+    case 'redact':
+      deleteOwn(chat, w, rest);
+      return;
     case 'topic':
       if (w.type !== 'channel') return chat.info(w, 'Use /topic in a channel', 'error');
       chat.send('TOPIC', rest ? [w.name, rest] : [w.name]);

@@ -3,11 +3,14 @@
 // lines, a reconnect fills the gap since the newest line each window has, the private
 // conversations of a logged-in user are listed (TARGETS), and the read position is one per
 // account: the page says how far the user has read (MARKREAD) and hears how far another tab or
-// device has, which clears the unread count and places the "new messages" line. Pure: no DOM.
+// device has, which clears the unread count and places the "new messages" line. A REDACT in
+// a history batch deletes its message once the batch's lines are shown (redaction.ts).
+// Pure: no DOM.
 
 import type { ChatClient, ChatWindow, MessageTags } from './chat.js';
 import type { WindowHistory } from './windowHistory.js';
 import type { ServerMessage } from './irc.js';
+import { redactIn } from './redaction.js';
 
 /** Lines asked for when a channel is joined, and per scroll to the top. */
 export const pageLines = 50;
@@ -91,11 +94,14 @@ export function handleHistory(
         const w = batch.w;
         // A page of older lines goes on top: newest first, so that each lands above the last.
         // The rest find their place by time.
-        const lines = batch.older ? batch.lines.reverse() : batch.lines;
+        const said = batch.lines.filter((line) => line.command !== 'REDACT');
+        const lines = batch.older ? said.reverse() : said;
         for (const line of lines) text(chat, w, line, line.tags, batch.older ? 'top' : 'time');
+        // Deleted after they are all shown: a REDACT may name a message of its own batch.
+        for (const line of batch.lines) if (line.command === 'REDACT') redactIn(chat, w, line.params[1] ?? '', line.params[2] ?? '');
         if (batch.older) {
           w.history.loading = false;
-          if (batch.lines.length === 0) w.history.exhausted = true;
+          if (said.length === 0) w.history.exhausted = true;
         }
         // The "new messages" line, now that there are lines to put it among.
         if (w.history.dividerAt !== null) chat.view.readMarker(w, w.history.dividerAt);
@@ -110,7 +116,7 @@ export function handleHistory(
     if (msg.command === 'CHATHISTORY' && msg.params[0] === 'TARGETS') conversationFound(chat, msg.params[1] ?? '');
     return true;
   }
-  if (batch.w !== null && (msg.command === 'PRIVMSG' || msg.command === 'NOTICE')) batch.lines.push(msg);
+  if (batch.w !== null && (msg.command === 'PRIVMSG' || msg.command === 'NOTICE' || msg.command === 'REDACT')) batch.lines.push(msg);
   return true;
 }
 

@@ -2,7 +2,8 @@
 // changing the ChatClient's state and telling its view. Registration (CAP, 001, 005, a nick
 // taken or refused), channels (JOIN, PART, KICK, TOPIC, NAMES, MODE, RENAME), people (NICK, QUIT) and
 // messages (PRIVMSG, NOTICE, CTCP ACTION), answers to what the page labeled (our messages'
-// echoes, replies to our typing); accounts (SASL, REGISTER, 900...) in account.ts.
+// echoes, replies to our typing); accounts (SASL, REGISTER, 900...) in account.ts, deleted
+// messages (REDACT) in redaction.ts.
 // Pure: no DOM, no socket.
 
 import {
@@ -32,6 +33,7 @@ import {
   whoFlags,
 } from './presence.js';
 import type { ServerMessage } from './irc.js';
+import { handleRedact, redactFailed, redactionCap } from './redaction.js';
 import { memberModeChanges, parseNamesEntry, readIsupport, withMode, type Member } from './server.js';
 import {
   ERR_BADCHANNAME,
@@ -77,11 +79,12 @@ import {
  * typing and to our messages, draft/channel-rename so that a renamed channel keeps its window
  * (without it the server shows a PART of the old name and a JOIN of the new: the window, and
  * its log, would close and another open), draft/chathistory and draft/read-marker for what was
- * said while the page was away and how far the user has read (history.ts).
+ * said while the page was away and how far the user has read (history.ts), and
+ * draft/message-redaction to show a deleted message as deleted and delete our own (redaction.ts).
  */
 export const wantedCaps = [
   'server-time', 'echo-message', 'multi-prefix', 'away-notify', 'message-tags', 'batch', 'labeled-response',
-  'draft/channel-rename', ...historyCaps,
+  'draft/channel-rename', ...historyCaps, redactionCap,
 ];
 
 /** Replies to a command the user typed: shown in the window they typed it in. */
@@ -253,6 +256,11 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
       return handleText(chat, msg, tags);
     case 'MARKREAD':
       return markedRead(chat, p[0] ?? '', p[1] ?? '');
+    case 'REDACT':
+      return handleRedact(chat, msg);
+    case 'FAIL':
+      if (p[0] === 'REDACT') return redactFailed(chat, msg);
+      break;
     case RPL_LIST:
       chat.add(chat.serverWindow(), 'info', '', ` (${p[2] || '0'}) ${p[3] ?? ''}`, null, false, { channel: p[1] ?? '' });
       return;

@@ -7,7 +7,8 @@
 //
 // Layout: chat.ts holds the state and decides (incoming.ts for what the server says,
 // commands.ts for what the user types, account.ts for logging in, presence.ts for who is away
-// and who is typing, history.ts for the server's history and read markers); irc.ts, server.ts, text.ts, typing.ts, msgids.ts, outbox.ts and
+// and who is typing, history.ts for the server's history and read markers, redaction.ts for
+// deleted messages); irc.ts, server.ts, text.ts, typing.ts, msgids.ts, outbox.ts and
 // backoff.ts are its pure helpers; view.ts draws; this file owns the WebSocket and the timers,
 // and wires the forms. Only view.ts and this file touch the DOM.
 //
@@ -27,6 +28,7 @@ import { countdownText } from './backoff.js';
 import type { ChatClient, ChatSocket } from './chat.js';
 import { fetchOlder, markRead, readTick } from './history.js';
 import { typingInput, typingTick } from './presence.js';
+import { deleteOwn } from './redaction.js';
 import { WebChat } from './client.js';
 import { byId, closePanels, PageView, togglePanel } from './view.js';
 
@@ -58,6 +60,10 @@ const view: PageView = new PageView({
   query: (nick) => chat.openQuery(nick),
   join: (channel) => chat.joinChannels(channel, true),
   older: (w) => fetchOlder(chat, w),
+  // Deleting cannot be undone: asked first.
+  delete: (w, msgid) => {
+    if (window.confirm('Delete this message for everyone?')) deleteOwn(chat, w, '', msgid);
+  },
 });
 const chat: ChatClient = new WebChat({ view, socket });
 

@@ -24,6 +24,8 @@ export interface ViewActions {
   join(channel: string): void;
   /** The log of `w` was scrolled to its top: older lines, if the server has them. */
   older(w: ChatWindow): void;
+  /** The delete button of our message `msgid` in `w` was clicked. */
+  delete(w: ChatWindow, msgid: string): void;
 }
 
 interface WindowElements {
@@ -43,6 +45,11 @@ function setTime(stamp: HTMLTimeElement, time: Date): void {
 /** The message box's hint: to whom the text goes. */
 function setPlaceholder(w: ChatWindow): void {
   byId<HTMLInputElement>('input').placeholder = w.type === 'server' ? '/join #channel, or /help' : `Message ${w.name}`;
+}
+
+/** The rows of `log` with this msgid (compared as text: a msgid never goes into a selector). */
+function rowsOf(log: HTMLElement, msgid: string): HTMLElement[] {
+  return [...log.querySelectorAll<HTMLElement>(':scope > .msg')].filter((row) => row.dataset.msgid === msgid);
 }
 
 /** The first row of `log` later than `at` (ms, its data-at), or null when none is. */
@@ -223,6 +230,25 @@ export class PageView implements ChatView {
     const divider = el('div', 'unread-line', 'new messages');
     divider.dataset.at = String(at);
     log.insertBefore(divider, next);
+  }
+
+  redacted(w: ChatWindow, msgid: string, text: string): void {
+    for (const row of rowsOf(this.of(w).log, msgid)) {
+      row.classList.add('deleted');
+      row.querySelector(':scope > button.delete')?.remove();
+      const body = row.querySelector(':scope > .text');
+      if (body) body.textContent = text;
+    }
+  }
+
+  deletable(w: ChatWindow, msgid: string): void {
+    for (const row of rowsOf(this.of(w).log, msgid)) {
+      if (row.classList.contains('deleted') || row.querySelector(':scope > button.delete')) continue;
+      const del = button('delete', '\u00d7', () => this.actions.delete(w, msgid));
+      del.title = 'Delete this message';
+      del.setAttribute('aria-label', 'Delete this message');
+      row.append(del);
+    }
   }
 
   settled(_w: ChatWindow, label: string, result: SentResult): void {

@@ -19,6 +19,10 @@ export interface Shown {
   sending?: string;
   /** From the server's history: on top, or placed by its time. */
   older?: 'top' | 'time';
+  /** Deleted (REDACT): `text` is the placeholder the page shows now. */
+  deleted?: true;
+  /** Ours, offering its delete button. */
+  deletable?: true;
 }
 
 /** A client with a fake socket and a fake view that records what it was told. */
@@ -75,7 +79,24 @@ export function harness() {
       };
       logged.push({ w, line: { kind: l.kind, from: l.from?.text ?? '', text: l.text, mine: l.mine, ...extra } });
     },
-    settled: (w, label, result) => void settled.push({ window: w.key, label, result }),
+    // As the page does: the lines with that msgid in that window change in place.
+    redacted: (w, msgid, text) => {
+      for (const { w: lw, line } of logged) {
+        if (lw !== w || line.msgid !== msgid) continue;
+        line.text = text;
+        line.deleted = true;
+        delete line.deletable;
+      }
+    },
+    deletable: (w, msgid) => {
+      for (const { w: lw, line } of logged) if (lw === w && line.msgid === msgid && !line.deleted) line.deletable = true;
+    },
+    settled: (w, label, result) => {
+      settled.push({ window: w.key, label, result });
+      // As the page does: the sending line takes its echo's msgid.
+      const line = logged.find((l) => l.w === w && l.line.sending === label)?.line;
+      if (line && result.sent && result.msgid !== undefined) line.msgid = result.msgid;
+    },
     header: (title, topic) => {
       record.header = [title, topic];
     },
