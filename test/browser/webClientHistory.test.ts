@@ -2,7 +2,8 @@
 // its SQLite store: a channel joined shows what was said before (the last 50), scrolling to the
 // top brings older lines; two pages logged in to one account agree on what is read (reading in
 // one clears the other's unread count); after the server restarts the page fills in what was
-// said while it was away; a logged-in page lists its private conversations (TARGETS).
+// said while it was away; a logged-in page lists its private conversations (TARGETS); a deleted
+// message (REDACT) shows as deleted, and /delete deletes the page's own.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -171,4 +172,32 @@ describe('the web client and the history', () => {
     await expect.poll(() => said(back, 'dmfriend'), { timeout: 10_000 }).toEqual(['dm hello']);
     await back.close();
   }, 90_000);
+
+  it('shows a message deleted elsewhere as deleted, and deletes its own with /delete for everyone', async () => {
+    const bob = await connectClient({ port: chat.port, nick: 'delbob', caps: ['draft/message-redaction', 'message-tags', 'echo-message'] });
+    clients.push(bob);
+    await bob.join('#del');
+    const { page, errors } = await openPage();
+    await login(page, chat.url, 'delreader', '#del');
+    await expect.poll(() => texts(page, '#del')).toContain('You joined #del');
+    // bob deletes what he said: the page shows the line as deleted, with the reason.
+    bob.say('#del', 'del oops');
+    // Its echo (echo-message) carries the msgid everyone saw.
+    const echo = await bob.waitFor('message', (e) => e.message === 'del oops');
+    const msgid = (echo.tags as Record<string, string>).msgid!;
+    await expect.poll(() => texts(page, '#del')).toContain('del oops');
+    bob.irc.raw('REDACT', '#del', msgid, 'typo');
+    await expect.poll(() => texts(page, '#del')).toContain('(message deleted: typo)');
+    expect(await texts(page, '#del')).not.toContain('del oops');
+    // The page deletes its own latest line: bob is told, and the page shows it deleted too.
+    await page.fill('#input', 'del mine');
+    await page.press('#input', 'Enter');
+    await bob.waitForLine(/PRIVMSG #del :del mine$/);
+    await page.fill('#input', '/delete');
+    await page.press('#input', 'Enter');
+    await bob.waitForLine(/:delreader!\S+ REDACT #del \S+$/);
+    await expect.poll(() => texts(page, '#del')).toContain('(message deleted)');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

@@ -100,6 +100,8 @@ const targetErrors = new Set([
 export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
   const p = msg.params;
   const tags = msg.tags;
+  // A refused deletion is said in its window; every other FAIL is the account code's.
+  if (msg.command === 'FAIL' && p[0] === 'REDACT') return redactFailed(chat, msg);
   if (accountReplies.has(msg.command)) return handleAccount(chat, msg);
   if (handleLabeled(chat, msg)) return;
   if (handleHistory(chat, msg, historyText)) return;
@@ -258,9 +260,6 @@ export function handleMessage(chat: ChatClient, msg: ServerMessage): void {
       return markedRead(chat, p[0] ?? '', p[1] ?? '');
     case 'REDACT':
       return handleRedact(chat, msg);
-    case 'FAIL':
-      if (p[0] === 'REDACT') return redactFailed(chat, msg);
-      break;
     case RPL_LIST:
       chat.add(chat.serverWindow(), 'info', '', ` (${p[2] || '0'}) ${p[3] ?? ''}`, null, false, { channel: p[1] ?? '' });
       return;
