@@ -10,7 +10,7 @@ import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestClient } from '../irc/clients.js';
-import { connectIrc, type RawIrc } from '../irc/raw.js';
+import { ask, connectIrc, type RawIrc } from '../irc/raw.js';
 import { run, serverBin } from '../process.js';
 import { clientPool, killNodes, nodeTimeoutMs, startNodes, type IrcNode } from './nodes.js';
 import { startRedis, type RedisServer } from './redisServer.js';
@@ -470,9 +470,9 @@ describe('a node silent past the node timeout, then back (a stalled process)', (
     const [n1, n2] = (await startNodes(redis.url, 2, { network: 'Stall' })) as [IrcNode, IrcNode];
     const alice = await raw(n1, 'alice');
     const bob = await raw(n2, 'bob');
-    for (const c of [alice, bob]) c.send('JOIN #s');
-    await bob.waitForLine(/ 366 bob #s /);
-    await alice.waitForLine(/^:bob!\S+ JOIN #s/);
+    // One after the other: alice's NAMES then lists bob, whichever JOIN would have run first.
+    await ask(bob, 'JOIN #s', / 366 bob #s /);
+    await ask(alice, 'JOIN #s', / 366 alice #s /);
     // n2 frozen longer than the node timeout: n1 takes it for dead, netsplit-style.
     n2.proc.kill('SIGSTOP');
     await alice.waitForLine(/^:bob!\S+ QUIT /, nodeTimeoutMs + 10_000);
