@@ -85,13 +85,14 @@ describe('one account, connections on several nodes', () => {
     await ask(home, 'JOIN #flo', / 366 flo #flo /);
     const relayed = await client(b, 'flo2', 'flo');
     await relayed.waitForLine(/ 366 flo #flo /);
+    // In the channel before the flood: it would see the user quit.
+    const watcher = await raw(c, 'watcher');
+    await ask(watcher, 'JOIN #flo', / 366 watcher #flo /);
     // A megabyte of commands at once: far past the recvq.
     relayed.send(...Array.from({ length: 4_000 }, (_, i) => `PRIVMSG #nowhere :${'x'.repeat(240)} ${i}`));
     expect(await relayed.waitForLine(/^ERROR /, 10_000)).toMatch(/Excess Flood/);
     await relayed.closed;
     // The user is still there, and still talks.
-    const watcher = await raw(c, 'watcher');
-    await ask(watcher, 'JOIN #flo', / 366 watcher #flo /);
     home.send('PRIVMSG #flo :still here');
     await watcher.waitForLine(/^:flo!\S+ PRIVMSG #flo :still here$/);
     expect(watcher.lines().filter((l) => /^:flo!\S+ QUIT/.test(l))).toEqual([]);

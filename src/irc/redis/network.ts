@@ -103,13 +103,13 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
   // Commands fail at once while Redis is away (the client is told), not queued for later: a
   // PRIVMSG sent during an outage must not arrive minutes later out of context.
   const clientOptions: RedisOptions = { ...redisStateClientOptions, lazyConnect: true };
-  const shown = options.sentinels ? `${options.sentinels.map((s) => `${s.host}:${s.port}`).join(',')} (Sentinel, ${options.name ?? 'mymaster'})` : shownUrl(options.url);
   // Behind Sentinels: ioredis asks them for the primary at every (re)connect, and hears of a
   // failover at once (failoverDetector), so a node follows it like any reconnect.
+  const sentinels = options.sentinels ?? null;
+  const name = options.name ?? 'mymaster';
+  const shown = sentinels ? `${sentinels.map((s) => `${s.host}:${s.port}`).join(',')} (Sentinel, ${name})` : shownUrl(options.url);
   const connect = (extra: RedisOptions): Redis =>
-    options.sentinels
-      ? new Redis({ sentinels: options.sentinels, name: options.name ?? 'mymaster', failoverDetector: true, ...extra })
-      : new Redis(options.url, extra);
+    sentinels ? new Redis({ sentinels, name, failoverDetector: true, ...extra }) : new Redis(options.url, extra);
   const redis = connect(clientOptions);
   // The subscriber resubscribes under our control after a reconnect (bus.resubscribe), so the
   // link is not called up before Redis confirmed it: ioredis's own 'ready' comes first.
@@ -176,14 +176,12 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
       logger.log('error', 'network.deliveriesLost', { origin, channel: channel ?? '', count });
       // What passed between the two nodes may have been a relayed client's: those relays are
       // no longer what their clients sent and read, so they close.
-      if (channel === null) protocol?.relayLost(origin);
+      if (channel === null) return protocol?.relayLost(origin);
       // The members here who missed them are told, as the sender could not be.
-      if (channel !== null) {
-        protocol?.noticeChannel(
-          channel,
-          `*** ${count} message(s) from another server to this channel were lost while this server's link to the network was down.`,
-        );
-      }
+      protocol?.noticeChannel(
+        channel,
+        `*** ${count} message(s) from another server to this channel were lost while this server's link to the network was down.`,
+      );
     },
   });
   const state = new RedisState({

@@ -11,7 +11,7 @@
 import type { Logger } from '../../core/logger.js';
 import type { Transport } from '../../core/transport.js';
 import type { CommandContext } from '../commands/types.js';
-import { RelayTransport } from './relayTransport.js';
+import { RelayTransport, registration } from './relayTransport.js';
 
 /** The address a user brought back shows where an address is asked for: it has none. */
 const noAddress = '0.0.0.0';
@@ -29,14 +29,13 @@ export async function restoreKept(ctx: CommandContext, adopter: { adopt(client: 
   for (const { name, kept } of users) {
     // Already on the network (another node brought it back, or a connection of it came first).
     if ((await ctx.state.user(name)) !== null) continue;
-    const lines = [`NICK ${name}`, `USER ${kept.user} 0 * :${kept.realname || '*'}`];
-    for (const channel of kept.channels) lines.push(`JOIN ${channel}`);
+    const init = { ip: noAddress, host: kept.host, tls: false, certfp: null, account: name, caps: [], capVersion: 0, user: kept.user, realname: kept.realname || '*' };
+    const lines = kept.channels.map((channel) => `JOIN ${channel}`);
     if (kept.away !== null) lines.push(`AWAY :${kept.away}`);
     lines.push('QUIT');
-    const init = { ip: noAddress, host: kept.host, tls: false, certfp: null, account: name, caps: [], capVersion: 0, user: kept.user, realname: kept.realname };
     const transport = new RelayTransport(nodeIndex, 0, init, { out: () => {}, end: () => {} });
     adopter.adopt(transport);
-    transport.receive(Buffer.from(`${lines.join('\r\n')}\r\n`));
+    transport.receive(Buffer.from(`${registration(init)}${lines.join('\r\n')}\r\n`));
     restored++;
   }
   if (restored > 0) logger.log('info', 'irc.keptRestored', { users: restored });

@@ -15,7 +15,7 @@ import type { Transport } from '../../core/transport.js';
 import { connectionOf, nodeOf } from '../state/ids.js';
 import { stopInbox } from './inbox.js';
 import { flush, sendRaw } from './outbox.js';
-import { RelayTransport, type RelayInit } from './relayTransport.js';
+import { RelayTransport, registration, type RelayInit } from './relayTransport.js';
 import type { NetworkBus, RelayFrame } from './routing.js';
 import type { Session } from './session.js';
 
@@ -55,7 +55,7 @@ export class Relays {
       user: client.user ?? '~user',
       realname: client.realname || '*',
     };
-    const parts = [Buffer.from(`NICK ${client.account}\r\nUSER ${init.user} 0 * :${init.realname}\r\n`)];
+    const parts = [Buffer.from(registration(init))];
     const inbox = session.inbox;
     if (inbox !== null) for (let i = session.inboxHead; i < inbox.length; i++) parts.push(Buffer.from(`${inbox[i]!.text}\r\n`));
     parts.push(Buffer.from(session.framer.rest()));

@@ -11,6 +11,10 @@
 // It has no flow control of its own: pub/sub carries no backpressure. The node holding the
 // socket bounds what its client leaves unread (its sendq) and this node bounds what the client
 // leaves unrun (the recvq); either closes the client, and the other hears of it.
+// kept.ts uses it too, with output going nowhere: an always-on user brought back at start is a
+// client with no socket at all.
+// Either way the client registers again here from what `registration` gives it (NICK, USER),
+// already logged in to its account (RelayInit.account, set by the session adapter).
 
 import { EventEmitter } from 'node:events';
 import type { Transport } from '../../core/transport.js';
@@ -27,7 +31,13 @@ export interface RelayInit {
   caps: string[];
   capVersion: number;
   user: string;
+  /** Never empty (USER needs one): `*` when there was none. */
   realname: string;
+}
+
+/** The lines that register the client again here, under its account's nick, before anything it sends. */
+export function registration(init: RelayInit): string {
+  return `NICK ${init.account}\r\nUSER ${init.user} 0 * :${init.realname}\r\n`;
 }
 
 /** How this transport reaches the node holding the socket. */

@@ -56,7 +56,7 @@ export interface NetworkBus {
 }
 
 /**
- * Multiclient across nodes (src/transports/relayTransport.ts): what passes between the node
+ * Multiclient across nodes (relay.ts, relayTransport.ts): what passes between the node
  * holding a client's socket and the home node of the user it joined. `conn` is the client's
  * id on the node holding its socket; `data` in `open` and `in` is the client's bytes, base64
  * (they need not be UTF-8), in `out` the lines the home wrote for it.
