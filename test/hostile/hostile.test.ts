@@ -773,7 +773,11 @@ describe('the CLI as a child process', () => {
     // closeTimeoutMs after its goodbye: at 500 ms that needed ~130 MB/s through loopback, which
     // a loaded 2-core machine does not always have. 4 s needs 16 MB/s.
     const closeTimeoutMs = 4_000;
-    const r = await cli(['--reply-timeout', String(replyTimeoutMs), '--close-timeout', String(closeTimeoutMs)]);
+    // The slowloris clients write a byte every 100 ms; a loaded machine can hold their timer back
+    // past the default 250 ms of quiet, which would take their dots as a reply. A quiet period
+    // longer than the reply timeout leaves the reply timeout as the only way they end.
+    const replyQuietMs = 10_000;
+    const r = await cli(['--reply-timeout', String(replyTimeoutMs), '--reply-quiet', String(replyQuietMs), '--close-timeout', String(closeTimeoutMs)]);
     expect(await cliExchange(r, 'start')).toBe(GREETING);
     await sleep(100);
     const fdBaseline = fdCount(r.pid);
