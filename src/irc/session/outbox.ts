@@ -151,10 +151,14 @@ class FlushQueue {
   constructor(private readonly coalesceMs: number) {}
 
   schedule(session: Session): void {
-    // Now rounded down, the last write rounded up: never less than coalesceMs between writes.
-    if (this.coalesceMs > 0 && Math.floor(performance.now()) - session.lastWriteAt < this.coalesceMs) {
+    // Now rounded down, the last write rounded up: never less than coalesceMs between writes,
+    // and no longer either. The tick is due when this client may be written again, not
+    // coalesceMs from now: a line arriving 3 ms after a write waits 2 ms, not 5. Clients held
+    // while the tick is pending go with it (they were written at about the same time).
+    const wait = this.coalesceMs > 0 ? session.lastWriteAt + this.coalesceMs - Math.floor(performance.now()) : 0;
+    if (wait > 0) {
       this.held.add(session);
-      this.heldTimer ??= setTimeout(() => this.flushHeld(), this.coalesceMs);
+      this.heldTimer ??= setTimeout(() => this.flushHeld(), wait);
       return;
     }
     this.dirty.add(session);
