@@ -110,6 +110,13 @@ export const serverFlags: FlagSpec<ConfigKey>[] = [
     help: 'on SIGINT/SIGTERM, time connections get to close',
   },
   {
+    flag: '--reclaim-check',
+    key: 'reclaimCheckMs',
+    value: 'MS',
+    kind: { type: 'int', min: 0, max: MAX_TIMER_MS },
+    help: 'how often to look whether to give memory back after a burst (0 = never)',
+  },
+  {
     flag: '--backlog',
     key: 'listenBacklog',
     value: 'N',

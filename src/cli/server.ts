@@ -13,6 +13,7 @@ import type { AnyStateMachine, InspectionEvent } from 'xstate';
 import { usesRedis, type ProtocolName, type ServerConfig } from '../core/config.js';
 import { ChatError, listenFailure } from '../core/errors.js';
 import { startServer } from '../core/listener.js';
+import { startMemoryReclaim } from '../ops/memoryReclaim.js';
 import { humanLogger, jsonLogger, type Logger } from '../core/logger.js';
 import type { SessionProtocol } from '../core/protocol.js';
 import { serverMachine } from '../core/serverMachine.js';
@@ -137,6 +138,9 @@ function loadFiles(config: ServerConfig): void {
 }
 
 /** Exit 0 after a shutdown, 1 when the servers could not start. */
+/** Bytes in MiB, one decimal (log fields). */
+const mib = (bytes: number): number => Math.round(bytes / 104_857.6) / 10;
+
 function finish(state: 'stopped' | 'failed'): void {
   process.exitCode = state === 'failed' ? 1 : 0;
   // Everything the process owned is closed by now, so it ends on its own. If some handle still
@@ -358,6 +362,10 @@ async function main(argv: string[]): Promise<void> {
   // prom-client's 5 s timeout).
   const metricsModule = config.metrics ? (metrics?.module ?? (await import('../ops/metrics.js'))) : null;
   const server = startServer(config, started.protocol, { logger, inspect: inspection.observer });
+  const stopReclaim = startMemoryReclaim(
+    { checkMs: config.reclaimCheckMs, maxBusy: config.reclaimMaxBusy, minSlackBytes: config.reclaimMinSlackBytes },
+    (r) => logger.log('info', 'memory.reclaimed', { heapBeforeMiB: mib(r.heapBefore), heapAfterMiB: mib(r.heapAfter), rssMiB: mib(r.rss), ms: Math.round(r.ms) }),
+  );
   // WebSocket clients are the server's from here: counted, capped and drained with the rest.
   web?.attach(server);
   // Clients without a socket here (relayed by other nodes, always-on users brought back) are
@@ -404,6 +412,7 @@ async function main(argv: string[]): Promise<void> {
   }
 
   const outcome = await server.done;
+  stopReclaim();
   await web?.close();
   // Every departure (QUIT to the other nodes) is out before the node leaves the network.
   await started.close();

@@ -56,6 +56,16 @@ export interface ServerConfig {
    */
   shutdownGraceMs: number;
   /**
+   * How often the CLI looks whether to give memory back after a burst (src/ops/memoryReclaim.ts):
+   * when the event loop was busy at most reclaimMaxBusy of the last interval and V8's heap holds
+   * reclaimMinSlackBytes more than it uses, one full garbage collection shrinks it. 0 = never.
+   */
+  reclaimCheckMs: number;
+  /** The share (0..1) of the last interval the event loop may have been busy for a reclaim. */
+  reclaimMaxBusy: number;
+  /** Heap held beyond what is used, bytes, that makes a reclaim worth its pause. */
+  reclaimMinSlackBytes: number;
+  /**
    * Completed handshakes the kernel queues for us before we accept them (`listen()` backlog;
    * Linux caps it at net.core.somaxconn). When it is full the kernel drops new SYNs and those
    * clients retry after a second, so a burst of clients needs room here. Node's default is 511.
@@ -336,6 +346,9 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
   maxConnections: 10_000,
   closeTimeoutMs: 2_000,
   shutdownGraceMs: 5_000,
+  reclaimCheckMs: 10_000,
+  reclaimMaxBusy: 0.1,
+  reclaimMinSlackBytes: 16 * 1024 * 1024,
   listenBacklog: 2_048,
   logFormat: 'human',
   inspect: null,

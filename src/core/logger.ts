@@ -55,6 +55,8 @@ function humanLine(event: string, f: LogFields): string {
       return `server error (${str(f.code)}): ${str(f.message)}; still serving`;
     case 'server.stopping':
       return `Shutting down: no longer accepting, closing ${str(f.live)} connection(s)`;
+    case 'memory.reclaimed':
+      return `Quiet after a burst: memory given back, heap ${str(f.heapBeforeMiB)} -> ${str(f.heapAfterMiB)} MiB (one full GC, ${str(f.ms)} ms; RSS was ${str(f.rssMiB)} MiB)`;
     case 'server.stopped':
       return f.forced ? 'Server stopped (grace period over, remaining connections destroyed).' : 'Server stopped.';
     case 'primary.listening':
