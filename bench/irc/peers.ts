@@ -179,6 +179,12 @@ const oursArgs = [
   '--shutdown-grace', '3000',
 ];
 
+/** `--ours-args`: flags added to every server of ours this run starts (an A/B of one setting). */
+let extraOursArgs: string[] = [];
+export function setExtraOursArgs(args: string[]): void {
+  extraOursArgs = args;
+}
+
 let dataDir: string | null = null;
 
 /** One temporary --data-dir for every server of ours this run starts, removed at exit. */
@@ -204,7 +210,7 @@ async function startOurs(extraArgs: string[], o: PeerOptions): Promise<RunningSe
   const sendq = ['--sendq', String(sendqBytesOf('ours', o.sendq ?? 'raised'))];
   // Its store in a directory of the benchmark's own, not ./data where the bench was started.
   const store = ['--data-dir', benchDataDir()];
-  const args = [...(o.nodeFlags ?? []), cliScript, ...oursArgs, ...store, ...sendq, ...extraArgs];
+  const args = [...(o.nodeFlags ?? []), cliScript, ...oursArgs, ...store, ...sendq, ...extraOursArgs, ...extraArgs];
   return tracked(await spawned(labels.ours, process.execPath, args, portOf, startGraceMs, o.onLine));
 }
 

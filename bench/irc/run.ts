@@ -40,7 +40,7 @@ import { defaultLogins, maxLogins, measureLoginStorm, wrongLoginsFor } from './l
 import { IrcBench, offeredPerSecond, scenarios, type Settings } from './measure.js';
 import { bytesPerEntry, measureHistory, type HistoryForm, type HistoryWindow } from './historyCost.js';
 import { nodeDeath, nodeDeathOnce } from './nodeDeath.js';
-import { inspircdVersion, installHints, killChildren, ngircdVersion, redisVersion } from './peers.js';
+import { inspircdVersion, installHints, killChildren, ngircdVersion, redisVersion, setExtraOursArgs } from './peers.js';
 import {
   ircLabels as labels,
   ircResultsPath,
@@ -109,6 +109,8 @@ const usage = `usage: npm run bench:irc [-- flags]
   --no-redis            skip ours on Redis (2 nodes) and the node-death measurement
   --write               write the results to docs/bench-irc-results.json (docs/benchmarks.md
                         shows them after \`npm run bench -- --from-json\`)
+  --ours-args "FLAGS"   flags added to every server of ours (e.g. "--output-coalesce 3"), for an
+                        A/B of one setting against the peers of the same run
   --profile             then one more window of ours (first scenario) under V8's CPU profiler,
                         summarised by where the time went; the same for the two nodes on Redis
   -h, --help            this text`;
@@ -126,6 +128,7 @@ interface Flags {
   redis: boolean;
   write: boolean;
   profile: boolean;
+  oursArgs: string[];
 }
 
 function parse(argv: string[]): Flags | 'help' {
@@ -142,6 +145,7 @@ function parse(argv: string[]): Flags | 'help' {
     'no-redis': { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    'ours-args': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (v.help) return 'help';
@@ -160,6 +164,7 @@ function parse(argv: string[]): Flags | 'help' {
     redis: !v['no-redis'],
     write: v.write,
     profile: v.profile,
+    oursArgs: v['ours-args']?.split(/\s+/).filter((a) => a !== '') ?? [],
   };
 }
 
@@ -236,6 +241,13 @@ async function main(): Promise<void> {
     return;
   }
   if (!existsSync(cliScript)) throw new Error(`${cliScript} is missing: run npm run build first`);
+  if (flags.oursArgs.length > 0 && flags.write) {
+    // The record is of the server as shipped; an A/B of a setting is printed, not written.
+    log('bench:irc: --ours-args and --write do not go together');
+    process.exitCode = 2;
+    return;
+  }
+  setExtraOursArgs(flags.oursArgs);
   const onSignal = (signal: NodeJS.Signals): void => {
     log(`bench:irc: ${signal}: stopping every child process`);
     killChildren();
