@@ -304,7 +304,12 @@ export function watchStart(req: WatchStartRequest): Promise<null> {
   const w: Watcher = { socket, timer: null, sentUs: [], rttUs: [], reader: new LineReader(), closed: null };
   watcher = w;
   let phase: 'registering' | 'joining' | 'joined' = 'registering';
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve, rejectWith) => {
+    /** A watcher that never joined is forgotten, so that the next one may start. */
+    const reject = (err: Error): void => {
+      if (phase !== 'joined' && watcher === w) watcher = null;
+      rejectWith(err);
+    };
     const timeout = setTimeout(() => {
       socket.destroy();
       reject(new Error(`the watcher did not join within ${req.timeoutMs} ms`));
