@@ -6,9 +6,9 @@
 //     this process) joins #history and #plain, says historyMessages lines in #history, and stays
 //     in both, so that neither channel empties between the storm's clients.
 //   - On it, three registration storms (sessionCost.ts, a closed loop), the first changing from
-//     run to run: `register` (NICK/USER → 001 → QUIT), `join` (then JOIN #plain → 366 → QUIT), and
-//     `replay` (CAP REQ of historyCaps, then JOIN #history → 366 → CHATHISTORY LATEST → the end of
-//     its batch → QUIT). Both channels keep their JOINs and QUITs as events (replayed only with
+//     run to run: `register` (NICK/USER → 001 → QUIT), `join` (CAP REQ of historyCaps, then JOIN
+//     #plain → 366 → QUIT), and `replay` (the same caps, then JOIN #history → 366 → CHATHISTORY
+//     LATEST → the end of its batch → QUIT): join and replay differ by the replay alone. Both channels keep their JOINs and QUITs as events (replayed only with
 //     draft/event-playback, which is not asked for), so they differ by the messages alone.
 //   - The figure: server CPU per cycle of each; the join's own cost is the difference over
 //     `register`, and the ratio is replay's over join's.
@@ -38,7 +38,7 @@ const fillTimeoutMs = 30_000;
 
 const sessions: Record<HistoryJoinForm, SessionFor | undefined> = {
   register: undefined,
-  join: () => ({ join: { channel: plainChannel, latest: null } }),
+  join: () => ({ caps: historyCaps, join: { channel: plainChannel, latest: null } }),
   replay: () => ({ caps: historyCaps, join: { channel: historyChannel, latest: historyLatest } }),
 };
 

@@ -141,7 +141,7 @@ function historyJoinCosts(h: IrcHistoryJoin): { joinUs: number; replayUs: number
 function historyJoinSummary(h: IrcHistoryJoin): string {
   const c = historyJoinCosts(h);
   return (
-    `A JOIN of the channel without history costs ${fmt(c.joinUs, 0)} µs of server CPU over a bare registration; the JOIN with ` +
+    `A JOIN of the channel without history (with the caps) costs ${fmt(c.joinUs, 0)} µs of server CPU over a bare registration; the JOIN with ` +
     `CHATHISTORY LATEST * ${h.latest} of ${h.messages} messages ${fmt(c.replayUs, 0)} µs: ${fmt(c.ratio, 2)}× (whole cycles: ${fmt(c.cycleRatio, 2)}×).`
   );
 }
@@ -201,8 +201,8 @@ export function chatUserTables(r: IrcResults): string[] {
   if (h && h.register.length + h.join.length + h.replay.length > 0) {
     out.push(
       '',
-      `HISTORY JOIN: ours only, one server per run with #history holding ${h.messages} messages; storms of ${h.concurrency} at once: register only, ` +
-        `+ JOIN #plain (no messages), + CAP REQ ${h.caps} and JOIN #history and CHATHISTORY LATEST #history * ${h.latest} (our JOIN replays nothing by itself)`,
+      `HISTORY JOIN: ours only, one server per run with #history holding ${h.messages} messages; storms of ${h.concurrency} at once: register only; ` +
+        `CAP REQ ${h.caps} + JOIN #plain (no messages); the same + JOIN #history + CHATHISTORY LATEST #history * ${h.latest} (our JOIN replays nothing by itself)`,
       textTable(historyJoinTable(h)),
       historyJoinSummary(h),
     );
@@ -254,8 +254,8 @@ Ours only. Our JOIN replays nothing by itself: a client with \`draft/chathistory
 is \`CHATHISTORY LATEST #history * ${h.latest}\` after the 366. One server per run (\`--history on\`, a fresh
 \`--data-dir\`); a client says ${h.messages} messages in #history and stays in it and in #plain. Then three storms
 of ${h.concurrency} at once on it (the first changing from run to run): *register* (NICK/USER → 001 → QUIT), *join*
-(then JOIN #plain → 366 → QUIT) and *join + replay* (CAP REQ :${h.caps}, then JOIN #history → 366 →
-CHATHISTORY → the end of its batch → QUIT). Both channels keep each JOIN and QUIT as events, replayed only with
+(CAP REQ :${h.caps}, NICK/USER, CAP END, 001, then JOIN #plain → 366 → QUIT) and *join + replay* (the same caps,
+then JOIN #history → 366 → CHATHISTORY → the end of its batch → QUIT): the last two differ by the replay alone. Both channels keep each JOIN and QUIT as events, replayed only with
 \`draft/event-playback\` (not asked for): they differ by the messages alone.
 
 ${markdownTable(historyJoinTable(h))}
