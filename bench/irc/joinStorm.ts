@@ -8,7 +8,8 @@
 //     NICK/USER → 001 → JOIN #storm → its own 366; every client, once joined, reads all the server
 //     sends it (the JOIN of each later client: ~N²/2 lines in all) until the end
 //     (joinStormClients.ts has their side).
-//   - The storm's time (first connect → the last client's own 366), the server's CPU over it, its
+//   - The storm's time (first connect → the last client's own 366), the server's CPU over it and
+//     until the clients have read everything (no line more in drainPollMs), its
 //     RSS right after it and after a hold of holdMs with everyone still connected, and the
 //     watcher's round trips, split into the PINGs sent during the storm and during the hold.
 //   - Then the server is stopped with every client still in, and the clients are dropped.
@@ -44,6 +45,8 @@ const stormTimeoutMs = 600_000;
 const watcherJoinTimeoutMs = 30_000;
 /** After the watcher joined, before the "before" reading. */
 const settleMs = 500;
+/** How often the clients' lines are counted after the storm, until nothing more came. */
+const drainPollMs = 250;
 /** Margin on a load generator's answer past the work's own bound. */
 const answerMarginMs = 15_000;
 
@@ -107,6 +110,18 @@ export async function measureJoinStorm(h: IrcBench, kind: IrcKind, s: JoinStormS
     const stormEndUs = Math.max(...results.map((r) => r.lastJoinedUs ?? startUs));
     const holdEndUs = monoUs() + s.holdMs * 1000;
     const cpu0 = treeCpuMs(serverPids);
+    // The last 366 is not the last line: the server (or the clients) may still be catching up.
+    // Drained: one poll that found nothing read since the one before.
+    let drained: { us: number; edge: ReturnType<IrcBench['readEdge']> } | null = null;
+    for (let last = atStorm.lines; monoUs() + drainPollMs * 1000 < holdEndUs; ) {
+      await sleep(drainPollMs);
+      const lines = (await counts('joinStormCount')).lines;
+      if (lines === last) {
+        drained = { us: monoUs(), edge: h.readEdge(serverPids) };
+        break;
+      }
+      last = lines;
+    }
     await until(holdEndUs);
     const holdCpuMs = treeCpuMs(serverPids) - cpu0;
     const rssAfterHoldBytes = treeRssBytes(serverPids);
@@ -118,6 +133,7 @@ export async function measureJoinStorm(h: IrcBench, kind: IrcKind, s: JoinStormS
     for (const r of results) for (const [why, n] of Object.entries(r.failures)) tally(failures, why, n);
     const joined = results.reduce((sum, r) => sum + r.joined, 0);
     const { serverCpuMs, loadCpuMs, machineBusy } = windowCpu(a, b);
+    const toDrained = drained ? windowCpu(a, drained.edge) : null;
     const figures: IrcJoinStormFigures = {
       server: kind,
       clients: s.clients,
@@ -129,6 +145,9 @@ export async function measureJoinStorm(h: IrcBench, kind: IrcKind, s: JoinStormS
       joinP99Ms: histogramPercentile(histogram, 99) / 1000,
       serverCpuMs,
       loadCpuMs,
+      drainedMs: drained ? (drained.us - startUs) / 1000 : null,
+      serverCpuDrainedMs: toDrained?.serverCpuMs ?? null,
+      loadCpuDrainedMs: toDrained?.loadCpuMs ?? null,
       rssBeforeBytes,
       rssAfterStormBytes,
       rssAfterHoldBytes,

@@ -315,6 +315,10 @@ export interface IrcJoinStormFigures {
   /** Server processes' CPU from the first connect until every client had joined. */
   serverCpuMs: number;
   loadCpuMs: number;
+  /** From the first connect until the clients had read everything (no line more in a poll; null: not within the hold), and the CPU until then. */
+  drainedMs: number | null;
+  serverCpuDrainedMs: number | null;
+  loadCpuDrainedMs: number | null;
   /** Server RSS (process tree): fresh with the watcher only, right after the storm, after the hold. */
   rssBeforeBytes: number;
   rssAfterStormBytes: number;

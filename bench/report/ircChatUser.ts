@@ -30,7 +30,7 @@ export function joinStormLine(tag: string, f: IrcJoinStormFigures): string {
   return (
     `${tag} join-storm ${ircLabels[f.server].padEnd(14)} ${f.joined}/${f.clients} joined in ${fmt(f.stormMs / 1000, 2)} s (${f.inFlight} in flight; ` +
     `connect → 366 p50 ${fmt(f.joinP50Ms, 1)} p99 ${fmt(f.joinP99Ms, 1)} ms)  server CPU ${fmt(f.serverCpuMs / 1000, 2)} s ` +
-    `(${fmt((1000 * f.serverCpuMs) / f.joined, 0)} µs/client)  RSS ${fmt(mib(f.rssBeforeBytes), 1)} → ${fmt(mib(f.rssAfterStormBytes), 1)} → ` +
+    `(${fmt((1000 * f.serverCpuMs) / f.joined, 0)} µs/client; ${f.drainedMs === null ? 'not drained in the hold' : `all read at ${fmt(f.drainedMs / 1000, 2)} s, CPU ${fmt(num(f.serverCpuDrainedMs) / 1000, 2)} s`})  RSS ${fmt(mib(f.rssBeforeBytes), 1)} → ${fmt(mib(f.rssAfterStormBytes), 1)} → ` +
     `${fmt(mib(f.rssAfterHoldBytes), 1)} MiB (${fmt(kib(perClient(f, f.rssAfterStormBytes)), 1)} → ${fmt(kib(perClient(f, f.rssAfterHoldBytes)), 1)} KiB/client ` +
     `after ${fmt(f.holdMs / 1000, 0)} s)  PING in storm ${pingText(f.pingStorm)}, after ${pingText(f.pingHold)}  ` +
     `lines read ${fmt(f.linesAtStorm / 1e6, 2)} M → ${fmt(f.linesAtHold / 1e6, 2)} M (JOINs ${fmt(f.expectedJoinLines / 1e6, 2)} M)  ` +
@@ -60,6 +60,8 @@ const joinStormMetrics: Array<IrcMetric<IrcJoinStormFigures>> = [
   { label: 'connect → own 366 p99 (ms)', digits: 1, pick: (f) => f.joinP99Ms, ratio: true },
   { label: 'server CPU in the storm (s)', digits: 2, pick: (f) => f.serverCpuMs / 1000, ratio: true },
   { label: 'server CPU per client joined (µs)', digits: 0, pick: (f) => (1000 * f.serverCpuMs) / f.joined, ratio: true },
+  { label: 'first connect → every line read (s)', digits: 2, pick: (f) => (f.drainedMs === null ? null : f.drainedMs / 1000), ratio: true },
+  { label: 'server CPU until every line read (s)', digits: 2, pick: (f) => (f.serverCpuDrainedMs === null ? null : f.serverCpuDrainedMs / 1000), ratio: true },
   { label: 'server RSS fresh, watcher only (MiB)', digits: 1, pick: (f) => mib(f.rssBeforeBytes), ratio: true },
   { label: 'RSS growth per client, right after the storm (KiB)', digits: 1, pick: (f) => kib(perClient(f, f.rssAfterStormBytes)), ratio: true },
   { label: 'RSS growth per client, after the hold (KiB)', digits: 1, pick: (f) => kib(perClient(f, f.rssAfterHoldBytes)), ratio: true },
@@ -75,6 +77,7 @@ const joinStormMetrics: Array<IrcMetric<IrcJoinStormFigures>> = [
   { label: 'clients still connected at the end', digits: 0, pick: (f) => f.openAtHold, ratio: false },
   { label: 'clients not joined', digits: 0, pick: (f) => totalFailures(f.failures), ratio: false },
   { label: 'load gen CPU in the storm (s)', digits: 2, pick: (f) => f.loadCpuMs / 1000, ratio: false },
+  { label: 'load gen CPU until every line read (s)', digits: 2, pick: (f) => (f.loadCpuDrainedMs === null ? null : f.loadCpuDrainedMs / 1000), ratio: false },
   { label: 'machine busy in the storm (% of all CPUs)', digits: 0, pick: (f) => 100 * f.machineBusy, ratio: false },
 ];
 
@@ -227,7 +230,8 @@ and USER, JOIN #storm after the 001, and count as joined at their own 366 (the e
 at once (the first row: 8 under ngircd's listen backlog of 10; InspIRCd 1,000, since it registers only once a
 second). Every client reads everything the server sends it to the end (~n²/2 JOIN lines in all: the clients
 only find the line ends). *Storm* runs from the first connect to the last client's 366; the server's CPU is
-taken over it. The RSS is read again then and after ${j.holdMs / 1000} s more with everyone connected; growth per client =
+taken over it, and again up to when the clients had read everything (no line more in 250 ms: the last 366
+is not the last line written). The RSS is read again then and after ${j.holdMs / 1000} s more with everyone connected; growth per client =
 (reading − fresh) / clients joined, with the code the storm compiled and the buffers it grew in it (no warm-up:
 the fresh server's RSS is the baseline). Then the server is stopped with everyone still in.
 
