@@ -231,7 +231,9 @@ at once (the first row: 8 under ngircd's listen backlog of 10; InspIRCd 1,000, s
 second). Every client reads everything the server sends it to the end (~n²/2 JOIN lines in all: the clients
 only find the line ends). *Storm* runs from the first connect to the last client's 366; the server's CPU is
 taken over it, and again up to when the clients had read everything (no line more in 250 ms: the last 366
-is not the last line written). The RSS is read again then and after ${j.holdMs / 1000} s more with everyone connected; growth per client =
+is not the last line written). InspIRCd's clients join in waves of up to 1,000 at its once-a-second tick, so each
+member's JOIN lines leave in a few large writes instead of one per join: its CPU and its buffers are those of
+a different load from the 8-at-once servers', which meet every JOIN one by one. The RSS is read again then and after ${j.holdMs / 1000} s more with everyone connected; growth per client =
 (reading − fresh) / clients joined, with the code the storm compiled and the buffers it grew in it (no warm-up:
 the fresh server's RSS is the baseline). Then the server is stopped with everyone still in.
 
