@@ -168,6 +168,9 @@ export function joinStorm(req: JoinStormRequest): Promise<JoinStormResult> {
       resolve({ joined, failures, histogram: histogramPairs(histogram), lastJoinedUs });
     };
     const timer = setTimeout(() => {
+      // No client starts after this: those never started and those still joining time out.
+      tally(failures, 'timeout', req.clients - next);
+      next = req.clients;
       for (const o of open) o?.settle('timeout');
       finish();
     }, req.timeoutMs + Math.max(0, (req.startUs - monoUs()) / 1000));
