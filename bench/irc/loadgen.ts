@@ -7,10 +7,13 @@
 //            text; every delivery is counted and timed by the client that receives it; with
 //            `watch`, the QUIT of one nick (the never-reader, measure.ts) is timed and
 //            the sends go on until it comes
-//   storm    the registration storm: connect → NICK/USER → 001 → QUIT → the server's close, again
+//   storm    the registration storm: connect → NICK/USER → 001 → QUIT → the server's close, again;
+//            with a session, SASL, a JOIN and a CHATHISTORY on the way (sasl-registration, history-join)
 //   logins   the login storm: every attempt at once, each CAP REQ sasl → AUTHENTICATE PLAIN →
 //            903 (or 904) → CAP END → 001 → QUIT
 //   quit     every client QUITs, and is destroyed if still open after a bound
+//   joinStorm, joinStormCount, joinStormDrop, watchStart, watchStop
+//            the join storm's clients and its PING watcher (joinStormClients.ts)
 // The hot path is clientOnData: it scans the bytes for newlines and PRIVMSG lines without making
 // strings; every other line (registration, PING, QUIT) becomes a string.
 
@@ -20,6 +23,7 @@ import { serveRequests } from '../lib/ipc.js';
 import { host } from '../lib/loopback.js';
 import { bucketOf, histogramPairs, histogramSize, tally } from '../lib/stats.js';
 import { monoUs, sleep, until } from '../lib/wait.js';
+import { handleJoinStorm, type JoinStormBody } from './joinStormClients.js';
 
 // --- Requests and results --------------------------------------------------------------------
 
@@ -46,6 +50,20 @@ export interface StormRequest {
   windowEndUs: number;
   endUs: number;
   attemptTimeoutMs: number;
+  /** What each attempt does besides NICK/USER → 001 → QUIT; absent: nothing. */
+  session?: StormSession;
+}
+
+/**
+ * The steps an attempt of the storm adds to a plain registration, in this order: CAP LS 302 →
+ * CAP REQ of `caps` → ACK; SASL PLAIN (slot i logs in to accounts[i mod n]) → 903; NICK/USER →
+ * CAP END → 001; JOIN → 366; CHATHISTORY LATEST <channel> * n → the end of its batch. The attempt
+ * is done (timed, counted, QUIT) after its last step.
+ */
+export interface StormSession {
+  caps?: string;
+  sasl?: { accounts: string[]; password: string };
+  join?: { channel: string; latest: number | null };
 }
 
 /** One SASL PLAIN attempt of the login storm. */
@@ -85,7 +103,8 @@ export type LoadBody =
   | RunRequest
   | { type: 'quit'; timeoutMs: number }
   | StormRequest
-  | LoginStormRequest;
+  | LoginStormRequest
+  | JoinStormBody;
 type LoadRequest = LoadBody & { id: number };
 
 export interface ConnectResult {
@@ -117,14 +136,16 @@ export interface RunResult {
 }
 
 export interface StormResult {
-  /** 001s received in the window. */
+  /** 001s received in the window (with a session: attempts done, after its last step). */
   registered: number;
-  /** connect() → 001 of those in the window, as [bucket, count] pairs (µs). */
+  /** connect() → 001 (or done) of those in the window, as [bucket, count] pairs (µs). */
   histogram: Array<[number, number]>;
   maxUs: number;
   /** Attempts without a 001, by reason; registered clients the server did not close in time. */
   failures: Record<string, number>;
   quitTimeouts: number;
+  /** Lines inside the CHATHISTORY batches of the attempts done in the window (a session with `latest`). */
+  replayedLines: number;
 }
 
 export interface LoginStormResult {
@@ -490,20 +511,22 @@ const maxStormLineBytes = 8 * 1024;
 async function registrationStorm(req: StormRequest): Promise<StormResult> {
   const histogram = new Uint32Array(histogramSize);
   const failures: Record<string, number> = {};
+  const session = req.session ?? {};
   let registered = 0;
   let quitTimeouts = 0;
+  let replayedLines = 0;
   let maxUs = 0;
   let seq = 0;
   await until(req.startUs);
   return new Promise((resolve) => {
     let slots = req.concurrency;
-    const result = (): StormResult => ({ registered, histogram: histogramPairs(histogram), maxUs, failures, quitTimeouts });
+    const result = (): StormResult => ({ registered, histogram: histogramPairs(histogram), maxUs, failures, quitTimeouts, replayedLines });
     const slotDone = (): void => {
       slots -= 1;
       if (slots === 0) resolve(result());
     };
     if (slots === 0) resolve(result());
-    const attempt = (): void => {
+    const attempt = (slot: number): void => {
       if (monoUs() >= req.endUs) {
         slotDone();
         return;
@@ -512,40 +535,65 @@ async function registrationStorm(req: StormRequest): Promise<StormResult> {
       const socket = net.connect({ host, port: req.port });
       socket.setNoDelay(true);
       socket.setEncoding('latin1');
+      const register = `NICK ${req.nickPrefix}${seq++}\r\nUSER u 0 * :irc registration bench\r\n`;
+      /** Past its last step: QUIT sent, the rest not read. */
       let welcomed = false;
       let failure: string | null = null;
       let partial = '';
+      let inBatch = 0;
       const timer = setTimeout(() => {
         if (welcomed) quitTimeouts += 1;
         else failure ??= 'timeout';
         socket.destroy();
       }, req.attemptTimeoutMs);
-      const takeStormLine = (line: string): void => {
-        if (line.startsWith('PING')) {
-          socket.write(`PONG${line.slice(4)}\r\n`);
+      const fail = (why: string): void => {
+        failure ??= why;
+        socket.destroy();
+      };
+      const done = (): void => {
+        welcomed = true;
+        const nowUs = monoUs();
+        if (nowUs >= req.windowStartUs && nowUs < req.windowEndUs) {
+          registered += 1;
+          histogram[bucketOf(nowUs - t0)]! += 1;
+          maxUs = Math.max(maxUs, nowUs - t0);
+          replayedLines += inBatch;
+        }
+        // The rest (of the welcome burst) is not read; the server closes after the QUIT.
+        socket.write('QUIT\r\n');
+      };
+      const takeStormLine = (tagged: string): void => {
+        if (tagged.startsWith('PING')) {
+          socket.write(`PONG${tagged.slice(4)}\r\n`);
           return;
         }
-        if (line.startsWith('ERROR')) {
+        if (tagged.startsWith('ERROR')) {
           failure ??= 'serverError';
           return;
         }
-        const numeric = line.split(' ', 3)[1];
-        if (numeric === '001') {
-          welcomed = true;
-          const nowUs = monoUs();
-          if (nowUs >= req.windowStartUs && nowUs < req.windowEndUs) {
-            registered += 1;
-            histogram[bucketOf(nowUs - t0)]! += 1;
-            maxUs = Math.max(maxUs, nowUs - t0);
-          }
-          // The rest of the welcome burst is not read; the server closes after the QUIT.
-          socket.write('QUIT\r\n');
-        } else if (numeric !== undefined && /^4\d\d$/.test(numeric)) {
-          failure ??= `reply${numeric}`;
-          socket.destroy();
-        }
+        // Tags (server-time, batch) come first when the session enabled them.
+        const line = tagged.startsWith('@') ? tagged.slice(tagged.indexOf(' ') + 1) : tagged;
+        const [, verb, arg, sub, rest] = line.split(' ', 5);
+        if (verb === 'CAP' && sub === 'LS' && rest !== '*') socket.write(`CAP REQ :${session.caps}\r\n`);
+        else if (verb === 'CAP' && sub === 'ACK') {
+          const sasl = session.sasl;
+          socket.write(sasl ? 'AUTHENTICATE PLAIN\r\n' : `${register}CAP END\r\n`);
+        } else if (verb === 'CAP' && sub === 'NAK') fail('capNak');
+        else if (session.sasl && (line.startsWith('AUTHENTICATE +') || (verb === 'AUTHENTICATE' && arg === '+'))) {
+          const { accounts, password } = session.sasl;
+          socket.write(`AUTHENTICATE ${plainPayload(accounts[slot % accounts.length]!, password)}\r\n`);
+        } else if (verb === '903') socket.write(`${register}CAP END\r\n`);
+        else if (verb === '001') {
+          if (session.join) socket.write(`JOIN ${session.join.channel}\r\n`);
+          else done();
+        } else if (verb === '366' && session.join) {
+          if (session.join.latest === null) done();
+          else socket.write(`CHATHISTORY LATEST ${session.join.channel} * ${session.join.latest}\r\n`);
+        } else if (verb === 'BATCH' && arg?.startsWith('-')) done();
+        else if (tagged.startsWith('@batch=') || tagged.includes(';batch=')) inBatch += 1;
+        else if (verb === 'FAIL' || (verb !== undefined && /^(90[24-8]|4\d\d)$/.test(verb))) fail(`reply${verb}`);
       };
-      socket.on('connect', () => socket.write(`NICK ${req.nickPrefix}${seq++}\r\nUSER u 0 * :irc registration bench\r\n`));
+      socket.on('connect', () => socket.write(session.caps ? 'CAP LS 302\r\n' : register));
       socket.on('data', (chunk: string) => {
         if (welcomed) return;
         partial += chunk;
@@ -553,24 +601,21 @@ async function registrationStorm(req: StormRequest): Promise<StormResult> {
           takeStormLine(partial.slice(0, lf).replace(/\r$/, ''));
           partial = partial.slice(lf + 1);
         }
-        if (partial.length > maxStormLineBytes) {
-          failure ??= 'lineTooLong';
-          socket.destroy();
-        }
+        if (partial.length > maxStormLineBytes) fail('lineTooLong');
       });
       socket.on('error', (err: NodeJS.ErrnoException) => {
         failure ??= err.code ?? 'UNKNOWN';
       });
       socket.on('close', () => {
         clearTimeout(timer);
-        if (welcomed) setImmediate(attempt);
+        if (welcomed) setImmediate(attempt, slot);
         else {
           tally(failures, failure ?? 'closed');
-          setTimeout(attempt, failureBackoffMs);
+          setTimeout(attempt, failureBackoffMs, slot);
         }
       });
     };
-    for (let i = 0; i < req.concurrency; i += 1) attempt();
+    for (let i = 0; i < req.concurrency; i += 1) attempt(i);
   });
 }
 
@@ -677,6 +722,8 @@ if (process.argv[2] === '--load-process') {
           ? registrationStorm(req)
           : req.type === 'logins'
             ? loginStorm(req)
-            : quitAll(req.timeoutMs),
+            : req.type === 'quit'
+              ? quitAll(req.timeoutMs)
+              : handleJoinStorm(req),
   );
 }

@@ -43,17 +43,18 @@ const secondWarmupMs = 1_000;
  * scrypt hashes queue on libuv's pool: 2,000 of ~30 ms on 4 threads of 2 cores take ~30 s.
  */
 const attemptTimeoutMs = 60_000;
-const password = 'login-storm-password';
+/** Every account's password (sasl-registration, saslRegistration.ts, logs in with it too). */
+export const accountPassword = 'login-storm-password';
 
 export interface LoginStormSettings {
   logins: number;
 }
 
 /** The accounts `a0`, `a1`, ... created in a store in `dataDir` (which the server then opens). */
-async function createAccounts(dataDir: string, n: number): Promise<void> {
+export async function createAccounts(dataDir: string, n: number): Promise<void> {
   const store = await openSqliteStore(dataDir);
   try {
-    const credentials = await deriveCredentials(password);
+    const credentials = await deriveCredentials(accountPassword);
     const registeredAt = Date.now();
     await Promise.all(
       Array.from({ length: n }, async (_, i) => {
@@ -68,8 +69,8 @@ async function createAccounts(dataDir: string, n: number): Promise<void> {
 
 /** The storm's attempts: the right password for every account, then a wrong one for the first few. */
 function attemptsFor(logins: number): LoginAttempt[] {
-  const right = Array.from({ length: logins }, (_, i) => ({ account: `a${i}`, password, nick: `s${i}`, from: '127.0.0.1' }));
-  const wrong = Array.from({ length: wrongLoginsFor(logins) }, (_, i) => ({ account: `a${i}`, password: `${password}-wrong`, nick: `w${i}`, from: `127.0.0.${2 + i}` }));
+  const right = Array.from({ length: logins }, (_, i) => ({ account: `a${i}`, password: accountPassword, nick: `s${i}`, from: '127.0.0.1' }));
+  const wrong = Array.from({ length: wrongLoginsFor(logins) }, (_, i) => ({ account: `a${i}`, password: `${accountPassword}-wrong`, nick: `w${i}`, from: `127.0.0.${2 + i}` }));
   return [...right, ...wrong];
 }
 

@@ -138,6 +138,8 @@ export interface IrcRegistrationFigures {
    * machine's); each such client waits a 1 s retransmission. Null without /proc/net/netstat.
    */
   listenOverflows: number | null;
+  /** With a CHATHISTORY on the way (history-join): lines replayed to the attempts done in the window. */
+  replayedLines?: number;
   stop: IrcFigures['stop'];
 }
 
@@ -284,6 +286,105 @@ export interface IrcHistoryCost {
   bytesPerEntry: number[];
 }
 
+/** Round trips of the join storm's watcher's PINGs, by when they were sent (ms; null: none sent). */
+export interface IrcPingFigures {
+  pings: number;
+  /** PINGs without a PONG by the time the watcher stopped. */
+  lost: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+}
+
+/**
+ * The join storm (issue 22), one kind, one run: a fresh server, a watcher PINGing from inside the
+ * channel, then `clients` clients that register, JOIN it and read everything (joinStorm.ts).
+ */
+export interface IrcJoinStormFigures {
+  server: IrcKind;
+  clients: number;
+  /** Clients between connect() and their own 366 at once, over all load processes. */
+  inFlight: number;
+  joined: number;
+  failures: Record<string, number>;
+  /** From the first connect to the last client's own 366. */
+  stormMs: number;
+  /** connect() → the client's own 366. */
+  joinP50Ms: number;
+  joinP99Ms: number;
+  /** Server processes' CPU from the first connect until every client had joined. */
+  serverCpuMs: number;
+  loadCpuMs: number;
+  /** From the first connect until the clients had read everything (no line more in a poll; null: not within the hold), and the CPU until then. */
+  drainedMs: number | null;
+  serverCpuDrainedMs: number | null;
+  loadCpuDrainedMs: number | null;
+  /** Server RSS (process tree): fresh with the watcher only, right after the storm, after the hold. */
+  rssBeforeBytes: number;
+  rssAfterStormBytes: number;
+  rssAfterHoldBytes: number;
+  /** The hold after the storm, every client still connected, and the server's CPU in it. */
+  holdMs: number;
+  holdCpuMs: number;
+  /** Lines the clients had read when all had joined and at the end of the hold; JOIN lines a member sees, all of them (n(n+1)/2 + the watcher's). */
+  linesAtStorm: number;
+  linesAtHold: number;
+  expectedJoinLines: number;
+  /** Clients still connected at the end of the hold. */
+  openAtHold: number;
+  /** The watcher's PINGs sent during the storm and during the hold. */
+  pingStorm: IrcPingFigures;
+  pingHold: IrcPingFigures;
+  /** Why the watcher was closed early (null: it was not). */
+  watcherClosed: string | null;
+  machineBusy: number;
+  busyBefore: number;
+  stop: IrcFigures['stop'];
+}
+
+export interface IrcJoinStorm {
+  clients: number;
+  holdMs: number;
+  watchPeriodMs: number;
+  /** Ours' RSS growth per client after the hold over ngircd's that still passes: 2. */
+  rssTarget: number;
+  /** Ours' watcher PING p99 during the storm that still passes (ms). */
+  pingP99TargetMs: number;
+  runs: IrcJoinStormFigures[];
+}
+
+/**
+ * SASL registration (issue 22): ours only (ngircd and InspIRCd have no SASL without services),
+ * in each run one plain registration storm and one whose every attempt logs in with SASL PLAIN
+ * to an account of the store, which goes first alternating.
+ */
+export interface IrcSaslRegistration {
+  concurrency: number;
+  accounts: number;
+  warmupMs: number;
+  windowMs: number;
+  plain: IrcRegistrationFigures[];
+  sasl: IrcRegistrationFigures[];
+}
+
+/**
+ * Joining a channel with history (issue 22): ours only, one server per run with `#history`
+ * holding `messages` messages; three storms on it: registration only, registration + JOIN of a
+ * channel without history, and registration with `caps` + JOIN of the one with history +
+ * `CHATHISTORY LATEST * latest` (our JOIN replays nothing by itself).
+ */
+export interface IrcHistoryJoin {
+  messages: number;
+  latest: number;
+  caps: string;
+  concurrency: number;
+  warmupMs: number;
+  windowMs: number;
+  register: IrcRegistrationFigures[];
+  join: IrcRegistrationFigures[];
+  replay: IrcRegistrationFigures[];
+}
+
 /** A run with --only written into results measured earlier: what it measured, when, how, and its notes. */
 export interface IrcMerge {
   /** The names given to --only: the scenarios and sections whose results it replaced. */
@@ -316,6 +417,10 @@ export interface IrcResults {
   tags?: IrcTags | null;
   /** Absent from results written before it was measured. */
   history?: IrcHistoryCost | null;
+  /** Absent from results written before they were measured (issue 22). */
+  joinStorm?: IrcJoinStorm | null;
+  saslRegistration?: IrcSaslRegistration | null;
+  historyJoin?: IrcHistoryJoin | null;
   /** Runs with --only merged into these results since they were measured (run.ts mergedResults); absent when none was. */
   merged?: IrcMerge[];
   /** Each single-process kind's listen backlog (`ss -ltn`), read when it first started. */

@@ -17,14 +17,16 @@
 // storm, idle registered clients), whether a storm of SASL logins moves everyone else's latency
 // (ours only), what server-time and message-tags on every client cost ours per delivery (`tags`),
 // what keeping history costs it per delivery and in bytes per message (`history`, historyCost.ts),
-// and, with Redis, a node's death. Each figure is the median of
+// what a chat user costs (issue 22: `join-storm` N clients joining one channel, joinStorm.ts;
+// `sasl-registration`, saslRegistration.ts; `history-join`, historyJoin.ts) and, with Redis, a node's death. Each figure is the median of
 // --runs runs; the tables (bench/report/irc.ts, which also renders them into docs/benchmarks.md
 // from the JSON that --write leaves in docs/bench-irc-results.json) show every kind and the ratios.
 //
 // Layout (bench/irc/): run.ts (flags, the order of the measurements, the results) · measure.ts
 // (the harness, the fan-out and never-reader windows) · loadgen.ts (the load-generator process) ·
 // peers.ts (the servers) · bareIrcRelay.ts (the floor) · sessionCost.ts (registration storm, idle
-// clients, with heapProbe.ts) · loginStorm.ts · nodeDeath.ts · results.ts (the results' shape). Every count, wait
+// clients, with heapProbe.ts) · joinStorm.ts (with joinStormClients.ts) · saslRegistration.ts ·
+// historyJoin.ts · loginStorm.ts · nodeDeath.ts · results.ts (the results' shape). Every count, wait
 // and buffer is bounded; everything listens and connects on 127.0.0.1 only; every child process is
 // stopped on the way out (normal end, error, SIGINT/SIGTERM).
 
@@ -35,6 +37,7 @@ import { describeMachine, pythonAvailable } from '../lib/machine.js';
 import { readResults, writeResults } from '../lib/resultsFile.js';
 import { cliScript } from '../lib/spawn.js';
 import { rotate } from '../lib/stats.js';
+import { historyJoinLines, joinStormLine, saslRegistrationLine } from '../report/ircChatUser.js';
 import { deathLine, historyLine, idleLine, ircProfileText, ircTextReport, loginStormLine, neverReaderLine, registrationLine, runLine } from '../report/irc.js';
 import { defaultLogins, maxLogins, measureLoginStorm, wrongLoginsFor } from './loginStorm.js';
 import { IrcBench, offeredPerSecond, scenarios, type Settings } from './measure.js';
@@ -50,12 +53,16 @@ import {
   type IrcFigures,
   type IrcHistoryCost,
   type IrcIdleFigures,
+  type IrcJoinStormFigures,
   type IrcKind,
   type IrcLoginStormRun,
   type IrcNeverReaderRun,
   type IrcRegistrationFigures,
   type IrcResults,
 } from './results.js';
+import { historyCaps, historyLatest, historyMessages, measureHistoryJoin, type HistoryJoinForm } from './historyJoin.js';
+import { defaultStormClients, joinStormHoldMs, joinStormPingP99TargetMs, joinStormRssTarget, maxStormClients, measureJoinStorm, watchPeriodMs } from './joinStorm.js';
+import { measureSaslRegistration, saslAccounts, type SaslForm } from './saslRegistration.js';
 import { defaultIdleClients, idleWarmClients, maxIdleClients, measureIdle, measureRegistration, registrationConcurrency } from './sessionCost.js';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -75,7 +82,10 @@ const idleName = 'idle';
 const loginStormName = 'login-storm';
 const tagsName = 'tags';
 const historyName = 'history';
-const extraNames = [neverReaderName, deathName, registrationName, idleName, loginStormName, tagsName, historyName];
+const joinStormName = 'join-storm';
+const saslRegistrationName = 'sasl-registration';
+const historyJoinName = 'history-join';
+const extraNames = [neverReaderName, deathName, registrationName, idleName, loginStormName, tagsName, historyName, joinStormName, saslRegistrationName, historyJoinName];
 /** What every client enables in the `tags` measurement: each delivery then carries `@time=...;msgid=...`. */
 const taggedCaps = 'server-time message-tags';
 /** The never-reader's load: the busy single channel. */
@@ -101,6 +111,7 @@ const usage = `usage: npm run bench:irc [-- flags]
   --seconds D           the measured window, 1 to ${maxSeconds} s (default 10, 4 with --quick)
   --only A,B            only these: ${[...scenarios.map((s) => s.name), ...extraNames].join(', ')}
   --idle-clients N      idle registered clients per server in ${idleName}, 1 to ${maxIdleClients} (default ${defaultIdleClients})
+  --storm-clients N     clients joining one channel in ${joinStormName}, 1 to ${maxStormClients} (default ${defaultStormClients})
   --logins N            SASL PLAIN logins at once in ${loginStormName}, 1 to ${maxLogins} (default ${defaultLogins}),
                         and one wrong password per ten from addresses of their own
   --load-processes N    load-generator processes, 1 to ${maxLoadProcesses} (default ${defaultLoadProcesses})
@@ -122,6 +133,7 @@ interface Flags {
   only: Set<string> | null;
   loadProcesses: number;
   idleClients: number;
+  stormClients: number;
   logins: number;
   ngircd: boolean;
   inspircd: boolean;
@@ -138,6 +150,7 @@ function parse(argv: string[]): Flags | 'help' {
     seconds: { type: 'string' },
     only: { type: 'string' },
     'idle-clients': { type: 'string' },
+    'storm-clients': { type: 'string' },
     logins: { type: 'string' },
     'load-processes': { type: 'string' },
     'no-ngircd': { type: 'boolean', default: false },
@@ -158,6 +171,7 @@ function parse(argv: string[]): Flags | 'help' {
     only: only ? new Set(only) : null,
     loadProcesses: v['load-processes'] !== undefined ? wholeNumber('--load-processes', v['load-processes'], 1, maxLoadProcesses) : defaultLoadProcesses,
     idleClients: v['idle-clients'] !== undefined ? wholeNumber('--idle-clients', v['idle-clients'], 1, maxIdleClients) : defaultIdleClients,
+    stormClients: v['storm-clients'] !== undefined ? wholeNumber('--storm-clients', v['storm-clients'], 1, maxStormClients) : defaultStormClients,
     logins: v.logins !== undefined ? wholeNumber('--logins', v.logins, 1, maxLogins) : defaultLogins,
     ngircd: !v['no-ngircd'],
     inspircd: !v['no-inspircd'],
@@ -206,6 +220,9 @@ function mergedResults(previous: IrcResults, fresh: IrcResults, only: string[]):
     loginStorm: fresh.loginStorm ?? previous.loginStorm ?? null,
     tags: fresh.tags ?? previous.tags ?? null,
     history: fresh.history ?? previous.history ?? null,
+    joinStorm: fresh.joinStorm ?? previous.joinStorm ?? null,
+    saslRegistration: fresh.saslRegistration ?? previous.saslRegistration ?? null,
+    historyJoin: fresh.historyJoin ?? previous.historyJoin ?? null,
     // The note an older build left instead of a record, for what this run measured again.
     notes: previous.notes.filter((n) => !/^(.+) measured again on \S+ \(--only\)\.$/.exec(n)?.[1]!.split(', ').every((x) => only.includes(x))),
     merged: [...older, { measured: only, startedAt: fresh.startedAt, elapsedS: fresh.elapsedS, settings: fresh.settings, notes: fresh.notes }],
@@ -290,6 +307,9 @@ async function main(): Promise<void> {
   const profile: string[] = [];
   const tagRuns: Record<'plain' | 'tagged', IrcFigures[]> = { plain: [], tagged: [] };
   const historyRuns: Record<HistoryForm, HistoryWindow[]> = { on: [], off: [] };
+  const joinStorms: IrcJoinStormFigures[] = [];
+  const saslRuns: Record<SaslForm, IrcRegistrationFigures[]> = { plain: [], sasl: [] };
+  const historyJoinRuns: Array<Record<HistoryJoinForm, IrcRegistrationFigures>> = [];
   /** One measurement that may fail: its line as it ends, or a note. */
   const attempt = async <F>(tag: string, what: string, measureOne: () => Promise<F>, line: (f: F) => string, into: F[]): Promise<void> => {
     try {
@@ -321,6 +341,22 @@ async function main(): Promise<void> {
       for (const kind of turns(singleKinds, idleName)) {
         const idle = { clients: settings.idleClients, holdMs: settings.idleHoldMs };
         await attempt(tag, `${idleName} ${labels[kind]}`, () => measureIdle(bench, kind, idle), (f) => idleLine(tag, f), idles);
+      }
+      for (const kind of turns(singleKinds, joinStormName)) {
+        const storm = { clients: flags.stormClients, holdMs: joinStormHoldMs };
+        await attempt(tag, `${joinStormName} ${labels[kind]}`, () => measureJoinStorm(bench, kind, storm), (f) => joinStormLine(tag, f), joinStorms);
+      }
+      if (chosen(saslRegistrationName)) {
+        // Plain and SASL alternate (which goes first too), as the tags measurement's forms do.
+        const order = run % 2 === 1 ? (['plain', 'sasl'] as const) : (['sasl', 'plain'] as const);
+        const storm = { warmupMs: settings.warmupMs, windowMs: settings.windowMs };
+        for (const form of order) {
+          await attempt(tag, `${saslRegistrationName} ${form}`, () => measureSaslRegistration(bench, form, storm), (f) => saslRegistrationLine(tag, form, f), saslRuns[form]);
+        }
+      }
+      if (chosen(historyJoinName)) {
+        const storm = { warmupMs: settings.warmupMs, windowMs: settings.windowMs };
+        await attempt(tag, historyJoinName, () => measureHistoryJoin(bench, run, storm), (r) => historyJoinLines(tag, r), historyJoinRuns);
       }
       if (chosen(loginStormName)) {
         await attempt(tag, `${loginStormName} ${labels.ours}`, () => measureLoginStorm(bench, loginStormScenario, { logins: flags.logins }), (r) => loginStormLine(tag, r), loginStorms);
@@ -396,6 +432,25 @@ async function main(): Promise<void> {
       : null,
     tags: chosen(tagsName) ? { scenario: tagsScenario.name, caps: taggedCaps, cpuTarget: tagsCpuTarget, ...tagRuns } : null,
     history: chosen(historyName) ? historyCost(historyRuns) : null,
+    joinStorm: chosen(joinStormName)
+      ? { clients: flags.stormClients, holdMs: joinStormHoldMs, watchPeriodMs, rssTarget: joinStormRssTarget, pingP99TargetMs: joinStormPingP99TargetMs, runs: joinStorms }
+      : null,
+    saslRegistration: chosen(saslRegistrationName)
+      ? { concurrency: registrationConcurrency, accounts: saslAccounts, warmupMs: settings.warmupMs, windowMs: settings.windowMs, ...saslRuns }
+      : null,
+    historyJoin: chosen(historyJoinName)
+      ? {
+          messages: historyMessages,
+          latest: historyLatest,
+          caps: historyCaps,
+          concurrency: registrationConcurrency,
+          warmupMs: settings.warmupMs,
+          windowMs: settings.windowMs,
+          register: historyJoinRuns.map((r) => r.register),
+          join: historyJoinRuns.map((r) => r.join),
+          replay: historyJoinRuns.map((r) => r.replay),
+        }
+      : null,
     listenBacklogs: bench.backlogs,
     notes,
   };

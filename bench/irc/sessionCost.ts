@@ -17,9 +17,9 @@ import { listenOverflows, treeCpuMs, treeRssBytes } from '../lib/procfs.js';
 import type { StopResult } from '../lib/spawn.js';
 import { histogramPercentile, mergeHistograms, tally } from '../lib/stats.js';
 import { monoUs, sleep, until, withTimeout } from '../lib/wait.js';
-import type { StormRequest, StormResult } from './loadgen.js';
+import type { StormRequest, StormResult, StormSession } from './loadgen.js';
 import { windowCpu, type IrcBench } from './measure.js';
-import { isNodeKind } from './peers.js';
+import { isNodeKind, type PeerOptions, type UnderTest } from './peers.js';
 import type { IrcIdleFigures, IrcKind, IrcRegistrationFigures } from './results.js';
 
 /** Registrations in flight at once in the storm, over all load-generator processes. */
@@ -106,68 +106,95 @@ function heapProbe(): HeapProbe {
   };
 }
 
-/** One storm against one server of `kind`. */
-export async function measureRegistration(h: IrcBench, kind: IrcKind, s: StormSettings): Promise<IrcRegistrationFigures> {
-  const loads = await h.loadProcesses();
+/** What a storm's attempts do besides registering (loadgen.ts StormSession), for load process `i` of `n`. */
+export type SessionFor = (i: number, concurrency: number) => StormSession;
+
+export interface RegistrationOptions {
+  /** The server's options (ours' --data-dir with its accounts). */
+  peer?: PeerOptions;
+  session?: SessionFor;
+}
+
+/** One storm against one server of `kind`, started for it and stopped after. */
+export async function measureRegistration(h: IrcBench, kind: IrcKind, s: StormSettings, o: RegistrationOptions = {}): Promise<IrcRegistrationFigures> {
+  await h.loadProcesses();
   const busyBefore = await h.awaitQuiet();
-  const server = await h.startServer(kind);
+  const server = await h.startServer(kind, o.peer);
   let stop: StopResult | null = null;
   try {
-    const serverPids = server.pids();
-    const rssIdleBytes = treeRssBytes(serverPids);
-    const startUs = monoUs() + 300_000;
-    const windowStartUs = startUs + s.warmupMs * 1000;
-    const windowEndUs = windowStartUs + s.windowMs * 1000;
-    const endUs = windowEndUs + stormTailMs * 1000;
-    const storms = Promise.all(
-      loads.map((l, i) => {
-        // The slots split as evenly as they go: 50 over 2 processes is 25 each.
-        const concurrency = Math.floor(stormConcurrency(kind) / loads.length) + (i < stormConcurrency(kind) % loads.length ? 1 : 0);
-        const body: StormRequest = { type: 'storm', port: server.ports[0]!, nickPrefix: `r${i}n`, concurrency, startUs, windowStartUs, windowEndUs, endUs, attemptTimeoutMs };
-        return l.request<StormResult>(body, (endUs - monoUs()) / 1000 + attemptTimeoutMs + answerMarginMs);
-      }),
-    );
-    // Awaited below; a failure before that must not surface as an unhandled rejection.
-    storms.catch(() => undefined);
-    await until(windowStartUs);
-    const a = h.readEdge(serverPids);
-    const listen0 = listenOverflows();
-    const rssPeakBytes = await h.rssPeakUntil(serverPids, windowEndUs);
-    const b = h.readEdge(serverPids);
-    const listen1 = listenOverflows();
-    const results = await storms;
-    const histogram = mergeHistograms(results.map((r) => r.histogram));
-    const failures: Record<string, number> = {};
-    for (const r of results) for (const [why, n] of Object.entries(r.failures)) tally(failures, why, n);
-    const registrations = results.reduce((sum, r) => sum + r.registered, 0);
-    const { serverCpuMs, loadCpuMs, loadCpuMaxMs, machineBusy, othersCpuMs } = windowCpu(a, b);
-    const figures: IrcRegistrationFigures = {
-      server: kind,
-      concurrency: stormConcurrency(kind),
-      windowMs: s.windowMs,
-      registrations,
-      perSecond: (registrations * 1000) / s.windowMs,
-      p50Ms: histogramPercentile(histogram, 50) / 1000,
-      p99Ms: histogramPercentile(histogram, 99) / 1000,
-      maxMs: Math.max(...results.map((r) => r.maxUs)) / 1000,
-      serverCpuMs,
-      loadCpuMs,
-      loadCpuMaxMs,
-      rssIdleBytes,
-      rssPeakBytes,
-      machineBusy,
-      othersCpuMs,
-      busyBefore,
-      failures,
-      quitTimeouts: results.reduce((sum, r) => sum + r.quitTimeouts, 0),
-      listenOverflows: listen0 !== null && listen1 !== null ? listen1 - listen0 : null,
-      stop: null,
-    };
+    const figures = await stormWindow(h, kind, server, s, o.session, busyBefore);
     stop = await server.stop();
     return { ...figures, stop };
   } finally {
     if (stop === null) await server.stop().catch(() => null);
   }
+}
+
+/** One storm (a warm-up, the window) against a running server; its figures without a stop. */
+export async function stormWindow(h: IrcBench, kind: IrcKind, server: UnderTest, s: StormSettings, session: SessionFor | undefined, busyBefore: number): Promise<IrcRegistrationFigures> {
+  const loads = await h.loadProcesses();
+  const serverPids = server.pids();
+  const rssIdleBytes = treeRssBytes(serverPids);
+  const startUs = monoUs() + 300_000;
+  const windowStartUs = startUs + s.warmupMs * 1000;
+  const windowEndUs = windowStartUs + s.windowMs * 1000;
+  const endUs = windowEndUs + stormTailMs * 1000;
+  const storms = Promise.all(
+    loads.map((l, i) => {
+      // The slots split as evenly as they go: 50 over 2 processes is 25 each.
+      const concurrency = Math.floor(stormConcurrency(kind) / loads.length) + (i < stormConcurrency(kind) % loads.length ? 1 : 0);
+      const body: StormRequest = {
+        type: 'storm',
+        port: server.ports[0]!,
+        nickPrefix: `r${i}n`,
+        concurrency,
+        startUs,
+        windowStartUs,
+        windowEndUs,
+        endUs,
+        attemptTimeoutMs,
+        ...(session && { session: session(i, concurrency) }),
+      };
+      return l.request<StormResult>(body, (endUs - monoUs()) / 1000 + attemptTimeoutMs + answerMarginMs);
+    }),
+  );
+  // Awaited below; a failure before that must not surface as an unhandled rejection.
+  storms.catch(() => undefined);
+  await until(windowStartUs);
+  const a = h.readEdge(serverPids);
+  const listen0 = listenOverflows();
+  const rssPeakBytes = await h.rssPeakUntil(serverPids, windowEndUs);
+  const b = h.readEdge(serverPids);
+  const listen1 = listenOverflows();
+  const results = await storms;
+  const histogram = mergeHistograms(results.map((r) => r.histogram));
+  const failures: Record<string, number> = {};
+  for (const r of results) for (const [why, n] of Object.entries(r.failures)) tally(failures, why, n);
+  const registrations = results.reduce((sum, r) => sum + r.registered, 0);
+  const { serverCpuMs, loadCpuMs, loadCpuMaxMs, machineBusy, othersCpuMs } = windowCpu(a, b);
+  return {
+    server: kind,
+    concurrency: stormConcurrency(kind),
+    windowMs: s.windowMs,
+    registrations,
+    perSecond: (registrations * 1000) / s.windowMs,
+    p50Ms: histogramPercentile(histogram, 50) / 1000,
+    p99Ms: histogramPercentile(histogram, 99) / 1000,
+    maxMs: Math.max(...results.map((r) => r.maxUs)) / 1000,
+    serverCpuMs,
+    loadCpuMs,
+    loadCpuMaxMs,
+    rssIdleBytes,
+    rssPeakBytes,
+    machineBusy,
+    othersCpuMs,
+    busyBefore,
+    failures,
+    quitTimeouts: results.reduce((sum, r) => sum + r.quitTimeouts, 0),
+    listenOverflows: listen0 !== null && listen1 !== null ? listen1 - listen0 : null,
+    ...(session && { replayedLines: results.reduce((sum, r) => sum + r.replayedLines, 0) }),
+    stop: null,
+  };
 }
 
 /** Idle clients on one server of `kind`: memory per client and idle CPU. */

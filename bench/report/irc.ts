@@ -31,6 +31,7 @@ import {
   type IrcTags,
   type IrcThreadTimes,
 } from '../irc/results.js';
+import { chatUserSection, chatUserTables } from './ircChatUser.js';
 import { fmt, kib, markdownTable, med, mib, num, pct, ratio, textTable, totalFailures, verdictTable, type Table, type Verdict } from './format.js';
 
 // --- Progress: one line per measurement ------------------------------------------------------
@@ -221,6 +222,7 @@ function resultTables(r: IrcResults): string[] {
       textTable(ircIdleTable(i, r.kinds)),
     );
   }
+  out.push(...chatUserTables(r));
   const verdicts = ircVerdicts(r);
   if (verdicts.length > 0) out.push('', 'TARGETS (issue 11)', textTable(verdictTable(verdicts)));
   const backlogs = Object.entries(r.listenBacklogs ?? {}).filter(([, n]) => n !== null);
@@ -291,7 +293,7 @@ export function ircProfileText(p: IrcProfile): string[] {
 
 type IrcPick = (f: IrcFigures) => number | null;
 /** One row of a table of medians by kind; `ratio`: shown against the other kinds. */
-interface IrcMetric<F> {
+export interface IrcMetric<F> {
   label: string;
   digits: number;
   pick: (f: F) => number | null;
@@ -386,7 +388,7 @@ function ircIdleTable(r: IrcIdle, kinds: readonly IrcKind[]): Table {
 }
 
 /** Medians by kind, ours against each baseline and two nodes against ours. */
-function ircKindTable<F extends { server: IrcKind }>(runs: readonly F[], kinds: readonly IrcKind[], metrics: ReadonlyArray<IrcMetric<F>>): Table {
+export function ircKindTable<F extends { server: IrcKind }>(runs: readonly F[], kinds: readonly IrcKind[], metrics: ReadonlyArray<IrcMetric<F>>): Table {
   const shown = ircOrder.filter((k) => kinds.includes(k));
   const m = (kind: IrcKind, pick: (f: F) => number | null): number => med(runs.filter((f) => f.server === kind), pick);
   const baselines = shown.filter((k) => ircBaselines.includes(k));
@@ -991,6 +993,7 @@ SIGTERM node B quits its users itself and publishes each QUIT before it leaves.$
 ${markdownTable(ircDeathTable(d))}`
     : 'Not measured in this run.';
   const allNotes = [...r.notes, ...ircMergedNotes(r), ...ircDisturbed(r)];
+  const chatUser = chatUserSection(r);
   const notes = allNotes.length > 0 ? allNotes.map((n) => `- ${n}`).join('\n') : '- none';
   return `## Chat (IRC)
 
@@ -1041,7 +1044,7 @@ ${markdownTable(verdictTable(ircVerdicts(r)))}
 - **Ratios** are median / median: ours against each baseline, and two nodes against one node.
 
 ${parts.join('\n\n')}
-${r.registration || r.idle ? `\n${ircCostSection(r)}\n` : ''}${r.neverReader?.runs.length ? `\n${ircNeverReaderSection(r)}\n` : ''}${r.tags?.plain.length ? `\n${ircTagsSection(r)}\n` : ''}${r.history?.on.length ? `\n${ircHistorySection(r)}\n` : ''}
+${r.registration || r.idle ? `\n${ircCostSection(r)}\n` : ''}${r.neverReader?.runs.length ? `\n${ircNeverReaderSection(r)}\n` : ''}${r.tags?.plain.length ? `\n${ircTagsSection(r)}\n` : ''}${r.history?.on.length ? `\n${ircHistorySection(r)}\n` : ''}${chatUser ? `\n${chatUser}\n` : ''}
 ### When a node dies
 
 ${death}
