@@ -32,13 +32,12 @@ import {
   type IrcThreadTimes,
 } from '../irc/results.js';
 import { chatUserSection, chatUserTables } from './ircChatUser.js';
+import { ircBaselines, ircKindTable, ircOrder, mibText, registrationLine, share, stopped, type IrcMetric } from './ircKinds.js';
+
 import { fmt, kib, markdownTable, med, mib, num, pct, ratio, textTable, totalFailures, verdictTable, type Table, type Verdict } from './format.js';
 
 // --- Progress: one line per measurement ------------------------------------------------------
 
-const mibText = (bytes: number): string => fmt(mib(bytes), 1);
-const share = (ms: number, windowMs: number): string => `${fmt((100 * ms) / windowMs, 0)} %`;
-const stopped = (stop: IrcFigures['stop']): string => (stop ? `  stop ${fmt(stop.ms, 0)} ms${stop.killed ? ' (killed)' : ''}` : '');
 
 /** The part of a fan-out window's line after its tag: everything one window measured. */
 function windowText(f: IrcFigures): string {
@@ -102,19 +101,6 @@ export function loginStormLine(tag: string, r: IrcLoginStormRun): string {
   );
 }
 
-export function registrationLine(tag: string, f: IrcRegistrationFigures): string {
-  return (
-    `${tag} registration ${ircLabels[f.server].padEnd(14)} ${fmt(f.perSecond, 0).padStart(6)}/s  connect → 001 p50 ${fmt(f.p50Ms, 2)} p99 ${fmt(f.p99Ms, 2)} ` +
-    `max ${fmt(f.maxMs, 1)} ms  server ${fmt((1000 * f.serverCpuMs) / f.registrations, 1)} µs/registration (${share(f.serverCpuMs, f.windowMs)})  ` +
-    `load gen ${fmt((1000 * f.loadCpuMs) / f.registrations, 1)} µs/registration (${share(f.loadCpuMs, f.windowMs)})  ` +
-    `RSS ${mibText(f.rssIdleBytes)} → ${mibText(f.rssPeakBytes)} MiB  machine ${fmt(100 * f.machineBusy, 0)} % ` +
-    `(rest ${share(f.othersCpuMs, f.windowMs)} of a core), before ${fmt(100 * f.busyBefore, 0)} %` +
-    (totalFailures(f.failures) > 0 ? `  failed ${JSON.stringify(f.failures)}` : '') +
-    (f.quitTimeouts > 0 ? `  not closed after QUIT ${f.quitTimeouts}` : '') +
-    (f.listenOverflows ? `  listen queue overflows ${f.listenOverflows}` : '') +
-    stopped(f.stop)
-  );
-}
 
 export function idleLine(tag: string, f: IrcIdleFigures): string {
   const perClientKiB = (before: number | null, after: number | null): string =>
@@ -292,13 +278,6 @@ export function ircProfileText(p: IrcProfile): string[] {
 // --- Tables and the page --------------------------------------------------------------------
 
 type IrcPick = (f: IrcFigures) => number | null;
-/** One row of a table of medians by kind; `ratio`: shown against the other kinds. */
-export interface IrcMetric<F> {
-  label: string;
-  digits: number;
-  pick: (f: F) => number | null;
-  ratio: boolean;
-}
 const perDelivery = (f: IrcFigures, v: number | null): number => num(v) / f.deliveries;
 const perSent = (f: IrcFigures, v: number | null): number => num(v) / f.sentInWindow;
 
@@ -330,9 +309,6 @@ const ircMetrics: Array<IrcMetric<IrcFigures>> = [
   { label: 'connect + register + join (s)', digits: 2, pick: (f) => f.connectMs / 1000, ratio: false },
 ];
 
-const ircOrder: IrcKind[] = ['ours', 'bare', 'ngircd', 'inspircd', 'redis2'];
-/** The kinds ours is compared with (ours/kind columns). */
-const ircBaselines: readonly IrcKind[] = ['bare', 'ngircd', 'inspircd'];
 
 /** One scenario's medians by kind, with ours against each baseline and two nodes against ours. */
 function ircScenarioTable(runs: readonly IrcFigures[], kinds: readonly IrcKind[]): Table {
@@ -387,21 +363,6 @@ function ircIdleTable(r: IrcIdle, kinds: readonly IrcKind[]): Table {
   return ircKindTable(r.runs, ircSingleKinds(kinds), idleMetrics);
 }
 
-/** Medians by kind, ours against each baseline and two nodes against ours. */
-export function ircKindTable<F extends { server: IrcKind }>(runs: readonly F[], kinds: readonly IrcKind[], metrics: ReadonlyArray<IrcMetric<F>>): Table {
-  const shown = ircOrder.filter((k) => kinds.includes(k));
-  const m = (kind: IrcKind, pick: (f: F) => number | null): number => med(runs.filter((f) => f.server === kind), pick);
-  const baselines = shown.filter((k) => ircBaselines.includes(k));
-  const redis = shown.includes('redis2') && shown.includes('ours');
-  const header = ['figure (median)', ...shown.map((k) => ircLabels[k]), ...baselines.map((k) => `ours/${k}`), ...(redis ? ['2 nodes/ours'] : [])];
-  const rows = metrics.map((x) => [
-    x.label,
-    ...shown.map((k) => fmt(m(k, x.pick), x.digits)),
-    ...baselines.map((k) => (x.ratio ? ratio(m('ours', x.pick), m(k, x.pick)) : '')),
-    ...(redis ? [x.ratio ? ratio(m('redis2', x.pick), m('ours', x.pick)) : ''] : []),
-  ]);
-  return { header, align: `l${'r'.repeat(header.length - 1)}`, rows };
-}
 
 /**
  * Redis's commands by name, per message sent (medians of the Redis kind's runs), most called

@@ -17,7 +17,7 @@ import {
   type IrcSaslRegistration,
 } from '../irc/results.js';
 import { fmt, kib, markdownTable, med, mib, num, ratio, textTable, totalFailures, verdictTable, type Table, type Verdict } from './format.js';
-import { ircKindTable, registrationLine, type IrcMetric } from './irc.js';
+import { ircKindTable, registrationLine, type IrcMetric } from './ircKinds.js';
 
 // --- Progress: one line per measurement ------------------------------------------------------
 
