@@ -32,7 +32,7 @@ import {
   type IrcThreadTimes,
 } from '../irc/results.js';
 import { chatUserSection, chatUserTables } from './ircChatUser.js';
-import { ircBaselines, ircKindTable, ircOrder, mibText, registrationLine, share, stopped, type IrcMetric } from './ircKinds.js';
+import { ircKindTable, ircOrder, mibText, share, stopped, type IrcMetric } from './ircKinds.js';
 
 import { fmt, kib, markdownTable, med, mib, num, pct, ratio, textTable, totalFailures, verdictTable, type Table, type Verdict } from './format.js';
 
