@@ -121,7 +121,7 @@ const usage = `usage: npm run bench:irc [-- flags]
   --no-redis            skip ours on Redis (2 nodes) and the node-death measurement
   --write               write the results to docs/bench-irc-results.json (docs/benchmarks.md
                         shows them after \`npm run bench -- --from-json\`)
-  --ours-args "FLAGS"   flags added to every server of ours (e.g. "--output-coalesce 3"), for an
+  --ours-args="FLAGS"   flags added to every server of ours (e.g. --ours-args="--output-coalesce 3"), for an
                         A/B of one setting against the peers of the same run
   --profile             then one more window of ours (first scenario) under V8's CPU profiler,
                         summarised by where the time went; the same for the two nodes on Redis
