@@ -65,7 +65,11 @@ describe('Redis behind Sentinel', () => {
     const [n1, n2] = (await Promise.all([startNode(null, 'n1.test', options), startNode(null, 'n2.test', options)])) as [IrcNode, IrcNode];
     const alice = await raw(n1, 'alice');
     const bob = await raw(n2, 'bob');
-    for (const c of [alice, bob]) c.send('JOIN #f');
+    // One after the other: sent at once, bob's JOIN could run first, and alice would see bob
+    // in NAMES instead of a JOIN (a loaded run did).
+    alice.send('JOIN #f');
+    await alice.waitForLine(/ 366 alice #f /);
+    bob.send('JOIN #f');
     await bob.waitForLine(/ 366 bob #f /);
     await alice.waitForLine(/^:bob!\S+ JOIN #f/);
 
