@@ -37,7 +37,7 @@ export interface JoinStormResult {
   lastJoinedUs: number | null;
 }
 
-/** What the joiners of this process have read so far, and how many are still open. */
+/** What the joiners of this process have read so far (lines: the server's PINGs left out), and how many are still open. */
 export interface JoinStormCount {
   open: number;
   lines: number;
@@ -145,6 +145,8 @@ function answerPing(socket: net.Socket, buf: Buffer, start: number, end: number)
 interface Joiner {
   socket: net.Socket;
   reader: LineReader;
+  /** The server's PINGs it answered: keepalives, not the storm's lines. */
+  pings: number;
   phase: 'registering' | 'joining' | 'joined' | 'closed';
 }
 
@@ -177,7 +179,7 @@ export function joinStorm(req: JoinStormRequest): Promise<JoinStormResult> {
     const one = (i: number): void => {
       const t0 = monoUs();
       const socket = net.connect({ host, port: req.port });
-      const j: Joiner = { socket, reader: new LineReader(), phase: 'registering' };
+      const j: Joiner = { socket, reader: new LineReader(), pings: 0, phase: 'registering' };
       joiners.push(j);
       let errorCode: string | null = null;
       let done = false;
@@ -203,10 +205,13 @@ export function joinStorm(req: JoinStormRequest): Promise<JoinStormResult> {
       const onLine = (buf: Buffer, start: number, end: number): void => {
         if (j.phase === 'joined') {
           // The hot path: a joined client only counts, and answers the server's PINGs.
-          if (buf[start] === P) answerPing(socket, buf, start, end);
+          if (buf[start] === P && answerPing(socket, buf, start, end)) j.pings += 1;
           return;
         }
-        if (answerPing(socket, buf, start, end)) return;
+        if (answerPing(socket, buf, start, end)) {
+          j.pings += 1;
+          return;
+        }
         const numeric = numericOf(buf, start, end);
         if (j.phase === 'registering') {
           if (numeric === 1) {
@@ -249,7 +254,7 @@ export function joinStormCount(): JoinStormCount {
   let bytes = 0;
   let open = 0;
   for (const j of joiners) {
-    lines += j.reader.lines;
+    lines += j.reader.lines - j.pings;
     bytes += j.reader.bytes;
     if (j.phase !== 'closed') open += 1;
   }
