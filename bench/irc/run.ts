@@ -118,6 +118,7 @@ const usage = `usage: npm run bench:irc [-- flags]
   --load-processes N    load-generator processes, 1 to ${maxLoadProcesses} (default ${defaultLoadProcesses})
   --no-ngircd           skip ngircd even if it is installed
   --no-inspircd         skip InspIRCd even if it is installed
+  --no-bare             skip the bare Node relay (e.g. a 10,000-client join storm, minutes per server)
   --no-redis            skip ours on Redis (2 nodes) and the node-death measurement
   --write               write the results to docs/bench-irc-results.json (docs/benchmarks.md
                         shows them after \`npm run bench -- --from-json\`)
@@ -138,6 +139,7 @@ interface Flags {
   logins: number;
   ngircd: boolean;
   inspircd: boolean;
+  bare: boolean;
   redis: boolean;
   write: boolean;
   profile: boolean;
@@ -156,6 +158,7 @@ function parse(argv: string[]): Flags | 'help' {
     'load-processes': { type: 'string' },
     'no-ngircd': { type: 'boolean', default: false },
     'no-inspircd': { type: 'boolean', default: false },
+    'no-bare': { type: 'boolean', default: false },
     'no-redis': { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
@@ -176,6 +179,7 @@ function parse(argv: string[]): Flags | 'help' {
     logins: v.logins !== undefined ? wholeNumber('--logins', v.logins, 1, maxLogins) : defaultLogins,
     ngircd: !v['no-ngircd'],
     inspircd: !v['no-inspircd'],
+    bare: !v['no-bare'],
     redis: !v['no-redis'],
     write: v.write,
     profile: v.profile,
@@ -285,10 +289,11 @@ async function main(): Promise<void> {
   const ngircd = flags.ngircd ? ngircdVersion() : null;
   const inspircd = flags.inspircd ? inspircdVersion() : null;
   const redisServer = flags.redis ? redisVersion() : null;
-  const kinds: IrcKind[] = ['ours', 'bare', ...(ngircd ? (['ngircd'] as const) : []), ...(inspircd ? (['inspircd'] as const) : []), ...(redisServer ? (['redis2'] as const) : [])];
+  const kinds: IrcKind[] = ['ours', ...(flags.bare ? (['bare'] as const) : []), ...(ngircd ? (['ngircd'] as const) : []), ...(inspircd ? (['inspircd'] as const) : []), ...(redisServer ? (['redis2'] as const) : [])];
   if (!flags.ngircd) notes.push('ngircd skipped (--no-ngircd).');
   else if (!ngircd) notes.push(installHints.ngircd);
   if (!flags.inspircd) notes.push('InspIRCd skipped (--no-inspircd).');
+  if (!flags.bare) notes.push('The bare Node relay skipped (--no-bare).');
   else if (!inspircd) notes.push(installHints.inspircd);
   if (!flags.redis) notes.push('ours on Redis and the node-death measurement skipped (--no-redis).');
   else if (!redisServer) notes.push(installHints.redis);
