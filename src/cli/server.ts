@@ -137,10 +137,10 @@ function loadFiles(config: ServerConfig): void {
   if (config.tlsKey !== null) read('--tls-key', config.tlsKey);
 }
 
-/** Exit 0 after a shutdown, 1 when the servers could not start. */
 /** Bytes in MiB, one decimal (log fields). */
 const mib = (bytes: number): number => Math.round(bytes / 104_857.6) / 10;
 
+/** Exit 0 after a shutdown, 1 when the servers could not start. */
 function finish(state: 'stopped' | 'failed'): void {
   process.exitCode = state === 'failed' ? 1 : 0;
   // Everything the process owned is closed by now, so it ends on its own. If some handle still
