@@ -15,19 +15,11 @@
 //   presence:<i>:reaper  set NX by the node cleaning up node i, so only one does
 
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
-/**
- * One beat's claim: refresh our key if it is ours or gone, in one step: 1 when it was there, 2
- * when it had gone (we were silent past nodeTimeoutMs, or Redis lost it), 0 when another
- * node's token is there.
- */
-const beatScript = `
-local held = redis.call('GET', KEYS[1])
-if held and held ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-if held then return 1 end
-return 2`;
+/** heartbeat.lua: one beat's claim on our index (0 taken by another node, 1 ours, 2 had gone). */
+const beatScript = readFileSync(new URL('./heartbeat.lua', import.meta.url), 'utf8');
 
 /** A node's place in the network: its index, and the token that proves the index is its own. */
 export interface NodeClaim {
