@@ -229,10 +229,12 @@ describe('the web client in Chromium', () => {
     await capped.join('#draft');
     const plain = await tcpClient(chat.port, 'plain');
     await plain.join('#draft');
+    // One after the other: plain's line is on the page before the page speaks, so the log's
+    // order is fixed (sent at once, the page's own echo could come back first).
     plain.say('#draft', 'before the rename');
+    await expect.poll(() => texts(page, '#draft')).toContain('before the rename');
     await say(page, 'mine before');
     await expect.poll(() => texts(page, '#draft')).toContain('mine before');
-    await expect.poll(() => texts(page, '#draft')).toContain('before the rename');
 
     await say(page, '/rename #final <i>tidier</i>');
     // capped asked for draft/channel-rename: one RENAME line; plain sees itself leave and join.
