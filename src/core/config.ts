@@ -162,6 +162,13 @@ export interface IrcConfig {
    */
   outputCoalesceMs: number;
   /**
+   * Longest stretch one flush of pending output runs before it lets the event loop read again;
+   * the rest is written on the next turn. A JOIN into a channel of 10,000 is 10,000 writes
+   * (~50 ms): written in one go, a member's PING waited behind two or three of them. Replies
+   * to a client's own command go first and are never held for coalescing.
+   */
+  outputSliceMs: number;
+  /**
    * Bytes of received commands a client may have waiting (delayed by flood control, or behind
    * a slow command) before it is closed with `ERROR :Excess Flood`.
    */
@@ -373,6 +380,7 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
     maxTagBytes: 4_096,
     sendqBytes: 64 * 1024,
     outputCoalesceMs: 5,
+    outputSliceMs: 4,
     recvqBytes: 8 * 1024,
     readqBytes: 16 * 1024,
     floodBurstLines: 10,

@@ -1,7 +1,7 @@
 // Output coalescing (outbox.ts) is each server's own: two servers in one process, one holding
-// output for 2 s after a write and one for 100 ms, never make each other's clients wait. And a
-// held client is written as soon as its interval since the last write has passed, not a whole
-// interval after the line that was held.
+// output for 2 s after a write and one for 100 ms, never make each other's clients wait. A held
+// client is written as soon as its interval since the last write has passed, not a whole
+// interval after the line that was held; and its answer to its own command is never held.
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/core/config.js';
 import { startTestServer, type TestServer } from '../helpers.js';
@@ -18,44 +18,70 @@ async function server(outputCoalesceMs: number): Promise<TestServer> {
   return s;
 }
 
+/** A listener and a talker in one channel on `s`: the listener is sent what the talker says. */
+async function pair(s: TestServer, names: [string, string]) {
+  const listener = await connectIrc(s.port);
+  await listener.register(names[0]);
+  listener.send('JOIN #room');
+  await listener.waitForLine(/ 366 /);
+  const talker = await connectIrc(s.port);
+  await talker.register(names[1]);
+  talker.send('JOIN #room');
+  await talker.waitForLine(/ 366 /);
+  // The listener's last write: the talker's JOIN (held, if at all, one interval after its own).
+  await listener.waitForLine(new RegExp(`^:${names[1]}!\\S+ JOIN :?#room$`), 5_000);
+  return { listener, talker, lastWriteAt: performance.now() };
+}
+
 describe('output coalescing', () => {
   it("holds a client's output for its own server's interval, not another server's in the same process", async () => {
     const slow = await server(2_000);
     const fast = await server(100);
-    const a = await connectIrc(slow.port);
-    await a.register('slowpoke');
-    const b = await connectIrc(fast.port);
-    await b.register('quick');
-    // The slow server now holds a's answer for up to 2 s after its last write.
-    a.send('PING :held');
+    const a = await pair(slow, ['slowpoke', 'slowtalk']);
+    const b = await pair(fast, ['quick', 'quicktalk']);
+    // The slow server now holds what a is sent for up to 2 s after its last write.
+    a.talker.send('PRIVMSG #room :held');
     await new Promise((r) => setTimeout(r, 20));
-    // b was written to just now too (its welcome): its answers wait 100 ms at most, each.
+    // b's lines wait 100 ms at most, each.
     for (const token of ['one', 'two']) {
-      const askedAt = performance.now();
-      b.send(`PING :${token}`);
-      await b.waitForLine(new RegExp(` PONG \\S+ :?${token}$`), 1_500);
-      expect(performance.now() - askedAt).toBeLessThan(1_000);
+      const saidAt = performance.now();
+      b.talker.send(`PRIVMSG #room :${token}`);
+      await b.listener.waitForLine(new RegExp(` PRIVMSG #room :?${token}$`), 1_500);
+      expect(performance.now() - saidAt).toBeLessThan(1_000);
     }
-    // And a's answer did come, once its own interval had passed.
-    await a.waitForLine(/ PONG \S+ :?held$/, 5_000);
-    for (const c of [a, b]) c.raw.socket.destroy();
+    // And a's line did come, once its own interval had passed.
+    await a.listener.waitForLine(/ PRIVMSG #room :?held$/, 5_000);
+    for (const c of [a.listener, a.talker, b.listener, b.talker]) c.raw.socket.destroy();
   });
 
   it('writes a held line once the interval since the last write has passed, not a whole interval later', async () => {
     const intervalMs = 1_000;
     const s = await server(intervalMs);
-    const c = await connectIrc(s.port);
-    await c.register('spaced');
-    const welcomedAt = performance.now(); // the welcome was the last write, just before this
+    const { listener, talker, lastWriteAt } = await pair(s, ['spaced', 'spacer']);
     await new Promise((r) => setTimeout(r, 600));
-    const askedAt = performance.now();
-    c.send('PING :spaced');
-    await c.waitForLine(/ PONG \S+ :?spaced$/, 3_000);
-    const answeredAt = performance.now();
+    const saidAt = performance.now();
+    talker.send('PRIVMSG #room :spaced out');
+    await listener.waitForLine(/ PRIVMSG #room :spaced out$/, 3_000);
+    const heardAt = performance.now();
     // Held (never two writes within the interval)...
-    expect(answeredAt - welcomedAt).toBeGreaterThanOrEqual(intervalMs - 50);
-    // ...until the interval ran out, about 400 ms after asking; it used to wait the whole 1,000.
-    expect(answeredAt - askedAt).toBeLessThan(800);
-    c.raw.socket.destroy();
+    expect(heardAt - lastWriteAt).toBeGreaterThanOrEqual(intervalMs - 50);
+    // ...until the interval ran out, about 400 ms after it was said; it used to wait the whole 1,000.
+    expect(heardAt - saidAt).toBeLessThan(800);
+    for (const c of [listener, talker]) c.raw.socket.destroy();
+  });
+
+  it("answers a client's own command at once, even while what others say to it is held", async () => {
+    const s = await server(2_000);
+    const { listener, talker } = await pair(s, ['asker', 'chatter']);
+    talker.send('PRIVMSG #room :meanwhile');
+    await new Promise((r) => setTimeout(r, 50));
+    const askedAt = performance.now();
+    listener.send('PING :now');
+    // The held line comes with the answer, before it: a client's output keeps its order.
+    const meanwhile = listener.waitForLine(/ PRIVMSG #room :meanwhile$/, 1_000);
+    await listener.waitForLine(/ PONG \S+ :?now$/, 1_000);
+    await meanwhile;
+    expect(performance.now() - askedAt).toBeLessThan(500);
+    for (const c of [listener, talker]) c.raw.socket.destroy();
   });
 });

@@ -11,7 +11,7 @@ import type { CommandContext } from '../commands/types.js';
 import type { MaybePromise, Outcome } from '../commands/types.js';
 import { ERR_UNAVAILRESOURCE } from '../wire/numerics.js';
 import { pump } from './inbox.js';
-import { send, sendLabeled } from './outbox.js';
+import { answering, send, sendLabeled } from './outbox.js';
 import { userFields, type Router, type UserFields } from './routing.js';
 import type { Session } from './session.js';
 
@@ -71,15 +71,18 @@ export class JobRunner {
    * response to `label`; without a label, just runs it.
    */
   private labeled(session: Session, label: string | null, applying: () => void): void {
-    if (label === null) return applying();
+    // What the session is sent while its outcome is applied answers it: written first, unheld.
+    if (label === null) return answering(session, applying);
     session.labeled = [];
-    try {
-      applying();
-    } finally {
-      const replies = session.labeled;
-      session.labeled = null;
-      sendLabeled(session, label, replies);
-    }
+    answering(session, () => {
+      try {
+        applying();
+      } finally {
+        const replies = session.labeled;
+        session.labeled = null;
+        sendLabeled(session, label, replies!);
+      }
+    });
   }
 
   /**

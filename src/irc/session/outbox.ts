@@ -47,6 +47,24 @@ function lineOf(sent: IrcMessage | SharedMessage, caps: ReadonlySet<string>): { 
   return { line, bytes: (sent.bytes[form] ??= Buffer.byteLength(line)) };
 }
 
+// The session whose command (or welcome, or departure) is being applied: what it is sent now
+// answers it, and is written first and never held for coalescing (see FlushQueue).
+let answered: Session | null = null;
+
+/**
+ * Runs `applying` (a job's outcome being applied for `session`) with what `session` is sent
+ * marked as its answer. Nested: a kill inside one outcome runs the victim's departure.
+ */
+export function answering(session: Session, applying: () => void): void {
+  const outer = answered;
+  answered = session;
+  try {
+    applying();
+  } finally {
+    answered = outer;
+  }
+}
+
 /** Queues one message for a client; written with the rest of this turn's output. */
 export function send(session: Session, sent: IrcMessage | SharedMessage): void {
   if (session.muted) return;
@@ -82,7 +100,7 @@ function queue(session: Session, line: string, bytes: number): void {
     }
     return;
   }
-  if (out.length === 1) scheduleFlush(session);
+  if (out.length === 1 || session === answered) queueOf(session).schedule(session, session === answered);
 }
 
 /** `line` with `tag` (already `key=value`) added to its tags. */
@@ -140,17 +158,35 @@ export function sendLabeled(session: Session, label: string, replies: Array<IrcM
 // syscall at most) per client however many lines a turn produced for it. A client written to
 // less than outputCoalesceMs ago waits for the next coalescing tick instead, so a client in a
 // busy channel gets one write per interval, not one per turn (the write is most of what a
-// delivery costs: docs/benchmarks.md). The pending sets are each server's own (one per
-// protocol, found by its command context), so servers in one process never share a tick.
+// delivery costs: docs/benchmarks.md). Two exceptions keep a busy server responsive:
+// - a client's answer to its own command (its PONG, its JOIN's NAMES, its welcome) is written
+//   at the next turn, first, and never held: coalescing is for what others say;
+// - one flush writes for at most outputSliceMs, then lets the loop read again and goes on at
+//   the next turn: a JOIN into a channel of 10,000 is 10,000 writes, and a member's PING read
+//   meanwhile is answered within a slice or two rather than after all of them.
+// The pending sets are each server's own (one per protocol, found by its command context), so
+// servers in one process never share a tick.
 class FlushQueue {
+  /** Clients with an answer to their own command pending: written first. */
+  readonly answers = new Set<Session>();
   readonly dirty = new Set<Session>();
   scheduled = false;
   readonly held = new Set<Session>();
   heldTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly coalesceMs: number) {}
+  constructor(
+    private readonly coalesceMs: number,
+    private readonly sliceMs: number,
+  ) {}
 
-  schedule(session: Session): void {
+  schedule(session: Session, answer: boolean): void {
+    if (answer) {
+      if (this.answers.has(session)) return;
+      this.held.delete(session);
+      this.dirty.delete(session);
+      this.answers.add(session);
+      return this.wake();
+    }
     // Now rounded down, the last write rounded up: never less than coalesceMs between writes,
     // and no longer either. The tick is due when this client may be written again, not
     // coalesceMs from now: a line arriving 3 ms after a write waits 2 ms, not 5. Clients held
@@ -162,27 +198,44 @@ class FlushQueue {
       return;
     }
     this.dirty.add(session);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flushDirty());
-    }
+    this.wake();
   }
 
   forget(session: Session): void {
+    this.answers.delete(session);
     this.dirty.delete(session);
     this.held.delete(session);
   }
 
-  private flushDirty(): void {
-    this.scheduled = false;
-    for (const session of this.dirty) flush(session);
-    this.dirty.clear();
+  private wake(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flushPending();
+    });
   }
 
   private flushHeld(): void {
     this.heldTimer = null;
-    for (const session of this.held) flush(session);
+    for (const session of this.held) this.dirty.add(session);
     this.held.clear();
+    this.flushPending();
+  }
+
+  /** Writes answers, then the rest, until the slice is used up; what is left goes next turn. */
+  private flushPending(): void {
+    const until = performance.now() + this.sliceMs;
+    let written = 0;
+    for (const pending of [this.answers, this.dirty]) {
+      // Deleting the entry being visited is safe in a Set's iteration.
+      for (const session of pending) {
+        pending.delete(session);
+        flush(session);
+        // The clock is read every 64 writes: a write is a few µs, a clock read ~30 ns.
+        if ((++written & 63) === 0 && performance.now() > until && this.answers.size + this.dirty.size > 0) return this.wake();
+      }
+    }
   }
 }
 
@@ -190,12 +243,11 @@ const queues = new WeakMap<object, FlushQueue>();
 
 function queueOf(session: Session): FlushQueue {
   let queue = queues.get(session.ctx);
-  if (!queue) queues.set(session.ctx, (queue = new FlushQueue(session.ctx.config.outputCoalesceMs)));
+  if (!queue) {
+    const { outputCoalesceMs, outputSliceMs } = session.ctx.config;
+    queues.set(session.ctx, (queue = new FlushQueue(outputCoalesceMs, outputSliceMs)));
+  }
   return queue;
-}
-
-function scheduleFlush(session: Session): void {
-  queueOf(session).schedule(session);
 }
 
 /** Writes what the session has queued, now. */

@@ -1,0 +1,92 @@
+// When the outbox writes (src/irc/session/outbox.ts): a client's answer to its own command goes
+// first and is never held for coalescing; one flush writes for at most outputSliceMs and goes
+// on at the next turn. Sessions here have a transport that records its writes, so what each
+// event-loop turn wrote can be read exactly; the sockets themselves are covered by
+// test/integration/outputCoalesce.test.ts.
+import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../../src/core/config.js';
+import type { Transport } from '../../../src/core/transport.js';
+import { from } from '../../../src/irc/commands/common.js';
+import type { CommandContext } from '../../../src/irc/commands/types.js';
+import { answering, send, shared } from '../../../src/irc/session/outbox.js';
+import { Session, type IrcStats } from '../../../src/irc/session/session.js';
+
+interface Written {
+  session: number;
+  data: string;
+}
+
+function world(irc: Partial<typeof defaultConfig.irc>) {
+  const ctx = { config: { ...defaultConfig.irc, ...irc } } as unknown as CommandContext;
+  const stats: IrcStats = { registrations: 0, commands: 0, chatMessages: 0, linesOut: 0, bytesIn: 0, bytesOut: 0 };
+  const writes: Written[] = [];
+  const session = (id: number): Session => {
+    const socket = {
+      destroyed: false,
+      writable: true,
+      writableLength: 0,
+      write(data: string) {
+        writes.push({ session: id, data });
+        return true;
+      },
+    } as unknown as Transport;
+    return new Session(id, ctx, stats, socket, { id, ip: '127.0.0.1', host: 'localhost', tls: false, at: 0 });
+  };
+  return { session, writes };
+}
+
+/** One turn of the event loop: the outbox's pending setImmediate runs before this one. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+describe('the outbox', () => {
+  it('writes a big fan-out across turns, a slice at a time, every client once', async () => {
+    // A slice of 0 ms: every 64 writes the flush finds its time used up and yields.
+    const { session, writes } = world({ outputCoalesceMs: 0, outputSliceMs: 0 });
+    const members = Array.from({ length: 200 }, (_, i) => session(i + 1));
+    const line = shared(from('talker!u@h', 'PRIVMSG', '#big', 'hello'), '');
+    for (const m of members) send(m, line);
+    expect(writes).toHaveLength(0);
+    await turn();
+    expect(writes).toHaveLength(64);
+    await turn();
+    expect(writes).toHaveLength(128);
+    await turn();
+    await turn();
+    expect(writes.map((w) => w.session)).toEqual(members.map((m) => m.id));
+    expect(new Set(writes.map((w) => w.data))).toEqual(new Set([':talker!u@h PRIVMSG #big :hello\r\n']));
+  });
+
+  it("writes a client's answer to its own command first, with what it was sent before, in order", async () => {
+    const { session, writes } = world({ outputCoalesceMs: 0, outputSliceMs: 0 });
+    const members = Array.from({ length: 200 }, (_, i) => session(i + 1));
+    const pinger = members[150]!;
+    for (const m of members) send(m, shared(from('joiner!u@h', 'JOIN', '#big'), ''));
+    answering(pinger, () => send(pinger, from('irc.test', 'PONG', 'irc.test', 'token')));
+    await turn();
+    expect(writes).toHaveLength(64);
+    expect(writes[0]).toEqual({ session: pinger.id, data: ':joiner!u@h JOIN #big\r\n:irc.test PONG irc.test token\r\n' });
+    await sleep(20);
+    expect(writes).toHaveLength(200);
+    expect(writes.filter((w) => w.session === pinger.id)).toHaveLength(1);
+  });
+
+  it('holds what others say for the coalescing interval, but not an answer', async () => {
+    const { session, writes } = world({ outputCoalesceMs: 1_000 });
+    const listener = session(1);
+    send(listener, shared(from('a!u@h', 'PRIVMSG', '#c', 'first'), ''));
+    await turn();
+    expect(writes.map((w) => w.data)).toEqual([':a!u@h PRIVMSG #c :first\r\n']);
+    // Written just now: the next line from someone else waits for the interval...
+    send(listener, shared(from('a!u@h', 'PRIVMSG', '#c', 'second'), ''));
+    await sleep(50);
+    expect(writes).toHaveLength(1);
+    // ...until the client's own command is answered: then it goes, with the answer after it.
+    answering(listener, () => send(listener, from('irc.test', 'PONG', 'irc.test', 'now')));
+    await turn();
+    expect(writes.map((w) => w.data)).toEqual([
+      ':a!u@h PRIVMSG #c :first\r\n',
+      ':a!u@h PRIVMSG #c :second\r\n:irc.test PONG irc.test now\r\n',
+    ]);
+  });
+});
