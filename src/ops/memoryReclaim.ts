@@ -65,6 +65,22 @@ function fullCollection(): FullCollection | null {
   }
 }
 
+/**
+ * One full collection that also compacts: a plain one frees objects but keeps every page that
+ * still holds a live one, and after a storm that is most of them (10,000 clients joining one
+ * channel: 50 MiB live in a 127 MiB heap stayed 116 MiB after a plain collection). Compacting
+ * moves the survivors together and gives the emptied pages back; it costs about twice the
+ * pause, which is why this runs only in the quiet. The flag is V8's own and put back at once.
+ */
+function compacting(gc: FullCollection): void {
+  v8.setFlagsFromString('--compact-on-every-full-gc');
+  try {
+    gc();
+  } finally {
+    v8.setFlagsFromString('--no-compact-on-every-full-gc');
+  }
+}
+
 export interface Reclaimed {
   /** V8's heap size before and after, bytes; the collection's length. */
   heapBefore: number;
@@ -92,7 +108,7 @@ export function startMemoryReclaim(settings: ReclaimSettings, onReclaimed: (r: R
     if (!shouldReclaim({ busy, heapBytes: heap.total_heap_size, usedBytes: heap.used_heap_size, lastReclaimedTo }, settings)) return;
     const rss = process.memoryUsage.rss();
     const startedAt = performance.now();
-    gc();
+    compacting(gc);
     const ms = performance.now() - startedAt;
     lastReclaimedTo = v8.getHeapStatistics().total_heap_size;
     onReclaimed({ heapBefore: heap.total_heap_size, heapAfter: lastReclaimedTo, ms, rss });
