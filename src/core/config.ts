@@ -165,7 +165,7 @@ export interface IrcConfig {
    * Longest stretch one flush of pending output runs before it lets the event loop read again;
    * the rest is written on the next turn. A JOIN into a channel of 10,000 is 10,000 writes
    * (~50 ms): written in one go, a member's PING waited behind two or three of them. Replies
-   * to a client's own command go first and are never held for coalescing.
+   * to a client's own command go first in a flush.
    */
   outputSliceMs: number;
   /**

@@ -71,7 +71,7 @@ export class JobRunner {
    * response to `label`; without a label, just runs it.
    */
   private labeled(session: Session, label: string | null, applying: () => void): void {
-    // What the session is sent while its outcome is applied answers it: written first, unheld.
+    // What the session is sent while its outcome is applied answers it: written first.
     if (label === null) return answering(session, applying);
     session.labeled = [];
     answering(session, () => {

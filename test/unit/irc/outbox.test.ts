@@ -1,6 +1,6 @@
 // When the outbox writes (src/irc/session/outbox.ts): a client's answer to its own command goes
-// first and is never held for coalescing; one flush writes for at most outputSliceMs and goes
-// on at the next turn. Sessions here have a transport that records its writes, so what each
+// first in the flush that takes it (held for coalescing like the rest); one flush writes for
+// at most outputSliceMs and goes on at the next turn. Sessions here have a transport that records its writes, so what each
 // event-loop turn wrote can be read exactly; the sockets themselves are covered by
 // test/integration/outputCoalesce.test.ts.
 import { describe, expect, it } from 'vitest';
@@ -71,22 +71,21 @@ describe('the outbox', () => {
     expect(writes.filter((w) => w.session === pinger.id)).toHaveLength(1);
   });
 
-  it('holds what others say for the coalescing interval, but not an answer', async () => {
-    const { session, writes } = world({ outputCoalesceMs: 1_000 });
-    const listener = session(1);
-    send(listener, shared(from('a!u@h', 'PRIVMSG', '#c', 'first'), ''));
-    await turn();
-    expect(writes.map((w) => w.data)).toEqual([':a!u@h PRIVMSG #c :first\r\n']);
-    // Written just now: the next line from someone else waits for the interval...
-    send(listener, shared(from('a!u@h', 'PRIVMSG', '#c', 'second'), ''));
-    await sleep(50);
-    expect(writes).toHaveLength(1);
-    // ...until the client's own command is answered: then it goes, with the answer after it.
-    answering(listener, () => send(listener, from('irc.test', 'PONG', 'irc.test', 'now')));
-    await turn();
-    expect(writes.map((w) => w.data)).toEqual([
-      ':a!u@h PRIVMSG #c :first\r\n',
-      ':a!u@h PRIVMSG #c :second\r\n:irc.test PONG irc.test now\r\n',
-    ]);
+  it('holds an answer with the rest for the coalescing interval, then writes it first', async () => {
+    const { session, writes } = world({ outputCoalesceMs: 100, outputSliceMs: 0 });
+    const members = Array.from({ length: 200 }, (_, i) => session(i + 1));
+    for (const m of members) send(m, shared(from('a!u@h', 'PRIVMSG', '#c', 'first'), ''));
+    await sleep(20);
+    expect(writes).toHaveLength(200);
+    // Every member was written just now: the next line waits for the interval, an answer too.
+    for (const m of members) send(m, shared(from('a!u@h', 'PRIVMSG', '#c', 'second'), ''));
+    const pinger = members[199]!;
+    answering(pinger, () => send(pinger, from('irc.test', 'PONG', 'irc.test', 'now')));
+    await sleep(40);
+    expect(writes).toHaveLength(200);
+    // At the tick the answered client goes first, its lines in the order they were sent.
+    await sleep(150);
+    expect(writes).toHaveLength(400);
+    expect(writes[200]).toEqual({ session: pinger.id, data: ':a!u@h PRIVMSG #c :second\r\n:irc.test PONG irc.test now\r\n' });
   });
 });
