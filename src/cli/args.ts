@@ -187,6 +187,7 @@ export const serverFlags: FlagSpec<ConfigKey>[] = [
   { flag: '--motd', key: 'irc.motdFile', value: 'FILE', kind: { type: 'path' }, help: 'IRC: message of the day (default: the greeting)' },
   { flag: '--sendq', key: 'irc.sendqBytes', value: 'BYTES', kind: { type: 'int', min: 512, max: 64 * 1024 * 1024 }, help: 'IRC: unread output a client may leave before it is closed' },
   { flag: '--output-coalesce', key: 'irc.outputCoalesceMs', value: 'MS', kind: { type: 'int', min: 0, max: 1_000 }, help: 'IRC: a busy client gets at most one write per this interval (0 = every turn)' },
+  { flag: '--output-slice', key: 'irc.outputSliceMs', value: 'MS', kind: { type: 'int', min: 1, max: 1_000 }, help: 'IRC: one flush of output writes for at most this long before the server reads again' },
   { flag: '--readq', key: 'irc.readqBytes', value: 'BYTES', kind: { type: 'int', min: 8 * 1024, max: 64 * 1024 * 1024 }, help: 'IRC: bytes one line may run to, ended or not, before its client is closed' },
   { flag: '--recvq', key: 'irc.recvqBytes', value: 'BYTES', kind: { type: 'int', min: 512, max: 64 * 1024 * 1024 }, help: 'IRC: unprocessed input a client may queue before it is closed' },
   { flag: '--flood-burst', key: 'irc.floodBurstLines', value: 'LINES', kind: { type: 'int', min: 1, max: 1_000_000 }, help: 'IRC: commands a client may send at once' },
