@@ -293,8 +293,8 @@ async function main(): Promise<void> {
   if (!flags.ngircd) notes.push('ngircd skipped (--no-ngircd).');
   else if (!ngircd) notes.push(installHints.ngircd);
   if (!flags.inspircd) notes.push('InspIRCd skipped (--no-inspircd).');
-  if (!flags.bare) notes.push('The bare Node relay skipped (--no-bare).');
   else if (!inspircd) notes.push(installHints.inspircd);
+  if (!flags.bare) notes.push('The bare Node relay skipped (--no-bare).');
   if (!flags.redis) notes.push('ours on Redis and the node-death measurement skipped (--no-redis).');
   else if (!redisServer) notes.push(installHints.redis);
   const chosen = (name: string): boolean => flags.only === null || flags.only.has(name);
