@@ -100,7 +100,9 @@ function queue(session: Session, line: string, bytes: number): void {
     }
     return;
   }
-  if (out.length === 1 || session === answered) queueOf(session).schedule(session, session === answered);
+  // The first line since the last write schedules a flush; an answer (re)schedules it to go first.
+  const answer = session === answered;
+  if (out.length === 1 || answer) queueOf(session).schedule(session, answer);
 }
 
 /** `line` with `tag` (already `key=value`) added to its tags. */
@@ -161,8 +163,9 @@ export function sendLabeled(session: Session, label: string, replies: Array<IrcM
 // delivery costs: docs/benchmarks.md). Two rules keep a busy server responsive:
 // - a client's answer to its own command (its PONG, its JOIN's NAMES, its welcome) goes
 //   first in whichever flush takes it, ahead of clients that only have what others said. It
-//   is held like the rest: written at once, answers cost a registration storm ~10 % more CPU
-//   (the welcomes no longer leave together), and first is what a member's PING needed;
+//   is held like the rest: written at once instead, answers cost a registration storm ~10 %
+//   more CPU (the welcomes no longer leave together), and going first is all a member's PING
+//   needed;
 // - one flush writes for at most outputSliceMs, then lets the loop read again and goes on at
 //   the next turn: a JOIN into a channel of 10,000 is 10,000 writes, and a member's PING read
 //   meanwhile is answered within a slice or two rather than after all of them.

@@ -1,8 +1,8 @@
 // When the outbox writes (src/irc/session/outbox.ts): a client's answer to its own command goes
 // first in the flush that takes it (held for coalescing like the rest); one flush writes for
-// at most outputSliceMs and goes on at the next turn. Sessions here have a transport that records its writes, so what each
-// event-loop turn wrote can be read exactly; the sockets themselves are covered by
-// test/integration/outputCoalesce.test.ts.
+// at most outputSliceMs and goes on at the next turn. Sessions here have a transport that
+// records its writes, so what each event-loop turn wrote can be read exactly; the sockets
+// themselves are covered by test/integration/outputCoalesce.test.ts.
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/core/config.js';
 import type { Transport } from '../../../src/core/transport.js';
