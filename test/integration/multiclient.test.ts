@@ -5,7 +5,7 @@
 // stays in its channels with no connection open, and a private message sent meanwhile is in the
 // history when it comes back; it stays across a restart of the server too.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { capClient, registerAccount as registerAccountAs, type RawIrc } from '../irc/raw.js';
+import { capClient, connectIrc, registerAccount as registerAccountAs, type RawIrc } from '../irc/raw.js';
 import { ircServers } from '../process.js';
 
 const password = 'opensesame42';
@@ -54,6 +54,10 @@ describe('several connections of one account', () => {
     bob.send('NAMES #m');
     const fromBob = await bob.waitForLine(/ 353 bob /, 5_000, bob.lines().length - 1);
     expect(fromBob.slice(fromBob.lastIndexOf(':') + 1).split(' ').sort()).toEqual(['@ann', 'bob']);
+    // The log names the nick each connection has: ann (the account's registration, the laptop, the
+    // phone), never the annphone it asked for.
+    await expect.poll(() => s.stdout().match(/ registered as ann$/gm)?.length).toBe(3);
+    expect(s.stdout()).not.toMatch(/ registered as annphone$/m);
     // Nobody saw a second ann arrive.
     expect(bob.lines().slice(beforePhone).filter((l) => l.startsWith(':ann') && / (JOIN|NICK|QUIT) /.test(l))).toEqual([]);
 
@@ -91,6 +95,38 @@ describe('several connections of one account', () => {
     // The last connection leaves: now the user does.
     phone.send('QUIT :gone');
     expect(await bob.waitForLine(/^:ann!\S+ QUIT /, 5_000, mark)).toBe(':ann!~ann@127.0.0.1 QUIT :Quit: gone');
+  });
+
+  it("tell a client asking for the nick of another's user 433: at once without CAP, at the welcome (as a guest) while CAP could still log it in", async () => {
+    const s = await server();
+    await registerAccount(s.port, 'hal');
+    await client(s.port, 'hal', 'hal');
+
+    // No CAP: it cannot log in before it registers, so NICK answers 433 and it picks another.
+    const plain = await connectIrc(s.port);
+    clients.push({ close: () => plain.raw.socket.destroy() });
+    plain.send('NICK hal');
+    expect(await plain.waitForLine(/ 433 /)).toMatch(/^:\S+ 433 \* hal :Nickname is already in use$/);
+    plain.send('NICK hal2', 'USER h 0 * :h');
+    expect(await plain.waitForLine(/ 001 /)).toMatch(/ 001 hal2 /);
+
+    // CAP held open: SASL could still come, so the welcome decides. Not logged in, it gets the
+    // 433 there, is told why, and registers as a guest; the log names the guest.
+    const capped = await connectIrc(s.port);
+    clients.push({ close: () => capped.raw.socket.destroy() });
+    capped.send('CAP LS 302', 'NICK hal', 'USER h 0 * :h');
+    await capped.waitForLine(/ CAP \* LS /);
+    expect(capped.lines().some((l) => / 433 /.test(l))).toBe(false);
+    capped.send('CAP END');
+    const welcome = await capped.waitForLine(/ 001 /);
+    const guest = / 001 (Guest\d+) /.exec(welcome)![1]!;
+    const before = capped.lines().slice(0, capped.lines().indexOf(welcome));
+    expect(before.filter((l) => / (433|NOTICE) /.test(l) && !/NOTICE \* :/.test(l))).toEqual([
+      expect.stringMatching(/ 433 \* hal :Nickname is already in use$/),
+      expect.stringMatching(new RegExp(`NOTICE ${guest} :hal is in use by the user logged in to the account hal, and you did not log in to it: you are ${guest}\\.$`)),
+    ]);
+    await expect.poll(() => s.stdout()).toMatch(new RegExp(` registered as ${guest}$`, 'm'));
+    expect(s.stdout().match(/ registered as hal$/gm)).toHaveLength(2);
   });
 
   it('are users of their own with --multiclient off', async () => {

@@ -9,7 +9,7 @@ const limits = { registrationTimeoutMs: 10_000, pingIntervalMs: 1_000, pingTimeo
 
 const effects = [
   'logOpened', 'sendConnectNotice', 'startReading', 'runCommand', 'replyNotRegistered', 'refusePassword',
-  'logRegistered', 'welcome', 'sendPing', 'depart', 'endSocket', 'destroySocket', 'logSocketError', 'logClosed',
+  'welcome', 'sendPing', 'depart', 'endSocket', 'destroySocket', 'logSocketError', 'logClosed',
   'startRelay',
 ] as const;
 

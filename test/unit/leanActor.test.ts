@@ -60,7 +60,7 @@ describe('LeanActor', () => {
   // PINGs, the close timeout, nick enforcement's raise and cancel) and both final paths.
   const ircLimits = { registrationTimeoutMs: 5_000, pingIntervalMs: 1_000, pingTimeoutMs: 500, closeTimeoutMs: 300, nickEnforceGraceMs: 2_000 };
   const ircEffects = [
-    'logOpened', 'sendConnectNotice', 'startReading', 'runCommand', 'replyNotRegistered', 'refusePassword', 'logRegistered',
+    'logOpened', 'sendConnectNotice', 'startReading', 'runCommand', 'replyNotRegistered', 'refusePassword',
     'welcome', 'startRelay', 'sendPing', 'depart', 'endSocket', 'destroySocket', 'enforceNick', 'logSocketError', 'logClosed',
   ];
   const line = (command: string, ...params: string[]): IrcSessionEvent => ({ type: 'irc.message', message: message(command, ...params) });

@@ -181,9 +181,11 @@ export async function nick(ctx: CommandContext, client: Client, msg: IrcMessage)
   if (isServiceNick(wanted)) return r.numeric(ERR_ERRONEUSNICKNAME, wanted, 'Nickname is reserved for a service').outcome();
   let claim = await ctx.state.claimNick(client.id, wanted, ctx.now());
   if (!claim.ok) {
-    if (!client.registered && (await isOwnUserNick(ctx, wanted))) {
-      // The client may be about to log in to that account (SASL comes after NICK): the
-      // welcome decides (joinOwnUser, or claimAtWelcome).
+    if (!client.registered && client.negotiating && (await isOwnUserNick(ctx, wanted))) {
+      // The client may be about to log in to that account (SASL comes after NICK, while CAP
+      // holds registration open): the welcome decides (joinOwnUser, or claimAtWelcome). A
+      // client not negotiating cannot log in before it registers: it gets 433 now, and picks
+      // another nick (a logged-in client joins its account's user whatever nick it asked for).
       client.nick = wanted;
       client.nickUnclaimed = true;
       return r.effect({ type: 'irc.nickSet' }).outcome();
@@ -213,14 +215,19 @@ async function isOwnUserNick(ctx: CommandContext, nick: string): Promise<boolean
 
 /**
  * A client registering under a nick it could not claim (isOwnUserNick) that did not join that
- * user: it claims the nick now if it has come free, else it becomes a guest, told why.
+ * user: it claims the nick now if it has come free, else it becomes a guest, told why. The 433
+ * comes first, as it would have at NICK: a client answers it with its alternative nick, which
+ * arrives after the welcome and renames the guest.
  */
 async function claimAtWelcome(ctx: CommandContext, client: Client, r: Reply): Promise<void> {
   const wanted = client.nick!;
   client.nickUnclaimed = false;
   if ((await ctx.state.claimNick(client.id, wanted, ctx.now())).ok) return;
+  r.toSelf(from(ctx.config.serverName, ERR_NICKNAMEINUSE, '*', wanted, 'Nickname is already in use'));
   const guest = await claimGuestNick(ctx, client);
-  if (guest !== null) r.toSelf(from(ctx.config.serverName, 'NOTICE', guest.nick, `${wanted} is in use by another account's connection: you are ${guest.nick}.`));
+  if (guest !== null) {
+    r.toSelf(from(ctx.config.serverName, 'NOTICE', guest.nick, `${wanted} is in use by the user logged in to the account ${wanted}, and you did not log in to it: you are ${guest.nick}.`));
+  }
 }
 
 /**

@@ -104,6 +104,8 @@ export interface Client {
    * through to the session: handlers read it and never set it, so there is one source of truth.
    */
   readonly registered: boolean;
+  /** Before registration, CAP holds it open (the machine's `negotiating` state): read through too. */
+  readonly negotiating: boolean;
   /** Capabilities the client has enabled (CAP REQ acknowledged). Shared: see sharedSet. */
   caps: ReadonlySet<string>;
   /** 302 once the client sent `CAP LS 302` (cap-notify is then implied); 0 otherwise. */
@@ -324,9 +326,11 @@ export interface ClientInit {
   certfp?: string | null;
 }
 
-/** Who says whether a client is registered: its session (the machine's state), or a test. */
+/** Who says whether a client is registered (or negotiating): its session (the machine's state), or a test. */
 export interface Registration {
   readonly registered: boolean;
+  /** Before registration: CAP holds it open, so the client may still log in (SASL) first. */
+  readonly negotiating: boolean;
 }
 
 // A class rather than an object literal: `registered` is a getter on the prototype, shared by
@@ -368,6 +372,10 @@ class ClientRecord implements Client {
 
   get registered(): boolean {
     return this.registration.registered;
+  }
+
+  get negotiating(): boolean {
+    return this.registration.negotiating;
   }
 }
 

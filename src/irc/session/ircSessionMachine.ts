@@ -189,8 +189,10 @@ export const ircSessionMachine = setup({
     replyNotRegistered: () => {},
     /** 464 ERR_PASSWDMISMATCH. */
     refusePassword: () => {},
-    logRegistered: () => {},
-    /** 001-005, LUSERS and the MOTD; the client is now visible on the network. */
+    /**
+     * 001-005, LUSERS and the MOTD; the client is now visible on the network. The log line
+     * comes with it, once the welcome has settled the nick (a guest's, or its user's).
+     */
     welcome: () => {},
     /** Hand the client to its user's home node: from now on its bytes go there and back. */
     startRelay: () => {},
@@ -358,6 +360,7 @@ export const ircSessionMachine = setup({
             },
             negotiating: {
               description: 'CAP LS or REQ was sent: registration is held open until CAP END.',
+              tags: ['negotiating'],
               on: { 'irc.capEnded': 'waiting' },
             },
           },
@@ -365,7 +368,7 @@ export const ircSessionMachine = setup({
         registered: {
           description: 'Welcomed (001-005, LUSERS, MOTD): every command runs. A quiet client is PINGed.',
           tags: ['registered'],
-          entry: ['logRegistered', 'welcome'],
+          entry: 'welcome',
           on: { 'irc.relayed': { target: '#ircSession.open.relaying', actions: 'startRelay' } },
           initial: 'active',
           states: {

@@ -265,10 +265,6 @@ export function ircProtocol(
         const session = sessions.get(context.id);
         if (session) jobs.run(session, 'PASS', () => passwordMismatch(ctx, session.client));
       },
-      logRegistered: ({ context }) => {
-        const session = sessions.get(context.id);
-        logger.log('info', 'irc.registered', { id: context.id, remote: context.remote, nick: session?.client.nick ?? '' });
-      },
       startRelay: ({ context, event }) => {
         const session = sessions.get(context.id);
         if (session && event.type === 'irc.relayed') relays?.start(session, event.home);
@@ -276,7 +272,14 @@ export function ircProtocol(
       welcome: ({ context }) => {
         stats.registrations++;
         const session = sessions.get(context.id);
-        if (session) jobs.run(session, 'welcome', () => welcome(ctx, session.client));
+        if (!session) return;
+        jobs.run(session, 'welcome', async () => {
+          const outcome = await welcome(ctx, session.client);
+          // Logged once the welcome has settled the nick: a guest nick, or its user's
+          // (multiclient), is what the client has from now on, not what it asked for.
+          logger.log('info', 'irc.registered', { id: context.id, remote: context.remote, nick: session.client.nick ?? '' });
+          return outcome;
+        });
       },
       sendPing: ({ context }) => {
         const session = sessions.get(context.id);

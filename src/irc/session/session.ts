@@ -93,4 +93,9 @@ export class Session {
   get registered(): boolean {
     return this.actor !== null && this.actor.getSnapshot().hasTag('registered');
   }
+
+  /** Registration is held open by CAP (the machine's `negotiating` tag): SASL may still come. */
+  get negotiating(): boolean {
+    return this.actor !== null && this.actor.getSnapshot().hasTag('negotiating');
+  }
 }

@@ -70,7 +70,7 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
     createdAt: START - 60_000,
   };
   const clients = new Map<number, Client>();
-  const registrations = new Map<number, { registered: boolean }>();
+  const registrations = new Map<number, { registered: boolean; negotiating: boolean }>();
   let nextId = 1;
 
   function recipients(self: Client, send: Send): number[] {
@@ -143,7 +143,7 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
       const ip = options.ip ?? `10.0.0.${id}`;
       // In the server the session machine's state says whether a client is registered; here
       // h.welcome plays that part, as the machine does on entering `registered`.
-      const registration = { registered: false };
+      const registration = { registered: false, negotiating: false };
       registrations.set(id, registration);
       const client: Client = newClient({ id, ip, host: ip, tls: options.tls ?? false, at: clock.now, certfp: options.certfp ?? null }, registration);
       clients.set(id, client);
@@ -161,7 +161,14 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
     async run(client, line) {
       const msg = parseMessage(line);
       if (!msg) throw new Error(`unparsable: ${line}`);
-      return resolve(client, await dispatch(ctx, client, msg));
+      const result = resolve(client, await dispatch(ctx, client, msg));
+      // CAP holding registration open: the machine's `negotiating` state, played here.
+      const registration = registrations.get(client.id);
+      for (const effect of result.effects) {
+        if (registration && effect.type === 'irc.capHeld') registration.negotiating = true;
+        if (registration && effect.type === 'irc.capEnded') registration.negotiating = false;
+      }
+      return result;
     },
     async welcome(client) {
       const registration = registrations.get(client.id);
