@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { clientFlags, configValue, defaultClientOptions, serverFlags } from '../src/cli/args.js';
 import { defaultConfig } from '../src/core/config.js';
 import { errorCodes } from '../src/core/errors.js';
+import { isupportTokens } from '../src/irc/commands/queries.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const rows = readme.split('\n').filter((l) => l.startsWith('| `'));
@@ -35,5 +36,18 @@ describe('README', () => {
   it('gives the two set-up commands', () => {
     expect(readme).toContain('npm ci && npm start');
     expect(readme).toContain('npm ci && npm test');
+  });
+});
+
+describe('docs/irc.md', () => {
+  it('lists every 005 token the server sends, each value it shows being the default one', () => {
+    const doc = readFileSync(new URL('../docs/irc.md', import.meta.url), 'utf8');
+    const start = doc.indexOf('holds\nthis list to the code): `');
+    expect(start).toBeGreaterThan(0);
+    const listed = doc.slice(doc.indexOf('`', start) + 1, doc.indexOf('`', doc.indexOf('`', start) + 1)).split(/\s+/);
+    const sent = isupportTokens(defaultConfig.irc);
+    const name = (token: string): string => token.split('=')[0]!;
+    expect(listed.map(name)).toEqual(sent.map(name));
+    for (const token of listed.filter((t) => t.includes('='))) expect(sent).toContain(token);
   });
 });

@@ -414,7 +414,7 @@ export function parseClientArgs(argv: string[]): ParseResult<ClientOptions> {
   return parseWith<ClientOptions>(argv, clientFlags, { ...defaultClientOptions });
 }
 
-function usageOf(command: string, summary: string, specs: FlagSpec<string>[], defaults: object): string {
+function usageOf(command: string, summary: string, specs: FlagSpec<string>[], defaults: object, commands: string[] = []): string {
   const rows = specs.map((spec) => {
     const left = `  ${spec.flag} ${spec.value}`;
     const value = valueAt(defaults, spec.key);
@@ -422,7 +422,8 @@ function usageOf(command: string, summary: string, specs: FlagSpec<string>[], de
       value === null ? (spec.kind.type === 'text' ? '' : ' (default: off)') : ` (default: ${typeof value === 'string' ? JSON.stringify(value) : String(value)})`;
     return `${left.padEnd(30)} ${spec.help}${shown}`;
   });
-  return [`Usage: ${command} [flags]`, '', summary, '', 'Flags:', ...rows, `${'  -h, --help'.padEnd(30)} show this help`].join('\n');
+  const usage = commands.length > 0 ? [`Usage: ${command} [flags]`, ...commands.map((c) => `       ${command} ${c}`)] : [`Usage: ${command} [flags]`];
+  return [...usage, '', summary, '', 'Flags:', ...rows, `${'  -h, --help'.padEnd(30)} show this help`].join('\n');
 }
 
 export function serverUsage(): string {
@@ -431,6 +432,7 @@ export function serverUsage(): string {
     'Greets each client, logs its one-line reply, closes (the default), or with --protocol irc runs an IRC\nchat server. SIGINT/SIGTERM shut it down cleanly.',
     serverFlags,
     defaultConfig,
+    ['hash-password     reads a password on stdin, prints its hash for the config file\'s opers'],
   );
 }
 

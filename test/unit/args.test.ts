@@ -129,6 +129,10 @@ describe('server flags', () => {
     expect(usage).toContain('(default: 8028)');
   });
 
+  it('names the hash-password command in the usage (the README sends operators to it)', () => {
+    expect(serverUsage()).toMatch(/^ +xstate-tcp-chat hash-password +reads a password on stdin/m);
+  });
+
   it('answers --help', () => {
     expect(parseServerArgs(['--help']).kind).toBe('help');
   });
