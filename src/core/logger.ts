@@ -95,6 +95,16 @@ function humanLine(event: string, f: LogFields): string {
       return `TLS handshake failed with ${str(f.remote)} (${str(f.errno)})`;
     case 'irc.registered':
       return `${conn} registered as ${str(f.nick)}`;
+    case 'irc.oper':
+      return `${conn} ${str(f.source)} is now an IRC operator (${str(f.name)})`;
+    case 'irc.operFailed':
+      return `${conn} OPER ${str(f.name)} refused for ${str(f.source)}: ${str(f.why)}`;
+    case 'irc.kill':
+      return `${conn} KILL: ${str(f.by)} killed ${str(f.nick)} (${str(f.reason)})`;
+    case 'irc.kline':
+      return `${conn} KLINE: ${str(f.by)} banned ${str(f.mask)} ${f.minutes ? `for ${str(f.minutes)} minutes` : 'for good'} (${str(f.reason)}); ${str(f.disconnected)} user(s) disconnected`;
+    case 'irc.unkline':
+      return `${conn} UNKLINE: ${str(f.by)} removed the ban on ${str(f.mask)}`;
     case 'irc.commandFailed':
       return `${conn} command ${str(f.command)} failed: ${str(f.message)}`;
     case 'network.up':

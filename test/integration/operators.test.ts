@@ -99,6 +99,11 @@ describe('a server started with --config', () => {
     expect(await operAs(o, 'boss', 'wrong-password')).toBe('464');
     expect(await operAs(o, 'boss', 'boss-password-1')).toBe('381');
     expect(o.lines()).toContain(':opper!~opper@127.0.0.1 MODE opper +o');
+    // The log says who became an operator, and why a try was refused (the client cannot tell).
+    await logged(s, /^#\d+ OPER boss refused for opper!~opper@127\.0\.0\.1: wrong password$/, 1);
+    await logged(s, /^#\d+ opper!~opper@127\.0\.0\.1 is now an IRC operator \(boss\)$/, 1);
+    expect(await operAs(o, 'nobody', 'boss-password-1')).toBe('464');
+    await logged(s, /^#\d+ OPER nobody refused for opper!~opper@127\.0\.0\.1: no such operator$/, 1);
 
     // A new operator in the file, the old one gone: SIGHUP.
     writeFileSync(file, configText([{ name: 'chief', hash: chiefHash }]));
@@ -149,6 +154,12 @@ describe('a server started with --config', () => {
     o.send('KLINE spammer!*@* :no spam here');
     await o.waitForLine(/ NOTICE klop :Added network ban on spammer!\*@\*: 1 user\(s\) disconnected$/);
     expect(await victim.closed).toMatch(/ERROR :Closing link: \(~spammer@127\.0\.0\.1\) \[K-Lined: no spam here\]\r\n$/);
+    await logged(s, /^#\d+ KLINE: klop!~klop@127\.0\.0\.1 banned spammer!\*@\* for good \(no spam here\); 1 user\(s\) disconnected$/, 1);
+    // A KILL is logged with who gave it.
+    const other = await client(s.port, 'noisy');
+    o.send('KILL noisy :calm down');
+    await other.closed;
+    await logged(s, /^#\d+ KILL: klop!~klop@127\.0\.0\.1 killed noisy \(calm down\)$/, 1);
 
     s.proc.kill('SIGTERM');
     expect((await s.exited).code).toBe(0);

@@ -9,7 +9,7 @@ import { fold } from '../wire/casemap.js';
 import { splitText } from '../wire/split.js';
 import { ERR_TOOMANYTARGETS } from '../wire/numerics.js';
 import type { Membership, ModeChange } from '../state/networkState.js';
-import type { CapVariant, Client, HostChange, Kill, MaybePromise, Outcome, Send, SessionEffect, Target, CommandContext } from './types.js';
+import type { CapVariant, Client, HostChange, Kill, MaybePromise, OperatorLogEntry, Outcome, Send, SessionEffect, Target, CommandContext } from './types.js';
 
 export type Handler = (ctx: CommandContext, client: Client, msg: IrcMessage) => MaybePromise<Outcome>;
 
@@ -161,6 +161,7 @@ export class Reply {
   private logouts: string[] | null = null;
   private hostChanges: HostChange[] | null = null;
   private history: HistoryEntry[] | null = null;
+  private logged: OperatorLogEntry[] | null = null;
 
   constructor(
     private readonly ctx: CommandContext,
@@ -273,8 +274,15 @@ export class Reply {
     return this;
   }
 
+  /** A line for the server's log, written when the outcome is applied. */
+  log(event: OperatorLogEntry['event'], fields: OperatorLogEntry['fields']): this {
+    (this.logged ??= []).push({ event, fields });
+    return this;
+  }
+
   outcome(): Outcome {
     const outcome: Outcome = { sends: this.sends, effects: this.effects };
+    if (this.logged) outcome.log = this.logged;
     if (this.kills) outcome.kills = this.kills;
     if (this.logouts) outcome.logouts = this.logouts;
     if (this.hostChanges) outcome.hostChanges = this.hostChanges;

@@ -35,10 +35,13 @@ export async function oper(ctx: CommandContext, client: Client, msg: IrcMessage)
   const [name = '', password = ''] = msg.params;
   const keys = [`oper:${name}`, `ip:${client.ip}`];
   const block = ctx.operators.blocks.find((o) => o.name === name);
-  const ok = ctx.logins.check(keys).ok && block !== undefined && (await verifyPassword(password, block.passwordHash));
+  const allowed = ctx.logins.check(keys).ok;
+  const ok = allowed && block !== undefined && (await verifyPassword(password, block.passwordHash));
   if (!ok) {
     ctx.logins.failed(keys);
-    return r.numeric(ERR_PASSWDMISMATCH, 'Password incorrect').outcome();
+    // The log says which; to the client a wrong name and a wrong password look the same.
+    const why = !allowed ? 'too many failed tries' : block === undefined ? 'no such operator' : 'wrong password';
+    return r.numeric(ERR_PASSWDMISMATCH, 'Password incorrect').log('irc.operFailed', { source: sourceOf(client), name, why }).outcome();
   }
   ctx.logins.succeeded([keys[0]!]);
   if (!client.modes.has('o')) {
@@ -46,7 +49,7 @@ export async function oper(ctx: CommandContext, client: Client, msg: IrcMessage)
     await ctx.state.setUserModes(client.id, [...client.modes].sort().join(''));
     r.toSelf(from(sourceOf(client), 'MODE', client.nick ?? '*', '+o'));
   }
-  return r.numeric(RPL_YOUREOPER, 'You are now an IRC operator').outcome();
+  return r.numeric(RPL_YOUREOPER, 'You are now an IRC operator').log('irc.oper', { source: sourceOf(client), name }).outcome();
 }
 
 /** KILL <nick> <reason>: the user quits with `Killed (<oper> (<reason>))`, on whatever node. */
@@ -56,7 +59,8 @@ export async function kill(ctx: CommandContext, client: Client, msg: IrcMessage)
   if (isServiceNick(nick)) return r.numeric(ERR_CANTKILLSERVER, 'You cannot kill a service').outcome();
   const user = await ctx.state.user(nick);
   if (!user) return r.numeric(ERR_NOSUCHNICK, nick, 'No such nick/channel').outcome();
-  return r.kill(user.clientId, `Killed (${client.nick ?? '*'} (${reason === '' ? 'no reason' : reason}))`).outcome();
+  const why = reason === '' ? 'no reason' : reason;
+  return r.kill(user.clientId, `Killed (${client.nick ?? '*'} (${why}))`).log('irc.kill', { by: sourceOf(client), nick: user.nick, reason: why }).outcome();
 }
 
 /** WALLOPS <text>: to every user with +w on the network, from the operator. */
@@ -104,6 +108,7 @@ export async function kline(ctx: CommandContext, client: Client, msg: IrcMessage
   if (!added) return notice(`${mask} is already banned`).outcome();
   const hit = await usersMatching(ctx, mask);
   for (const u of hit) r.kill(u.clientId, `K-Lined: ${reason}`);
+  r.log('irc.kline', { by: sourceOf(client), mask, minutes: minutes ?? 0, reason, disconnected: hit.length });
   return notice(`Added network ban on ${mask}${minutes ? ` for ${minutes} minutes` : ''}: ${hit.length} user(s) disconnected`).outcome();
 }
 
@@ -112,6 +117,7 @@ export async function unkline(ctx: CommandContext, client: Client, msg: IrcMessa
   const r = new Reply(ctx, client);
   const mask = normaliseMask(msg.params[0] ?? '');
   const removed = mask !== null && (await ctx.store.removeBan(fold(mask)));
+  if (removed) r.log('irc.unkline', { by: sourceOf(client), mask });
   return r.toSelf(from(ctx.config.serverName, 'NOTICE', client.nick ?? '*', removed ? `Removed network ban on ${mask}` : `No network ban on ${msg.params[0] ?? ''}`)).outcome();
 }
 

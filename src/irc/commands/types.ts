@@ -8,6 +8,7 @@
 // the session machine must hear. They never touch a socket, so they are tested without one.
 
 import type { IrcConfig, OperBlock } from '../../core/config.js';
+import type { LogFields } from '../../core/logger.js';
 import type { LoginThrottle } from '../../identity/throttle.js';
 import type { Store } from '../../store/store.js';
 import type { HistoryEntry, HistoryStore } from '../../history/history.js';
@@ -278,6 +279,14 @@ export interface Outcome {
   hostChanges?: HostChange[];
   /** What the history keeps of this command's messages, handed to it after the sends. */
   history?: HistoryEntry[];
+  /** Lines for the server's log (an operator's OPER, KILL, KLINE): handlers have no logger. */
+  log?: OperatorLogEntry[];
+}
+
+/** One line of the server's log that a command asks for; the session adapter writes it. */
+export interface OperatorLogEntry {
+  event: 'irc.oper' | 'irc.operFailed' | 'irc.kill' | 'irc.kline' | 'irc.unkline';
+  fields: LogFields;
 }
 
 export type { MaybePromise } from '../state/networkState.js';

@@ -98,6 +98,7 @@ export class JobRunner {
       for (const account of outcome.logouts ?? []) this.router.logoutAccount(account);
       for (const change of outcome.hostChanges ?? []) this.router.changeHost(change);
     });
+    for (const line of outcome.log ?? []) this.logger.log('info', line.event, { id: session.id, ...line.fields });
     // After the sends: the history keeps what was delivered (BufferedHistory: never waits).
     if (outcome.history && this.ctx.history) {
       this.ctx.history.append(outcome.history).catch((err: unknown) => {
