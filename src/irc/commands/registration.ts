@@ -181,11 +181,12 @@ export async function nick(ctx: CommandContext, client: Client, msg: IrcMessage)
   if (isServiceNick(wanted)) return r.numeric(ERR_ERRONEUSNICKNAME, wanted, 'Nickname is reserved for a service').outcome();
   let claim = await ctx.state.claimNick(client.id, wanted, ctx.now());
   if (!claim.ok) {
-    if (!client.registered && client.negotiating && (await isOwnUserNick(ctx, wanted))) {
-      // The client may be about to log in to that account (SASL comes after NICK, while CAP
-      // holds registration open): the welcome decides (joinOwnUser, or claimAtWelcome). A
-      // client not negotiating cannot log in before it registers: it gets 433 now, and picks
-      // another nick (a logged-in client joins its account's user whatever nick it asked for).
+    if (!client.registered && (client.negotiating || client.account !== null) && (await isOwnUserNick(ctx, wanted))) {
+      // The client may be logged in to that account, or about to be (SASL comes after NICK,
+      // while CAP holds registration open; a relayed client comes logged in): the welcome
+      // decides (joinOwnUser, or claimAtWelcome). A client neither negotiating nor logged in
+      // cannot log in before it registers: it gets 433 now and picks another nick (had it
+      // logged in, it would have joined its account's user whatever nick it asked for).
       client.nick = wanted;
       client.nickUnclaimed = true;
       return r.effect({ type: 'irc.nickSet' }).outcome();
