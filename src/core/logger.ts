@@ -119,6 +119,10 @@ function humanLine(event: string, f: LogFields): string {
       return `Network: a delivery to other nodes was lost (${str(f.message)})`;
     case 'network.deliveriesLost':
       return `Network: lost ${str(f.count)} message(s) from node ${str(f.origin)}${f.channel ? ` to ${str(f.channel)}` : ''} while the link was down`;
+    case 'network.revived':
+      return `Network: node ${str(f.node)} had gone silent past --node-timeout and may have been taken for dead; putting its users back`;
+    case 'network.storeMismatch':
+      return `Network: another node recorded a store other than this node's (${str(f.kind)} ${str(f.where)}) while Redis was empty: the nodes of this network no longer share one store`;
     case 'network.resyncFailed':
       return `Network: re-registering this node's users failed (${str(f.message)}); retrying`;
     case 'irc.networkUnavailable':

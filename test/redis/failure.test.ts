@@ -6,7 +6,10 @@
 // channels by itself, a nick taken meanwhile is renamed, and delivery resumes). This file starts
 // its own redis-server and, for each test, its own nodes as real CLI processes on port 0.
 
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestClient } from '../irc/clients.js';
@@ -359,6 +362,25 @@ describe('redis-server killed and restarted', () => {
     bob.say('#c', 'welcome back');
     await bob.waitFor('message', (e) => e.message === 'back on the network' && e.nick === now);
     await alice.waitFor('message', (e) => e.message === 'welcome back');
+  });
+
+  it("records the network's store again when it comes back empty: a node with a store of its own is still refused", async () => {
+    const [n1] = (await startNodes(redis.url, 1, { network: 'Stored' })) as [IrcNode];
+    const alice = await raw(n1, 'alice');
+    redis.kill('SIGKILL');
+    await alice.waitForLine(/NOTICE alice :\*\*\* The network is unreachable/);
+    await redis.restart();
+    await alice.waitForLine(/NOTICE alice :\*\*\* The network is back\.$/, 10_000);
+    const dir = mkdtempSync(path.join(tmpdir(), 'irc-other-store-'));
+    const other = run(serverBin, ['--protocol', 'irc', '--host', '127.0.0.1', '--port', '0', '--redis', redis.url, '--network', 'Stored', '--data-dir', dir]);
+    try {
+      const exit = await within(other.exited, 20_000, 'the node with another store to be refused');
+      expect(exit.code).toBe(1);
+      expect(other.stderr()).toMatch(/^error: this node's store \(sqlite .+\) is not the one the network's other nodes share/);
+    } finally {
+      other.proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('loses nothing unknown when Redis drops only a subscriber connection (as it does to one past its output buffer limit)', async () => {

@@ -84,11 +84,16 @@ function shownUrl(url: string): string {
   }
 }
 
-/** Records the network's store on first use; refuses a node whose store is another one. */
-async function claimStore(redis: Redis, prefix: string, store: { id: string; kind: string; where: string }): Promise<void> {
+/** Records the network's store on first use (or again, after Redis lost it); the store id the network has, or null. */
+async function recordStore(redis: Redis, prefix: string, store: { id: string }): Promise<string | null> {
   const key = `${prefix}store`;
   await redis.set(key, store.id, 'NX');
-  const shared = await redis.get(key);
+  return redis.get(key);
+}
+
+/** Records the network's store on first use; refuses a node whose store is another one. */
+async function claimStore(redis: Redis, prefix: string, store: { id: string; kind: string; where: string }): Promise<void> {
+  const shared = await recordStore(redis, prefix, store);
   if (shared !== null && shared !== store.id) {
     throw new ChatError(
       'STORE_MISMATCH',
@@ -245,6 +250,13 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
 
   async function resync(): Promise<void> {
     if (!protocol) return;
+    // Redis restarted empty has lost which store the network uses, too: a node starting now
+    // would record its own and be let in with another store. The running nodes record theirs
+    // again first thing (one that started meanwhile with another store is named in the log).
+    if (options.store) {
+      const shared = await recordStore(redis, prefix, options.store);
+      if (shared !== null && shared !== options.store.id) logger.log('error', 'network.storeMismatch', { node: nodeIndex, kind: options.store.kind, where: options.store.where });
+    }
     // What Redis holds of us now: everything, after a short blip; nothing, after a restart.
     const fresh = await state.localSnapshot();
     const here = new Set(protocol.clients().map((c) => c.id));
