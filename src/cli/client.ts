@@ -10,21 +10,32 @@ import { ChatError } from '../core/errors.js';
 import { escapeText } from '../core/escape.js';
 import { clientUsage, parseClientArgs } from './args.js';
 
-/** Reads one line from stdin; null if stdin ends first. */
-function readLine(): Promise<string | null> {
-  return new Promise((resolve) => {
-    const rl = createInterface({ input: process.stdin, terminal: false });
+/**
+ * Reads one line from stdin (`line`: null if stdin ends first). `stop` lets stdin go: the server
+ * may close first (a reply timeout, a shutdown) while the user has typed nothing, and an open
+ * stdin would keep the client running until they press Enter.
+ */
+function readLine(): { line: Promise<string | null>; stop(): void } {
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  const line = new Promise<string | null>((resolve) => {
     let answered = false;
-    rl.once('line', (line) => {
+    rl.once('line', (text) => {
       answered = true;
       rl.close();
-      resolve(line);
+      resolve(text);
     });
     rl.once('close', () => {
       if (!answered) resolve(null);
       process.stdin.pause();
     });
   });
+  return {
+    line,
+    stop() {
+      rl.close();
+      process.stdin.destroy();
+    },
+  };
 }
 
 /** Prints server text line by line, escaped; holds a partial line until its end arrives. */
@@ -59,14 +70,15 @@ async function main(argv: string[]): Promise<number> {
   }
   const { host, port, message, timeoutMs } = parsed.options;
   const printer = linePrinter();
+  let stopTyping = (): void => {};
+  const ask = (): Promise<string | null> => {
+    if (message !== null) return Promise.resolve(message);
+    const read = readLine();
+    stopTyping = read.stop;
+    return read.line;
+  };
   try {
-    await talk({
-      host,
-      port,
-      timeoutMs,
-      message: () => (message === null ? readLine() : Promise.resolve(message)),
-      onText: (text) => printer.write(text),
-    });
+    await talk({ host, port, timeoutMs, message: ask, onText: (text) => printer.write(text) });
     printer.flush();
     return 0;
   } catch (err) {
@@ -74,6 +86,9 @@ async function main(argv: string[]): Promise<number> {
     if (!(err instanceof ChatError)) throw err;
     process.stderr.write(`xstate-tcp-chat-client: ${err.message}\n`);
     return 1;
+  } finally {
+    // The server has closed: nothing typed from now on would go anywhere.
+    stopTyping();
   }
 }
 

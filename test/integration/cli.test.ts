@@ -1,8 +1,9 @@
 // The server and client commands as a user runs them: real processes, real signals, real ports.
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, converse } from '../helpers.js';
-import { clientBin, run, runServer, serverBin, type Running } from '../process.js';
+import { clientBin, run, runServer, serverBin, watch, type Running } from '../process.js';
 
 const running: Running[] = [];
 afterEach(() => {
@@ -147,6 +148,20 @@ describe('client command', () => {
     const c = run(clientBin, ['--host', '127.0.0.1', '--port', String(s.port)], 'typed on stdin\nignored\n');
     expect((await c.exited).code).toBe(0);
     await s.waitForLine(/Client Response Payload: typed on stdin$/m);
+  });
+
+  it('exits 0 when the server closes while it waits for a line on stdin (nothing typed)', async () => {
+    const s = await server(['--reply-timeout', '300']);
+    // stdin stays open, as a terminal's does while nobody types.
+    const proc = spawn(process.execPath, [clientBin, '--host', '127.0.0.1', '--port', String(s.port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const c = watch(proc);
+    try {
+      const exit = await Promise.race([c.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 5_000))]);
+      expect(exit, 'the client to exit once the server closed').toMatchObject({ code: 0 });
+      expect(c.stdout()).toBe("Hey What's up?\nerror REPLY_TIMEOUT: no reply within 300 ms\n");
+    } finally {
+      proc.kill('SIGKILL');
+    }
   });
 
   it('prints what the server says, escaped, including error lines', async () => {
