@@ -55,6 +55,18 @@ export function configValue(config: ServerConfig, key: ConfigKey): unknown {
 
 const ms = (min: number): Kind => ({ type: 'int', min, max: MAX_TIMER_MS });
 
+/**
+ * With a protocol other than IRC: the first IRC-only flag (or config file key) set to anything
+ * but its default, or null. The greeting server would ignore it, and a `--password` silently
+ * ignored reads as a server with a password.
+ */
+export function ircOnlyFlagSet(config: ServerConfig): string | null {
+  if (config.protocol === 'irc') return null;
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  const spec = serverFlags.find((f) => f.key.startsWith('irc.') && !same(valueAt(config, f.key), valueAt(defaultConfig, f.key)));
+  return spec?.flag ?? null;
+}
+
 export const serverFlags: FlagSpec<ConfigKey>[] = [
   {
     flag: '--protocol',

@@ -26,7 +26,7 @@ import { startInspectServer, type InspectServer } from '../ops/inspect/inspectSe
 import { Monitor, statePath } from '../ops/inspect/monitor.js';
 import type { StatelyInspector } from '../ops/inspect/statelyInspector.js';
 import type { WebServer } from '../transports/webServer.js';
-import { parseServerArgs, serverUsage } from './args.js';
+import { ircOnlyFlagSet, parseServerArgs, serverUsage } from './args.js';
 import { readConfigFile } from './configFile.js';
 import { hashPassword, passwordProblem } from '../identity/passwords.js';
 
@@ -299,6 +299,12 @@ async function main(argv: string[]): Promise<void> {
   }
   if (config.protocol !== 'irc' && config.websocket !== null) {
     process.stderr.write('xstate-tcp-chat: --websocket is for --protocol irc (it carries IRC to browsers)\n');
+    process.exitCode = 2;
+    return;
+  }
+  const ircOnly = ircOnlyFlagSet(config);
+  if (ircOnly !== null) {
+    process.stderr.write(`xstate-tcp-chat: ${ircOnly} is for --protocol irc (the greeting server would ignore it)\n`);
     process.exitCode = 2;
     return;
   }

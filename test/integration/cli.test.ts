@@ -102,6 +102,13 @@ describe('server command', () => {
     }
   });
 
+  it('refuses an IRC-only flag without --protocol irc, with exit 2, rather than ignore it', async () => {
+    const r = run(serverBin, ['--port', '0', '--password', 'secret']);
+    expect((await r.exited).code).toBe(2);
+    expect(r.stderr()).toBe('xstate-tcp-chat: --password is for --protocol irc (the greeting server would ignore it)\n');
+    expect(r.stdout()).not.toMatch(/listening/);
+  });
+
   it('listens again on the same port right after a stop', async () => {
     const first = await server();
     await converse(first.port, 'one\n');

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { parseClientArgs, parseServerArgs, serverFlags, serverUsage } from '../../src/cli/args.js';
+import { ircOnlyFlagSet, parseClientArgs, parseServerArgs, serverFlags, serverUsage } from '../../src/cli/args.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { ChatError } from '../../src/core/errors.js';
 
@@ -127,6 +127,19 @@ describe('server flags', () => {
     const usage = serverUsage();
     for (const spec of serverFlags) expect(usage).toContain(spec.flag);
     expect(usage).toContain('(default: 8028)');
+  });
+
+  it('names an IRC-only flag given to the greeting server, which would ignore it', () => {
+    const ircOnly = (argv: string[]): string | null => {
+      const r = parseServerArgs(argv);
+      if (r.kind !== 'run') throw new Error(`not a run: ${argv.join(' ')}`);
+      return ircOnlyFlagSet(r.options);
+    };
+    expect(ircOnly(['--password', 'secret'])).toBe('--password');
+    expect(ircOnly(['--port', '9000', '--server-name', 'x.test'])).toBe('--server-name');
+    expect(ircOnly(['--database', 'postgres://db.example/chat'])).toBe('--database');
+    expect(ircOnly(['--port', '9000', '--max-connections', '5'])).toBeNull();
+    expect(ircOnly(['--protocol', 'irc', '--password', 'secret'])).toBeNull();
   });
 
   it('names the hash-password command in the usage (the README sends operators to it)', () => {
