@@ -46,7 +46,8 @@ export function readConfigFile(file: string): ConfigFile {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    fail(file, (err as Error).message);
+    // Said as the other file flags say it (--motd, --tls-cert): the flag, the file, the reason.
+    fail(file, `cannot read it (${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message})`);
   }
   let doc: unknown;
   try {
