@@ -37,6 +37,8 @@ function cell(tr: HTMLTableRowElement, value: string | number | null, cls?: stri
   const td = document.createElement('td');
   text(td, value);
   if (cls) td.className = cls;
+  // A cut cell (an event name, a reply) shows the whole of it on hover.
+  if (cls === 'event' || cls === 'reply') td.title = td.textContent ?? '';
   tr.appendChild(td);
 }
 
@@ -104,7 +106,7 @@ function render(view: LiveView): void {
     cell(tr, r.remote);
     cell(tr, r.state, 'state');
     cell(tr, duration(view.now - r.openedAt), 'num');
-    cell(tr, r.lastEvent);
+    cell(tr, r.lastEvent, 'event');
     cell(tr, r.reply, 'reply');
   });
   fillRows('recent-table', view.recent, (tr, r) => {
@@ -112,7 +114,7 @@ function render(view: LiveView): void {
     cell(tr, r.remote);
     cell(tr, r.closeReason, 'reason');
     cell(tr, duration((r.closedAt || view.now) - r.openedAt), 'num');
-    cell(tr, r.lastEvent);
+    cell(tr, r.lastEvent, 'event');
     cell(tr, r.reply, 'reply');
   });
   if (selected !== null) void loadDetail(selected);
