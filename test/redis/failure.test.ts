@@ -505,6 +505,6 @@ describe('a node silent past the node timeout, then back (a stalled process)', (
     alice.send('PRIVMSG bob :are you back?', 'PRIVMSG #s :welcome back');
     await bob.waitForLine(/^:alice!\S+ PRIVMSG bob :are you back\?$/);
     await bob.waitForLine(/^:alice!\S+ PRIVMSG #s :welcome back$/);
-    expect(n2.stdout() + n2.stderr()).toMatch(/revived/i);
+    expect(n2.stdout() + n2.stderr()).toMatch(/^Network: node \d+ had gone silent past --node-timeout and may have been taken for dead; putting its users back$/m);
   });
 });
