@@ -174,6 +174,9 @@ describe('a server started with --config', () => {
       'ERROR :Closing link: (~s@127.0.0.1) [K-Lined: no spam here]',
     ]);
     expect(closed).toMatch(/\r\n$/);
+    // The log does not call the refused client registered.
+    await logged(again, / closed \(killed\)/, 1);
+    expect(again.stdout()).not.toMatch(/ registered as spammer$/m);
     // Anyone else is welcome.
     const ok = await client(again.port, 'innocent');
     expect(ok.lines()[1]).toMatch(/^:cfg\.test 001 innocent /);

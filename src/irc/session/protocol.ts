@@ -276,8 +276,10 @@ export function ircProtocol(
         jobs.run(session, 'welcome', async () => {
           const outcome = await welcome(ctx, session.client);
           // Logged once the welcome has settled the nick: a guest nick, or its user's
-          // (multiclient), is what the client has from now on, not what it asked for.
-          logger.log('info', 'irc.registered', { id: context.id, remote: context.remote, nick: session.client.nick ?? '' });
+          // (multiclient), is what the client has from now on, not what it asked for. A client
+          // a network ban keeps out was never on the network: its close says why.
+          const refused = outcome.kills?.some((k) => k.clientId === session.client.id) ?? false;
+          if (!refused) logger.log('info', 'irc.registered', { id: context.id, remote: context.remote, nick: session.client.nick ?? '' });
           return outcome;
         });
       },
