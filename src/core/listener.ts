@@ -302,13 +302,17 @@ export function startServer(config: ListenerConfig, protocol: SessionProtocol, o
     });
     if (secure) {
       server.on('secureConnection', serverOnSocket);
-      // A failed handshake (plain text on a TLS port, a bad certificate, a timeout): the
-      // socket is destroyed by Node; it never was a session. Logged, nothing else.
+      // A failed handshake (plain text on a TLS port, a bad certificate, a timeout): it never
+      // was a session. Logged and destroyed: Node destroys the socket after a TLS error, but
+      // not after --tls-handshake-timeout (it only emits ERR_TLS_HANDSHAKE_TIMEOUT), and a
+      // client that connects and says nothing would otherwise hold a descriptor forever,
+      // outside every cap, and hold up the shutdown.
       server.on('tlsClientError', function serverOnTlsClientError(err: NodeJS.ErrnoException, socket: tls.TLSSocket) {
         logger.log('info', 'connection.tlsFailed', {
           remote: formatRemote(socket.remoteAddress, socket.remotePort),
           errno: err.code ?? 'UNKNOWN',
         });
+        socket.destroy();
       });
     } else {
       server.on('connection', serverOnSocket);

@@ -92,6 +92,14 @@ export function startWebServer(config: WebServerConfig, logger: Logger): Promise
         handshakeTimeout: config.tlsHandshakeTimeoutMs,
       })
     : http.createServer(limits);
+  // A failed or timed-out TLS handshake is logged as on the IRC port (core/listener.ts), and
+  // closed: Node's https server destroys it itself only while nobody listens for this event.
+  if (secure) {
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+      logger.log('info', 'connection.tlsFailed', { remote: formatRemote(socket.remoteAddress, socket.remotePort), errno: err.code ?? 'UNKNOWN' });
+      socket.destroy();
+    });
+  }
   const wss = new WebSocketServer({
     noServer: true,
     // The listener tracks its sessions; ws keeping a Set of them too would only cost memory.

@@ -65,6 +65,23 @@ describe('TLS', () => {
     server = null;
   });
 
+  it('closes a client that never finishes its TLS handshake at --tls-handshake-timeout, and stops at once after', async () => {
+    server = await startTestServer({ tlsCert: cert, tlsKey: key, tlsHandshakeTimeoutMs: 300 });
+    // Connects and says nothing: no ClientHello, ever.
+    const silent = net.connect({ port: server.port, host: '127.0.0.1' });
+    silent.on('error', () => {});
+    const closed = new Promise<number>((resolve) => silent.on('close', () => resolve(Date.now())));
+    const connectedAt = await new Promise<number>((resolve) => silent.on('connect', () => resolve(Date.now())));
+    const closedAt = await Promise.race([closed, new Promise<null>((resolve) => setTimeout(() => resolve(null), 5_000))]);
+    expect(closedAt, 'the server to close the silent socket').not.toBeNull();
+    expect(closedAt! - connectedAt).toBeGreaterThanOrEqual(250);
+    expect(server.lines.some((l) => l.includes('TLS handshake failed') && l.includes('ERR_TLS_HANDSHAKE_TIMEOUT'))).toBe(true);
+    const stoppingAt = Date.now();
+    await server.stop();
+    expect(Date.now() - stoppingAt).toBeLessThan(1_000);
+    server = null;
+  });
+
   it('gives up on a TLS client that ignores the goodbye at the close timeout, and keeps serving', async () => {
     // A TLS socket cannot be reset (its handle is the TLS layer): the close timeout destroys it.
     const closeTimeoutMs = 300;

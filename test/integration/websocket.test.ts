@@ -355,4 +355,15 @@ describe('IRC over secure WebSocket (wss://)', () => {
     expect(await c.waitForLine(/ 671 /)).toMatch(/ 671 secure secure :is using a secure connection/);
     expect(r.server.lines.some((l) => /WebSocket text\.ircv3\.net from a page at https:\/\//.test(l))).toBe(true);
   });
+
+  it('closes a client that never finishes its TLS handshake on the https:// port at --tls-handshake-timeout', async () => {
+    const r = await start({}, { tlsCert: cert, tlsKey: key, tlsHandshakeTimeoutMs: 300 });
+    const port = Number(new URL(r.web.url).port);
+    const silent = net.connect({ port, host: '127.0.0.1' });
+    silent.on('error', () => {});
+    closers.push(() => silent.destroy());
+    const closed = new Promise<true>((resolve) => silent.on('close', () => resolve(true)));
+    expect(await Promise.race([closed, new Promise<false>((resolve) => setTimeout(() => resolve(false), 5_000))])).toBe(true);
+    expect(r.server.lines.some((l) => l.includes('TLS handshake failed') && l.includes('ERR_TLS_HANDSHAKE_TIMEOUT'))).toBe(true);
+  });
 });
