@@ -9,7 +9,7 @@ import type { LogFields, Logger } from '../../core/logger.js';
 import { numeric } from '../commands/common.js';
 import type { CommandContext } from '../commands/types.js';
 import type { MaybePromise, Outcome } from '../commands/types.js';
-import { ERR_UNAVAILRESOURCE } from '../wire/numerics.js';
+import { ERR_UNAVAILRESOURCE, ERR_UNKNOWNERROR } from '../wire/numerics.js';
 import { pump } from './inbox.js';
 import { answering, send, sendLabeled } from './outbox.js';
 import { userFields, type Router, type UserFields } from './routing.js';
@@ -127,6 +127,10 @@ export class JobRunner {
         command: what,
         message: err instanceof Error ? err.message : String(err),
       });
+      // The client is not left waiting for an answer that will not come (a NickServ REGISTER
+      // that got nothing back looked like a hang); what failed is in the log, not on the wire.
+      if (what === 'welcome') session.actor?.send({ type: 'irc.welcomeFailed', reason: 'The server could not complete your registration' });
+      else if (what !== 'depart') send(session, numeric(this.ctx, session.client, ERR_UNKNOWNERROR, what, 'The server failed to run this command; the failure is logged'));
       return;
     }
     this.logger.log('info', down.event, { id: session.id, command: what, ...down.fields });

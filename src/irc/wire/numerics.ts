@@ -67,6 +67,8 @@ export const RPL_QUIETLIST = '728';
 export const RPL_ENDOFQUIETLIST = '729';
 
 // Errors.
+/** The modern spec's catch-all: a command that failed for a reason no other numeric names. */
+export const ERR_UNKNOWNERROR = '400';
 export const ERR_NOSUCHNICK = '401';
 export const ERR_HELPNOTFOUND = '524';
 export const ERR_NOSUCHSERVER = '402';
