@@ -9,6 +9,7 @@
 // (or the store opened), 2 for bad flags.
 
 import { readFileSync } from 'node:fs';
+import tls from 'node:tls';
 import type { AnyStateMachine, InspectionEvent } from 'xstate';
 import { usesRedis, type ProtocolName, type ServerConfig } from '../core/config.js';
 import { ChatError, listenFailure } from '../core/errors.js';
@@ -133,8 +134,20 @@ function loadFiles(config: ServerConfig): void {
     const lines = read('--motd', config.irc.motdFile).replace(/\r?\n$/, '').split(/\r?\n/);
     config.irc = { ...config.irc, motd: lines };
   }
-  if (config.tlsCert !== null) read('--tls-cert', config.tlsCert);
-  if (config.tlsKey !== null) read('--tls-key', config.tlsKey);
+  const cert = config.tlsCert !== null ? read('--tls-cert', config.tlsCert) : null;
+  const key = config.tlsKey !== null ? read('--tls-key', config.tlsKey) : null;
+  if (cert !== null && key !== null) {
+    // A file that is not a PEM certificate, or a key that is not the certificate's, would
+    // otherwise throw from the listener with OpenSSL's stack trace.
+    try {
+      tls.createSecureContext({ cert, key });
+    } catch (err) {
+      throw new ChatError(
+        'INVALID_ARGUMENT',
+        `--tls-cert ${config.tlsCert} --tls-key ${config.tlsKey}: not a PEM certificate and its private key (${(err as Error).message})`,
+      );
+    }
+  }
 }
 
 /** Bytes in MiB, one decimal (log fields). */

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseServerArgs } from '../../src/cli/args.js';
 import { connectIrc } from '../irc/raw.js';
+import { selfSignedCert } from '../tlsCert.js';
 import { run, runServer, serverBin, type Running } from '../process.js';
 
 const running: Running[] = [];
@@ -88,5 +89,20 @@ describe('xstate-tcp-chat --protocol irc', () => {
     const t = run(serverBin, ['--tls-cert', path.join(dir, 'nope.pem'), '--tls-key', path.join(dir, 'nope.key')]);
     expect((await t.exited).code).toBe(2);
     expect(t.stderr()).toContain('--tls-cert');
+  });
+
+  it('says in one line, with no stack trace, when the TLS files are not a certificate and its key', async () => {
+    const { cert, remove } = selfSignedCert('irc-cli-badkey');
+    try {
+      // The certificate given as the key too: readable, but no private key in it.
+      const r = run(serverBin, ['--protocol', 'irc', '--port', '0', '--tls-cert', cert, '--tls-key', cert]);
+      expect((await r.exited).code).toBe(2);
+      const lines = r.stderr().trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^xstate-tcp-chat: --tls-cert \\S+ --tls-key \\S+: not a PEM certificate and its private key \\(.+\\)$`));
+      expect(r.stdout()).not.toMatch(/listening/);
+    } finally {
+      remove();
+    }
   });
 });
