@@ -427,15 +427,18 @@ export function parseClientArgs(argv: string[]): ParseResult<ClientOptions> {
 }
 
 function usageOf(command: string, summary: string, specs: FlagSpec<string>[], defaults: object, commands: string[] = []): string {
+  // The help column starts after the longest flag, so every row lines up.
+  const width = Math.max(30, ...specs.map((spec) => `  ${spec.flag} ${spec.value}`.length + 1));
   const rows = specs.map((spec) => {
     const left = `  ${spec.flag} ${spec.value}`;
     const value = valueAt(defaults, spec.key);
+    // A help text that names its own default (--motd: the greeting) is not given a second one.
     const shown =
-      value === null ? (spec.kind.type === 'text' ? '' : ' (default: off)') : ` (default: ${typeof value === 'string' ? JSON.stringify(value) : String(value)})`;
-    return `${left.padEnd(30)} ${spec.help}${shown}`;
+      spec.help.includes('(default:') ? '' : value === null ? (spec.kind.type === 'text' ? '' : ' (default: off)') : ` (default: ${typeof value === 'string' ? JSON.stringify(value) : String(value)})`;
+    return `${left.padEnd(width)} ${spec.help}${shown}`;
   });
   const usage = commands.length > 0 ? [`Usage: ${command} [flags]`, ...commands.map((c) => `       ${command} ${c}`)] : [`Usage: ${command} [flags]`];
-  return [...usage, '', summary, '', 'Flags:', ...rows, `${'  -h, --help'.padEnd(30)} show this help`].join('\n');
+  return [...usage, '', summary, '', 'Flags:', ...rows, `${'  -h, --help'.padEnd(width)} show this help`].join('\n');
 }
 
 export function serverUsage(): string {
