@@ -3,6 +3,9 @@
 // test process exits even if a test forgot to stop it.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import net from 'node:net';
 
 export interface RedisServer {
@@ -62,6 +65,9 @@ function exited(child: ChildProcess): Promise<void> {
  */
 export async function startRedis(options: { extraArgs?: string[]; config?: string } = {}): Promise<RedisServer> {
   const port = await freePort();
+  // Its working directory: a replica writes the primary's RDB to disk when it syncs, whatever
+  // --save says, and it must not land in the project (a dump.rdb was once committed that way).
+  const dir = mkdtempSync(path.join(tmpdir(), 'redis-test-'));
   let child: ChildProcess | null = null;
   let output = '';
   const killOnExit = (): void => {
@@ -72,7 +78,8 @@ export async function startRedis(options: { extraArgs?: string[]; config?: strin
   async function launch(): Promise<void> {
     output = '';
     const base = options.config === undefined ? [] : [options.config];
-    const proc = spawn('redis-server', [...base, '--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1', ...(options.extraArgs ?? [])], {
+    const proc = spawn('redis-server', [...base, '--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1', '--dir', dir, ...(options.extraArgs ?? [])], {
+      cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;
@@ -118,6 +125,7 @@ export async function startRedis(options: { extraArgs?: string[]; config?: strin
     async stop() {
       await halt();
       process.off('exit', killOnExit);
+      rmSync(dir, { recursive: true, force: true });
     },
     kill(signal = 'SIGKILL') {
       child?.kill(signal);
