@@ -172,8 +172,13 @@ export function primaryRenderer(primaryState: () => string): () => Promise<strin
 export async function startMetricsServer(address: { host: string; port: number }, render: () => Promise<string>): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' || path !== '/metrics') {
+    if (path !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: metrics are at /metrics\n');
+      return;
+    }
+    // HEAD is GET without the body (Node leaves the body out); anything else is refused as such.
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end('method not allowed: GET /metrics\n');
       return;
     }
     render().then(

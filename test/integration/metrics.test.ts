@@ -94,6 +94,12 @@ describe('--metrics', () => {
 
     const other = await fetch(s.metricsUrl.replace('/metrics', '/'));
     expect(other.status).toBe(404);
+    // HEAD as GET without a body (what `curl -I` and health checks send); POST refused as a method.
+    const head = await fetch(s.metricsUrl, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    const post = await fetch(s.metricsUrl, { method: 'POST' });
+    expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
   });
 
   it('refuses to start when the metrics port is taken, saying which', async () => {
