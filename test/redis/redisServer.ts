@@ -3,7 +3,7 @@
 // test process exits even if a test forgot to stop it.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -77,6 +77,8 @@ export async function startRedis(options: { extraArgs?: string[]; config?: strin
 
   async function launch(): Promise<void> {
     output = '';
+    // Again after a stop: a test may start the same server once more.
+    mkdirSync(dir, { recursive: true });
     const base = options.config === undefined ? [] : [options.config];
     const proc = spawn('redis-server', [...base, '--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1', '--dir', dir, ...(options.extraArgs ?? [])], {
       cwd: dir,
