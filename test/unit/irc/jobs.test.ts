@@ -1,37 +1,22 @@
 // What a client gets when the server fails to run its command (src/irc/session/jobs.ts): a bug
 // in a handler, thrown at once or later, is logged with the command and answered with 400
 // ERR_UNKNOWNERROR naming the command, so the client is not left waiting for a reply that never
-// comes; the other clients are not touched. Sessions record their writes (as in outbox.test.ts).
+// comes; the other clients are not touched. Sessions record their writes (recordingSession.ts).
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/core/config.js';
 import type { LogFields, Logger } from '../../../src/core/logger.js';
-import type { Transport } from '../../../src/core/transport.js';
 import type { CommandContext } from '../../../src/irc/commands/types.js';
 import { JobRunner } from '../../../src/irc/session/jobs.js';
 import type { Router } from '../../../src/irc/session/routing.js';
-import { Session, type IrcStats } from '../../../src/irc/session/session.js';
+import { recordingSessions } from './recordingSession.js';
 
 function world() {
   const ctx = { config: { ...defaultConfig.irc, outputCoalesceMs: 0 } } as unknown as CommandContext;
-  const stats: IrcStats = { registrations: 0, commands: 0, chatMessages: 0, linesOut: 0, bytesIn: 0, bytesOut: 0 };
-  const writes: Array<{ session: number; data: string }> = [];
   const logged: Array<{ event: string; fields: LogFields }> = [];
   const logger: Logger = { log: (_level, event, fields) => void logged.push({ event, fields }) };
   // Only what JobRunner asks of the router for a session with no siblings.
   const router = { hasSiblings: () => false, syncSiblings: () => {} } as unknown as Router;
-  const session = (id: number): Session => {
-    const socket = {
-      destroyed: false,
-      writable: true,
-      writableLength: 0,
-      write(data: string) {
-        writes.push({ session: id, data });
-        return true;
-      },
-    } as unknown as Transport;
-    return new Session(id, ctx, stats, socket, { id, ip: '127.0.0.1', host: 'localhost', tls: false, at: 0 });
-  };
-  return { jobs: new JobRunner(ctx, router, logger), session, writes, logged };
+  return { jobs: new JobRunner(ctx, router, logger), logged, ...recordingSessions(ctx) };
 }
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));

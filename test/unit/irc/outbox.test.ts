@@ -5,34 +5,13 @@
 // themselves are covered by test/integration/outputCoalesce.test.ts.
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/core/config.js';
-import type { Transport } from '../../../src/core/transport.js';
 import { from } from '../../../src/irc/commands/common.js';
 import type { CommandContext } from '../../../src/irc/commands/types.js';
 import { answering, send, shared } from '../../../src/irc/session/outbox.js';
-import { Session, type IrcStats } from '../../../src/irc/session/session.js';
-
-interface Written {
-  session: number;
-  data: string;
-}
+import { recordingSessions } from './recordingSession.js';
 
 function world(irc: Partial<typeof defaultConfig.irc>) {
-  const ctx = { config: { ...defaultConfig.irc, ...irc } } as unknown as CommandContext;
-  const stats: IrcStats = { registrations: 0, commands: 0, chatMessages: 0, linesOut: 0, bytesIn: 0, bytesOut: 0 };
-  const writes: Written[] = [];
-  const session = (id: number): Session => {
-    const socket = {
-      destroyed: false,
-      writable: true,
-      writableLength: 0,
-      write(data: string) {
-        writes.push({ session: id, data });
-        return true;
-      },
-    } as unknown as Transport;
-    return new Session(id, ctx, stats, socket, { id, ip: '127.0.0.1', host: 'localhost', tls: false, at: 0 });
-  };
-  return { session, writes };
+  return recordingSessions({ config: { ...defaultConfig.irc, ...irc } } as unknown as CommandContext);
 }
 
 /** One turn of the event loop: the outbox's pending setImmediate runs before this one. */
