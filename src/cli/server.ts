@@ -315,6 +315,18 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  // Each STS flag speaks of one kind of port; on the other it would do nothing, silently.
+  const stsMisplaced =
+    config.irc.stsDurationSeconds !== null && config.tlsCert === null
+      ? '--sts-duration is for a TLS port (--tls-cert): on a plain-text one, --sts-port says where TLS is'
+      : config.irc.stsPort !== null && config.tlsCert !== null
+        ? '--sts-port is for a plain-text port: on a TLS port (--tls-cert), --sts-duration is the policy'
+        : null;
+  if (stsMisplaced !== null) {
+    process.stderr.write(`xstate-tcp-chat: ${stsMisplaced}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const ircOnly = ircOnlyFlagSet(config);
   if (ircOnly !== null) {
     process.stderr.write(`xstate-tcp-chat: ${ircOnly} is for --protocol irc (the greeting server would ignore it)\n`);

@@ -91,6 +91,20 @@ describe('xstate-tcp-chat --protocol irc', () => {
     expect(t.stderr()).toContain('--tls-cert');
   });
 
+  it('refuses an STS flag given for the other kind of port, rather than ignore it', async () => {
+    const plain = run(serverBin, ['--protocol', 'irc', '--port', '0', '--sts-duration', '300']);
+    expect((await plain.exited).code).toBe(2);
+    expect(plain.stderr()).toBe('xstate-tcp-chat: --sts-duration is for a TLS port (--tls-cert): on a plain-text one, --sts-port says where TLS is\n');
+    const { cert, key, remove } = selfSignedCert('irc-cli-sts');
+    try {
+      const secure = run(serverBin, ['--protocol', 'irc', '--port', '0', '--tls-cert', cert, '--tls-key', key, '--sts-port', '6697']);
+      expect((await secure.exited).code).toBe(2);
+      expect(secure.stderr()).toBe('xstate-tcp-chat: --sts-port is for a plain-text port: on a TLS port (--tls-cert), --sts-duration is the policy\n');
+    } finally {
+      remove();
+    }
+  });
+
   it('says in one line, with no stack trace, when the TLS files are not a certificate and its key', async () => {
     const { cert, remove } = selfSignedCert('irc-cli-badkey');
     try {
