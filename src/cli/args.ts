@@ -67,6 +67,34 @@ export function ircOnlyFlagSet(config: ServerConfig): string | null {
   return spec?.flag ?? null;
 }
 
+/** Whether two listen addresses would claim the same socket (a wildcard covers every address). */
+function sameSocket(a: { host: string; port: number }, b: { host: string; port: number }): boolean {
+  if (a.port === 0 || a.port !== b.port) return false;
+  const wildcard = (h: string): boolean => h === '0.0.0.0' || h === '::' || h === '';
+  const loopback = (h: string): boolean => h === 'localhost' || h === '127.0.0.1' || h === '::1';
+  return a.host === b.host || wildcard(a.host) || wildcard(b.host) || (loopback(a.host) && loopback(b.host));
+}
+
+/**
+ * Two of the server's own listeners on one port, or null: said before anything starts, since
+ * the second to bind would only report "port N is already in use", as if someone else had it.
+ */
+export function ownPortClash(config: ServerConfig): string | null {
+  const listeners: Array<{ flag: string; where: { host: string; port: number } | null }> = [
+    { flag: '--port', where: { host: config.host, port: config.port } },
+    { flag: '--websocket', where: config.websocket },
+    { flag: '--metrics', where: config.metrics },
+    { flag: '--inspect', where: config.inspect },
+  ];
+  for (let i = 0; i < listeners.length; i++) {
+    for (let j = i + 1; j < listeners.length; j++) {
+      const [a, b] = [listeners[i]!, listeners[j]!];
+      if (a.where && b.where && sameSocket(a.where, b.where)) return `${b.flag} ${b.where.port} is the port ${a.flag} listens on: give each its own`;
+    }
+  }
+  return null;
+}
+
 export const serverFlags: FlagSpec<ConfigKey>[] = [
   {
     flag: '--protocol',

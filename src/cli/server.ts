@@ -27,7 +27,7 @@ import { startInspectServer, type InspectServer } from '../ops/inspect/inspectSe
 import { Monitor, statePath } from '../ops/inspect/monitor.js';
 import type { StatelyInspector } from '../ops/inspect/statelyInspector.js';
 import type { WebServer } from '../transports/webServer.js';
-import { ircOnlyFlagSet, parseServerArgs, serverUsage } from './args.js';
+import { ircOnlyFlagSet, ownPortClash, parseServerArgs, serverUsage } from './args.js';
 import { readConfigFile } from './configFile.js';
 import { hashPassword, passwordProblem } from '../identity/passwords.js';
 
@@ -324,6 +324,12 @@ async function main(argv: string[]): Promise<void> {
         : null;
   if (stsMisplaced !== null) {
     process.stderr.write(`xstate-tcp-chat: ${stsMisplaced}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const clash = ownPortClash(config);
+  if (clash !== null) {
+    process.stderr.write(`xstate-tcp-chat: ${clash}\n`);
     process.exitCode = 2;
     return;
   }

@@ -102,6 +102,13 @@ describe('server command', () => {
     }
   });
 
+  it('refuses two of its own listeners on one port before starting anything, saying which', async () => {
+    const r = run(serverBin, ['--port', '17999', '--metrics', '17999']);
+    expect((await r.exited).code).toBe(2);
+    expect(r.stderr()).toBe('xstate-tcp-chat: --metrics 17999 is the port --port listens on: give each its own\n');
+    expect(r.stdout()).toBe('');
+  });
+
   it('refuses an IRC-only flag without --protocol irc, with exit 2, rather than ignore it', async () => {
     const r = run(serverBin, ['--port', '0', '--password', 'secret']);
     expect((await r.exited).code).toBe(2);

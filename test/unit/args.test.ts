@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ircOnlyFlagSet, parseClientArgs, parseServerArgs, serverFlags, serverUsage } from '../../src/cli/args.js';
+import { ircOnlyFlagSet, ownPortClash, parseClientArgs, parseServerArgs, serverFlags, serverUsage } from '../../src/cli/args.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { ChatError } from '../../src/core/errors.js';
 
@@ -140,6 +140,21 @@ describe('server flags', () => {
     expect(ircOnly(['--database', 'postgres://db.example/chat'])).toBe('--database');
     expect(ircOnly(['--port', '9000', '--max-connections', '5'])).toBeNull();
     expect(ircOnly(['--protocol', 'irc', '--password', 'secret'])).toBeNull();
+  });
+
+  it('names two of its own listeners given one port, before anything starts', () => {
+    const clash = (argv: string[]): string | null => {
+      const r = parseServerArgs(argv);
+      if (r.kind !== 'run') throw new Error(`not a run: ${argv.join(' ')}`);
+      return ownPortClash(r.options);
+    };
+    expect(clash(['--port', '9000', '--metrics', '9000'])).toBe('--metrics 9000 is the port --port listens on: give each its own');
+    expect(clash(['--port', '9000', '--inspect', '0.0.0.0:9000'])).toBe('--inspect 9000 is the port --port listens on: give each its own');
+    expect(clash(['--port', '9000', '--metrics', '9100', '--inspect', '9100'])).toBe('--inspect 9100 is the port --metrics listens on: give each its own');
+    // Different addresses may share a port number; port 0 is a new free port each time.
+    expect(clash(['--host', '10.0.0.5', '--port', '9000', '--metrics', '127.0.0.1:9000'])).toBeNull();
+    expect(clash(['--port', '0', '--metrics', '0'])).toBeNull();
+    expect(clash(['--port', '9000', '--metrics', '9100'])).toBeNull();
   });
 
   it('names the hash-password command in the usage (the README sends operators to it)', () => {
