@@ -4,7 +4,7 @@
 
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { defaultConfig, defaultIrcPort, protocolNames, type IrcConfig, type ServerConfig } from '../core/config.js';
+import { defaultConfig, defaultIrcPort, protocolNames, usesRedis, type IrcConfig, type ServerConfig } from '../core/config.js';
 import { ChatError } from '../core/errors.js';
 import { anyOrigin, normaliseOrigin } from '../transports/handshake.js';
 
@@ -93,6 +93,32 @@ export function ownPortClash(config: ServerConfig): string | null {
     }
   }
   return null;
+}
+
+/**
+ * Flags that parse one by one but not together, as the one line the CLI prints (exit 2), or
+ * null. Every one of them would otherwise be ignored or fail later with a less clear message.
+ */
+export function flagConflict(config: ServerConfig): string | null {
+  const irc = config.protocol === 'irc';
+  // Each worker would be a separate IRC network with its own nicks and channels.
+  if (irc && config.workers > 1 && !usesRedis(config.irc)) {
+    return '--protocol irc with --workers above 1 needs --redis URL: the workers share the nicks and channels through Redis';
+  }
+  if (config.irc.redisUrl !== null && config.irc.redisSentinels !== null) return 'give --redis URL or --redis-sentinel HOST:PORT,..., not both';
+  if (!irc && usesRedis(config.irc)) return '--redis is for --protocol irc (the greeting server keeps no shared state)';
+  if (!irc && config.websocket !== null) return '--websocket is for --protocol irc (it carries IRC to browsers)';
+  // Each STS flag speaks of one kind of port; on the other it would do nothing, silently.
+  if (config.irc.stsDurationSeconds !== null && config.tlsCert === null) {
+    return '--sts-duration is for a TLS port (--tls-cert): on a plain-text one, --sts-port says where TLS is';
+  }
+  if (config.irc.stsPort !== null && config.tlsCert !== null) {
+    return '--sts-port is for a plain-text port: on a TLS port (--tls-cert), --sts-duration is the policy';
+  }
+  const clash = ownPortClash(config);
+  if (clash !== null) return clash;
+  const ircOnly = ircOnlyFlagSet(config);
+  return ircOnly === null ? null : `${ircOnly} is for --protocol irc (the greeting server would ignore it)`;
 }
 
 export const serverFlags: FlagSpec<ConfigKey>[] = [

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import type { AnyStateMachine, InspectionEvent } from 'xstate';
-import { usesRedis, type ProtocolName, type ServerConfig } from '../core/config.js';
+import type { ProtocolName, ServerConfig } from '../core/config.js';
 import { ChatError, listenFailure } from '../core/errors.js';
 import { startServer } from '../core/listener.js';
 import { startMemoryReclaim } from '../ops/memoryReclaim.js';
@@ -27,7 +27,7 @@ import { startInspectServer, type InspectServer } from '../ops/inspect/inspectSe
 import { Monitor, statePath } from '../ops/inspect/monitor.js';
 import type { StatelyInspector } from '../ops/inspect/statelyInspector.js';
 import type { WebServer } from '../transports/webServer.js';
-import { ircOnlyFlagSet, ownPortClash, parseServerArgs, serverUsage } from './args.js';
+import { flagConflict, parseServerArgs, serverUsage } from './args.js';
 import { readConfigFile } from './configFile.js';
 import { hashPassword, passwordProblem } from '../identity/passwords.js';
 
@@ -292,50 +292,9 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const config = parsed.options;
-  if (config.protocol === 'irc' && config.workers > 1 && !usesRedis(config.irc)) {
-    // Each worker would be a separate IRC network with its own nicks and channels.
-    process.stderr.write(
-      'xstate-tcp-chat: --protocol irc with --workers above 1 needs --redis URL: the workers share the nicks and channels through Redis\n',
-    );
-    process.exitCode = 2;
-    return;
-  }
-  if (config.irc.redisUrl !== null && config.irc.redisSentinels !== null) {
-    process.stderr.write('xstate-tcp-chat: give --redis URL or --redis-sentinel HOST:PORT,..., not both\n');
-    process.exitCode = 2;
-    return;
-  }
-  if (config.protocol !== 'irc' && usesRedis(config.irc)) {
-    process.stderr.write('xstate-tcp-chat: --redis is for --protocol irc (the greeting server keeps no shared state)\n');
-    process.exitCode = 2;
-    return;
-  }
-  if (config.protocol !== 'irc' && config.websocket !== null) {
-    process.stderr.write('xstate-tcp-chat: --websocket is for --protocol irc (it carries IRC to browsers)\n');
-    process.exitCode = 2;
-    return;
-  }
-  // Each STS flag speaks of one kind of port; on the other it would do nothing, silently.
-  const stsMisplaced =
-    config.irc.stsDurationSeconds !== null && config.tlsCert === null
-      ? '--sts-duration is for a TLS port (--tls-cert): on a plain-text one, --sts-port says where TLS is'
-      : config.irc.stsPort !== null && config.tlsCert !== null
-        ? '--sts-port is for a plain-text port: on a TLS port (--tls-cert), --sts-duration is the policy'
-        : null;
-  if (stsMisplaced !== null) {
-    process.stderr.write(`xstate-tcp-chat: ${stsMisplaced}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  const clash = ownPortClash(config);
-  if (clash !== null) {
-    process.stderr.write(`xstate-tcp-chat: ${clash}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  const ircOnly = ircOnlyFlagSet(config);
-  if (ircOnly !== null) {
-    process.stderr.write(`xstate-tcp-chat: ${ircOnly} is for --protocol irc (the greeting server would ignore it)\n`);
+  const conflict = flagConflict(config);
+  if (conflict !== null) {
+    process.stderr.write(`xstate-tcp-chat: ${conflict}\n`);
     process.exitCode = 2;
     return;
   }
