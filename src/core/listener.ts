@@ -74,6 +74,21 @@ export function formatRemote(address: string | undefined, port: number | undefin
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+/**
+ * The 'tlsClientError' listener of a TLS server (this one, and the web server's https://): a
+ * failed handshake (plain text on a TLS port, a bad certificate, a timeout) never was a
+ * session. Logged and destroyed: Node destroys the socket after a TLS error, but not after the
+ * handshake timeout (it only emits ERR_TLS_HANDSHAKE_TIMEOUT), and a client that connects and
+ * says nothing would otherwise hold a descriptor forever, outside every cap, and hold up the
+ * shutdown.
+ */
+export function dropFailedHandshake(logger: Logger): (err: NodeJS.ErrnoException, socket: net.Socket) => void {
+  return function serverOnTlsClientError(err, socket) {
+    logger.log('info', 'connection.tlsFailed', { remote: formatRemote(socket.remoteAddress, socket.remotePort), errno: err.code ?? 'UNKNOWN' });
+    socket.destroy();
+  };
+}
+
 // Marks a socket the listener has handed to a session or is turning away.
 const kOwned = Symbol('owned');
 interface AcceptedSocket extends Transport {
@@ -302,18 +317,7 @@ export function startServer(config: ListenerConfig, protocol: SessionProtocol, o
     });
     if (secure) {
       server.on('secureConnection', serverOnSocket);
-      // A failed handshake (plain text on a TLS port, a bad certificate, a timeout): it never
-      // was a session. Logged and destroyed: Node destroys the socket after a TLS error, but
-      // not after --tls-handshake-timeout (it only emits ERR_TLS_HANDSHAKE_TIMEOUT), and a
-      // client that connects and says nothing would otherwise hold a descriptor forever,
-      // outside every cap, and hold up the shutdown.
-      server.on('tlsClientError', function serverOnTlsClientError(err: NodeJS.ErrnoException, socket: tls.TLSSocket) {
-        logger.log('info', 'connection.tlsFailed', {
-          remote: formatRemote(socket.remoteAddress, socket.remotePort),
-          errno: err.code ?? 'UNKNOWN',
-        });
-        socket.destroy();
-      });
+      server.on('tlsClientError', dropFailedHandshake(logger));
     } else {
       server.on('connection', serverOnSocket);
     }

@@ -18,7 +18,7 @@ import type { ServerConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { checkOrigin, chooseSubprotocol, type IrcSubprotocol } from './handshake.js';
 import { pageFiles } from '../core/pageFiles.js';
-import { formatRemote } from '../core/listener.js';
+import { dropFailedHandshake, formatRemote } from '../core/listener.js';
 import type { Transport } from '../core/transport.js';
 import { WebSocketTransport } from './webSocketTransport.js';
 
@@ -92,14 +92,9 @@ export function startWebServer(config: WebServerConfig, logger: Logger): Promise
         handshakeTimeout: config.tlsHandshakeTimeoutMs,
       })
     : http.createServer(limits);
-  // A failed or timed-out TLS handshake is logged as on the IRC port (core/listener.ts), and
-  // closed: Node's https server destroys it itself only while nobody listens for this event.
-  if (secure) {
-    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
-      logger.log('info', 'connection.tlsFailed', { remote: formatRemote(socket.remoteAddress, socket.remotePort), errno: err.code ?? 'UNKNOWN' });
-      socket.destroy();
-    });
-  }
+  // A failed or timed-out TLS handshake is logged and closed as on the IRC port (Node's https
+  // server closes it itself only while nobody listens for this event).
+  if (secure) server.on('tlsClientError', dropFailedHandshake(logger));
   const wss = new WebSocketServer({
     noServer: true,
     // The listener tracks its sessions; ws keeping a Set of them too would only cost memory.
