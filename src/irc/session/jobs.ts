@@ -112,8 +112,9 @@ export class JobRunner {
 
   // A handler that throws is a bug: say so in the log and keep the client and everyone else.
   // What it needed being unreachable is not a bug: the network state (Redis down) or the store
-  // (disk full, PostgreSQL gone). The client is told its command did not run, and the log says
-  // so once per command.
+  // (disk full, PostgreSQL gone). Either way the client is told its command did not run (it
+  // is not left waiting for an answer that will not come), and the log says so once per
+  // command; what a bug was is in the log, not on the wire.
   private failed(session: Session, what: string, err: unknown): void {
     const down =
       isNetworkUnavailable(err)
@@ -122,23 +123,21 @@ export class JobRunner {
           ? { event: 'irc.storeUnavailable', text: 'The store is unavailable', fields: { message: err.message } as LogFields }
           : null;
     if (down === null) {
-      this.logger.log('error', 'irc.commandFailed', {
-        id: session.id,
-        command: what,
-        message: err instanceof Error ? err.message : String(err),
-      });
-      // The client is not left waiting for an answer that will not come (a NickServ REGISTER
-      // that got nothing back looked like a hang); what failed is in the log, not on the wire.
-      if (what === 'welcome') session.actor?.send({ type: 'irc.welcomeFailed', reason: 'The server could not complete your registration' });
-      else if (what !== 'depart') send(session, numeric(this.ctx, session.client, ERR_UNKNOWNERROR, what, 'The server failed to run this command; the failure is logged'));
-      return;
+      this.logger.log('error', 'irc.commandFailed', { id: session.id, command: what, message: err instanceof Error ? err.message : String(err) });
+    } else {
+      this.logger.log('info', down.event, { id: session.id, command: what, ...down.fields });
     }
-    this.logger.log('info', down.event, { id: session.id, command: what, ...down.fields });
     // A welcome that did not happen leaves a client registered in its machine and on nobody's
     // network: it is told, and closed, at once (it may connect again once the network is back).
-    if (what === 'welcome') session.actor?.send({ type: 'irc.welcomeFailed', reason: `${down.text}, try again shortly` });
-    else if (what !== 'depart') {
-      send(session, numeric(this.ctx, session.client, ERR_UNAVAILRESOURCE, what, `${down.text}: ${what} did not run, try again shortly`));
+    if (what === 'welcome') {
+      const reason = down === null ? 'The server could not complete your registration' : `${down.text}, try again shortly`;
+      session.actor?.send({ type: 'irc.welcomeFailed', reason });
+    } else if (what !== 'depart') {
+      const reply =
+        down === null
+          ? numeric(this.ctx, session.client, ERR_UNKNOWNERROR, what, 'The server failed to run this command; the failure is logged')
+          : numeric(this.ctx, session.client, ERR_UNAVAILRESOURCE, what, `${down.text}: ${what} did not run, try again shortly`);
+      send(session, reply);
     }
   }
 }
