@@ -164,9 +164,11 @@ export function harness(overrides: Partial<IrcConfig> = {}, stateOptions: Memory
       const result = resolve(client, await dispatch(ctx, client, msg));
       // CAP holding registration open: the machine's `negotiating` state, played here.
       const registration = registrations.get(client.id);
-      for (const effect of result.effects) {
-        if (registration && effect.type === 'irc.capHeld') registration.negotiating = true;
-        if (registration && effect.type === 'irc.capEnded') registration.negotiating = false;
+      if (registration) {
+        for (const effect of result.effects) {
+          if (effect.type === 'irc.capHeld') registration.negotiating = true;
+          if (effect.type === 'irc.capEnded') registration.negotiating = false;
+        }
       }
       return result;
     },
