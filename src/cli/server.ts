@@ -27,7 +27,8 @@ import { startInspectServer, type InspectServer } from '../ops/inspect/inspectSe
 import { Monitor, statePath } from '../ops/inspect/monitor.js';
 import type { StatelyInspector } from '../ops/inspect/statelyInspector.js';
 import type { WebServer } from '../transports/webServer.js';
-import { flagConflict, parseServerArgs, serverUsage } from './args.js';
+import { parseServerArgs, serverUsage } from './args.js';
+import { flagConflict } from './flagConflicts.js';
 import { readConfigFile } from './configFile.js';
 import { hashPassword, passwordProblem } from '../identity/passwords.js';
 

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ircOnlyFlagSet, ownPortClash, parseClientArgs, parseServerArgs, serverFlags, serverUsage } from '../../src/cli/args.js';
+import { parseClientArgs, parseServerArgs, serverFlags, serverUsage } from '../../src/cli/args.js';
+import { ircOnlyFlagSet, ownPortClash } from '../../src/cli/flagConflicts.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { ChatError } from '../../src/core/errors.js';
 
