@@ -236,6 +236,7 @@ async function runPrimary(config: ServerConfig, logger: Logger): Promise<void> {
     shutdownGraceMs: config.shutdownGraceMs,
     logger,
     protocol: config.protocol,
+    host: config.host,
     // Each worker binds the WebSocket port (if any) before the protocol's (see main()).
     listeners: config.websocket ? 2 : 1,
   });

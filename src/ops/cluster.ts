@@ -45,6 +45,11 @@ export function startPrimary(options: {
   /** What the workers serve, for the listening line. */
   protocol?: 'greeting' | 'irc';
   /**
+   * The host as the operator gave it (`localhost`), for the listening line: the workers name
+   * it so, while node:cluster reports the address it resolved to (`127.0.0.1`).
+   */
+  host?: string;
+  /**
    * Addresses each worker claims, one after the other: with --websocket its WebSocket port,
    * then the protocol's port (the CLI binds them in that order). A worker is listening once it
    * has reported the last of them, whose address is the one the listening line shows.
@@ -81,7 +86,7 @@ export function startPrimary(options: {
       },
       logListening: ({ context }) =>
         logger.log('info', 'primary.listening', {
-          host: address?.host ?? '',
+          host: options.host ?? address?.host ?? '',
           port: address?.port ?? 0,
           workers: context.workers,
           protocol: options.protocol ?? 'greeting',

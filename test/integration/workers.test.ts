@@ -118,6 +118,13 @@ describe('--workers', () => {
     }
   });
 
+  it('names the host as given, as its workers do (localhost, not the address it resolved to)', async () => {
+    const r = run(serverBin, ['--host', 'localhost', '--port', '0', '--workers', '2']);
+    running.push(r);
+    const port = (await r.waitForLine(/^Socket server listening on localhost:(\d+) \(2 workers\)$/m, 15_000))[1];
+    expect(r.stdout()).toMatch(new RegExp(`^\\[worker 1\\] Socket server listening on localhost:${port}$`, 'm'));
+  });
+
   it('refuses --inspect with more than one worker', async () => {
     const r = run(serverBin, ['--workers', '2', '--inspect', '0']);
     expect((await r.exited).code).toBe(2);
