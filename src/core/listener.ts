@@ -57,6 +57,8 @@ export interface ServerHandle {
   accepted(): number;
   /** Finished sessions by their machine's close reason (`crashed` for one whose action threw). */
   closedByReason(): ReadonlyMap<string, number>;
+  /** TLS clients dropped before they were sessions: a failed or timed-out handshake (--tls-cert). */
+  tlsFailures(): number;
   /** The live session actors by connection id (read-only view, for tests and inspection). */
   connections(): ReadonlyMap<number, SessionActor>;
   /** The protocol the sessions speak, as handed to startServer. */
@@ -82,8 +84,12 @@ export function formatRemote(address: string | undefined, port: number | undefin
  * says nothing would otherwise hold a descriptor forever, outside every cap, and hold up the
  * shutdown.
  */
-export function dropFailedHandshake(logger: Logger): (err: NodeJS.ErrnoException, socket: net.Socket) => void {
+export function dropFailedHandshake(
+  logger: Logger,
+  onDropped: () => void = () => {},
+): (err: NodeJS.ErrnoException, socket: net.Socket) => void {
   return function serverOnTlsClientError(err, socket) {
+    onDropped();
     logger.log('info', 'connection.tlsFailed', { remote: formatRemote(socket.remoteAddress, socket.remotePort), errno: err.code ?? 'UNKNOWN' });
     socket.destroy();
   };
@@ -147,6 +153,8 @@ export function startServer(config: ListenerConfig, protocol: SessionProtocol, o
   let nextId = 1;
   /** Finished sessions by close reason; with the live ones, every session ever admitted. */
   const closed = new Map<string, number>();
+  /** TLS clients whose handshake failed or timed out (never sessions). */
+  let tlsFailures = 0;
   let forced = false;
   // The remote address costs a getpeername() and a string per client (~14 µs under load, 7 % of
   // a handshake): built only when a log line or the inspector will show it.
@@ -317,7 +325,7 @@ export function startServer(config: ListenerConfig, protocol: SessionProtocol, o
     });
     if (secure) {
       server.on('secureConnection', serverOnSocket);
-      server.on('tlsClientError', dropFailedHandshake(logger));
+      server.on('tlsClientError', dropFailedHandshake(logger, () => tlsFailures++));
     } else {
       server.on('connection', serverOnSocket);
     }
@@ -385,6 +393,7 @@ export function startServer(config: ListenerConfig, protocol: SessionProtocol, o
       return connections.size + finished;
     },
     closedByReason: () => closed,
+    tlsFailures: () => tlsFailures,
     connections: () => connections,
     protocol,
     adopt: take,

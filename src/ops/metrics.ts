@@ -73,6 +73,12 @@ export function serverRegistry(server: ServerHandle, ircService: IrcService | nu
   totalCounter(registry, 'chat_connections_turned_away_total', 'Clients turned away (server full or stopping)', () =>
     server.actor.getSnapshot().context.rejected,
   );
+  totalCounter(
+    registry,
+    'chat_tls_handshakes_failed_total',
+    'TLS clients dropped before they were sessions: a failed or timed-out handshake on the --tls-cert port',
+    () => server.tlsFailures(),
+  );
   new Counter({
     name: 'chat_connections_closed_total',
     help: 'Sessions finished, by close reason (sendqExceeded and excessFlood are the sendq and flood disconnects)',

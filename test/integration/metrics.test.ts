@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connect, converse, waitFor } from '../helpers.js';
 import { run, runServer, serverBin, type Running } from '../process.js';
 import { startRedis, type RedisServer } from '../redis/redisServer.js';
+import { selfSignedCert } from '../tlsCert.js';
 
 const running: Running[] = [];
 const redises: RedisServer[] = [];
@@ -100,6 +101,24 @@ describe('--metrics', () => {
     expect(await head.text()).toBe('');
     const post = await fetch(s.metricsUrl, { method: 'POST' });
     expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+  });
+
+  it('counts TLS clients dropped at the handshake (plain text to the TLS port)', async () => {
+    const { cert, key, remove } = selfSignedCert('metrics-tls');
+    try {
+      const s = await serverWithMetrics(['--tls-cert', cert, '--tls-key', key]);
+      expect(sample(await scrape(s.metricsUrl), 'chat_tls_handshakes_failed_total')).toBe(0);
+      for (let i = 0; i < 2; i++) {
+        const plain = net.connect(s.port, '127.0.0.1');
+        plain.on('error', () => {});
+        plain.write('NICK plain\r\n');
+        await new Promise<void>((resolve) => plain.on('close', () => resolve()));
+      }
+      const text = await scrapeUntil(s.metricsUrl, (t) => sample(t, 'chat_tls_handshakes_failed_total') === 2, 'two failed handshakes');
+      expect(sample(text, 'chat_connections_accepted_total')).toBe(0);
+    } finally {
+      remove();
+    }
   });
 
   it('refuses to start when the metrics port is taken, saying which', async () => {
