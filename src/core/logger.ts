@@ -165,11 +165,37 @@ function flushLines(): void {
     const stream = lines[i]!.stream;
     let text = '';
     for (; i < lines.length && lines[i]!.stream === stream; i++) text += lines[i]!.text;
-    stream.write(text);
+    if (!gone.has(stream)) stream.write(text);
   }
 }
 process.on('exit', flushLines);
+
+// A log reader that goes away (`| head`, a log shipper restarted, a closed terminal) makes the
+// next write fail with EPIPE, emitted as an 'error' on the stream: with no listener that ends
+// the process, and every client's session with it. The server goes on serving; what it would
+// have written there is dropped, and the other stream (if it still has a reader) says so once.
+const gone = new WeakSet<NodeJS.WriteStream>();
+const watched = new WeakSet<NodeJS.WriteStream>();
+function watch(stream: NodeJS.WriteStream): void {
+  if (watched.has(stream)) return;
+  watched.add(stream);
+  stream.on('error', function logStreamOnError(err: NodeJS.ErrnoException) {
+    if (gone.has(stream)) return;
+    gone.add(stream);
+    const other = stream === process.stdout ? process.stderr : process.stdout;
+    const name = stream === process.stdout ? 'stdout' : 'stderr';
+    if (!gone.has(other)) {
+      queued.push({ stream: other, text: `Log: ${name} has no reader any more (${err.code ?? err.message}); its lines are dropped, the server goes on\n` });
+      if (!flushQueued) {
+        flushQueued = true;
+        setImmediate(flushLines);
+      }
+    }
+  });
+}
+
 function queueLine(stream: NodeJS.WriteStream): (line: string) => void {
+  watch(stream);
   return (line) => {
     queued.push({ stream, text: `${line}\n` });
     if (!flushQueued) {

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, converse } from '../helpers.js';
+import { connect, converse, waitFor } from '../helpers.js';
 import { clientBin, run, runServer, serverBin, watch, type Running } from '../process.js';
 
 const running: Running[] = [];
@@ -114,6 +114,17 @@ describe('server command', () => {
     expect((await r.exited).code).toBe(2);
     expect(r.stderr()).toBe('xstate-tcp-chat: --password is for --protocol irc (the greeting server would ignore it)\n');
     expect(r.stdout()).not.toMatch(/listening/);
+  });
+
+  it('keeps serving when whatever reads its log goes away (EPIPE on stdout), and says so on stderr', async () => {
+    const s = await server();
+    // The reader of the server's stdout closes its end, as `| head -1` or a restarted log shipper does.
+    s.proc.stdout!.destroy();
+    for (let i = 0; i < 3; i++) expect(await converse(s.port, `after the reader left ${i}\n`)).toBe("Hey What's up?\n");
+    await waitFor(() => s.stderr().includes('Log: stdout has no reader any more (EPIPE)'), 5_000, 'the note on stderr');
+    expect(s.proc.exitCode).toBe(null);
+    s.proc.kill('SIGINT');
+    expect((await s.exited).code).toBe(0);
   });
 
   it('listens again on the same port right after a stop', async () => {
