@@ -80,6 +80,14 @@ export function watch(proc: ChildProcess): Running {
   };
 }
 
+/** `xstate-tcp-chat hash-password` with `password` and a newline on stdin: an operator's hash. */
+export async function hashOf(password: string): Promise<string> {
+  const r = run(serverBin, ['hash-password'], `${password}\n`);
+  const { code } = await r.exited;
+  if (code !== 0) throw new Error(`hash-password exited ${code}: ${r.stderr()}`);
+  return r.stdout().trim();
+}
+
 /** Starts the server CLI on a free port and waits for its listening line. */
 export async function runServer(args: string[] = []): Promise<Running & { port: number }> {
   const r = run(serverBin, ['--host', '127.0.0.1', '--port', '0', ...args]);

@@ -22,7 +22,7 @@ import { connectionMachine } from '../greeting/connectionMachine.js';
 import { greetingProtocol } from '../greeting/session.js';
 import { startIrc, type IrcService } from '../irc/service.js';
 import { ircSessionMachine } from '../irc/session/ircSessionMachine.js';
-import { isWorker, leaveCluster, onPrimaryShutdown, reportFailure, startPrimary, workerId } from '../ops/cluster.js';
+import { isWorker, leaveCluster, onPrimaryShutdown, reportFailure, shareRehash, startPrimary, workerId } from '../ops/cluster.js';
 import { startInspectServer, type InspectServer } from '../ops/inspect/inspectServer.js';
 import { Monitor, statePath } from '../ops/inspect/monitor.js';
 import type { StatelyInspector } from '../ops/inspect/statelyInspector.js';
@@ -54,7 +54,11 @@ const protocols: Record<ProtocolName, ProtocolEntry> = {
     sessionMachine: ircSessionMachine,
     start: (config, logger, inspect) => {
       const file = config.configFile;
-      return startIrc(config, logger, inspect, file === null ? undefined : () => ({ file, opers: readConfigFile(file).opers }));
+      if (file === null) return startIrc(config, logger, inspect);
+      return startIrc(config, logger, inspect, {
+        reloadOpers: () => ({ file, opers: readConfigFile(file).opers }),
+        ...(isWorker ? { shareRehash } : {}),
+      });
     },
   },
 };

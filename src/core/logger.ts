@@ -99,6 +99,8 @@ function humanLine(event: string, f: LogFields): string {
       return `${conn} ${str(f.source)} is now an IRC operator (${str(f.name)})`;
     case 'irc.operFailed':
       return `${conn} OPER ${str(f.name)} refused for ${str(f.source)}: ${str(f.why)}`;
+    case 'irc.operRevoked':
+      return `${conn} OPER ${str(f.name)} is gone from the config file: ${str(f.source)} is no longer an operator`;
     case 'irc.kill':
       return `${conn} KILL: ${str(f.by)} killed ${str(f.nick)} (${str(f.reason)})`;
     case 'irc.kline':

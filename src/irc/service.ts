@@ -8,14 +8,14 @@
 
 import path from 'node:path';
 import type { InspectionEvent } from 'xstate';
-import { usesRedis, type OperBlock, type ServerConfig } from '../core/config.js';
+import { usesRedis, type ServerConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { BufferedHistory } from '../history/bufferedHistory.js';
 import { startRetention } from '../history/retention.js';
 import { openSqliteStore } from '../store/sqliteStore.js';
 import type { Store } from '../store/store.js';
 import type { RedisNetwork } from './redis/network.js';
-import { ircProtocol, type IrcProtocol } from './session/protocol.js';
+import { ircProtocol, type IrcProtocol, type IrcProtocolOptions } from './session/protocol.js';
 
 export interface IrcService {
   readonly protocol: IrcProtocol;
@@ -41,7 +41,7 @@ export async function startIrc(
   config: ServerConfig,
   logger: Logger,
   inspect: ((event: InspectionEvent) => void) | undefined,
-  reloadOpers?: () => { file: string; opers: readonly OperBlock[] },
+  rehash: Pick<IrcProtocolOptions, 'reloadOpers' | 'shareRehash'> = {},
 ): Promise<IrcService> {
   const store = await openStore(config.irc);
   logger.log('info', 'store.opened', { kind: store.kind, where: store.where });
@@ -95,7 +95,7 @@ export async function startIrc(
     {
       store,
       ...(history ? { history } : {}),
-      ...(reloadOpers ? { reloadOpers } : {}),
+      ...rehash,
       ...(network ? { state: network.state, nodeIndex: network.nodeIndex, bus: network.bus } : {}),
     },
   );

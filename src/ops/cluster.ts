@@ -29,14 +29,13 @@ export interface PrimaryHandle {
   signalWorkers(signal: NodeJS.Signals): void;
 }
 
-interface WorkerMessage {
-  type: 'worker.failed';
-  code: string;
-  message: string;
-}
+type WorkerMessage =
+  | { type: 'worker.failed'; code: string; message: string }
+  /** An operator's REHASH read the config file in this worker: the others read it too. */
+  | { type: 'worker.rehashed' };
 
 const isWorkerMessage = (m: unknown): m is WorkerMessage =>
-  typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'worker.failed';
+  typeof m === 'object' && m !== null && ['worker.failed', 'worker.rehashed'].includes((m as { type?: unknown }).type as string);
 
 export function startPrimary(options: {
   workers: number;
@@ -122,8 +121,13 @@ export function startPrimary(options: {
     actor.send({ type: 'cluster.listening', workerId: worker.id, address: where.address ?? '', port: where.port });
   });
   cluster.on('message', function clusterOnMessage(worker, message: unknown) {
-    if (isWorkerMessage(message)) {
+    if (!isWorkerMessage(message)) return;
+    if (message.type === 'worker.failed') {
       actor.send({ type: 'cluster.failed', workerId: worker.id, code: message.code, message: message.message });
+    } else {
+      // As SIGHUP would: every other worker reads the file's operators again, so an operator
+      // added or removed is so on the whole port, not only on the worker that took the REHASH.
+      for (const other of living()) if (other !== worker && !other.isDead()) other.process.kill('SIGHUP');
     }
   });
   cluster.on('exit', function clusterOnExit(worker, code, signal) {
@@ -177,6 +181,11 @@ export function reportFailure(code: string, message: string): Promise<void> {
     if (!process.send) return resolve();
     process.send({ type: 'worker.failed', code, message } satisfies WorkerMessage, () => resolve());
   });
+}
+
+/** Worker side: an operator's REHASH read the config file here; the primary has the others read it. */
+export function shareRehash(): void {
+  if (process.connected) process.send?.({ type: 'worker.rehashed' } satisfies WorkerMessage);
 }
 
 /** Worker side: closes the IPC channel once the server has stopped, so the process can end. */

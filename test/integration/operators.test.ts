@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/identity/passwords.js';
 import { connectIrc, type RawIrc } from '../irc/raw.js';
-import { run, runServer, serverBin, type Running } from '../process.js';
+import { hashOf, run, runServer, serverBin, type Running } from '../process.js';
 
 const running: Running[] = [];
 const clients: RawIrc[] = [];
@@ -17,14 +17,6 @@ afterEach(() => {
 });
 const dir = mkdtempSync(path.join(tmpdir(), 'irc-opers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** `xstate-tcp-chat hash-password` with `password` and a newline on stdin. */
-async function hashOf(password: string): Promise<string> {
-  const r = run(serverBin, ['hash-password'], `${password}\n`);
-  const { code } = await r.exited;
-  if (code !== 0) throw new Error(`hash-password exited ${code}: ${r.stderr()}`);
-  return r.stdout().trim();
-}
 
 /** A config file's text: an IRC server named cfg.test on port 6697, with these operators. */
 function configText(opers: Array<{ name: string; hash: string }>): string {
@@ -109,6 +101,14 @@ describe('a server started with --config', () => {
     writeFileSync(file, configText([{ name: 'chief', hash: chiefHash }]));
     s.proc.kill('SIGHUP');
     await logged(s, /REHASH: 1 operator\(s\) read from /, 1);
+    // Who became an operator as boss is one no longer: told, and logged.
+    expect(await o.waitForLine(/ MODE opper -o$/)).toBe(':cfg.test MODE opper -o');
+    expect(await o.waitForLine(/ NOTICE opper /)).toBe(
+      ":cfg.test NOTICE opper :The operator boss is no longer in the server's configuration: you are not an IRC operator any more",
+    );
+    await logged(s, /^#\d+ OPER boss is gone from the config file: opper!~opper@127\.0\.0\.1 is no longer an operator$/, 1);
+    o.send('KILL alpha :no longer allowed');
+    expect(await o.waitForLine(/ 481 /)).toMatch(/^:cfg\.test 481 opper /);
     const a = await client(s.port, 'alpha');
     expect(await operAs(a, 'boss', 'boss-password-1')).toBe('464');
     expect(await operAs(a, 'chief', 'chief-password-2')).toBe('381');
@@ -118,6 +118,8 @@ describe('a server started with --config', () => {
     const from = a.lines().length;
     a.send('REHASH');
     expect(await a.waitForLine(/ 382 /, 5_000, from)).toBe(`:cfg.test 382 alpha ${file} Rehashing`);
+    // alpha's own block (chief) went with that REHASH.
+    expect(await a.waitForLine(/ MODE alpha -o$/, 5_000, from)).toBe(':cfg.test MODE alpha -o');
     const b = await client(s.port, 'bravo');
     expect(await operAs(b, 'chief', 'chief-password-2')).toBe('464');
     expect(await operAs(b, 'boss', 'boss-password-1')).toBe('381');

@@ -24,7 +24,7 @@ import {
 import { isServiceNick } from './accounts.js';
 import { Reply, from, sourceOf } from './common.js';
 import { normaliseMask } from './modes.js';
-import { withMember, type Client, type CommandContext, type Outcome } from './types.js';
+import { withMember, withoutMember, type Client, type CommandContext, type Outcome } from './types.js';
 
 /** The longest KLINE a time may ask for: a year, in minutes. A longer time is cut to it (0 is permanent). */
 const maxKlineMinutes = 525_600;
@@ -44,12 +44,32 @@ export async function oper(ctx: CommandContext, client: Client, msg: IrcMessage)
     return r.numeric(ERR_PASSWDMISMATCH, 'Password incorrect').log('irc.operFailed', { source: sourceOf(client), name, why }).outcome();
   }
   ctx.logins.succeeded([keys[0]!]);
+  client.oper = name;
   if (!client.modes.has('o')) {
     client.modes = withMember(client.modes, 'o');
     await ctx.state.setUserModes(client.id, [...client.modes].sort().join(''));
     r.toSelf(from(sourceOf(client), 'MODE', client.nick ?? '*', '+o'));
   }
   return r.numeric(RPL_YOUREOPER, 'You are now an IRC operator').log('irc.oper', { source: sourceOf(client), name }).outcome();
+}
+
+/**
+ * After a REHASH (or SIGHUP): a client that became an operator with a block the file no longer
+ * has loses +o, told why. Removing an operator from the file takes effect on the connections
+ * that are already operators, not only on the next OPER.
+ */
+export async function operRevoked(ctx: CommandContext, client: Client): Promise<Outcome> {
+  const r = new Reply(ctx, client);
+  const name = client.oper;
+  if (name === null || ctx.operators.blocks.some((o) => o.name === name)) return r.outcome();
+  client.oper = null;
+  if (!client.modes.has('o')) return r.outcome();
+  client.modes = withoutMember(client.modes, 'o');
+  await ctx.state.setUserModes(client.id, [...client.modes].sort().join(''));
+  const nick = client.nick ?? '*';
+  r.toSelf(from(ctx.config.serverName, 'MODE', nick, '-o'));
+  r.toSelf(from(ctx.config.serverName, 'NOTICE', nick, `The operator ${name} is no longer in the server's configuration: you are not an IRC operator any more`));
+  return r.log('irc.operRevoked', { source: sourceOf(client), name }).outcome();
 }
 
 /** KILL <nick> <reason>: the user quits with `Killed (<oper> (<reason>))`, on whatever node. */

@@ -132,6 +132,8 @@ export interface Client {
   batch: OpenBatch | null;
   /** Last time the client sent a command other than PING/PONG (ms), for WHOIS idle. */
   lastActiveAt: number;
+  /** The operator block it became an operator with (OPER): if REHASH finds it gone, +o goes. */
+  oper: string | null;
 }
 
 /** An AUTHENTICATE exchange in progress: the mechanism and what it needs between steps. */
@@ -285,7 +287,7 @@ export interface Outcome {
 
 /** One line of the server's log that a command asks for; the session adapter writes it. */
 export interface OperatorLogEntry {
-  event: 'irc.oper' | 'irc.operFailed' | 'irc.kill' | 'irc.kline' | 'irc.unkline';
+  event: 'irc.oper' | 'irc.operFailed' | 'irc.operRevoked' | 'irc.kill' | 'irc.kline' | 'irc.unkline';
   fields: LogFields;
 }
 
@@ -365,6 +367,7 @@ class ClientRecord implements Client {
   markers: Map<string, number> | null = null;
   batch: OpenBatch | null = null;
   lastActiveAt: number;
+  oper: string | null = null;
 
   constructor(
     init: ClientInit,

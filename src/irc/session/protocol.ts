@@ -14,6 +14,7 @@ import { LoginThrottle, loginThrottleDefaults } from '../../identity/throttle.js
 import type { HistoryStore } from '../../history/history.js';
 import type { Store } from '../../store/store.js';
 import { accountDropped, enforceNick } from '../commands/accounts.js';
+import { operRevoked } from '../commands/operators.js';
 import type { OperBlock, ServerConfig } from '../../core/config.js';
 import { startSession } from '../../core/leanActor.js';
 import { packageVersion } from '../../core/packageInfo.js';
@@ -163,6 +164,11 @@ export interface IrcProtocolOptions {
    * `opers`, or a ChatError saying what is wrong. Absent without --config.
    */
   reloadOpers?: () => { file: string; opers: readonly OperBlock[] };
+  /**
+   * A REHASH command read the file here: the other processes serving from it (--workers) read
+   * it too. Not called for SIGHUP, which reaches each process on its own.
+   */
+  shareRehash?: () => void;
   /** The network state; an in-memory one for this process when not given. */
   state?: NetworkState;
   /** This node's index in the network (client ids are network-wide: src/irc/state/ids.ts); 0 alone. */
@@ -183,6 +189,22 @@ export function ircProtocol(
   const state = options.state ?? new MemoryState();
   const nodeIndex = options.nodeIndex ?? 0;
   const bus = options.bus ?? null;
+  /** The config file's operators read again (REHASH here, or SIGHUP). */
+  function reload(): { ok: true; file: string } | { ok: false; error: string } {
+    if (!options.reloadOpers) return { ok: false, error: 'the server was started without --config' };
+    try {
+      const { file, opers } = options.reloadOpers();
+      ctx.operators.blocks = opers;
+      logger.log('info', 'irc.rehashed', { file, opers: opers.length });
+      for (const session of sessions.values()) {
+        if (session.client.oper !== null && !session.departed) jobs.runAfter(session, 'operRevoked', () => operRevoked(ctx, session.client));
+      }
+      return { ok: true, file };
+    } catch (err) {
+      logger.log('error', 'irc.rehashFailed', { message: (err as Error).message });
+      return { ok: false, error: (err as Error).message };
+    }
+  }
   const ctx: CommandContext = {
     config: irc,
     state,
@@ -195,16 +217,9 @@ export function ircProtocol(
     operators: {
       blocks: irc.opers,
       async rehash() {
-        if (!options.reloadOpers) return { ok: false, error: 'the server was started without --config' };
-        try {
-          const { file, opers } = options.reloadOpers();
-          ctx.operators.blocks = opers;
-          logger.log('info', 'irc.rehashed', { file, opers: opers.length });
-          return { ok: true, file };
-        } catch (err) {
-          logger.log('error', 'irc.rehashFailed', { message: (err as Error).message });
-          return { ok: false, error: (err as Error).message };
-        }
+        const result = reload();
+        if (result.ok) options.shareRehash?.();
+        return result;
       },
     },
     monitors: new MonitorIndex(),
@@ -383,7 +398,7 @@ export function ircProtocol(
       relays?.accept(listener);
     },
     restoreKept: () => (adopter !== null && ctx.presence !== undefined ? restoreKept(ctx, adopter, nodeIndex, logger) : Promise.resolve(0)),
-    rehash: () => ctx.operators.rehash(),
+    rehash: async () => reload(),
     async totals() {
       const counts = await state.counts();
       return { users: counts.localUsers, channels: counts.channels, messages: stats.chatMessages };
