@@ -131,6 +131,10 @@ function humanLine(event: string, f: LogFields): string {
       return `${conn} ${str(f.command)} did not run: the network is unreachable`;
     case 'store.opened':
       return `Store: ${str(f.kind)} at ${str(f.where)}`;
+    case 'store.unavailable':
+      return `Store: ${str(f.kind)} at ${str(f.where)} is unavailable (${str(f.message)}); accounts, logins and channel registrations fail until it is back, network bans apply as last read`;
+    case 'store.recovered':
+      return `Store: ${str(f.kind)} at ${str(f.where)} answers again`;
     case 'irc.storeUnavailable':
       return `${conn} ${str(f.command)} did not run: the store is unavailable (${str(f.message)})`;
     case 'irc.rehashed':

@@ -14,6 +14,7 @@ import { BufferedHistory } from '../history/bufferedHistory.js';
 import { startRetention } from '../history/retention.js';
 import { openSqliteStore } from '../store/sqliteStore.js';
 import type { Store } from '../store/store.js';
+import { watchStore } from '../store/watchedStore.js';
 import type { RedisNetwork } from './redis/network.js';
 import { ircProtocol, type IrcProtocol, type IrcProtocolOptions } from './session/protocol.js';
 
@@ -43,7 +44,7 @@ export async function startIrc(
   inspect: ((event: InspectionEvent) => void) | undefined,
   rehash: Pick<IrcProtocolOptions, 'reloadOpers' | 'shareRehash'> = {},
 ): Promise<IrcService> {
-  const store = await openStore(config.irc);
+  const store = watchStore(await openStore(config.irc), logger);
   logger.log('info', 'store.opened', { kind: store.kind, where: store.where });
   let network: RedisNetwork | null = null;
   if (usesRedis(config.irc)) {

@@ -9,6 +9,7 @@ import type { HistoryEntry } from '../../src/history/history.js';
 import { migrationsFor } from '../../src/store/migrations.js';
 import { openPostgresStore, type PostgresStoreOptions } from '../../src/store/postgresStore.js';
 import type { Credentials, Store } from '../../src/store/store.js';
+import { watchStore } from '../../src/store/watchedStore.js';
 import { storeContract } from './contract.js';
 import { historyContract } from './historyContract.js';
 import { startPostgres, type PgServer } from './postgresServer.js';
@@ -202,6 +203,35 @@ describe('PostgreSQL store through an outage', () => {
       expect(await store.history.latest('#c', null, 10)).toEqual([historyEntry]);
     } finally {
       await outage.start().catch(() => {}); // if a step failed while it was down
+      await store.close();
+    }
+  });
+
+  it('through watchStore: logs the outage once and its end once, and keeps applying the bans it last read', async () => {
+    const lines: Array<{ level: string; event: string }> = [];
+    const raw = await open(await outage.freshDatabase(), { connectTimeoutMs: 2_000 });
+    const now = Date.now();
+    const ban = (mask: string, expiresAt: number | null) => ({ mask, reason: 'r', setBy: 'oper', setAt: now, expiresAt });
+    expect(await raw.addBan('forever!*@*', ban('forever!*@*', null))).toBe(true);
+    expect(await raw.addBan('soon!*@*', ban('soon!*@*', now + 60_000))).toBe(true);
+    const store = watchStore(raw, { log: (level, event) => lines.push({ level, event }) });
+    try {
+      expect((await store.bans(now)).map((b) => b.mask)).toEqual(['forever!*@*', 'soon!*@*']);
+      await outage.shutdown();
+      // The bans as last read, less the one lapsed since; every other call fails as before.
+      expect((await store.bans(now + 120_000)).map((b) => b.mask)).toEqual(['forever!*@*']);
+      expectUnavailable(await failure(store.account('lee')));
+      expectUnavailable(await failure(store.createAccount('max', { name: 'Max', email: null, registeredAt: 2 }, creds)));
+      expect(lines).toEqual([{ level: 'error', event: 'store.unavailable' }]);
+      await outage.start();
+      expect(await store.account('nobody')).toBe(null);
+      expect(await store.account('nobody')).toBe(null);
+      expect(lines).toEqual([
+        { level: 'error', event: 'store.unavailable' },
+        { level: 'info', event: 'store.recovered' },
+      ]);
+    } finally {
+      await outage.start().catch(() => {});
       await store.close();
     }
   });
