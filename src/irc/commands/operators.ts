@@ -109,13 +109,17 @@ async function usersMatching(ctx: CommandContext, mask: string): Promise<Array<{
 export async function kline(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
   const r = new Reply(ctx, client);
   const params = [...msg.params];
+  const notice = (text: string): Reply => r.toSelf(from(ctx.config.serverName, 'NOTICE', client.nick ?? '*', text));
   let minutes: number | null = null;
   if (params.length >= 2 && /^\d+$/.test(params[0]!)) minutes = Math.min(Number(params.shift()), maxKlineMinutes);
+  // `-5` or `1.5` was meant as a time: banning a mask of that name would ban nobody the operator meant.
+  else if (params.length >= 2 && /^[-+]?(\d+\.?\d*|\.\d+)$/.test(params[0]!)) {
+    return notice(`${params[0]} is not a number of minutes: give a whole number, or 0 for a ban that does not lapse`).outcome();
+  }
   const mask = normaliseMask(params[0] ?? '');
   if (mask === null) return r.numeric(ERR_NEEDMOREPARAMS, 'KLINE', 'Not enough parameters').outcome();
   const reason = params[1] ?? 'Banned';
   const now = ctx.now();
-  const notice = (text: string): Reply => r.toSelf(from(ctx.config.serverName, 'NOTICE', client.nick ?? '*', text));
   // A ban that would match the operator is refused: it would also disconnect them.
   if (matchesMask(mask, sourceOf(client))) return notice(`${mask} matches you: not added`).outcome();
   const added = await ctx.store.addBan(fold(mask), {

@@ -210,6 +210,14 @@ describe('KLINE and UNKLINE', () => {
     // At most a year.
     expect(notices((await h.run(o, 'KLINE 99999999 *!*@192.0.2.32')).to(o))).toEqual(['Added network ban on *!*@192.0.2.32 for 525600 minutes: 0 user(s) disconnected']);
     expect((await h.ctx.store.bans(h.clock.now)).find((b) => b.mask === '*!*@192.0.2.32')?.expiresAt).toBe(h.clock.now + 525_600 * 60_000);
+    // A time that is not a whole number is refused, not taken for the mask (which would ban `-5!*@*`).
+    const before = (await h.ctx.store.bans(h.clock.now)).length;
+    for (const time of ['-5', '1.5', '+3']) {
+      expect(notices((await h.run(o, `KLINE ${time} *!*@192.0.2.33 :typo`)).to(o))).toEqual([
+        `${time} is not a number of minutes: give a whole number, or 0 for a ban that does not lapse`,
+      ]);
+    }
+    expect((await h.ctx.store.bans(h.clock.now)).length).toBe(before);
     expect(await welcomeFrom(h, 'klEarly', '192.0.2.30')).toEqual(['465']);
     h.clock.now += 600_000 - 1;
     expect(await welcomeFrom(h, 'klEarly2', '192.0.2.30')).toEqual(['465']);
