@@ -155,7 +155,8 @@ export function startServer(config: ListenerConfig, protocol: SessionProtocol, o
   const closed = new Map<string, number>();
   /** TLS clients whose handshake failed or timed out (never sessions). */
   let tlsFailures = 0;
-  let forced = false;
+  /** Why sockets were still open to destroy at the stop (the grace period ran out, a second signal), if they were. */
+  let forcedBy: 'grace' | 'forced' | 'crashed' | null = null;
   // The remote address costs a getpeername() and a string per client (~14 µs under load, 7 % of
   // a handshake): built only when a log line or the inspector will show it.
   const remoteShown = !logger.silent || options.inspect !== undefined;
@@ -264,12 +265,12 @@ export function startServer(config: ListenerConfig, protocol: SessionProtocol, o
       notifyConnections: () => {
         for (const actor of [...connections.values()]) actor.send({ type: 'server.shutdown' });
       },
-      destroyConnections: () => {
-        forced = sockets.size > 0;
+      destroyConnections: (_, params) => {
+        if (sockets.size > 0) forcedBy = params.why;
         for (const socket of [...sockets.values()]) socket.destroy();
       },
       logStopping: () => logger.log('info', 'server.stopping', { live: connections.size }),
-      logStopped: () => logger.log('info', 'server.stopped', { forced }),
+      logStopped: () => logger.log('info', 'server.stopped', { forced: forcedBy !== null, ...(forcedBy ? { by: forcedBy } : {}) }),
     },
   });
 
@@ -356,13 +357,13 @@ export function startServer(config: ListenerConfig, protocol: SessionProtocol, o
         if (failure) rejectListening(new ChatError(failure.code, failure.message));
         else rejectListening(new ChatError('SHUTTING_DOWN', 'server stopped before it was listening'));
         cleanUp();
-        resolve({ state: snapshot.matches('failed') ? 'failed' : 'stopped', failure, forced });
+        resolve({ state: snapshot.matches('failed') ? 'failed' : 'stopped', failure, forced: forcedBy !== null });
       },
       error: (err) => {
         logger.log('error', 'server.crashed', { message: err instanceof Error ? err.message : String(err) });
-        forced = true;
+        forcedBy = 'crashed';
         cleanUp();
-        resolve({ state: 'stopped', failure: null, forced });
+        resolve({ state: 'stopped', failure: null, forced: true });
       },
     });
   });

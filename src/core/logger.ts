@@ -58,7 +58,10 @@ function humanLine(event: string, f: LogFields): string {
     case 'memory.reclaimed':
       return `Quiet after a burst: memory given back, heap ${str(f.heapBeforeMiB)} -> ${str(f.heapAfterMiB)} MiB (one full GC, ${str(f.ms)} ms; RSS was ${str(f.rssMiB)} MiB)`;
     case 'server.stopped':
-      return f.forced ? 'Server stopped (grace period over, remaining connections destroyed).' : 'Server stopped.';
+      if (!f.forced) return 'Server stopped.';
+      return f.by === 'forced'
+        ? 'Server stopped (a second signal: remaining connections destroyed).'
+        : 'Server stopped (grace period over, remaining connections destroyed).';
     case 'primary.listening':
       return `${f.protocol === 'irc' ? 'IRC' : 'Socket'} server listening on ${str(f.host)}:${str(f.port)} (${str(f.workers)} workers)`;
     case 'primary.worker':

@@ -93,8 +93,8 @@ export const serverMachine = setup({
     closeListener: () => {},
     /** Send `server.shutdown` to every live connection actor. */
     notifyConnections: () => {},
-    /** Destroy every socket still open (grace period over, or a second shutdown). */
-    destroyConnections: () => {},
+    /** Destroy every socket still open: the grace period is over, or a second shutdown asked. */
+    destroyConnections: (_, _params: { why: 'grace' | 'forced' }) => {},
     /** Says how many sessions are being closed (the listener's count). */
     logStopping: () => {},
     logStopped: () => {},
@@ -212,14 +212,14 @@ export const serverMachine = setup({
         'Not accepting. Every connection has been told; waiting for them to close, up to the shutdown grace period.',
       entry: ['logStopping', 'closeListener', 'notifyConnections'],
       after: {
-        shutdownGrace: { target: 'stopped', actions: 'destroyConnections' },
+        shutdownGrace: { target: 'stopped', actions: { type: 'destroyConnections', params: { why: 'grace' } } },
       },
       on: {
         'net.connection': {
           actions: ['countRejected', { type: 'rejectConnection', params: { code: 'SHUTTING_DOWN' } }],
         },
         'sessions.changed': { actions: 'recordSessions' },
-        'server.shutdown': { target: 'stopped', actions: 'destroyConnections' },
+        'server.shutdown': { target: 'stopped', actions: { type: 'destroyConnections', params: { why: 'forced' } } },
       },
       // Node emits the listener's 'close' as soon as its last socket is destroyed, which can be
       // before that socket's own 'close' reaches its connection actor. So the listener closing

@@ -278,7 +278,14 @@ describe('server machine, model-based', () => {
       expect(outcome.failure?.code).toBe('ADDRESS_IN_USE');
       expect(lines.at(-1)).toMatch(/^error: port \d+ is already in use on 127\.0\.0\.1$/);
     } else {
-      expect(lines.at(-1)).toBe(forced ? 'Server stopped (grace period over, remaining connections destroyed).' : 'Server stopped.');
+      const byGrace = events.some(isGrace);
+      expect(lines.at(-1)).toBe(
+        !forced
+          ? 'Server stopped.'
+          : byGrace
+            ? 'Server stopped (grace period over, remaining connections destroyed).'
+            : 'Server stopped (a second signal: remaining connections destroyed).',
+      );
       expect(accepted).toBe(arrivals);
       expect(trace.at(-1)!.context.rejected).toBe(last.context.rejected);
       // Unless the stop was forced, every accepted connection finished on its own and said so.
