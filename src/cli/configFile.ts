@@ -55,7 +55,8 @@ export function readConfigFile(file: string): ConfigFile {
     // 1.10, not the number 1.1): each becomes a flag's text and is checked as the flag is.
     doc = parse(text, { schema: 'failsafe' });
   } catch (err) {
-    fail(file, `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    // The parser's message ends `at line 4, column 1:` and shows the line below it: one line here.
+    fail(file, `not valid YAML: ${(err as Error).message.split('\n')[0]!.replace(/:$/, '')}`);
   }
   if (doc === null || doc === undefined) return { argv: [], opers: [] };
   if (typeof doc !== 'object' || Array.isArray(doc)) fail(file, 'expected `key: value` lines at the top level');

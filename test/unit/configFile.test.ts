@@ -92,7 +92,7 @@ describe('readConfigFile', () => {
   });
 
   it('refuses what is not YAML, or not `key: value` lines', () => {
-    expect(refusal('port: [6697\n')).toMatch(/^not valid YAML: /);
+    expect(refusal('port: [6697\n')).toMatch(/^not valid YAML: .* at line \d+, column \d+$/);
     expect(refusal('port: 1\nport: 2\n')).toMatch(/^not valid YAML: /);
     expect(refusal('- port\n- 6697\n')).toBe('expected `key: value` lines at the top level');
     expect(refusal('just words\n')).toBe('expected `key: value` lines at the top level');
