@@ -96,6 +96,30 @@ function humanLine(event: string, f: LogFields): string {
       return `${conn} connection actor finished with its socket still open; destroyed it`;
     case 'connection.tlsFailed':
       return `TLS handshake failed with ${str(f.remote)} (${str(f.errno)})`;
+    case 'connection.crashed':
+      return `${conn} session crashed (${str(f.message)}); its connection is closed, everyone else goes on`;
+    case 'server.crashed':
+      return `error: the server machine crashed (${str(f.message)}); stopping`;
+    case 'history.writeFailed':
+      return f.entries !== undefined
+        ? `History: ${str(f.entries)} message(s) could not be kept (${str(f.message)}); what is said until the store writes again is not kept either, chat goes on`
+        : `${conn} History: a message could not be kept (${str(f.message)}); chat goes on`;
+    case 'history.recovered':
+      return `History: writing again; ${str(f.lost)} message(s) were not kept meanwhile`;
+    case 'history.trimmed':
+      return `History: ${str(f.entries)} message(s) past --history-max-age or --history-max-per-target removed`;
+    case 'history.trimFailed':
+      return `History: trimming failed (${str(f.message)}); trying again later`;
+    case 'irc.keptRestored':
+      return `Always-on: ${str(f.users)} user(s) brought back from the store`;
+    case 'irc.keptUnavailable':
+      return `Always-on: the kept users could not be read (${str(f.message)}); they come back at their next login`;
+    case 'irc.relayed':
+      return `${conn} multiclient: its account's user lives on node ${str(f.home)}, which runs its commands from now on`;
+    case 'network.crashed':
+      return `Network: the Redis link machine crashed (${str(f.message)})`;
+    case 'network.indexTaken':
+      return `Network: node ${str(f.node)}'s index is now another node's (${str(f.code)}); this node stops writing to the network and stops`;
     case 'irc.registered':
       return `${conn} registered as ${str(f.nick)}`;
     case 'irc.oper':
