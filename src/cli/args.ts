@@ -21,7 +21,7 @@ type Kind =
   | { type: 'url'; schemes: readonly string[] }
   /** A count, or `auto` for one per core. */
   | { type: 'countOrAuto'; max: number }
-  | { type: 'text'; allowEmpty: boolean }
+  | { type: 'text'; allowEmpty: boolean; word?: true }
   /** A file path (read later by the CLI, which says clearly when it cannot be). */
   | { type: 'path' }
   /** A positive number, fractions allowed. */
@@ -181,8 +181,8 @@ export const serverFlags: FlagSpec<ConfigKey>[] = [
     kind: { type: 'origins' },
     help: "IRC: page origins allowed to open a WebSocket besides the web client's own, comma-separated; * for any",
   },
-  { flag: '--server-name', key: 'irc.serverName', value: 'NAME', kind: { type: 'text', allowEmpty: false }, help: 'IRC: the server name clients see' },
-  { flag: '--network', key: 'irc.network', value: 'NAME', kind: { type: 'text', allowEmpty: false }, help: 'IRC: the network name (ISUPPORT NETWORK)' },
+  { flag: '--server-name', key: 'irc.serverName', value: 'NAME', kind: { type: 'text', allowEmpty: false, word: true }, help: 'IRC: the server name clients see' },
+  { flag: '--network', key: 'irc.network', value: 'NAME', kind: { type: 'text', allowEmpty: false, word: true }, help: 'IRC: the network name (ISUPPORT NETWORK)' },
   { flag: '--password', key: 'irc.password', value: 'PASS', kind: { type: 'text', allowEmpty: false }, help: 'IRC: server password required with PASS' },
   { flag: '--motd', key: 'irc.motdFile', value: 'FILE', kind: { type: 'path' }, help: 'IRC: message of the day (default: the greeting)' },
   { flag: '--sendq', key: 'irc.sendqBytes', value: 'BYTES', kind: { type: 'int', min: 512, max: 64 * 1024 * 1024 }, help: 'IRC: unread output a client may leave before it is closed' },
@@ -355,6 +355,9 @@ function parseValue(spec: FlagSpec<string>, raw: string): string | number | stri
   }
   if (!kind.allowEmpty && raw.length === 0) throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must not be empty`);
   if (/[\r\n]/.test(raw)) throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must be a single line`);
+  // A name that goes into IRC lines as one word (a message's source, a 005 token): a space or a
+  // control character would split or break every line that carries it.
+  if (kind.word && /[\s\p{Cc}]/u.test(raw)) throw new ChatError('INVALID_ARGUMENT', `${spec.flag} must be one word, with no spaces or control characters (got ${JSON.stringify(raw)})`);
   return raw;
 }
 

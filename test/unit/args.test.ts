@@ -124,6 +124,12 @@ describe('server flags', () => {
     expect(refusal(['--greeting', 'a\nb'])).toContain('single line');
   });
 
+  it('refuses a server or network name that is not one word (it is one word in every IRC line)', () => {
+    expect(refusal(['--protocol', 'irc', '--server-name', 'bad name'])).toBe('--server-name must be one word, with no spaces or control characters (got "bad name")');
+    expect(refusal(['--protocol', 'irc', '--network', 'My\tNet'])).toContain('--network must be one word');
+    expect(run(['--protocol', 'irc', '--server-name', 'irc.example.org', '--network', 'ExampleNet']).irc).toMatchObject({ serverName: 'irc.example.org', network: 'ExampleNet' });
+  });
+
   it('lists every flag with its default in the usage', () => {
     const usage = serverUsage();
     for (const spec of serverFlags) expect(usage).toContain(spec.flag);
