@@ -387,7 +387,7 @@ async function main(argv: string[]): Promise<void> {
   inspection.attach(irc);
   if (metricsModule) {
     const registry = metricsModule.serverRegistry(server, irc);
-    if (isWorker) metricsModule.shareWithPrimary(registry);
+    if (isWorker) metricsModule.shareWithPrimary(registry, workerId() ?? 0);
     else metrics?.serve(() => registry.metrics());
   }
 

@@ -1,8 +1,9 @@
 // --metrics: what an operator scrapes, as Prometheus text at /metrics (prom-client). Every
 // figure is read when it is scraped, from what the listener, the session adapters and the Redis
 // link already keep (counts, the machines' snapshots): serving metrics adds nothing per
-// connection. With --workers, each worker keeps its registry and the primary serves them summed
-// (prom-client's cluster aggregation over the workers' IPC channel), plus its own machine's state.
+// connection. With --workers, each worker keeps its registry and the primary serves them all
+// (prom-client's cluster aggregation over the workers' IPC channel), each series labelled with
+// its worker, plus its own machine's state.
 //
 // Loaded only when --metrics is given (like the live view), so a server without it does not
 // carry prom-client.
@@ -46,7 +47,7 @@ export function serverRegistry(server: ServerHandle, ircService: IrcService | nu
 
   new Gauge({
     name: 'chat_server_state',
-    help: 'The server machine: 1 for the state it is in (with --workers, the number of workers in each state)',
+    help: 'The server machine: 1 for the state it is in (with --workers, one series per worker)',
     labelNames: ['state'],
     registers: [registry],
     collect() {
@@ -102,7 +103,7 @@ export function serverRegistry(server: ServerHandle, ircService: IrcService | nu
     totalCounter(registry, 'chat_irc_sent_bytes_total', 'Bytes written to IRC clients', () => stats.bytesOut);
     new Gauge({
       name: 'chat_irc_users',
-      help: 'Registered users on this server (with --workers: summed over the workers); NaN while the network state (Redis) does not answer',
+      help: 'Registered users on this server (with --workers, on this worker); NaN while the network state (Redis) does not answer',
       registers: [registry],
       async collect() {
         // On Redis the count is a query: an outage must not fail the whole scrape.
@@ -150,14 +151,22 @@ export function serverRegistry(server: ServerHandle, ircService: IrcService | nu
   return registry;
 }
 
-/** A --workers worker: the primary asks for this registry over IPC when it is scraped. */
-export function shareWithPrimary(registry: Registry): void {
+/**
+ * A --workers worker: the primary asks for this registry over IPC when it is scraped. Each
+ * series carries `worker="N"`, so the primary shows them side by side rather than summed: a
+ * worker that dies and is replaced starts its counters at 0, and summed, the total would drop,
+ * which Prometheus reads as a reset of the whole counter (rate() then counts the survivors'
+ * totals again). Per worker, each series resets on its own, as Prometheus expects; sum in the
+ * query (`sum without (worker) (...)`).
+ */
+export function shareWithPrimary(registry: Registry, worker: number): void {
+  registry.setDefaultLabels({ worker: String(worker) });
   // Constructing one is what makes prom-client answer the primary's requests in a worker.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);
 }
 
-/** A --workers primary: its own machine's state; the workers' figures come summed. */
+/** A --workers primary: its own machine's state; the workers' figures come labelled by worker. */
 export function primaryRenderer(primaryState: () => string): () => Promise<string> {
   const own = new Registry();
   new Gauge({
