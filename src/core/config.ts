@@ -83,7 +83,7 @@ export interface ServerConfig {
   /**
    * Where to serve Prometheus metrics (`--metrics [host:]port`, at /metrics), or null for off.
    * Everything is read when scraped: nothing is added per connection. With --workers the
-   * primary serves the workers' figures aggregated.
+   * primary serves every worker's figures, each series labelled with its worker.
    */
   metrics: { host: string; port: number } | null;
   /**
