@@ -258,7 +258,20 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       }),
 
     // Certificates and founded channels go with it (ON DELETE CASCADE).
-    dropAccount: (key) => step('dropping an account', async () => (await query('DELETE FROM accounts WHERE key = $1', [key])).rowCount === 1),
+    dropAccount: (key) =>
+      step('dropping an account', () =>
+        transaction(async (client) => {
+          if ((await client.query('DELETE FROM accounts WHERE key = $1', [key])).rowCount !== 1) return false;
+          // As in SQLite (sqliteOps.ts): its private conversations and read markers go with it,
+          // so that a later account of the same name inherits none of them.
+          const targets = await client.query<{ target: string }>('SELECT target FROM history_conversations WHERE account = $1', [key]);
+          const keys = targets.rows.map((r) => r.target);
+          await client.query('DELETE FROM history_conversations WHERE target = ANY($1)', [keys]);
+          await client.query('DELETE FROM history_entries WHERE target = ANY($1)', [keys]);
+          await client.query('DELETE FROM history_read_markers WHERE account = $1', [key]);
+          return true;
+        }),
+      ),
 
     addCertificate: (key, fingerprint) =>
       step('adding a certificate', () =>

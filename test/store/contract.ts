@@ -4,6 +4,7 @@
 // or a second node would.
 import { describe, expect, it } from 'vitest';
 import { ChatError } from '../../src/core/errors.js';
+import { conversationKey, type HistoryEntry } from '../../src/history/history.js';
 import type { Credentials, NetworkBan, Store } from '../../src/store/store.js';
 
 export interface StoreFactory {
@@ -153,6 +154,28 @@ export function storeContract(name: string, factory: StoreFactory): void {
         // The name is free again.
         expect(await store.createAccount('gina', { name: 'Gina', email: null, registeredAt: 2 }, creds(2))).toBe(true);
         expect(await store.channelsFoundedBy('gina')).toEqual([]);
+      });
+    });
+
+    it('drops an account with its private conversations and read markers, so that a new account of its name inherits none', async () => {
+      await using(factory, async (store) => {
+        for (const name of ['hal', 'ivy']) await store.createAccount(name, { name, email: null, registeredAt: 1 }, creds(1));
+        const entry = (target: string, msgid: string, at: number, between: [string, string] | null): HistoryEntry => ({
+          target, msgid, at, command: 'PRIVMSG', source: 'x!u@h', account: between?.[0] ?? null, params: [target, 'secret'], tags: {}, between,
+        });
+        const dm = conversationKey('hal', 'ivy');
+        await store.history.append([entry(dm, 'd1', 10, ['hal', 'ivy']), entry(dm, 'd2', 11, ['ivy', 'hal']), entry('#open', 'c1', 12, null)]);
+        await store.history.setReadMarker('hal', '#open', 12);
+        await store.history.setReadMarker('ivy', '#open', 12);
+        expect(await store.dropAccount('hal')).toBe(true);
+        await store.createAccount('hal', { name: 'Hal', email: null, registeredAt: 2 }, creds(2));
+        expect(await store.history.latest(dm, null, 10)).toEqual([]);
+        expect(await store.history.targets([], 'hal', 0, 1000, 10)).toEqual([]);
+        expect(await store.history.targets([], 'ivy', 0, 1000, 10)).toEqual([]);
+        expect(await store.history.readMarker('hal', '#open')).toBeNull();
+        // What others keep is theirs: the channel's history, the other account's markers.
+        expect((await store.history.latest('#open', null, 10)).map((e) => e.msgid)).toEqual(['c1']);
+        expect(await store.history.readMarker('ivy', '#open')).toBe(12);
       });
     });
 

@@ -6,7 +6,7 @@
 //   INFO [account]                   when it was registered, its channels (email: owner only)
 //   SET PASSWORD <new password>      change the password (logged in)
 //   SET ALWAYSON ON|OFF              stay on the network with no connection open (multiclient)
-//   DROP <password>                  delete the account you are logged in to, with its channels
+//   DROP <password>                  delete the account you are logged in to, with its channels and private history
 //   GHOST <nick>                     disconnect whoever holds your account's nick
 //   CERT ADD [fingerprint] | DEL <fingerprint> | LIST   TLS certificates for SASL EXTERNAL
 //   HELP
@@ -29,7 +29,7 @@ const help = [
   'INFO [account]                - what is known of an account',
   'SET PASSWORD <new password>   - change your password',
   'SET ALWAYSON ON|OFF           - stay in your channels while disconnected (off by default)',
-  'DROP <password>               - delete your account and the channels it registered',
+  'DROP <password>               - delete your account, its channels and its private history',
   'GHOST <nick>                  - disconnect a client holding your nick',
   'CERT ADD [fingerprint] | CERT DEL <fingerprint> | CERT LIST - TLS client certificates for SASL EXTERNAL',
 ];
@@ -105,7 +105,7 @@ async function setAlwaysOn(ctx: CommandContext, client: Client, say: Say, args: 
 
 async function drop(ctx: CommandContext, client: Client, r: Reply, say: Say, args: string[]): Promise<void> {
   if (client.account === null) return say('You are not logged in.');
-  if (args[0] === undefined) return say('Syntax: DROP <password> (deletes your account and the channels it registered)');
+  if (args[0] === undefined) return say('Syntax: DROP <password> (deletes your account, the channels it registered, and its private message history)');
   const name = client.account;
   const verdict = await checkPassword(ctx, client, name, args[0]);
   if (verdict === 'throttled') return say('Too many failed logins for this account or from your address: try again later.');
