@@ -50,6 +50,13 @@ describe('isValidChannelName', () => {
     for (const c of [' ', ',', '\x07', '\0', '\r', '\n']) expect(isValidChannelName(`#a${c}b`, 50), JSON.stringify(c)).toBe(false);
   });
 
+  it('refuses control, bidi and zero-width characters: they reach terminals raw, or make one name look like another', () => {
+    const refused = ['\x1b', '\x03', '\x7f', '\x9b', '\u202e', '\u2066', '\u200b', '\u200d', '\u2060', '\ufeff', '\u061c'];
+    for (const c of refused) expect(isValidChannelName(`#a${c}b`, 50), JSON.stringify(c)).toBe(false);
+    // Letters beside them stay: accents, CJK.
+    for (const name of ['#日本語', '#café', '#a-b']) expect(isValidChannelName(name, 50), name).toBe(true);
+  });
+
   it('measures maxLen in UTF-8 bytes', () => {
     expect(isValidChannelName('#abcd', 5)).toBe(true);
     expect(isValidChannelName('#abcde', 5)).toBe(false);

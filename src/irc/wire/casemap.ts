@@ -38,10 +38,12 @@ export function isValidNick(nick: string, maxLen: number): boolean {
   return nick.length > 0 && nick.length <= maxLen && nickFirst.test(nick) && nickRest.test(nick);
 }
 
-// Channels: CHANTYPES=# and the bytes no channel name may hold (space and comma separate
-// names and params, BEL rang old terminals, NUL/CR/LF would break the line). Anything else,
-// UTF-8 and ':' included, is allowed. A bare '#' is refused: it has no name to show or fold.
-const channelForbidden = /[ ,\x07\0\r\n]/;
+// Channels: CHANTYPES=# and what no channel name may hold: space and comma separate names and
+// params; control characters (C0 with NUL/CR/LF/BEL, DEL, C1) would break the line or reach
+// terminals that print LIST, JOIN and NAMES raw (an ESC [2J clears a screen); bidi controls and
+// zero-width characters make one channel look like another. Anything else, UTF-8 and ':'
+// included, is allowed. A bare '#' is refused: it has no name to show or fold.
+const channelForbidden = /[ ,\0-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
 
 /** True when `name` is an acceptable channel name of at most `maxLen` bytes (UTF-8). */
 export function isValidChannelName(name: string, maxLen: number): boolean {
