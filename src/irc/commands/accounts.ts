@@ -183,8 +183,9 @@ export async function enforceNick(ctx: CommandContext, client: Client): Promise<
   const oldSource = sourceOf(client);
   const taken = await claimGuestNick(ctx, client);
   if (taken === null) return r.outcome();
-  r.toSelf(serviceNotice(client, 'NickServ', `You did not log in to ${nick}: you are now ${taken.nick}.`));
+  // The NICK first: the notice is addressed to the new nick, which the client learns from it.
   r.toChannels(taken.claim.channels, from(oldSource, 'NICK', taken.nick), { plus: [client.id] });
+  r.toSelf(serviceNotice(client, 'NickServ', `You did not log in to ${nick}: you are now ${taken.nick}.`));
   for (const s of monitorNickChange(ctx, client, taken.claim.previous)) r.send(s);
   return r.outcome();
 }

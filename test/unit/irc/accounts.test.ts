@@ -413,7 +413,7 @@ describe('nick ownership', () => {
     const r = h.resolve(c, await enforceNick(h.ctx, c));
     const guest = c.nick!;
     expect(guest).toMatch(/^Guest\d{5}$/);
-    expect(r.to(c)).toEqual([`${ns(guest)} :You did not log in to nsEnf: you are now ${guest}.`, `:nsEnf!~nsEnf@10.0.0.2 NICK ${guest}`]);
+    expect(r.to(c)).toEqual([`:nsEnf!~nsEnf@10.0.0.2 NICK ${guest}`, `${ns(guest)} :You did not log in to nsEnf: you are now ${guest}.`]);
     expect(r.to(friend)).toEqual([`:nsEnf!~nsEnf@10.0.0.2 NICK ${guest}`]);
     expect(r.to(stranger)).toEqual([`:irc.test 731 * nsEnf`]);
     expect(h.state.user('nsEnf')).toBeNull();
