@@ -31,10 +31,30 @@ export const sqliteFileName = 'xstate-tcp-chat.sqlite';
  */
 const unavailableCodes = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|NOMEM|CORRUPT|NOTADB|PERM|PROTOCOL)/;
 
+/**
+ * mkdir -p, one level at a time. Node 20's recursive mkdirSync loops for ever under /proc (each
+ * mkdir there says ENOENT, its parent's says EEXIST, and it tries the child again), so a
+ * `--data-dir /proc/x` hung the server at 100 % CPU with no output.
+ */
+function makeDirs(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    const parent = path.dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw err;
+    makeDirs(parent);
+    // The parent exists now (or already did, and this ENOENT was the filesystem's own answer:
+    // then this second try fails and says so).
+    mkdirSync(dir, { mode: 0o700 });
+  }
+}
+
 /** The file, created 0600 if new, in a directory created 0700 if new. */
 function prepareFile(dataDir: string): string {
   try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    makeDirs(path.resolve(dataDir));
     const file = path.join(dataDir, sqliteFileName);
     try {
       closeSync(openSync(file, 'wx', 0o600));

@@ -102,6 +102,12 @@ describe('SQLite store', () => {
     expect((err as ChatError).message).toContain(path.join(file, 'data'));
   });
 
+  it('refuses a --data-dir under /proc at once (Node 20\'s recursive mkdir loops there for ever)', async () => {
+    const err = await openSqliteStore('/proc/xstate-tcp-chat-no-such/data').catch((e: unknown) => e);
+    expect((err as ChatError).code).toBe('STORE_UNAVAILABLE');
+    expect((err as ChatError).message).toContain('cannot create the store in /proc/xstate-tcp-chat-no-such/data');
+  }, 5_000);
+
   it('opens a new file from several processes at once: each waits its turn for the switch to WAL and the migration', async () => {
     // Nodes of one machine may share a --data-dir and start together (the Redis tests do); SQLite
     // answers the loser of a race for the WAL switch "database is locked" at once, without its
