@@ -53,13 +53,16 @@ into one machine event; the machine decides what happens.
 - \`'error'\` (\`net.error\`) while binding means the address could not be claimed (EADDRINUSE,
   EACCES, unknown host): \`binding\` → \`failed\`. Once bound, an \`'error'\` is an accept error
   (EMFILE, ...): it is logged and the server stays where it is.
-- \`'connection'\` (\`net.connection\`) is a completed handshake: the socket is handed to a new
-  connection actor, or, in \`full\` and \`stopping\`, sent a coded error line and closed.
+- \`'connection'\` is a completed handshake. In the states tagged \`admitting\` (\`listening\`,
+  \`accepting\`) the listener reads the tag and hands the socket to a new connection actor without
+  stepping the machine; in \`full\` and \`stopping\` it sends the machine \`net.connection\`, and the
+  machine has the socket sent a coded error line and closed.
 - \`server.close()\` (on entering \`stopping\`) stops accepting; Node emits \`'close'\`
   (\`net.close\`) only once every socket it accepted has closed, which ends \`stopping\` normally.
   The \`shutdownGrace\` timer, or a second \`server.shutdown\`, ends it by destroying the sockets left.
-- \`connection.closed\` is not a Node event: the adapter sends it when a connection actor reaches
-  its final state, and \`live\` counts down on it.
+- \`sessions.changed\` is not a Node event: the listener counts the live sessions and sends the
+  count only when it crosses a boundary the guards read (none ↔ some, full ↔ not full), into
+  \`context.sessions\`.
 - \`server.shutdown\` while \`binding\` goes to \`abandoning\`: Node cannot close a server whose
   \`listen()\` is still in flight (under node:cluster it throws inside Node), so the machine waits
   for \`net.listening\` (then stops as usual) or \`net.error\` (then it is stopped).`;
