@@ -1,10 +1,10 @@
-// Build step after tsc (`npm run build`, and test/globalSetup.ts before the tests): copies the
-// files under src/ that are not TypeScript (Lua scripts, SQL migrations, HTML, CSS, SVG) to the same place
-// under dist/src/, and bundles each browser page's script with esbuild, from
-// src/browser/<page>/main.ts to dist/src/browser/<page>/app.js. tsc never emits src/browser
+// Build step after tsc (scripts/build.mjs, for `npm run build` and test/globalSetup.ts): copies
+// the files under src/ that are not TypeScript (Lua scripts, SQL migrations, HTML, CSS, SVG) to
+// the same place under <out>/src/, and bundles each browser page's script with esbuild, from
+// src/browser/<page>/main.ts to <out>/src/browser/<page>/app.js. tsc never emits src/browser
 // (tsconfig.json excludes it; src/browser/tsconfig.json type-checks it). The servers serve
-// those built files only (src/core/pageFiles.ts). Its callers (`npm run build`'s prebuild,
-// test/globalSetup.ts) start from an empty dist/, so nothing of an earlier build is left over.
+// those built files only (src/core/pageFiles.ts). <out> is the first argument (build.mjs gives
+// an empty dist.next/ that then becomes dist/), dist/ without one.
 // Plain JavaScript, run by node before anything is compiled.
 import { cpSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.resolve(root, process.argv[2] ?? 'dist');
 const assets = /\.(lua|sql|html|css|svg|ico)$/;
 const pages = ['webClient', 'liveView'];
 
@@ -19,7 +20,7 @@ function copy(dir) {
   for (const name of readdirSync(path.join(root, dir))) {
     const rel = path.join(dir, name);
     if (statSync(path.join(root, rel)).isDirectory()) copy(rel);
-    else if (assets.test(name)) cpSync(path.join(root, rel), path.join(root, 'dist', rel));
+    else if (assets.test(name)) cpSync(path.join(root, rel), path.join(out, rel));
   }
 }
 
@@ -27,7 +28,7 @@ copy('src');
 await build({
   absWorkingDir: root,
   entryPoints: Object.fromEntries(pages.map((page) => [`${page}/app`, `src/browser/${page}/main.ts`])),
-  outdir: 'dist/src/browser',
+  outdir: path.join(out, 'src', 'browser'),
   bundle: true,
   // A classic script (`<script src="/app.js" defer>`): one function scope, no module loading.
   format: 'iife',

@@ -2,16 +2,12 @@
 // same JavaScript `npm start` runs, and the web client and the live view are served from their
 // built files (src/core/pageFiles.ts) even when a test imports the server from src/.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export default function setup(): void {
   // SKIP_BUILD=1 for quick loops over tests that do not need a fresh dist/.
   if (process.env.SKIP_BUILD) return;
   const root = fileURLToPath(new URL('..', import.meta.url));
-  // From an empty dist/, as `npm run build` (its prebuild) does: a moved file leaves nothing stale.
-  rmSync(`${root}dist`, { recursive: true, force: true });
-  for (const args of [[`${root}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'], [`${root}scripts/build-assets.mjs`]]) {
-    execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
-  }
+  // The build `npm run build` runs: from an empty directory, swapped in for dist/ when complete.
+  execFileSync(process.execPath, [`${root}scripts/build.mjs`], { cwd: root, stdio: 'inherit' });
 }

@@ -330,6 +330,17 @@ async function main(argv: string[]): Promise<void> {
         },
       }
     : sink;
+  // A signal while the server is still starting (a store or Redis slow to answer, up to their
+  // connect timeouts): nothing is served yet, so there is nothing to drain. Said, and exit 0,
+  // as for a stop once running (Node's default would end the process with no word, code 143).
+  const onEarlySignal = (): void => {
+    logger.log('info', 'server.stopping', { live: 0 });
+    logger.log('info', 'server.stopped', { forced: false });
+    // 1 if the start had failed already (startFailed) and this came during its clean-up.
+    process.exit(process.exitCode ?? 0);
+  };
+  process.once('SIGINT', onEarlySignal);
+  process.once('SIGTERM', onEarlySignal);
   let inspection: Inspection;
   try {
     inspection = await startInspection(config, logger);
@@ -394,6 +405,8 @@ async function main(argv: string[]): Promise<void> {
   // The first signal asks for a graceful stop; a second one forces it (the machine's choice).
   // A worker may be asked twice for one Ctrl-C (the terminal signals the whole process group,
   // and the primary asks too): the primary's request never counts as the second one.
+  process.off('SIGINT', onEarlySignal);
+  process.off('SIGTERM', onEarlySignal);
   let asked = false;
   let signalled = false;
   const onSignal = (): void => {

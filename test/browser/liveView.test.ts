@@ -48,6 +48,14 @@ describe('live view in Chromium', () => {
       expect.arrayContaining(['bound', 'bound.accepting']),
     );
     expect(await page.locator('#c-live').textContent()).toBe('1');
+    // The age counts on between the server's pushes (it pushes only when something changes).
+    const age = rowFor(page, 'live-table', id).locator('td[data-opened-at]');
+    const seconds = async () => {
+      const t = (await age.textContent()) ?? '';
+      return t.endsWith(' ms') ? Number.parseFloat(t) / 1000 : Number.parseFloat(t);
+    };
+    const first = await seconds();
+    await expect.poll(seconds, { timeout: 5_000 }).toBeGreaterThanOrEqual(first + 2);
     await rowFor(page, 'live-table', id).click();
     await expect.poll(() => page.locator('#detail-table tbody tr').count()).toBeGreaterThanOrEqual(2);
     await page.screenshot({ path: new URL('live-view.png', artifacts).pathname, fullPage: true });

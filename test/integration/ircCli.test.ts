@@ -2,6 +2,7 @@
 // signals. What the operator sees (registered, quit, never a message body), what each flag does,
 // and the clear refusals.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -72,6 +73,29 @@ describe('xstate-tcp-chat --protocol irc', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
     expect(lines).toContain(`:chat.test 002 reader :Your host is chat.test, running version ${pkg.name}-${pkg.version}`);
     c.raw.socket.destroy();
+  });
+
+  it('stops at once, says so and exits 0 on SIGTERM while its store is still connecting', async () => {
+    // A "PostgreSQL" that takes the connection and never answers: the start waits on it.
+    const held: net.Socket[] = [];
+    const silent = net.createServer((s) => held.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const port = (silent.address() as net.AddressInfo).port;
+      const r = run(serverBin, ['--protocol', 'irc', '--port', '0', '--database', `postgres://chat@127.0.0.1:${port}/chat`]);
+      running.push(r);
+      await new Promise<void>((resolve) => silent.once('connection', () => resolve()));
+      const sentAt = Date.now();
+      r.proc.kill('SIGTERM');
+      const { code, at } = await r.exited;
+      expect(code).toBe(0);
+      expect(at - sentAt).toBeLessThan(2_000);
+      expect(r.stdout()).toContain('Shutting down');
+      expect(r.stdout()).toContain('Server stopped.');
+    } finally {
+      for (const s of held) s.destroy();
+      silent.close();
+    }
   });
 
   it('refuses --workers above 1 without --redis in one clear line', async () => {

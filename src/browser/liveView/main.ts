@@ -28,6 +28,8 @@ function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 
 let selected: number | null = null;
 let lastView: LiveView | null = null;
+/** The page's clock when lastView came: the server pushes only when something changed. */
+let lastViewAt = 0;
 
 function text(el: Element, value: string | number | null | undefined): void {
   el.textContent = value == null ? '' : String(value);
@@ -106,6 +108,8 @@ function render(view: LiveView): void {
     cell(tr, r.remote);
     cell(tr, r.state, 'state');
     cell(tr, duration(view.now - r.openedAt), 'num');
+    // The age goes on counting between pushes (tick() below), from the server's clock.
+    tr.lastElementChild!.setAttribute('data-opened-at', String(r.openedAt));
     cell(tr, r.lastEvent, 'event');
     cell(tr, r.reply, 'reply');
   });
@@ -160,7 +164,20 @@ function connect(): void {
     status.setAttribute('data-connected', 'false');
     text(status, 'reconnecting…');
   });
-  source.addEventListener('view', (e) => render(JSON.parse((e as MessageEvent<string>).data) as LiveView));
+  source.addEventListener('view', (e) => {
+    lastViewAt = performance.now();
+    render(JSON.parse((e as MessageEvent<string>).data) as LiveView);
+  });
 }
+
+/** Once a second: the live connections' ages as of now, not as of the last push. */
+function tick(): void {
+  if (!lastView) return;
+  const now = lastView.now + (performance.now() - lastViewAt);
+  document.querySelectorAll('#live-table [data-opened-at]').forEach((td) => {
+    text(td, duration(now - Number(td.getAttribute('data-opened-at'))));
+  });
+}
+setInterval(tick, 1000);
 
 Promise.all([loadDiagram('server'), loadDiagram('connection')]).then(connect, connect);

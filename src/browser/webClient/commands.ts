@@ -8,7 +8,7 @@ export const help = [
   '/join #channel[,#other] [key]: join channels',
   '/part [#channel] [reason]: leave the channel',
   '/nick newnick: change your nick',
-  '/msg nick text: send a private message (/query nick opens the window)',
+  '/msg nick text: send a private message and go to its window (/query nick opens it without sending)',
   '/me text: an action',
   '/delete [reason]: delete your last message here (or click \u00d7 beside one of yours)',
   '/topic [text]: show or set the topic',

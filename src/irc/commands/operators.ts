@@ -116,8 +116,10 @@ export async function kline(ctx: CommandContext, client: Client, msg: IrcMessage
   else if (params.length >= 2 && /^[-+]?(\d+\.?\d*|\.\d+)$/.test(params[0]!)) {
     return notice(`${params[0]} is not a number of minutes: give a whole number, or 0 for a ban that does not lapse`).outcome();
   }
-  const mask = normaliseMask(params[0] ?? '');
-  if (mask === null) return r.numeric(ERR_NEEDMOREPARAMS, 'KLINE', 'Not enough parameters').outcome();
+  if (params[0] === undefined || params[0] === '') return r.numeric(ERR_NEEDMOREPARAMS, 'KLINE', 'Not enough parameters').outcome();
+  const mask = normaliseMask(params[0]);
+  // Not echoed: the text may hold the very control characters it is refused for.
+  if (mask === null) return notice('That is not a nick!user@host mask (no spaces or control characters): not added').outcome();
   const reason = params[1] ?? 'Banned';
   const now = ctx.now();
   // A ban that would match the operator is refused: it would also disconnect them.
@@ -133,7 +135,7 @@ export async function kline(ctx: CommandContext, client: Client, msg: IrcMessage
   const hit = await usersMatching(ctx, mask);
   for (const u of hit) r.kill(u.clientId, `K-Lined: ${reason}`);
   r.log('irc.kline', { by: sourceOf(client), mask, minutes: minutes ?? 0, reason, disconnected: hit.length });
-  return notice(`Added network ban on ${mask}${minutes ? ` for ${minutes} minutes` : ''}: ${hit.length} user(s) disconnected`).outcome();
+  return notice(`Added network ban on ${mask}${minutes ? ` for ${minutes} minute${minutes === 1 ? '' : 's'}` : ''}: ${hit.length} user(s) disconnected`).outcome();
 }
 
 /** UNKLINE <mask>. */

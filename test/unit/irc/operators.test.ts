@@ -196,7 +196,9 @@ describe('KLINE and UNKLINE', () => {
     expect(r.lines).toEqual(['klSelf <- :irc.test NOTICE klSelf :*!*@192.0.2.* matches you: not added']);
     expect(r.outcome.kills).toBeUndefined();
     expect((await h.ctx.store.bans(h.clock.now)).map((b) => b.mask)).not.toContain('*!*@192.0.2.*');
-    expect((await h.run(o, 'KLINE 5 :two words')).lines).toEqual(['klSelf <- :irc.test 461 klSelf KLINE :Not enough parameters']);
+    for (const bad of ['KLINE 5 :two words', 'KLINE 1 b\x1bad!*@* :r']) {
+      expect((await h.run(o, bad)).lines).toEqual(['klSelf <- :irc.test NOTICE klSelf :That is not a nick!user@host mask (no spaces or control characters): not added']);
+    }
   });
 
   it('a timed ban lapses after its minutes; 0 minutes is permanent', async () => {
