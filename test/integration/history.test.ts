@@ -67,14 +67,17 @@ function parts(line: string): { msgid: string | undefined; time: string | undefi
 }
 
 describe('history on one server, in SQLite', () => {
-  it('reads a channel back as its members saw it, after the server restarts too', async () => {
+  it('reads a registered channel back as its members saw it, after the server restarts too', async () => {
     const dir = tempDir();
     let s = await server(dir);
-    const alice = await tagged(s.port, 'alice');
+    await registerAccount(s.port, 'alice');
+    const alice = await tagged(s.port, 'alice', 'alice');
     const bob = await tagged(s.port, 'bob');
     alice.send('JOIN #h');
+    await alice.waitFor(/ 366 alice #h /);
+    alice.send('PRIVMSG ChanServ :REGISTER #h');
+    await alice.waitFor(/ChanServ!\S+ NOTICE alice :/);
     bob.send('JOIN #h');
-    await alice.waitFor(/JOIN #h/);
     await bob.waitFor(/ 366 bob #h /);
     const from = bob.lines().length;
     for (let i = 1; i <= 5; i++) alice.send(`PRIVMSG #h :message ${i}`);
@@ -96,6 +99,27 @@ describe('history on one server, in SQLite', () => {
     const out = await tagged(s.port, 'carol');
     out.send('CHATHISTORY LATEST #h * 10');
     expect(parts(await out.waitFor(/FAIL CHATHISTORY/)).rest).toBe(':irc.localhost FAIL CHATHISTORY INVALID_TARGET LATEST #h :Messages could not be retrieved');
+  });
+
+  it("keeps an unregistered channel's history to that channel: whoever creates one of its name after everyone left reads none of it", async () => {
+    const s = await server(tempDir());
+    const dora = await tagged(s.port, 'dora');
+    dora.send('JOIN #gone', 'MODE #gone +sk hunter2');
+    await dora.waitFor(/ MODE #gone \+sk hunter2$/);
+    dora.send('PRIVMSG #gone :the launch code is 1234');
+    expect((await history(dora, 'LATEST #gone * 10')).map((l) => parts(l).rest)).toEqual([':dora!~dora@127.0.0.1 PRIVMSG #gone :the launch code is 1234']);
+    dora.send('PART #gone');
+    await dora.waitFor(/ PART #gone/);
+    // The channel is gone with its modes; a stranger makes a new one of that name.
+    const eve = await tagged(s.port, 'eve');
+    eve.send('JOIN #gone');
+    await eve.waitFor(/ 366 eve #gone /);
+    expect(await history(eve, 'LATEST #gone * 10')).toEqual([]);
+    expect(await history(eve, 'AFTER #gone timestamp=2000-01-01T00:00:00.000Z 10')).toEqual([]);
+    expect(await history(eve, 'TARGETS timestamp=2000-01-01T00:00:00.000Z timestamp=2100-01-01T00:00:00.000Z 10')).toEqual([]);
+    // What is said in the new one is its history.
+    eve.send('PRIVMSG #gone :hello?');
+    expect((await history(eve, 'LATEST #gone * 10')).map((l) => parts(l).rest)).toEqual([':eve!~eve@127.0.0.1 PRIVMSG #gone :hello?']);
   });
 
   it('keeps a conversation between two accounts for both, shares read markers between two connections of one, and forgets what is redacted', async () => {

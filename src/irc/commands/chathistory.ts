@@ -4,7 +4,7 @@
 // the channels and conversations with recent history. The store answers the windows
 // (src/history/); this file parses, checks who may read what (history.ts) and replays.
 
-import type { HistoryBound, HistoryEntry, HistoryKinds } from '../../history/history.js';
+import type { HistoryBound, HistoryEntry, HistoryKinds, HistoryStore } from '../../history/history.js';
 import { isStoreUnavailable } from '../../store/store.js';
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
@@ -39,7 +39,17 @@ function parseLimit(ctx: CommandContext, param: string | undefined): number | un
 }
 
 /** The window one subcommand asks for, or a description of what is wrong with it. */
-type Window = { sub: string; target: string; fetch: (key: string) => Promise<HistoryEntry[]> } | { invalid: string[] };
+type Window = { sub: string; target: string; fetch: (key: string, since: number | null) => Promise<HistoryEntry[]> } | { invalid: string[] };
+
+/**
+ * `bound` moved up to just before `since` when it is earlier: AFTER from an old reference would
+ * otherwise read its limit's worth of entries the asker may not see, and return none it may.
+ */
+async function notBefore(history: HistoryStore, key: string, bound: HistoryBound, since: number | null): Promise<HistoryBound> {
+  if (since === null) return bound;
+  const at = 'at' in bound ? bound.at : ((await history.entry(key, bound.msgid))?.at ?? since);
+  return at < since ? { at: since - 1 } : bound;
+}
 
 function windowOf(ctx: CommandContext, client: Client, msg: IrcMessage): Window {
   const [rawSub = '', target = '', a, b, c] = msg.params;
@@ -59,7 +69,7 @@ function windowOf(ctx: CommandContext, client: Client, msg: IrcMessage): Window 
   if (sub === 'LATEST') return { sub, target, fetch: (key) => history.latest(key, first, limit, kinds) };
   const bound = first!;
   if (sub === 'BEFORE') return { sub, target, fetch: (key) => history.before(key, bound, limit, kinds) };
-  if (sub === 'AFTER') return { sub, target, fetch: (key) => history.after(key, bound, limit, kinds) };
+  if (sub === 'AFTER') return { sub, target, fetch: async (key, since) => history.after(key, await notBefore(history, key, bound, since), limit, kinds) };
   if (sub === 'AROUND') return { sub, target, fetch: (key) => history.around(key, bound, limit, kinds) };
   const second = parseBound(b);
   if (second === undefined || second === null) return bad(b ?? '', 'Invalid message reference');
@@ -90,7 +100,11 @@ export async function chathistory(ctx: CommandContext, client: Client, msg: IrcM
   if (target === null) return fail('INVALID_TARGET', window.sub, window.target, 'Messages could not be retrieved');
   let entries: HistoryEntry[];
   try {
-    entries = await window.fetch(target.key);
+    // What is older than the asker may read is left out (LATEST and BEFORE read newest first,
+    // so what is left is all there is in range; AFTER starts at the earliest it may read).
+    const since = target.since;
+    entries = await window.fetch(target.key, since);
+    if (since !== null) entries = entries.filter((e) => e.at >= since);
   } catch (err) {
     if (!isStoreUnavailable(err)) throw err;
     return fail('MESSAGE_ERROR', window.sub, window.target, 'Messages could not be retrieved');
@@ -121,7 +135,17 @@ async function targets(ctx: CommandContext, client: Client, msg: IrcMessage, r: 
     const all = (await ctx.history!.targets([...names.keys()], client.account === null ? null : fold(client.account), earlier + 1, Number.MAX_SAFE_INTEGER, TARGETS_SCANNED)).filter((t) => t.lastAt < later);
     // Counted from the first timestamp, as BETWEEN: a later first one asks for the most recently
     // active (a reconnecting client's `TARGETS <now> <last seen>`), still listed oldest first.
-    found = one > two ? all.slice(-limit) : all.slice(0, limit);
+    const listed = one > two ? all.slice(-limit) : all.slice(0, limit);
+    // A channel whose latest message came before the channel was created, unregistered: that
+    // history is an earlier channel's (history.ts, `since`), not listed.
+    const earlierChannel = async (t: (typeof listed)[number]): Promise<boolean> => {
+      const name = names.get(t.target);
+      if (name === undefined) return false;
+      const channel = await ctx.state.channel(name);
+      return channel !== null && t.lastAt < channel.createdAt && (await ctx.store.channel(t.target)) === null;
+    };
+    const hidden = await Promise.all(listed.map(earlierChannel));
+    found = listed.filter((_, i) => !hidden[i]);
   } catch (err) {
     if (!isStoreUnavailable(err)) throw err;
     return fail('MESSAGE_ERROR', sub, '*', 'Messages could not be retrieved');

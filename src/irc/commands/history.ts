@@ -22,6 +22,14 @@ export interface HistoryTargetOf {
   channel: string | null;
   /** For a conversation, the other side's account (display); null for a channel. */
   peerAccount: string | null;
+  /**
+   * The earliest time (ms) the asker may read, or null for all that is kept: an unregistered
+   * channel's history starts when the channel was created. It is the channel's: when everyone
+   * has left, the channel is gone with its modes, and whoever creates one of that name later
+   * must not read what was said in the one before (`+s`, `+k` notwithstanding). A registered
+   * channel keeps its history for good (ChanServ keeps its name, and its modes).
+   */
+  since: number | null;
 }
 
 /**
@@ -34,12 +42,14 @@ export async function historyTargetOf(ctx: CommandContext, client: Client, targe
     const channel = await ctx.state.channel(target);
     if (!channel || client.nick === null) return null;
     if (!(await ctx.state.membership(channel.name, client.nick))) return null;
-    return { key: fold(channel.name), name: channel.name, channel: fold(channel.name), peerAccount: null };
+    const key = fold(channel.name);
+    const registered = (await ctx.store.channel(key)) !== null;
+    return { key, name: channel.name, channel: key, peerAccount: null, since: registered ? null : channel.createdAt };
   }
   if (client.account === null) return null;
   const peer = await peerAccountOf(ctx, target);
   if (peer === null) return null;
-  return { key: conversationKey(fold(client.account), fold(peer)), name: target, channel: null, peerAccount: peer };
+  return { key: conversationKey(fold(client.account), fold(peer)), name: target, channel: null, peerAccount: peer, since: null };
 }
 
 /**

@@ -28,7 +28,8 @@ export async function redact(ctx: CommandContext, client: Client, msg: IrcMessag
     const entry = await history.entry(where.key, msgid);
     // The same answer for a message that is not there and one the client never saw: a msgid
     // must not confirm a message exists to someone who may not read it.
-    if (entry === null) return fail('UNKNOWN_MSGID', target, msgid, 'This message does not exist or is too old');
+    // One said in an earlier channel of this name (history.ts, `since`) is not this channel's.
+    if (entry === null || (where.since !== null && entry.at < where.since)) return fail('UNKNOWN_MSGID', target, msgid, 'This message does not exist or is too old');
     // A JOIN, PART... kept for event-playback is the channel's record, not something said.
     if (!REDACTABLE.includes(entry.command)) return fail('REDACT_FORBIDDEN', target, msgid, 'Only messages can be deleted');
     const own = entry.account !== null ? client.account !== null && fold(client.account) === fold(entry.account) : entry.source === sourceOf(client);
