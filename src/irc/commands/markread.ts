@@ -4,9 +4,9 @@
 // not logged in has markers of its own connection, in memory, gone when it disconnects.
 
 import { isStoreUnavailable } from '../../store/store.js';
-import { fold } from '../wire/casemap.js';
+import { fold, isValidChannelName, isValidNick } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
-import { Reply, from, standardReply } from './common.js';
+import { Reply, from, isChannelName, standardReply } from './common.js';
 import { parseTimestamp, timestampParam } from './history.js';
 import type { Client, CommandContext, Outcome } from './types.js';
 
@@ -47,7 +47,11 @@ export async function markreadCommand(ctx: CommandContext, client: Client, msg: 
   const target = msg.params[0] ?? '';
   const fail = (code: string, ...rest: string[]): Outcome => r.toSelf(standardReply(ctx, 'FAIL', 'MARKREAD', code, ...rest)).outcome();
   if (target === '') return fail('NEED_MORE_PARAMS', 'Missing parameters');
-  if (target === '*') return fail('INVALID_PARAMS', target, 'Invalid target');
+  // A channel or a nick, as either could be named: each marker is a row kept for the account's
+  // lifetime, so a name no channel or nick could have (400 characters, control characters) is
+  // not one.
+  const named = isChannelName(target) ? isValidChannelName(target, ctx.config.channelLength) : isValidNick(target, ctx.config.nickLength);
+  if (!named) return fail('INVALID_PARAMS', target, 'Invalid target');
   const given = msg.params[1];
   if (client.account === null) return connectionMarker(ctx, client, r, target, given, fail);
   if (ctx.history === null) return fail('INTERNAL_ERROR', target, 'This server keeps no read markers');

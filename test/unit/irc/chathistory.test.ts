@@ -331,6 +331,18 @@ describe('MARKREAD', () => {
     expect((await h.run(guest, 'JOIN #c')).to(guest)).toContain(`:irc.test MARKREAD #c timestamp=${iso(START - 1_000)}`);
     expect((await h.run(guest, 'MARKREAD')).to(guest)).toEqual([':irc.test FAIL MARKREAD NEED_MORE_PARAMS :Missing parameters']);
   });
+
+  it('refuses a target no channel or nick could be named, so an account cannot fill the store with markers', async () => {
+    const h = harness();
+    const alice = await loggedIn(h, 'alice', [...ALL, 'draft/read-marker']);
+    const long = `#junk-${'x'.repeat(400)}`;
+    for (const target of [long, '*', '1digit', 'a\x1bb']) {
+      expect((await h.run(alice, `MARKREAD ${target} timestamp=${iso(START - 1_000)}`)).to(alice)).toEqual([`:irc.test FAIL MARKREAD INVALID_PARAMS ${target} :Invalid target`]);
+    }
+    expect(await h.ctx.history!.readMarker('alice', long)).toBeNull();
+    // A nick is a target too (a private conversation).
+    expect((await h.run(alice, `MARKREAD bob timestamp=${iso(START - 1_000)}`)).to(alice)).toEqual([`:irc.test MARKREAD bob timestamp=${iso(START - 1_000)}`]);
+  });
 });
 
 describe('REDACT', () => {
