@@ -4,7 +4,7 @@
 // later with a less clear message. Pure: the CLI prints what flagConflict says and exits 2.
 
 import { defaultConfig, usesRedis, type ServerConfig } from '../core/config.js';
-import { configValue, serverFlags } from './args.js';
+import { configValue, serverFlags, type ConfigKey } from './args.js';
 
 /**
  * With a protocol other than IRC: the first IRC-only flag (or config file key) set to anything
@@ -13,9 +13,31 @@ import { configValue, serverFlags } from './args.js';
  */
 export function ircOnlyFlagSet(config: ServerConfig): string | null {
   if (config.protocol === 'irc') return null;
-  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-  const spec = serverFlags.find((f) => f.key.startsWith('irc.') && !same(configValue(config, f.key), configValue(defaultConfig, f.key)));
+  const spec = serverFlags.find((f) => f.key.startsWith('irc.') && isSet(config, f.key));
   return spec?.flag ?? null;
+}
+
+/** Whether the flag (or config file key) of `key` was given something other than its default. */
+function isSet(config: ServerConfig, key: ConfigKey): boolean {
+  return JSON.stringify(configValue(config, key)) !== JSON.stringify(configValue(defaultConfig, key));
+}
+
+/**
+ * A flag set where it has no effect, as the line to print, or null: each means something only
+ * beside another flag, and without it would be ignored, silently, which reads as if it worked.
+ */
+export function flagWithoutEffect(config: ServerConfig): string | null {
+  const irc = config.irc;
+  const rules: Array<[key: ConfigKey, idle: boolean, why: string]> = [
+    ['irc.redisName', irc.redisSentinels === null, '--redis-name is for --redis-sentinel (the name the Sentinels know the Redis primary by)'],
+    ['irc.nodeTimeoutMs', !usesRedis(irc), '--node-timeout is for a network on Redis (--redis or --redis-sentinel)'],
+    ['tlsHandshakeTimeoutMs', config.tlsCert === null, '--tls-handshake-timeout is for a TLS port (--tls-cert)'],
+    ['irc.historyMaxAgeDays', irc.history === 'off', '--history-max-age is for a server that keeps history (not --history off)'],
+    ['irc.historyMaxPerTarget', irc.history === 'off', '--history-max-per-target is for a server that keeps history (not --history off)'],
+    ['irc.dataDir', irc.databaseUrl !== null, '--data-dir is where the SQLite store lives; with --database the store is PostgreSQL: give one of them'],
+  ];
+  for (const [key, idle, why] of rules) if (idle && isSet(config, key)) return why;
+  return null;
 }
 
 /** Whether two listen addresses would claim the same socket (a wildcard covers every address). */
@@ -69,5 +91,6 @@ export function flagConflict(config: ServerConfig): string | null {
   const clash = ownPortClash(config);
   if (clash !== null) return clash;
   const ircOnly = ircOnlyFlagSet(config);
-  return ircOnly === null ? null : `${ircOnly} is for --protocol irc (the greeting server would ignore it)`;
+  if (ircOnly !== null) return `${ircOnly} is for --protocol irc (the greeting server would ignore it)`;
+  return flagWithoutEffect(config);
 }

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { parseClientArgs, parseServerArgs, serverFlags, serverUsage } from '../../src/cli/args.js';
-import { ircOnlyFlagSet, ownPortClash } from '../../src/cli/flagConflicts.js';
+import { flagWithoutEffect, ircOnlyFlagSet, ownPortClash } from '../../src/cli/flagConflicts.js';
 import { defaultConfig } from '../../src/core/config.js';
 import { ChatError } from '../../src/core/errors.js';
 
@@ -147,6 +147,24 @@ describe('server flags', () => {
     expect(ircOnly(['--database', 'postgres://db.example/chat'])).toBe('--database');
     expect(ircOnly(['--port', '9000', '--max-connections', '5'])).toBeNull();
     expect(ircOnly(['--protocol', 'irc', '--password', 'secret'])).toBeNull();
+  });
+
+  it('refuses a flag set where it has no effect, rather than ignore it', () => {
+    const idle = (argv: string[]): string | null => {
+      const r = parseServerArgs(['--protocol', 'irc', ...argv]);
+      if (r.kind !== 'run') throw new Error(`not a run: ${argv.join(' ')}`);
+      return flagWithoutEffect(r.options);
+    };
+    expect(idle(['--redis', 'redis://r', '--redis-name', 'chat'])).toMatch(/^--redis-name is for --redis-sentinel/);
+    expect(idle(['--node-timeout', '9000'])).toMatch(/^--node-timeout is for a network on Redis/);
+    expect(idle(['--tls-handshake-timeout', '5000'])).toBe('--tls-handshake-timeout is for a TLS port (--tls-cert)');
+    expect(idle(['--history', 'off', '--history-max-age', '7'])).toMatch(/^--history-max-age is for a server that keeps history/);
+    expect(idle(['--history', 'off', '--history-max-per-target', '10'])).toMatch(/^--history-max-per-target is for a server that keeps history/);
+    expect(idle(['--database', 'postgres://db/chat', '--data-dir', '/srv/chat'])).toMatch(/^--data-dir is where the SQLite store lives/);
+    // Beside what they need, each is taken.
+    expect(idle(['--redis-sentinel', 'h:26379', '--redis-name', 'chat', '--node-timeout', '9000'])).toBeNull();
+    expect(idle(['--tls-cert', 'c.pem', '--tls-key', 'k.pem', '--tls-handshake-timeout', '5000'])).toBeNull();
+    expect(idle(['--history-max-age', '7', '--data-dir', '/srv/chat'])).toBeNull();
   });
 
   it('names two of its own listeners given one port, before anything starts', () => {
