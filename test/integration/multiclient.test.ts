@@ -167,10 +167,14 @@ describe('always on', () => {
     eve.send('NAMES #on');
     const names = await eve.waitForLine(/ 353 eve /, 5_000, eve.lines().length - 1);
     expect(names.slice(names.lastIndexOf(':') + 1).split(' ').sort()).toEqual(['@dee', 'eve']);
+    const asked = eve.lines().length;
     eve.send('PRIVMSG dee :are you there?', 'PRIVMSG #on :news');
     eve.send('WHOIS dee');
-    await eve.waitForLine(/ 318 eve dee /);
+    await eve.waitForLine(/ 318 eve dee /, 5_000, asked);
     expect(eve.lines().some((l) => / 401 eve dee /.test(l))).toBe(false);
+    // Away for being gone, so whoever writes to it knows nobody reads now.
+    const away = ':irc.localhost 301 eve dee :Not connected (always-on: messages wait in the history)';
+    expect(eve.lines().slice(asked).filter((l) => / 301 eve dee /.test(l))).toEqual([away, away]);
 
     // Someone else asking for the nick (not logged in to dee) registers as a guest.
     const other = await client(s.port, 'dee');
@@ -180,6 +184,11 @@ describe('always on', () => {
     // Back: the connection joins the user still there, in #on, and reads what it missed.
     const back = await client(s.port, 'dee', 'dee');
     await back.waitForLine(/^:dee!\S+ JOIN #on/);
+    // Connected again: not away any more.
+    const again = eve.lines().length;
+    eve.send('WHOIS dee');
+    await eve.waitForLine(/ 318 eve dee /, 5_000, again);
+    expect(eve.lines().slice(again).some((l) => / 301 /.test(l))).toBe(false);
     back.send('CHATHISTORY LATEST eve * 10');
     await back.waitForLine(/PRIVMSG dee :are you there\?$/);
     // What it missed in #on: after its read marker, which the JOIN it is shown carries.

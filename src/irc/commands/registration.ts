@@ -48,6 +48,7 @@ import { multilineCapValue } from './multiline.js';
 import { monitorNickChange, monitorOffline, monitorOnline } from './monitor.js';
 import { alreadyJoined } from './channels.js';
 import { nodeOf } from '../state/ids.js';
+import { notifyPeers } from './profile.js';
 
 /** The CAP version from which cap-notify is implied (IRCv3 capability negotiation 3.2). */
 const CAP_VERSION_302 = 302;
@@ -340,6 +341,12 @@ async function joinOwnUser(ctx: CommandContext, client: Client): Promise<Outcome
   await lusersReplies(ctx, r);
   motdReplies(ctx, r);
   for (const channel of await ctx.state.channelsOf(user.nick)) await alreadyJoined(ctx, client, r, channel.name);
+  if (client.away === AUTO_AWAY) {
+    // Connected again: no longer away for being gone (an away the user set stays).
+    client.away = null;
+    await ctx.state.setAway(client.id, null);
+    await notifyPeers(ctx, client, r, from(sourceOf(client), 'AWAY'), 'away-notify');
+  }
   if (client.away !== null) r.numeric(RPL_NOWAWAY, 'You have been marked as being away');
   return r.outcome();
 }
@@ -365,6 +372,13 @@ export function passwordMismatch(ctx: CommandContext, client: Client): Outcome {
  * because the server stops (an always-on user is kept for the next start).
  */
 export type Leaving = 'user' | 'connection' | 'forced' | 'shutdown';
+
+/**
+ * The away message of an always-on user that stays with no connection open and was not away:
+ * whoever writes to it gets 301 and learns nobody is reading now (what is said waits in the
+ * history). Its next connection takes it off again; an away message the user set itself stays.
+ */
+export const AUTO_AWAY = 'Not connected (always-on: messages wait in the history)';
 
 /**
  * An always-on account's user stays on the network when its last connection closes
@@ -410,10 +424,20 @@ export async function depart(ctx: CommandContext, client: Client, reason: string
   if (leaving === 'user' && ctx.presence?.isPresent(client.id) === true) return nothing();
   if (leaving === 'user' || leaving === 'shutdown') {
     const kept = await keptUser(ctx, client);
+    // Staying on alone, and not away: away now, as not connected (see AUTO_AWAY).
+    const autoAway = leaving === 'user' && kept !== null && kept.away === null;
+    if (autoAway) kept.away = AUTO_AWAY;
     // Kept for the next start: when the server stops, and whenever the user stays on alone (a
     // crash then loses nothing it had).
     if (kept !== null) await keepUser(ctx, client.account!, kept);
-    if (leaving === 'user' && kept !== null) return nothing();
+    if (leaving === 'user' && kept !== null) {
+      if (!autoAway) return nothing();
+      const r = new Reply(ctx, client);
+      client.away = AUTO_AWAY;
+      await ctx.state.setAway(client.id, AUTO_AWAY);
+      await notifyPeers(ctx, client, r, from(sourceOf(client), 'AWAY', AUTO_AWAY), 'away-notify');
+      return r.outcome();
+    }
   }
   ctx.monitors.clear(client.id);
   const removed = await ctx.state.removeUser(client.id, ctx.now());
