@@ -331,8 +331,9 @@ async function main(argv: string[]): Promise<void> {
       }
     : sink;
   // A signal while the server is still starting (a store or Redis slow to answer, up to their
-  // connect timeouts): nothing is served yet, so there is nothing to drain. Said, and exit 0,
-  // as for a stop once running (Node's default would end the process with no word, code 143).
+  // connect timeouts): there is no server machine yet to send `server.shutdown` to, and nothing
+  // served to drain, so the one stop that is not an event. Said, and exit 0, as for a stop once
+  // running (Node's default would end the process with no word, code 143).
   const onEarlySignal = (): void => {
     logger.log('info', 'server.stopping', { live: 0 });
     logger.log('info', 'server.stopped', { forced: false });
