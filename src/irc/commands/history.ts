@@ -8,6 +8,7 @@
 // only identity that outlives a connection), so it is kept only when both are logged in.
 
 import { MESSAGE_COMMANDS, conversationKey, type HistoryEntry } from '../../history/history.js';
+import { isStoreUnavailable } from '../../store/store.js';
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import { isChannelName } from './common.js';
@@ -43,13 +44,26 @@ export async function historyTargetOf(ctx: CommandContext, client: Client, targe
     if (!channel || client.nick === null) return null;
     if (!(await ctx.state.membership(channel.name, client.nick))) return null;
     const key = fold(channel.name);
-    const registered = (await ctx.store.channel(key)) !== null;
-    return { key, name: channel.name, channel: key, peerAccount: null, since: registered ? null : channel.createdAt };
+    return { key, name: channel.name, channel: key, peerAccount: null, since: (await isRegistered(ctx, key)) ? null : channel.createdAt };
   }
   if (client.account === null) return null;
   const peer = await peerAccountOf(ctx, target);
   if (peer === null) return null;
   return { key: conversationKey(fold(client.account), fold(peer)), name: target, channel: null, peerAccount: peer, since: null };
+}
+
+/**
+ * Whether the channel is registered (ChanServ). A store that cannot answer says no: the asker
+ * then reads the channel's own history at most, and the read that follows fails the same way
+ * (FAIL ... MESSAGE_ERROR) rather than this look-up failing the command.
+ */
+async function isRegistered(ctx: CommandContext, key: string): Promise<boolean> {
+  try {
+    return (await ctx.store.channel(key)) !== null;
+  } catch (err) {
+    if (isStoreUnavailable(err)) return false;
+    throw err;
+  }
 }
 
 /**
