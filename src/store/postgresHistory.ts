@@ -50,6 +50,24 @@ function columnsOf<T extends unknown[]>(rows: readonly T[], width: number): unkn
   return columns;
 }
 
+/** purge's deletes, for these targets, in `client`'s transaction: how many entries went. */
+async function purgeTargets(client: PoolClient, targets: string[]): Promise<number> {
+  await client.query('DELETE FROM history_conversations WHERE target = ANY($1)', [targets]);
+  return (await client.query('DELETE FROM history_entries WHERE target = ANY($1)', [targets])).rowCount ?? 0;
+}
+
+/**
+ * An account dropped (postgresStore.ts dropAccount, in its transaction): its private
+ * conversations, for the other side too, and its read markers. A conversation is kept by its
+ * two accounts' names (conversationKey), so a later account of the same name would otherwise
+ * read them.
+ */
+export async function forgetAccount(client: PoolClient, account: string): Promise<void> {
+  const { rows } = await client.query<{ target: string }>('SELECT target FROM history_conversations WHERE account = $1', [account]);
+  await purgeTargets(client, rows.map((r) => r.target));
+  await client.query('DELETE FROM history_read_markers WHERE account = $1', [account]);
+}
+
 async function writeConversations(client: PoolClient, rows: ConversationRow[], replace: boolean): Promise<void> {
   if (rows.length === 0) return;
   const onConflict = replace ? 'ON CONFLICT (account, target) DO UPDATE SET peer = excluded.peer' : 'ON CONFLICT DO NOTHING';
@@ -148,15 +166,7 @@ export function postgresHistory({ step, query, transaction }: PostgresAccess): H
         retrying(async () => (await query('DELETE FROM history_entries WHERE msgid = $1 AND target = $2', [msgid, target])).rowCount === 1),
       ),
 
-    purge: (target) =>
-      step('purging history', () =>
-        retrying(() =>
-          transaction(async (client) => {
-            await client.query('DELETE FROM history_conversations WHERE target = $1', [target]);
-            return (await client.query('DELETE FROM history_entries WHERE target = $1', [target])).rowCount ?? 0;
-          }),
-        ),
-      ),
+    purge: (target) => step('purging history', () => retrying(() => transaction((client) => purgeTargets(client, [target])))),
 
     moveTarget: (from, to) =>
       step('moving history', () =>

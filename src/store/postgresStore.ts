@@ -9,7 +9,7 @@ import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { ChatError } from '../core/errors.js';
 import { migrationsFor, pendingMigrations } from './migrations.js';
-import { postgresHistory } from './postgresHistory.js';
+import { forgetAccount, postgresHistory } from './postgresHistory.js';
 import type { AccountRecord, CertificateResult, ChannelChange, NetworkBan, Store } from './store.js';
 import { channelColumns, channelOfRow, credentialsOfRow, keptUsersOfRows, type ChannelRow, type CredentialsRow } from './rows.js';
 
@@ -262,13 +262,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       step('dropping an account', () =>
         transaction(async (client) => {
           if ((await client.query('DELETE FROM accounts WHERE key = $1', [key])).rowCount !== 1) return false;
-          // As in SQLite (sqliteOps.ts): its private conversations and read markers go with it,
-          // so that a later account of the same name inherits none of them.
-          const targets = await client.query<{ target: string }>('SELECT target FROM history_conversations WHERE account = $1', [key]);
-          const keys = targets.rows.map((r) => r.target);
-          await client.query('DELETE FROM history_conversations WHERE target = ANY($1)', [keys]);
-          await client.query('DELETE FROM history_entries WHERE target = ANY($1)', [keys]);
-          await client.query('DELETE FROM history_read_markers WHERE account = $1', [key]);
+          // Its private history goes in the same step (postgresHistory.ts forgetAccount says why).
+          await forgetAccount(client, key);
           return true;
         }),
       ),

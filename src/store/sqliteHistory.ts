@@ -122,14 +122,27 @@ export class SqliteHistory {
   }
 
   purge(target: string): number {
-    return this.db
-      .transaction(() => {
-        // Its count first: the delete's triggers then find no row to update, a million times over.
-        this.stmt('DELETE FROM history_targets WHERE target = ?').run(target);
-        this.stmt('DELETE FROM history_conversations WHERE target = ?').run(target);
-        return this.stmt('DELETE FROM history_entries WHERE target = ?').run(target).changes;
-      })
-      .immediate();
+    return this.db.transaction(() => this.purgeTarget(target)).immediate();
+  }
+
+  /**
+   * An account dropped (SqliteOps.dropAccount, inside its transaction): its private
+   * conversations, for the other side too, and its read markers. A conversation is kept by its
+   * two accounts' names (conversationKey), so a later account of the same name would otherwise
+   * read them.
+   */
+  forgetAccount(account: string): void {
+    const targets = this.stmt('SELECT target FROM history_conversations WHERE account = ?').all(account) as Array<{ target: string }>;
+    for (const { target } of targets) this.purgeTarget(target);
+    this.stmt('DELETE FROM history_read_markers WHERE account = ?').run(account);
+  }
+
+  /** purge's deletes, in whatever transaction the caller runs. */
+  private purgeTarget(target: string): number {
+    // Its count first: the delete's triggers then find no row to update, a million times over.
+    this.stmt('DELETE FROM history_targets WHERE target = ?').run(target);
+    this.stmt('DELETE FROM history_conversations WHERE target = ?').run(target);
+    return this.stmt('DELETE FROM history_entries WHERE target = ?').run(target).changes;
   }
 
   moveTarget(from: string, to: string): void {

@@ -208,16 +208,8 @@ export class SqliteOps extends SqliteReads {
   dropAccount(key: string): boolean {
     const drop = this.db.transaction((): boolean => {
       if (this.stmt('DELETE FROM accounts WHERE key = ?').run(key).changes !== 1) return false;
-      // A later account of the same name must not inherit what this one said and was told in
-      // private, nor how far it had read: a conversation is keyed by its two accounts' names
-      // (conversationKey). The other side loses the conversation too: its peer is gone.
-      const targets = this.stmt('SELECT target FROM history_conversations WHERE account = ?').all(key) as Array<{ target: string }>;
-      for (const { target } of targets) {
-        this.stmt('DELETE FROM history_targets WHERE target = ?').run(target);
-        this.stmt('DELETE FROM history_conversations WHERE target = ?').run(target);
-        this.stmt('DELETE FROM history_entries WHERE target = ?').run(target);
-      }
-      this.stmt('DELETE FROM history_read_markers WHERE account = ?').run(key);
+      // Its private history goes in the same step (SqliteHistory.forgetAccount says why).
+      this.history.forgetAccount(key);
       return true;
     });
     return drop.immediate();
