@@ -44,14 +44,11 @@ export function watchStore(store: Store, logger: Logger): Store {
       );
     };
   }
+  const readBans = watched('bans', store.bans as (...args: unknown[]) => unknown) as Store['bans'];
   const bans = async (now: number): Promise<NetworkBan[]> => {
     try {
-      const read = await store.bans(now);
-      lastBans = read;
-      succeeded();
-      return read;
+      return (lastBans = await readBans(now));
     } catch (err) {
-      failed(err, 'bans');
       if (!isStoreUnavailable(err)) throw err;
       return lastBans.filter((b) => b.expiresAt === null || b.expiresAt > now);
     }
