@@ -208,34 +208,31 @@ process.on('exit', flushLines);
 // the process, and every client's session with it. The server goes on serving; what it would
 // have written there is dropped, and the other stream (if it still has a reader) says so once.
 const gone = new WeakSet<NodeJS.WriteStream>();
-const watched = new WeakSet<NodeJS.WriteStream>();
-function watch(stream: NodeJS.WriteStream): void {
-  if (watched.has(stream)) return;
-  watched.add(stream);
-  stream.on('error', function logStreamOnError(err: NodeJS.ErrnoException) {
-    if (gone.has(stream)) return;
-    gone.add(stream);
-    const other = stream === process.stdout ? process.stderr : process.stdout;
-    const name = stream === process.stdout ? 'stdout' : 'stderr';
-    if (!gone.has(other)) {
-      queued.push({ stream: other, text: `Log: ${name} has no reader any more (${err.code ?? err.message}); its lines are dropped, the server goes on\n` });
-      if (!flushQueued) {
-        flushQueued = true;
-        setImmediate(flushLines);
-      }
-    }
-  });
+let watching = false;
+function watchStreams(): void {
+  if (watching) return;
+  watching = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', function logStreamOnError(err: NodeJS.ErrnoException) {
+      if (gone.has(stream)) return;
+      gone.add(stream);
+      const [other, name] = stream === process.stdout ? [process.stderr, 'stdout'] : [process.stdout, 'stderr'];
+      if (!gone.has(other)) enqueue(other, `Log: ${name} has no reader any more (${err.code ?? err.message}); its lines are dropped, the server goes on\n`);
+    });
+  }
+}
+
+function enqueue(stream: NodeJS.WriteStream, text: string): void {
+  queued.push({ stream, text });
+  if (!flushQueued) {
+    flushQueued = true;
+    setImmediate(flushLines);
+  }
 }
 
 function queueLine(stream: NodeJS.WriteStream): (line: string) => void {
-  watch(stream);
-  return (line) => {
-    queued.push({ stream, text: `${line}\n` });
-    if (!flushQueued) {
-      flushQueued = true;
-      setImmediate(flushLines);
-    }
-  };
+  watchStreams();
+  return (line) => enqueue(stream, `${line}\n`);
 }
 
 export function humanLogger(options: SinkOptions = {}): Logger {
