@@ -156,7 +156,7 @@ export function startServer(config: ListenerConfig, protocol: SessionProtocol, o
   /** TLS clients whose handshake failed or timed out (never sessions). */
   let tlsFailures = 0;
   /** Why sockets were still open to destroy at the stop (the grace period ran out, a second signal), if they were. */
-  let forcedBy: 'grace' | 'forced' | 'crashed' | null = null;
+  let forcedBy: 'grace' | 'forced' | null = null;
   // The remote address costs a getpeername() and a string per client (~14 µs under load, 7 % of
   // a handshake): built only when a log line or the inspector will show it.
   const remoteShown = !logger.silent || options.inspect !== undefined;
@@ -361,7 +361,6 @@ export function startServer(config: ListenerConfig, protocol: SessionProtocol, o
       },
       error: (err) => {
         logger.log('error', 'server.crashed', { message: err instanceof Error ? err.message : String(err) });
-        forcedBy = 'crashed';
         cleanUp();
         resolve({ state: 'stopped', failure: null, forced: true });
       },

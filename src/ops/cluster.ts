@@ -61,6 +61,10 @@ export function startPrimary(options: {
   let address: { host: string; port: number } | null = null;
 
   const living = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+  /** Sends `name` to every living worker but `except`. */
+  const signal = (name: NodeJS.Signals, except?: Worker): void => {
+    for (const worker of living()) if (worker !== except && !worker.isDead()) worker.process.kill(name);
+  };
   function fork(): void {
     const worker = cluster.fork();
     // IPC to a worker that is already going away fails with EPIPE; its 'exit' is what counts.
@@ -127,7 +131,7 @@ export function startPrimary(options: {
     } else {
       // As SIGHUP would: every other worker reads the file's operators again, so an operator
       // added or removed is so on the whole port, not only on the worker that took the REHASH.
-      for (const other of living()) if (other !== worker && !other.isDead()) other.process.kill('SIGHUP');
+      signal('SIGHUP', worker);
     }
   });
   cluster.on('exit', function clusterOnExit(worker, code, signal) {
@@ -158,9 +162,7 @@ export function startPrimary(options: {
     shutdown: () => {
       if (actor.getSnapshot().status === 'active') actor.send({ type: 'server.shutdown' });
     },
-    signalWorkers: (signal) => {
-      for (const worker of living()) if (!worker.isDead()) worker.process.kill(signal);
-    },
+    signalWorkers: (name) => signal(name),
   };
 }
 
