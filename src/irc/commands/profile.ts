@@ -27,6 +27,18 @@ export async function notifyPeers(ctx: CommandContext, client: Client, r: Reply,
   r.send({ to: { kind: 'channels', channels, except: client.id, watchersOf: client.nick }, message, onlyCap: cap });
 }
 
+/**
+ * The client away with `message` (null: back), on the network too, and `AWAY [:message]` to its
+ * peers and extended-monitor watchers with away-notify: AWAY, and an always-on user left alone
+ * or joined again (registration.ts).
+ */
+export async function setAway(ctx: CommandContext, client: Client, r: Reply, message: string | null): Promise<void> {
+  client.away = message;
+  await ctx.state.setAway(client.id, message);
+  const line = message === null ? from(sourceOf(client), 'AWAY') : from(sourceOf(client), 'AWAY', message);
+  await notifyPeers(ctx, client, r, line, 'away-notify');
+}
+
 /** Characters, as the limits in ISUPPORT count them (code points). */
 function length(text: string): number {
   return Array.from(text).length;

@@ -66,16 +66,14 @@ import {
   clientName,
   commaList,
   cut,
-  from,
   hostParam,
   isChannelName,
   limitTargets,
   packTrailing,
   prefixOf,
-  sourceOf,
   unixSeconds,
 } from './common.js';
-import { notifyPeers } from './profile.js';
+import { setAway } from './profile.js';
 
 /** USERHOST answers at most this many nicks (RFC 1459); the rest are ignored. */
 const USERHOST_MAX_NICKS = 5;
@@ -464,14 +462,9 @@ export async function away(ctx: CommandContext, client: Client, msg: IrcMessage)
   const r = new Reply(ctx, client);
   const text = msg.params[0] ?? '';
   if (text === '') {
-    client.away = null;
-    await ctx.state.setAway(client.id, null);
-    await notifyPeers(ctx, client, r, from(sourceOf(client), 'AWAY'), 'away-notify');
+    await setAway(ctx, client, r, null);
     return r.numeric(RPL_UNAWAY, 'You are no longer marked as being away').outcome();
   }
-  const message = cut(text, ctx.config.awayLength);
-  client.away = message;
-  await ctx.state.setAway(client.id, message);
-  await notifyPeers(ctx, client, r, from(sourceOf(client), 'AWAY', message), 'away-notify');
+  await setAway(ctx, client, r, cut(text, ctx.config.awayLength));
   return r.numeric(RPL_NOWAWAY, 'You have been marked as being away').outcome();
 }

@@ -48,7 +48,7 @@ import { multilineCapValue } from './multiline.js';
 import { monitorNickChange, monitorOffline, monitorOnline } from './monitor.js';
 import { alreadyJoined } from './channels.js';
 import { nodeOf } from '../state/ids.js';
-import { notifyPeers } from './profile.js';
+import { setAway } from './profile.js';
 
 /** The CAP version from which cap-notify is implied (IRCv3 capability negotiation 3.2). */
 const CAP_VERSION_302 = 302;
@@ -341,12 +341,8 @@ async function joinOwnUser(ctx: CommandContext, client: Client): Promise<Outcome
   await lusersReplies(ctx, r);
   motdReplies(ctx, r);
   for (const channel of await ctx.state.channelsOf(user.nick)) await alreadyJoined(ctx, client, r, channel.name);
-  if (client.away === AUTO_AWAY) {
-    // Connected again: no longer away for being gone (an away the user set stays).
-    client.away = null;
-    await ctx.state.setAway(client.id, null);
-    await notifyPeers(ctx, client, r, from(sourceOf(client), 'AWAY'), 'away-notify');
-  }
+  // Connected again: no longer away for being gone (an away the user set stays).
+  if (client.away === AUTO_AWAY) await setAway(ctx, client, r, null);
   if (client.away !== null) r.numeric(RPL_NOWAWAY, 'You have been marked as being away');
   return r.outcome();
 }
@@ -433,9 +429,7 @@ export async function depart(ctx: CommandContext, client: Client, reason: string
     if (leaving === 'user' && kept !== null) {
       if (!autoAway) return nothing();
       const r = new Reply(ctx, client);
-      client.away = AUTO_AWAY;
-      await ctx.state.setAway(client.id, AUTO_AWAY);
-      await notifyPeers(ctx, client, r, from(sourceOf(client), 'AWAY', AUTO_AWAY), 'away-notify');
+      await setAway(ctx, client, r, AUTO_AWAY);
       return r.outcome();
     }
   }
