@@ -9,7 +9,7 @@ import { isStoreUnavailable } from '../../store/store.js';
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import { Reply, from, standardReply } from './common.js';
-import { EVENT_PLAYBACK_CAP, historyTargetOf, isReplayedTo, parseTimestamp, replayed } from './history.js';
+import { EVENT_PLAYBACK_CAP, channelSince, historyTargetOf, isReplayedTo, parseTimestamp, replayed } from './history.js';
 import type { Client, CommandContext, Outcome } from './types.js';
 
 /** Targets TARGETS considers at most: a user's channels (CHANLIMIT) and its conversations. */
@@ -136,13 +136,15 @@ async function targets(ctx: CommandContext, client: Client, msg: IrcMessage, r: 
     // Counted from the first timestamp, as BETWEEN: a later first one asks for the most recently
     // active (a reconnecting client's `TARGETS <now> <last seen>`), still listed oldest first.
     const listed = one > two ? all.slice(-limit) : all.slice(0, limit);
-    // A channel whose latest message came before the channel was created, unregistered: that
-    // history is an earlier channel's (history.ts, `since`), not listed.
+    // A channel whose latest message its members may not read (history.ts, channelSince): that
+    // history is an earlier channel's, not listed. Asked only of one whose latest message is
+    // older than the channel.
     const earlierChannel = async (t: (typeof listed)[number]): Promise<boolean> => {
       const name = names.get(t.target);
       if (name === undefined) return false;
       const channel = await ctx.state.channel(name);
-      return channel !== null && t.lastAt < channel.createdAt && (await ctx.store.channel(t.target)) === null;
+      if (channel === null || t.lastAt >= channel.createdAt) return false;
+      return (await channelSince(ctx, t.target, channel.createdAt)) !== null;
     };
     const hidden = await Promise.all(listed.map(earlierChannel));
     found = listed.filter((_, i) => !hidden[i]);

@@ -44,7 +44,7 @@ export async function historyTargetOf(ctx: CommandContext, client: Client, targe
     if (!channel || client.nick === null) return null;
     if (!(await ctx.state.membership(channel.name, client.nick))) return null;
     const key = fold(channel.name);
-    return { key, name: channel.name, channel: key, peerAccount: null, since: (await isRegistered(ctx, key)) ? null : channel.createdAt };
+    return { key, name: channel.name, channel: key, peerAccount: null, since: await channelSince(ctx, key, channel.createdAt) };
   }
   if (client.account === null) return null;
   const peer = await peerAccountOf(ctx, target);
@@ -53,15 +53,17 @@ export async function historyTargetOf(ctx: CommandContext, client: Client, targe
 }
 
 /**
- * Whether the channel is registered (ChanServ). A store that cannot answer says no: the asker
- * then reads the channel's own history at most, and the read that follows fails the same way
- * (FAIL ... MESSAGE_ERROR) rather than this look-up failing the command.
+ * The earliest time a member may read in channel `key` (HistoryTargetOf's `since`): its
+ * creation time, or null when it is registered (ChanServ). A store that cannot say counts as
+ * not registered: the asker then reads the channel's own history at most, and the history read
+ * that follows fails the same way (FAIL ... MESSAGE_ERROR) rather than this look-up failing the
+ * command.
  */
-async function isRegistered(ctx: CommandContext, key: string): Promise<boolean> {
+export async function channelSince(ctx: CommandContext, key: string, createdAt: number): Promise<number | null> {
   try {
-    return (await ctx.store.channel(key)) !== null;
+    return (await ctx.store.channel(key)) === null ? createdAt : null;
   } catch (err) {
-    if (isStoreUnavailable(err)) return false;
+    if (isStoreUnavailable(err)) return createdAt;
     throw err;
   }
 }
