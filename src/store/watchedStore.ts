@@ -26,8 +26,7 @@ export function watchStore(store: Store, logger: Logger): Store {
     logger.log('info', 'store.recovered', { kind: store.kind, where: store.where });
   }
 
-  // Every call that returns a promise goes through `watched`; the wrappers are made once.
-  const wrappers = new Map<PropertyKey, unknown>();
+  // Every call that returns a promise goes through `watched`.
   function watched(name: string, call: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
     return (...args) => {
       const result = call.apply(store, args);
@@ -58,14 +57,12 @@ export function watchStore(store: Store, logger: Logger): Store {
   // comes before the first registration.
   void bans(Date.now()).catch(() => {});
 
-  return new Proxy(store, {
-    get(target, key, receiver) {
-      if (key === 'bans') return bans;
-      const value: unknown = Reflect.get(target, key, receiver);
-      if (typeof value !== 'function' || key === 'close') return value;
-      let wrapper = wrappers.get(key);
-      if (wrapper === undefined) wrappers.set(key, (wrapper = watched(String(key), value as (...args: unknown[]) => unknown)));
-      return wrapper;
-    },
-  });
+  // The same object with each call wrapped, made once (the stores are plain objects of
+  // functions and values: nothing to forward at each access).
+  const watchedStore: Record<string, unknown> = { ...store };
+  for (const [key, value] of Object.entries(store)) {
+    if (typeof value === 'function' && key !== 'close') watchedStore[key] = watched(key, value as (...args: unknown[]) => unknown);
+  }
+  watchedStore.bans = bans;
+  return watchedStore as unknown as Store;
 }
