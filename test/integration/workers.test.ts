@@ -122,7 +122,10 @@ describe('--workers', () => {
     const r = run(serverBin, ['--host', 'localhost', '--port', '0', '--workers', '2']);
     running.push(r);
     const port = (await r.waitForLine(/^Socket server listening on localhost:(\d+) \(2 workers\)$/m, 15_000))[1];
-    expect(r.stdout()).toMatch(new RegExp(`^\\[worker 1\\] Socket server listening on localhost:${port}$`, 'm'));
+    // A worker's output reaches the primary by a pipe and its "listening" by IPC: the two
+    // race, so the worker's line may come after the primary's.
+    await r.waitForLine(new RegExp(`^\\[worker 1\\] Socket server listening on localhost:${port}$`, 'm'), 5_000);
+    await r.waitForLine(new RegExp(`^\\[worker 2\\] Socket server listening on localhost:${port}$`, 'm'), 5_000);
   });
 
   it('refuses --inspect with more than one worker', async () => {
