@@ -302,6 +302,13 @@ export interface IrcConfig {
   /** Most entries one CHATHISTORY request answers (ISUPPORT CHATHISTORY); a bigger limit is cut to it. */
   chathistoryMaxMessages: number;
   /**
+   * Most messages an always-on user's next connection is replayed of what it missed, when its
+   * client cannot ask for history (no draft/chathistory: irssi, WeeChat): the newest, across its
+   * channels and conversations (src/irc/commands/missed.ts). Sent at once with the welcome, so
+   * it stays well under sendqBytes; the rest is in the history, and a notice says so.
+   */
+  missedReplayMaxMessages: number;
+  /**
    * Read markers a connection not logged in keeps (in memory, for its lifetime: MARKREAD
    * without an account); past it, setting one for a new target forgets the oldest.
    */
@@ -419,6 +426,7 @@ export const defaultConfig: Readonly<ServerConfig> = Object.freeze({
     historyMaxAgeDays: 30,
     historyMaxPerTarget: 100_000,
     chathistoryMaxMessages: 1_000,
+    missedReplayMaxMessages: 100,
     connectionReadMarkersMax: 100,
     historyTrimIntervalMs: 60_000,
     historyTrimBatchRows: 1_000,

@@ -257,6 +257,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         return keptUsersOfRows(rows);
       }),
 
+    keptUser: (key) =>
+      step('reading an account', async () => {
+        const rows = (await query('SELECT name, kept_user FROM accounts WHERE key = $1 AND always_on AND kept_user IS NOT NULL', [key])).rows as Array<{ name: string; kept_user: string }>;
+        return keptUsersOfRows(rows)[0]?.kept ?? null;
+      }),
+
     // Certificates and founded channels go with it (ON DELETE CASCADE).
     dropAccount: (key) =>
       step('dropping an account', () =>

@@ -73,7 +73,14 @@ export function keptUsersOfRows(rows: ReadonlyArray<{ name: string; kept_user: s
     if (!Array.isArray(value.channels) || !text(value.user) || !text(value.host) || !text(value.realname)) continue;
     users.push({
       name: row.name,
-      kept: { channels: value.channels.filter(text), user: value.user, host: value.host, realname: value.realname, away: text(value.away) ? value.away : null },
+      kept: {
+        channels: value.channels.filter(text),
+        user: value.user,
+        host: value.host,
+        realname: value.realname,
+        away: text(value.away) ? value.away : null,
+        leftAt: Number.isSafeInteger(value.leftAt) ? value.leftAt! : null,
+      },
     });
   }
   return users;

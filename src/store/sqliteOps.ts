@@ -110,6 +110,11 @@ export class SqliteReads {
     return row?.always_on === 1;
   }
 
+  keptUser(key: string): KeptUser | null {
+    const rows = this.stmt('SELECT name, kept_user FROM accounts WHERE key = ? AND always_on = 1 AND kept_user IS NOT NULL').all(key) as Array<{ name: string; kept_user: string }>;
+    return keptUsersOfRows(rows)[0]?.kept ?? null;
+  }
+
   credentials(key: string): Credentials | null {
     const row = this.accountRow(key);
     return row ? credentialsOfRow(row) : null;

@@ -185,6 +185,7 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
     setAlwaysOn: (key, on) => call('setAlwaysOn', key, on),
     keepUser: (key, kept) => call('keepUser', key, kept),
     keptUsers: () => call('keptUsers'),
+    keptUser: (key) => read('keptUser', key),
     dropAccount: (key) => call('dropAccount', key),
     addCertificate: (key, fingerprint) => call('addCertificate', key, fingerprint),
     removeCertificate: (key, fingerprint) => call('removeCertificate', key, fingerprint),

@@ -91,6 +91,12 @@ export interface KeptUser {
   host: string;
   realname: string;
   away: string | null;
+  /**
+   * When its last connection closed (ms), or the server stopped under it: what it missed since
+   * is replayed to its next connection that cannot ask for it (src/irc/commands/missed.ts).
+   * Null in a record kept before this was (nothing is replayed then).
+   */
+  leftAt: number | null;
 }
 
 export interface Store {
@@ -120,6 +126,8 @@ export interface Store {
   keepUser(key: string, kept: KeptUser): Promise<void>;
   /** The always-on accounts' users kept, by account name: who to bring back when the server starts. */
   keptUsers(): Promise<Array<{ name: string; kept: KeptUser }>>;
+  /** One always-on account's kept user, or null (none kept, no such account, or not always-on). */
+  keptUser(key: string): Promise<KeptUser | null>;
   /** Removes an account with its certificates and the channels it founded; false when none. */
   dropAccount(key: string): Promise<boolean>;
 

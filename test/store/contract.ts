@@ -72,7 +72,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
 
     it("keeps an always-on account's user for the next start, until ALWAYSON is turned off", async () => {
       await using(factory, async (store) => {
-        const kept = (channels: string[], away: string | null = null) => ({ channels, user: '~ona', host: '192.0.2.1', realname: "Ona's 'name'", away });
+        const kept = (channels: string[], away: string | null = null, leftAt: number | null = 1_700_000_000_123) => ({ channels, user: '~ona', host: '192.0.2.1', realname: "Ona's 'name'", away, leftAt });
         await store.createAccount('ona', { name: 'Ona', email: null, registeredAt: 1 }, creds(1));
         await store.createAccount('off', { name: 'off', email: null, registeredAt: 1 }, creds(2));
         // Not always-on: nothing kept.
@@ -81,12 +81,17 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect(await store.setAlwaysOn('ona', true)).toBe(true);
         await store.keepUser('ona', kept(['#one', "#it's", '#ünï'], 'gone fishing'));
         expect(await store.keptUsers()).toEqual([{ name: 'Ona', kept: kept(['#one', "#it's", '#ünï'], 'gone fishing') }]);
-        await store.keepUser('ona', kept([]));
-        expect(await store.keptUsers()).toEqual([{ name: 'Ona', kept: kept([]) }]);
+        expect(await store.keptUser('ona')).toEqual(kept(['#one', "#it's", '#ünï'], 'gone fishing'));
+        await store.keepUser('ona', kept([], null, null));
+        expect(await store.keptUsers()).toEqual([{ name: 'Ona', kept: kept([], null, null) }]);
+        expect(await store.keptUser('off')).toBeNull();
+        expect(await store.keptUser('nobody')).toBeNull();
         await store.keepUser('ona', kept(['#two']));
         await store.setAlwaysOn('ona', false);
+        expect(await store.keptUser('ona')).toBeNull();
         await store.setAlwaysOn('ona', true);
         expect(await store.keptUsers()).toEqual([]);
+        expect(await store.keptUser('ona')).toBeNull();
       });
     });
 

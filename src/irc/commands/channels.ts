@@ -36,6 +36,7 @@ import {
 } from '../wire/numerics.js';
 import type { ChannelRecord, ChannelRefusal, ChannelSummary, JoinRefusal, Member } from '../state/networkState.js';
 import type { Client, Outcome, CommandContext } from './types.js';
+import { forgetKeptChannel } from './alwaysOn.js';
 import { registeredChannelJoined, rememberChannel } from './chanServ.js';
 import { READ_MARKER_CAP, joinMarker } from './markread.js';
 import {
@@ -348,6 +349,7 @@ export async function kick(ctx: CommandContext, client: Client, msg: IrcMessage)
     const result = await ctx.state.kick(client.id, name, nick);
     if (result.ok) {
       r.event([fold(result.channel)], from(sourceOf(client), 'KICK', result.channel, result.target.nick, reason), { plus: [result.target.clientId] });
+      if (result.target.account !== null && ctx.presence !== undefined) await forgetKeptChannel(ctx, result.target.account, result.channel);
     } else if (result.reason === 'noSuchNick') {
       r.numeric(ERR_NOSUCHNICK, nick, 'No such nick/channel');
     } else if (result.reason === 'targetNotOn') {

@@ -9,18 +9,8 @@ import { isStoreUnavailable } from '../../store/store.js';
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import { Reply, from, standardReply } from './common.js';
-import { EVENT_PLAYBACK_CAP, channelSince, historyTargetOf, isReplayedTo, parseTimestamp, replayed } from './history.js';
+import { EVENT_PLAYBACK_CAP, TARGETS_SCANNED, channelSince, historyTargetOf, inBatch, isReplayedTo, parseTimestamp, replayed } from './history.js';
 import type { Client, CommandContext, Outcome } from './types.js';
-
-/** Targets TARGETS considers at most: a user's channels (CHANLIMIT) and its conversations. */
-const TARGETS_SCANNED = 10_000;
-
-/** Batch references of this process: unique per connection is all the spec asks. */
-let nextRef = 0;
-function newRef(): string {
-  nextRef = (nextRef + 1) % Number.MAX_SAFE_INTEGER;
-  return `h${nextRef.toString(36)}`;
-}
 
 /** A reference parameter: `*` (LATEST only), `timestamp=...` or `msgid=...`; undefined when invalid. */
 function parseBound(param: string | undefined): HistoryBound | null | undefined {
@@ -74,14 +64,6 @@ function windowOf(ctx: CommandContext, client: Client, msg: IrcMessage): Window 
   const second = parseBound(b);
   if (second === undefined || second === null) return bad(b ?? '', 'Invalid message reference');
   return { sub, target, fetch: (key) => history.between(key, bound, second, limit, kinds) };
-}
-
-/** Sends `lines` to the client in a batch of `type` when it enabled batch, else as they are. */
-function inBatch(ctx: CommandContext, client: Client, r: Reply, type: string[], lines: (ref: string | null) => IrcMessage[]): void {
-  const ref = client.caps.has('batch') ? newRef() : null;
-  if (ref !== null) r.send({ to: { kind: 'self' }, message: from(ctx.config.serverName, 'BATCH', `+${ref}`, ...type), verbatim: true });
-  for (const message of lines(ref)) r.send({ to: { kind: 'self' }, message, verbatim: true });
-  if (ref !== null) r.send({ to: { kind: 'self' }, message: from(ctx.config.serverName, 'BATCH', `-${ref}`), verbatim: true });
 }
 
 /**

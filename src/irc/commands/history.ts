@@ -1,7 +1,7 @@
 // What the IRC layer keeps of a message and how it finds a history again: the entry a delivered
 // PRIVMSG or NOTICE becomes, which history a CHATHISTORY, MARKREAD or REDACT target names (and
 // whether the asker may read it), and a stored entry replayed in the form one client asked for.
-// Shared by chathistory.ts, markread.ts, redact.ts and messaging.ts.
+// Shared by chathistory.ts, missed.ts, markread.ts, redact.ts and messaging.ts.
 //
 // Who may read what (docs/history.md): a channel's history only its current members; a private
 // conversation only its two sides, and only between two logged-in users (an account is the
@@ -11,7 +11,7 @@ import { MESSAGE_COMMANDS, conversationKey, type HistoryEntry } from '../../hist
 import { isStoreUnavailable } from '../../store/store.js';
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
-import { isChannelName } from './common.js';
+import { from, isChannelName, type Reply } from './common.js';
 import type { Client, CommandContext } from './types.js';
 
 /** A history the asker may read: its key in the store, and the name to show it by. */
@@ -132,6 +132,24 @@ export function replayed(client: Client, entry: HistoryEntry, ref: string | null
   // A JOIN is kept as extended-join gives it (channel, account, realname).
   const params = entry.command === 'JOIN' && !client.caps.has('extended-join') ? entry.params.slice(0, 1) : entry.params;
   return { tags, source: entry.source, command: entry.command, params };
+}
+
+/** Targets a TARGETS listing considers at most: a user's channels (CHANLIMIT) and its conversations. */
+export const TARGETS_SCANNED = 10_000;
+
+/** Batch references of this process: unique per connection is all the spec asks. */
+let nextRef = 0;
+function newRef(): string {
+  nextRef = (nextRef + 1) % Number.MAX_SAFE_INTEGER;
+  return `h${nextRef.toString(36)}`;
+}
+
+/** Sends `lines` to the client in a batch of `type` when it enabled batch, else as they are. */
+export function inBatch(ctx: CommandContext, client: Client, r: Reply, type: string[], lines: (ref: string | null) => IrcMessage[]): void {
+  const ref = client.caps.has('batch') ? newRef() : null;
+  if (ref !== null) r.send({ to: { kind: 'self' }, message: from(ctx.config.serverName, 'BATCH', `+${ref}`, ...type), verbatim: true });
+  for (const message of lines(ref)) r.send({ to: { kind: 'self' }, message, verbatim: true });
+  if (ref !== null) r.send({ to: { kind: 'self' }, message: from(ctx.config.serverName, 'BATCH', `-${ref}`), verbatim: true });
 }
 
 /** `timestamp=YYYY-MM-DDThh:mm:ss.sssZ` (server-time's form) as ms, or null when it is not one. */

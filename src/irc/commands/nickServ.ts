@@ -100,7 +100,7 @@ async function setAlwaysOn(ctx: CommandContext, client: Client, say: Say, args: 
   }
   const changed = await ctx.store.setAlwaysOn(accountKey(client.account), value === 'ON');
   if (!changed) return say(`${client.account} is no longer registered.`);
-  say(value === 'ON' ? 'ALWAYSON is ON: you stay in your channels when you disconnect; what is said meanwhile waits for you (CHATHISTORY).' : 'ALWAYSON is OFF: you leave the network when your last connection closes.');
+  say(value === 'ON' ? 'ALWAYSON is ON: you stay in your channels when you disconnect; what is said meanwhile waits for you, and is replayed when you come back.' : 'ALWAYSON is OFF: you leave the network when your last connection closes.');
 }
 
 async function drop(ctx: CommandContext, client: Client, r: Reply, say: Say, args: string[]): Promise<void> {

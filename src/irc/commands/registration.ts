@@ -43,6 +43,7 @@ import {
 } from './common.js';
 import { isupportReplies, lusersReplies, motdReplies } from './queries.js';
 import { accountKey, checkNickOwnership, claimGuestNick, isServiceNick } from './accounts.js';
+import { replayMissed } from './alwaysOn.js';
 import { checkNetworkBan } from './operators.js';
 import { multilineCapValue } from './multiline.js';
 import { monitorNickChange, monitorOffline, monitorOnline } from './monitor.js';
@@ -327,6 +328,8 @@ async function joinOwnUser(ctx: CommandContext, client: Client): Promise<Outcome
     await ctx.state.removeUser(ownId, ctx.now());
     return new Reply(ctx, client).effect({ type: 'irc.relayed', home: nodeOf(user.clientId) }).outcome();
   }
+  // No connection of the user open: it was left alone (always-on), and missed what was said.
+  const alone = !ctx.presence.isPresent(user.clientId);
   if (!ctx.presence.attach(client, user.clientId)) return null;
   client.nickUnclaimed = false;
   await ctx.state.removeUser(ownId, ctx.now());
@@ -340,7 +343,9 @@ async function joinOwnUser(ctx: CommandContext, client: Client): Promise<Outcome
   welcomeReplies(ctx, r, client);
   await lusersReplies(ctx, r);
   motdReplies(ctx, r);
-  for (const channel of await ctx.state.channelsOf(user.nick)) await alreadyJoined(ctx, client, r, channel.name);
+  const channels = (await ctx.state.channelsOf(user.nick)).map((c) => c.name);
+  for (const channel of channels) await alreadyJoined(ctx, client, r, channel);
+  if (alone) await replayMissed(ctx, client, r, channels);
   // Connected again: no longer away for being gone (an away the user set stays).
   if (client.away === AUTO_AWAY) await setAway(ctx, client, r, null);
   if (client.away !== null) r.numeric(RPL_NOWAWAY, 'You have been marked as being away');
@@ -364,10 +369,12 @@ export function passwordMismatch(ctx: CommandContext, client: Client): Outcome {
 
 /**
  * Who leaves with a connection: its user (the last or only connection), only the connection
- * (others of the user stay), the user however it is set (KILL, a network ban), or the user
- * because the server stops (an always-on user is kept for the next start).
+ * (others of the user stay), the user however it is set (KILL, a network ban), the user
+ * because the server stops (an always-on user is kept for the next start), or an always-on
+ * user brought back at start, which leaves as it came (kept.ts): as `user`, but it was never a
+ * connection, so the user's last connection still closed when the kept record says.
  */
-export type Leaving = 'user' | 'connection' | 'forced' | 'shutdown';
+export type Leaving = 'user' | 'connection' | 'forced' | 'shutdown' | 'restored';
 
 /**
  * The away message of an always-on user that stays with no connection open and was not away:
@@ -382,19 +389,22 @@ export const AUTO_AWAY = 'Not connected (always-on: messages wait in the history
  * (joinOwnUser) or an operator KILLs it. Only a registered user of a logged-in account. What it
  * is, to keep for the next start; null when it does not stay.
  */
-async function keptUser(ctx: CommandContext, client: Client): Promise<KeptUser | null> {
+async function keptUser(ctx: CommandContext, client: Client, leaving: Leaving): Promise<KeptUser | null> {
   if (ctx.presence === undefined || client.account === null || client.nick === null) return null;
   const user = await ctx.state.user(client.nick);
   if (user === null || user.clientId !== client.id) return null;
+  const key = accountKey(client.account);
+  let leftAt = ctx.now();
   try {
-    if (!(await ctx.store.alwaysOn(accountKey(client.account)))) return null;
+    if (!(await ctx.store.alwaysOn(key))) return null;
+    if (leaving === 'restored') leftAt = (await ctx.store.keptUser(key))?.leftAt ?? leftAt;
   } catch (err) {
     // The store unreachable: the user leaves, as without the setting.
     if (isStoreUnavailable(err)) return null;
     throw err;
   }
   const channels = (await ctx.state.channelsOf(client.nick)).map((c) => c.name);
-  return { channels, user: user.user, host: user.host, realname: user.realname, away: user.away };
+  return { channels, user: user.user, host: user.host, realname: user.realname, away: user.away, leftAt };
 }
 
 /** Writes what the user is for the next start; a store outage only costs that. */
@@ -418,15 +428,16 @@ export async function depart(ctx: CommandContext, client: Client, reason: string
   if (leaving === 'connection') return nothing();
   // A connection joined the user while this one was leaving (joinOwnUser): the user stays with it.
   if (leaving === 'user' && ctx.presence?.isPresent(client.id) === true) return nothing();
-  if (leaving === 'user' || leaving === 'shutdown') {
-    const kept = await keptUser(ctx, client);
+  if (leaving !== 'forced') {
+    const kept = await keptUser(ctx, client, leaving);
+    const staying = leaving !== 'shutdown' && kept !== null;
     // Staying on alone, and not away: away now, as not connected (see AUTO_AWAY).
-    const autoAway = leaving === 'user' && kept !== null && kept.away === null;
+    const autoAway = staying && kept.away === null;
     if (autoAway) kept.away = AUTO_AWAY;
     // Kept for the next start: when the server stops, and whenever the user stays on alone (a
     // crash then loses nothing it had).
     if (kept !== null) await keepUser(ctx, client.account!, kept);
-    if (leaving === 'user' && kept !== null) {
+    if (staying) {
       if (!autoAway) return nothing();
       const r = new Reply(ctx, client);
       await setAway(ctx, client, r, AUTO_AWAY);

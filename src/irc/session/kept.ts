@@ -29,7 +29,7 @@ export async function restoreKept(ctx: CommandContext, adopter: { adopt(client: 
   for (const { name, kept } of users) {
     // Already on the network (another node brought it back, or a connection of it came first).
     if ((await ctx.state.user(name)) !== null) continue;
-    const init = { ip: noAddress, host: kept.host, tls: false, certfp: null, account: name, caps: [], capVersion: 0, user: kept.user, realname: kept.realname || '*' };
+    const init = { ip: noAddress, host: kept.host, tls: false, certfp: null, account: name, caps: [], capVersion: 0, user: kept.user, realname: kept.realname || '*', restored: true as const };
     const lines = kept.channels.map((channel) => `JOIN ${channel}`);
     if (kept.away !== null) lines.push(`AWAY :${kept.away}`);
     lines.push('QUIT');

@@ -314,7 +314,9 @@ export function ircProtocol(
         // with it; the user stays on the network. A KILL (sent to every one of them) or the
         // shutdown ends the user with its last connection, always-on or not.
         const others = router.detach(session);
-        const leaving = others > 0 ? 'connection' : context.closeReason === 'killed' ? 'forced' : context.closeReason === 'shutdown' ? 'shutdown' : 'user';
+        const restored = session.socket instanceof RelayTransport && session.socket.init.restored === true;
+        const leaving =
+          others > 0 ? 'connection' : context.closeReason === 'killed' ? 'forced' : restored ? 'restored' : context.closeReason === 'shutdown' ? 'shutdown' : 'user';
         // A command still running (its state answers later) finishes first: departing under
         // it would let it add the client back to a channel after it left.
         jobs.runAfter(session, 'depart', () => depart(ctx, session.client, reason, leaving));

@@ -33,6 +33,11 @@ export interface RelayInit {
   user: string;
   /** Never empty (USER needs one): `*` when there was none. */
   realname: string;
+  /**
+   * An always-on user brought back at start (kept.ts), not a connection: it leaves at once, and
+   * its leaving keeps when the user's last real connection closed (KeptUser.leftAt).
+   */
+  restored?: true;
 }
 
 /** The lines that register the client again here, under its account's nick, before anything it sends. */
