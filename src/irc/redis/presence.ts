@@ -73,6 +73,10 @@ export class Presence {
   private beating = false;
   /** Our index was taken by another node: no more beats (they would fight over it). */
   private lost = false;
+  /** When our last beat reached Redis (ms); 0 before the first. */
+  private lastBeatAt = 0;
+  /** No node is taken for dead before this (ms): see beat(). */
+  private judgeFrom = 0;
 
   constructor(private readonly options: PresenceOptions) {}
 
@@ -94,7 +98,19 @@ export class Presence {
         return;
       }
       if (ours === 2) this.options.onRevived?.();
+      // We missed beats (Redis was away: a restart, a Sentinel failover; or our own loop
+      // stalled): the other nodes most likely missed theirs for the same reason, and their keys
+      // may have lapsed while they are alive, only cut off as we were. Whichever node came back
+      // first would reap the others. So none is judged until each has had a node timeout to
+      // beat again; one that really died meanwhile is reaped that much later.
+      const now = Date.now();
+      if (this.lastBeatAt !== 0 && now - this.lastBeatAt > 2 * this.options.heartbeatMs) this.judgeFrom = now + nodeTimeoutMs;
+      this.lastBeatAt = now;
       await redis.multi().set(`${prefix}presence:${nodeIndex}:name`, nodeName).sadd(`${prefix}presence:nodes`, String(nodeIndex)).exec();
+      if (now < this.judgeFrom) {
+        await this.options.afterBeat?.();
+        return;
+      }
       const nodes = await redis.smembers(`${prefix}presence:nodes`);
       for (const raw of nodes) {
         const index = Number(raw);
