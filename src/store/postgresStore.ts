@@ -257,6 +257,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         return keptUsersOfRows(rows);
       }),
 
+    autoreplayMissed: (key) =>
+      step('reading an account', async () => (await query('SELECT autoreplay_missed FROM accounts WHERE key = $1', [key])).rows[0]?.autoreplay_missed === true),
+
+    setAutoreplayMissed: (key, on) =>
+      step('changing an account', async () => (await query('UPDATE accounts SET autoreplay_missed = $2 WHERE key = $1', [key, on])).rowCount === 1),
+
     keptUser: (key) =>
       step('reading an account', async () => {
         const rows = (await query('SELECT name, kept_user FROM accounts WHERE key = $1 AND always_on AND kept_user IS NOT NULL', [key])).rows as Array<{ name: string; kept_user: string }>;

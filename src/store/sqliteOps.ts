@@ -110,6 +110,11 @@ export class SqliteReads {
     return row?.always_on === 1;
   }
 
+  autoreplayMissed(key: string): boolean {
+    const row = this.stmt('SELECT autoreplay_missed FROM accounts WHERE key = ?').get(key) as { autoreplay_missed: number } | undefined;
+    return row?.autoreplay_missed === 1;
+  }
+
   keptUser(key: string): KeptUser | null {
     const rows = this.stmt('SELECT name, kept_user FROM accounts WHERE key = ? AND always_on = 1 AND kept_user IS NOT NULL').all(key) as Array<{ name: string; kept_user: string }>;
     return keptUsersOfRows(rows)[0]?.kept ?? null;
@@ -198,6 +203,10 @@ export class SqliteOps extends SqliteReads {
 
   setAlwaysOn(key: string, on: boolean): boolean {
     return this.stmt('UPDATE accounts SET always_on = ?, kept_user = CASE WHEN ? THEN kept_user END WHERE key = ?').run(on ? 1 : 0, on ? 1 : 0, key).changes === 1;
+  }
+
+  setAutoreplayMissed(key: string, on: boolean): boolean {
+    return this.stmt('UPDATE accounts SET autoreplay_missed = ? WHERE key = ?').run(on ? 1 : 0, key).changes === 1;
   }
 
   keepUser(key: string, kept: KeptUser): void {

@@ -186,6 +186,8 @@ export async function openSqliteStore(dataDir: string): Promise<Store> {
     keepUser: (key, kept) => call('keepUser', key, kept),
     keptUsers: () => call('keptUsers'),
     keptUser: (key) => read('keptUser', key),
+    autoreplayMissed: (key) => read('autoreplayMissed', key),
+    setAutoreplayMissed: (key, on) => call('setAutoreplayMissed', key, on),
     dropAccount: (key) => call('dropAccount', key),
     addCertificate: (key, fingerprint) => call('addCertificate', key, fingerprint),
     removeCertificate: (key, fingerprint) => call('removeCertificate', key, fingerprint),

@@ -126,6 +126,13 @@ export interface Store {
   keepUser(key: string, kept: KeptUser): Promise<void>;
   /** The always-on accounts' users kept, by account name: who to bring back when the server starts. */
   keptUsers(): Promise<Array<{ name: string; kept: KeptUser }>>;
+  /**
+   * Whether an always-on account's next connection that cannot ask for history is sent what it
+   * missed (NickServ SET AUTOREPLAY-MISSED; on by default); false when no such account.
+   */
+  autoreplayMissed(key: string): Promise<boolean>;
+  /** Sets AUTOREPLAY-MISSED; false when there is no such account. */
+  setAutoreplayMissed(key: string, on: boolean): Promise<boolean>;
   /** One always-on account's kept user, or null (none kept, no such account, or not always-on). */
   keptUser(key: string): Promise<KeptUser | null>;
   /** Removes an account with its certificates and the channels it founded; false when none. */

@@ -95,6 +95,19 @@ export function storeContract(name: string, factory: StoreFactory): void {
       });
     });
 
+    it('keeps AUTOREPLAY-MISSED per account, on unless turned off', async () => {
+      await using(factory, async (store) => {
+        await store.createAccount('rae', { name: 'Rae', email: null, registeredAt: 1 }, creds(1));
+        expect(await store.autoreplayMissed('rae')).toBe(true);
+        expect(await store.setAutoreplayMissed('rae', false)).toBe(true);
+        expect(await store.autoreplayMissed('rae')).toBe(false);
+        expect(await store.setAutoreplayMissed('rae', true)).toBe(true);
+        expect(await store.autoreplayMissed('rae')).toBe(true);
+        expect(await store.autoreplayMissed('nobody')).toBe(false);
+        expect(await store.setAutoreplayMissed('nobody', false)).toBe(false);
+      });
+    });
+
     it('keeps a fingerprint on one account only, and finds the account by it', async () => {
       await using(factory, async (store) => {
         expect(await store.addCertificate('dave', 'ab'.repeat(32))).toBe('noAccount');

@@ -64,6 +64,7 @@ describe('SQLite store', () => {
           { version: 3, name: 'always-on' },
           { version: 4, name: 'history-messages' },
           { version: 5, name: 'kept-users' },
+          { version: 6, name: 'autoreplay-missed' },
         ]);
       } finally {
         db.close();

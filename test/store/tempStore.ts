@@ -21,7 +21,7 @@ function open(): Promise<Store> {
 export function testStore(): Store {
   const lazy = {} as Record<string, unknown>;
   const methods = [
-    'createAccount', 'account', 'credentials', 'setCredentials', 'alwaysOn', 'setAlwaysOn', 'keepUser', 'keptUsers', 'keptUser', 'dropAccount', 'addCertificate', 'removeCertificate',
+    'createAccount', 'account', 'credentials', 'setCredentials', 'alwaysOn', 'setAlwaysOn', 'keepUser', 'keptUsers', 'keptUser', 'autoreplayMissed', 'setAutoreplayMissed', 'dropAccount', 'addCertificate', 'removeCertificate',
     'accountByCertificate', 'registerChannel', 'channel', 'updateChannel', 'dropChannel', 'channelsFoundedBy', 'addBan',
     'removeBan', 'bans',
   ] as const;

@@ -17,7 +17,8 @@
 // forgetKeptChannel). Left out: CTCP requests (the client would answer a long-gone asker;
 // ACTION is kept) and what the user itself said. A client without server-time would show each
 // message as said now, so the time it was said goes before its text.
-// Ergo offers this as an option (NickServ SET AUTOREPLAY-MISSED); here it is what always-on means.
+// Ergo offers this as an option (NickServ SET AUTOREPLAY-MISSED, off by default); here it is on
+// unless the user turns it off (a bot would act on the replayed lines again).
 
 import type { HistoryEntry } from '../../history/history.js';
 import { isStoreUnavailable } from '../../store/store.js';
@@ -54,7 +55,7 @@ export async function replayMissed(ctx: CommandContext, client: Client, r: Reply
     if (kept === null || kept.leftAt === null) return;
     leftAt = kept.leftAt;
     await ctx.store.keepUser(key, { ...kept, leftAt: null });
-    if (client.caps.has(CHATHISTORY_CAP) || max <= 0) return;
+    if (client.caps.has(CHATHISTORY_CAP) || max <= 0 || !(await ctx.store.autoreplayMissed(key))) return;
     missed = await missedSince(ctx, client, channels, new Set(kept.channels.map(fold)), leftAt, max);
   } catch (err) {
     if (!isStoreUnavailable(err)) throw err;

@@ -6,6 +6,7 @@
 //   INFO [account]                   when it was registered, its channels (email: owner only)
 //   SET PASSWORD <new password>      change the password (logged in)
 //   SET ALWAYSON ON|OFF              stay on the network with no connection open (multiclient)
+//   SET AUTOREPLAY-MISSED ON|OFF     what an always-on user missed, sent to a client that cannot ask
 //   DROP <password>                  delete the account you are logged in to, with its channels and private history
 //   GHOST <nick>                     disconnect whoever holds your account's nick
 //   CERT ADD [fingerprint] | DEL <fingerprint> | LIST   TLS certificates for SASL EXTERNAL
@@ -29,6 +30,7 @@ const help = [
   'INFO [account]                - what is known of an account',
   'SET PASSWORD <new password>   - change your password',
   'SET ALWAYSON ON|OFF           - stay in your channels while disconnected (off by default)',
+  'SET AUTOREPLAY-MISSED ON|OFF  - always-on: send what you missed to a client without CHATHISTORY (on by default)',
   'DROP <password>               - delete your account, its channels and its private history',
   'GHOST <nick>                  - disconnect a client holding your nick',
   'CERT ADD [fingerprint] | CERT DEL <fingerprint> | CERT LIST - TLS client certificates for SASL EXTERNAL',
@@ -78,7 +80,8 @@ async function info(ctx: CommandContext, client: Client, say: Say, args: string[
 async function set(ctx: CommandContext, client: Client, say: Say, args: string[]): Promise<void> {
   const what = (args[0] ?? '').toUpperCase();
   if (what === 'ALWAYSON') return setAlwaysOn(ctx, client, say, args);
-  if (what !== 'PASSWORD' || args[1] === undefined) return say('Syntax: SET PASSWORD <new password> | SET ALWAYSON ON|OFF');
+  if (what === 'AUTOREPLAY-MISSED') return setAutoreplayMissed(ctx, client, say, args);
+  if (what !== 'PASSWORD' || args[1] === undefined) return say('Syntax: SET PASSWORD <new password> | SET ALWAYSON ON|OFF | SET AUTOREPLAY-MISSED ON|OFF');
   if (client.account === null) return say('You are not logged in.');
   const problem = passwordProblem(args[1]);
   if (problem !== null) return say(problem);
@@ -101,6 +104,27 @@ async function setAlwaysOn(ctx: CommandContext, client: Client, say: Say, args: 
   const changed = await ctx.store.setAlwaysOn(accountKey(client.account), value === 'ON');
   if (!changed) return say(`${client.account} is no longer registered.`);
   say(value === 'ON' ? 'ALWAYSON is ON: you stay in your channels when you disconnect; what is said meanwhile waits for you, and is replayed when you come back.' : 'ALWAYSON is OFF: you leave the network when your last connection closes.');
+}
+
+/**
+ * SET AUTOREPLAY-MISSED ON|OFF: whether what the always-on user missed is sent to its next
+ * connection that cannot ask for history (alwaysOn.ts). Off for a bot, which would take the
+ * replayed lines for new ones and act on them again.
+ */
+async function setAutoreplayMissed(ctx: CommandContext, client: Client, say: Say, args: string[]): Promise<void> {
+  const value = (args[1] ?? '').toUpperCase();
+  if (client.account === null) return say('You are not logged in.');
+  const key = accountKey(client.account);
+  if (value !== 'ON' && value !== 'OFF') {
+    const on = await ctx.store.autoreplayMissed(key);
+    return say(`AUTOREPLAY-MISSED is ${on ? 'ON' : 'OFF'}. Syntax: SET AUTOREPLAY-MISSED ON|OFF`);
+  }
+  if (!(await ctx.store.setAutoreplayMissed(key, value === 'ON'))) return say(`${client.account} is no longer registered.`);
+  say(
+    value === 'ON'
+      ? 'AUTOREPLAY-MISSED is ON: with ALWAYSON, a client that cannot fetch history (CHATHISTORY) is sent what you missed when it connects.'
+      : 'AUTOREPLAY-MISSED is OFF: what you miss waits in the history; a client with CHATHISTORY can still fetch it.',
+  );
 }
 
 async function drop(ctx: CommandContext, client: Client, r: Reply, say: Say, args: string[]): Promise<void> {

@@ -197,7 +197,7 @@ describe('NickServ LOGOUT, INFO, SET PASSWORD', () => {
     expect(notices((await h.run(c, 'NS SET PASSWORD another-password')).to(c))).toEqual(['You are not logged in.']);
     await h.run(c, `NS REGISTER ${PW}`);
     expect(notices((await h.run(c, 'NS SET PASSWORD short')).to(c))).toEqual(['The password must be at least 8 characters long.']);
-    expect(notices((await h.run(c, 'NS SET EMAIL x')).to(c))).toEqual(['Syntax: SET PASSWORD <new password> | SET ALWAYSON ON|OFF']);
+    expect(notices((await h.run(c, 'NS SET EMAIL x')).to(c))).toEqual(['Syntax: SET PASSWORD <new password> | SET ALWAYSON ON|OFF | SET AUTOREPLAY-MISSED ON|OFF']);
     expect(notices((await h.run(c, 'NS SET PASSWORD another-password')).to(c))).toEqual(['Password changed.']);
     await h.run(c, 'NS LOGOUT');
     expect(notices((await h.run(c, `NS IDENTIFY ${PW}`)).to(c))).toEqual(['Invalid account name or password.']);
@@ -295,9 +295,9 @@ describe('NickServ HELP and the rest', () => {
     const h = harness();
     const c = await h.register('nsHelp');
     const help = notices((await h.run(c, 'PRIVMSG NickServ :HELP')).to(c));
-    expect(help).toHaveLength(10);
+    expect(help).toHaveLength(11);
     expect(help[0]).toBe('NickServ keeps accounts: an account is a nick with a password, and logging in proves you own it.');
-    expect(help.map((l) => l.split(' ')[0])).toEqual(['NickServ', 'REGISTER', 'IDENTIFY', 'LOGOUT', 'INFO', 'SET', 'SET', 'DROP', 'GHOST', 'CERT']);
+    expect(help.map((l) => l.split(' ')[0])).toEqual(['NickServ', 'REGISTER', 'IDENTIFY', 'LOGOUT', 'INFO', 'SET', 'SET', 'SET', 'DROP', 'GHOST', 'CERT']);
     expect(notices((await h.run(c, 'NS')).to(c))).toEqual(help);
   });
 

@@ -79,4 +79,24 @@ describe('what an always-on user missed', () => {
     expect(await replay(h, wes, ['#w'])).toEqual([]);
     expect((await h.ctx.store.keptUser('wes'))?.leftAt).toBeNull();
   });
+
+  it('is nothing once the user has said SET AUTOREPLAY-MISSED OFF (a bot), and comes back with ON', async () => {
+    const h = harness();
+    const yan = await loggedIn(h, 'yan');
+    const zed = await loggedIn(h, 'zed');
+    await h.run(yan, 'JOIN #y');
+    await h.run(zed, 'JOIN #y');
+    await h.ctx.store.setAlwaysOn('yan', true);
+    const notices = async (line: string) => (await h.run(yan, line)).to(yan).map((l) => l.slice(l.lastIndexOf(' :') + 2));
+    expect(await notices('PRIVMSG NickServ :SET AUTOREPLAY-MISSED')).toEqual(['AUTOREPLAY-MISSED is ON. Syntax: SET AUTOREPLAY-MISSED ON|OFF']);
+    expect(await notices('PRIVMSG NickServ :SET AUTOREPLAY-MISSED off')).toEqual(['AUTOREPLAY-MISSED is OFF: what you miss waits in the history; a client with CHATHISTORY can still fetch it.']);
+    const away = { channels: ['#y'], user: '~yan', host: 'h', realname: 'yan', away: null, leftAt: h.clock.now + 1 };
+    await h.ctx.store.keepUser('yan', away);
+    await say(h, zed, 'PRIVMSG #y :!deploy');
+    expect(await replay(h, yan, ['#y'])).toEqual([]);
+
+    await notices('PRIVMSG NickServ :SET AUTOREPLAY-MISSED ON');
+    await h.ctx.store.keepUser('yan', away);
+    expect(texts(await replay(h, yan, ['#y']))).toEqual(['#y !deploy']);
+  });
 });
