@@ -5,7 +5,7 @@
 // messages were said; a client asking for history itself gets none of it, nor does a second
 // connection while one is open; and the time it left survives a restart of the server.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { capClient, registerAccount as registerAccountAs, untagged, type RawIrc } from '../irc/raw.js';
+import { ask, capClient, connectIrc, registerAccount as registerAccountAs, untagged, type RawIrc } from '../irc/raw.js';
 import { ircServers } from '../process.js';
 
 const password = 'opensesame42';
@@ -69,6 +69,10 @@ describe('what an always-on user missed', () => {
     const lines = await settled(amy);
     const replay = lines.slice(lines.findIndex((l) => / NOTICE amy :Replaying /.test(l)));
     expect(untagged(replay[0]!)).toMatch(/^:irc\.localhost NOTICE amy :Replaying 3 messages you missed since \d{4}-\d\d-\d\d \d\d:\d\d UTC, when your last connection closed\.$/);
+    // A marker in the channel's own window, for a client that shows replayed lines at arrival.
+    expect(replay.map(untagged).filter((l) => / NOTICE #room /.test(l))).toEqual([
+      expect.stringMatching(/^:irc\.localhost NOTICE #room :Replaying 2 messages said here since \d{4}-\d\d-\d\d \d\d:\d\d UTC, when your last connection closed$/),
+    ]);
     const batches = replay.filter((l) => / BATCH /.test(l));
     expect(batches.map((l) => untagged(l).replace(/[+-]\S+/, 'REF'))).toEqual([
       ':irc.localhost BATCH REF chathistory #room',
@@ -102,15 +106,17 @@ describe('what an always-on user missed', () => {
   it('shows a client without server-time when each message was said, before its text', async () => {
     const s = await servers.start();
     const bob = await leftAlone(s.port, 'cal', 'dan', '#old');
-    bob.send('PRIVMSG #old :plain', 'PRIVMSG #old :\x01ACTION nods\x01');
+    bob.send('PRIVMSG #old :plain', 'PRIVMSG #old :\x01ACTION nods\x01', 'PRIVMSG #old :\x01ACTION\x01');
     await settled(bob);
     const cal = await client(s.port, 'cal', 'multi-prefix', 'cal');
     await cal.waitForLine(/^:cal!\S+ JOIN #old/);
     const stamp = '\\[\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC\\]';
     const messages = (await settled(cal)).filter((l) => / PRIVMSG #old /.test(l));
-    expect(messages).toHaveLength(2);
+    expect(messages).toHaveLength(3);
     expect(messages[0]).toMatch(new RegExp(`^:dan!~dan@127\\.0\\.0\\.1 PRIVMSG #old :${stamp} plain$`));
     expect(messages[1]).toMatch(new RegExp(`^:dan!~dan@127\\.0\\.0\\.1 PRIVMSG #old :\\x01ACTION ${stamp} nods\\x01$`));
+    // An empty /me is still an ACTION, stamped inside.
+    expect(messages[2]).toMatch(new RegExp(`^:dan!~dan@127\\.0\\.0\\.1 PRIVMSG #old :\\x01ACTION ${stamp}\\x01$`));
   });
 
   it('is not replayed to a client that asks for history itself, nor to a second connection while one is open', async () => {
@@ -178,5 +184,26 @@ describe('what an always-on user missed', () => {
     const kim = await client(s.port, 'kim', IRSSI_CAPS);
     kim.send('WHOIS jay');
     expect(untagged(await kim.waitForLine(/ 319 kim jay /))).toBe(':irc.localhost 319 kim jay @#stay');
+  });
+
+  it('is not lost to a connection that logged in with IDENTIFY as another nick: that one leaves as any user, and is told how to join', async () => {
+    const s = await servers.start();
+    const bob = await leftAlone(s.port, 'lea', 'mo', '#id');
+    bob.send('PRIVMSG #id :said while lea was away');
+    await settled(bob);
+    // irssi without SASL: the nick is the always-on user's, so it registers as lea_ and logs in after.
+    const late = await connectIrc(s.port);
+    await late.register('lea_');
+    const told = await ask(late, `PRIVMSG NickServ :IDENTIFY lea ${password}`, /NOTICE lea_ :Your account's user/);
+    expect(told).toMatch(/Your account's user lea is on the network too; this connection is a separate user\. To be lea here, log in with SASL as you connect/);
+    late.send('QUIT');
+    await late.closed;
+    // It left: not a second always-on user of the account.
+    expect(await ask(bob, 'WHOIS lea_', / (311|401) mo lea_ /)).toMatch(/ 401 mo lea_ /);
+
+    const lea = await client(s.port, 'lea', IRSSI_CAPS, 'lea');
+    await lea.waitForLine(/^:lea!\S+ JOIN #id/);
+    const messages = (await settled(lea)).filter((l) => / PRIVMSG #id /.test(l));
+    expect(messages.map((l) => l.slice(l.lastIndexOf(' :') + 2))).toEqual(['said while lea was away']);
   });
 });

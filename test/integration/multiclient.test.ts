@@ -173,7 +173,7 @@ describe('always on', () => {
     await eve.waitForLine(/ 318 eve dee /, 5_000, asked);
     expect(eve.lines().some((l) => / 401 eve dee /.test(l))).toBe(false);
     // Away for being gone, so whoever writes to it knows nobody reads now.
-    const away = ':irc.localhost 301 eve dee :Not connected (always-on: messages wait in the history)';
+    const away = ':irc.localhost 301 eve dee :Not connected (always-on: channel messages, and private ones from logged-in users, wait in the history)';
     expect(eve.lines().slice(asked).filter((l) => / 301 eve dee /.test(l))).toEqual([away, away]);
 
     // Someone else asking for the nick (not logged in to dee) registers as a guest.

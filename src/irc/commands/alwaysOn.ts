@@ -25,7 +25,7 @@ import { isStoreUnavailable } from '../../store/store.js';
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import { accountKey } from './accounts.js';
-import { from, type Reply } from './common.js';
+import { from, isChannelName, type Reply } from './common.js';
 import { TARGETS_SCANNED, historyTargetOf, inBatch, replayed } from './history.js';
 import type { Client, CommandContext } from './types.js';
 
@@ -64,8 +64,8 @@ export async function replayMissed(ctx: CommandContext, client: Client, r: Reply
   }
   const { shown, left } = newest(missed, max);
   if (shown.length === 0) return;
-  const count = shown.reduce((n, m) => n + m.entries.length, 0);
   const since = `since ${clock(leftAt)}, when your last connection closed`;
+  const count = shown.reduce((n, m) => n + m.entries.length, 0);
   r.toSelf(
     notice(
       ctx,
@@ -75,6 +75,9 @@ export async function replayMissed(ctx: CommandContext, client: Client, r: Reply
   );
   const stamp = !client.caps.has('server-time');
   for (const { name, entries } of shown) {
+    // In the channel's own window, where the replayed lines go: a client that shows them at the
+    // time they arrive (irssi's default) still tells them from what is said now.
+    if (isChannelName(name)) r.toSelf(from(ctx.config.serverName, 'NOTICE', name, `Replaying ${entries.length === 1 ? '1 message' : `${entries.length} messages`} said here ${since}`));
     inBatch(ctx, client, r, ['chathistory', name], (ref) => entries.map((e) => (stamp ? stamped(replayed(client, e, ref), e.at) : replayed(client, e, ref))));
   }
 }
@@ -123,7 +126,7 @@ function newest(missed: Missed[], max: number): { shown: Missed[]; left: boolean
 /** A CTCP other than ACTION (`\x01VERSION\x01`): a request the client would answer now. */
 function isCtcpRequest(e: HistoryEntry): boolean {
   const text = e.params[1] ?? '';
-  return text.startsWith('\x01') && !text.startsWith('\x01ACTION ');
+  return text.startsWith('\x01') && !/^\x01ACTION[ \x01]/.test(text) && text !== '\x01ACTION';
 }
 
 /** `2026-12-05 23:10 UTC`. */
@@ -131,12 +134,13 @@ function clock(at: number): string {
   return `${new Date(at).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-/** The message with the time it was said before its text (inside an ACTION's). */
+/** The message with the time it was said before its text (inside an ACTION's, even an empty one). */
 function stamped(message: IrcMessage, at: number): IrcMessage {
   const [target = '', text = ''] = message.params;
-  const action = '\x01ACTION ';
-  const stampedText = text.startsWith(action) ? `${action}[${clock(at)}] ${text.slice(action.length)}` : `[${clock(at)}] ${text}`;
-  return { ...message, params: [target, stampedText] };
+  const action = '\x01ACTION';
+  if (!text.startsWith(action)) return { ...message, params: [target, `[${clock(at)}] ${text}`] };
+  const rest = text.slice(action.length).replace(/^ /, '');
+  return { ...message, params: [target, `${action} [${clock(at)}]${rest === '' || rest.startsWith('\x01') ? '' : ' '}${rest}`] };
 }
 
 function notice(ctx: CommandContext, client: Client, text: string): IrcMessage {

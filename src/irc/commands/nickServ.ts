@@ -61,6 +61,12 @@ async function identify(ctx: CommandContext, client: Client, r: Reply, say: Say,
   if (isLoggedInTo(client, account.name)) return say(`You are already logged in as ${account.name}.`);
   say(`You are now logged in as ${account.name}.`);
   await logIn(ctx, client, r, account.name);
+  // Logged in after registering: a connection joins its account's user (multiclient, always-on)
+  // only when it logs in before, so this one stays a user of its own. Say so, and how.
+  const own = ctx.presence === undefined ? null : await ctx.state.user(account.name);
+  if (own !== null && own.clientId !== client.id && own.account !== null && accountKey(own.account) === accountKey(account.name)) {
+    say(`Your account's user ${own.nick} is on the network too; this connection is a separate user. To be ${own.nick} here, log in with SASL as you connect (your client's SASL settings).`);
+  }
 }
 
 async function info(ctx: CommandContext, client: Client, say: Say, args: string[]): Promise<void> {

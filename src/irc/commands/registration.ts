@@ -378,19 +378,23 @@ export type Leaving = 'user' | 'connection' | 'forced' | 'shutdown' | 'restored'
 
 /**
  * The away message of an always-on user that stays with no connection open and was not away:
- * whoever writes to it gets 301 and learns nobody is reading now (what is said waits in the
- * history). Its next connection takes it off again; an away message the user set itself stays.
+ * whoever writes to it gets 301 and learns nobody is reading now, and what is kept for later (a
+ * private message is kept only between two logged-in users: docs/history.md). Its next connection takes it off again; an away message the user set itself stays.
  */
-export const AUTO_AWAY = 'Not connected (always-on: messages wait in the history)';
+export const AUTO_AWAY = 'Not connected (always-on: channel messages, and private ones from logged-in users, wait in the history)';
 
 /**
  * An always-on account's user stays on the network when its last connection closes
  * (NickServ SET ALWAYSON): in its channels, its nick held, until a connection of it comes back
- * (joinOwnUser) or an operator KILLs it. Only a registered user of a logged-in account. What it
- * is, to keep for the next start; null when it does not stay.
+ * (joinOwnUser) or an operator KILLs it. Only a registered user of a logged-in account, holding
+ * the account's name as its nick: that is the user a connection joins. Another user logged in
+ * to the account (IDENTIFY after registering as `alice_`) leaves as any user does; staying, it
+ * would be a second always-on user of the account, and write over the first one's record. What
+ * it is, to keep for the next start; null when it does not stay.
  */
 async function keptUser(ctx: CommandContext, client: Client, leaving: Leaving): Promise<KeptUser | null> {
   if (ctx.presence === undefined || client.account === null || client.nick === null) return null;
+  if (fold(client.nick) !== fold(client.account)) return null;
   const user = await ctx.state.user(client.nick);
   if (user === null || user.clientId !== client.id) return null;
   const key = accountKey(client.account);
