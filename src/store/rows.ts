@@ -80,6 +80,7 @@ export function keptUsersOfRows(rows: ReadonlyArray<{ name: string; kept_user: s
         realname: value.realname,
         away: text(value.away) ? value.away : null,
         leftAt: Number.isSafeInteger(value.leftAt) ? value.leftAt! : null,
+        kicks: Array.isArray(value.kicks) ? value.kicks.filter((k) => text(k?.channel) && text(k.by) && text(k.reason) && Number.isSafeInteger(k.at)) : [],
       },
     });
   }

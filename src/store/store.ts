@@ -97,6 +97,17 @@ export interface KeptUser {
    * Null in a record kept before this was (nothing is replayed then).
    */
   leftAt: number | null;
+  /** The channels it was KICKed from while alone (since leftAt), told to its next connection. */
+  kicks: KeptKick[];
+}
+
+/** A KICK an always-on user got while none of its connections was open. */
+export interface KeptKick {
+  channel: string;
+  /** The kicker's nick. */
+  by: string;
+  reason: string;
+  at: number;
 }
 
 export interface Store {

@@ -161,17 +161,20 @@ describe('what an always-on user missed', () => {
     expect(messages.map((l) => l.slice(l.lastIndexOf(' :') + 2))).toEqual(['before the restart', 'after the restart', 'did you see?']);
   });
 
-  it('is not of a channel it was KICKed from while away: the next start does not bring it back there', async () => {
+  it('is not of a channel it was KICKed from while away: the next start does not bring it back there, and its next connection is told', async () => {
     const dir = servers.tempDir();
     let s = await servers.start(dir);
     await registerAccount(s.port, 'jay');
     const ivy = await client(s.port, 'ivy', IRSSI_CAPS);
-    ivy.send('JOIN #k');
-    await ivy.waitForLine(/ 366 ivy #k /);
+    ivy.send('JOIN #k', 'JOIN #k2');
+    await ivy.waitForLine(/ 366 ivy #k2 /);
     const jay = await client(s.port, 'jay', IRSSI_CAPS, 'jay');
-    jay.send('PRIVMSG NickServ :SET ALWAYSON ON', 'JOIN #k', 'JOIN #stay');
+    jay.send('PRIVMSG NickServ :SET ALWAYSON ON', 'JOIN #k', 'JOIN #k2', 'JOIN #stay');
     await jay.waitForLine(/ALWAYSON is ON/);
     await jay.waitForLine(/ 366 jay #stay /);
+    // Kicked while connected: seen then, not told again.
+    ivy.send('KICK #k2 jay :seen live');
+    await jay.waitForLine(/ KICK #k2 jay /);
     jay.send('QUIT :gone');
     await jay.closed;
     ivy.send('KICK #k jay :not while you are away');
@@ -184,6 +187,12 @@ describe('what an always-on user missed', () => {
     const kim = await client(s.port, 'kim', IRSSI_CAPS);
     kim.send('WHOIS jay');
     expect(untagged(await kim.waitForLine(/ 319 kim jay /))).toBe(':irc.localhost 319 kim jay @#stay');
+    const back = await client(s.port, 'jay', `${IRSSI_CAPS} draft/chathistory`, 'jay');
+    await back.waitForLine(/^:jay!\S+ JOIN #stay/);
+    const told = (await settled(back)).map(untagged).filter((l) => / NOTICE jay :While you were not connected/.test(l));
+    expect(told).toEqual([
+      expect.stringMatching(/^:irc\.localhost NOTICE jay :While you were not connected, ivy kicked you from #k \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\): not while you are away$/),
+    ]);
   });
 
   it('is not lost to a connection that logged in with IDENTIFY as another nick: that one leaves as any user, and is told how to join', async () => {

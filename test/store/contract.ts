@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChatError } from '../../src/core/errors.js';
 import { conversationKey, type HistoryEntry } from '../../src/history/history.js';
-import type { Credentials, NetworkBan, Store } from '../../src/store/store.js';
+import type { Credentials, KeptKick, NetworkBan, Store } from '../../src/store/store.js';
 
 export interface StoreFactory {
   /** A fresh, empty store. */
@@ -72,7 +72,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
 
     it("keeps an always-on account's user for the next start, until ALWAYSON is turned off", async () => {
       await using(factory, async (store) => {
-        const kept = (channels: string[], away: string | null = null, leftAt: number | null = 1_700_000_000_123) => ({ channels, user: '~ona', host: '192.0.2.1', realname: "Ona's 'name'", away, leftAt });
+        const kept = (channels: string[], away: string | null = null, leftAt: number | null = 1_700_000_000_123, kicks: KeptKick[] = []) => ({ channels, user: '~ona', host: '192.0.2.1', realname: "Ona's 'name'", away, leftAt, kicks });
         await store.createAccount('ona', { name: 'Ona', email: null, registeredAt: 1 }, creds(1));
         await store.createAccount('off', { name: 'off', email: null, registeredAt: 1 }, creds(2));
         // Not always-on: nothing kept.
@@ -82,6 +82,9 @@ export function storeContract(name: string, factory: StoreFactory): void {
         await store.keepUser('ona', kept(['#one', "#it's", '#ünï'], 'gone fishing'));
         expect(await store.keptUsers()).toEqual([{ name: 'Ona', kept: kept(['#one', "#it's", '#ünï'], 'gone fishing') }]);
         expect(await store.keptUser('ona')).toEqual(kept(['#one', "#it's", '#ünï'], 'gone fishing'));
+        const kick = { channel: '#two', by: 'Op', reason: "you're out", at: 1_700_000_000_456 };
+        await store.keepUser('ona', kept(['#one'], null, 1_700_000_000_123, [kick]));
+        expect(await store.keptUser('ona')).toEqual(kept(['#one'], null, 1_700_000_000_123, [kick]));
         await store.keepUser('ona', kept([], null, null));
         expect(await store.keptUsers()).toEqual([{ name: 'Ona', kept: kept([], null, null) }]);
         expect(await store.keptUser('off')).toBeNull();

@@ -31,6 +31,9 @@ import type { Client, CommandContext } from './types.js';
 
 const CHATHISTORY_CAP = 'draft/chathistory';
 
+/** Kicks kept for the next connection to be told of at most (a user can be in 50 channels). */
+const KICKS_KEPT = 50;
+
 /** What one channel or conversation missed: the name it is shown by, its entries oldest first. */
 interface Missed {
   name: string;
@@ -54,7 +57,9 @@ export async function replayMissed(ctx: CommandContext, client: Client, r: Reply
     const kept = await ctx.store.keptUser(key);
     if (kept === null || kept.leftAt === null) return;
     leftAt = kept.leftAt;
-    await ctx.store.keepUser(key, { ...kept, leftAt: null });
+    await ctx.store.keepUser(key, { ...kept, leftAt: null, kicks: [] });
+    // Told to every client, whether it asks for history or not: the channel is simply gone.
+    for (const k of kept.kicks) r.toSelf(notice(ctx, client, `While you were not connected, ${k.by} kicked you from ${k.channel} (${clock(k.at)}): ${k.reason}`));
     if (client.caps.has(CHATHISTORY_CAP) || max <= 0 || !(await ctx.store.autoreplayMissed(key))) return;
     missed = await missedSince(ctx, client, channels, new Set(kept.channels.map(fold)), leftAt, max);
   } catch (err) {
@@ -150,15 +155,19 @@ function notice(ctx: CommandContext, client: Client, text: string): IrcMessage {
 /**
  * An always-on user was KICKed from `channel`: its kept record (when it has one) no longer
  * lists it, so the next start does not bring it back there, even though the user, left alone,
- * writes no record of its own until a connection of it closes again.
+ * writes no record of its own until a connection of it closes again. While it is alone (the
+ * record says since when), the kick is kept too, for its next connection to be told: its
+ * channel's window would otherwise just not come back.
  */
-export async function forgetKeptChannel(ctx: CommandContext, account: string, channel: string): Promise<void> {
+export async function forgetKeptChannel(ctx: CommandContext, account: string, channel: string, by: string, reason: string): Promise<void> {
   const key = accountKey(account);
   try {
     const kept = await ctx.store.keptUser(key);
     const folded = fold(channel);
     if (kept === null || !kept.channels.some((c) => fold(c) === folded)) return;
-    await ctx.store.keepUser(key, { ...kept, channels: kept.channels.filter((c) => fold(c) !== folded) });
+    const kick = { channel, by, reason, at: ctx.now() };
+    const kicks = kept.leftAt === null ? kept.kicks : [...kept.kicks, kick].slice(-KICKS_KEPT);
+    await ctx.store.keepUser(key, { ...kept, channels: kept.channels.filter((c) => fold(c) !== folded), kicks });
   } catch (err) {
     if (!isStoreUnavailable(err)) throw err;
   }

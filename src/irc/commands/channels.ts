@@ -349,7 +349,7 @@ export async function kick(ctx: CommandContext, client: Client, msg: IrcMessage)
     const result = await ctx.state.kick(client.id, name, nick);
     if (result.ok) {
       r.event([fold(result.channel)], from(sourceOf(client), 'KICK', result.channel, result.target.nick, reason), { plus: [result.target.clientId] });
-      if (result.target.account !== null && ctx.presence !== undefined) await forgetKeptChannel(ctx, result.target.account, result.channel);
+      if (result.target.account !== null && ctx.presence !== undefined) await forgetKeptChannel(ctx, result.target.account, result.channel, client.nick ?? '*', reason);
     } else if (result.reason === 'noSuchNick') {
       r.numeric(ERR_NOSUCHNICK, nick, 'No such nick/channel');
     } else if (result.reason === 'targetNotOn') {

@@ -399,16 +399,22 @@ async function keptUser(ctx: CommandContext, client: Client, leaving: Leaving): 
   if (user === null || user.clientId !== client.id) return null;
   const key = accountKey(client.account);
   let leftAt = ctx.now();
+  let kicks: KeptUser['kicks'] = [];
   try {
     if (!(await ctx.store.alwaysOn(key))) return null;
-    if (leaving === 'restored') leftAt = (await ctx.store.keptUser(key))?.leftAt ?? leftAt;
+    if (leaving === 'restored') {
+      // Brought back, not back: when it left, and what happened to it since, still stand.
+      const before = await ctx.store.keptUser(key);
+      leftAt = before?.leftAt ?? leftAt;
+      kicks = before?.kicks ?? [];
+    }
   } catch (err) {
     // The store unreachable: the user leaves, as without the setting.
     if (isStoreUnavailable(err)) return null;
     throw err;
   }
   const channels = (await ctx.state.channelsOf(client.nick)).map((c) => c.name);
-  return { channels, user: user.user, host: user.host, realname: user.realname, away: user.away, leftAt };
+  return { channels, user: user.user, host: user.host, realname: user.realname, away: user.away, leftAt, kicks };
 }
 
 /** Writes what the user is for the next start; a store outage only costs that. */

@@ -45,7 +45,7 @@ describe('what an always-on user missed', () => {
     await h.ctx.store.setAlwaysOn('una', true);
     await say(h, vic, 'PRIVMSG #a :seen');
     const leftAt = h.clock.now + 1;
-    await h.ctx.store.keepUser('una', { channels: ['#a', '#b'], user: '~una', host: 'h', realname: 'una', away: null, leftAt });
+    await h.ctx.store.keepUser('una', { channels: ['#a', '#b'], user: '~una', host: 'h', realname: 'una', away: null, leftAt, kicks: [] });
     await say(h, vic, 'PRIVMSG #a :a1');
     await say(h, vic, 'PRIVMSG #b :b1');
     await say(h, vic, 'PRIVMSG una :d1');
@@ -69,7 +69,7 @@ describe('what an always-on user missed', () => {
     const h = harness();
     const wes = await loggedIn(h, 'wes');
     await h.ctx.store.setAlwaysOn('wes', true);
-    const kept = { channels: [], user: '~wes', host: 'h', realname: 'wes', away: null, leftAt: START };
+    const kept = { channels: [], user: '~wes', host: 'h', realname: 'wes', away: null, leftAt: START, kicks: [] };
     await h.ctx.store.keepUser('wes', kept);
     wes.caps = withMember(wes.caps, 'draft/chathistory');
     await h.run(wes, 'JOIN #w');
@@ -90,7 +90,7 @@ describe('what an always-on user missed', () => {
     const notices = async (line: string) => (await h.run(yan, line)).to(yan).map((l) => l.slice(l.lastIndexOf(' :') + 2));
     expect(await notices('PRIVMSG NickServ :SET AUTOREPLAY-MISSED')).toEqual(['AUTOREPLAY-MISSED is ON. Syntax: SET AUTOREPLAY-MISSED ON|OFF']);
     expect(await notices('PRIVMSG NickServ :SET AUTOREPLAY-MISSED off')).toEqual(['AUTOREPLAY-MISSED is OFF: what you miss waits in the history; a client with CHATHISTORY can still fetch it.']);
-    const away = { channels: ['#y'], user: '~yan', host: 'h', realname: 'yan', away: null, leftAt: h.clock.now + 1 };
+    const away = { channels: ['#y'], user: '~yan', host: 'h', realname: 'yan', away: null, leftAt: h.clock.now + 1, kicks: [] };
     await h.ctx.store.keepUser('yan', away);
     await say(h, zed, 'PRIVMSG #y :!deploy');
     expect(await replay(h, yan, ['#y'])).toEqual([]);
