@@ -379,7 +379,8 @@ export type Leaving = 'user' | 'connection' | 'forced' | 'shutdown' | 'restored'
 /**
  * The away message of an always-on user that stays with no connection open and was not away:
  * whoever writes to it gets 301 and learns nobody is reading now, and what is kept for later (a
- * private message is kept only between two logged-in users: docs/history.md). Its next connection takes it off again; an away message the user set itself stays.
+ * private message is kept only between two logged-in users: docs/history.md). Its next
+ * connection takes it off again; an away message the user set itself stays.
  */
 export const AUTO_AWAY = 'Not connected (always-on: channel messages, and private ones from logged-in users, wait in the history)';
 
@@ -436,8 +437,9 @@ async function keepUser(ctx: CommandContext, account: string, kept: KeptUser): P
 export async function depart(ctx: CommandContext, client: Client, reason: string, leaving: Leaving = 'user'): Promise<Outcome> {
   // Multiclient: one connection of several leaves alone; the user stays.
   if (leaving === 'connection') return nothing();
-  // A connection joined the user while this one was leaving (joinOwnUser): the user stays with it.
-  if (leaving === 'user' && ctx.presence?.isPresent(client.id) === true) return nothing();
+  // A connection joined the user while this one was leaving (joinOwnUser), or while it was being
+  // brought back: the user stays with it.
+  if ((leaving === 'user' || leaving === 'restored') && ctx.presence?.isPresent(client.id) === true) return nothing();
   if (leaving !== 'forced') {
     const kept = await keptUser(ctx, client, leaving);
     const staying = leaving !== 'shutdown' && kept !== null;
