@@ -172,3 +172,18 @@ export async function forgetKeptChannel(ctx: CommandContext, account: string, ch
     if (!isStoreUnavailable(err)) throw err;
   }
 }
+
+/**
+ * Whether this node's user `nick` of `account`, on the network with no connection, is an
+ * always-on user left alone (its kept record says since when) rather than a client that left
+ * while the network could not be told (redis/network.ts resync). A store that cannot say: not.
+ */
+export async function isLeftAlone(ctx: CommandContext, nick: string, account: string | null): Promise<boolean> {
+  if (account === null || fold(nick) !== fold(account)) return false;
+  try {
+    return ((await ctx.store.keptUser(accountKey(account)))?.leftAt ?? null) !== null;
+  } catch (err) {
+    if (isStoreUnavailable(err)) return false;
+    throw err;
+  }
+}

@@ -47,7 +47,7 @@ import { replayMissed } from './alwaysOn.js';
 import { checkNetworkBan } from './operators.js';
 import { multilineCapValue } from './multiline.js';
 import { monitorNickChange, monitorOffline, monitorOnline } from './monitor.js';
-import { alreadyJoined } from './channels.js';
+import { alreadyJoined, join } from './channels.js';
 import { nodeOf } from '../state/ids.js';
 import { setAway } from './profile.js';
 
@@ -304,7 +304,31 @@ export async function welcome(ctx: CommandContext, client: Client): Promise<Outc
   motdReplies(ctx, r);
   r.send(monitorOnline(ctx, client));
   await checkNickOwnership(ctx, client, r);
+  if (!client.restored) await takeKeptPlace(ctx, client, r);
   return r.outcome();
+}
+
+/**
+ * An always-on user whose kept record says it was left alone, but which is not on the network:
+ * its home node stopped or was lost, and this connection, of that account under its nick, came
+ * to another node first (or an operator KILLed the user). The connection takes its place here,
+ * as the node's next start would have brought it back (session/kept.ts): it joins the kept
+ * channels (one JOIN, under the usual rules: a key, +i or a ban keeps it out), and is replayed
+ * what it missed. Without this the user would come back in no channel, and its next departure
+ * would write over the record.
+ */
+async function takeKeptPlace(ctx: CommandContext, client: Client, r: Reply): Promise<void> {
+  if (ctx.presence === undefined || client.account === null || client.nick === null || fold(client.nick) !== fold(client.account)) return;
+  let kept: KeptUser | null;
+  try {
+    kept = await ctx.store.keptUser(accountKey(client.account));
+  } catch (err) {
+    if (isStoreUnavailable(err)) return;
+    throw err;
+  }
+  if (kept === null || kept.leftAt === null) return;
+  if (kept.channels.length > 0) r.merge(await join(ctx, client, { tags: {}, source: null, command: 'JOIN', params: [kept.channels.join(',')] }));
+  await replayMissed(ctx, client, r, (await ctx.state.channelsOf(client.nick)).map((c) => c.name));
 }
 
 /**

@@ -107,6 +107,11 @@ export interface Client {
   readonly registered: boolean;
   /** Before registration, CAP holds it open (the machine's `negotiating` state): read through too. */
   readonly negotiating: boolean;
+  /**
+   * An always-on user being brought back at start (session/kept.ts), not a connection: read
+   * through to its session too, so that it costs an ordinary client nothing.
+   */
+  readonly restored: boolean;
   /** Capabilities the client has enabled (CAP REQ acknowledged). Shared: see sharedSet. */
   caps: ReadonlySet<string>;
   /** 302 once the client sent `CAP LS 302` (cap-notify is then implied); 0 otherwise. */
@@ -342,6 +347,8 @@ export interface Registration {
   readonly registered: boolean;
   /** Before registration: CAP holds it open, so the client may still log in (SASL) first. */
   readonly negotiating: boolean;
+  /** Client.restored; absent: false. */
+  readonly restored?: boolean;
 }
 
 // A class rather than an object literal: `registered` is a getter on the prototype, shared by
@@ -388,6 +395,10 @@ class ClientRecord implements Client {
 
   get negotiating(): boolean {
     return this.registration.negotiating;
+  }
+
+  get restored(): boolean {
+    return this.registration.restored === true;
   }
 }
 

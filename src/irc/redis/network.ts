@@ -233,8 +233,10 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     async onDeadNode(index, name) {
       const removed = await state.removeNode(index, Date.now(), true);
       logger.log('info', 'network.nodeLost', { node: index, name, users: removed.length });
-      // Netsplit-style: the reason names this server and the one that was lost.
-      for (const user of removed) announceQuit(`${user.nick}!${user.user}@${user.host}`, user.channels, `${options.serverName} ${name}`, user.registered);
+      // Netsplit-style: the reason names this server and the one that was lost, as users know
+      // it (its --server-name, without the suffix that tells one start of it from another).
+      const lost = name.replace(/#[0-9a-f]+$/, '');
+      for (const user of removed) announceQuit(`${user.nick}!${user.user}@${user.host}`, user.channels, `${options.serverName} ${lost}`, user.registered);
     },
   });
 
@@ -260,25 +262,35 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
     // What Redis holds of us now: everything, after a short blip; nothing, after a restart.
     const fresh = await state.localSnapshot();
     const here = new Set(protocol.clients().map((c) => c.id));
+    const known = new Map([...snapshot, ...fresh].map((u) => [u.clientId, u]));
+    // Always-on users left alone have no connection here, and are no ghosts: they stay, and
+    // are put back with the clients (from the last snapshot, if Redis lost them).
+    const alone: RestoreUser[] = [];
+    for (const u of known.values()) if (!here.has(u.clientId) && (await protocol.leftAlone(u.nick, u.account))) alone.push(u);
+    const aloneIds = new Set(alone.map((u) => u.clientId));
     // Clients that left while Redis was away could not be taken off the network then: do it
     // now, and tell their channels, as their QUIT would have.
     for (const ghost of fresh) {
-      if (here.has(ghost.clientId)) continue;
+      if (here.has(ghost.clientId) || aloneIds.has(ghost.clientId)) continue;
       const removed = await state.removeUser(ghost.clientId, Date.now());
       if (removed) announceQuit(`${ghost.nick}!${ghost.profile.user}@${ghost.profile.host}`, removed.channels, 'Connection closed', removed.registered);
     }
-    const known = new Map([...snapshot, ...fresh].map((u) => [u.clientId, u]));
     const memberships = [...state.localChannels()];
-    const users: RestoreUser[] = [];
-    for (const c of protocol.clients()) {
-      if (c.nick === null) continue;
-      const saved = known.get(c.id);
+    /** A local user's channels now (the local index), with the op/voice Redis last had. */
+    const channelsOf = (id: number, saved: RestoreUser | undefined): RestoreChannel[] => {
       const channels: RestoreChannel[] = [];
       for (const [folded, ids] of memberships) {
-        if (!ids.has(c.id)) continue;
+        if (!ids.has(id)) continue;
         const was = saved?.channels.find((ch) => fold(ch.name) === folded);
         channels.push(was ?? { name: folded, op: false, voice: false });
       }
+      return channels;
+    };
+    const users: RestoreUser[] = alone.map((u) => ({ ...u, channels: channelsOf(u.clientId, u) }));
+    for (const c of protocol.clients()) {
+      if (c.nick === null) continue;
+      const saved = known.get(c.id);
+      const channels = channelsOf(c.id, saved);
       users.push({
         clientId: c.id,
         nick: c.nick,

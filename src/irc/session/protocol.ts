@@ -15,6 +15,7 @@ import type { HistoryStore } from '../../history/history.js';
 import type { Store } from '../../store/store.js';
 import { accountDropped, enforceNick } from '../commands/accounts.js';
 import { operRevoked } from '../commands/operators.js';
+import { isLeftAlone } from '../commands/alwaysOn.js';
 import type { OperBlock, ServerConfig } from '../../core/config.js';
 import { startSession } from '../../core/leanActor.js';
 import { packageVersion } from '../../core/packageInfo.js';
@@ -117,6 +118,11 @@ export interface IrcProtocol extends SessionProtocol {
   noticeChannel(channel: string, text: string): void;
   /** This node's clients. */
   clients(): Client[];
+  /**
+   * Whether a user of this node with no connection here is an always-on user left alone (kept
+   * for its next connection), not a ghost: alwaysOn.ts isLeftAlone.
+   */
+  leftAlone(nick: string, account: string | null): Promise<boolean>;
   /** Resolves once no job waits on the network state (departures included): before leaving it. */
   settled(): Promise<void>;
   /**
@@ -314,9 +320,8 @@ export function ircProtocol(
         // with it; the user stays on the network. A KILL (sent to every one of them) or the
         // shutdown ends the user with its last connection, always-on or not.
         const others = router.detach(session);
-        const restored = session.socket instanceof RelayTransport && session.socket.init.restored === true;
         const leaving =
-          others > 0 ? 'connection' : context.closeReason === 'killed' ? 'forced' : restored ? 'restored' : context.closeReason === 'shutdown' ? 'shutdown' : 'user';
+          others > 0 ? 'connection' : context.closeReason === 'killed' ? 'forced' : session.client.restored ? 'restored' : context.closeReason === 'shutdown' ? 'shutdown' : 'user';
         // A command still running (its state answers later) finishes first: departing under
         // it would let it add the client back to a channel after it left.
         jobs.runAfter(session, 'depart', () => depart(ctx, session.client, reason, leaving));
@@ -374,6 +379,7 @@ export function ircProtocol(
     },
     // A client relayed to another node is that node's.
     clients: () => [...sessions.values()].filter((s) => s.relay === null).map((s) => s.client),
+    leftAlone: (nick, account) => isLeftAlone(ctx, nick, account),
     settled: () => jobs.settled(),
     renamed(clientId, nick, channels) {
       const all = [...router.sessionsOf(clientId)];

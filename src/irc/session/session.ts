@@ -11,6 +11,7 @@ import { LineFramer } from '../wire/framer.js';
 import type { IrcMessage } from '../wire/message.js';
 import type { SharedMessage } from './sharedMessage.js';
 import type { IrcSessionMachine } from './ircSessionMachine.js';
+import { RelayTransport } from './relayTransport.js';
 import { TokenBucket } from './tokenBucket.js';
 
 export type IrcSessionActor = LeanSessionActor<IrcSessionMachine>;
@@ -97,5 +98,10 @@ export class Session {
   /** Registration is held open by CAP (the machine's `negotiating` tag): SASL may still come. */
   get negotiating(): boolean {
     return this.actor !== null && this.actor.getSnapshot().hasTag('negotiating');
+  }
+
+  /** An always-on user brought back at start (kept.ts): a transport of its own, not a connection. */
+  get restored(): boolean {
+    return this.socket instanceof RelayTransport && this.socket.init.restored === true;
   }
 }
