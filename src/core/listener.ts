@@ -76,6 +76,11 @@ export function formatRemote(address: string | undefined, port: number | undefin
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+/** Where a client came from, as the log says it: its label, or its address and port. */
+function remoteOf(client: Transport): string {
+  return client.remoteLabel ?? formatRemote(client.remoteAddress, client.remotePort);
+}
+
 /**
  * The 'tlsClientError' listener of a TLS server (this one, and the web server's https://): a
  * failed handshake (plain text on a TLS port, a bad certificate, a timeout) never was a
@@ -193,7 +198,7 @@ export function startServer(config: ListenerConfig, protocol: SessionProtocol, o
 
   function admit(id: number, socket: AcceptedSocket): void {
     socket[kOwned] = true;
-    const remote = remoteShown ? formatRemote(socket.remoteAddress, socket.remotePort) : '';
+    const remote = remoteShown ? remoteOf(socket) : '';
     const actor = protocol.open(id, remote, socket);
     connections.set(id, actor);
     actor.subscribe(new SessionWatcher(id, socket, actor));
@@ -305,7 +310,7 @@ export function startServer(config: ListenerConfig, protocol: SessionProtocol, o
     // A client adopted after the machine stopped (its transport's listener closes after it) has
     // nobody to hear about it.
     if (serverActor.getSnapshot().status === 'active') {
-      serverActor.send({ type: 'net.connection', id, remote: formatRemote(socket.remoteAddress, socket.remotePort) });
+      serverActor.send({ type: 'net.connection', id, remote: remoteOf(socket) });
     }
     // Not a decision, a safety net: a socket the machine neither served nor turned away (it
     // had already stopped) must not stay open with nobody owning it.

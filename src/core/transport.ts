@@ -41,6 +41,11 @@ export interface Transport extends EventEmitter {
   /** The client's address and port, as the kernel reports them (undefined once destroyed). */
   readonly remoteAddress?: string | undefined;
   readonly remotePort?: number | undefined;
+  /**
+   * What the log says the client came from, for a transport with no address and port of its
+   * own (a client relayed from another node, an always-on user brought back); else both.
+   */
+  readonly remoteLabel?: string;
   /** True when the bytes travel over TLS (a tls.TLSSocket, or a WebSocket on an https server). */
   readonly encrypted?: boolean;
 }

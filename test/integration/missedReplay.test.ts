@@ -71,7 +71,7 @@ describe('what an always-on user missed', () => {
     expect(untagged(replay[0]!)).toMatch(/^:irc\.localhost NOTICE amy :Replaying 3 messages you missed since \d{4}-\d\d-\d\d \d\d:\d\d UTC, when your last connection closed\.$/);
     // A marker in the channel's own window, for a client that shows replayed lines at arrival.
     expect(replay.map(untagged).filter((l) => / NOTICE #room /.test(l))).toEqual([
-      expect.stringMatching(/^:irc\.localhost NOTICE #room :Replaying 2 messages said here since \d{4}-\d\d-\d\d \d\d:\d\d UTC, when your last connection closed$/),
+      expect.stringMatching(/^:irc\.localhost NOTICE #room :Replaying 2 messages said here since \d{4}-\d\d-\d\d \d\d:\d\d UTC, when your last connection closed\.$/),
     ]);
     const batches = replay.filter((l) => / BATCH /.test(l));
     expect(batches.map((l) => untagged(l).replace(/[+-]\S+/, 'REF'))).toEqual([

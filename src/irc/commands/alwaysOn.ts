@@ -82,7 +82,7 @@ export async function replayMissed(ctx: CommandContext, client: Client, r: Reply
   for (const { name, entries } of shown) {
     // In the channel's own window, where the replayed lines go: a client that shows them at the
     // time they arrive (irssi's default) still tells them from what is said now.
-    if (isChannelName(name)) r.toSelf(from(ctx.config.serverName, 'NOTICE', name, `Replaying ${entries.length === 1 ? '1 message' : `${entries.length} messages`} said here ${since}`));
+    if (isChannelName(name)) r.toSelf(from(ctx.config.serverName, 'NOTICE', name, `Replaying ${entries.length === 1 ? '1 message' : `${entries.length} messages`} said here ${since}.`));
     inBatch(ctx, client, r, ['chathistory', name], (ref) => entries.map((e) => (stamp ? stamped(replayed(client, e, ref), e.at) : replayed(client, e, ref))));
   }
 }

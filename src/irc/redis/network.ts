@@ -214,7 +214,9 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
       // silent past --node-timeout (a stalled event loop, a paused VM) while Redis stayed up,
       // and another node may have taken its users off the network. They are put back, as after
       // a restart of Redis; whoever saw them quit meanwhile sees them again when they speak.
-      if (!link.getSnapshot().matches('up')) return;
+      // Our key also goes when Redis restarts empty: the link's resync has put the users back
+      // then, and this node was not silent. (Two resyncs at once would each restore them.)
+      if (!link.getSnapshot().matches('up') || Date.now() - linkResyncAt < options.nodeTimeoutMs) return;
       logger.log('error', 'network.revived', { node: nodeIndex });
       resync().catch((err: unknown) => logger.log('error', 'network.resyncFailed', { message: String(err) }));
     },
@@ -245,6 +247,8 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
   // Who is in which channel comes from the local index, which is always current.
   let snapshot: RestoreUser[] = [];
   let beats = 0;
+  /** When the link last began a resync (Redis back): see onRevived. */
+  let linkResyncAt = -Infinity;
   async function takeSnapshot(): Promise<void> {
     if (beats++ % snapshotEveryBeats !== 0 || !link.getSnapshot().matches('up')) return;
     snapshot = await state.localSnapshot();
@@ -339,7 +343,12 @@ export async function connectRedisNetwork(options: RedisNetworkOptions): Promise
         logResyncFailed: ({ event }) =>
           logger.log('error', 'network.resyncFailed', { message: String((event as { error?: unknown }).error) }),
       },
-      actors: { resync: fromPromise(resync) },
+      actors: {
+        resync: fromPromise(() => {
+          linkResyncAt = Date.now();
+          return resync();
+        }),
+      },
     }),
     { input: { retryMs: 1_000 } },
   );

@@ -56,6 +56,7 @@ export interface RelayLink {
 export class RelayTransport extends EventEmitter implements Transport {
   readonly remoteAddress: string;
   readonly remotePort = 0;
+  readonly remoteLabel: string;
   readonly encrypted: boolean;
   writable = true;
   destroyed = false;
@@ -77,6 +78,7 @@ export class RelayTransport extends EventEmitter implements Transport {
     super();
     this.remoteAddress = init.ip;
     this.encrypted = init.tls;
+    this.remoteLabel = init.restored === true ? `${init.account}, always-on, brought back` : `${init.ip}, relayed from node ${origin}`;
   }
 
   /** Bytes the client sent, relayed by the node holding its socket. */
