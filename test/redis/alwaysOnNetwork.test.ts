@@ -42,7 +42,7 @@ async function client(node: IrcNode, nick: string, account: string): Promise<Raw
   return one;
 }
 
-/** `nick` always-on on `home`, in `channel` with `peer` (on the other node), then gone. */
+/** `nick` always-on on `home`, in `channel` with `peer` (bob, on the other node), then gone. */
 async function leftAlone(home: IrcNode, nick: string, peer: RawIrc, channel: string): Promise<void> {
   await registerAccountAs(home.port, nick, password);
   const user = await client(home, nick, nick);
@@ -52,6 +52,13 @@ async function leftAlone(home: IrcNode, nick: string, peer: RawIrc, channel: str
   await ask(peer, `JOIN ${channel}`, new RegExp(` 366 \\S+ ${channel} `));
   user.send('QUIT :gone');
   await user.closed;
+  // Its departure (and record) done: whoever asks sees it away as not connected.
+  for (let tries = 0; ; tries++) {
+    const reply = await ask(peer, `WHOIS ${nick}`, new RegExp(` (301|318) bob ${nick} `));
+    if (/ 301 /.test(reply)) return;
+    if (tries === 50) throw new Error(`${nick} never shown away`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 const names = async (c: RawIrc, channel: string): Promise<string[]> => {

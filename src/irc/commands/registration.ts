@@ -417,13 +417,13 @@ export const AUTO_AWAY = 'Not connected (always-on: channel messages, and privat
  * would be a second always-on user of the account, and write over the first one's record. What
  * it is, to keep for the next start; null when it does not stay.
  */
-async function keptUser(ctx: CommandContext, client: Client, leaving: Leaving): Promise<KeptUser | null> {
+async function keptUser(ctx: CommandContext, client: Client, leaving: Leaving, at: number): Promise<KeptUser | null> {
   if (ctx.presence === undefined || client.account === null || client.nick === null) return null;
   if (fold(client.nick) !== fold(client.account)) return null;
   const user = await ctx.state.user(client.nick);
   if (user === null || user.clientId !== client.id) return null;
   const key = accountKey(client.account);
-  let leftAt = ctx.now();
+  let leftAt = at;
   let kicks: KeptUser['kicks'] = [];
   try {
     if (!(await ctx.store.alwaysOn(key))) return null;
@@ -458,14 +458,14 @@ async function keepUser(ctx: CommandContext, account: string, kept: KeptUser): P
  * registered; its own monitor list dropped. Idempotent: once the state has forgotten the
  * client, nothing more happens.
  */
-export async function depart(ctx: CommandContext, client: Client, reason: string, leaving: Leaving = 'user'): Promise<Outcome> {
+export async function depart(ctx: CommandContext, client: Client, reason: string, leaving: Leaving = 'user', at: number = ctx.now()): Promise<Outcome> {
   // Multiclient: one connection of several leaves alone; the user stays.
   if (leaving === 'connection') return nothing();
   // A connection joined the user while this one was leaving (joinOwnUser), or while it was being
   // brought back: the user stays with it.
   if ((leaving === 'user' || leaving === 'restored') && ctx.presence?.isPresent(client.id) === true) return nothing();
   if (leaving !== 'forced') {
-    const kept = await keptUser(ctx, client, leaving);
+    const kept = await keptUser(ctx, client, leaving, at);
     const staying = leaving !== 'shutdown' && kept !== null;
     // Staying on alone, and not away: away now, as not connected (see AUTO_AWAY).
     const autoAway = staying && kept.away === null;

@@ -201,10 +201,11 @@ export function passwordMismatch(ctx: CommandContext, client: Client): MaybeProm
 
 /**
  * The client is gone (QUIT, timeout, error, shutdown): leaves the network, and a QUIT goes to
- * those who shared a channel with it. Safe to call more than once.
+ * those who shared a channel with it. Safe to call more than once. `at`: when the connection
+ * closed (an always-on user missed what was said from then on).
  */
-export function depart(ctx: CommandContext, client: Client, reason: string, leaving: registration.Leaving = 'user'): MaybePromise<Outcome> {
-  return registration.depart(ctx, client, reason, leaving);
+export function depart(ctx: CommandContext, client: Client, reason: string, leaving: registration.Leaving = 'user', at?: number): MaybePromise<Outcome> {
+  return registration.depart(ctx, client, reason, leaving, at);
 }
 
 /** The RPL_ISUPPORT tokens this server advertises (see handlers/queries.ts). */

@@ -323,8 +323,10 @@ export function ircProtocol(
         const leaving =
           others > 0 ? 'connection' : context.closeReason === 'killed' ? 'forced' : session.client.restored ? 'restored' : context.closeReason === 'shutdown' ? 'shutdown' : 'user';
         // A command still running (its state answers later) finishes first: departing under
-        // it would let it add the client back to a channel after it left.
-        jobs.runAfter(session, 'depart', () => depart(ctx, session.client, reason, leaving));
+        // it would let it add the client back to a channel after it left. What an always-on
+        // user missed starts now, not when that command lets the departure run.
+        const at = now();
+        jobs.runAfter(session, 'depart', () => depart(ctx, session.client, reason, leaving, at));
       },
       endSocket: ({ context }) => {
         const session = sessions.get(context.id);
