@@ -74,8 +74,8 @@ describe('an always-on user left alone on a network', () => {
     const admin = new Redis(redis.url);
     try {
       // Every connection but this one dropped, as a Redis restart that kept its data would.
-      await admin.client('KILL', 'TYPE', 'pubsub');
-      await admin.client('KILL', 'TYPE', 'normal');
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'normal');
     } finally {
       admin.disconnect();
     }
@@ -97,7 +97,8 @@ describe('an always-on user left alone on a network', () => {
     // Its home is gone: the connection on node two is the user now, back in #away.
     const cy = await client(two, 'cy', 'cy');
     await cy.waitForLine(/^:cy!\S+ JOIN #away/);
-    const lines = (await ask(cy, 'PING :done', / PONG \S+ :?done$/)) && cy.raw.text().split('\r\n').map(untagged);
+    await ask(cy, 'PING :done', / PONG \S+ :?done$/);
+    const lines = cy.raw.text().split('\r\n').map(untagged);
     expect(lines.filter((l) => / PRIVMSG #away /.test(l)).map((l) => l.slice(l.lastIndexOf(' :') + 2))).toEqual(['before its home stopped', 'while its home was down']);
     expect(lines.some((l) => /NOTICE cy :Replaying 2 messages you missed since /.test(l))).toBe(true);
     expect(await names(bob, '#away')).toEqual(['bob', 'cy']);
