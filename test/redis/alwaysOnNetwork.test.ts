@@ -103,4 +103,19 @@ describe('an always-on user left alone on a network', () => {
     expect(lines.some((l) => /NOTICE cy :Replaying 2 messages you missed since /.test(l))).toBe(true);
     expect(await names(bob, '#away')).toEqual(['bob', 'cy']);
   });
+
+  it('takes its channels back on another node when its home died while it was connected there', async () => {
+    const [one, two] = await twoNodes('Died');
+    const bob = await raw(two, 'bob');
+    await leftAlone(one, 'dot', bob, '#died');
+    // Back on its home, connected, when the home dies.
+    const first = await client(one, 'dot', 'dot');
+    await first.waitForLine(/^:dot!\S+ JOIN #died/);
+    await one.kill('SIGKILL');
+    await bob.waitForLine(/^:dot!\S+ QUIT :two\.test one\.test$/, 15_000);
+    const again = await client(two, 'dot', 'dot');
+    await again.waitForLine(/^:dot!\S+ JOIN #died/);
+    expect(await names(bob, '#died')).toEqual(['bob', 'dot']);
+  });
 });
+

@@ -309,8 +309,8 @@ export async function welcome(ctx: CommandContext, client: Client): Promise<Outc
 }
 
 /**
- * An always-on user whose kept record says it was left alone, but which is not on the network:
- * its home node stopped or was lost, and this connection, of that account under its nick, came
+ * An always-on user with a kept record, but which is not on the network: its home node stopped
+ * or was lost (with the user alone, or connected there), and this connection, of that account under its nick, came
  * to another node first (or an operator KILLed the user). The connection takes its place here,
  * as the node's next start would have brought it back (session/kept.ts): it joins the kept
  * channels (one JOIN, under the usual rules: a key, +i or a ban keeps it out), and is replayed
@@ -326,7 +326,10 @@ async function takeKeptPlace(ctx: CommandContext, client: Client, r: Reply): Pro
     if (isStoreUnavailable(err)) return;
     throw err;
   }
-  if (kept === null || kept.leftAt === null) return;
+  // No `leftAt`: the user was connected when its home was lost (SIGKILL). Its channels still
+  // come back (as last written: when it was last left alone, or the server last stopped);
+  // what was said since is unknown, so nothing is replayed.
+  if (kept === null) return;
   if (kept.channels.length > 0) r.merge(await join(ctx, client, { tags: {}, source: null, command: 'JOIN', params: [kept.channels.join(',')] }));
   await replayMissed(ctx, client, r, (await ctx.state.channelsOf(client.nick)).map((c) => c.name));
 }
