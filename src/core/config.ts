@@ -304,7 +304,7 @@ export interface IrcConfig {
   /**
    * Most messages an always-on user's next connection is replayed of what it missed, when its
    * client cannot ask for history (no draft/chathistory: irssi, WeeChat): the newest, across its
-   * channels and conversations (src/irc/commands/missed.ts). Sent at once with the welcome, so
+   * channels and conversations (src/irc/commands/alwaysOn.ts). Sent at once with the welcome, so
    * it stays well under sendqBytes; the rest is in the history, and a notice says so.
    */
   missedReplayMaxMessages: number;

@@ -26,10 +26,8 @@ import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import { accountKey } from './accounts.js';
 import { from, isChannelName, type Reply } from './common.js';
-import { TARGETS_SCANNED, historyTargetOf, inBatch, replayed } from './history.js';
+import { CHATHISTORY_CAP, TARGETS_SCANNED, historyTargetOf, inBatch, replayed } from './history.js';
 import type { Client, CommandContext } from './types.js';
-
-const CHATHISTORY_CAP = 'draft/chathistory';
 
 /** Kicks kept for the next connection to be told of at most (a user can be in 50 channels). */
 const KICKS_KEPT = 50;

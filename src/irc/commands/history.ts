@@ -1,7 +1,7 @@
 // What the IRC layer keeps of a message and how it finds a history again: the entry a delivered
 // PRIVMSG or NOTICE becomes, which history a CHATHISTORY, MARKREAD or REDACT target names (and
 // whether the asker may read it), and a stored entry replayed in the form one client asked for.
-// Shared by chathistory.ts, missed.ts, markread.ts, redact.ts and messaging.ts.
+// Shared by chathistory.ts, alwaysOn.ts, markread.ts, redact.ts and messaging.ts.
 //
 // Who may read what (docs/history.md): a channel's history only its current members; a private
 // conversation only its two sides, and only between two logged-in users (an account is the
@@ -109,6 +109,7 @@ export function entryOf(
   return { target, msgid, at, command: message.command, source: message.source ?? '', account: client.account, params: message.params, tags, between };
 }
 
+export const CHATHISTORY_CAP = 'draft/chathistory';
 export const EVENT_PLAYBACK_CAP = 'draft/event-playback';
 
 /** Which stored commands a client is replayed: PRIVMSG and NOTICE, and the rest with event-playback. */
