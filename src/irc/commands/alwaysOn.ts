@@ -21,7 +21,7 @@
 // unless the user turns it off (a bot would act on the replayed lines again).
 
 import type { HistoryEntry } from '../../history/history.js';
-import { isStoreUnavailable } from '../../store/store.js';
+import { isStoreUnavailable, type KeptUser } from '../../store/store.js';
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import { accountKey } from './accounts.js';
@@ -43,16 +43,16 @@ interface Missed {
  * replays to it what was said in `channels` and to it since the user's last connection closed,
  * unless it asks for history itself. The kept record forgets that time: the user is connected
  * again, so a crash from now on does not replay this again (a user brought back after one
- * counts from its return: KeptUser.leftAt).
+ * counts from its return: KeptUser.leftAt). `known`: the record, when the caller has read it.
  */
-export async function replayMissed(ctx: CommandContext, client: Client, r: Reply, channels: readonly string[]): Promise<void> {
+export async function replayMissed(ctx: CommandContext, client: Client, r: Reply, channels: readonly string[], known?: KeptUser | null): Promise<void> {
   const max = ctx.config.missedReplayMaxMessages;
   if (ctx.history === null || client.account === null) return;
   const key = accountKey(client.account);
   let leftAt: number;
   let missed: Missed[];
   try {
-    const kept = await ctx.store.keptUser(key);
+    const kept = known !== undefined ? known : await ctx.store.keptUser(key);
     if (kept === null || kept.leftAt === null) return;
     leftAt = kept.leftAt;
     await ctx.store.keepUser(key, { ...kept, leftAt: null, kicks: [] });

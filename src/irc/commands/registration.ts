@@ -331,7 +331,7 @@ async function takeKeptPlace(ctx: CommandContext, client: Client, r: Reply): Pro
   // what was said since is unknown, so nothing is replayed.
   if (kept === null) return;
   if (kept.channels.length > 0) r.merge(await join(ctx, client, { tags: {}, source: null, command: 'JOIN', params: [kept.channels.join(',')] }));
-  await replayMissed(ctx, client, r, (await ctx.state.channelsOf(client.nick)).map((c) => c.name));
+  await replayMissed(ctx, client, r, (await ctx.state.channelsOf(client.nick)).map((c) => c.name), kept);
 }
 
 /**
