@@ -25,7 +25,7 @@ import { isStoreUnavailable, type KeptUser } from '../../store/store.js';
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import { accountKey } from './accounts.js';
-import { from, isChannelName, type Reply } from './common.js';
+import { from, isChannelName, serverNotice, type Reply } from './common.js';
 import { CHATHISTORY_CAP, TARGETS_SCANNED, historyTargetOf, inBatch, replayed } from './history.js';
 import type { Client, CommandContext } from './types.js';
 
@@ -57,12 +57,12 @@ export async function replayMissed(ctx: CommandContext, client: Client, r: Reply
     leftAt = kept.leftAt;
     await ctx.store.keepUser(key, { ...kept, leftAt: null, kicks: [] });
     // Told to every client, whether it asks for history or not: the channel is simply gone.
-    for (const k of kept.kicks) r.toSelf(notice(ctx, client, `While you were not connected, ${k.by} kicked you from ${k.channel} (${clock(k.at)}): ${k.reason}`));
+    for (const k of kept.kicks) r.toSelf(serverNotice(ctx, client, `While you were not connected, ${k.by} kicked you from ${k.channel} (${clock(k.at)}): ${k.reason}`));
     if (client.caps.has(CHATHISTORY_CAP) || max <= 0 || !(await ctx.store.autoreplayMissed(key))) return;
     missed = await missedSince(ctx, client, channels, new Set(kept.channels.map(fold)), leftAt, max);
   } catch (err) {
     if (!isStoreUnavailable(err)) throw err;
-    r.toSelf(notice(ctx, client, 'What you missed while not connected cannot be read now: the history is unavailable.'));
+    r.toSelf(serverNotice(ctx, client, 'What you missed while not connected cannot be read now: the history is unavailable.'));
     return;
   }
   const { shown, left } = newest(missed, max);
@@ -70,7 +70,7 @@ export async function replayMissed(ctx: CommandContext, client: Client, r: Reply
   const since = `since ${clock(leftAt)}, when your last connection closed`;
   const count = shown.reduce((n, m) => n + m.entries.length, 0);
   r.toSelf(
-    notice(
+    serverNotice(
       ctx,
       client,
       left ? `Replaying the newest ${count} messages you missed ${since}; the rest are in the history (a client with CHATHISTORY, or the web client).` : `Replaying ${count} ${count === 1 ? 'message' : 'messages'} you missed ${since}.`,
@@ -144,10 +144,6 @@ function stamped(message: IrcMessage, at: number): IrcMessage {
   if (!text.startsWith(action)) return { ...message, params: [target, `[${clock(at)}] ${text}`] };
   const rest = text.slice(action.length).replace(/^ /, '');
   return { ...message, params: [target, `${action} [${clock(at)}]${rest === '' || rest.startsWith('\x01') ? '' : ' '}${rest}`] };
-}
-
-function notice(ctx: CommandContext, client: Client, text: string): IrcMessage {
-  return from(ctx.config.serverName, 'NOTICE', client.nick ?? '*', text);
 }
 
 /**

@@ -126,6 +126,11 @@ export function from(source: string, command: string, ...params: string[]): IrcM
   return { tags: {}, source, command, params };
 }
 
+/** A NOTICE from the server to the client (by its nick, `*` before it has one). */
+export function serverNotice(ctx: CommandContext, client: Client, text: string): IrcMessage {
+  return from(ctx.config.serverName, 'NOTICE', client.nick ?? '*', text);
+}
+
 /**
  * An IRCv3 standard reply (FAIL, WARN or NOTE) from the server: `FAIL SETNAME INVALID_REALNAME
  * :Realname is not valid`. `context` are the parameters between the code and the description.

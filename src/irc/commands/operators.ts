@@ -22,7 +22,7 @@ import {
   RPL_YOUREOPER,
 } from '../wire/numerics.js';
 import { isServiceNick } from './accounts.js';
-import { Reply, from, sourceOf } from './common.js';
+import { Reply, from, serverNotice, sourceOf } from './common.js';
 import { normaliseMask } from './modes.js';
 import { withMember, withoutMember, type Client, type CommandContext, type Outcome } from './types.js';
 
@@ -68,7 +68,7 @@ export async function operRevoked(ctx: CommandContext, client: Client): Promise<
   await ctx.state.setUserModes(client.id, [...client.modes].sort().join(''));
   const nick = client.nick ?? '*';
   r.toSelf(from(ctx.config.serverName, 'MODE', nick, '-o'));
-  r.toSelf(from(ctx.config.serverName, 'NOTICE', nick, `The operator ${name} is no longer in the server's configuration: you are not an IRC operator any more`));
+  r.toSelf(serverNotice(ctx, client, `The operator ${name} is no longer in the server's configuration: you are not an IRC operator any more`));
   return r.log('irc.operRevoked', { source: sourceOf(client), name }).outcome();
 }
 
@@ -93,7 +93,7 @@ export function wallops(ctx: CommandContext, client: Client, msg: IrcMessage): O
 export async function rehash(ctx: CommandContext, client: Client): Promise<Outcome> {
   const r = new Reply(ctx, client);
   const result = await ctx.operators.rehash();
-  if (!result.ok) return r.toSelf(from(ctx.config.serverName, 'NOTICE', client.nick ?? '*', `REHASH failed: ${result.error}`)).outcome();
+  if (!result.ok) return r.toSelf(serverNotice(ctx, client, `REHASH failed: ${result.error}`)).outcome();
   return r.numeric(RPL_REHASHING, result.file, 'Rehashing').outcome();
 }
 
@@ -109,7 +109,7 @@ async function usersMatching(ctx: CommandContext, mask: string): Promise<Array<{
 export async function kline(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
   const r = new Reply(ctx, client);
   const params = [...msg.params];
-  const notice = (text: string): Reply => r.toSelf(from(ctx.config.serverName, 'NOTICE', client.nick ?? '*', text));
+  const notice = (text: string): Reply => r.toSelf(serverNotice(ctx, client, text));
   let minutes: number | null = null;
   if (params.length >= 2 && /^\d+$/.test(params[0]!)) minutes = Math.min(Number(params.shift()), maxKlineMinutes);
   // `-5` or `1.5` was meant as a time: banning a mask of that name would ban nobody the operator meant.
@@ -144,7 +144,7 @@ export async function unkline(ctx: CommandContext, client: Client, msg: IrcMessa
   const mask = normaliseMask(msg.params[0] ?? '');
   const removed = mask !== null && (await ctx.store.removeBan(fold(mask)));
   if (removed) r.log('irc.unkline', { by: sourceOf(client), mask });
-  return r.toSelf(from(ctx.config.serverName, 'NOTICE', client.nick ?? '*', removed ? `Removed network ban on ${mask}` : `No network ban on ${msg.params[0] ?? ''}`)).outcome();
+  return r.toSelf(serverNotice(ctx, client, removed ? `Removed network ban on ${mask}` : `No network ban on ${msg.params[0] ?? ''}`)).outcome();
 }
 
 /**

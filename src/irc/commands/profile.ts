@@ -8,7 +8,7 @@
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
 import { ERR_NOSUCHNICK, RPL_VISIBLEHOST } from '../wire/numerics.js';
-import { Reply, USER_LENGTH, from, sourceOf, standardReply } from './common.js';
+import { Reply, USER_LENGTH, from, serverNotice, sourceOf, standardReply } from './common.js';
 import type { Client, CommandContext, Outcome } from './types.js';
 
 /** A username CHGHOST accepts: what USER keeps (nick specials, letters, digits) and `~`. */
@@ -87,7 +87,7 @@ export async function chghost(ctx: CommandContext, client: Client, msg: IrcMessa
   const before = await ctx.state.setUserHost(nick, user, host);
   if (!before) return r.numeric(ERR_NOSUCHNICK, nick, 'No such nick/channel').outcome();
   const target = before.clientId;
-  r.toSelf(from(server, 'NOTICE', client.nick ?? '*', `${before.nick} is now ${before.nick}!${user}@${host}`));
+  r.toSelf(serverNotice(ctx, client, `${before.nick} is now ${before.nick}!${user}@${host}`));
   if (before.user === user && before.host === host) return r.outcome();
   const oldSource = `${before.nick}!${before.user}@${before.host}`;
   const newSource = `${before.nick}!${user}@${host}`;

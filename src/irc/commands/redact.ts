@@ -7,7 +7,7 @@
 import { isStoreUnavailable } from '../../store/store.js';
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
-import { Reply, from, isChannelName, sourceOf, standardReply } from './common.js';
+import { Reply, from, isChannelName, serverNotice, sourceOf, standardReply } from './common.js';
 import { historyTargetOf } from './history.js';
 import type { Client, CommandContext, Outcome } from './types.js';
 
@@ -60,7 +60,7 @@ export async function redact(ctx: CommandContext, client: Client, msg: IrcMessag
 export async function purge(ctx: CommandContext, client: Client, msg: IrcMessage): Promise<Outcome> {
   const r = new Reply(ctx, client);
   const target = msg.params[0] ?? '';
-  const notice = (text: string): Outcome => r.toSelf(from(ctx.config.serverName, 'NOTICE', client.nick ?? '*', text)).outcome();
+  const notice = (text: string): Outcome => r.toSelf(serverNotice(ctx, client, text)).outcome();
   if (!isChannelName(target)) return notice(`PURGE: ${target} is not a channel`);
   if (ctx.history === null) return notice('PURGE: this network keeps no history');
   const n = await ctx.history.purge(fold(target));
