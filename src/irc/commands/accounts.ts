@@ -61,6 +61,14 @@ export function accountKey(name: string): string {
   return fold(name);
 }
 
+/**
+ * Whether `nick` is the account's own name: the nick of the account's user, the one its
+ * connections join (multiclient) and the one that stays when always-on.
+ */
+export function isAccountNick(nick: string, account: string): boolean {
+  return accountKey(nick) === accountKey(account);
+}
+
 /** Whether the client is logged in to the account `name` (compared folded, as nicks are). */
 export function isLoggedInTo(client: Client, name: string): boolean {
   return client.account !== null && accountKey(client.account) === accountKey(name);

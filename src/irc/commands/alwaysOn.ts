@@ -24,7 +24,7 @@ import type { HistoryEntry } from '../../history/history.js';
 import { isStoreUnavailable, type KeptUser } from '../../store/store.js';
 import { fold } from '../wire/casemap.js';
 import type { IrcMessage } from '../wire/message.js';
-import { accountKey } from './accounts.js';
+import { accountKey, isAccountNick } from './accounts.js';
 import { from, isChannelName, serverNotice, type Reply } from './common.js';
 import { CHATHISTORY_CAP, TARGETS_SCANNED, historyTargetOf, inBatch, replayed } from './history.js';
 import type { Client, CommandContext } from './types.js';
@@ -173,7 +173,7 @@ export async function forgetKeptChannel(ctx: CommandContext, account: string, ch
  * while the network could not be told (redis/network.ts resync). A store that cannot say: not.
  */
 export async function isLeftAlone(ctx: CommandContext, nick: string, account: string | null): Promise<boolean> {
-  if (account === null || fold(nick) !== fold(account)) return false;
+  if (account === null || !isAccountNick(nick, account)) return false;
   try {
     return ((await ctx.store.keptUser(accountKey(account)))?.leftAt ?? null) !== null;
   } catch (err) {

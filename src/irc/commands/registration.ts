@@ -42,7 +42,7 @@ import {
   offeredCaps,
 } from './common.js';
 import { isupportReplies, lusersReplies, motdReplies } from './queries.js';
-import { accountKey, checkNickOwnership, claimGuestNick, isServiceNick } from './accounts.js';
+import { accountKey, checkNickOwnership, claimGuestNick, isAccountNick, isServiceNick } from './accounts.js';
 import { replayMissed } from './alwaysOn.js';
 import { checkNetworkBan } from './operators.js';
 import { multilineCapValue } from './multiline.js';
@@ -213,7 +213,7 @@ export async function nick(ctx: CommandContext, client: Client, msg: IrcMessage)
 async function isOwnUserNick(ctx: CommandContext, nick: string): Promise<boolean> {
   if (ctx.presence === undefined) return false;
   const holder = await ctx.state.user(nick);
-  return holder !== null && holder.account !== null && fold(holder.account) === fold(nick) && ctx.presence.reaches(holder.clientId);
+  return holder !== null && holder.account !== null && isAccountNick(nick, holder.account) && ctx.presence.reaches(holder.clientId);
 }
 
 /**
@@ -318,7 +318,7 @@ export async function welcome(ctx: CommandContext, client: Client): Promise<Outc
  * would write over the record.
  */
 async function takeKeptPlace(ctx: CommandContext, client: Client, r: Reply): Promise<void> {
-  if (ctx.presence === undefined || client.account === null || client.nick === null || fold(client.nick) !== fold(client.account)) return;
+  if (ctx.presence === undefined || client.account === null || client.nick === null || !isAccountNick(client.nick, client.account)) return;
   let kept: KeptUser | null;
   try {
     kept = await ctx.store.keptUser(accountKey(client.account));
@@ -422,7 +422,7 @@ export const AUTO_AWAY = 'Not connected (always-on: channel messages, and privat
  */
 async function keptUser(ctx: CommandContext, client: Client, leaving: Leaving, at: number): Promise<KeptUser | null> {
   if (ctx.presence === undefined || client.account === null || client.nick === null) return null;
-  if (fold(client.nick) !== fold(client.account)) return null;
+  if (!isAccountNick(client.nick, client.account)) return null;
   const user = await ctx.state.user(client.nick);
   if (user === null || user.clientId !== client.id) return null;
   const key = accountKey(client.account);
