@@ -5,7 +5,7 @@
 // messages were said; a client asking for history itself gets none of it, nor does a second
 // connection while one is open; and the time it left survives a restart of the server.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ask, capClient, connectIrc, registerAccount as registerAccountAs, untagged, type RawIrc } from '../irc/raw.js';
+import { ask, capClient, connectIrc, registerAccount as registerAccountAs, untagged, untilShownAway, type RawIrc } from '../irc/raw.js';
 import { ircServers } from '../process.js';
 
 const password = 'opensesame42';
@@ -37,19 +37,6 @@ async function settled(c: RawIrc, from = 0): Promise<string[]> {
   return c.raw.text().split('\r\n').slice(from, -1);
 }
 
-/** Once `asker` sees `nick` away as not connected (WHOIS 301): its departure, and record, are done. */
-async function awayNow(asker: RawIrc, askerNick: string, nick: string): Promise<void> {
-  for (let tries = 0; ; tries++) {
-    const from = asker.lines().length;
-    asker.send(`WHOIS ${nick}`);
-    const end = await asker.waitForLine(new RegExp(` 318 ${askerNick} ${nick} `), 5_000, from);
-    const lines = asker.lines().slice(from, asker.lines().indexOf(end, from));
-    if (lines.some((l) => new RegExp(` 301 ${askerNick} ${nick} :Not connected`).test(l))) return;
-    if (tries === 50) throw new Error(`${nick} never shown away as not connected`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** An always-on user `nick` in `channel`, with `peer` (logged in too) there, and the user gone. */
 async function leftAlone(port: number, nick: string, peerNick: string, channel: string): Promise<RawIrc> {
   await registerAccount(port, nick);
@@ -65,7 +52,7 @@ async function leftAlone(port: number, nick: string, peerNick: string, channel: 
   await user.waitForLine(/PRIVMSG \S+ :seen before leaving$/);
   user.send('QUIT :laptop closed');
   await user.closed;
-  await awayNow(peer, peerNick, nick);
+  await untilShownAway(peer, peerNick, nick);
   return peer;
 }
 
@@ -191,7 +178,7 @@ describe('what an always-on user missed', () => {
     await jay.waitForLine(/ KICK #k2 jay /);
     jay.send('QUIT :gone');
     await jay.closed;
-    await awayNow(ivy, 'ivy', 'jay');
+    await untilShownAway(ivy, 'ivy', 'jay');
     ivy.send('KICK #k jay :not while you are away');
     await ivy.waitForLine(/ KICK #k jay /);
     await settled(ivy);

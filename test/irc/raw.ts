@@ -97,3 +97,19 @@ export async function capClient(port: number, nick: string, caps: string, login?
   await c.waitForLine(/ (376|422) /);
   return c;
 }
+
+/**
+ * Asks WHOIS until `asker` sees always-on `nick` away as not connected (301): once its last
+ * connection has closed, its departure (and what it keeps for later) is done by then.
+ */
+export async function untilShownAway(asker: RawIrc, askerNick: string, nick: string): Promise<void> {
+  for (let tries = 0; ; tries++) {
+    const from = asker.lines().length;
+    asker.send(`WHOIS ${nick}`);
+    const end = await asker.waitForLine(new RegExp(` 318 ${askerNick} ${nick} `), 5_000, from);
+    const lines = asker.lines().slice(from, asker.lines().indexOf(end, from));
+    if (lines.some((l) => new RegExp(` 301 ${askerNick} ${nick} :Not connected`).test(l))) return;
+    if (tries === 50) throw new Error(`${nick} never shown away as not connected`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

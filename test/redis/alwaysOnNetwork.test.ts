@@ -4,7 +4,7 @@
 // connection reaches another node (which takes its place: its channels, and what it missed).
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ask, capClient, registerAccount as registerAccountAs, untagged, type RawIrc } from '../irc/raw.js';
+import { ask, capClient, registerAccount as registerAccountAs, untagged, untilShownAway, type RawIrc } from '../irc/raw.js';
 import { startPostgres, type PgServer } from '../store/postgresServer.js';
 import { clientPool, killNodes, startNode, type IrcNode } from './nodes.js';
 import { startRedis, type RedisServer } from './redisServer.js';
@@ -52,13 +52,7 @@ async function leftAlone(home: IrcNode, nick: string, peer: RawIrc, channel: str
   await ask(peer, `JOIN ${channel}`, new RegExp(` 366 \\S+ ${channel} `));
   user.send('QUIT :gone');
   await user.closed;
-  // Its departure (and record) done: whoever asks sees it away as not connected.
-  for (let tries = 0; ; tries++) {
-    const reply = await ask(peer, `WHOIS ${nick}`, new RegExp(` (301|318) bob ${nick} `));
-    if (/ 301 /.test(reply)) return;
-    if (tries === 50) throw new Error(`${nick} never shown away`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await untilShownAway(peer, 'bob', nick);
 }
 
 const names = async (c: RawIrc, channel: string): Promise<string[]> => {
