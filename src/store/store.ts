@@ -93,8 +93,9 @@ export interface KeptUser {
   away: string | null;
   /**
    * When its last connection closed (ms), or the server stopped under it: what it missed since
-   * is replayed to its next connection that cannot ask for it (src/irc/commands/missed.ts).
-   * Null in a record kept before this was (nothing is replayed then).
+   * is replayed to its next connection that cannot ask for it (src/irc/commands/alwaysOn.ts).
+   * Null while a connection of it is open (one coming back clears it), and in a record kept
+   * before this was: nothing is replayed then.
    */
   leftAt: number | null;
   /** The channels it was KICKed from while alone (since leftAt), told to its next connection. */

@@ -107,28 +107,30 @@ export class Presence {
       if (this.lastBeatAt !== 0 && now - this.lastBeatAt > 2 * this.options.heartbeatMs) this.judgeFrom = now + nodeTimeoutMs;
       this.lastBeatAt = now;
       await redis.multi().set(`${prefix}presence:${nodeIndex}:name`, nodeName).sadd(`${prefix}presence:nodes`, String(nodeIndex)).exec();
-      if (now < this.judgeFrom) {
-        await this.options.afterBeat?.();
-        return;
-      }
-      const nodes = await redis.smembers(`${prefix}presence:nodes`);
-      for (const raw of nodes) {
-        const index = Number(raw);
-        if (index === nodeIndex || !Number.isSafeInteger(index)) continue;
-        if ((await redis.exists(`${prefix}presence:${index}:alive`)) === 1) continue;
-        // Every node hears that the node is silent; only one (the reaper) cleans up after it.
-        this.options.onSilentNode?.(index);
-        const won = await redis.set(`${prefix}presence:${index}:reaper`, String(nodeIndex), 'PX', Math.max(30_000, nodeTimeoutMs * 3), 'NX');
-        if (won !== 'OK') continue;
-        const name = (await redis.get(`${prefix}presence:${index}:name`)) ?? `node ${index}`;
-        await this.options.onDeadNode(index, name);
-        await redis.multi().srem(`${prefix}presence:nodes`, raw).del(`${prefix}presence:${index}:name`).exec();
-      }
+      if (now >= this.judgeFrom) await this.sweep();
       await this.options.afterBeat?.();
     } catch (err) {
       this.options.onError(err);
     } finally {
       this.beating = false;
+    }
+  }
+
+  /** Looks for nodes whose key has lapsed: each is silent; the one node that wins the reap cleans up after it. */
+  private async sweep(): Promise<void> {
+    const { redis, prefix, nodeIndex, nodeTimeoutMs } = this.options;
+    const nodes = await redis.smembers(`${prefix}presence:nodes`);
+    for (const raw of nodes) {
+      const index = Number(raw);
+      if (index === nodeIndex || !Number.isSafeInteger(index)) continue;
+      if ((await redis.exists(`${prefix}presence:${index}:alive`)) === 1) continue;
+      // Every node hears that the node is silent; only one (the reaper) cleans up after it.
+      this.options.onSilentNode?.(index);
+      const won = await redis.set(`${prefix}presence:${index}:reaper`, String(nodeIndex), 'PX', Math.max(30_000, nodeTimeoutMs * 3), 'NX');
+      if (won !== 'OK') continue;
+      const name = (await redis.get(`${prefix}presence:${index}:name`)) ?? `node ${index}`;
+      await this.options.onDeadNode(index, name);
+      await redis.multi().srem(`${prefix}presence:nodes`, raw).del(`${prefix}presence:${index}:name`).exec();
     }
   }
 
